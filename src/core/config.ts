@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Every setting the service reads, in one place (the README's configuration
+ * table mirrors this). Read once at start-up; tests build their own.
+ */
+export interface Config {
+  port: number;
+  nodeEnv: string;
+  logLevel: string;
+  /** PostgreSQL server; when absent the embedded PGlite in `pgliteDataDir` is used. */
+  databaseUrl: string | undefined;
+  pgliteDataDir: string;
+  dbPoolMax: number;
+  auth: AuthConfig;
+  /** Days from assignment to due date for risk-based assignments (SPEC §4 step 5). */
+  autoAssignDueDays: number;
+  /** Whether GraphiQL and introspection are on (default: off in production). */
+  graphqlIde: boolean;
+  introspection: boolean;
+}
+
+export interface AuthConfig {
+  /** HS256 shared secret. */
+  jwtSecret: string | undefined;
+  /** JWKS endpoint for RS256/ES256 tokens. */
+  jwksUrl: string | undefined;
+  issuer: string | undefined;
+  audience: string | undefined;
+  /** True when no secret was configured and one was made up for this process. */
+  developmentSecret: boolean;
+}
+
+function integer(name: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min) {
+    throw new Error(`Configuration: ${name} must be an integer ≥ ${min}, got "${value}"`);
+  }
+  return parsed;
+}
+
+function flag(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  const production = nodeEnv === 'production';
+  const jwksUrl = env.JWKS_URL || undefined;
+  let jwtSecret = env.JWT_SECRET || undefined;
+  let developmentSecret = false;
+  if (!jwtSecret && !jwksUrl) {
+    if (production) throw new Error('Configuration: JWT_SECRET or JWKS_URL is required when NODE_ENV=production');
+    jwtSecret = devSecret(env);
+    developmentSecret = true;
+  }
+  return {
+    port: integer('PORT', env.PORT, 4000, 0),
+    nodeEnv,
+    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    pgliteDataDir: path.resolve(env.PGLITE_DATA_DIR ?? '.data/pglite'),
+    dbPoolMax: integer('DB_POOL_MAX', env.DB_POOL_MAX, 10),
+    auth: {
+      jwtSecret,
+      jwksUrl,
+      issuer: env.JWT_ISSUER || undefined,
+      audience: env.JWT_AUDIENCE || undefined,
+      developmentSecret,
+    },
+    autoAssignDueDays: integer('AUTO_ASSIGN_DUE_DAYS', env.AUTO_ASSIGN_DUE_DAYS, 14),
+    graphqlIde: flag(env.GRAPHQL_IDE, !production),
+    introspection: flag(env.GRAPHQL_INTROSPECTION, !production),
+  };
+}
+
+/**
+ * Without JWT_SECRET the server and `npm run token` must agree on a secret, so
+ * a random development secret is kept in a git-ignored file beside the data.
+ */
+function devSecret(env: NodeJS.ProcessEnv): string {
+  const file = path.resolve(env.DEV_JWT_SECRET_FILE ?? '.data/dev-jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(path.dirname(file), { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
