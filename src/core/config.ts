@@ -15,6 +15,8 @@ export interface Config {
   pgliteDataDir: string;
   dbPoolMax: number;
   auth: AuthConfig;
+  /** Base of certificate links; a completion's link is `<base>/<completion id>`. */
+  certificateBaseUrl: string;
   /** Days from assignment to due date for risk-based assignments (SPEC §4 step 5). */
   autoAssignDueDays: number;
   /** Whether GraphiQL and introspection are on (default: off in production). */
@@ -72,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       audience: env.JWT_AUDIENCE || undefined,
       developmentSecret,
     },
+    certificateBaseUrl: (env.CERTIFICATE_BASE_URL ?? 'http://localhost:4000/certificates').replace(/\/+$/, ''),
     autoAssignDueDays: integer('AUTO_ASSIGN_DUE_DAYS', env.AUTO_ASSIGN_DUE_DAYS, 14),
     graphqlIde: flag(env.GRAPHQL_IDE, !production),
     introspection: flag(env.GRAPHQL_INTROSPECTION, !production),

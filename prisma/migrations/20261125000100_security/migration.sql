@@ -219,11 +219,13 @@ RETURNS TABLE (
     ORDER BY a.due_date NULLS LAST, a.assigned_at DESC
 $$;
 
--- The original's seven figures. Cancelled assignments are not counted in
--- total_assignments (they are withdrawn work, not incomplete work);
--- completion_rate is a percentage with two decimals; avg_completion_time is the
--- mean completion_time_minutes of passed completions (0 when there are none).
-CREATE FUNCTION "get_training_analytics"(p_tenant_id UUID)
+-- The original's seven figures, for the tenant or (p_user_id) one user.
+-- Cancelled assignments are not counted in total_assignments (withdrawn work,
+-- not incomplete work); completion_rate is a percentage with two decimals;
+-- avg_completion_time is the mean completion_time_minutes of passed
+-- completions (0 when there are none). Under RLS a worker only ever counts
+-- their own assignments.
+CREATE FUNCTION "get_training_analytics"(p_tenant_id UUID, p_user_id UUID DEFAULT NULL)
 RETURNS TABLE (
     total_courses BIGINT, total_assignments BIGINT, completed_count BIGINT,
     in_progress_count BIGINT, overdue_count BIGINT, completion_rate NUMERIC,
@@ -235,12 +237,14 @@ RETURNS TABLE (
                count(*) FILTER (WHERE s = 'in_progress') AS in_progress,
                count(*) FILTER (WHERE s = 'overdue') AS overdue
         FROM (SELECT "training_effective_status"(status, due_date) AS s
-              FROM "training_assignments" WHERE tenant_id = p_tenant_id) t
+              FROM "training_assignments"
+              WHERE tenant_id = p_tenant_id AND (p_user_id IS NULL OR user_id = p_user_id)) t
     )
     SELECT (SELECT count(*) FROM "training_courses" WHERE tenant_id = p_tenant_id),
            a.total, a.completed, a.in_progress, a.overdue,
            CASE WHEN a.total = 0 THEN 0 ELSE round(a.completed * 100.0 / a.total, 2) END,
            COALESCE((SELECT round(avg(completion_time_minutes), 2) FROM "training_completions"
-                     WHERE tenant_id = p_tenant_id AND passed), 0)
+                     WHERE tenant_id = p_tenant_id AND passed
+                       AND (p_user_id IS NULL OR user_id = p_user_id)), 0)
     FROM a
 $$;

@@ -1,0 +1,245 @@
+import type { Prisma } from '../generated/prisma/client.js';
+import { builder } from '../core/builder.js';
+import { connectionOf } from '../core/connections.js';
+import type { Context } from '../core/context.js';
+import { databaseEnum } from '../core/enums.js';
+import { forbidden } from '../core/errors.js';
+import * as validate from '../core/validate.js';
+import { Course } from '../courses/course.js';
+import { User } from '../users/user.js';
+import { ASSIGNMENT_STATUSES, effectiveStatus, effectiveStatusWhere } from './status.js';
+
+export const ASSIGNMENT_TYPES = ['manual', 'auto', 'risk_based'] as const;
+export const RISK_ENTITY_TYPES = ['zone', 'driver', 'worker', 'equipment'] as const;
+export type RiskEntityTypeValue = (typeof RISK_ENTITY_TYPES)[number];
+
+export const AssignmentStatus = databaseEnum(
+  'AssignmentStatus',
+  ASSIGNMENT_STATUSES,
+  'Where an assignment is in its life cycle. OVERDUE: active and past its due date.',
+);
+export const AssignmentType = databaseEnum('AssignmentType', ASSIGNMENT_TYPES, 'How an assignment came about.');
+export const EntityType = databaseEnum('EntityType', RISK_ENTITY_TYPES, 'What a predictive risk score is about.');
+
+/** What triggered a risk-based assignment, so a safety officer can see why (SPEC §4 step 7). */
+interface TriggerShape {
+  scoreId: string | null;
+  entityType: RiskEntityTypeValue;
+  entityId: string;
+  score: number;
+  threshold: number;
+}
+
+export const AssignmentTrigger = builder.objectRef<TriggerShape>('AssignmentTrigger').implement({
+  description: 'The predictive score that made the system assign this course.',
+  fields: (t) => ({
+    scoreId: t.exposeID('scoreId', {
+      nullable: true,
+      description: 'The predictive score row; null if it has since been deleted.',
+    }),
+    entityType: t.expose('entityType', { type: EntityType }),
+    entityId: t.exposeID('entityId'),
+    score: t.exposeFloat('score'),
+    threshold: t.exposeFloat('threshold', { description: "The course's risk threshold at the time." }),
+  }),
+});
+
+export const Assignment = builder.prismaObject('TrainingAssignment', {
+  variant: 'Assignment',
+  description: 'A course assigned to a user.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    course: t.relation('course', { type: Course }),
+    user: t.field({ type: User, resolve: (assignment) => ({ id: assignment.userId }) }),
+    assignedBy: t.field({
+      type: User,
+      nullable: true,
+      description: 'Who assigned it; null when the system did.',
+      resolve: (assignment) => (assignment.assignedBy ? { id: assignment.assignedBy } : null),
+    }),
+    assignmentType: t.field({
+      type: AssignmentType,
+      resolve: (assignment) => assignment.assignmentType as (typeof ASSIGNMENT_TYPES)[number],
+    }),
+    assignmentReason: t.exposeString('assignmentReason', { nullable: true }),
+    dueDate: t.expose('dueDate', { type: 'Date', nullable: true }),
+    status: t.field({
+      type: AssignmentStatus,
+      resolve: (assignment) => effectiveStatus(assignment.status, assignment.dueDate),
+    }),
+    assignedAt: t.expose('assignedAt', { type: 'DateTime', nullable: true }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    cancelledAt: t.expose('cancelledAt', { type: 'DateTime', nullable: true }),
+    cancelledBy: t.field({
+      type: User,
+      nullable: true,
+      resolve: (assignment) => (assignment.cancelledBy ? { id: assignment.cancelledBy } : null),
+    }),
+    cancelReason: t.exposeString('cancelReason', { nullable: true }),
+    trigger: t.field({
+      type: AssignmentTrigger,
+      nullable: true,
+      description: 'Set on risk-based assignments: the score that triggered it.',
+      resolve: (assignment) =>
+        assignment.triggerEntityType && assignment.triggerEntityId && assignment.triggerScore !== null
+          ? {
+              scoreId: assignment.triggerScoreId,
+              entityType: assignment.triggerEntityType as RiskEntityTypeValue,
+              entityId: assignment.triggerEntityId,
+              score: Number(assignment.triggerScore),
+              threshold: Number(assignment.triggerThreshold),
+            }
+          : null,
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+builder.asEntity(Assignment, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: (reference, context) =>
+    context.db.trainingAssignment.findFirst({ where: { id: reference.id, tenantId: context.caller?.tenantId } }),
+});
+
+export const AssignmentConnection = connectionOf('AssignmentConnection', Assignment);
+
+export const AssignmentFilter = builder.inputType('AssignmentFilter', {
+  fields: (t) => ({
+    status: t.field({ type: AssignmentStatus }),
+    courseId: t.id(),
+    userId: t.id(),
+    assignmentType: t.field({ type: AssignmentType }),
+    dueBefore: t.field({ type: 'Date', description: 'Due strictly before this day.' }),
+    dueAfter: t.field({ type: 'Date', description: 'Due strictly after this day.' }),
+  }),
+});
+
+type AssignmentFilterInput = typeof AssignmentFilter.$inferInput;
+
+export function assignmentWhere(
+  tenantId: string,
+  filter: AssignmentFilterInput | null | undefined,
+  argPrefix = 'filter',
+): Prisma.TrainingAssignmentWhereInput {
+  const where: Prisma.TrainingAssignmentWhereInput[] = [{ tenantId }];
+  if (filter?.status) where.push(effectiveStatusWhere(filter.status));
+  if (filter?.courseId) where.push({ courseId: validate.uuid(`${argPrefix}.courseId`, filter.courseId) });
+  if (filter?.userId) where.push({ userId: validate.uuid(`${argPrefix}.userId`, filter.userId) });
+  if (filter?.assignmentType) where.push({ assignmentType: filter.assignmentType });
+  if (filter?.dueBefore) where.push({ dueDate: { lt: filter.dueBefore } });
+  if (filter?.dueAfter) where.push({ dueDate: { gt: filter.dueAfter } });
+  return { AND: where };
+}
+
+/** A worker may only look at their own training; everyone else at the tenant's. */
+export function assertMayReadUser(context: Context, userId: string): void {
+  const caller = context.caller!;
+  if (caller.role === 'worker' && caller.userId !== userId) {
+    throw forbidden('A worker may only read their own training');
+  }
+}
+
+const ASSIGNMENT_ORDER: Prisma.TrainingAssignmentOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'asc' }];
+
+builder.queryFields((t) => ({
+  trainingAssignments: t.prismaConnection(
+    {
+      type: Assignment,
+      cursor: 'id',
+      description: "The tenant's assignments, newest first. A worker gets only their own.",
+      authScopes: { authenticated: true },
+      args: { filter: t.arg({ type: AssignmentFilter }) },
+      resolve: (query, _root, args, context) =>
+        context.db.trainingAssignment.findMany({
+          ...query,
+          where: tenantAssignments(context, args.filter),
+          orderBy: ASSIGNMENT_ORDER,
+        }),
+      totalCount: (_root, args, context) =>
+        context.db.trainingAssignment.count({ where: tenantAssignments(context, args.filter) }),
+    },
+    AssignmentConnection,
+  ),
+  userTrainingAssignments: t.prismaConnection(
+    {
+      type: Assignment,
+      cursor: 'id',
+      description: "One user's assignments (a worker may ask only for their own).",
+      authScopes: { authenticated: true },
+      args: { userId: t.arg.id({ required: true }), status: t.arg({ type: AssignmentStatus }) },
+      resolve: (query, _root, args, context) =>
+        context.db.trainingAssignment.findMany({
+          ...query,
+          where: userAssignments(context, args.userId, args.status),
+          orderBy: ASSIGNMENT_ORDER,
+        }),
+      totalCount: (_root, args, context) =>
+        context.db.trainingAssignment.count({ where: userAssignments(context, args.userId, args.status) }),
+    },
+    AssignmentConnection,
+  ),
+  myTrainingAssignments: t.prismaConnection(
+    {
+      type: Assignment,
+      cursor: 'id',
+      description: "The caller's own assignments.",
+      authScopes: { authenticated: true },
+      args: { status: t.arg({ type: AssignmentStatus }) },
+      resolve: (query, _root, args, context) =>
+        context.db.trainingAssignment.findMany({
+          ...query,
+          where: userAssignments(context, context.caller!.userId, args.status),
+          orderBy: ASSIGNMENT_ORDER,
+        }),
+      totalCount: (_root, args, context) =>
+        context.db.trainingAssignment.count({
+          where: userAssignments(context, context.caller!.userId, args.status),
+        }),
+    },
+    AssignmentConnection,
+  ),
+}));
+
+function tenantAssignments(context: Context, filter: AssignmentFilterInput | null | undefined) {
+  const caller = context.caller!;
+  if (caller.role === 'worker') {
+    if (filter?.userId && validate.uuid('filter.userId', filter.userId) !== caller.userId) {
+      throw forbidden('A worker may only read their own training');
+    }
+    return assignmentWhere(caller.tenantId, { ...filter, userId: caller.userId });
+  }
+  return assignmentWhere(caller.tenantId, filter);
+}
+
+export function userAssignments(
+  context: Context,
+  userId: string,
+  status: (typeof ASSIGNMENT_STATUSES)[number] | null | undefined,
+) {
+  const id = validate.uuid('userId', userId);
+  assertMayReadUser(context, id);
+  return assignmentWhere(context.caller!.tenantId, { userId: id, status });
+}
+
+builder.objectFields(User, (t) => ({
+  trainingAssignments: t.prismaConnection(
+    {
+      type: Assignment,
+      cursor: 'id',
+      description: "The user's assignments, newest first (a worker may only read their own).",
+      authScopes: { authenticated: true },
+      args: { status: t.arg({ type: AssignmentStatus }) },
+      resolve: (query, user, args, context) =>
+        context.db.trainingAssignment.findMany({
+          ...query,
+          where: userAssignments(context, user.id, args.status),
+          orderBy: ASSIGNMENT_ORDER,
+        }),
+      totalCount: (user, args, context) =>
+        context.db.trainingAssignment.count({ where: userAssignments(context, user.id, args.status) }),
+    },
+    AssignmentConnection,
+  ),
+}));

@@ -1,0 +1,91 @@
+import type { PrismaClient } from '../generated/prisma/client.js';
+import { bearerToken, type Identity, type TokenVerifier } from './auth.js';
+import type { Config } from './config.js';
+import { tenantClient, withTenant, type Caller, type TenantTransaction } from './db.js';
+import { unauthenticated } from './errors.js';
+import type { Logger } from './logger.js';
+
+/** Long-lived services shared by every request. */
+export interface AppServices {
+  config: Config;
+  logger: Logger;
+  /** The owner client; requests never use it directly, only through their scoped view. */
+  prisma: PrismaClient;
+  verifyToken: TokenVerifier;
+  profiles: ProfileRefresher;
+}
+
+/** What every resolver receives: the caller and a database view scoped to them. */
+export interface Context {
+  caller: Caller | null;
+  /** Every operation runs under RLS as the caller (tenant, user, role). */
+  readonly db: PrismaClient;
+  /** Several statements in one transaction as the caller. */
+  transaction<T>(fn: (tx: TenantTransaction) => Promise<T>): Promise<T>;
+  services: AppServices;
+}
+
+/** Builds the context for one request (HTTP) or one subscription (WebSocket). */
+export async function createContext(services: AppServices, authorization: string | undefined | null): Promise<Context> {
+  const token = bearerToken(authorization);
+  if (!token) return anonymousContext(services);
+  const identity = await services.verifyToken(token);
+  await services.profiles.ensure(identity);
+  const caller: Caller = { tenantId: identity.tenantId, userId: identity.userId, role: identity.role };
+  const db = tenantClient(services.prisma, caller);
+  return {
+    caller,
+    db,
+    transaction: (fn) => withTenant(services.prisma, caller, fn),
+    services,
+  };
+}
+
+function anonymousContext(services: AppServices): Context {
+  // Deny by default: scope-auth refuses anonymous callers before any resolver runs;
+  // these throw only if a resolver forgot its scopes.
+  return {
+    caller: null,
+    get db(): PrismaClient {
+      throw unauthenticated();
+    },
+    transaction: () => Promise.reject(unauthenticated()),
+    services,
+  };
+}
+
+export interface ProfileRefresher {
+  ensure(identity: Identity): Promise<void>;
+}
+
+/**
+ * The caller's profile is created or refreshed from the token's claims on first
+ * use (SPEC §3). Remembering what was last written keeps this to one write per
+ * user per process instead of one per request.
+ */
+export function createProfileRefresher(prisma: PrismaClient, maxEntries = 50_000): ProfileRefresher {
+  const written = new Map<string, string>();
+  return {
+    async ensure(identity) {
+      const fingerprint = [identity.tenantId, identity.role, identity.name ?? '', identity.email ?? ''].join('|');
+      if (written.get(identity.userId) === fingerprint) return;
+      await withTenant(
+        prisma,
+        identity,
+        (tx) =>
+          tx.$executeRaw`
+          INSERT INTO profiles (id, tenant_id, display_name, email, role)
+          VALUES (${identity.userId}::uuid, ${identity.tenantId}::uuid, ${identity.name ?? null}, ${identity.email ?? null}, ${identity.role})
+          ON CONFLICT (id) DO UPDATE SET
+            display_name = COALESCE(EXCLUDED.display_name, profiles.display_name),
+            email = COALESCE(EXCLUDED.email, profiles.email),
+            role = EXCLUDED.role
+          WHERE (profiles.display_name, profiles.email, profiles.role)
+                IS DISTINCT FROM (COALESCE(EXCLUDED.display_name, profiles.display_name),
+                                  COALESCE(EXCLUDED.email, profiles.email), EXCLUDED.role)`,
+      );
+      if (written.size >= maxEntries) written.clear();
+      written.set(identity.userId, fingerprint);
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from './logger.js';
+
+/**
+ * The one catalogue of error codes clients see (SPEC §6). Anything else thrown
+ * in a resolver is masked as INTERNAL_SERVER_ERROR: no SQL, stack or other
+ * tenant's ids ever reach a client.
+ */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  CONFLICT: 'CONFLICT',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An error meant for the client: its message and code are shown as they are. */
+export class ApiError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+  }
+}
+
+export const unauthenticated = (message = 'Authentication required: send Authorization: Bearer <token>') =>
+  new ApiError(ErrorCode.UNAUTHENTICATED, message);
+export const forbidden = (message = 'Your role is not allowed to do this') =>
+  new ApiError(ErrorCode.FORBIDDEN, message);
+export const notFound = (what: string) => new ApiError(ErrorCode.NOT_FOUND, `${what} not found`);
+export const conflict = (message: string) => new ApiError(ErrorCode.CONFLICT, message);
+/** `field` is the argument path the client sent, e.g. `input.score`. */
+export const badInput = (field: string, message: string) =>
+  new ApiError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
+
+/** Codes Apollo itself assigns to request errors (parse, validation, variables); shown as they are. */
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+function isClientError(error: unknown): boolean {
+  if (error instanceof ApiError) return true;
+  if (!(error instanceof GraphQLError)) return false;
+  // A GraphQLError without an original error comes from graphql-js itself (validation,
+  // variable coercion): it describes the request, never the server.
+  const code = error.extensions?.code;
+  return error.originalError === undefined || (typeof code === 'string' && REQUEST_ERROR_CODES.has(code));
+}
+
+/** Apollo `formatError`: pass client errors through, mask and log everything else. */
+export function createErrorFormatter(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    if (isClientError(original) || (error instanceof GraphQLError && isClientError(error) && !error.originalError)) {
+      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving');
+    return {
+      message: 'Internal server error',
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}
+
+/** PostgreSQL / Prisma error details we turn into client errors. */
+interface DatabaseErrorShape {
+  code?: string;
+  meta?: { code?: string; driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } };
+  cause?: unknown;
+}
+
+/** The SQLSTATE behind a Prisma or driver error, if any. */
+export function sqlState(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 6; depth++) {
+    const shape = current as DatabaseErrorShape;
+    const original = shape.meta?.driverAdapterError?.cause?.originalCode;
+    if (original) return original;
+    if (typeof shape.code === 'string' && /^[0-9A-Z]{5}$/.test(shape.code)) return shape.code;
+    if (shape.code === 'P2002') return '23505';
+    if (shape.code === 'P2003') return '23503';
+    if (shape.code === 'P2025') return 'P2025';
+    current = shape.cause;
+  }
+  return undefined;
+}

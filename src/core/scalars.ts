@@ -1,0 +1,56 @@
+import { GraphQLScalarType, Kind } from 'graphql';
+import { builder } from './builder.js';
+import { badInput } from './errors.js';
+
+/**
+ * `Date` is a calendar day (YYYY-MM-DD, UTC) and `DateTime` an ISO 8601 instant
+ * (SPEC §6). Both map to JS Dates at UTC, as Prisma returns them.
+ */
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function parseDay(value: unknown): Date {
+  const match = typeof value === 'string' ? DAY.exec(value) : null;
+  const date = match ? new Date(`${value as string}T00:00:00.000Z`) : undefined;
+  if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
+    throw badInput('Date', `expected a calendar date YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  }
+  return date;
+}
+
+function parseInstant(value: unknown): Date {
+  const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? new Date(value) : undefined;
+  if (!date || Number.isNaN(date.getTime())) {
+    throw badInput('DateTime', `expected an ISO 8601 date-time, got ${JSON.stringify(value)}`);
+  }
+  return date;
+}
+
+function toDate(value: unknown): Date {
+  const date = value instanceof Date ? value : new Date(value as string);
+  if (Number.isNaN(date.getTime())) throw new TypeError(`Not a date: ${String(value)}`);
+  return date;
+}
+
+export const DateScalar = new GraphQLScalarType<Date, string>({
+  name: 'Date',
+  description: 'A calendar date, YYYY-MM-DD (UTC).',
+  serialize: (value) => toDate(value).toISOString().slice(0, 10),
+  parseValue: parseDay,
+  parseLiteral: (ast) => parseDay(ast.kind === Kind.STRING ? ast.value : undefined),
+});
+
+export const DateTimeScalar = new GraphQLScalarType<Date, string>({
+  name: 'DateTime',
+  description: 'An instant, ISO 8601 (e.g. 2026-11-25T12:00:00.000Z).',
+  serialize: (value) => toDate(value).toISOString(),
+  parseValue: parseInstant,
+  parseLiteral: (ast) => parseInstant(ast.kind === Kind.STRING ? ast.value : undefined),
+});
+
+/** Today's UTC calendar day, as the database's training_today() sees it. */
+export function todayUtc(now: Date = new Date()): Date {
+  return new Date(`${now.toISOString().slice(0, 10)}T00:00:00.000Z`);
+}
+
+builder.addScalarType('Date', DateScalar);
+builder.addScalarType('DateTime', DateTimeScalar);

@@ -1,0 +1,240 @@
+import type { Prisma } from '../generated/prisma/client.js';
+import { builder } from '../core/builder.js';
+import { connectionOf } from '../core/connections.js';
+import { databaseEnum } from '../core/enums.js';
+import { notFound } from '../core/errors.js';
+import * as validate from '../core/validate.js';
+import { User } from '../users/user.js';
+
+export const COURSE_CATEGORIES = [
+  'safety_fundamentals',
+  'hazard_awareness',
+  'equipment_safety',
+  'emergency_response',
+  'compliance',
+  'risk_management',
+  'other',
+] as const;
+export const DIFFICULTY_LEVELS = ['beginner', 'intermediate', 'advanced'] as const;
+export const COURSE_ENTITY_TYPES = ['zone', 'driver', 'worker', 'equipment', 'general'] as const;
+
+type CourseCategoryValue = (typeof COURSE_CATEGORIES)[number];
+type DifficultyLevelValue = (typeof DIFFICULTY_LEVELS)[number];
+export type CourseEntityTypeValue = (typeof COURSE_ENTITY_TYPES)[number];
+
+export const CourseCategory = databaseEnum('CourseCategory', COURSE_CATEGORIES, 'What a course is about.');
+export const DifficultyLevel = databaseEnum('DifficultyLevel', DIFFICULTY_LEVELS, 'How demanding a course is.');
+export const CourseEntityType = databaseEnum(
+  'CourseEntityType',
+  COURSE_ENTITY_TYPES,
+  'Which risk scores a course answers; GENERAL matches every entity type.',
+);
+
+export const Course = builder.prismaObject('TrainingCourse', {
+  variant: 'Course',
+  description: 'A training course of the tenant.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    title: t.exposeString('title'),
+    description: t.exposeString('description', { nullable: true }),
+    category: t.field({ type: CourseCategory, resolve: (course) => course.category as CourseCategoryValue }),
+    contentUrl: t.exposeString('contentUrl', { nullable: true }),
+    durationMinutes: t.exposeInt('durationMinutes', { nullable: true }),
+    difficultyLevel: t.field({
+      type: DifficultyLevel,
+      nullable: true,
+      resolve: (course) => course.difficultyLevel as DifficultyLevelValue | null,
+    }),
+    riskThreshold: t.float({
+      nullable: true,
+      description: 'Risk score (0–100) at or above which the course is assigned automatically.',
+      resolve: (course) => (course.riskThreshold === null ? null : Number(course.riskThreshold)),
+    }),
+    entityType: t.field({
+      type: CourseEntityType,
+      nullable: true,
+      resolve: (course) => course.entityType as CourseEntityTypeValue | null,
+    }),
+    autoAssignEnabled: t.exposeBoolean('autoAssignEnabled'),
+    required: t.exposeBoolean('required'),
+    expiryMonths: t.exposeInt('expiryMonths', {
+      nullable: true,
+      description: 'Months a passed completion stays valid; null: it never expires.',
+    }),
+    issuesCertificate: t.exposeBoolean('issuesCertificate'),
+    createdBy: t.field({ type: User, resolve: (course) => ({ id: course.createdBy }) }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.asEntity(Course, {
+  key: builder.selection<{ id: string }>('id'),
+  // Runs under the caller's RLS view: another tenant's course resolves to null.
+  resolveReference: (reference, context) =>
+    context.db.trainingCourse.findFirst({ where: { id: reference.id, tenantId: context.caller?.tenantId } }),
+});
+
+export const CourseConnection = connectionOf('CourseConnection', Course);
+
+export const CourseFilter = builder.inputType('CourseFilter', {
+  fields: (t) => ({
+    category: t.field({ type: CourseCategory }),
+    autoAssignEnabled: t.boolean(),
+    entityType: t.field({ type: CourseEntityType }),
+    required: t.boolean(),
+    search: t.string({ description: 'Case-insensitive text in the title or description.' }),
+  }),
+});
+
+function courseWhere(tenantId: string, filter: typeof CourseFilter.$inferInput | null | undefined) {
+  const where: Prisma.TrainingCourseWhereInput = { tenantId };
+  if (!filter) return where;
+  if (filter.category) where.category = filter.category;
+  if (filter.entityType) where.entityType = filter.entityType;
+  if (filter.autoAssignEnabled != null) where.autoAssignEnabled = filter.autoAssignEnabled;
+  if (filter.required != null) where.required = filter.required;
+  if (filter.search) {
+    const search = validate.text('filter.search', filter.search, { max: 200 });
+    if (search) {
+      where.OR = [
+        { title: { contains: search, mode: 'insensitive' } },
+        { description: { contains: search, mode: 'insensitive' } },
+      ];
+    }
+  }
+  return where;
+}
+
+builder.queryFields((t) => ({
+  trainingCourses: t.prismaConnection(
+    {
+      type: Course,
+      cursor: 'id',
+      description: "The tenant's courses, newest first.",
+      authScopes: { authenticated: true },
+      args: { filter: t.arg({ type: CourseFilter }) },
+      resolve: (query, _root, args, context) =>
+        context.db.trainingCourse.findMany({
+          ...query,
+          where: courseWhere(context.caller!.tenantId, args.filter),
+          orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+        }),
+      totalCount: (_root, args, context) =>
+        context.db.trainingCourse.count({ where: courseWhere(context.caller!.tenantId, args.filter) }),
+    },
+    CourseConnection,
+  ),
+  trainingCourse: t.prismaField({
+    type: Course,
+    nullable: true,
+    description: 'One course of the tenant; null when there is none with this id.',
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, context) =>
+      context.db.trainingCourse.findFirst({
+        ...query,
+        where: { id: validate.uuid('id', args.id), tenantId: context.caller!.tenantId },
+      }),
+  }),
+}));
+
+export const CreateTrainingCourseInput = builder.inputType('CreateTrainingCourseInput', {
+  fields: (t) => ({
+    title: t.string({ required: true }),
+    description: t.string(),
+    category: t.field({ type: CourseCategory, required: true }),
+    contentUrl: t.string({ description: 'An absolute http(s) URL.' }),
+    durationMinutes: t.int(),
+    difficultyLevel: t.field({ type: DifficultyLevel }),
+    riskThreshold: t.float({ description: '0–100.' }),
+    entityType: t.field({ type: CourseEntityType }),
+    autoAssignEnabled: t.boolean({ defaultValue: false }),
+    required: t.boolean({ defaultValue: false }),
+    expiryMonths: t.int(),
+    issuesCertificate: t.boolean({ defaultValue: false }),
+  }),
+});
+
+export const UpdateTrainingCourseInput = builder.inputType('UpdateTrainingCourseInput', {
+  description: 'Only the fields sent are changed; null clears an optional field.',
+  fields: (t) => ({
+    title: t.string(),
+    description: t.string(),
+    category: t.field({ type: CourseCategory }),
+    contentUrl: t.string(),
+    durationMinutes: t.int(),
+    difficultyLevel: t.field({ type: DifficultyLevel }),
+    riskThreshold: t.float(),
+    entityType: t.field({ type: CourseEntityType }),
+    autoAssignEnabled: t.boolean(),
+    required: t.boolean(),
+    expiryMonths: t.int(),
+    issuesCertificate: t.boolean(),
+  }),
+});
+
+type CourseInput = Partial<typeof UpdateTrainingCourseInput.$inferInput>;
+
+/** Validates what was sent; `undefined` means "not sent", `null` means "clear". */
+function courseData(input: CourseInput): Prisma.TrainingCourseUncheckedUpdateInput {
+  const optional = <T, R>(value: T | null | undefined, check: (value: T) => R): R | null | undefined =>
+    value === undefined ? undefined : value === null ? null : check(value);
+  return {
+    title: optional(validate.present('input.title', input.title), (v) =>
+      validate.text('input.title', v, { min: 1, max: 200 }),
+    ) as string | undefined,
+    description: optional(input.description, (v) => validate.text('input.description', v, { max: 5000 }) || null),
+    category: validate.present('input.category', input.category),
+    contentUrl: optional(input.contentUrl, (v) => validate.httpUrl('input.contentUrl', v)),
+    durationMinutes: optional(input.durationMinutes, (v) =>
+      validate.integer('input.durationMinutes', v, { min: 1, max: 10_000 }),
+    ),
+    difficultyLevel: input.difficultyLevel,
+    riskThreshold: optional(input.riskThreshold, (v) =>
+      validate.number('input.riskThreshold', v, { min: 0, max: 100 }),
+    ),
+    entityType: input.entityType,
+    autoAssignEnabled: validate.present('input.autoAssignEnabled', input.autoAssignEnabled),
+    required: validate.present('input.required', input.required),
+    expiryMonths: optional(input.expiryMonths, (v) => validate.integer('input.expiryMonths', v, { min: 1, max: 600 })),
+    issuesCertificate: validate.present('input.issuesCertificate', input.issuesCertificate),
+  };
+}
+
+const MANAGERS = { roles: ['admin', 'safety_officer'] } as const;
+
+builder.mutationFields((t) => ({
+  createTrainingCourse: t.prismaField({
+    type: Course,
+    description: 'Creates a course (admin, safety officer).',
+    authScopes: MANAGERS,
+    args: { input: t.arg({ type: CreateTrainingCourseInput, required: true }) },
+    resolve: (query, _root, { input }, context) => {
+      const data = courseData(input) as Prisma.TrainingCourseUncheckedCreateInput;
+      return context.db.trainingCourse.create({
+        ...query,
+        data: { ...data, tenantId: context.caller!.tenantId, createdBy: context.caller!.userId },
+      });
+    },
+  }),
+  updateTrainingCourse: t.prismaField({
+    type: Course,
+    description: 'Changes the fields sent (admin, safety officer).',
+    authScopes: MANAGERS,
+    args: {
+      id: t.arg.id({ required: true }),
+      input: t.arg({ type: UpdateTrainingCourseInput, required: true }),
+    },
+    resolve: async (query, _root, { id, input }, context) => {
+      const courseId = validate.uuid('id', id);
+      const data = courseData(input);
+      const { count } = await context.db.trainingCourse.updateMany({
+        where: { id: courseId, tenantId: context.caller!.tenantId },
+        data,
+      });
+      if (count === 0) throw notFound('Course');
+      return context.db.trainingCourse.findUniqueOrThrow({ ...query, where: { id: courseId } });
+    },
+  }),
+}));
