@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
+import { mintToken } from '../../src/core/auth.js';
+import { loadConfig } from '../../src/core/config.js';
+import type { Role } from '../../src/core/db.js';
+import { createLogger } from '../../src/core/logger.js';
+import { startApp, type App } from '../../src/core/server.js';
+import { schema } from '../../src/schema.js';
+import { freshDatabase, type TestDatabase } from './database.js';
+
+/**
+ * A real API server for a test file: fresh database, real HTTP on a free port.
+ * Tests talk to it exactly as a dashboard, an integration or a worker's app would.
+ */
+export const TEST_JWT_SECRET = 'test-secret-for-the-safety-training-api-0123456789';
+
+export interface GraphQLResponse<Data> {
+  status: number;
+  data?: Data | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; field?: string } }[];
+}
+
+export interface Actor {
+  role: Role;
+  tenantId: string;
+  userId: string;
+  token: string;
+  /** Sends a typed document (or raw query text) with this actor's token. */
+  request<Data, Variables extends Record<string, unknown>>(
+    document: TypedDocumentNode<Data, Variables> | string,
+    variables?: Variables,
+  ): Promise<GraphQLResponse<Data>>;
+}
+
+export interface TestServer {
+  app: App;
+  db: TestDatabase;
+  url: string;
+  /** A caller with a fresh user id (or the given one) in `tenantId` (default: a fresh tenant). */
+  actor(role: Role, options?: { tenantId?: string; userId?: string; name?: string }): Promise<Actor>;
+  /** Sends a request with an arbitrary Authorization header (or none). */
+  request<Data = unknown>(
+    document: TypedDocumentNode<Data, never> | string,
+    variables?: Record<string, unknown>,
+    authorization?: string,
+  ): Promise<GraphQLResponse<Data>>;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const db = await freshDatabase();
+  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PORT: '0', LOG_LEVEL: 'silent', ...env });
+  const app = await startApp({ config, logger: createLogger(config.logLevel), schema, db, host: '127.0.0.1' });
+
+  const send = async <Data>(
+    document: TypedDocumentNode<Data, never> | TypedDocumentNode<Data, Record<string, unknown>> | string,
+    variables: Record<string, unknown> | undefined,
+    authorization: string | undefined,
+  ): Promise<GraphQLResponse<Data>> => {
+    const query = typeof document === 'string' ? document : print(document);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (authorization !== undefined) headers.authorization = authorization;
+    const response = await fetch(app.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    const body = (await response.json()) as Omit<GraphQLResponse<Data>, 'status'>;
+    return { status: response.status, ...body };
+  };
+
+  return {
+    app,
+    db,
+    url: app.url,
+    async actor(role, options = {}) {
+      const tenantId = options.tenantId ?? randomUUID();
+      const userId = options.userId ?? randomUUID();
+      const token = await mintToken({ secret: TEST_JWT_SECRET, tenantId, userId, role, name: options.name });
+      return {
+        role,
+        tenantId,
+        userId,
+        token,
+        request: (document, variables) =>
+          send(document as TypedDocumentNode<never, Record<string, unknown>>, variables, `Bearer ${token}`),
+      };
+    },
+    request: (document, variables, authorization) => send(document, variables, authorization),
+    async stop() {
+      await app.stop();
+      await db.drop().catch(() => {});
+    },
+  };
+}
+
+/** The single error's code, failing loudly when the response was not exactly one error. */
+export function errorCode(response: GraphQLResponse<unknown>): string | undefined {
+  if (!response.errors?.length) throw new Error(`expected an error, got ${JSON.stringify(response.data)}`);
+  return response.errors[0]?.extensions?.code;
+}
+
+/** A calendar date `days` from today (UTC), as the API's Date scalar expects. */
+export function dayFromToday(days: number): string {
+  const date = new Date();
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
+}
