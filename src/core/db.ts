@@ -43,17 +43,27 @@ export interface DatabaseOptions {
   /** PGlite data folder, or `memory://` for a throwaway in-memory database. */
   dataDir?: string;
   poolMax?: number;
+  /** Called with every SQL statement Prisma sends (tests count them to catch N+1). */
+  onQuery?: (sql: string) => void;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options.url, options.poolMax ?? 10) : openPglite(options.dataDir ?? 'memory://');
+  return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir ?? 'memory://', options);
 }
 
-async function openPostgres(url: string, poolMax: number): Promise<Database> {
+function createClient(adapter: PrismaPg | PrismaPGlite, { onQuery }: DatabaseOptions): PrismaClient {
+  if (!onQuery) return new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  prisma.$on('query', (event) => onQuery(event.query));
+  return prisma;
+}
+
+async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  const poolMax = options.poolMax ?? 10;
   const pool = new pg.Pool({ connectionString: url, max: poolMax });
   // An idle client losing its server (restart, failover) must not crash the process.
   pool.on('error', () => {});
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const prisma = createClient(new PrismaPg(pool), options);
   return {
     kind: 'postgres',
     prisma,
@@ -78,10 +88,10 @@ async function openPostgres(url: string, poolMax: number): Promise<Database> {
   };
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Database> {
   if (!dataDir.includes('://')) mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir);
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = createClient(new PrismaPGlite(pglite), options);
   const connection: SqlConnection = {
     query: async (text, params) => (await pglite.query(text, params)).rows as never[],
     exec: async (text) => {

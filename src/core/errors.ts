@@ -44,20 +44,32 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+/**
+ * Duck-typed rather than `instanceof GraphQLError`: Apollo, Pothos and our code
+ * may load different copies of graphql-js (CommonJS and ESM builds).
+ */
+interface GraphQLErrorLike {
+  name: string;
+  originalError?: unknown;
+  extensions?: Record<string, unknown>;
+}
+const isGraphQLError = (error: unknown): error is GraphQLErrorLike =>
+  typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'GraphQLError';
+
 function isClientError(error: unknown): boolean {
   if (error instanceof ApiError) return true;
-  if (!(error instanceof GraphQLError)) return false;
+  if (!isGraphQLError(error)) return false;
   // A GraphQLError without an original error comes from graphql-js itself (validation,
-  // variable coercion): it describes the request, never the server.
+  // variable coercion) or from a library speaking for the client: it describes the request.
   const code = error.extensions?.code;
-  return error.originalError === undefined || (typeof code === 'string' && REQUEST_ERROR_CODES.has(code));
+  return error.originalError == null || (typeof code === 'string' && REQUEST_ERROR_CODES.has(code));
 }
 
 /** Apollo `formatError`: pass client errors through, mask and log everything else. */
 export function createErrorFormatter(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-    if (isClientError(original) || (error instanceof GraphQLError && isClientError(error) && !error.originalError)) {
+    const original = isGraphQLError(error) && error.originalError != null ? error.originalError : error;
+    if (isClientError(original)) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }

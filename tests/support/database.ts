@@ -17,17 +17,19 @@ export interface TestDatabase extends Database {
   drop(): Promise<void>;
 }
 
-export async function freshDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+export async function freshDatabase(
+  options: { migrated?: boolean; onQuery?: (sql: string) => void } = {},
+): Promise<TestDatabase> {
   const migrated = options.migrated ?? true;
   if (!serverUrl) {
-    const db = await openDatabase({ dataDir: 'memory://' });
+    const db = await openDatabase({ dataDir: 'memory://', onQuery: options.onQuery });
     if (migrated) await migrate(db);
     return Object.assign(db, { url: undefined, drop: () => db.close() });
   }
   const name = `training_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(`CREATE DATABASE "${name}"`);
   const url = withDatabase(serverUrl, name);
-  const db = await openDatabase({ url, poolMax: 20 });
+  const db = await openDatabase({ url, poolMax: 20, onQuery: options.onQuery });
   if (migrated) await migrate(db);
   return Object.assign(db, {
     url,

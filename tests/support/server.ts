@@ -48,8 +48,11 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const db = await freshDatabase();
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { onQuery?: (sql: string) => void } = {},
+): Promise<TestServer> {
+  const db = await freshDatabase({ onQuery: options.onQuery });
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PORT: '0', LOG_LEVEL: 'silent', ...env });
   const app = await startApp({ config, logger: createLogger(config.logLevel), schema, db, host: '127.0.0.1' });
 

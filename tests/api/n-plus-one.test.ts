@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TrainingAssignmentsDocument, TrainingCompletionsDocument } from '../../src/generated/operations/graphql.js';
+import { startTestServer, type Actor, type TestServer } from '../support/server.js';
+
+/**
+ * SPEC §8 "No N+1": a page of assignments with course, user and completion costs
+ * a constant number of SQL statements, whatever the page size. Every statement
+ * Prisma sends is logged, so an N+1 shows up as a failing count.
+ */
+
+let server: TestServer;
+let admin: Actor;
+const statements: string[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({}, { onQuery: (sql) => statements.push(sql) });
+  admin = await server.actor('admin');
+  // 10 courses × 12 workers = 120 assignments, each with a passed completion.
+  await server.db.withConnection((c) =>
+    c.query(
+      `WITH users AS (
+         INSERT INTO profiles (id, tenant_id, role)
+         SELECT gen_random_uuid(), $1::uuid, 'worker' FROM generate_series(1, 12) RETURNING id),
+       courses AS (
+         INSERT INTO training_courses (tenant_id, title, category, created_by)
+         SELECT $1::uuid, 'Course ' || n, 'compliance', $2::uuid FROM generate_series(1, 10) n RETURNING id),
+       assignments AS (
+         INSERT INTO training_assignments (tenant_id, course_id, user_id, status, started_at, completed_at)
+         SELECT $1::uuid, c.id, u.id, 'completed', now(), now() FROM courses c CROSS JOIN users u
+         RETURNING id, course_id, user_id)
+       INSERT INTO training_completions (tenant_id, assignment_id, course_id, user_id, score, completion_time_minutes)
+       SELECT $1::uuid, id, course_id, user_id, 90, 30 FROM assignments`,
+      [admin.tenantId, admin.userId],
+    ),
+  );
+});
+afterAll(() => server.stop());
+
+async function statementsFor(run: () => Promise<unknown>): Promise<number> {
+  statements.length = 0;
+  await run();
+  return statements.length;
+}
+
+describe('no N+1', () => {
+  it('lists 10 or 100 assignments with course, user and latest completion in the same number of statements', async () => {
+    // Warm up: the caller's profile refresh happens once, on first use.
+    await admin.request(TrainingAssignmentsDocument, { first: 1 });
+
+    let small: { nodes: unknown[] } | undefined;
+    let large: { nodes: { course: { title: string }; completion: { score: number | null } | null }[] } | undefined;
+    const smallCount = await statementsFor(async () => {
+      small = (await admin.request(TrainingAssignmentsDocument, { first: 10 })).data?.trainingAssignments;
+    });
+    const largeCount = await statementsFor(async () => {
+      large = (await admin.request(TrainingAssignmentsDocument, { first: 100 })).data?.trainingAssignments;
+    });
+
+    expect(small?.nodes).toHaveLength(10);
+    expect(large?.nodes).toHaveLength(100);
+    expect(large?.nodes.every((node) => node.course.title.startsWith('Course') && node.completion?.score === 90)).toBe(
+      true,
+    );
+    expect(largeCount).toBe(smallCount);
+    expect(largeCount).toBeLessThanOrEqual(16);
+  });
+
+  it('lists completions with their assignment and course in a constant number of statements', async () => {
+    const smallCount = await statementsFor(() => admin.request(TrainingCompletionsDocument, { first: 5 }));
+    const largeCount = await statementsFor(() => admin.request(TrainingCompletionsDocument, { first: 100 }));
+    expect(largeCount).toBe(smallCount);
+  });
+});
