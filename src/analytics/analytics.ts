@@ -205,7 +205,9 @@ Analytics.implement({
             ) s ON true
             WHERE c.tenant_id = ${scope.tenantId}::uuid
             GROUP BY c.id
-            ORDER BY count(s.status) DESC, c.id`;
+            -- "Most assignments first" by the figure reported (cancelled excluded), not by
+            -- every row: a course with many cancelled assignments must not jump the queue.
+            ORDER BY count(*) FILTER (WHERE s.status <> 'cancelled') DESC, c.id`;
           return rows.map((row) => ({ courseId: row.course_id, ...toBreakdown(row) }));
         }),
     }),

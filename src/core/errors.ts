@@ -53,8 +53,16 @@ interface GraphQLErrorLike {
   originalError?: unknown;
   extensions?: Record<string, unknown>;
 }
-const isGraphQLError = (error: unknown): error is GraphQLErrorLike =>
-  typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'GraphQLError';
+function isGraphQLError(error: unknown): error is GraphQLErrorLike {
+  // Apollo's request errors (UserInputError, ValidationError, SyntaxError) are
+  // subclasses whose `name` is their own class name: look for GraphQLError in
+  // the prototype chain, not only in `name`.
+  if (!(error instanceof Error)) return false;
+  for (let proto: unknown = error; proto; proto = Object.getPrototypeOf(proto)) {
+    if ((proto as { constructor?: { name?: unknown } }).constructor?.name === 'GraphQLError') return true;
+  }
+  return error.name === 'GraphQLError';
+}
 
 function isClientError(error: unknown): boolean {
   if (error instanceof ApiError) return true;

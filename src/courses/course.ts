@@ -63,8 +63,8 @@ export const Course = builder.prismaObject('TrainingCourse', {
     }),
     issuesCertificate: t.exposeBoolean('issuesCertificate'),
     createdBy: t.field({ type: User, resolve: (course) => ({ id: course.createdBy }) }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),
   }),
 });
 
@@ -95,8 +95,11 @@ function courseWhere(tenantId: string, filter: typeof CourseFilter.$inferInput |
   if (filter.autoAssignEnabled != null) where.autoAssignEnabled = filter.autoAssignEnabled;
   if (filter.required != null) where.required = filter.required;
   if (filter.search) {
-    const search = validate.text('filter.search', filter.search, { max: 200 });
-    if (search) {
+    const text = validate.text('filter.search', filter.search, { max: 200 });
+    if (text) {
+      // Prisma sends `contains` as ILIKE '%…%' without escaping: `%` and `_` typed
+      // by the user must match themselves, not act as wildcards.
+      const search = text.replace(/[\\%_]/g, '\\$&');
       where.OR = [
         { title: { contains: search, mode: 'insensitive' } },
         { description: { contains: search, mode: 'insensitive' } },

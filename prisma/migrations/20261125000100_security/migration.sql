@@ -133,9 +133,15 @@ BEGIN
     IF v_role = 'worker' AND NEW.status = 'cancelled' AND OLD.status IS DISTINCT FROM 'cancelled' THEN
         RAISE EXCEPTION 'a worker may not cancel an assignment' USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF v_role = 'service' AND (NEW.status <> 'overdue' OR NEW.started_at IS DISTINCT FROM OLD.started_at
+    -- Cancelled and completed are final for a worker: restarting one would undo
+    -- a manager's cancellation or a recorded completion.
+    IF v_role = 'worker' AND OLD.status IN ('cancelled', 'completed') AND NEW IS DISTINCT FROM OLD THEN
+        RAISE EXCEPTION 'a worker may not change a % assignment', OLD.status USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF v_role = 'service' AND (NEW.status <> 'overdue' OR OLD.status NOT IN ('assigned', 'in_progress', 'overdue')
+                               OR NEW.started_at IS DISTINCT FROM OLD.started_at
                                OR NEW.completed_at IS DISTINCT FROM OLD.completed_at) THEN
-        RAISE EXCEPTION 'an integration may only mark assignments overdue' USING ERRCODE = 'insufficient_privilege';
+        RAISE EXCEPTION 'an integration may only mark active assignments overdue' USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NEW;
 END $$;

@@ -1,0 +1,534 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import {
+  ROLES,
+  withTenant,
+  type Caller,
+  type Role,
+  type SqlConnection,
+  type TenantTransaction,
+} from '../../src/core/db.js';
+import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { attempt, owner, sqlError, uuid, type Row } from '../support/sql.js';
+
+/**
+ * SPEC §3: "A resolver bug must still not leak a row: tests prove the database
+ * alone stops cross-tenant reads and writes." Every statement here is raw SQL
+ * issued as the application role (withTenant: SET LOCAL ROLE training_app and
+ * app.tenant_id/user_id/role), with no resolver in between. The data set is
+ * seeded by the owner, which RLS does not govern.
+ */
+
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+const TABLES = [
+  'profiles',
+  'predictive_scores',
+  'shift_assignments',
+  'equipment_operators',
+  'training_courses',
+  'training_assignments',
+  'training_completions',
+] as const;
+type Table = (typeof TABLES)[number];
+
+/** One tenant's seeded rows; the same shape in tenant A and tenant B. */
+interface Tenant {
+  id: string;
+  users: Record<Role, string> & { worker2: string };
+  course1: string;
+  course2: string;
+  /** worker's, assigned (due in a month). */
+  workerAssigned: string;
+  /** worker's, completed; has the worker's completion. */
+  workerCompleted: string;
+  /** worker's, cancelled by the admin. */
+  workerCancelled: string;
+  /** worker2's, in progress; has worker2's failed attempt. */
+  worker2InProgress: string;
+  workerCompletion: string;
+  worker2Completion: string;
+  /** A row id per table, for targeted statements. */
+  rowOf: Record<Table, string>;
+}
+
+let db: TestDatabase;
+let sql: ReturnType<typeof owner>;
+let A: Tenant;
+let B: Tenant;
+
+async function seedTenant(): Promise<Tenant> {
+  const id = uuid();
+  const users = { admin: uuid(), safety_officer: uuid(), worker: uuid(), worker2: uuid(), service: uuid() };
+  for (const [key, userId] of Object.entries(users)) {
+    await sql.insert('profiles', {
+      id: userId,
+      tenant_id: id,
+      role: key === 'worker2' ? 'worker' : key,
+      display_name: key,
+    });
+  }
+  const course = async (title: string) =>
+    (
+      await sql.insert('training_courses', {
+        tenant_id: id,
+        title,
+        category: 'hazard_awareness',
+        created_by: users.admin,
+      })
+    ).id as string;
+  const course1 = await course('Hazard awareness');
+  const course2 = await course('Working at height');
+  const assignment = async (course_id: string, user_id: string, status: string) =>
+    (
+      await sql.insert('training_assignments', {
+        tenant_id: id,
+        course_id,
+        user_id,
+        status,
+        assigned_by: users.admin,
+        due_date: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10),
+        ...(status === 'cancelled' ? { cancelled_at: new Date(), cancelled_by: users.admin } : {}),
+      })
+    ).id as string;
+  const workerAssigned = await assignment(course1, users.worker, 'assigned');
+  const workerCompleted = await assignment(course2, users.worker, 'completed');
+  const worker2InProgress = await assignment(course1, users.worker2, 'in_progress');
+  const workerCancelled = await assignment(course2, users.worker, 'cancelled');
+  const completion = async (assignment_id: string, course_id: string, user_id: string, passed: boolean) =>
+    (
+      await sql.insert('training_completions', {
+        tenant_id: id,
+        assignment_id,
+        course_id,
+        user_id,
+        score: passed ? 92 : 40,
+        passed,
+        completion_time_minutes: 30,
+      })
+    ).id as string;
+  const workerCompletion = await completion(workerCompleted, course2, users.worker, true);
+  const worker2Completion = await completion(worker2InProgress, course1, users.worker2, false);
+  const score = (
+    await sql.insert('predictive_scores', { tenant_id: id, entity_type: 'worker', entity_id: users.worker, score: 81 })
+  ).id as string;
+  await sql.insert('predictive_scores', { tenant_id: id, entity_type: 'zone', entity_id: uuid(), score: 64 });
+  const shift = async (user_id: string) =>
+    (
+      await sql.insert('shift_assignments', {
+        tenant_id: id,
+        zone_id: uuid(),
+        user_id,
+        starts_at: '2026-03-02T08:00:00Z',
+        ends_at: '2026-03-02T16:00:00Z',
+      })
+    ).id as string;
+  const shiftId = await shift(users.worker);
+  await shift(users.worker2);
+  const operator = async (user_id: string) =>
+    (await sql.insert('equipment_operators', { tenant_id: id, equipment_id: uuid(), user_id })).id as string;
+  const operatorId = await operator(users.worker);
+  await operator(users.worker2);
+  return {
+    id,
+    users,
+    course1,
+    course2,
+    workerAssigned,
+    workerCompleted,
+    workerCancelled,
+    worker2InProgress,
+    workerCompletion,
+    worker2Completion,
+    rowOf: {
+      profiles: users.worker,
+      predictive_scores: score,
+      shift_assignments: shiftId,
+      equipment_operators: operatorId,
+      training_courses: course1,
+      training_assignments: workerAssigned,
+      training_completions: workerCompletion,
+    },
+  };
+}
+
+/** A valid new row for `table` in tenant `t` (valid references, no unique clash), so only RLS can refuse it. */
+function newRow(table: Table, t: Tenant): Row {
+  switch (table) {
+    case 'profiles':
+      return { id: uuid(), tenant_id: t.id, role: 'worker' };
+    case 'predictive_scores':
+      return { tenant_id: t.id, entity_type: 'worker', entity_id: t.users.worker2, score: 42 };
+    case 'shift_assignments':
+      return {
+        tenant_id: t.id,
+        zone_id: uuid(),
+        user_id: t.users.worker,
+        starts_at: '2026-03-03T08:00:00Z',
+        ends_at: '2026-03-03T16:00:00Z',
+      };
+    case 'equipment_operators':
+      return { tenant_id: t.id, equipment_id: uuid(), user_id: t.users.worker };
+    case 'training_courses':
+      return { tenant_id: t.id, title: 'Confined spaces', category: 'other', created_by: t.users.admin };
+    case 'training_assignments':
+      return { tenant_id: t.id, course_id: t.course2, user_id: t.users.worker2, assignment_type: 'manual' };
+    case 'training_completions':
+      // The worker completing their own assigned course.
+      return {
+        tenant_id: t.id,
+        assignment_id: t.workerAssigned,
+        course_id: t.course1,
+        user_id: t.users.worker,
+        score: 88,
+        passed: true,
+        completion_time_minutes: 20,
+      };
+  }
+}
+
+/** INSERT as the caller: the row travels as JSON and PostgreSQL casts each column (uuid, numeric, timestamptz…). */
+function insertAs(tx: TenantTransaction, table: Table, row: Row): Promise<number> {
+  const columns = Object.keys(row)
+    .map((c) => `"${c}"`)
+    .join(', ');
+  return tx.$executeRawUnsafe(
+    `INSERT INTO "${table}" (${columns}) SELECT ${columns} FROM json_populate_record(NULL::"${table}", $1::json)`,
+    JSON.stringify(row),
+  );
+}
+
+async function countAs(tx: TenantTransaction, table: Table, where = 'true', ...params: unknown[]): Promise<number> {
+  const [row] = await tx.$queryRawUnsafe<{ n: number }[]>(
+    `SELECT count(*)::int AS n FROM "${table}" WHERE ${where}`,
+    ...params,
+  );
+  return row!.n;
+}
+
+const callerOf = (t: Tenant, role: Role): Caller => ({ tenantId: t.id, userId: t.users[role], role });
+
+/** A digest of every row a tenant has in `table`, read by the owner. */
+async function fingerprint(table: Table, tenant: Tenant): Promise<string> {
+  const [row] = await sql.query<{ f: string }>(
+    `SELECT count(*) || ':' || md5(coalesce(string_agg(x::text, '|' ORDER BY x.id), '')) AS f FROM "${table}" x WHERE tenant_id = $1`,
+    [tenant.id],
+  );
+  return row!.f;
+}
+
+/** Runs `fn` on an owner session: a brand-new connection on PostgreSQL when `fresh`, else a pooled/PGlite one. */
+async function inSession<T>(fresh: boolean, fn: (session: SqlConnection) => Promise<T>): Promise<T> {
+  if (!fresh || !db.url) return db.withConnection(fn);
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    return await fn({
+      query: async (text, params) => (await client.query(text, params)).rows,
+      exec: async (text) => {
+        await client.query(text);
+      },
+    });
+  } finally {
+    await client.end();
+  }
+}
+
+const seeded = new Map<string, string>();
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  sql = owner(db);
+  A = await seedTenant();
+  B = await seedTenant();
+  for (const table of TABLES) for (const t of [A, B]) seeded.set(`${table}:${t.id}`, await fingerprint(table, t));
+});
+afterAll(() => db.drop());
+
+describe('RLS is on everywhere', () => {
+  it('every application table (including ones added later) has row-level security enabled and forced', async () => {
+    const tables = await sql.query<{ table: string; enabled: boolean; forced: boolean }>(
+      `SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced
+       FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+         AND c.relname <> '_prisma_migrations'
+       ORDER BY c.relname`,
+    );
+    expect(tables.map((t) => t.table)).toEqual(expect.arrayContaining([...TABLES]));
+    expect(tables.filter((t) => !t.enabled || !t.forced)).toEqual([]);
+  });
+});
+
+describe('RLS: a tenant-A session cannot touch tenant B', () => {
+  const cases = TABLES.flatMap((table) => ROLES.map((role) => [table, role] as const));
+
+  it.each(cases)('%s as %s: reads none of B, updates none, deletes none, inserts none', async (table, role) => {
+    const caller = callerOf(A, role);
+
+    // Committed on purpose: if RLS let anything through, the owner would see it below.
+    const touched = await withTenant(db.prisma, caller, async (tx) => ({
+      readByTenant: await countAs(tx, table, 'tenant_id = $1::uuid', B.id),
+      readById: await countAs(tx, table, 'id = $1::uuid', B.rowOf[table]),
+      readForeign: await countAs(tx, table, 'tenant_id <> $1::uuid', A.id),
+      // Pulling B's rows into A would satisfy WITH CHECK; only the USING clause stands in the way.
+      updated: await tx.$executeRawUnsafe(
+        `UPDATE "${table}" SET tenant_id = $1::uuid WHERE tenant_id = $2::uuid`,
+        A.id,
+        B.id,
+      ),
+      deleted: await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE tenant_id = $1::uuid`, B.id),
+    }));
+    const inserted = await attempt(db, caller, (tx) => insertAs(tx, table, newRow(table, B)));
+
+    expect(touched).toEqual({ readByTenant: 0, readById: 0, readForeign: 0, updated: 0, deleted: 0 });
+    expect(inserted).toMatchObject({ ok: false, code: INSUFFICIENT_PRIVILEGE });
+    expect(await fingerprint(table, B)).toBe(seeded.get(`${table}:${B.id}`));
+  });
+
+  it.each(TABLES)('%s: even an admin cannot move a row of A into tenant B', async (table) => {
+    const moved = await attempt(db, callerOf(A, 'admin'), (tx) =>
+      tx.$executeRawUnsafe(`UPDATE "${table}" SET tenant_id = $1::uuid WHERE id = $2::uuid`, B.id, A.rowOf[table]),
+    );
+
+    expect(moved).toMatchObject({
+      ok: false,
+      code: INSUFFICIENT_PRIVILEGE,
+      message: expect.stringMatching(/row-level security/),
+    });
+  });
+
+  it('with the role but no app.* settings (never set, or emptied) nothing is visible and nothing can be written', async () => {
+    const variants = [
+      // A brand-new session on PostgreSQL, where app.* has never been set; PGlite has only its one session.
+      { fresh: true, settings: "SELECT set_config('role', 'training_app', true)" },
+      {
+        fresh: false,
+        settings:
+          "SELECT set_config('role', 'training_app', true), set_config('app.tenant_id', '', true), " +
+          "set_config('app.user_id', '', true), set_config('app.role', '', true)",
+      },
+    ];
+    for (const { fresh, settings } of variants) {
+      const seen = await inSession(fresh, async (session) => {
+        await session.exec('BEGIN');
+        try {
+          await session.query(settings);
+          const [state] = await session.query<{ who: string; tenant: string | null }>(
+            'SELECT current_user AS who, app_tenant_id()::text AS tenant',
+          );
+          const counts: Record<string, number> = {};
+          for (const table of TABLES) {
+            counts[table] = (await session.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}"`))[0]!.n;
+          }
+          const insert = await session
+            .query('INSERT INTO training_courses (tenant_id, title, category, created_by) VALUES ($1, $2, $3, $4)', [
+              A.id,
+              'Sneaky',
+              'other',
+              A.users.admin,
+            ])
+            .then(
+              () => 'inserted',
+              (error: unknown) => sqlError(error).code,
+            );
+          return { ...state, counts, insert };
+        } finally {
+          await session.exec('ROLLBACK');
+        }
+      });
+
+      expect(seen).toEqual({
+        who: 'training_app',
+        tenant: null,
+        counts: Object.fromEntries(TABLES.map((t) => [t, 0])),
+        insert: INSUFFICIENT_PRIVILEGE,
+      });
+    }
+  });
+});
+
+describe('RLS: a worker sees and changes only their own training', () => {
+  const worker = () => callerOf(A, 'worker');
+
+  it('reads only their own assignments, completions, shifts and equipment, and no risk scores', async () => {
+    const seen = await withTenant(db.prisma, worker(), async (tx) => ({
+      assignments: (await tx.$queryRawUnsafe<{ id: string }[]>('SELECT id FROM training_assignments ORDER BY id')).map(
+        (r) => r.id,
+      ),
+      completions: (await tx.$queryRawUnsafe<{ id: string }[]>('SELECT id FROM training_completions')).map((r) => r.id),
+      otherWorkersShifts: await countAs(tx, 'shift_assignments', 'user_id <> $1::uuid', A.users.worker),
+      ownShifts: await countAs(tx, 'shift_assignments'),
+      otherWorkersEquipment: await countAs(tx, 'equipment_operators', 'user_id <> $1::uuid', A.users.worker),
+      ownEquipment: await countAs(tx, 'equipment_operators'),
+      scores: await countAs(tx, 'predictive_scores'),
+    }));
+
+    expect(seen).toEqual({
+      assignments: [A.workerAssigned, A.workerCompleted, A.workerCancelled].sort(),
+      completions: [A.workerCompletion],
+      otherWorkersShifts: 0,
+      ownShifts: 1,
+      otherWorkersEquipment: 0,
+      ownEquipment: 1,
+      scores: 0,
+    });
+  });
+
+  it('cannot update or complete another worker’s assignment', async () => {
+    const outcome = await attempt(db, worker(), async (tx) => ({
+      started: await tx.$executeRawUnsafe(
+        `UPDATE training_assignments SET status = 'completed', completed_at = now() WHERE id = $1::uuid`,
+        A.worker2InProgress,
+      ),
+      completionsEdited: await tx.$executeRawUnsafe(
+        'UPDATE training_completions SET passed = true WHERE id = $1::uuid',
+        A.worker2Completion,
+      ),
+    }));
+    expect(outcome).toEqual({ ok: true, value: { started: 0, completionsEdited: 0 } });
+
+    const forOther = await attempt(db, worker(), (tx) =>
+      insertAs(tx, 'training_completions', {
+        tenant_id: A.id,
+        assignment_id: A.worker2InProgress,
+        course_id: A.course1,
+        user_id: A.users.worker2,
+        passed: true,
+      }),
+    );
+    expect(forOther).toMatchObject({ ok: false, code: INSUFFICIENT_PRIVILEGE });
+  });
+
+  it('cannot record a completion that does not match its assignment', async () => {
+    // Own user id, but another worker's assignment: the policy ties completion to assignment.
+    const mismatched = await attempt(db, worker(), (tx) =>
+      insertAs(tx, 'training_completions', {
+        tenant_id: A.id,
+        assignment_id: A.worker2InProgress,
+        course_id: A.course1,
+        user_id: A.users.worker,
+        passed: true,
+      }),
+    );
+    expect(mismatched).toMatchObject({ ok: false, code: INSUFFICIENT_PRIVILEGE });
+  });
+
+  // Row policies cannot restrict columns, so the guard trigger narrows a worker to progress
+  // changes (start/complete) and an integration to the overdue sweep.
+  const START = "status = 'in_progress', started_at = now()";
+  const TO_WORKER2 =
+    "user_id = (SELECT id FROM profiles p WHERE p.tenant_id = training_assignments.tenant_id AND p.display_name = 'worker2')";
+  it.each([
+    ['worker', 'move their due date', 'workerAssigned', 'due_date = due_date + 30', /may only change the progress/],
+    ['worker', 'reassign it to another worker', 'workerAssigned', TO_WORKER2, /may only change the progress/],
+    ['worker', 'cancel it', 'workerAssigned', "status = 'cancelled'", /may not cancel/],
+    ['worker', 'restart a cancelled one', 'workerCancelled', START, /may not change a cancelled assignment/],
+    ['service', 'start one', 'workerAssigned', START, /only mark active assignments overdue/],
+    ['service', 'complete one', 'workerAssigned', "status = 'completed'", /only mark active assignments overdue/],
+    ['service', 'mark a cancelled one overdue', 'workerCancelled', "status = 'overdue'", /only mark active/],
+    ['service', 'mark a completed one overdue', 'workerCompleted', "status = 'overdue'", /only mark active/],
+  ] as const)(
+    'the guard trigger refuses (42501) a %s trying to %s, and the row is unchanged',
+    async (role, _what, target, change, message) => {
+      const before = await fingerprint('training_assignments', A);
+
+      const outcome = await attempt(db, callerOf(A, role), (tx) =>
+        tx.$executeRawUnsafe(`UPDATE training_assignments SET ${change} WHERE id = $1::uuid`, A[target]),
+      );
+
+      expect(outcome).toMatchObject({
+        ok: false,
+        code: INSUFFICIENT_PRIVILEGE,
+        message: expect.stringMatching(message),
+      });
+      expect(await fingerprint('training_assignments', A)).toBe(before);
+    },
+  );
+
+  it('lets an integration mark an active assignment overdue (the sweep)', async () => {
+    const outcome = await attempt(db, callerOf(A, 'service'), (tx) =>
+      tx.$executeRawUnsafe(`UPDATE training_assignments SET status = 'overdue' WHERE id = $1::uuid`, A.workerAssigned),
+    );
+    expect(outcome).toEqual({ ok: true, value: 1 });
+  });
+});
+
+describe('RLS: each role can do exactly what SPEC §3 allows', () => {
+  type Operation = 'read' | 'insert' | 'update' | 'delete';
+
+  /** The statement for each (table, operation), aimed at tenant A's rows; the worker caller owns the targeted rows. */
+  const statements: Partial<Record<Table, Partial<Record<Operation, (tx: TenantTransaction) => Promise<number>>>>> = {
+    training_courses: {
+      read: (tx) => countAs(tx, 'training_courses'),
+      insert: (tx) => insertAs(tx, 'training_courses', newRow('training_courses', A)),
+      update: (tx) =>
+        tx.$executeRawUnsafe(`UPDATE training_courses SET title = title || ' (rev. 2)' WHERE id = $1::uuid`, A.course1),
+      delete: (tx) => tx.$executeRawUnsafe('DELETE FROM training_courses WHERE id = $1::uuid', A.course2),
+    },
+    training_assignments: {
+      read: (tx) => countAs(tx, 'training_assignments'),
+      insert: (tx) => insertAs(tx, 'training_assignments', newRow('training_assignments', A)),
+      // "start" — the progress change a worker is allowed on their own assignment.
+      update: (tx) =>
+        tx.$executeRawUnsafe(
+          `UPDATE training_assignments SET status = 'in_progress', started_at = now() WHERE id = $1::uuid`,
+          A.workerAssigned,
+        ),
+      delete: (tx) => tx.$executeRawUnsafe('DELETE FROM training_assignments WHERE id = $1::uuid', A.workerAssigned),
+    },
+    training_completions: {
+      read: (tx) => countAs(tx, 'training_completions'),
+      insert: (tx) => insertAs(tx, 'training_completions', newRow('training_completions', A)),
+      update: (tx) =>
+        tx.$executeRawUnsafe('UPDATE training_completions SET score = 95 WHERE id = $1::uuid', A.workerCompletion),
+      delete: (tx) => tx.$executeRawUnsafe('DELETE FROM training_completions WHERE id = $1::uuid', A.workerCompletion),
+    },
+    predictive_scores: {
+      insert: (tx) => insertAs(tx, 'predictive_scores', newRow('predictive_scores', A)),
+    },
+  };
+
+  // SPEC §3's table (within the caller's tenant). For reads, the number of rows the role sees:
+  // all of the tenant's, or (worker) only their own.
+  const Y = true;
+  const N = false;
+  const matrix: [table: Table, operation: Operation, expected: Record<Role, boolean | number>][] = [
+    ['training_courses', 'read', { admin: 2, safety_officer: 2, worker: 2, service: 2 }],
+    ['training_courses', 'insert', { admin: Y, safety_officer: Y, worker: N, service: N }],
+    ['training_courses', 'update', { admin: Y, safety_officer: Y, worker: N, service: N }],
+    ['training_courses', 'delete', { admin: Y, safety_officer: Y, worker: N, service: N }],
+    ['training_assignments', 'read', { admin: 4, safety_officer: 4, worker: 3, service: 4 }],
+    ['training_assignments', 'insert', { admin: Y, safety_officer: Y, worker: N, service: Y }],
+    ['training_assignments', 'update', { admin: Y, safety_officer: Y, worker: Y, service: N }],
+    ['training_assignments', 'delete', { admin: Y, safety_officer: Y, worker: N, service: N }],
+    ['training_completions', 'read', { admin: 2, safety_officer: 2, worker: 1, service: 2 }],
+    ['training_completions', 'insert', { admin: Y, safety_officer: Y, worker: Y, service: N }],
+    ['training_completions', 'update', { admin: Y, safety_officer: Y, worker: N, service: N }],
+    ['training_completions', 'delete', { admin: Y, safety_officer: Y, worker: N, service: N }],
+    ['predictive_scores', 'insert', { admin: Y, safety_officer: N, worker: N, service: Y }],
+  ];
+  const cases = matrix.flatMap(([table, operation, expected]) =>
+    ROLES.map((role) => [table, operation, role, expected[role]] as const),
+  );
+
+  it.each(cases)('%s · %s · %s → %s', async (table, operation, role, expected) => {
+    const outcome = await attempt(db, callerOf(A, role), statements[table]![operation]!);
+
+    if (typeof expected === 'number') {
+      expect(outcome).toEqual({ ok: true, value: expected });
+    } else if (expected) {
+      expect(outcome).toEqual({ ok: true, value: 1 });
+    } else {
+      // Refused: a write policy raises 42501 (INSERT, or the guard trigger), or the USING clause hides the row (0 rows).
+      expect(outcome.ok ? outcome.value : outcome.code).toBeOneOf([0, INSUFFICIENT_PRIVILEGE]);
+    }
+  });
+});
+
+describe('after all the attempts above', () => {
+  it('every row of both tenants is exactly as seeded', async () => {
+    for (const table of TABLES) {
+      for (const t of [A, B])
+        expect(await fingerprint(table, t), `${table} of ${t === A ? 'A' : 'B'}`).toBe(seeded.get(`${table}:${t.id}`));
+    }
+  });
+});

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { assert, expect } from 'vitest';
+import { withTenant, type Caller, type SqlConnection, type TenantTransaction } from '../../src/core/db.js';
+import type { TestDatabase } from './database.js';
+
+/**
+ * Small helpers for tests that talk SQL directly to the database: seeding rows
+ * as the owner, running statements as a caller under RLS, and reading the
+ * SQLSTATE out of whatever error the driver (pg, PGlite or Prisma) raised.
+ */
+
+export const uuid = (): string => randomUUID();
+
+export type Row = Record<string, unknown>;
+
+/** `INSERT INTO table (keys…) VALUES (…) RETURNING *` on an owner connection (no RLS for the superuser). */
+export async function insertRow(connection: SqlConnection, table: string, row: Row): Promise<Row> {
+  const columns = Object.keys(row);
+  const values = columns.map((_, index) => `$${index + 1}`);
+  const [inserted] = await connection.query(
+    `INSERT INTO "${table}" (${columns.map((column) => `"${column}"`).join(', ')}) VALUES (${values.join(', ')}) RETURNING *`,
+    Object.values(row),
+  );
+  if (!inserted) throw new Error(`insert into ${table} returned no row`);
+  return inserted;
+}
+
+/** Owner-side helpers bound to one test database. */
+export function owner(db: TestDatabase) {
+  return {
+    query: <R = Row>(text: string, params?: unknown[]) => db.withConnection((c) => c.query<R>(text, params)),
+    insert: (table: string, row: Row) => db.withConnection((c) => insertRow(c, table, row)),
+    async count(table: string, where = 'true', params: unknown[] = []): Promise<number> {
+      const [row] = await db.withConnection((c) =>
+        c.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}" WHERE ${where}`, params),
+      );
+      return row?.n ?? 0;
+    },
+  };
+}
+
+export interface SqlError {
+  code: string | undefined;
+  constraint: string | undefined;
+  message: string;
+}
+
+/**
+ * The SQLSTATE and constraint of a database error, whichever layer raised it:
+ * node-postgres and PGlite errors carry `code`/`constraint`; Prisma wraps a raw
+ * query failure (P2010) with the driver's code in `meta.driverAdapterError`.
+ */
+export function sqlError(error: unknown): SqlError {
+  if (!(error instanceof Error)) throw error;
+  const fields = error as Error & {
+    code?: unknown;
+    constraint?: unknown;
+    meta?: { driverAdapterError?: { cause?: { originalCode?: string; originalMessage?: string } } };
+  };
+  const cause = fields.meta?.driverAdapterError?.cause;
+  const code = cause?.originalCode ?? (typeof fields.code === 'string' ? fields.code : undefined);
+  const message = cause?.originalMessage ?? error.message;
+  const constraint =
+    typeof fields.constraint === 'string' ? fields.constraint : /constraint "([^"]+)"/.exec(message)?.[1];
+  return { code, constraint, message };
+}
+
+/** Awaits `promise`, which must fail with SQLSTATE `code` (and `constraint` when given). */
+export async function expectSqlError(
+  promise: Promise<unknown>,
+  expected: { code: string; constraint?: string; message?: RegExp },
+): Promise<SqlError> {
+  let failure: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    failure = error;
+  }
+  if (failure === undefined) {
+    assert.fail(
+      `expected SQLSTATE ${expected.code}${expected.constraint ? ` (${expected.constraint})` : ''}, but it succeeded`,
+    );
+  }
+  const error = sqlError(failure);
+  expect(error.code, error.message).toBe(expected.code);
+  if (expected.constraint) expect(error.constraint, error.message).toBe(expected.constraint);
+  if (expected.message) expect(error.message).toMatch(expected.message);
+  return error;
+}
+
+class Rollback extends Error {
+  constructor(readonly value: unknown) {
+    super('rollback');
+  }
+}
+
+/** What an attempt did: the statement's result, or the SQLSTATE it failed with. Either way nothing was kept. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string | undefined; message: string };
+
+/**
+ * Runs `fn` as `caller` (RLS applies) and always rolls back, so table-driven
+ * cases can try writes without disturbing the shared data set.
+ */
+export async function attempt<T>(
+  db: TestDatabase,
+  caller: Caller,
+  fn: (tx: TenantTransaction) => Promise<T>,
+): Promise<Outcome<T>> {
+  try {
+    await withTenant(db.prisma, caller, async (tx) => {
+      throw new Rollback(await fn(tx));
+    });
+  } catch (error) {
+    if (error instanceof Rollback) return { ok: true, value: error.value as T };
+    const { code, message } = sqlError(error);
+    return { ok: false, code, message };
+  }
+  throw new Error('unreachable: the attempt always rolls back');
+}
+
+/** Runs one query as `caller` and commits. */
+export function asCaller<R = Row>(db: TestDatabase, caller: Caller, text: string, ...params: unknown[]): Promise<R[]> {
+  return withTenant(db.prisma, caller, (tx) => tx.$queryRawUnsafe<R[]>(text, ...params));
+}
