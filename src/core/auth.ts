@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from './config.js';
 import { ROLES, type Caller, type Role } from './db.js';
-import { unauthenticated } from './errors.js';
+import { invalidToken } from './errors.js';
 
 /** What a verified token tells us: the caller plus the profile claims we mirror. */
 export interface Identity extends Caller {
@@ -31,12 +31,12 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
       ({ payload } = await verify(token));
     } catch (error) {
       const expired = (error as { code?: string }).code === 'ERR_JWT_EXPIRED';
-      throw unauthenticated(expired ? 'Token expired' : 'Invalid token');
+      throw invalidToken(expired ? 'Token expired' : 'Invalid token');
     }
     const { sub, tenant_id: tenantId, role, name, email } = payload as Record<string, unknown>;
-    if (!isUuid(sub)) throw unauthenticated('Invalid token: sub must be a user id (uuid)');
-    if (!isUuid(tenantId)) throw unauthenticated('Invalid token: tenant_id must be a uuid');
-    if (!ROLES.includes(role as Role)) throw unauthenticated(`Invalid token: role must be one of ${ROLES.join(', ')}`);
+    if (!isUuid(sub)) throw invalidToken('Invalid token: sub must be a user id (uuid)');
+    if (!isUuid(tenantId)) throw invalidToken('Invalid token: tenant_id must be a uuid');
+    if (!ROLES.includes(role as Role)) throw invalidToken(`Invalid token: role must be one of ${ROLES.join(', ')}`);
     return {
       userId: sub.toLowerCase(),
       tenantId: tenantId.toLowerCase(),
@@ -51,7 +51,7 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
 export function bearerToken(header: string | undefined | null): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match?.[1]) throw unauthenticated('Malformed Authorization header: expected "Bearer <token>"');
+  if (!match?.[1]) throw invalidToken('Malformed Authorization header: expected "Bearer <token>"');
   return match[1];
 }
 

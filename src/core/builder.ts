@@ -10,7 +10,7 @@ import type { Context } from './context.js';
 import type { Role } from './db.js';
 import { forbidden, unauthenticated } from './errors.js';
 
-/** Largest page any list returns; `first` above it is refused. */
+/** Largest page any list returns; a larger `first` is capped to it. */
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 50;
 

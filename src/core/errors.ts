@@ -25,6 +25,9 @@ export class ApiError extends GraphQLError {
 
 export const unauthenticated = (message = 'Authentication required: send Authorization: Bearer <token>') =>
   new ApiError(ErrorCode.UNAUTHENTICATED, message);
+/** A token that is present but unusable: the request itself is refused with HTTP 401. */
+export const invalidToken = (message: string) =>
+  new ApiError(ErrorCode.UNAUTHENTICATED, message, { http: { status: 401 } });
 export const forbidden = (message = 'Your role is not allowed to do this') =>
   new ApiError(ErrorCode.FORBIDDEN, message);
 export const notFound = (what: string) => new ApiError(ErrorCode.NOT_FOUND, `${what} not found`);
@@ -79,7 +82,15 @@ export function createErrorFormatter(logger: Logger) {
     const original = isGraphQLError(error) && error.originalError != null ? error.originalError : error;
     if (isClientError(original)) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      if (extensions.code === ErrorCode.BAD_USER_INPUT && extensions.field === undefined) {
+        const field = variableField(formatted.message);
+        if (field) extensions.field = field;
+      }
       return { ...formatted, extensions };
+    }
+    // Pothos refuses bad paging arguments (`first: -1`, a forged cursor) with this error.
+    if (original instanceof Error && original.name === 'PothosValidationError') {
+      return { ...formatted, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving');
     return {
@@ -89,6 +100,16 @@ export function createErrorFormatter(logger: Logger) {
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     };
   };
+}
+
+/**
+ * graphql-js reports a bad variable as `Variable "$input" got invalid value … at "input.score"`:
+ * name that path as the offending field, as every other BAD_USER_INPUT does.
+ */
+function variableField(message: string): string | undefined {
+  const match = /^Variable "\$([^"]+)" got invalid value .*? at "([^"]+)"/s.exec(message);
+  if (match) return match[2];
+  return /^Variable "\$([^"]+)"/.exec(message)?.[1];
 }
 
 /** PostgreSQL / Prisma error details we turn into client errors. */

@@ -14,6 +14,8 @@ export function uuid(field: string, value: string): string {
 
 export function text(field: string, value: string, { min = 0, max }: { min?: number; max: number }): string {
   const trimmed = value.trim();
+  // PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
+  if (trimmed.includes('\u0000')) throw badInput(field, 'must not contain NUL characters');
   if (trimmed.length < min)
     throw badInput(field, min === 1 ? 'must not be empty' : `must be at least ${min} characters`);
   if (trimmed.length > max) throw badInput(field, `must be at most ${max} characters`);

@@ -112,6 +112,8 @@ export function parsePrismaSchema(source: string = readFileSync(SCHEMA_PATH, 'ut
         if (index !== undefined) indexes.push({ unique: false, fields: list(index) });
         const unique = attribute(line, '@@unique');
         if (unique !== undefined) indexes.push({ unique: true, fields: list(unique) });
+        const compositeId = attribute(line, '@@id');
+        if (compositeId !== undefined) indexes.push({ unique: true, fields: list(compositeId) });
         continue;
       }
       const field = /^(\w+)\s+(\w+)(\[\]|\?)?(.*)$/.exec(line);

@@ -88,8 +88,11 @@ export async function startTestServer(
     },
     request: (document, variables, authorization) => send(document, variables, authorization),
     async stop() {
-      await app.stop();
-      await db.drop().catch(() => {});
+      try {
+        await app.stop();
+      } finally {
+        await db.drop().catch(() => {});
+      }
     },
   };
 }

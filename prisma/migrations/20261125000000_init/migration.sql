@@ -3,15 +3,17 @@
 -- are marked. Tenancy is a database invariant: every child row references its
 -- parent by (tenant_id, id), so no row can point into another tenant.
 
+-- A person may belong to several tenants (one identity-provider subject), so a
+-- profile is keyed by (tenant_id, id).
 CREATE TABLE "profiles" (
-    "id"           UUID PRIMARY KEY,
+    "id"           UUID NOT NULL,
     "tenant_id"    UUID NOT NULL,
     "display_name" TEXT,
     "email"        TEXT,
     "role"         TEXT NOT NULL CHECK ("role" IN ('admin', 'safety_officer', 'worker', 'service')),
     "created_at"   TIMESTAMPTZ(6) NOT NULL DEFAULT now(),
     "updated_at"   TIMESTAMPTZ(6) NOT NULL DEFAULT now(),
-    CONSTRAINT "profiles_tenant_id_id_key" UNIQUE ("tenant_id", "id")
+    CONSTRAINT "profiles_pkey" PRIMARY KEY ("tenant_id", "id")
 );
 CREATE INDEX "profiles_tenant_id_role_idx" ON "profiles" ("tenant_id", "role");
 
