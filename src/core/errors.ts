@@ -80,6 +80,10 @@ function isClientError(error: unknown): boolean {
 export function createErrorFormatter(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = isGraphQLError(error) && error.originalError != null ? error.originalError : error;
+    // Pothos refuses bad paging arguments (`first: -1`, a forged cursor) with this error.
+    if (original instanceof Error && original.name === 'PothosValidationError') {
+      return { ...formatted, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    }
     if (isClientError(original)) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       if (extensions.code === ErrorCode.BAD_USER_INPUT && extensions.field === undefined) {
@@ -87,10 +91,6 @@ export function createErrorFormatter(logger: Logger) {
         if (field) extensions.field = field;
       }
       return { ...formatted, extensions };
-    }
-    // Pothos refuses bad paging arguments (`first: -1`, a forged cursor) with this error.
-    if (original instanceof Error && original.name === 'PothosValidationError') {
-      return { ...formatted, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving');
     return {
