@@ -7,7 +7,8 @@ import { benchmarks } from './suite.js';
 
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
 const selected = benchmarks.filter((bench) => only.length === 0 || only.includes(bench.name));
-if (selected.length === 0) throw new Error(`No benchmark named ${only.join(', ')}; have ${benchmarks.map((b) => b.name).join(', ')}`);
+if (selected.length === 0)
+  throw new Error(`No benchmark named ${only.join(', ')}; have ${benchmarks.map((b) => b.name).join(', ')}`);
 
 const sections: string[] = [];
 for (const bench of selected) {

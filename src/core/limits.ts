@@ -18,7 +18,7 @@ import {
   isUnionType,
   type GraphQLCompositeType,
 } from 'graphql';
-import { DEFAULT_PAGE_SIZE } from './builder.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.js';
 
 /**
  * Limits against abusive queries (SPEC §8): depth, aliases and an estimated
@@ -118,7 +118,13 @@ export function estimateCost(
 
   const isList = (type: GraphQLOutputType): boolean => isListType(isNonNullType(type) ? type.ofType : type);
 
-  const costOf = (selectionSet: SelectionSetNode, parent: GraphQLCompositeType, seen: ReadonlySet<string>): number => {
+  // `pageSize`: inside a connection, its edges/nodes lists hold `first` items.
+  const costOf = (
+    selectionSet: SelectionSetNode,
+    parent: GraphQLCompositeType,
+    seen: ReadonlySet<string>,
+    pageSize?: number,
+  ): number => {
     let total = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
@@ -128,31 +134,35 @@ export function estimateCost(
         const named = getNamedType(field.type);
         if (selection.selectionSet && (isObjectType(named) || isInterfaceType(named) || isUnionType(named))) {
           const firstArg = selection.arguments?.find((argument) => argument.name.value === 'first');
-          let size = DEFAULT_PAGE_SIZE;
+          let size = pageSize ?? DEFAULT_PAGE_SIZE;
           if (firstArg?.value.kind === Kind.INT) size = Number(firstArg.value.value);
           if (firstArg?.value.kind === Kind.VARIABLE) {
             const value = variables[firstArg.value.name.value];
             if (typeof value === 'number') size = value;
           }
-          const pageSized = firstArg !== undefined || named.name.endsWith('Connection');
-          const multiplier = isList(field.type) || pageSized ? Math.max(size, 1) : 1;
-          const below = costOf(selection.selectionSet, named, seen);
-          // A connection's own fields (pageInfo, totalCount) are not per item; its edges/nodes lists are.
-          cost += named.name.endsWith('Connection') ? below : multiplier * below;
+          // Pages are capped at MAX_PAGE_SIZE, so a larger `first` costs no more than that.
+          size = Math.min(Math.max(size, 1), MAX_PAGE_SIZE);
+          if (named.name.endsWith('Connection')) {
+            // A connection's own fields (pageInfo, totalCount) are not per item; its edges/nodes lists are.
+            cost += costOf(selection.selectionSet, named, seen, size);
+          } else {
+            const below = costOf(selection.selectionSet, named, seen, isList(field.type) ? undefined : pageSize);
+            cost += (isList(field.type) ? size : 1) * below;
+          }
         }
         total += cost;
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const typeName = selection.typeCondition?.name.value;
         const type = typeName ? schema.getType(typeName) : parent;
         if (type && (isObjectType(type) || isInterfaceType(type) || isUnionType(type))) {
-          total += costOf(selection.selectionSet, type, seen);
+          total += costOf(selection.selectionSet, type, seen, pageSize);
         }
       } else {
         const name = selection.name.value;
         const fragment = fragments.get(name);
         const type = fragment ? schema.getType(fragment.typeCondition.name.value) : undefined;
         if (fragment && !seen.has(name) && type && (isObjectType(type) || isInterfaceType(type) || isUnionType(type))) {
-          total += costOf(fragment.selectionSet, type, new Set([...seen, name]));
+          total += costOf(fragment.selectionSet, type, new Set([...seen, name]), pageSize);
         }
       }
     }

@@ -80,7 +80,7 @@ describe('createTrainingCourse', () => {
 
     expect(created).toMatchObject({ ...FULL_INPUT, createdBy: { id: admin.userId } });
     expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(new Date(created.createdAt).toISOString()).toBe(created.createdAt);
+    expect(new Date(created.createdAt!).toISOString()).toBe(created.createdAt);
     expect(created.updatedAt).toBe(created.createdAt);
 
     const byId = await admin.request(TrainingCourseDocument, { id: created.id });
@@ -169,7 +169,7 @@ describe('updateTrainingCourse', () => {
       difficultyLevel: 'ADVANCED',
       updatedAt: after.updatedAt,
     });
-    expect(Date.parse(after.updatedAt)).toBeGreaterThanOrEqual(Date.parse(before.updatedAt));
+    expect(Date.parse(after.updatedAt!)).toBeGreaterThanOrEqual(Date.parse(before.updatedAt!));
     const reread = await admin.request(TrainingCourseDocument, { id: before.id });
     expect(reread.data?.trainingCourse).toEqual(after);
   });
