@@ -5,8 +5,12 @@ import './users/user.js';
 import './courses/course.js';
 import './assignments/assignment.js';
 import './assignments/lifecycle.js';
+import './assignments/live.js';
 import './completions/completion.js';
 import './analytics/analytics.js';
+import './users/ingest.js';
+import './risk/auto-assign.js';
+import './risk/scores.js';
 
 /** The federated subgraph schema (Apollo Federation v2). */
 export const schema = builder.toSubGraphSchema({

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Cron } from 'croner';
 
 /**
  * Every setting the service reads, in one place (the README's configuration
@@ -19,6 +20,12 @@ export interface Config {
   certificateBaseUrl: string;
   /** Days from assignment to due date for risk-based assignments (SPEC §4 step 5). */
   autoAssignDueDays: number;
+  /** Whether recorded predictive scores auto-assign for the entities they touch (per call: `autoAssign`). */
+  autoAssignOnScores: boolean;
+  /** Cron expression (UTC) for auto-assignment of every tenant; undefined: not scheduled. */
+  autoAssignCron: string | undefined;
+  /** Cron expression (UTC) for the overdue sweep of every tenant; undefined: not scheduled. */
+  overdueSweepCron: string | undefined;
   /** Whether GraphiQL and introspection are on (default: off in production). */
   graphqlIde: boolean;
   introspection: boolean;
@@ -44,6 +51,20 @@ function integer(name: string, value: string | undefined, fallback: number, min 
   return parsed;
 }
 
+/** A cron expression checked now, so a typo stops start-up instead of silently never running. */
+function cron(name: string, value: string | undefined, fallback: string): string | undefined {
+  const pattern = (value ?? fallback).trim();
+  if (pattern === '') return undefined;
+  try {
+    new Cron(pattern, { timezone: 'UTC' });
+  } catch (error) {
+    throw new Error(`Configuration: ${name} is not a cron expression ("${pattern}"): ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return pattern;
+}
+
 function flag(value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value === '') return fallback;
   return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
@@ -65,7 +86,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv,
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     databaseUrl: env.DATABASE_URL || undefined,
-    pgliteDataDir: path.resolve(env.PGLITE_DATA_DIR ?? '.data/pglite'),
+    // `memory://` (a throwaway database) is not a path: resolving it would make a folder named "memory:".
+    pgliteDataDir: env.PGLITE_DATA_DIR?.includes('://')
+      ? env.PGLITE_DATA_DIR
+      : path.resolve(env.PGLITE_DATA_DIR ?? '.data/pglite'),
     dbPoolMax: integer('DB_POOL_MAX', env.DB_POOL_MAX, 10),
     auth: {
       jwtSecret,
@@ -76,6 +100,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     certificateBaseUrl: (env.CERTIFICATE_BASE_URL ?? 'http://localhost:4000/certificates').replace(/\/+$/, ''),
     autoAssignDueDays: integer('AUTO_ASSIGN_DUE_DAYS', env.AUTO_ASSIGN_DUE_DAYS, 14),
+    autoAssignOnScores: flag(env.AUTO_ASSIGN_ON_SCORES, true),
+    // Timers would fire in the middle of unrelated tests: off under NODE_ENV=test unless a test sets them.
+    autoAssignCron: cron('AUTO_ASSIGN_CRON', env.AUTO_ASSIGN_CRON, nodeEnv === 'test' ? '' : '0 * * * *'),
+    overdueSweepCron: cron('OVERDUE_SWEEP_CRON', env.OVERDUE_SWEEP_CRON, nodeEnv === 'test' ? '' : '5 * * * *'),
     graphqlIde: flag(env.GRAPHQL_IDE, !production),
     introspection: flag(env.GRAPHQL_INTROSPECTION, !production),
   };

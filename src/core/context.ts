@@ -1,9 +1,10 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { bearerToken, type Identity, type TokenVerifier } from './auth.js';
 import type { Config } from './config.js';
-import { tenantClient, withTenant, type Caller, type TenantTransaction } from './db.js';
+import { tenantClient, withTenant, type Caller, type TenantTransaction, type TransactionOptions } from './db.js';
 import { unauthenticated } from './errors.js';
 import type { Logger } from './logger.js';
+import type { NotificationHub } from './notifications.js';
 
 /** Long-lived services shared by every request. */
 export interface AppServices {
@@ -13,6 +14,8 @@ export interface AppServices {
   prisma: PrismaClient;
   verifyToken: TokenVerifier;
   profiles: ProfileRefresher;
+  /** This instance's live events from PostgreSQL (subscriptions). */
+  notifications: NotificationHub;
 }
 
 /** What every resolver receives: the caller and a database view scoped to them. */
@@ -21,7 +24,7 @@ export interface Context {
   /** Every operation runs under RLS as the caller (tenant, user, role). */
   readonly db: PrismaClient;
   /** Several statements in one transaction as the caller. */
-  transaction<T>(fn: (tx: TenantTransaction) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: TenantTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   services: AppServices;
 }
 
@@ -36,22 +39,31 @@ export async function createContext(services: AppServices, authorization: string
   return {
     caller,
     db,
-    transaction: (fn) => withTenant(services.prisma, caller, fn),
+    transaction: (fn, options) => withTenant(services.prisma, caller, fn, options),
     services,
   };
 }
 
+/**
+ * The anonymous caller's `db` throws. The getter lives on the prototype: Apollo
+ * clones each request's context with Object.assign, which would call an own
+ * getter and fail every anonymous request (even `{ health }`) with a 500.
+ */
+const anonymousPrototype: object = Object.defineProperty({}, 'db', {
+  get(): PrismaClient {
+    throw unauthenticated();
+  },
+});
+
 function anonymousContext(services: AppServices): Context {
   // Deny by default: scope-auth refuses anonymous callers before any resolver runs;
   // these throw only if a resolver forgot its scopes.
-  return {
+  const context = Object.create(anonymousPrototype) as Context;
+  return Object.assign(context, {
     caller: null,
-    get db(): PrismaClient {
-      throw unauthenticated();
-    },
     transaction: () => Promise.reject(unauthenticated()),
     services,
-  };
+  });
 }
 
 export interface ProfileRefresher {
@@ -67,8 +79,9 @@ export function createProfileRefresher(prisma: PrismaClient, maxEntries = 50_000
   const written = new Map<string, string>();
   return {
     async ensure(identity) {
-      const fingerprint = [identity.tenantId, identity.role, identity.name ?? '', identity.email ?? ''].join('|');
-      if (written.get(identity.userId) === fingerprint) return;
+      const key = `${identity.tenantId}/${identity.userId}`;
+      const fingerprint = [identity.role, identity.name ?? '', identity.email ?? ''].join('|');
+      if (written.get(key) === fingerprint) return;
       await withTenant(
         prisma,
         identity,
@@ -76,7 +89,7 @@ export function createProfileRefresher(prisma: PrismaClient, maxEntries = 50_000
           tx.$executeRaw`
           INSERT INTO profiles (id, tenant_id, display_name, email, role)
           VALUES (${identity.userId}::uuid, ${identity.tenantId}::uuid, ${identity.name ?? null}, ${identity.email ?? null}, ${identity.role})
-          ON CONFLICT (id) DO UPDATE SET
+          ON CONFLICT (tenant_id, id) DO UPDATE SET
             display_name = COALESCE(EXCLUDED.display_name, profiles.display_name),
             email = COALESCE(EXCLUDED.email, profiles.email),
             role = EXCLUDED.role
@@ -85,7 +98,7 @@ export function createProfileRefresher(prisma: PrismaClient, maxEntries = 50_000
                                   COALESCE(EXCLUDED.email, profiles.email), EXCLUDED.role)`,
       );
       if (written.size >= maxEntries) written.clear();
-      written.set(identity.userId, fingerprint);
+      written.set(key, fingerprint);
     },
   };
 }

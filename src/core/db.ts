@@ -121,15 +121,26 @@ const APPLY_CALLER =
 type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 export type TenantTransaction = Transaction;
 
+/** Prisma's interactive-transaction limits; the default `timeout` (5 s) suits requests, not bulk work. */
+export interface TransactionOptions {
+  timeout?: number;
+  maxWait?: number;
+}
+
 /**
  * Runs `fn` in one transaction as the caller: `SET LOCAL ROLE training_app` and
  * the app.* settings are applied first, so RLS governs every statement inside.
  */
-export function withTenant<T>(prisma: PrismaClient, caller: Caller, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+export function withTenant<T>(
+  prisma: PrismaClient,
+  caller: Caller,
+  fn: (tx: Transaction) => Promise<T>,
+  options?: TransactionOptions,
+): Promise<T> {
   return prisma.$transaction(async (tx) => {
     await tx.$executeRawUnsafe(APPLY_CALLER, caller.tenantId, caller.userId, caller.role);
     return fn(tx);
-  });
+  }, options);
 }
 
 /**

@@ -47,6 +47,9 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+/** graphql-js' message when it gives up coercing a request's variables (`getVariableValues`, maxErrors 50). */
+const TOO_MANY_VARIABLE_ERRORS = 'Too many errors processing variables, error limit reached. Execution aborted.';
+
 /**
  * Duck-typed rather than `instanceof GraphQLError`: Apollo, Pothos and our code
  * may load different copies of graphql-js (CommonJS and ESM builds).
@@ -82,6 +85,11 @@ export function createErrorFormatter(logger: Logger) {
     const original = isGraphQLError(error) && error.originalError != null ? error.originalError : error;
     // Pothos refuses bad paging arguments (`first: -1`, a forged cursor) with this error.
     if (original instanceof Error && original.name === 'PothosValidationError') {
+      return { ...formatted, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    }
+    // After 50 bad variable values graphql-js stops with an error of its own, which Apollo does not
+    // recognise as a variable error and labels INTERNAL_SERVER_ERROR. It describes the request too.
+    if (isGraphQLError(original) && original.originalError == null && formatted.message === TOO_MANY_VARIABLE_ERRORS) {
       return { ...formatted, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
     if (isClientError(original)) {

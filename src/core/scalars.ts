@@ -8,19 +8,25 @@ import { badInput } from './errors.js';
  */
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/**
+ * PostgreSQL has no year 0 and reads no year past 9999 in the form JavaScript prints it
+ * (`+010000-…`): days and instants outside 0001–9999 (UTC) are refused as input.
+ */
+const inPostgresRange = (date: Date) => date.getUTCFullYear() >= 1 && date.getUTCFullYear() <= 9999;
+
 function parseDay(value: unknown): Date {
   const match = typeof value === 'string' ? DAY.exec(value) : null;
   const date = match ? new Date(`${value as string}T00:00:00.000Z`) : undefined;
-  if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
-    throw badInput('Date', `expected a calendar date YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value || !inPostgresRange(date)) {
+    throw badInput('Date', `expected a calendar date YYYY-MM-DD in years 0001-9999, got ${JSON.stringify(value)}`);
   }
   return date;
 }
 
 function parseInstant(value: unknown): Date {
   const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? new Date(value) : undefined;
-  if (!date || Number.isNaN(date.getTime())) {
-    throw badInput('DateTime', `expected an ISO 8601 date-time, got ${JSON.stringify(value)}`);
+  if (!date || Number.isNaN(date.getTime()) || !inPostgresRange(date)) {
+    throw badInput('DateTime', `expected an ISO 8601 date-time in years 0001-9999 (UTC), got ${JSON.stringify(value)}`);
   }
   return date;
 }

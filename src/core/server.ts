@@ -4,17 +4,22 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import { createTokenVerifier } from './auth.js';
 import type { Config } from './config.js';
 import { createContext, createProfileRefresher, type AppServices, type Context } from './context.js';
 import { openDatabase, type Database } from './db.js';
 import { createErrorFormatter } from './errors.js';
+import { costLimitPlugin, DEFAULT_QUERY_LIMITS, depthAndAliasRules } from './limits.js';
 import type { Logger } from './logger.js';
 import { migrate } from './migrate.js';
+import { startNotificationHub, type HubOptions } from './notifications.js';
+import { serveWebSockets } from './websocket.js';
+import { startScheduler } from '../risk/scheduler.js';
 
 /** Largest request body accepted (bytes); larger requests get 413. */
 export const MAX_BODY_BYTES = 1_000_000;
@@ -37,6 +42,8 @@ export interface AppOptions {
   /** An already open database (tests); otherwise one is opened from the config. */
   db?: Database;
   host?: string;
+  /** Live-event limits (tests and benchmarks tune them; the defaults suit production). */
+  notifications?: Partial<HubOptions>;
 }
 
 /** Opens the database, applies migrations and serves GraphQL over HTTP and WebSocket on one port. */
@@ -47,6 +54,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     (await openDatabase({ url: config.databaseUrl, dataDir: config.pgliteDataDir, poolMax: config.dbPoolMax }));
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
+  const notifications = await startNotificationHub(db, logger, {
+    readConcurrency: Math.max(1, Math.floor(config.dbPoolMax / 2)),
+    ...options.notifications,
+  });
 
   const services: AppServices = {
     config,
@@ -54,36 +65,34 @@ export async function startApp(options: AppOptions): Promise<App> {
     prisma: db.prisma,
     verifyToken: createTokenVerifier(config.auth),
     profiles: createProfileRefresher(db.prisma),
+    notifications,
   };
 
   const server = createServer();
-  const sockets = new WebSocketServer({ server, path: GRAPHQL_PATH });
-  const subscriptions = useServer<Record<string, unknown>, { context?: Context }>(
-    {
-      schema,
-      // Authenticate once, on connect: a missing or bad token closes the socket (4403 Forbidden).
-      onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        if (typeof authorization !== 'string') return false;
-        try {
-          ctx.extra.context = await createContext(services, authorization);
-        } catch {
-          return false;
-        }
-        return ctx.extra.context.caller !== null;
-      },
-      context: (ctx) => ctx.extra.context as unknown as Record<string, unknown>,
-    },
-    sockets,
-  );
+  const subscriptions = serveWebSockets({
+    server,
+    path: GRAPHQL_PATH,
+    schema,
+    services,
+    logger,
+    maxPayload: MAX_BODY_BYTES,
+    validationRules: depthAndAliasRules(DEFAULT_QUERY_LIMITS),
+  });
 
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
+    // src/main.ts owns SIGTERM/SIGINT and calls stop(). Apollo's own handlers (on outside NODE_ENV=test) would
+    // stop Apollo first, and a second apollo.stop() never settles: stop() hung and the DB was never closed.
+    stopOnTerminationSignals: false,
     formatError: createErrorFormatter(logger),
     logger,
+    // Batched (array) requests are refused (Apollo's default, kept explicit): one operation per request.
+    allowBatchedHttpRequests: false,
+    validationRules: depthAndAliasRules(DEFAULT_QUERY_LIMITS),
     plugins: [
+      costLimitPlugin(DEFAULT_QUERY_LIMITS),
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
@@ -107,10 +116,17 @@ export async function startApp(options: AppOptions): Promise<App> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
-      return void db.prisma.$queryRaw`SELECT 1`.then(
-        () => json(res, 200, { status: 'ready' }),
-        () => json(res, 503, { status: 'database unavailable' }),
-      );
+      // A database that stops answering (frozen, partitioned) reads as unavailable within 2 s; the probe never hangs.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('readiness check timed out')), 2_000);
+      });
+      return void Promise.race([db.prisma.$queryRaw`SELECT 1`, timeout])
+        .finally(() => clearTimeout(timer))
+        .then(
+          () => json(res, 200, { status: 'ready' }),
+          () => json(res, 503, { status: 'database unavailable' }),
+        );
     }
     if (ide && url.pathname.startsWith('/graphiql/assets/')) return ide.asset(url.pathname, res);
     if (url.pathname === GRAPHQL_PATH) {
@@ -127,6 +143,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}${GRAPHQL_PATH}`;
 
+  // Scheduled auto-assignment and overdue sweep (off when their cron settings are empty).
+  const scheduler = startScheduler({ prisma: db.prisma, config, logger });
+
   let stopping: Promise<void> | undefined;
   return {
     server,
@@ -135,8 +154,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     services,
     stop: () =>
       (stopping ??= (async () => {
+        await scheduler?.stop();
+        // Drains HTTP requests and closes every websocket with 1001 Going Away.
         await apollo.stop();
-        sockets.close();
+        await notifications.close();
         await db.close();
       })()),
   };
@@ -202,12 +223,16 @@ function graphqlHandler(apollo: ApolloServer<BaseContext>, services: AppServices
       if (error instanceof PayloadTooLarge) {
         res.setHeader('connection', 'close');
         return json(res, 413, {
-          errors: [{ message: `Request body larger than ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_REQUEST' } }],
+          errors: [
+            { message: `Request body larger than ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_REQUEST' } },
+          ],
         });
       }
       logger.error({ err: error }, 'request failed outside GraphQL execution');
       if (!res.headersSent) {
-        json(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+        json(res, 500, {
+          errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+        });
       } else {
         res.end();
       }
@@ -253,4 +278,3 @@ function graphiqlAssets() {
     },
   };
 }
-

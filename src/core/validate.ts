@@ -12,10 +12,14 @@ export function uuid(field: string, value: string): string {
   return value.toLowerCase();
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export function text(field: string, value: string, { min = 0, max }: { min?: number; max: number }): string {
   const trimmed = value.trim();
   // PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
   if (trimmed.includes('\u0000')) throw badInput(field, 'must not contain NUL characters');
+  // A lone UTF-16 surrogate is no character at all; Prisma's query protocol cannot carry one.
+  if (LONE_SURROGATE.test(trimmed)) throw badInput(field, 'must be valid Unicode (no lone surrogates)');
   if (trimmed.length < min)
     throw badInput(field, min === 1 ? 'must not be empty' : `must be at least ${min} characters`);
   if (trimmed.length > max) throw badInput(field, `must be at most ${max} characters`);

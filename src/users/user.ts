@@ -1,4 +1,5 @@
 import { builder } from '../core/builder.js';
+import { unauthenticated } from '../core/errors.js';
 
 /**
  * `User` is owned by the identity subgraph; this subgraph contributes the
@@ -22,7 +23,11 @@ builder.asEntity(User, {
   key: builder.selection<{ id: string }>('id'),
   // The identity subgraph vouches for the id; what a caller may see of the
   // user's training is decided by each training field (scope-auth + RLS).
-  resolveReference: (reference) => ({ id: reference.id }),
+  // `_entities` bypasses the Query type's scopes, so the anonymous are refused here.
+  resolveReference: (reference, context) => {
+    if (!context.caller) throw unauthenticated();
+    return { id: reference.id };
+  },
 });
 
 builder.queryField('me', (t) =>

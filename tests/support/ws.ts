@@ -87,7 +87,7 @@ export function subscribe<Data, Variables extends Record<string, unknown>>(
     },
     completed: false,
     error: undefined as unknown,
-    async until(done: (s: LiveSubscription<Data>) => boolean, timeoutMs = 10_000) {
+    async until(done: (s: LiveSubscription<Data>) => boolean, timeoutMs = 20_000) {
       await eventually(
         () => done(subscription),
         timeoutMs,
@@ -113,7 +113,7 @@ export function subscribe<Data, Variables extends Record<string, unknown>>(
 /** Polls `check` until it holds; fails after `timeoutMs` with `explain()`. */
 export async function eventually(
   check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
+  timeoutMs = 20_000,
   explain: () => string = () => '',
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -124,7 +124,7 @@ export async function eventually(
 }
 
 /** Waits until `app` holds exactly `count` subscriptions: the server has registered what the clients sent. */
-export function subscribersReach(app: App, count: number, timeoutMs = 10_000): Promise<void> {
+export function subscribersReach(app: App, count: number, timeoutMs = 20_000): Promise<void> {
   return eventually(
     () => app.services.notifications.stats().subscribers === count,
     timeoutMs,

@@ -1,0 +1,171 @@
+import type { Server } from 'node:http';
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
+import { CloseCode, type Disposable } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { decodeJwt } from 'jose';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { bearerToken } from './auth.js';
+import { createContext, type AppServices, type Context } from './context.js';
+import { ApiError, createErrorFormatter, unauthenticated } from './errors.js';
+import type { Logger } from './logger.js';
+
+/**
+ * GraphQL over WebSocket (graphql-ws protocol) on the HTTP server's own port and
+ * path. The token travels in `connectionParams` (`{ authorization: "Bearer …" }`)
+ * and is checked once, on connect.
+ *
+ * A refused connection is closed with 4403 Forbidden — graphql-ws's code for a
+ * refused `connection_init`, which its client treats as retryable, so an app
+ * that builds `connectionParams` from a refreshed token recovers by itself —
+ * and the close reason says why (missing, invalid or expired token). A socket
+ * whose token expires is closed the same way at that moment: a subscription
+ * never outlives the credentials it was opened with.
+ *
+ * Only subscriptions are served here: queries and mutations go over HTTP, where
+ * the request-size and cost limits apply. Subscriptions get the same validation
+ * rules (depth, aliases) as HTTP requests.
+ */
+
+export interface WebSocketOptions {
+  server: Server;
+  path: string;
+  schema: GraphQLSchema;
+  services: AppServices;
+  logger: Logger;
+  /** Largest message accepted from a client (bytes). */
+  maxPayload: number;
+  /** Validation rules beyond graphql-js' own (the same as over HTTP). */
+  validationRules: readonly ValidationRule[];
+}
+
+/**
+ * WebSocket's "Try Again Later", for a connection the server could not set up
+ * (e.g. the database is saturated by a reconnect storm): unlike 4500, graphql-ws
+ * clients retry it with their backoff.
+ */
+const TRY_AGAIN_LATER = 1013;
+
+/** Longest delay setTimeout honours (~24.8 days); longer waits are re-armed. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+export function serveWebSockets(options: WebSocketOptions): Disposable {
+  const { services, logger } = options;
+  const formatError = createErrorFormatter(logger);
+  const format = (errors: readonly GraphQLError[]) => errors.map((error) => formatError(error.toJSON(), error));
+  const sockets = new WebSocketServer({ server: options.server, path: options.path, maxPayload: options.maxPayload });
+  const documents = new DocumentCache(options.schema, [...specifiedRules, ...options.validationRules]);
+
+  return useServer<Record<string, unknown>, { context?: Context }>(
+    {
+      onConnect: async (ctx) => {
+        const { socket } = ctx.extra;
+        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        try {
+          if (typeof authorization !== 'string') throw unauthenticated();
+          const context = await createContext(services, authorization);
+          if (!context.caller) throw unauthenticated();
+          ctx.extra.context = context;
+          closeWhenTokenExpires(socket, authorization);
+          return true;
+        } catch (error) {
+          if (error instanceof ApiError) {
+            socket.close(CloseCode.Forbidden, error.message.length < 124 ? error.message : 'Forbidden');
+          } else {
+            logger.error({ err: error }, 'websocket connection failed');
+            socket.close(TRY_AGAIN_LATER, 'Try again later');
+          }
+          return false; // the socket is already closing; graphql-ws's own close is then a no-op
+        }
+      },
+      // A syntax or validation error answers that one operation instead of closing the socket.
+      onSubscribe: (_ctx, _id, payload) => {
+        const document = documents.get(payload.query);
+        if (Array.isArray(document)) return document;
+        const operation = getOperationAST(document as DocumentNode, payload.operationName);
+        if (operation && operation.operation !== 'subscription') return [notASubscription()];
+        return {
+          schema: options.schema,
+          document: document as DocumentNode,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+        };
+      },
+      // One context per operation: per-request caches (Pothos, loaders) must not be
+      // shared by the several subscriptions a socket may carry.
+      context: (ctx) => ({ ...ctx.extra.context }) as unknown as Record<string, unknown>,
+      // The same masking as over HTTP: client errors pass, anything else is logged and hidden.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: format(result.errors) } : undefined,
+      onError: (_ctx, _id, _payload, errors) => format(errors),
+    },
+    sockets,
+  );
+}
+
+const notASubscription = () =>
+  new GraphQLError('Only subscriptions are served over WebSocket: send queries and mutations over HTTP', {
+    extensions: { code: 'BAD_REQUEST' },
+  });
+
+function closeWhenTokenExpires(socket: WebSocket, authorization: string): void {
+  const { exp } = decodeJwt(bearerToken(authorization)!);
+  if (typeof exp !== 'number') return;
+  let timer: NodeJS.Timeout;
+  const arm = () => {
+    const remaining = exp * 1000 - Date.now();
+    if (remaining <= 0) return socket.close(CloseCode.Forbidden, 'Token expired');
+    timer = setTimeout(arm, Math.min(remaining, MAX_TIMEOUT_MS));
+    timer.unref();
+  };
+  arm();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/** Longest query text kept in the cache; longer ones are parsed every time. */
+const MAX_CACHED_QUERY_LENGTH = 20_000;
+
+/**
+ * Parsed and validated documents by query text, least recently used evicted.
+ * Thousands of clients send the same few subscriptions, and each parsed copy of
+ * the app's subscription costs ~30 KiB: shared, it costs that once.
+ */
+class DocumentCache {
+  private readonly entries = new Map<string, DocumentNode | readonly GraphQLError[]>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly rules: readonly ValidationRule[],
+    private readonly capacity = 500,
+  ) {}
+
+  get(query: string): DocumentNode | readonly GraphQLError[] {
+    const cached = this.entries.get(query);
+    if (cached) {
+      this.entries.delete(query);
+      this.entries.set(query, cached);
+      return cached;
+    }
+    let result: DocumentNode | readonly GraphQLError[];
+    try {
+      const document = parse(query);
+      const errors = validate(this.schema, document, this.rules);
+      result = errors.length ? errors : document;
+    } catch (error) {
+      result = [error instanceof GraphQLError ? error : new GraphQLError('Invalid query')];
+    }
+    if (query.length <= MAX_CACHED_QUERY_LENGTH) {
+      this.entries.set(query, result);
+      if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return result;
+  }
+}

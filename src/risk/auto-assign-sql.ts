@@ -1,0 +1,175 @@
+import type { RiskEntityTypeValue } from '../assignments/assignment.js';
+import type { TenantTransaction } from '../core/db.js';
+
+/**
+ * Risk-based auto-assignment (SPEC §4 steps 1–7) as ONE set-based statement,
+ * shared by the `autoAssignTraining` mutation, score ingest, the scheduler and
+ * the benchmark. It runs inside the caller's transaction, so RLS applies to
+ * every table it reads and writes; the explicit tenant filters are there for
+ * the indexes. No row travels to Node but the created ids, and only when asked.
+ *
+ * Idempotent and safe under concurrent runs: the insert's arbiter is the
+ * partial unique index training_assignments_one_active_per_user_course, so a
+ * user with an active assignment of the course (assigned, in_progress, overdue)
+ * is skipped by the database itself, including one a concurrent run has just
+ * inserted (ON CONFLICT waits for that transaction, then does nothing). Rows are
+ * inserted in (course, user) order, so concurrent runs take those index entries
+ * in the same order and cannot deadlock each other.
+ */
+
+/**
+ * A large tenant's run can take longer than Prisma's 5 s default for an
+ * interactive transaction; it is one statement, so a generous bound costs nothing.
+ */
+export const AUTO_ASSIGN_TIMEOUT_MS = 120_000;
+
+/** Which scores a run considers (SPEC §4 step 2). */
+export interface AutoAssignScope {
+  entityType?: RiskEntityTypeValue | null;
+  entityId?: string | null;
+  /** Only these entities (what a score ingest just touched). */
+  entities?: readonly { entityType: RiskEntityTypeValue; entityId: string }[] | null;
+  /** Latest scores below this are ignored (0–100). */
+  minRiskScore?: number;
+}
+
+export interface AutoAssignRun {
+  tenantId: string;
+  /** Recorded as assigned_by: the caller who ran or triggered it; null for the scheduler. */
+  assignedBy: string | null;
+  /** Due date = today (UTC) + dueDays. */
+  dueDays: number;
+  scope?: AutoAssignScope;
+  /** Return the created ids (the mutation loads them); the scheduler and ingest need only the count. */
+  returnIds?: boolean;
+}
+
+export interface AutoAssignOutcome {
+  assignmentsCreated: number;
+  /** Auto-assign courses with a threshold (step 1). */
+  coursesChecked: number;
+  /** Latest scores in scope, at or above minRiskScore (step 2). */
+  scoresChecked: number;
+  /** Empty unless `returnIds`. */
+  assignmentIds: string[];
+}
+
+/**
+ * Steps, as CTEs:
+ * 1. `courses`: auto-assign courses with a threshold; `course_types` lists each
+ *    with the score entity types it answers (`general`: all four), so step 3 is
+ *    an equi-join on entity type plus the threshold test. Scores below every
+ *    threshold are left out of that join: most entities are not at risk, and
+ *    the join is the one step whose cost is scores × courses.
+ * 2. `latest`: the newest score per (entity type, entity id) — newest by
+ *    computed_at, then created_at, then id, so ties are deterministic — then
+ *    `scores` keeps those at or above minRiskScore (an entity whose latest score
+ *    has dropped is no longer at risk, whatever it scored before).
+ * 4. `reached`: entity → users. worker/driver: the profile with that id in this
+ *    tenant; zone: users with a shift there ending within the last 30 days or
+ *    later (shifts end after they start, so that is "overlapping the last 30
+ *    days or the future"); equipment: its operators.
+ * 5. `best`: one row per (course, user) — the highest score reaching the user,
+ *    ties broken by entity type, entity id and score id — minus users holding a
+ *    passed completion of the course that has not expired (no expiry: current;
+ *    expires_at today: still current). Active assignments are the index's job.
+ * 6–7. insert with the reason text, due date and trigger columns; report counts.
+ */
+const AUTO_ASSIGN_SQL = `
+WITH courses AS (
+    SELECT c.id, c.entity_type, c.risk_threshold
+    FROM training_courses c
+    WHERE c.tenant_id = $1::uuid AND c.auto_assign_enabled AND c.risk_threshold IS NOT NULL
+), course_types AS MATERIALIZED (
+    SELECT c.id AS course_id, c.risk_threshold, t.entity_type
+    FROM courses c
+    JOIN unnest(ARRAY['zone', 'driver', 'worker', 'equipment']) AS t(entity_type)
+      ON c.entity_type = t.entity_type OR c.entity_type = 'general'
+), latest AS (
+    SELECT DISTINCT ON (s.entity_type, s.entity_id) s.id, s.entity_type, s.entity_id, s.score
+    FROM predictive_scores s
+    WHERE s.tenant_id = $1::uuid
+      AND ($2::text IS NULL OR s.entity_type = $2::text)
+      AND ($3::uuid IS NULL OR s.entity_id = $3::uuid)
+      AND ($4::text[] IS NULL OR (s.entity_type, s.entity_id) IN (
+            SELECT e.entity_type, e.entity_id FROM unnest($4::text[], $5::uuid[]) AS e(entity_type, entity_id)))
+    ORDER BY s.entity_type, s.entity_id, s.computed_at DESC, s.created_at DESC, s.id DESC
+), scores AS (
+    SELECT * FROM latest WHERE score >= $6::numeric
+), matches AS (
+    SELECT ct.course_id, ct.risk_threshold, s.id AS score_id, s.entity_type, s.entity_id, s.score
+    FROM scores s
+    JOIN course_types ct ON ct.entity_type = s.entity_type AND ct.risk_threshold <= s.score
+    WHERE s.score >= (SELECT min(c.risk_threshold) FROM courses c)
+), reached AS (
+    SELECT m.*, p.id AS user_id
+    FROM matches m
+    JOIN profiles p ON p.tenant_id = $1::uuid AND p.id = m.entity_id
+    WHERE m.entity_type IN ('worker', 'driver')
+    UNION ALL
+    SELECT m.*, sh.user_id
+    FROM matches m
+    JOIN shift_assignments sh
+      ON sh.tenant_id = $1::uuid AND sh.zone_id = m.entity_id AND sh.ends_at > now() - interval '30 days'
+    WHERE m.entity_type = 'zone'
+    UNION ALL
+    SELECT m.*, eo.user_id
+    FROM matches m
+    JOIN equipment_operators eo ON eo.tenant_id = $1::uuid AND eo.equipment_id = m.entity_id
+    WHERE m.entity_type = 'equipment'
+), best AS (
+    SELECT DISTINCT ON (r.course_id, r.user_id) r.*
+    FROM reached r
+    ORDER BY r.course_id, r.user_id, r.score DESC, r.entity_type, r.entity_id, r.score_id
+), created AS (
+    INSERT INTO training_assignments (
+        tenant_id, course_id, user_id, assigned_by, assignment_type, assignment_reason, due_date, status,
+        trigger_score_id, trigger_score, trigger_threshold, trigger_entity_type, trigger_entity_id)
+    SELECT $1::uuid, b.course_id, b.user_id, $7::uuid, 'risk_based',
+           format('High risk score (%s) for %s %s', trim_scale(b.score), b.entity_type, b.entity_id),
+           training_today() + $8::int, 'assigned',
+           b.score_id, b.score, b.risk_threshold, b.entity_type, b.entity_id
+    FROM best b
+    WHERE NOT EXISTS (
+        SELECT 1 FROM training_completions tc
+        WHERE tc.tenant_id = $1::uuid AND tc.user_id = b.user_id AND tc.course_id = b.course_id
+          AND tc.passed AND (tc.expires_at IS NULL OR tc.expires_at >= training_today()))
+    ORDER BY b.course_id, b.user_id
+    ON CONFLICT (tenant_id, course_id, user_id) WHERE status IN ('assigned', 'in_progress', 'overdue') DO NOTHING
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM created)::int AS assignments_created,
+       (SELECT count(*) FROM courses)::int AS courses_checked,
+       (SELECT count(*) FROM scores)::int AS scores_checked,
+       CASE WHEN $9::boolean THEN (SELECT coalesce(array_agg(id::text), '{}') FROM created) END AS assignment_ids`;
+
+interface OutcomeRow {
+  assignments_created: number;
+  courses_checked: number;
+  scores_checked: number;
+  assignment_ids: string[] | null;
+}
+
+export async function runAutoAssign(tx: TenantTransaction, run: AutoAssignRun): Promise<AutoAssignOutcome> {
+  const scope = run.scope ?? {};
+  const entities = scope.entities ?? null;
+  const [row] = await tx.$queryRawUnsafe<OutcomeRow[]>(
+    AUTO_ASSIGN_SQL,
+    run.tenantId,
+    scope.entityType ?? null,
+    scope.entityId ?? null,
+    entities && entities.map((entity) => entity.entityType),
+    entities && entities.map((entity) => entity.entityId),
+    scope.minRiskScore ?? 0,
+    run.assignedBy,
+    run.dueDays,
+    run.returnIds ?? false,
+  );
+  if (!row) throw new Error('auto-assignment returned no summary row');
+  return {
+    assignmentsCreated: row.assignments_created,
+    coursesChecked: row.courses_checked,
+    scoresChecked: row.scores_checked,
+    assignmentIds: row.assignment_ids ?? [],
+  };
+}

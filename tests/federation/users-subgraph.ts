@@ -1,0 +1,49 @@
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+
+/**
+ * A minimal identity subgraph that owns `User` (name, email), standing in for
+ * the real users service the training subgraph is composed with (SPEC §5).
+ */
+
+export interface UserRecord {
+  id: string;
+  name: string;
+  email: string | null;
+}
+
+export const USERS_TYPE_DEFS = parse(`
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key"])
+
+  type User @key(fields: "id") {
+    id: ID!
+    name: String!
+    email: String
+  }
+
+  type Query {
+    users: [User!]!
+  }
+`);
+
+export interface UsersSubgraph {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startUsersSubgraph(users: UserRecord[]): Promise<UsersSubgraph> {
+  const byId = new Map(users.map((user) => [user.id, user]));
+  const server = new ApolloServer({
+    schema: buildSubgraphSchema({
+      typeDefs: USERS_TYPE_DEFS,
+      resolvers: {
+        Query: { users: () => users },
+        User: { __resolveReference: (reference: { id: string }) => byId.get(reference.id) ?? null },
+      },
+    }),
+  });
+  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
+  return { url, stop: () => server.stop() };
+}

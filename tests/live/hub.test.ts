@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/core/logger.js';
+import {
+  ASSIGNMENT_CREATED_CHANNEL,
+  startNotificationHub,
+  type NotificationHub,
+} from '../../src/core/notifications.js';
+import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { owner, uuid } from '../support/sql.js';
+import { eventually } from '../support/ws.js';
+
+/**
+ * The notification hub on its own, against a real database: one LISTEN session
+ * fanned out by tenant and user, bounded per-subscriber queues, and a stalled
+ * subscriber that is dropped without holding anyone else up.
+ */
+
+let db: TestDatabase;
+let sql: ReturnType<typeof owner>;
+let hub: NotificationHub;
+const tenantA = uuid();
+const tenantB = uuid();
+const creator = uuid();
+const [u1, u2, u3] = [uuid(), uuid(), uuid()];
+const v1 = uuid();
+let courseA: string;
+let courseB: string;
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  sql = owner(db);
+  hub = await startNotificationHub(db, createLogger('silent'), { maxQueuedIds: 170, maxBatchIds: 150 });
+  for (const id of [u1, u2, u3]) await sql.insert('profiles', { id, tenant_id: tenantA, role: 'worker' });
+  await sql.insert('profiles', { id: v1, tenant_id: tenantB, role: 'worker' });
+  courseA = (
+    await sql.insert('training_courses', { tenant_id: tenantA, title: 'A', category: 'other', created_by: creator })
+  ).id as string;
+  courseB = (
+    await sql.insert('training_courses', { tenant_id: tenantB, title: 'B', category: 'other', created_by: creator })
+  ).id as string;
+});
+afterAll(async () => {
+  await hub.close();
+  await db.drop();
+});
+
+/** One INSERT statement (one trigger run); returns the new ids in order. */
+async function insert(tenantId: string, courseId: string, users: string[]): Promise<string[]> {
+  const rows = await sql.query<{ id: string }>(
+    `INSERT INTO training_assignments (tenant_id, course_id, user_id)
+     SELECT $1, $2, u FROM unnest($3::uuid[]) WITH ORDINALITY AS t(u, n) ORDER BY n RETURNING id::text`,
+    [tenantId, courseId, users],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** Pulls from `feed` in the background, recording every id. */
+function drain(feed: AsyncIterableIterator<string[]>) {
+  const received: string[] = [];
+  let failure: unknown;
+  const done = (async () => {
+    try {
+      for await (const ids of feed) received.push(...ids);
+    } catch (error) {
+      failure = error;
+    }
+  })();
+  return { received, done, failure: () => failure };
+}
+
+/** Ends the active assignments of `tenantId` so the same users can be assigned again. */
+const reset = (tenantId: string) =>
+  sql.query(`UPDATE training_assignments SET status = 'cancelled' WHERE tenant_id = $1`, [tenantId]);
+
+describe('notification hub', () => {
+  it('routes each id to its tenant’s subscribers and to its user’s, and to no one else', async () => {
+    const feeds = {
+      tenantA: drain(hub.assignmentsCreated({ tenantId: tenantA, userId: null })),
+      u1: drain(hub.assignmentsCreated({ tenantId: tenantA, userId: u1 })),
+      u2: drain(hub.assignmentsCreated({ tenantId: tenantA, userId: u2 })),
+      tenantB: drain(hub.assignmentsCreated({ tenantId: tenantB, userId: null })),
+      strangerWithU1sId: drain(hub.assignmentsCreated({ tenantId: tenantB, userId: u1 })),
+    };
+    expect(hub.stats().subscribers).toBe(5);
+
+    const [a1, a2] = await insert(tenantA, courseA, [u1, u2]);
+    const [b1] = await insert(tenantB, courseB, [v1]);
+
+    await eventually(() => feeds.tenantA.received.length === 2 && feeds.tenantB.received.length === 1);
+    await eventually(() => feeds.u1.received.length === 1 && feeds.u2.received.length === 1);
+    expect(feeds.tenantA.received.sort()).toEqual([a1, a2].sort()); // a payload's ids are in id order
+    expect(feeds.u1.received).toEqual([a1]);
+    expect(feeds.u2.received).toEqual([a2]);
+    expect(feeds.tenantB.received).toEqual([b1]);
+    // Dispatched in the same tick as tenant B's event: a leak of u1's rows would be here by now.
+    expect(feeds.strangerWithU1sId.received).toEqual([]);
+    for (const feed of Object.values(feeds)) expect(feed.failure()).toBeUndefined();
+  });
+
+  it('hands a lagging subscriber everything queued in one batch, and return() frees a pending read at once', async () => {
+    await reset(tenantA);
+    const before = hub.stats().subscribers;
+    const lagging = hub.assignmentsCreated({ tenantId: tenantA, userId: null });
+    const watcher = drain(hub.assignmentsCreated({ tenantId: tenantA, userId: null }));
+
+    const first = await insert(tenantA, courseA, [u1]);
+    const second = await insert(tenantA, courseA, [u2]);
+    const third = await insert(tenantA, courseA, [u3]);
+    await eventually(() => watcher.received.length === 3);
+
+    expect(await lagging.next()).toEqual({ value: [...first, ...second, ...third], done: false });
+    const pending = lagging.next();
+    await lagging.return!();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    expect(hub.stats().subscribers).toBe(before + 1); // the watcher is still there, the lagging one is gone
+  });
+
+  it('drops a subscriber that falls too far behind without holding up the others', async () => {
+    await reset(tenantA);
+    const users = (
+      await sql.query<{ id: string }>(
+        `INSERT INTO profiles (id, tenant_id, role) SELECT gen_random_uuid(), $1, 'worker' FROM generate_series(1, 200)
+         RETURNING id::text`,
+        [tenantA],
+      )
+    ).map((row) => row.id);
+    const droppedBefore = hub.stats().dropped;
+    const stalled = hub.assignmentsCreated({ tenantId: tenantA, userId: null }); // never read
+    const healthy = drain(hub.assignmentsCreated({ tenantId: tenantA, userId: null }));
+
+    // 3 notifications (80, 80 and 40, in any order) at once: a reader takes the first and
+    // queues at most 160 ≤ 170; the stalled one reaches 200 and is dropped.
+    const inserted = await insert(tenantA, courseA, users);
+
+    await eventually(
+      () => healthy.received.length === 200,
+      10_000,
+      () => `healthy: ${healthy.received.length} ${String(healthy.failure())}, ${JSON.stringify(hub.stats())}`,
+    );
+    expect(healthy.received.sort()).toEqual([...inserted].sort());
+    expect(hub.stats().dropped).toBe(droppedBefore + 1);
+    await expect(stalled.next()).rejects.toMatchObject({
+      message: expect.stringMatching(/fell more than 170 assignments behind/),
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+    expect(await stalled.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('ignores a malformed notification and keeps delivering', async () => {
+    await reset(tenantA);
+    const feed = drain(hub.assignmentsCreated({ tenantId: tenantA, userId: u1 }));
+    await sql.query(`SELECT pg_notify($1, 'not json'), pg_notify($1, '{"tenantId": 1}')`, [ASSIGNMENT_CREATED_CHANNEL]);
+
+    const [id] = await insert(tenantA, courseA, [u1]);
+
+    await eventually(() => feed.received.length === 1);
+    expect(feed.received).toEqual([id]);
+  });
+});
