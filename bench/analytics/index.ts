@@ -20,6 +20,8 @@ const RUNS = Number(process.env.ANALYTICS_RUNS ?? 10);
 const WARMUP = 2;
 /** A measurement stops early after this long (once it has 3 timed runs) or after 3 failures in a row. */
 const BUDGET_MS = 120_000;
+/** How long leftovers of abandoned requests may run before they are cancelled. */
+const QUIESCE_MS = 10_000;
 const WORKERS = Number(process.env.ANALYTICS_WORKERS ?? 20_000); // × 50 assignments each
 const NOISE_WORKERS = Math.round(WORKERS / 5);
 const PER_WORKER = 50;
@@ -272,12 +274,11 @@ function checkFigures(data: unknown, expected: Figures): void {
   }
 }
 
-function summarize(label: string, runs: number[], failures = 0, error?: string): Timing {
-  const attempted = runs.length + failures;
+function summarize(label: string, runs: number[], attempted: number, failures = 0, error?: string): Timing {
   const timing = { label, median: median(runs), p95: percentile(runs, 95), runs, failures, attempted, error };
   console.log(
     `${label}: median ${fmt(timing.median)} ms, p95 ${fmt(timing.p95)} ms over ${runs.length} runs` +
-      (failures ? `, ${failures}/${attempted} FAILED: ${error}` : ''),
+      (failures ? `, ${failures}/${attempted} requests FAILED: ${error}` : ''),
   );
   return timing;
 }
@@ -288,7 +289,7 @@ function summarize(label: string, runs: number[], failures = 0, error?: string):
  * gave up on keeps its statement running in PostgreSQL). After `maxMs` the leftovers are
  * cancelled; returns how many were.
  */
-async function quiesce(db: BenchDatabase, maxMs = 90_000): Promise<number> {
+async function quiesce(db: BenchDatabase, maxMs = QUIESCE_MS): Promise<number> {
   return db.withClient(async (client) => {
     const deadline = Date.now() + maxMs;
     const busy = async () =>
@@ -325,7 +326,7 @@ async function timeSql(
       });
       if (i >= WARMUP) runs.push(elapsed);
     }
-    return summarize(label, runs);
+    return summarize(label, runs, WARMUP + RUNS);
   });
 }
 
@@ -340,10 +341,13 @@ async function timeGraphql(
   const runs: number[] = [];
   let failures = 0;
   let failedInARow = 0;
+  let attempted = 0;
   let error: string | undefined;
   const began = Date.now();
   for (let i = 0; i < WARMUP + RUNS; i++) {
-    if (i > WARMUP + 2 && (Date.now() - began > BUDGET_MS || failedInARow >= 3)) break;
+    // A failing request takes as long as its statement: two failures in a row settle it.
+    if (failedInARow >= 2 || (i > WARMUP + 2 && Date.now() - began > BUDGET_MS)) break;
+    attempted++;
     const started = performance.now();
     const response = await fetch(url, {
       method: 'POST',
@@ -354,7 +358,7 @@ async function timeGraphql(
     const elapsed = performance.now() - started;
     if (!response.ok || body.errors || !body.data) {
       // A failure is a result, not a crash: count it, keep the first answer and the server's log.
-      if (i >= WARMUP) failures++;
+      failures++;
       failedInARow++;
       if (!error) {
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -366,7 +370,7 @@ async function timeGraphql(
             const entry = JSON.parse(line) as { msg?: string; path?: unknown; err?: { message?: string } };
             return `${entry.msg} at ${JSON.stringify(entry.path)}: ${entry.err?.message?.replace(/\s+/g, ' ').slice(0, 300)}`;
           });
-        error = `HTTP ${response.status} ${JSON.stringify(body).slice(0, 300)}; server log: ${logged.slice(-3).join(' | ') || '(nothing)'}`;
+        error = `HTTP ${response.status} ${JSON.stringify(body).slice(0, 300)}; server log: ${logged.at(-1) ?? '(nothing)'}`;
       }
       continue;
     }
@@ -374,7 +378,7 @@ async function timeGraphql(
     failedInARow = 0;
     if (i >= WARMUP) runs.push(elapsed);
   }
-  return summarize(label, runs, failures, error);
+  return summarize(label, runs, attempted, failures, error);
 }
 
 /** byStatus and byCategory of src/analytics/analytics.ts, tenant scope, read from the proposed counters. */
@@ -504,7 +508,7 @@ function report(input: {
       .filter((timing) => timing.error)
       .map(
         (timing) =>
-          `- ${phase.name}, ${timing.label}: ${timing.failures}/${timing.attempted} timed runs failed — ${timing.error}`,
+          `- ${phase.name}, ${timing.label}: ${timing.failures}/${timing.attempted} requests failed — ${timing.error}`,
       ),
   );
   const tenantAssignments = WORKERS * PER_WORKER;
@@ -522,10 +526,10 @@ Measured: (a) \`SELECT * FROM get_training_analytics(tenant)\` on one connection
 (\`training_app\`, \`app.tenant_id/user_id/role\` exactly as src/core/db.ts sets them), statement time only; (b) the full GraphQL
 query \`${FULL_QUERY.replace(/\s+/g, ' ').trim()}\` as the tenant's admin through our HTTP API (a child process,
 NODE_ENV=production), client-observed time; and the same query one field group at a time (each group is one SQL statement).
-${WARMUP} warm-up runs, then ${RUNS} sequential runs each (a measurement stops early after ${BUDGET_MS / 1000} s or 3 failures in a
-row); median and p95 (nearest rank) in ms over the successful runs. Before each measurement the database is left to go quiet
-(no other statement running — a request the API gave up on keeps its statement running in PostgreSQL); leftovers still
-running after 90 s were cancelled (${input.cancelled} in this run). First on the database as loaded (autovacuum switched off on
+${WARMUP} warm-up runs, then ${RUNS} sequential runs each; median and p95 (nearest rank) in ms over the successful timed runs;
+"failed" = failed / sent requests, warm-ups included (a GraphQL measurement stops after 2 failures in a row — a failing request
+lasts as long as its statement — or after ${BUDGET_MS / 1000} s). Between measurements the statements of requests the API gave up
+on (they keep running in PostgreSQL) get ${QUIESCE_MS / 1000} s to finish and are then cancelled (${input.cancelled} in this run). First on the database as loaded (autovacuum switched off on
 these tables, so no statistics and no visibility map), then after \`VACUUM ANALYZE\`. Load average at start:
 ${fmt(input.loadAverage, 1)} on ${os.cpus().length} cores.
 
