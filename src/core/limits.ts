@@ -33,6 +33,9 @@ export interface QueryLimits {
   maxCost: number;
 }
 
+/** Estimated length of a list that takes no `first` argument. */
+const BOUNDED_LIST_SIZE = 10;
+
 export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 12, maxAliases: 30, maxCost: 25_000 };
 
 const limitError = (message: string) =>
@@ -147,7 +150,10 @@ export function estimateCost(
             cost += costOf(selection.selectionSet, named, seen, size);
           } else {
             const below = costOf(selection.selectionSet, named, seen, isList(field.type) ? undefined : pageSize);
-            cost += (isList(field.type) ? size : 1) * below;
+            // A plain list with no `first` (an assignment's completions, analytics rows) is a small,
+            // bounded relation: estimate it at BOUNDED_LIST_SIZE items, not a whole page.
+            const items = firstArg !== undefined || pageSize !== undefined ? size : BOUNDED_LIST_SIZE;
+            cost += (isList(field.type) ? items : 1) * below;
           }
         }
         total += cost;

@@ -51,12 +51,12 @@ describe('query limits', () => {
 
   it('refuses a query whose estimated cost is too high, before running it', async () => {
     const response = await admin.request(
-      '{ trainingAssignments(first: 500) { nodes { id completions { id course { id } } course { id title } } } trainingCourses(first: 500) { nodes { id } } }',
+      '{ trainingAssignments(first: 500) { nodes { id completions { id course { id title category } assignment { id status course { id } } } course { id title } } } trainingCourses(first: 500) { nodes { id } } }',
     );
     expect(response.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(response.errors![0]!.message).toMatch(/cost \d+ exceeds the limit/);
     const variables = await admin.request(
-      'query ($n: Int) { a: trainingAssignments(first: $n) { nodes { id completions { id assignment { id course { id } } } } } }',
+      'query ($n: Int) { a: trainingAssignments(first: $n) { nodes { id completions { id course { id title category } assignment { id status course { id } } } } } }',
       { n: 500 },
     );
     expect(variables.errors![0]!.message).toMatch(/cost \d+ exceeds the limit/);
