@@ -549,8 +549,9 @@ ${plans.map((plan) => `<details><summary>${plan.label}</summary>\n\n\`\`\`\n${pl
 Why it cannot be tens of milliseconds as built: every figure is recounted from the rows on every request — the seven
 figures scan the tenant's ${tenantAssignments.toLocaleString('en-US')} assignments and all its passed completions (RLS adds a
 per-row policy check on each), byStatus scans the assignments again, and byCategory runs a correlated subquery (the latest
-passed completion's score) once per assignment, even when \`averageScore\` is not asked for. A bare \`count(*)\` of a tenant's
-1M rows is already hundreds of ms here; no index makes 1M-row aggregates fit in tens of ms. And because each field group is
+passed completion's score) once per assignment, even when \`averageScore\` is not asked for. Aggregating 1M rows costs
+hundreds of ms at best (a bare \`count(*)\` of them took 0.65 s, by hand, on this machine under load); no index makes a
+1M-row aggregate fit in tens of ms. And because each field group is
 its own Prisma interactive transaction with the default 5 s timeout (2 s to get a connection), a slow group fails the request
 with INTERNAL_SERVER_ERROR while its statement keeps running in PostgreSQL and holding a pool connection.
 
@@ -581,7 +582,8 @@ ${table(
   ]),
 )}
 
-Cost on writes, measured separately on a 1.2M-row copy of this data on this machine: a single-row status UPDATE went from
+Cost on writes — measured by hand once while preparing the proposal, on a 1.2M-row copy of this data on this machine at load
+average ≈ 12, not re-measured by this benchmark: a single-row status UPDATE went from
 ≈ 0.21 to ≈ 0.37 ms (the statement trigger and one or two bucket upserts), a 8,874-row auto-assign style INSERT from ≈ 1.3 to
 ≈ 1.8 s; 2,000 updates, a 50,000-row overdue sweep, inserts, cancels, deletes and completion edits left the counters equal to a
 recount. Trade-off: writers of the same bucket (e.g. completions of one course) serialize on its row until commit; if that
