@@ -1,37 +1,49 @@
 // `npm run bench`: runs every benchmark on this machine against PostgreSQL and writes BENCHMARKS.md.
-// `npm run bench -- auto-assign` runs one. Needs a PostgreSQL server: BENCH_DATABASE_URL, else
-// DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres (a throwaway database is made per run).
-import { writeFileSync } from 'node:fs';
+// `npm run bench -- auto-assign` runs one and refreshes only its section. Needs a PostgreSQL server:
+// BENCH_DATABASE_URL, else DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres (a
+// throwaway database is made per run).
+//
+// Each benchmark's section is kept in bench/results/<name>.md with the machine it ran on, and
+// BENCHMARKS.md is assembled from those files, so one benchmark can be re-run without the others.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { benchmarks } from './suite.js';
+import { allBenchmarks, benchmarks } from './suite.js';
 
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
-const selected = benchmarks.filter((bench) => only.length === 0 || only.includes(bench.name));
+const selected = (only.length ? allBenchmarks : benchmarks).filter(
+  (bench) => only.length === 0 || only.includes(bench.name),
+);
 if (selected.length === 0)
-  throw new Error(`No benchmark named ${only.join(', ')}; have ${benchmarks.map((b) => b.name).join(', ')}`);
+  throw new Error(`No benchmark named ${only.join(', ')}; have ${allBenchmarks.map((b) => b.name).join(', ')}`);
 
-const sections: string[] = [];
+const resultsDir = new URL('./results/', import.meta.url);
+mkdirSync(resultsDir, { recursive: true });
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const machine = `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
+
 for (const bench of selected) {
   console.log(`\n=== ${bench.name} ===`);
   const started = Date.now();
-  sections.push(await bench.run());
-  console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  const section = await bench.run();
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  const stamp = `_Run on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in ${seconds} s; load average at start ${os.loadavg()[0]!.toFixed(1)}. Machine: ${machine}._`;
+  writeFileSync(new URL(`${bench.name}.md`, resultsDir), `${section.trim()}\n\n${stamp}\n`);
+  console.log(`\n${section}\n(${seconds} s)`);
 }
 
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const machine = `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
-const report = `# Benchmarks
+const sections = allBenchmarks
+  .map((bench) => new URL(`${bench.name}.md`, resultsDir))
+  .filter((file) => existsSync(file))
+  .map((file) => readFileSync(file, 'utf8').trim());
+writeFileSync(
+  new URL('../BENCHMARKS.md', import.meta.url),
+  `# Benchmarks
 
-Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.
-Machine: ${machine}.
+Written by \`npm run bench\` (all) or \`npm run bench -- <name>\` (one section, kept in bench/results/<name>.md).
 Every comparison runs side by side in one process and one run, because these machines are noisy: read the
-ratios and medians, not the absolute numbers.
+ratios and medians, not the absolute numbers. Each section says when and on which machine it ran.
 
 ${sections.join('\n\n')}
-`;
-if (only.length === 0) {
-  writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), report);
-  console.log('\nBENCHMARKS.md written');
-} else {
-  console.log(`\n${report}`);
-}
+`,
+);
+console.log('\nBENCHMARKS.md written');
