@@ -19,12 +19,22 @@ if (config.auth.developmentSecret) {
   );
 }
 
+/**
+ * Shutdown waits for in-flight requests and a clean database close; a database that stops answering
+ * must not keep the process alive past the orchestrator's grace period (Kubernetes: 30 s).
+ */
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
 let shuttingDown = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal }, 'shutting down: draining requests and closing subscriptions');
+    setTimeout(() => {
+      logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting anyway');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     app.stop().then(
       () => {
         logger.info('stopped');

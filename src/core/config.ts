@@ -15,6 +15,8 @@ export interface Config {
   databaseUrl: string | undefined;
   pgliteDataDir: string;
   dbPoolMax: number;
+  /** How long a request waits for a pooled connection before failing (PostgreSQL only). */
+  dbAcquireTimeoutMs: number;
   auth: AuthConfig;
   /** Base of certificate links; a completion's link is `<base>/<completion id>`. */
   certificateBaseUrl: string;
@@ -91,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? env.PGLITE_DATA_DIR
       : path.resolve(env.PGLITE_DATA_DIR ?? '.data/pglite'),
     dbPoolMax: integer('DB_POOL_MAX', env.DB_POOL_MAX, 10),
+    dbAcquireTimeoutMs: integer('DB_ACQUIRE_TIMEOUT_MS', env.DB_ACQUIRE_TIMEOUT_MS, 5_000),
     auth: {
       jwtSecret,
       jwksUrl,

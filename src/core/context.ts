@@ -2,7 +2,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { bearerToken, type Identity, type TokenVerifier } from './auth.js';
 import type { Config } from './config.js';
 import { tenantClient, withTenant, type Caller, type TenantTransaction, type TransactionOptions } from './db.js';
-import { unauthenticated } from './errors.js';
+import { temporarilyUnavailable, unauthenticated } from './errors.js';
 import type { Logger } from './logger.js';
 import type { NotificationHub } from './notifications.js';
 
@@ -33,7 +33,12 @@ export async function createContext(services: AppServices, authorization: string
   const token = bearerToken(authorization);
   if (!token) return anonymousContext(services);
   const identity = await services.verifyToken(token);
-  await services.profiles.ensure(identity);
+  try {
+    await services.profiles.ensure(identity);
+  } catch (error) {
+    services.logger.error({ err: error }, 'could not record the caller profile');
+    throw temporarilyUnavailable();
+  }
   const caller: Caller = { tenantId: identity.tenantId, userId: identity.userId, role: identity.role };
   const db = tenantClient(services.prisma, caller);
   return {

@@ -43,6 +43,13 @@ export interface DatabaseOptions {
   /** PGlite data folder, or `memory://` for a throwaway in-memory database. */
   dataDir?: string;
   poolMax?: number;
+  /**
+   * How long a request waits for a pooled connection before it fails (Prisma's
+   * transaction `maxWait`; Prisma's own default, 2 s, fails bursts that would have
+   * been served a moment later). Also bounds opening a new connection to a server
+   * that does not answer.
+   */
+  acquireTimeoutMs?: number;
   /** Called with every SQL statement Prisma sends (tests count them to catch N+1). */
   onQuery?: (sql: string) => void;
 }
@@ -51,16 +58,28 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir ?? 'memory://', options);
 }
 
-function createClient(adapter: PrismaPg | PrismaPGlite, { onQuery }: DatabaseOptions): PrismaClient {
-  if (!onQuery) return new PrismaClient({ adapter });
-  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+export const DEFAULT_ACQUIRE_TIMEOUT_MS = 5_000;
+/** Prisma's interactive-transaction default; request statements are cancelled after it too. */
+export const DEFAULT_TRANSACTION_TIMEOUT_MS = 5_000;
+
+function createClient(adapter: PrismaPg | PrismaPGlite, { onQuery, acquireTimeoutMs }: DatabaseOptions): PrismaClient {
+  const transactionOptions = {
+    maxWait: acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
+    timeout: DEFAULT_TRANSACTION_TIMEOUT_MS,
+  };
+  if (!onQuery) return new PrismaClient({ adapter, transactionOptions });
+  const prisma = new PrismaClient({ adapter, transactionOptions, log: [{ emit: 'event', level: 'query' }] });
   prisma.$on('query', (event) => onQuery(event.query));
   return prisma;
 }
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
   const poolMax = options.poolMax ?? 10;
-  const pool = new pg.Pool({ connectionString: url, max: poolMax });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolMax,
+    connectionTimeoutMillis: options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
+  });
   // An idle client losing its server (restart, failover) must not crash the process.
   pool.on('error', () => {});
   const prisma = createClient(new PrismaPg(pool), options);
@@ -114,9 +133,11 @@ async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Da
 /** The non-owner role every request runs as; RLS policies are written for it. */
 export const APP_ROLE = 'training_app';
 
+// statement_timeout matches the transaction's timeout: a statement of a request the API has given
+// up on is cancelled by PostgreSQL instead of running on and holding a pooled connection.
 const APPLY_CALLER =
   `SELECT set_config('role', '${APP_ROLE}', true), set_config('app.tenant_id', $1, true), ` +
-  `set_config('app.user_id', $2, true), set_config('app.role', $3, true)`;
+  `set_config('app.user_id', $2, true), set_config('app.role', $3, true), set_config('statement_timeout', $4, true)`;
 
 type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 export type TenantTransaction = Transaction;
@@ -137,10 +158,14 @@ export function withTenant<T>(
   fn: (tx: Transaction) => Promise<T>,
   options?: TransactionOptions,
 ): Promise<T> {
-  return prisma.$transaction(async (tx) => {
-    await tx.$executeRawUnsafe(APPLY_CALLER, caller.tenantId, caller.userId, caller.role);
-    return fn(tx);
-  }, options);
+  const timeout = options?.timeout ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
+  return prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRawUnsafe(APPLY_CALLER, caller.tenantId, caller.userId, caller.role, `${timeout}ms`);
+      return fn(tx);
+    },
+    { ...options, timeout },
+  );
 }
 
 /**
@@ -155,7 +180,13 @@ export function tenantClient(prisma: PrismaClient, caller: Caller): PrismaClient
       $allModels: {
         async $allOperations({ args, query }) {
           const [, result] = await prisma.$transaction([
-            prisma.$executeRawUnsafe(APPLY_CALLER, caller.tenantId, caller.userId, caller.role),
+            prisma.$executeRawUnsafe(
+              APPLY_CALLER,
+              caller.tenantId,
+              caller.userId,
+              caller.role,
+              `${DEFAULT_TRANSACTION_TIMEOUT_MS}ms`,
+            ),
             query(args),
           ]);
           return result;

@@ -32,6 +32,14 @@ export const forbidden = (message = 'Your role is not allowed to do this') =>
   new ApiError(ErrorCode.FORBIDDEN, message);
 export const notFound = (what: string) => new ApiError(ErrorCode.NOT_FOUND, `${what} not found`);
 export const conflict = (message: string) => new ApiError(ErrorCode.CONFLICT, message);
+/**
+ * Work every request needs before it runs (recording the caller's profile) could not be done, usually
+ * because the database is unreachable: HTTP 503 so clients and load balancers retry, code unchanged.
+ */
+export const temporarilyUnavailable = () =>
+  new ApiError(ErrorCode.INTERNAL_SERVER_ERROR, 'The service is temporarily unavailable; retry shortly', {
+    http: { status: 503 },
+  });
 /** `field` is the argument path the client sent, e.g. `input.score`. */
 export const badInput = (field: string, message: string) =>
   new ApiError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });

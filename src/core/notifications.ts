@@ -51,7 +51,7 @@ export interface HubOptions {
    * Subscriber reads run at once; the rest wait their turn here, in order. Left
    * to the connection pool, a notification that wakes thousands of subscribers
    * would queue them all on it, and Prisma gives up on a transaction that waits
-   * more than 2 s for a connection. Keep it below the pool size, so requests
+   * longer than DB_ACQUIRE_TIMEOUT_MS for a connection. Keep it below the pool size, so requests
    * still find connections while a burst is delivered.
    */
   readConcurrency: number;

@@ -51,7 +51,12 @@ export async function startApp(options: AppOptions): Promise<App> {
   const { config, logger, schema } = options;
   const db =
     options.db ??
-    (await openDatabase({ url: config.databaseUrl, dataDir: config.pgliteDataDir, poolMax: config.dbPoolMax }));
+    (await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.pgliteDataDir,
+      poolMax: config.dbPoolMax,
+      acquireTimeoutMs: config.dbAcquireTimeoutMs,
+    }));
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const notifications = await startNotificationHub(db, logger, {

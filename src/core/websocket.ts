@@ -15,7 +15,7 @@ import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken } from './auth.js';
 import { createContext, type AppServices, type Context } from './context.js';
-import { ApiError, createErrorFormatter, unauthenticated } from './errors.js';
+import { ApiError, createErrorFormatter, ErrorCode, unauthenticated } from './errors.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -77,7 +77,7 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
           closeWhenTokenExpires(socket, authorization);
           return true;
         } catch (error) {
-          if (error instanceof ApiError) {
+          if (error instanceof ApiError && error.extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR) {
             socket.close(CloseCode.Forbidden, error.message.length < 124 ? error.message : 'Forbidden');
           } else {
             logger.error({ err: error }, 'websocket connection failed');

@@ -215,6 +215,15 @@ describe.skipIf(skipReason !== undefined)('PostgreSQL restarting under load', ()
       expect(unclean, summary(unclean) + serverLog()).toEqual([]);
       expect(Math.max(...down.map((outcome) => outcome.ms)), summary(down)).toBeLessThan(REQUEST_TIMEOUT_MS);
       expect(down.every((outcome) => [200, 500, 503].includes(outcome.status!))).toBe(true);
+      // A worker's first request cannot record their profile: HTTP 503 (retry later), not a 500.
+      const newcomers = down.filter((outcome) => outcome.op === 'me');
+      expect(newcomers.length).toBeGreaterThan(0);
+      expect(
+        newcomers.filter(
+          (outcome) => outcome.status !== 503 || !/temporarily unavailable/.test(outcome.errors?.[0]?.message ?? ''),
+        ),
+        summary(newcomers),
+      ).toEqual([]);
 
       // The database comes back; the same API process serves again without a restart.
       if (mode === 'frozen') cluster.thaw();
