@@ -111,6 +111,10 @@ describe('manual assignment', () => {
       input: { courseId: 'not-a-uuid', userId: worker.userId },
     });
     expect(malformed.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.courseId' });
+    const notADay = await officer.request(AssignTrainingCourseDocument, {
+      input: { courseId, userId: worker.userId, dueDate: '2030-02-30' },
+    });
+    expect(notADay.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.dueDate' });
     const rows = await server.db.withConnection((c) =>
       c.query('SELECT id FROM training_assignments WHERE course_id = $1', [courseId]),
     );
