@@ -2,7 +2,7 @@ import { builder } from '../core/builder.js';
 import type { TenantTransaction } from '../core/db.js';
 import { ROLES } from '../core/db.js';
 import { databaseEnum } from '../core/enums.js';
-import { ApiError, badInput, conflict, ErrorCode, sqlState } from '../core/errors.js';
+import { ApiError, badInput, ErrorCode } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 
 /**
@@ -86,12 +86,6 @@ async function assertUsersExist(
   }
 }
 
-/** A shift id that exists in another tenant fails RLS on the upsert's update; say so without saying where. */
-function foreignShiftId(error: unknown): never {
-  if (sqlState(error) === '42501') throw conflict('A shift id in this batch belongs to another tenant');
-  throw error;
-}
-
 builder.mutationFields((t) => ({
   upsertProfiles: t.int({
     description:
@@ -158,31 +152,29 @@ builder.mutationFields((t) => ({
         (index) => `shifts[${index}].id`,
       );
       if (rows.length === 0) return 0;
-      return context
-        .transaction(async (tx) => {
-          await assertUsersExist(
-            tx,
-            context.caller!.tenantId,
-            rows.map((row) => row.userId),
-            (index) => `shifts[${index}].userId`,
-          );
-          return tx.$executeRawUnsafe(
-            `INSERT INTO shift_assignments (id, tenant_id, zone_id, user_id, starts_at, ends_at)
+      return context.transaction(async (tx) => {
+        await assertUsersExist(
+          tx,
+          context.caller!.tenantId,
+          rows.map((row) => row.userId),
+          (index) => `shifts[${index}].userId`,
+        );
+        return tx.$executeRawUnsafe(
+          `INSERT INTO shift_assignments (id, tenant_id, zone_id, user_id, starts_at, ends_at)
              SELECT coalesce(s.id, gen_random_uuid()), $1::uuid, s.zone_id, s.user_id, s.starts_at, s.ends_at
              FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[])
                   AS s(id, zone_id, user_id, starts_at, ends_at)
-             ON CONFLICT (id) DO UPDATE SET
+             ON CONFLICT (tenant_id, id) DO UPDATE SET
                zone_id = EXCLUDED.zone_id, user_id = EXCLUDED.user_id,
                starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at`,
-            context.caller!.tenantId,
-            rows.map((row) => row.id),
-            rows.map((row) => row.zoneId),
-            rows.map((row) => row.userId),
-            rows.map((row) => row.startsAt),
-            rows.map((row) => row.endsAt),
-          );
-        })
-        .catch(foreignShiftId);
+          context.caller!.tenantId,
+          rows.map((row) => row.id),
+          rows.map((row) => row.zoneId),
+          rows.map((row) => row.userId),
+          rows.map((row) => row.startsAt),
+          rows.map((row) => row.endsAt),
+        );
+      });
     },
   }),
 

@@ -157,20 +157,32 @@ describe('recordShiftAssignments', () => {
     }
     expect(await sql.count('shift_assignments', 'zone_id = $1', [zone])).toBe(0);
   });
-  it("refuses (CONFLICT) a shift id that is another tenant's shift, changing neither", async () => {
+  it("keeps shift ids per tenant: another tenant's shift with the same id is neither touched nor revealed", async () => {
     const stranger = await server.actor('service');
     const [theirUser] = await profiles(stranger, 1);
     const [myUser] = await profiles(service, 1);
     const shiftId = uuid();
     const shift = { id: shiftId, zoneId: uuid(), startsAt: hoursFromNow(1), endsAt: hoursFromNow(2) };
     await ok(stranger.request(RecordShiftAssignmentsDocument, { shifts: [{ ...shift, userId: theirUser! }] }));
-    await refused(
-      service.request(RecordShiftAssignmentsDocument, { shifts: [{ ...shift, userId: myUser! }] }),
-      'CONFLICT',
+    await ok(service.request(RecordShiftAssignmentsDocument, { shifts: [{ ...shift, userId: myUser! }] }));
+    // Re-sending it updates this tenant's shift only.
+    await ok(
+      service.request(RecordShiftAssignmentsDocument, {
+        shifts: [{ ...shift, userId: myUser!, endsAt: hoursFromNow(3) }],
+      }),
     );
-    expect(await sql.query('SELECT tenant_id, user_id FROM shift_assignments WHERE id = $1', [shiftId])).toEqual([
+    expect(
+      await sql.query('SELECT tenant_id, user_id FROM shift_assignments WHERE id = $1 ORDER BY tenant_id = $2', [
+        shiftId,
+        service.tenantId,
+      ]),
+    ).toEqual([
       { tenant_id: stranger.tenantId, user_id: theirUser },
+      { tenant_id: service.tenantId, user_id: myUser },
     ]);
+    expect(
+      await sql.count('shift_assignments', 'id = $1 AND ends_at > starts_at + interval $$2 hours$$', [shiftId]),
+    ).toBe(1);
   });
 });
 
