@@ -1,21 +1,49 @@
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { Prisma } from '../generated/prisma/client.js';
 import { Assignment, AssignmentStatus, assertMayReadUser } from '../assignments/assignment.js';
 import { ASSIGNMENT_STATUSES, effectiveStatusWhere, type AssignmentStatusValue } from '../assignments/status.js';
 import { builder } from '../core/builder.js';
+import { notFound } from '../core/errors.js';
 import type { Context } from '../core/context.js';
+import type { TenantTransaction } from '../core/db.js';
 import { Course, CourseCategory, COURSE_CATEGORIES } from '../courses/course.js';
 import { User } from '../users/user.js';
 
 /**
  * Training analytics (SPEC §4): the original's seven figures plus breakdowns,
  * computed in SQL under the caller's RLS, so a worker's figures are their own.
- * Each figure group is one query, run only if the client asks for it.
+ *
+ * Tenant-wide figures come from counters the database keeps on every write
+ * (training_assignment_counts / training_completion_counts, migration
+ * 20261125000400_analytics_counters): sums over a few thousand buckets instead of
+ * a scan of the tenant's assignments. Overdue stays exact: active assignments are
+ * bucketed by due date and their effective status is decided at read time. One
+ * user's figures (a worker's own progress, User.trainingProgress) read that user's
+ * rows. Each request computes the field groups it asks for, one after the other,
+ * in one transaction (not one transaction per group: that exhausts the pool).
  */
 
-/** Whose figures: the tenant's, or one user's. */
+/** The field groups of Analytics that each take one SQL statement. */
+type Group = 'headline' | 'byStatus' | 'byCategory' | 'byCourse';
+
+const GROUP_OF_FIELD: Record<string, Group> = {
+  totalCourses: 'headline',
+  totalAssignments: 'headline',
+  completedCount: 'headline',
+  inProgressCount: 'headline',
+  overdueCount: 'headline',
+  completionRate: 'headline',
+  avgCompletionTime: 'headline',
+  byStatus: 'byStatus',
+  byCategory: 'byCategory',
+  byCourse: 'byCourse',
+};
+
+/** Whose figures (the tenant's, or one user's), and which field groups the query asks for. */
 interface AnalyticsScope {
   tenantId: string;
   userId: string | null;
+  groups: ReadonlySet<Group>;
 }
 
 interface Headline {
@@ -36,32 +64,186 @@ interface Breakdown {
   avg_score: Prisma.Decimal | null;
 }
 
+type Category = (typeof COURSE_CATEGORIES)[number];
+
+interface Figures {
+  headline?: Headline;
+  byStatus?: { status: AssignmentStatusValue; count: number }[];
+  byCategory?: (Breakdown & { category: Category })[];
+  byCourse?: (Breakdown & { course_id: string })[];
+}
+
 const rate = (part: bigint, whole: bigint) =>
   whole === 0n ? 0 : Math.round((Number(part) * 10000) / Number(whole)) / 100;
 
-/** The seven figures are shared by several fields of one Analytics object: fetch them once. */
-const headlines = new WeakMap<AnalyticsScope, Promise<Headline>>();
-function headline(scope: AnalyticsScope, context: Context): Promise<Headline> {
-  let pending = headlines.get(scope);
-  if (!pending) {
-    pending = context.transaction(async (tx) => {
-      const [row] = await tx.$queryRaw<[Headline]>`
-        SELECT * FROM get_training_analytics(${scope.tenantId}::uuid, ${scope.userId}::uuid)`;
-      return row;
-    });
-    headlines.set(scope, pending);
-  }
-  return pending;
+/** The Analytics fields a query selects (through fragments too), as field groups. */
+function requestedGroups(info: GraphQLResolveInfo): Set<Group> {
+  const groups = new Set<Group>();
+  const visit = (selectionSet: SelectionSetNode | undefined) => {
+    for (const selection of selectionSet?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) {
+        const group = GROUP_OF_FIELD[selection.name.value];
+        if (group) groups.add(group);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        visit(selection.selectionSet);
+      } else {
+        visit(info.fragments[selection.name.value]?.selectionSet);
+      }
+    }
+  };
+  for (const node of info.fieldNodes) visit(node.selectionSet);
+  return groups;
 }
 
-const userFilter = (scope: AnalyticsScope) =>
-  scope.userId ? Prisma.sql`AND a.user_id = ${scope.userId}::uuid` : Prisma.empty;
+/** Every requested group of one Analytics object, computed once, in one transaction. */
+const computed = new WeakMap<AnalyticsScope, Promise<Figures>>();
+/** A group a resolver needs that the selection did not announce (should not happen): its own transaction. */
+const extra = new WeakMap<AnalyticsScope, Map<Group, Promise<Figures>>>();
+
+async function figures<G extends Group>(
+  scope: AnalyticsScope,
+  group: G,
+  context: Context,
+): Promise<NonNullable<Figures[G]>> {
+  let pending = computed.get(scope);
+  if (!pending) {
+    pending = compute(scope, new Set([...scope.groups, group]), context);
+    computed.set(scope, pending);
+  }
+  const result = await pending;
+  if (result[group] !== undefined) return result[group]!;
+  const more = extra.get(scope) ?? new Map<Group, Promise<Figures>>();
+  extra.set(scope, more);
+  let single = more.get(group);
+  if (!single) {
+    single = compute(scope, new Set([group]), context);
+    more.set(group, single);
+  }
+  return (await single)[group]!;
+}
+
+/**
+ * One transaction for all the groups, run one after the other. It has the default request
+ * timeout, and withTenant sets PostgreSQL's statement_timeout to the same value, so a
+ * statement the API gave up on is cancelled instead of running on and holding a connection.
+ */
+function compute(scope: AnalyticsScope, groups: ReadonlySet<Group>, context: Context): Promise<Figures> {
+  return context.transaction(async (tx) => {
+    const result: Figures = {};
+    if (groups.has('headline')) result.headline = await headlineOf(tx, scope);
+    if (groups.has('byStatus')) result.byStatus = await byStatusOf(tx, scope);
+    if (groups.has('byCategory')) result.byCategory = await byCategoryOf(tx, scope);
+    if (groups.has('byCourse')) result.byCourse = await byCourseOf(tx, scope);
+    return result;
+  });
+}
+
+/** The seven figures: get_training_analytics reads the counters for a tenant, the rows for a user. */
+async function headlineOf(tx: TenantTransaction, scope: AnalyticsScope): Promise<Headline> {
+  const [row] = await tx.$queryRaw<[Headline]>`
+    SELECT * FROM get_training_analytics(${scope.tenantId}::uuid, ${scope.userId}::uuid)`;
+  return row;
+}
+
+async function byStatusOf(tx: TenantTransaction, scope: AnalyticsScope) {
+  const rows = scope.userId
+    ? await tx.$queryRaw<{ status: AssignmentStatusValue; count: bigint }[]>`
+        SELECT training_effective_status(a.status, a.due_date) AS status, count(*) AS count
+        FROM training_assignments a
+        WHERE a.tenant_id = ${scope.tenantId}::uuid AND a.user_id = ${scope.userId}::uuid
+        GROUP BY 1`
+    : await tx.$queryRaw<{ status: AssignmentStatusValue; count: bigint }[]>`
+        SELECT training_effective_status(k.status, k.due_date) AS status, sum(k.n)::bigint AS count
+        FROM training_assignment_counts k
+        WHERE k.tenant_id = ${scope.tenantId}::uuid
+        GROUP BY 1`;
+  const counts = new Map(rows.map((row) => [row.status, Number(row.count)]));
+  return ASSIGNMENT_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 }));
+}
 
 const NON_CANCELLED_COUNTS = Prisma.sql`
   count(*) FILTER (WHERE s.status <> 'cancelled') AS assignments,
   count(*) FILTER (WHERE s.status = 'completed') AS completed,
   count(*) FILTER (WHERE s.status = 'in_progress') AS in_progress,
   count(*) FILTER (WHERE s.status = 'overdue') AS overdue`;
+
+/**
+ * One user's assignments per course with their effective status and the score of their
+ * latest passed completion (an assignment has at most one passed completion).
+ */
+const userRows = (scope: AnalyticsScope) => Prisma.sql`
+  LEFT JOIN LATERAL (
+    SELECT training_effective_status(a.status, a.due_date) AS status,
+           (SELECT tc.score FROM training_completions tc
+            WHERE tc.tenant_id = a.tenant_id AND tc.assignment_id = a.id AND tc.passed
+            ORDER BY tc.completed_at DESC LIMIT 1) AS score
+    FROM training_assignments a
+    WHERE a.tenant_id = c.tenant_id AND a.course_id = c.id AND a.user_id = ${scope.userId}::uuid
+  ) s ON true`;
+
+/**
+ * The tenant's figures per course, from the counters: each course's buckets with their
+ * effective status, and its passed completions' score sums.
+ */
+const tenantCourses = (scope: AnalyticsScope) => Prisma.sql`
+  SELECT c.id, c.category,
+         coalesce(k.assignments, 0)::bigint AS assignments, coalesce(k.completed, 0)::bigint AS completed,
+         coalesce(k.in_progress, 0)::bigint AS in_progress, coalesce(k.overdue, 0)::bigint AS overdue,
+         coalesce(cc.score_sum, 0) AS score_sum, coalesce(cc.score_count, 0)::bigint AS score_count
+  FROM training_courses c
+  LEFT JOIN (
+    SELECT k.course_id,
+           sum(k.n) FILTER (WHERE e.status <> 'cancelled') AS assignments,
+           sum(k.n) FILTER (WHERE e.status = 'completed') AS completed,
+           sum(k.n) FILTER (WHERE e.status = 'in_progress') AS in_progress,
+           sum(k.n) FILTER (WHERE e.status = 'overdue') AS overdue
+    FROM training_assignment_counts k
+    CROSS JOIN LATERAL (SELECT training_effective_status(k.status, k.due_date) AS status) e
+    WHERE k.tenant_id = ${scope.tenantId}::uuid
+    GROUP BY k.course_id
+  ) k ON k.course_id = c.id
+  LEFT JOIN training_completion_counts cc ON cc.tenant_id = c.tenant_id AND cc.course_id = c.id
+  WHERE c.tenant_id = ${scope.tenantId}::uuid`;
+
+async function byCategoryOf(tx: TenantTransaction, scope: AnalyticsScope) {
+  return scope.userId
+    ? tx.$queryRaw<(Breakdown & { category: Category })[]>`
+        SELECT c.category, ${NON_CANCELLED_COUNTS},
+               round(avg(s.score), 2) AS avg_score
+        FROM training_courses c
+        ${userRows(scope)}
+        WHERE c.tenant_id = ${scope.tenantId}::uuid
+        GROUP BY c.category
+        ORDER BY c.category`
+    : tx.$queryRaw<(Breakdown & { category: Category })[]>`
+        WITH per_course AS (${tenantCourses(scope)})
+        SELECT category, sum(assignments)::bigint AS assignments, sum(completed)::bigint AS completed,
+               sum(in_progress)::bigint AS in_progress, sum(overdue)::bigint AS overdue,
+               round(sum(score_sum) / nullif(sum(score_count), 0), 2) AS avg_score
+        FROM per_course
+        GROUP BY category
+        ORDER BY category`;
+}
+
+async function byCourseOf(tx: TenantTransaction, scope: AnalyticsScope) {
+  return scope.userId
+    ? tx.$queryRaw<(Breakdown & { course_id: string })[]>`
+        SELECT c.id AS course_id, ${NON_CANCELLED_COUNTS},
+               round(avg(s.score), 2) AS avg_score
+        FROM training_courses c
+        ${userRows(scope)}
+        WHERE c.tenant_id = ${scope.tenantId}::uuid
+        GROUP BY c.id
+        -- "Most assignments first" by the figure reported (cancelled excluded), not by
+        -- every row: a course with many cancelled assignments must not jump the queue.
+        ORDER BY count(*) FILTER (WHERE s.status <> 'cancelled') DESC, c.id`
+    : tx.$queryRaw<(Breakdown & { course_id: string })[]>`
+        WITH per_course AS (${tenantCourses(scope)})
+        SELECT id AS course_id, assignments, completed, in_progress, overdue,
+               round(score_sum / nullif(score_count, 0), 2) AS avg_score
+        FROM per_course
+        ORDER BY assignments DESC, id`;
+}
 
 interface BreakdownShape {
   assignments: number;
@@ -83,9 +265,7 @@ function toBreakdown(row: Breakdown): BreakdownShape {
   };
 }
 
-const CategoryAnalytics = builder.objectRef<BreakdownShape & { category: (typeof COURSE_CATEGORIES)[number] }>(
-  'CategoryAnalytics',
-);
+const CategoryAnalytics = builder.objectRef<BreakdownShape & { category: Category }>('CategoryAnalytics');
 CategoryAnalytics.implement({
   description: 'Figures for the courses of one category (cancelled assignments excluded).',
   fields: (t) => ({
@@ -99,14 +279,34 @@ CategoryAnalytics.implement({
   }),
 });
 
-const CourseAnalytics = builder.objectRef<BreakdownShape & { courseId: string }>('CourseAnalytics');
+/** The courses of one byCourse list, loaded by one query for all its rows (not one per row). */
+interface CourseBatch {
+  ids: string[];
+  loaded?: Promise<Map<string, unknown>>;
+}
+
+const CourseAnalytics = builder.objectRef<BreakdownShape & { courseId: string; courses: CourseBatch }>(
+  'CourseAnalytics',
+);
 CourseAnalytics.implement({
   description: 'Figures for one course (cancelled assignments excluded).',
   fields: (t) => ({
     course: t.prismaField({
       type: Course,
-      resolve: (query, row, _args, context) =>
-        context.db.trainingCourse.findUniqueOrThrow({ ...query, where: { id: row.courseId } }),
+      resolve: async (query, row, _args, context) => {
+        // Every row's `course` has the same selection, so the first one's query serves them all.
+        const select = (query as { select?: Record<string, unknown> }).select;
+        row.courses.loaded ??= context.db.trainingCourse
+          .findMany({
+            ...query,
+            ...(select ? { select: { ...select, id: true } } : {}),
+            where: { id: { in: row.courses.ids } },
+          })
+          .then((courses) => new Map(courses.map((course) => [course.id, course])));
+        const course = (await row.courses.loaded).get(row.courseId);
+        if (!course) throw notFound('Course');
+        return course as Awaited<ReturnType<typeof context.db.trainingCourse.findUniqueOrThrow>>;
+      },
     }),
     assignments: t.exposeInt('assignments'),
     completed: t.exposeInt('completed'),
@@ -129,87 +329,49 @@ export const Analytics = builder.objectRef<AnalyticsScope>('Analytics');
 Analytics.implement({
   description: 'Training figures for the tenant, or for one user (a worker always gets their own).',
   fields: (t) => ({
-    totalCourses: t.int({ resolve: async (scope, _args, ctx) => Number((await headline(scope, ctx)).total_courses) }),
+    totalCourses: t.int({
+      resolve: async (scope, _args, ctx) => Number((await figures(scope, 'headline', ctx)).total_courses),
+    }),
     totalAssignments: t.int({
       description: 'Assignments that are not cancelled.',
-      resolve: async (scope, _args, ctx) => Number((await headline(scope, ctx)).total_assignments),
+      resolve: async (scope, _args, ctx) => Number((await figures(scope, 'headline', ctx)).total_assignments),
     }),
     completedCount: t.int({
-      resolve: async (scope, _args, ctx) => Number((await headline(scope, ctx)).completed_count),
+      resolve: async (scope, _args, ctx) => Number((await figures(scope, 'headline', ctx)).completed_count),
     }),
     inProgressCount: t.int({
-      resolve: async (scope, _args, ctx) => Number((await headline(scope, ctx)).in_progress_count),
+      resolve: async (scope, _args, ctx) => Number((await figures(scope, 'headline', ctx)).in_progress_count),
     }),
-    overdueCount: t.int({ resolve: async (scope, _args, ctx) => Number((await headline(scope, ctx)).overdue_count) }),
+    overdueCount: t.int({
+      resolve: async (scope, _args, ctx) => Number((await figures(scope, 'headline', ctx)).overdue_count),
+    }),
     completionRate: t.float({
       description: 'Completed as a percentage of totalAssignments, two decimals.',
-      resolve: async (scope, _args, ctx) => Number((await headline(scope, ctx)).completion_rate),
+      resolve: async (scope, _args, ctx) => Number((await figures(scope, 'headline', ctx)).completion_rate),
     }),
     avgCompletionTime: t.float({
       description: 'Mean minutes spent on passed completions (0 when none).',
-      resolve: async (scope, _args, ctx) => Number((await headline(scope, ctx)).avg_completion_time),
+      resolve: async (scope, _args, ctx) => Number((await figures(scope, 'headline', ctx)).avg_completion_time),
     }),
     byStatus: t.field({
       type: [StatusCount],
       description: 'Every status with its count (effective status: overdue is computed).',
-      resolve: (scope, _args, context) =>
-        context.transaction(async (tx) => {
-          const rows = await tx.$queryRaw<{ status: AssignmentStatusValue; count: bigint }[]>`
-            SELECT training_effective_status(a.status, a.due_date) AS status, count(*) AS count
-            FROM training_assignments a
-            WHERE a.tenant_id = ${scope.tenantId}::uuid ${userFilter(scope)}
-            GROUP BY 1`;
-          const counts = new Map(rows.map((row) => [row.status, Number(row.count)]));
-          return ASSIGNMENT_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 }));
-        }),
+      resolve: (scope, _args, context) => figures(scope, 'byStatus', context),
     }),
     byCategory: t.field({
       type: [CategoryAnalytics],
       description: 'Every category that has courses.',
-      resolve: (scope, _args, context) =>
-        context.transaction(async (tx) => {
-          const rows = await tx.$queryRaw<(Breakdown & { category: (typeof COURSE_CATEGORIES)[number] })[]>`
-            SELECT c.category, ${NON_CANCELLED_COUNTS},
-                   round(avg(s.score), 2) AS avg_score
-            FROM training_courses c
-            LEFT JOIN LATERAL (
-              SELECT training_effective_status(a.status, a.due_date) AS status,
-                     (SELECT tc.score FROM training_completions tc
-                      WHERE tc.tenant_id = a.tenant_id AND tc.assignment_id = a.id AND tc.passed
-                      ORDER BY tc.completed_at DESC LIMIT 1) AS score
-              FROM training_assignments a
-              WHERE a.tenant_id = c.tenant_id AND a.course_id = c.id ${userFilter(scope)}
-            ) s ON true
-            WHERE c.tenant_id = ${scope.tenantId}::uuid
-            GROUP BY c.category
-            ORDER BY c.category`;
-          return rows.map((row) => ({ category: row.category, ...toBreakdown(row) }));
-        }),
+      resolve: async (scope, _args, context) =>
+        (await figures(scope, 'byCategory', context)).map((row) => ({ category: row.category, ...toBreakdown(row) })),
     }),
     byCourse: t.field({
       type: [CourseAnalytics],
       description: 'Every course of the tenant, most assignments first.',
-      resolve: (scope, _args, context) =>
-        context.transaction(async (tx) => {
-          const rows = await tx.$queryRaw<(Breakdown & { course_id: string })[]>`
-            SELECT c.id AS course_id, ${NON_CANCELLED_COUNTS},
-                   round(avg(s.score), 2) AS avg_score
-            FROM training_courses c
-            LEFT JOIN LATERAL (
-              SELECT training_effective_status(a.status, a.due_date) AS status,
-                     (SELECT tc.score FROM training_completions tc
-                      WHERE tc.tenant_id = a.tenant_id AND tc.assignment_id = a.id AND tc.passed
-                      ORDER BY tc.completed_at DESC LIMIT 1) AS score
-              FROM training_assignments a
-              WHERE a.tenant_id = c.tenant_id AND a.course_id = c.id ${userFilter(scope)}
-            ) s ON true
-            WHERE c.tenant_id = ${scope.tenantId}::uuid
-            GROUP BY c.id
-            -- "Most assignments first" by the figure reported (cancelled excluded), not by
-            -- every row: a course with many cancelled assignments must not jump the queue.
-            ORDER BY count(*) FILTER (WHERE s.status <> 'cancelled') DESC, c.id`;
-          return rows.map((row) => ({ courseId: row.course_id, ...toBreakdown(row) }));
-        }),
+      resolve: async (scope, _args, context) => {
+        const rows = await figures(scope, 'byCourse', context);
+        const courses: CourseBatch = { ids: rows.map((row) => row.course_id) };
+        return rows.map((row) => ({ courseId: row.course_id, courses, ...toBreakdown(row) }));
+      },
     }),
     overdueAssignments: t.prismaField({
       type: [Assignment],
@@ -237,9 +399,13 @@ builder.queryField('trainingAnalytics', (t) =>
     type: Analytics,
     description: "The tenant's training figures (admin, safety officer); a worker gets their own progress.",
     authScopes: { roles: ['admin', 'safety_officer', 'worker'] },
-    resolve: (_root, _args, context) => {
+    resolve: (_root, _args, context, info) => {
       const caller = context.caller!;
-      return { tenantId: caller.tenantId, userId: caller.role === 'worker' ? caller.userId : null };
+      return {
+        tenantId: caller.tenantId,
+        userId: caller.role === 'worker' ? caller.userId : null,
+        groups: requestedGroups(info),
+      };
     },
   }),
 );
@@ -249,9 +415,9 @@ builder.objectField(User, 'trainingProgress', (t) =>
     type: Analytics,
     description: "The user's own training figures.",
     authScopes: { roles: ['admin', 'safety_officer', 'worker'] },
-    resolve: (user, _args, context) => {
+    resolve: (user, _args, context, info) => {
       assertMayReadUser(context, user.id);
-      return { tenantId: context.caller!.tenantId, userId: user.id };
+      return { tenantId: context.caller!.tenantId, userId: user.id, groups: requestedGroups(info) };
     },
   }),
 );

@@ -49,6 +49,8 @@ const course: Record<'ladder' | 'lockout' | 'forklift', string> = { ladder: '', 
 const assignment: string[] = [];
 let otherAdmin: Actor;
 let otherWorker: Actor;
+/** Every SQL statement Prisma sends (to count transactions per request). */
+const statements: string[] = [];
 
 async function ok<Data>(response: Promise<GraphQLResponse<Data>>): Promise<Data> {
   const result = await response;
@@ -112,7 +114,7 @@ const statusCounts = (counts: Partial<Record<string, number>>) =>
   }));
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({}, { onQuery: (sql) => statements.push(sql) });
   admin = await server.actor('admin');
   const tenantId = admin.tenantId;
   officer = await server.actor('safety_officer', { tenantId });
@@ -309,6 +311,38 @@ describe('trainingAnalytics for the tenant (admin, safety officer)', () => {
         course: { id: course.ladder, title: 'Ladder Safety' },
       },
     ]);
+  });
+
+  it('reads tenant-wide figures from counters that equal a recount of the rows the API wrote', async () => {
+    const differing = await owner<{ n: number }>(
+      `WITH recount AS (
+         SELECT course_id, status,
+                CASE WHEN status IN ('assigned', 'in_progress') AND due_date IS NOT NULL THEN due_date
+                     ELSE 'infinity'::date END AS due_date,
+                count(*)::bigint AS n
+         FROM training_assignments WHERE tenant_id = $1 GROUP BY 1, 2, 3),
+       kept AS (SELECT course_id, status, due_date, n FROM training_assignment_counts WHERE tenant_id = $1)
+       SELECT count(*)::int AS n FROM ((TABLE recount EXCEPT TABLE kept) UNION ALL (TABLE kept EXCEPT TABLE recount)) d`,
+      [admin.tenantId],
+    );
+    expect(differing).toEqual([{ n: 0 }]);
+    const [passed] = await owner<{ passed: number; minutes: number; scores: number }>(
+      `SELECT sum(passed_count)::int AS passed, sum(minutes_sum)::int AS minutes, sum(score_sum)::int AS scores
+       FROM training_completion_counts WHERE tenant_id = $1`,
+      [admin.tenantId],
+    );
+    expect(passed).toEqual({ passed: 3, minutes: 30 + 45 + 60, scores: 80 + 90 + 70 });
+  });
+
+  it('answers a request in a few transactions, with a statement timeout, whatever the number of courses', async () => {
+    await analytics(admin); // the caller's profile is refreshed on first use only
+    statements.length = 0;
+    await analytics(admin);
+    const transactions = statements.filter((sql) => sql.includes("set_config('role'"));
+    // The figure groups (seven figures, byStatus, byCategory, byCourse) in one transaction; the
+    // overdue list and the byCourse courses (one query for all rows) in one each.
+    expect(transactions).toHaveLength(3);
+    expect(statements.filter((sql) => sql.includes("set_config('statement_timeout'"))).not.toHaveLength(0);
   });
 
   it('gives a safety officer the same figures as an admin', async () => {

@@ -48,7 +48,9 @@ const completion = (overrides: Row = {}): Row => ({
   course_id: courseA,
   user_id: workerA,
   score: 80,
-  passed: true,
+  // A failed attempt, so "one passed completion per assignment" never interferes with a case
+  // (every base completion shares completedAssignmentA).
+  passed: false,
   completion_time_minutes: 25,
   ...overrides,
 });
