@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from './config.js';
 import { ROLES, type Caller, type Role } from './db.js';
@@ -22,7 +23,8 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
     const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(config.jwksUrl));
     verify = (token) => jwtVerify(token, keys, { ...options, algorithms: ['RS256', 'ES256'] });
   } else {
-    const secret = new TextEncoder().encode(config.jwtSecret);
+    // A KeyObject made once: given raw bytes, jose imports the key again on every verification.
+    const secret = createSecretKey(Buffer.from(config.jwtSecret ?? '', 'utf8'));
     verify = (token) => jwtVerify(token, secret, { ...options, algorithms: ['HS256'] });
   }
   return async (token) => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
+  ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
@@ -101,6 +102,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      // No HTTP caching of GraphQL responses here (they are per caller): skip its per-field hook.
+      ApolloServerPluginCacheControlDisabled(),
       {
         async serverWillStart() {
           return {
