@@ -14,10 +14,11 @@ import { User } from '../users/user.js';
  * computed in SQL under the caller's RLS, so a worker's figures are their own.
  *
  * Tenant-wide figures come from counters the database keeps on every write
- * (training_assignment_counts / training_completion_counts, migration
- * 20261125000400_analytics_counters): sums over a few thousand buckets instead of
- * a scan of the tenant's assignments. Overdue stays exact: active assignments are
- * bucketed by due date and their effective status is decided at read time. One
+ * (training_assignment_counts, training_assignment_due_counts and
+ * training_completion_counts, migration 20261125000400_analytics_counters): sums over
+ * about a thousand buckets instead of a scan of the tenant's assignments. Overdue stays
+ * exact: active assignments are also counted per due date, and those past due are read
+ * as overdue at read time (training_assignment_effective_counts). One
  * user's figures (a worker's own progress, User.trainingProgress) read that user's
  * rows. Each request computes the field groups it asks for, one after the other,
  * in one transaction (not one transaction per group: that exhausts the pool).
@@ -153,9 +154,8 @@ async function byStatusOf(tx: TenantTransaction, scope: AnalyticsScope) {
         WHERE a.tenant_id = ${scope.tenantId}::uuid AND a.user_id = ${scope.userId}::uuid
         GROUP BY 1`
     : await tx.$queryRaw<{ status: AssignmentStatusValue; count: bigint }[]>`
-        SELECT training_effective_status(k.status, k.due_date) AS status, sum(k.n)::bigint AS count
-        FROM training_assignment_counts k
-        WHERE k.tenant_id = ${scope.tenantId}::uuid
+        SELECT e.status, sum(e.n)::bigint AS count
+        FROM training_assignment_effective_counts(${scope.tenantId}::uuid) e
         GROUP BY 1`;
   const counts = new Map(rows.map((row) => [row.status, Number(row.count)]));
   return ASSIGNMENT_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 }));
@@ -182,8 +182,9 @@ const userRows = (scope: AnalyticsScope) => Prisma.sql`
   ) s ON true`;
 
 /**
- * The tenant's figures per course, from the counters: each course's buckets with their
- * effective status, and its passed completions' score sums.
+ * The tenant's figures per course, from the counters: its assignments per effective status
+ * (training_assignment_effective_counts: stored status, past-due active ones as overdue) and
+ * its passed completions' score sums.
  */
 const tenantCourses = (scope: AnalyticsScope) => Prisma.sql`
   SELECT c.id, c.category,
@@ -192,15 +193,13 @@ const tenantCourses = (scope: AnalyticsScope) => Prisma.sql`
          coalesce(cc.score_sum, 0) AS score_sum, coalesce(cc.score_count, 0)::bigint AS score_count
   FROM training_courses c
   LEFT JOIN (
-    SELECT k.course_id,
-           sum(k.n) FILTER (WHERE e.status <> 'cancelled') AS assignments,
-           sum(k.n) FILTER (WHERE e.status = 'completed') AS completed,
-           sum(k.n) FILTER (WHERE e.status = 'in_progress') AS in_progress,
-           sum(k.n) FILTER (WHERE e.status = 'overdue') AS overdue
-    FROM training_assignment_counts k
-    CROSS JOIN LATERAL (SELECT training_effective_status(k.status, k.due_date) AS status) e
-    WHERE k.tenant_id = ${scope.tenantId}::uuid
-    GROUP BY k.course_id
+    SELECT e.course_id,
+           sum(e.n) FILTER (WHERE e.status <> 'cancelled') AS assignments,
+           sum(e.n) FILTER (WHERE e.status = 'completed') AS completed,
+           sum(e.n) FILTER (WHERE e.status = 'in_progress') AS in_progress,
+           sum(e.n) FILTER (WHERE e.status = 'overdue') AS overdue
+    FROM training_assignment_effective_counts(${scope.tenantId}::uuid) e
+    GROUP BY e.course_id
   ) k ON k.course_id = c.id
   LEFT JOIN training_completion_counts cc ON cc.tenant_id = c.tenant_id AND cc.course_id = c.id
   WHERE c.tenant_id = ${scope.tenantId}::uuid`;

@@ -6,8 +6,8 @@ import { asCaller, attempt, owner, sqlError, uuid } from '../support/sql.js';
 
 /**
  * The analytics counters (migration 20261125000400_analytics_counters) against the rows
- * they count. Tenant-wide analytics read training_assignment_counts and
- * training_completion_counts instead of scanning the tenant's assignments, so they are only
+ * they count. Tenant-wide analytics read training_assignment_counts,
+ * training_assignment_due_counts and training_completion_counts instead of scanning the tenant's assignments, so they are only
  * "correct to the row" if every write keeps them equal to a recount: a random sequence of
  * the writes the system makes (assignments as training_app, bulk auto-assign inserts, start,
  * passed and failed completions, cancel, the overdue sweep, due dates moved around today,
@@ -293,12 +293,15 @@ async function run(world: World, op: Op): Promise<void> {
 async function counterDifferences() {
   const assignments = await sql.query(
     `WITH recount AS (
-       SELECT tenant_id, course_id, status,
-              CASE WHEN status IN ('assigned', 'in_progress') AND due_date IS NOT NULL THEN due_date
-                   ELSE 'infinity'::date END AS due_date,
-              count(*)::bigint AS n
-       FROM training_assignments GROUP BY 1, 2, 3, 4),
-     kept AS (SELECT tenant_id, course_id, status, due_date, n FROM training_assignment_counts)
+       SELECT tenant_id, course_id, status, NULL::date AS due_date, count(*)::bigint AS n
+       FROM training_assignments GROUP BY 1, 2, 3
+       UNION ALL
+       SELECT tenant_id, course_id, status, due_date, count(*)::bigint
+       FROM training_assignments WHERE status IN ('assigned', 'in_progress') AND due_date IS NOT NULL
+       GROUP BY 1, 2, 3, 4),
+     kept AS (SELECT tenant_id, course_id, status, NULL::date AS due_date, n FROM training_assignment_counts
+              UNION ALL
+              SELECT tenant_id, course_id, status, due_date, n FROM training_assignment_due_counts)
      (SELECT 'missing' AS side, * FROM (TABLE recount EXCEPT ALL TABLE kept) m)
      UNION ALL
      (SELECT 'extra', * FROM (TABLE kept EXCEPT ALL TABLE recount) e)`,
@@ -380,7 +383,7 @@ describe('analytics counters', () => {
     );
   }, 600_000);
 
-  it('byStatus from the counters equals the effective statuses of the rows, today', async () => {
+  it('effective statuses from the counters equal those of the rows, today (past-due active ones overdue)', async () => {
     const world = await makeWorld();
     for (const op of [
       { kind: 'bulkAssign', due: -1 },
@@ -394,13 +397,15 @@ describe('analytics counters', () => {
     ] satisfies Op[]) {
       await run(world, op);
     }
-    const statuses = (source: string) =>
+    const statuses = (source: 'rows' | 'counters') =>
       asCaller<{ status: string; n: number }>(
         db,
         world.admin,
-        `SELECT training_effective_status(status, due_date) AS status, sum(${source === 'rows' ? '1' : 'n'})::int AS n
-         FROM ${source === 'rows' ? 'training_assignments' : 'training_assignment_counts'}
-         WHERE tenant_id = $1::uuid GROUP BY 1 ORDER BY 1`,
+        source === 'rows'
+          ? `SELECT training_effective_status(status, due_date) AS status, count(*)::int AS n
+             FROM training_assignments WHERE tenant_id = $1::uuid GROUP BY 1 ORDER BY 1`
+          : `SELECT status, sum(n)::int AS n FROM training_assignment_effective_counts($1::uuid)
+             GROUP BY 1 HAVING sum(n) <> 0 ORDER BY 1`,
         world.tenant,
       );
     const fromCounters = await statuses('counters');
@@ -413,13 +418,20 @@ describe('analytics counters', () => {
   it('deletes a bucket when its count drops to zero', async () => {
     const world = await makeWorld();
     await run(world, { kind: 'bulkAssign', due: 2 });
-    const buckets = () =>
-      sql.query<{ n: number }>(`SELECT n::int FROM training_assignment_counts WHERE tenant_id = $1`, [world.tenant]);
-    expect(await buckets()).toEqual(world.courses.map(() => ({ n: world.workers.length })));
-    await run(world, { kind: 'shiftAllDue', days: 1 }); // every bucket moves to the next day
-    expect(await buckets()).toHaveLength(world.courses.length);
+    const buckets = async () => ({
+      counts: await sql.query<{ n: number }>(`SELECT n::int FROM training_assignment_counts WHERE tenant_id = $1`, [
+        world.tenant,
+      ]),
+      due: await sql.query<{ n: number }>(`SELECT n::int FROM training_assignment_due_counts WHERE tenant_id = $1`, [
+        world.tenant,
+      ]),
+    });
+    const perCourse = world.courses.map(() => ({ n: world.workers.length }));
+    expect(await buckets()).toEqual({ counts: perCourse, due: perCourse });
+    await run(world, { kind: 'shiftAllDue', days: 1 }); // every due bucket moves to the next day
+    expect(await buckets()).toEqual({ counts: perCourse, due: perCourse });
     await sql.query(`DELETE FROM training_assignments WHERE tenant_id = $1`, [world.tenant]);
-    expect(await buckets()).toEqual([]);
+    expect(await buckets()).toEqual({ counts: [], due: [] });
   });
 });
 
@@ -437,22 +449,25 @@ describe('who may read and write the counters', () => {
   });
 
   const countsVisibleTo = async (caller: Caller) => {
-    const [row] = await asCaller<{ assignments: number; completions: number }>(
+    const [row] = await asCaller<{ assignments: number; due: number; completions: number }>(
       db,
       caller,
       `SELECT (SELECT count(*) FROM training_assignment_counts)::int AS assignments,
+              (SELECT count(*) FROM training_assignment_due_counts)::int AS due,
               (SELECT count(*) FROM training_completion_counts)::int AS completions`,
     );
     return row;
   };
 
   it("the tenant's admin, safety officer and integration read its counters, and only its", async () => {
-    const own = await sql.query<{ assignments: number; completions: number }>(
+    const own = await sql.query<{ assignments: number; due: number; completions: number }>(
       `SELECT (SELECT count(*) FROM training_assignment_counts WHERE tenant_id = $1)::int AS assignments,
+              (SELECT count(*) FROM training_assignment_due_counts WHERE tenant_id = $1)::int AS due,
               (SELECT count(*) FROM training_completion_counts WHERE tenant_id = $1)::int AS completions`,
       [A.tenant],
     );
     expect(own[0]!.assignments).toBeGreaterThan(0);
+    expect(own[0]!.due).toBeGreaterThan(0);
     expect(own[0]!.completions).toBe(1);
     for (const role of ['admin', 'safety_officer', 'service'] as const) {
       expect(await countsVisibleTo({ tenantId: A.tenant, userId: uuid(), role }), role).toEqual(own[0]);
@@ -460,11 +475,12 @@ describe('who may read and write the counters', () => {
   });
 
   it('a worker reads no counters (not even their tenant’s), nor does another tenant', async () => {
-    expect(await countsVisibleTo(workerOf(A, A.workers[0]!))).toEqual({ assignments: 0, completions: 0 });
+    expect(await countsVisibleTo(workerOf(A, A.workers[0]!))).toEqual({ assignments: 0, due: 0, completions: 0 });
     const [fromB] = await asCaller<{ n: number }>(
       db,
       B.admin,
-      `SELECT count(*)::int AS n FROM training_assignment_counts WHERE tenant_id = $1::uuid`,
+      `SELECT (SELECT count(*) FROM training_assignment_counts WHERE tenant_id = $1::uuid)::int
+              + (SELECT count(*) FROM training_assignment_due_counts WHERE tenant_id = $1::uuid)::int AS n`,
       A.tenant,
     );
     expect(fromB!.n).toBe(0);
@@ -479,12 +495,15 @@ describe('who may read and write the counters', () => {
   });
 
   it.each([
-    [
-      'INSERT',
-      `INSERT INTO training_assignment_counts VALUES ($1::uuid, gen_random_uuid(), 'assigned', 'infinity', 1000)`,
-    ],
+    ['INSERT', `INSERT INTO training_assignment_counts VALUES ($1::uuid, gen_random_uuid(), 'assigned', 1000)`],
     ['UPDATE', `UPDATE training_assignment_counts SET n = n + 1000 WHERE tenant_id = $1::uuid`],
     ['DELETE', `DELETE FROM training_assignment_counts WHERE tenant_id = $1::uuid`],
+    [
+      'INSERT',
+      `INSERT INTO training_assignment_due_counts VALUES ($1::uuid, current_date, gen_random_uuid(), 'assigned', 1000)`,
+    ],
+    ['UPDATE', `UPDATE training_assignment_due_counts SET due_date = due_date - 100 WHERE tenant_id = $1::uuid`],
+    ['DELETE', `DELETE FROM training_assignment_due_counts WHERE tenant_id = $1::uuid`],
     ['INSERT', `INSERT INTO training_completion_counts VALUES ($1::uuid, gen_random_uuid(), 1, 1, 1, 100, 1)`],
     ['UPDATE', `UPDATE training_completion_counts SET passed_count = 0 WHERE tenant_id = $1::uuid`],
     ['DELETE', `DELETE FROM training_completion_counts WHERE tenant_id = $1::uuid`],
@@ -505,12 +524,17 @@ describe('who may read and write the counters', () => {
     );
     expect(role).toEqual({ login: false, superuser: false, bypass: false });
     const [privileges] = await sql.query<Record<string, boolean>>(
-      `SELECT has_table_privilege('training_counter', 'training_assignment_counts', 'INSERT, UPDATE, DELETE') AS counters,
+      `SELECT has_table_privilege('training_counter', 'training_assignment_counts', 'INSERT, UPDATE, DELETE')
+                AND has_table_privilege('training_counter', 'training_assignment_due_counts', 'INSERT, UPDATE, DELETE')
+                AND has_table_privilege('training_counter', 'training_completion_counts', 'INSERT, UPDATE, DELETE') AS counters,
               has_table_privilege('training_counter', 'training_assignments', 'SELECT, INSERT, UPDATE, DELETE') AS assignments,
               has_table_privilege('training_counter', 'training_completions', 'SELECT, INSERT, UPDATE, DELETE') AS completions,
               has_table_privilege('training_counter', 'profiles', 'SELECT, INSERT, UPDATE, DELETE') AS profiles,
               has_schema_privilege('training_counter', 'public', 'CREATE') AS create_in_schema,
-              has_table_privilege('training_app', 'training_assignment_counts', 'INSERT, UPDATE, DELETE, TRUNCATE') AS app_writes,
+              has_table_privilege('training_app', 'training_assignment_counts', 'INSERT, UPDATE, DELETE, TRUNCATE')
+                OR has_table_privilege('training_app', 'training_assignment_due_counts', 'INSERT, UPDATE, DELETE, TRUNCATE')
+                OR has_table_privilege('training_app', 'training_completion_counts', 'INSERT, UPDATE, DELETE, TRUNCATE')
+                AS app_writes,
               has_table_privilege('training_app', 'training_assignment_counts', 'SELECT') AS app_reads`,
     );
     expect(privileges).toEqual({

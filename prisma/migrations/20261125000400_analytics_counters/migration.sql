@@ -3,15 +3,19 @@
 -- cannot get there (a bare count(*) of 1M rows is hundreds of ms), so every write to
 -- training_assignments / training_completions adjusts small per-bucket counters in the same
 -- transaction, and the tenant's figures are sums over its buckets:
---   * training_assignment_counts: (tenant, course, stored status, due date) → n. The due date
---     is kept only where the effective status depends on it (stored 'assigned'/'in_progress'
---     with a due date); every other bucket has due_date = 'infinity' (never past due). So
---     "overdue" stays exact: training_effective_status(status, due_date) is applied to the
---     buckets at read time, against training_today(), exactly as it is to the rows.
+--   * training_assignment_counts: (tenant, course, stored status) → n;
+--   * training_assignment_due_counts: (tenant, due date, course, stored status) → n, for the
+--     rows whose effective status depends on the day: stored 'assigned'/'in_progress' with a
+--     due date. Those past due are overdue on read: training_assignment_effective_counts()
+--     moves them from their stored status to 'overdue' at read time, against training_today(),
+--     reading only the past-due dates (an index range), so "overdue" stays exact between sweeps
+--     and the read does not grow with the number of future due dates;
 --   * training_completion_counts: (tenant, course) → passed completions, the sum and count of
 --     their minutes (avgCompletionTime) and of their scores (averageScore).
 -- Per-user figures (a worker's own progress) keep reading the base tables (index on
 -- tenant_id, user_id, status): one user's rows are few.
+-- No CHECK (n >= 0): an upsert's proposed row carries the (possibly negative) delta, and
+-- PostgreSQL checks it before it finds the conflict.
 
 -- The counters are written only by the trigger functions below. They are SECURITY DEFINER
 -- functions owned by "training_counter", a role that cannot log in and may write the counters
@@ -35,11 +39,18 @@ CREATE TABLE "training_assignment_counts" (
     "tenant_id" UUID NOT NULL,
     "course_id" UUID NOT NULL,
     "status"    TEXT NOT NULL,
-    -- The due date of stored 'assigned'/'in_progress' assignments (they turn overdue after
-    -- it); 'infinity' for every other status and for assignments without a due date.
-    "due_date"  DATE NOT NULL,
     "n"         BIGINT NOT NULL,
-    CONSTRAINT "training_assignment_counts_pkey" PRIMARY KEY ("tenant_id", "course_id", "status", "due_date")
+    CONSTRAINT "training_assignment_counts_pkey" PRIMARY KEY ("tenant_id", "course_id", "status")
+);
+
+-- Keyed by due date first, so "past due for this tenant" is one index range.
+CREATE TABLE "training_assignment_due_counts" (
+    "tenant_id" UUID NOT NULL,
+    "due_date"  DATE NOT NULL,
+    "course_id" UUID NOT NULL,
+    "status"    TEXT NOT NULL,
+    "n"         BIGINT NOT NULL,
+    CONSTRAINT "training_assignment_due_counts_pkey" PRIMARY KEY ("tenant_id", "due_date", "course_id", "status")
 );
 
 CREATE TABLE "training_completion_counts" (
@@ -53,13 +64,6 @@ CREATE TABLE "training_completion_counts" (
     CONSTRAINT "training_completion_counts_pkey" PRIMARY KEY ("tenant_id", "course_id")
 );
 
--- The bucket a row of training_assignments counts in (the rule above, in one place).
-CREATE FUNCTION "training_count_due_date"(p_status TEXT, p_due_date DATE) RETURNS DATE
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN p_status IN ('assigned', 'in_progress') AND p_due_date IS NOT NULL
-                THEN p_due_date ELSE 'infinity'::date END
-$$;
-
 -- A passed attempt completes its assignment and a completed assignment cannot be completed
 -- again (src/assignments/lifecycle.ts), so an assignment has at most one passed completion;
 -- made a database invariant here. It is what lets averageScore be read from per-course sums:
@@ -71,66 +75,92 @@ CREATE UNIQUE INDEX "training_completions_one_passed_per_assignment"
 -- Statement-level triggers with transition tables: one bulk statement (an auto-assignment
 -- run, the overdue sweep, a cascade) is one grouped upsert, not one per row. Buckets are
 -- upserted in key order, so two concurrent multi-bucket statements lock shared buckets in
--- the same order (no deadlock between them). A bucket that drops to zero is deleted, so
--- past due dates do not pile up as empty buckets (a concurrent upsert of the same bucket
+-- the same order (no deadlock between them): first training_assignment_counts, then
+-- training_assignment_due_counts, then (a later statement) training_completion_counts. A
+-- bucket that drops to zero is deleted, so past due dates do not pile up as empty buckets (a concurrent upsert of the same bucket
 -- waits for the delete to commit and then inserts afresh: ON CONFLICT retries).
 CREATE FUNCTION "training_assignment_counts_apply"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-    v_tenant UUID[];
-    v_course UUID[];
-    v_status TEXT[];
-    v_due    DATE[];
-    v_n      BIGINT[];
+    -- Net change per (tenant, course, status) and per (tenant, due date, course, status).
+    k_tenant UUID[]; k_course UUID[]; k_status TEXT[]; k_n BIGINT[];
+    d_tenant UUID[]; d_due DATE[]; d_course UUID[]; d_status TEXT[]; d_n BIGINT[];
 BEGIN
-    -- The net change per bucket. Each branch names only the transition tables its trigger
-    -- has (plpgsql plans a statement when it first runs it).
+    -- The rows that arrived (+1) and left (-1). Each branch names only the transition tables
+    -- its trigger has (plpgsql plans a statement when it first runs it).
     IF TG_OP = 'INSERT' THEN
-        SELECT array_agg(g.tenant_id), array_agg(g.course_id), array_agg(g.status), array_agg(g.due_date), array_agg(g.n)
-        INTO v_tenant, v_course, v_status, v_due, v_n
-        FROM (SELECT r.tenant_id, r.course_id, r.status, "training_count_due_date"(r.status, r.due_date) AS due_date,
-                     count(*) AS n
-              FROM "new_rows" r GROUP BY 1, 2, 3, 4) g;
+        WITH src AS (SELECT r.tenant_id, r.course_id, r.status, r.due_date, 1 AS d FROM "new_rows" r),
+        k AS (SELECT tenant_id, course_id, status, sum(d)::bigint AS n FROM src GROUP BY 1, 2, 3 HAVING sum(d) <> 0),
+        dd AS (SELECT tenant_id, due_date, course_id, status, sum(d)::bigint AS n FROM src
+               WHERE status IN ('assigned', 'in_progress') AND due_date IS NOT NULL
+               GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0)
+        SELECT (SELECT array_agg(tenant_id) FROM k), (SELECT array_agg(course_id) FROM k),
+               (SELECT array_agg(status) FROM k), (SELECT array_agg(n) FROM k),
+               (SELECT array_agg(tenant_id) FROM dd), (SELECT array_agg(due_date) FROM dd),
+               (SELECT array_agg(course_id) FROM dd), (SELECT array_agg(status) FROM dd), (SELECT array_agg(n) FROM dd)
+        INTO k_tenant, k_course, k_status, k_n, d_tenant, d_due, d_course, d_status, d_n;
     ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(g.tenant_id), array_agg(g.course_id), array_agg(g.status), array_agg(g.due_date), array_agg(g.n)
-        INTO v_tenant, v_course, v_status, v_due, v_n
-        FROM (SELECT r.tenant_id, r.course_id, r.status, "training_count_due_date"(r.status, r.due_date) AS due_date,
-                     -count(*) AS n
-              FROM "old_rows" r GROUP BY 1, 2, 3, 4) g;
+        WITH src AS (SELECT r.tenant_id, r.course_id, r.status, r.due_date, -1 AS d FROM "old_rows" r),
+        k AS (SELECT tenant_id, course_id, status, sum(d)::bigint AS n FROM src GROUP BY 1, 2, 3 HAVING sum(d) <> 0),
+        dd AS (SELECT tenant_id, due_date, course_id, status, sum(d)::bigint AS n FROM src
+               WHERE status IN ('assigned', 'in_progress') AND due_date IS NOT NULL
+               GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0)
+        SELECT (SELECT array_agg(tenant_id) FROM k), (SELECT array_agg(course_id) FROM k),
+               (SELECT array_agg(status) FROM k), (SELECT array_agg(n) FROM k),
+               (SELECT array_agg(tenant_id) FROM dd), (SELECT array_agg(due_date) FROM dd),
+               (SELECT array_agg(course_id) FROM dd), (SELECT array_agg(status) FROM dd), (SELECT array_agg(n) FROM dd)
+        INTO k_tenant, k_course, k_status, k_n, d_tenant, d_due, d_course, d_status, d_n;
     ELSE
-        -- Most updates (start, a field edit) move a row between two buckets or none.
-        SELECT array_agg(g.tenant_id), array_agg(g.course_id), array_agg(g.status), array_agg(g.due_date), array_agg(g.n)
-        INTO v_tenant, v_course, v_status, v_due, v_n
-        FROM (SELECT d.tenant_id, d.course_id, d.status, d.due_date, sum(d.n)::bigint AS n
-              FROM (SELECT r.tenant_id, r.course_id, r.status, "training_count_due_date"(r.status, r.due_date) AS due_date,
-                           1 AS n
-                    FROM "new_rows" r
-                    UNION ALL
-                    SELECT r.tenant_id, r.course_id, r.status, "training_count_due_date"(r.status, r.due_date), -1
-                    FROM "old_rows" r) d
-              GROUP BY 1, 2, 3, 4
-              HAVING sum(d.n) <> 0) g;
-    END IF;
-    IF v_tenant IS NULL THEN
-        RETURN NULL;
+        -- Most updates (start, complete, a field edit) move a row between two buckets or none.
+        WITH src AS (SELECT r.tenant_id, r.course_id, r.status, r.due_date, 1 AS d FROM "new_rows" r
+                     UNION ALL
+                     SELECT r.tenant_id, r.course_id, r.status, r.due_date, -1 FROM "old_rows" r),
+        k AS (SELECT tenant_id, course_id, status, sum(d)::bigint AS n FROM src GROUP BY 1, 2, 3 HAVING sum(d) <> 0),
+        dd AS (SELECT tenant_id, due_date, course_id, status, sum(d)::bigint AS n FROM src
+               WHERE status IN ('assigned', 'in_progress') AND due_date IS NOT NULL
+               GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0)
+        SELECT (SELECT array_agg(tenant_id) FROM k), (SELECT array_agg(course_id) FROM k),
+               (SELECT array_agg(status) FROM k), (SELECT array_agg(n) FROM k),
+               (SELECT array_agg(tenant_id) FROM dd), (SELECT array_agg(due_date) FROM dd),
+               (SELECT array_agg(course_id) FROM dd), (SELECT array_agg(status) FROM dd), (SELECT array_agg(n) FROM dd)
+        INTO k_tenant, k_course, k_status, k_n, d_tenant, d_due, d_course, d_status, d_n;
     END IF;
 
-    WITH changed AS (
-        INSERT INTO "training_assignment_counts" AS k ("tenant_id", "course_id", "status", "due_date", "n")
-        SELECT * FROM unnest(v_tenant, v_course, v_status, v_due, v_n)
-        ORDER BY 1, 2, 3, 4
-        ON CONFLICT ("tenant_id", "course_id", "status", "due_date") DO UPDATE SET "n" = k."n" + EXCLUDED."n"
-        RETURNING k.tenant_id, k.course_id, k.status, k.due_date, k.n
-    )
-    SELECT array_agg(tenant_id), array_agg(course_id), array_agg(status), array_agg(due_date)
-    INTO v_tenant, v_course, v_status, v_due
-    FROM changed WHERE n = 0;
+    IF k_tenant IS NOT NULL THEN
+        WITH changed AS (
+            INSERT INTO "training_assignment_counts" AS c ("tenant_id", "course_id", "status", "n")
+            SELECT * FROM unnest(k_tenant, k_course, k_status, k_n)
+            ORDER BY 1, 2, 3
+            ON CONFLICT ("tenant_id", "course_id", "status") DO UPDATE SET "n" = c."n" + EXCLUDED."n"
+            RETURNING c.tenant_id, c.course_id, c.status, c.n
+        )
+        SELECT array_agg(tenant_id), array_agg(course_id), array_agg(status)
+        INTO k_tenant, k_course, k_status
+        FROM changed WHERE n = 0;
+        IF k_tenant IS NOT NULL THEN
+            DELETE FROM "training_assignment_counts" c
+            USING unnest(k_tenant, k_course, k_status) AS z(tenant_id, course_id, status)
+            WHERE c.tenant_id = z.tenant_id AND c.course_id = z.course_id AND c.status = z.status AND c.n = 0;
+        END IF;
+    END IF;
 
-    IF v_tenant IS NOT NULL THEN
-        DELETE FROM "training_assignment_counts" k
-        USING unnest(v_tenant, v_course, v_status, v_due) AS z(tenant_id, course_id, status, due_date)
-        WHERE k.tenant_id = z.tenant_id AND k.course_id = z.course_id AND k.status = z.status
-          AND k.due_date = z.due_date AND k.n = 0;
+    IF d_tenant IS NOT NULL THEN
+        WITH changed AS (
+            INSERT INTO "training_assignment_due_counts" AS c ("tenant_id", "due_date", "course_id", "status", "n")
+            SELECT * FROM unnest(d_tenant, d_due, d_course, d_status, d_n)
+            ORDER BY 1, 2, 3, 4
+            ON CONFLICT ("tenant_id", "due_date", "course_id", "status") DO UPDATE SET "n" = c."n" + EXCLUDED."n"
+            RETURNING c.tenant_id, c.due_date, c.course_id, c.status, c.n
+        )
+        SELECT array_agg(tenant_id), array_agg(due_date), array_agg(course_id), array_agg(status)
+        INTO d_tenant, d_due, d_course, d_status
+        FROM changed WHERE n = 0;
+        IF d_tenant IS NOT NULL THEN
+            DELETE FROM "training_assignment_due_counts" c
+            USING unnest(d_tenant, d_due, d_course, d_status) AS z(tenant_id, due_date, course_id, status)
+            WHERE c.tenant_id = z.tenant_id AND c.due_date = z.due_date AND c.course_id = z.course_id
+              AND c.status = z.status AND c.n = 0;
+        END IF;
     END IF;
     RETURN NULL;
 END $$;
@@ -217,6 +247,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     IF TG_TABLE_NAME = 'training_assignments' THEN
         DELETE FROM "training_assignment_counts";
+        DELETE FROM "training_assignment_due_counts";
     ELSE
         DELETE FROM "training_completion_counts";
     END IF;
@@ -253,9 +284,14 @@ CREATE TRIGGER "training_completion_counts_truncate" AFTER TRUNCATE ON "training
 -- (a migrating user that is not a superuser would see no rows): lifted for this transaction.
 ALTER TABLE "training_assignments" NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE "training_completions" NO FORCE ROW LEVEL SECURITY;
-INSERT INTO "training_assignment_counts" ("tenant_id", "course_id", "status", "due_date", "n")
-SELECT tenant_id, course_id, status, "training_count_due_date"(status, due_date), count(*)
+INSERT INTO "training_assignment_counts" ("tenant_id", "course_id", "status", "n")
+SELECT tenant_id, course_id, status, count(*)
 FROM "training_assignments"
+GROUP BY 1, 2, 3;
+INSERT INTO "training_assignment_due_counts" ("tenant_id", "due_date", "course_id", "status", "n")
+SELECT tenant_id, due_date, course_id, status, count(*)
+FROM "training_assignments"
+WHERE status IN ('assigned', 'in_progress') AND due_date IS NOT NULL
 GROUP BY 1, 2, 3, 4;
 INSERT INTO "training_completion_counts"
     ("tenant_id", "course_id", "passed_count", "minutes_sum", "minutes_count", "score_sum", "score_count")
@@ -271,16 +307,24 @@ ALTER TABLE "training_completions" FORCE ROW LEVEL SECURITY;
 -- counters (they may read all its assignments anyway); a worker reads none (their own
 -- figures come from their own rows). "training_app" has no write privilege at all.
 ALTER TABLE "training_assignment_counts" ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+ALTER TABLE "training_assignment_due_counts" ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 ALTER TABLE "training_completion_counts" ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-GRANT SELECT ON "training_assignment_counts", "training_completion_counts" TO "training_app";
+GRANT SELECT ON "training_assignment_counts", "training_assignment_due_counts", "training_completion_counts"
+    TO "training_app";
 CREATE POLICY "training_assignment_counts_select" ON "training_assignment_counts" FOR SELECT TO "training_app"
+    USING ("tenant_id" = "app_tenant_id"() AND "app_role"() IN ('admin', 'safety_officer', 'service'));
+CREATE POLICY "training_assignment_due_counts_select" ON "training_assignment_due_counts" FOR SELECT TO "training_app"
     USING ("tenant_id" = "app_tenant_id"() AND "app_role"() IN ('admin', 'safety_officer', 'service'));
 CREATE POLICY "training_completion_counts_select" ON "training_completion_counts" FOR SELECT TO "training_app"
     USING ("tenant_id" = "app_tenant_id"() AND "app_role"() IN ('admin', 'safety_officer', 'service'));
 
 GRANT USAGE ON SCHEMA public TO "training_counter";
-GRANT SELECT, INSERT, UPDATE, DELETE ON "training_assignment_counts", "training_completion_counts" TO "training_counter";
+GRANT SELECT, INSERT, UPDATE, DELETE
+    ON "training_assignment_counts", "training_assignment_due_counts", "training_completion_counts"
+    TO "training_counter";
 CREATE POLICY "training_assignment_counts_counter" ON "training_assignment_counts" FOR ALL TO "training_counter"
+    USING (true) WITH CHECK (true);
+CREATE POLICY "training_assignment_due_counts_counter" ON "training_assignment_due_counts" FOR ALL TO "training_counter"
     USING (true) WITH CHECK (true);
 CREATE POLICY "training_completion_counts_counter" ON "training_completion_counts" FOR ALL TO "training_counter"
     USING (true) WITH CHECK (true);
@@ -292,6 +336,28 @@ ALTER FUNCTION "training_assignment_counts_apply"() OWNER TO "training_counter";
 ALTER FUNCTION "training_completion_counts_apply"() OWNER TO "training_counter";
 ALTER FUNCTION "training_counts_truncate"() OWNER TO "training_counter";
 REVOKE CREATE ON SCHEMA public FROM "training_counter";
+
+-- A tenant's assignments per course and *effective* status, from the counters: the stored
+-- 'assigned'/'in_progress' ones past their due date move to 'overdue' (the same rule as
+-- training_effective_status, applied to buckets). Reads only the past-due dates of the due
+-- counters (an index range; few once the overdue sweep has run). Several rows may share a
+-- (course, status): sum them. SECURITY INVOKER: the counters' policies apply.
+CREATE FUNCTION "training_assignment_effective_counts"(p_tenant_id UUID)
+RETURNS TABLE (course_id UUID, status TEXT, n BIGINT)
+LANGUAGE sql STABLE AS $$
+    WITH past_due AS (
+        SELECT d.course_id, d.status, sum(d.n)::bigint AS n
+        FROM "training_assignment_due_counts" d
+        WHERE d.tenant_id = p_tenant_id AND d.due_date < "training_today"()
+        GROUP BY d.course_id, d.status
+    )
+    SELECT k.course_id, k.status, k.n - coalesce(p.n, 0)
+    FROM "training_assignment_counts" k
+    LEFT JOIN past_due p ON p.course_id = k.course_id AND p.status = k.status
+    WHERE k.tenant_id = p_tenant_id
+    UNION ALL
+    SELECT p.course_id, 'overdue', p.n FROM past_due p
+$$;
 
 -- The seven figures: for the tenant from the counters, for one user from the base tables.
 -- Still SECURITY INVOKER: the counters' policies decide who gets tenant-wide figures. A
@@ -328,12 +394,11 @@ BEGIN
     END IF;
     RETURN QUERY
     WITH a AS (
-        SELECT coalesce(sum(x.n) FILTER (WHERE x.s <> 'cancelled'), 0)::bigint AS total,
-               coalesce(sum(x.n) FILTER (WHERE x.s = 'completed'), 0)::bigint AS completed,
-               coalesce(sum(x.n) FILTER (WHERE x.s = 'in_progress'), 0)::bigint AS in_progress,
-               coalesce(sum(x.n) FILTER (WHERE x.s = 'overdue'), 0)::bigint AS overdue
-        FROM (SELECT "training_effective_status"(k.status, k.due_date) AS s, k.n
-              FROM "training_assignment_counts" k WHERE k.tenant_id = p_tenant_id) x
+        SELECT coalesce(sum(e.n) FILTER (WHERE e.status <> 'cancelled'), 0)::bigint AS total,
+               coalesce(sum(e.n) FILTER (WHERE e.status = 'completed'), 0)::bigint AS completed,
+               coalesce(sum(e.n) FILTER (WHERE e.status = 'in_progress'), 0)::bigint AS in_progress,
+               coalesce(sum(e.n) FILTER (WHERE e.status = 'overdue'), 0)::bigint AS overdue
+        FROM "training_assignment_effective_counts"(p_tenant_id) e
     ), m AS (
         SELECT sum(k.minutes_sum) AS minutes, sum(k.minutes_count) AS n
         FROM "training_completion_counts" k WHERE k.tenant_id = p_tenant_id
