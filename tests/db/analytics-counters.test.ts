@@ -578,6 +578,39 @@ describe('who may read and write the counters', () => {
   });
 });
 
+describe('TRUNCATE (the owner only)', () => {
+  it('empties the counters of the tables it empties, cascades included', async () => {
+    const other = await freshDatabase();
+    try {
+      const saved = { db, sql };
+      db = other;
+      sql = owner(other);
+      try {
+        const world = await makeWorld();
+        await run(world, { kind: 'bulkAssign', due: 1 });
+        await run(world, { kind: 'start', n: 0 });
+        await run(world, { kind: 'complete', n: 0, passed: true, score: 70, minutes: 10 });
+        const total = async () =>
+          (
+            await sql.query<{ n: number }>(
+              `SELECT (SELECT count(*) FROM training_assignment_counts) + (SELECT count(*) FROM training_assignment_due_counts)
+                      + (SELECT count(*) FROM training_completion_counts) AS n`,
+            )
+          )[0]!.n;
+        expect(Number(await total())).toBeGreaterThan(0);
+        await sql.query('TRUNCATE training_assignments CASCADE'); // and training_completions with it
+        expect(Number(await total())).toBe(0);
+        await run(world, { kind: 'bulkAssign', due: 1 });
+        expect(await counterDifferences()).toEqual({ assignments: [], completions: [] });
+      } finally {
+        ({ db, sql } = saved);
+      }
+    } finally {
+      await other.drop();
+    }
+  });
+});
+
 describe.runIf(onPostgres)('analytics counters under concurrent writers (PostgreSQL)', () => {
   it('concurrent bulk inserts, starts, completions and sweeps on shared buckets: no deadlock, counters exact', async () => {
     const world = await makeWorld();

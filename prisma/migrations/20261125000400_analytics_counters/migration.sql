@@ -77,8 +77,9 @@ CREATE UNIQUE INDEX "training_completions_one_passed_per_assignment"
 -- upserted in key order, so two concurrent multi-bucket statements lock shared buckets in
 -- the same order (no deadlock between them): first training_assignment_counts, then
 -- training_assignment_due_counts, then (a later statement) training_completion_counts. A
--- bucket that drops to zero is deleted, so past due dates do not pile up as empty buckets (a concurrent upsert of the same bucket
--- waits for the delete to commit and then inserts afresh: ON CONFLICT retries).
+-- bucket that drops to zero is deleted, so past due dates do not pile up as empty buckets (a
+-- concurrent upsert of the same bucket waits for the delete to commit and then inserts
+-- afresh: ON CONFLICT retries).
 CREATE FUNCTION "training_assignment_counts_apply"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
