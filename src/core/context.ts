@@ -1,7 +1,15 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { bearerToken, type Identity, type TokenVerifier } from './auth.js';
 import type { Config } from './config.js';
-import { tenantClient, withTenant, type Caller, type TenantTransaction, type TransactionOptions } from './db.js';
+import {
+  sharedTransaction,
+  tenantClient,
+  withTenant,
+  type Caller,
+  type SharedTransaction,
+  type TenantTransaction,
+  type TransactionOptions,
+} from './db.js';
 import { temporarilyUnavailable, unauthenticated } from './errors.js';
 import type { Logger } from './logger.js';
 import type { NotificationHub } from './notifications.js';
@@ -25,8 +33,20 @@ export interface Context {
   readonly db: PrismaClient;
   /** Several statements in one transaction as the caller. */
   transaction<T>(fn: (tx: TenantTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * From now on every read of this request (`db` and `transaction`) runs in one shared
+   * transaction, until `endReads()`. The HTTP server calls it for query operations only:
+   * a mutation's writes keep their own transactions, and a subscription's context lives
+   * as long as its socket.
+   */
+  shareReads?(): void;
+  /** Commits the shared read transaction, if one was opened. */
+  endReads?(): Promise<void>;
   services: AppServices;
 }
+
+/** Longest a query operation's reads may take together (and each statement, in PostgreSQL). */
+export const READ_TRANSACTION_TIMEOUT_MS = 10_000;
 
 /** Builds the context for one request (HTTP) or one subscription (WebSocket). */
 export async function createContext(services: AppServices, authorization: string | undefined | null): Promise<Context> {
@@ -40,13 +60,52 @@ export async function createContext(services: AppServices, authorization: string
     throw temporarilyUnavailable();
   }
   const caller: Caller = { tenantId: identity.tenantId, userId: identity.userId, role: identity.role };
-  const db = tenantClient(services.prisma, caller);
+  let shared: SharedTransaction | undefined;
   return {
     caller,
-    db,
-    transaction: (fn, options) => withTenant(services.prisma, caller, fn, options),
+    db: routedClient(tenantClient(services.prisma, caller), () => shared),
+    transaction: (fn, options) => (shared ? shared.get().then(fn) : withTenant(services.prisma, caller, fn, options)),
+    shareReads() {
+      shared ??= sharedTransaction(services.prisma, caller, { timeout: READ_TRANSACTION_TIMEOUT_MS });
+    },
+    endReads: async () => shared?.end(),
     services,
   };
+}
+
+/**
+ * The client resolvers and Pothos use: each model operation goes to the shared read
+ * transaction when there is one, else runs as its own short transaction as the caller.
+ */
+function routedClient(perOperation: PrismaClient, shared: () => SharedTransaction | undefined): PrismaClient {
+  const delegates = new Map<string, object>();
+  return new Proxy(perOperation, {
+    get(target, property, receiver) {
+      const delegate: unknown = Reflect.get(target, property, receiver);
+      if (typeof property !== 'string' || property.startsWith('$') || typeof delegate !== 'object' || !delegate) {
+        return delegate;
+      }
+      let routed = delegates.get(property);
+      if (!routed) {
+        routed = new Proxy(delegate, {
+          get(model, operation, modelReceiver) {
+            const direct: unknown = Reflect.get(model, operation, modelReceiver);
+            if (typeof direct !== 'function') return direct;
+            return (...args: unknown[]) => {
+              const transaction = shared();
+              if (!transaction) return (direct as (...a: unknown[]) => unknown).apply(model, args);
+              return transaction.get().then((tx) => {
+                const inTransaction = (tx as unknown as Record<string, Record<string | symbol, unknown>>)[property]!;
+                return (inTransaction[operation] as (...a: unknown[]) => unknown).apply(inTransaction, args);
+              });
+            };
+          },
+        });
+        delegates.set(property, routed);
+      }
+      return routed;
+    },
+  });
 }
 
 /**

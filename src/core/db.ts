@@ -168,6 +168,48 @@ export function withTenant<T>(
   );
 }
 
+/** One transaction as the caller, opened on first use and committed by `end()`. */
+export interface SharedTransaction {
+  /** The transaction; the first call opens it. */
+  get(): Promise<Transaction>;
+  /** Commits it if it was opened. Safe to call more than once. */
+  end(): Promise<void>;
+}
+
+/**
+ * One transaction for every read of a request (see context.ts): a query's
+ * operations share one connection, one BEGIN and one application of the
+ * caller's settings instead of paying for a transaction each.
+ */
+export function sharedTransaction(
+  prisma: PrismaClient,
+  caller: Caller,
+  options?: TransactionOptions,
+): SharedTransaction {
+  let opened: Promise<Transaction> | undefined;
+  let finished: Promise<unknown> = Promise.resolve();
+  let release = () => {};
+  return {
+    get: () =>
+      (opened ??= new Promise<Transaction>((resolve, reject) => {
+        const released = new Promise<void>((done) => (release = done));
+        finished = withTenant(
+          prisma,
+          caller,
+          async (tx) => {
+            resolve(tx);
+            await released;
+          },
+          options,
+        ).catch(reject); // after `resolve` this only ends it: the reads themselves report their errors
+      })),
+    async end() {
+      release();
+      await finished;
+    },
+  };
+}
+
 /**
  * A view of the client for one caller: every model operation becomes a short
  * transaction that applies the caller's settings first. Made once per request;

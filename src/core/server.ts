@@ -105,6 +105,19 @@ export async function startApp(options: AppOptions): Promise<App> {
       // No HTTP caching of GraphQL responses here (they are per caller): skip its per-field hook.
       ApolloServerPluginCacheControlDisabled(),
       {
+        // A query's reads share one transaction (context.ts); it is committed before the response goes out.
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ operation, contextValue }) {
+              if (operation?.operation === 'query') contextValue.shareReads?.();
+            },
+            async willSendResponse({ contextValue }) {
+              await contextValue.endReads?.();
+            },
+          };
+        },
+      },
+      {
         async serverWillStart() {
           return {
             async drainServer() {

@@ -1,3 +1,4 @@
+import type { GraphQLFormattedError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingAssignmentsDocument, TrainingCompletionsDocument } from '../../src/generated/operations/graphql.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
@@ -69,5 +70,36 @@ describe('no N+1', () => {
     const smallCount = await statementsFor(() => admin.request(TrainingCompletionsDocument, { first: 5 }));
     const largeCount = await statementsFor(() => admin.request(TrainingCompletionsDocument, { first: 100 }));
     expect(largeCount).toBe(smallCount);
+  });
+});
+
+type Counted = { data?: { trainingCourses: { totalCount: number } } | null; errors?: GraphQLFormattedError[] };
+
+describe('one transaction per query operation', () => {
+  /** Each transaction applies the caller's settings once (src/core/db.ts). */
+  const transactions = () => statements.filter((sql) => sql.includes("set_config('app.tenant_id'")).length;
+
+  it('runs every read of a query in one transaction as the caller', async () => {
+    statements.length = 0;
+    const result = await admin.request(
+      `{ trainingCourses(first: 5) { totalCount nodes { id } }
+         trainingAssignments(first: 5) { totalCount nodes { id course { title } completion { score } } }
+         me { id } }`,
+    );
+    expect(result.errors).toBeUndefined();
+    expect(statements.length).toBeGreaterThan(4);
+    expect(transactions()).toBe(1);
+  });
+
+  it('ends it with every request, failed fields included: far more requests than pooled connections all succeed', async () => {
+    for (let round = 0; round < 40; round++) {
+      const partly: Counted = await admin.request(
+        '{ trainingCourses(first: 1) { totalCount } trainingCourse(id: "not-a-uuid") { id } }',
+      );
+      expect(partly.data?.trainingCourses.totalCount).toBe(10);
+      expect(partly.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    }
+    const after: Counted = await admin.request('{ trainingCourses(first: 1) { totalCount } }');
+    expect(after.data?.trainingCourses.totalCount).toBe(10);
   });
 });
