@@ -1,7 +1,7 @@
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { Prisma } from '../generated/prisma/client.js';
 import { Assignment, AssignmentStatus, assertMayReadUser } from '../assignments/assignment.js';
-import { ASSIGNMENT_STATUSES, effectiveStatusWhere, type AssignmentStatusValue } from '../assignments/status.js';
+import { ASSIGNMENT_STATUSES, type AssignmentStatusValue } from '../assignments/status.js';
 import { builder } from '../core/builder.js';
 import { notFound } from '../core/errors.js';
 import type { Context } from '../core/context.js';
@@ -244,6 +244,31 @@ async function byCourseOf(tx: TenantTransaction, scope: AnalyticsScope) {
         ORDER BY assignments DESC, id`;
 }
 
+/**
+ * The ids of the `take` longest-overdue assignments (due date, then id). Overdue is
+ * effective: stored 'overdue', or 'assigned'/'in_progress' past due. One ordered index range
+ * (tenant_id, status, due_date) per stored status, merged, instead of collecting every
+ * overdue row of the tenant (a tenth of a million-row tenant) to sort it.
+ */
+async function overdueIds(tx: TenantTransaction, scope: AnalyticsScope, take: number): Promise<string[]> {
+  const user = scope.userId ? Prisma.sql`AND a.user_id = ${scope.userId}::uuid` : Prisma.empty;
+  const branch = (status: Prisma.Sql) => Prisma.sql`(
+    SELECT a.id, a.due_date FROM training_assignments a
+    WHERE a.tenant_id = ${scope.tenantId}::uuid ${user} AND ${status}
+    ORDER BY a.due_date, a.id LIMIT ${take})`;
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    SELECT x.id::text FROM (
+      ${branch(Prisma.sql`a.status = 'overdue'`)}
+      UNION ALL
+      ${branch(Prisma.sql`a.status = 'assigned' AND a.due_date < training_today()`)}
+      UNION ALL
+      ${branch(Prisma.sql`a.status = 'in_progress' AND a.due_date < training_today()`)}
+    ) x
+    ORDER BY x.due_date, x.id
+    LIMIT ${take}`;
+  return rows.map((row) => row.id);
+}
+
 interface BreakdownShape {
   assignments: number;
   completed: number;
@@ -376,19 +401,24 @@ Analytics.implement({
       type: [Assignment],
       description: 'Overdue assignments, longest overdue first.',
       args: { first: t.arg.int({ defaultValue: 20 }) },
-      resolve: (query, scope, args, context) =>
-        context.db.trainingAssignment.findMany({
-          ...query,
-          where: {
-            AND: [
-              { tenantId: scope.tenantId },
-              scope.userId ? { userId: scope.userId } : {},
-              effectiveStatusWhere('overdue'),
-            ],
-          },
-          orderBy: [{ dueDate: 'asc' }, { id: 'asc' }],
-          take: Math.min(Math.max(args.first ?? 20, 0), 500),
-        }),
+      resolve: async (query, scope, args, context) => {
+        const take = Math.min(Math.max(args.first ?? 20, 0), 500);
+        if (take === 0) return [];
+        const select = (query as { select?: Record<string, unknown> }).select;
+        // The ids, then the rows with whatever the query selects of them: one transaction.
+        const [ids, rows] = await context.transaction(async (tx) => {
+          const found = await overdueIds(tx, scope, take);
+          if (found.length === 0) return [found, []];
+          const loaded = await tx.trainingAssignment.findMany({
+            ...query,
+            ...(select ? { select: { ...select, id: true } } : {}),
+            where: { tenantId: scope.tenantId, id: { in: found } },
+          });
+          return [found, loaded] as const;
+        });
+        const order = new Map(ids.map((id, index) => [id, index]));
+        return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      },
     }),
   }),
 });

@@ -349,6 +349,42 @@ describe('trainingAnalytics for the tenant (admin, safety officer)', () => {
     expect(statements.filter((sql) => sql.includes("set_config('statement_timeout'"))).not.toHaveLength(0);
   });
 
+  it('lists the longest overdue first, stored or not, whatever their stored status, up to `first`', async () => {
+    const boss = await server.actor('admin');
+    const people = [];
+    for (let i = 0; i < 3; i++) people.push(await server.actor('worker', { tenantId: boss.tenantId }));
+    for (const u of people) await ok(u.request('{ me { id } }'));
+    const courses = [];
+    for (let i = 0; i < 3; i++) courses.push(await createCourse(boss, `Course ${i}`, 'OTHER'));
+    const ids: string[] = [];
+    for (const c of courses) for (const u of people) ids.push(await assign(boss, c, u));
+    // Past due by 1–5 days (ties included), stored as assigned, in progress or overdue; one not past due.
+    await owner(
+      `UPDATE training_assignments a SET due_date = training_today() - 1 - (x.n % 5)::int,
+              status = (ARRAY['assigned', 'in_progress', 'overdue'])[1 + x.n % 3]
+       FROM unnest($1::uuid[]) WITH ORDINALITY AS x(id, n) WHERE a.id = x.id AND x.n < 9`,
+      [ids],
+    );
+    const expected = await owner<{ id: string }>(
+      `SELECT id::text FROM training_assignments
+       WHERE tenant_id = $1 AND training_effective_status(status, due_date) = 'overdue'
+       ORDER BY due_date, id`,
+      [boss.tenantId],
+    );
+    expect(expected).toHaveLength(8);
+    const list = async (first: number) =>
+      (
+        await ok(
+          boss.request<{ trainingAnalytics: { overdueAssignments: { id: string }[] } }, { first: number }>(
+            `query ($first: Int) { trainingAnalytics { overdueAssignments(first: $first) { id } } }`,
+            { first },
+          ),
+        )
+      ).trainingAnalytics.overdueAssignments.map((row) => row.id);
+    expect(await list(20)).toEqual(expected.map((row) => row.id));
+    expect(await list(3)).toEqual(expected.slice(0, 3).map((row) => row.id));
+  });
+
   it('gives a safety officer the same figures as an admin', async () => {
     expect(await analytics(officer)).toEqual(await analytics(admin));
   });
