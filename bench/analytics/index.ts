@@ -824,9 +824,9 @@ statements that take seconds on a shared machine, whose run-to-run spread is lar
 `
     : ''
 }A write pays one statement-level trigger per statement (the transition table, one grouped upsert of the buckets it
-changes, and a delete of any bucket it empties), not one per row. Trade-offs: writers of the same bucket (e.g. completions
-of one course, or assignments of one course due the same day) serialize on that bucket's row until they commit, which
-bounds write concurrency per course, not per tenant; buckets are locked in key order within a statement, so two bulk
+changes, and a delete of any bucket it empties), not one per row. Trade-offs: writers of the same bucket (any two writes that
+change the counts of one course and status, e.g. two completions of one course) serialize on that bucket's row until they
+commit, which bounds write concurrency per course, not per tenant; buckets are locked in key order within a statement, so two bulk
 statements do not deadlock on them. If one bucket ever becomes a hot spot, a small shard number in the key (summed on read)
 spreads it.
 `;
