@@ -46,25 +46,29 @@ export const AssignmentTrigger = builder.objectRef<TriggerShape>('AssignmentTrig
 
 export const Assignment = builder.prismaObject('TrainingAssignment', {
   variant: 'Assignment',
+  select: { id: true },
   description: 'A course assigned to a user.',
   fields: (t) => ({
     id: t.exposeID('id'),
     course: t.relation('course', { type: Course }),
-    user: t.field({ type: User, resolve: (assignment) => ({ id: assignment.userId }) }),
+    user: t.field({ type: User, select: { userId: true }, resolve: (assignment) => ({ id: assignment.userId }) }),
     assignedBy: t.field({
       type: User,
       nullable: true,
       description: 'Who assigned it; null when the system did.',
+      select: { assignedBy: true },
       resolve: (assignment) => (assignment.assignedBy ? { id: assignment.assignedBy } : null),
     }),
     assignmentType: t.field({
       type: AssignmentType,
+      select: { assignmentType: true },
       resolve: (assignment) => assignment.assignmentType as (typeof ASSIGNMENT_TYPES)[number],
     }),
     assignmentReason: t.exposeString('assignmentReason', { nullable: true }),
     dueDate: t.expose('dueDate', { type: 'Date', nullable: true }),
     status: t.field({
       type: AssignmentStatus,
+      select: { status: true, dueDate: true },
       resolve: (assignment) => effectiveStatus(assignment.status, assignment.dueDate),
     }),
     assignedAt: t.expose('assignedAt', { type: 'DateTime', nullable: true }),
@@ -74,6 +78,7 @@ export const Assignment = builder.prismaObject('TrainingAssignment', {
     cancelledBy: t.field({
       type: User,
       nullable: true,
+      select: { cancelledBy: true },
       resolve: (assignment) => (assignment.cancelledBy ? { id: assignment.cancelledBy } : null),
     }),
     cancelReason: t.exposeString('cancelReason', { nullable: true }),
@@ -81,6 +86,13 @@ export const Assignment = builder.prismaObject('TrainingAssignment', {
       type: AssignmentTrigger,
       nullable: true,
       description: 'Set on risk-based assignments: the score that triggered it.',
+      select: {
+        triggerScoreId: true,
+        triggerEntityType: true,
+        triggerEntityId: true,
+        triggerScore: true,
+        triggerThreshold: true,
+      },
       resolve: (assignment) =>
         assignment.triggerEntityType && assignment.triggerEntityId && assignment.triggerScore !== null
           ? {

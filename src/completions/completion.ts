@@ -10,14 +10,16 @@ import { User } from '../users/user.js';
 
 export const Completion = builder.prismaObject('TrainingCompletion', {
   variant: 'Completion',
+  select: { id: true },
   description: 'One attempt at a course: passed or failed, with its certificate and expiry.',
   fields: (t) => ({
     id: t.exposeID('id'),
     assignment: t.relation('assignment', { type: Assignment }),
     course: t.relation('course', { type: Course }),
-    user: t.field({ type: User, resolve: (completion) => ({ id: completion.userId }) }),
+    user: t.field({ type: User, select: { userId: true }, resolve: (completion) => ({ id: completion.userId }) }),
     score: t.float({
       nullable: true,
+      select: { score: true },
       resolve: (completion) => (completion.score === null ? null : Number(completion.score)),
     }),
     passed: t.exposeBoolean('passed'),
@@ -31,6 +33,7 @@ export const Completion = builder.prismaObject('TrainingCompletion', {
     }),
     expired: t.boolean({
       description: 'True once expiresAt has passed: the user needs recertification.',
+      select: { expiresAt: true },
       resolve: (completion) => completion.expiresAt !== null && completion.expiresAt < todayUtc(),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),

@@ -32,27 +32,35 @@ export const CourseEntityType = databaseEnum(
 
 export const Course = builder.prismaObject('TrainingCourse', {
   variant: 'Course',
+  select: { id: true },
   description: 'A training course of the tenant.',
   fields: (t) => ({
     id: t.exposeID('id'),
     title: t.exposeString('title'),
     description: t.exposeString('description', { nullable: true }),
-    category: t.field({ type: CourseCategory, resolve: (course) => course.category as CourseCategoryValue }),
+    category: t.field({
+      type: CourseCategory,
+      select: { category: true },
+      resolve: (course) => course.category as CourseCategoryValue,
+    }),
     contentUrl: t.exposeString('contentUrl', { nullable: true }),
     durationMinutes: t.exposeInt('durationMinutes', { nullable: true }),
     difficultyLevel: t.field({
       type: DifficultyLevel,
       nullable: true,
+      select: { difficultyLevel: true },
       resolve: (course) => course.difficultyLevel as DifficultyLevelValue | null,
     }),
     riskThreshold: t.float({
       nullable: true,
       description: 'Risk score (0–100) at or above which the course is assigned automatically.',
+      select: { riskThreshold: true },
       resolve: (course) => (course.riskThreshold === null ? null : Number(course.riskThreshold)),
     }),
     entityType: t.field({
       type: CourseEntityType,
       nullable: true,
+      select: { entityType: true },
       resolve: (course) => course.entityType as CourseEntityTypeValue | null,
     }),
     autoAssignEnabled: t.exposeBoolean('autoAssignEnabled'),
@@ -62,7 +70,7 @@ export const Course = builder.prismaObject('TrainingCourse', {
       description: 'Months a passed completion stays valid; null: it never expires.',
     }),
     issuesCertificate: t.exposeBoolean('issuesCertificate'),
-    createdBy: t.field({ type: User, resolve: (course) => ({ id: course.createdBy }) }),
+    createdBy: t.field({ type: User, select: { createdBy: true }, resolve: (course) => ({ id: course.createdBy }) }),
     createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),
   }),
