@@ -557,5 +557,14 @@ ${table(
   ],
   ratios,
 )}
+
+Where our extra CPU goes (a CPU profile of the server under this load, taken by hand on 2026-11-25, not by this
+benchmark): about 40 % in Prisma's client (query planning and interpretation, the pg adapter's row conversion),
+20 % in graphql-js, Apollo and Pothos field resolution, 10 % in garbage collection, and socket writes for each SQL
+statement. Changes that this benchmark measured on the same day, each run against PostGraphile: one transaction for
+all the reads of a query (was one per Prisma operation: 2.04 → 1.04 transactions per request for \`courses\`), selecting
+only the columns a query asks for (Pothos select mode; \`assignments\` had fetched every column of the assignment, course
+and completion), importing the JWT key once, and Apollo's per-field cache-control hook off. Together they took the
+req/s ratio to PostGraphile from 0.20× to about 0.4× for \`courses\` and from 0.20× to about 0.35× for \`assignments\`.
 `;
 }
