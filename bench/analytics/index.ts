@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type pg from 'pg';
+import { tenantBreakdownSql } from '../../src/analytics/analytics.js';
 import { mintToken } from '../../src/core/auth.js';
 import { createBenchDatabase, type BenchDatabase } from '../http/database.js';
 import { fmt, median, percentile, table } from '../http/load.js';
@@ -66,30 +67,20 @@ const DASHBOARD_QUERY = `{
   }
 }`;
 
+/** A statement as the pg client runs it: `$n` placeholders and their values. */
+interface Statement {
+  text: string;
+  values: unknown[];
+}
+const forTenant = (text: string): Statement => ({ text, values: [TENANT] });
+
 /**
- * The tenant-scope statements the API runs (tenant as $1): the counters branch of
- * get_training_analytics (prisma/migrations/…_analytics_counters) and the byStatus /
- * byCategory / byCourse SQL of src/analytics/analytics.ts, copied as of this writing.
+ * The tenant-scope statements the API runs: the counters branch of get_training_analytics
+ * (copied from prisma/migrations/…_analytics_counters: EXPLAIN cannot see inside the plpgsql
+ * function) and the breakdowns of src/analytics/analytics.ts, imported as they are.
  */
-const PER_COURSE = `
-  SELECT c.id, c.category,
-         coalesce(k.assignments, 0)::bigint AS assignments, coalesce(k.completed, 0)::bigint AS completed,
-         coalesce(k.in_progress, 0)::bigint AS in_progress, coalesce(k.overdue, 0)::bigint AS overdue,
-         coalesce(cc.score_sum, 0) AS score_sum, coalesce(cc.score_count, 0)::bigint AS score_count
-  FROM training_courses c
-  LEFT JOIN (
-    SELECT e.course_id,
-           sum(e.n) FILTER (WHERE e.status <> 'cancelled') AS assignments,
-           sum(e.n) FILTER (WHERE e.status = 'completed') AS completed,
-           sum(e.n) FILTER (WHERE e.status = 'in_progress') AS in_progress,
-           sum(e.n) FILTER (WHERE e.status = 'overdue') AS overdue
-    FROM training_assignment_effective_counts($1) e
-    GROUP BY e.course_id
-  ) k ON k.course_id = c.id
-  LEFT JOIN training_completion_counts cc ON cc.tenant_id = c.tenant_id AND cc.course_id = c.id
-  WHERE c.tenant_id = $1`;
-const STATEMENTS: Record<string, string> = {
-  'seven figures (get_training_analytics, counters branch)': `
+const STATEMENTS: Record<string, Statement> = {
+  'seven figures (get_training_analytics, counters branch)': forTenant(`
     WITH a AS (
         SELECT coalesce(sum(e.n) FILTER (WHERE e.status <> 'cancelled'), 0)::bigint AS total,
                coalesce(sum(e.n) FILTER (WHERE e.status = 'completed'), 0)::bigint AS completed,
@@ -104,25 +95,10 @@ const STATEMENTS: Record<string, string> = {
            a.total, a.completed, a.in_progress, a.overdue,
            CASE WHEN a.total = 0 THEN 0 ELSE round(a.completed * 100.0 / a.total, 2) END,
            CASE WHEN coalesce(m.n, 0) = 0 THEN 0 ELSE round(m.minutes::numeric / m.n, 2) END
-    FROM a, m`,
-  byStatus: `
-    SELECT e.status, sum(e.n)::bigint AS count
-    FROM training_assignment_effective_counts($1) e
-    GROUP BY 1`,
-  byCategory: `
-    WITH per_course AS (${PER_COURSE})
-    SELECT category, sum(assignments)::bigint AS assignments, sum(completed)::bigint AS completed,
-           sum(in_progress)::bigint AS in_progress, sum(overdue)::bigint AS overdue,
-           round(sum(score_sum) / nullif(sum(score_count), 0), 2) AS avg_score
-    FROM per_course
-    GROUP BY category
-    ORDER BY category`,
-  byCourse: `
-    WITH per_course AS (${PER_COURSE})
-    SELECT id AS course_id, assignments, completed, in_progress, overdue,
-           round(score_sum / nullif(score_count, 0), 2) AS avg_score
-    FROM per_course
-    ORDER BY assignments DESC, id`,
+    FROM a, m`),
+  byStatus: tenantBreakdownSql.byStatus(TENANT),
+  byCategory: tenantBreakdownSql.byCategory(TENANT),
+  byCourse: tenantBreakdownSql.byCourse(TENANT),
 };
 
 /** The seven figures recounted from the rows (the original function's formula): what the counters replace. */
@@ -144,9 +120,9 @@ const RECOUNT = `
                    WHERE tenant_id = $1 AND passed), 0) AS avg_completion_time
   FROM a`;
 
-const EXPLAINED: Record<string, string> = {
+const EXPLAINED: Record<string, Statement> = {
   ...STATEMENTS,
-  'for comparison: the seven figures recounted from the rows (no counters)': RECOUNT,
+  'for comparison: the seven figures recounted from the rows (no counters)': forTenant(RECOUNT),
 };
 
 const ANALYZED_TABLES = [
@@ -244,8 +220,8 @@ export const analytics: Benchmark = {
         const timings: Timing[] = [];
         cancelled += await quiesce(db);
         timings.push(await timeSql(db, 'SQL `get_training_analytics(tenant)` as the admin under RLS'));
-        for (const [label, sql] of Object.entries(STATEMENTS).slice(1)) {
-          timings.push(await timeSql(db, `SQL ${label} (counters) as the admin under RLS`, sql));
+        for (const [label, statement] of Object.entries(STATEMENTS).slice(1)) {
+          timings.push(await timeSql(db, `SQL ${label} (counters) as the admin under RLS`, statement));
         }
         cancelled += await quiesce(db);
         timings.push(
@@ -399,14 +375,14 @@ async function quiesce(db: BenchDatabase, maxMs = QUIESCE_MS): Promise<number> {
 async function timeSql(
   db: BenchDatabase,
   label: string,
-  sql = 'SELECT * FROM get_training_analytics($1::uuid)',
+  statement = forTenant('SELECT * FROM get_training_analytics($1::uuid)'),
 ): Promise<Timing> {
   return db.withClient(async (client) => {
     const runs: number[] = [];
     for (let i = 0; i < WARMUP + RUNS; i++) {
       const elapsed = await asAdmin(client, async () => {
         const started = performance.now();
-        await client.query(sql, [TENANT]);
+        await client.query(statement.text, statement.values);
         return performance.now() - started;
       });
       if (i >= WARMUP) runs.push(elapsed);
@@ -683,11 +659,12 @@ interface Plan {
 async function explainAll(db: BenchDatabase): Promise<Plan[]> {
   return db.withClient(async (client) => {
     const plans: Plan[] = [];
-    for (const [label, sql] of Object.entries(EXPLAINED)) {
+    for (const [label, statement] of Object.entries(EXPLAINED)) {
       const lines = await asAdmin(client, async () => {
         await client.query("SET LOCAL statement_timeout = '300s'");
         const { rows } = await client.query<{ 'QUERY PLAN': string }>(
-          `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql.replaceAll('$1', `'${TENANT}'::uuid`)}`,
+          `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${statement.text}`,
+          statement.values,
         );
         return rows.map((row) => row['QUERY PLAN']);
       }).catch((error: Error) => [`(not finished: ${error.message})`]);

@@ -153,10 +153,9 @@ async function byStatusOf(tx: TenantTransaction, scope: AnalyticsScope) {
         FROM training_assignments a
         WHERE a.tenant_id = ${scope.tenantId}::uuid AND a.user_id = ${scope.userId}::uuid
         GROUP BY 1`
-    : await tx.$queryRaw<{ status: AssignmentStatusValue; count: bigint }[]>`
-        SELECT e.status, sum(e.n)::bigint AS count
-        FROM training_assignment_effective_counts(${scope.tenantId}::uuid) e
-        GROUP BY 1`;
+    : await tx.$queryRaw<{ status: AssignmentStatusValue; count: bigint }[]>(
+        tenantBreakdownSql.byStatus(scope.tenantId),
+      );
   const counts = new Map(rows.map((row) => [row.status, Number(row.count)]));
   return ASSIGNMENT_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 }));
 }
@@ -186,7 +185,7 @@ const userRows = (scope: AnalyticsScope) => Prisma.sql`
  * (training_assignment_effective_counts: stored status, past-due active ones as overdue) and
  * its passed completions' score sums.
  */
-const tenantCourses = (scope: AnalyticsScope) => Prisma.sql`
+const tenantCourses = (tenantId: string) => Prisma.sql`
   SELECT c.id, c.category,
          coalesce(k.assignments, 0)::bigint AS assignments, coalesce(k.completed, 0)::bigint AS completed,
          coalesce(k.in_progress, 0)::bigint AS in_progress, coalesce(k.overdue, 0)::bigint AS overdue,
@@ -198,11 +197,36 @@ const tenantCourses = (scope: AnalyticsScope) => Prisma.sql`
            sum(e.n) FILTER (WHERE e.status = 'completed') AS completed,
            sum(e.n) FILTER (WHERE e.status = 'in_progress') AS in_progress,
            sum(e.n) FILTER (WHERE e.status = 'overdue') AS overdue
-    FROM training_assignment_effective_counts(${scope.tenantId}::uuid) e
+    FROM training_assignment_effective_counts(${tenantId}::uuid) e
     GROUP BY e.course_id
   ) k ON k.course_id = c.id
   LEFT JOIN training_completion_counts cc ON cc.tenant_id = c.tenant_id AND cc.course_id = c.id
-  WHERE c.tenant_id = ${scope.tenantId}::uuid`;
+  WHERE c.tenant_id = ${tenantId}::uuid`;
+
+/**
+ * The tenant-wide breakdowns, sums over the counters. Exported so bench/analytics times and
+ * explains these very statements.
+ */
+export const tenantBreakdownSql = {
+  byStatus: (tenantId: string) => Prisma.sql`
+    SELECT e.status, sum(e.n)::bigint AS count
+    FROM training_assignment_effective_counts(${tenantId}::uuid) e
+    GROUP BY 1`,
+  byCategory: (tenantId: string) => Prisma.sql`
+    WITH per_course AS (${tenantCourses(tenantId)})
+    SELECT category, sum(assignments)::bigint AS assignments, sum(completed)::bigint AS completed,
+           sum(in_progress)::bigint AS in_progress, sum(overdue)::bigint AS overdue,
+           round(sum(score_sum) / nullif(sum(score_count), 0), 2) AS avg_score
+    FROM per_course
+    GROUP BY category
+    ORDER BY category`,
+  byCourse: (tenantId: string) => Prisma.sql`
+    WITH per_course AS (${tenantCourses(tenantId)})
+    SELECT id AS course_id, assignments, completed, in_progress, overdue,
+           round(score_sum / nullif(score_count, 0), 2) AS avg_score
+    FROM per_course
+    ORDER BY assignments DESC, id`,
+};
 
 async function byCategoryOf(tx: TenantTransaction, scope: AnalyticsScope) {
   return scope.userId
@@ -214,14 +238,7 @@ async function byCategoryOf(tx: TenantTransaction, scope: AnalyticsScope) {
         WHERE c.tenant_id = ${scope.tenantId}::uuid
         GROUP BY c.category
         ORDER BY c.category`
-    : tx.$queryRaw<(Breakdown & { category: Category })[]>`
-        WITH per_course AS (${tenantCourses(scope)})
-        SELECT category, sum(assignments)::bigint AS assignments, sum(completed)::bigint AS completed,
-               sum(in_progress)::bigint AS in_progress, sum(overdue)::bigint AS overdue,
-               round(sum(score_sum) / nullif(sum(score_count), 0), 2) AS avg_score
-        FROM per_course
-        GROUP BY category
-        ORDER BY category`;
+    : tx.$queryRaw<(Breakdown & { category: Category })[]>(tenantBreakdownSql.byCategory(scope.tenantId));
 }
 
 async function byCourseOf(tx: TenantTransaction, scope: AnalyticsScope) {
@@ -236,12 +253,7 @@ async function byCourseOf(tx: TenantTransaction, scope: AnalyticsScope) {
         -- "Most assignments first" by the figure reported (cancelled excluded), not by
         -- every row: a course with many cancelled assignments must not jump the queue.
         ORDER BY count(*) FILTER (WHERE s.status <> 'cancelled') DESC, c.id`
-    : tx.$queryRaw<(Breakdown & { course_id: string })[]>`
-        WITH per_course AS (${tenantCourses(scope)})
-        SELECT id AS course_id, assignments, completed, in_progress, overdue,
-               round(score_sum / nullif(score_count, 0), 2) AS avg_score
-        FROM per_course
-        ORDER BY assignments DESC, id`;
+    : tx.$queryRaw<(Breakdown & { course_id: string })[]>(tenantBreakdownSql.byCourse(scope.tenantId));
 }
 
 /**

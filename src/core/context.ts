@@ -63,7 +63,7 @@ export async function createContext(services: AppServices, authorization: string
   let shared: SharedTransaction | undefined;
   return {
     caller,
-    db: routedClient(tenantClient(services.prisma, caller), () => shared),
+    db: routedClient(services.prisma, caller, () => shared),
     transaction: (fn, options) => (shared ? shared.get().then(fn) : withTenant(services.prisma, caller, fn, options)),
     shareReads() {
       shared ??= sharedTransaction(services.prisma, caller, { timeout: READ_TRANSACTION_TIMEOUT_MS });
@@ -73,31 +73,37 @@ export async function createContext(services: AppServices, authorization: string
   };
 }
 
+type Delegates = Record<string, Record<string | symbol, (...args: unknown[]) => unknown>>;
+
 /**
  * The client resolvers and Pothos use: each model operation goes to the shared read
- * transaction when there is one, else runs as its own short transaction as the caller.
+ * transaction when there is one, else runs as its own short transaction as the caller
+ * (`tenantClient`, made on first use: a query operation never needs it). Raw SQL
+ * (`$queryRaw` and the other `$` members) is refused here: it would run as the owner,
+ * outside RLS; use `context.transaction`.
  */
-function routedClient(perOperation: PrismaClient, shared: () => SharedTransaction | undefined): PrismaClient {
+function routedClient(prisma: PrismaClient, caller: Caller, shared: () => SharedTransaction | undefined): PrismaClient {
+  let perOperation: PrismaClient | undefined;
+  const target = () =>
+    (shared()?.get() ?? (perOperation ??= tenantClient(prisma, caller))) as unknown as Delegates | Promise<Delegates>;
   const delegates = new Map<string, object>();
-  return new Proxy(perOperation, {
-    get(target, property, receiver) {
-      const delegate: unknown = Reflect.get(target, property, receiver);
-      if (typeof property !== 'string' || property.startsWith('$') || typeof delegate !== 'object' || !delegate) {
-        return delegate;
+  return new Proxy(prisma, {
+    get(owner, property, receiver) {
+      if (typeof property === 'string' && property.startsWith('$')) {
+        throw new Error(`context.db.${property} would bypass RLS: use context.transaction`);
       }
+      const delegate: unknown = Reflect.get(owner, property, receiver);
+      if (typeof property !== 'string' || typeof delegate !== 'object' || !delegate) return delegate;
       let routed = delegates.get(property);
       if (!routed) {
         routed = new Proxy(delegate, {
           get(model, operation, modelReceiver) {
-            const direct: unknown = Reflect.get(model, operation, modelReceiver);
-            if (typeof direct !== 'function') return direct;
+            const member: unknown = Reflect.get(model, operation, modelReceiver);
+            if (typeof member !== 'function') return member;
             return (...args: unknown[]) => {
-              const transaction = shared();
-              if (!transaction) return (direct as (...a: unknown[]) => unknown).apply(model, args);
-              return transaction.get().then((tx) => {
-                const inTransaction = (tx as unknown as Record<string, Record<string | symbol, unknown>>)[property]!;
-                return (inTransaction[operation] as (...a: unknown[]) => unknown).apply(inTransaction, args);
-              });
+              const client = target();
+              const call = (scoped: Delegates) => scoped[property]![operation]!(...args);
+              return client instanceof Promise ? client.then(call) : call(client);
             };
           },
         });
