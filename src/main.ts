@@ -1,6 +1,6 @@
 import { loadConfig } from './core/config.js';
 import { createLogger } from './core/logger.js';
-import { startApp } from './core/server.js';
+import { startApp } from './app.js';
 import { schema } from './schema.js';
 
 /** `npm start`: the Safety Training API on PORT (default 4000). */

@@ -4,7 +4,7 @@
 // measured after collection (what is really retained), not at a random point of the GC cycle.
 import { loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
-import { startApp } from '../../src/core/server.js';
+import { startApp } from '../../src/app.js';
 import { schema } from '../../src/schema.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -8,7 +8,7 @@ import vm from 'node:vm';
 import { loadConfig } from '../../src/core/config.js';
 import { openDatabase, withTenant } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/logger.js';
-import { startApp, type App } from '../../src/core/server.js';
+import { startApp, type App } from '../../src/app.js';
 import { schema } from '../../src/schema.js';
 import { createBenchDatabase, seedAsOwner, type BenchDatabase } from '../http/database.js';
 import { fmt, percentile, table } from '../http/load.js';

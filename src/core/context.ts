@@ -1,3 +1,4 @@
+import type { ApolloServerPlugin } from '@apollo/server';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { bearerToken, type Identity, type TokenVerifier } from './auth.js';
 import type { Config } from './config.js';
@@ -72,6 +73,20 @@ export async function createContext(services: AppServices, authorization: string
     services,
   };
 }
+
+/** A query's reads share one transaction; it is committed before the response goes out. */
+export const queryReadsShareOneTransaction: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation, contextValue }) {
+        if (operation?.operation === 'query') contextValue.shareReads?.();
+      },
+      async willSendResponse({ contextValue }) {
+        await contextValue.endReads?.();
+      },
+    };
+  },
+};
 
 type Delegates = Record<string, Record<string | symbol, (...args: unknown[]) => unknown>>;
 

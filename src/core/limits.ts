@@ -25,7 +25,7 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.js';
  * cost. Depth and aliases are validation rules (no variables needed); cost
  * needs the variables (`first`), so it is checked once the operation is
  * resolved, before anything executes. Request size and batching are limited by
- * the HTTP layer (src/core/server.ts) and page size by the builder.
+ * the HTTP layer (src/core/http.ts) and page size by the builder.
  */
 export interface QueryLimits {
   maxDepth: number;

@@ -11,7 +11,7 @@ import {
 } from 'graphql';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES } from '../../src/core/server.js';
+import { MAX_BODY_BYTES } from '../../src/core/http.js';
 import {
   AssignTrainingCourseDocument,
   CompleteTrainingAssignmentDocument,

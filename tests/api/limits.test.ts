@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_QUERY_LIMITS } from '../../src/core/limits.js';
-import { MAX_BODY_BYTES } from '../../src/core/server.js';
+import { MAX_BODY_BYTES } from '../../src/core/http.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 
 /** SPEC §8 limits against abusive queries: each tripped by the query that trips it; the server stays up. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/core/db.js';
-import type { App } from '../../src/core/server.js';
+import type { App } from '../../src/app.js';
 import { TrainingAssignmentCreatedDocument } from '../../src/generated/operations/graphql.js';
 import { owner, uuid } from '../support/sql.js';
 import { startTestServer, type TestServer } from '../support/server.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config.js';
-import { startApp, type App } from '../../src/core/server.js';
+import { startApp, type App } from '../../src/app.js';
 import {
   AssignTrainingCourseDocument,
   CreateTrainingCourseDocument,

@@ -4,7 +4,7 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/core/config.js';
-import { startApp, type App } from '../../src/core/server.js';
+import { startApp, type App } from '../../src/app.js';
 import {
   CreateTrainingCourseDocument,
   TrainingAssignmentCreatedDocument,

@@ -5,7 +5,7 @@ import { mintToken } from '../../src/core/auth.js';
 import { loadConfig } from '../../src/core/config.js';
 import type { Role } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/logger.js';
-import { startApp, type App } from '../../src/core/server.js';
+import { startApp, type App } from '../../src/app.js';
 import { schema } from '../../src/schema.js';
 import { freshDatabase, type TestDatabase } from './database.js';
 

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/core/config.js';
 import { openDatabase } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/logger.js';
 import type { HubOptions } from '../../src/core/notifications.js';
-import { startApp, type App } from '../../src/core/server.js';
+import { startApp, type App } from '../../src/app.js';
 import { schema } from '../../src/schema.js';
 import type { TestDatabase } from './database.js';
 import { TEST_JWT_SECRET } from './server.js';

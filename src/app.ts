@@ -1,0 +1,109 @@
+import { createServer, type Server } from 'node:http';
+import type { GraphQLSchema } from 'graphql';
+import { startApollo } from './core/apollo.js';
+import { createTokenVerifier } from './core/auth.js';
+import type { Config } from './core/config.js';
+import { createProfileRefresher, type AppServices } from './core/context.js';
+import { openDatabase, type Database } from './core/db.js';
+import { graphiqlAssets } from './core/graphiql/assets.js';
+import { GRAPHQL_PATH, MAX_BODY_BYTES, serveHttp, type Route } from './core/http.js';
+import { DEFAULT_QUERY_LIMITS, depthAndAliasRules } from './core/limits.js';
+import type { Logger } from './core/logger.js';
+import { migrate } from './core/migrate.js';
+import { startNotificationHub, type HubOptions } from './core/notifications.js';
+import { serveWebSockets } from './core/websocket.js';
+import { startScheduler } from './risk/scheduler.js';
+
+export interface App {
+  server: Server;
+  /** http://host:port/graphql once listening. */
+  url: string;
+  db: Database;
+  services: AppServices;
+  /** Drains in-flight requests, closes subscriptions (1001 Going Away) and the database. */
+  stop(): Promise<void>;
+}
+
+export interface AppOptions {
+  config: Config;
+  logger: Logger;
+  schema: GraphQLSchema;
+  /** An already open database (tests); otherwise one is opened from the config. */
+  db?: Database;
+  host?: string;
+  /** Live-event limits (tests and benchmarks tune them; the defaults suit production). */
+  notifications?: Partial<HubOptions>;
+}
+
+/** The composition root: opens the database, applies migrations and serves HTTP and WebSocket on one port. */
+export async function startApp(options: AppOptions): Promise<App> {
+  const { config, logger, schema } = options;
+  const db =
+    options.db ??
+    (await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.pgliteDataDir,
+      poolMax: config.dbPoolMax,
+      acquireTimeoutMs: config.dbAcquireTimeoutMs,
+    }));
+  const applied = await migrate(db);
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+  const notifications = await startNotificationHub(db, logger, {
+    readConcurrency: Math.max(1, Math.floor(config.dbPoolMax / 2)),
+    ...options.notifications,
+  });
+  const services: AppServices = {
+    config,
+    logger,
+    prisma: db.prisma,
+    verifyToken: createTokenVerifier(config.auth),
+    profiles: createProfileRefresher(db.prisma),
+    notifications,
+  };
+
+  const server = createServer();
+  const subscriptions = serveWebSockets({
+    server,
+    path: GRAPHQL_PATH,
+    schema,
+    services,
+    logger,
+    maxPayload: MAX_BODY_BYTES,
+    validationRules: depthAndAliasRules(DEFAULT_QUERY_LIMITS),
+  });
+  const apollo = await startApollo({ schema, config, services, httpServer: server, subscriptions });
+
+  /** HTTP endpoints beside GraphQL, health and readiness: the app registers its own pages and files here. */
+  const routes: Route[] = [];
+  serveHttp(server, {
+    graphql: apollo.execute,
+    databaseAnswers: () => db.prisma.$queryRaw`SELECT 1`,
+    routes,
+    ide: config.graphqlIde ? graphiqlAssets() : undefined,
+    logger,
+  });
+
+  await new Promise<void>((resolve) => server.listen(config.port, options.host ?? '0.0.0.0', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://localhost:${port}${GRAPHQL_PATH}`;
+
+  // Scheduled auto-assignment and overdue sweep (off when their cron settings are empty).
+  const scheduler = startScheduler({ prisma: db.prisma, config, logger });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    server,
+    url,
+    db,
+    services,
+    stop: () =>
+      (stopping ??= (async () => {
+        await scheduler?.stop();
+        // Drains HTTP requests and closes every websocket with 1001 Going Away.
+        await apollo.stop();
+        await notifications.close();
+        await db.close();
+      })()),
+  };
+}

@@ -1,0 +1,74 @@
+import type { Server } from 'node:http';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
+import type { Disposable } from 'graphql-ws';
+import type { Config } from './config.js';
+import { createContext, queryReadsShareOneTransaction, type AppServices, type Context } from './context.js';
+import { createErrorFormatter } from './errors.js';
+import type { GraphQLExecutor } from './http.js';
+import { costLimitPlugin, DEFAULT_QUERY_LIMITS, depthAndAliasRules } from './limits.js';
+
+export interface ApolloOptions {
+  schema: GraphQLSchema;
+  config: Config;
+  services: AppServices;
+  /** Drained (in-flight requests finish) when Apollo stops. */
+  httpServer: Server;
+  /** Closed (1001 Going Away) when Apollo stops. */
+  subscriptions: Disposable;
+}
+
+export interface Apollo {
+  execute: GraphQLExecutor;
+  /** Drains HTTP requests and closes every websocket. */
+  stop(): Promise<void>;
+}
+
+/** Apollo Server for queries and mutations over HTTP, with the query limits and error masking. */
+export async function startApollo(options: ApolloOptions): Promise<Apollo> {
+  const { config, services, subscriptions } = options;
+  const closeSubscriptions: ApolloServerPlugin<Context> = {
+    async serverWillStart() {
+      return {
+        async drainServer() {
+          await subscriptions.dispose();
+        },
+      };
+    },
+  };
+  const apollo = new ApolloServer<Context>({
+    schema: options.schema,
+    introspection: config.introspection,
+    includeStacktraceInErrorResponses: false,
+    // src/main.ts owns SIGTERM/SIGINT and calls stop(). Apollo's own handlers (on outside NODE_ENV=test) would
+    // stop Apollo first, and a second apollo.stop() never settles: stop() hung and the DB was never closed.
+    stopOnTerminationSignals: false,
+    formatError: createErrorFormatter(services.logger),
+    logger: services.logger,
+    // Batched (array) requests are refused (Apollo's default, kept explicit): one operation per request.
+    allowBatchedHttpRequests: false,
+    validationRules: depthAndAliasRules(DEFAULT_QUERY_LIMITS),
+    plugins: [
+      costLimitPlugin(DEFAULT_QUERY_LIMITS),
+      ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      // No HTTP caching of GraphQL responses here (they are per caller): skip its per-field hook.
+      ApolloServerPluginCacheControlDisabled(),
+      queryReadsShareOneTransaction,
+      closeSubscriptions,
+    ],
+  });
+  await apollo.start();
+  return {
+    execute: (httpGraphQLRequest, authorization) =>
+      apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => createContext(services, authorization) }),
+    stop: () => apollo.stop(),
+  };
+}

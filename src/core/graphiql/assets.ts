@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+export interface GraphiQL {
+  page(res: ServerResponse): void;
+  /** Serves `/graphiql/assets/<name>`; false when there is no such asset. */
+  asset(pathname: string, res: ServerResponse): boolean;
+}
+
+export const GRAPHIQL_ASSETS_PATH = '/graphiql/assets/';
+
+/** GraphiQL and its scripts, served from node_modules so the IDE works offline. */
+export function graphiqlAssets(): GraphiQL {
+  const require = createRequire(import.meta.url);
+  const packageDir = (name: string) => path.dirname(require.resolve(`${name}/package.json`));
+  const files: Record<string, { file: string; type: string }> = {
+    'react.production.min.js': { file: path.join(packageDir('react'), 'umd/react.production.min.js'), type: 'js' },
+    'react-dom.production.min.js': {
+      file: path.join(packageDir('react-dom'), 'umd/react-dom.production.min.js'),
+      type: 'js',
+    },
+    'graphiql.min.js': { file: path.join(packageDir('graphiql'), 'graphiql.min.js'), type: 'js' },
+    'graphiql.min.css': { file: path.join(packageDir('graphiql'), 'graphiql.min.css'), type: 'css' },
+    'graphql-ws.min.js': { file: path.join(packageDir('graphql-ws'), 'umd/graphql-ws.min.js'), type: 'js' },
+  };
+  const page = readFileSync(new URL('./index.html', import.meta.url));
+  const cache = new Map<string, Buffer>();
+  return {
+    page(res) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(page);
+    },
+    asset(pathname, res) {
+      const name = pathname.slice(GRAPHIQL_ASSETS_PATH.length);
+      const entry = files[name];
+      if (!entry) return false;
+      let content = cache.get(name);
+      if (!content) {
+        content = readFileSync(entry.file);
+        cache.set(name, content);
+      }
+      res.writeHead(200, {
+        'content-type': entry.type === 'js' ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8',
+        'cache-control': 'public, max-age=86400',
+      });
+      res.end(content);
+      return true;
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { HeaderMap, type HTTPGraphQLRequest, type HTTPGraphQLResponse } from '@apollo/server';
+import { GRAPHIQL_ASSETS_PATH, type GraphiQL } from './graphiql/assets.js';
+import type { Logger } from './logger.js';
+
+/** Largest request body accepted (bytes); larger requests get 413. */
+export const MAX_BODY_BYTES = 1_000_000;
+export const GRAPHQL_PATH = '/graphql';
+
+/** An HTTP endpoint beside GraphQL; `path` is exact, or a prefix when it ends in `/`. */
+export interface Route {
+  path: string;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): void | Promise<void>;
+}
+
+/** Runs one GraphQL request (Apollo) as the caller the Authorization header names. */
+export type GraphQLExecutor = (
+  request: HTTPGraphQLRequest,
+  authorization: string | undefined,
+) => Promise<HTTPGraphQLResponse>;
+
+export interface HttpOptions {
+  graphql: GraphQLExecutor;
+  /** Resolves when the database answers (readiness probe). */
+  databaseAnswers(): Promise<unknown>;
+  /** The app's own routes, tried after health, readiness, GraphiQL and GraphQL. */
+  routes: readonly Route[];
+  /** Serves GraphiQL at /graphql to browsers when present. */
+  ide?: GraphiQL;
+  logger: Logger;
+}
+
+/** Longest the readiness probe waits for the database. */
+const READINESS_TIMEOUT_MS = 2_000;
+
+/** Routes the server's HTTP requests: health, readiness, GraphiQL, GraphQL, the app's routes, else 404. */
+export function serveHttp(server: Server, options: HttpOptions): void {
+  const { ide, routes } = options;
+  const handleGraphQL = graphqlHandler(options.graphql, options.logger);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') return void readiness(options.databaseAnswers, res);
+    if (ide && url.pathname.startsWith(GRAPHIQL_ASSETS_PATH)) {
+      return void (ide.asset(url.pathname, res) || json(res, 404, { error: 'Not found' }));
+    }
+    if (url.pathname === GRAPHQL_PATH) {
+      if (ide && req.method === 'GET' && !url.search && (req.headers.accept ?? '').includes('text/html')) {
+        return ide.page(res);
+      }
+      return void handleGraphQL(req, res, url);
+    }
+    const route = routes.find((r) =>
+      r.path.endsWith('/') ? url.pathname.startsWith(r.path) : url.pathname === r.path,
+    );
+    if (route) return void route.handle(req, res, url);
+    json(res, 404, { error: 'Not found. GraphQL is at /graphql' });
+  });
+}
+
+/** A database that stops answering (frozen, partitioned) reads as unavailable within 2 s; the probe never hangs. */
+async function readiness(databaseAnswers: () => Promise<unknown>, res: ServerResponse): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('readiness check timed out')), READINESS_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([databaseAnswers(), timeout]);
+    json(res, 200, { status: 'ready' });
+  } catch {
+    json(res, 503, { status: 'database unavailable' });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+class PayloadTooLarge extends Error {}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY_BYTES) return reject(new PayloadTooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new PayloadTooLarge());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Node's HTTP request → Apollo's transport-neutral request, and back. */
+function graphqlHandler(execute: GraphQLExecutor, logger: Logger) {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    try {
+      const raw = req.method === 'POST' ? await readBody(req) : '';
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      let body: unknown = raw;
+      if (raw && (headers.get('content-type') ?? '').includes('application/json')) {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          return json(res, 400, { errors: [{ message: 'Malformed JSON body', extensions: { code: 'BAD_REQUEST' } }] });
+        }
+      }
+      const response = await execute(
+        { method: req.method ?? 'GET', headers, search: url.search, body },
+        req.headers.authorization,
+      );
+      for (const [key, value] of response.headers) res.setHeader(key, value);
+      res.statusCode = response.status ?? 200;
+      if (response.body.kind === 'complete') {
+        res.end(response.body.string);
+        return;
+      }
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    } catch (error) {
+      if (error instanceof PayloadTooLarge) {
+        res.setHeader('connection', 'close');
+        return json(res, 413, {
+          errors: [
+            { message: `Request body larger than ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_REQUEST' } },
+          ],
+        });
+      }
+      logger.error({ err: error }, 'request failed outside GraphQL execution');
+      if (!res.headersSent) {
+        json(res, 500, {
+          errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+        });
+      } else {
+        res.end();
+      }
+    }
+  };
+}
