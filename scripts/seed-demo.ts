@@ -4,7 +4,7 @@
 import { print, type DocumentNode } from 'graphql';
 import { mintToken } from '../src/core/auth.js';
 import { loadConfig } from '../src/core/config.js';
-import type { Role } from '../src/core/db.js';
+import type { Role } from '../src/core/permissions.js';
 import {
   AssignTrainingCourseDocument,
   CompleteTrainingAssignmentDocument,

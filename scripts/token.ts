@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { isUuid, mintToken } from '../src/core/auth.js';
 import { loadConfig } from '../src/core/config.js';
-import { ROLES, type Role } from '../src/core/db.js';
+import { ROLES, type Role } from '../src/core/permissions.js';
 
 const { values } = parseArgs({
   options: {

@@ -3,7 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { startApollo } from './core/apollo.js';
 import { createTokenVerifier } from './core/auth.js';
 import type { Config } from './core/config.js';
-import { createProfileRefresher, type AppServices } from './core/context.js';
+import type { AppServices } from './core/caller.js';
 import { openDatabase, type Database } from './core/db.js';
 import { graphiqlAssets } from './core/graphiql/assets.js';
 import { GRAPHQL_PATH, MAX_BODY_BYTES, serveHttp, type Route } from './core/http.js';
@@ -13,6 +13,7 @@ import { migrate } from './core/migrate.js';
 import { startNotificationHub, type HubOptions } from './core/notifications.js';
 import { serveWebSockets } from './core/websocket.js';
 import { startScheduler } from './risk/scheduler.js';
+import { createProfileRefresher } from './users/profile-refresh.js';
 
 export interface App {
   server: Server;

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import pg from 'pg';
-import { openDatabase, withTenant, type Caller, type Database } from '../../src/core/db.js';
+import { withTenant, type Caller } from '../../src/core/caller.js';
+import { openDatabase, type Database } from '../../src/core/db.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign } from '../../src/risk/auto-assign-sql.js';
 import { createBenchDatabase } from '../http/database.js';
 import type { Benchmark } from '../suite.js';

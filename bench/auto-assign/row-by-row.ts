@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Caller } from '../../src/core/db.js';
+import type { Caller } from '../../src/core/caller.js';
 
 /**
  * The baseline: the original module's algorithm, row by row, as its edge

@@ -4,8 +4,7 @@ import { Assignment, AssignmentStatus, assertMayReadUser } from '../assignments/
 import { ASSIGNMENT_STATUSES, type AssignmentStatusValue } from '../assignments/status.js';
 import { builder } from '../core/builder.js';
 import { notFound } from '../core/errors.js';
-import type { Context } from '../core/context.js';
-import type { TenantTransaction } from '../core/db.js';
+import type { Context, TenantTransaction } from '../core/caller.js';
 import { Course, CourseCategory, COURSE_CATEGORIES } from '../courses/course.js';
 import { User } from '../users/user.js';
 

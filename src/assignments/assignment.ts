@@ -1,7 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from '../core/builder.js';
 import { connectionOf } from '../core/connections.js';
-import type { Context } from '../core/context.js';
+import type { Context } from '../core/caller.js';
 import { databaseEnum } from '../core/enums.js';
 import { forbidden } from '../core/errors.js';
 import * as validate from '../core/validate.js';

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { builder } from '../core/builder.js';
-import type { Context } from '../core/context.js';
-import type { TenantTransaction } from '../core/db.js';
+import type { Context, TenantTransaction } from '../core/caller.js';
 import { badInput, conflict, notFound, sqlState } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import { Assignment } from './assignment.js';

@@ -1,7 +1,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { TrainingAssignment } from '../generated/prisma/client.js';
 import { builder } from '../core/builder.js';
-import type { Context } from '../core/context.js';
+import type { Context } from '../core/caller.js';
 import type { AssignmentFeed } from '../core/notifications.js';
 import { notFound } from '../core/errors.js';
 import * as validate from '../core/validate.js';

@@ -2,7 +2,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { Assignment, assertMayReadUser } from '../assignments/assignment.js';
 import { builder } from '../core/builder.js';
 import { connectionOf } from '../core/connections.js';
-import type { Context } from '../core/context.js';
+import type { Context } from '../core/caller.js';
 import { todayUtc } from '../core/scalars.js';
 import * as validate from '../core/validate.js';
 import { Course } from '../courses/course.js';

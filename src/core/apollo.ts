@@ -9,7 +9,7 @@ import {
 import type { GraphQLSchema } from 'graphql';
 import type { Disposable } from 'graphql-ws';
 import type { Config } from './config.js';
-import { createContext, queryReadsShareOneTransaction, type AppServices, type Context } from './context.js';
+import { createContext, queryReadsShareOneTransaction, type AppServices, type Context } from './caller.js';
 import { createErrorFormatter } from './errors.js';
 import type { GraphQLExecutor } from './http.js';
 import { costLimitPlugin, DEFAULT_QUERY_LIMITS, depthAndAliasRules } from './limits.js';

@@ -1,7 +1,8 @@
 import { createSecretKey } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from './config.js';
-import { ROLES, type Caller, type Role } from './db.js';
+import type { Caller } from './caller.js';
+import { ROLES, type Role } from './permissions.js';
 import { invalidToken } from './errors.js';
 
 /** What a verified token tells us: the caller plus the profile claims we mirror. */

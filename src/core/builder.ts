@@ -1,13 +1,13 @@
 import SchemaBuilder from '@pothos/core';
 import DirectivesPlugin from '@pothos/plugin-directives';
 import FederationPlugin from '@pothos/plugin-federation';
-import PrismaPlugin from '@pothos/plugin-prisma';
+import PrismaPlugin, { type PrismaClient as PothosPrismaClient } from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
-import type { Context } from './context.js';
-import type { Role } from './db.js';
+import type { Context } from './caller.js';
+import type { Role } from './permissions.js';
 import { forbidden, unauthenticated } from './errors.js';
 
 /** Largest page any list returns; a larger `first` is capped to it. */
@@ -46,7 +46,9 @@ export const builder = new SchemaBuilder<{
     unauthorizedError: (_parent, context) => (context.caller ? forbidden() : unauthenticated()),
   },
   prisma: {
-    client: (context) => context.db,
+    // plugin-prisma types its client as having `$connect`, but it only reads the model
+    // delegates, which the caller's client has: the one place that client is widened.
+    client: (context) => context.db as unknown as PothosPrismaClient,
     dmmf: getDatamodel(),
     filterConnectionTotalCount: true,
     defaultConnectionSize: DEFAULT_PAGE_SIZE,

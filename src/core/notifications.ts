@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { APP_ROLE, type Database } from './db.js';
+import { APP_ROLE } from './caller.js';
+import type { Database } from './db.js';
 import { ApiError, ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 

@@ -14,7 +14,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken } from './auth.js';
-import { createContext, type AppServices, type Context } from './context.js';
+import { createContext, type AppServices, type Context } from './caller.js';
 import { ApiError, createErrorFormatter, ErrorCode, unauthenticated } from './errors.js';
 import type { Logger } from './logger.js';
 

@@ -1,5 +1,5 @@
 import type { RiskEntityTypeValue } from '../assignments/assignment.js';
-import type { TenantTransaction } from '../core/db.js';
+import type { TenantTransaction } from '../core/caller.js';
 
 /**
  * Risk-based auto-assignment (SPEC §4 steps 1–7) as ONE set-based statement,

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Cron } from 'croner';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Config } from '../core/config.js';
-import { APP_ROLE, withTenant, type Caller, type TenantTransaction } from '../core/db.js';
+import { APP_ROLE, withTenant, type Caller, type TenantTransaction } from '../core/caller.js';
 import type { Logger } from '../core/logger.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign } from './auto-assign-sql.js';
 

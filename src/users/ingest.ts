@@ -1,6 +1,6 @@
 import { builder } from '../core/builder.js';
-import type { TenantTransaction } from '../core/db.js';
-import { ROLES } from '../core/db.js';
+import type { TenantTransaction } from '../core/caller.js';
+import { ROLES } from '../core/permissions.js';
 import { databaseEnum } from '../core/enums.js';
 import { ApiError, badInput, ErrorCode } from '../core/errors.js';
 import * as validate from '../core/validate.js';

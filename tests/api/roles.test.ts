@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES, type Role } from '../../src/core/db.js';
+import { ROLES, type Role } from '../../src/core/permissions.js';
 import {
   AssignTrainingCourseDocument,
   CancelTrainingAssignmentDocument,

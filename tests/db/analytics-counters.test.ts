@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTenant, type Caller, type TenantTransaction } from '../../src/core/db.js';
+import { withTenant, type Caller, type TenantTransaction } from '../../src/core/caller.js';
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/database.js';
 import { asCaller, attempt, owner, sqlError, uuid } from '../support/sql.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { withTenant, type Caller, type TenantTransaction } from '../../src/core/db.js';
+import { withTenant, type Caller, type TenantTransaction } from '../../src/core/caller.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { listen, type Listener } from '../support/notifications.js';
 import { owner, uuid } from '../support/sql.js';

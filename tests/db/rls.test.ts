@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import {
-  ROLES,
-  withTenant,
-  type Caller,
-  type Role,
-  type SqlConnection,
-  type TenantTransaction,
-} from '../../src/core/db.js';
+import { withTenant, type Caller, type TenantTransaction } from '../../src/core/caller.js';
+import type { SqlConnection } from '../../src/core/db.js';
+import { ROLES, type Role } from '../../src/core/permissions.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { attempt, owner, sqlError, uuid, type Row } from '../support/sql.js';
 

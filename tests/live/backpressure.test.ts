@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTenant } from '../../src/core/db.js';
+import { withTenant } from '../../src/core/caller.js';
 import type { App } from '../../src/app.js';
 import { TrainingAssignmentCreatedDocument } from '../../src/generated/operations/graphql.js';
 import { owner, uuid } from '../support/sql.js';

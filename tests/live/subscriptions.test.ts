@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/core/auth.js';
-import { withTenant } from '../../src/core/db.js';
+import { withTenant } from '../../src/core/caller.js';
 import {
   AssignTrainingCourseDocument,
   AutoAssignTrainingSummaryDocument,

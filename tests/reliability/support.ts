@@ -4,7 +4,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import pino from 'pino';
 import { mintToken } from '../../src/core/auth.js';
-import type { Role } from '../../src/core/db.js';
+import type { Role } from '../../src/core/permissions.js';
 import type { Logger } from '../../src/core/logger.js';
 import { TEST_JWT_SECRET } from '../support/server.js';
 

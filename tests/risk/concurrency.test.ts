@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTenant, type Caller } from '../../src/core/db.js';
+import { withTenant, type Caller } from '../../src/core/caller.js';
 import {
   AutoAssignTrainingSummaryDocument,
   RecordPredictiveScoresDocument,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTenant } from '../../src/core/db.js';
+import { withTenant } from '../../src/core/caller.js';
 import {
   RecordPredictiveScoresDocument,
   RecordShiftAssignmentsDocument,

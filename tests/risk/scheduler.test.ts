@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config.js';
-import { openDatabase, withTenant, type Database } from '../../src/core/db.js';
+import { withTenant } from '../../src/core/caller.js';
+import { openDatabase, type Database } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/logger.js';
 import { startApp } from '../../src/app.js';
 import { runScheduledJob, startScheduler, type JobRunner } from '../../src/risk/scheduler.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { assert, expect } from 'vitest';
-import { withTenant, type Caller, type SqlConnection, type TenantTransaction } from '../../src/core/db.js';
+import { withTenant, type Caller, type TenantTransaction } from '../../src/core/caller.js';
+import type { SqlConnection } from '../../src/core/db.js';
 import type { TestDatabase } from './database.js';
 
 /**

@@ -1,0 +1,278 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import { bearerToken, type Identity, type TokenVerifier } from './auth.js';
+import type { Config } from './config.js';
+import { DEFAULT_TRANSACTION_TIMEOUT_MS } from './db.js';
+import { temporarilyUnavailable, unauthenticated } from './errors.js';
+import type { Logger } from './logger.js';
+import type { NotificationHub } from './notifications.js';
+import type { Role } from './permissions.js';
+
+/**
+ * Running as the caller, in one place. Every statement of a request runs inside a
+ * transaction that first applies the caller's settings (`SET LOCAL ROLE training_app`,
+ * app.tenant_id, app.user_id, app.role), so PostgreSQL's RLS governs it:
+ *
+ * - `withTenant` runs a function in one such transaction;
+ * - `createContext` builds a request's context, whose `db` turns every model operation
+ *   into one (or routes it into the query's shared read transaction);
+ * - `queryReadsShareOneTransaction` (an Apollo plugin) opens that shared transaction
+ *   for query operations and commits it before the response goes out.
+ */
+
+/** Who is asking: every SQL statement of a request runs with these settings. */
+export interface Caller {
+  tenantId: string;
+  userId: string;
+  role: Role;
+}
+
+/** The non-owner role every request runs as; RLS policies are written for it. */
+export const APP_ROLE = 'training_app';
+
+// statement_timeout matches the transaction's timeout: a statement of a request the API has given
+// up on is cancelled by PostgreSQL instead of running on and holding a pooled connection.
+const APPLY_CALLER =
+  `SELECT set_config('role', '${APP_ROLE}', true), set_config('app.tenant_id', $1, true), ` +
+  `set_config('app.user_id', $2, true), set_config('app.role', $3, true), set_config('statement_timeout', $4, true)`;
+
+export type TenantTransaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+/** Prisma's interactive-transaction limits; the default `timeout` (5 s) suits requests, not bulk work. */
+export interface TransactionOptions {
+  timeout?: number;
+  maxWait?: number;
+}
+
+/** Runs `fn` in one transaction as the caller: RLS governs every statement inside. */
+export function withTenant<T>(
+  prisma: PrismaClient,
+  caller: Caller,
+  fn: (tx: TenantTransaction) => Promise<T>,
+  options?: TransactionOptions,
+): Promise<T> {
+  const timeout = options?.timeout ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
+  return prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRawUnsafe(APPLY_CALLER, caller.tenantId, caller.userId, caller.role, `${timeout}ms`);
+      return fn(tx);
+    },
+    { ...options, timeout },
+  );
+}
+
+/** The Prisma client a request sees: its models only. Raw `$` members would run as the owner, outside RLS. */
+export type CallerClient = Omit<PrismaClient, `$${string}`>;
+
+/** Long-lived services shared by every request. */
+export interface AppServices {
+  config: Config;
+  logger: Logger;
+  /** The owner client; requests never use it directly, only through their caller's client. */
+  prisma: PrismaClient;
+  verifyToken: TokenVerifier;
+  /** Creates or refreshes the caller's profile from the token before the request runs. */
+  profiles: ProfileRefresher;
+  /** This instance's live events from PostgreSQL (subscriptions). */
+  notifications: NotificationHub;
+}
+
+export interface ProfileRefresher {
+  ensure(identity: Identity): Promise<void>;
+}
+
+/** What every resolver receives: the caller and a database client scoped to them. */
+export interface Context {
+  caller: Caller | null;
+  /** Every operation runs under RLS as the caller (tenant, user, role). */
+  readonly db: CallerClient;
+  /** Several statements in one transaction as the caller (raw SQL goes here). */
+  transaction<T>(fn: (tx: TenantTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  services: AppServices;
+}
+
+/** The context of a field whose scopes require a caller (scope-auth's AuthContexts). */
+export interface CallerContext extends Context {
+  caller: Caller;
+}
+
+/** Longest a query operation's reads may take together (and each statement, in PostgreSQL). */
+export const READ_TRANSACTION_TIMEOUT_MS = 10_000;
+
+/** Per request: the shared read transaction's switches, used only by the Apollo plugin below. */
+interface ReadSharing {
+  /** From now on every read of this request (`db` and `transaction`) runs in one shared transaction. */
+  share(): void;
+  /** Commits the shared transaction, if one was opened. */
+  end(): Promise<void>;
+}
+// A symbol key, not a WeakMap: Apollo hands plugins a copy of the context (Object.assign keeps symbol keys).
+const readSharing = Symbol('readSharing');
+type SharingContext = Context & { [readSharing]?: ReadSharing };
+
+/** Builds the context for one request (HTTP) or one subscription (WebSocket). */
+export async function createContext(services: AppServices, authorization: string | undefined | null): Promise<Context> {
+  const token = bearerToken(authorization);
+  if (!token) return anonymousContext(services);
+  const identity = await services.verifyToken(token);
+  try {
+    await services.profiles.ensure(identity);
+  } catch (error) {
+    services.logger.error({ err: error }, 'could not record the caller profile');
+    throw temporarilyUnavailable();
+  }
+  const caller: Caller = { tenantId: identity.tenantId, userId: identity.userId, role: identity.role };
+  let shared: SharedTransaction | undefined;
+  const context: CallerContext & SharingContext = {
+    caller,
+    db: routedClient(services.prisma, caller, () => shared),
+    transaction: (fn, options) => (shared ? shared.get().then(fn) : withTenant(services.prisma, caller, fn, options)),
+    services,
+    [readSharing]: {
+      share() {
+        shared ??= sharedTransaction(services.prisma, caller, { timeout: READ_TRANSACTION_TIMEOUT_MS });
+      },
+      end: async () => shared?.end(),
+    },
+  };
+  return context;
+}
+
+/**
+ * A query's reads share one transaction (one connection, one BEGIN, one application of the
+ * caller's settings), committed before the response goes out. A mutation's writes keep their
+ * own transactions, and a subscription's context lives as long as its socket: neither shares.
+ */
+export const queryReadsShareOneTransaction: ApolloServerPlugin<Context> = {
+  async requestDidStart({ contextValue }) {
+    const sharing = (contextValue as SharingContext)[readSharing];
+    if (!sharing) return; // anonymous: no reads
+    return {
+      async didResolveOperation({ operation }) {
+        if (operation?.operation === 'query') sharing.share();
+      },
+      async willSendResponse() {
+        await sharing.end();
+      },
+    };
+  },
+};
+
+/** One transaction as the caller, opened on first use and committed by `end()`. */
+interface SharedTransaction {
+  /** The transaction; the first call opens it. */
+  get(): Promise<TenantTransaction>;
+  /** Commits it if it was opened. Safe to call more than once. */
+  end(): Promise<void>;
+}
+
+function sharedTransaction(prisma: PrismaClient, caller: Caller, options?: TransactionOptions): SharedTransaction {
+  let opened: Promise<TenantTransaction> | undefined;
+  let finished: Promise<unknown> = Promise.resolve();
+  let release = () => {};
+  return {
+    get: () =>
+      (opened ??= new Promise<TenantTransaction>((resolve, reject) => {
+        const released = new Promise<void>((done) => (release = done));
+        finished = withTenant(
+          prisma,
+          caller,
+          async (tx) => {
+            resolve(tx);
+            await released;
+          },
+          options,
+        ).catch(reject); // after `resolve` this only ends it: the reads themselves report their errors
+      })),
+    async end() {
+      release();
+      await finished;
+    },
+  };
+}
+
+/**
+ * A view of the client for one caller outside a shared transaction: every model operation
+ * becomes a short transaction that applies the caller's settings first, so nested Pothos
+ * selections stay one Prisma operation each and all of them run under RLS.
+ */
+function tenantClient(prisma: PrismaClient, caller: Caller): CallerClient {
+  return prisma.$extends({
+    query: {
+      $allModels: {
+        async $allOperations({ args, query }) {
+          const [, result] = await prisma.$transaction([
+            prisma.$executeRawUnsafe(
+              APPLY_CALLER,
+              caller.tenantId,
+              caller.userId,
+              caller.role,
+              `${DEFAULT_TRANSACTION_TIMEOUT_MS}ms`,
+            ),
+            query(args),
+          ]);
+          return result;
+        },
+      },
+    },
+  }) as unknown as CallerClient; // the extension keeps PrismaClient's model API; only its nominal type differs
+}
+
+type Delegates = Record<string, Record<string | symbol, (...args: unknown[]) => unknown>>;
+
+/**
+ * The request's `db`: each model operation goes to the shared read transaction when there
+ * is one, else to `tenantClient` (made on first use: a query operation never needs it).
+ * The `$` members are absent, as its type says: they would run as the owner, outside RLS.
+ */
+function routedClient(prisma: PrismaClient, caller: Caller, shared: () => SharedTransaction | undefined): CallerClient {
+  let perOperation: CallerClient | undefined;
+  const target = () =>
+    (shared()?.get() ?? (perOperation ??= tenantClient(prisma, caller))) as unknown as Delegates | Promise<Delegates>;
+  const delegates = new Map<string, object>();
+  return new Proxy(prisma, {
+    get(owner, property, receiver) {
+      if (typeof property === 'string' && property.startsWith('$')) return undefined;
+      const delegate: unknown = Reflect.get(owner, property, receiver);
+      if (typeof property !== 'string' || typeof delegate !== 'object' || !delegate) return delegate;
+      let routed = delegates.get(property);
+      if (!routed) {
+        routed = new Proxy(delegate, {
+          get(model, operation, modelReceiver) {
+            const member: unknown = Reflect.get(model, operation, modelReceiver);
+            if (typeof member !== 'function') return member;
+            return (...args: unknown[]) => {
+              const client = target();
+              const call = (scoped: Delegates) => scoped[property]![operation]!(...args);
+              return client instanceof Promise ? client.then(call) : call(client);
+            };
+          },
+        });
+        delegates.set(property, routed);
+      }
+      return routed;
+    },
+  });
+}
+
+/**
+ * The anonymous caller's `db` throws. The getter lives on the prototype: Apollo
+ * clones each request's context with Object.assign, which would call an own
+ * getter and fail every anonymous request (even `{ health }`) with a 500.
+ */
+const anonymousPrototype: object = Object.defineProperty({}, 'db', {
+  get(): CallerClient {
+    throw unauthenticated();
+  },
+});
+
+function anonymousContext(services: AppServices): Context {
+  // Deny by default: scope-auth refuses anonymous callers before any resolver runs;
+  // these throw only if a resolver forgot its scopes.
+  const context = Object.create(anonymousPrototype) as Context;
+  return Object.assign(context, {
+    caller: null,
+    transaction: () => Promise.reject(unauthenticated()),
+    services,
+  });
+}
