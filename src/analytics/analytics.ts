@@ -1,10 +1,11 @@
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { Prisma } from '../generated/prisma/client.js';
-import { Assignment, AssignmentStatus, assertMayReadUser } from '../assignments/assignment.js';
+import { Assignment, AssignmentStatus } from '../assignments/assignment.js';
 import { ASSIGNMENT_STATUSES, type AssignmentStatusValue } from '../assignments/status.js';
 import { builder } from '../core/builder.js';
 import { notFound } from '../core/errors.js';
 import type { Context, TenantTransaction } from '../core/caller.js';
+import { assertMayReadUser, may } from '../core/permissions.js';
 import { Course, CourseCategory, COURSE_CATEGORIES } from '../courses/course.js';
 import { User } from '../users/user.js';
 
@@ -435,15 +436,14 @@ Analytics.implement({
 });
 
 builder.queryField('trainingAnalytics', (t) =>
-  t.field({
+  t.withAuth({ may: 'analytics.read' }).field({
     type: Analytics,
     description: "The tenant's training figures (admin, safety officer); a worker gets their own progress.",
-    authScopes: { roles: ['admin', 'safety_officer', 'worker'] },
     resolve: (_root, _args, context, info) => {
-      const caller = context.caller!;
+      const caller = context.caller;
       return {
         tenantId: caller.tenantId,
-        userId: caller.role === 'worker' ? caller.userId : null,
+        userId: may(caller.role, 'training.readAnyone') ? null : caller.userId,
         groups: requestedGroups(info),
       };
     },
@@ -451,13 +451,12 @@ builder.queryField('trainingAnalytics', (t) =>
 );
 
 builder.objectField(User, 'trainingProgress', (t) =>
-  t.field({
+  t.withAuth({ may: 'analytics.read' }).field({
     type: Analytics,
     description: "The user's own training figures.",
-    authScopes: { roles: ['admin', 'safety_officer', 'worker'] },
     resolve: (user, _args, context, info) => {
       assertMayReadUser(context, user.id);
-      return { tenantId: context.caller!.tenantId, userId: user.id, groups: requestedGroups(info) };
+      return { tenantId: context.caller.tenantId, userId: user.id, groups: requestedGroups(info) };
     },
   }),
 );

@@ -1,9 +1,10 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from '../core/builder.js';
 import { connectionOf } from '../core/connections.js';
-import type { Context } from '../core/caller.js';
+import type { CallerContext } from '../core/caller.js';
 import { databaseEnum } from '../core/enums.js';
 import { forbidden } from '../core/errors.js';
+import { assertMayReadUser, may } from '../core/permissions.js';
 import * as validate from '../core/validate.js';
 import { Course } from '../courses/course.js';
 import { User } from '../users/user.js';
@@ -145,23 +146,14 @@ export function assignmentWhere(
   return { AND: where };
 }
 
-/** A worker may only look at their own training; everyone else at the tenant's. */
-export function assertMayReadUser(context: Context, userId: string): void {
-  const caller = context.caller!;
-  if (caller.role === 'worker' && caller.userId !== userId) {
-    throw forbidden('A worker may only read their own training');
-  }
-}
-
 const ASSIGNMENT_ORDER: Prisma.TrainingAssignmentOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'asc' }];
 
 builder.queryFields((t) => ({
-  trainingAssignments: t.prismaConnection(
+  trainingAssignments: t.withAuth({ authenticated: true }).prismaConnection(
     {
       type: Assignment,
       cursor: 'id',
       description: "The tenant's assignments, newest first. A worker gets only their own.",
-      authScopes: { authenticated: true },
       args: { filter: t.arg({ type: AssignmentFilter }) },
       resolve: (query, _root, args, context) =>
         context.db.trainingAssignment.findMany({
@@ -174,12 +166,11 @@ builder.queryFields((t) => ({
     },
     AssignmentConnection,
   ),
-  userTrainingAssignments: t.prismaConnection(
+  userTrainingAssignments: t.withAuth({ authenticated: true }).prismaConnection(
     {
       type: Assignment,
       cursor: 'id',
       description: "One user's assignments (a worker may ask only for their own).",
-      authScopes: { authenticated: true },
       args: { userId: t.arg.id({ required: true }), status: t.arg({ type: AssignmentStatus }) },
       resolve: (query, _root, args, context) =>
         context.db.trainingAssignment.findMany({
@@ -192,31 +183,30 @@ builder.queryFields((t) => ({
     },
     AssignmentConnection,
   ),
-  myTrainingAssignments: t.prismaConnection(
+  myTrainingAssignments: t.withAuth({ authenticated: true }).prismaConnection(
     {
       type: Assignment,
       cursor: 'id',
       description: "The caller's own assignments.",
-      authScopes: { authenticated: true },
       args: { status: t.arg({ type: AssignmentStatus }) },
       resolve: (query, _root, args, context) =>
         context.db.trainingAssignment.findMany({
           ...query,
-          where: userAssignments(context, context.caller!.userId, args.status),
+          where: userAssignments(context, context.caller.userId, args.status),
           orderBy: ASSIGNMENT_ORDER,
         }),
       totalCount: (_root, args, context) =>
         context.db.trainingAssignment.count({
-          where: userAssignments(context, context.caller!.userId, args.status),
+          where: userAssignments(context, context.caller.userId, args.status),
         }),
     },
     AssignmentConnection,
   ),
 }));
 
-function tenantAssignments(context: Context, filter: AssignmentFilterInput | null | undefined) {
-  const caller = context.caller!;
-  if (caller.role === 'worker') {
+function tenantAssignments(context: CallerContext, filter: AssignmentFilterInput | null | undefined) {
+  const caller = context.caller;
+  if (!may(caller.role, 'training.readAnyone')) {
     if (filter?.userId && validate.uuid('filter.userId', filter.userId) !== caller.userId) {
       throw forbidden('A worker may only read their own training');
     }
@@ -226,22 +216,21 @@ function tenantAssignments(context: Context, filter: AssignmentFilterInput | nul
 }
 
 export function userAssignments(
-  context: Context,
+  context: CallerContext,
   userId: string,
   status: (typeof ASSIGNMENT_STATUSES)[number] | null | undefined,
 ) {
   const id = validate.uuid('userId', userId);
   assertMayReadUser(context, id);
-  return assignmentWhere(context.caller!.tenantId, { userId: id, status });
+  return assignmentWhere(context.caller.tenantId, { userId: id, status });
 }
 
 builder.objectFields(User, (t) => ({
-  trainingAssignments: t.prismaConnection(
+  trainingAssignments: t.withAuth({ authenticated: true }).prismaConnection(
     {
       type: Assignment,
       cursor: 'id',
       description: "The user's assignments, newest first (a worker may only read their own).",
-      authScopes: { authenticated: true },
       args: { status: t.arg({ type: AssignmentStatus }) },
       resolve: (query, user, args, context) =>
         context.db.trainingAssignment.findMany({

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { builder } from '../core/builder.js';
-import type { Context, TenantTransaction } from '../core/caller.js';
+import type { CallerContext, TenantTransaction } from '../core/caller.js';
 import { badInput, conflict, notFound, sqlState } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import { Assignment } from './assignment.js';
@@ -12,9 +12,6 @@ import { ACTIVE_STATUSES, effectiveStatus } from './status.js';
  * concurrent or repeated call can never apply twice; a refused transition is a
  * CONFLICT and changes nothing.
  */
-
-const MANAGERS = ['admin', 'safety_officer'] as const;
-const LEARNERS = ['admin', 'safety_officer', 'worker'] as const;
 
 export const AssignTrainingCourseInput = builder.inputType('AssignTrainingCourseInput', {
   fields: (t) => ({
@@ -35,9 +32,9 @@ export const CompleteTrainingAssignmentInput = builder.inputType('CompleteTraini
 });
 
 /** Why a transition was refused, in the words of the assignment's current status. */
-async function refuse(tx: TenantTransaction, context: Context, id: string, action: string): Promise<never> {
+async function refuse(tx: TenantTransaction, context: CallerContext, id: string, action: string): Promise<never> {
   const current = await tx.trainingAssignment.findFirst({
-    where: { id, tenantId: context.caller!.tenantId },
+    where: { id, tenantId: context.caller.tenantId },
     select: { status: true, dueDate: true, startedAt: true },
   });
   if (!current) throw notFound('Assignment');
@@ -54,13 +51,12 @@ function addMonths(day: Date, months: number): Date {
 }
 
 builder.mutationFields((t) => ({
-  assignTrainingCourse: t.prismaField({
+  assignTrainingCourse: t.withAuth({ may: 'assignments.manage' }).prismaField({
     type: Assignment,
     description: 'Assigns a course to a user by hand (admin, safety officer).',
-    authScopes: { roles: MANAGERS },
     args: { input: t.arg({ type: AssignTrainingCourseInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
-      const caller = context.caller!;
+      const caller = context.caller;
       const courseId = validate.uuid('input.courseId', input.courseId);
       const userId = validate.uuid('input.userId', input.userId);
       const dueDate = input.dueDate ? validate.notInPast('input.dueDate', input.dueDate) : null;
@@ -97,16 +93,15 @@ builder.mutationFields((t) => ({
     },
   }),
 
-  startTrainingAssignment: t.prismaField({
+  startTrainingAssignment: t.withAuth({ may: 'assignments.learn' }).prismaField({
     type: Assignment,
     description: 'Starts an assigned or overdue assignment (workers: their own).',
-    authScopes: { roles: LEARNERS },
     args: { assignmentId: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, context) => {
       const id = validate.uuid('assignmentId', args.assignmentId);
       await context.transaction(async (tx) => {
         const { count } = await tx.trainingAssignment.updateMany({
-          where: { id, tenantId: context.caller!.tenantId, status: { in: ['assigned', 'overdue'] }, startedAt: null },
+          where: { id, tenantId: context.caller.tenantId, status: { in: ['assigned', 'overdue'] }, startedAt: null },
           data: { status: 'in_progress', startedAt: new Date() },
         });
         if (count === 0) await refuse(tx, context, id, 'start');
@@ -115,15 +110,14 @@ builder.mutationFields((t) => ({
     },
   }),
 
-  completeTrainingAssignment: t.prismaField({
+  completeTrainingAssignment: t.withAuth({ may: 'assignments.learn' }).prismaField({
     type: Assignment,
     description:
       'Records an attempt at a started assignment (workers: their own). Passed: the assignment is completed ' +
       'and its completion gets expiry and certificate; failed: it can be started again.',
-    authScopes: { roles: LEARNERS },
     args: { input: t.arg({ type: CompleteTrainingAssignmentInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
-      const caller = context.caller!;
+      const caller = context.caller;
       const id = validate.uuid('input.assignmentId', input.assignmentId);
       const score = input.score == null ? null : validate.number('input.score', input.score, { min: 0, max: 100 });
       const passed = input.passed ?? true;
@@ -171,13 +165,12 @@ builder.mutationFields((t) => ({
     },
   }),
 
-  cancelTrainingAssignment: t.prismaField({
+  cancelTrainingAssignment: t.withAuth({ may: 'assignments.manage' }).prismaField({
     type: Assignment,
     description: 'Cancels an active assignment (admin, safety officer).',
-    authScopes: { roles: MANAGERS },
     args: { assignmentId: t.arg.id({ required: true }), reason: t.arg.string() },
     resolve: async (query, _root, args, context) => {
-      const caller = context.caller!;
+      const caller = context.caller;
       const id = validate.uuid('assignmentId', args.assignmentId);
       const reason = args.reason ? validate.text('reason', args.reason, { max: 1000 }) || null : null;
       await context.transaction(async (tx) => {
@@ -191,11 +184,10 @@ builder.mutationFields((t) => ({
     },
   }),
 
-  sweepOverdueTrainingAssignments: t.int({
+  sweepOverdueTrainingAssignments: t.withAuth({ may: 'assignments.manage' }).int({
     description:
       'Stores OVERDUE on active assignments past their due date and returns how many changed. Reads never ' +
       'depend on it (they compute overdue); it also runs on a schedule.',
-    authScopes: { roles: MANAGERS },
     resolve: (_root, _args, context) =>
       context.transaction(async (tx) => {
         const [row] = await tx.$queryRaw<[{ swept: bigint }]>`SELECT mark_overdue_training_assignments() AS swept`;

@@ -1,11 +1,12 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { TrainingAssignment } from '../generated/prisma/client.js';
 import { builder } from '../core/builder.js';
-import type { Context } from '../core/caller.js';
+import type { CallerContext } from '../core/caller.js';
 import type { AssignmentFeed } from '../core/notifications.js';
 import { notFound } from '../core/errors.js';
+import { assertMayReadUser, may } from '../core/permissions.js';
 import * as validate from '../core/validate.js';
-import { Assignment, assertMayReadUser } from './assignment.js';
+import { Assignment } from './assignment.js';
 
 /**
  * Live assignments (SPEC §4): every assignment created for the subscriber —
@@ -21,7 +22,7 @@ const READ_TIMEOUT_MS = 30_000;
 builder.subscriptionType({ authScopes: { authenticated: true } });
 
 builder.subscriptionField('trainingAssignmentCreated', (t) =>
-  t.field({
+  t.withAuth({ authenticated: true }).field({
     type: Assignment,
     description:
       'Each new assignment for `userId` (a worker: only themselves, the default) or, for an admin, safety officer ' +
@@ -30,7 +31,7 @@ builder.subscriptionField('trainingAssignmentCreated', (t) =>
       userId: t.arg.id({ description: 'Whose assignments; omit it for your own (worker) or the whole tenant.' }),
     },
     subscribe: async (_root, args, context, info) => {
-      const caller = context.caller!;
+      const caller = context.caller;
       const userId = await subscribedUser(context, args.userId);
       const query = queryFromInfo({ context, info });
       const feed = context.services.notifications.assignmentsCreated({ tenantId: caller.tenantId, userId });
@@ -56,9 +57,9 @@ builder.subscriptionField('trainingAssignmentCreated', (t) =>
 );
 
 /** Whose assignments the caller may follow: a worker only their own; others the tenant's or one user's. */
-async function subscribedUser(context: Context, userIdArg: string | null | undefined): Promise<string | null> {
-  const caller = context.caller!;
-  if (userIdArg == null) return caller.role === 'worker' ? caller.userId : null;
+async function subscribedUser(context: CallerContext, userIdArg: string | null | undefined): Promise<string | null> {
+  const caller = context.caller;
+  if (userIdArg == null) return may(caller.role, 'training.readAnyone') ? null : caller.userId;
   const userId = validate.uuid('userId', userIdArg);
   assertMayReadUser(context, userId);
   if (userId !== caller.userId) {

@@ -1,8 +1,9 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import { Assignment, assertMayReadUser } from '../assignments/assignment.js';
+import { Assignment } from '../assignments/assignment.js';
 import { builder } from '../core/builder.js';
 import { connectionOf } from '../core/connections.js';
-import type { Context } from '../core/caller.js';
+import type { CallerContext } from '../core/caller.js';
+import { assertMayReadUser, may } from '../core/permissions.js';
 import { todayUtc } from '../core/scalars.js';
 import * as validate from '../core/validate.js';
 import { Course } from '../courses/course.js';
@@ -81,16 +82,16 @@ export const CompletionFilter = builder.inputType('CompletionFilter', {
 });
 
 function completionWhere(
-  context: Context,
+  context: CallerContext,
   filter: typeof CompletionFilter.$inferInput | null | undefined,
 ): Prisma.TrainingCompletionWhereInput {
-  const caller = context.caller!;
+  const caller = context.caller;
   const where: Prisma.TrainingCompletionWhereInput[] = [{ tenantId: caller.tenantId }];
   if (filter?.userId) {
     const userId = validate.uuid('filter.userId', filter.userId);
     assertMayReadUser(context, userId);
     where.push({ userId });
-  } else if (caller.role === 'worker') {
+  } else if (!may(caller.role, 'training.readAnyone')) {
     where.push({ userId: caller.userId });
   }
   if (filter?.courseId) where.push({ courseId: validate.uuid('filter.courseId', filter.courseId) });
@@ -104,12 +105,11 @@ function completionWhere(
 }
 
 builder.queryField('trainingCompletions', (t) =>
-  t.prismaConnection(
+  t.withAuth({ authenticated: true }).prismaConnection(
     {
       type: Completion,
       cursor: 'id',
       description: "The tenant's completions, latest first. A worker gets only their own.",
-      authScopes: { authenticated: true },
       args: { filter: t.arg({ type: CompletionFilter }) },
       resolve: (query, _root, args, context) =>
         context.db.trainingCompletion.findMany({
@@ -125,12 +125,11 @@ builder.queryField('trainingCompletions', (t) =>
 );
 
 builder.objectFields(User, (t) => ({
-  trainingCompletions: t.prismaConnection(
+  trainingCompletions: t.withAuth({ authenticated: true }).prismaConnection(
     {
       type: Completion,
       cursor: 'id',
       description: "The user's completions, latest first.",
-      authScopes: { authenticated: true },
       resolve: (query, user, _args, context) =>
         context.db.trainingCompletion.findMany({
           ...query,

@@ -6,8 +6,8 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
-import type { Context } from './caller.js';
-import type { Role } from './permissions.js';
+import type { CallerContext, Context } from './caller.js';
+import { may, type Permission } from './permissions.js';
 import { forbidden, unauthenticated } from './errors.js';
 
 /** Largest page any list returns; a larger `first` is capped to it. */
@@ -25,8 +25,13 @@ export const builder = new SchemaBuilder<{
   AuthScopes: {
     /** Any verified caller. */
     authenticated: boolean;
-    /** The caller's role is one of these. */
-    roles: readonly Role[];
+    /** The caller's role has this permission (core/permissions.ts). */
+    may: Permission;
+  };
+  /** `t.withAuth(scopes)` gives a field's resolvers these contexts: the caller is known. */
+  AuthContexts: {
+    authenticated: CallerContext;
+    may: CallerContext;
   };
   Scalars: {
     Date: { Input: Date; Output: Date };
@@ -41,7 +46,7 @@ export const builder = new SchemaBuilder<{
     authorizeOnSubscribe: true,
     authScopes: (context) => ({
       authenticated: context.caller !== null,
-      roles: (allowed) => context.caller !== null && allowed.includes(context.caller.role),
+      may: (permission) => context.caller !== null && may(context.caller.role, permission),
     }),
     unauthorizedError: (_parent, context) => (context.caller ? forbidden() : unauthenticated()),
   },

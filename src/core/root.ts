@@ -3,7 +3,7 @@ import { builder } from './builder.js';
 /**
  * The root types. Deny by default: every Query and Mutation field requires an
  * authenticated caller unless it opts out (only `health` does); fields narrow
- * that to roles with their own `authScopes`.
+ * that to a permission of core/permissions.ts with `t.withAuth({ may: … })`.
  */
 builder.queryType({ authScopes: { authenticated: true } });
 builder.mutationType({ authScopes: { authenticated: true } });

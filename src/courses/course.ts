@@ -118,34 +118,32 @@ function courseWhere(tenantId: string, filter: typeof CourseFilter.$inferInput |
 }
 
 builder.queryFields((t) => ({
-  trainingCourses: t.prismaConnection(
+  trainingCourses: t.withAuth({ authenticated: true }).prismaConnection(
     {
       type: Course,
       cursor: 'id',
       description: "The tenant's courses, newest first.",
-      authScopes: { authenticated: true },
       args: { filter: t.arg({ type: CourseFilter }) },
       resolve: (query, _root, args, context) =>
         context.db.trainingCourse.findMany({
           ...query,
-          where: courseWhere(context.caller!.tenantId, args.filter),
+          where: courseWhere(context.caller.tenantId, args.filter),
           orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
         }),
       totalCount: (_root, args, context) =>
-        context.db.trainingCourse.count({ where: courseWhere(context.caller!.tenantId, args.filter) }),
+        context.db.trainingCourse.count({ where: courseWhere(context.caller.tenantId, args.filter) }),
     },
     CourseConnection,
   ),
-  trainingCourse: t.prismaField({
+  trainingCourse: t.withAuth({ authenticated: true }).prismaField({
     type: Course,
     nullable: true,
     description: 'One course of the tenant; null when there is none with this id.',
-    authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, context) =>
       context.db.trainingCourse.findFirst({
         ...query,
-        where: { id: validate.uuid('id', args.id), tenantId: context.caller!.tenantId },
+        where: { id: validate.uuid('id', args.id), tenantId: context.caller.tenantId },
       }),
   }),
 }));
@@ -213,26 +211,22 @@ function courseData(input: CourseInput): Prisma.TrainingCourseUncheckedUpdateInp
   };
 }
 
-const MANAGERS = { roles: ['admin', 'safety_officer'] } as const;
-
 builder.mutationFields((t) => ({
-  createTrainingCourse: t.prismaField({
+  createTrainingCourse: t.withAuth({ may: 'courses.manage' }).prismaField({
     type: Course,
     description: 'Creates a course (admin, safety officer).',
-    authScopes: MANAGERS,
     args: { input: t.arg({ type: CreateTrainingCourseInput, required: true }) },
     resolve: (query, _root, { input }, context) => {
       const data = courseData(input) as Prisma.TrainingCourseUncheckedCreateInput;
       return context.db.trainingCourse.create({
         ...query,
-        data: { ...data, tenantId: context.caller!.tenantId, createdBy: context.caller!.userId },
+        data: { ...data, tenantId: context.caller.tenantId, createdBy: context.caller.userId },
       });
     },
   }),
-  updateTrainingCourse: t.prismaField({
+  updateTrainingCourse: t.withAuth({ may: 'courses.manage' }).prismaField({
     type: Course,
     description: 'Changes the fields sent (admin, safety officer).',
-    authScopes: MANAGERS,
     args: {
       id: t.arg.id({ required: true }),
       input: t.arg({ type: UpdateTrainingCourseInput, required: true }),
@@ -241,7 +235,7 @@ builder.mutationFields((t) => ({
       const courseId = validate.uuid('id', id);
       const data = courseData(input);
       const { count } = await context.db.trainingCourse.updateMany({
-        where: { id: courseId, tenantId: context.caller!.tenantId },
+        where: { id: courseId, tenantId: context.caller.tenantId },
         data,
       });
       if (count === 0) throw notFound('Course');

@@ -6,9 +6,6 @@ import { builder } from '../core/builder.js';
 import * as validate from '../core/validate.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign, type AutoAssignOutcome } from './auto-assign-sql.js';
 
-/** Who may run auto-assignment (SPEC §3): managers and integrations. */
-const AUTO_ASSIGNERS = ['admin', 'safety_officer', 'service'] as const;
-
 interface AutoAssignResultShape extends Omit<AutoAssignOutcome, 'assignmentIds'> {
   success: boolean;
   tenantId: string;
@@ -56,13 +53,12 @@ function selects(info: GraphQLResolveInfo, field: string): boolean {
 }
 
 builder.mutationField('autoAssignTraining', (t) =>
-  t.field({
+  t.withAuth({ may: 'risk.autoAssign' }).field({
     type: AutoAssignResult,
     description:
       'Assigns auto-assign courses to the users reached by high latest risk scores (SPEC §4): one ' +
       'risk-based assignment per course and user, skipping users with an active assignment or a current ' +
       'passed completion of the course. Idempotent. dryRun: returns what a real run would create and writes nothing.',
-    authScopes: { roles: AUTO_ASSIGNERS },
     args: {
       entityType: t.arg({ type: EntityType, description: 'Only scores about this entity type.' }),
       entityId: t.arg.id({ description: 'Only scores about this entity.' }),
@@ -70,7 +66,7 @@ builder.mutationField('autoAssignTraining', (t) =>
       dryRun: t.arg.boolean({ defaultValue: false }),
     },
     resolve: async (_root, args, context, info) => {
-      const caller = context.caller!;
+      const caller = context.caller;
       const entityId = args.entityId == null ? null : validate.uuid('entityId', args.entityId);
       const minRiskScore = validate.number('minRiskScore', validate.present('minRiskScore', args.minRiskScore) ?? 0, {
         min: 0,

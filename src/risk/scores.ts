@@ -55,19 +55,18 @@ function scoreRows(scores: (typeof PredictiveScoreInput.$inferInput)[]): ScoreRo
 }
 
 builder.mutationField('recordPredictiveScores', (t) =>
-  t.int({
+  t.withAuth({ may: 'risk.ingestScores' }).int({
     description:
       'Records predictive risk scores (admin, integrations): every row is validated and all are written in one ' +
       'transaction, or none. Returns how many were recorded. Unless autoAssign is false (default: the ' +
       'AUTO_ASSIGN_ON_SCORES setting), risk-based auto-assignment then runs for the entities in the batch, in ' +
       'the same transaction.',
-    authScopes: { roles: ['admin', 'service'] },
     args: {
       scores: t.arg({ type: [PredictiveScoreInput], required: true }),
       autoAssign: t.arg.boolean({ description: 'Run auto-assignment for the touched entities (default: config).' }),
     },
     resolve: async (_root, args, context) => {
-      const caller = context.caller!;
+      const caller = context.caller;
       const rows = scoreRows(args.scores);
       if (rows.length === 0) return 0;
       const autoAssign = args.autoAssign ?? context.services.config.autoAssignOnScores;

@@ -15,8 +15,6 @@ import * as validate from '../core/validate.js';
  * set for the transaction, under the same RLS policies (see the README).
  */
 
-const FEEDERS = { roles: ['admin', 'service'] } as const;
-
 /** Per call; larger feeds belong in several calls (the request body limit is 1 MB anyway). */
 const MAX_ROWS_PER_CALL = 5_000;
 
@@ -87,10 +85,9 @@ async function assertUsersExist(
 }
 
 builder.mutationFields((t) => ({
-  upsertProfiles: t.int({
+  upsertProfiles: t.withAuth({ may: 'users.feed' }).int({
     description:
       'Creates or updates users of the tenant (admin, integrations), all or nothing. Returns how many were written.',
-    authScopes: FEEDERS,
     args: { profiles: t.arg({ type: [ProfileInput], required: true }) },
     resolve: async (_root, args, context) => {
       const rows = batch('profiles', args.profiles).map((input, index) => ({
@@ -116,7 +113,7 @@ builder.mutationFields((t) => ({
              FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) AS p(id, display_name, email, role)
              ON CONFLICT (tenant_id, id) DO UPDATE SET
                display_name = EXCLUDED.display_name, email = EXCLUDED.email, role = EXCLUDED.role`,
-          context.caller!.tenantId,
+          context.caller.tenantId,
           rows.map((row) => row.id),
           rows.map((row) => row.displayName),
           rows.map((row) => row.email),
@@ -126,12 +123,11 @@ builder.mutationFields((t) => ({
     },
   }),
 
-  recordShiftAssignments: t.int({
+  recordShiftAssignments: t.withAuth({ may: 'users.feed' }).int({
     description:
       'Records who works in which zone and when (admin, integrations), all or nothing; a shift sent with an id ' +
       'already recorded is updated. Zone risk scores reach users with a shift there in the last 30 days or later. ' +
       'Returns how many were written.',
-    authScopes: FEEDERS,
     args: { shifts: t.arg({ type: [ShiftAssignmentInput], required: true }) },
     resolve: async (_root, args, context) => {
       const rows = batch('shifts', args.shifts).map((input, index) => {
@@ -155,7 +151,7 @@ builder.mutationFields((t) => ({
       return context.transaction(async (tx) => {
         await assertUsersExist(
           tx,
-          context.caller!.tenantId,
+          context.caller.tenantId,
           rows.map((row) => row.userId),
           (index) => `shifts[${index}].userId`,
         );
@@ -167,7 +163,7 @@ builder.mutationFields((t) => ({
              ON CONFLICT (tenant_id, id) DO UPDATE SET
                zone_id = EXCLUDED.zone_id, user_id = EXCLUDED.user_id,
                starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at`,
-          context.caller!.tenantId,
+          context.caller.tenantId,
           rows.map((row) => row.id),
           rows.map((row) => row.zoneId),
           rows.map((row) => row.userId),
@@ -178,11 +174,10 @@ builder.mutationFields((t) => ({
     },
   }),
 
-  setEquipmentOperators: t.int({
+  setEquipmentOperators: t.withAuth({ may: 'users.feed' }).int({
     description:
       'Replaces the operators of each piece of equipment listed (admin, integrations), all or nothing; ' +
       'equipment not listed keeps its operators. Returns how many operators the listed equipment now has.',
-    authScopes: FEEDERS,
     args: { equipment: t.arg({ type: [EquipmentOperatorsInput], required: true }) },
     resolve: async (_root, args, context) => {
       const items = batch('equipment', args.equipment).map((input, index) => ({
@@ -210,7 +205,7 @@ builder.mutationFields((t) => ({
       ];
       batch('equipment', pairs);
       if (items.length === 0) return 0;
-      const tenantId = context.caller!.tenantId;
+      const tenantId = context.caller.tenantId;
       return context.transaction(async (tx) => {
         await assertUsersExist(
           tx,

@@ -31,10 +31,9 @@ builder.asEntity(User, {
 });
 
 builder.queryField('me', (t) =>
-  t.field({
+  t.withAuth({ authenticated: true }).field({
     type: User,
     description: 'The caller, with their training.',
-    authScopes: { authenticated: true },
-    resolve: (_root, _args, context) => ({ id: context.caller!.userId }),
+    resolve: (_root, _args, context) => ({ id: context.caller.userId }),
   }),
 );
