@@ -13,8 +13,14 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   CONFLICT: 'CONFLICT',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** The request itself is unusable (body, transport); Apollo uses the same code. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** The document breaks a rule checked before execution (here: the query limits); Apollo's code too. */
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const INTERNAL_ERROR_MESSAGE = 'Internal server error';
 
 /** An error meant for the client: its message and code are shown as they are. */
 export class ApiError extends GraphQLError {
@@ -43,6 +49,38 @@ export const temporarilyUnavailable = () =>
 /** `field` is the argument path the client sent, e.g. `input.score`. */
 export const badInput = (field: string, message: string) =>
   new ApiError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
+
+/** `field` names an id the client sent that matches nothing in the tenant. */
+export const unknownAt = (field: string, message: string) =>
+  new ApiError(ErrorCode.NOT_FOUND, `${field}: ${message}`, { field });
+/**
+ * A scalar value that does not parse. No `field`: a scalar does not know which argument it is
+ * parsing; graphql-js wraps this error with the variable's path, from which the formatter names it.
+ */
+export const badScalarValue = (message: string) => new ApiError(ErrorCode.BAD_USER_INPUT, message);
+/** A query over the depth, alias or cost limit: refused before anything runs, HTTP 400. */
+export const queryLimitExceeded = (message: string) =>
+  new ApiError(ErrorCode.GRAPHQL_VALIDATION_FAILED, message, { http: { status: 400 } });
+export const notASubscription = () =>
+  new ApiError(
+    ErrorCode.BAD_REQUEST,
+    'Only subscriptions are served over WebSocket: send queries and mutations over HTTP',
+  );
+export const invalidQuery = () => new ApiError(ErrorCode.BAD_REQUEST, 'Invalid query');
+
+/** Refusals of an HTTP request before GraphQL runs; `errorBody` writes them as a GraphQL response. */
+export const malformedJson = () =>
+  new ApiError(ErrorCode.BAD_REQUEST, 'Malformed JSON body', { http: { status: 400 } });
+export const bodyTooLarge = (maxBytes: number) =>
+  new ApiError(ErrorCode.BAD_REQUEST, `Request body larger than ${maxBytes} bytes`, { http: { status: 413 } });
+export const internalError = () =>
+  new ApiError(ErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_ERROR_MESSAGE, { http: { status: 500 } });
+
+/** The HTTP status and JSON body of an error answered outside GraphQL execution. */
+export function errorResponse(error: ApiError): { status: number; body: { errors: GraphQLFormattedError[] } } {
+  const status = (error.extensions.http as { status?: number } | undefined)?.status ?? 400;
+  return { status, body: { errors: [{ message: error.message, extensions: { code: error.extensions.code } }] } };
+}
 
 /** Codes Apollo itself assigns to request errors (parse, validation, variables); shown as they are. */
 const REQUEST_ERROR_CODES = new Set([
@@ -110,7 +148,7 @@ export function createErrorFormatter(logger: Logger) {
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving');
     return {
-      message: 'Internal server error',
+      message: INTERNAL_ERROR_MESSAGE,
       path: formatted.path,
       locations: formatted.locations,
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },

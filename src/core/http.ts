@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { HeaderMap, type HTTPGraphQLRequest, type HTTPGraphQLResponse } from '@apollo/server';
+import { bodyTooLarge, errorResponse, internalError, malformedJson, type ApiError } from './errors.js';
 import { GRAPHIQL_ASSETS_PATH, type GraphiQL } from './graphiql/assets.js';
 import type { Logger } from './logger.js';
 
@@ -74,6 +75,11 @@ async function readiness(databaseAnswers: () => Promise<unknown>, res: ServerRes
   }
 }
 
+function sendError(res: ServerResponse, error: ApiError): void {
+  const { status, body } = errorResponse(error);
+  json(res, status, body);
+}
+
 export function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(body));
@@ -115,7 +121,7 @@ function graphqlHandler(execute: GraphQLExecutor, logger: Logger) {
         try {
           body = JSON.parse(raw);
         } catch {
-          return json(res, 400, { errors: [{ message: 'Malformed JSON body', extensions: { code: 'BAD_REQUEST' } }] });
+          return sendError(res, malformedJson());
         }
       }
       const response = await execute(
@@ -133,17 +139,11 @@ function graphqlHandler(execute: GraphQLExecutor, logger: Logger) {
     } catch (error) {
       if (error instanceof PayloadTooLarge) {
         res.setHeader('connection', 'close');
-        return json(res, 413, {
-          errors: [
-            { message: `Request body larger than ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_REQUEST' } },
-          ],
-        });
+        return sendError(res, bodyTooLarge(MAX_BODY_BYTES));
       }
       logger.error({ err: error }, 'request failed outside GraphQL execution');
       if (!res.headersSent) {
-        json(res, 500, {
-          errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
-        });
+        sendError(res, internalError());
       } else {
         res.end();
       }

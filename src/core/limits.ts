@@ -1,6 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
-  GraphQLError,
   Kind,
   getNamedType,
   isListType,
@@ -19,6 +18,7 @@ import {
   type GraphQLCompositeType,
 } from 'graphql';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.js';
+import { queryLimitExceeded } from './errors.js';
 
 /**
  * Limits against abusive queries (SPEC §8): depth, aliases and an estimated
@@ -37,9 +37,6 @@ export interface QueryLimits {
 const BOUNDED_LIST_SIZE = 10;
 
 export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 12, maxAliases: 30, maxCost: 25_000 };
-
-const limitError = (message: string) =>
-  new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 
 function fragmentsOf(definitions: readonly { kind: Kind }[]): Map<string, FragmentDefinitionNode> {
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -87,10 +84,10 @@ export function depthAndAliasRules(limits: QueryLimits): ValidationRule[] {
             if (field.alias) aliases++;
           });
           if (deepest > limits.maxDepth) {
-            context.reportError(limitError(`Query depth ${deepest} exceeds the limit of ${limits.maxDepth}`));
+            context.reportError(queryLimitExceeded(`Query depth ${deepest} exceeds the limit of ${limits.maxDepth}`));
           }
           if (aliases > limits.maxAliases) {
-            context.reportError(limitError(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`));
+            context.reportError(queryLimitExceeded(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`));
           }
         },
       };
@@ -186,7 +183,9 @@ export function costLimitPlugin(limits: QueryLimits): ApolloServerPlugin {
           if (!operation) return;
           const cost = estimateCost(schema, operation, fragmentsOf(document.definitions), request.variables ?? {});
           if (cost > limits.maxCost) {
-            throw limitError(`Query cost ${cost} exceeds the limit of ${limits.maxCost}; ask for smaller pages`);
+            throw queryLimitExceeded(
+              `Query cost ${cost} exceeds the limit of ${limits.maxCost}; ask for smaller pages`,
+            );
           }
         },
       };

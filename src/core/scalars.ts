@@ -1,6 +1,6 @@
 import { GraphQLScalarType, Kind } from 'graphql';
 import { builder } from './builder.js';
-import { ApiError, ErrorCode } from './errors.js';
+import { badScalarValue } from './errors.js';
 
 /**
  * `Date` is a calendar day (YYYY-MM-DD, UTC) and `DateTime` an ISO 8601 instant
@@ -14,17 +14,11 @@ const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
  */
 const inPostgresRange = (date: Date) => date.getUTCFullYear() >= 1 && date.getUTCFullYear() <= 9999;
 
-/**
- * No `field` here: a scalar does not know which argument it is parsing. graphql-js wraps this error
- * with the variable's path (`at "input.dueDate"`), from which the error formatter names the field.
- */
-const badScalar = (message: string) => new ApiError(ErrorCode.BAD_USER_INPUT, message);
-
 function parseDay(value: unknown): Date {
   const match = typeof value === 'string' ? DAY.exec(value) : null;
   const date = match ? new Date(`${value as string}T00:00:00.000Z`) : undefined;
   if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value || !inPostgresRange(date)) {
-    throw badScalar(`Date: expected a calendar date YYYY-MM-DD in years 0001-9999, got ${JSON.stringify(value)}`);
+    throw badScalarValue(`Date: expected a calendar date YYYY-MM-DD in years 0001-9999, got ${JSON.stringify(value)}`);
   }
   return date;
 }
@@ -32,7 +26,9 @@ function parseDay(value: unknown): Date {
 function parseInstant(value: unknown): Date {
   const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? new Date(value) : undefined;
   if (!date || Number.isNaN(date.getTime()) || !inPostgresRange(date)) {
-    throw badScalar(`DateTime: expected an ISO 8601 date-time in years 0001-9999 (UTC), got ${JSON.stringify(value)}`);
+    throw badScalarValue(
+      `DateTime: expected an ISO 8601 date-time in years 0001-9999 (UTC), got ${JSON.stringify(value)}`,
+    );
   }
   return date;
 }

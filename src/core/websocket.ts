@@ -15,7 +15,14 @@ import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken } from './auth.js';
 import { createContext, type AppServices, type Context } from './caller.js';
-import { ApiError, createErrorFormatter, ErrorCode, unauthenticated } from './errors.js';
+import {
+  ApiError,
+  createErrorFormatter,
+  ErrorCode,
+  invalidQuery,
+  notASubscription,
+  unauthenticated,
+} from './errors.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -111,11 +118,6 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
   );
 }
 
-const notASubscription = () =>
-  new GraphQLError('Only subscriptions are served over WebSocket: send queries and mutations over HTTP', {
-    extensions: { code: 'BAD_REQUEST' },
-  });
-
 function closeWhenTokenExpires(socket: WebSocket, authorization: string): void {
   const { exp } = decodeJwt(bearerToken(authorization)!);
   if (typeof exp !== 'number') return;
@@ -160,7 +162,7 @@ class DocumentCache {
       const errors = validate(this.schema, document, this.rules);
       result = errors.length ? errors : document;
     } catch (error) {
-      result = [error instanceof GraphQLError ? error : new GraphQLError('Invalid query')];
+      result = [error instanceof GraphQLError ? error : invalidQuery()];
     }
     if (query.length <= MAX_CACHED_QUERY_LENGTH) {
       this.entries.set(query, result);

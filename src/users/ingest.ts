@@ -2,7 +2,7 @@ import { builder } from '../core/builder.js';
 import type { TenantTransaction } from '../core/caller.js';
 import { ROLES } from '../core/permissions.js';
 import { databaseEnum } from '../core/enums.js';
-import { ApiError, badInput, ErrorCode } from '../core/errors.js';
+import { badInput, unknownAt } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 
 /**
@@ -80,7 +80,7 @@ async function assertUsersExist(
   );
   if (missing) {
     const at = field(Number(missing.ordinal) - 1);
-    throw new ApiError(ErrorCode.NOT_FOUND, `${at}: no such user in this tenant`, { field: at });
+    throw unknownAt(at, 'no such user in this tenant');
   }
 }
 
