@@ -311,7 +311,7 @@ export const soak: Benchmark = {
   },
 };
 
-/** Reads as the tenant's safety officer under RLS (as src/core/db.ts sets a request up). */
+/** Reads as the tenant's safety officer under RLS (as src/core/caller.ts sets a request up). */
 async function asOfficer<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
   await client.query('BEGIN');
   try {

@@ -76,7 +76,7 @@ describe('no N+1', () => {
 type Counted = { data?: { trainingCourses: { totalCount: number } } | null; errors?: GraphQLFormattedError[] };
 
 describe('one transaction per query operation', () => {
-  /** Each transaction applies the caller's settings once (src/core/db.ts). */
+  /** Each transaction applies the caller's settings once (src/core/caller.ts). */
   const transactions = () => statements.filter((sql) => sql.includes("set_config('app.tenant_id'")).length;
 
   it('runs every read of a query in one transaction as the caller', async () => {
