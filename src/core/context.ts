@@ -12,7 +12,7 @@ import {
 } from './db.js';
 import { temporarilyUnavailable, unauthenticated } from './errors.js';
 import type { Logger } from './logger.js';
-import type { NotificationHub } from './notifications.js';
+import type { LiveEventHub } from './live-events/index.js';
 
 /** Long-lived services shared by every request. */
 export interface AppServices {
@@ -23,7 +23,7 @@ export interface AppServices {
   verifyToken: TokenVerifier;
   profiles: ProfileRefresher;
   /** This instance's live events from PostgreSQL (subscriptions). */
-  notifications: NotificationHub;
+  notifications: LiveEventHub;
 }
 
 /** What every resolver receives: the caller and a database view scoped to them. */

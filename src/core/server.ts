@@ -18,7 +18,7 @@ import { createErrorFormatter } from './errors.js';
 import { costLimitPlugin, DEFAULT_QUERY_LIMITS, depthAndAliasRules } from './limits.js';
 import type { Logger } from './logger.js';
 import { migrate } from './migrate.js';
-import { startNotificationHub, type HubOptions } from './notifications.js';
+import { startLiveEventHub, type HubOptions } from './live-events/index.js';
 import { serveWebSockets } from './websocket.js';
 import { startScheduler } from '../risk/scheduler.js';
 
@@ -60,7 +60,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     }));
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
-  const notifications = await startNotificationHub(db, logger, {
+  const notifications = await startLiveEventHub(db, logger, {
     readConcurrency: Math.max(1, Math.floor(config.dbPoolMax / 2)),
     ...options.notifications,
   });
