@@ -1,9 +1,10 @@
-import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import { Assignment, AssignmentStatus, assertMayReadUser } from '../assignments/assignment.js';
 import type { AssignmentStatusValue } from '../assignments/status.js';
 import { builder } from '../core/builder.js';
 import { notFound } from '../core/errors.js';
 import type { Context } from '../core/context.js';
+import { selectedFieldNames } from '../core/selection.js';
 import { Course, CourseCategory } from '../courses/course.js';
 import { User } from '../users/user.js';
 import {
@@ -67,21 +68,8 @@ const rate = (part: bigint, whole: bigint) =>
 
 /** The Analytics fields a query selects (through fragments too), as field groups. */
 function requestedGroups(info: GraphQLResolveInfo): Set<Group> {
-  const groups = new Set<Group>();
-  const visit = (selectionSet: SelectionSetNode | undefined) => {
-    for (const selection of selectionSet?.selections ?? []) {
-      if (selection.kind === Kind.FIELD) {
-        const group = GROUP_OF_FIELD[selection.name.value];
-        if (group) groups.add(group);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        visit(selection.selectionSet);
-      } else {
-        visit(info.fragments[selection.name.value]?.selectionSet);
-      }
-    }
-  };
-  for (const node of info.fieldNodes) visit(node.selectionSet);
-  return groups;
+  const groups = [...selectedFieldNames(info)].flatMap((name) => GROUP_OF_FIELD[name] ?? []);
+  return new Set(groups);
 }
 
 /** Every requested group of one Analytics object, computed once, in one transaction. */
