@@ -22,7 +22,7 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.js';
 import { fieldsOf, type Fragments } from './selection.js';
 
 /**
- * Limits against abusive queries (SPEC §8): depth, aliases and an estimated
+ * Limits against abusive queries: depth, aliases and an estimated
  * cost. Depth and aliases are validation rules (no variables needed); cost
  * needs the variables (`first`), so it is checked once the operation is
  * resolved, before anything executes. Request size and batching are limited by

@@ -2,7 +2,7 @@ import type { RiskEntityTypeValue } from '../assignments/assignment.js';
 import type { TenantTransaction } from '../core/db.js';
 
 /**
- * Risk-based auto-assignment (SPEC §4 steps 1–7) as ONE set-based statement,
+ * Risk-based auto-assignment (steps 1–7 below) as ONE set-based statement,
  * shared by the `autoAssignTraining` mutation, score ingest, the scheduler and
  * the benchmark. It runs inside the caller's transaction, so RLS applies to
  * every table it reads and writes; the explicit tenant filters are there for
@@ -23,7 +23,7 @@ import type { TenantTransaction } from '../core/db.js';
  */
 export const AUTO_ASSIGN_TIMEOUT_MS = 120_000;
 
-/** Which scores a run considers (SPEC §4 step 2). */
+/** Which scores a run considers (step 2). */
 export interface AutoAssignScope {
   entityType?: RiskEntityTypeValue | null;
   entityId?: string | null;

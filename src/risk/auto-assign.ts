@@ -6,7 +6,7 @@ import { selectedFieldNames } from '../core/selection.js';
 import * as validate from '../core/validate.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign, type AutoAssignOutcome } from './auto-assign-sql.js';
 
-/** Who may run auto-assignment (SPEC §3): managers and integrations. */
+/** Who may run auto-assignment: managers and integrations. */
 const AUTO_ASSIGNERS = ['admin', 'safety_officer', 'service'] as const;
 
 interface AutoAssignResultShape extends Omit<AutoAssignOutcome, 'assignmentIds'> {
@@ -48,7 +48,7 @@ builder.mutationField('autoAssignTraining', (t) =>
   t.field({
     type: AutoAssignResult,
     description:
-      'Assigns auto-assign courses to the users reached by high latest risk scores (SPEC §4): one ' +
+      'Assigns auto-assign courses to the users reached by high latest risk scores: one ' +
       'risk-based assignment per course and user, skipping users with an active assignment or a current ' +
       'passed completion of the course. Idempotent. dryRun: returns what a real run would create and writes nothing.',
     authScopes: { roles: AUTO_ASSIGNERS },

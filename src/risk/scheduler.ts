@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign } from './auto-assign-sql.js';
 
 /**
- * Scheduled work per tenant (SPEC §4): risk-based auto-assignment and the
+ * Scheduled work per tenant: risk-based auto-assignment and the
  * overdue sweep, on cron expressions from the configuration (UTC).
  *
  * Every API instance runs the same timers; a run still happens once per

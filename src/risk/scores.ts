@@ -6,7 +6,7 @@ import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign } from './auto-assign-sql.js';
 import { insertScores, type ScoreRow } from './scores-sql.js';
 
 /**
- * Predictive scores ingest (SPEC §3: admin and integrations). The Predictive
+ * Predictive scores ingest, for admins and integrations. The Predictive
  * Safety system may also write predictive_scores directly under RLS (see the
  * README); this mutation adds validation, one set-based insert, and
  * auto-assignment for the entities the batch touched.
