@@ -10,7 +10,7 @@ import { GRAPHQL_PATH, MAX_BODY_BYTES, serveHttp, type Route } from './core/http
 import { DEFAULT_QUERY_LIMITS, depthAndAliasRules } from './core/limits.js';
 import type { Logger } from './core/logger.js';
 import { migrate } from './core/migrate.js';
-import { startNotificationHub, type HubOptions } from './core/notifications.js';
+import { startLiveEventHub, type HubOptions } from './core/live-events/index.js';
 import { serveWebSockets } from './core/websocket.js';
 import { startScheduler } from './risk/scheduler.js';
 import { createProfileRefresher } from './users/profile-refresh.js';
@@ -49,7 +49,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     }));
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
-  const notifications = await startNotificationHub(db, logger, {
+  const notifications = await startLiveEventHub(db, logger, {
     readConcurrency: Math.max(1, Math.floor(config.dbPoolMax / 2)),
     ...options.notifications,
   });

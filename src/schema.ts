@@ -8,7 +8,9 @@ import './assignments/lifecycle.js';
 import './assignments/live.js';
 import './completions/completion.js';
 import './analytics/analytics.js';
-import './users/ingest.js';
+import './users/profiles.js';
+import './users/shifts.js';
+import './users/equipment-operators.js';
 import './risk/auto-assign.js';
 import './risk/scores.js';
 

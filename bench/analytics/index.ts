@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type pg from 'pg';
-import { tenantBreakdownSql } from '../../src/analytics/analytics.js';
+import { tenantBreakdownSql } from '../../src/analytics/analytics-sql.js';
 import { mintToken } from '../../src/core/auth.js';
 import { createBenchDatabase, type BenchDatabase } from '../http/database.js';
 import { fmt, median, percentile, table } from '../http/load.js';
@@ -77,7 +77,7 @@ const forTenant = (text: string): Statement => ({ text, values: [TENANT] });
 /**
  * The tenant-scope statements the API runs: the counters branch of get_training_analytics
  * (copied from prisma/migrations/…_analytics_counters: EXPLAIN cannot see inside the plpgsql
- * function) and the breakdowns of src/analytics/analytics.ts, imported as they are.
+ * function) and the breakdowns of src/analytics/analytics-sql.ts, imported as they are.
  */
 const STATEMENTS: Record<string, Statement> = {
   'seven figures (get_training_analytics, counters branch)': forTenant(`

@@ -1,77 +1,67 @@
-import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import { Prisma } from '../generated/prisma/client.js';
+import type { GraphQLResolveInfo } from 'graphql';
 import { Assignment, AssignmentStatus } from '../assignments/assignment.js';
-import { ASSIGNMENT_STATUSES, type AssignmentStatusValue } from '../assignments/status.js';
+import type { AssignmentStatusValue } from '../assignments/status.js';
 import { builder } from '../core/builder.js';
 import { notFound } from '../core/errors.js';
-import type { Context, TenantTransaction } from '../core/caller.js';
+import type { Context } from '../core/caller.js';
 import { assertMayReadUser, may } from '../core/permissions.js';
-import { Course, CourseCategory, COURSE_CATEGORIES } from '../courses/course.js';
+import { selectedFieldNames } from '../core/selection.js';
+import { Course, CourseCategory } from '../courses/course.js';
 import { User } from '../users/user.js';
+import {
+  computeFigures,
+  overdueIds,
+  type Breakdown,
+  type Category,
+  type Figures,
+  type FiguresOf,
+  type Group,
+  type Headline,
+} from './analytics-sql.js';
 
 /**
- * Training analytics (SPEC §4): the original's seven figures plus breakdowns,
- * computed in SQL under the caller's RLS, so a worker's figures are their own.
- *
- * Tenant-wide figures come from counters the database keeps on every write
- * (training_assignment_counts, training_assignment_due_counts and
- * training_completion_counts, migration 20261125000400_analytics_counters): sums over
- * about a thousand buckets instead of a scan of the tenant's assignments. Overdue stays
- * exact: active assignments are also counted per due date, and those past due are read
- * as overdue at read time (training_assignment_effective_counts). One
- * user's figures (a worker's own progress, User.trainingProgress) read that user's
- * rows. Each request computes the field groups it asks for, one after the other,
- * in one transaction (not one transaction per group: that exhausts the pool).
+ * Training analytics: seven headline figures plus breakdowns, computed in SQL under the
+ * caller's RLS (analytics-sql.ts), so a worker's figures are their own. Each request
+ * computes the field groups it asks for, one after the other, in one transaction (not
+ * one transaction per group: that exhausts the pool).
  */
 
-/** The field groups of Analytics that each take one SQL statement. */
-type Group = 'headline' | 'byStatus' | 'byCategory' | 'byCourse';
+/** The seven headline figures: GraphQL field, column of get_training_analytics, type and description. */
+const HEADLINE_FIGURES: { field: string; column: keyof Headline; type: 'int' | 'float'; description?: string }[] = [
+  { field: 'totalCourses', column: 'total_courses', type: 'int' },
+  {
+    field: 'totalAssignments',
+    column: 'total_assignments',
+    type: 'int',
+    description: 'Assignments that are not cancelled.',
+  },
+  { field: 'completedCount', column: 'completed_count', type: 'int' },
+  { field: 'inProgressCount', column: 'in_progress_count', type: 'int' },
+  { field: 'overdueCount', column: 'overdue_count', type: 'int' },
+  {
+    field: 'completionRate',
+    column: 'completion_rate',
+    type: 'float',
+    description: 'Completed as a percentage of totalAssignments, two decimals.',
+  },
+  {
+    field: 'avgCompletionTime',
+    column: 'avg_completion_time',
+    type: 'float',
+    description: 'Mean minutes spent on passed completions (0 when none).',
+  },
+];
 
 const GROUP_OF_FIELD: Record<string, Group> = {
-  totalCourses: 'headline',
-  totalAssignments: 'headline',
-  completedCount: 'headline',
-  inProgressCount: 'headline',
-  overdueCount: 'headline',
-  completionRate: 'headline',
-  avgCompletionTime: 'headline',
+  ...Object.fromEntries(HEADLINE_FIGURES.map(({ field }) => [field, 'headline' as const])),
   byStatus: 'byStatus',
   byCategory: 'byCategory',
   byCourse: 'byCourse',
 };
 
-/** Whose figures (the tenant's, or one user's), and which field groups the query asks for. */
-interface AnalyticsScope {
-  tenantId: string;
-  userId: string | null;
+/** Whose figures, and which field groups the query asks for. */
+interface AnalyticsScope extends FiguresOf {
   groups: ReadonlySet<Group>;
-}
-
-interface Headline {
-  total_courses: bigint;
-  total_assignments: bigint;
-  completed_count: bigint;
-  in_progress_count: bigint;
-  overdue_count: bigint;
-  completion_rate: Prisma.Decimal;
-  avg_completion_time: Prisma.Decimal;
-}
-
-interface Breakdown {
-  assignments: bigint;
-  completed: bigint;
-  in_progress: bigint;
-  overdue: bigint;
-  avg_score: Prisma.Decimal | null;
-}
-
-type Category = (typeof COURSE_CATEGORIES)[number];
-
-interface Figures {
-  headline?: Headline;
-  byStatus?: { status: AssignmentStatusValue; count: number }[];
-  byCategory?: (Breakdown & { category: Category })[];
-  byCourse?: (Breakdown & { course_id: string })[];
 }
 
 const rate = (part: bigint, whole: bigint) =>
@@ -79,21 +69,8 @@ const rate = (part: bigint, whole: bigint) =>
 
 /** The Analytics fields a query selects (through fragments too), as field groups. */
 function requestedGroups(info: GraphQLResolveInfo): Set<Group> {
-  const groups = new Set<Group>();
-  const visit = (selectionSet: SelectionSetNode | undefined) => {
-    for (const selection of selectionSet?.selections ?? []) {
-      if (selection.kind === Kind.FIELD) {
-        const group = GROUP_OF_FIELD[selection.name.value];
-        if (group) groups.add(group);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        visit(selection.selectionSet);
-      } else {
-        visit(info.fragments[selection.name.value]?.selectionSet);
-      }
-    }
-  };
-  for (const node of info.fieldNodes) visit(node.selectionSet);
-  return groups;
+  const groups = [...selectedFieldNames(info)].flatMap((name) => GROUP_OF_FIELD[name] ?? []);
+  return new Set(groups);
 }
 
 /** Every requested group of one Analytics object, computed once, in one transaction. */
@@ -124,161 +101,12 @@ async function figures<G extends Group>(
 }
 
 /**
- * One transaction for all the groups, run one after the other. It has the default request
- * timeout, and withTenant sets PostgreSQL's statement_timeout to the same value, so a
- * statement the API gave up on is cancelled instead of running on and holding a connection.
+ * One transaction for all the groups. It has the default request timeout, and withTenant
+ * sets PostgreSQL's statement_timeout to the same value, so a statement the API gave up on
+ * is cancelled instead of running on and holding a connection.
  */
 function compute(scope: AnalyticsScope, groups: ReadonlySet<Group>, context: Context): Promise<Figures> {
-  return context.transaction(async (tx) => {
-    const result: Figures = {};
-    if (groups.has('headline')) result.headline = await headlineOf(tx, scope);
-    if (groups.has('byStatus')) result.byStatus = await byStatusOf(tx, scope);
-    if (groups.has('byCategory')) result.byCategory = await byCategoryOf(tx, scope);
-    if (groups.has('byCourse')) result.byCourse = await byCourseOf(tx, scope);
-    return result;
-  });
-}
-
-/** The seven figures: get_training_analytics reads the counters for a tenant, the rows for a user. */
-async function headlineOf(tx: TenantTransaction, scope: AnalyticsScope): Promise<Headline> {
-  const [row] = await tx.$queryRaw<[Headline]>`
-    SELECT * FROM get_training_analytics(${scope.tenantId}::uuid, ${scope.userId}::uuid)`;
-  return row;
-}
-
-async function byStatusOf(tx: TenantTransaction, scope: AnalyticsScope) {
-  const rows = scope.userId
-    ? await tx.$queryRaw<{ status: AssignmentStatusValue; count: bigint }[]>`
-        SELECT training_effective_status(a.status, a.due_date) AS status, count(*) AS count
-        FROM training_assignments a
-        WHERE a.tenant_id = ${scope.tenantId}::uuid AND a.user_id = ${scope.userId}::uuid
-        GROUP BY 1`
-    : await tx.$queryRaw<{ status: AssignmentStatusValue; count: bigint }[]>(
-        tenantBreakdownSql.byStatus(scope.tenantId),
-      );
-  const counts = new Map(rows.map((row) => [row.status, Number(row.count)]));
-  return ASSIGNMENT_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 }));
-}
-
-const NON_CANCELLED_COUNTS = Prisma.sql`
-  count(*) FILTER (WHERE s.status <> 'cancelled') AS assignments,
-  count(*) FILTER (WHERE s.status = 'completed') AS completed,
-  count(*) FILTER (WHERE s.status = 'in_progress') AS in_progress,
-  count(*) FILTER (WHERE s.status = 'overdue') AS overdue`;
-
-/**
- * One user's assignments per course with their effective status and the score of their
- * latest passed completion (an assignment has at most one passed completion).
- */
-const userRows = (scope: AnalyticsScope) => Prisma.sql`
-  LEFT JOIN LATERAL (
-    SELECT training_effective_status(a.status, a.due_date) AS status,
-           (SELECT tc.score FROM training_completions tc
-            WHERE tc.tenant_id = a.tenant_id AND tc.assignment_id = a.id AND tc.passed
-            ORDER BY tc.completed_at DESC LIMIT 1) AS score
-    FROM training_assignments a
-    WHERE a.tenant_id = c.tenant_id AND a.course_id = c.id AND a.user_id = ${scope.userId}::uuid
-  ) s ON true`;
-
-/**
- * The tenant's figures per course, from the counters: its assignments per effective status
- * (training_assignment_effective_counts: stored status, past-due active ones as overdue) and
- * its passed completions' score sums.
- */
-const tenantCourses = (tenantId: string) => Prisma.sql`
-  SELECT c.id, c.category,
-         coalesce(k.assignments, 0)::bigint AS assignments, coalesce(k.completed, 0)::bigint AS completed,
-         coalesce(k.in_progress, 0)::bigint AS in_progress, coalesce(k.overdue, 0)::bigint AS overdue,
-         coalesce(cc.score_sum, 0) AS score_sum, coalesce(cc.score_count, 0)::bigint AS score_count
-  FROM training_courses c
-  LEFT JOIN (
-    SELECT e.course_id,
-           sum(e.n) FILTER (WHERE e.status <> 'cancelled') AS assignments,
-           sum(e.n) FILTER (WHERE e.status = 'completed') AS completed,
-           sum(e.n) FILTER (WHERE e.status = 'in_progress') AS in_progress,
-           sum(e.n) FILTER (WHERE e.status = 'overdue') AS overdue
-    FROM training_assignment_effective_counts(${tenantId}::uuid) e
-    GROUP BY e.course_id
-  ) k ON k.course_id = c.id
-  LEFT JOIN training_completion_counts cc ON cc.tenant_id = c.tenant_id AND cc.course_id = c.id
-  WHERE c.tenant_id = ${tenantId}::uuid`;
-
-/**
- * The tenant-wide breakdowns, sums over the counters. Exported so bench/analytics times and
- * explains these very statements.
- */
-export const tenantBreakdownSql = {
-  byStatus: (tenantId: string) => Prisma.sql`
-    SELECT e.status, sum(e.n)::bigint AS count
-    FROM training_assignment_effective_counts(${tenantId}::uuid) e
-    GROUP BY 1`,
-  byCategory: (tenantId: string) => Prisma.sql`
-    WITH per_course AS (${tenantCourses(tenantId)})
-    SELECT category, sum(assignments)::bigint AS assignments, sum(completed)::bigint AS completed,
-           sum(in_progress)::bigint AS in_progress, sum(overdue)::bigint AS overdue,
-           round(sum(score_sum) / nullif(sum(score_count), 0), 2) AS avg_score
-    FROM per_course
-    GROUP BY category
-    ORDER BY category`,
-  byCourse: (tenantId: string) => Prisma.sql`
-    WITH per_course AS (${tenantCourses(tenantId)})
-    SELECT id AS course_id, assignments, completed, in_progress, overdue,
-           round(score_sum / nullif(score_count, 0), 2) AS avg_score
-    FROM per_course
-    ORDER BY assignments DESC, id`,
-};
-
-async function byCategoryOf(tx: TenantTransaction, scope: AnalyticsScope) {
-  return scope.userId
-    ? tx.$queryRaw<(Breakdown & { category: Category })[]>`
-        SELECT c.category, ${NON_CANCELLED_COUNTS},
-               round(avg(s.score), 2) AS avg_score
-        FROM training_courses c
-        ${userRows(scope)}
-        WHERE c.tenant_id = ${scope.tenantId}::uuid
-        GROUP BY c.category
-        ORDER BY c.category`
-    : tx.$queryRaw<(Breakdown & { category: Category })[]>(tenantBreakdownSql.byCategory(scope.tenantId));
-}
-
-async function byCourseOf(tx: TenantTransaction, scope: AnalyticsScope) {
-  return scope.userId
-    ? tx.$queryRaw<(Breakdown & { course_id: string })[]>`
-        SELECT c.id AS course_id, ${NON_CANCELLED_COUNTS},
-               round(avg(s.score), 2) AS avg_score
-        FROM training_courses c
-        ${userRows(scope)}
-        WHERE c.tenant_id = ${scope.tenantId}::uuid
-        GROUP BY c.id
-        -- "Most assignments first" by the figure reported (cancelled excluded), not by
-        -- every row: a course with many cancelled assignments must not jump the queue.
-        ORDER BY count(*) FILTER (WHERE s.status <> 'cancelled') DESC, c.id`
-    : tx.$queryRaw<(Breakdown & { course_id: string })[]>(tenantBreakdownSql.byCourse(scope.tenantId));
-}
-
-/**
- * The ids of the `take` longest-overdue assignments (due date, then id). Overdue is
- * effective: stored 'overdue', or 'assigned'/'in_progress' past due. One ordered index range
- * (tenant_id, status, due_date) per stored status, merged, instead of collecting every
- * overdue row of the tenant (a tenth of a million-row tenant) to sort it.
- */
-async function overdueIds(tx: TenantTransaction, scope: AnalyticsScope, take: number): Promise<string[]> {
-  const user = scope.userId ? Prisma.sql`AND a.user_id = ${scope.userId}::uuid` : Prisma.empty;
-  const branch = (status: Prisma.Sql) => Prisma.sql`(
-    SELECT a.id, a.due_date FROM training_assignments a
-    WHERE a.tenant_id = ${scope.tenantId}::uuid ${user} AND ${status}
-    ORDER BY a.due_date, a.id LIMIT ${take})`;
-  const rows = await tx.$queryRaw<{ id: string }[]>`
-    SELECT x.id::text FROM (
-      ${branch(Prisma.sql`a.status = 'overdue'`)}
-      UNION ALL
-      ${branch(Prisma.sql`a.status = 'assigned' AND a.due_date < training_today()`)}
-      UNION ALL
-      ${branch(Prisma.sql`a.status = 'in_progress' AND a.due_date < training_today()`)}
-    ) x
-    ORDER BY x.due_date, x.id
-    LIMIT ${take}`;
-  return rows.map((row) => row.id);
+  return context.transaction((tx) => computeFigures(tx, scope, groups));
 }
 
 interface BreakdownShape {
@@ -365,30 +193,16 @@ export const Analytics = builder.objectRef<AnalyticsScope>('Analytics');
 Analytics.implement({
   description: 'Training figures for the tenant, or for one user (a worker always gets their own).',
   fields: (t) => ({
-    totalCourses: t.int({
-      resolve: async (scope, _args, ctx) => Number((await figures(scope, 'headline', ctx)).total_courses),
-    }),
-    totalAssignments: t.int({
-      description: 'Assignments that are not cancelled.',
-      resolve: async (scope, _args, ctx) => Number((await figures(scope, 'headline', ctx)).total_assignments),
-    }),
-    completedCount: t.int({
-      resolve: async (scope, _args, ctx) => Number((await figures(scope, 'headline', ctx)).completed_count),
-    }),
-    inProgressCount: t.int({
-      resolve: async (scope, _args, ctx) => Number((await figures(scope, 'headline', ctx)).in_progress_count),
-    }),
-    overdueCount: t.int({
-      resolve: async (scope, _args, ctx) => Number((await figures(scope, 'headline', ctx)).overdue_count),
-    }),
-    completionRate: t.float({
-      description: 'Completed as a percentage of totalAssignments, two decimals.',
-      resolve: async (scope, _args, ctx) => Number((await figures(scope, 'headline', ctx)).completion_rate),
-    }),
-    avgCompletionTime: t.float({
-      description: 'Mean minutes spent on passed completions (0 when none).',
-      resolve: async (scope, _args, ctx) => Number((await figures(scope, 'headline', ctx)).avg_completion_time),
-    }),
+    ...Object.fromEntries(
+      HEADLINE_FIGURES.map(({ field, column, type, description }) => {
+        const options = {
+          description,
+          resolve: async (scope: AnalyticsScope, _args: object, context: Context) =>
+            Number((await figures(scope, 'headline', context))[column]),
+        };
+        return [field, type === 'int' ? t.int(options) : t.float(options)];
+      }),
+    ),
     byStatus: t.field({
       type: [StatusCount],
       description: 'Every status with its count (effective status: overdue is computed).',

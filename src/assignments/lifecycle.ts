@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { builder } from '../core/builder.js';
 import type { CallerContext, TenantTransaction } from '../core/caller.js';
 import { badInput, conflict, notFound, sqlState } from '../core/errors.js';
+import { UNIQUE_VIOLATION } from '../core/sqlstate.js';
 import * as validate from '../core/validate.js';
 import { Assignment } from './assignment.js';
 import { ACTIVE_STATUSES, effectiveStatus } from './status.js';
@@ -86,7 +87,8 @@ builder.mutationFields((t) => ({
           return created.id;
         })
         .catch((error: unknown) => {
-          if (sqlState(error) === '23505') throw conflict('This user already has an active assignment of this course');
+          if (sqlState(error) === UNIQUE_VIOLATION)
+            throw conflict('This user already has an active assignment of this course');
           throw error;
         });
       return context.db.trainingAssignment.findUniqueOrThrow({ ...query, where: { id } });

@@ -2,7 +2,7 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { TrainingAssignment } from '../generated/prisma/client.js';
 import { builder } from '../core/builder.js';
 import type { CallerContext } from '../core/caller.js';
-import type { AssignmentFeed } from '../core/notifications.js';
+import type { AssignmentFeed } from '../core/live-events/index.js';
 import { notFound } from '../core/errors.js';
 import { assertMayReadUser, may } from '../core/permissions.js';
 import * as validate from '../core/validate.js';
@@ -11,7 +11,7 @@ import { Assignment } from './assignment.js';
 /**
  * Live assignments (SPEC §4): every assignment created for the subscriber —
  * manual, auto or risk-based, on whichever instance wrote it — shortly after
- * its commit. The hub (src/core/notifications.ts) hands over ids only; each
+ * its commit. The hub (src/core/live-events/) hands over ids only; each
  * subscription reads its rows itself, in a transaction as the subscriber (so RLS
  * applies), one read per batch of ids with the sub-fields the client selected.
  */

@@ -8,12 +8,21 @@ export type AssignmentStatusValue = (typeof ASSIGNMENT_STATUSES)[number];
 export const ACTIVE_STATUSES = ['assigned', 'in_progress', 'overdue'] as const satisfies AssignmentStatusValue[];
 
 /**
- * An active assignment past its due date is overdue whether or not the sweep
- * has stored that yet, so no query shows a stale status. Mirrors the SQL
- * function training_effective_status() used by analytics.
+ * The one definition of "overdue" on the TypeScript side: an assignment is overdue when
+ * its stored status is 'overdue', or when it is one of these and its due date is before
+ * today (UTC). Due today is not overdue yet. The overdue sweep stores that status later,
+ * so no read may wait for it. The database applies the same rule in
+ * training_effective_status(), mark_overdue_training_assignments() and
+ * training_assignment_effective_counts(); tests/db/overdue.test.ts checks that all of
+ * them agree with this module.
  */
+export const PAST_DUE_OVERDUE_STATUSES = ['assigned', 'in_progress'] as const satisfies AssignmentStatusValue[];
+
+const becomesOverdue = (status: string): boolean => (PAST_DUE_OVERDUE_STATUSES as readonly string[]).includes(status);
+
+/** The status a reader sees: a past-due active assignment is overdue whether or not the sweep has stored it. */
 export function effectiveStatus(status: string, dueDate: Date | null, today = todayUtc()): AssignmentStatusValue {
-  if ((status === 'assigned' || status === 'in_progress') && dueDate && dueDate < today) return 'overdue';
+  if (becomesOverdue(status) && dueDate && dueDate < today) return 'overdue';
   return status as AssignmentStatusValue;
 }
 
@@ -22,13 +31,9 @@ export function effectiveStatusWhere(
   status: AssignmentStatusValue,
   today = todayUtc(),
 ): Prisma.TrainingAssignmentWhereInput {
-  switch (status) {
-    case 'overdue':
-      return { OR: [{ status: 'overdue' }, { status: { in: ['assigned', 'in_progress'] }, dueDate: { lt: today } }] };
-    case 'assigned':
-    case 'in_progress':
-      return { status, OR: [{ dueDate: null }, { dueDate: { gte: today } }] };
-    default:
-      return { status };
+  if (status === 'overdue') {
+    return { OR: [{ status: 'overdue' }, { status: { in: [...PAST_DUE_OVERDUE_STATUSES] }, dueDate: { lt: today } }] };
   }
+  if (becomesOverdue(status)) return { status, OR: [{ dueDate: null }, { dueDate: { gte: today } }] };
+  return { status };
 }

@@ -5,7 +5,7 @@ import type { Config } from './config.js';
 import { DEFAULT_TRANSACTION_TIMEOUT_MS } from './db.js';
 import { temporarilyUnavailable, unauthenticated } from './errors.js';
 import type { Logger } from './logger.js';
-import type { NotificationHub } from './notifications.js';
+import type { LiveEventHub } from './live-events/index.js';
 import type { Role } from './permissions.js';
 
 /**
@@ -74,7 +74,7 @@ export interface AppServices {
   /** Creates or refreshes the caller's profile from the token before the request runs. */
   profiles: ProfileRefresher;
   /** This instance's live events from PostgreSQL (subscriptions). */
-  notifications: NotificationHub;
+  notifications: LiveEventHub;
 }
 
 export interface ProfileRefresher {

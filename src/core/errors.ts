@@ -1,5 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from './logger.js';
+import { FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION } from './sqlstate.js';
 
 /**
  * The one catalogue of error codes clients see (SPEC §6). Anything else thrown
@@ -181,8 +182,8 @@ export function sqlState(error: unknown): string | undefined {
     const original = shape.meta?.driverAdapterError?.cause?.originalCode;
     if (original) return original;
     if (typeof shape.code === 'string' && /^[0-9A-Z]{5}$/.test(shape.code)) return shape.code;
-    if (shape.code === 'P2002') return '23505';
-    if (shape.code === 'P2003') return '23503';
+    if (shape.code === 'P2002') return UNIQUE_VIOLATION;
+    if (shape.code === 'P2003') return FOREIGN_KEY_VIOLATION;
     if (shape.code === 'P2025') return 'P2025';
     current = shape.cause;
   }

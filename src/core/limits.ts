@@ -4,8 +4,8 @@ import {
   getNamedType,
   isListType,
   isNonNullType,
+  type DefinitionNode,
   type FieldNode,
-  type FragmentDefinitionNode,
   type GraphQLField,
   type GraphQLOutputType,
   type GraphQLSchema,
@@ -19,9 +19,10 @@ import {
 } from 'graphql';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.js';
 import { queryLimitExceeded } from './errors.js';
+import { fieldsOf, type Fragments } from './selection.js';
 
 /**
- * Limits against abusive queries (SPEC §8): depth, aliases and an estimated
+ * Limits against abusive queries: depth, aliases and an estimated
  * cost. Depth and aliases are validation rules (no variables needed); cost
  * needs the variables (`first`), so it is checked once the operation is
  * resolved, before anything executes. Request size and batching are limited by
@@ -38,36 +39,26 @@ const BOUNDED_LIST_SIZE = 10;
 
 export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 12, maxAliases: 30, maxCost: 25_000 };
 
-function fragmentsOf(definitions: readonly { kind: Kind }[]): Map<string, FragmentDefinitionNode> {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) {
-      const fragment = definition as FragmentDefinitionNode;
-      fragments.set(fragment.name.value, fragment);
-    }
-  }
-  return fragments;
+/** The operation's fragment definitions by name. */
+function fragmentsOf(definitions: readonly DefinitionNode[]): Fragments {
+  return Object.fromEntries(
+    definitions
+      .filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)
+      .map((fragment) => [fragment.name.value, fragment]),
+  );
 }
 
-/** Walks a selection set through fragments (each fragment once per path, so cycles cannot loop). */
+/** Visits every field of a selection set and of the selections below it, with its depth (fragments do not add depth). */
 function walk(
   selectionSet: SelectionSetNode,
-  fragments: Map<string, FragmentDefinitionNode>,
+  fragments: Fragments,
   visit: (field: FieldNode, depth: number) => void,
   depth = 1,
-  seen: ReadonlySet<string> = new Set(),
+  spread: ReadonlySet<string> = new Set(),
 ): void {
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      visit(selection, depth);
-      if (selection.selectionSet) walk(selection.selectionSet, fragments, visit, depth + 1, seen);
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      walk(selection.selectionSet, fragments, visit, depth, seen);
-    } else {
-      const name = selection.name.value;
-      const fragment = fragments.get(name);
-      if (fragment && !seen.has(name)) walk(fragment.selectionSet, fragments, visit, depth, new Set([...seen, name]));
-    }
+  for (const selected of fieldsOf(selectionSet, fragments, spread)) {
+    visit(selected.field, depth);
+    if (selected.field.selectionSet) walk(selected.field.selectionSet, fragments, visit, depth + 1, selected.spread);
   }
 }
 
@@ -102,7 +93,7 @@ export function depthAndAliasRules(limits: QueryLimits): ValidationRule[] {
 export function estimateCost(
   schema: GraphQLSchema,
   operation: OperationDefinitionNode,
-  fragments: Map<string, FragmentDefinitionNode>,
+  fragments: Fragments,
   variables: Record<string, unknown>,
 ): number {
   const root =
@@ -118,56 +109,54 @@ export function estimateCost(
 
   const isList = (type: GraphQLOutputType): boolean => isListType(isNonNullType(type) ? type.ofType : type);
 
+  const compositeType = (name: string): GraphQLCompositeType | undefined => {
+    const type = schema.getType(name);
+    return type && (isObjectType(type) || isInterfaceType(type) || isUnionType(type)) ? type : undefined;
+  };
+
   // `pageSize`: inside a connection, its edges/nodes lists hold `first` items.
   const costOf = (
     selectionSet: SelectionSetNode,
-    parent: GraphQLCompositeType,
-    seen: ReadonlySet<string>,
+    parentType: GraphQLCompositeType,
+    spread: ReadonlySet<string>,
     pageSize?: number,
   ): number => {
     let total = 0;
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) {
-        const field = fieldOf(parent, selection.name.value);
-        if (!field) continue;
-        let cost = 1;
-        const named = getNamedType(field.type);
-        if (selection.selectionSet && (isObjectType(named) || isInterfaceType(named) || isUnionType(named))) {
-          const firstArg = selection.arguments?.find((argument) => argument.name.value === 'first');
-          let size = pageSize ?? DEFAULT_PAGE_SIZE;
-          if (firstArg?.value.kind === Kind.INT) size = Number(firstArg.value.value);
-          if (firstArg?.value.kind === Kind.VARIABLE) {
-            const value = variables[firstArg.value.name.value];
-            if (typeof value === 'number') size = value;
-          }
-          // Pages are capped at MAX_PAGE_SIZE, so a larger `first` costs no more than that.
-          size = Math.min(Math.max(size, 1), MAX_PAGE_SIZE);
-          if (named.name.endsWith('Connection')) {
-            // A connection's own fields (pageInfo, totalCount) are not per item; its edges/nodes lists are.
-            cost += costOf(selection.selectionSet, named, seen, size);
-          } else {
-            const below = costOf(selection.selectionSet, named, seen, isList(field.type) ? undefined : pageSize);
-            // A plain list with no `first` (an assignment's completions, analytics rows) is a small,
-            // bounded relation: estimate it at BOUNDED_LIST_SIZE items, not a whole page.
-            const items = firstArg !== undefined || pageSize !== undefined ? size : BOUNDED_LIST_SIZE;
-            cost += (isList(field.type) ? items : 1) * below;
-          }
+    for (const selected of fieldsOf(selectionSet, fragments, spread)) {
+      const selection = selected.field;
+      // A field inside a fragment belongs to the fragment's type; one of an unknown type costs nothing.
+      const parent = selected.typeCondition === undefined ? parentType : compositeType(selected.typeCondition);
+      const field = parent && fieldOf(parent, selection.name.value);
+      if (!field) continue;
+      let cost = 1;
+      const named = getNamedType(field.type);
+      if (selection.selectionSet && (isObjectType(named) || isInterfaceType(named) || isUnionType(named))) {
+        const firstArg = selection.arguments?.find((argument) => argument.name.value === 'first');
+        let size = pageSize ?? DEFAULT_PAGE_SIZE;
+        if (firstArg?.value.kind === Kind.INT) size = Number(firstArg.value.value);
+        if (firstArg?.value.kind === Kind.VARIABLE) {
+          const value = variables[firstArg.value.name.value];
+          if (typeof value === 'number') size = value;
         }
-        total += cost;
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const typeName = selection.typeCondition?.name.value;
-        const type = typeName ? schema.getType(typeName) : parent;
-        if (type && (isObjectType(type) || isInterfaceType(type) || isUnionType(type))) {
-          total += costOf(selection.selectionSet, type, seen, pageSize);
-        }
-      } else {
-        const name = selection.name.value;
-        const fragment = fragments.get(name);
-        const type = fragment ? schema.getType(fragment.typeCondition.name.value) : undefined;
-        if (fragment && !seen.has(name) && type && (isObjectType(type) || isInterfaceType(type) || isUnionType(type))) {
-          total += costOf(fragment.selectionSet, type, new Set([...seen, name]), pageSize);
+        // Pages are capped at MAX_PAGE_SIZE, so a larger `first` costs no more than that.
+        size = Math.min(Math.max(size, 1), MAX_PAGE_SIZE);
+        if (named.name.endsWith('Connection')) {
+          // A connection's own fields (pageInfo, totalCount) are not per item; its edges/nodes lists are.
+          cost += costOf(selection.selectionSet, named, selected.spread, size);
+        } else {
+          const below = costOf(
+            selection.selectionSet,
+            named,
+            selected.spread,
+            isList(field.type) ? undefined : pageSize,
+          );
+          // A plain list with no `first` (an assignment's completions, analytics rows) is a small,
+          // bounded relation: estimate it at BOUNDED_LIST_SIZE items, not a whole page.
+          const items = firstArg !== undefined || pageSize !== undefined ? size : BOUNDED_LIST_SIZE;
+          cost += (isList(field.type) ? items : 1) * below;
         }
       }
+      total += cost;
     }
     return total;
   };

@@ -2,7 +2,7 @@ import type { RiskEntityTypeValue } from '../assignments/assignment.js';
 import type { TenantTransaction } from '../core/caller.js';
 
 /**
- * Risk-based auto-assignment (SPEC §4 steps 1–7) as ONE set-based statement,
+ * Risk-based auto-assignment (steps 1–7 below) as ONE set-based statement,
  * shared by the `autoAssignTraining` mutation, score ingest, the scheduler and
  * the benchmark. It runs inside the caller's transaction, so RLS applies to
  * every table it reads and writes; the explicit tenant filters are there for
@@ -23,7 +23,7 @@ import type { TenantTransaction } from '../core/caller.js';
  */
 export const AUTO_ASSIGN_TIMEOUT_MS = 120_000;
 
-/** Which scores a run considers (SPEC §4 step 2). */
+/** Which scores a run considers (step 2). */
 export interface AutoAssignScope {
   entityType?: RiskEntityTypeValue | null;
   entityId?: string | null;
@@ -54,8 +54,15 @@ export interface AutoAssignOutcome {
   assignmentIds: string[];
 }
 
+interface OutcomeRow {
+  assignments_created: number;
+  courses_checked: number;
+  scores_checked: number;
+  assignment_ids: string[] | null;
+}
+
 /**
- * Steps, as CTEs:
+ * Runs one auto-assignment. Its steps, as CTEs:
  * 1. `courses`: auto-assign courses with a threshold; `course_types` lists each
  *    with the score entity types it answers (`general`: all four), so step 3 is
  *    an equi-join on entity type plus the threshold test. Scores below every
@@ -75,96 +82,82 @@ export interface AutoAssignOutcome {
  *    expires_at today: still current). Active assignments are the index's job.
  * 6–7. insert with the reason text, due date and trigger columns; report counts.
  */
-const AUTO_ASSIGN_SQL = `
-WITH courses AS (
-    SELECT c.id, c.entity_type, c.risk_threshold
-    FROM training_courses c
-    WHERE c.tenant_id = $1::uuid AND c.auto_assign_enabled AND c.risk_threshold IS NOT NULL
-), course_types AS MATERIALIZED (
-    SELECT c.id AS course_id, c.risk_threshold, t.entity_type
-    FROM courses c
-    JOIN unnest(ARRAY['zone', 'driver', 'worker', 'equipment']) AS t(entity_type)
-      ON c.entity_type = t.entity_type OR c.entity_type = 'general'
-), latest AS (
-    SELECT DISTINCT ON (s.entity_type, s.entity_id) s.id, s.entity_type, s.entity_id, s.score
-    FROM predictive_scores s
-    WHERE s.tenant_id = $1::uuid
-      AND ($2::text IS NULL OR s.entity_type = $2::text)
-      AND ($3::uuid IS NULL OR s.entity_id = $3::uuid)
-      AND ($4::text[] IS NULL OR (s.entity_type, s.entity_id) IN (
-            SELECT e.entity_type, e.entity_id FROM unnest($4::text[], $5::uuid[]) AS e(entity_type, entity_id)))
-    ORDER BY s.entity_type, s.entity_id, s.computed_at DESC, s.created_at DESC, s.id DESC
-), scores AS (
-    SELECT * FROM latest WHERE score >= $6::numeric
-), matches AS (
-    SELECT ct.course_id, ct.risk_threshold, s.id AS score_id, s.entity_type, s.entity_id, s.score
-    FROM scores s
-    JOIN course_types ct ON ct.entity_type = s.entity_type AND ct.risk_threshold <= s.score
-    WHERE s.score >= (SELECT min(c.risk_threshold) FROM courses c)
-), reached AS (
-    SELECT m.*, p.id AS user_id
-    FROM matches m
-    JOIN profiles p ON p.tenant_id = $1::uuid AND p.id = m.entity_id
-    WHERE m.entity_type IN ('worker', 'driver')
-    UNION ALL
-    SELECT m.*, sh.user_id
-    FROM matches m
-    JOIN shift_assignments sh
-      ON sh.tenant_id = $1::uuid AND sh.zone_id = m.entity_id AND sh.ends_at > now() - interval '30 days'
-    WHERE m.entity_type = 'zone'
-    UNION ALL
-    SELECT m.*, eo.user_id
-    FROM matches m
-    JOIN equipment_operators eo ON eo.tenant_id = $1::uuid AND eo.equipment_id = m.entity_id
-    WHERE m.entity_type = 'equipment'
-), best AS (
-    SELECT DISTINCT ON (r.course_id, r.user_id) r.*
-    FROM reached r
-    ORDER BY r.course_id, r.user_id, r.score DESC, r.entity_type, r.entity_id, r.score_id
-), created AS (
-    INSERT INTO training_assignments (
-        tenant_id, course_id, user_id, assigned_by, assignment_type, assignment_reason, due_date, status,
-        trigger_score_id, trigger_score, trigger_threshold, trigger_entity_type, trigger_entity_id)
-    SELECT $1::uuid, b.course_id, b.user_id, $7::uuid, 'risk_based',
-           format('High risk score (%s) for %s %s', trim_scale(b.score), b.entity_type, b.entity_id),
-           training_today() + $8::int, 'assigned',
-           b.score_id, b.score, b.risk_threshold, b.entity_type, b.entity_id
-    FROM best b
-    WHERE NOT EXISTS (
-        SELECT 1 FROM training_completions tc
-        WHERE tc.tenant_id = $1::uuid AND tc.user_id = b.user_id AND tc.course_id = b.course_id
-          AND tc.passed AND (tc.expires_at IS NULL OR tc.expires_at >= training_today()))
-    ORDER BY b.course_id, b.user_id
-    ON CONFLICT (tenant_id, course_id, user_id) WHERE status IN ('assigned', 'in_progress', 'overdue') DO NOTHING
-    RETURNING id
-)
-SELECT (SELECT count(*) FROM created)::int AS assignments_created,
-       (SELECT count(*) FROM courses)::int AS courses_checked,
-       (SELECT count(*) FROM scores)::int AS scores_checked,
-       CASE WHEN $9::boolean THEN (SELECT coalesce(array_agg(id::text), '{}') FROM created) END AS assignment_ids`;
-
-interface OutcomeRow {
-  assignments_created: number;
-  courses_checked: number;
-  scores_checked: number;
-  assignment_ids: string[] | null;
-}
-
 export async function runAutoAssign(tx: TenantTransaction, run: AutoAssignRun): Promise<AutoAssignOutcome> {
+  const { tenantId } = run;
   const scope = run.scope ?? {};
+  const entityType = scope.entityType ?? null;
+  const entityId = scope.entityId ?? null;
   const entities = scope.entities ?? null;
-  const [row] = await tx.$queryRawUnsafe<OutcomeRow[]>(
-    AUTO_ASSIGN_SQL,
-    run.tenantId,
-    scope.entityType ?? null,
-    scope.entityId ?? null,
-    entities && entities.map((entity) => entity.entityType),
-    entities && entities.map((entity) => entity.entityId),
-    scope.minRiskScore ?? 0,
-    run.assignedBy,
-    run.dueDays,
-    run.returnIds ?? false,
-  );
+  const entityTypes = entities && entities.map((entity) => entity.entityType);
+  const entityIds = entities && entities.map((entity) => entity.entityId);
+  const minRiskScore = scope.minRiskScore ?? 0;
+  const [row] = await tx.$queryRaw<OutcomeRow[]>`
+  WITH courses AS (
+      SELECT c.id, c.entity_type, c.risk_threshold
+      FROM training_courses c
+      WHERE c.tenant_id = ${tenantId}::uuid AND c.auto_assign_enabled AND c.risk_threshold IS NOT NULL
+  ), course_types AS MATERIALIZED (
+      SELECT c.id AS course_id, c.risk_threshold, t.entity_type
+      FROM courses c
+      JOIN unnest(ARRAY['zone', 'driver', 'worker', 'equipment']) AS t(entity_type)
+        ON c.entity_type = t.entity_type OR c.entity_type = 'general'
+  ), latest AS (
+      SELECT DISTINCT ON (s.entity_type, s.entity_id) s.id, s.entity_type, s.entity_id, s.score
+      FROM predictive_scores s
+      WHERE s.tenant_id = ${tenantId}::uuid
+        AND (${entityType}::text IS NULL OR s.entity_type = ${entityType}::text)
+        AND (${entityId}::uuid IS NULL OR s.entity_id = ${entityId}::uuid)
+        AND (${entityTypes}::text[] IS NULL OR (s.entity_type, s.entity_id) IN (
+              SELECT e.entity_type, e.entity_id FROM unnest(${entityTypes}::text[], ${entityIds}::uuid[]) AS e(entity_type, entity_id)))
+      ORDER BY s.entity_type, s.entity_id, s.computed_at DESC, s.created_at DESC, s.id DESC
+  ), scores AS (
+      SELECT * FROM latest WHERE score >= ${minRiskScore}::numeric
+  ), matches AS (
+      SELECT ct.course_id, ct.risk_threshold, s.id AS score_id, s.entity_type, s.entity_id, s.score
+      FROM scores s
+      JOIN course_types ct ON ct.entity_type = s.entity_type AND ct.risk_threshold <= s.score
+      WHERE s.score >= (SELECT min(c.risk_threshold) FROM courses c)
+  ), reached AS (
+      SELECT m.*, p.id AS user_id
+      FROM matches m
+      JOIN profiles p ON p.tenant_id = ${tenantId}::uuid AND p.id = m.entity_id
+      WHERE m.entity_type IN ('worker', 'driver')
+      UNION ALL
+      SELECT m.*, sh.user_id
+      FROM matches m
+      JOIN shift_assignments sh
+        ON sh.tenant_id = ${tenantId}::uuid AND sh.zone_id = m.entity_id AND sh.ends_at > now() - interval '30 days'
+      WHERE m.entity_type = 'zone'
+      UNION ALL
+      SELECT m.*, eo.user_id
+      FROM matches m
+      JOIN equipment_operators eo ON eo.tenant_id = ${tenantId}::uuid AND eo.equipment_id = m.entity_id
+      WHERE m.entity_type = 'equipment'
+  ), best AS (
+      SELECT DISTINCT ON (r.course_id, r.user_id) r.*
+      FROM reached r
+      ORDER BY r.course_id, r.user_id, r.score DESC, r.entity_type, r.entity_id, r.score_id
+  ), created AS (
+      INSERT INTO training_assignments (
+          tenant_id, course_id, user_id, assigned_by, assignment_type, assignment_reason, due_date, status,
+          trigger_score_id, trigger_score, trigger_threshold, trigger_entity_type, trigger_entity_id)
+      SELECT ${tenantId}::uuid, b.course_id, b.user_id, ${run.assignedBy}::uuid, 'risk_based',
+             format('High risk score (%s) for %s %s', trim_scale(b.score), b.entity_type, b.entity_id),
+             training_today() + ${run.dueDays}::int, 'assigned',
+             b.score_id, b.score, b.risk_threshold, b.entity_type, b.entity_id
+      FROM best b
+      WHERE NOT EXISTS (
+          SELECT 1 FROM training_completions tc
+          WHERE tc.tenant_id = ${tenantId}::uuid AND tc.user_id = b.user_id AND tc.course_id = b.course_id
+            AND tc.passed AND (tc.expires_at IS NULL OR tc.expires_at >= training_today()))
+      ORDER BY b.course_id, b.user_id
+      ON CONFLICT (tenant_id, course_id, user_id) WHERE status IN ('assigned', 'in_progress', 'overdue') DO NOTHING
+      RETURNING id
+  )
+  SELECT (SELECT count(*) FROM created)::int AS assignments_created,
+         (SELECT count(*) FROM courses)::int AS courses_checked,
+         (SELECT count(*) FROM scores)::int AS scores_checked,
+         CASE WHEN ${run.returnIds ?? false}::boolean THEN (SELECT coalesce(array_agg(id::text), '{}') FROM created) END AS assignment_ids`;
   if (!row) throw new Error('auto-assignment returned no summary row');
   return {
     assignmentsCreated: row.assignments_created,

@@ -1,8 +1,8 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import type { FieldNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
 import type { TrainingAssignment } from '../generated/prisma/client.js';
 import { Assignment, EntityType } from '../assignments/assignment.js';
 import { builder } from '../core/builder.js';
+import { selectedFieldNames } from '../core/selection.js';
 import * as validate from '../core/validate.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign, type AutoAssignOutcome } from './auto-assign-sql.js';
 
@@ -41,22 +41,11 @@ class DryRunRollback extends Error {
   }
 }
 
-/** Whether the client asked for `field` under the current field (through fragments too). */
-function selects(info: GraphQLResolveInfo, field: string): boolean {
-  const within = (set: SelectionSetNode | undefined): boolean =>
-    (set?.selections ?? []).some((selection) => {
-      if (selection.kind === 'Field') return selection.name.value === field;
-      if (selection.kind === 'InlineFragment') return within(selection.selectionSet);
-      return within(info.fragments[selection.name.value]?.selectionSet);
-    });
-  return info.fieldNodes.some((node: FieldNode) => within(node.selectionSet));
-}
-
 builder.mutationField('autoAssignTraining', (t) =>
   t.withAuth({ may: 'risk.autoAssign' }).field({
     type: AutoAssignResult,
     description:
-      'Assigns auto-assign courses to the users reached by high latest risk scores (SPEC §4): one ' +
+      'Assigns auto-assign courses to the users reached by high latest risk scores: one ' +
       'risk-based assignment per course and user, skipping users with an active assignment or a current ' +
       'passed completion of the course. Idempotent. dryRun: returns what a real run would create and writes nothing.',
     args: {
@@ -73,7 +62,7 @@ builder.mutationField('autoAssignTraining', (t) =>
         max: 100,
       });
       const dryRun = validate.present('dryRun', args.dryRun) ?? false;
-      const loadAssignments = selects(info, 'assignments');
+      const loadAssignments = selectedFieldNames(info).has('assignments');
       const run = context.transaction(
         async (tx) => {
           const outcome = await runAutoAssign(tx, {

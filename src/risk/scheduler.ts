@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign } from './auto-assign-sql.js';
 
 /**
- * Scheduled work per tenant (SPEC §4): risk-based auto-assignment and the
+ * Scheduled work per tenant: risk-based auto-assignment and the
  * overdue sweep, on cron expressions from the configuration (UTC).
  *
  * Every API instance runs the same timers; a run still happens once per
@@ -51,18 +51,16 @@ export interface JobRunner {
 async function dueTenants(prisma: PrismaClient, job: Job): Promise<string[]> {
   // As the application role, like every other statement of the API, with no tenant set.
   const rows = await prisma.$transaction(async (tx) => {
-    await tx.$executeRawUnsafe(`SELECT set_config('role', $1, true)`, APP_ROLE);
-    return tx.$queryRawUnsafe<{ tenant_id: string }[]>(
-      'SELECT t AS tenant_id FROM scheduled_job_tenants($1) AS t ORDER BY t',
-      job,
-    );
+    await tx.$executeRaw`SELECT set_config('role', ${APP_ROLE}, true)`;
+    return tx.$queryRaw<{ tenant_id: string }[]>`
+      SELECT t AS tenant_id FROM scheduled_job_tenants(${job}) AS t ORDER BY t`;
   });
   return rows.map((row) => row.tenant_id);
 }
 
 async function work(tx: TenantTransaction, job: Job, tenantId: string, runner: JobRunner): Promise<number> {
   if (job === 'overdue_sweep') {
-    const [row] = await tx.$queryRawUnsafe<{ swept: bigint }[]>('SELECT mark_overdue_training_assignments() AS swept');
+    const [row] = await tx.$queryRaw<{ swept: bigint }[]>`SELECT mark_overdue_training_assignments() AS swept`;
     return Number(row?.swept ?? 0);
   }
   const outcome = await runAutoAssign(tx, {
@@ -86,30 +84,19 @@ async function runForTenant(
     runner.prisma,
     caller,
     async (tx) => {
-      const claimed = await tx.$queryRawUnsafe<{ id: string }[]>(
-        `INSERT INTO scheduled_job_runs (job, tenant_id, slot, instance) VALUES ($1, $2::uuid, $3::timestamptz, $4)
-         ON CONFLICT (job, tenant_id, slot) DO NOTHING RETURNING id`,
-        job,
-        tenantId,
-        slot.toISOString(),
-        instance,
-      );
+      const claimed = await tx.$queryRaw<{ id: string }[]>`
+        INSERT INTO scheduled_job_runs (job, tenant_id, slot, instance)
+        VALUES (${job}, ${tenantId}::uuid, ${slot.toISOString()}::timestamptz, ${instance})
+        ON CONFLICT (job, tenant_id, slot) DO NOTHING RETURNING id`;
       const claim = claimed[0];
       if (!claim) return { ran: false, affected: 0 };
       const affected = await work(tx, job, tenantId, runner);
-      await tx.$executeRawUnsafe(
-        `UPDATE scheduled_job_runs SET affected = $2, finished_at = clock_timestamp() WHERE id = $1::uuid`,
-        claim.id,
-        affected,
-      );
-      await tx.$executeRawUnsafe(
-        `DELETE FROM scheduled_job_runs
-         WHERE job = $1 AND tenant_id = $2::uuid AND slot < now() - make_interval(days => $3) AND id <> $4::uuid`,
-        job,
-        tenantId,
-        HISTORY_DAYS,
-        claim.id,
-      );
+      await tx.$executeRaw`
+        UPDATE scheduled_job_runs SET affected = ${affected}, finished_at = clock_timestamp() WHERE id = ${claim.id}::uuid`;
+      await tx.$executeRaw`
+        DELETE FROM scheduled_job_runs
+        WHERE job = ${job} AND tenant_id = ${tenantId}::uuid
+          AND slot < now() - make_interval(days => ${HISTORY_DAYS}) AND id <> ${claim.id}::uuid`;
       return { ran: true, affected };
     },
     { timeout: AUTO_ASSIGN_TIMEOUT_MS },

@@ -1,11 +1,12 @@
-import { EntityType, type RiskEntityTypeValue } from '../assignments/assignment.js';
+import { EntityType } from '../assignments/assignment.js';
 import { builder } from '../core/builder.js';
 import { badInput } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign } from './auto-assign-sql.js';
+import { insertScores, type ScoreRow } from './scores-sql.js';
 
 /**
- * Predictive scores ingest (SPEC §3: admin and integrations). The Predictive
+ * Predictive scores ingest, for admins and integrations. The Predictive
  * Safety system may also write predictive_scores directly under RLS (see the
  * README); this mutation adds validation, one set-based insert, and
  * auto-assignment for the entities the batch touched.
@@ -28,13 +29,6 @@ export const PredictiveScoreInput = builder.inputType('PredictiveScoreInput', {
     }),
   }),
 });
-
-interface ScoreRow {
-  entityType: RiskEntityTypeValue;
-  entityId: string;
-  score: string;
-  computedAt: string | null;
-}
 
 function scoreRows(scores: (typeof PredictiveScoreInput.$inferInput)[]): ScoreRow[] {
   if (scores.length > MAX_SCORES_PER_CALL) throw badInput('scores', `at most ${MAX_SCORES_PER_CALL} rows per call`);
@@ -72,17 +66,7 @@ builder.mutationField('recordPredictiveScores', (t) =>
       const autoAssign = args.autoAssign ?? context.services.config.autoAssignOnScores;
       return context.transaction(
         async (tx) => {
-          const recorded = await tx.$executeRawUnsafe(
-            `INSERT INTO predictive_scores (tenant_id, entity_type, entity_id, score, computed_at)
-             SELECT $1::uuid, r.entity_type, r.entity_id, r.score, coalesce(r.computed_at, now())
-             FROM unnest($2::text[], $3::uuid[], $4::numeric[], $5::timestamptz[])
-                  AS r(entity_type, entity_id, score, computed_at)`,
-            caller.tenantId,
-            rows.map((row) => row.entityType),
-            rows.map((row) => row.entityId),
-            rows.map((row) => row.score),
-            rows.map((row) => row.computedAt),
-          );
+          const recorded = await insertScores(tx, caller.tenantId, rows);
           if (autoAssign) {
             const touched = new Map(rows.map((row) => [`${row.entityType}:${row.entityId}`, row]));
             await runAutoAssign(tx, {

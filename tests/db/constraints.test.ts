@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECK_VIOLATION, FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION } from '../../src/core/sqlstate.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { expectSqlError, owner, uuid, type Row } from '../support/sql.js';
 
@@ -9,9 +10,6 @@ import { expectSqlError, owner, uuid, type Row } from '../support/sql.js';
  * stops a bad row here is the constraint itself, not RLS.
  */
 
-const CHECK_VIOLATION = '23514';
-const UNIQUE_VIOLATION = '23505';
-const FOREIGN_KEY_VIOLATION = '23503';
 const ONE_ACTIVE = 'training_assignments_one_active_per_user_course';
 
 let db: TestDatabase;

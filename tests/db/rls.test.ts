@@ -3,6 +3,7 @@ import pg from 'pg';
 import { withTenant, type Caller, type TenantTransaction } from '../../src/core/caller.js';
 import type { SqlConnection } from '../../src/core/db.js';
 import { ROLES, type Role } from '../../src/core/permissions.js';
+import { INSUFFICIENT_PRIVILEGE } from '../../src/core/sqlstate.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { attempt, owner, sqlError, uuid, type Row } from '../support/sql.js';
 
@@ -13,8 +14,6 @@ import { attempt, owner, sqlError, uuid, type Row } from '../support/sql.js';
  * app.tenant_id/user_id/role), with no resolver in between. The data set is
  * seeded by the owner, which RLS does not govern.
  */
-
-const INSUFFICIENT_PRIVILEGE = '42501';
 
 const TABLES = [
   'profiles',

@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
-import {
-  ASSIGNMENT_CREATED_CHANNEL,
-  startNotificationHub,
-  type NotificationHub,
-} from '../../src/core/notifications.js';
+import { ASSIGNMENT_CREATED_CHANNEL, startLiveEventHub, type LiveEventHub } from '../../src/core/live-events/index.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { owner, uuid } from '../support/sql.js';
 import { eventually } from '../support/ws.js';
@@ -17,7 +13,7 @@ import { eventually } from '../support/ws.js';
 
 let db: TestDatabase;
 let sql: ReturnType<typeof owner>;
-let hub: NotificationHub;
+let hub: LiveEventHub;
 const tenantA = uuid();
 const tenantB = uuid();
 const creator = uuid();
@@ -29,7 +25,7 @@ let courseB: string;
 beforeAll(async () => {
   db = await freshDatabase();
   sql = owner(db);
-  hub = await startNotificationHub(db, createLogger('silent'), { maxQueuedIds: 170, maxBatchIds: 150 });
+  hub = await startLiveEventHub(db, createLogger('silent'), { maxQueuedIds: 170, maxBatchIds: 150 });
   for (const id of [u1, u2, u3]) await sql.insert('profiles', { id, tenant_id: tenantA, role: 'worker' });
   await sql.insert('profiles', { id: v1, tenant_id: tenantB, role: 'worker' });
   courseA = (

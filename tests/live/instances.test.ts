@@ -1,7 +1,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LISTENER_APPLICATION_NAME } from '../../src/core/notifications.js';
+import { LISTENER_APPLICATION_NAME } from '../../src/core/live-events/index.js';
 import type { App } from '../../src/app.js';
 import {
   AssignTrainingCourseDocument,

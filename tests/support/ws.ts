@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../../src/core/config.js';
 import { openDatabase } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/logger.js';
-import type { HubOptions } from '../../src/core/notifications.js';
+import type { HubOptions } from '../../src/core/live-events/index.js';
 import { startApp, type App } from '../../src/app.js';
 import { schema } from '../../src/schema.js';
 import type { TestDatabase } from './database.js';

@@ -1,0 +1,105 @@
+import type { Database } from '../db.js';
+import type { Logger } from '../logger.js';
+import { Feed, type AssignmentFeed, type FeedFilter } from './feed.js';
+import { Limiter } from './limiter.js';
+import { DEFAULT_HUB_OPTIONS, type HubOptions } from './options.js';
+import { parsePayload, type AssignmentPair } from './payload.js';
+import { PgListener } from './pg-listener.js';
+import { listenPglite, type Listener } from './pglite-listener.js';
+import { SubscriberIndex } from './subscriber-index.js';
+
+/**
+ * The live-event hub: new assignments, announced by PostgreSQL LISTEN/NOTIFY
+ * (see payload.ts), delivered to this instance's GraphQL subscribers.
+ *
+ * Each API instance holds ONE listening session (a dedicated `pg.Client`, or
+ * PGlite's in-process `listen`) and fans every payload out in memory to its own
+ * subscribers, indexed by tenant and then user (subscriber-index.ts), so a
+ * notification costs O(its ids + the subscribers it concerns), never
+ * O(all subscribers). Events carry ids only: each subscriber reads the rows
+ * itself, under its own RLS, at most `readConcurrency` reads at a time (limiter.ts).
+ *
+ * Backpressure: delivery to a subscriber is a synchronous push onto its own
+ * bounded queue (feed.ts); nothing here ever awaits a subscriber. One that lets
+ * more than `maxQueuedIds` pile up (a stalled or vanished socket stops pulling) is
+ * dropped: its queue is freed and its subscription ends with an error telling the
+ * client to subscribe again and refetch.
+ *
+ * Missed events: the PostgreSQL session is watched by a heartbeat and, when lost,
+ * re-established with exponential backoff; after reconnecting it reads what was
+ * created meanwhile (pg-listener.ts).
+ */
+
+export type { AssignmentFeed, FeedFilter } from './feed.js';
+export type { HubOptions } from './options.js';
+export { ASSIGNMENT_CREATED_CHANNEL } from './payload.js';
+export { LISTENER_APPLICATION_NAME } from './pg-listener.js';
+
+export interface HubStats {
+  /** Open subscriptions on this instance. */
+  subscribers: number;
+  /** Whether the listening session is up. */
+  listening: boolean;
+  /** Subscribers dropped for falling too far behind, since start. */
+  dropped: number;
+  /** Assignments delivered by catch-ups after reconnecting, since start. */
+  recovered: number;
+}
+
+export interface LiveEventHub {
+  assignmentsCreated(filter: FeedFilter): AssignmentFeed;
+  stats(): HubStats;
+  close(): Promise<void>;
+}
+
+export async function startLiveEventHub(
+  db: Database,
+  logger: Logger,
+  overrides: Partial<HubOptions> = {},
+): Promise<LiveEventHub> {
+  const options = { ...DEFAULT_HUB_OPTIONS, ...overrides };
+  const log = logger.child({ component: 'live-events' });
+  const index = new SubscriberIndex();
+  const reads = new Limiter(options.readConcurrency);
+  let dropped = 0;
+  let recovered = 0;
+
+  const announce = (tenantId: string, pairs: AssignmentPair[]) => index.dispatch(tenantId, pairs);
+  const onPayload = (payload: string) => {
+    const event = parsePayload(payload);
+    if (event) announce(event.tenantId, event.assignments);
+    else log.warn({ payload: payload.slice(0, 200) }, 'ignored a malformed notification');
+  };
+
+  const listener: Listener =
+    'pglite' in db.source
+      ? await listenPglite(db.source.pglite, onPayload)
+      : await PgListener.start(db.source.url, options, log, {
+          announce,
+          tenantIds: () => index.tenantIds(),
+          recovered: (count) => (recovered += count),
+        });
+
+  return {
+    assignmentsCreated(filter) {
+      const feed = new Feed(filter, options, reads, {
+        closed: (self) => index.remove(self),
+        overflowed: (self) => {
+          dropped++;
+          log.warn(
+            { tenantId: self.filter.tenantId, limit: options.maxQueuedIds },
+            'dropped a subscriber that fell behind',
+          );
+        },
+      });
+      index.add(feed);
+      return feed;
+    },
+    stats: () => ({ subscribers: index.size, listening: listener.listening(), dropped, recovered }),
+    async close() {
+      await listener.close();
+      index.closeAll();
+      await reads.idle(); // the database is closed next: let reads in flight finish
+    },
+  };
+}

@@ -1,0 +1,13 @@
+/**
+ * PostgreSQL error codes (SQLSTATE) the API and its tests act on, by name, as
+ * PostgreSQL's error-code appendix spells them.
+ */
+
+/** A row would duplicate a unique key (a second active assignment of a course, a second passed attempt…). */
+export const UNIQUE_VIOLATION = '23505';
+/** A row refers to a row that does not exist in the same tenant. */
+export const FOREIGN_KEY_VIOLATION = '23503';
+/** A value is outside a column's CHECK constraint (an unknown status, a score above 100…). */
+export const CHECK_VIOLATION = '23514';
+/** Row-level security or a guard trigger refused the statement. */
+export const INSUFFICIENT_PRIVILEGE = '42501';
