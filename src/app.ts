@@ -81,10 +81,25 @@ export async function startApp(options: AppOptions): Promise<App> {
     databaseAnswers: () => db.prisma.$queryRaw`SELECT 1`,
     routes,
     ide: config.graphqlIde ? graphiqlAssets() : undefined,
+    corsOrigins: config.corsOrigins,
     logger,
   });
 
-  await new Promise<void>((resolve) => server.listen(config.port, options.host ?? '0.0.0.0', resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, options.host ?? '0.0.0.0', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    // Port in use or not allowed: release what was opened, so the caller sees only the cause.
+    await apollo.stop();
+    await notifications.close();
+    if (!options.db) await db.close();
+    throw error;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}${GRAPHQL_PATH}`;

@@ -1,13 +1,21 @@
-import { loadConfig } from './core/config.js';
+import { ConfigurationError, loadConfig, type Config } from './core/config.js';
+import { DataFolderInUse } from './core/db.js';
 import { createLogger } from './core/logger.js';
-import { startApp } from './app.js';
+import { startApp, type App } from './app.js';
 import { schema } from './schema.js';
 
 /** `npm start`: the Safety Training API on PORT (default 4000). */
-const config = loadConfig();
-const logger = createLogger(config.logLevel);
-
-const app = await startApp({ config, logger, schema });
+let config: Config;
+let app: App;
+try {
+  config = loadConfig();
+  app = await startApp({ config, logger: createLogger(config.logLevel), schema });
+} catch (error) {
+  // A start-up failure is the operator's to fix: one line saying what and why, exit code 1, no stack trace.
+  process.stderr.write(`safety-training-api: cannot start: ${startupFailure(error)}\n`);
+  process.exit(1);
+}
+const logger = app.services.logger;
 logger.info(
   { url: app.url, database: config.databaseUrl ? 'postgresql' : `pglite (${config.pgliteDataDir})` },
   `Safety Training API ready at ${app.url} (GraphQL over HTTP and WebSocket${config.graphqlIde ? ', GraphiQL in the browser' : ''})`,
@@ -17,6 +25,18 @@ if (config.auth.developmentSecret) {
     'JWT_SECRET is not set: using a development secret kept in .data/dev-jwt-secret. Do not use this in production. ' +
       'Mint a token with: npm run token -- --role admin --tenant <uuid> --user <uuid>',
   );
+}
+
+/** What went wrong, in the terms of the setting that fixes it. */
+function startupFailure(error: unknown): string {
+  if (error instanceof ConfigurationError || error instanceof DataFolderInUse) return error.message;
+  const { code, message } = error as { code?: string; message?: string };
+  if (code === 'EADDRINUSE') return `port ${process.env.PORT ?? 4000} is already in use (set PORT to another port)`;
+  if (code === 'EACCES') return `not allowed to listen on port ${process.env.PORT ?? 4000} (set PORT)`;
+  if (code === '3D000' || code === '28P01' || code === '28000' || code === 'ECONNREFUSED' || code === 'ENOTFOUND') {
+    return `the database at DATABASE_URL cannot be used: ${message}`;
+  }
+  return message ?? String(error);
 }
 
 /**

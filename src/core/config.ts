@@ -31,6 +31,8 @@ export interface Config {
   /** Whether GraphiQL and introspection are on (default: off in production). */
   graphqlIde: boolean;
   introspection: boolean;
+  /** Browser origins (scheme://host[:port]) allowed to call the API across origins; empty: none. */
+  corsOrigins: string[];
 }
 
 export interface AuthConfig {
@@ -44,11 +46,14 @@ export interface AuthConfig {
   developmentSecret: boolean;
 }
 
+/** A setting the service cannot start with; `npm start` prints its message as one line and exits 1. */
+export class ConfigurationError extends Error {}
+
 function integer(name: string, value: string | undefined, fallback: number, min = 1): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < min) {
-    throw new Error(`Configuration: ${name} must be an integer ≥ ${min}, got "${value}"`);
+    throw new ConfigurationError(`${name} must be an integer ≥ ${min}, got "${value}"`);
   }
   return parsed;
 }
@@ -60,11 +65,28 @@ function cron(name: string, value: string | undefined, fallback: string): string
   try {
     new Cron(pattern, { timezone: 'UTC' });
   } catch (error) {
-    throw new Error(`Configuration: ${name} is not a cron expression ("${pattern}"): ${(error as Error).message}`, {
+    throw new ConfigurationError(`${name} is not a cron expression ("${pattern}"): ${(error as Error).message}`, {
       cause: error,
     });
   }
   return pattern;
+}
+
+/** A comma-separated list of origins, each checked now so a typo stops start-up instead of refusing browsers. */
+function origins(name: string, value: string | undefined): string[] {
+  const listed = (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const origin of listed) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigurationError(`${name}: "${origin}" is not an origin like https://dashboard.example.com`);
+    }
+  }
+  return listed;
 }
 
 function flag(value: string | undefined, fallback: boolean): boolean {
@@ -79,7 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let jwtSecret = env.JWT_SECRET || undefined;
   let developmentSecret = false;
   if (!jwtSecret && !jwksUrl) {
-    if (production) throw new Error('Configuration: JWT_SECRET or JWKS_URL is required when NODE_ENV=production');
+    if (production) throw new ConfigurationError('JWT_SECRET or JWKS_URL is required when NODE_ENV=production');
     jwtSecret = devSecret(env);
     developmentSecret = true;
   }
@@ -109,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     overdueSweepCron: cron('OVERDUE_SWEEP_CRON', env.OVERDUE_SWEEP_CRON, nodeEnv === 'test' ? '' : '5 * * * *'),
     graphqlIde: flag(env.GRAPHQL_IDE, !production),
     introspection: flag(env.GRAPHQL_INTROSPECTION, !production),
+    corsOrigins: origins('CORS_ORIGINS', env.CORS_ORIGINS),
   };
 }
 

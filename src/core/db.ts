@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
@@ -97,9 +97,67 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   };
 }
 
+/** Another live process has the PGlite data folder open. */
+export class DataFolderInUse extends Error {}
+
+/**
+ * PGlite is PostgreSQL inside one process: two processes on one data folder would each keep their own
+ * copy in memory and overwrite each other's files. A lock file beside the folder names the process that
+ * has it open; a second process is refused while that one lives, and a stale lock (its process is gone)
+ * is taken over. Returns the release function.
+ */
+function lockDataFolder(dataDir: string): () => void {
+  const lockFile = `${dataDir.replace(/\/+$/, '')}.lock`;
+  for (;;) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      heldLocks.add(lockFile);
+      return () => {
+        heldLocks.delete(lockFile);
+        rmSync(lockFile, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number(readFileSync(lockFile, 'utf8').trim());
+    // A container restarts its process with the same pid (1): a lock naming this pid is live only if this process took it.
+    const live = holder === process.pid ? heldLocks.has(lockFile) : holder > 0 && processLives(holder);
+    if (live) {
+      throw new DataFolderInUse(
+        `the embedded database ${dataDir} is open in process ${holder}${holder === process.pid ? ' (this one)' : ''}; ` +
+          'stop that process first, or set PGLITE_DATA_DIR to another folder (or DATABASE_URL)',
+      );
+    }
+    rmSync(lockFile, { force: true });
+  }
+}
+
+/** Lock files this process holds. */
+const heldLocks = new Set<string>();
+
+function processLives(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Database> {
-  if (!dataDir.includes('://')) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
+  let unlock = () => {};
+  if (!dataDir.includes('://')) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataFolder(dataDir);
+  }
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dataDir);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const prisma = createClient(new PrismaPGlite(pglite), options);
   const connection: SqlConnection = {
     query: async (text, params) => (await pglite.query(text, params)).rows as never[],
@@ -116,6 +174,7 @@ async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Da
     async close() {
       await prisma.$disconnect();
       await pglite.close();
+      unlock();
     },
   };
 }

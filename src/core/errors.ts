@@ -74,6 +74,11 @@ export const malformedJson = () =>
   new ApiError(ErrorCode.BAD_REQUEST, 'Malformed JSON body', { http: { status: 400 } });
 export const bodyTooLarge = (maxBytes: number) =>
   new ApiError(ErrorCode.BAD_REQUEST, `Request body larger than ${maxBytes} bytes`, { http: { status: 413 } });
+/** A browser page on an origin that CORS_ORIGINS does not list asked (preflight) to call the API. */
+export const originNotAllowed = (origin: string) =>
+  new ApiError(ErrorCode.FORBIDDEN, `Origin ${origin} may not call this API (see CORS_ORIGINS)`, {
+    http: { status: 403 },
+  });
 export const internalError = () =>
   new ApiError(ErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_ERROR_MESSAGE, { http: { status: 500 } });
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { HeaderMap, type HTTPGraphQLRequest, type HTTPGraphQLResponse } from '@apollo/server';
-import { bodyTooLarge, errorResponse, internalError, malformedJson, type ApiError } from './errors.js';
+import { bodyTooLarge, errorResponse, internalError, malformedJson, originNotAllowed, type ApiError } from './errors.js';
 import { GRAPHIQL_ASSETS_PATH, type GraphiQL } from './graphiql/assets.js';
 import type { Logger } from './logger.js';
 
@@ -28,8 +28,15 @@ export interface HttpOptions {
   routes: readonly Route[];
   /** Serves GraphiQL at /graphql to browsers when present. */
   ide?: GraphiQL;
+  /** Browser origins allowed to call GraphQL across origins (CORS); others are refused. */
+  corsOrigins: readonly string[];
   logger: Logger;
 }
+
+/** What a cross-origin page may send: the token, JSON, and the header that lets Apollo accept GET queries. */
+const CORS_ALLOWED_HEADERS = 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name';
+/** How long a browser may reuse a preflight's answer (seconds). */
+const CORS_MAX_AGE_SECONDS = 600;
 
 /** Longest the readiness probe waits for the database. */
 const READINESS_TIMEOUT_MS = 2_000;
@@ -46,6 +53,7 @@ export function serveHttp(server: Server, options: HttpOptions): void {
       return void (ide.asset(url.pathname, res) || json(res, 404, { error: 'Not found' }));
     }
     if (url.pathname === GRAPHQL_PATH) {
+      if (!allowCrossOrigin(req, res, options.corsOrigins)) return;
       if (ide && req.method === 'GET' && !url.search && (req.headers.accept ?? '').includes('text/html')) {
         return ide.page(res);
       }
@@ -57,6 +65,31 @@ export function serveHttp(server: Server, options: HttpOptions): void {
     if (route) return void route.handle(req, res, url);
     json(res, 404, { error: 'Not found. GraphQL is at /graphql' });
   });
+}
+
+/**
+ * CORS for GraphQL. A listed origin gets its own name back (never `*`: tokens are per origin's user);
+ * a preflight from any other origin is refused with 403, and its actual requests get no CORS headers, so
+ * the browser withholds the answer. Returns false when the request has been answered (a preflight).
+ */
+function allowCrossOrigin(req: IncomingMessage, res: ServerResponse, corsOrigins: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  const allowed = origin !== undefined && corsOrigins.includes(origin);
+  if (corsOrigins.length) res.setHeader('vary', 'Origin');
+  if (allowed) res.setHeader('access-control-allow-origin', origin);
+  const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+  if (!preflight) return true;
+  if (!allowed) {
+    sendError(res, originNotAllowed(origin ?? 'null'));
+    return false;
+  }
+  res.writeHead(204, {
+    'access-control-allow-methods': 'GET, POST, OPTIONS',
+    'access-control-allow-headers': CORS_ALLOWED_HEADERS,
+    'access-control-max-age': String(CORS_MAX_AGE_SECONDS),
+  });
+  res.end();
+  return false;
 }
 
 /** A database that stops answering (frozen, partitioned) reads as unavailable within 2 s; the probe never hangs. */
