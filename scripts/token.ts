@@ -1,38 +1,93 @@
-// `npm run token -- --role admin --tenant <uuid> --user <uuid> [--name "Ada"] [--email a@b.c] [--expires 12h]`
-// Mints an HS256 token with the server's secret (JWT_SECRET, or the development secret).
-import { randomUUID } from 'node:crypto';
+// `npm run token`: mints an HS256 token with the server's secret (JWT_SECRET, or the development secret).
+// Bad input is one line on stderr and exit code 1; the token alone goes to stdout, so `$(npm run -s token …)` works.
 import { parseArgs } from 'node:util';
 import { isUuid, mintToken } from '../src/core/auth.js';
 import { loadConfig } from '../src/core/config.js';
 import { ROLES, type Role } from '../src/core/permissions.js';
 
-const { values } = parseArgs({
-  options: {
-    role: { type: 'string', default: 'admin' },
-    tenant: { type: 'string' },
-    user: { type: 'string' },
-    name: { type: 'string' },
-    email: { type: 'string' },
-    expires: { type: 'string', default: '12h' },
-  },
-});
+const USAGE = `Usage: npm run -s token -- --role <role> --tenant <uuid> --user <uuid> [options]
 
-const role = values.role as Role;
-if (!ROLES.includes(role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
-const tenantId = values.tenant ?? randomUUID();
-const userId = values.user ?? randomUUID();
-if (!isUuid(tenantId) || !isUuid(userId)) throw new Error('--tenant and --user must be UUIDs');
+Prints a signed token for the API (Authorization: Bearer <token>) on stdout.
 
-const config = loadConfig();
-if (!config.auth.jwtSecret) throw new Error('Tokens can only be minted with an HS256 JWT_SECRET');
-const token = await mintToken({
-  secret: config.auth.jwtSecret,
-  tenantId,
-  userId,
-  role,
-  name: values.name,
-  email: values.email,
-  expiresIn: values.expires,
-});
-console.error(`# role=${role} tenant=${tenantId} user=${userId}`);
-console.log(token);
+  --role <role>      ${ROLES.join(', ')} (service is the integration role)
+  --tenant <uuid>    the tenant the caller belongs to
+  --user <uuid>      the caller's user id (their profile is created on first use)
+  --name <text>      display name for the profile
+  --email <address>  email for the profile
+  --expires <time>   lifetime, e.g. 30m, 12h, 7d (default 12h)
+  -h, --help         this text
+
+Signs with JWT_SECRET, or without it the development secret of \`npm start\` (.data/dev-jwt-secret).`;
+
+class UsageError extends Error {}
+
+/** A lifetime jose accepts and that reads unambiguously: a positive number and a unit. */
+const LIFETIME =
+  /^\d+\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|week|weeks)$/i;
+
+async function main(args: string[]): Promise<number> {
+  if (args.length === 0) {
+    console.error(USAGE);
+    return 1;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        role: { type: 'string' },
+        tenant: { type: 'string' },
+        user: { type: 'string' },
+        name: { type: 'string' },
+        email: { type: 'string' },
+        expires: { type: 'string', default: '12h' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new UsageError(`unknown option ${/'([^']+)'/.exec(message)?.[1]}`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      throw new UsageError(`unexpected argument ${/'([^']+)'/.exec(message)?.[1]}`);
+    throw new UsageError(message);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  for (const required of ['role', 'tenant', 'user'] as const) {
+    if (!values[required]) throw new UsageError(`--${required} is required`);
+  }
+  const role = values.role as Role;
+  if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')} (got "${values.role}")`);
+  if (!isUuid(values.tenant)) throw new UsageError(`--tenant must be a UUID (got "${values.tenant}")`);
+  if (!isUuid(values.user)) throw new UsageError(`--user must be a UUID (got "${values.user}")`);
+  if (!LIFETIME.test(values.expires))
+    throw new UsageError(`--expires must be a number and a unit such as 30m, 12h or 7d (got "${values.expires}")`);
+
+  const config = loadConfig();
+  if (!config.auth.jwtSecret)
+    throw new UsageError('tokens can only be minted with an HS256 JWT_SECRET (JWKS_URL is set)');
+  const token = await mintToken({
+    secret: config.auth.jwtSecret,
+    tenantId: values.tenant,
+    userId: values.user,
+    role,
+    name: values.name,
+    email: values.email,
+    expiresIn: values.expires,
+  });
+  console.error(`# role=${role} tenant=${values.tenant} user=${values.user} expires in ${values.expires}`);
+  console.log(token);
+  return 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  // Configuration problems (loadConfig) are as much the caller's to fix as a bad flag: one line, no stack.
+  console.error(`token: ${(error as Error).message}${error instanceof UsageError ? ' (see --help)' : ''}`);
+  process.exitCode = 1;
+}

@@ -60,7 +60,11 @@ export async function migrate(db: Database, dir: string = DEFAULT_MIGRATIONS_DIR
   return db.withConnection(async (connection) => {
     await connection.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
     try {
-      await connection.exec(CREATE_MIGRATIONS_TABLE);
+      // Only when missing: a runtime user without CREATE on the schema still starts on a migrated database.
+      const [history] = await connection.query<{ present: boolean }>(
+        `SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS present`,
+      );
+      if (!history?.present) await connection.exec(CREATE_MIGRATIONS_TABLE);
       const applied = await connection.query<AppliedRow>(
         'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
       );

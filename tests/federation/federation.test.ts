@@ -6,7 +6,7 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { owner, uuid } from '../support/sql.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
-import { startUsersSubgraph, USERS_TYPE_DEFS, type UsersSubgraph } from './users-subgraph.js';
+import { startUsersSubgraph, USERS_TYPE_DEFS, type UsersSubgraph } from '../../scripts/federation/users-subgraph.js';
 
 /**
  * SPEC §5: the training API is a Federation v2 subgraph. It composes beside a

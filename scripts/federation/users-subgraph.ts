@@ -4,8 +4,8 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 
 /**
- * A minimal identity subgraph that owns `User` (name, email), standing in for
- * the real users service the training subgraph is composed with (SPEC §5).
+ * A minimal identity subgraph that owns `User` (name, email), standing in for the real users service the
+ * training subgraph is composed with (the federation test and `npm run gateway:demo`).
  */
 
 export interface UserRecord {
@@ -33,7 +33,8 @@ export interface UsersSubgraph {
   stop(): Promise<void>;
 }
 
-export async function startUsersSubgraph(users: UserRecord[]): Promise<UsersSubgraph> {
+/** Listens on `port` (default: a free one) of 127.0.0.1. */
+export async function startUsersSubgraph(users: UserRecord[], port = 0): Promise<UsersSubgraph> {
   const byId = new Map(users.map((user) => [user.id, user]));
   const server = new ApolloServer({
     schema: buildSubgraphSchema({
@@ -44,6 +45,6 @@ export async function startUsersSubgraph(users: UserRecord[]): Promise<UsersSubg
       },
     }),
   });
-  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
+  const { url } = await startStandaloneServer(server, { listen: { port, host: '127.0.0.1' } });
   return { url, stop: () => server.stop() };
 }

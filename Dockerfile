@@ -1,0 +1,30 @@
+# Safety Training API: build the JavaScript once, run it with plain `node` as PID 1 (so SIGTERM reaches the
+# server and it drains), as a non-root user. Migrations can run from the same image (see README, Deploy).
+#   docker build -t safety-training-api .
+#   docker run -p 4000:4000 -e DATABASE_URL=postgresql://… -e JWT_SECRET=… safety-training-api
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# Dependencies first (their own layer while the lock file is unchanged). Install scripts are skipped: the one the
+# project needs, `npm run generate`, runs below with the sources present; the others only download engines
+# the API does not use.
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
+RUN npm run generate && npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production PORT=4000
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# Writable by the app only for an embedded database (PGLITE_DATA_DIR, default .data/pglite); production
+# normally sets DATABASE_URL instead.
+RUN mkdir -p .data && chown node:node .data
+USER node
+EXPOSE 4000
+# /healthz: the process is up. Orchestrators should also probe /readyz (the database answers).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "dist/src/main.js"]

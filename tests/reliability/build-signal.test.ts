@@ -1,0 +1,183 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { print } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { CreateTrainingCourseDocument } from '../../src/generated/operations/graphql.js';
+import { freshDatabase, onPostgres } from '../support/database.js';
+import { TEST_JWT_SECRET } from '../support/server.js';
+import { freePort } from './cluster.js';
+import { probe, tokenFor, waitFor } from './support.js';
+
+/**
+ * Production runs the compiled build: `npm run build`, then `node dist/src/main.js` as the container's
+ * PID 1, with no TypeScript tooling loaded. SIGTERM to that process must let a request that is already
+ * arriving finish with its full answer, then exit 0 — on an embedded database in a data folder, and on
+ * PostgreSQL when the suite runs against a server.
+ */
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const dataDir = mkdtempSync(path.join(tmpdir(), 'training-build-signal-'));
+let child: ChildProcess | undefined;
+
+beforeAll(async () => {
+  await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root });
+}, 300_000);
+
+afterAll(() => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+interface LogLine {
+  level: number;
+  msg: string;
+  signal?: string;
+}
+
+const targets: { name: string; database: () => Promise<{ env: Record<string, string>; drop(): Promise<void> }> }[] = [
+  {
+    name: 'embedded PGlite in a data folder',
+    database: async () => ({ env: { PGLITE_DATA_DIR: path.join(dataDir, 'pglite') }, drop: async () => {} }),
+  },
+];
+if (onPostgres) {
+  targets.push({
+    name: 'PostgreSQL (DATABASE_URL)',
+    database: async () => {
+      const db = await freshDatabase({ migrated: false });
+      return { env: { DATABASE_URL: db.url! }, drop: () => db.drop() };
+    },
+  });
+}
+
+/**
+ * A POST whose headers and first half of the body are sent now and the rest only when `finish()` is
+ * called. It resolves `received` once the server has taken the request (its `100 Continue` answers
+ * `Expect: 100-continue` after the request event): the server cannot answer yet, so it is in flight for
+ * certain when the signal comes.
+ */
+function halfSentRequest(url: string, token: string, body: string) {
+  const payload = Buffer.from(body, 'utf8');
+  const half = Math.floor(payload.length / 2);
+  let resolveResponse!: (value: { status: number; body: string }) => void;
+  let rejectResponse!: (error: Error) => void;
+  const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    resolveResponse = resolve;
+    rejectResponse = reject;
+  });
+  const req = httpRequest(
+    url,
+    {
+      method: 'POST',
+      agent: false,
+      headers: {
+        'content-type': 'application/json',
+        'content-length': String(payload.length),
+        authorization: `Bearer ${token}`,
+        expect: '100-continue',
+      },
+    },
+    (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolveResponse({ status: res.statusCode ?? 0, body: text }));
+      res.on('error', rejectResponse);
+    },
+  );
+  req.on('error', rejectResponse);
+  const received = new Promise<void>((resolve) =>
+    req.once('continue', () => req.write(payload.subarray(0, half), () => resolve())),
+  );
+  req.flushHeaders();
+  return { received, response, finish: () => req.end(payload.subarray(half)) };
+}
+
+describe.each(targets)('SIGTERM to the compiled build (node dist/src/main.js) on $name', ({ database }) => {
+  it('finishes the request in flight, logs "stopped" and exits 0', async () => {
+    const port = await freePort();
+    const target = await database();
+    onTestFinished(() => target.drop());
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'info',
+    };
+    // Nothing may smuggle a TypeScript loader into the production process.
+    delete env.NODE_OPTIONS;
+    delete env.DATABASE_URL;
+    Object.assign(env, target.env);
+    const app = spawn(process.execPath, ['dist/src/main.js'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = app;
+    let stdout = '';
+    let stderr = '';
+    app.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    app.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      app.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const output = () => `\nstdout: ${stdout.slice(-2_000)}\nstderr: ${stderr.slice(-2_000)}`;
+    const logLines = () =>
+      stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as LogLine);
+
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(
+      async () => {
+        if (app.exitCode !== null) throw new Error(`the build exited early with ${app.exitCode}${output()}`);
+        return (await probe(`${base}/readyz`, 2_000)) === 200;
+      },
+      120_000,
+      output,
+    );
+
+    const admin = await tokenFor('admin');
+    const inFlight = halfSentRequest(
+      `${base}/graphql`,
+      admin.token,
+      JSON.stringify({
+        query: print(CreateTrainingCourseDocument),
+        variables: { input: { title: 'Arrived before the signal', category: 'COMPLIANCE' } },
+      }),
+    );
+
+    await inFlight.received;
+    app.kill('SIGTERM');
+    await waitFor(
+      () => logLines().some((line) => line.signal === 'SIGTERM' && /shutting down/.test(line.msg)),
+      10_000,
+      output,
+    );
+    inFlight.finish();
+
+    const answer = await inFlight.response;
+    expect(answer.status, answer.body).toBe(200);
+    const body = JSON.parse(answer.body) as { data?: { createTrainingCourse: { title: string } }; errors?: unknown };
+    expect(body.errors, answer.body).toBeUndefined();
+    expect(body.data?.createTrainingCourse.title).toBe('Arrived before the signal');
+
+    const exit = await Promise.race([
+      exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`no exit 20 s after SIGTERM${output()}`)), 20_000),
+      ),
+    ]);
+    expect(exit, output()).toEqual({ code: 0, signal: null });
+    const lines = logLines();
+    expect(lines.at(-1)?.msg, output()).toBe('stopped');
+    expect(
+      lines.filter((line) => line.level >= 50),
+      output(),
+    ).toEqual([]);
+    expect(await probe(`${base}/healthz`, 1_000)).toBe(0);
+  }, 150_000);
+});
