@@ -3,19 +3,19 @@ import os from 'node:os';
 import type pg from 'pg';
 import { tenantBreakdownSql } from '../../src/analytics/analytics.js';
 import { mintToken } from '../../src/core/auth.js';
-import { createBenchDatabase, type BenchDatabase } from '../http/database.js';
-import { fmt, median, percentile, table } from '../http/load.js';
-import { freePort, startChild, waitReady, type Child } from '../http/processes.js';
-import { seedTraining, type SeedCounts } from '../http/seed.js';
+import { createBenchDatabase, withCaller, type BenchDatabase } from '../../tests/support/database.js';
+import { fmt, median, percentile, table } from '../../tests/support/report.js';
+import { freePort, startChild, waitReady, type Child } from '../../tests/support/processes.js';
+import { seedTraining, type SeedCounts } from '../../tests/support/seed.js';
 import type { Benchmark } from '../suite.js';
 
 /**
- * `trainingAnalytics` on 1,000,000 assignments (SPEC §8: "tens of milliseconds"), as built:
+ * `trainingAnalytics` on 1,000,000 assignments (target: tens of milliseconds), as built:
  * tenant-wide figures read the counters of migration 20261125000400_analytics_counters
  * (training_assignment_counts / training_completion_counts, kept by statement-level triggers).
  * The database is migrated with every migration and seeded through the triggers (so the
  * counters are the ones the writes made), then checked to the row: counters equal a recount
- * of the rows, and the seven figures equal the original formula recounted from the rows.
+ * of the rows, and the seven figures equal the formula recounted from the rows.
  * Measured on the database as loaded and after VACUUM ANALYZE: the SQL function and the
  * tenant-scope statements under the admin's RLS, the GraphQL query through our HTTP API (whole,
  * per field group, a dashboard with byCourse and the overdue list, and a worker's own
@@ -101,7 +101,7 @@ const STATEMENTS: Record<string, Statement> = {
   byCourse: tenantBreakdownSql.byCourse(TENANT),
 };
 
-/** The seven figures recounted from the rows (the original function's formula): what the counters replace. */
+/** The seven figures recounted from the rows: the formula the counters replace. */
 const RECOUNT = `
   WITH a AS (
       SELECT count(*) FILTER (WHERE s <> 'cancelled') AS total,
@@ -169,7 +169,7 @@ export const analytics: Benchmark = {
       console.log(`seeded in ${seedSeconds.toFixed(1)} s: ${JSON.stringify(counts)}`);
 
       // Correct to the row: the counters the seed's writes made equal a recount of every row,
-      // and the seven figures from the counters equal the original formula over the rows.
+      // and the seven figures from the counters equal the formula over the rows.
       const sizes = await checkCounters(db);
       const expected = await recountedFigures(db);
       const fromCounters = await functionFigures(db);
@@ -294,20 +294,9 @@ async function seed(db: BenchDatabase): Promise<SeedCounts> {
   );
 }
 
-/** Runs `fn` in a transaction as the tenant's admin under RLS, exactly as src/core/db.ts sets it up. */
-async function asAdmin<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    await client.query(
-      "SELECT set_config('role', 'training_app', true), set_config('app.tenant_id', $1, true), " +
-        "set_config('app.user_id', $2, true), set_config('app.role', 'admin', true)",
-      [TENANT, ADMIN],
-    );
-    return await fn();
-  } finally {
-    await client.query('ROLLBACK');
-  }
-}
+/** Reads as the tenant's admin under RLS, rolled back. */
+const asAdmin = <T>(client: pg.Client, fn: () => Promise<T>) =>
+  withCaller(client, { tenantId: TENANT, userId: ADMIN, role: 'admin' }, fn);
 
 interface Figures {
   total_courses: string;
@@ -735,7 +724,7 @@ the rule of \`training_effective_status\` applied to buckets — so a read does 
 One user's figures (a worker's own progress) are still counted from that user's rows.
 
 **Correct to the row (checked before timing):** the counters the seed's writes produced equal a recount of every row of
-both tables (0 differing buckets), and \`get_training_analytics(tenant)\` equals the original formula recounted from the rows:
+both tables (0 differing buckets), and \`get_training_analytics(tenant)\` equals the formula recounted from the rows:
 ${expected.total_assignments} assignments counted, ${expected.completed_count} completed, ${expected.in_progress_count} in
 progress, ${expected.overdue_count} overdue, rate ${expected.completion_rate} %, mean ${expected.avg_completion_time} min.
 Every GraphQL run of the full query is checked against those recounted figures.

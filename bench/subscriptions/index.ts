@@ -10,14 +10,15 @@ import { openDatabase, withTenant } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/logger.js';
 import { startApp, type App } from '../../src/core/server.js';
 import { schema } from '../../src/schema.js';
-import { createBenchDatabase, seedAsOwner, type BenchDatabase } from '../http/database.js';
-import { fmt, percentile, table } from '../http/load.js';
-import { startChild, type Child } from '../http/processes.js';
+import { createBenchDatabase, type BenchDatabase } from '../../tests/support/database.js';
+import { seedAsOwner } from '../../tests/support/seed.js';
+import { fmt, percentile, table } from '../../tests/support/report.js';
+import { startChild, type Child } from '../../tests/support/processes.js';
 import type { Benchmark } from '../suite.js';
 import type { SubscribersPlan } from './clients.js';
 
 /**
- * Live assignments at scale (SPEC §8): N concurrent graphql-ws subscribers on
+ * Live assignments at scale: N concurrent graphql-ws subscribers on
  * one API instance on PostgreSQL, each a worker following their own
  * assignments; each round one INSERT creates an assignment for every one of
  * them (what a bulk auto-assignment does). Measures commit-to-delivery latency,

@@ -322,7 +322,7 @@ async function counterDifferences() {
   return { assignments, completions };
 }
 
-/** The seven figures recounted from the rows (the original function's formula), as `caller` under RLS. */
+/** The seven figures recounted from the rows (the formula the counters replace), as `caller` under RLS. */
 const RECOUNT_FIGURES = `
   WITH a AS (
     SELECT count(*) FILTER (WHERE s <> 'cancelled') AS total,

@@ -5,7 +5,7 @@ import { parse } from 'graphql';
 
 /**
  * A minimal identity subgraph that owns `User` (name, email), standing in for
- * the real users service the training subgraph is composed with (SPEC §5).
+ * the real users service the training subgraph is composed with.
  */
 
 export interface UserRecord {

@@ -4,7 +4,8 @@ import type { App } from '../../src/core/server.js';
 import { TrainingAssignmentCreatedDocument } from '../../src/generated/operations/graphql.js';
 import { owner, uuid } from '../support/sql.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { eventually, liveClient, startInstance, subscribe, type LiveClient } from '../support/ws.js';
+import { eventually } from '../support/wait.js';
+import { liveClient, startInstance, subscribe, type LiveClient } from '../support/ws.js';
 
 /**
  * A client that stops reading (a phone in a tunnel, a frozen tab) must not

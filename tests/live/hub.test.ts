@@ -7,7 +7,7 @@ import {
 } from '../../src/core/notifications.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { owner, uuid } from '../support/sql.js';
-import { eventually } from '../support/ws.js';
+import { eventually } from '../support/wait.js';
 
 /**
  * The notification hub on its own, against a real database: one LISTEN session

@@ -11,14 +11,8 @@ import {
 import { onPostgres } from '../support/database.js';
 import { owner } from '../support/sql.js';
 import { dayFromToday, startTestServer, type Actor, type TestServer } from '../support/server.js';
-import {
-  eventually,
-  liveClient,
-  startInstance,
-  subscribe,
-  type LiveClient,
-  type LiveSubscription,
-} from '../support/ws.js';
+import { eventually } from '../support/wait.js';
+import { liveClient, startInstance, subscribe, type LiveClient, type LiveSubscription } from '../support/ws.js';
 
 /**
  * Several API instances behind a load balancer, on one PostgreSQL database:

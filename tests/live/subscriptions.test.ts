@@ -9,8 +9,8 @@ import {
 } from '../../src/generated/operations/graphql.js';
 import { owner, uuid } from '../support/sql.js';
 import { dayFromToday, startTestServer, TEST_JWT_SECRET, type Actor, type TestServer } from '../support/server.js';
+import { eventually } from '../support/wait.js';
 import {
-  eventually,
   liveClient,
   startInstance,
   subscribe,
@@ -20,7 +20,7 @@ import {
 } from '../support/ws.js';
 
 /**
- * SPEC §4 "Live assignments" through the real graphql-ws client: who receives
+ * Live assignments through the real graphql-ws client: who receives
  * which new assignment, exactly once, and who is refused.
  */
 

@@ -10,6 +10,7 @@ import { startApp, type App } from '../../src/core/server.js';
 import { schema } from '../../src/schema.js';
 import type { TestDatabase } from './database.js';
 import { TEST_JWT_SECRET } from './server.js';
+import { eventually } from './wait.js';
 
 /**
  * graphql-ws clients for tests, as a worker's app would open them: the real
@@ -108,19 +109,6 @@ export function subscribe<Data, Variables extends Record<string, unknown>>(
     },
   );
   return subscription;
-}
-
-/** Polls `check` until it holds; fails after `timeoutMs` with `explain()`. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-  explain: () => string = () => '',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms. ${explain()}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** Waits until `app` holds exactly `count` subscriptions: the server has registered what the clients sent. */
