@@ -33,7 +33,7 @@ export interface AppOptions {
   db?: Database;
   host?: string;
   /** Live-event limits (tests and benchmarks tune them; the defaults suit production). */
-  notifications?: Partial<HubOptions>;
+  liveEvents?: Partial<HubOptions>;
 }
 
 /** The composition root: opens the database, applies migrations and serves HTTP and WebSocket on one port. */
@@ -49,9 +49,9 @@ export async function startApp(options: AppOptions): Promise<App> {
     }));
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
-  const notifications = await startLiveEventHub(db, logger, {
+  const liveEvents = await startLiveEventHub(db, logger, {
     readConcurrency: Math.max(1, Math.floor(config.dbPoolMax / 2)),
-    ...options.notifications,
+    ...options.liveEvents,
   });
   const services: AppServices = {
     config,
@@ -59,7 +59,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     prisma: db.prisma,
     verifyToken: createTokenVerifier(config.auth),
     profiles: createProfileRefresher(db.prisma),
-    notifications,
+    liveEvents,
   };
 
   const server = createServer();
@@ -96,7 +96,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   } catch (error) {
     // Port in use or not allowed: release what was opened, so the caller sees only the cause.
     await apollo.stop();
-    await notifications.close();
+    await liveEvents.close();
     if (!options.db) await db.close();
     throw error;
   }
@@ -118,7 +118,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         await scheduler?.stop();
         // Drains HTTP requests and closes every websocket with 1001 Going Away.
         await apollo.stop();
-        await notifications.close();
+        await liveEvents.close();
         await db.close();
       })()),
   };

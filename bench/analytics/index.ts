@@ -3,19 +3,24 @@ import os from 'node:os';
 import type pg from 'pg';
 import { tenantBreakdownSql } from '../../src/analytics/analytics-sql.js';
 import { mintToken } from '../../src/core/auth.js';
-import { createBenchDatabase, type BenchDatabase } from '../http/database.js';
-import { fmt, median, percentile, table } from '../http/load.js';
-import { freePort, startChild, waitReady, type Child } from '../http/processes.js';
-import { seedTraining, type SeedCounts } from '../http/seed.js';
+import {
+  ASSIGNMENT_COUNTER_DIFFERENCES,
+  COMPLETION_COUNTER_DIFFERENCES,
+  RECOUNT_FIGURES,
+} from '../../tests/support/analytics.js';
+import { createBenchDatabase, withCaller, type BenchDatabase } from '../../tests/support/database.js';
+import { fmt, median, percentile, table } from '../../tests/support/report.js';
+import { freePort, startChild, waitReady, type Child } from '../../tests/support/processes.js';
+import { seedTraining, type SeedCounts } from '../../tests/support/seed.js';
 import type { Benchmark } from '../suite.js';
 
 /**
- * `trainingAnalytics` on 1,000,000 assignments (SPEC §8: "tens of milliseconds"), as built:
+ * `trainingAnalytics` on 1,000,000 assignments (target: tens of milliseconds), as built:
  * tenant-wide figures read the counters of migration 20261125000400_analytics_counters
  * (training_assignment_counts / training_completion_counts, kept by statement-level triggers).
  * The database is migrated with every migration and seeded through the triggers (so the
  * counters are the ones the writes made), then checked to the row: counters equal a recount
- * of the rows, and the seven figures equal the original formula recounted from the rows.
+ * of the rows, and the seven figures equal the formula recounted from the rows.
  * Measured on the database as loaded and after VACUUM ANALYZE: the SQL function and the
  * tenant-scope statements under the admin's RLS, the GraphQL query through our HTTP API (whole,
  * per field group, a dashboard with byCourse and the overdue list, and a worker's own
@@ -101,28 +106,9 @@ const STATEMENTS: Record<string, Statement> = {
   byCourse: tenantBreakdownSql.byCourse(TENANT),
 };
 
-/** The seven figures recounted from the rows (the original function's formula): what the counters replace. */
-const RECOUNT = `
-  WITH a AS (
-      SELECT count(*) FILTER (WHERE s <> 'cancelled') AS total,
-             count(*) FILTER (WHERE s = 'completed') AS completed,
-             count(*) FILTER (WHERE s = 'in_progress') AS in_progress,
-             count(*) FILTER (WHERE s = 'overdue') AS overdue
-      FROM (SELECT training_effective_status(status, due_date) AS s
-            FROM training_assignments
-            WHERE tenant_id = $1) t
-  )
-  SELECT (SELECT count(*) FROM training_courses WHERE tenant_id = $1) AS total_courses,
-         a.total AS total_assignments, a.completed AS completed_count, a.in_progress AS in_progress_count,
-         a.overdue AS overdue_count,
-         CASE WHEN a.total = 0 THEN 0 ELSE round(a.completed * 100.0 / a.total, 2) END AS completion_rate,
-         COALESCE((SELECT round(avg(completion_time_minutes), 2) FROM training_completions
-                   WHERE tenant_id = $1 AND passed), 0) AS avg_completion_time
-  FROM a`;
-
 const EXPLAINED: Record<string, Statement> = {
   ...STATEMENTS,
-  'for comparison: the seven figures recounted from the rows (no counters)': forTenant(RECOUNT),
+  'for comparison: the seven figures recounted from the rows (no counters)': forTenant(RECOUNT_FIGURES),
 };
 
 const ANALYZED_TABLES = [
@@ -169,7 +155,7 @@ export const analytics: Benchmark = {
       console.log(`seeded in ${seedSeconds.toFixed(1)} s: ${JSON.stringify(counts)}`);
 
       // Correct to the row: the counters the seed's writes made equal a recount of every row,
-      // and the seven figures from the counters equal the original formula over the rows.
+      // and the seven figures from the counters equal the formula over the rows.
       const sizes = await checkCounters(db);
       const expected = await recountedFigures(db);
       const fromCounters = await functionFigures(db);
@@ -294,34 +280,25 @@ async function seed(db: BenchDatabase): Promise<SeedCounts> {
   );
 }
 
-/** Runs `fn` in a transaction as the tenant's admin under RLS, exactly as src/core/caller.ts sets it up. */
-async function asAdmin<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    await client.query(
-      "SELECT set_config('role', 'training_app', true), set_config('app.tenant_id', $1, true), " +
-        "set_config('app.user_id', $2, true), set_config('app.role', 'admin', true)",
-      [TENANT, ADMIN],
-    );
-    return await fn();
-  } finally {
-    await client.query('ROLLBACK');
-  }
-}
+/** Reads as the tenant's admin under RLS, rolled back. */
+const asAdmin = <T>(client: pg.Client, fn: () => Promise<T>) =>
+  withCaller(client, { tenantId: TENANT, userId: ADMIN, role: 'admin' }, fn);
 
+/** numeric from get_training_analytics (as text), int/float8 from the recount. */
+type Figure = string | number;
 interface Figures {
-  total_courses: string;
-  total_assignments: string;
-  completed_count: string;
-  in_progress_count: string;
-  overdue_count: string;
-  completion_rate: string;
-  avg_completion_time: string;
+  total_courses: Figure;
+  total_assignments: Figure;
+  completed_count: Figure;
+  in_progress_count: Figure;
+  overdue_count: Figure;
+  completion_rate: Figure;
+  avg_completion_time: Figure;
 }
 
 function checkFigures(data: unknown, expected: Figures): void {
   const figures = (data as { trainingAnalytics: Record<string, number> }).trainingAnalytics;
-  const pairs: [string, number, string][] = [
+  const pairs: [string, number, Figure][] = [
     ['totalCourses', figures.totalCourses!, expected.total_courses],
     ['totalAssignments', figures.totalAssignments!, expected.total_assignments],
     ['completedCount', figures.completedCount!, expected.completed_count],
@@ -447,7 +424,7 @@ async function recountedFigures(db: BenchDatabase): Promise<Figures> {
   return db.withClient((client) =>
     asAdmin(client, async () => {
       await client.query("SET LOCAL statement_timeout = '300s'");
-      return (await client.query<Figures>(RECOUNT, [TENANT])).rows[0]!;
+      return (await client.query<Figures>(RECOUNT_FIGURES, [TENANT])).rows[0]!;
     }),
   );
 }
@@ -475,28 +452,10 @@ interface CounterSizes {
 /** Counters equal a recount of every row (both tables, every tenant), and how big they are. */
 async function checkCounters(db: BenchDatabase): Promise<CounterSizes> {
   return db.withClient(async (client) => {
-    const { rows } = await client.query<{ assignments: string; completions: string }>(`
-      WITH recount AS (
-        SELECT tenant_id, course_id, status, NULL::date AS due_date, count(*)::bigint AS n
-        FROM training_assignments GROUP BY 1, 2, 3
-        UNION ALL
-        SELECT tenant_id, course_id, status, due_date, count(*)::bigint FROM training_assignments
-        WHERE status IN ('assigned', 'in_progress') AND due_date IS NOT NULL GROUP BY 1, 2, 3, 4),
-      kept AS (SELECT tenant_id, course_id, status, NULL::date AS due_date, n FROM training_assignment_counts
-               UNION ALL
-               SELECT tenant_id, course_id, status, due_date, n FROM training_assignment_due_counts),
-      recount_c AS (
-        SELECT tenant_id, course_id, count(*)::bigint AS passed_count,
-               coalesce(sum(completion_time_minutes), 0)::bigint AS minutes_sum,
-               count(completion_time_minutes)::bigint AS minutes_count,
-               coalesce(sum(score), 0)::numeric AS score_sum, count(score)::bigint AS score_count
-        FROM training_completions WHERE passed GROUP BY 1, 2),
-      kept_c AS (SELECT tenant_id, course_id, passed_count, minutes_sum, minutes_count, score_sum, score_count
-                 FROM training_completion_counts)
-      SELECT (SELECT count(*) FROM ((TABLE recount EXCEPT ALL TABLE kept) UNION ALL (TABLE kept EXCEPT ALL TABLE recount)) d)
-               AS assignments,
-             (SELECT count(*) FROM ((TABLE recount_c EXCEPT ALL TABLE kept_c) UNION ALL (TABLE kept_c EXCEPT ALL TABLE recount_c)) d)
-               AS completions`);
+    const { rows } = await client.query<{ assignments: string; completions: string }>(
+      `SELECT (SELECT count(*) FROM (${ASSIGNMENT_COUNTER_DIFFERENCES}) d) AS assignments,
+              (SELECT count(*) FROM (${COMPLETION_COUNTER_DIFFERENCES}) d) AS completions`,
+    );
     if (Number(rows[0]!.assignments) !== 0 || Number(rows[0]!.completions) !== 0) {
       throw new Error(`counters differ from a recount: ${JSON.stringify(rows[0])} buckets`);
     }
@@ -735,7 +694,7 @@ the rule of \`training_effective_status\` applied to buckets — so a read does 
 One user's figures (a worker's own progress) are still counted from that user's rows.
 
 **Correct to the row (checked before timing):** the counters the seed's writes produced equal a recount of every row of
-both tables (0 differing buckets), and \`get_training_analytics(tenant)\` equals the original formula recounted from the rows:
+both tables (0 differing buckets), and \`get_training_analytics(tenant)\` equals the formula recounted from the rows:
 ${expected.total_assignments} assignments counted, ${expected.completed_count} completed, ${expected.in_progress_count} in
 progress, ${expected.overdue_count} overdue, rate ${expected.completion_rate} %, mean ${expected.avg_completion_time} min.
 Every GraphQL run of the full query is checked against those recounted figures.

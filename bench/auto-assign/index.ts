@@ -3,15 +3,16 @@ import pg from 'pg';
 import { withTenant, type Caller } from '../../src/core/caller.js';
 import { openDatabase, type Database } from '../../src/core/db.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign } from '../../src/risk/auto-assign-sql.js';
-import { createBenchDatabase } from '../http/database.js';
+import { createBenchDatabase } from '../../tests/support/database.js';
+import { median } from '../../tests/support/report.js';
 import type { Benchmark } from '../suite.js';
 import { rowByRow, type RowByRowResult } from './row-by-row.js';
 import { appendEntities, COURSES, SERVICE, TENANT } from './seed.js';
 
 /**
- * Risk-based auto-assignment (SPEC §8: "100,000 scores × 50 courses in seconds,
- * linear in input, measured against a row-by-row implementation of the
- * original algorithm and against a bare INSERT … SELECT").
+ * Risk-based auto-assignment: 100,000 scores × 50 courses in seconds, linear in
+ * input, measured against a row-by-row implementation of the same rules and
+ * against a bare INSERT … SELECT.
  *
  * One throwaway PostgreSQL database grows through the input sizes (10k, 100k,
  * 1M latest scores, 50 courses). At each size, alternately, after the created
@@ -22,7 +23,7 @@ import { appendEntities, COURSES, SERVICE, TENANT } from './seed.js';
  *  - floor: a bare `INSERT … SELECT` of the very rows ours created (saved from
  *    its first run), under the same role, indexes and trigger: the cost of
  *    writing them, with nothing decided;
- * and, at the smallest size only and time-boxed, the row-by-row original
+ * and, at the smallest size only and time-boxed, the row-by-row baseline
  * (./row-by-row.ts), whose time is extrapolated linearly to the larger sizes.
  */
 
@@ -44,12 +45,6 @@ interface Memory {
 }
 const memory = (): Memory => ({ rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed });
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 const seconds = (ms: number) => (ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`);
 const rate = (rows: number, ms: number) => `${Math.round(rows / (ms / 1000)).toLocaleString('en-US')}`;
@@ -262,7 +257,7 @@ PostgreSQL as installed (${settings}); load average at start ${loadAverage.toFix
   a transaction as an integration under RLS, NOTIFY trigger on. Median of the runs (count in brackets).
 - **floor**: \`INSERT INTO training_assignments … SELECT\` of exactly the rows ours created, same role, indexes and
   trigger: the cost of writing them with nothing decided.
-- **row-by-row**: the original algorithm (bench/auto-assign/row-by-row.ts): load the latest scores into Node,
+- **row-by-row**: the same rules row by row (bench/auto-assign/row-by-row.ts): load the latest scores into Node,
   then per score that matches a course the users of its entity, and per matching course and user an
   active-assignment query, a completion query and an INSERT, on one connection in one transaction —
   ${count(baseline.queries)} round trips for ${count(baseline.scoresDone)} scores.

@@ -2,8 +2,8 @@ import pg from 'pg';
 import type { Caller } from '../../src/core/caller.js';
 
 /**
- * The baseline: the original module's algorithm, row by row, as its edge
- * function ran it — the courses and the latest scores fetched into the
+ * The baseline: the auto-assignment rules row by row, as a straightforward
+ * server function runs them — the courses and the latest scores fetched into the
  * program, then for every score that matches a course the users of its
  * entity, and for every matching course and user a query for an active
  * assignment, a query for a current passed completion, and an INSERT. It is made as fair as it can be:

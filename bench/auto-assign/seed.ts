@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withCaller } from '../../tests/support/database.js';
 
 /**
  * The benchmark's tenant, grown in place: `appendEntities(client, from, to)`
@@ -79,21 +80,16 @@ SELECT md5('course' || n)::uuid, $1::uuid, 'Course ' || n, 'risk_management', $2
        (ARRAY['worker', 'driver', 'zone', 'equipment', 'general'])[(n - 1) % 5 + 1], 60 + ((n - 1) / 5) * 4
 FROM generate_series(1, ${COURSES}) AS n`;
 
-/** Runs `statements` in one transaction as the tenant's admin (RLS applies, as to any writer). */
+/** Runs `statements` in one committed transaction as the tenant's admin (RLS applies, as to any writer). */
 async function asAdmin(client: pg.Client, statements: (() => Promise<unknown>)[]): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    await client.query(
-      `SELECT set_config('role', 'training_app', true), set_config('app.tenant_id', $1, true),
-              set_config('app.user_id', $2, true), set_config('app.role', 'admin', true)`,
-      [TENANT, ADMIN],
-    );
-    for (const statement of statements) await statement();
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  }
+  await withCaller(
+    client,
+    { tenantId: TENANT, userId: ADMIN, role: 'admin' },
+    async () => {
+      for (const statement of statements) await statement();
+    },
+    { commit: true },
+  );
 }
 
 export async function appendEntities(client: pg.Client, from: number, to: number): Promise<void> {

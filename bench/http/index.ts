@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { mintToken } from '../../src/core/auth.js';
 import type { Benchmark } from '../suite.js';
-import { createBenchDatabase, type BenchDatabase } from './database.js';
-import { fmt, median, runLoad, table, type LoadResult } from './load.js';
-import { freePort, startChild, stopAll, waitReady, type Child } from './processes.js';
-import { seedTraining, type SeedCounts } from './seed.js';
+import { createBenchDatabase, type BenchDatabase } from '../../tests/support/database.js';
+import { runLoad, type LoadResult } from '../../tests/support/load.js';
+import { fmt, median, table } from '../../tests/support/report.js';
+import { freePort, startChild, stopAll, waitReady, type Child } from '../../tests/support/processes.js';
+import { seedTraining, type SeedCounts } from '../../tests/support/seed.js';
+import { sleep } from '../../tests/support/wait.js';
 
 /**
  * HTTP throughput and latency of two typical reads against our API, PostGraphile
@@ -83,31 +85,23 @@ export const http: Benchmark = {
       const ports = { ours: await freePort(), postgraphile: await freePort(), floor: await freePort() };
       const commonEnv = { DATABASE_URL: db.url, JWT_SECRET: secret, DB_POOL_MAX: String(POOL_MAX) };
       // One at a time: start-up is CPU-heavy and this machine is small.
-      const ours = startChild('our API', ['src/main.ts'], {
-        ...commonEnv,
-        PORT: String(ports.ours),
+      const start = async (target: TargetName, name: string, script: string, env: Record<string, string>) => {
+        const child = startChild(name, [script], { ...commonEnv, PORT: String(ports[target]), ...env });
+        children.push(child);
+        await waitReady(child, `http://127.0.0.1:${ports[target]}/readyz`);
+        return child;
+      };
+      const ours = await start('ours', 'our API', 'src/main.ts', {
         LOG_LEVEL: 'warn',
         NODE_ENV: 'production',
         // The hourly auto-assign and overdue-sweep timers must not fire mid-measurement.
         AUTO_ASSIGN_CRON: '',
         OVERDUE_SWEEP_CRON: '',
       });
-      children.push(ours);
-      await waitReady(ours, `http://127.0.0.1:${ports.ours}/readyz`);
-      const postgraphile = startChild('PostGraphile', ['bench/http/postgraphile-server.ts'], {
-        ...commonEnv,
-        PORT: String(ports.postgraphile),
+      const postgraphile = await start('postgraphile', 'PostGraphile', 'bench/http/postgraphile-server.ts', {
         NODE_ENV: 'production',
       });
-      children.push(postgraphile);
-      await waitReady(postgraphile, `http://127.0.0.1:${ports.postgraphile}/readyz`);
-      const floor = startChild('floor', ['bench/http/floor-server.ts'], {
-        ...commonEnv,
-        PORT: String(ports.floor),
-        NODE_ENV: 'production',
-      });
-      children.push(floor);
-      await waitReady(floor, `http://127.0.0.1:${ports.floor}/readyz`);
+      const floor = await start('floor', 'floor', 'bench/http/floor-server.ts', { NODE_ENV: 'production' });
       const pids: Record<TargetName, number> = { ours: ours.pid, postgraphile: postgraphile.pid, floor: floor.pid };
 
       const officerToken = await mintToken({
@@ -237,8 +231,6 @@ interface Measured extends LoadResult {
   /** 1-minute load average right after the run. */
   loadAverage: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function seed(db: BenchDatabase): Promise<SeedCounts> {
   const counts = await db.withClient((client) =>
@@ -557,14 +549,5 @@ ${table(
   ],
   ratios,
 )}
-
-Where our extra CPU goes (a CPU profile of the server under this load, taken by hand on 2026-11-25, not by this
-benchmark): about 40 % in Prisma's client (query planning and interpretation, the pg adapter's row conversion),
-20 % in graphql-js, Apollo and Pothos field resolution, 10 % in garbage collection, and socket writes for each SQL
-statement. Changes that this benchmark measured on the same day, each run against PostGraphile: one transaction for
-all the reads of a query (was one per Prisma operation: 2.04 → 1.04 transactions per request for \`courses\`), selecting
-only the columns a query asks for (Pothos select mode; \`assignments\` had fetched every column of the assignment, course
-and completion), importing the JWT key once, and Apollo's per-field cache-control hook off. Together they took the
-req/s ratio to PostGraphile from 0.20× to about 0.4× for \`courses\` and from 0.20× to about 0.35× for \`assignments\`.
 `;
 }

@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type pg from 'pg';
 import { mintToken } from '../../src/core/auth.js';
-import { createBenchDatabase } from '../http/database.js';
-import { fmt, runLoad, table, type LoadOptions, type LoadResult } from '../http/load.js';
-import { freePort, startChild, waitReady, type Child } from '../http/processes.js';
-import { seedTraining, type SeedCounts } from '../http/seed.js';
+import { createBenchDatabase, withCaller } from '../../tests/support/database.js';
+import { runLoad, type LoadOptions, type LoadResult } from '../../tests/support/load.js';
+import { fmt, table } from '../../tests/support/report.js';
+import { freePort, startChild, waitReady, type Child } from '../../tests/support/processes.js';
+import { seedTraining, type SeedCounts } from '../../tests/support/seed.js';
 import type { Benchmark } from '../suite.js';
 
 /**
@@ -57,6 +58,26 @@ const COMPLETE = `mutation($input: CompleteTrainingAssignmentInput!) {
 
 const noErrors = (body: string) => body.startsWith('{"data":') && !body.includes('"errors"');
 const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)]!;
+
+/** The assigned worker's next step in the write loop; skipped when the assignment was not made. */
+function asWorker(body: (assignmentId: unknown) => { query: string; variables: Record<string, unknown> }) {
+  const request: NonNullable<LoadOptions['requests']>[number] = {
+    method: 'POST',
+    path: '/graphql',
+    setupRequest: (request, context) =>
+      context.assignmentId
+        ? {
+            ...request,
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${(context.worker as Worker).token}`,
+            },
+            body: JSON.stringify(body(context.assignmentId)),
+          }
+        : null,
+  };
+  return request;
+}
 
 export const soak: Benchmark = {
   name: 'soak',
@@ -158,48 +179,20 @@ export const soak: Benchmark = {
               ?.assignTrainingCourse?.id;
           },
         },
-        {
-          method: 'POST',
-          path: '/graphql',
-          setupRequest: (request, context) =>
-            context.assignmentId
-              ? {
-                  ...request,
-                  headers: {
-                    'content-type': 'application/json',
-                    authorization: `Bearer ${(context.worker as Worker).token}`,
-                  },
-                  body: JSON.stringify({ query: START, variables: { id: context.assignmentId } }),
-                }
-              : null,
-        },
-        {
-          method: 'POST',
-          path: '/graphql',
-          setupRequest: (request, context) =>
-            context.assignmentId
-              ? {
-                  ...request,
-                  headers: {
-                    'content-type': 'application/json',
-                    authorization: `Bearer ${(context.worker as Worker).token}`,
-                  },
-                  body: JSON.stringify({
-                    query: COMPLETE,
-                    variables: {
-                      input: {
-                        assignmentId: context.assignmentId,
-                        score: 60 + Math.floor(Math.random() * 41),
-                        // Always passed: a failed attempt would leave the pair active, and the
-                        // pair's next turn would then be a legitimate CONFLICT.
-                        passed: true,
-                        completionTimeMinutes: 5 + Math.floor(Math.random() * 60),
-                      },
-                    },
-                  }),
-                }
-              : null,
-        },
+        asWorker((assignmentId) => ({ query: START, variables: { id: assignmentId } })),
+        asWorker((assignmentId) => ({
+          query: COMPLETE,
+          variables: {
+            input: {
+              assignmentId,
+              score: 60 + Math.floor(Math.random() * 41),
+              // Always passed: a failed attempt would leave the pair active, and the
+              // pair's next turn would then be a legitimate CONFLICT.
+              passed: true,
+              completionTimeMinutes: 5 + Math.floor(Math.random() * 60),
+            },
+          },
+        })),
       ];
 
       let courseNumber = 0;
@@ -311,20 +304,9 @@ export const soak: Benchmark = {
   },
 };
 
-/** Reads as the tenant's safety officer under RLS (as src/core/caller.ts sets a request up). */
-async function asOfficer<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    await client.query(
-      "SELECT set_config('role', 'training_app', true), set_config('app.tenant_id', $1, true), " +
-        "set_config('app.user_id', $2, true), set_config('app.role', 'safety_officer', true)",
-      [TENANT, OFFICER],
-    );
-    return await fn();
-  } finally {
-    await client.query('ROLLBACK');
-  }
-}
+/** Reads as the tenant's safety officer under RLS, rolled back. */
+const asOfficer = <T>(client: pg.Client, fn: () => Promise<T>) =>
+  withCaller(client, { tenantId: TENANT, userId: OFFICER, role: 'safety_officer' }, fn);
 
 function courseInput(title: string) {
   return {

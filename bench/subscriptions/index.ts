@@ -11,14 +11,15 @@ import { openDatabase } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/logger.js';
 import { startApp, type App } from '../../src/app.js';
 import { schema } from '../../src/schema.js';
-import { createBenchDatabase, seedAsOwner, type BenchDatabase } from '../http/database.js';
-import { fmt, percentile, table } from '../http/load.js';
-import { startChild, type Child } from '../http/processes.js';
+import { createBenchDatabase, type BenchDatabase } from '../../tests/support/database.js';
+import { seedAsOwner } from '../../tests/support/seed.js';
+import { fmt, percentile, table } from '../../tests/support/report.js';
+import { startChild, type Child } from '../../tests/support/processes.js';
 import type { Benchmark } from '../suite.js';
 import type { SubscribersPlan } from './clients.js';
 
 /**
- * Live assignments at scale (SPEC §8): N concurrent graphql-ws subscribers on
+ * Live assignments at scale: N concurrent graphql-ws subscribers on
  * one API instance on PostgreSQL, each a worker following their own
  * assignments; each round one INSERT creates an assignment for every one of
  * them (what a bulk auto-assignment does). Measures commit-to-delivery latency,
@@ -94,7 +95,7 @@ async function measure(
     }),
   );
 
-  const hub = app.services.notifications;
+  const hub = app.services.liveEvents;
   const service = { tenantId, userId: adminId, role: 'service' as const };
   const newCourse = (title: string) =>
     withTenant(app.db.prisma, { ...service, role: 'admin' }, async (tx) => {
@@ -283,7 +284,7 @@ export const subscriptions: Benchmark = {
       });
       const results: SizeResult[] = [];
       for (const size of SIZES) results.push(await measure(app, db, secret, size, workDir));
-      return report(results, app.services.notifications.stats().dropped, loadAverage);
+      return report(results, app.services.liveEvents.stats().dropped, loadAverage);
     } finally {
       await app?.stop().catch((error: unknown) => console.log(`stopping the API failed: ${String(error)}`));
       await db.drop();

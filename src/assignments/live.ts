@@ -34,7 +34,7 @@ builder.subscriptionField('trainingAssignmentCreated', (t) =>
       const caller = context.caller;
       const userId = await subscribedUser(context, args.userId);
       const query = queryFromInfo({ context, info });
-      const feed = context.services.notifications.assignmentsCreated({ tenantId: caller.tenantId, userId });
+      const feed = context.services.liveEvents.assignmentsCreated({ tenantId: caller.tenantId, userId });
       return rowsOf(feed, (ids) =>
         feed.read(() =>
           // One transaction as the subscriber (RLS applies) rather than `context.db`: with

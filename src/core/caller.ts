@@ -74,7 +74,7 @@ export interface AppServices {
   /** Creates or refreshes the caller's profile from the token before the request runs. */
   profiles: ProfileRefresher;
   /** This instance's live events from PostgreSQL (subscriptions). */
-  notifications: LiveEventHub;
+  liveEvents: LiveEventHub;
 }
 
 export interface ProfileRefresher {

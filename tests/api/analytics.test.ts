@@ -11,17 +11,10 @@ import {
   type CourseCategory,
   type TrainingAnalyticsQuery,
 } from '../../src/generated/operations/graphql.js';
-import {
-  dayFromToday,
-  errorCode,
-  startTestServer,
-  type Actor,
-  type GraphQLResponse,
-  type TestServer,
-} from '../support/server.js';
+import { dayFromToday, errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 
 /**
- * SPEC §4 "Analytics": `trainingAnalytics` checked figure by figure against
+ * `trainingAnalytics` checked figure by figure against
  * values computed by hand for a small data set built through the API.
  *
  * Tenant T: 3 courses in 2 categories, 4 workers, 8 assignments:
@@ -51,15 +44,6 @@ let otherAdmin: Actor;
 let otherWorker: Actor;
 /** Every SQL statement Prisma sends (to count transactions per request). */
 const statements: string[] = [];
-
-async function ok<Data>(response: Promise<GraphQLResponse<Data>>): Promise<Data> {
-  const result = await response;
-  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
-  return result.data!;
-}
-
-const owner = <R = Record<string, unknown>>(sql: string, params?: unknown[]) =>
-  server.db.withConnection((c) => c.query<R>(sql, params));
 
 async function createCourse(by: Actor, title: string, category: CourseCategory) {
   return (await ok(by.request(CreateTrainingCourseDocument, { input: { title, category } }))).createTrainingCourse.id;
@@ -92,10 +76,10 @@ async function startAndComplete(
 }
 
 async function movePastDue(ids: string[], daysAgo = 4) {
-  await owner(`UPDATE training_assignments SET due_date = training_today() - $2::int WHERE id = ANY($1::uuid[])`, [
-    ids,
-    daysAgo,
-  ]);
+  await server.owner.query(
+    `UPDATE training_assignments SET due_date = training_today() - $2::int WHERE id = ANY($1::uuid[])`,
+    [ids, daysAgo],
+  );
 }
 
 async function analytics(actor: Actor): Promise<TrainingAnalyticsQuery['trainingAnalytics']> {
@@ -193,7 +177,7 @@ describe('trainingAnalytics for the tenant (admin, safety officer)', () => {
 
   it('agrees with the SQL function get_training_analytics', async () => {
     const figures = await analytics(officer);
-    const [sql] = await owner<Record<string, number>>(
+    const [sql] = await server.owner.query<Record<string, number>>(
       `SELECT total_courses::int, total_assignments::int, completed_count::int, in_progress_count::int,
               overdue_count::int, completion_rate::float8, avg_completion_time::float8
        FROM get_training_analytics($1)`,
@@ -314,7 +298,7 @@ describe('trainingAnalytics for the tenant (admin, safety officer)', () => {
   });
 
   it('reads tenant-wide figures from counters that equal a recount of the rows the API wrote', async () => {
-    const differing = await owner<{ n: number }>(
+    const differing = await server.owner.query<{ n: number }>(
       `WITH recount AS (
          SELECT course_id, status, NULL::date AS due_date, count(*)::bigint AS n
          FROM training_assignments WHERE tenant_id = $1 GROUP BY 1, 2
@@ -328,7 +312,7 @@ describe('trainingAnalytics for the tenant (admin, safety officer)', () => {
       [admin.tenantId],
     );
     expect(differing).toEqual([{ n: 0 }]);
-    const [passed] = await owner<{ passed: number; minutes: number; scores: number }>(
+    const [passed] = await server.owner.query<{ passed: number; minutes: number; scores: number }>(
       `SELECT sum(passed_count)::int AS passed, sum(minutes_sum)::int AS minutes, sum(score_sum)::int AS scores
        FROM training_completion_counts WHERE tenant_id = $1`,
       [admin.tenantId],
@@ -359,13 +343,13 @@ describe('trainingAnalytics for the tenant (admin, safety officer)', () => {
     const ids: string[] = [];
     for (const c of courses) for (const u of people) ids.push(await assign(boss, c, u));
     // Past due by 1–5 days (ties included), stored as assigned, in progress or overdue; one not past due.
-    await owner(
+    await server.owner.query(
       `UPDATE training_assignments a SET due_date = training_today() - 1 - (x.n % 5)::int,
               status = (ARRAY['assigned', 'in_progress', 'overdue'])[1 + x.n % 3]
        FROM unnest($1::uuid[]) WITH ORDINALITY AS x(id, n) WHERE a.id = x.id AND x.n < 9`,
       [ids],
     );
-    const expected = await owner<{ id: string }>(
+    const expected = await server.owner.query<{ id: string }>(
       `SELECT id::text FROM training_assignments
        WHERE tenant_id = $1 AND training_effective_status(status, due_date) = 'overdue'
        ORDER BY due_date, id`,

@@ -23,7 +23,7 @@ import {
 } from '../support/server.js';
 
 /**
- * SPEC §3 identity and §6 errors: who may call at all, what a caller's token
+ * Identity and errors: who may call at all, what a caller's token
  * writes into `profiles`, and what an error may tell a client.
  */
 
@@ -37,22 +37,17 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-async function ownerQuery<R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
-  return server.db.withConnection((c) => c.query<R>(sql, params));
-}
+/** Every row the API can write, fingerprinted: any insert, update or delete changes it. */
+const everything = () =>
+  server.owner.fingerprints([
+    'profiles',
+    'training_courses',
+    'training_assignments',
+    'training_completions',
+    'predictive_scores',
+  ]);
 
-/** Every row the API can write, hashed: any insert, update or delete changes it. */
-async function everything(): Promise<Record<string, string>> {
-  const tables = ['profiles', 'training_courses', 'training_assignments', 'training_completions', 'predictive_scores'];
-  const [row] = await ownerQuery<Record<string, string>>(
-    `SELECT ${tables
-      .map((table) => `(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM ${table} t) AS ${table}`)
-      .join(', ')}`,
-  );
-  return row!;
-}
-
-const profile = async (id: string) => (await ownerQuery('SELECT * FROM profiles WHERE id = $1', [id]))[0];
+const profile = async (id: string) => (await server.owner.query('SELECT * FROM profiles WHERE id = $1', [id]))[0];
 
 const token = (claims: { userId?: string; tenantId?: string; role?: string; name?: string; email?: string }) =>
   mintToken({

@@ -12,7 +12,7 @@ import {
 import { errorCode, startTestServer, type Actor, type GraphQLResponse, type TestServer } from '../support/server.js';
 
 /**
- * SPEC §6 course operations — createTrainingCourse, updateTrainingCourse,
+ * The course operations — createTrainingCourse, updateTrainingCourse,
  * trainingCourses, trainingCourse — over HTTP, as a dashboard calls them.
  * "Bad input changes nothing" is checked against the table itself, as the owner.
  */
@@ -33,17 +33,16 @@ afterAll(() => server.stop());
 
 const UNKNOWN_ID = '6f0b1e4c-3a7d-4c1e-9f2a-8b5d7c9e0a11';
 
-async function ownerQuery<R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
-  return server.db.withConnection((c) => c.query<R>(sql, params));
-}
-
 const courseCount = async (): Promise<number> =>
-  Number((await ownerQuery<{ n: string }>('SELECT count(*) AS n FROM training_courses'))[0]!.n);
+  Number((await server.owner.query<{ n: string }>('SELECT count(*) AS n FROM training_courses'))[0]!.n);
 
 /** The stored row, as text: any change to any column shows. */
 const storedRow = async (id: string): Promise<string | undefined> =>
   (
-    await ownerQuery<{ row: string }>('SELECT row_to_json(c)::text AS row FROM training_courses c WHERE id = $1', [id])
+    await server.owner.query<{ row: string }>(
+      'SELECT row_to_json(c)::text AS row FROM training_courses c WHERE id = $1',
+      [id],
+    )
   )[0]?.row;
 
 async function createCourse(actor: Actor, input: Partial<CreateTrainingCourseInput> = {}) {
@@ -94,7 +93,7 @@ describe('createTrainingCourse', () => {
   it('stores the enums as the database spells them (GraphQL EQUIPMENT_SAFETY is equipment_safety)', async () => {
     const created = await createCourse(admin, FULL_INPUT);
 
-    const [row] = await ownerQuery('SELECT * FROM training_courses WHERE id = $1', [created.id]);
+    const [row] = await server.owner.query('SELECT * FROM training_courses WHERE id = $1', [created.id]);
     expect(row).toMatchObject({
       tenant_id: admin.tenantId,
       created_by: admin.userId,
@@ -529,7 +528,7 @@ describe('trainingCourses pagination (Relay)', () => {
 
   it(`returns ${DEFAULT_PAGE_SIZE} by default and caps \`first\` above ${MAX_PAGE_SIZE} at ${MAX_PAGE_SIZE}`, async () => {
     const bulk = await server.actor('admin');
-    await ownerQuery(
+    await server.owner.query(
       `INSERT INTO training_courses (tenant_id, title, category, created_by)
        SELECT $1, 'Bulk course ' || n, 'other', $2 FROM generate_series(1, $3::int) AS n`,
       [bulk.tenantId, bulk.userId, MAX_PAGE_SIZE + 1],

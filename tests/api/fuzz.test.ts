@@ -34,14 +34,8 @@ import {
   wildNumber,
   wildString,
 } from '../support/fuzz.js';
-import {
-  dayFromToday,
-  startTestServer,
-  TEST_JWT_SECRET,
-  type Actor,
-  type GraphQLResponse,
-  type TestServer,
-} from '../support/server.js';
+import { dayFromToday, ok, startTestServer, TEST_JWT_SECRET, type Actor, type TestServer } from '../support/server.js';
+import { fingerprints, TENANT_TABLES } from '../support/sql.js';
 
 /**
  * Every mutation of the live schema (so a new one is fuzzed without touching
@@ -91,16 +85,7 @@ const CATALOGUE = new Set([
 const LEAK =
   /prisma|invocation|violates|constraint|sqlstate|syntax error at or near|invalid input syntax|out of range|relation "|column "|duplicate key|\bP\d{4}\b|node_modules|\.ts:\d+|\bat (async )?\S+ \(|training_app|\b(select|insert into|update|delete from)\b.*\b(from|values|set|where)\b/i;
 
-const TABLES = [
-  'profiles',
-  'predictive_scores',
-  'shift_assignments',
-  'equipment_operators',
-  'training_courses',
-  'training_assignments',
-  'training_completions',
-  'scheduled_job_runs',
-];
+const TABLES = [...TENANT_TABLES, 'scheduled_job_runs'];
 
 type IdKind =
   'user' | 'course' | 'assignment' | 'startable' | 'started' | 'completion' | 'shift' | 'zone' | 'equipment';
@@ -108,7 +93,6 @@ type Pools = Record<IdKind, string[]>;
 
 let server: TestServer;
 let tables: string[] = [];
-let checksumSql = '';
 let baseline: Record<string, string> = {};
 let tenantA = '';
 let poolsA: Pools;
@@ -116,16 +100,11 @@ let poolsB: Pools;
 const actors = {} as Record<Role, Actor>;
 const badAuthorization = {} as Record<BadCaller, string | undefined>;
 
-const owner = <R = Record<string, unknown>>(sql: string, params?: unknown[]) =>
-  server.db.withConnection((c) => c.query<R>(sql, params));
-
-async function checksums(): Promise<Record<string, string>> {
-  const [row] = await owner<Record<string, string>>(checksumSql);
-  return row!;
-}
+const checksums = () => server.owner.fingerprints(tables);
 
 async function loadPools(tenantId: string): Promise<Pools> {
-  const ids = async (sql: string) => (await owner<{ id: string }>(sql, [tenantId])).map((row) => String(row.id));
+  const ids = async (sql: string) =>
+    (await server.owner.query<{ id: string }>(sql, [tenantId])).map((row) => String(row.id));
   return {
     user: await ids(`SELECT id FROM profiles WHERE tenant_id = $1 ORDER BY created_at DESC, id`),
     course: await ids(`SELECT id FROM training_courses WHERE tenant_id = $1 ORDER BY created_at DESC, id`),
@@ -158,7 +137,7 @@ async function loadPools(tenantId: string): Promise<Pools> {
  */
 async function topUp(label: string): Promise<void> {
   const users = [actors.admin.userId, actors.safety_officer.userId, actors.worker.userId];
-  await owner(
+  await server.owner.query(
     `WITH course AS (
        INSERT INTO training_courses (tenant_id, title, category, expiry_months, issues_certificate, created_by)
        VALUES ($1, $2, 'other', 6, true, $3) RETURNING id)
@@ -170,26 +149,14 @@ async function topUp(label: string): Promise<void> {
   baseline = await checksums();
 }
 
-async function ok<Data>(response: Promise<GraphQLResponse<Data>>): Promise<Data> {
-  const result = await response;
-  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
-  return result.data!;
-}
-
 // ---------------------------------------------------------------- arrange
 
 beforeAll(async () => {
   server = await startTestServer();
-  const [{ present }] = (await owner<{ present: boolean }>(
+  const [{ present }] = (await server.owner.query<{ present: boolean }>(
     `SELECT to_regclass('public.scheduled_job_runs') IS NOT NULL AS present`,
   )) as [{ present: boolean }];
   tables = TABLES.filter((table) => table !== 'scheduled_job_runs' || present);
-  checksumSql = `SELECT ${tables
-    .map(
-      (table) =>
-        `(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM "${table}" t) AS "${table}"`,
-    )
-    .join(', ')}`;
 
   // Tenant B: the other tenant, whose ids tenant A's callers throw at the API.
   const bAdmin = await server.actor('admin', { name: 'Bravo Admin' });
@@ -223,17 +190,17 @@ beforeAll(async () => {
   await bAssign(await bCourse('Bravo Ladders'));
   const neighbours = async (tenantId: string, userId: string) => {
     const [zone, equipment] = [randomUUID(), randomUUID()];
-    await owner(
+    await server.owner.query(
       `INSERT INTO predictive_scores (tenant_id, entity_type, entity_id, score)
        VALUES ($1, 'worker', $2, 91), ($1, 'zone', $3, 70), ($1, 'equipment', $4, 65)`,
       [tenantId, userId, zone, equipment],
     );
-    await owner(
+    await server.owner.query(
       `INSERT INTO shift_assignments (tenant_id, zone_id, user_id, starts_at, ends_at)
        VALUES ($1, $2, $3, now() - interval '1 day', now() + interval '1 day')`,
       [tenantId, zone, userId],
     );
-    await owner(`INSERT INTO equipment_operators (tenant_id, equipment_id, user_id) VALUES ($1, $2, $3)`, [
+    await server.owner.query(`INSERT INTO equipment_operators (tenant_id, equipment_id, user_id) VALUES ($1, $2, $3)`, [
       tenantId,
       equipment,
       userId,
@@ -929,8 +896,8 @@ describe('fuzzing every mutation', () => {
       try {
         await c.query(`UPDATE training_completions SET score = 1 WHERE tenant_id <> $1`, [tenantA]);
         await c.query(`DELETE FROM equipment_operators WHERE tenant_id = $1`, [tenantA]);
-        const [row] = await c.query<Record<string, string>>(checksumSql);
-        return tables.filter((table) => row![table] !== baseline[table]);
+        const row = await fingerprints(c, tables);
+        return tables.filter((table) => row[table] !== baseline[table]);
       } finally {
         await c.query('ROLLBACK');
       }

@@ -11,7 +11,7 @@ import {
 } from '../../src/generated/operations/graphql.js';
 import { dayFromToday, errorCode, startTestServer, type Actor, type TestServer } from '../support/server.js';
 
-/** SPEC §4 "Assignment life cycle" and "Completion", through the API as its users would call it. */
+/** The assignment life cycle and completion, through the API as its users would call it. */
 
 let server: TestServer;
 let officer: Actor;

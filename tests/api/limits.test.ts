@@ -3,7 +3,7 @@ import { DEFAULT_QUERY_LIMITS } from '../../src/core/limits.js';
 import { MAX_BODY_BYTES } from '../../src/core/http.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 
-/** SPEC §8 limits against abusive queries: each tripped by the query that trips it; the server stays up. */
+/** Limits against abusive queries: each tripped by the query that trips it; the server stays up. */
 
 let server: TestServer;
 let production: TestServer;

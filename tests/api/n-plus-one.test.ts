@@ -4,7 +4,7 @@ import { TrainingAssignmentsDocument, TrainingCompletionsDocument } from '../../
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 
 /**
- * SPEC §8 "No N+1": a page of assignments with course, user and completion costs
+ * No N+1: a page of assignments with course, user and completion costs
  * a constant number of SQL statements, whatever the page size. Every statement
  * Prisma sends is logged, so an N+1 shows up as a failing count.
  */

@@ -27,7 +27,7 @@ import {
 } from '../support/server.js';
 
 /**
- * SPEC §3's permission table, operation by operation, for every role, within
+ * The permission table (README "Security: tenants and roles"), operation by operation, for every role, within
  * one tenant. An allowed call succeeds; a refused one answers FORBIDDEN and
  * leaves every training table exactly as it was.
  */
@@ -36,7 +36,7 @@ const EVERYONE = ROLES;
 const MANAGERS = ['admin', 'safety_officer'] as const;
 const LEARNERS = ['admin', 'safety_officer', 'worker'] as const;
 
-/** Who may call each operation (SPEC §3). A worker's reads are narrowed to their own rows. */
+/** Who may call each operation. A worker's reads are narrowed to their own rows. */
 const PERMISSIONS = {
   // courses: full for admin and safety officer, read for worker and service
   trainingCourses: EVERYONE,
@@ -127,22 +127,12 @@ async function startAs(actor: Actor, assignmentId: string): Promise<void> {
   expect(response.errors).toBeUndefined();
 }
 
-async function ownerQuery<R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
-  return server.db.withConnection((c) => c.query<R>(sql, params));
-}
-
-/** Every row of every training table, hashed: any insert, update or delete changes it. */
-async function trainingTables(): Promise<Record<string, string>> {
-  const [row] = await ownerQuery<Record<string, string>>(`
-    SELECT
-      (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM training_courses t) AS courses,
-      (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM training_assignments t) AS assignments,
-      (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM training_completions t) AS completions`);
-  return row!;
-}
+/** Every row of every training table, fingerprinted: any insert, update or delete changes it. */
+const trainingTables = () =>
+  server.owner.fingerprints(['training_courses', 'training_assignments', 'training_completions']);
 
 const assignmentRow = async (id: string) =>
-  (await ownerQuery('SELECT * FROM training_assignments WHERE id = $1', [id]))[0];
+  (await server.owner.query('SELECT * FROM training_assignments WHERE id = $1', [id]))[0];
 
 /**
  * How each operation is exercised: `prepare` arranges what the call needs
@@ -210,7 +200,7 @@ const SCENARIOS: Record<Operation, (actor: Actor) => Call | Promise<Call>> = {
         expect(data.trainingAnalytics.totalCourses).toBeGreaterThan(0);
         // A worker's figures are their own progress; the others' the whole tenant's.
         const whose = actor.role === 'worker' ? 'AND user_id = $1' : 'AND $1::uuid IS NOT NULL';
-        const [expected] = await ownerQuery<{ n: number }>(
+        const [expected] = await server.owner.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM training_assignments WHERE status <> 'cancelled' ${whose}`,
           [actor.userId],
         );
@@ -293,7 +283,9 @@ const SCENARIOS: Record<Operation, (actor: Actor) => Call | Promise<Call>> = {
   sweepOverdueTrainingAssignments: async (actor) => {
     // An assignment whose due date has passed but whose stored status is still `assigned`.
     const assignmentId = await newAssignment(actors.worker);
-    await ownerQuery(`UPDATE training_assignments SET due_date = current_date - 3 WHERE id = $1`, [assignmentId]);
+    await server.owner.query(`UPDATE training_assignments SET due_date = current_date - 3 WHERE id = $1`, [
+      assignmentId,
+    ]);
     return call(
       () => actor.request(SweepOverdueTrainingAssignmentsDocument, {}),
       async (data) => {
@@ -304,7 +296,7 @@ const SCENARIOS: Record<Operation, (actor: Actor) => Call | Promise<Call>> = {
   },
 };
 
-describe('the permission table of SPEC §3', () => {
+describe('the permission table', () => {
   const cases = (Object.keys(PERMISSIONS) as Operation[]).flatMap((operation) =>
     ROLES.map((role): [Operation, Role] => [operation, role]),
   );

@@ -4,7 +4,7 @@ import { printedSchema } from '../../src/schema-printer.js';
 import { schema } from '../../src/schema.js';
 
 /**
- * SPEC §5 and §6: the committed `schema.graphql` is the subgraph's printed
+ * The committed `schema.graphql` is the subgraph's printed
  * schema, its entities carry their federation keys, and the operations
  * dashboards and integrations rely on exist with their exact argument names.
  */
@@ -34,7 +34,7 @@ describe('schema.graphql', () => {
   });
 });
 
-/** `field(arguments)` of SPEC §6; connection fields also take the Relay paging arguments. */
+/** `field(arguments)` of every operation clients call; connection fields also take the Relay paging arguments. */
 const SPEC_OPERATIONS = {
   Query: {
     trainingCourses: { args: ['filter'], connection: 'CourseConnection' },
@@ -68,7 +68,7 @@ const rootType = (name: keyof typeof SPEC_OPERATIONS) =>
     name
   ];
 
-describe('the operations of SPEC §6', () => {
+describe('the operations clients call', () => {
   const cases = Object.entries(SPEC_OPERATIONS).flatMap(([root, fields]) =>
     Object.entries(fields).map(
       ([field, expected]) =>
@@ -96,7 +96,7 @@ describe('the operations of SPEC §6', () => {
     const extras = field!.args.filter((arg) => !expected.args.includes(arg.name) && !RELAY_ARGS.includes(arg.name));
     for (const extra of extras) {
       const optional = !extra.type.toString().endsWith('!') || extra.defaultValue !== undefined;
-      expect(optional, `${root}.${name}(${extra.name}) is required but not in SPEC §6`).toBe(true);
+      expect(optional, `${root}.${name}(${extra.name}) is required but not in SPEC_OPERATIONS`).toBe(true);
     }
   });
 

@@ -36,14 +36,16 @@ import { schema } from '../../src/schema.js';
 import {
   dayFromToday,
   errorCode,
+  ok,
   startTestServer,
   type Actor,
   type GraphQLResponse,
   type TestServer,
 } from '../support/server.js';
+import { fingerprints, TENANT_TABLES } from '../support/sql.js';
 
 /**
- * SPEC §3: "no role ever reads or writes another tenant's rows".
+ * No role ever reads or writes another tenant's rows.
  *
  * Tenant B is built through B's own API calls (plus the neighbouring systems'
  * tables, written as their owners would). Tenant A's four kinds of caller then
@@ -60,16 +62,6 @@ import {
 const SEED = Number(process.env.TENANCY_SEED ?? 20261125);
 const RUNS = Number(process.env.TENANCY_RUNS ?? 60);
 const MAX_STEPS = 12;
-
-const TENANT_TABLES = [
-  'training_courses',
-  'training_assignments',
-  'training_completions',
-  'profiles',
-  'predictive_scores',
-  'shift_assignments',
-  'equipment_operators',
-] as const;
 
 type IdKind = 'tenant' | 'user' | 'course' | 'assignment' | 'completion' | 'zone' | 'equipment' | 'shift';
 const ID_KINDS: IdKind[] = ['tenant', 'user', 'course', 'assignment', 'completion', 'zone', 'equipment', 'shift'];
@@ -105,25 +97,8 @@ const a = {
 
 // ---------------------------------------------------------------- helpers
 
-async function ok<Data>(response: Promise<GraphQLResponse<Data>>): Promise<Data> {
-  const result = await response;
-  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
-  return result.data!;
-}
-
-const owner = <R = Record<string, unknown>>(sql: string, params?: unknown[]) =>
-  server.db.withConnection((c) => c.query<R>(sql, params));
-
-/** md5 of every B row, per table, as the owner (no RLS). */
-const CHECKSUM_SQL = `SELECT ${TENANT_TABLES.map(
-  (table) =>
-    `(SELECT coalesce(md5(string_agg(t::text, ',' ORDER BY id)), 'empty') FROM "${table}" t WHERE tenant_id = $1) AS "${table}"`,
-).join(', ')}`;
-
-async function checksums(tenantId: string): Promise<Record<string, string>> {
-  const [row] = await owner<Record<string, string>>(CHECKSUM_SQL, [tenantId]);
-  return row!;
-}
+/** A fingerprint of every row a tenant has, per table, as the owner (no RLS). */
+const checksums = (tenantId: string) => server.owner.fingerprints(TENANT_TABLES, tenantId);
 
 async function expectTenantBUnchanged(): Promise<void> {
   expect(await checksums(b.ids.tenant[0]!)).toEqual(b.baseline);
@@ -232,10 +207,11 @@ beforeAll(async () => {
   const lateInProgress = await assign(bc4, bWorker2.userId, dayFromToday(5));
   await start(bWorker2, lateInProgress);
   const lateAssigned = await assign(bc3, bWorker1.userId, dayFromToday(5));
-  await owner(`UPDATE training_assignments SET due_date = training_today() - 3 WHERE id = ANY($1::uuid[])`, [
-    [sweptOverdue, lateInProgress, lateAssigned],
-  ]);
-  await owner(`UPDATE training_assignments SET status = 'overdue' WHERE id = $1`, [sweptOverdue]);
+  await server.owner.query(
+    `UPDATE training_assignments SET due_date = training_today() - 3 WHERE id = ANY($1::uuid[])`,
+    [[sweptOverdue, lateInProgress, lateAssigned]],
+  );
+  await server.owner.query(`UPDATE training_assignments SET status = 'overdue' WHERE id = $1`, [sweptOverdue]);
   // The dual person's training in B: one passed, one still assigned.
   const dualDone = await assign(bc1, bDual.userId);
   await start(bDual, dualDone);
@@ -245,18 +221,18 @@ beforeAll(async () => {
   // Neighbouring systems' rows for B (risk scores, shifts, equipment operators).
   const bZone = randomUUID();
   const bEquipment = randomUUID();
-  const scores = await owner<{ id: string }>(
+  const scores = await server.owner.query<{ id: string }>(
     `INSERT INTO predictive_scores (tenant_id, entity_type, entity_id, score) VALUES
        ($1, 'worker', $2, 91), ($1, 'worker', $3, 64), ($1, 'zone', $4, 80), ($1, 'equipment', $5, 72)
      RETURNING id`,
     [bTenant, bWorker1.userId, bWorker2.userId, bZone, bEquipment],
   );
-  const shifts = await owner<{ id: string }>(
+  const shifts = await server.owner.query<{ id: string }>(
     `INSERT INTO shift_assignments (tenant_id, zone_id, user_id, starts_at, ends_at)
      VALUES ($1, $2, $3, now() - interval '1 day', now() + interval '1 day') RETURNING id`,
     [bTenant, bZone, bWorker1.userId],
   );
-  const operators = await owner<{ id: string }>(
+  const operators = await server.owner.query<{ id: string }>(
     `INSERT INTO equipment_operators (tenant_id, equipment_id, user_id) VALUES ($1, $2, $3) RETURNING id`,
     [bTenant, bEquipment, bWorker2.userId],
   );
@@ -284,7 +260,7 @@ beforeAll(async () => {
   };
   // The dual person's id is legitimately A's too (it is not one of B's secrets); their
   // B training (assignments, completion, B display name) is.
-  const courseRows = await owner<{ title: string; description: string | null }>(
+  const courseRows = await server.owner.query<{ title: string; description: string | null }>(
     `SELECT title, description FROM training_courses WHERE tenant_id = $1`,
     [bTenant],
   );
@@ -341,19 +317,19 @@ beforeAll(async () => {
   // One of A's own assignments is past due and not yet swept.
   const aLate = await aAssign(ac1, a.actors.officer.userId);
   const aDual = await aAssign(ac2, a.actors.dual.userId);
-  await owner(`UPDATE training_assignments SET due_date = training_today() - 2 WHERE id = $1`, [aLate]);
+  await server.owner.query(`UPDATE training_assignments SET due_date = training_today() - 2 WHERE id = $1`, [aLate]);
   const [aZone, aEquipment] = [randomUUID(), randomUUID()];
-  await owner(
+  await server.owner.query(
     `INSERT INTO predictive_scores (tenant_id, entity_type, entity_id, score)
      VALUES ($1, 'worker', $2, 95), ($1, 'zone', $3, 70), ($1, 'equipment', $4, 60)`,
     [aTenant, aw.userId, aZone, aEquipment],
   );
-  const aShifts = await owner<{ id: string }>(
+  const aShifts = await server.owner.query<{ id: string }>(
     `INSERT INTO shift_assignments (tenant_id, zone_id, user_id, starts_at, ends_at)
      VALUES ($1, $2, $3, now(), now() + interval '8 hours') RETURNING id`,
     [aTenant, aZone, aw.userId],
   );
-  await owner(`INSERT INTO equipment_operators (tenant_id, equipment_id, user_id) VALUES ($1, $2, $3)`, [
+  await server.owner.query(`INSERT INTO equipment_operators (tenant_id, equipment_id, user_id) VALUES ($1, $2, $3)`, [
     aTenant,
     aEquipment,
     aw.userId,
@@ -398,7 +374,7 @@ describe('tenant A against tenant B: examples', () => {
 
   it("A's admin cannot assign B's course to A's user, nor A's course to B's user: NOT_FOUND, nothing written", async () => {
     const admin = a.actors.admin;
-    const before = await owner<{ n: number }>('SELECT count(*)::int AS n FROM training_assignments');
+    const before = await server.owner.query<{ n: number }>('SELECT count(*)::int AS n FROM training_assignments');
     const attempts = [
       ...b.ids.course.map((courseId) => ({ courseId, userId: a.actors.worker.userId })),
       ...b.ids.user.map((userId) => ({ courseId: a.ids.course[0]!, userId })),
@@ -411,7 +387,7 @@ describe('tenant A against tenant B: examples', () => {
       expect(errorCode(response), JSON.stringify(input)).toBe('NOT_FOUND');
       expect(response.data ?? null).toBeNull();
     }
-    const after = await owner<{ n: number }>('SELECT count(*)::int AS n FROM training_assignments');
+    const after = await server.owner.query<{ n: number }>('SELECT count(*)::int AS n FROM training_assignments');
     expect(after[0]!.n).toBe(before[0]!.n);
     await expectTenantBUnchanged();
   });
@@ -489,13 +465,13 @@ describe('tenant A against tenant B: examples', () => {
 
   it('trainingAnalytics for A counts none of B\u2019s rows', async () => {
     const analytics = (await ok(a.actors.admin.request(TrainingAnalyticsDocument))).trainingAnalytics;
-    const [expected] = await owner<Record<string, string>>(
+    const [expected] = await server.owner.query<Record<string, string>>(
       `SELECT total_courses::int, total_assignments::int, completed_count::int, in_progress_count::int,
               overdue_count::int, completion_rate::float8, avg_completion_time::float8
        FROM get_training_analytics($1)`,
       [a.ids.tenant[0]],
     );
-    const [counts] = await owner<{ courses: number; assignments: number }>(
+    const [counts] = await server.owner.query<{ courses: number; assignments: number }>(
       `SELECT (SELECT count(*)::int FROM training_courses WHERE tenant_id = $1) AS courses,
               (SELECT count(*)::int FROM training_assignments WHERE tenant_id = $1) AS assignments`,
       [a.ids.tenant[0]],
@@ -547,7 +523,7 @@ describe('tenant A against tenant B: examples', () => {
   it("A's overdue sweep stores OVERDUE on A's past-due assignment only, never on B's", async () => {
     const swept = await ok(a.actors.officer.request(SweepOverdueTrainingAssignmentsDocument));
     expect(swept.sweepOverdueTrainingAssignments).toBe(1);
-    const stored = await owner<{ status: string }>(
+    const stored = await server.owner.query<{ status: string }>(
       `SELECT status FROM training_assignments WHERE tenant_id = $1 AND due_date < training_today() ORDER BY status`,
       [b.ids.tenant[0]],
     );
@@ -864,8 +840,8 @@ describe('tenant A against tenant B: property', () => {
       await c.query('BEGIN');
       try {
         await c.query(`UPDATE training_completions SET score = score + 1 WHERE id = $1`, [b.ids.completion[0]]);
-        const [row] = await c.query<Record<string, string>>(CHECKSUM_SQL, [b.ids.tenant[0]]);
-        return TENANT_TABLES.filter((table) => row![table] !== b.baseline[table]);
+        const row = await fingerprints(c, TENANT_TABLES, b.ids.tenant[0]);
+        return TENANT_TABLES.filter((table) => row[table] !== b.baseline[table]);
       } finally {
         await c.query('ROLLBACK');
       }
@@ -987,7 +963,9 @@ describe('tenant A against tenant B: property', () => {
     // row anywhere belongs to a tenant other than A and B.
     expect(await checksums(b.ids.tenant[0]!)).toEqual(b.baseline);
     for (const table of TENANT_TABLES) {
-      const tenants = await owner<{ tenant_id: string }>(`SELECT DISTINCT tenant_id::text FROM "${table}"`);
+      const tenants = await server.owner.query<{ tenant_id: string }>(
+        `SELECT DISTINCT tenant_id::text FROM "${table}"`,
+      );
       for (const { tenant_id } of tenants) expect([a.ids.tenant[0], b.ids.tenant[0]]).toContain(tenant_id);
     }
   }, 240_000);

@@ -3,6 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant, type Caller, type TenantTransaction } from '../../src/core/caller.js';
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/database.js';
 import { asCaller, attempt, owner, sqlError, uuid } from '../support/sql.js';
+import {
+  ASSIGNMENT_COUNTER_DIFFERENCES,
+  COMPLETION_COUNTER_DIFFERENCES,
+  RECOUNT_FIGURES,
+} from '../support/analytics.js';
 
 /**
  * The analytics counters (migration 20261125000400_analytics_counters) against the rows
@@ -291,53 +296,11 @@ async function run(world: World, op: Op): Promise<void> {
 
 /** Buckets that differ between the counters and a recount of the rows (both directions), for every tenant. */
 async function counterDifferences() {
-  const assignments = await sql.query(
-    `WITH recount AS (
-       SELECT tenant_id, course_id, status, NULL::date AS due_date, count(*)::bigint AS n
-       FROM training_assignments GROUP BY 1, 2, 3
-       UNION ALL
-       SELECT tenant_id, course_id, status, due_date, count(*)::bigint
-       FROM training_assignments WHERE status IN ('assigned', 'in_progress') AND due_date IS NOT NULL
-       GROUP BY 1, 2, 3, 4),
-     kept AS (SELECT tenant_id, course_id, status, NULL::date AS due_date, n FROM training_assignment_counts
-              UNION ALL
-              SELECT tenant_id, course_id, status, due_date, n FROM training_assignment_due_counts)
-     (SELECT 'missing' AS side, * FROM (TABLE recount EXCEPT ALL TABLE kept) m)
-     UNION ALL
-     (SELECT 'extra', * FROM (TABLE kept EXCEPT ALL TABLE recount) e)`,
-  );
-  const completions = await sql.query(
-    `WITH recount AS (
-       SELECT tenant_id, course_id, count(*)::bigint AS passed_count,
-              coalesce(sum(completion_time_minutes), 0)::bigint AS minutes_sum,
-              count(completion_time_minutes)::bigint AS minutes_count,
-              coalesce(sum(score), 0)::numeric AS score_sum, count(score)::bigint AS score_count
-       FROM training_completions WHERE passed GROUP BY 1, 2),
-     kept AS (SELECT tenant_id, course_id, passed_count, minutes_sum, minutes_count, score_sum, score_count
-              FROM training_completion_counts)
-     (SELECT 'missing' AS side, * FROM (TABLE recount EXCEPT ALL TABLE kept) m)
-     UNION ALL
-     (SELECT 'extra', * FROM (TABLE kept EXCEPT ALL TABLE recount) e)`,
-  );
+  const assignments = await sql.query(ASSIGNMENT_COUNTER_DIFFERENCES);
+  const completions = await sql.query(COMPLETION_COUNTER_DIFFERENCES);
   return { assignments, completions };
 }
 
-/** The seven figures recounted from the rows (the original function's formula), as `caller` under RLS. */
-const RECOUNT_FIGURES = `
-  WITH a AS (
-    SELECT count(*) FILTER (WHERE s <> 'cancelled') AS total,
-           count(*) FILTER (WHERE s = 'completed') AS completed,
-           count(*) FILTER (WHERE s = 'in_progress') AS in_progress,
-           count(*) FILTER (WHERE s = 'overdue') AS overdue
-    FROM (SELECT training_effective_status(status, due_date) AS s FROM training_assignments
-          WHERE tenant_id = $1::uuid) t)
-  SELECT (SELECT count(*) FROM training_courses WHERE tenant_id = $1::uuid)::int AS total_courses,
-         a.total::int AS total_assignments, a.completed::int AS completed_count,
-         a.in_progress::int AS in_progress_count, a.overdue::int AS overdue_count,
-         (CASE WHEN a.total = 0 THEN 0 ELSE round(a.completed * 100.0 / a.total, 2) END)::float8 AS completion_rate,
-         COALESCE((SELECT round(avg(completion_time_minutes), 2) FROM training_completions
-                   WHERE tenant_id = $1::uuid AND passed), 0)::float8 AS avg_completion_time
-  FROM a`;
 const FUNCTION_FIGURES = `
   SELECT total_courses::int, total_assignments::int, completed_count::int, in_progress_count::int,
          overdue_count::int, completion_rate::float8, avg_completion_time::float8

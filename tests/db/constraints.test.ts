@@ -4,7 +4,7 @@ import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { expectSqlError, owner, uuid, type Row } from '../support/sql.js';
 
 /**
- * SPEC §2/§9: the CHECKs of the original tables (and our additions), the
+ * The tables' CHECK constraints, the
  * partial unique index "one active assignment per (tenant, course, user)", and
  * tenancy as a foreign-key invariant. Rows are written as the owner, so what
  * stops a bad row here is the constraint itself, not RLS.

@@ -4,11 +4,11 @@ import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { asCaller, owner, uuid } from '../support/sql.js';
 
 /**
- * SPEC §2: the original's helper functions, callable in SQL —
+ * The helper functions callable in SQL —
  * get_user_training_assignments(tenant, user, status) and
  * get_training_analytics(tenant) — plus the overdue sweep. "Overdue" is the
  * effective status: an assigned/in-progress assignment past its due date is
- * overdue even before the sweep has stored it (SPEC §4: no stale status).
+ * overdue even before the sweep has stored it (no stale status).
  */
 
 let db: TestDatabase;

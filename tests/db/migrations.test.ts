@@ -18,7 +18,7 @@ import { freshDatabase, onPostgres, type TestDatabase } from '../support/databas
 import { owner } from '../support/sql.js';
 
 /**
- * SPEC §1: migrations are SQL files in Prisma's layout, applied by our runner,
+ * Migrations are SQL files in Prisma's layout, applied by our runner,
  * recorded in `_prisma_migrations` exactly as Prisma does, each in a
  * transaction, under an advisory lock.
  */

@@ -5,7 +5,7 @@ import { listen, type Listener } from '../support/notifications.js';
 import { owner, uuid } from '../support/sql.js';
 
 /**
- * SPEC §4 "Live assignments": events come from PostgreSQL (LISTEN/NOTIFY after
+ * Live assignments: events come from PostgreSQL (LISTEN/NOTIFY after
  * commit), so a rolled-back transaction emits nothing. The AFTER INSERT
  * statement trigger on training_assignments announces new rows on channel
  * `training_assignment_created` as {"tenantId", "assignments": [[id, userId], …]},

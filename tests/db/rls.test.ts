@@ -1,29 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { withTenant, type Caller, type TenantTransaction } from '../../src/core/caller.js';
-import type { SqlConnection } from '../../src/core/db.js';
+import { openDatabase, type SqlConnection } from '../../src/core/db.js';
 import { ROLES, type Role } from '../../src/core/permissions.js';
 import { INSUFFICIENT_PRIVILEGE } from '../../src/core/sqlstate.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
-import { attempt, owner, sqlError, uuid, type Row } from '../support/sql.js';
+import { attempt, owner, sqlError, TENANT_TABLES, uuid, type Row } from '../support/sql.js';
 
 /**
- * SPEC §3: "A resolver bug must still not leak a row: tests prove the database
- * alone stops cross-tenant reads and writes." Every statement here is raw SQL
+ * A resolver bug must still not leak a row: the database alone stops
+ * cross-tenant reads and writes. Every statement here is raw SQL
  * issued as the application role (withTenant: SET LOCAL ROLE training_app and
  * app.tenant_id/user_id/role), with no resolver in between. The data set is
  * seeded by the owner, which RLS does not govern.
  */
 
-const TABLES = [
-  'profiles',
-  'predictive_scores',
-  'shift_assignments',
-  'equipment_operators',
-  'training_courses',
-  'training_assignments',
-  'training_completions',
-] as const;
+const TABLES = TENANT_TABLES;
 type Table = (typeof TABLES)[number];
 
 /** One tenant's seeded rows; the same shape in tenant A and tenant B. */
@@ -204,27 +196,17 @@ const callerOf = (t: Tenant, role: Role): Caller => ({ tenantId: t.id, userId: t
 
 /** A digest of every row a tenant has in `table`, read by the owner. */
 async function fingerprint(table: Table, tenant: Tenant): Promise<string> {
-  const [row] = await sql.query<{ f: string }>(
-    `SELECT count(*) || ':' || md5(coalesce(string_agg(x::text, '|' ORDER BY x.id), '')) AS f FROM "${table}" x WHERE tenant_id = $1`,
-    [tenant.id],
-  );
-  return row!.f;
+  return (await sql.fingerprints([table], tenant.id))[table];
 }
 
 /** Runs `fn` on an owner session: a brand-new connection on PostgreSQL when `fresh`, else a pooled/PGlite one. */
 async function inSession<T>(fresh: boolean, fn: (session: SqlConnection) => Promise<T>): Promise<T> {
   if (!fresh || !db.url) return db.withConnection(fn);
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
+  const session = await openDatabase({ url: db.url, poolMax: 1 });
   try {
-    return await fn({
-      query: async (text, params) => (await client.query(text, params)).rows,
-      exec: async (text) => {
-        await client.query(text);
-      },
-    });
+    return await session.withConnection(fn);
   } finally {
-    await client.end();
+    await session.close();
   }
 }
 
@@ -446,7 +428,7 @@ describe('RLS: a worker sees and changes only their own training', () => {
   });
 });
 
-describe('RLS: each role can do exactly what SPEC §3 allows', () => {
+describe('RLS: each role can do exactly what the permission table allows', () => {
   type Operation = 'read' | 'insert' | 'update' | 'delete';
 
   /** The statement for each (table, operation), aimed at tenant A's rows; the worker caller owns the targeted rows. */
@@ -481,7 +463,7 @@ describe('RLS: each role can do exactly what SPEC §3 allows', () => {
     },
   };
 
-  // SPEC §3's table (within the caller's tenant). For reads, the number of rows the role sees:
+  // The permission table (within the caller's tenant). For reads, the number of rows the role sees:
   // all of the tenant's, or (worker) only their own.
   const Y = true;
   const N = false;

@@ -5,7 +5,7 @@ import { parsePrismaSchema, type PrismaField, type PrismaModel } from '../suppor
 import { owner } from '../support/sql.js';
 
 /**
- * SPEC §1: "A test proves `schema.prisma` and the migrated database agree."
+ * `schema.prisma` and the migrated database agree.
  * Migrations are hand-written SQL, so nothing else keeps the two in step: every
  * model field must be a column of the right type, nullability and default, and
  * the database must hold no column, index or foreign key the schema does not know.
@@ -239,7 +239,7 @@ describe('schema.prisma and the migrated database', () => {
     expect(actual).toEqual(expected);
   });
 
-  it('keeps "one active assignment per (tenant, course, user)" as a partial unique index (SPEC §2)', async () => {
+  it('keeps "one active assignment per (tenant, course, user)" as a partial unique index', async () => {
     const [index] = await owner(db).query<{ unique: boolean; columns: string; predicate: string }>(
       `SELECT i.indisunique AS unique,
               (SELECT string_agg(a.attname, ',' ORDER BY k.o)

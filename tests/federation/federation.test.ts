@@ -9,7 +9,7 @@ import { startTestServer, type Actor, type TestServer } from '../support/server.
 import { startUsersSubgraph, USERS_TYPE_DEFS, type UsersSubgraph } from '../../scripts/federation/users-subgraph.js';
 
 /**
- * SPEC §5: the training API is a Federation v2 subgraph. It composes beside a
+ * The training API is a Federation v2 subgraph. It composes beside a
  * users subgraph that owns `User`, and a gateway over both answers a query that
  * starts in the users subgraph and crosses into ours, with the caller's token
  * passed along. Entity lookups (`_entities`) obey the same tenancy as queries.

@@ -4,7 +4,8 @@ import type { App } from '../../src/app.js';
 import { TrainingAssignmentCreatedDocument } from '../../src/generated/operations/graphql.js';
 import { owner, uuid } from '../support/sql.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { eventually, liveClient, startInstance, subscribe, type LiveClient } from '../support/ws.js';
+import { eventually } from '../support/wait.js';
+import { liveClient, startInstance, subscribe, type LiveClient } from '../support/ws.js';
 
 /**
  * A client that stops reading (a phone in a tunnel, a frozen tab) must not
@@ -51,7 +52,7 @@ describe('a slow client', () => {
     clients.push(stalled, healthy);
     const stalledFeed = subscribe(stalled, HEAVY);
     const healthyFeed = subscribe(healthy, TrainingAssignmentCreatedDocument, {});
-    await eventually(() => instance.services.notifications.stats().subscribers === 2);
+    await eventually(() => instance.services.liveEvents.stats().subscribers === 2);
     stalled.socket().pause(); // stops reading: the server's writes back up once the TCP buffers are full
 
     const received = () => healthyFeed.data.map((data) => data.trainingAssignmentCreated.id);
@@ -84,7 +85,7 @@ describe('a slow client', () => {
     // Every burst reached the healthy client, each event once, while the other sat stalled.
     expect(received().sort()).toEqual([...created].sort());
     expect(Math.max(...latencies)).toBeLessThan(10_000);
-    expect(instance.services.notifications.stats()).toMatchObject({ subscribers: 1, dropped: 1 });
+    expect(instance.services.liveEvents.stats()).toMatchObject({ subscribers: 1, dropped: 1 });
     expect(stalledFeed.data.length).toBeLessThan(created.length);
   });
 });

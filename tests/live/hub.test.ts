@@ -3,7 +3,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { ASSIGNMENT_CREATED_CHANNEL, startLiveEventHub, type LiveEventHub } from '../../src/core/live-events/index.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { owner, uuid } from '../support/sql.js';
-import { eventually } from '../support/ws.js';
+import { eventually } from '../support/wait.js';
 
 /**
  * The notification hub on its own, against a real database: one LISTEN session

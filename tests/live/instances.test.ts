@@ -11,14 +11,8 @@ import {
 import { onPostgres } from '../support/database.js';
 import { owner } from '../support/sql.js';
 import { dayFromToday, startTestServer, type Actor, type TestServer } from '../support/server.js';
-import {
-  eventually,
-  liveClient,
-  startInstance,
-  subscribe,
-  type LiveClient,
-  type LiveSubscription,
-} from '../support/ws.js';
+import { eventually } from '../support/wait.js';
+import { liveClient, startInstance, subscribe, type LiveClient, type LiveSubscription } from '../support/ws.js';
 
 /**
  * Several API instances behind a load balancer, on one PostgreSQL database:
@@ -57,7 +51,7 @@ function follow(app: App, actor: Actor): Feed {
 }
 
 const ids = (feed: Feed) => feed.data.map((data) => data.trainingAssignmentCreated.id);
-const subscribers = (app: App) => app.services.notifications.stats().subscribers;
+const subscribers = (app: App) => app.services.liveEvents.stats().subscribers;
 
 /** A GraphQL request to one particular instance (the test harness always talks to the first). */
 async function requestAt<Data, Variables>(
@@ -133,16 +127,16 @@ describe('several instances on one database', () => {
         [LISTENER_APPLICATION_NAME],
       );
       expect(terminated).toHaveLength(2);
-      await eventually(() => !second.services.notifications.stats().listening);
+      await eventually(() => !second.services.liveEvents.stats().listening);
       const during = await assignAt(server.app, admin, worker!, 'During the outage');
-      await eventually(() => second.services.notifications.stats().listening, 10_000);
+      await eventually(() => second.services.liveEvents.stats().listening, 10_000);
       const after = await assignAt(second, admin, worker!, 'After the outage');
 
       for (const feed of feeds) {
         await feed.until((f) => ids(f).includes(after));
         expect(ids(feed)).toEqual([before, during, after]);
       }
-      expect(second.services.notifications.stats().recovered).toBe(1);
+      expect(second.services.liveEvents.stats().recovered).toBe(1);
     },
   );
 });

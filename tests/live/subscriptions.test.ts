@@ -9,8 +9,8 @@ import {
 } from '../../src/generated/operations/graphql.js';
 import { owner, uuid } from '../support/sql.js';
 import { dayFromToday, startTestServer, TEST_JWT_SECRET, type Actor, type TestServer } from '../support/server.js';
+import { eventually } from '../support/wait.js';
 import {
-  eventually,
   liveClient,
   startInstance,
   subscribe,
@@ -20,7 +20,7 @@ import {
 } from '../support/ws.js';
 
 /**
- * SPEC §4 "Live assignments" through the real graphql-ws client: who receives
+ * Live assignments through the real graphql-ws client: who receives
  * which new assignment, exactly once, and who is refused.
  */
 
@@ -398,7 +398,7 @@ describe('shutdown', () => {
     const admin = await server.actor('admin');
     const clientsOfInstance = [liveClient(instance.url, admin.token), liveClient(instance.url, admin.token)];
     for (const client of clientsOfInstance) subscribe(client, TrainingAssignmentCreatedDocument, {});
-    await eventually(() => instance.services.notifications.stats().subscribers === 2);
+    await eventually(() => instance.services.liveEvents.stats().subscribers === 2);
 
     await instance.stop();
 
@@ -406,6 +406,6 @@ describe('shutdown', () => {
       expect(await client.closed).toEqual({ code: 1001, reason: 'Going away' });
       await client.dispose();
     }
-    expect(instance.services.notifications.stats()).toMatchObject({ subscribers: 0, listening: false });
+    expect(instance.services.liveEvents.stats()).toMatchObject({ subscribers: 0, listening: false });
   });
 });

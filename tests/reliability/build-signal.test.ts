@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { CreateTrainingCourseDocument } from '../../src/generated/operations/graphql.js';
 import { freshDatabase, onPostgres } from '../support/database.js';
 import { TEST_JWT_SECRET } from '../support/server.js';
-import { freePort } from './cluster.js';
-import { probe, tokenFor, waitFor } from './support.js';
+import { freePort } from '../support/processes.js';
+import { eventually } from '../support/wait.js';
+import { probe, tokenFor } from './support.js';
 
 /**
  * Production runs the compiled build: `npm run build`, then `node dist/src/main.js` as the container's
@@ -131,7 +132,7 @@ describe.each(targets)('SIGTERM to the compiled build (node dist/src/main.js) on
         .map((line) => JSON.parse(line) as LogLine);
 
     const base = `http://127.0.0.1:${port}`;
-    await waitFor(
+    await eventually(
       async () => {
         if (app.exitCode !== null) throw new Error(`the build exited early with ${app.exitCode}${output()}`);
         return (await probe(`${base}/readyz`, 2_000)) === 200;
@@ -152,7 +153,7 @@ describe.each(targets)('SIGTERM to the compiled build (node dist/src/main.js) on
 
     await inFlight.received;
     app.kill('SIGTERM');
-    await waitFor(
+    await eventually(
       () => logLines().some((line) => line.signal === 'SIGTERM' && /shutting down/.test(line.msg)),
       10_000,
       output,

@@ -8,7 +8,8 @@ import {
 } from '../../src/generated/operations/graphql.js';
 import { owner } from '../support/sql.js';
 import { dayFromToday, errorCode, startTestServer, type Actor, type TestServer } from '../support/server.js';
-import { sleep, tokenFor, waitFor, watchProcess } from './support.js';
+import { eventually, sleep } from '../support/wait.js';
+import { tokenFor, watchProcess } from './support.js';
 
 /**
  * Clients that vanish mid-mutation (a phone losing signal, a killed script, a
@@ -253,7 +254,7 @@ describe('a client disconnecting mid-mutation', () => {
   it('keeps serving ordinary requests and idle-connection health after the storm', async () => {
     const health = await officer.request('{ health }');
     expect(health.errors).toBeUndefined();
-    await waitFor(async () => {
+    await eventually(async () => {
       const response = await fetch(server.url.replace(/\/graphql$/, '/readyz'));
       return response.status === 200;
     }, 5_000);

@@ -9,21 +9,12 @@ import {
 } from '../../src/generated/operations/graphql.js';
 import { schema } from '../../src/schema.js';
 import { dayFromToday, TEST_JWT_SECRET } from '../support/server.js';
+import { eventually, sleep } from '../support/wait.js';
 import { createCluster, findPostgresBin, type Cluster } from './cluster.js';
-import {
-  memoryLogger,
-  probe,
-  sleep,
-  timedRequest,
-  tokenFor,
-  waitFor,
-  watchProcess,
-  type Outcome,
-  type TokenActor,
-} from './support.js';
+import { memoryLogger, probe, timedRequest, tokenFor, watchProcess, type Outcome, type TokenActor } from './support.js';
 
 /**
- * The database server goes away under load and comes back (SPEC §7 health and
+ * The database server goes away under load and comes back (health and
  * readiness; production expectations). The test runs its own PostgreSQL cluster
  * (it never touches TEST_DATABASE_URL's server), so it runs the same on the
  * PGlite and the PostgreSQL runs of the suite.
@@ -77,7 +68,7 @@ describe.skipIf(skipReason !== undefined)('PostgreSQL restarting under load', ()
       logger,
       schema,
       host: '127.0.0.1',
-      notifications: { heartbeatMs: 1_000, reconnectMinMs: 100, reconnectMaxMs: 1_000 },
+      liveEvents: { heartbeatMs: 1_000, reconnectMinMs: 100, reconnectMaxMs: 1_000 },
     });
     base = app.url.replace(/\/graphql$/, '');
     for (let index = 0; index < CLIENTS; index++) {
@@ -192,7 +183,7 @@ describe.skipIf(skipReason !== undefined)('PostgreSQL restarting under load', ()
     try {
       // Healthy: everything succeeds.
       const healthyFrom = Date.now();
-      await waitFor(() => load.since(healthyFrom).length >= CLIENTS * 4, 15_000);
+      await eventually(() => load.since(healthyFrom).length >= CLIENTS * 4, 15_000);
       const healthy = load.since(healthyFrom);
       expect(
         healthy.filter((outcome) => outcome.kind !== 'ok'),
@@ -205,7 +196,7 @@ describe.skipIf(skipReason !== undefined)('PostgreSQL restarting under load', ()
       downFrom = Date.now();
       expect(await probe(`${base}/readyz`)).toBe(503);
       expect(await probe(`${base}/healthz`)).toBe(200);
-      await waitFor(() => load.since(downFrom).length >= CLIENTS * 4, 30_000);
+      await eventually(() => load.since(downFrom).length >= CLIENTS * 4, 30_000);
       expect(await probe(`${base}/readyz`)).toBe(503);
       expect(await probe(`${base}/healthz`)).toBe(200);
       const down = load.since(downFrom);
@@ -232,7 +223,7 @@ describe.skipIf(skipReason !== undefined)('PostgreSQL restarting under load', ()
       // Recovered when every kind of request has succeeded again (each client tries each kind once a round).
       const firstSuccess = (op: string) =>
         load.since(upAt).find((outcome) => outcome.op === op && outcome.kind === 'ok');
-      await waitFor(
+      await eventually(
         () => OPERATIONS.every(firstSuccess),
         RECOVERY_MS + REQUEST_TIMEOUT_MS,
         () =>
@@ -247,12 +238,12 @@ describe.skipIf(skipReason !== undefined)('PostgreSQL restarting under load', ()
       expect(recoveredAt - upAt, 'ms from PostgreSQL accepting connections to every operation succeeding').toBeLessThan(
         RECOVERY_MS,
       );
-      await waitFor(async () => (await probe(`${base}/readyz`)) === 200, RECOVERY_MS);
+      await eventually(async () => (await probe(`${base}/readyz`)) === 200, RECOVERY_MS);
       expect(await probe(`${base}/healthz`)).toBe(200);
 
       // From then on nothing fails: no dead pooled connection is handed out later.
       const steadyFrom = recoveredAt + 1;
-      await waitFor(() => load.since(steadyFrom).length >= CLIENTS * 6, 15_000);
+      await eventually(() => load.since(steadyFrom).length >= CLIENTS * 6, 15_000);
       const steady = load.since(steadyFrom);
       expect(
         steady.filter((outcome) => outcome.kind !== 'ok'),
@@ -260,8 +251,8 @@ describe.skipIf(skipReason !== undefined)('PostgreSQL restarting under load', ()
       ).toEqual([]);
 
       // Live events resume too: the LISTEN session reconnects by itself.
-      await waitFor(
-        () => app.services.notifications.stats().listening,
+      await eventually(
+        () => app.services.liveEvents.stats().listening,
         10_000,
         () => 'LISTEN session not back',
       );

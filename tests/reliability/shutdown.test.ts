@@ -1,8 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { print } from 'graphql';
-import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { loadConfig } from '../../src/core/config.js';
 import { startApp, type App } from '../../src/app.js';
 import {
@@ -15,10 +13,12 @@ import { schema } from '../../src/schema.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { owner } from '../support/sql.js';
 import { TEST_JWT_SECRET } from '../support/server.js';
-import { memoryLogger, timedRequest, tokenFor, waitFor, watchProcess, type Outcome } from './support.js';
+import { eventually } from '../support/wait.js';
+import { liveClient, subscribe } from '../support/ws.js';
+import { memoryLogger, timedRequest, tokenFor, watchProcess, type Outcome } from './support.js';
 
 /**
- * Graceful shutdown (SPEC §7), as SIGTERM runs it (src/main.ts calls app.stop()):
+ * Graceful shutdown, as SIGTERM runs it (src/main.ts calls app.stop()):
  * requests already received are answered in full, the port stops accepting
  * connections at once, live subscriptions are closed with 1001 Going Away, and
  * only then is the database closed.
@@ -93,25 +93,10 @@ describe('graceful shutdown (app.stop(), what SIGTERM runs)', () => {
     await seed(admin.tenantId, admin.userId);
 
     // A live subscriber, as a worker's app holds one.
-    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
-      const client = createClient({
-        url: app.url.replace(/^http/, 'ws'),
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${admin.token}` },
-        lazy: false,
-        retryAttempts: 0,
-        onNonLazyError: () => {},
-      });
-      client.on('closed', (event) => {
-        const { code, reason } = event as { code: number; reason: Buffer | string };
-        resolve({ code, reason: String(reason) });
-      });
-      client.subscribe(
-        { query: print(TrainingAssignmentCreatedDocument) },
-        { next: () => {}, error: () => {}, complete: () => {} },
-      );
-    });
-    await waitFor(() => app.services.notifications.stats().subscribers === 1, 10_000);
+    const live = liveClient(app.url, admin.token);
+    subscribe(live, TrainingAssignmentCreatedDocument);
+    const closed = live.closed;
+    await eventually(() => app.services.liveEvents.stats().subscribers === 1, 10_000);
 
     // A running instance has its pool connections open; opening them all in one burst is not what is tested here.
     for (let round = 0; round < 2; round++) {
@@ -155,7 +140,7 @@ describe('graceful shutdown (app.stop(), what SIGTERM runs)', () => {
       requests.push(timedRequest(app.url, op, query, variables(index), admin.token, 30_000)),
     );
 
-    await waitFor(
+    await eventually(
       () => stopping !== undefined,
       20_000,
       () => `the server received ${received} of ${IN_FLIGHT}`,
@@ -163,7 +148,7 @@ describe('graceful shutdown (app.stop(), what SIGTERM runs)', () => {
     expect(unfinishedAtStop, 'requests still running when stop() was called').toBeGreaterThan(0);
 
     // The listening socket closes at once: a new connection is refused while the others drain.
-    await waitFor(() => !app.server.listening, 5_000);
+    await eventually(() => !app.server.listening, 5_000);
     expect(await freshConnection(app.url)).toBe('ECONNREFUSED');
 
     // Every request received before stop() gets its full answer.
@@ -188,7 +173,7 @@ describe('graceful shutdown (app.stop(), what SIGTERM runs)', () => {
     expect(closeCalls).toBe(1);
     expect(Math.max(...finishedAt)).toBeLessThanOrEqual(closedAt);
     await expect(db.withConnection((connection) => connection.query('SELECT 1'))).rejects.toThrow();
-    expect(app.services.notifications.stats().subscribers).toBe(0);
+    expect(app.services.liveEvents.stats().subscribers).toBe(0);
 
     // Stopped for good: stop() again is a no-op, and nothing answers on the port.
     await app.stop();

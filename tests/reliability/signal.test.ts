@@ -3,18 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { print } from 'graphql';
-import { createClient } from 'graphql-ws';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import WebSocket from 'ws';
 import {
   CreateTrainingCourseDocument,
   TrainingAssignmentCreatedDocument,
 } from '../../src/generated/operations/graphql.js';
 import { freshDatabase, onPostgres } from '../support/database.js';
 import { TEST_JWT_SECRET } from '../support/server.js';
-import { freePort } from './cluster.js';
-import { probe, timedRequest, tokenFor, waitFor } from './support.js';
+import { freePort } from '../support/processes.js';
+import { eventually } from '../support/wait.js';
+import { liveClient, subscribe } from '../support/ws.js';
+import { probe, timedRequest, tokenFor } from './support.js';
 
 /**
  * The real entry point and the real signal: `node --import tsx src/main.ts` on
@@ -86,7 +85,7 @@ describe.each(targets)('SIGTERM to the real process (src/main.ts) on $name', ({ 
     const output = () => `\nstdout: ${stdout.slice(-2_000)}\nstderr: ${stderr.slice(-2_000)}`;
 
     const base = `http://127.0.0.1:${port}`;
-    await waitFor(
+    await eventually(
       async () => {
         if (app.exitCode !== null) throw new Error(`the API exited early with ${app.exitCode}${output()}`);
         return (await probe(`${base}/readyz`, 2_000)) === 200;
@@ -106,27 +105,10 @@ describe.each(targets)('SIGTERM to the real process (src/main.ts) on $name', ({ 
     expect(created.kind, JSON.stringify(created)).toBe('ok');
 
     // A live subscriber, connected and acknowledged.
-    let connected!: () => void;
-    const acknowledged = new Promise<void>((resolve) => (connected = resolve));
-    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
-      const client = createClient({
-        url: `ws://127.0.0.1:${port}/graphql`,
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${admin.token}` },
-        lazy: false,
-        retryAttempts: 0,
-        onNonLazyError: () => {},
-      });
-      client.on('connected', () => connected());
-      client.on('closed', (event) => {
-        const { code, reason } = event as { code: number; reason: Buffer | string };
-        resolve({ code, reason: String(reason) });
-      });
-      client.subscribe(
-        { query: print(TrainingAssignmentCreatedDocument) },
-        { next: () => {}, error: () => {}, complete: () => {} },
-      );
-    });
+    const live = liveClient(`${base}/graphql`, admin.token);
+    const acknowledged = new Promise<void>((resolve) => live.client.on('connected', () => resolve()));
+    subscribe(live, TrainingAssignmentCreatedDocument);
+    const closed = live.closed;
     await acknowledged;
 
     app.kill('SIGTERM');

@@ -106,19 +106,3 @@ export async function probe(url: string, timeoutMs = 5_000): Promise<number> {
     return 0;
   }
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` until it holds; fails after `timeoutMs` with `explain()`. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  explain: () => string = () => '',
-): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms. ${explain()}`);
-    await sleep(25);
-  }
-  return Date.now() - started;
-}

@@ -10,7 +10,7 @@ import { dayFromToday, errorCode, startTestServer, type Actor, type TestServer }
 import { describeRows, seedScenario, type Scenario } from './scenario.js';
 
 /**
- * SPEC §4 "Risk-based auto-assignment" over HTTP, on the known scenario of
+ * Risk-based auto-assignment over HTTP, on the known scenario of
  * ./scenario.ts: every rule (thresholds, entity types, zone window, operators,
  * completions, cancelled assignments, filters), dry run, idempotence, roles,
  * bad arguments and tenancy.

@@ -11,7 +11,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { seedScenario } from './scenario.js';
 
 /**
- * SPEC §4: "safe under concurrent runs". These need real concurrent sessions,
+ * Auto-assignment is safe under concurrent runs. These need real concurrent sessions,
  * so they run on PostgreSQL only: PGlite is one in-process session, where
  * transactions queue one behind another and there is no race to lose.
  */

@@ -7,12 +7,12 @@ import {
   UpsertProfilesDocument,
 } from '../../src/generated/operations/graphql.js';
 import { expectSqlError, owner, uuid } from '../support/sql.js';
-import { errorCode, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 
 /**
  * What auto-assignment maps entities to users with — profiles, shifts,
  * equipment operators — fed by neighbouring systems through the ingest
- * mutations (SPEC §3) or by writing the tables directly under RLS.
+ * mutations or by writing the tables directly under RLS.
  */
 
 let server: TestServer;
@@ -27,12 +27,6 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 const hoursFromNow = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
-
-async function ok<Data>(response: Promise<{ data?: Data | null; errors?: unknown }>): Promise<Data> {
-  const { data, errors } = await response;
-  expect(errors, JSON.stringify(errors)).toBeUndefined();
-  return data!;
-}
 
 async function refused(
   response: Promise<{ errors?: { extensions?: { code?: string; field?: string } }[] }>,

@@ -2,7 +2,7 @@ import type { TestDatabase } from '../support/database.js';
 import { owner, uuid } from '../support/sql.js';
 
 /**
- * The known scenario of SPEC §4 "Risk-based auto-assignment", seeded by the
+ * A known scenario for risk-based auto-assignment, seeded by the
  * owner (RLS does not apply to it) so every row is exactly as a test needs it:
  * old scores, shifts in and out of the 30-day window, completions that expire
  * today, yesterday or never. `expected` is what one full run must create, worked

@@ -11,7 +11,7 @@ import { expectSqlError, owner, uuid } from '../support/sql.js';
 import { seedScenario } from './scenario.js';
 
 /**
- * Scheduled auto-assignment and overdue sweep (SPEC §4): configuration, the
+ * Scheduled auto-assignment and overdue sweep: configuration, the
  * cross-tenant enumeration and its limits, "once per slot however many
  * instances", and the timers started by the server.
  */

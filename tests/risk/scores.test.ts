@@ -8,7 +8,7 @@ import { MAX_SCORES_PER_CALL } from '../../src/risk/scores.js';
 import { owner, uuid } from '../support/sql.js';
 import { errorCode, startTestServer, type Actor, type TestServer } from '../support/server.js';
 
-/** `recordPredictiveScores` (SPEC §3, §4, §6): validation, all or nothing, roles, and the auto-assign trigger. */
+/** `recordPredictiveScores`: validation, all or nothing, roles, and the auto-assign trigger. */
 
 let server: TestServer;
 let admin: Actor;

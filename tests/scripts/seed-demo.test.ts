@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase, type Database } from '../../src/core/db.js';
 import { DEMO_TENANT_ID, DEMO_USERS, DEMO_WORKERS } from '../../scripts/demo-tenant.js';
-import { freePort } from '../reliability/cluster.js';
+import { freePort } from '../support/processes.js';
 import { freshDatabase, onPostgres } from '../support/database.js';
 import { TEST_JWT_SECRET } from '../support/server.js';
 

@@ -1,15 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { Caller } from '../../src/core/caller.js';
 import { openDatabase, type Database } from '../../src/core/db.js';
 import { migrate } from '../../src/core/migrate.js';
 
 /**
- * Each test file gets its own fresh, migrated database, so tests never see each
- * other's rows: an in-memory PGlite by default, or a throwaway database on the
- * PostgreSQL server named by TEST_DATABASE_URL / DATABASE_URL.
+ * Throwaway, migrated databases. Each test file gets its own, so tests never see
+ * each other's rows: an in-memory PGlite by default, or a database on the
+ * PostgreSQL server named by TEST_DATABASE_URL / DATABASE_URL. Benchmarks always
+ * run on a PostgreSQL server: BENCH_DATABASE_URL, else DATABASE_URL, else the
+ * local trust-auth server.
  */
 export const serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
 export const onPostgres = serverUrl !== undefined;
+
+export const benchServerUrl =
+  process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase extends Database {
   /** The URL of the throwaway PostgreSQL database (undefined on PGlite). */
@@ -26,28 +32,106 @@ export async function freshDatabase(
     if (migrated) await migrate(db);
     return Object.assign(db, { url: undefined, drop: () => db.close() });
   }
-  const name = `training_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE "${name}"`);
-  const url = withDatabase(serverUrl, name);
-  const db = await openDatabase({ url, poolMax: 20, onQuery: options.onQuery });
+  const created = await createServerDatabase(serverUrl, 'training_test');
+  const db = await openDatabase({ url: created.url, poolMax: 20, onQuery: options.onQuery });
   if (migrated) await migrate(db);
   return Object.assign(db, {
-    url,
+    url: created.url,
     async drop() {
       await db.close();
-      await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await created.drop();
     },
   });
 }
 
-export function withDatabase(url: string, database: string): string {
+export interface BenchDatabase {
+  name: string;
+  /** URL of the throwaway database, as its owner (the connecting user). */
+  url: string;
+  /** Runs `fn` with one owner connection to the throwaway database. */
+  withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T>;
+  drop(): Promise<void>;
+}
+
+/** Creates `<prefix>_<random>` on the benchmark server and applies every migration with src/core/migrate.ts. */
+export async function createBenchDatabase(prefix: string): Promise<BenchDatabase> {
+  const created = await createServerDatabase(benchServerUrl, prefix);
+  try {
+    const db = await openDatabase({ url: created.url, poolMax: 2 });
+    try {
+      await migrate(db);
+    } finally {
+      await db.close();
+    }
+  } catch (error) {
+    await created.drop();
+    throw error;
+  }
+  return {
+    ...created,
+    async withClient(fn) {
+      const client = new pg.Client({ connectionString: created.url });
+      await client.connect();
+      try {
+        return await fn(client);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/**
+ * Runs `fn` on `client` in one transaction as `caller`, under RLS exactly as src/core/db.ts sets up a
+ * request (role training_app; app.tenant_id, app.user_id, app.role). Rolls back, unless `commit` is set.
+ */
+export async function withCaller<T>(
+  client: pg.Client,
+  caller: Caller,
+  fn: () => Promise<T>,
+  { commit = false } = {},
+): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    await client.query(
+      "SELECT set_config('role', 'training_app', true), set_config('app.tenant_id', $1, true), " +
+        "set_config('app.user_id', $2, true), set_config('app.role', $3, true)",
+      [caller.tenantId, caller.userId, caller.role],
+    );
+    const result = await fn();
+    await client.query(commit ? 'COMMIT' : 'ROLLBACK');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  }
+}
+
+/**
+ * An empty database `<prefix>_<random>` on the server at `server`. It is dropped
+ * WITH (FORCE), so a connection still open (a pool, a child process) does not keep it alive.
+ */
+async function createServerDatabase(
+  server: string,
+  prefix: string,
+): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await onServer(server, `CREATE DATABASE "${name}"`);
+  return {
+    name,
+    url: withDatabase(server, name),
+    drop: () => onServer(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
+}
+
+function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
   return parsed.toString();
 }
 
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
+async function onServer(server: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: server });
   await client.connect();
   try {
     await client.query(sql);

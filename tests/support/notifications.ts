@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { TestDatabase } from './database.js';
+import { eventually } from './wait.js';
 
 /**
  * A LISTEN session on a test database that records every payload on one
@@ -32,15 +33,11 @@ export async function listen(db: TestDatabase, channel: string): Promise<Listene
   return {
     payloads,
     async waitFor(done, timeoutMs = 5_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!done(payloads)) {
-        if (Date.now() > deadline) {
-          throw new Error(
-            `timed out after ${timeoutMs} ms waiting on "${channel}"; received: ${JSON.stringify(payloads)}`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await eventually(
+        () => done(payloads),
+        timeoutMs,
+        () => `waiting on "${channel}"; received: ${JSON.stringify(payloads)}`,
+      );
       return [...payloads];
     },
     clear() {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
+import { expect } from 'vitest';
 import { mintToken } from '../../src/core/auth.js';
 import { loadConfig } from '../../src/core/config.js';
 import type { Role } from '../../src/core/permissions.js';
@@ -8,6 +9,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { startApp, type App } from '../../src/app.js';
 import { schema } from '../../src/schema.js';
 import { freshDatabase, type TestDatabase } from './database.js';
+import { owner, type Owner } from './sql.js';
 
 /**
  * A real API server for a test file: fresh database, real HTTP on a free port.
@@ -36,6 +38,8 @@ export interface Actor {
 export interface TestServer {
   app: App;
   db: TestDatabase;
+  /** SQL on the test database as its owner (no RLS): seeding, reading back, fingerprints. */
+  owner: Owner;
   url: string;
   /** A caller with a fresh user id (or the given one) in `tenantId` (default: a fresh tenant). */
   actor(role: Role, options?: { tenantId?: string; userId?: string; name?: string }): Promise<Actor>;
@@ -72,6 +76,7 @@ export async function startTestServer(
   return {
     app,
     db,
+    owner: owner(db),
     url: app.url,
     async actor(role, options = {}) {
       const tenantId = options.tenantId ?? randomUUID();
@@ -95,6 +100,13 @@ export async function startTestServer(
       }
     },
   };
+}
+
+/** The response's data, failing loudly (with the errors) when it has any. */
+export async function ok<Data>(response: Promise<GraphQLResponse<Data>>): Promise<Data> {
+  const result = await response;
+  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+  return result.data!;
 }
 
 /** The single error's code, failing loudly when the response was not exactly one error. */

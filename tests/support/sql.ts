@@ -14,6 +14,17 @@ export const uuid = (): string => randomUUID();
 
 export type Row = Record<string, unknown>;
 
+/** The tables that hold a tenant's rows: each has `tenant_id`, and RLS is forced on it. */
+export const TENANT_TABLES = [
+  'profiles',
+  'predictive_scores',
+  'shift_assignments',
+  'equipment_operators',
+  'training_courses',
+  'training_assignments',
+  'training_completions',
+] as const;
+
 /** `INSERT INTO table (keys…) VALUES (…) RETURNING *` on an owner connection (no RLS for the superuser). */
 export async function insertRow(connection: SqlConnection, table: string, row: Row): Promise<Row> {
   const columns = Object.keys(row);
@@ -26,19 +37,44 @@ export async function insertRow(connection: SqlConnection, table: string, row: R
   return inserted;
 }
 
-/** Owner-side helpers bound to one test database. */
+/** Owner-side helpers bound to one test database (the owner is not subject to RLS). */
 export function owner(db: TestDatabase) {
+  const query = <R = Row>(text: string, params?: unknown[]) => db.withConnection((c) => c.query<R>(text, params));
   return {
-    query: <R = Row>(text: string, params?: unknown[]) => db.withConnection((c) => c.query<R>(text, params)),
+    query,
     insert: (table: string, row: Row) => db.withConnection((c) => insertRow(c, table, row)),
     async count(table: string, where = 'true', params: unknown[] = []): Promise<number> {
-      const [row] = await db.withConnection((c) =>
-        c.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}" WHERE ${where}`, params),
-      );
+      const [row] = await query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}" WHERE ${where}`, params);
       return row?.n ?? 0;
     },
+    /** `fingerprints` of the tables (of one tenant with `tenantId`), on a connection of its own. */
+    fingerprints: <Table extends string>(tables: readonly Table[], tenantId?: string) =>
+      db.withConnection((c) => fingerprints(c, tables, tenantId)),
   };
 }
+
+/**
+ * A fingerprint of each table's rows (their number and an md5 of every row as text), or of one
+ * tenant's rows with `tenantId`: any insert, update or delete changes it.
+ */
+export async function fingerprints<Table extends string>(
+  connection: SqlConnection,
+  tables: readonly Table[],
+  tenantId?: string,
+): Promise<Record<Table, string>> {
+  const where = tenantId === undefined ? '' : ' WHERE tenant_id = $1';
+  const columns = tables.map(
+    (table) =>
+      `(SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM "${table}" t${where}) AS "${table}"`,
+  );
+  const [row] = await connection.query<Record<Table, string>>(
+    `SELECT ${columns.join(', ')}`,
+    tenantId === undefined ? [] : [tenantId],
+  );
+  return row!;
+}
+
+export type Owner = ReturnType<typeof owner>;
 
 export interface SqlError {
   code: string | undefined;

@@ -10,6 +10,7 @@ import { startApp, type App } from '../../src/app.js';
 import { schema } from '../../src/schema.js';
 import type { TestDatabase } from './database.js';
 import { TEST_JWT_SECRET } from './server.js';
+import { eventually } from './wait.js';
 
 /**
  * graphql-ws clients for tests, as a worker's app would open them: the real
@@ -110,25 +111,12 @@ export function subscribe<Data, Variables extends Record<string, unknown>>(
   return subscription;
 }
 
-/** Polls `check` until it holds; fails after `timeoutMs` with `explain()`. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-  explain: () => string = () => '',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms. ${explain()}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Waits until `app` holds exactly `count` subscriptions: the server has registered what the clients sent. */
 export function subscribersReach(app: App, count: number, timeoutMs = 20_000): Promise<void> {
   return eventually(
-    () => app.services.notifications.stats().subscribers === count,
+    () => app.services.liveEvents.stats().subscribers === count,
     timeoutMs,
-    () => `subscribers: ${app.services.notifications.stats().subscribers}, expected ${count}`,
+    () => `subscribers: ${app.services.liveEvents.stats().subscribers}, expected ${count}`,
   );
 }
 
@@ -138,8 +126,8 @@ export function subscribersReach(app: App, count: number, timeoutMs = 20_000): P
  * behind a load balancer would. PGlite is one in-process database: the
  * instance shares it (and leaves closing it to its owner).
  */
-export async function startInstance(db: TestDatabase, notifications: Partial<HubOptions> = {}): Promise<App> {
+export async function startInstance(db: TestDatabase, liveEvents: Partial<HubOptions> = {}): Promise<App> {
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PORT: '0', LOG_LEVEL: 'silent' });
   const own = db.url ? await openDatabase({ url: db.url, poolMax: 10 }) : { ...db, close: async () => {} };
-  return startApp({ config, logger: createLogger(config.logLevel), schema, db: own, host: '127.0.0.1', notifications });
+  return startApp({ config, logger: createLogger(config.logLevel), schema, db: own, host: '127.0.0.1', liveEvents });
 }

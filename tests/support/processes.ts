@@ -3,6 +3,11 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
+/**
+ * Child processes for benchmarks and tests: servers started from the repository
+ * root with TypeScript loaded by tsx, their output kept for error messages.
+ */
+
 /** The repository root (children run from there, so `tsx` and `src/` resolve). */
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -18,16 +23,17 @@ export interface Child {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1 (asked of the OS, then released for the child to take). */
+/** A free TCP port on 127.0.0.1 (asked of the OS, then released for a child or a server to take). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
+    server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
