@@ -1,6 +1,13 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { HeaderMap, type HTTPGraphQLRequest, type HTTPGraphQLResponse } from '@apollo/server';
-import { bodyTooLarge, errorResponse, internalError, malformedJson, originNotAllowed, type ApiError } from './errors.js';
+import {
+  bodyTooLarge,
+  errorResponse,
+  internalError,
+  malformedJson,
+  originNotAllowed,
+  type ApiError,
+} from './errors.js';
 import { GRAPHIQL_ASSETS_PATH, type GraphiQL } from './graphiql/assets.js';
 import type { Logger } from './logger.js';
 

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { withTenant, type Caller, type TenantTransaction } from '../../src/core/caller.js';
 import { openDatabase, type SqlConnection } from '../../src/core/db.js';
 import { ROLES, type Role } from '../../src/core/permissions.js';
