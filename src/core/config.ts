@@ -74,7 +74,10 @@ function cron(name: string, value: string | undefined, fallback: string): string
 
 /** A comma-separated list of origins, each checked now so a typo stops start-up instead of refusing browsers. */
 function origins(name: string, value: string | undefined): string[] {
-  const listed = (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  const listed = (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   for (const origin of listed) {
     let parsed: URL | undefined;
     try {
