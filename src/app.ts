@@ -94,8 +94,9 @@ export async function startApp(options: AppOptions): Promise<App> {
       });
     });
   } catch (error) {
-    // Port in use or not allowed: release what was opened, so the caller sees only the cause.
-    await apollo.stop();
+    // Port in use or not allowed: release the database, so the caller sees only the cause. (Apollo is left
+    // as it is: stopping it drains a server that never listened, which never finishes.)
+    await subscriptions.dispose();
     await liveEvents.close();
     if (!options.db) await db.close();
     throw error;

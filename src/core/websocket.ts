@@ -68,7 +68,16 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
   const { services, logger } = options;
   const formatError = createErrorFormatter(logger);
   const format = (errors: readonly GraphQLError[]) => errors.map((error) => formatError(error.toJSON(), error));
-  const sockets = new WebSocketServer({ server: options.server, path: options.path, maxPayload: options.maxPayload });
+  // Upgrades are taken from the HTTP server by hand (`noServer`), not by handing ws the server: ws would
+  // re-emit the HTTP server's own errors (a port in use at start) as WebSocket errors, logged as such.
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
+  options.server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://localhost').pathname !== options.path) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
+  });
   const documents = new DocumentCache(options.schema, [...specifiedRules, ...options.validationRules]);
 
   return useServer<Record<string, unknown>, { context?: Context }>(
