@@ -126,5 +126,5 @@ describe('one embedded data folder, two processes', () => {
     } finally {
       await second.stop();
     }
-  });
+  }, 300_000);
 });
