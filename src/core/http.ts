@@ -50,8 +50,8 @@ const READINESS_TIMEOUT_MS = 2_000;
 
 /** Routes the server's HTTP requests: health, readiness, GraphiQL, GraphQL, the app's routes, else 404. */
 export function serveHttp(server: Server, options: HttpOptions): void {
-  const { ide, routes } = options;
-  const handleGraphQL = graphqlHandler(options.graphql, options.logger);
+  const { ide, routes, logger } = options;
+  const handleGraphQL = graphqlHandler(options.graphql, logger);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
@@ -69,7 +69,9 @@ export function serveHttp(server: Server, options: HttpOptions): void {
     const route = routes.find((r) =>
       r.path.endsWith('/') ? url.pathname.startsWith(r.path) : url.pathname === r.path,
     );
-    if (route) return void route.handle(req, res, url);
+    if (route) {
+      return void (async () => route.handle(req, res, url))().catch((error: unknown) => failed(res, error, logger));
+    }
     json(res, 404, { error: 'Not found. GraphQL is at /graphql' });
   });
 }
@@ -115,12 +117,19 @@ async function readiness(databaseAnswers: () => Promise<unknown>, res: ServerRes
   }
 }
 
+/** An unexpected failure outside GraphQL execution: logged, answered with a masked 500. */
+function failed(res: ServerResponse, error: unknown, logger: Logger): void {
+  logger.error({ err: error }, 'request failed outside GraphQL execution');
+  if (!res.headersSent) sendError(res, internalError());
+  else res.end();
+}
+
 function sendError(res: ServerResponse, error: ApiError): void {
   const { status, body } = errorResponse(error);
   json(res, status, body);
 }
 
-export function json(res: ServerResponse, status: number, body: unknown): void {
+function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(body));
 }
@@ -181,12 +190,7 @@ function graphqlHandler(execute: GraphQLExecutor, logger: Logger) {
         res.setHeader('connection', 'close');
         return sendError(res, bodyTooLarge(MAX_BODY_BYTES));
       }
-      logger.error({ err: error }, 'request failed outside GraphQL execution');
-      if (!res.headersSent) {
-        sendError(res, internalError());
-      } else {
-        res.end();
-      }
+      failed(res, error, logger);
     }
   };
 }
