@@ -5,7 +5,9 @@ import { parse } from 'graphql';
 
 /**
  * A minimal identity subgraph that owns `User` (name, email), standing in for
- * the real users service the training subgraph is composed with (SPEC §5).
+ * the real users service the training subgraph is composed with. The training
+ * subgraph also resolves `displayName` and `email` from its profiles, so both
+ * sides declare them `@shareable`.
  */
 
 export interface UserRecord {
@@ -15,12 +17,13 @@ export interface UserRecord {
 }
 
 export const USERS_TYPE_DEFS = parse(`
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key"])
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key", "@shareable"])
 
   type User @key(fields: "id") {
     id: ID!
     name: String!
-    email: String
+    displayName: String @shareable
+    email: String @shareable
   }
 
   type Query {
@@ -40,7 +43,10 @@ export async function startUsersSubgraph(users: UserRecord[]): Promise<UsersSubg
       typeDefs: USERS_TYPE_DEFS,
       resolvers: {
         Query: { users: () => users },
-        User: { __resolveReference: (reference: { id: string }) => byId.get(reference.id) ?? null },
+        User: {
+          __resolveReference: (reference: { id: string }) => byId.get(reference.id) ?? null,
+          displayName: (user: UserRecord) => user.name,
+        },
       },
     }),
   });
