@@ -21,6 +21,7 @@ import { migrate } from './migrate.js';
 import { startNotificationHub, type HubOptions } from './notifications.js';
 import { serveWebSockets } from './websocket.js';
 import { startScheduler } from '../risk/scheduler.js';
+import { createWebHandler } from '../web/serve.js';
 
 /** Largest request body accepted (bytes); larger requests get 413. */
 export const MAX_BODY_BYTES = 1_000_000;
@@ -132,6 +133,7 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   const handleGraphQL = graphqlHandler(apollo as unknown as ApolloServer<BaseContext>, services, logger);
   const ide = config.graphqlIde ? graphiqlAssets() : undefined;
+  const web = createWebHandler({ config, prisma: db.prisma });
 
   server.on('request', (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -156,6 +158,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       }
       return void handleGraphQL(req, res, url);
     }
+    if (web(req, res, url)) return;
     json(res, 404, { error: 'Not found. GraphQL is at /graphql' });
   });
 
