@@ -23,6 +23,8 @@ const stale = !existsSync(index) || Math.max(...sources.map(newestChange)) > sta
 if (process.argv.includes('--if-stale') && !stale) {
   process.stdout.write('web app: dist/web is up to date\n');
 } else {
-  await build({ configFile: path.join(root, 'src/web/vite.config.ts'), logLevel: 'warn' });
+  // A production bundle whatever NODE_ENV the caller runs under (tests run with NODE_ENV=test).
+  process.env.NODE_ENV = 'production';
+  await build({ mode: 'production', configFile: path.join(root, 'src/web/vite.config.ts'), logLevel: 'warn' });
   process.stdout.write('web app: built into dist/web\n');
 }

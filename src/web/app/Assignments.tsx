@@ -18,6 +18,7 @@ import {
   formErrors,
   Loading,
   personName,
+  REFRESH_ON,
   Section,
   STATUS_NAMES,
 } from './ui';
@@ -33,10 +34,22 @@ export function Assignments() {
   const [type, setType] = useState<AssignmentType | ''>('');
   const [notice, setNotice] = useState<string>();
   const filter = { status: status || null, courseId: courseId || null, assignmentType: type || null };
-  const [list, refetch] = useQuery({ query: WebAssignmentsDocument, variables: { filter, first: 100 } });
+  const [list, refetch] = useQuery({
+    query: WebAssignmentsDocument,
+    variables: { filter, first: 100 },
+    context: REFRESH_ON.Assignment,
+  });
   // Everyone who has training, to pick from when assigning (a user id can be typed too).
-  const [everyone] = useQuery({ query: WebAssignmentsDocument, variables: { first: 500 } });
-  const [courses] = useQuery({ query: TrainingCoursesDocument, variables: { first: 200 } });
+  const [everyone] = useQuery({
+    query: WebAssignmentsDocument,
+    variables: { first: 500 },
+    context: REFRESH_ON.Assignment,
+  });
+  const [courses] = useQuery({
+    query: TrainingCoursesDocument,
+    variables: { first: 200 },
+    context: REFRESH_ON.Course,
+  });
   const reload = () => refetch({ requestPolicy: 'network-only' });
   const nodes = list.data?.trainingAssignments.nodes ?? [];
   const courseOptions = courses.data?.trainingCourses.nodes ?? [];
@@ -141,7 +154,7 @@ export function Assignments() {
 }
 
 function AssignmentRow({ assignment, onCancelled }: { assignment: AssignmentRowFieldsFragment; onCancelled: () => void }) {
-  const [cancel, cancelling] = useMutation(CancelTrainingAssignmentDocument);
+  const [cancelling, cancel] = useMutation(CancelTrainingAssignmentDocument);
   return (
     <tr>
       <th scope="row">{personName(assignment.user)}</th>
@@ -178,7 +191,7 @@ function AssignForm({
   people: AssignmentRowFieldsFragment['user'][];
   onAssigned: (message: string) => void;
 }) {
-  const [assign, assigning] = useMutation(AssignTrainingCourseDocument);
+  const [assigning, assign] = useMutation(AssignTrainingCourseDocument);
   const [courseId, setCourseId] = useState('');
   const [userId, setUserId] = useState('');
   const [dueDate, setDueDate] = useState('');

@@ -7,7 +7,7 @@ type Result = WebAutoAssignMutation['autoAssignTraining'];
 
 /** Risk-based auto-assignment: preview who would get which course and why, then run it. */
 export function AutoAssign() {
-  const [run, running] = useMutation(WebAutoAssignDocument);
+  const [running, run] = useMutation(WebAutoAssignDocument);
   const [minRiskScore, setMinRiskScore] = useState('0');
   const [result, setResult] = useState<Result>();
   const errors = formErrors(running.error, ['minRiskScore']);

@@ -9,7 +9,7 @@ import {
   type CourseFieldsFragment,
   type DifficultyLevel,
 } from '../../generated/operations/graphql';
-import { categoryName, Empty, enumName, ErrorMessage, Field, formErrors, Loading, Section } from './ui';
+import { categoryName, Empty, enumName, ErrorMessage, Field, formErrors, Loading, REFRESH_ON, Section } from './ui';
 
 export const CATEGORIES: CourseCategory[] = [
   'SAFETY_FUNDAMENTALS',
@@ -31,7 +31,11 @@ export function Courses() {
   const [formKey, setFormKey] = useState(0);
   const [notice, setNotice] = useState<string>();
   const filter = { search: search.trim() || null, category: category || null };
-  const [courses, refetch] = useQuery({ query: TrainingCoursesDocument, variables: { filter, first: 100 } });
+  const [courses, refetch] = useQuery({
+    query: TrainingCoursesDocument,
+    variables: { filter, first: 100 },
+    context: REFRESH_ON.Course,
+  });
   const reload = () => refetch({ requestPolicy: 'network-only' });
   const nodes = courses.data?.trainingCourses.nodes ?? [];
 
@@ -134,8 +138,8 @@ function CourseForm({
   onSaved: (message: string) => void;
   onCancel: () => void;
 }) {
-  const [create, creating] = useMutation(CreateTrainingCourseDocument);
-  const [update, updating] = useMutation(UpdateTrainingCourseDocument);
+  const [creating, create] = useMutation(CreateTrainingCourseDocument);
+  const [updating, update] = useMutation(UpdateTrainingCourseDocument);
   const [values, setValues] = useState({
     title: course?.title ?? '',
     description: course?.description ?? '',

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { useMutation, useQuery, useSubscription } from 'urql';
+import { useMutation, useQuery, useSubscription, type UseQueryState } from 'urql';
 import {
   CompleteTrainingAssignmentDocument,
   StartTrainingAssignmentDocument,
@@ -7,6 +7,7 @@ import {
   WebMeDocument,
   WebMyAssignmentsDocument,
   type AssignmentRowFieldsFragment,
+  type WebMeQuery,
 } from '../../generated/operations/graphql';
 import type { Session } from './session';
 import {
@@ -20,6 +21,7 @@ import {
   Loading,
   percent,
   personName,
+  REFRESH_ON,
   Section,
   Tile,
 } from './ui';
@@ -36,7 +38,11 @@ const GROUPS: { title: string; matches: (assignment: Assignment) => boolean; emp
 /** The caller's own training: grouped assignments, start and complete, live arrivals, own progress. */
 export function TrainingCenter({ session }: { session: Session }) {
   const [me, refetchMe] = useQuery({ query: WebMeDocument });
-  const [list, refetchList] = useQuery({ query: WebMyAssignmentsDocument, variables: { first: 200 } });
+  const [list, refetchList] = useQuery({
+    query: WebMyAssignmentsDocument,
+    variables: { first: 200 },
+    context: REFRESH_ON.Assignment,
+  });
   const [arrived, setArrived] = useState<Assignment[]>([]);
 
   // Every new assignment for the caller, pushed over graphql-ws as soon as it is committed.
@@ -104,7 +110,7 @@ export function TrainingCenter({ session }: { session: Session }) {
   );
 }
 
-function Progress({ result }: { result: ReturnType<typeof useQuery<typeof WebMeDocument>>[0] }) {
+function Progress({ result }: { result: UseQueryState<WebMeQuery> }) {
   const progress = result.data?.me.trainingProgress;
   return (
     <Section title="Your progress" className="panel summary">
@@ -145,7 +151,7 @@ function AssignmentCard({
   isNew: boolean;
   onChanged: () => void;
 }) {
-  const [start, startMutation] = useMutation(StartTrainingAssignmentDocument);
+  const [startMutation, start] = useMutation(StartTrainingAssignmentDocument);
   const [completing, setCompleting] = useState(false);
   const titleId = `assignment-${assignment.id}`;
   const startable = assignment.status === 'ASSIGNED' || (assignment.status === 'OVERDUE' && !assignment.startedAt);
@@ -234,7 +240,7 @@ function CompleteForm({
   onDone: () => void;
   onCancel: () => void;
 }) {
-  const [complete, completeMutation] = useMutation(CompleteTrainingAssignmentDocument);
+  const [completeMutation, complete] = useMutation(CompleteTrainingAssignmentDocument);
   const [score, setScore] = useState('');
   const [passed, setPassed] = useState(true);
   const [time, setTime] = useState('');

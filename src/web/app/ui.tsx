@@ -1,5 +1,5 @@
 import { useId, type ReactNode } from 'react';
-import type { CombinedError } from 'urql';
+import type { CombinedError, OperationContext } from 'urql';
 import type { AssignmentStatus, CourseCategory } from '../../generated/operations/graphql';
 
 const words = (value: string) => value.charAt(0) + value.slice(1).toLowerCase().replace(/_/g, ' ');
@@ -139,6 +139,15 @@ export function Section({ title, children, className }: { title: string; childre
     </section>
   );
 }
+
+/**
+ * Lists refresh after a mutation that returns their type even while empty (the document
+ * cache only knows the types a result contained).
+ */
+export const REFRESH_ON: Record<'Course' | 'Assignment', Partial<OperationContext>> = {
+  Course: { additionalTypenames: ['Course'] },
+  Assignment: { additionalTypenames: ['Assignment'] },
+};
 
 export const percent = (value: number) => `${value.toFixed(value % 1 === 0 ? 0 : 1)}%`;
 export const minutes = (value: number | null | undefined) => (value == null ? '—' : `${Math.round(value)} min`);
