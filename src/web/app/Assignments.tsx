@@ -1,10 +1,10 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import {
-  AssignTrainingCourseDocument,
   CancelTrainingAssignmentDocument,
   TrainingCoursesDocument,
   WebAssignmentsDocument,
+  WebAssignTrainingCourseDocument,
   type AssignmentRowFieldsFragment,
   type AssignmentStatus,
   type AssignmentType,
@@ -191,7 +191,7 @@ function AssignForm({
   people: AssignmentRowFieldsFragment['user'][];
   onAssigned: (message: string) => void;
 }) {
-  const [assigning, assign] = useMutation(AssignTrainingCourseDocument);
+  const [assigning, assign] = useMutation(WebAssignTrainingCourseDocument);
   const [courseId, setCourseId] = useState('');
   const [userId, setUserId] = useState('');
   const [dueDate, setDueDate] = useState('');
@@ -210,8 +210,7 @@ function AssignForm({
     });
     if (result.error || !result.data) return;
     const created = result.data.assignTrainingCourse;
-    const person = people.find((p) => p.id === created.user.id);
-    onAssigned(`Assigned ${created.course.title} to ${personName(person ?? created.user)}.`);
+    onAssigned(`Assigned ${created.course.title} to ${personName(created.user)}.`);
     setUserId('');
     setReason('');
   };
