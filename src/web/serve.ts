@@ -41,7 +41,9 @@ export interface WebOptions {
  * the development secret, the demo-user listing. Returns false for anything it does not serve,
  * so the caller answers 404.
  */
-export function createWebHandler(options: WebOptions): (req: IncomingMessage, res: ServerResponse, url: URL) => boolean {
+export function createWebHandler(
+  options: WebOptions,
+): (req: IncomingMessage, res: ServerResponse, url: URL) => boolean {
   const distDir = path.resolve(options.distDir ?? WEB_DIST_DIR);
   const { config, prisma } = options;
 
@@ -51,7 +53,8 @@ export function createWebHandler(options: WebOptions): (req: IncomingMessage, re
       // A listing of sign-in tokens exists only while tokens can be minted by anyone with the code.
       if (!config.auth.developmentSecret || !config.auth.jwtSecret) return false;
       void demoUsers(prisma, config.auth.jwtSecret).then(
-        (users) => send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ tenantId: DEMO_TENANT_ID, users })),
+        (users) =>
+          send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ tenantId: DEMO_TENANT_ID, users })),
         () => send(res, 503, 'application/json; charset=utf-8', JSON.stringify({ error: 'database unavailable' })),
       );
       return true;
@@ -113,14 +116,11 @@ export interface DemoUser {
 
 /** The demo tenant's people (after `npm run seed:demo`), each with a fresh token to sign in as them. */
 async function demoUsers(prisma: PrismaClient, secret: string): Promise<DemoUser[]> {
-  const profiles = await withTenant(
-    prisma,
-    { tenantId: DEMO_TENANT_ID, userId: DEMO_TENANT_ID, role: 'admin' },
-    (tx) =>
-      tx.profile.findMany({
-        where: { tenantId: DEMO_TENANT_ID, role: { in: DEMO_ROLES } },
-        select: { id: true, displayName: true, email: true, role: true },
-      }),
+  const profiles = await withTenant(prisma, { tenantId: DEMO_TENANT_ID, userId: DEMO_TENANT_ID, role: 'admin' }, (tx) =>
+    tx.profile.findMany({
+      where: { tenantId: DEMO_TENANT_ID, role: { in: DEMO_ROLES } },
+      select: { id: true, displayName: true, email: true, role: true },
+    }),
   );
   const ordered = profiles.sort(
     (a, b) =>

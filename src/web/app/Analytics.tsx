@@ -178,7 +178,7 @@ function Chart({
       <ResponsiveContainer width="100%" height={240}>
         <BarChart data={rows} margin={{ top: 8, right: 8, bottom: 8, left: 0 }} accessibilityLayer={false}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="name" interval={0} tick={{ fontSize: 11 }} height={40} />
+          <XAxis dataKey="name" interval={0} tick={{ fontSize: 11 }} angle={-25} textAnchor="end" height={64} />
           <YAxis allowDecimals={false} unit={unit} width={44} tick={{ fontSize: 11 }} />
           <Tooltip formatter={(value) => `${value}${unit ?? ''}`} />
           <Bar dataKey="value" isAnimationActive={false}>

@@ -153,7 +153,13 @@ export function Assignments() {
   );
 }
 
-function AssignmentRow({ assignment, onCancelled }: { assignment: AssignmentRowFieldsFragment; onCancelled: () => void }) {
+function AssignmentRow({
+  assignment,
+  onCancelled,
+}: {
+  assignment: AssignmentRowFieldsFragment;
+  onCancelled: () => void;
+}) {
   const [cancelling, cancel] = useMutation(CancelTrainingAssignmentDocument);
   return (
     <tr>

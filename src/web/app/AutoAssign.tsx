@@ -29,9 +29,7 @@ export function AutoAssign() {
       </p>
       <div className="filters">
         <Field label="Minimum risk score" error={errors.fields.minRiskScore}>
-          {(p) => (
-            <input {...p} type="number" value={minRiskScore} onChange={(e) => setMinRiskScore(e.target.value)} />
-          )}
+          {(p) => <input {...p} type="number" value={minRiskScore} onChange={(e) => setMinRiskScore(e.target.value)} />}
         </Field>
       </div>
       <div className="actions">

@@ -205,7 +205,9 @@ function CourseForm({
           )}
         </Field>
         <Field label="Content URL" error={errors.fields.contentUrl}>
-          {(p) => <input {...p} type="url" value={values.contentUrl} onChange={(e) => set('contentUrl')(e.target.value)} />}
+          {(p) => (
+            <input {...p} type="url" value={values.contentUrl} onChange={(e) => set('contentUrl')(e.target.value)} />
+          )}
         </Field>
         <Field label="Duration (minutes)" error={errors.fields.durationMinutes}>
           {(p) => (
@@ -253,7 +255,12 @@ function CourseForm({
         </Field>
         <Field label="Valid for (months)" error={errors.fields.expiryMonths}>
           {(p) => (
-            <input {...p} type="number" value={values.expiryMonths} onChange={(e) => set('expiryMonths')(e.target.value)} />
+            <input
+              {...p}
+              type="number"
+              value={values.expiryMonths}
+              onChange={(e) => set('expiryMonths')(e.target.value)}
+            />
           )}
         </Field>
       </div>

@@ -155,7 +155,8 @@ function AssignmentCard({
   const [completing, setCompleting] = useState(false);
   const titleId = `assignment-${assignment.id}`;
   const startable = assignment.status === 'ASSIGNED' || (assignment.status === 'OVERDUE' && !assignment.startedAt);
-  const completable = assignment.status === 'IN_PROGRESS' || (assignment.status === 'OVERDUE' && !!assignment.startedAt);
+  const completable =
+    assignment.status === 'IN_PROGRESS' || (assignment.status === 'OVERDUE' && !!assignment.startedAt);
   const completion = assignment.completion;
 
   return (
@@ -259,11 +260,22 @@ function CompleteForm({
     <form className="complete-form" onSubmit={submit} noValidate aria-label="Complete the training">
       <Field label="Score (0–100)" error={errors.fields.score}>
         {(props) => (
-          <input {...props} type="number" inputMode="decimal" value={score} onChange={(e) => setScore(e.target.value)} />
+          <input
+            {...props}
+            type="number"
+            inputMode="decimal"
+            value={score}
+            onChange={(e) => setScore(e.target.value)}
+          />
         )}
       </Field>
       <div className="field checkbox">
-        <input id={`${assignmentId}-passed`} type="checkbox" checked={passed} onChange={(e) => setPassed(e.target.checked)} />
+        <input
+          id={`${assignmentId}-passed`}
+          type="checkbox"
+          checked={passed}
+          onChange={(e) => setPassed(e.target.checked)}
+        />
         <label htmlFor={`${assignmentId}-passed`}>Passed</label>
         {errors.fields.passed && <span className="field-error">{errors.fields.passed}</span>}
       </div>
@@ -272,7 +284,11 @@ function CompleteForm({
           <input {...props} type="number" inputMode="numeric" value={time} onChange={(e) => setTime(e.target.value)} />
         )}
       </Field>
-      {errors.form && <p className="field-error" role="alert">{errors.form}</p>}
+      {errors.form && (
+        <p className="field-error" role="alert">
+          {errors.form}
+        </p>
+      )}
       <div className="actions">
         <button type="submit" className="primary" disabled={completeMutation.fetching}>
           Complete
