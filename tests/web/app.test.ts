@@ -214,7 +214,7 @@ describe('Auto-assign', () => {
     const recorded = await tenant.request(RecordPredictiveScoresDocument, {
       autoAssign: false,
       scores: workers.map((worker, index) => ({
-        entityType: 'WORKER',
+        entityType: 'WORKER' as const,
         entityId: worker.userId,
         score: 50 + index * 20,
       })),
