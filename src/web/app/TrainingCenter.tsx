@@ -258,10 +258,12 @@ function CompleteForm({
 
   return (
     <form className="complete-form" onSubmit={submit} noValidate aria-label="Complete the training">
+      {/* The form replaces the button that opened it, so keyboard focus moves into it. */}
       <Field label="Score (0–100)" error={errors.fields.score}>
         {(props) => (
           <input
             {...props}
+            autoFocus
             type="number"
             inputMode="decimal"
             value={score}
