@@ -6,8 +6,8 @@ import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@a
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { parseArgs } from 'node:util';
-import { mintDemoTokens, seedDemoTenant } from './demo-data.js';
-import { DEMO_ADMIN, DEMO_USERS, DEMO_WORKERS } from './demo-tenant.js';
+import { mintDemoTokens, seedDemoTenant } from '../src/web/demo-data.js';
+import { DEMO_ADMIN, DEMO_USERS, DEMO_WORKERS } from '../src/web/demo-tenant.js';
 import { startUsersSubgraph } from './federation/users-subgraph.js';
 import { startLocalApi } from './local-api.js';
 

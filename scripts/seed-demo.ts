@@ -1,8 +1,8 @@
 // `npm run seed:demo`: fills the demo tenant (ids in scripts/demo-tenant.ts, data in scripts/demo-data.ts) of the
 // database `npm start` uses, through the API started in this process for the run, then prints tokens to try it.
 import { loadConfig } from '../src/core/config.js';
-import { mintDemoTokens, seedDemoTenant } from './demo-data.js';
-import { DEMO_ADMIN, DEMO_SAFETY_OFFICER, DEMO_SERVICE, DEMO_WORKERS } from './demo-tenant.js';
+import { mintDemoTokens, seedDemoTenant } from '../src/web/demo-data.js';
+import { DEMO_ADMIN, DEMO_SAFETY_OFFICER, DEMO_SERVICE, DEMO_WORKERS } from '../src/web/demo-tenant.js';
 import { startLocalApi } from './local-api.js';
 
 const TOKEN_LIFETIME = '30d';

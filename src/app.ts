@@ -14,6 +14,7 @@ import { startLiveEventHub, type HubOptions } from './core/live-events/index.js'
 import { serveWebSockets } from './core/websocket.js';
 import { startScheduler } from './risk/scheduler.js';
 import { createProfileRefresher } from './users/profile-refresh.js';
+import { webRoutes } from './web/serve.js';
 
 export interface App {
   server: Server;
@@ -75,7 +76,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const apollo = await startApollo({ schema, config, services, httpServer: server, subscriptions });
 
   /** HTTP endpoints beside GraphQL, health and readiness: the app registers its own pages and files here. */
-  const routes: Route[] = [];
+  const routes: Route[] = [...webRoutes({ config, db })];
   serveHttp(server, {
     graphql: apollo.execute,
     databaseAnswers: () => db.prisma.$queryRaw`SELECT 1`,

@@ -5,7 +5,8 @@ import { parse } from 'graphql';
 
 /**
  * A minimal identity subgraph that owns `User` (name, email), standing in for the real users service the
- * training subgraph is composed with (the federation test and `npm run gateway:demo`).
+ * training subgraph is composed with (the federation test and `npm run gateway:demo`). The training
+ * subgraph also resolves `displayName` and `email` from its profiles, so both sides declare them `@shareable`.
  */
 
 export interface UserRecord {
@@ -15,12 +16,13 @@ export interface UserRecord {
 }
 
 export const USERS_TYPE_DEFS = parse(`
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key"])
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key", "@shareable"])
 
   type User @key(fields: "id") {
     id: ID!
     name: String!
-    email: String
+    displayName: String @shareable
+    email: String @shareable
   }
 
   type Query {
@@ -41,7 +43,10 @@ export async function startUsersSubgraph(users: UserRecord[], port = 0): Promise
       typeDefs: USERS_TYPE_DEFS,
       resolvers: {
         Query: { users: () => users },
-        User: { __resolveReference: (reference: { id: string }) => byId.get(reference.id) ?? null },
+        User: {
+          __resolveReference: (reference: { id: string }) => byId.get(reference.id) ?? null,
+          displayName: (user: UserRecord) => user.name,
+        },
       },
     }),
   });

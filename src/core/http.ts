@@ -129,7 +129,7 @@ function sendError(res: ServerResponse, error: ApiError): void {
   json(res, status, body);
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+export function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(body));
 }

@@ -1,4 +1,6 @@
+import DataLoader from 'dataloader';
 import { builder } from '../core/builder.js';
+import type { CallerContext } from '../core/caller.js';
 import { unauthenticated } from '../core/errors.js';
 
 /**
@@ -12,10 +14,50 @@ export interface UserRef {
 
 export const User = builder.objectRef<UserRef>('User');
 
+interface ProfileNames {
+  displayName: string | null;
+  email: string | null;
+}
+
+/**
+ * One query per request for every name a response shows. Profiles are the tenant's
+ * directory: anyone in the tenant reads them, nobody outside it (RLS); a user unknown
+ * to the tenant reads as null.
+ */
+const profileLoaders = new WeakMap<CallerContext, DataLoader<string, ProfileNames | null>>();
+
+function profileOf(context: CallerContext, id: string): Promise<ProfileNames | null> {
+  let loader = profileLoaders.get(context);
+  if (!loader) {
+    loader = new DataLoader<string, ProfileNames | null>(async (ids: readonly string[]) => {
+      const rows = await context.db.profile.findMany({
+        where: { tenantId: context.caller.tenantId, id: { in: [...ids] } },
+        select: { id: true, displayName: true, email: true },
+      });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((key) => byId.get(key) ?? null);
+    });
+    profileLoaders.set(context, loader);
+  }
+  return loader.load(id);
+}
+
 User.implement({
   description: 'A person of the tenant. Owned by the users subgraph; extended here with their training.',
   fields: (t) => ({
     id: t.exposeID('id'),
+    displayName: t.withAuth({ authenticated: true }).string({
+      nullable: true,
+      shareable: true,
+      description: "The user's name from their profile (null when the tenant has no profile for them).",
+      resolve: async (user, _args, context) => (await profileOf(context, user.id))?.displayName ?? null,
+    }),
+    email: t.withAuth({ authenticated: true }).string({
+      nullable: true,
+      shareable: true,
+      description: "The user's email from their profile.",
+      resolve: async (user, _args, context) => (await profileOf(context, user.id))?.email ?? null,
+    }),
   }),
 });
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase, type Database } from '../../src/core/db.js';
-import { DEMO_TENANT_ID, DEMO_USERS, DEMO_WORKERS } from '../../scripts/demo-tenant.js';
+import { DEMO_TENANT_ID, DEMO_USERS, DEMO_WORKERS } from '../../src/web/demo-tenant.js';
 import { freePort } from '../support/processes.js';
 import { freshDatabase, onPostgres } from '../support/database.js';
 import { TEST_JWT_SECRET } from '../support/server.js';

@@ -3,8 +3,8 @@
 // API can do goes through its GraphQL API; only overdue assignments, whose due dates the API refuses because they
 // are in the past, are written directly, as the tenant's integration under row-level security.
 import { print, type DocumentNode } from 'graphql';
-import { mintToken } from '../src/core/auth.js';
-import type { Database } from '../src/core/db.js';
+import { mintToken } from '../core/auth.js';
+import type { Database } from '../core/db.js';
 import {
   AssignTrainingCourseDocument,
   CancelTrainingAssignmentDocument,
@@ -12,7 +12,7 @@ import {
   CreateTrainingCourseDocument,
   StartTrainingAssignmentDocument,
   TrainingCoursesDocument,
-} from '../src/generated/operations/graphql.js';
+} from '../generated/operations/graphql.js';
 import {
   DEMO_SAFETY_OFFICER,
   DEMO_SERVICE,

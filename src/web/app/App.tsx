@@ -1,0 +1,112 @@
+import { useCallback, useEffect, useMemo, useState, type MouseEvent } from 'react';
+import { Provider } from 'urql';
+import { Analytics } from './Analytics';
+import { createApiClient } from './client';
+import { isManager, sessionFromToken, storedSession, storeSession, takeTokenFromUrl, type Session } from './session';
+import { SignIn } from './SignIn';
+import { TrainingCenter } from './TrainingCenter';
+
+export const ANALYTICS_PATH = '/analytics';
+const EXPIRED = 'Your session has ended (the token expired or is no longer valid). Sign in again.';
+
+function initialSession(): { session?: Session; message?: string } {
+  const fromUrl = takeTokenFromUrl();
+  if (fromUrl) {
+    const session = sessionFromToken(fromUrl);
+    if (typeof session === 'string') return { message: session };
+    storeSession(session);
+    return { session };
+  }
+  return { session: storedSession() };
+}
+
+export function App() {
+  const [{ session, message }, setState] = useState(initialSession);
+
+  const signIn = useCallback((next: Session) => {
+    storeSession(next);
+    setState({ session: next });
+  }, []);
+  const signOut = useCallback((why?: string) => {
+    storeSession(undefined);
+    setState({ message: why });
+  }, []);
+
+  // Back to sign-in the moment the token expires, not at the next failed request.
+  useEffect(() => {
+    if (!session?.expiresAt) return;
+    const timer = setTimeout(() => signOut(EXPIRED), Math.max(0, session.expiresAt - Date.now()));
+    return () => clearTimeout(timer);
+  }, [session, signOut]);
+
+  if (!session) return <SignIn message={message} onSignIn={signIn} />;
+  return <SignedIn key={session.token} session={session} onSignOut={signOut} />;
+}
+
+function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: string) => void }) {
+  const api = useMemo(() => createApiClient(session.token, () => onSignOut(EXPIRED)), [session.token, onSignOut]);
+  useEffect(() => () => api.close(), [api]);
+  const [path, navigate] = usePath();
+
+  const link = (to: string) => ({
+    href: to,
+    'aria-current': path === to ? ('page' as const) : undefined,
+    onClick: (event: MouseEvent<HTMLAnchorElement>) => {
+      if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+      event.preventDefault();
+      navigate(to);
+    },
+  });
+
+  return (
+    <Provider value={api.client}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="top-bar">
+        <span className="brand">Safety Training</span>
+        <nav aria-label="Main">
+          <a {...link('/')}>Training Center</a>
+          {isManager(session) && <a {...link(ANALYTICS_PATH)}>Training Analytics</a>}
+        </nav>
+        <div className="who">
+          <span>{session.name ?? 'Signed in'}</span>
+          <button type="button" onClick={() => onSignOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {path === ANALYTICS_PATH ? (
+          isManager(session) ? (
+            <Analytics />
+          ) : (
+            <div className="panel">
+              <p role="alert">
+                Training Analytics is for administrators and safety officers. <a {...link('/')}>Go to your training</a>
+              </p>
+            </div>
+          )
+        ) : (
+          <TrainingCenter session={session} />
+        )}
+      </main>
+    </Provider>
+  );
+}
+
+/** The client route: the address bar's path, changed with the History API. */
+function usePath(): [string, (to: string) => void] {
+  const [path, setPath] = useState(window.location.pathname);
+  useEffect(() => {
+    const onPop = () => setPath(window.location.pathname);
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  const navigate = useCallback((to: string) => {
+    history.pushState(null, '', to);
+    setPath(to);
+    window.scrollTo(0, 0);
+  }, []);
+  return [path, navigate];
+}

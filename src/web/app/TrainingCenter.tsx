@@ -1,0 +1,304 @@
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useSubscription, type UseQueryState } from 'urql';
+import {
+  CompleteTrainingAssignmentDocument,
+  StartTrainingAssignmentDocument,
+  WebAssignmentCreatedDocument,
+  WebMeDocument,
+  WebMyAssignmentsDocument,
+  type AssignmentRowFieldsFragment,
+  type WebMeQuery,
+} from '../../generated/operations/graphql';
+import type { Session } from './session';
+import {
+  categoryName,
+  Empty,
+  enumName,
+  ErrorMessage,
+  Field,
+  formatDate,
+  formErrors,
+  Loading,
+  percent,
+  personName,
+  REFRESH_ON,
+  Section,
+  Tile,
+} from './ui';
+
+type Assignment = AssignmentRowFieldsFragment;
+
+const GROUPS: { title: string; matches: (assignment: Assignment) => boolean; empty: string }[] = [
+  { title: 'Overdue', matches: (a) => a.status === 'OVERDUE', empty: 'Nothing overdue.' },
+  { title: 'To do', matches: (a) => a.status === 'ASSIGNED', empty: 'Nothing waiting to be started.' },
+  { title: 'In progress', matches: (a) => a.status === 'IN_PROGRESS', empty: 'Nothing in progress.' },
+  { title: 'Completed', matches: (a) => a.status === 'COMPLETED', empty: 'Nothing completed yet.' },
+];
+
+/** The caller's own training: grouped assignments, start and complete, live arrivals, own progress. */
+export function TrainingCenter({ session }: { session: Session }) {
+  const [me, refetchMe] = useQuery({ query: WebMeDocument });
+  const [list, refetchList] = useQuery({
+    query: WebMyAssignmentsDocument,
+    variables: { first: 200 },
+    context: REFRESH_ON.Assignment,
+  });
+  const [arrived, setArrived] = useState<Assignment[]>([]);
+
+  // Every new assignment for the caller, pushed over graphql-ws as soon as it is committed.
+  const [live] = useSubscription({ query: WebAssignmentCreatedDocument, variables: { userId: session.userId } });
+  useEffect(() => {
+    const created = live.data?.trainingAssignmentCreated;
+    if (!created) return;
+    setArrived((previous) => (previous.some((a) => a.id === created.id) ? previous : [created, ...previous]));
+    refetchMe({ requestPolicy: 'network-only' });
+  }, [live.data, refetchMe]);
+
+  const assignments = useMemo(() => {
+    const loaded = list.data?.myTrainingAssignments.nodes ?? [];
+    const loadedIds = new Set(loaded.map((a) => a.id));
+    return [...arrived.filter((a) => !loadedIds.has(a.id)), ...loaded];
+  }, [list.data, arrived]);
+  const newIds = useMemo(() => new Set(arrived.map((a) => a.id)), [arrived]);
+
+  const refresh = () => {
+    refetchList({ requestPolicy: 'network-only' });
+    refetchMe({ requestPolicy: 'network-only' });
+  };
+
+  return (
+    <div className="page">
+      <h1>Training Center</h1>
+      <Progress result={me} />
+      {live.error && (
+        <p className="notice" role="status">
+          Live updates are paused; new training shows when you reload.
+        </p>
+      )}
+      {list.fetching && !list.data ? (
+        <Loading what="your training" />
+      ) : list.error && !list.data ? (
+        <ErrorMessage error={list.error} retry={refresh} />
+      ) : assignments.length === 0 ? (
+        <Empty>You have no training assigned. New assignments appear here as soon as they are made.</Empty>
+      ) : null}
+      <div className="groups" aria-live="polite">
+        {(list.data || arrived.length > 0) &&
+          GROUPS.map((group) => {
+            const members = assignments.filter(group.matches);
+            return (
+              <Section key={group.title} title={group.title} className={`group group-${group.title.toLowerCase()}`}>
+                {members.length === 0 ? (
+                  <Empty>{group.empty}</Empty>
+                ) : (
+                  <ul className="cards">
+                    {members.map((assignment) => (
+                      <AssignmentCard
+                        key={assignment.id}
+                        assignment={assignment}
+                        isNew={newIds.has(assignment.id)}
+                        onChanged={refresh}
+                      />
+                    ))}
+                  </ul>
+                )}
+              </Section>
+            );
+          })}
+      </div>
+    </div>
+  );
+}
+
+function Progress({ result }: { result: UseQueryState<WebMeQuery> }) {
+  const progress = result.data?.me.trainingProgress;
+  return (
+    <Section title="Your progress" className="panel summary">
+      {result.fetching && !progress ? (
+        <Loading what="your progress" />
+      ) : result.error && !progress ? (
+        <ErrorMessage error={result.error} />
+      ) : progress ? (
+        <div className="tiles">
+          <Tile label="Assigned" value={progress.totalAssignments} />
+          <Tile label="Completed" value={progress.completedCount} />
+          <Tile label="In progress" value={progress.inProgressCount} />
+          <Tile label="Overdue" value={progress.overdueCount} />
+          <Tile label="Completion rate" value={percent(progress.completionRate)} />
+        </div>
+      ) : null}
+    </Section>
+  );
+}
+
+function why(assignment: Assignment): string {
+  const trigger = assignment.trigger;
+  if (trigger) {
+    return `Risk score ${trigger.score} for ${enumName(trigger.entityType).toLowerCase()} ${trigger.entityId.slice(0, 8)} (course threshold ${trigger.threshold})`;
+  }
+  if (assignment.assignmentReason) return assignment.assignmentReason;
+  return assignment.assignmentType === 'MANUAL'
+    ? `Assigned by ${personName(assignment.assignedBy)}`
+    : enumName(assignment.assignmentType);
+}
+
+function AssignmentCard({
+  assignment,
+  isNew,
+  onChanged,
+}: {
+  assignment: Assignment;
+  isNew: boolean;
+  onChanged: () => void;
+}) {
+  const [startMutation, start] = useMutation(StartTrainingAssignmentDocument);
+  const [completing, setCompleting] = useState(false);
+  const titleId = `assignment-${assignment.id}`;
+  const startable = assignment.status === 'ASSIGNED' || (assignment.status === 'OVERDUE' && !assignment.startedAt);
+  const completable =
+    assignment.status === 'IN_PROGRESS' || (assignment.status === 'OVERDUE' && !!assignment.startedAt);
+  const completion = assignment.completion;
+
+  return (
+    <li className={isNew ? 'card new' : 'card'} aria-labelledby={titleId}>
+      <div className="card-head">
+        <h3 id={titleId}>{assignment.course.title}</h3>
+        {isNew && <span className="badge">New</span>}
+      </div>
+      <dl className="facts">
+        <div>
+          <dt>Category</dt>
+          <dd>{categoryName(assignment.course.category)}</dd>
+        </div>
+        <div>
+          <dt>Due</dt>
+          <dd>{formatDate(assignment.dueDate)}</dd>
+        </div>
+        <div>
+          <dt>Why</dt>
+          <dd>{why(assignment)}</dd>
+        </div>
+        {assignment.status === 'COMPLETED' && completion && (
+          <>
+            <div>
+              <dt>Score</dt>
+              <dd>{completion.score ?? '—'}</dd>
+            </div>
+            <div>
+              <dt>Expires</dt>
+              <dd>{completion.expiresAt ? formatDate(completion.expiresAt) : 'Never'}</dd>
+            </div>
+          </>
+        )}
+        {assignment.status !== 'COMPLETED' && completion && !completion.passed && (
+          <div>
+            <dt>Last attempt</dt>
+            <dd>Not passed (score {completion.score ?? '—'})</dd>
+          </div>
+        )}
+      </dl>
+      {startMutation.error && <ErrorMessage error={startMutation.error} />}
+      <div className="actions">
+        {startable && (
+          <button
+            type="button"
+            className="primary"
+            disabled={startMutation.fetching}
+            onClick={async () => {
+              const result = await start({ assignmentId: assignment.id });
+              if (!result.error) onChanged();
+            }}
+          >
+            Start
+          </button>
+        )}
+        {completable && !completing && (
+          <button type="button" className="primary" onClick={() => setCompleting(true)}>
+            Complete
+          </button>
+        )}
+      </div>
+      {completable && completing && (
+        <CompleteForm
+          assignmentId={assignment.id}
+          onDone={() => {
+            setCompleting(false);
+            onChanged();
+          }}
+          onCancel={() => setCompleting(false)}
+        />
+      )}
+    </li>
+  );
+}
+
+function CompleteForm({
+  assignmentId,
+  onDone,
+  onCancel,
+}: {
+  assignmentId: string;
+  onDone: () => void;
+  onCancel: () => void;
+}) {
+  const [completeMutation, complete] = useMutation(CompleteTrainingAssignmentDocument);
+  const [score, setScore] = useState('');
+  const [passed, setPassed] = useState(true);
+  const [time, setTime] = useState('');
+  const errors = formErrors(completeMutation.error, ['score', 'passed', 'completionTimeMinutes']);
+  const number = (value: string) => (value.trim() === '' ? null : Number(value));
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const result = await complete({
+      input: { assignmentId, score: number(score), passed, completionTimeMinutes: number(time) },
+    });
+    if (!result.error) onDone();
+  };
+
+  return (
+    <form className="complete-form" onSubmit={submit} noValidate aria-label="Complete the training">
+      {/* The form replaces the button that opened it, so keyboard focus moves into it. */}
+      <Field label="Score (0–100)" error={errors.fields.score}>
+        {(props) => (
+          <input
+            {...props}
+            autoFocus
+            type="number"
+            inputMode="decimal"
+            value={score}
+            onChange={(e) => setScore(e.target.value)}
+          />
+        )}
+      </Field>
+      <div className="field checkbox">
+        <input
+          id={`${assignmentId}-passed`}
+          type="checkbox"
+          checked={passed}
+          onChange={(e) => setPassed(e.target.checked)}
+        />
+        <label htmlFor={`${assignmentId}-passed`}>Passed</label>
+        {errors.fields.passed && <span className="field-error">{errors.fields.passed}</span>}
+      </div>
+      <Field label="Minutes spent" error={errors.fields.completionTimeMinutes}>
+        {(props) => (
+          <input {...props} type="number" inputMode="numeric" value={time} onChange={(e) => setTime(e.target.value)} />
+        )}
+      </Field>
+      {errors.form && (
+        <p className="field-error" role="alert">
+          {errors.form}
+        </p>
+      )}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={completeMutation.fetching}>
+          Complete
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

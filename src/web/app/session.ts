@@ -1,0 +1,67 @@
+/** The signed-in person, as their token says (the API checks the token; this only decides what to show). */
+export interface Session {
+  token: string;
+  userId: string;
+  tenantId: string;
+  role: 'admin' | 'safety_officer' | 'worker' | 'service';
+  name: string | undefined;
+  /** Milliseconds since the epoch; undefined when the token never expires. */
+  expiresAt: number | undefined;
+}
+
+const STORAGE_KEY = 'safety-training.token';
+
+/** Reads a JWT's claims (no verification: the API verifies every request). */
+export function sessionFromToken(raw: string): Session | string {
+  const token = raw.trim().replace(/^Bearer\s+/i, '');
+  const payload = token.split('.')[1];
+  if (!payload) return 'That is not a token: a token has three parts separated by dots.';
+  let claims: Record<string, unknown>;
+  try {
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
+    claims = JSON.parse(decodeURIComponent(escape(json))) as Record<string, unknown>;
+  } catch {
+    return 'That token cannot be read.';
+  }
+  const { sub, tenant_id: tenantId, role, name, exp } = claims;
+  if (typeof sub !== 'string' || typeof tenantId !== 'string' || typeof role !== 'string') {
+    return 'That token has no user, tenant or role.';
+  }
+  if (!['admin', 'safety_officer', 'worker', 'service'].includes(role)) return `Unknown role "${role}".`;
+  const expiresAt = typeof exp === 'number' ? exp * 1000 : undefined;
+  if (expiresAt !== undefined && expiresAt <= Date.now()) return 'That token has expired.';
+  return {
+    token,
+    userId: sub,
+    tenantId,
+    role: role as Session['role'],
+    name: typeof name === 'string' ? name : undefined,
+    expiresAt,
+  };
+}
+
+export function storedSession(): Session | undefined {
+  const token = sessionStorage.getItem(STORAGE_KEY);
+  if (!token) return undefined;
+  const session = sessionFromToken(token);
+  if (typeof session === 'string') {
+    sessionStorage.removeItem(STORAGE_KEY);
+    return undefined;
+  }
+  return session;
+}
+
+export function storeSession(session: Session | undefined): void {
+  if (session) sessionStorage.setItem(STORAGE_KEY, session.token);
+  else sessionStorage.removeItem(STORAGE_KEY);
+}
+
+/** `#token=…` in the address: taken once, then removed so it is neither bookmarked nor shared. */
+export function takeTokenFromUrl(): string | undefined {
+  const match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+  if (!match?.[1]) return undefined;
+  history.replaceState(null, '', window.location.pathname + window.location.search);
+  return decodeURIComponent(match[1]);
+}
+
+export const isManager = (session: Session) => session.role === 'admin' || session.role === 'safety_officer';

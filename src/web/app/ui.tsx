@@ -1,0 +1,153 @@
+import { useId, type ReactNode } from 'react';
+import type { CombinedError, OperationContext } from 'urql';
+import type { AssignmentStatus, CourseCategory } from '../../generated/operations/graphql';
+
+const words = (value: string) => value.charAt(0) + value.slice(1).toLowerCase().replace(/_/g, ' ');
+export const categoryName = (category: CourseCategory | string) => words(category);
+export const STATUS_NAMES: Record<AssignmentStatus, string> = {
+  ASSIGNED: 'To do',
+  IN_PROGRESS: 'In progress',
+  COMPLETED: 'Completed',
+  OVERDUE: 'Overdue',
+  CANCELLED: 'Cancelled',
+};
+export const enumName = words;
+
+export function personName(person: { id: string; displayName?: string | null } | null | undefined): string {
+  if (!person) return '—';
+  return person.displayName ?? `User ${person.id.slice(0, 8)}`;
+}
+
+export function formatDate(value: string | null | undefined): string {
+  if (!value) return '—';
+  const date = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
+  return date.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
+}
+
+/**
+ * The API's errors split by the input field they name (`extensions.field`, e.g. `input.score`
+ * → `score`) when the form shows that field, and the rest as one message for the form.
+ */
+export interface FormErrors {
+  fields: Record<string, string>;
+  form: string | undefined;
+}
+
+export function formErrors(error: CombinedError | undefined, fieldsShown: string[]): FormErrors {
+  const result: FormErrors = { fields: {}, form: undefined };
+  if (!error) return result;
+  const general: string[] = [];
+  for (const graphQLError of error.graphQLErrors) {
+    const field = graphQLError.extensions?.field;
+    const name = typeof field === 'string' ? (field.split('.').pop() ?? field) : undefined;
+    if (name && fieldsShown.includes(name)) {
+      result.fields[name] = graphQLError.message;
+    } else {
+      general.push(graphQLError.message);
+    }
+  }
+  if (error.networkError) general.push('The server cannot be reached. Try again in a moment.');
+  if (general.length) result.form = general.join(' ');
+  return result;
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="state" role="status">
+      Loading {what}…
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <p className="state empty">{children}</p>;
+}
+
+export function ErrorMessage({ error, retry }: { error: CombinedError | string; retry?: () => void }) {
+  const message =
+    typeof error === 'string'
+      ? error
+      : error.networkError
+        ? 'The server cannot be reached.'
+        : error.graphQLErrors.map((e) => e.message).join(' ');
+  return (
+    <div className="state error" role="alert">
+      <p>{message}</p>
+      {retry && (
+        <button type="button" onClick={retry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** A labelled form control with the API's error for it shown beside it. */
+export function Field({
+  label,
+  error,
+  children,
+  hint,
+}: {
+  label: string;
+  error: string | undefined;
+  hint?: string;
+  children: (props: { id: string; 'aria-invalid': boolean; 'aria-describedby': string | undefined }) => ReactNode;
+}) {
+  const id = useId();
+  const errorId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  const describedBy = [error ? errorId : '', hint ? hintId : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <div className={error ? 'field invalid' : 'field'}>
+      <label htmlFor={id}>{label}</label>
+      {children({ id, 'aria-invalid': Boolean(error), 'aria-describedby': describedBy })}
+      {hint && (
+        <small id={hintId} className="hint">
+          {hint}
+        </small>
+      )}
+      {error && (
+        <span id={errorId} className="field-error">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
+
+/** A figure with its label; `role="group"` names it by the label for assistive technology. */
+export function Tile({ label, value }: { label: string; value: ReactNode }) {
+  const id = useId();
+  return (
+    <div className="tile" role="group" aria-labelledby={id}>
+      <span id={id} className="tile-label">
+        {label}
+      </span>
+      <span className="tile-value">{value}</span>
+    </div>
+  );
+}
+
+/** A section named by its heading (a landmark region). */
+export function Section({ title, children, className }: { title: string; children: ReactNode; className?: string }) {
+  const id = useId();
+  return (
+    <section aria-labelledby={id} className={className ?? 'panel'}>
+      <h2 id={id}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+/**
+ * Lists refresh after a mutation that returns their type even while empty (the document
+ * cache only knows the types a result contained).
+ */
+export const REFRESH_ON: Record<'Course' | 'Assignment', Partial<OperationContext>> = {
+  Course: { additionalTypenames: ['Course'] },
+  Assignment: { additionalTypenames: ['Assignment'] },
+};
+
+export const percent = (value: number) => `${value.toFixed(value % 1 === 0 ? 0 : 1)}%`;
+export const minutes = (value: number | null | undefined) => (value == null ? '—' : `${Math.round(value)} min`);
