@@ -1,38 +1,45 @@
-// `npm run seed:demo`: fills the demo tenant (ids in scripts/demo-tenant.ts, data in scripts/demo-data.ts) of the
-// database `npm start` uses, through the API started in this process for the run, then prints tokens to try it.
+// `npm run seed:demo`: fills the demo tenant (ids in src/web/demo-tenant.ts, data in src/web/demo-data.ts) of the
+// database `npm start` uses, through the API (the running server's own when it has the embedded database open, else
+// one started in this process for the run), then prints tokens to try it.
 import { loadConfig } from '../src/core/config.js';
 import { mintDemoTokens, seedDemoTenant } from '../src/web/demo-data.js';
 import { DEMO_ADMIN, DEMO_SAFETY_OFFICER, DEMO_SERVICE, DEMO_WORKERS } from '../src/web/demo-tenant.js';
 import { startLocalApi } from './local-api.js';
+import { SEED_DEMO_PATH } from '../src/web/serve.js';
 
 const TOKEN_LIFETIME = '30d';
 
 const serverConfig = loadConfig();
-if (!serverConfig.databaseUrl) {
-  // An embedded database lives in one process: seeding the folder a running server has open would be lost.
-  const running = await fetch(`http://127.0.0.1:${serverConfig.port}/healthz`).then(
-    (response) => response.ok,
-    () => false,
-  );
-  if (running) {
-    console.error(
-      `seed:demo: an API answers on port ${serverConfig.port}; stop it first (the embedded database ` +
-        `${serverConfig.pgliteDataDir} can be open in one process only), then seed and start it again.`,
-    );
-    process.exit(1);
-  }
-}
 if (!serverConfig.auth.jwtSecret) {
   console.error('seed:demo: tokens can only be minted with an HS256 JWT_SECRET (JWKS_URL is set).');
   process.exit(1);
 }
-
 const tokens = await mintDemoTokens(serverConfig.auth.jwtSecret, TOKEN_LIFETIME);
-const { app } = await startLocalApi();
-try {
-  console.log(await seedDemoTenant(app, tokens));
-} finally {
-  await app.stop();
+
+// An embedded database is open in one process only: when `npm start` runs on it, that server seeds itself.
+const running =
+  !serverConfig.databaseUrl &&
+  (await fetch(`http://127.0.0.1:${serverConfig.port}/healthz`).then(
+    (response) => response.ok,
+    () => false,
+  ));
+if (running) {
+  const response = await fetch(`http://127.0.0.1:${serverConfig.port}${SEED_DEMO_PATH}`, { method: 'POST' });
+  if (!response.ok) {
+    console.error(
+      `seed:demo: the API on port ${serverConfig.port} does not seed itself (it runs with JWT_SECRET set, or is ` +
+        `another version); stop it, run seed:demo, then start it again.`,
+    );
+    process.exit(1);
+  }
+  console.log(((await response.json()) as { summary: string }).summary);
+} else {
+  const { app } = await startLocalApi();
+  try {
+    console.log(await seedDemoTenant(app, tokens));
+  } finally {
+    await app.stop();
+  }
 }
 
 console.log(
