@@ -15,7 +15,8 @@ process.env.MUTATION_TEST_FILES = TESTS_OF[module].join(',');
 const results = await new Stryker({ mutate: [module] }).runMutationTest();
 const counts = { killed: 0, survived: 0, noCoverage: 0, timeout: 0, other: 0 };
 for (const { status } of results) {
-  const key = { Killed: 'killed', Survived: 'survived', NoCoverage: 'noCoverage', Timeout: 'timeout' }[status] ?? 'other';
+  const key =
+    { Killed: 'killed', Survived: 'survived', NoCoverage: 'noCoverage', Timeout: 'timeout' }[status] ?? 'other';
   counts[key]++;
 }
 const detected = counts.killed + counts.timeout;

@@ -52,24 +52,31 @@ function fragmentsOf(definitions: readonly { kind: Kind }[]): Map<string, Fragme
   return fragments;
 }
 
-/** Walks a selection set through fragments (each fragment once per path, so cycles cannot loop). */
+/**
+ * Walks a selection set through fragments (each fragment once per path, so cycles cannot loop).
+ * `introspection`: the field is a meta field (`__schema`, `__type`, `__typename`) or below one.
+ */
 function walk(
   selectionSet: SelectionSetNode,
   fragments: Map<string, FragmentDefinitionNode>,
-  visit: (field: FieldNode, depth: number) => void,
+  visit: (field: FieldNode, depth: number, introspection: boolean) => void,
   depth = 1,
   seen: ReadonlySet<string> = new Set(),
+  inIntrospection = false,
 ): void {
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
-      visit(selection, depth);
-      if (selection.selectionSet) walk(selection.selectionSet, fragments, visit, depth + 1, seen);
+      const introspection = inIntrospection || selection.name.value.startsWith('__');
+      visit(selection, depth, introspection);
+      if (selection.selectionSet) walk(selection.selectionSet, fragments, visit, depth + 1, seen, introspection);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      walk(selection.selectionSet, fragments, visit, depth, seen);
+      walk(selection.selectionSet, fragments, visit, depth, seen, inIntrospection);
     } else {
       const name = selection.name.value;
       const fragment = fragments.get(name);
-      if (fragment && !seen.has(name)) walk(fragment.selectionSet, fragments, visit, depth, new Set([...seen, name]));
+      if (fragment && !seen.has(name)) {
+        walk(fragment.selectionSet, fragments, visit, depth, new Set([...seen, name]), inIntrospection);
+      }
     }
   }
 }
@@ -82,8 +89,10 @@ export function depthAndAliasRules(limits: QueryLimits): ValidationRule[] {
         OperationDefinition(operation: OperationDefinitionNode) {
           let deepest = 0;
           let aliases = 0;
-          walk(operation.selectionSet, fragments, (field, depth) => {
-            if (!field.name.value.startsWith('__')) deepest = Math.max(deepest, depth);
+          walk(operation.selectionSet, fragments, (field, depth, introspection) => {
+            // Introspection does not count toward depth: the standard introspection query that IDEs and
+            // tools send nests `ofType` 15 levels deep. It is off in production unless enabled.
+            if (!introspection) deepest = Math.max(deepest, depth);
             if (field.alias) aliases++;
           });
           if (deepest > limits.maxDepth) {

@@ -111,9 +111,7 @@ describe('issuer and audience, when configured', () => {
     ['another audience', { iss: ISSUER, aud: 'another-api' }],
     ['no audience', { iss: ISSUER }],
   ])('refuse a token with %s', async (_case, extra) => {
-    expect((await refusal(strict()(await sign(hmac('HS256'), { ...claims, ...extra })))).message).toBe(
-      'Invalid token',
-    );
+    expect((await refusal(strict()(await sign(hmac('HS256'), { ...claims, ...extra })))).message).toBe('Invalid token');
   });
 
   it('are not required when not configured', async () => {
@@ -188,7 +186,10 @@ describe('RS256 and ES256 against a JWKS served over HTTP', () => {
     published = [jwkOf(signers.rsa!)];
     const verify = jwksVerifier({ jwtSecret: SECRET });
 
-    expect((await refusal(verify(await sign(hmac('HS256')))))).toEqual({ message: 'Invalid token', code: 'UNAUTHENTICATED' });
+    expect(await refusal(verify(await sign(hmac('HS256'))))).toEqual({
+      message: 'Invalid token',
+      code: 'UNAUTHENTICATED',
+    });
   });
 
   it('follows a key rotation: a token from a newly published key is accepted once the JWKS is fetched again', async () => {
@@ -211,8 +212,13 @@ describe('RS256 and ES256 against a JWKS served over HTTP', () => {
     const verify = jwksVerifier({ issuer: ISSUER, audience: AUDIENCE });
 
     expect((await verify(await sign(signers.ec!, { ...claims, iss: ISSUER, aud: AUDIENCE }))).userId).toBe(userId);
-    expect((await refusal(verify(await sign(signers.ec!, { ...claims, iss: 'https://evil.example.com/', aud: AUDIENCE })))).message).toBe('Invalid token');
-    expect((await refusal(verify(await sign(signers.ec!, { ...claims, iss: ISSUER, aud: 'another-api' })))).message).toBe('Invalid token');
+    expect(
+      (await refusal(verify(await sign(signers.ec!, { ...claims, iss: 'https://evil.example.com/', aud: AUDIENCE }))))
+        .message,
+    ).toBe('Invalid token');
+    expect(
+      (await refusal(verify(await sign(signers.ec!, { ...claims, iss: ISSUER, aud: 'another-api' })))).message,
+    ).toBe('Invalid token');
   });
 
   it('says so when a JWKS token has expired', async () => {
@@ -259,7 +265,12 @@ describe('isUuid', () => {
   const id = '6f0b1e4c-3a7d-4c1e-9f2a-8b5d7c9e0a11';
 
   it('accepts a version 1–8 UUID of the RFC variant, in either case', () => {
-    for (const value of [id, id.toUpperCase(), '6f0b1e4c-3a7d-1c1e-8f2a-8b5d7c9e0a11', '6f0b1e4c-3a7d-8c1e-bf2a-8b5d7c9e0a11']) {
+    for (const value of [
+      id,
+      id.toUpperCase(),
+      '6f0b1e4c-3a7d-1c1e-8f2a-8b5d7c9e0a11',
+      '6f0b1e4c-3a7d-8c1e-bf2a-8b5d7c9e0a11',
+    ]) {
       expect(isUuid(value), value).toBe(true);
     }
   });
@@ -298,18 +309,23 @@ describe('bearerToken', () => {
     expect(bearerToken('')).toBeUndefined();
   });
 
-  it.each(['Basic YWRtaW46YWRtaW4=', 'Bearer', 'Bearer ', 'Bearer abc def', 'xBearer abc', 'Token Bearer abc', 'Bearerabc'])(
-    'refuses %j',
-    (header) => {
-      let message: string | undefined;
-      try {
-        bearerToken(header);
-      } catch (error) {
-        message = (error as Error).message;
-      }
-      expect(message).toBe('Malformed Authorization header: expected "Bearer <token>"');
-    },
-  );
+  it.each([
+    'Basic YWRtaW46YWRtaW4=',
+    'Bearer',
+    'Bearer ',
+    'Bearer abc def',
+    'xBearer abc',
+    'Token Bearer abc',
+    'Bearerabc',
+  ])('refuses %j', (header) => {
+    let message: string | undefined;
+    try {
+      bearerToken(header);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe('Malformed Authorization header: expected "Bearer <token>"');
+  });
 });
 
 describe('mintToken', () => {

@@ -59,10 +59,20 @@ describe('text', () => {
   it('refuses a lone surrogate: a high one not followed by a low one, or a low one not preceded by a high one', () => {
     const high = SAFETY_VEST[0]!;
     const low = SAFETY_VEST[1]!;
-    for (const value of [high, `${high}x`, `x${high}`, low, `${low}x`, `x${low}`, `${low}${high}`, `${SAFETY_VEST}${low}`]) {
-      expect(refusal(() => validate.text('reason', value, { max: 200 })), JSON.stringify(value)).toMatchObject(
-        refused('reason', 'must be valid Unicode (no lone surrogates)'),
-      );
+    for (const value of [
+      high,
+      `${high}x`,
+      `x${high}`,
+      low,
+      `${low}x`,
+      `x${low}`,
+      `${low}${high}`,
+      `${SAFETY_VEST}${low}`,
+    ]) {
+      expect(
+        refusal(() => validate.text('reason', value, { max: 200 })),
+        JSON.stringify(value),
+      ).toMatchObject(refused('reason', 'must be valid Unicode (no lone surrogates)'));
     }
   });
 
