@@ -11,7 +11,7 @@ export const TESTS_OF = {
   'src/core/validate.ts': ['tests/rules/validate.test.ts'],
   'src/core/auth.ts': ['tests/rules/auth.test.ts'],
   'src/core/limits.ts': ['tests/rules/limits.test.ts'],
-  'src/risk/auto-assign.ts': ['tests/api/limits-edges.test.ts'],
+  'src/risk/auto-assign.ts': ['tests/risk/auto-assign-fragments.test.ts'],
 };
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
