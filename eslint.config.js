@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/generated/', 'tests/generated/', '.data/', 'dist/', 'scratch/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'src/generated/',
+      'tests/generated/',
+      '.data/',
+      'dist/',
+      'scratch/',
+      '.stryker-tmp/',
+      'reports/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

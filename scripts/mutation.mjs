@@ -1,4 +1,5 @@
 // Mutation testing of one rule module: `npm run test:mutation -- src/core/limits.ts`.
+/* global process, console */
 import { Stryker } from '@stryker-mutator/core';
 import { TESTS_OF } from '../stryker.config.mjs';
 
