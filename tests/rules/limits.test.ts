@@ -242,6 +242,10 @@ describe('estimated cost', () => {
   it('prices the members of a union selected through type conditions', () => {
     // _entities 1 + 10 × (id + title)
     expect(cost('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Course { id title } } }')).toBe(21);
+    // A union has no fields of its own: its __typename costs nothing.
+    expect(
+      cost('query ($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Course { id title } } }'),
+    ).toBe(21);
   });
 
   it('prices an operation against its own root type', () => {
