@@ -229,8 +229,10 @@ describe('RS256 and ES256 against a JWKS served over HTTP', () => {
 });
 
 describe('the claims a verified token must carry', () => {
-  const verify = createTokenVerifier(config({ jwtSecret: SECRET }));
-  const withClaims = async (payload: JWTPayload) => verify(await sign(hmac('HS256'), payload));
+  // The verifier is made inside each test (not while collecting them), so a mutation run can tell
+  // which tests reach it.
+  const withClaims = async (payload: JWTPayload) =>
+    createTokenVerifier(config({ jwtSecret: SECRET }))(await sign(hmac('HS256'), payload));
 
   it('lower-cases the user and tenant ids', async () => {
     const identity = await withClaims({ ...claims, sub: userId.toUpperCase(), tenant_id: tenantId.toUpperCase() });
@@ -250,6 +252,7 @@ describe('the claims a verified token must carry', () => {
     ['a numeric sub', { sub: 42 as unknown as string }, 'Invalid token: sub must be a user id (uuid)'],
     ['no sub', { sub: undefined }, 'Invalid token: sub must be a user id (uuid)'],
     ['a tenant_id that is not a uuid', { tenant_id: 'acme' }, 'Invalid token: tenant_id must be a uuid'],
+    ['a tenant_id that is a list holding a uuid', { tenant_id: [tenantId] }, 'Invalid token: tenant_id must be a uuid'],
     ['an unknown role', { role: 'root' }, 'Invalid token: role must be one of admin, safety_officer, worker, service'],
     ['no role', { role: undefined }, 'Invalid token: role must be one of admin, safety_officer, worker, service'],
   ])('refuses %s, saying which claim', async (_case, override, message) => {
@@ -290,7 +293,9 @@ describe('isUuid', () => {
     expect(isUuid(value)).toBe(false);
   });
 
-  it('refuses what is not a string', () => {
+  it('refuses what is not a string, even when it reads as a uuid', () => {
+    expect(isUuid([id])).toBe(false);
+    expect(isUuid({ toString: () => id })).toBe(false);
     expect(isUuid(42)).toBe(false);
     expect(isUuid(undefined)).toBe(false);
   });
