@@ -48,17 +48,24 @@ function fragmentsOf(definitions: readonly DefinitionNode[]): Fragments {
   );
 }
 
-/** Visits every field of a selection set and of the selections below it, with its depth (fragments do not add depth). */
+/**
+ * Visits every field of a selection set and of the selections below it, with its depth (fragments do not add
+ * depth). `introspection`: the field is a meta field (`__schema`, `__type`, `__typename`) or below one.
+ */
 function walk(
   selectionSet: SelectionSetNode,
   fragments: Fragments,
-  visit: (field: FieldNode, depth: number) => void,
+  visit: (field: FieldNode, depth: number, introspection: boolean) => void,
   depth = 1,
   spread: ReadonlySet<string> = new Set(),
+  inIntrospection = false,
 ): void {
   for (const selected of fieldsOf(selectionSet, fragments, spread)) {
-    visit(selected.field, depth);
-    if (selected.field.selectionSet) walk(selected.field.selectionSet, fragments, visit, depth + 1, selected.spread);
+    const introspection = inIntrospection || selected.field.name.value.startsWith('__');
+    visit(selected.field, depth, introspection);
+    if (selected.field.selectionSet) {
+      walk(selected.field.selectionSet, fragments, visit, depth + 1, selected.spread, introspection);
+    }
   }
 }
 
@@ -70,8 +77,10 @@ export function depthAndAliasRules(limits: QueryLimits): ValidationRule[] {
         OperationDefinition(operation: OperationDefinitionNode) {
           let deepest = 0;
           let aliases = 0;
-          walk(operation.selectionSet, fragments, (field, depth) => {
-            if (!field.name.value.startsWith('__')) deepest = Math.max(deepest, depth);
+          walk(operation.selectionSet, fragments, (field, depth, introspection) => {
+            // Introspection does not count toward depth: the standard introspection query that IDEs and
+            // tools send nests `ofType` 15 levels deep. It is off in production unless enabled.
+            if (!introspection) deepest = Math.max(deepest, depth);
             if (field.alias) aliases++;
           });
           if (deepest > limits.maxDepth) {

@@ -1,0 +1,331 @@
+import {
+  buildSchema,
+  getIntrospectionQuery,
+  Kind,
+  parse,
+  specifiedRules,
+  validate,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { describe, expect, it } from 'vitest';
+import {
+  costLimitPlugin,
+  DEFAULT_QUERY_LIMITS,
+  depthAndAliasRules,
+  estimateCost,
+  type QueryLimits,
+} from '../../src/core/limits.js';
+import { schema } from '../../src/schema.js';
+
+/**
+ * The query limits as rules: depth and aliases counted through inline and named fragments, the
+ * estimated cost of each kind of field, and each limit accepting a query exactly at it and refusing
+ * one past it.
+ */
+
+const limits = (overrides: Partial<QueryLimits>): QueryLimits => ({ ...DEFAULT_QUERY_LIMITS, ...overrides });
+
+/** The limit errors for a query, after checking it is otherwise valid GraphQL. */
+function limitErrors(query: string, queryLimits: QueryLimits, { valid = true } = {}) {
+  const document = parse(query);
+  if (valid) expect(validate(schema, document, specifiedRules)).toEqual([]);
+  return validate(schema, document, depthAndAliasRules(queryLimits)).map((error) => ({
+    message: error.message,
+    extensions: error.extensions,
+  }));
+}
+
+const limitError = (message: string) => ({
+  message,
+  extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+});
+
+/** A query of exactly `depth` levels: trainingAssignments (1), nodes (2), a chain, and a leaf field. */
+const deepQuery = (depth: number) => `{ trainingAssignments(first: 1) { nodes { ${assignmentChain(depth - 3)} } } }`;
+
+/** `levels` nested object fields below an Assignment, ending in `id`. */
+function assignmentChain(levels: number): string {
+  let selection = 'id';
+  // Built from the inside out: the outermost field is selected on Assignment.
+  for (let level = levels; level > 0; level--) {
+    selection = level % 2 === 1 ? `completion { ${selection} }` : `assignment { ${selection} }`;
+  }
+  return selection;
+}
+
+describe('depth', () => {
+  const three = limits({ maxDepth: 3 });
+
+  it('accepts a query exactly at the limit and refuses one level more, saying both', () => {
+    expect(limitErrors('{ trainingAssignments { nodes { id } } }', three)).toEqual([]);
+    expect(limitErrors('{ trainingAssignments { nodes { course { id } } } }', three)).toEqual([
+      limitError('Query depth 4 exceeds the limit of 3'),
+    ]);
+  });
+
+  it('counts through inline fragments, with and without a type condition', () => {
+    expect(limitErrors('{ trainingAssignments { nodes { ... on Assignment { id } } } }', three)).toEqual([]);
+    expect(limitErrors('{ trainingAssignments { nodes { ... on Assignment { course { id } } } } }', three)).toEqual([
+      limitError('Query depth 4 exceeds the limit of 3'),
+    ]);
+    expect(limitErrors('{ trainingAssignments { ... { nodes { course { id } } } } }', three)).toEqual([
+      limitError('Query depth 4 exceeds the limit of 3'),
+    ]);
+  });
+
+  it('counts through named fragments, nested ones too', () => {
+    const course = 'fragment Course on Assignment { course { id } }';
+    expect(limitErrors(`{ trainingAssignments { nodes { ...Course } } } ${course}`, limits({ maxDepth: 4 }))).toEqual(
+      [],
+    );
+    const nested = `fragment Row on Assignment { ...Course } ${course}`;
+    expect(limitErrors(`{ trainingAssignments { nodes { ...Row } } } ${nested}`, three)).toEqual([
+      limitError('Query depth 4 exceeds the limit of 3'),
+    ]);
+  });
+
+  it('does not count introspection (meta fields and what they select) as levels', () => {
+    expect(limitErrors('{ trainingAssignments { nodes { __typename } } }', limits({ maxDepth: 2 }))).toEqual([]);
+    expect(limitErrors('{ __typename }', limits({ maxDepth: 0 }))).toEqual([]);
+    expect(limitErrors('{ __schema { types { fields { type { name } } } } }', limits({ maxDepth: 0 }))).toEqual([]);
+    const inFragments =
+      '{ ... on Query { __type(name: "Course") { ...Type } } } fragment Type on __Type { fields { type { ofType { name } } } }';
+    expect(limitErrors(inFragments, limits({ maxDepth: 0 }))).toEqual([]);
+    expect(
+      limitErrors('{ __type(name: "Course") { name } trainingAssignments { nodes { course { id } } } }', three),
+    ).toEqual([limitError('Query depth 4 exceeds the limit of 3')]);
+  });
+
+  it('counts aliases inside introspection', () => {
+    expect(limitErrors('{ __schema { a: types { name } b: types { name } } }', limits({ maxAliases: 1 }))).toEqual([
+      limitError('Query uses 2 aliases; the limit is 1'),
+    ]);
+  });
+
+  it('checks every operation of a document on its own', () => {
+    const document = 'query Flat { health } query Deep { trainingAssignments { nodes { course { id } } } }';
+    expect(limitErrors(document, three)).toEqual([limitError('Query depth 4 exceeds the limit of 3')]);
+  });
+
+  it(`accepts the default depth of ${DEFAULT_QUERY_LIMITS.maxDepth} and refuses one more`, () => {
+    expect(DEFAULT_QUERY_LIMITS.maxDepth).toBe(12);
+    expect(limitErrors(deepQuery(12), DEFAULT_QUERY_LIMITS)).toEqual([]);
+    expect(limitErrors(deepQuery(13), DEFAULT_QUERY_LIMITS)).toEqual([
+      limitError('Query depth 13 exceeds the limit of 12'),
+    ]);
+  });
+
+  it('lets the full introspection query through', () => {
+    expect(limitErrors(getIntrospectionQuery(), DEFAULT_QUERY_LIMITS)).toEqual([]);
+  });
+
+  it('stops at a fragment cycle instead of looping (GraphQL validation reports the cycle)', () => {
+    const cycle =
+      '{ trainingAssignments { ...A } } fragment A on AssignmentConnection { ...B } fragment B on AssignmentConnection { ...A nodes { id } }';
+    expect(limitErrors(cycle, three, { valid: false })).toEqual([]);
+  });
+
+  it('ignores a spread of an unknown fragment (GraphQL validation reports it)', () => {
+    expect(limitErrors('{ trainingAssignments { ...Missing } }', three, { valid: false })).toEqual([]);
+  });
+});
+
+describe('aliases', () => {
+  const aliased = (count: number) => Array.from({ length: count }, (_, i) => `a${i}: health`).join(' ');
+
+  it(`accepts the default ${DEFAULT_QUERY_LIMITS.maxAliases} aliases and refuses one more, saying both`, () => {
+    expect(DEFAULT_QUERY_LIMITS.maxAliases).toBe(30);
+    expect(limitErrors(`{ ${aliased(30)} }`, DEFAULT_QUERY_LIMITS)).toEqual([]);
+    expect(limitErrors(`{ ${aliased(31)} }`, DEFAULT_QUERY_LIMITS)).toEqual([
+      limitError('Query uses 31 aliases; the limit is 30'),
+    ]);
+  });
+
+  it('counts aliases in inline and named fragments, once per use of the fragment', () => {
+    const two = limits({ maxAliases: 2 });
+    expect(limitErrors('{ ... on Query { a: health } ...F } fragment F on Query { b: health }', two)).toEqual([]);
+    expect(
+      limitErrors('{ ... on Query { a: health } ...F ...F } fragment F on Query { b: health }', two, {
+        valid: false,
+      }).map((e) => e.message),
+    ).toEqual(['Query uses 3 aliases; the limit is 2']);
+    expect(
+      limitErrors(
+        '{ x: trainingAssignments { ...F } y: trainingAssignments { ...F } } fragment F on AssignmentConnection { n: totalCount }',
+        limits({ maxAliases: 3 }),
+      ),
+    ).toEqual([limitError('Query uses 4 aliases; the limit is 3')]);
+  });
+
+  it('reports depth and aliases together', () => {
+    expect(
+      limitErrors(
+        '{ a: trainingAssignments { nodes { course { id } } } b: health }',
+        limits({ maxDepth: 3, maxAliases: 1 }),
+      ),
+    ).toEqual([limitError('Query depth 4 exceeds the limit of 3'), limitError('Query uses 2 aliases; the limit is 1')]);
+  });
+});
+
+describe('estimated cost', () => {
+  function cost(query: string, variables: Record<string, unknown> = {}, against: GraphQLSchema = schema): number {
+    const document = parse(query);
+    const fragments: Record<string, FragmentDefinitionNode> = {};
+    let operation: OperationDefinitionNode | undefined;
+    for (const definition of document.definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+      if (definition.kind === Kind.OPERATION_DEFINITION) operation = definition;
+    }
+    return estimateCost(against, operation!, fragments, variables);
+  }
+
+  it('prices each scalar field at 1', () => {
+    expect(cost('{ health }')).toBe(1);
+    expect(cost('{ health a: health }')).toBe(2);
+  });
+
+  it('multiplies what a connection selects per item by its page size (`first`)', () => {
+    // trainingCourses 1 + totalCount 1 + nodes (1 + 7 × (id + title))
+    expect(cost('{ trainingCourses(first: 7) { totalCount nodes { id title } } }')).toBe(17);
+    // trainingCourses 1 + edges (1 + 4 × (cursor 1 + node (1 + id + title)))
+    expect(cost('{ trainingCourses(first: 4) { edges { cursor node { id title } } } }')).toBe(18);
+    // pageInfo is not per item: 1 + its fields
+    expect(cost('{ trainingCourses(first: 4) { pageInfo { hasNextPage endCursor } } }')).toBe(4);
+  });
+
+  it('uses the default page size without `first`', () => {
+    expect(cost('{ trainingCourses { nodes { id } } }')).toBe(2 + 50);
+  });
+
+  it('caps `first` at the largest page and counts at least one item', () => {
+    expect(cost('{ trainingCourses(first: 100000) { nodes { id } } }')).toBe(2 + 500);
+    expect(cost('{ trainingCourses(first: 500) { nodes { id } } }')).toBe(2 + 500);
+    expect(cost('{ trainingCourses(first: 0) { nodes { id } } }')).toBe(2 + 1);
+    expect(cost('{ trainingCourses(first: 1) { nodes { id } } }')).toBe(2 + 1);
+  });
+
+  it('reads `first` from a variable, falling back to the default page size when it is not a number', () => {
+    const query = 'query ($n: Int) { trainingCourses(first: $n) { nodes { id } } }';
+    expect(cost(query, { n: 3 })).toBe(2 + 3);
+    expect(cost(query, {})).toBe(2 + 50);
+    expect(cost(query, { n: '3' })).toBe(2 + 50);
+  });
+
+  it('prices a plain list without `first` at 10 items, and one with `first` at that many', () => {
+    // trainingAssignments 1 + nodes (1 + 2 × completions (1 + 10 × id))
+    expect(cost('{ trainingAssignments(first: 2) { nodes { completions { id } } } }')).toBe(24);
+    // trainingAnalytics 1 + overdueAssignments (1 + 3 × id) + byStatus (1 + 10 × count)
+    expect(cost('{ trainingAnalytics { overdueAssignments(first: 3) { id } byStatus { count } } }')).toBe(1 + 4 + 11);
+  });
+
+  it('prices a single object as 1 plus what it selects', () => {
+    // trainingAssignments 1 + nodes (1 + 1 × course (1 + createdBy (1 + id)))
+    expect(cost('{ trainingAssignments(first: 1) { nodes { course { createdBy { id } } } } }')).toBe(1 + 1 + 3);
+  });
+
+  it('prices inline fragments like the fields they hold, with or without a type condition', () => {
+    expect(cost('{ trainingCourses(first: 5) { nodes { ... on Course { id title } } } }')).toBe(2 + 5 * 2);
+    expect(cost('{ trainingCourses(first: 5) { nodes { ... { id title } } } }')).toBe(2 + 5 * 2);
+    expect(cost('{ trainingCourses(first: 5) { ... on CourseConnection { nodes { id } } } }')).toBe(2 + 5);
+  });
+
+  it('prices named fragments like the fields they hold, keeping the page size', () => {
+    const fragments = 'fragment Page on CourseConnection { nodes { ...Row } } fragment Row on Course { id title }';
+    expect(cost(`{ trainingCourses(first: 5) { ...Page } } ${fragments}`)).toBe(2 + 5 * 2);
+    expect(
+      cost(`{ a: trainingCourses(first: 5) { ...Page } b: trainingCourses(first: 2) { ...Page } } ${fragments}`),
+    ).toBe(12 + 2 + 2 * 2);
+  });
+
+  it('prices the members of a union selected through type conditions', () => {
+    // _entities 1 + 10 × (id + title)
+    expect(cost('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Course { id title } } }')).toBe(21);
+    // A union has no fields of its own: its __typename costs nothing.
+    expect(
+      cost('query ($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Course { id title } } }'),
+    ).toBe(21);
+  });
+
+  it('prices an operation against its own root type', () => {
+    expect(cost('mutation { sweepOverdueTrainingAssignments }')).toBe(1);
+    expect(cost('mutation { createTrainingCourse(input: { title: "x", category: OTHER }) { id title } }')).toBe(3);
+    // trainingAssignmentCreated 1 + id + course (1 + title)
+    expect(cost('subscription { trainingAssignmentCreated { id course { title } } }')).toBe(4);
+  });
+
+  it('ignores fields the root does not have, and stops at fragment cycles', () => {
+    expect(cost('{ nope }')).toBe(0);
+    expect(cost('mutation { nope }', {}, buildSchema('type Query { a: Int }'))).toBe(0);
+    expect(
+      cost(
+        '{ trainingCourses(first: 5) { ...A } } fragment A on CourseConnection { ...B } fragment B on CourseConnection { ...A totalCount }',
+      ),
+    ).toBe(2);
+    expect(cost('{ trainingCourses(first: 5) { ...Missing } }')).toBe(1);
+    expect(cost('{ trainingCourses(first: 5) { ...F } } fragment F on NoSuchType { totalCount }')).toBe(1);
+    expect(cost('{ trainingCourses(first: 5) { ... on NoSuchType { totalCount } } }')).toBe(1);
+  });
+
+  it('walks interfaces: their fields, lists below them and fragments on them', () => {
+    const withInterface = buildSchema(`
+      interface Named { name: String, tags(first: Int): [Tag!]! }
+      type Tag { label: String }
+      type Person implements Named { name: String, tags(first: Int): [Tag!]! }
+      type Query { named: [Named!]!, one: Named, people(first: Int): [Person!]! }
+    `);
+    // named 1 + 10 × (name 1 + tags (1 + 3 × label))
+    expect(cost('{ named { name tags(first: 3) { label } } }', {}, withInterface)).toBe(1 + 10 * (1 + 1 + 3));
+    expect(
+      cost('{ one { ... on Named { name } ... on Person { tags(first: 2) { label } } } }', {}, withInterface),
+    ).toBe(1 + 1 + 3);
+    expect(cost('{ one { ...N } } fragment N on Named { name }', {}, withInterface)).toBe(2);
+    expect(cost('{ people(first: 4) { name } }', {}, withInterface)).toBe(1 + 4);
+  });
+});
+
+describe('the cost limit', () => {
+  async function check(query: string, maxCost: number, variables: Record<string, unknown> = {}) {
+    const document = parse(query);
+    const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as
+      OperationDefinitionNode | undefined;
+    const hooks = await costLimitPlugin(limits({ maxCost })).requestDidStart!({} as never);
+    await (hooks as { didResolveOperation: (context: unknown) => Promise<void> }).didResolveOperation({
+      schema,
+      document,
+      operation,
+      request: { variables },
+    });
+  }
+
+  it('accepts a query exactly at the limit and refuses one past it, before it runs', async () => {
+    const query =
+      'query ($n: Int) { trainingCourses(first: $n) { ...Page } } fragment Page on CourseConnection { nodes { id } }';
+    await expect(check(query, 12, { n: 10 })).resolves.toBeUndefined();
+    await expect(check(query, 12, { n: 11 })).rejects.toMatchObject(
+      limitError('Query cost 13 exceeds the limit of 12; ask for smaller pages'),
+    );
+  });
+
+  it(`defaults to ${DEFAULT_QUERY_LIMITS.maxCost}`, () => {
+    expect(DEFAULT_QUERY_LIMITS.maxCost).toBe(25_000);
+  });
+
+  it('has nothing to price before an operation is chosen', async () => {
+    await expect(check('fragment F on Query { health }', 0)).resolves.toBeUndefined();
+  });
+
+  it('prices with no variables sent', async () => {
+    const hooks = await costLimitPlugin(limits({ maxCost: 51 })).requestDidStart!({} as never);
+    const document = parse('query ($n: Int) { trainingCourses(first: $n) { nodes { id } } }');
+    await expect(
+      (hooks as { didResolveOperation: (context: unknown) => Promise<void> }).didResolveOperation({
+        schema,
+        document,
+        operation: document.definitions[0],
+        request: {},
+      }),
+    ).rejects.toMatchObject({ message: 'Query cost 52 exceeds the limit of 51; ask for smaller pages' });
+  });
+});
