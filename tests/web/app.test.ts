@@ -296,10 +296,11 @@ describe('with the development secret (no JWT_SECRET) and the demo seed', () => 
     const secretFile = path.join(mkdtempSync(path.join(tmpdir(), 'web-dev-secret-')), 'secret');
     devServer = await startTestServer({ JWT_SECRET: '', DEV_JWT_SECRET_FILE: secretFile });
     devOrigin = originOf(devServer.url);
-    // `npm run seed:demo` against this server, as a newcomer runs it.
-    // Asynchronously: the server under test answers from this same process.
+    // `npm run seed:demo` beside this running server, as a newcomer runs it: a server on the embedded database
+    // seeds itself (the folder is open in one process only). Asynchronously: the server answers from this process.
+    const port = new URL(devServer.url).port;
     await promisify(execFile)('npx', ['tsx', 'scripts/seed-demo.ts'], {
-      env: { ...process.env, JWT_SECRET: '', DEV_JWT_SECRET_FILE: secretFile, API_URL: devServer.url },
+      env: { ...process.env, JWT_SECRET: '', DEV_JWT_SECRET_FILE: secretFile, PORT: port, DATABASE_URL: '' },
       timeout: 240_000,
     });
   }, 300_000);
