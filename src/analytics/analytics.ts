@@ -129,17 +129,26 @@ function toBreakdown(row: Breakdown): BreakdownShape {
   };
 }
 
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** The figures every breakdown row has (by category, by course), after the field that names the row. */
+function breakdownFields<Row extends BreakdownShape>(t: PothosSchemaTypes.ObjectFieldBuilder<Types, Row>) {
+  return {
+    assignments: t.int({ resolve: (row) => row.assignments }),
+    completed: t.int({ resolve: (row) => row.completed }),
+    inProgress: t.int({ resolve: (row) => row.inProgress }),
+    overdue: t.int({ resolve: (row) => row.overdue }),
+    completionRate: t.float({ description: 'Percent, two decimals.', resolve: (row) => row.completionRate }),
+    averageScore: t.float({ nullable: true, resolve: (row) => row.averageScore }),
+  };
+}
+
 const CategoryAnalytics = builder.objectRef<BreakdownShape & { category: Category }>('CategoryAnalytics');
 CategoryAnalytics.implement({
   description: 'Figures for the courses of one category (cancelled assignments excluded).',
   fields: (t) => ({
     category: t.expose('category', { type: CourseCategory }),
-    assignments: t.exposeInt('assignments'),
-    completed: t.exposeInt('completed'),
-    inProgress: t.exposeInt('inProgress'),
-    overdue: t.exposeInt('overdue'),
-    completionRate: t.exposeFloat('completionRate', { description: 'Percent, two decimals.' }),
-    averageScore: t.exposeFloat('averageScore', { nullable: true }),
+    ...breakdownFields(t),
   }),
 });
 
@@ -172,12 +181,7 @@ CourseAnalytics.implement({
         return course as Awaited<ReturnType<typeof context.db.trainingCourse.findUniqueOrThrow>>;
       },
     }),
-    assignments: t.exposeInt('assignments'),
-    completed: t.exposeInt('completed'),
-    inProgress: t.exposeInt('inProgress'),
-    overdue: t.exposeInt('overdue'),
-    completionRate: t.exposeFloat('completionRate', { description: 'Percent, two decimals.' }),
-    averageScore: t.exposeFloat('averageScore', { nullable: true }),
+    ...breakdownFields(t),
   }),
 });
 

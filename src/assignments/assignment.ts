@@ -8,7 +8,7 @@ import { assertMayReadUser, may } from '../core/permissions.js';
 import * as validate from '../core/validate.js';
 import { Course } from '../courses/course.js';
 import { User } from '../users/user.js';
-import { ASSIGNMENT_STATUSES, effectiveStatus, effectiveStatusWhere } from './status.js';
+import { ASSIGNMENT_STATUSES, effectiveStatus, effectiveStatusWhere, type AssignmentStatusValue } from './status.js';
 
 export const ASSIGNMENT_TYPES = ['manual', 'auto', 'risk_based'] as const;
 export const RISK_ENTITY_TYPES = ['zone', 'driver', 'worker', 'equipment'] as const;
@@ -148,57 +148,67 @@ export function assignmentWhere(
 
 const ASSIGNMENT_ORDER: Prisma.TrainingAssignmentOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'asc' }];
 
+/** What plugin-prisma hands a connection's resolver: the selection and the page. */
+interface AssignmentPageQuery {
+  include?: Prisma.TrainingAssignmentInclude;
+  cursor?: Prisma.TrainingAssignmentWhereUniqueInput;
+  take: number;
+  skip: number;
+}
+
+/**
+ * The options every assignment connection shares: its page, newest first, and its count
+ * both read the rows `where` picks for the field's parent, arguments and caller.
+ */
+function assignmentPages<Parent, Args>(
+  where: (parent: Parent, args: Args, context: CallerContext) => Prisma.TrainingAssignmentWhereInput,
+) {
+  return {
+    type: Assignment,
+    cursor: 'id' as const,
+    resolve: (query: AssignmentPageQuery, parent: Parent, args: Args, context: CallerContext) =>
+      context.db.trainingAssignment.findMany({
+        ...query,
+        where: where(parent, args, context),
+        orderBy: ASSIGNMENT_ORDER,
+      }),
+    totalCount: (parent: Parent, args: Args, context: CallerContext) =>
+      context.db.trainingAssignment.count({ where: where(parent, args, context) }),
+  };
+}
+
+interface StatusArgs {
+  status?: AssignmentStatusValue | null;
+}
+
 builder.queryFields((t) => ({
   trainingAssignments: t.withAuth({ authenticated: true }).prismaConnection(
     {
-      type: Assignment,
-      cursor: 'id',
       description: "The tenant's assignments, newest first. A worker gets only their own.",
       args: { filter: t.arg({ type: AssignmentFilter }) },
-      resolve: (query, _root, args, context) =>
-        context.db.trainingAssignment.findMany({
-          ...query,
-          where: tenantAssignments(context, args.filter),
-          orderBy: ASSIGNMENT_ORDER,
-        }),
-      totalCount: (_root, args, context) =>
-        context.db.trainingAssignment.count({ where: tenantAssignments(context, args.filter) }),
+      ...assignmentPages((_root, args: { filter?: AssignmentFilterInput | null }, context) =>
+        tenantAssignments(context, args.filter),
+      ),
     },
     AssignmentConnection,
   ),
   userTrainingAssignments: t.withAuth({ authenticated: true }).prismaConnection(
     {
-      type: Assignment,
-      cursor: 'id',
       description: "One user's assignments (a worker may ask only for their own).",
       args: { userId: t.arg.id({ required: true }), status: t.arg({ type: AssignmentStatus }) },
-      resolve: (query, _root, args, context) =>
-        context.db.trainingAssignment.findMany({
-          ...query,
-          where: userAssignments(context, args.userId, args.status),
-          orderBy: ASSIGNMENT_ORDER,
-        }),
-      totalCount: (_root, args, context) =>
-        context.db.trainingAssignment.count({ where: userAssignments(context, args.userId, args.status) }),
+      ...assignmentPages((_root, args: StatusArgs & { userId: string }, context) =>
+        userAssignments(context, args.userId, args.status),
+      ),
     },
     AssignmentConnection,
   ),
   myTrainingAssignments: t.withAuth({ authenticated: true }).prismaConnection(
     {
-      type: Assignment,
-      cursor: 'id',
       description: "The caller's own assignments.",
       args: { status: t.arg({ type: AssignmentStatus }) },
-      resolve: (query, _root, args, context) =>
-        context.db.trainingAssignment.findMany({
-          ...query,
-          where: userAssignments(context, context.caller.userId, args.status),
-          orderBy: ASSIGNMENT_ORDER,
-        }),
-      totalCount: (_root, args, context) =>
-        context.db.trainingAssignment.count({
-          where: userAssignments(context, context.caller.userId, args.status),
-        }),
+      ...assignmentPages((_root, args: StatusArgs, context) =>
+        userAssignments(context, context.caller.userId, args.status),
+      ),
     },
     AssignmentConnection,
   ),
@@ -218,7 +228,7 @@ function tenantAssignments(context: CallerContext, filter: AssignmentFilterInput
 export function userAssignments(
   context: CallerContext,
   userId: string,
-  status: (typeof ASSIGNMENT_STATUSES)[number] | null | undefined,
+  status: AssignmentStatusValue | null | undefined,
 ) {
   const id = validate.uuid('userId', userId);
   assertMayReadUser(context, id);
@@ -228,18 +238,11 @@ export function userAssignments(
 builder.objectFields(User, (t) => ({
   trainingAssignments: t.withAuth({ authenticated: true }).prismaConnection(
     {
-      type: Assignment,
-      cursor: 'id',
       description: "The user's assignments, newest first (a worker may only read their own).",
       args: { status: t.arg({ type: AssignmentStatus }) },
-      resolve: (query, user, args, context) =>
-        context.db.trainingAssignment.findMany({
-          ...query,
-          where: userAssignments(context, user.id, args.status),
-          orderBy: ASSIGNMENT_ORDER,
-        }),
-      totalCount: (user, args, context) =>
-        context.db.trainingAssignment.count({ where: userAssignments(context, user.id, args.status) }),
+      ...assignmentPages((user: { id: string }, args: StatusArgs, context) =>
+        userAssignments(context, user.id, args.status),
+      ),
     },
     AssignmentConnection,
   ),

@@ -6,17 +6,19 @@ import {
   WebAssignmentCreatedDocument,
   type AssignmentRowFieldsFragment,
   type AssignmentStatus,
+  type WebAnalyticsQuery,
 } from '../../generated/operations/graphql';
 import { Assignments } from './Assignments';
 import { AutoAssign } from './AutoAssign';
 import { Courses } from './Courses';
 import {
   categoryName,
+  DataTable,
   Empty,
   enumName,
   ErrorMessage,
   formatDate,
-  Loading,
+  Loaded,
   minutes,
   percent,
   personName,
@@ -60,101 +62,9 @@ export function Analytics() {
           Refresh
         </button>
       </div>
-      {analytics.fetching && !data ? (
-        <Loading what="analytics" />
-      ) : analytics.error && !data ? (
-        <ErrorMessage error={analytics.error} retry={refresh} />
-      ) : data ? (
-        <>
-          <div className="tiles wide" aria-label="Figures">
-            <Tile label="Total courses" value={data.totalCourses} />
-            <Tile label="Total assignments" value={data.totalAssignments} />
-            <Tile label="Completed" value={data.completedCount} />
-            <Tile label="In progress" value={data.inProgressCount} />
-            <Tile label="Overdue" value={data.overdueCount} />
-            <Tile label="Completion rate" value={percent(data.completionRate)} />
-            <Tile label="Average completion time" value={minutes(data.avgCompletionTime)} />
-          </div>
-          <div className="two-columns">
-            <Section title="By status">
-              {data.totalAssignments === 0 && data.byStatus.every((s) => s.count === 0) ? (
-                <Empty>No assignments yet.</Empty>
-              ) : (
-                <Chart
-                  label="Assignments by status"
-                  rows={data.byStatus.map((s) => ({
-                    name: STATUS_NAMES[s.status],
-                    value: s.count,
-                    colour: STATUS_COLOURS[s.status],
-                  }))}
-                />
-              )}
-            </Section>
-            <Section title="By category">
-              {data.byCategory.length === 0 ? (
-                <Empty>No courses yet.</Empty>
-              ) : (
-                <Chart
-                  label="Completion rate by category, in percent"
-                  unit="%"
-                  rows={data.byCategory.map((c) => ({
-                    name: categoryName(c.category),
-                    value: c.completionRate,
-                    colour: '#3b6fb6',
-                  }))}
-                />
-              )}
-            </Section>
-          </div>
-          <Section title="By course">
-            {data.byCourse.length === 0 ? (
-              <Empty>No courses yet.</Empty>
-            ) : (
-              <div className="table-scroll" tabIndex={0} role="region" aria-label="Figures by course">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Course</th>
-                      <th scope="col">Assignments</th>
-                      <th scope="col">Completed</th>
-                      <th scope="col">In progress</th>
-                      <th scope="col">Overdue</th>
-                      <th scope="col">Rate</th>
-                      <th scope="col">Avg score</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data.byCourse.map((row) => (
-                      <tr key={row.course.id}>
-                        <th scope="row">{row.course.title}</th>
-                        <td>{row.assignments}</td>
-                        <td>{row.completed}</td>
-                        <td>{row.inProgress}</td>
-                        <td>{row.overdue}</td>
-                        <td>{percent(row.completionRate)}</td>
-                        <td>{row.averageScore == null ? '—' : row.averageScore.toFixed(1)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
-          </Section>
-          <Section title="Past due">
-            {data.overdueAssignments.length === 0 ? (
-              <Empty>Nobody is past a due date.</Empty>
-            ) : (
-              <ul className="rows">
-                {data.overdueAssignments.map((a) => (
-                  <li key={a.id}>
-                    <strong>{personName(a.user)}</strong> — {a.course.title}, due {formatDate(a.dueDate)}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </Section>
-        </>
-      ) : null}
+      <Loaded result={analytics} what="analytics" retry={refresh}>
+        {data && <Figures data={data} />}
+      </Loaded>
       <LiveFeed onArrival={() => refetch({ requestPolicy: 'network-only' })} />
       <Courses key={`courses-${version}`} />
       <Assignments key={`assignments-${version}`} />
@@ -163,15 +73,106 @@ export function Analytics() {
   );
 }
 
-function Chart({
-  label,
-  rows,
-  unit,
+/** The figures, the charts, the table by course and who is past due. */
+function Figures({ data }: { data: WebAnalyticsQuery['trainingAnalytics'] }) {
+  const noAssignments = data.totalAssignments === 0 && data.byStatus.every((s) => s.count === 0);
+  const statusRows = data.byStatus.map((s) => ({
+    name: STATUS_NAMES[s.status],
+    value: s.count,
+    colour: STATUS_COLOURS[s.status],
+  }));
+  const categoryRows = data.byCategory.map((c) => ({
+    name: categoryName(c.category),
+    value: c.completionRate,
+    colour: '#3b6fb6',
+  }));
+  return (
+    <>
+      <div className="tiles wide" aria-label="Figures">
+        <Tile label="Total courses" value={data.totalCourses} />
+        <Tile label="Total assignments" value={data.totalAssignments} />
+        <Tile label="Completed" value={data.completedCount} />
+        <Tile label="In progress" value={data.inProgressCount} />
+        <Tile label="Overdue" value={data.overdueCount} />
+        <Tile label="Completion rate" value={percent(data.completionRate)} />
+        <Tile label="Average completion time" value={minutes(data.avgCompletionTime)} />
+      </div>
+      <div className="two-columns">
+        <ChartSection
+          title="By status"
+          label="Assignments by status"
+          empty={noAssignments ? 'No assignments yet.' : undefined}
+          rows={statusRows}
+        />
+        <ChartSection
+          title="By category"
+          label="Completion rate by category, in percent"
+          unit="%"
+          empty={data.byCategory.length === 0 ? 'No courses yet.' : undefined}
+          rows={categoryRows}
+        />
+      </div>
+      <Section title="By course">
+        {data.byCourse.length === 0 ? (
+          <Empty>No courses yet.</Empty>
+        ) : (
+          <DataTable
+            label="Figures by course"
+            columns={['Course', 'Assignments', 'Completed', 'In progress', 'Overdue', 'Rate', 'Avg score']}
+          >
+            {data.byCourse.map((row) => (
+              <tr key={row.course.id}>
+                <th scope="row">{row.course.title}</th>
+                <td>{row.assignments}</td>
+                <td>{row.completed}</td>
+                <td>{row.inProgress}</td>
+                <td>{row.overdue}</td>
+                <td>{percent(row.completionRate)}</td>
+                <td>{row.averageScore == null ? '—' : row.averageScore.toFixed(1)}</td>
+              </tr>
+            ))}
+          </DataTable>
+        )}
+      </Section>
+      <Section title="Past due">
+        {data.overdueAssignments.length === 0 ? (
+          <Empty>Nobody is past a due date.</Empty>
+        ) : (
+          <ul className="rows">
+            {data.overdueAssignments.map((a) => (
+              <li key={a.id}>
+                <strong>{personName(a.user)}</strong> — {a.course.title}, due {formatDate(a.dueDate)}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Section>
+    </>
+  );
+}
+
+/** A section with a bar chart, or `empty` instead when there is nothing to chart. */
+function ChartSection({
+  title,
+  empty,
+  ...chart
 }: {
+  title: string;
+  empty: string | undefined;
   label: string;
-  rows: { name: string; value: number; colour: string }[];
+  rows: ChartRow[];
   unit?: string;
 }) {
+  return <Section title={title}>{empty ? <Empty>{empty}</Empty> : <Chart {...chart} />}</Section>;
+}
+
+interface ChartRow {
+  name: string;
+  value: number;
+  colour: string;
+}
+
+function Chart({ label, rows, unit }: { label: string; rows: ChartRow[]; unit?: string }) {
   const summary = `${label}: ${rows.map((row) => `${row.name} ${row.value}${unit ?? ''}`).join(', ')}`;
   return (
     <div className="chart" role="img" aria-label={summary}>

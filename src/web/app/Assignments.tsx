@@ -10,17 +10,24 @@ import {
   type AssignmentType,
 } from '../../generated/operations/graphql';
 import {
+  choices,
+  DataTable,
   Empty,
   enumName,
   ErrorMessage,
   Field,
   formatDate,
+  FormError,
   formErrors,
-  Loading,
+  InputField,
+  Loaded,
+  Notice,
   personName,
   REFRESH_ON,
   Section,
+  SelectField,
   STATUS_NAMES,
+  type Choice,
 } from './ui';
 
 const STATUSES: AssignmentStatus[] = ['OVERDUE', 'ASSIGNED', 'IN_PROGRESS', 'COMPLETED', 'CANCELLED'];
@@ -52,7 +59,7 @@ export function Assignments() {
   });
   const reload = () => refetch({ requestPolicy: 'network-only' });
   const nodes = list.data?.trainingAssignments.nodes ?? [];
-  const courseOptions = courses.data?.trainingCourses.nodes ?? [];
+  const courseChoices = (courses.data?.trainingCourses.nodes ?? []).map((c) => ({ value: c.id, name: c.title }));
   const people = useMemo(() => {
     const byId = new Map<string, AssignmentRowFieldsFragment['user']>();
     for (const a of everyone.data?.trainingAssignments.nodes ?? []) byId.set(a.user.id, a.user);
@@ -62,87 +69,37 @@ export function Assignments() {
   return (
     <Section title="Assignments">
       <div className="filters" role="search" aria-label="Assignments">
-        <div className="field">
-          <label htmlFor="assignment-status">Status</label>
-          <select
-            id="assignment-status"
-            value={status}
-            onChange={(e) => setStatus(e.target.value as AssignmentStatus | '')}
-          >
-            <option value="">Any status</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {STATUS_NAMES[s]}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="assignment-course">Course</label>
-          <select id="assignment-course" value={courseId} onChange={(e) => setCourseId(e.target.value)}>
-            <option value="">Any course</option>
-            {courseOptions.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.title}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="assignment-type">Type</label>
-          <select id="assignment-type" value={type} onChange={(e) => setType(e.target.value as AssignmentType | '')}>
-            <option value="">Any type</option>
-            {TYPES.map((t) => (
-              <option key={t} value={t}>
-                {enumName(t)}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField
+          label="Status"
+          value={status}
+          onChange={setStatus}
+          none="Any status"
+          options={choices(STATUSES, (s) => STATUS_NAMES[s])}
+        />
+        <SelectField label="Course" value={courseId} onChange={setCourseId} none="Any course" options={courseChoices} />
+        <SelectField label="Type" value={type} onChange={setType} none="Any type" options={choices(TYPES, enumName)} />
       </div>
-      {notice && (
-        <p role="status" className="notice">
-          {notice}
-        </p>
-      )}
-      {list.fetching && !list.data ? (
-        <Loading what="assignments" />
-      ) : list.error && !list.data ? (
-        <ErrorMessage error={list.error} retry={reload} />
-      ) : nodes.length === 0 ? (
-        <Empty>{status || courseId || type ? 'No assignment matches.' : 'No assignments yet.'}</Empty>
-      ) : (
-        <div className="table-scroll" tabIndex={0} role="region" aria-label="Assignment list">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Person</th>
-                <th scope="col">Course</th>
-                <th scope="col">Status</th>
-                <th scope="col">Due</th>
-                <th scope="col">Type</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {nodes.map((a) => (
-                <AssignmentRow
-                  key={a.id}
-                  assignment={a}
-                  onCancelled={() => {
-                    setNotice(`Cancelled ${a.course.title} for ${personName(a.user)}.`);
-                    reload();
-                  }}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Notice message={notice} />
+      <Loaded result={list} what="assignments" retry={reload}>
+        {nodes.length === 0 ? (
+          <Empty>{status || courseId || type ? 'No assignment matches.' : 'No assignments yet.'}</Empty>
+        ) : (
+          <DataTable label="Assignment list" columns={['Person', 'Course', 'Status', 'Due', 'Type']} actions>
+            {nodes.map((a) => (
+              <AssignmentRow
+                key={a.id}
+                assignment={a}
+                onCancelled={() => {
+                  setNotice(`Cancelled ${a.course.title} for ${personName(a.user)}.`);
+                  reload();
+                }}
+              />
+            ))}
+          </DataTable>
+        )}
+      </Loaded>
       <AssignForm
-        courses={courseOptions}
+        courses={courseChoices}
         people={people}
         onAssigned={(message) => {
           setNotice(message);
@@ -193,7 +150,7 @@ function AssignForm({
   people,
   onAssigned,
 }: {
-  courses: { id: string; title: string }[];
+  courses: Choice<string>[];
   people: AssignmentRowFieldsFragment['user'][];
   onAssigned: (message: string) => void;
 }) {
@@ -208,7 +165,7 @@ function AssignForm({
     event.preventDefault();
     const result = await assign({
       input: {
-        courseId: courseId || (courses[0]?.id ?? ''),
+        courseId: courseId || (courses[0]?.value ?? ''),
         userId: userId.trim(),
         dueDate: dueDate || null,
         assignmentReason: reason.trim() || null,
@@ -225,17 +182,13 @@ function AssignForm({
     <form className="sub-panel" onSubmit={submit} noValidate aria-labelledby="assign-form-title">
       <h3 id="assign-form-title">Assign a course</h3>
       <div className="form-grid">
-        <Field label="Course to assign" error={errors.fields.courseId}>
-          {(p) => (
-            <select {...p} value={courseId} onChange={(e) => setCourseId(e.target.value)}>
-              {courses.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.title}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectField
+          label="Course to assign"
+          error={errors.fields.courseId}
+          value={courseId}
+          onChange={setCourseId}
+          options={courses}
+        />
         <Field label="Person (user id)" error={errors.fields.userId} hint="Pick someone or paste their user id.">
           {(p) => (
             <>
@@ -256,18 +209,10 @@ function AssignForm({
             </>
           )}
         </Field>
-        <Field label="Due date" error={errors.fields.dueDate}>
-          {(p) => <input {...p} type="date" value={dueDate} onChange={(e) => setDueDate(e.target.value)} />}
-        </Field>
-        <Field label="Reason" error={errors.fields.assignmentReason}>
-          {(p) => <input {...p} value={reason} onChange={(e) => setReason(e.target.value)} />}
-        </Field>
+        <InputField label="Due date" error={errors.fields.dueDate} type="date" value={dueDate} onChange={setDueDate} />
+        <InputField label="Reason" error={errors.fields.assignmentReason} value={reason} onChange={setReason} />
       </div>
-      {errors.form && (
-        <p className="field-error" role="alert">
-          {errors.form}
-        </p>
-      )}
+      <FormError message={errors.form} />
       <div className="actions">
         <button type="submit" className="primary" disabled={assigning.fetching || courses.length === 0}>
           Assign

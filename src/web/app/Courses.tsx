@@ -9,7 +9,21 @@ import {
   type CourseFieldsFragment,
   type DifficultyLevel,
 } from '../../generated/operations/graphql';
-import { categoryName, Empty, enumName, ErrorMessage, Field, formErrors, Loading, REFRESH_ON, Section } from './ui';
+import {
+  categoryName,
+  choices,
+  Empty,
+  enumName,
+  Field,
+  FormError,
+  formErrors,
+  InputField,
+  Loaded,
+  Notice,
+  REFRESH_ON,
+  Section,
+  SelectField,
+} from './ui';
 
 export const CATEGORIES: CourseCategory[] = [
   'SAFETY_FUNDAMENTALS',
@@ -22,6 +36,15 @@ export const CATEGORIES: CourseCategory[] = [
 ];
 const ENTITY_TYPES: CourseEntityType[] = ['GENERAL', 'WORKER', 'DRIVER', 'ZONE', 'EQUIPMENT'];
 const DIFFICULTIES: DifficultyLevel[] = ['BEGINNER', 'INTERMEDIATE', 'ADVANCED'];
+const CATEGORY_CHOICES = choices(CATEGORIES, categoryName);
+const ENTITY_TYPE_CHOICES = choices(ENTITY_TYPES, enumName);
+const DIFFICULTY_CHOICES = choices(DIFFICULTIES, enumName);
+/** The course's yes-or-no settings and their labels. */
+const CHECKS = [
+  ['autoAssignEnabled', 'Assign automatically by risk'],
+  ['required', 'Required'],
+  ['issuesCertificate', 'Issues a certificate'],
+] as const;
 
 /** The tenant's courses: search, filter, create and edit. */
 export function Courses() {
@@ -42,63 +65,46 @@ export function Courses() {
   return (
     <Section title="Courses">
       <div className="filters" role="search" aria-label="Courses">
-        <div className="field">
-          <label htmlFor="course-search">Search courses</label>
-          <input id="course-search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="course-category">Category</label>
-          <select
-            id="course-category"
-            value={category}
-            onChange={(e) => setCategory(e.target.value as CourseCategory | '')}
-          >
-            <option value="">All categories</option>
-            {CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {categoryName(c)}
-              </option>
-            ))}
-          </select>
-        </div>
+        <InputField label="Search courses" type="search" value={search} onChange={setSearch} />
+        <SelectField
+          label="Category"
+          value={category}
+          onChange={setCategory}
+          none="All categories"
+          options={CATEGORY_CHOICES}
+        />
       </div>
-      {courses.fetching && !courses.data ? (
-        <Loading what="courses" />
-      ) : courses.error && !courses.data ? (
-        <ErrorMessage error={courses.error} retry={reload} />
-      ) : nodes.length === 0 ? (
-        <Empty>{search || category ? 'No course matches.' : 'No courses yet: create the first one below.'}</Empty>
-      ) : (
-        <ul className="rows">
-          {nodes.map((course) => (
-            <li key={course.id} className="row">
-              <span>
-                <strong>{course.title}</strong> · {categoryName(course.category)}
-                {course.autoAssignEnabled && course.riskThreshold != null
-                  ? ` · auto-assigned at risk ${course.riskThreshold} (${enumName(course.entityType ?? 'GENERAL').toLowerCase()})`
-                  : ''}
-                {course.expiryMonths ? ` · valid ${course.expiryMonths} months` : ''}
-              </span>
-              <button
-                type="button"
-                aria-label={`Edit ${course.title}`}
-                onClick={() => {
-                  setEditing(course);
-                  setNotice(undefined);
-                  setFormKey((k) => k + 1);
-                }}
-              >
-                Edit
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
-      {notice && (
-        <p role="status" className="notice">
-          {notice}
-        </p>
-      )}
+      <Loaded result={courses} what="courses" retry={reload}>
+        {nodes.length === 0 ? (
+          <Empty>{search || category ? 'No course matches.' : 'No courses yet: create the first one below.'}</Empty>
+        ) : (
+          <ul className="rows">
+            {nodes.map((course) => (
+              <li key={course.id} className="row">
+                <span>
+                  <strong>{course.title}</strong> · {categoryName(course.category)}
+                  {course.autoAssignEnabled && course.riskThreshold != null
+                    ? ` · auto-assigned at risk ${course.riskThreshold} (${enumName(course.entityType ?? 'GENERAL').toLowerCase()})`
+                    : ''}
+                  {course.expiryMonths ? ` · valid ${course.expiryMonths} months` : ''}
+                </span>
+                <button
+                  type="button"
+                  aria-label={`Edit ${course.title}`}
+                  onClick={() => {
+                    setEditing(course);
+                    setNotice(undefined);
+                    setFormKey((k) => k + 1);
+                  }}
+                >
+                  Edit
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Loaded>
+      <Notice message={notice} />
       <CourseForm
         key={formKey}
         course={editing}
@@ -157,6 +163,12 @@ function CourseForm({
   const active = course ? updating : creating;
   const errors = formErrors(active.error, FIELDS);
   const set = (name: keyof typeof values) => (value: string | boolean) => setValues((v) => ({ ...v, [name]: value }));
+  /** A text or select field's value, its change and the API's error for it. */
+  const bind = <Name extends Exclude<keyof typeof values, (typeof CHECKS)[number][0]>>(name: Name) => ({
+    value: values[name],
+    onChange: set(name),
+    error: errors.fields[name],
+  });
   const text = (value: string) => (value.trim() === '' ? null : value.trim());
   const number = (value: string) => (value.trim() === '' ? null : Number(value));
 
@@ -185,93 +197,22 @@ function CourseForm({
     <form className="sub-panel" onSubmit={submit} noValidate aria-labelledby="course-form-title">
       <h3 id="course-form-title">{course ? `Edit “${course.title}”` : 'New course'}</h3>
       <div className="form-grid">
-        <Field label="Title" error={errors.fields.title}>
-          {(p) => <input {...p} value={values.title} onChange={(e) => set('title')(e.target.value)} />}
-        </Field>
-        <Field label="Category" error={errors.fields.category}>
-          {(p) => (
-            <select {...p} value={values.category} onChange={(e) => set('category')(e.target.value)}>
-              {CATEGORIES.map((c) => (
-                <option key={c} value={c}>
-                  {categoryName(c)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <InputField label="Title" {...bind('title')} />
+        <SelectField label="Category" options={CATEGORY_CHOICES} {...bind('category')} />
         <Field label="Description" error={errors.fields.description}>
           {(p) => (
             <textarea {...p} rows={2} value={values.description} onChange={(e) => set('description')(e.target.value)} />
           )}
         </Field>
-        <Field label="Content URL" error={errors.fields.contentUrl}>
-          {(p) => (
-            <input {...p} type="url" value={values.contentUrl} onChange={(e) => set('contentUrl')(e.target.value)} />
-          )}
-        </Field>
-        <Field label="Duration (minutes)" error={errors.fields.durationMinutes}>
-          {(p) => (
-            <input
-              {...p}
-              type="number"
-              value={values.durationMinutes}
-              onChange={(e) => set('durationMinutes')(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Difficulty" error={errors.fields.difficultyLevel}>
-          {(p) => (
-            <select {...p} value={values.difficultyLevel} onChange={(e) => set('difficultyLevel')(e.target.value)}>
-              <option value="">Not set</option>
-              {DIFFICULTIES.map((d) => (
-                <option key={d} value={d}>
-                  {enumName(d)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Risk threshold (0–100)" error={errors.fields.riskThreshold}>
-          {(p) => (
-            <input
-              {...p}
-              type="number"
-              value={values.riskThreshold}
-              onChange={(e) => set('riskThreshold')(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Risk scores of" error={errors.fields.entityType}>
-          {(p) => (
-            <select {...p} value={values.entityType} onChange={(e) => set('entityType')(e.target.value)}>
-              <option value="">Not set</option>
-              {ENTITY_TYPES.map((t) => (
-                <option key={t} value={t}>
-                  {enumName(t)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Valid for (months)" error={errors.fields.expiryMonths}>
-          {(p) => (
-            <input
-              {...p}
-              type="number"
-              value={values.expiryMonths}
-              onChange={(e) => set('expiryMonths')(e.target.value)}
-            />
-          )}
-        </Field>
+        <InputField label="Content URL" type="url" {...bind('contentUrl')} />
+        <InputField label="Duration (minutes)" type="number" {...bind('durationMinutes')} />
+        <SelectField label="Difficulty" none="Not set" options={DIFFICULTY_CHOICES} {...bind('difficultyLevel')} />
+        <InputField label="Risk threshold (0–100)" type="number" {...bind('riskThreshold')} />
+        <SelectField label="Risk scores of" none="Not set" options={ENTITY_TYPE_CHOICES} {...bind('entityType')} />
+        <InputField label="Valid for (months)" type="number" {...bind('expiryMonths')} />
       </div>
       <div className="checks">
-        {(
-          [
-            ['autoAssignEnabled', 'Assign automatically by risk'],
-            ['required', 'Required'],
-            ['issuesCertificate', 'Issues a certificate'],
-          ] as const
-        ).map(([name, label]) => (
+        {CHECKS.map(([name, label]) => (
           <div className="field checkbox" key={name}>
             <input
               id={`course-${name}`}
@@ -283,11 +224,7 @@ function CourseForm({
           </div>
         ))}
       </div>
-      {errors.form && (
-        <p className="field-error" role="alert">
-          {errors.form}
-        </p>
-      )}
+      <FormError message={errors.form} />
       <div className="actions">
         <button type="submit" className="primary" disabled={active.fetching}>
           {course ? 'Save changes' : 'Create course'}

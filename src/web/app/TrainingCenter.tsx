@@ -15,10 +15,11 @@ import {
   Empty,
   enumName,
   ErrorMessage,
-  Field,
   formatDate,
+  FormError,
   formErrors,
-  Loading,
+  InputField,
+  Loaded,
   percent,
   personName,
   REFRESH_ON,
@@ -75,13 +76,11 @@ export function TrainingCenter({ session }: { session: Session }) {
           Live updates are paused; new training shows when you reload.
         </p>
       )}
-      {list.fetching && !list.data ? (
-        <Loading what="your training" />
-      ) : list.error && !list.data ? (
-        <ErrorMessage error={list.error} retry={refresh} />
-      ) : assignments.length === 0 ? (
-        <Empty>You have no training assigned. New assignments appear here as soon as they are made.</Empty>
-      ) : null}
+      <Loaded result={list} what="your training" retry={refresh}>
+        {assignments.length === 0 && (
+          <Empty>You have no training assigned. New assignments appear here as soon as they are made.</Empty>
+        )}
+      </Loaded>
       <div className="groups" aria-live="polite">
         {(list.data || arrived.length > 0) &&
           GROUPS.map((group) => {
@@ -114,19 +113,17 @@ function Progress({ result }: { result: UseQueryState<WebMeQuery> }) {
   const progress = result.data?.me.trainingProgress;
   return (
     <Section title="Your progress" className="panel summary">
-      {result.fetching && !progress ? (
-        <Loading what="your progress" />
-      ) : result.error && !progress ? (
-        <ErrorMessage error={result.error} />
-      ) : progress ? (
-        <div className="tiles">
-          <Tile label="Assigned" value={progress.totalAssignments} />
-          <Tile label="Completed" value={progress.completedCount} />
-          <Tile label="In progress" value={progress.inProgressCount} />
-          <Tile label="Overdue" value={progress.overdueCount} />
-          <Tile label="Completion rate" value={percent(progress.completionRate)} />
-        </div>
-      ) : null}
+      <Loaded result={result} what="your progress">
+        {progress && (
+          <div className="tiles">
+            <Tile label="Assigned" value={progress.totalAssignments} />
+            <Tile label="Completed" value={progress.completedCount} />
+            <Tile label="In progress" value={progress.inProgressCount} />
+            <Tile label="Overdue" value={progress.overdueCount} />
+            <Tile label="Completion rate" value={percent(progress.completionRate)} />
+          </div>
+        )}
+      </Loaded>
     </Section>
   );
 }
@@ -259,18 +256,15 @@ function CompleteForm({
   return (
     <form className="complete-form" onSubmit={submit} noValidate aria-label="Complete the training">
       {/* The form replaces the button that opened it, so keyboard focus moves into it. */}
-      <Field label="Score (0–100)" error={errors.fields.score}>
-        {(props) => (
-          <input
-            {...props}
-            autoFocus
-            type="number"
-            inputMode="decimal"
-            value={score}
-            onChange={(e) => setScore(e.target.value)}
-          />
-        )}
-      </Field>
+      <InputField
+        label="Score (0–100)"
+        error={errors.fields.score}
+        autoFocus
+        type="number"
+        inputMode="decimal"
+        value={score}
+        onChange={setScore}
+      />
       <div className="field checkbox">
         <input
           id={`${assignmentId}-passed`}
@@ -281,16 +275,15 @@ function CompleteForm({
         <label htmlFor={`${assignmentId}-passed`}>Passed</label>
         {errors.fields.passed && <span className="field-error">{errors.fields.passed}</span>}
       </div>
-      <Field label="Minutes spent" error={errors.fields.completionTimeMinutes}>
-        {(props) => (
-          <input {...props} type="number" inputMode="numeric" value={time} onChange={(e) => setTime(e.target.value)} />
-        )}
-      </Field>
-      {errors.form && (
-        <p className="field-error" role="alert">
-          {errors.form}
-        </p>
-      )}
+      <InputField
+        label="Minutes spent"
+        error={errors.fields.completionTimeMinutes}
+        type="number"
+        inputMode="numeric"
+        value={time}
+        onChange={setTime}
+      />
+      <FormError message={errors.form} />
       <div className="actions">
         <button type="submit" className="primary" disabled={completeMutation.fetching}>
           Complete

@@ -1,4 +1,4 @@
-import { useId, type ReactNode } from 'react';
+import { useId, type InputHTMLAttributes, type ReactNode } from 'react';
 import type { CombinedError, OperationContext } from 'urql';
 import type { AssignmentStatus, CourseCategory } from '../../generated/operations/graphql';
 
@@ -112,6 +112,141 @@ export function Field({
           {error}
         </span>
       )}
+    </div>
+  );
+}
+
+/** A labelled text input (any `type`) with its error; the other attributes go to the input. */
+export function InputField({
+  label,
+  error,
+  value,
+  onChange,
+  ...input
+}: {
+  label: string;
+  error?: string;
+  value: string;
+  onChange: (value: string) => void;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'value' | 'onChange'>) {
+  return (
+    <Field label={label} error={error}>
+      {(p) => <input {...input} {...p} value={value} onChange={(e) => onChange(e.target.value)} />}
+    </Field>
+  );
+}
+
+/** One option of a select: its value and the name people see. */
+export interface Choice<Value extends string> {
+  value: Value;
+  name: string;
+}
+
+export const choices = <Value extends string>(values: readonly Value[], name: (value: Value) => string) =>
+  values.map((value): Choice<Value> => ({ value, name: name(value) }));
+
+/** A labelled select with its error; `none` names a first option for the empty value (any, not set). */
+export function SelectField<Value extends string>({
+  label,
+  error,
+  value,
+  onChange,
+  options,
+  none,
+}: {
+  label: string;
+  error?: string;
+  value: Value | '';
+  onChange: (value: Value | '') => void;
+  options: readonly Choice<Value>[];
+  none?: string;
+}) {
+  return (
+    <Field label={label} error={error}>
+      {(p) => (
+        <select {...p} value={value} onChange={(e) => onChange(e.target.value as Value | '')}>
+          {none !== undefined && <option value="">{none}</option>}
+          {options.map((option) => (
+            <option key={option.value} value={option.value}>
+              {option.name}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+/** The API's errors for a form that name none of its fields. */
+export function FormError({ message }: { message: string | undefined }) {
+  return message ? (
+    <p className="field-error" role="alert">
+      {message}
+    </p>
+  ) : null;
+}
+
+/** What the last action did, announced to screen readers. */
+export function Notice({ message }: { message: string | undefined }) {
+  return message ? (
+    <p role="status" className="notice">
+      {message}
+    </p>
+  ) : null;
+}
+
+/**
+ * A query's first load and its failure; `children` once it has data (a refetch keeps the
+ * data shown, and a failed refetch too).
+ */
+export function Loaded({
+  result,
+  what,
+  retry,
+  children,
+}: {
+  result: { fetching: boolean; error?: CombinedError; data?: unknown };
+  what: string;
+  retry?: () => void;
+  children: ReactNode;
+}) {
+  if (result.fetching && !result.data) return <Loading what={what} />;
+  if (result.error && !result.data) return <ErrorMessage error={result.error} retry={retry} />;
+  return children;
+}
+
+/** A table in a region named `label` that scrolls sideways (and by keyboard) on a narrow screen. */
+export function DataTable({
+  label,
+  columns,
+  actions = false,
+  children,
+}: {
+  label: string;
+  columns: string[];
+  /** A last column of buttons, named for screen readers only. */
+  actions?: boolean;
+  children: ReactNode;
+}) {
+  return (
+    <div className="table-scroll" tabIndex={0} role="region" aria-label={label}>
+      <table>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th key={column} scope="col">
+                {column}
+              </th>
+            ))}
+            {actions && (
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            )}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
     </div>
   );
 }
