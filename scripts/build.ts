@@ -1,6 +1,6 @@
-// `npm run build`: compiles src/ and scripts/ (generated code included) to JavaScript in dist/, and copies
-// the files the code reads at run time beside it, so production runs `node dist/src/main.js` with no
-// TypeScript tooling. Run `npm run generate` first (npm install does).
+// `npm run build`: compiles src/ and scripts/ (generated code included) to JavaScript in dist/, copies the files
+// the code reads at run time beside it and builds the web app into dist/web, so production runs
+// `node dist/src/main.js` with no TypeScript tooling. Run `npm run generate` first (npm install does).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -21,4 +21,9 @@ execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc
   stdio: 'inherit',
 });
 for (const asset of ASSETS) cpSync(path.join(root, asset), path.join(dist, asset), { recursive: true });
+// The web app the server serves at `/` (dist/web, emptied with dist above).
+execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'src/web/build.ts')], {
+  cwd: root,
+  stdio: 'inherit',
+});
 console.log(`Built ${path.relative(process.cwd(), dist) || '.'}: run \`node dist/src/main.js\``);

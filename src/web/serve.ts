@@ -12,8 +12,19 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { mintDemoTokens, seedDemoTenant } from './demo-data.js';
 import { DEMO_TENANT_ID } from './demo-tenant.js';
 
-/** Where `npm run build:web` writes the web app (git-ignored). */
-export const WEB_DIST_DIR = fileURLToPath(new URL('../../dist/web/', import.meta.url));
+/** The package's root: the nearest folder above this file with a package.json (from src/web and dist/src/web alike). */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('package.json not found above src/web');
+    dir = parent;
+  }
+  return dir;
+}
+
+/** Where `npm run build:web` (and `npm run build`) writes the web app (git-ignored). */
+export const WEB_DIST_DIR = path.join(packageRoot(), 'dist', 'web');
 
 export const DEMO_USERS_PATH = '/dev/demo-users';
 /** `npm run seed:demo` asks a running server on an embedded database to seed itself here (one process per folder). */

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -8,11 +8,9 @@ import { promisify } from 'node:util';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { CreateTrainingCourseDocument } from '../../src/generated/operations/graphql.js';
-import { freshDatabase, onPostgres } from '../support/database.js';
-import { TEST_JWT_SECRET } from '../support/server.js';
 import { freePort } from '../support/processes.js';
 import { eventually } from '../support/wait.js';
-import { probe, tokenFor } from './support.js';
+import { databaseTargets, probe, startApiProcess, tokenFor, type ApiProcess } from './support.js';
 
 /**
  * Production runs the compiled build: `npm run build`, then `node dist/src/main.js` as the container's
@@ -23,38 +21,16 @@ import { probe, tokenFor } from './support.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'training-build-signal-'));
-let child: ChildProcess | undefined;
+let child: ApiProcess | undefined;
 
 beforeAll(async () => {
   await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root });
 }, 300_000);
 
 afterAll(() => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  if (child && child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-interface LogLine {
-  level: number;
-  msg: string;
-  signal?: string;
-}
-
-const targets: { name: string; database: () => Promise<{ env: Record<string, string>; drop(): Promise<void> }> }[] = [
-  {
-    name: 'embedded PGlite in a data folder',
-    database: async () => ({ env: { PGLITE_DATA_DIR: path.join(dataDir, 'pglite') }, drop: async () => {} }),
-  },
-];
-if (onPostgres) {
-  targets.push({
-    name: 'PostgreSQL (DATABASE_URL)',
-    database: async () => {
-      const db = await freshDatabase({ migrated: false });
-      return { env: { DATABASE_URL: db.url! }, drop: () => db.drop() };
-    },
-  });
-}
 
 /**
  * A POST whose headers and first half of the body are sent now and the rest only when `finish()` is
@@ -99,86 +75,53 @@ function halfSentRequest(url: string, token: string, body: string) {
   return { received, response, finish: () => req.end(payload.subarray(half)) };
 }
 
-describe.each(targets)('SIGTERM to the compiled build (node dist/src/main.js) on $name', ({ database }) => {
-  it('finishes the request in flight, logs "stopped" and exits 0', async () => {
-    const port = await freePort();
-    const target = await database();
-    onTestFinished(() => target.drop());
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      JWT_SECRET: TEST_JWT_SECRET,
-      LOG_LEVEL: 'info',
-    };
-    // Nothing may smuggle a TypeScript loader into the production process.
-    delete env.NODE_OPTIONS;
-    delete env.DATABASE_URL;
-    Object.assign(env, target.env);
-    const app = spawn(process.execPath, ['dist/src/main.js'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = app;
-    let stdout = '';
-    let stderr = '';
-    app.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    app.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      app.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    const output = () => `\nstdout: ${stdout.slice(-2_000)}\nstderr: ${stderr.slice(-2_000)}`;
-    const logLines = () =>
-      stdout
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as LogLine);
+describe.each(databaseTargets(dataDir))(
+  'SIGTERM to the compiled build (node dist/src/main.js) on $name',
+  ({ database }) => {
+    it('finishes the request in flight, logs "stopped" and exits 0', async () => {
+      const port = await freePort();
+      const target = await database();
+      onTestFinished(() => target.drop());
+      // Nothing may smuggle a TypeScript loader into the production process.
+      const app = startApiProcess(['dist/src/main.js'], port, { ...target.env, NODE_OPTIONS: '' });
+      child = app;
+      const { base, output, logLines } = app;
+      await app.ready();
 
-    const base = `http://127.0.0.1:${port}`;
-    await eventually(
-      async () => {
-        if (app.exitCode !== null) throw new Error(`the build exited early with ${app.exitCode}${output()}`);
-        return (await probe(`${base}/readyz`, 2_000)) === 200;
-      },
-      120_000,
-      output,
-    );
+      const admin = await tokenFor('admin');
+      const inFlight = halfSentRequest(
+        `${base}/graphql`,
+        admin.token,
+        JSON.stringify({
+          query: print(CreateTrainingCourseDocument),
+          variables: { input: { title: 'Arrived before the signal', category: 'COMPLIANCE' } },
+        }),
+      );
 
-    const admin = await tokenFor('admin');
-    const inFlight = halfSentRequest(
-      `${base}/graphql`,
-      admin.token,
-      JSON.stringify({
-        query: print(CreateTrainingCourseDocument),
-        variables: { input: { title: 'Arrived before the signal', category: 'COMPLIANCE' } },
-      }),
-    );
+      await inFlight.received;
+      app.process.kill('SIGTERM');
+      await eventually(
+        () => logLines().some((line) => line.signal === 'SIGTERM' && /shutting down/.test(line.msg)),
+        10_000,
+        output,
+      );
+      inFlight.finish();
 
-    await inFlight.received;
-    app.kill('SIGTERM');
-    await eventually(
-      () => logLines().some((line) => line.signal === 'SIGTERM' && /shutting down/.test(line.msg)),
-      10_000,
-      output,
-    );
-    inFlight.finish();
+      const answer = await inFlight.response;
+      expect(answer.status, answer.body).toBe(200);
+      const body = JSON.parse(answer.body) as { data?: { createTrainingCourse: { title: string } }; errors?: unknown };
+      expect(body.errors, answer.body).toBeUndefined();
+      expect(body.data?.createTrainingCourse.title).toBe('Arrived before the signal');
 
-    const answer = await inFlight.response;
-    expect(answer.status, answer.body).toBe(200);
-    const body = JSON.parse(answer.body) as { data?: { createTrainingCourse: { title: string } }; errors?: unknown };
-    expect(body.errors, answer.body).toBeUndefined();
-    expect(body.data?.createTrainingCourse.title).toBe('Arrived before the signal');
-
-    const exit = await Promise.race([
-      exited,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`no exit 20 s after SIGTERM${output()}`)), 20_000),
-      ),
-    ]);
-    expect(exit, output()).toEqual({ code: 0, signal: null });
-    const lines = logLines();
-    expect(lines.at(-1)?.msg, output()).toBe('stopped');
-    expect(
-      lines.filter((line) => line.level >= 50),
-      output(),
-    ).toEqual([]);
-    expect(await probe(`${base}/healthz`, 1_000)).toBe(0);
-  }, 150_000);
-});
+      const exit = await app.exitWithin(20_000);
+      expect(exit, output()).toEqual({ code: 0, signal: null });
+      const lines = logLines();
+      expect(lines.at(-1)?.msg, output()).toBe('stopped');
+      expect(
+        lines.filter((line) => line.level >= 50),
+        output(),
+      ).toEqual([]);
+      expect(await probe(`${base}/healthz`, 1_000)).toBe(0);
+    }, 150_000);
+  },
+);

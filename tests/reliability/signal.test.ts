@@ -1,19 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   CreateTrainingCourseDocument,
   TrainingAssignmentCreatedDocument,
 } from '../../src/generated/operations/graphql.js';
-import { freshDatabase, onPostgres } from '../support/database.js';
-import { TEST_JWT_SECRET } from '../support/server.js';
 import { freePort } from '../support/processes.js';
-import { eventually } from '../support/wait.js';
 import { liveClient, subscribe } from '../support/ws.js';
-import { probe, timedRequest, tokenFor } from './support.js';
+import { databaseTargets, probe, startApiProcess, timedRequest, tokenFor, type ApiProcess } from './support.js';
 
 /**
  * The real entry point and the real signal: `node --import tsx src/main.ts` on
@@ -23,76 +18,23 @@ import { probe, timedRequest, tokenFor } from './support.js';
  * the signal, not hang, not exit without having closed the database.
  */
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'training-signal-'));
-let child: ChildProcess | undefined;
+let child: ApiProcess | undefined;
 
 afterAll(() => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  if (child && child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-interface LogLine {
-  level: number;
-  msg: string;
-  signal?: string;
-}
-
-/** The embedded database always; PostgreSQL too when the suite runs against a server. */
-const targets: { name: string; database: () => Promise<{ env: Record<string, string>; drop(): Promise<void> }> }[] = [
-  {
-    name: 'embedded PGlite in a data folder',
-    database: async () => ({ env: { PGLITE_DATA_DIR: path.join(dataDir, 'pglite') }, drop: async () => {} }),
-  },
-];
-if (onPostgres) {
-  targets.push({
-    name: 'PostgreSQL (DATABASE_URL)',
-    database: async () => {
-      const db = await freshDatabase({ migrated: false });
-      return { env: { DATABASE_URL: db.url! }, drop: () => db.drop() };
-    },
-  });
-}
-
-describe.each(targets)('SIGTERM to the real process (src/main.ts) on $name', ({ database }) => {
+describe.each(databaseTargets(dataDir))('SIGTERM to the real process (src/main.ts) on $name', ({ database }) => {
   it('drains, closes subscriptions with 1001, logs "stopped" and exits 0', async () => {
     const port = await freePort();
     const target = await database();
     onTestFinished(() => target.drop());
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      JWT_SECRET: TEST_JWT_SECRET,
-      LOG_LEVEL: 'info',
-    };
-    delete env.DATABASE_URL;
-    Object.assign(env, target.env);
-    const app = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const app = startApiProcess(['--import', 'tsx', 'src/main.ts'], port, target.env);
     child = app;
-    let stdout = '';
-    let stderr = '';
-    app.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    app.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      app.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    const output = () => `\nstdout: ${stdout.slice(-2_000)}\nstderr: ${stderr.slice(-2_000)}`;
-
-    const base = `http://127.0.0.1:${port}`;
-    await eventually(
-      async () => {
-        if (app.exitCode !== null) throw new Error(`the API exited early with ${app.exitCode}${output()}`);
-        return (await probe(`${base}/readyz`, 2_000)) === 200;
-      },
-      120_000,
-      output,
-    );
+    const { base, output } = app;
+    await app.ready();
 
     const admin = await tokenFor('admin');
     const created = await timedRequest(
@@ -111,20 +53,12 @@ describe.each(targets)('SIGTERM to the real process (src/main.ts) on $name', ({ 
     const closed = live.closed;
     await acknowledged;
 
-    app.kill('SIGTERM');
-    const exit = await Promise.race([
-      exited,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`no exit 20 s after SIGTERM${output()}`)), 20_000),
-      ),
-    ]);
+    app.process.kill('SIGTERM');
+    const exit = await app.exitWithin(20_000);
     expect(await closed).toEqual({ code: 1001, reason: 'Going away' });
     expect(exit, output()).toEqual({ code: 0, signal: null });
 
-    const lines = stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as LogLine);
+    const lines = app.logLines();
     const shuttingDown = lines.findIndex((line) => line.signal === 'SIGTERM' && /shutting down/.test(line.msg));
     const stopped = lines.findIndex((line) => line.msg === 'stopped');
     expect(shuttingDown, output()).toBeGreaterThanOrEqual(0);

@@ -1,4 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
@@ -6,7 +8,10 @@ import pino from 'pino';
 import { mintToken } from '../../src/core/auth.js';
 import type { Role } from '../../src/core/permissions.js';
 import type { Logger } from '../../src/core/logger.js';
+import { freshDatabase, onPostgres } from '../support/database.js';
+import { ROOT } from '../support/processes.js';
 import { TEST_JWT_SECRET } from '../support/server.js';
+import { eventually } from '../support/wait.js';
 
 /** Helpers shared by the reliability tests: watching the process, capturing logs, timed requests. */
 
@@ -105,4 +110,107 @@ export async function probe(url: string, timeoutMs = 5_000): Promise<number> {
   } catch {
     return 0;
   }
+}
+
+/** One JSON log line of the API process. */
+export interface LogLine {
+  level: number;
+  msg: string;
+  signal?: string;
+}
+
+export interface DatabaseTarget {
+  name: string;
+  database: () => Promise<{ env: Record<string, string>; drop(): Promise<void> }>;
+}
+
+/** Where a real API process keeps its data: an embedded database in `dataDir` always, PostgreSQL too on a server run. */
+export function databaseTargets(dataDir: string): DatabaseTarget[] {
+  const targets: DatabaseTarget[] = [
+    {
+      name: 'embedded PGlite in a data folder',
+      database: async () => ({ env: { PGLITE_DATA_DIR: path.join(dataDir, 'pglite') }, drop: async () => {} }),
+    },
+  ];
+  if (onPostgres) {
+    targets.push({
+      name: 'PostgreSQL (DATABASE_URL)',
+      database: async () => {
+        const db = await freshDatabase({ migrated: false });
+        return { env: { DATABASE_URL: db.url! }, drop: () => db.drop() };
+      },
+    });
+  }
+  return targets;
+}
+
+export interface ApiProcess {
+  process: ChildProcess;
+  /** http://127.0.0.1:<port> */
+  base: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The end of what it wrote, for failure messages. */
+  output(): string;
+  logLines(): LogLine[];
+  /** Resolves once `/readyz` answers 200; fails if the process exits first. */
+  ready(): Promise<void>;
+  /** Resolves with how it exited; fails if it has not within `ms`. */
+  exitWithin(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * The real entry point as production runs it (`nodeArgs`, e.g. `dist/src/main.js`), from the repository root,
+ * with JSON logs at info level on `port` and the target's database settings.
+ */
+export function startApiProcess(nodeArgs: string[], port: number, targetEnv: Record<string, string>): ApiProcess {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: 'info',
+  };
+  delete env.DATABASE_URL;
+  Object.assign(env, targetEnv);
+  const child = spawn(process.execPath, nodeArgs, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const output = () => `\nstdout: ${stdout.slice(-2_000)}\nstderr: ${stderr.slice(-2_000)}`;
+  const base = `http://127.0.0.1:${port}`;
+  // Never leave a server behind if the test itself fails.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
+  return {
+    process: child,
+    base,
+    exited,
+    output,
+    logLines: () =>
+      stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as LogLine),
+    ready: () =>
+      eventually(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`the API exited early with ${child.exitCode}${output()}`);
+          return (await probe(`${base}/readyz`, 2_000)) === 200;
+        },
+        120_000,
+        output,
+      ),
+    exitWithin: (ms) =>
+      Promise.race([
+        exited,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`no exit ${ms / 1000} s after SIGTERM${output()}`)), ms),
+        ),
+      ]),
+  };
 }
