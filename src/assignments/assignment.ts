@@ -22,7 +22,7 @@ export const AssignmentStatus = databaseEnum(
 export const AssignmentType = databaseEnum('AssignmentType', ASSIGNMENT_TYPES, 'How an assignment came about.');
 export const EntityType = databaseEnum('EntityType', RISK_ENTITY_TYPES, 'What a predictive risk score is about.');
 
-/** What triggered a risk-based assignment, so a safety officer can see why (SPEC §4 step 7). */
+/** What triggered a risk-based assignment, so a safety officer can see why. */
 interface TriggerShape {
   scoreId: string | null;
   entityType: RiskEntityTypeValue;

@@ -8,7 +8,7 @@ import { Assignment } from './assignment.js';
 import { ACTIVE_STATUSES, effectiveStatus } from './status.js';
 
 /**
- * The assignment life cycle (SPEC §4): assign → start → complete, cancel, and
+ * The assignment life cycle: assign → start → complete, cancel, and
  * the overdue sweep. Every transition is one conditional UPDATE, so a
  * concurrent or repeated call can never apply twice; a refused transition is a
  * CONFLICT and changes nothing.

@@ -9,7 +9,7 @@ import * as validate from '../core/validate.js';
 import { Assignment } from './assignment.js';
 
 /**
- * Live assignments (SPEC §4): every assignment created for the subscriber —
+ * Live assignments: every assignment created for the subscriber —
  * manual, auto or risk-based, on whichever instance wrote it — shortly after
  * its commit. The hub (src/core/live-events/) hands over ids only; each
  * subscription reads its rows itself, in a transaction as the subscriber (so RLS

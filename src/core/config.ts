@@ -20,7 +20,7 @@ export interface Config {
   auth: AuthConfig;
   /** Base of certificate links; a completion's link is `<base>/<completion id>`. */
   certificateBaseUrl: string;
-  /** Days from assignment to due date for risk-based assignments (SPEC §4 step 5). */
+  /** Days from assignment to due date for risk-based assignments. */
   autoAssignDueDays: number;
   /** Whether recorded predictive scores auto-assign for the entities they touch (per call: `autoAssign`). */
   autoAssignOnScores: boolean;

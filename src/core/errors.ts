@@ -3,7 +3,7 @@ import type { Logger } from './logger.js';
 import { FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION } from './sqlstate.js';
 
 /**
- * The one catalogue of error codes clients see (SPEC §6). Anything else thrown
+ * The one catalogue of error codes clients see. Anything else thrown
  * in a resolver is masked as INTERNAL_SERVER_ERROR: no SQL, stack or other
  * tenant's ids ever reach a client.
  */
@@ -68,6 +68,13 @@ export const notASubscription = () =>
     'Only subscriptions are served over WebSocket: send queries and mutations over HTTP',
   );
 export const invalidQuery = () => new ApiError(ErrorCode.BAD_REQUEST, 'Invalid query');
+
+/** A live subscriber that fell too far behind is ended (never held up for others); it resubscribes and refetches. */
+export const subscriptionDropped = (limit: number) =>
+  new ApiError(
+    ErrorCode.INTERNAL_SERVER_ERROR,
+    `Subscription dropped: this client fell more than ${limit} assignments behind. Subscribe again and refetch what you missed.`,
+  );
 
 /** Refusals of an HTTP request before GraphQL runs; `errorBody` writes them as a GraphQL response. */
 export const malformedJson = () =>

@@ -3,8 +3,8 @@ import { builder } from './builder.js';
 import { badScalarValue } from './errors.js';
 
 /**
- * `Date` is a calendar day (YYYY-MM-DD, UTC) and `DateTime` an ISO 8601 instant
- * (SPEC §6). Both map to JS Dates at UTC, as Prisma returns them.
+ * `Date` is a calendar day (YYYY-MM-DD, UTC) and `DateTime` an ISO 8601 instant.
+ * Both map to JS Dates at UTC, as Prisma returns them.
  */
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 

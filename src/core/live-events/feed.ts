@@ -1,4 +1,4 @@
-import { ApiError, ErrorCode } from '../errors.js';
+import { subscriptionDropped } from '../errors.js';
 import type { Limiter } from './limiter.js';
 import type { HubOptions } from './options.js';
 
@@ -17,12 +17,6 @@ export interface AssignmentFeed extends AsyncIterableIterator<string[]> {
    */
   read<T>(load: () => Promise<T>): Promise<T | undefined>;
 }
-
-const tooSlow = (limit: number) =>
-  new ApiError(
-    ErrorCode.INTERNAL_SERVER_ERROR,
-    `Subscription dropped: this client fell more than ${limit} assignments behind. Subscribe again and refetch what you missed.`,
-  );
 
 /**
  * One subscriber's bounded queue of id batches. The hub pushes synchronously;
@@ -52,7 +46,7 @@ export class Feed implements AssignmentFeed {
       return;
     }
     if (this.queued + ids.length > this.limits.maxQueuedIds) {
-      this.failure = tooSlow(this.limits.maxQueuedIds);
+      this.failure = subscriptionDropped(this.limits.maxQueuedIds);
       this.finish();
       this.events.overflowed(this);
       return;
