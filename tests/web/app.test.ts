@@ -119,6 +119,7 @@ describe('an officer assigns, a worker completes', () => {
 
     const { page: officerPage } = await open(officer.token, '/analytics');
     await officerPage.getByRole('heading', { name: 'Training Analytics' }).waitFor();
+    await expect.poll(async () => /^\d+$/.test((await tile(officerPage, 'Completed').textContent()) ?? '')).toBe(true);
     const completedBefore = Number(await tile(officerPage, 'Completed').textContent());
 
     const courses = region(officerPage, 'Courses');
@@ -163,7 +164,7 @@ describe('an officer assigns, a worker completes', () => {
     expires.setUTCMonth(expires.getUTCMonth() + 12);
     expect(await done.textContent()).toContain('Expires');
     expect(await done.textContent()).toContain(String(expires.getUTCFullYear()));
-    await expect(tile(workerPage, 'Completed').textContent()).resolves.toBe('1');
+    await expect.poll(() => tile(workerPage, 'Completed').textContent(), { timeout: 10_000 }).toBe('1');
 
     // The officer's screen refreshes its figures by itself.
     await expect
@@ -224,16 +225,16 @@ describe('Auto-assign', () => {
 
     const { page } = await open(tenant.token, '/analytics');
     const autoAssign = region(page, 'Auto-assign');
-    await autoAssign.getByRole('button', { name: 'Preview' }).click();
-    const preview = await autoAssign
-      .getByRole('list', { name: 'Would be assigned' })
-      .getByRole('listitem')
-      .allTextContents();
-    await autoAssign.getByRole('button', { name: 'Assign', exact: true }).click();
-    const created = await autoAssign.getByRole('list', { name: 'Assigned' }).getByRole('listitem').allTextContents();
-
     // Scores 50, 70, 90: Tom (70) gets Lockout; Priya (90) gets both; Maria (50) nothing.
-    expect(preview.length).toBe(3);
+    await autoAssign.getByRole('button', { name: 'Preview' }).click();
+    const previewItems = autoAssign.getByRole('list', { name: 'Would be assigned' }).getByRole('listitem');
+    await expect.poll(() => previewItems.count()).toBe(3);
+    const preview = await previewItems.allTextContents();
+    await autoAssign.getByRole('button', { name: 'Assign', exact: true }).click();
+    const createdItems = autoAssign.getByRole('list', { name: 'Assigned' }).getByRole('listitem');
+    await expect.poll(() => createdItems.count()).toBe(3);
+    const created = await createdItems.allTextContents();
+
     expect(preview.some((line) => line.startsWith('Priya Nair — Fatigue and Alertness: risk score 90'))).toBe(true);
     expect([...created].sort()).toEqual([...preview].sort());
     const stored = await tenant.request(TrainingAssignmentsDocument, { filter: { assignmentType: 'RISK_BASED' } });
