@@ -3,7 +3,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { bearerToken, type Identity, type TokenVerifier } from './auth.js';
 import type { Config } from './config.js';
 import { DEFAULT_TRANSACTION_TIMEOUT_MS } from './db.js';
-import { temporarilyUnavailable, unauthenticated } from './errors.js';
+import { isTransactionConflict, temporarilyUnavailable, transactionConflict, unauthenticated } from './errors.js';
 import type { Logger } from './logger.js';
 import type { LiveEventHub } from './live-events/index.js';
 import type { Role } from './permissions.js';
@@ -118,6 +118,10 @@ export async function createContext(services: AppServices, authorization: string
   try {
     await services.profiles.ensure(identity);
   } catch (error) {
+    if (isTransactionConflict(error)) {
+      services.logger.warn({ err: error }, 'recording the caller profile lost to a concurrent write (retryable)');
+      throw transactionConflict();
+    }
     services.logger.error({ err: error }, 'could not record the caller profile');
     throw temporarilyUnavailable();
   }

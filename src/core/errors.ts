@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from './logger.js';
-import { FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION } from './sqlstate.js';
+import { DEADLOCK_DETECTED, FOREIGN_KEY_VIOLATION, SERIALIZATION_FAILURE, UNIQUE_VIOLATION } from './sqlstate.js';
 
 /**
  * The one catalogue of error codes clients see. Anything else thrown
@@ -18,6 +18,8 @@ export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   /** The document breaks a rule checked before execution (here: the query limits); Apollo's code too. */
   GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** A concurrent transaction won (deadlock, serialization failure): nothing was written; send it again. */
+  TRANSACTION_CONFLICT: 'TRANSACTION_CONFLICT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -47,6 +49,17 @@ export const temporarilyUnavailable = () =>
   new ApiError(ErrorCode.INTERNAL_SERVER_ERROR, 'The service is temporarily unavailable; retry shortly', {
     http: { status: 503 },
   });
+/**
+ * PostgreSQL aborted the transaction because a concurrent one held the locks it needed (deadlock) or
+ * could not be serialised against it. Everything the transaction did was rolled back, so the client
+ * may simply send the same request again: `retryable: true` says so.
+ */
+export const transactionConflict = () =>
+  new ApiError(
+    ErrorCode.TRANSACTION_CONFLICT,
+    'A concurrent request changed the same rows and this one was rolled back; nothing was written. Retry it.',
+    { retryable: true },
+  );
 /** `field` is the argument path the client sent, e.g. `input.score`. */
 export const badInput = (field: string, message: string) =>
   new ApiError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
@@ -159,6 +172,16 @@ export function createErrorFormatter(logger: Logger) {
       }
       return { ...formatted, extensions };
     }
+    if (isTransactionConflict(original)) {
+      logger.warn({ err: original, path: formatted.path }, 'transaction aborted by a concurrent one (retryable)');
+      const conflict = transactionConflict();
+      return {
+        message: conflict.message,
+        path: formatted.path,
+        locations: formatted.locations,
+        extensions: conflict.extensions,
+      };
+    }
     logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving');
     return {
       message: INTERNAL_ERROR_MESSAGE,
@@ -184,6 +207,23 @@ interface DatabaseErrorShape {
   code?: string;
   meta?: { code?: string; driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } };
   cause?: unknown;
+}
+
+/**
+ * A deadlock or serialization failure anywhere in the chain (a statement, a trigger it fired, the
+ * commit): Prisma reports it as P2034 (TransactionWriteConflict), a raw query as P2010 with the
+ * SQLSTATE in `meta.code`, the drivers with the SQLSTATE itself.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && typeof current === 'object' && depth < 8; depth++) {
+    const shape = current as DatabaseErrorShape;
+    const codes = [shape.code, shape.meta?.code, shape.meta?.driverAdapterError?.cause?.originalCode];
+    if (shape.code === 'P2034' || shape.meta?.driverAdapterError?.cause?.kind === 'TransactionWriteConflict') return true;
+    if (codes.some((code) => code === DEADLOCK_DETECTED || code === SERIALIZATION_FAILURE)) return true;
+    current = shape.cause ?? (isGraphQLError(current) ? current.originalError : undefined);
+  }
+  return false;
 }
 
 /** The SQLSTATE behind a Prisma or driver error, if any. */

@@ -11,3 +11,7 @@ export const FOREIGN_KEY_VIOLATION = '23503';
 export const CHECK_VIOLATION = '23514';
 /** Row-level security or a guard trigger refused the statement. */
 export const INSUFFICIENT_PRIVILEGE = '42501';
+/** Two transactions waited for each other's locks; PostgreSQL aborted one of them. Retrying it succeeds. */
+export const DEADLOCK_DETECTED = '40P01';
+/** A transaction could not be serialised against a concurrent one (SERIALIZABLE, REPEATABLE READ). Retryable. */
+export const SERIALIZATION_FAILURE = '40001';

@@ -20,7 +20,12 @@ interface OperatorPair {
   userId: string;
 }
 
-/** Makes `pairs` the whole operator list of each of `equipmentIds`: drops the others, adds the new ones. */
+/**
+ * Makes `pairs` the whole operator list of each of `equipmentIds`: drops the others, adds the new ones.
+ * Lock order is deterministic, so concurrent calls sharing equipment never deadlock: first every current
+ * operator row of the listed equipment is locked in (equipment, user) order — a second call listing the
+ * same equipment waits there for the first to commit — then the inserts go in the same order.
+ */
 async function replaceOperators(
   tx: TenantTransaction,
   tenantId: string,
@@ -29,6 +34,12 @@ async function replaceOperators(
 ): Promise<void> {
   const pairEquipment = pairs.map((pair) => pair.equipmentId);
   const pairUsers = pairs.map((pair) => pair.userId);
+  await tx.$queryRaw`
+    SELECT count(*)::int AS locked FROM (
+        SELECT 1 FROM equipment_operators eo
+        WHERE eo.tenant_id = ${tenantId}::uuid AND eo.equipment_id = ANY(${equipmentIds}::uuid[])
+        ORDER BY eo.equipment_id, eo.user_id
+        FOR UPDATE) AS l`;
   await tx.$executeRaw`
     DELETE FROM equipment_operators eo
     WHERE eo.tenant_id = ${tenantId}::uuid AND eo.equipment_id = ANY(${equipmentIds}::uuid[])
@@ -39,6 +50,7 @@ async function replaceOperators(
     INSERT INTO equipment_operators (tenant_id, equipment_id, user_id)
     SELECT ${tenantId}::uuid, w.equipment_id, w.user_id
     FROM unnest(${pairEquipment}::uuid[], ${pairUsers}::uuid[]) AS w(equipment_id, user_id)
+    ORDER BY w.equipment_id, w.user_id
     ON CONFLICT (tenant_id, equipment_id, user_id) DO NOTHING`;
 }
 

@@ -25,7 +25,10 @@ interface ProfileRow {
   role: string;
 }
 
-/** Inserts or updates the profiles in one statement; returns how many were written. */
+/**
+ * Inserts or updates the profiles in one statement; returns how many were written. Rows are written in
+ * id order, so two concurrent batches sharing ids lock them in the same order and never deadlock.
+ */
 function upsertProfileRows(tx: TenantTransaction, tenantId: string, rows: ProfileRow[]): Promise<number> {
   return tx.$executeRaw`
     INSERT INTO profiles (id, tenant_id, display_name, email, role)
@@ -34,6 +37,7 @@ function upsertProfileRows(tx: TenantTransaction, tenantId: string, rows: Profil
         ${rows.map((row) => row.id)}::uuid[], ${rows.map((row) => row.displayName)}::text[],
         ${rows.map((row) => row.email)}::text[], ${rows.map((row) => row.role)}::text[]
       ) AS p(id, display_name, email, role)
+      ORDER BY p.id
       ON CONFLICT (tenant_id, id) DO UPDATE SET
         display_name = EXCLUDED.display_name, email = EXCLUDED.email, role = EXCLUDED.role`;
 }

@@ -31,7 +31,11 @@ interface ShiftRow {
   endsAt: string;
 }
 
-/** Inserts the shifts, or updates those whose id is already recorded; returns how many were written. */
+/**
+ * Inserts the shifts, or updates those whose id is already recorded; returns how many were written.
+ * Rows are written in id order (new shifts last), so two concurrent batches sharing shift ids lock
+ * them in the same order and never deadlock.
+ */
 function upsertShiftRows(tx: TenantTransaction, tenantId: string, rows: ShiftRow[]): Promise<number> {
   return tx.$executeRaw`
     INSERT INTO shift_assignments (id, tenant_id, zone_id, user_id, starts_at, ends_at)
@@ -41,6 +45,7 @@ function upsertShiftRows(tx: TenantTransaction, tenantId: string, rows: ShiftRow
         ${rows.map((row) => row.userId)}::uuid[], ${rows.map((row) => row.startsAt)}::timestamptz[],
         ${rows.map((row) => row.endsAt)}::timestamptz[]
       ) AS s(id, zone_id, user_id, starts_at, ends_at)
+      ORDER BY s.id NULLS LAST
       ON CONFLICT (tenant_id, id) DO UPDATE SET
         zone_id = EXCLUDED.zone_id, user_id = EXCLUDED.user_id,
         starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at`;
