@@ -6,7 +6,7 @@ import type { Config } from './core/config.js';
 import type { AppServices } from './core/caller.js';
 import { openDatabase, type Database } from './core/db.js';
 import { graphiqlAssets } from './core/graphiql/assets.js';
-import { GRAPHQL_PATH, MAX_BODY_BYTES, serveHttp, type Route } from './core/http.js';
+import { GRAPHQL_PATH, MAX_BODY_BYTES, MAX_HEADER_BYTES, serveHttp, type Route } from './core/http.js';
 import { DEFAULT_QUERY_LIMITS, depthAndAliasRules } from './core/limits.js';
 import type { Logger } from './core/logger.js';
 import { migrate } from './core/migrate.js';
@@ -63,7 +63,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     liveEvents,
   };
 
-  const server = createServer();
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES });
   const subscriptions = serveWebSockets({
     server,
     path: GRAPHQL_PATH,

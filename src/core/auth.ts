@@ -4,6 +4,9 @@ import type { AuthConfig } from './config.js';
 import type { Caller } from './caller.js';
 import { ROLES, type Role } from './permissions.js';
 import { invalidToken } from './errors.js';
+import { claimEmail, claimText, DISPLAY_NAME_MAX, isUuid } from './validate.js';
+
+export { isUuid };
 
 /** What a verified token tells us: the caller plus the profile claims we mirror. */
 export interface Identity extends Caller {
@@ -11,14 +14,23 @@ export interface Identity extends Caller {
   email: string | undefined;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
-export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+/** How far ahead of ours the issuer's clock may run (`iat`, `nbf`), unless configured. */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+/** Longest lifetime (`exp` − `iat`) a token may have, unless configured: 30 days. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600;
 
 export type TokenVerifier = (token: string) => Promise<Identity>;
 
-/** HS256 with a shared secret, or RS256/ES256 against a JWKS endpoint. */
+/**
+ * HS256 with a shared secret, or RS256/ES256 against a JWKS endpoint. Every token must carry `exp` and
+ * be unexpired (exactly: no tolerance); `iat` and `nbf` may be at most the clock skew in the future; and
+ * the lifetime `exp` − `iat` (or what is left of it, without `iat`) is at most the configured maximum.
+ */
 export function createTokenVerifier(config: AuthConfig): TokenVerifier {
-  const options = { issuer: config.issuer, audience: config.audience };
+  const skew = config.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  const maxLifetime = config.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  // The tolerance lets `nbf` be up to `skew` ahead; `exp` is checked again below without it.
+  const options = { issuer: config.issuer, audience: config.audience, clockTolerance: skew, requiredClaims: ['exp'] };
   let verify: (token: string) => ReturnType<typeof jwtVerify>;
   if (config.jwksUrl) {
     const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(config.jwksUrl));
@@ -33,9 +45,16 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
     try {
       ({ payload } = await verify(token));
     } catch (error) {
-      const expired = (error as { code?: string }).code === 'ERR_JWT_EXPIRED';
-      throw invalidToken(expired ? 'Token expired' : 'Invalid token');
+      throw invalidToken(refusal(error as { code?: string; claim?: string; reason?: string }));
     }
+    const now = Math.floor(Date.now() / 1000);
+    const { exp, iat } = payload;
+    if (typeof exp !== 'number') throw invalidToken(MISSING_EXP);
+    if (exp <= now) throw invalidToken('Token expired');
+    if (typeof iat === 'number' && iat > now + skew)
+      throw invalidToken(`Invalid token: issued in the future (iat is more than ${skew} s ahead of the server clock)`);
+    if (exp - Math.min(typeof iat === 'number' ? iat : now, now) > maxLifetime + skew)
+      throw invalidToken(`Invalid token: lifetime (exp - iat) longer than the maximum of ${maxLifetime} s`);
     const { sub, tenant_id: tenantId, role, name, email } = payload as Record<string, unknown>;
     if (!isUuid(sub)) throw invalidToken('Invalid token: sub must be a user id (uuid)');
     if (!isUuid(tenantId)) throw invalidToken('Invalid token: tenant_id must be a uuid');
@@ -44,10 +63,23 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
       userId: sub.toLowerCase(),
       tenantId: tenantId.toLowerCase(),
       role: role as Role,
-      name: typeof name === 'string' ? name : undefined,
-      email: typeof email === 'string' ? email : undefined,
+      // Sanitised and bounded like upsertProfiles' input; a bad email is dropped. Never a refusal.
+      name: claimText(name, DISPLAY_NAME_MAX),
+      email: claimEmail(email),
     };
   };
+}
+
+const MISSING_EXP = 'Invalid token: an exp (expiry) claim is required';
+
+/** The message for a token jose refused; only whether it expired, lacks exp or is not yet valid is told. */
+function refusal(error: { code?: string; claim?: string; reason?: string }): string {
+  if (error.code === 'ERR_JWT_EXPIRED') return 'Token expired';
+  if (error.code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
+    if (error.claim === 'exp') return error.reason === 'missing' ? MISSING_EXP : 'Invalid token: exp must be a number';
+    if (error.claim === 'nbf') return 'Invalid token: not valid yet (nbf is in the future)';
+  }
+  return 'Invalid token';
 }
 
 /** Reads `Bearer <token>`; undefined when there is no header at all. */

@@ -44,6 +44,10 @@ export interface AuthConfig {
   audience: string | undefined;
   /** True when no secret was configured and one was made up for this process. */
   developmentSecret: boolean;
+  /** How far in the future a token's `iat`/`nbf` may be (the issuer's clock running ahead); default 60. */
+  clockSkewSeconds?: number;
+  /** Longest lifetime a token may have (`exp` − `iat`); default 30 days. */
+  maxTokenLifetimeSeconds?: number;
 }
 
 /** A setting the service cannot start with; `npm start` prints its message as one line and exits 1. */
@@ -125,6 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       issuer: env.JWT_ISSUER || undefined,
       audience: env.JWT_AUDIENCE || undefined,
       developmentSecret,
+      clockSkewSeconds: integer('JWT_CLOCK_SKEW_SECONDS', env.JWT_CLOCK_SKEW_SECONDS, 60, 0),
+      maxTokenLifetimeSeconds: integer('JWT_MAX_LIFETIME_SECONDS', env.JWT_MAX_LIFETIME_SECONDS, 30 * 24 * 3600),
     },
     certificateBaseUrl: (env.CERTIFICATE_BASE_URL ?? 'http://localhost:4000/certificates').replace(/\/+$/, ''),
     autoAssignDueDays: integer('AUTO_ASSIGN_DUE_DAYS', env.AUTO_ASSIGN_DUE_DAYS, 14),

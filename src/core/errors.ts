@@ -94,6 +94,14 @@ export const malformedJson = () =>
   new ApiError(ErrorCode.BAD_REQUEST, 'Malformed JSON body', { http: { status: 400 } });
 export const bodyTooLarge = (maxBytes: number) =>
   new ApiError(ErrorCode.BAD_REQUEST, `Request body larger than ${maxBytes} bytes`, { http: { status: 413 } });
+/** Request line and headers over Node's limit (usually an oversized token): HTTP 431. */
+export const headersTooLarge = (maxBytes: number) =>
+  new ApiError(ErrorCode.BAD_REQUEST, `Request headers larger than ${maxBytes} bytes (is the token that large?)`, {
+    http: { status: 431 },
+  });
+/** An HTTP request Node's parser cannot read at all. */
+export const badHttpRequest = () =>
+  new ApiError(ErrorCode.BAD_REQUEST, 'Malformed HTTP request', { http: { status: 400 } });
 /** A browser page on an origin that CORS_ORIGINS does not list asked (preflight) to call the API. */
 export const originNotAllowed = (origin: string) =>
   new ApiError(ErrorCode.FORBIDDEN, `Origin ${origin} may not call this API (see CORS_ORIGINS)`, {

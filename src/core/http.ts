@@ -1,8 +1,11 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { HeaderMap, type HTTPGraphQLRequest, type HTTPGraphQLResponse } from '@apollo/server';
 import {
+  badHttpRequest,
   bodyTooLarge,
   errorResponse,
+  headersTooLarge,
   internalError,
   malformedJson,
   originNotAllowed,
@@ -13,6 +16,18 @@ import type { Logger } from './logger.js';
 
 /** Largest request body accepted (bytes); larger requests get 413. */
 export const MAX_BODY_BYTES = 1_000_000;
+/**
+ * Largest request head (request line and headers, the token included) Node parses (bytes); larger gets
+ * 431 with a JSON body. Node's own default, set explicitly on the server (`createServer({ maxHeaderSize })`).
+ */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/**
+ * A body over the limit is read to its end and discarded before the 413 goes out, so the client, still
+ * sending, is not reset and reads the answer — up to this many bytes in all, or for this long; beyond
+ * either the 413 is sent and the connection closed.
+ */
+const MAX_DRAINED_BYTES = 32 * MAX_BODY_BYTES;
+const MAX_DRAIN_MS = 10_000;
 export const GRAPHQL_PATH = '/graphql';
 
 /** An HTTP endpoint beside GraphQL; `path` is exact, or a prefix when it ends in `/`. */
@@ -52,6 +67,7 @@ const READINESS_TIMEOUT_MS = 2_000;
 export function serveHttp(server: Server, options: HttpOptions): void {
   const { ide, routes, logger } = options;
   const handleGraphQL = graphqlHandler(options.graphql, logger);
+  server.on('clientError', answerUnparsableRequest);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
@@ -101,6 +117,25 @@ function allowCrossOrigin(req: IncomingMessage, res: ServerResponse, corsOrigins
   return false;
 }
 
+/**
+ * Requests Node's parser refuses before any handler runs (headers over MAX_HEADER_BYTES, a malformed request
+ * line): Node would answer a bare 431 or 400 without a body; ours says why in JSON, like every other error.
+ */
+function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const { status, body } = errorResponse(
+    error.code === 'HPE_HEADER_OVERFLOW' ? headersTooLarge(MAX_HEADER_BYTES) : badHttpRequest(),
+  );
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+  );
+}
+
 /** A database that stops answering (frozen, partitioned) reads as unavailable within 2 s; the probe never hangs. */
 async function readiness(databaseAnswers: () => Promise<unknown>, res: ServerResponse): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -136,23 +171,52 @@ export function json(res: ServerResponse, status: number, body: unknown): void {
 
 class PayloadTooLarge extends Error {}
 
+/**
+ * The request body as text, or PayloadTooLarge once it is over MAX_BODY_BYTES. An oversized body is still
+ * read (and discarded) to its end before rejecting, so the 413 reaches a client that is still sending: a
+ * server that answers and closes mid-upload makes fetch/undici and curl report a reset connection instead.
+ * Draining stops at MAX_DRAINED_BYTES or MAX_DRAIN_MS (or at once when Content-Length already says more):
+ * then the 413 is sent and the connection closed.
+ */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY_BYTES) return reject(new PayloadTooLarge());
-    const chunks: Buffer[] = [];
+    if (declared > MAX_DRAINED_BYTES) return reject(new PayloadTooLarge());
+    let chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = declared > MAX_BODY_BYTES;
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = () => {
+      clearTimeout(timer);
+      req.removeAllListeners('data');
+      req.pause();
+      reject(new PayloadTooLarge());
+    };
+    const overLimit = () => {
+      tooLarge = true;
+      chunks = [];
+      timer = setTimeout(giveUp, MAX_DRAIN_MS);
+      timer.unref();
+    };
+    if (tooLarge) overLimit();
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new PayloadTooLarge());
-        req.destroy();
+      if (tooLarge) {
+        if (size > MAX_DRAINED_BYTES) giveUp();
         return;
       }
+      if (size > MAX_BODY_BYTES) return overLimit();
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('end', () => {
+      clearTimeout(timer);
+      if (tooLarge) reject(new PayloadTooLarge());
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
 }
 

@@ -1,4 +1,3 @@
-import { isUuid } from './auth.js';
 import { badInput } from './errors.js';
 import { todayUtc } from './scalars.js';
 
@@ -7,12 +6,54 @@ import { todayUtc } from './scalars.js';
  * sent (e.g. `input.score`) so the BAD_USER_INPUT error says what to fix.
  */
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+
+/** Longest display name and email a profile holds (upsertProfiles refuses longer; token claims are cut/dropped). */
+export const DISPLAY_NAME_MAX = 200;
+export const EMAIL_MAX = 320;
+
 export function uuid(field: string, value: string): string {
   if (!isUuid(value)) throw badInput(field, 'must be a UUID');
   return value.toLowerCase();
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F-\u009F]+/g;
+
+/**
+ * A display name from a token claim, made storable instead of refused (a token cannot be corrected by
+ * its bearer): runs of control characters (NUL included) become one space, lone surrogates U+FFFD, and
+ * the result is trimmed and cut to `max` characters, as upsertProfiles would accept it. Undefined
+ * when nothing is left, or the claim is not a string.
+ */
+export function claimText(value: unknown, max: number): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  let cleaned = value.replace(CONTROL_CHARACTERS, ' ').replace(LONE_SURROGATES, '\uFFFD').trim();
+  if (cleaned.length > max) {
+    cleaned = cleaned.slice(0, max);
+    // Cutting may split a surrogate pair: drop its orphaned first half.
+    if (/[\uD800-\uDBFF]$/.test(cleaned)) cleaned = cleaned.slice(0, -1);
+    cleaned = cleaned.trimEnd();
+  }
+  return cleaned || undefined;
+}
+
+/**
+ * An email from a token claim, or undefined when it is not usable: not a string, longer than `EMAIL_MAX`,
+ * holding control characters, lone surrogates or whitespace, or not of the form `local@domain`. A bad
+ * email is dropped (the profile keeps what it had), never stored half-repaired and never a refusal.
+ */
+export function claimEmail(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  if (trimmed.length === 0 || trimmed.length > EMAIL_MAX) return undefined;
+  if (LONE_SURROGATE.test(trimmed)) return undefined;
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
+  return /^[^\s@\u0000-\u001F\u007F-\u009F]+@[^\s@\u0000-\u001F\u007F-\u009F]+$/u.test(trimmed) ? trimmed : undefined;
+}
 
 export function text(field: string, value: string, { min = 0, max }: { min?: number; max: number }): string {
   const trimmed = value.trim();

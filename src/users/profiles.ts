@@ -53,9 +53,9 @@ builder.mutationField('upsertProfiles', (t) =>
         displayName:
           input.displayName == null
             ? null
-            : validate.text(`profiles[${index}].displayName`, input.displayName, { max: 200 }) || null,
+            : validate.text(`profiles[${index}].displayName`, input.displayName, { max: validate.DISPLAY_NAME_MAX }) || null,
         email:
-          input.email == null ? null : validate.text(`profiles[${index}].email`, input.email, { max: 320 }) || null,
+          input.email == null ? null : validate.text(`profiles[${index}].email`, input.email, { max: validate.EMAIL_MAX }) || null,
         role: input.role,
       }));
       unique(
