@@ -12,6 +12,7 @@ import {
 } from '../../src/generated/operations/graphql.js';
 import { schema } from '../../src/schema.js';
 import { serverUrl } from '../support/database.js';
+import { liveClient } from '../support/ws.js';
 import {
   dayFromToday,
   errorCode,
@@ -188,6 +189,33 @@ describe('bad credentials are UNAUTHENTICATED with a clear message, and write no
       /tenant_id must be a uuid/,
     ],
     [
+      'a token without exp',
+      async () => `Bearer ${await signed({ sub: userId, tenant_id: tenantId })}`,
+      /exp \(expiry\) claim is required/,
+    ],
+    [
+      'a token issued more than the clock skew in the future (iat)',
+      async () => {
+        const now = Math.floor(Date.now() / 1000);
+        return `Bearer ${await signed({ sub: userId, tenant_id: tenantId, iat: now + 3600, exp: now + 7200 })}`;
+      },
+      /issued in the future/,
+    ],
+    [
+      'a token not valid until later (nbf beyond the clock skew)',
+      async () => {
+        const now = Math.floor(Date.now() / 1000);
+        return `Bearer ${await signed({ sub: userId, tenant_id: tenantId, nbf: now + 3600, exp: now + 7200 })}`;
+      },
+      /not valid yet/,
+    ],
+    [
+      'a token living longer than the maximum lifetime (31 days)',
+      async () =>
+        `Bearer ${await mintToken({ secret: TEST_JWT_SECRET, userId, tenantId, role: 'admin', expiresIn: '31d' })}`,
+      /lifetime .* longer than the maximum of 2592000 s/,
+    ],
+    [
       'an unknown role',
       async () => `Bearer ${await token({ userId, tenantId, role: 'superuser' })}`,
       /role must be one of admin, safety_officer, worker, service/,
@@ -219,6 +247,35 @@ describe('bad credentials are UNAUTHENTICATED with a clear message, and write no
     expect(response.data ?? null).toBeNull();
     expect(await everything()).toEqual(before);
     expect(await profile(userId)).toBeUndefined();
+  });
+});
+
+/** An HS256 token with exactly these claims (role admin unless given): no exp, iat or nbf unless listed. */
+const signed = (claims: Record<string, unknown>) =>
+  new SignJWT({ role: 'admin', ...claims })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+
+describe('token times', () => {
+  const me = (authorization: string) => server.request<{ me: { id: string } }>('{ me { id } }', {}, authorization);
+
+  it('iat and nbf a little ahead (within the 60 s clock skew) are accepted', async () => {
+    const userId = randomUUID();
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { sub: userId, tenant_id: randomUUID(), iat: now + 30, nbf: now + 30, exp: now + 3600 };
+
+    const response = await me(`Bearer ${await signed(claims)}`);
+
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.me.id).toBe(userId);
+  });
+
+  it('a token expired a second ago is refused at once (no tolerance on exp)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const response = await me(`Bearer ${await signed({ sub: randomUUID(), tenant_id: randomUUID(), exp: now - 1 })}`);
+
+    expect(response.status).toBe(401);
+    expect(response.errors![0]!.message).toBe('Token expired');
   });
 });
 
@@ -262,6 +319,55 @@ describe("the caller's profile, from the token's claims", () => {
 
     await me(`Bearer ${await token({ userId, tenantId, role: 'safety_officer' })}`);
     expect(await profile(userId)).toMatchObject({ display_name: 'Ada King', email: 'ada.king@example.com' });
+  });
+
+  it('is stored from sanitised claims: control characters and lone surrogates replaced, lengths capped', async () => {
+    const userId = randomUUID();
+    const name = `Ada\u0000Love\u0007\u001b[31mlace \uD800 ${'x'.repeat(400)}`;
+
+    const response = await me(`Bearer ${await token({ userId, role: 'worker', name, email: 'ada@example.com' })}`);
+
+    expect(response.errors).toBeUndefined();
+    const stored = (await profile(userId)) as { display_name: string; email: string };
+    expect(stored.display_name).toHaveLength(200);
+    expect(stored.display_name.startsWith('Ada Love [31mlace \uFFFD xxx')).toBe(true);
+    expect(stored.display_name).not.toMatch(/[\u0000-\u001f]/);
+    expect(stored.email).toBe('ada@example.com');
+  });
+
+  it.each([
+    ['a NUL character', 'ada\u0000@example.com'],
+    ['a control character', 'ada@exa\u0001mple.com'],
+    ['a lone surrogate', 'ada\uD800@example.com'],
+    ['no @', 'ada.example.com'],
+    ['over 320 characters', `${'a'.repeat(320)}@example.com`],
+  ])('drops an email claim with %s: the request succeeds and the stored email is kept', async (_case, email) => {
+    const userId = randomUUID();
+    const tenantId = randomUUID();
+    await me(`Bearer ${await token({ userId, tenantId, role: 'worker', email: 'ada@example.com' })}`);
+
+    const response = await me(`Bearer ${await token({ userId, tenantId, role: 'worker', name: 'Ada\u0000', email })}`);
+
+    expect(response.status).toBe(200);
+    expect(response.errors).toBeUndefined();
+    expect(await profile(userId)).toMatchObject({ display_name: 'Ada', email: 'ada@example.com' });
+  });
+
+  it('a NUL in the claims does not close a subscription socket (no 1013): it connects', async () => {
+    const userId = randomUUID();
+    const live = liveClient(
+      server.url,
+      await token({ userId, role: 'worker', name: 'Nul\u0000Name', email: 'nul\u0000@example.com' }),
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        live.client.on('connected', () => resolve());
+        void live.closed.then((close) => reject(new Error(`closed ${close.code} ${close.reason}`)));
+      });
+      expect(await profile(userId)).toMatchObject({ display_name: 'Nul Name', email: null });
+    } finally {
+      await live.dispose();
+    }
   });
 
   it('is what makes a user assignable: unknown until they have signed in once', async () => {
