@@ -96,6 +96,102 @@ describe('HS256 with the shared secret', () => {
   });
 });
 
+describe('token times: exp required, a bounded clock skew, a bounded lifetime', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  /** Exactly these claims: no iat or exp added. */
+  const raw = (payload: JWTPayload) =>
+    new SignJWT({ ...claims, ...payload }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+  const verify = (overrides: Partial<AuthConfig> = {}) =>
+    createTokenVerifier(config({ jwtSecret: SECRET, ...overrides }));
+
+  it('refuses a token without exp', async () => {
+    expect(await refusal(verify()(await raw({ iat: now() })))).toEqual({
+      message: 'Invalid token: an exp (expiry) claim is required',
+      code: 'UNAUTHENTICATED',
+    });
+  });
+
+  it('refuses an exp that is not a number', async () => {
+    expect((await refusal(verify()(await raw({ exp: 'tomorrow' as unknown as number })))).message).toBe(
+      'Invalid token: exp must be a number',
+    );
+  });
+
+  it('refuses a token expired one second ago, with no tolerance', async () => {
+    expect((await refusal(verify()(await raw({ exp: now() - 1 })))).message).toBe('Token expired');
+  });
+
+  it.each([
+    ['iat', 'Invalid token: issued in the future (iat is more than 60 s ahead of the server clock)'],
+    ['nbf', 'Invalid token: not valid yet (nbf is in the future)'],
+  ])('accepts %s up to 60 s ahead by default, refuses it further ahead', async (claim, message) => {
+    const within = await raw({ [claim]: now() + 55, exp: now() + 3600 });
+    const beyond = await raw({ [claim]: now() + 120, exp: now() + 3600 });
+
+    expect((await verify()(within)).userId).toBe(userId);
+    expect((await refusal(verify()(beyond))).message).toBe(message);
+  });
+
+  it('takes the skew from the configuration (JWT_CLOCK_SKEW_SECONDS)', async () => {
+    const token = await raw({ iat: now() + 120, nbf: now() + 120, exp: now() + 3600 });
+
+    expect((await verify({ clockSkewSeconds: 300 })(token)).userId).toBe(userId);
+    expect(
+      (await refusal(verify({ clockSkewSeconds: 0 })(await raw({ iat: now() + 5, exp: now() + 60 })))).message,
+    ).toMatch(/issued in the future/);
+  });
+
+  it('refuses a lifetime over the maximum (30 days by default), counted from iat or, without it, from now', async () => {
+    const day = 24 * 3600;
+    expect((await verify()(await raw({ iat: now(), exp: now() + 30 * day }))).userId).toBe(userId);
+    expect((await refusal(verify()(await raw({ iat: now(), exp: now() + 31 * day })))).message).toBe(
+      'Invalid token: lifetime (exp - iat) longer than the maximum of 2592000 s',
+    );
+    expect((await refusal(verify()(await raw({ exp: now() + 31 * day })))).message).toMatch(/lifetime/);
+    expect((await verify({ maxTokenLifetimeSeconds: 400 * day })(await raw({ exp: now() + 365 * day }))).userId).toBe(
+      userId,
+    );
+  });
+});
+
+describe('profile claims are sanitised, never a refusal', () => {
+  const verify = createTokenVerifier(config({ jwtSecret: SECRET }));
+  const identity = async (extra: JWTPayload) => verify(await sign(hmac('HS256'), { ...claims, ...extra }));
+
+  it.each([
+    ['control characters become one space', 'Ada\u0000\u0001Lovelace', 'Ada Lovelace'],
+    ['C1 controls and DEL too', 'Ada\u007f\u0085King', 'Ada King'],
+    ['a lone surrogate becomes U+FFFD', 'Ada \uD800', 'Ada \uFFFD'],
+    ['surrounding space is trimmed', '  Ada  ', 'Ada'],
+    ['only controls and spaces: no name', '\u0000 \u0007', undefined],
+    ['not a string: no name', 42, undefined],
+  ])('name: %s', async (_case, name, expected) => {
+    expect((await identity({ name })).name).toBe(expected);
+  });
+
+  it('name: cut to 200 characters without splitting a character in two', async () => {
+    expect((await identity({ name: 'x'.repeat(500) })).name).toBe('x'.repeat(200));
+    const cut = (await identity({ name: `${'x'.repeat(199)}\u{1F9BA}` })).name!;
+    expect(cut).toBe('x'.repeat(199));
+  });
+
+  it.each([
+    ['a plain address is kept', ' ada@example.com ', 'ada@example.com'],
+    ['320 characters are kept', `${'a'.repeat(308)}@example.com`, `${'a'.repeat(308)}@example.com`],
+    ['321 characters are dropped', `${'a'.repeat(309)}@example.com`, undefined],
+    ['NUL is dropped', 'ada\u0000@example.com', undefined],
+    ['a control character is dropped', 'ada@example.com\u0085x', undefined],
+    ['a lone surrogate is dropped', 'ada\uDC00@example.com', undefined],
+    ['inner whitespace is dropped', 'ada lovelace@example.com', undefined],
+    ['no @ is dropped', 'ada.example.com', undefined],
+    ['two @ are dropped', 'ada@@example.com', undefined],
+    ['empty is dropped', '   ', undefined],
+    ['not a string is dropped', ['ada@example.com'], undefined],
+  ])('email: %s', async (_case, email, expected) => {
+    expect((await identity({ email })).email).toBe(expected);
+  });
+});
+
 describe('issuer and audience, when configured', () => {
   const strict = () => createTokenVerifier(config({ jwtSecret: SECRET, issuer: ISSUER, audience: AUDIENCE }));
 
