@@ -14,7 +14,8 @@ Prints a signed token for the API (Authorization: Bearer <token>) on stdout.
   --user <uuid>      the caller's user id (their profile is created on first use)
   --name <text>      display name for the profile
   --email <address>  email for the profile
-  --expires <time>   lifetime, e.g. 30m, 12h, 7d (default 12h)
+  --expires <time>   lifetime, e.g. 30m, 12h, 7d (default 12h; the server refuses more than
+                     JWT_MAX_LIFETIME_SECONDS, 30 days unless set)
   -h, --help         this text
 
 Signs with JWT_SECRET, or without it the development secret of \`npm start\` (.data/dev-jwt-secret).`;
