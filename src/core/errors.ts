@@ -227,7 +227,8 @@ export function isTransactionConflict(error: unknown): boolean {
   for (let depth = 0; current && typeof current === 'object' && depth < 8; depth++) {
     const shape = current as DatabaseErrorShape;
     const codes = [shape.code, shape.meta?.code, shape.meta?.driverAdapterError?.cause?.originalCode];
-    if (shape.code === 'P2034' || shape.meta?.driverAdapterError?.cause?.kind === 'TransactionWriteConflict') return true;
+    if (shape.code === 'P2034' || shape.meta?.driverAdapterError?.cause?.kind === 'TransactionWriteConflict')
+      return true;
     if (codes.some((code) => code === DEADLOCK_DETECTED || code === SERIALIZATION_FAILURE)) return true;
     current = shape.cause ?? (isGraphQLError(current) ? current.originalError : undefined);
   }

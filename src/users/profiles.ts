@@ -53,9 +53,12 @@ builder.mutationField('upsertProfiles', (t) =>
         displayName:
           input.displayName == null
             ? null
-            : validate.text(`profiles[${index}].displayName`, input.displayName, { max: validate.DISPLAY_NAME_MAX }) || null,
+            : validate.text(`profiles[${index}].displayName`, input.displayName, { max: validate.DISPLAY_NAME_MAX }) ||
+              null,
         email:
-          input.email == null ? null : validate.text(`profiles[${index}].email`, input.email, { max: validate.EMAIL_MAX }) || null,
+          input.email == null
+            ? null
+            : validate.text(`profiles[${index}].email`, input.email, { max: validate.EMAIL_MAX }) || null,
         role: input.role,
       }));
       unique(

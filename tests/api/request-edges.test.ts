@@ -72,7 +72,18 @@ describe('a body over the limit is a readable 413', () => {
 
   it('curl posting 10× the limit from stdin reads 413 and the JSON error', async () => {
     const { status, body } = await curl(
-      ['-s', '-X', 'POST', '-H', 'content-type: application/json', '--data-binary', '@-', '-w', '\n%{http_code}', server.url],
+      [
+        '-s',
+        '-X',
+        'POST',
+        '-H',
+        'content-type: application/json',
+        '--data-binary',
+        '@-',
+        '-w',
+        '\n%{http_code}',
+        server.url,
+      ],
       oversizedQuery(10 * MAX_BODY_BYTES),
     );
 
@@ -131,7 +142,9 @@ describe('a WebSocket message over the limit', () => {
     const live = liveClient(server.url, admin.token);
     await new Promise<void>((resolve) => live.client.on('connected', () => resolve()));
 
-    live.socket().send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'x'.repeat(2 * MAX_BODY_BYTES) } }));
+    live
+      .socket()
+      .send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'x'.repeat(2 * MAX_BODY_BYTES) } }));
 
     expect((await live.closed).code).toBe(1009);
     await live.dispose();

@@ -114,26 +114,29 @@ describe('concurrent batch writes of the same keys in different orders (PostgreS
     expect(rows.map((row) => row.n)).toEqual(equipment.map(() => users.length / 2));
   });
 
-  it.runIf(onPostgres)('sweepOverdueTrainingAssignments: parallel sweeps all succeed, each row swept once', async () => {
-    const users = await workers(100);
-    const sql = server!.owner;
-    const [course] = await sql.query<{ id: string }>(
-      `INSERT INTO training_courses (tenant_id, title, category, created_by) VALUES ($1, 'Old', 'other', $2) RETURNING id`,
-      [admin.tenantId, admin.userId],
-    );
-    await sql.query(
-      `INSERT INTO training_assignments (tenant_id, course_id, user_id, due_date, status)
+  it.runIf(onPostgres)(
+    'sweepOverdueTrainingAssignments: parallel sweeps all succeed, each row swept once',
+    async () => {
+      const users = await workers(100);
+      const sql = server!.owner;
+      const [course] = await sql.query<{ id: string }>(
+        `INSERT INTO training_courses (tenant_id, title, category, created_by) VALUES ($1, 'Old', 'other', $2) RETURNING id`,
+        [admin.tenantId, admin.userId],
+      );
+      await sql.query(
+        `INSERT INTO training_assignments (tenant_id, course_id, user_id, due_date, status)
        SELECT $1, $2, u, current_date - 3, 'assigned' FROM unnest($3::uuid[]) AS u`,
-      [admin.tenantId, course!.id, users],
-    );
-    const officer = await server!.actor('safety_officer', { tenantId: admin.tenantId });
-    const responses = await Promise.all(
-      Array.from({ length: 4 }, (_, i) => (i % 2 ? admin : officer).request(SweepOverdueTrainingAssignmentsDocument)),
-    );
-    for (const response of responses) expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-    expect(responses.reduce((sum, response) => sum + response.data!.sweepOverdueTrainingAssignments, 0)).toBe(100);
-    expect(await sql.count('training_assignments', "course_id = $1 AND status = 'overdue'", [course!.id])).toBe(100);
-  });
+        [admin.tenantId, course!.id, users],
+      );
+      const officer = await server!.actor('safety_officer', { tenantId: admin.tenantId });
+      const responses = await Promise.all(
+        Array.from({ length: 4 }, (_, i) => (i % 2 ? admin : officer).request(SweepOverdueTrainingAssignmentsDocument)),
+      );
+      for (const response of responses) expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+      expect(responses.reduce((sum, response) => sum + response.data!.sweepOverdueTrainingAssignments, 0)).toBe(100);
+      expect(await sql.count('training_assignments', "course_id = $1 AND status = 'overdue'", [course!.id])).toBe(100);
+    },
+  );
 });
 
 describe('a deadlock PostgreSQL still detects (PostgreSQL)', () => {
