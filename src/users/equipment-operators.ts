@@ -22,9 +22,10 @@ interface OperatorPair {
 
 /**
  * Makes `pairs` the whole operator list of each of `equipmentIds`: drops the others, adds the new ones.
- * Lock order is deterministic, so concurrent calls sharing equipment never deadlock: first every current
- * operator row of the listed equipment is locked in (equipment, user) order — a second call listing the
- * same equipment waits there for the first to commit — then the inserts go in the same order.
+ * Concurrent calls sharing equipment never deadlock: each first takes a transaction-scoped advisory lock
+ * per piece of equipment, in equipment-id order, so a second call listing the same equipment waits there
+ * for the first to commit before touching any row. (Locking the rows themselves is not enough: rows a
+ * concurrent call inserts after that lock are still taken by the DELETE, in no particular order.)
  */
 async function replaceOperators(
   tx: TenantTransaction,
@@ -35,11 +36,8 @@ async function replaceOperators(
   const pairEquipment = pairs.map((pair) => pair.equipmentId);
   const pairUsers = pairs.map((pair) => pair.userId);
   await tx.$queryRaw`
-    SELECT count(*)::int AS locked FROM (
-        SELECT 1 FROM equipment_operators eo
-        WHERE eo.tenant_id = ${tenantId}::uuid AND eo.equipment_id = ANY(${equipmentIds}::uuid[])
-        ORDER BY eo.equipment_id, eo.user_id
-        FOR UPDATE) AS l`;
+    SELECT count(pg_advisory_xact_lock(hashtextextended('equipment_operators/' || ${tenantId}::text || '/' || e.id::text, 0)))::int
+    FROM (SELECT DISTINCT id FROM unnest(${equipmentIds}::uuid[]) AS u(id) ORDER BY id) AS e`;
   await tx.$executeRaw`
     DELETE FROM equipment_operators eo
     WHERE eo.tenant_id = ${tenantId}::uuid AND eo.equipment_id = ANY(${equipmentIds}::uuid[])
