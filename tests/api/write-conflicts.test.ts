@@ -24,7 +24,6 @@ let admin: Actor;
 let integration: Actor;
 
 beforeAll(async () => {
-  if (!onPostgres) return;
   server = await startTestServer();
   admin = await server.actor('admin');
   integration = await server.actor('service', { tenantId: admin.tenantId });
@@ -181,6 +180,34 @@ describe('a deadlock PostgreSQL still detects (PostgreSQL)', () => {
       expect(retried.upsertProfiles).toBe(2);
     },
   );
+});
+
+describe('a serialization failure raised by a trigger (both engines)', () => {
+  it('reaches the client as TRANSACTION_CONFLICT, retryable, and the batch writes nothing', async () => {
+    // As the owner: a trigger that fails the way PostgreSQL fails a transaction it cannot serialise.
+    await server!.owner.query(`
+      CREATE FUNCTION test_refuse_as_unserialisable() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'could not serialize access due to concurrent update' USING ERRCODE = 'serialization_failure';
+      END $$`);
+    await server!.owner.query(`
+      CREATE TRIGGER test_refuse_as_unserialisable BEFORE INSERT ON profiles FOR EACH ROW
+      WHEN (NEW.display_name = 'Unserialisable') EXECUTE FUNCTION test_refuse_as_unserialisable()`);
+    const [fine, refused] = [uuid(), uuid()];
+
+    const response = await admin.request(UpsertProfilesDocument, {
+      profiles: [
+        { id: fine, displayName: 'Fine', role: 'WORKER' },
+        { id: refused, displayName: 'Unserialisable', role: 'WORKER' },
+      ],
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.errors).toHaveLength(1);
+    expect(response.errors![0]!.extensions).toEqual({ code: 'TRANSACTION_CONFLICT', retryable: true });
+    expect(JSON.stringify(response)).not.toMatch(/serializ|40001|prisma|trigger/i);
+    expect(await server!.owner.count('profiles', 'id = ANY($1::uuid[])', [[fine, refused]])).toBe(0);
+  });
 });
 
 /** Until some other session of the database waits for a lock. */
