@@ -8,7 +8,8 @@
 /** The test files that pin each rule module's rules. */
 export const TESTS_OF = {
   'src/assignments/status.ts': ['tests/rules/status.test.ts', 'tests/api/status-filters.test.ts'],
-  'src/core/validate.ts': ['tests/rules/validate.test.ts'],
+  // validate.ts also holds isUuid and the token-claim sanitisers, pinned by the auth rule tests.
+  'src/core/validate.ts': ['tests/rules/validate.test.ts', 'tests/rules/auth.test.ts'],
   'src/core/auth.ts': ['tests/rules/auth.test.ts'],
   'src/core/limits.ts': ['tests/rules/limits.test.ts'],
   'src/risk/auto-assign.ts': ['tests/risk/auto-assign-fragments.test.ts'],
