@@ -93,7 +93,12 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
           closeWhenTokenExpires(socket, authorization);
           return true;
         } catch (error) {
-          if (error instanceof ApiError && error.extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+          // A retryable refusal (TRANSACTION_CONFLICT while recording the profile) is "try again", not 4403.
+          if (
+            error instanceof ApiError &&
+            error.extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR &&
+            !error.extensions.retryable
+          ) {
             socket.close(CloseCode.Forbidden, error.message.length < 124 ? error.message : 'Forbidden');
           } else {
             logger.error({ err: error }, 'websocket connection failed');
