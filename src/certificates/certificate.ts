@@ -29,7 +29,10 @@ export const CertificateStatus = builder.enumType('CertificateStatus', {
   } as const,
 });
 
-export function certificateStatus(certificate: { revokedAt: Date | null; expiresAt: Date | null }): CertificateStatusValue {
+export function certificateStatus(certificate: {
+  revokedAt: Date | null;
+  expiresAt: Date | null;
+}): CertificateStatusValue {
   if (certificate.revokedAt) return 'revoked';
   if (certificate.expiresAt && certificate.expiresAt < todayUtc()) return 'expired';
   return 'valid';
@@ -43,7 +46,8 @@ export const Certificate = builder.prismaObject('Certificate', {
     url: t.string({
       description: 'The PDF: `<PUBLIC_URL>/certificates/<code>.pdf` (no token needed).',
       select: { code: true },
-      resolve: (certificate, _args, context) => context.services.config.publicUrl + certificatePdfPath(certificate.code),
+      resolve: (certificate, _args, context) =>
+        context.services.config.publicUrl + certificatePdfPath(certificate.code),
     }),
     verifyUrl: t.string({
       description: 'The public verify page: `<PUBLIC_URL>/verify/<code>` (JSON with Accept: application/json).',

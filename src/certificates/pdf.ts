@@ -8,11 +8,7 @@ const day = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : nul
  * The certificate as a one-page A4 PDF (pdfkit, its built-in Helvetica): holder, course, completion date,
  * expiry, status when no longer valid, the code, and a QR code (a PNG image) of the verify URL.
  */
-export async function certificatePdf(
-  certificate: PublicCertificate,
-  code: string,
-  verifyUrl: string,
-): Promise<Buffer> {
+export async function certificatePdf(certificate: PublicCertificate, code: string, verifyUrl: string): Promise<Buffer> {
   const qr = await QRCode.toBuffer(verifyUrl, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 6 });
   const doc = new PDFDocument({
     size: 'A4',

@@ -109,7 +109,9 @@ function publicUrl(name: string, value: string | undefined, port: string | undef
     parsed = undefined;
   }
   if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash) {
-    throw new ConfigurationError(`${name} must be an absolute http(s) URL like https://training.example.com, got "${value}"`);
+    throw new ConfigurationError(
+      `${name} must be an absolute http(s) URL like https://training.example.com, got "${value}"`,
+    );
   }
   return parsed.href.replace(/\/+$/, '');
 }
@@ -154,11 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       developmentSecret,
     },
     publicUrl: publicUrl('PUBLIC_URL', env.PUBLIC_URL, env.PORT),
-    certificateLookupsPerMinute: integer(
-      'CERTIFICATE_LOOKUPS_PER_MINUTE',
-      env.CERTIFICATE_LOOKUPS_PER_MINUTE,
-      60,
-    ),
+    certificateLookupsPerMinute: integer('CERTIFICATE_LOOKUPS_PER_MINUTE', env.CERTIFICATE_LOOKUPS_PER_MINUTE, 60),
     trustProxy: flag(env.TRUST_PROXY, false),
     autoAssignDueDays: integer('AUTO_ASSIGN_DUE_DAYS', env.AUTO_ASSIGN_DUE_DAYS, 14),
     autoAssignOnScores: flag(env.AUTO_ASSIGN_ON_SCORES, true),

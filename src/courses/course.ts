@@ -257,35 +257,38 @@ builder.mutationFields((t) => ({
       const courseId = validate.uuid('id', id);
       const data = courseData(input);
       const where = { id: courseId, tenantId: context.caller.tenantId };
-      const count = await context.transaction(async (tx) => {
-        if (data.expiryMonths !== undefined || data.highRiskExpiryMonths !== undefined) {
-          // Checked against the stored values; should a concurrent change slip between, the table's CHECK
-          // refuses the update (mapped below).
-          const current = await tx.trainingCourse.findFirst({
-            where,
-            select: { expiryMonths: true, highRiskExpiryMonths: true },
-          });
-          if (!current) return 0;
-          const expiry = data.expiryMonths === undefined ? current.expiryMonths : (data.expiryMonths as number | null);
-          const highRisk =
-            data.highRiskExpiryMonths === undefined
-              ? current.highRiskExpiryMonths
-              : (data.highRiskExpiryMonths as number | null);
-          if (highRisk != null && expiry == null && data.highRiskExpiryMonths === undefined) {
-            throw badInput('input.expiryMonths', 'cannot be cleared while highRiskExpiryMonths is set');
+      const count = await context
+        .transaction(async (tx) => {
+          if (data.expiryMonths !== undefined || data.highRiskExpiryMonths !== undefined) {
+            // Checked against the stored values; should a concurrent change slip between, the table's CHECK
+            // refuses the update (mapped below).
+            const current = await tx.trainingCourse.findFirst({
+              where,
+              select: { expiryMonths: true, highRiskExpiryMonths: true },
+            });
+            if (!current) return 0;
+            const expiry =
+              data.expiryMonths === undefined ? current.expiryMonths : (data.expiryMonths as number | null);
+            const highRisk =
+              data.highRiskExpiryMonths === undefined
+                ? current.highRiskExpiryMonths
+                : (data.highRiskExpiryMonths as number | null);
+            if (highRisk != null && expiry == null && data.highRiskExpiryMonths === undefined) {
+              throw badInput('input.expiryMonths', 'cannot be cleared while highRiskExpiryMonths is set');
+            }
+            if (highRisk != null && expiry != null && highRisk > expiry && data.highRiskExpiryMonths === undefined) {
+              throw badInput('input.expiryMonths', `must be at least highRiskExpiryMonths (${highRisk})`);
+            }
+            checkHighRiskExpiry(expiry, highRisk);
           }
-          if (highRisk != null && expiry != null && highRisk > expiry && data.highRiskExpiryMonths === undefined) {
-            throw badInput('input.expiryMonths', `must be at least highRiskExpiryMonths (${highRisk})`);
+          return (await tx.trainingCourse.updateMany({ where, data })).count;
+        })
+        .catch((error: unknown) => {
+          if (sqlState(error) === CHECK_VIOLATION) {
+            throw badInput('input.highRiskExpiryMonths', 'must be at most expiryMonths (and needs it)');
           }
-          checkHighRiskExpiry(expiry, highRisk);
-        }
-        return (await tx.trainingCourse.updateMany({ where, data })).count;
-      }).catch((error: unknown) => {
-        if (sqlState(error) === CHECK_VIOLATION) {
-          throw badInput('input.highRiskExpiryMonths', 'must be at most expiryMonths (and needs it)');
-        }
-        throw error;
-      });
+          throw error;
+        });
       if (count === 0) throw notFound('Course');
       return context.db.trainingCourse.findUniqueOrThrow({ ...query, where: { id: courseId } });
     },
