@@ -17,8 +17,7 @@ import {
  * public verification by code (`verifyCertificate`, also `GET /verify/<code>`) and revocation.
  */
 
-const CERTIFICATE_STATUSES = ['valid', 'expired', 'revoked'] as const;
-type CertificateStatusValue = (typeof CERTIFICATE_STATUSES)[number];
+type CertificateStatusValue = 'valid' | 'expired' | 'revoked';
 
 export const CertificateStatus = builder.enumType('CertificateStatus', {
   description: 'VALID until its expiry date has passed (EXPIRED) or it is revoked (REVOKED, whatever the date).',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { getDocument, OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,6 +23,9 @@ import { dayFromToday, errorCode, ok, startTestServer, type Actor, type TestServ
  * rate-limited per client address, revoked by managers only, invisible across tenants; and the
  * risk-adaptive validity of highRiskExpiryMonths.
  */
+
+// jsqr is CommonJS typed as an ES default export: under NodeNext the default import is the function itself.
+const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
 
 const LOOKUP_LIMIT = 5;
 
