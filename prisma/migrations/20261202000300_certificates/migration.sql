@@ -156,7 +156,11 @@ BEGIN
 END $$;
 REVOKE ALL ON FUNCTION "verify_certificate"(TEXT) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION "verify_certificate"(TEXT) TO "training_app";
+-- A new owner needs CREATE on the schema at the moment it receives the
+-- function; it keeps none afterwards.
+GRANT CREATE ON SCHEMA public TO "training_certificate_reader";
 ALTER FUNCTION "verify_certificate"(TEXT) OWNER TO "training_certificate_reader";
+REVOKE CREATE ON SCHEMA public FROM "training_certificate_reader";
 
 -- Risk-adaptive validity: is the user's relevant latest score at or above the
 -- course's threshold now? A worker completing their own training may not read
@@ -221,4 +225,6 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 $$;
 REVOKE ALL ON FUNCTION "training_user_at_risk"(UUID, UUID) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION "training_user_at_risk"(UUID, UUID) TO "training_app";
+GRANT CREATE ON SCHEMA public TO "training_risk_reader";
 ALTER FUNCTION "training_user_at_risk"(UUID, UUID) OWNER TO "training_risk_reader";
+REVOKE CREATE ON SCHEMA public FROM "training_risk_reader";
