@@ -1,5 +1,9 @@
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '../../src/core/caller.js';
+import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../src/core/migrate.js';
 import { INSUFFICIENT_PRIVILEGE } from '../../src/core/sqlstate.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { asCaller, attempt, owner, uuid, type Owner } from '../support/sql.js';
@@ -216,4 +220,86 @@ describe('training_user_at_risk(course, user)', () => {
     // Another tenant's caller learns nothing about A's course or scores.
     expect(await atRisk({ ...B.admin }, A.otherWorker.userId)).toBe(false);
   });
+});
+
+describe('the migration', () => {
+  const CERTIFICATES_MIGRATION = '20261202000300_certificates';
+
+  it('gives completions recorded before it their certificates and PDF links', async () => {
+    // The database as it was before certificates: every earlier migration, then data.
+    const before = mkdtempSync(path.join(tmpdir(), 'training-migrations-'));
+    for (const name of readdirSync(DEFAULT_MIGRATIONS_DIR)) {
+      if (name < CERTIFICATES_MIGRATION)
+        cpSync(path.join(DEFAULT_MIGRATIONS_DIR, name), path.join(before, name), { recursive: true });
+    }
+    const old = await freshDatabase({ migrated: false });
+    try {
+      await migrate(old, before);
+      const data = owner(old);
+      const tenant = uuid();
+      const user = uuid();
+      await data.insert('profiles', { id: user, tenant_id: tenant, role: 'worker', display_name: 'Old Timer' });
+      const course = async (issues: boolean) =>
+        (
+          await data.insert('training_courses', {
+            tenant_id: tenant,
+            title: issues ? 'Certifying' : 'Plain',
+            category: 'other',
+            issues_certificate: issues,
+            created_by: user,
+          })
+        ).id as string;
+      const completion = async (courseId: string, passed: boolean) => {
+        const assignment = await data.insert('training_assignments', {
+          tenant_id: tenant,
+          course_id: courseId,
+          user_id: user,
+          status: passed ? 'completed' : 'assigned',
+        });
+        const id = uuid();
+        await data.insert('training_completions', {
+          id,
+          tenant_id: tenant,
+          assignment_id: assignment.id,
+          course_id: courseId,
+          user_id: user,
+          passed,
+          expires_at: '2030-06-30',
+          certificate_url: passed ? `https://training.example.com/certificates/${id}` : null,
+        });
+        return id;
+      };
+      const certifying = await course(true);
+      const passed = await completion(certifying, true);
+      await completion(certifying, false);
+      await completion(await course(false), true);
+
+      expect(await migrate(old)).toEqual([
+        CERTIFICATES_MIGRATION,
+        ...readdirSync(DEFAULT_MIGRATIONS_DIR).filter((n) => n > CERTIFICATES_MIGRATION && !n.endsWith('.toml')),
+      ]);
+
+      const certificates = await data.query<{ completion_id: string; code: string; expires_at: Date }>(
+        'SELECT completion_id, code, expires_at FROM certificates',
+      );
+      expect(certificates).toHaveLength(1);
+      expect(certificates[0]).toMatchObject({ completion_id: passed });
+      expect(certificates[0]!.code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const [link] = await data.query<{ certificate_url: string }>(
+        'SELECT certificate_url FROM training_completions WHERE id = $1',
+        [passed],
+      );
+      expect(link!.certificate_url).toBe(`https://training.example.com/certificates/${certificates[0]!.code}.pdf`);
+      const [verified] = await asCaller(
+        old,
+        { tenantId: uuid(), userId: uuid(), role: 'worker' },
+        'SELECT status, holder_name FROM verify_certificate($1)',
+        certificates[0]!.code,
+      );
+      expect(verified).toEqual({ status: 'valid', holder_name: 'Old Timer' });
+    } finally {
+      await old.drop();
+      rmSync(before, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

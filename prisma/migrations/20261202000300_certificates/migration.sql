@@ -40,6 +40,32 @@ CREATE TABLE "certificates" (
 CREATE INDEX "certificates_tenant_id_user_id_idx" ON "certificates" ("tenant_id", "user_id");
 CREATE INDEX "certificates_tenant_id_course_id_idx" ON "certificates" ("tenant_id", "course_id");
 
+-- Backfill: passed completions of certifying courses recorded before this
+-- migration get their certificate, and their certificate_url (once
+-- `<CERTIFICATE_BASE_URL>/<completion id>`) becomes `<same base>/<code>.pdf`.
+-- Codes from two random UUIDs: 244 random bits, base64url without padding.
+-- Writers of completions wait for this transaction (SHARE lock), so none is
+-- missed. RLS is forced even for the table owner (a migrating user that is not
+-- a superuser would see no rows): lifted for this transaction, as the analytics
+-- counters' backfill does.
+LOCK TABLE "training_completions" IN SHARE MODE;
+ALTER TABLE "training_completions" NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE "training_courses" NO FORCE ROW LEVEL SECURITY;
+INSERT INTO "certificates" ("tenant_id", "completion_id", "user_id", "course_id", "code", "issued_at", "expires_at")
+SELECT tc.tenant_id, tc.id, tc.user_id, tc.course_id,
+       rtrim(translate(encode(decode(replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', ''),
+                                     'hex'), 'base64'), '+/', '-_'), '='),
+       coalesce(tc.completed_at, tc.created_at, now()), tc.expires_at
+FROM "training_completions" tc
+JOIN "training_courses" c ON c.tenant_id = tc.tenant_id AND c.id = tc.course_id
+WHERE tc.passed AND c.issues_certificate;
+UPDATE "training_completions" tc
+SET "certificate_url" = regexp_replace(tc.certificate_url, '/[^/]*$', '/' || ce.code || '.pdf')
+FROM "certificates" ce
+WHERE ce.completion_id = tc.id AND tc.certificate_url IS NOT NULL;
+ALTER TABLE "training_completions" FORCE ROW LEVEL SECURITY;
+ALTER TABLE "training_courses" FORCE ROW LEVEL SECURITY;
+
 -- Like every table: RLS forced. Everyone reads the tenant's certificates their
 -- role reads completions of; a certificate is issued with its completion (by the
 -- worker completing, or an admin/safety officer) only for a passed completion of
