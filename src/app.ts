@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import { startApollo } from './core/apollo.js';
 import { createTokenVerifier } from './core/auth.js';
-import type { Config } from './core/config.js';
+import { certificateRoutes } from './certificates/routes.js';
+import { publicUrlFor, type Config } from './core/config.js';
 import type { AppServices } from './core/caller.js';
 import { openDatabase, type Database } from './core/db.js';
 import { graphiqlAssets } from './core/graphiql/assets.js';
@@ -10,6 +11,7 @@ import { GRAPHQL_PATH, MAX_BODY_BYTES, MAX_HEADER_BYTES, serveHttp, type Route }
 import { DEFAULT_QUERY_LIMITS, depthAndAliasRules } from './core/limits.js';
 import type { Logger } from './core/logger.js';
 import { migrate } from './core/migrate.js';
+import { createRateLimiter } from './core/rate-limit.js';
 import { startLiveEventHub, type HubOptions } from './core/live-events/index.js';
 import { serveWebSockets } from './core/websocket.js';
 import { startScheduler } from './risk/scheduler.js';
@@ -61,6 +63,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     verifyToken: createTokenVerifier(config.auth),
     profiles: createProfileRefresher(db.prisma),
     liveEvents,
+    lookupLimiter: createRateLimiter({ limit: config.certificateLookupsPerMinute, windowMs: 60_000 }),
   };
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES });
@@ -76,13 +79,15 @@ export async function startApp(options: AppOptions): Promise<App> {
   const apollo = await startApollo({ schema, config, services, httpServer: server, subscriptions });
 
   /** HTTP endpoints beside GraphQL, health and readiness: the app registers its own pages and files here. */
-  const routes: Route[] = [...webRoutes({ config, db })];
+  // Certificates first: the web app's route is the prefix `/` and would answer their paths.
+  const routes: Route[] = [...certificateRoutes(services), ...webRoutes({ config, db })];
   serveHttp(server, {
     graphql: apollo.execute,
     databaseAnswers: () => db.prisma.$queryRaw`SELECT 1`,
     routes,
     ide: config.graphqlIde ? graphiqlAssets() : undefined,
     corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
     logger,
   });
 
@@ -105,6 +110,8 @@ export async function startApp(options: AppOptions): Promise<App> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}${GRAPHQL_PATH}`;
+  // Absolute links (certificates) name the port actually bound when the default named port 0.
+  services.config = { ...config, publicUrl: publicUrlFor(config, port) };
 
   // Scheduled auto-assignment and overdue sweep (off when their cron settings are empty).
   const scheduler = startScheduler({ prisma: db.prisma, config, logger });

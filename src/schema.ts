@@ -7,6 +7,7 @@ import './assignments/assignment.js';
 import './assignments/lifecycle.js';
 import './assignments/live.js';
 import './completions/completion.js';
+import './certificates/certificate.js';
 import './analytics/analytics.js';
 import './users/profiles.js';
 import './users/shifts.js';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { certificatePdfPath, newCertificateCode, userAtRisk } from '../certificates/certificates-sql.js';
 import { builder } from '../core/builder.js';
 import type { CallerContext, TenantTransaction } from '../core/caller.js';
 import { badInput, conflict, notFound, sqlState } from '../core/errors.js';
@@ -142,10 +143,21 @@ builder.mutationFields((t) => ({
         if (count === 0) await refuse(tx, context, id, 'complete');
         const assignment = await tx.trainingAssignment.findUniqueOrThrow({
           where: { id },
-          select: { courseId: true, userId: true, course: { select: { expiryMonths: true, issuesCertificate: true } } },
+          select: {
+            courseId: true,
+            userId: true,
+            course: { select: { expiryMonths: true, highRiskExpiryMonths: true, issuesCertificate: true } },
+          },
         });
         const completionId = randomUUID();
-        const { expiryMonths, issuesCertificate } = assignment.course;
+        const { expiryMonths, highRiskExpiryMonths, issuesCertificate } = assignment.course;
+        // Risk-adaptive validity: at or above the course's threshold now, the shorter validity applies.
+        const months =
+          passed && highRiskExpiryMonths !== null && (await userAtRisk(tx, assignment.courseId, assignment.userId))
+            ? highRiskExpiryMonths
+            : expiryMonths;
+        const expiresAt = passed && months ? addMonths(completedAt, months) : null;
+        const code = passed && issuesCertificate ? newCertificateCode() : null;
         await tx.trainingCompletion.create({
           data: {
             id: completionId,
@@ -157,11 +169,25 @@ builder.mutationFields((t) => ({
             passed,
             completionTimeMinutes: minutes,
             completedAt,
-            expiresAt: passed && expiryMonths ? addMonths(completedAt, expiryMonths) : null,
-            certificateUrl:
-              passed && issuesCertificate ? `${context.services.config.certificateBaseUrl}/${completionId}` : null,
+            expiresAt,
+            certificateUrl: code ? context.services.config.publicUrl + certificatePdfPath(code) : null,
           },
         });
+        // The certificate is written in the completion's own transaction: both or neither.
+        if (code) {
+          await tx.certificate.create({
+            data: {
+              tenantId: caller.tenantId,
+              completionId,
+              userId: assignment.userId,
+              courseId: assignment.courseId,
+              code,
+              issuedAt: completedAt,
+              expiresAt,
+            },
+            select: { id: true },
+          });
+        }
       });
       return context.db.trainingAssignment.findUniqueOrThrow({ ...query, where: { id } });
     },

@@ -67,8 +67,11 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
   });
   await apollo.start();
   return {
-    execute: (httpGraphQLRequest, authorization) =>
-      apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => createContext(services, authorization) }),
+    execute: (httpGraphQLRequest, authorization, clientAddress) =>
+      apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest,
+        context: () => createContext(services, authorization, clientAddress),
+      }),
     stop: () => apollo.stop(),
   };
 }

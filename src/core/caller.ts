@@ -7,6 +7,7 @@ import { isTransactionConflict, temporarilyUnavailable, transactionConflict, una
 import type { Logger } from './logger.js';
 import type { LiveEventHub } from './live-events/index.js';
 import type { Role } from './permissions.js';
+import type { RateLimiter } from './rate-limit.js';
 
 /**
  * Running as the caller, in one place. Every statement of a request runs inside a
@@ -75,6 +76,8 @@ export interface AppServices {
   profiles: ProfileRefresher;
   /** This instance's live events from PostgreSQL (subscriptions). */
   liveEvents: LiveEventHub;
+  /** Per-client-address limit on public lookups (certificate PDF, verify page, `verifyCertificate`). */
+  lookupLimiter: RateLimiter;
 }
 
 export interface ProfileRefresher {
@@ -89,6 +92,8 @@ export interface Context {
   /** Several statements in one transaction as the caller (raw SQL goes here). */
   transaction<T>(fn: (tx: TenantTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   services: AppServices;
+  /** The client's address (HTTP), for per-address limits; undefined over WebSocket. */
+  clientAddress?: string;
 }
 
 /** The context of a field whose scopes require a caller (scope-auth's AuthContexts). */
@@ -111,9 +116,13 @@ const readSharing = Symbol('readSharing');
 type SharingContext = Context & { [readSharing]?: ReadSharing };
 
 /** Builds the context for one request (HTTP) or one subscription (WebSocket). */
-export async function createContext(services: AppServices, authorization: string | undefined | null): Promise<Context> {
+export async function createContext(
+  services: AppServices,
+  authorization: string | undefined | null,
+  clientAddress?: string,
+): Promise<Context> {
   const token = bearerToken(authorization);
-  if (!token) return anonymousContext(services);
+  if (!token) return anonymousContext(services, clientAddress);
   const identity = await services.verifyToken(token);
   try {
     await services.profiles.ensure(identity);
@@ -132,6 +141,7 @@ export async function createContext(services: AppServices, authorization: string
     db: routedClient(services.prisma, caller, () => shared),
     transaction: (fn, options) => (shared ? shared.get().then(fn) : withTenant(services.prisma, caller, fn, options)),
     services,
+    clientAddress,
     [readSharing]: {
       share() {
         shared ??= sharedTransaction(services.prisma, caller, { timeout: READ_TRANSACTION_TIMEOUT_MS });
@@ -270,7 +280,7 @@ const anonymousPrototype: object = Object.defineProperty({}, 'db', {
   },
 });
 
-function anonymousContext(services: AppServices): Context {
+function anonymousContext(services: AppServices, clientAddress: string | undefined): Context {
   // Deny by default: scope-auth refuses anonymous callers before any resolver runs;
   // these throw only if a resolver forgot its scopes.
   const context = Object.create(anonymousPrototype) as Context;
@@ -278,5 +288,6 @@ function anonymousContext(services: AppServices): Context {
     caller: null,
     transaction: () => Promise.reject(unauthenticated()),
     services,
+    clientAddress,
   });
 }

@@ -18,8 +18,15 @@ export interface Config {
   /** How long a request waits for a pooled connection before failing (PostgreSQL only). */
   dbAcquireTimeoutMs: number;
   auth: AuthConfig;
-  /** Base of certificate links; a completion's link is `<base>/<completion id>`. */
-  certificateBaseUrl: string;
+  /**
+   * Base of absolute links (certificate PDFs and verify pages), without a trailing slash. Default
+   * `http://localhost:<PORT>`; with PORT=0 the app fills in the port it got (see `publicUrlFor`).
+   */
+  publicUrl: string;
+  /** Public certificate lookups (PDF, verify page, `verifyCertificate`) allowed per client address per minute. */
+  certificateLookupsPerMinute: number;
+  /** Take the client address from X-Forwarded-For (behind a trusted proxy) rather than the socket. */
+  trustProxy: boolean;
   /** Days from assignment to due date for risk-based assignments. */
   autoAssignDueDays: number;
   /** Whether recorded predictive scores auto-assign for the entities they touch (per call: `autoAssign`). */
@@ -96,6 +103,28 @@ function origins(name: string, value: string | undefined): string[] {
   return listed;
 }
 
+/** An absolute http(s) base URL, checked now; without one, the local server's own address. */
+function publicUrl(name: string, value: string | undefined, port: string | undefined): string {
+  if (value === undefined || value.trim() === '') return `http://localhost:${port || 4000}`;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value.trim());
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash) {
+    throw new ConfigurationError(
+      `${name} must be an absolute http(s) URL like https://training.example.com, got "${value}"`,
+    );
+  }
+  return parsed.href.replace(/\/+$/, '');
+}
+
+/** The public URL once the server listens: a default naming port 0 (tests) gets the port actually bound. */
+export function publicUrlFor(config: Config, boundPort: number): string {
+  return config.publicUrl === 'http://localhost:0' ? `http://localhost:${boundPort}` : config.publicUrl;
+}
+
 function flag(value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value === '') return fallback;
   return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
@@ -132,7 +161,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clockSkewSeconds: integer('JWT_CLOCK_SKEW_SECONDS', env.JWT_CLOCK_SKEW_SECONDS, 60, 0),
       maxTokenLifetimeSeconds: integer('JWT_MAX_LIFETIME_SECONDS', env.JWT_MAX_LIFETIME_SECONDS, 30 * 24 * 3600),
     },
-    certificateBaseUrl: (env.CERTIFICATE_BASE_URL ?? 'http://localhost:4000/certificates').replace(/\/+$/, ''),
+    publicUrl: publicUrl('PUBLIC_URL', env.PUBLIC_URL, env.PORT),
+    certificateLookupsPerMinute: integer('CERTIFICATE_LOOKUPS_PER_MINUTE', env.CERTIFICATE_LOOKUPS_PER_MINUTE, 60),
+    trustProxy: flag(env.TRUST_PROXY, false),
     autoAssignDueDays: integer('AUTO_ASSIGN_DUE_DAYS', env.AUTO_ASSIGN_DUE_DAYS, 14),
     autoAssignOnScores: flag(env.AUTO_ASSIGN_ON_SCORES, true),
     // Timers would fire in the middle of unrelated tests: off under NODE_ENV=test unless a test sets them.

@@ -1,3 +1,4 @@
+import { HeaderMap } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from './logger.js';
 import { DEADLOCK_DETECTED, FOREIGN_KEY_VIOLATION, SERIALIZATION_FAILURE, UNIQUE_VIOLATION } from './sqlstate.js';
@@ -20,6 +21,8 @@ export const ErrorCode = {
   GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
   /** A concurrent transaction won (deadlock, serialization failure): nothing was written; send it again. */
   TRANSACTION_CONFLICT: 'TRANSACTION_CONFLICT',
+  /** Too many requests from this client address for a rate-limited lookup; HTTP 429 with Retry-After. */
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -88,6 +91,13 @@ export const subscriptionDropped = (limit: number) =>
     ErrorCode.INTERNAL_SERVER_ERROR,
     `Subscription dropped: this client fell more than ${limit} assignments behind. Subscribe again and refetch what you missed.`,
   );
+
+/** A client address over its lookup limit: HTTP 429 with Retry-After (seconds), also in `extensions.retryAfter`. */
+export const tooManyRequests = (retryAfterSeconds: number) =>
+  new ApiError(ErrorCode.TOO_MANY_REQUESTS, `Too many lookups from this address; retry in ${retryAfterSeconds} s`, {
+    retryAfter: retryAfterSeconds,
+    http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) },
+  });
 
 /** Refusals of an HTTP request before GraphQL runs; `errorBody` writes them as a GraphQL response. */
 export const malformedJson = () =>

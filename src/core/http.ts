@@ -40,6 +40,7 @@ export interface Route {
 export type GraphQLExecutor = (
   request: HTTPGraphQLRequest,
   authorization: string | undefined,
+  clientAddress: string,
 ) => Promise<HTTPGraphQLResponse>;
 
 export interface HttpOptions {
@@ -52,7 +53,26 @@ export interface HttpOptions {
   ide?: GraphiQL;
   /** Browser origins allowed to call GraphQL across origins (CORS); others are refused. */
   corsOrigins: readonly string[];
+  /** Client addresses come from X-Forwarded-For (see `clientAddress`). */
+  trustProxy: boolean;
   logger: Logger;
+}
+
+/**
+ * Who is asking, for per-address limits: the socket's peer, or behind a trusted proxy (TRUST_PROXY) the
+ * address the proxy appended last to X-Forwarded-For (the entries before it are the client's to forge).
+ */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const last = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? ''))
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean)
+      .at(-1);
+    if (last) return last;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
 }
 
 /** What a cross-origin page may send: the token, JSON, and the header that lets Apollo accept GET queries. */
@@ -66,7 +86,7 @@ const READINESS_TIMEOUT_MS = 2_000;
 /** Routes the server's HTTP requests: health, readiness, GraphiQL, GraphQL, the app's routes, else 404. */
 export function serveHttp(server: Server, options: HttpOptions): void {
   const { ide, routes, logger } = options;
-  const handleGraphQL = graphqlHandler(options.graphql, logger);
+  const handleGraphQL = graphqlHandler(options.graphql, options.trustProxy, logger);
   server.on('clientError', answerUnparsableRequest);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -221,7 +241,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** Node's HTTP request → Apollo's transport-neutral request, and back. */
-function graphqlHandler(execute: GraphQLExecutor, logger: Logger) {
+function graphqlHandler(execute: GraphQLExecutor, trustProxy: boolean, logger: Logger) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     try {
       const raw = req.method === 'POST' ? await readBody(req) : '';
@@ -240,6 +260,7 @@ function graphqlHandler(execute: GraphQLExecutor, logger: Logger) {
       const response = await execute(
         { method: req.method ?? 'GET', headers, search: url.search, body },
         req.headers.authorization,
+        clientAddress(req, trustProxy),
       );
       for (const [key, value] of response.headers) res.setHeader(key, value);
       res.statusCode = response.status ?? 200;

@@ -25,6 +25,8 @@ export const PERMISSIONS = {
   'risk.ingestScores': ['admin', 'service'],
   /** Feed profiles, shifts and equipment from other systems. */
   'users.feed': ['admin', 'service'],
+  /** Revoke the tenant's certificates. */
+  'certificates.revoke': ['admin', 'safety_officer'],
   /** Read anyone's training in the tenant (everyone else reads only their own). */
   'training.readAnyone': ['admin', 'safety_officer', 'service'],
 } as const satisfies Record<string, readonly Role[]>;

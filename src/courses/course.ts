@@ -2,7 +2,8 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from '../core/builder.js';
 import { connectionOf } from '../core/connections.js';
 import { databaseEnum } from '../core/enums.js';
-import { notFound } from '../core/errors.js';
+import { badInput, notFound, sqlState } from '../core/errors.js';
+import { CHECK_VIOLATION } from '../core/sqlstate.js';
 import * as validate from '../core/validate.js';
 import { User } from '../users/user.js';
 
@@ -70,6 +71,12 @@ export const Course = builder.prismaObject('TrainingCourse', {
       description: 'Months a passed completion stays valid; null: it never expires.',
     }),
     issuesCertificate: t.exposeBoolean('issuesCertificate'),
+    highRiskExpiryMonths: t.exposeInt('highRiskExpiryMonths', {
+      nullable: true,
+      description:
+        'Months a passed completion stays valid (instead of expiryMonths) when the user’s relevant latest risk ' +
+        'score is at or above riskThreshold as they complete; at most expiryMonths; null: off.',
+    }),
     createdBy: t.field({ type: User, select: { createdBy: true }, resolve: (course) => ({ id: course.createdBy }) }),
     createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),
@@ -162,6 +169,7 @@ export const CreateTrainingCourseInput = builder.inputType('CreateTrainingCourse
     required: t.boolean({ defaultValue: false }),
     expiryMonths: t.int(),
     issuesCertificate: t.boolean({ defaultValue: false }),
+    highRiskExpiryMonths: t.int({ description: 'At most expiryMonths (which it needs).' }),
   }),
 });
 
@@ -180,6 +188,7 @@ export const UpdateTrainingCourseInput = builder.inputType('UpdateTrainingCourse
     required: t.boolean(),
     expiryMonths: t.int(),
     issuesCertificate: t.boolean(),
+    highRiskExpiryMonths: t.int(),
   }),
 });
 
@@ -208,7 +217,19 @@ function courseData(input: CourseInput): Prisma.TrainingCourseUncheckedUpdateInp
     required: validate.present('input.required', input.required),
     expiryMonths: optional(input.expiryMonths, (v) => validate.integer('input.expiryMonths', v, { min: 1, max: 600 })),
     issuesCertificate: validate.present('input.issuesCertificate', input.issuesCertificate),
+    highRiskExpiryMonths: optional(input.highRiskExpiryMonths, (v) =>
+      validate.integer('input.highRiskExpiryMonths', v, { min: 1, max: 600 }),
+    ),
   };
+}
+
+/** highRiskExpiryMonths needs expiryMonths and may not exceed it, whichever of the two a change sends. */
+function checkHighRiskExpiry(expiryMonths: number | null | undefined, highRiskExpiryMonths: number | null | undefined) {
+  if (highRiskExpiryMonths == null) return;
+  if (expiryMonths == null) throw badInput('input.highRiskExpiryMonths', 'needs expiryMonths');
+  if (highRiskExpiryMonths > expiryMonths) {
+    throw badInput('input.highRiskExpiryMonths', `must be at most expiryMonths (${expiryMonths})`);
+  }
 }
 
 builder.mutationFields((t) => ({
@@ -218,6 +239,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateTrainingCourseInput, required: true }) },
     resolve: (query, _root, { input }, context) => {
       const data = courseData(input) as Prisma.TrainingCourseUncheckedCreateInput;
+      checkHighRiskExpiry(data.expiryMonths, data.highRiskExpiryMonths);
       return context.db.trainingCourse.create({
         ...query,
         data: { ...data, tenantId: context.caller.tenantId, createdBy: context.caller.userId },
@@ -234,10 +256,39 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, { id, input }, context) => {
       const courseId = validate.uuid('id', id);
       const data = courseData(input);
-      const { count } = await context.db.trainingCourse.updateMany({
-        where: { id: courseId, tenantId: context.caller.tenantId },
-        data,
-      });
+      const where = { id: courseId, tenantId: context.caller.tenantId };
+      const count = await context
+        .transaction(async (tx) => {
+          if (data.expiryMonths !== undefined || data.highRiskExpiryMonths !== undefined) {
+            // Checked against the stored values; should a concurrent change slip between, the table's CHECK
+            // refuses the update (mapped below).
+            const current = await tx.trainingCourse.findFirst({
+              where,
+              select: { expiryMonths: true, highRiskExpiryMonths: true },
+            });
+            if (!current) return 0;
+            const expiry =
+              data.expiryMonths === undefined ? current.expiryMonths : (data.expiryMonths as number | null);
+            const highRisk =
+              data.highRiskExpiryMonths === undefined
+                ? current.highRiskExpiryMonths
+                : (data.highRiskExpiryMonths as number | null);
+            if (highRisk != null && expiry == null && data.highRiskExpiryMonths === undefined) {
+              throw badInput('input.expiryMonths', 'cannot be cleared while highRiskExpiryMonths is set');
+            }
+            if (highRisk != null && expiry != null && highRisk > expiry && data.highRiskExpiryMonths === undefined) {
+              throw badInput('input.expiryMonths', `must be at least highRiskExpiryMonths (${highRisk})`);
+            }
+            checkHighRiskExpiry(expiry, highRisk);
+          }
+          return (await tx.trainingCourse.updateMany({ where, data })).count;
+        })
+        .catch((error: unknown) => {
+          if (sqlState(error) === CHECK_VIOLATION) {
+            throw badInput('input.highRiskExpiryMonths', 'must be at most expiryMonths (and needs it)');
+          }
+          throw error;
+        });
       if (count === 0) throw notFound('Course');
       return context.db.trainingCourse.findUniqueOrThrow({ ...query, where: { id: courseId } });
     },

@@ -102,7 +102,8 @@ function placeholder(typeName: string): string {
 const PROTECTED = [
   ...Object.keys(schema.getQueryType()!.getFields()).map((name) => ['query', name] as const),
   ...Object.keys(schema.getMutationType()!.getFields()).map((name) => ['mutation', name] as const),
-].filter(([, name]) => name !== 'health' && !name.startsWith('_'));
+  // Public by design: health, and certificate verification by code (tests/api/certificates.test.ts).
+].filter(([, name]) => name !== 'health' && name !== 'verifyCertificate' && !name.startsWith('_'));
 
 describe('without an Authorization header', () => {
   it('{ health } answers', async () => {
@@ -111,6 +112,16 @@ describe('without an Authorization header', () => {
     expect(response.status).toBe(200);
     expect(response.errors).toBeUndefined();
     expect(response.data).toEqual({ health: 'ok' });
+  });
+
+  it('{ verifyCertificate } answers (null for an unknown code)', async () => {
+    const response = await server.request<{ verifyCertificate: null }>(
+      '{ verifyCertificate(code: "unknown-unknown-unknown-1") { status } }',
+    );
+
+    expect(response.status).toBe(200);
+    expect(response.errors).toBeUndefined();
+    expect(response.data).toEqual({ verifyCertificate: null });
   });
 
   it.each(PROTECTED)('%s %s is UNAUTHENTICATED and writes nothing', async (operation, field) => {

@@ -6,6 +6,7 @@ import {
   CompleteTrainingAssignmentDocument,
   CreateTrainingCourseDocument,
   MyTrainingAssignmentsDocument,
+  RevokeCertificateDocument,
   StartTrainingAssignmentDocument,
   SweepOverdueTrainingAssignmentsDocument,
   TrainingAnalyticsDocument,
@@ -58,12 +59,15 @@ const PERMISSIONS = {
   // analytics: admin and safety officer; a worker their own progress; service no
   trainingAnalytics: LEARNERS,
   me: EVERYONE,
+  // certificates: admin and safety officer revoke (verifyCertificate is public, tests/api/certificates.test.ts)
+  revokeCertificate: MANAGERS,
 } satisfies Record<string, readonly Role[]>;
 type Operation = keyof typeof PERMISSIONS;
 
 /** Root fields whose permissions are tested with their feature, not here. */
 const TESTED_ELSEWHERE = [
   'health', // public by design (auth.test.ts)
+  'verifyCertificate', // public by design (tests/api/certificates.test.ts)
   'autoAssignTraining', // tests/risk/auto-assign.test.ts
   'recordPredictiveScores', // tests/risk/scores.test.ts
   'upsertProfiles', // neighbouring-system feeds (src/users/ingest.ts)
@@ -129,7 +133,7 @@ async function startAs(actor: Actor, assignmentId: string): Promise<void> {
 
 /** Every row of every training table, fingerprinted: any insert, update or delete changes it. */
 const trainingTables = () =>
-  server.owner.fingerprints(['training_courses', 'training_assignments', 'training_completions']);
+  server.owner.fingerprints(['training_courses', 'training_assignments', 'training_completions', 'certificates']);
 
 const assignmentRow = async (id: string) =>
   (await server.owner.query('SELECT * FROM training_assignments WHERE id = $1', [id]))[0];
@@ -278,6 +282,26 @@ const SCENARIOS: Record<Operation, (actor: Actor) => Call | Promise<Call>> = {
           cancelReason: 'Left the site',
           cancelledBy: { id: actor.userId },
         }),
+    );
+  },
+  revokeCertificate: async (actor) => {
+    // The worker passes a fresh certifying course; its certificate is the one to revoke.
+    const course = await actors.admin.request(CreateTrainingCourseDocument, {
+      input: { title: `Certified ${Math.random()}`, category: 'COMPLIANCE', issuesCertificate: true },
+    });
+    const assign = await actors.admin.request(AssignTrainingCourseDocument, {
+      input: { courseId: course.data!.createTrainingCourse.id, userId: actors.worker.userId },
+    });
+    const assignmentId = assign.data!.assignTrainingCourse.id;
+    await startAs(actors.worker, assignmentId);
+    await actors.worker.request(CompleteTrainingAssignmentDocument, { input: { assignmentId, passed: true } });
+    const [row] = await server.owner.query<{ code: string }>(
+      'SELECT c.code FROM certificates c JOIN training_completions tc ON tc.id = c.completion_id WHERE tc.assignment_id = $1',
+      [assignmentId],
+    );
+    return call(
+      () => actor.request(RevokeCertificateDocument, { code: row!.code, reason: 'Issued in error' }),
+      (data) => expect(data.revokeCertificate).toMatchObject({ status: 'REVOKED', revokeReason: 'Issued in error' }),
     );
   },
   sweepOverdueTrainingAssignments: async (actor) => {

@@ -126,6 +126,7 @@ describe('an officer assigns, a worker completes', () => {
     await courses.getByLabel('Title', { exact: true }).fill('Forklift Safety');
     await courses.getByLabel('Category', { exact: true }).last().selectOption({ label: 'Equipment safety' });
     await courses.getByLabel('Valid for (months)').fill('12');
+    await courses.getByLabel('Issues a certificate').check();
     await courses.getByRole('button', { name: 'Create course' }).click();
     await courses.getByText('Created “Forklift Safety”.').waitFor();
 
@@ -164,6 +165,10 @@ describe('an officer assigns, a worker completes', () => {
     expires.setUTCMonth(expires.getUTCMonth() + 12);
     expect(await done.textContent()).toContain('Expires');
     expect(await done.textContent()).toContain(String(expires.getUTCFullYear()));
+    // Completed ones link their certificate's PDF.
+    const certificate = done.getByRole('link', { name: 'Certificate (PDF)' });
+    await certificate.waitFor();
+    expect(await certificate.getAttribute('href')).toMatch(/\/certificates\/[A-Za-z0-9_-]{24}\.pdf$/);
     await expect.poll(() => tile(workerPage, 'Completed').textContent(), { timeout: 10_000 }).toBe('1');
 
     // The officer's screen refreshes its figures by itself.

@@ -185,6 +185,17 @@ function AssignmentCard({
               <dt>Expires</dt>
               <dd>{completion.expiresAt ? formatDate(completion.expiresAt) : 'Never'}</dd>
             </div>
+            {completion.certificate && (
+              <div>
+                <dt>Certificate</dt>
+                <dd>
+                  <a href={completion.certificate.url} target="_blank" rel="noreferrer">
+                    Certificate (PDF)
+                  </a>
+                  {completion.certificate.status !== 'VALID' && ` — ${enumName(completion.certificate.status)}`}
+                </dd>
+              </div>
+            )}
           </>
         )}
         {assignment.status !== 'COMPLETED' && completion && !completion.passed && (

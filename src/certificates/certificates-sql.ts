@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { APP_ROLE, type TenantTransaction } from '../core/caller.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+
+/** 144 random bits as base64url: 24 URL-safe characters, unguessable. */
+const CODE_BYTES = 18;
+/** What a code looks like (the table's CHECK allows 22–64 such characters); anything else is unknown. */
+export const CERTIFICATE_CODE = /^[A-Za-z0-9_-]{22,64}$/;
+
+export function newCertificateCode(): string {
+  return randomBytes(CODE_BYTES).toString('base64url');
+}
+
+export const certificatePdfPath = (code: string) => `/certificates/${code}.pdf`;
+export const certificateVerifyPath = (code: string) => `/verify/${code}`;
+
+/**
+ * Whether the user's relevant latest risk score is at or above the course's threshold now (false for a
+ * course without threshold). Runs in the completion's transaction through the SECURITY DEFINER function
+ * `training_user_at_risk` (migration 20261202000300): a worker completing cannot read scores, and learns
+ * only this boolean about themselves.
+ */
+export async function userAtRisk(tx: TenantTransaction, courseId: string, userId: string): Promise<boolean> {
+  const [row] = await tx.$queryRaw<[{ at_risk: boolean }]>`
+    SELECT training_user_at_risk(${courseId}::uuid, ${userId}::uuid) AS at_risk`;
+  return row.at_risk;
+}
+
+/** What the public may learn about one certificate (the verify page, the PDF, `verifyCertificate`). */
+export interface PublicCertificate {
+  status: 'valid' | 'expired' | 'revoked';
+  holderName: string | null;
+  courseTitle: string;
+  completedAt: Date | null;
+  issuedAt: Date;
+  expiresAt: Date | null;
+}
+
+interface PublicCertificateRow {
+  status: PublicCertificate['status'];
+  holder_name: string | null;
+  course_title: string;
+  completed_at: Date | null;
+  issued_at: Date;
+  expires_at: Date | null;
+}
+
+/**
+ * Looks a code up without a caller: one transaction as `training_app` with no tenant, whose only way to
+ * any row is the SECURITY DEFINER function `verify_certificate(code)`, which returns the public fields of
+ * that one certificate (migration 20261202000300). Malformed codes never reach SQL. Null: unknown.
+ */
+export async function lookupCertificate(prisma: PrismaClient, code: string): Promise<PublicCertificate | null> {
+  if (!CERTIFICATE_CODE.test(code)) return null;
+  const rows = await prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT set_config('role', ${APP_ROLE}, true), set_config('statement_timeout', '5s', true)`;
+    return tx.$queryRaw<PublicCertificateRow[]>`
+      SELECT status, holder_name, course_title, completed_at, issued_at, expires_at FROM verify_certificate(${code})`;
+  });
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    status: row.status,
+    holderName: row.holder_name,
+    courseTitle: row.course_title,
+    completedAt: row.completed_at,
+    issuedAt: row.issued_at,
+    expiresAt: row.expires_at,
+  };
+}
