@@ -25,6 +25,8 @@ export const PERMISSIONS = {
   'risk.ingestScores': ['admin', 'service'],
   /** Feed profiles, shifts and equipment from other systems. */
   'users.feed': ['admin', 'service'],
+  /** Read risk escalations and who is qualified on a zone or piece of equipment. */
+  'risk.oversee': ['admin', 'safety_officer', 'service'],
   /** Read anyone's training in the tenant (everyone else reads only their own). */
   'training.readAnyone': ['admin', 'safety_officer', 'service'],
 } as const satisfies Record<string, readonly Role[]>;

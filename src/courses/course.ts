@@ -70,6 +70,20 @@ export const Course = builder.prismaObject('TrainingCourse', {
       description: 'Months a passed completion stays valid; null: it never expires.',
     }),
     issuesCertificate: t.exposeBoolean('issuesCertificate'),
+    rearmMargin: t.float({
+      nullable: true,
+      description:
+        'Hysteresis of risk-based assignment (0–100; null: off): after a risk-based assignment of the course ends, ' +
+        'it is assigned again only after a score below riskThreshold − rearmMargin and then a newer one at or above the threshold.',
+      select: { rearmMargin: true },
+      resolve: (course) => (course.rearmMargin === null ? null : Number(course.rearmMargin)),
+    }),
+    escalateAfterDays: t.exposeInt('escalateAfterDays', {
+      nullable: true,
+      description:
+        "Days after a passed completion of a risk-based assignment at which an entity's latest score still at or above " +
+        'the threshold is escalated (riskEscalations); null: off.',
+    }),
     createdBy: t.field({ type: User, select: { createdBy: true }, resolve: (course) => ({ id: course.createdBy }) }),
     createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),
@@ -162,6 +176,8 @@ export const CreateTrainingCourseInput = builder.inputType('CreateTrainingCourse
     required: t.boolean({ defaultValue: false }),
     expiryMonths: t.int(),
     issuesCertificate: t.boolean({ defaultValue: false }),
+    rearmMargin: t.float({ description: '0–100; null: off.' }),
+    escalateAfterDays: t.int({ description: '1–3650; null: off.' }),
   }),
 });
 
@@ -180,6 +196,8 @@ export const UpdateTrainingCourseInput = builder.inputType('UpdateTrainingCourse
     required: t.boolean(),
     expiryMonths: t.int(),
     issuesCertificate: t.boolean(),
+    rearmMargin: t.float(),
+    escalateAfterDays: t.int(),
   }),
 });
 
@@ -208,6 +226,10 @@ function courseData(input: CourseInput): Prisma.TrainingCourseUncheckedUpdateInp
     required: validate.present('input.required', input.required),
     expiryMonths: optional(input.expiryMonths, (v) => validate.integer('input.expiryMonths', v, { min: 1, max: 600 })),
     issuesCertificate: validate.present('input.issuesCertificate', input.issuesCertificate),
+    rearmMargin: optional(input.rearmMargin, (v) => validate.number('input.rearmMargin', v, { min: 0, max: 100 })),
+    escalateAfterDays: optional(input.escalateAfterDays, (v) =>
+      validate.integer('input.escalateAfterDays', v, { min: 1, max: 3650 }),
+    ),
   };
 }
 
