@@ -63,12 +63,12 @@ export const Qualification = builder.objectRef<QualificationShape>('Qualificatio
       type: [Course],
       description: 'The required courses they do not hold now.',
       resolve: async (query, row, _args, context) => {
+        const { select, ...rest } = query as { select?: Record<string, unknown> };
         if (row.missing.length === 0) return [];
-        const select = (query as { select?: Record<string, unknown> }).select;
         // Every row's `missingCourses` has the same selection, so the first one's query serves them all.
         row.courses.loaded ??= context.db.trainingCourse
           .findMany({
-            ...query,
+            ...rest,
             ...(select ? { select: { ...select, id: true } } : {}),
             where: { id: { in: row.courses.ids }, tenantId: context.caller!.tenantId },
           })
