@@ -11,6 +11,7 @@ import {
   SetCourseRiskLoopDocument,
   type QualificationFieldsFragment,
 } from '../../src/generated/operations/graphql.js';
+import { withTenant } from '../../src/core/caller.js';
 import { createLogger } from '../../src/core/logger.js';
 import { runScheduledJob } from '../../src/risk/scheduler.js';
 import { eventually } from '../support/wait.js';
@@ -312,6 +313,57 @@ describe('escalation (escalateAfterDays)', () => {
     expect(errorCode(await worker.request(RiskEscalationsDocument, {}))).toBe('FORBIDDEN');
     const stranger = await server.actor('admin');
     expect((await ok(stranger.request(RiskEscalationsDocument, {}))).riskEscalations.totalCount).toBe(0);
+  });
+});
+
+describe('risk_escalations under RLS', () => {
+  it("no role of one tenant reads, writes or deletes another tenant's escalations, whatever the SQL", async () => {
+    const t = await tenant({ threshold: 60, escalateAfterDays: 1 });
+    const victim = await trained(t, 80, 3);
+    await runScheduledJob(
+      { prisma: server.db.prisma, config: { autoAssignDueDays: 14 }, logger: createLogger('silent') },
+      'risk_escalation',
+      new Date('2026-12-02T13:15:00Z'),
+    );
+    const [row] = await server.owner.query<{ id: string }>('SELECT id FROM risk_escalations WHERE tenant_id = $1', [
+      t.tenantId,
+    ]);
+    expect(row).toBeDefined();
+    const other = uuid();
+    for (const role of ['admin', 'safety_officer', 'service', 'worker'] as const) {
+      const seen = await withTenant(server.db.prisma, { tenantId: other, userId: victim.userId, role }, async (tx) => ({
+        read: (await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM risk_escalations`)[0]!.n,
+        deleted: await tx.$executeRaw`DELETE FROM risk_escalations WHERE id = ${row!.id}::uuid`,
+      }));
+      expect(seen).toEqual({ read: 0, deleted: 0 });
+      const insert = withTenant(server.db.prisma, { tenantId: other, userId: victim.userId, role }, (tx) =>
+        tx.$executeRaw`
+          INSERT INTO risk_escalations (tenant_id, completion_id, assignment_id, course_id, user_id, entity_type,
+                                        entity_id, score_before, score_now, threshold, completed_at)
+          SELECT tenant_id, completion_id, assignment_id, course_id, user_id, entity_type, entity_id,
+                 score_before, score_now, threshold, completed_at
+          FROM json_populate_record(NULL::risk_escalations, ${JSON.stringify({
+            tenant_id: t.tenantId,
+            completion_id: victim.completionId,
+            assignment_id: uuid(),
+            course_id: t.courseId,
+            user_id: victim.userId,
+            entity_type: 'worker',
+            entity_id: victim.userId,
+            score_before: 1,
+            score_now: 1,
+            threshold: 1,
+            completed_at: new Date().toISOString(),
+          })}::json)`,
+      );
+      await expect(insert).rejects.toThrow();
+    }
+    // A worker of the same tenant does not read them either.
+    const worker = await withTenant(server.db.prisma, { tenantId: t.tenantId, userId: victim.userId, role: 'worker' }, (tx) =>
+      tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM risk_escalations`,
+    );
+    expect(worker[0]!.n).toBe(0);
+    expect(await server.owner.count('risk_escalations', 'tenant_id = $1', [t.tenantId])).toBe(1);
   });
 });
 
