@@ -49,30 +49,47 @@ export function qualificationRows(
   target: QualificationTarget,
   userIds: readonly string[] | null = null,
 ): Promise<QualificationRow[]> {
+  return tx.$queryRaw<QualificationRow[]>(qualificationSql(tenantId, target, userIds));
+}
+
+/** The statement behind qualificationRows (exported for bench/ to explain). */
+export function qualificationSql(
+  tenantId: string,
+  target: QualificationTarget,
+  userIds: readonly string[] | null = null,
+): Prisma.Sql {
   const only = userIds ? Prisma.sql`WHERE m.user_id = ANY(${[...userIds]}::uuid[])` : Prisma.empty;
-  return tx.$queryRaw<QualificationRow[]>`
-    WITH members AS (
+  // Shaped for the planner: the required course ids go into the completions' index condition as
+  // one array; only the missing (user, course) pairs — few — are aggregated in order; the rest are
+  // hash joins and hash aggregates, with nothing sorted but the final list.
+  return Prisma.sql`
+    WITH members AS MATERIALIZED (
         SELECT m.user_id FROM (${members(tenantId, target)}) m ${only}
-    ), required AS (
+    ), required AS MATERIALIZED (
         SELECT c.id FROM training_courses c
         WHERE c.tenant_id = ${tenantId}::uuid AND c.required AND c.entity_type IN (${target.kind}, 'general')
-    ), held AS (
+    ), held AS MATERIALIZED (
         SELECT tc.user_id, tc.course_id,
                CASE WHEN bool_or(tc.expires_at IS NULL) THEN NULL ELSE max(tc.expires_at) END AS expires_at
-        FROM training_completions tc
-        JOIN members m ON m.user_id = tc.user_id
-        JOIN required r ON r.id = tc.course_id
-        WHERE tc.tenant_id = ${tenantId}::uuid AND ${CURRENT_COMPLETION('tc')}
+        FROM members m
+        JOIN training_completions tc
+          ON tc.tenant_id = ${tenantId}::uuid AND tc.user_id = m.user_id
+         AND tc.course_id = ANY (ARRAY(SELECT r.id FROM required r))
+        WHERE ${CURRENT_COMPLETION('tc')}
         GROUP BY tc.user_id, tc.course_id
+    ), missing AS (
+        SELECT m.user_id, array_agg(r.id::text ORDER BY r.id) AS missing
+        FROM members m CROSS JOIN required r
+        WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.user_id = m.user_id AND h.course_id = r.id)
+        GROUP BY m.user_id
+    ), expiry AS (
+        SELECT h.user_id, min(h.expires_at) AS expires_at FROM held h GROUP BY h.user_id
     )
-    SELECT m.user_id::text AS user_id,
-           count(r.id) FILTER (WHERE h.course_id IS NULL) = 0 AS qualified,
-           coalesce(array_agg(r.id::text ORDER BY r.id) FILTER (WHERE r.id IS NOT NULL AND h.course_id IS NULL), '{}') AS missing,
-           min(h.expires_at) AS expires_at
+    SELECT m.user_id::text AS user_id, mi.user_id IS NULL AS qualified,
+           coalesce(mi.missing, '{}') AS missing, e.expires_at
     FROM members m
-    LEFT JOIN required r ON true
-    LEFT JOIN held h ON h.user_id = m.user_id AND h.course_id = r.id
-    GROUP BY m.user_id
+    LEFT JOIN missing mi ON mi.user_id = m.user_id
+    LEFT JOIN expiry e ON e.user_id = m.user_id
     ORDER BY m.user_id`;
 }
 
