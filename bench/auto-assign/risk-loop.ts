@@ -121,7 +121,10 @@ export const riskLoop: Benchmark = {
         await asAdmin(owner, [
           [HISTORY, [TENANT]],
           [MARGINS, [TENANT]],
-          ...ZONE_SEED_FOR_EXPLAIN.map((text): [string, unknown[]] => [text, text.includes('$2') ? [TENANT, ADMIN] : [TENANT]]),
+          ...ZONE_SEED_FOR_EXPLAIN.map((text): [string, unknown[]] => [
+            text,
+            text.includes('$2') ? [TENANT, ADMIN] : [TENANT],
+          ]),
         ]);
         await owner.query('ANALYZE');
         await asAdmin(owner, [[ZONE_COMPLETIONS_FOR_EXPLAIN, [TENANT]]]);
@@ -129,9 +132,10 @@ export const riskLoop: Benchmark = {
       });
       console.log(`seeded in ${seconds(seed.ms)}`);
       const [{ scores }] = (
-        await owner.query<{ scores: number }>('SELECT count(*)::int AS scores FROM predictive_scores WHERE tenant_id = $1', [
-          TENANT,
-        ])
+        await owner.query<{ scores: number }>(
+          'SELECT count(*)::int AS scores FROM predictive_scores WHERE tenant_id = $1',
+          [TENANT],
+        )
       ).rows as [{ scores: number }];
       const [{ history }] = (
         await owner.query<{ history: number }>(
@@ -154,7 +158,9 @@ export const riskLoop: Benchmark = {
         const a = await oneRun(db, owner, runAutoAssign);
         after.push(a.ms);
         rowsAfter = a.value;
-        console.log(`  run ${run + 1}: before ${seconds(b.ms)} (${b.value} rows), with the rules ${seconds(a.ms)} (${a.value} rows)`);
+        console.log(
+          `  run ${run + 1}: before ${seconds(b.ms)} (${b.value} rows), with the rules ${seconds(a.ms)} (${a.value} rows)`,
+        );
       }
 
       const qualification: number[] = [];

@@ -179,7 +179,9 @@ CourseEffectiveness.implement({
     "Did the course's risk-based training lower the risk? Over its passed risk-based assignments whose entity has " +
     'an after-score (its latest score computed 7–90 days after the passed completion); averaged per entity, then over entities.',
   fields: (t) => ({
-    trainedEntities: t.exposeInt('trainedEntities', { description: 'Entities (worker, driver, zone, equipment) counted.' }),
+    trainedEntities: t.exposeInt('trainedEntities', {
+      description: 'Entities (worker, driver, zone, equipment) counted.',
+    }),
     meanScoreBefore: t.float({
       nullable: true,
       description: 'Mean trigger score, two decimals; null when no entity counts.',

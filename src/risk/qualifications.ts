@@ -140,8 +140,7 @@ builder.subscriptionField('qualificationChanged', (t) =>
       "Each change of a user's Qualification on a zone or piece of equipment (exactly one argument): a completion, " +
       'a cancellation, an expiry at the change of day, a revoked certificate, a new required course, a new shift or operator.',
     args: { zoneId: t.arg.id({ description: ZONE_ID }), equipmentId: t.arg.id({ description: EQUIPMENT_ID }) },
-    subscribe: (_root, args, context) =>
-      qualificationFeed(context, targetOf(args)),
+    subscribe: (_root, args, context) => qualificationFeed(context, targetOf(args)),
     resolve: (row) => row,
   }),
 );

@@ -194,10 +194,10 @@ async function trained(
   completedDaysAgo: number,
   userId = uuid(),
 ): Promise<{ userId: string; completionId: string }> {
-  await server.owner.query(`INSERT INTO profiles (id, tenant_id, role) VALUES ($1, $2, 'worker') ON CONFLICT DO NOTHING`, [
-    userId,
-    t.tenantId,
-  ]);
+  await server.owner.query(
+    `INSERT INTO profiles (id, tenant_id, role) VALUES ($1, $2, 'worker') ON CONFLICT DO NOTHING`,
+    [userId, t.tenantId],
+  );
   const completedAt = daysAgo(completedDaysAgo);
   const assignment = await server.owner.insert('training_assignments', {
     tenant_id: t.tenantId,
@@ -336,8 +336,11 @@ describe('risk_escalations under RLS', () => {
         deleted: await tx.$executeRaw`DELETE FROM risk_escalations WHERE id = ${row!.id}::uuid`,
       }));
       expect(seen).toEqual({ read: 0, deleted: 0 });
-      const insert = withTenant(server.db.prisma, { tenantId: other, userId: victim.userId, role }, (tx) =>
-        tx.$executeRaw`
+      const insert = withTenant(
+        server.db.prisma,
+        { tenantId: other, userId: victim.userId, role },
+        (tx) =>
+          tx.$executeRaw`
           INSERT INTO risk_escalations (tenant_id, completion_id, assignment_id, course_id, user_id, entity_type,
                                         entity_id, score_before, score_now, threshold, completed_at)
           SELECT tenant_id, completion_id, assignment_id, course_id, user_id, entity_type, entity_id,
@@ -359,8 +362,10 @@ describe('risk_escalations under RLS', () => {
       await expect(insert).rejects.toThrow();
     }
     // A worker of the same tenant does not read them either.
-    const worker = await withTenant(server.db.prisma, { tenantId: t.tenantId, userId: victim.userId, role: 'worker' }, (tx) =>
-      tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM risk_escalations`,
+    const worker = await withTenant(
+      server.db.prisma,
+      { tenantId: t.tenantId, userId: victim.userId, role: 'worker' },
+      (tx) => tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM risk_escalations`,
     );
     expect(worker[0]!.n).toBe(0);
     expect(await server.owner.count('risk_escalations', 'tenant_id = $1', [t.tenantId])).toBe(1);
@@ -558,8 +563,7 @@ describe('who is qualified now', () => {
     await denied.until((sub) => sub.results.length > 0 || sub.error !== undefined);
     await both.until((sub) => sub.results.length > 0 || sub.error !== undefined);
     const code = (sub: typeof denied) =>
-      (sub.results[0]?.errors?.[0]?.extensions as { code?: string } | undefined)?.code ??
-      JSON.stringify(sub.error);
+      (sub.results[0]?.errors?.[0]?.extensions as { code?: string } | undefined)?.code ?? JSON.stringify(sub.error);
     expect(code(denied)).toContain('FORBIDDEN');
     expect(code(both)).toContain('BAD_USER_INPUT');
   });

@@ -123,7 +123,11 @@ export async function startLiveEventHub(
     },
     stats: () => ({
       followers: [...followers.values()].reduce((sum, set) => sum + set.size, 0),
-      subscribers: index.size, listening: listener.listening(), dropped, recovered }),
+      subscribers: index.size,
+      listening: listener.listening(),
+      dropped,
+      recovered,
+    }),
     async close() {
       await listener.close();
       index.closeAll();
