@@ -14,6 +14,8 @@ import './users/shifts.js';
 import './users/equipment-operators.js';
 import './risk/auto-assign.js';
 import './risk/scores.js';
+import './risk/escalations.js';
+import './risk/qualifications.js';
 
 /** The federated subgraph schema (Apollo Federation v2). */
 export const schema = builder.toSubGraphSchema({

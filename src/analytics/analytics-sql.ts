@@ -213,3 +213,56 @@ export async function overdueIds(tx: TenantTransaction, of: FiguresOf, take: num
     LIMIT ${take}`;
   return rows.map((row) => row.id);
 }
+
+/** A course's effectiveness figures (see effectivenessOf). */
+export interface EffectivenessRow {
+  course_id: string;
+  trained_entities: number;
+  mean_score_before: Prisma.Decimal | null;
+  mean_score_after: Prisma.Decimal | null;
+  mean_change: Prisma.Decimal | null;
+}
+
+/**
+ * Did risk-based training lower the risk? For each course of `courseIds`, in ONE
+ * statement: its completed risk-based assignments with a passed completion whose
+ * trigger entity has an after-score — the entity's latest score computed 7 to 90
+ * days after that completion. Each such (assignment) pairs its trigger score
+ * (before) with that after-score; pairs are averaged per entity first (a zone's
+ * score that trained ten of its workers counts once), then over the entities:
+ * `trained_entities` is how many, the means are rounded to two decimals, and
+ * `mean_change` = after − before (negative: the risk went down).
+ */
+export function effectivenessOf(
+  tx: TenantTransaction,
+  tenantId: string,
+  courseIds: readonly string[],
+): Promise<EffectivenessRow[]> {
+  return tx.$queryRaw<EffectivenessRow[]>`
+    WITH pairs AS (
+        SELECT a.course_id, a.trigger_entity_type AS entity_type, a.trigger_entity_id AS entity_id,
+               a.trigger_score AS before, after.score AS after
+        FROM training_assignments a
+        CROSS JOIN LATERAL (
+            SELECT max(tc.completed_at) AS completed_at FROM training_completions tc
+            WHERE tc.tenant_id = a.tenant_id AND tc.assignment_id = a.id AND tc.passed) done
+        CROSS JOIN LATERAL (
+            SELECT s.score FROM predictive_scores s
+            WHERE s.tenant_id = a.tenant_id AND s.entity_type = a.trigger_entity_type AND s.entity_id = a.trigger_entity_id
+              AND s.computed_at >= done.completed_at + interval '7 days'
+              AND s.computed_at <= done.completed_at + interval '90 days'
+            ORDER BY s.computed_at DESC, s.created_at DESC, s.id DESC
+            LIMIT 1) after
+        WHERE a.tenant_id = ${tenantId}::uuid AND a.course_id = ANY(${[...courseIds]}::uuid[])
+          AND a.assignment_type = 'risk_based' AND a.status = 'completed'
+          AND a.trigger_score IS NOT NULL AND a.trigger_entity_id IS NOT NULL
+    ), entities AS (
+        SELECT course_id, avg(before) AS before, avg(after) AS after
+        FROM pairs GROUP BY course_id, entity_type, entity_id
+    )
+    SELECT course_id::text AS course_id, count(*)::int AS trained_entities,
+           round(avg(before), 2) AS mean_score_before, round(avg(after), 2) AS mean_score_after,
+           round(avg(after) - avg(before), 2) AS mean_change
+    FROM entities
+    GROUP BY course_id`;
+}

@@ -10,7 +10,9 @@ import { Course, CourseCategory } from '../courses/course.js';
 import { User } from '../users/user.js';
 import {
   computeFigures,
+  effectivenessOf,
   overdueIds,
+  type EffectivenessRow,
   type Breakdown,
   type Category,
   type Figures,
@@ -156,7 +158,47 @@ CategoryAnalytics.implement({
 interface CourseBatch {
   ids: string[];
   loaded?: Promise<Map<string, unknown>>;
+  /** The tenant whose figures these are; null: one user's (no effectiveness). */
+  tenantId: string | null;
+  /** Every row's effectiveness, by one statement for the whole list. */
+  effectiveness?: Promise<Map<string, EffectivenessRow>>;
 }
+
+interface EffectivenessShape {
+  trainedEntities: number;
+  meanScoreBefore: number | null;
+  meanScoreAfter: number | null;
+  meanChange: number | null;
+}
+
+const decimal = (value: { toString(): string } | null) => (value === null ? null : Number(value));
+
+const CourseEffectiveness = builder.objectRef<EffectivenessShape>('CourseEffectiveness');
+CourseEffectiveness.implement({
+  description:
+    "Did the course's risk-based training lower the risk? Over its passed risk-based assignments whose entity has " +
+    'an after-score (its latest score computed 7–90 days after the passed completion); averaged per entity, then over entities.',
+  fields: (t) => ({
+    trainedEntities: t.exposeInt('trainedEntities', {
+      description: 'Entities (worker, driver, zone, equipment) counted.',
+    }),
+    meanScoreBefore: t.float({
+      nullable: true,
+      description: 'Mean trigger score, two decimals; null when no entity counts.',
+      resolve: (row) => row.meanScoreBefore,
+    }),
+    meanScoreAfter: t.float({
+      nullable: true,
+      description: 'Mean after-score, two decimals.',
+      resolve: (row) => row.meanScoreAfter,
+    }),
+    meanChange: t.float({
+      nullable: true,
+      description: 'Mean after-score − mean trigger score (negative: the risk went down).',
+      resolve: (row) => row.meanChange,
+    }),
+  }),
+});
 
 const CourseAnalytics = builder.objectRef<BreakdownShape & { courseId: string; courses: CourseBatch }>(
   'CourseAnalytics',
@@ -179,6 +221,25 @@ CourseAnalytics.implement({
         const course = (await row.courses.loaded).get(row.courseId);
         if (!course) throw notFound('Course');
         return course as Awaited<ReturnType<typeof context.db.trainingCourse.findUniqueOrThrow>>;
+      },
+    }),
+    effectiveness: t.field({
+      type: CourseEffectiveness,
+      nullable: true,
+      description: "The course's effect on risk scores (tenant figures only: null in one user's progress).",
+      resolve: async (row, _args, context) => {
+        const tenantId = row.courses.tenantId;
+        if (tenantId === null) return null;
+        row.courses.effectiveness ??= context
+          .transaction((tx) => effectivenessOf(tx, tenantId, row.courses.ids))
+          .then((rows) => new Map(rows.map((found) => [found.course_id, found])));
+        const found = (await row.courses.effectiveness).get(row.courseId);
+        return {
+          trainedEntities: found?.trained_entities ?? 0,
+          meanScoreBefore: decimal(found?.mean_score_before ?? null),
+          meanScoreAfter: decimal(found?.mean_score_after ?? null),
+          meanChange: decimal(found?.mean_change ?? null),
+        };
       },
     }),
     ...breakdownFields(t),
@@ -223,7 +284,10 @@ Analytics.implement({
       description: 'Every course of the tenant, most assignments first.',
       resolve: async (scope, _args, context) => {
         const rows = await figures(scope, 'byCourse', context);
-        const courses: CourseBatch = { ids: rows.map((row) => row.course_id) };
+        const courses: CourseBatch = {
+          ids: rows.map((row) => row.course_id),
+          tenantId: scope.userId === null ? scope.tenantId : null,
+        };
         return rows.map((row) => ({ courseId: row.course_id, courses, ...toBreakdown(row) }));
       },
     }),

@@ -35,6 +35,10 @@ export interface Config {
   autoAssignCron: string | undefined;
   /** Cron expression (UTC) for the overdue sweep of every tenant; undefined: not scheduled. */
   overdueSweepCron: string | undefined;
+  /** Cron expression (UTC) for risk escalation of every tenant; undefined: not scheduled. */
+  riskEscalationCron: string | undefined;
+  /** Cron expression (UTC) announcing the qualifications that expired at the change of day; undefined: off. */
+  qualificationExpiryCron: string | undefined;
   /** Whether GraphiQL and introspection are on (default: off in production). */
   graphqlIde: boolean;
   introspection: boolean;
@@ -169,6 +173,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Timers would fire in the middle of unrelated tests: off under NODE_ENV=test unless a test sets them.
     autoAssignCron: cron('AUTO_ASSIGN_CRON', env.AUTO_ASSIGN_CRON, nodeEnv === 'test' ? '' : '0 * * * *'),
     overdueSweepCron: cron('OVERDUE_SWEEP_CRON', env.OVERDUE_SWEEP_CRON, nodeEnv === 'test' ? '' : '5 * * * *'),
+    riskEscalationCron: cron('RISK_ESCALATION_CRON', env.RISK_ESCALATION_CRON, nodeEnv === 'test' ? '' : '15 * * * *'),
+    qualificationExpiryCron: cron(
+      'QUALIFICATION_EXPIRY_CRON',
+      env.QUALIFICATION_EXPIRY_CRON,
+      nodeEnv === 'test' ? '' : '0 0 * * *',
+    ),
     graphqlIde: flag(env.GRAPHQL_IDE, !production),
     introspection: flag(env.GRAPHQL_INTROSPECTION, !production),
     corsOrigins: origins('CORS_ORIGINS', env.CORS_ORIGINS),

@@ -27,6 +27,8 @@ export const PERMISSIONS = {
   'users.feed': ['admin', 'service'],
   /** Revoke the tenant's certificates. */
   'certificates.revoke': ['admin', 'safety_officer'],
+  /** Read risk escalations and who is qualified on a zone or piece of equipment. */
+  'risk.oversee': ['admin', 'safety_officer', 'service'],
   /** Read anyone's training in the tenant (everyone else reads only their own). */
   'training.readAnyone': ['admin', 'safety_officer', 'service'],
 } as const satisfies Record<string, readonly Role[]>;

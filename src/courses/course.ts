@@ -77,6 +77,20 @@ export const Course = builder.prismaObject('TrainingCourse', {
         'Months a passed completion stays valid (instead of expiryMonths) when the user’s relevant latest risk ' +
         'score is at or above riskThreshold as they complete; at most expiryMonths; null: off.',
     }),
+    rearmMargin: t.float({
+      nullable: true,
+      description:
+        'Hysteresis of risk-based assignment (0–100; null: off): after a risk-based assignment of the course ends, ' +
+        'it is assigned again only after a score below riskThreshold − rearmMargin and then a newer one at or above the threshold.',
+      select: { rearmMargin: true },
+      resolve: (course) => (course.rearmMargin === null ? null : Number(course.rearmMargin)),
+    }),
+    escalateAfterDays: t.exposeInt('escalateAfterDays', {
+      nullable: true,
+      description:
+        "Days after a passed completion of a risk-based assignment at which an entity's latest score still at or above " +
+        'the threshold is escalated (riskEscalations); null: off.',
+    }),
     createdBy: t.field({ type: User, select: { createdBy: true }, resolve: (course) => ({ id: course.createdBy }) }),
     createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),
@@ -170,6 +184,8 @@ export const CreateTrainingCourseInput = builder.inputType('CreateTrainingCourse
     expiryMonths: t.int(),
     issuesCertificate: t.boolean({ defaultValue: false }),
     highRiskExpiryMonths: t.int({ description: 'At most expiryMonths (which it needs).' }),
+    rearmMargin: t.float({ description: '0–100; null: off.' }),
+    escalateAfterDays: t.int({ description: '1–3650; null: off.' }),
   }),
 });
 
@@ -189,6 +205,8 @@ export const UpdateTrainingCourseInput = builder.inputType('UpdateTrainingCourse
     expiryMonths: t.int(),
     issuesCertificate: t.boolean(),
     highRiskExpiryMonths: t.int(),
+    rearmMargin: t.float(),
+    escalateAfterDays: t.int(),
   }),
 });
 
@@ -219,6 +237,10 @@ function courseData(input: CourseInput): Prisma.TrainingCourseUncheckedUpdateInp
     issuesCertificate: validate.present('input.issuesCertificate', input.issuesCertificate),
     highRiskExpiryMonths: optional(input.highRiskExpiryMonths, (v) =>
       validate.integer('input.highRiskExpiryMonths', v, { min: 1, max: 600 }),
+    ),
+    rearmMargin: optional(input.rearmMargin, (v) => validate.number('input.rearmMargin', v, { min: 0, max: 100 })),
+    escalateAfterDays: optional(input.escalateAfterDays, (v) =>
+      validate.integer('input.escalateAfterDays', v, { min: 1, max: 3650 }),
     ),
   };
 }

@@ -76,10 +76,21 @@ interface OutcomeRow {
  *    tenant; zone: users with a shift there ending within the last 30 days or
  *    later (shifts end after they start, so that is "overlapping the last 30
  *    days or the future"); equipment: its operators.
- * 5. `best`: one row per (course, user) — the highest score reaching the user,
- *    ties broken by entity type, entity id and score id — minus users holding a
- *    passed completion of the course that has not expired (no expiry: current;
- *    expires_at today: still current). Active assignments are the index's job.
+ * 5. `history`: per (course, user), when their risk-based assignments of the
+ *    course last ended (completed or cancelled) and were last cancelled; then
+ *    `eligible` drops the reached rows those forbid:
+ *    - stale score: a score computed at or before the last cancellation never
+ *      re-creates the cancelled assignment; only a newer score can;
+ *    - hysteresis (the course's rearm_margin, null: off): after an assignment
+ *      ended, the course comes back only once the entity has scored below
+ *      threshold − rearm_margin since then (and its latest score, the one
+ *      reaching the user, is again at or above the threshold).
+ *    `best`: one row per (course, user) — the highest eligible score reaching
+ *    the user, ties broken by entity type, entity id and score id — minus users
+ *    holding a passed completion of the course that has not expired (no expiry:
+ *    current; expires_at today: still current). Active assignments are the
+ *    index's job. The trigger columns record that score, so an assignment
+ *    always says which score created it.
  * 6–7. insert with the reason text, due date and trigger columns; report counts.
  */
 export async function runAutoAssign(tx: TenantTransaction, run: AutoAssignRun): Promise<AutoAssignOutcome> {
@@ -93,16 +104,16 @@ export async function runAutoAssign(tx: TenantTransaction, run: AutoAssignRun): 
   const minRiskScore = scope.minRiskScore ?? 0;
   const [row] = await tx.$queryRaw<OutcomeRow[]>`
   WITH courses AS (
-      SELECT c.id, c.entity_type, c.risk_threshold
+      SELECT c.id, c.entity_type, c.risk_threshold, c.rearm_margin
       FROM training_courses c
       WHERE c.tenant_id = ${tenantId}::uuid AND c.auto_assign_enabled AND c.risk_threshold IS NOT NULL
   ), course_types AS MATERIALIZED (
-      SELECT c.id AS course_id, c.risk_threshold, t.entity_type
+      SELECT c.id AS course_id, c.risk_threshold, c.rearm_margin, t.entity_type
       FROM courses c
       JOIN unnest(ARRAY['zone', 'driver', 'worker', 'equipment']) AS t(entity_type)
         ON c.entity_type = t.entity_type OR c.entity_type = 'general'
   ), latest AS (
-      SELECT DISTINCT ON (s.entity_type, s.entity_id) s.id, s.entity_type, s.entity_id, s.score
+      SELECT DISTINCT ON (s.entity_type, s.entity_id) s.id, s.entity_type, s.entity_id, s.score, s.computed_at
       FROM predictive_scores s
       WHERE s.tenant_id = ${tenantId}::uuid
         AND (${entityType}::text IS NULL OR s.entity_type = ${entityType}::text)
@@ -113,7 +124,8 @@ export async function runAutoAssign(tx: TenantTransaction, run: AutoAssignRun): 
   ), scores AS (
       SELECT * FROM latest WHERE score >= ${minRiskScore}::numeric
   ), matches AS (
-      SELECT ct.course_id, ct.risk_threshold, s.id AS score_id, s.entity_type, s.entity_id, s.score
+      SELECT ct.course_id, ct.risk_threshold, ct.rearm_margin, s.id AS score_id, s.entity_type, s.entity_id, s.score,
+             s.computed_at
       FROM scores s
       JOIN course_types ct ON ct.entity_type = s.entity_type AND ct.risk_threshold <= s.score
       WHERE s.score >= (SELECT min(c.risk_threshold) FROM courses c)
@@ -133,9 +145,28 @@ export async function runAutoAssign(tx: TenantTransaction, run: AutoAssignRun): 
       FROM matches m
       JOIN equipment_operators eo ON eo.tenant_id = ${tenantId}::uuid AND eo.equipment_id = m.entity_id
       WHERE m.entity_type = 'equipment'
+  ), history AS (
+      SELECT a.course_id, a.user_id,
+             max(a.cancelled_at) FILTER (WHERE a.status = 'cancelled') AS last_cancelled_at,
+             max(coalesce(a.completed_at, a.cancelled_at)) AS last_ended_at
+      FROM training_assignments a
+      WHERE a.tenant_id = ${tenantId}::uuid AND a.assignment_type = 'risk_based' AND a.status IN ('completed', 'cancelled')
+        AND a.course_id IN (SELECT c.id FROM courses c)
+      GROUP BY a.course_id, a.user_id
+  ), eligible AS (
+      SELECT r.*
+      FROM reached r
+      LEFT JOIN history h ON h.course_id = r.course_id AND h.user_id = r.user_id
+      WHERE h.course_id IS NULL
+         OR ((h.last_cancelled_at IS NULL OR r.computed_at > h.last_cancelled_at)
+             AND (r.rearm_margin IS NULL OR h.last_ended_at IS NULL OR EXISTS (
+                 SELECT 1 FROM predictive_scores p
+                 WHERE p.tenant_id = ${tenantId}::uuid AND p.entity_type = r.entity_type AND p.entity_id = r.entity_id
+                   AND p.computed_at > h.last_ended_at AND p.computed_at <= r.computed_at
+                   AND p.score < r.risk_threshold - r.rearm_margin)))
   ), best AS (
       SELECT DISTINCT ON (r.course_id, r.user_id) r.*
-      FROM reached r
+      FROM eligible r
       ORDER BY r.course_id, r.user_id, r.score DESC, r.entity_type, r.entity_id, r.score_id
   ), created AS (
       INSERT INTO training_assignments (

@@ -5,10 +5,13 @@ import type { Config } from '../core/config.js';
 import { APP_ROLE, withTenant, type Caller, type TenantTransaction } from '../core/caller.js';
 import type { Logger } from '../core/logger.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign } from './auto-assign-sql.js';
+import { runRiskEscalation } from './escalation-sql.js';
+import { announceExpiredQualifications } from './qualifications-sql.js';
 
 /**
- * Scheduled work per tenant: risk-based auto-assignment and the
- * overdue sweep, on cron expressions from the configuration (UTC).
+ * Scheduled work per tenant: risk-based auto-assignment, the overdue sweep,
+ * risk escalation and the qualification changes of the change of day, on cron
+ * expressions from the configuration (UTC).
  *
  * Every API instance runs the same timers; a run still happens once per
  * (job, tenant, slot). The slot is the scheduled instant, the same on every
@@ -19,7 +22,7 @@ import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign } from './auto-assign-sql.js';
  * back with its work and the second does the work instead.
  */
 
-export const JOBS = ['auto_assign', 'overdue_sweep'] as const;
+export const JOBS = ['auto_assign', 'overdue_sweep', 'risk_escalation', 'qualification_expiry'] as const;
 export type Job = (typeof JOBS)[number];
 
 /** How long run history is kept. */
@@ -58,7 +61,19 @@ async function dueTenants(prisma: PrismaClient, job: Job): Promise<string[]> {
   return rows.map((row) => row.tenant_id);
 }
 
+/** Risk escalation: one row per passed completion whose entity still scores high (escalation-sql.ts). */
+async function riskEscalationWork(tx: TenantTransaction, tenantId: string): Promise<number> {
+  return (await runRiskEscalation(tx, tenantId)).escalated;
+}
+
+/** The change of day: completions that expired yesterday change their holders' qualifications. */
+async function qualificationExpiryWork(tx: TenantTransaction, tenantId: string): Promise<number> {
+  return announceExpiredQualifications(tx, tenantId);
+}
+
 async function work(tx: TenantTransaction, job: Job, tenantId: string, runner: JobRunner): Promise<number> {
+  if (job === 'risk_escalation') return riskEscalationWork(tx, tenantId);
+  if (job === 'qualification_expiry') return qualificationExpiryWork(tx, tenantId);
   if (job === 'overdue_sweep') {
     const [row] = await tx.$queryRaw<{ swept: bigint }[]>`SELECT mark_overdue_training_assignments() AS swept`;
     return Number(row?.swept ?? 0);
@@ -131,11 +146,16 @@ export interface Scheduler {
 
 /** Starts a timer per configured job; undefined when none is configured. */
 export function startScheduler(
-  runner: JobRunner & { config: Pick<Config, 'autoAssignDueDays' | 'autoAssignCron' | 'overdueSweepCron'> },
+  runner: JobRunner & {
+    config: Pick<Config, 'autoAssignDueDays' | 'autoAssignCron' | 'overdueSweepCron'> &
+      Partial<Pick<Config, 'riskEscalationCron' | 'qualificationExpiryCron'>>;
+  },
 ): Scheduler | undefined {
   const patterns: [Job, string | undefined][] = [
     ['auto_assign', runner.config.autoAssignCron],
     ['overdue_sweep', runner.config.overdueSweepCron],
+    ['risk_escalation', runner.config.riskEscalationCron],
+    ['qualification_expiry', runner.config.qualificationExpiryCron],
   ];
   const running = new Set<Promise<unknown>>();
   const timers = patterns.flatMap(([job, pattern]) => {

@@ -7,6 +7,8 @@ import {
   CreateTrainingCourseDocument,
   MyTrainingAssignmentsDocument,
   RevokeCertificateDocument,
+  QualificationsDocument,
+  RiskEscalationsDocument,
   StartTrainingAssignmentDocument,
   SweepOverdueTrainingAssignmentsDocument,
   TrainingAnalyticsDocument,
@@ -36,6 +38,7 @@ import {
 const EVERYONE = ROLES;
 const MANAGERS = ['admin', 'safety_officer'] as const;
 const LEARNERS = ['admin', 'safety_officer', 'worker'] as const;
+const OVERSEERS = ['admin', 'safety_officer', 'service'] as const;
 
 /** Who may call each operation. A worker's reads are narrowed to their own rows. */
 const PERMISSIONS = {
@@ -58,6 +61,9 @@ const PERMISSIONS = {
   trainingCompletions: EVERYONE,
   // analytics: admin and safety officer; a worker their own progress; service no
   trainingAnalytics: LEARNERS,
+  // risk oversight: escalations and who is qualified now (tests/risk/risk-loop.test.ts has the rules)
+  riskEscalations: OVERSEERS,
+  qualifications: OVERSEERS,
   me: EVERYONE,
   // certificates: admin and safety officer revoke (verifyCertificate is public, tests/api/certificates.test.ts)
   revokeCertificate: MANAGERS,
@@ -210,6 +216,16 @@ const SCENARIOS: Record<Operation, (actor: Actor) => Call | Promise<Call>> = {
         );
         expect(data.trainingAnalytics.totalAssignments).toBe(expected!.n);
       },
+    ),
+  riskEscalations: (actor) =>
+    call(
+      () => actor.request(RiskEscalationsDocument, {}),
+      (data) => expect(data.riskEscalations.totalCount).toBe(0),
+    ),
+  qualifications: (actor) =>
+    call(
+      () => actor.request(QualificationsDocument, { zoneId: '00000000-0000-4000-8000-000000000001' }),
+      (data) => expect(data.qualifications).toEqual([]),
     ),
   me: (actor) =>
     call(

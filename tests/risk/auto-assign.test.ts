@@ -228,13 +228,24 @@ describe('autoAssignTraining: the scenario', () => {
     expect(await riskBasedCount()).toBe(scenario.expected.length);
   });
 
-  it('assigns again once the active assignment is cancelled (an integration running it)', async () => {
+  it('after a cancellation, assigns again only on a newer score (an integration running it)', async () => {
     const target = real.assignments.find((a) => a.user.id === scenario.users.zD)!;
     await sql.query(`UPDATE training_assignments SET status = 'cancelled', cancelled_at = now() WHERE id = $1`, [
       target.id,
     ]);
+    // The score that created it was computed before the cancellation: stale.
+    expect((await run(service, { entityId: scenario.entities.zone })).assignments).toEqual([]);
+    await sql.insert('predictive_scores', {
+      tenant_id: scenario.tenantId,
+      entity_type: 'zone',
+      entity_id: scenario.entities.zone,
+      score: 58,
+      computed_at: new Date(Date.now() + 1000),
+    });
     const result = await run(service, { entityId: scenario.entities.zone });
-    expect(result.assignments.map((a) => [a.user.id, a.assignedBy?.id])).toEqual([[scenario.users.zD, service.userId]]);
+    expect(result.assignments.map((a) => [a.user.id, a.assignedBy?.id, a.trigger?.score])).toEqual([
+      [scenario.users.zD, service.userId, 58],
+    ]);
   });
 
   it('never reaches into another tenant: its admin finds nothing to do, and this tenant assigned none of its users', async () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant, type Caller } from '../../src/core/caller.js';
 import {
@@ -151,5 +152,96 @@ describe('auto-assignment under concurrency (PostgreSQL)', () => {
       expect(await sql.count('predictive_scores', 'entity_id = $1', [worker])).toBe(PARALLEL);
       expect(await sql.count('training_assignments', 'user_id = $1', [worker])).toBe(1);
     },
+  );
+});
+
+/**
+ * The statement with the stale-score rule and the hysteresis (rearmMargin) still never creates a
+ * duplicate: random histories of ended risk-based assignments, random score sequences and margins,
+ * several runs at once; the runs together create exactly what one run alone would (its dry run,
+ * rolled back), and no (course, user) ever has two active assignments.
+ */
+describe('auto-assignment with the risk-loop rules under concurrency (PostgreSQL, property)', () => {
+  const history = fc.record({
+    ended: fc.constantFrom('none', 'cancelled', 'completed'),
+    endedHoursAgo: fc.integer({ min: 1, max: 48 }),
+    // Scores as (hours ago, value), oldest sent first.
+    scores: fc.array(fc.tuple(fc.integer({ min: 0, max: 72 }), fc.integer({ min: 0, max: 100 })), {
+      minLength: 1,
+      maxLength: 4,
+    }),
+  });
+  const scenario = fc.record({
+    margins: fc.array(fc.option(fc.integer({ min: 0, max: 40 }), { nil: null }), { minLength: 1, maxLength: 3 }),
+    workers: fc.array(history, { minLength: 1, maxLength: 12 }),
+    parallel: fc.integer({ min: 2, max: 6 }),
+  });
+
+  it.runIf(onPostgres)(
+    'concurrent runs create each eligible (course, user) exactly once',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(scenario, async ({ margins, workers, parallel }) => {
+          const sql = owner(server!.db);
+          const tenantId = uuid();
+          const admin = uuid();
+          await sql.query(`INSERT INTO profiles (id, tenant_id, role) VALUES ($1, $2, 'admin')`, [admin, tenantId]);
+          const courses: string[] = [];
+          for (const [i, margin] of margins.entries()) {
+            const [course] = await sql.query<{ id: string }>(
+              `INSERT INTO training_courses (tenant_id, title, category, created_by, auto_assign_enabled, entity_type,
+                                           risk_threshold, rearm_margin)
+             VALUES ($1, $2, 'risk_management', $3, true, 'worker', $4, $5) RETURNING id`,
+              [tenantId, `Course ${i}`, admin, 50 + 10 * i, margin],
+            );
+            courses.push(course!.id);
+          }
+          for (const worker of workers) {
+            const id = uuid();
+            await sql.query(`INSERT INTO profiles (id, tenant_id, role) VALUES ($1, $2, 'worker')`, [id, tenantId]);
+            if (worker.ended !== 'none') {
+              for (const course of courses) {
+                await sql.query(
+                  `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type, status,
+                                                   cancelled_at, completed_at)
+                 VALUES ($1, $2, $3, 'risk_based', $4, $5, $6)`,
+                  [
+                    tenantId,
+                    course,
+                    id,
+                    worker.ended,
+                    worker.ended === 'cancelled' ? new Date(Date.now() - worker.endedHoursAgo * 3_600_000) : null,
+                    worker.ended === 'completed' ? new Date(Date.now() - worker.endedHoursAgo * 3_600_000) : null,
+                  ],
+                );
+              }
+            }
+            for (const [hoursAgo, value] of worker.scores) {
+              await sql.query(
+                `INSERT INTO predictive_scores (tenant_id, entity_type, entity_id, score, computed_at)
+               VALUES ($1, 'worker', $2, $3, now() - make_interval(hours => $4))`,
+                [tenantId, id, value, hoursAgo],
+              );
+            }
+          }
+          const caller: Caller = { tenantId, userId: admin, role: 'admin' };
+          const alone = await withTenant(server!.db.prisma, caller, async (tx) => {
+            const outcome = await runAutoAssign(tx, { tenantId, assignedBy: admin, dueDays: 14 });
+            throw Object.assign(new Error('rollback'), { outcome });
+          }).catch((error: { outcome?: { assignmentsCreated: number } }) => error.outcome!.assignmentsCreated);
+          const outcomes = await Promise.all(Array.from({ length: parallel }, () => autoAssign(caller)));
+          const [counts] = await sql.query<{ active: number; pairs: number }>(
+            `SELECT count(*)::int AS active, count(DISTINCT (course_id, user_id))::int AS pairs
+           FROM training_assignments WHERE tenant_id = $1 AND status IN ('assigned', 'in_progress', 'overdue')`,
+            [tenantId],
+          );
+          expect(counts!.active).toBe(counts!.pairs);
+          expect(outcomes.reduce((sum, outcome) => sum + outcome.assignmentsCreated, 0)).toBe(alone);
+          expect(counts!.active).toBe(alone);
+        }),
+        { numRuns: 15 },
+      );
+    },
+    120_000,
   );
 });

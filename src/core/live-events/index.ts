@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { Feed, type AssignmentFeed, type FeedFilter } from './feed.js';
 import { Limiter } from './limiter.js';
 import { DEFAULT_HUB_OPTIONS, type HubOptions } from './options.js';
-import { parsePayload, type AssignmentPair } from './payload.js';
+import { parsePayload, type AssignmentPair, type SideChannel } from './payload.js';
 import { PgListener } from './pg-listener.js';
 import { listenPglite, type Listener } from './pglite-listener.js';
 import { SubscriberIndex } from './subscriber-index.js';
@@ -32,12 +32,14 @@ import { SubscriberIndex } from './subscriber-index.js';
 
 export type { AssignmentFeed, FeedFilter } from './feed.js';
 export type { HubOptions } from './options.js';
-export { ASSIGNMENT_CREATED_CHANNEL } from './payload.js';
+export { ASSIGNMENT_CREATED_CHANNEL, SIDE_CHANNELS, type SideChannel } from './payload.js';
 export { LISTENER_APPLICATION_NAME } from './pg-listener.js';
 
 export interface HubStats {
   /** Open subscriptions on this instance. */
   subscribers: number;
+  /** Followers of side channels (other subscriptions) on this instance. */
+  followers: number;
   /** Whether the listening session is up. */
   listening: boolean;
   /** Subscribers dropped for falling too far behind, since start. */
@@ -46,8 +48,16 @@ export interface HubStats {
   recovered: number;
 }
 
+/** A follower of a side channel: every payload, and a call when payloads may have been lost (after an outage). */
+export interface SideChannelFollower {
+  payload(payload: string): void;
+  resumed(): void;
+}
+
 export interface LiveEventHub {
   assignmentsCreated(filter: FeedFilter): AssignmentFeed;
+  /** Follows one of SIDE_CHANNELS on the hub's session; returns the unfollow. */
+  follow(channel: SideChannel, follower: SideChannelFollower): () => void;
   stats(): HubStats;
   close(): Promise<void>;
 }
@@ -71,13 +81,23 @@ export async function startLiveEventHub(
     else log.warn({ payload: payload.slice(0, 200) }, 'ignored a malformed notification');
   };
 
+  const followers = new Map<SideChannel, Set<SideChannelFollower>>();
+  const side = (channel: SideChannel, payload: string) => {
+    for (const follower of followers.get(channel) ?? []) follower.payload(payload);
+  };
+  const resumed = () => {
+    for (const set of followers.values()) for (const follower of set) follower.resumed();
+  };
+
   const listener: Listener =
     'pglite' in db.source
-      ? await listenPglite(db.source.pglite, onPayload)
+      ? await listenPglite(db.source.pglite, onPayload, side)
       : await PgListener.start(db.source.url, options, log, {
           announce,
           tenantIds: () => index.tenantIds(),
           recovered: (count) => (recovered += count),
+          side,
+          resumed,
         });
 
   return {
@@ -95,7 +115,19 @@ export async function startLiveEventHub(
       index.add(feed);
       return feed;
     },
-    stats: () => ({ subscribers: index.size, listening: listener.listening(), dropped, recovered }),
+    follow(channel, follower) {
+      let set = followers.get(channel);
+      if (!set) followers.set(channel, (set = new Set()));
+      set.add(follower);
+      return () => void set.delete(follower);
+    },
+    stats: () => ({
+      followers: [...followers.values()].reduce((sum, set) => sum + set.size, 0),
+      subscribers: index.size,
+      listening: listener.listening(),
+      dropped,
+      recovered,
+    }),
     async close() {
       await listener.close();
       index.closeAll();

@@ -7,6 +7,17 @@
 
 export const ASSIGNMENT_CREATED_CHANNEL = 'training_assignment_created';
 
+/**
+ * Further channels the hub's one session listens to and hands, payload by
+ * payload, to whoever follows them (`LiveEventHub.channel`); their meaning is
+ * their followers' business. `qualification_changed`: see the migration
+ * 20261202000600_risk_loop.
+ */
+export const SIDE_CHANNELS = ['qualification_changed'] as const;
+export type SideChannel = (typeof SIDE_CHANNELS)[number];
+export const isSideChannel = (channel: string): channel is SideChannel =>
+  (SIDE_CHANNELS as readonly string[]).includes(channel);
+
 /** The trigger's batch size, reused when the catch-up announces what it found. */
 export const NOTIFY_BATCH = 80;
 

@@ -2,7 +2,15 @@ import pg from 'pg';
 import { APP_ROLE } from '../caller.js';
 import type { Logger } from '../logger.js';
 import type { HubOptions } from './options.js';
-import { ASSIGNMENT_CREATED_CHANNEL, NOTIFY_BATCH, parsePayload, type AssignmentPair } from './payload.js';
+import {
+  ASSIGNMENT_CREATED_CHANNEL,
+  isSideChannel,
+  NOTIFY_BATCH,
+  parsePayload,
+  SIDE_CHANNELS,
+  type AssignmentPair,
+  type SideChannel,
+} from './payload.js';
 import type { Listener } from './pglite-listener.js';
 import { RecentIds } from './recent-ids.js';
 
@@ -11,6 +19,10 @@ export interface PgListenerHooks {
   /** Tenants that have subscribers now: the only ones a catch-up needs to read. */
   tenantIds(): string[];
   recovered(count: number): void;
+  /** A payload on one of SIDE_CHANNELS. */
+  side?(channel: SideChannel, payload: string): void;
+  /** The session is back after an outage: side-channel payloads of the gap are lost. */
+  resumed?(): void;
 }
 
 /** Shows up in pg_stat_activity, so operators (and tests) can find the session. */
@@ -74,6 +86,7 @@ export class PgListener implements Listener {
     });
     client.on('notification', (message) => {
       if (message.channel === ASSIGNMENT_CREATED_CHANNEL && message.payload) this.receive(message.payload);
+      else if (isSideChannel(message.channel) && message.payload) this.hooks.side?.(message.channel, message.payload);
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));
@@ -81,9 +94,13 @@ export class PgListener implements Listener {
       await client.connect();
       // LISTEN takes an identifier, which cannot be a bind parameter: the channel is a constant of this module.
       await client.query(`LISTEN "${ASSIGNMENT_CREATED_CHANNEL}"`);
+      for (const channel of SIDE_CHANNELS) await client.query(`LISTEN "${channel}"`);
       const resumedAt = await this.now(client);
       // Listening again before reading the gap, so nothing falls between the two.
-      if (this.lastAlive) await this.catchUp(client, this.lastAlive, resumedAt);
+      if (this.lastAlive) {
+        await this.catchUp(client, this.lastAlive, resumedAt);
+        this.hooks.resumed?.();
+      }
       if (this.closed) return void discard(client);
       this.client = client;
       this.lastAlive = resumedAt;

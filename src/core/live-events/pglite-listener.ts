@@ -1,4 +1,4 @@
-import { ASSIGNMENT_CREATED_CHANNEL } from './payload.js';
+import { ASSIGNMENT_CREATED_CHANNEL, SIDE_CHANNELS, type SideChannel } from './payload.js';
 
 /** The hub's one listening session, whichever database it is on. */
 export interface Listener {
@@ -10,14 +10,19 @@ export interface Listener {
 export async function listenPglite(
   pglite: { listen(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>> },
   onPayload: (payload: string) => void,
+  onSidePayload: (channel: SideChannel, payload: string) => void = () => {},
 ): Promise<Listener> {
   const unlisten = await pglite.listen(ASSIGNMENT_CREATED_CHANNEL, onPayload);
+  const unlistenSide = await Promise.all(
+    SIDE_CHANNELS.map((channel) => pglite.listen(channel, (payload) => onSidePayload(channel, payload))),
+  );
   let listening = true;
   return {
     listening: () => listening,
     async close() {
       listening = false;
       await unlisten();
+      for (const off of unlistenSide) await off();
     },
   };
 }

@@ -1,0 +1,238 @@
+import { builder } from '../core/builder.js';
+import type { CallerContext } from '../core/caller.js';
+import { badInput, subscriptionDropped } from '../core/errors.js';
+import * as validate from '../core/validate.js';
+import { Course } from '../courses/course.js';
+import { User } from '../users/user.js';
+import { qualificationRows, type QualificationRow, type QualificationTarget } from './qualifications-sql.js';
+
+/**
+ * Who is qualified now on a zone or a piece of equipment (`qualifications`), and
+ * each change of it, live (`qualificationChanged`).
+ *
+ * The subscription follows the `qualification_changed` NOTIFY channel on the
+ * live-event hub's one session (src/core/live-events/): triggers announce the
+ * users a completion, a cancellation, a new shift or operator concerns, or the
+ * whole tenant for a required course added or changed; the scheduler announces
+ * completions that expired at the change of day; `announceQualificationChange`
+ * (qualifications-sql.ts) is the hook for anything else (a revoked certificate).
+ * Each subscriber re-reads only the announced users of its zone or equipment,
+ * under its own RLS, one announcement after the other, and pushes a user's
+ * Qualification only when it differs from the last one it knew.
+ */
+
+/** Announcements a subscriber may have waiting before it is dropped (its client stopped reading). */
+const MAX_PENDING = 10_000;
+
+/** The courses of one list of qualifications, loaded by one query for all of them. */
+interface CourseBatch {
+  ids: string[];
+  loaded?: Promise<Map<string, unknown>>;
+}
+
+interface QualificationShape {
+  userId: string;
+  qualified: boolean;
+  missing: string[];
+  expiresAt: Date | null;
+  courses: CourseBatch;
+}
+
+const shapes = (rows: QualificationRow[]): QualificationShape[] => {
+  const courses: CourseBatch = { ids: [...new Set(rows.flatMap((row) => row.missing))] };
+  return rows.map((row) => ({
+    userId: row.user_id,
+    qualified: row.qualified,
+    missing: row.missing,
+    expiresAt: row.expires_at,
+    courses,
+  }));
+};
+
+/** What a subscriber compares to tell a change. */
+const fingerprint = (row: QualificationRow) =>
+  `${row.qualified}|${row.missing.join(',')}|${row.expires_at ? row.expires_at.toISOString() : ''}`;
+
+export const Qualification = builder.objectRef<QualificationShape>('Qualification').implement({
+  description:
+    "A user of a zone or piece of equipment against the tenant's required courses of that kind (or GENERAL).",
+  fields: (t) => ({
+    user: t.field({ type: User, resolve: (row) => ({ id: row.userId }) }),
+    qualified: t.exposeBoolean('qualified', { description: 'Holds a current passed completion of every one.' }),
+    missingCourses: t.prismaField({
+      type: [Course],
+      description: 'The required courses they do not hold now.',
+      resolve: async (query, row, _args, context) => {
+        const { select, ...rest } = query as { select?: Record<string, unknown> };
+        if (row.missing.length === 0) return [];
+        // Every row's `missingCourses` has the same selection, so the first one's query serves them all.
+        row.courses.loaded ??= context.db.trainingCourse
+          .findMany({
+            ...rest,
+            ...(select ? { select: { ...select, id: true } } : {}),
+            where: { id: { in: row.courses.ids }, tenantId: context.caller!.tenantId },
+          })
+          .then((courses) => new Map(courses.map((course) => [course.id, course])));
+        const loaded = await row.courses.loaded;
+        return row.missing.flatMap((id) => {
+          const course = loaded.get(id);
+          return course ? [course as Awaited<ReturnType<typeof context.db.trainingCourse.findUniqueOrThrow>>] : [];
+        });
+      },
+    }),
+    expiresAt: t.field({
+      type: 'Date',
+      nullable: true,
+      description: 'The earliest expiry among the current completions that qualify them; null: none expires.',
+      resolve: (row) => row.expiresAt,
+    }),
+  }),
+});
+
+const ZONE_ID = 'The zone (its users: a shift ending in the last 30 days or later).';
+const EQUIPMENT_ID = 'The piece of equipment (its operators).';
+
+/** Exactly one of zoneId and equipmentId. */
+function targetOf(args: { zoneId?: string | null; equipmentId?: string | null }): QualificationTarget {
+  const zone = args.zoneId ?? null;
+  const equipment = args.equipmentId ?? null;
+  if ((zone === null) === (equipment === null)) {
+    throw badInput(zone === null ? 'zoneId' : 'equipmentId', 'give exactly one of zoneId and equipmentId');
+  }
+  return zone !== null
+    ? { kind: 'zone', id: validate.uuid('zoneId', zone) }
+    : { kind: 'equipment', id: validate.uuid('equipmentId', equipment!) };
+}
+
+builder.queryField('qualifications', (t) =>
+  t.withAuth({ may: 'risk.oversee' }).field({
+    type: [Qualification],
+    description:
+      'Who is qualified now on a zone or a piece of equipment (exactly one argument; admin, safety officer, ' +
+      "integration): each of its users against the tenant's required courses of that entity type or GENERAL.",
+    args: { zoneId: t.arg.id({ description: ZONE_ID }), equipmentId: t.arg.id({ description: EQUIPMENT_ID }) },
+    resolve: async (_root, args, context) => {
+      const target = targetOf(args);
+      const rows = await context.transaction((tx) => qualificationRows(tx, context.caller.tenantId, target));
+      return shapes(rows);
+    },
+  }),
+);
+
+/** The announcement on `qualification_changed`, if it is one this tenant's subscriber must read. */
+function announcedUsers(payload: string, tenantId: string): string[] | null | undefined {
+  try {
+    const parsed = JSON.parse(payload) as { tenantId?: unknown; users?: unknown; all?: unknown };
+    if (parsed.tenantId !== tenantId) return undefined;
+    if (parsed.all === true) return null;
+    return Array.isArray(parsed.users) && parsed.users.every((id) => typeof id === 'string')
+      ? (parsed.users as string[])
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+builder.subscriptionField('qualificationChanged', (t) =>
+  t.withAuth({ may: 'risk.oversee' }).field({
+    type: Qualification,
+    description:
+      "Each change of a user's Qualification on a zone or piece of equipment (exactly one argument): a completion, " +
+      'a cancellation, an expiry at the change of day, a revoked certificate, a new required course, a new shift or operator.',
+    args: { zoneId: t.arg.id({ description: ZONE_ID }), equipmentId: t.arg.id({ description: EQUIPMENT_ID }) },
+    subscribe: (_root, args, context) => qualificationFeed(context, targetOf(args)),
+    resolve: (row) => row,
+  }),
+);
+
+/**
+ * The subscriber's stream: the starting point is read first, then the channel
+ * followed and everyone re-read once (a change committed between the two is
+ * caught there), then announcements are evaluated strictly one after the other,
+ * so changes arrive in commit order.
+ */
+async function qualificationFeed(
+  context: CallerContext,
+  target: QualificationTarget,
+): Promise<AsyncIterableIterator<QualificationShape>> {
+  const tenantId = context.caller.tenantId;
+  const read = (users: readonly string[] | null) =>
+    context.transaction((tx) => qualificationRows(tx, tenantId, target, users));
+  const known = new Map<string, string>();
+  for (const row of await read(null)) known.set(row.user_id, fingerprint(row));
+
+  const ready: QualificationShape[] = [];
+  let waiting: { resolve(result: IteratorResult<QualificationShape>): void; reject(error: Error): void } | undefined;
+  let failure: Error | undefined;
+  let done = false;
+  let pending = 0;
+  let chain: Promise<void> = Promise.resolve();
+
+  const emit = (rows: QualificationRow[]) => {
+    const changed = rows.filter((row) => known.get(row.user_id) !== fingerprint(row));
+    for (const row of changed) known.set(row.user_id, fingerprint(row));
+    for (const shape of shapes(changed)) {
+      const pull = waiting;
+      waiting = undefined;
+      if (pull) pull.resolve({ value: shape, done: false });
+      else ready.push(shape);
+    }
+  };
+  const fail = (error: unknown) => {
+    if (done) return;
+    failure = error instanceof Error ? error : new Error(String(error));
+    finish();
+  };
+  const enqueue = (users: readonly string[] | null) => {
+    if (done) return;
+    if (++pending > MAX_PENDING) return fail(subscriptionDropped(MAX_PENDING));
+    chain = chain
+      .then(async () => {
+        if (!done) emit(await read(users));
+      })
+      .catch(fail)
+      .finally(() => pending--);
+  };
+  const unfollow = context.services.liveEvents.follow('qualification_changed', {
+    payload(payload) {
+      const users = announcedUsers(payload, tenantId);
+      if (users !== undefined) enqueue(users);
+    },
+    resumed: () => enqueue(null),
+  });
+  enqueue(null);
+
+  function finish() {
+    if (done) return;
+    done = true;
+    unfollow();
+    const pull = waiting;
+    waiting = undefined;
+    if (pull && failure) {
+      const error = failure;
+      failure = undefined;
+      pull.reject(error);
+    } else pull?.resolve({ value: undefined, done: true });
+  }
+
+  const iterator: AsyncIterableIterator<QualificationShape> = {
+    next() {
+      if (ready.length) return Promise.resolve({ value: ready.shift()!, done: false });
+      if (failure) {
+        const error = failure;
+        failure = undefined;
+        return Promise.reject(error);
+      }
+      if (done) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve, reject) => (waiting = { resolve, reject }));
+    },
+    return() {
+      failure = undefined;
+      ready.length = 0;
+      finish();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
