@@ -1,5 +1,6 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from '../core/builder.js';
+import { loadEntity } from '../core/entities.js';
 import { connectionOf } from '../core/connections.js';
 import type { CallerContext } from '../core/caller.js';
 import { databaseEnum } from '../core/enums.js';
@@ -113,7 +114,10 @@ export const Assignment = builder.prismaObject('TrainingAssignment', {
 builder.asEntity(Assignment, {
   key: builder.selection<{ id: string }>('id'),
   resolveReference: (reference, context) =>
-    context.db.trainingAssignment.findFirst({ where: { id: reference.id, tenantId: context.caller?.tenantId } }),
+    // One statement for every Assignment representation of the request.
+    loadEntity(context, 'Assignment', reference.id, (ids) =>
+      context.db.trainingAssignment.findMany({ where: { id: { in: ids }, tenantId: context.caller?.tenantId } }),
+    ),
 });
 
 export const AssignmentConnection = connectionOf('AssignmentConnection', Assignment);

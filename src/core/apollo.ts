@@ -12,7 +12,7 @@ import type { Config } from './config.js';
 import { createContext, queryReadsShareOneTransaction, type AppServices, type Context } from './caller.js';
 import { createErrorFormatter } from './errors.js';
 import type { GraphQLExecutor } from './http.js';
-import { costLimitPlugin, DEFAULT_QUERY_LIMITS, depthAndAliasRules } from './limits.js';
+import { costLimitPlugin, depthAndAliasRules, parseOptionsOf } from './limits.js';
 
 export interface ApolloOptions {
   schema: GraphQLSchema;
@@ -49,13 +49,16 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
     // src/main.ts owns SIGTERM/SIGINT and calls stop(). Apollo's own handlers (on outside NODE_ENV=test) would
     // stop Apollo first, and a second apollo.stop() never settles: stop() hung and the DB was never closed.
     stopOnTerminationSignals: false,
-    formatError: createErrorFormatter(services.logger),
+    formatError: createErrorFormatter(services.logger, { hideSuggestions: !config.graphqlSuggestions }),
+    hideSchemaDetailsFromClientErrors: !config.graphqlSuggestions,
+    parseOptions: parseOptionsOf(config.queryLimits),
     logger: services.logger,
     // Batched (array) requests are refused (Apollo's default, kept explicit): one operation per request.
     allowBatchedHttpRequests: false,
-    validationRules: depthAndAliasRules(DEFAULT_QUERY_LIMITS),
+    // The same limits as over graphql-ws (src/core/websocket.ts): src/core/limits.ts is the one policy.
+    validationRules: depthAndAliasRules(config.queryLimits),
     plugins: [
-      costLimitPlugin(DEFAULT_QUERY_LIMITS),
+      costLimitPlugin(config.queryLimits),
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
