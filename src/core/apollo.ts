@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginCacheControlDisabled,
@@ -10,9 +10,9 @@ import type { GraphQLSchema } from 'graphql';
 import type { Disposable } from 'graphql-ws';
 import type { Config } from './config.js';
 import { createContext, queryReadsShareOneTransaction, type AppServices, type Context } from './caller.js';
-import { createErrorFormatter } from './errors.js';
+import { ApiError, createErrorFormatter, errorResponse } from './errors.js';
 import type { GraphQLExecutor } from './http.js';
-import { costLimitPlugin, depthAndAliasRules, parseOptionsOf } from './limits.js';
+import { checkQueryText, costLimitPlugin, depthAndAliasRules, parseOptionsOf, type QueryLimits } from './limits.js';
 
 export interface ApolloOptions {
   schema: GraphQLSchema;
@@ -70,8 +70,37 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
   });
   await apollo.start();
   return {
-    execute: (httpGraphQLRequest, authorization) =>
-      apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => createContext(services, authorization) }),
+    execute: async (httpGraphQLRequest, authorization) => {
+      const refused = refuseQueryText(httpGraphQLRequest, config.queryLimits);
+      if (refused) return refused;
+      return apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest,
+        context: () => createContext(services, authorization),
+      });
+    },
     stop: () => apollo.stop(),
   };
+}
+
+/**
+ * Query text nested past the limit is answered here, before Apollo parses it: the parser recurses per
+ * level, and an error thrown from an Apollo plugin before parsing becomes a 500, not a client error.
+ */
+function refuseQueryText(request: HTTPGraphQLRequest, limits: QueryLimits) {
+  const body = request.body as { query?: unknown } | null | undefined;
+  const query =
+    request.method === 'GET' ? request.search && new URLSearchParams(request.search).get('query') : body?.query;
+  if (typeof query !== 'string') return undefined;
+  try {
+    checkQueryText(query, limits);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    const { status, body: errors } = errorResponse(error);
+    return {
+      status,
+      headers: new HeaderMap([['content-type', 'application/json; charset=utf-8']]),
+      body: { kind: 'complete' as const, string: JSON.stringify(errors) },
+    };
+  }
 }

@@ -175,7 +175,6 @@ const UNCODED_REQUEST_ERRORS: Record<string, ErrorCode> = {
  * but graphql-ws does not): every error a client gets carries `extensions.code`.
  */
 function defaultCode(message: string): ErrorCode {
-  if (UNCODED_REQUEST_ERRORS[message]) return UNCODED_REQUEST_ERRORS[message];
   if (message.startsWith('Syntax Error')) return ErrorCode.GRAPHQL_PARSE_FAILED;
   if (/^(Variable "\$|Argument ")/.test(message)) return ErrorCode.BAD_USER_INPUT;
   return ErrorCode.GRAPHQL_VALIDATION_FAILED;
@@ -201,6 +200,12 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
     // recognise as a variable error and labels INTERNAL_SERVER_ERROR. It describes the request too.
     if (isGraphQLError(original) && original.originalError == null && formatted.message === TOO_MANY_VARIABLE_ERRORS) {
       return { ...formatted, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    }
+    // Apollo's own refusals of an automatic persisted query come without a code (Apollo then says
+    // INTERNAL_SERVER_ERROR): they describe the request.
+    const uncoded = UNCODED_REQUEST_ERRORS[formatted.message];
+    if (uncoded && isGraphQLError(original) && original.originalError == null) {
+      return { message: formatted.message, extensions: { code: uncoded } };
     }
     if (isClientError(original)) {
       const { stacktrace: _stacktrace, http: _http, ...extensions } = formatted.extensions ?? {};

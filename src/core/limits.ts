@@ -309,14 +309,11 @@ export function checkOperation(
   }
 }
 
-/** Applies the query limits to every HTTP request: text nesting before parsing, `checkOperation` after. */
+/** Applies `checkOperation` to every HTTP request (the text nesting is checked before Apollo: src/core/apollo.ts). */
 export function costLimitPlugin(limits: QueryLimits): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveSource({ source }) {
-          checkQueryText(source, limits);
-        },
         async didResolveOperation({ schema, document, operation, request }) {
           if (!operation) return;
           checkOperation(schema, document, operation, request.variables ?? {}, limits);
