@@ -8,7 +8,6 @@ import type { AppServices } from './core/caller.js';
 import { openDatabase, type Database } from './core/db.js';
 import { graphiqlAssets } from './core/graphiql/assets.js';
 import { GRAPHQL_PATH, MAX_BODY_BYTES, MAX_HEADER_BYTES, serveHttp, type Route } from './core/http.js';
-import { DEFAULT_QUERY_LIMITS, depthAndAliasRules } from './core/limits.js';
 import type { Logger } from './core/logger.js';
 import { migrate } from './core/migrate.js';
 import { createRateLimiter } from './core/rate-limit.js';
@@ -74,7 +73,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     services,
     logger,
     maxPayload: MAX_BODY_BYTES,
-    validationRules: depthAndAliasRules(DEFAULT_QUERY_LIMITS),
+    limits: config.queryLimits,
+    hideSuggestions: !config.graphqlSuggestions,
   });
   const apollo = await startApollo({ schema, config, services, httpServer: server, subscriptions });
 

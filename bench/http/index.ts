@@ -46,10 +46,10 @@ const QUERY_LABEL: Record<QueryName, string> = {
   assignments: '`userTrainingAssignments(first: 50)` with course and latest completion, as the worker',
 };
 
-const OUR_COURSES = `query Courses {
+export const OUR_COURSES = `query Courses {
   trainingCourses(first: 50) { totalCount nodes { id title category riskThreshold } }
 }`;
-const OUR_ASSIGNMENTS = `query Assignments($userId: ID!) {
+export const OUR_ASSIGNMENTS = `query Assignments($userId: ID!) {
   userTrainingAssignments(userId: $userId, first: 50) {
     nodes {
       id status dueDate

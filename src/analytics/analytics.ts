@@ -1,12 +1,13 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Assignment, AssignmentStatus } from '../assignments/assignment.js';
-import type { AssignmentStatusValue } from '../assignments/status.js';
+import { ASSIGNMENT_STATUSES, type AssignmentStatusValue } from '../assignments/status.js';
 import { builder } from '../core/builder.js';
 import { notFound } from '../core/errors.js';
 import type { Context } from '../core/caller.js';
 import { assertMayReadUser, may } from '../core/permissions.js';
+import { MAX_ITEMS_EXTENSION } from '../core/limits.js';
 import { selectedFieldNames } from '../core/selection.js';
-import { Course, CourseCategory } from '../courses/course.js';
+import { COURSE_CATEGORIES, Course, CourseCategory } from '../courses/course.js';
 import { User } from '../users/user.js';
 import {
   computeFigures,
@@ -271,11 +272,14 @@ Analytics.implement({
     byStatus: t.field({
       type: [StatusCount],
       description: 'Every status with its count (effective status: overdue is computed).',
+      // One row per status: the query cost prices this list at that length (src/core/limits.ts).
+      extensions: { [MAX_ITEMS_EXTENSION]: ASSIGNMENT_STATUSES.length },
       resolve: (scope, _args, context) => figures(scope, 'byStatus', context),
     }),
     byCategory: t.field({
       type: [CategoryAnalytics],
       description: 'Every category that has courses.',
+      extensions: { [MAX_ITEMS_EXTENSION]: COURSE_CATEGORIES.length },
       resolve: async (scope, _args, context) =>
         (await figures(scope, 'byCategory', context)).map((row) => ({ category: row.category, ...toBreakdown(row) })),
     }),

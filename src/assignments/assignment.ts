@@ -1,13 +1,16 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from '../core/builder.js';
+import { loadEntity } from '../core/entities.js';
 import { connectionOf } from '../core/connections.js';
 import type { CallerContext } from '../core/caller.js';
 import { databaseEnum } from '../core/enums.js';
 import { forbidden } from '../core/errors.js';
 import { assertMayReadUser, may } from '../core/permissions.js';
 import * as validate from '../core/validate.js';
+import DataLoader from 'dataloader';
 import { Course } from '../courses/course.js';
 import { User } from '../users/user.js';
+import { firstAssignmentIdsPerUser } from './user-pages-sql.js';
 import { ASSIGNMENT_STATUSES, effectiveStatus, effectiveStatusWhere, type AssignmentStatusValue } from './status.js';
 
 export const ASSIGNMENT_TYPES = ['manual', 'auto', 'risk_based'] as const;
@@ -113,7 +116,10 @@ export const Assignment = builder.prismaObject('TrainingAssignment', {
 builder.asEntity(Assignment, {
   key: builder.selection<{ id: string }>('id'),
   resolveReference: (reference, context) =>
-    context.db.trainingAssignment.findFirst({ where: { id: reference.id, tenantId: context.caller?.tenantId } }),
+    // One statement for every Assignment representation of the request.
+    loadEntity(context, 'Assignment', reference.id, (ids) =>
+      context.db.trainingAssignment.findMany({ where: { id: { in: ids }, tenantId: context.caller?.tenantId } }),
+    ),
 });
 
 export const AssignmentConnection = connectionOf('AssignmentConnection', Assignment);
@@ -235,14 +241,84 @@ export function userAssignments(
   return assignmentWhere(context.caller.tenantId, { userId: id, status });
 }
 
+/**
+ * `User.trainingAssignments` under many users (a page of people, `_entities`) is batched: one statement
+ * for the first page of every user asked for with the same arguments and selection, and one for their
+ * counts, instead of one each per user. A page after a cursor is read per user, as any connection.
+ */
+interface UserPageKey {
+  status: AssignmentStatusValue | null | undefined;
+  take: number;
+  include: AssignmentPageQuery['include'];
+  select: Prisma.TrainingAssignmentSelect | undefined;
+}
+const userPageLoaders = new WeakMap<CallerContext, Map<string, DataLoader<string, unknown[]>>>();
+const userCountLoaders = new WeakMap<CallerContext, Map<string, DataLoader<string, number>>>();
+
+function loaderFor<V>(
+  cache: WeakMap<CallerContext, Map<string, DataLoader<string, V>>>,
+  context: CallerContext,
+  key: string,
+  batch: (userIds: readonly string[]) => Promise<V[]>,
+): DataLoader<string, V> {
+  let byKey = cache.get(context);
+  if (!byKey) cache.set(context, (byKey = new Map()));
+  let loader = byKey.get(key);
+  if (!loader) byKey.set(key, (loader = new DataLoader<string, V>(batch)));
+  return loader;
+}
+
+function firstPageOfUser(context: CallerContext, userId: string, page: UserPageKey): Promise<unknown[]> {
+  return loaderFor(userPageLoaders, context, JSON.stringify(page), async (userIds) => {
+    const ranked = await context.transaction((tx) =>
+      firstAssignmentIdsPerUser(tx, context.caller.tenantId, userIds, page.status, page.take),
+    );
+    const owner = new Map(ranked.map((row) => [row.id, row.user_id]));
+    // The selection plugin-prisma asked for (relations included), for the rows of every user at once.
+    const selection = (page.select ? { select: page.select } : { include: page.include }) as {
+      include?: Prisma.TrainingAssignmentInclude;
+    };
+    const rows: { id: string }[] = await context.db.trainingAssignment.findMany({
+      ...selection,
+      where: { tenantId: context.caller.tenantId, id: { in: [...owner.keys()] } },
+      orderBy: ASSIGNMENT_ORDER,
+    });
+    return userIds.map((userId) => rows.filter((row) => owner.get(row.id) === userId));
+  }).load(userId);
+}
+
+function countOfUser(context: CallerContext, userId: string, status: AssignmentStatusValue | null | undefined) {
+  return loaderFor(userCountLoaders, context, status ?? '', async (userIds) => {
+    const groups = await context.db.trainingAssignment.groupBy({
+      by: ['userId'],
+      where: { AND: [assignmentWhere(context.caller.tenantId, { status }), { userId: { in: [...userIds] } }] },
+      _count: { _all: true },
+    });
+    const counts = new Map(groups.map((group) => [group.userId, group._count._all]));
+    return userIds.map((userId) => counts.get(userId) ?? 0);
+  }).load(userId);
+}
+
 builder.objectFields(User, (t) => ({
   trainingAssignments: t.withAuth({ authenticated: true }).prismaConnection(
     {
       description: "The user's assignments, newest first (a worker may only read their own).",
       args: { status: t.arg({ type: AssignmentStatus }) },
-      ...assignmentPages((user: { id: string }, args: StatusArgs, context) =>
-        userAssignments(context, user.id, args.status),
-      ),
+      type: Assignment,
+      cursor: 'id',
+      resolve: (query: AssignmentPageQuery & { select?: Prisma.TrainingAssignmentSelect }, user, args, context) => {
+        // Checks the id and that the caller may read this user's training, per user.
+        const where = userAssignments(context, user.id, args.status);
+        if (query.cursor || query.skip || query.take < 0) {
+          return context.db.trainingAssignment.findMany({ ...query, where, orderBy: ASSIGNMENT_ORDER }) as never;
+        }
+        const page = { status: args.status, take: query.take, include: query.include, select: query.select };
+        return firstPageOfUser(context, user.id.toLowerCase(), page) as never;
+      },
+      totalCount: (user, args, context) => {
+        userAssignments(context, user.id, args.status);
+        return countOfUser(context, user.id.toLowerCase(), args.status);
+      },
     },
     AssignmentConnection,
   ),

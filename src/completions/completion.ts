@@ -1,6 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { Assignment } from '../assignments/assignment.js';
 import { builder } from '../core/builder.js';
+import { loadEntity } from '../core/entities.js';
 import { connectionOf } from '../core/connections.js';
 import type { CallerContext } from '../core/caller.js';
 import { assertMayReadUser, may } from '../core/permissions.js';
@@ -44,7 +45,10 @@ export const Completion = builder.prismaObject('TrainingCompletion', {
 builder.asEntity(Completion, {
   key: builder.selection<{ id: string }>('id'),
   resolveReference: (reference, context) =>
-    context.db.trainingCompletion.findFirst({ where: { id: reference.id, tenantId: context.caller?.tenantId } }),
+    // One statement for every Completion representation of the request.
+    loadEntity(context, 'Completion', reference.id, (ids) =>
+      context.db.trainingCompletion.findMany({ where: { id: { in: ids }, tenantId: context.caller?.tenantId } }),
+    ),
 });
 
 export const CompletionConnection = connectionOf('CompletionConnection', Completion);

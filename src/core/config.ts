@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cron } from 'croner';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './limits.js';
 
 /**
  * Every setting the service reads, in one place (the README's configuration
@@ -42,6 +43,10 @@ export interface Config {
   /** Whether GraphiQL and introspection are on (default: off in production). */
   graphqlIde: boolean;
   introspection: boolean;
+  /** Whether error messages may suggest schema names ("Did you mean …?"); default: off in production. */
+  graphqlSuggestions: boolean;
+  /** Depth, aliases, cost, `_entities` representations and query text limits, for HTTP and WebSocket alike. */
+  queryLimits: QueryLimits;
   /** Browser origins (scheme://host[:port]) allowed to call the API across origins; empty: none. */
   corsOrigins: string[];
 }
@@ -181,6 +186,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     graphqlIde: flag(env.GRAPHQL_IDE, !production),
     introspection: flag(env.GRAPHQL_INTROSPECTION, !production),
+    graphqlSuggestions: flag(env.GRAPHQL_SUGGESTIONS, !production),
+    queryLimits: {
+      ...DEFAULT_QUERY_LIMITS,
+      maxRepresentations: integer(
+        'MAX_ENTITY_REPRESENTATIONS',
+        env.MAX_ENTITY_REPRESENTATIONS,
+        DEFAULT_QUERY_LIMITS.maxRepresentations,
+      ),
+    },
     corsOrigins: origins('CORS_ORIGINS', env.CORS_ORIGINS),
   };
 }

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
@@ -153,7 +154,8 @@ async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Da
   }
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create(dataDir);
+    // pg_trgm backs the course search indexes (migration 20261202000100_course_search_trigram).
+    pglite = await PGlite.create(dataDir, { extensions: { pg_trgm } });
   } catch (error) {
     unlock();
     throw error;

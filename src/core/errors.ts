@@ -23,6 +23,10 @@ export const ErrorCode = {
   TRANSACTION_CONFLICT: 'TRANSACTION_CONFLICT',
   /** Too many requests from this client address for a rate-limited lookup; HTTP 429 with Retry-After. */
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  /** The query text is not GraphQL, or too deeply nested or long to parse; Apollo's code too. */
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  /** No operation of the document matches `operationName` (or several and none named); Apollo's code too. */
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -78,6 +82,28 @@ export const badScalarValue = (message: string) => new ApiError(ErrorCode.BAD_US
 /** A query over the depth, alias or cost limit: refused before anything runs, HTTP 400. */
 export const queryLimitExceeded = (message: string) =>
   new ApiError(ErrorCode.GRAPHQL_VALIDATION_FAILED, message, { http: { status: 400 } });
+/** Query text nested past the limit, refused before the parser recurses into it. */
+export const queryTooNested = (message: string) =>
+  new ApiError(ErrorCode.GRAPHQL_PARSE_FAILED, message, { http: { status: 400 } });
+/** An `_entities` representation that is not `{ __typename, id: "<uuid>" }`; refused before anything loads. */
+export const badRepresentation = (field: string, message: string) =>
+  new ApiError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field, http: { status: 400 } });
+/** An `after`/`before` cursor this API did not write. */
+export const badCursor = (field: string) =>
+  new ApiError(ErrorCode.BAD_USER_INPUT, `${field}: not a cursor of this list; use a pageInfo cursor`, {
+    field,
+    http: { status: 400 },
+  });
+/** An automatic persisted query whose sha256Hash is not the hash of the query sent with it. */
+export const persistedQueryHashMismatch = () =>
+  new ApiError(ErrorCode.BAD_REQUEST, 'provided sha does not match query', { http: { status: 400 } });
+export const unknownOperation = (name: string | null | undefined) =>
+  new ApiError(
+    ErrorCode.OPERATION_RESOLUTION_FAILURE,
+    name ? `Unknown operation named "${name}"` : 'Must provide operation name if query contains multiple operations',
+  );
+/** An internal failure while setting up an operation over WebSocket, masked. */
+export const subscriptionFailed = () => new ApiError(ErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_ERROR_MESSAGE);
 export const notASubscription = () =>
   new ApiError(
     ErrorCode.BAD_REQUEST,
@@ -169,8 +195,32 @@ function isClientError(error: unknown): boolean {
   return error.originalError == null || (typeof code === 'string' && REQUEST_ERROR_CODES.has(code));
 }
 
+/** Messages of Apollo's own request errors that it sends without a code. */
+const UNCODED_REQUEST_ERRORS: Record<string, ErrorCode> = {
+  'provided sha does not match query': ErrorCode.BAD_REQUEST,
+  'Unsupported persisted query version': ErrorCode.BAD_REQUEST,
+};
+
+/**
+ * The code of a client error that came without one (graphql-js' own errors, which Apollo codes over HTTP
+ * but graphql-ws does not): every error a client gets carries `extensions.code`.
+ */
+function defaultCode(message: string): ErrorCode {
+  if (message.startsWith('Syntax Error')) return ErrorCode.GRAPHQL_PARSE_FAILED;
+  if (/^(Variable "\$|Argument ")/.test(message)) return ErrorCode.BAD_USER_INPUT;
+  return ErrorCode.GRAPHQL_VALIDATION_FAILED;
+}
+
+/** graphql-js' hints at the schema ("Did you mean …?"), kept out of production answers. */
+const SUGGESTION = / ?Did you mean(.+?)\?$/s;
+
+export interface ErrorFormatterOptions {
+  /** Drop "Did you mean …?" suggestions, which reveal field, type and enum names (production). */
+  hideSuggestions?: boolean;
+}
+
 /** Apollo `formatError`: pass client errors through, mask and log everything else. */
-export function createErrorFormatter(logger: Logger) {
+export function createErrorFormatter(logger: Logger, options: ErrorFormatterOptions = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = isGraphQLError(error) && error.originalError != null ? error.originalError : error;
     // Pothos refuses bad paging arguments (`first: -1`, a forged cursor) with this error.
@@ -182,8 +232,18 @@ export function createErrorFormatter(logger: Logger) {
     if (isGraphQLError(original) && original.originalError == null && formatted.message === TOO_MANY_VARIABLE_ERRORS) {
       return { ...formatted, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
+    // Apollo's own refusals of an automatic persisted query come without a code (Apollo then says
+    // INTERNAL_SERVER_ERROR): they describe the request.
+    const uncoded = UNCODED_REQUEST_ERRORS[formatted.message];
+    if (uncoded && isGraphQLError(original) && original.originalError == null) {
+      return { message: formatted.message, extensions: { code: uncoded } };
+    }
     if (isClientError(original)) {
-      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      const { stacktrace: _stacktrace, http: _http, ...extensions } = formatted.extensions ?? {};
+      if (typeof extensions.code !== 'string') extensions.code = defaultCode(formatted.message);
+      if (options.hideSuggestions && SUGGESTION.test(formatted.message)) {
+        formatted = { ...formatted, message: formatted.message.replace(SUGGESTION, '') };
+      }
       if (extensions.code === ErrorCode.BAD_USER_INPUT && extensions.field === undefined) {
         const field = variableField(formatted.message);
         if (field) extensions.field = field;

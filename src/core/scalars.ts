@@ -23,11 +23,25 @@ function parseDay(value: unknown): Date {
   return date;
 }
 
+/**
+ * An instant as RFC 3339 writes it: a real calendar day, hours 00–23, and an offset (`Z` or ±hh:mm).
+ * JavaScript's Date would read `2026-02-30` as March 2, `24:00` as the next day and an instant without
+ * offset in the server's time zone: those are refused.
+ */
+const INSTANT =
+  /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,9})?)?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/i;
+
+function isRealDay(day: string): boolean {
+  const date = new Date(`${day}T00:00:00.000Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day;
+}
+
 function parseInstant(value: unknown): Date {
-  const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? new Date(value) : undefined;
+  const match = typeof value === 'string' ? INSTANT.exec(value) : null;
+  const date = match && isRealDay(match[1]!) ? new Date(value as string) : undefined;
   if (!date || Number.isNaN(date.getTime()) || !inPostgresRange(date)) {
     throw badScalarValue(
-      `DateTime: expected an ISO 8601 date-time in years 0001-9999 (UTC), got ${JSON.stringify(value)}`,
+      `DateTime: expected an ISO 8601 date-time with an offset (e.g. 2026-11-25T12:00:00Z) in years 0001-9999, got ${JSON.stringify(value)}`,
     );
   }
   return date;

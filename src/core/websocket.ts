@@ -19,10 +19,12 @@ import {
   ApiError,
   createErrorFormatter,
   ErrorCode,
-  invalidQuery,
   notASubscription,
+  subscriptionFailed,
   unauthenticated,
+  unknownOperation,
 } from './errors.js';
+import { checkOperation, checkQueryText, depthAndAliasRules, parseOptionsOf, type QueryLimits } from './limits.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -37,9 +39,10 @@ import type { Logger } from './logger.js';
  * whose token expires is closed the same way at that moment: a subscription
  * never outlives the credentials it was opened with.
  *
- * Only subscriptions are served here: queries and mutations go over HTTP, where
- * the request-size and cost limits apply. Subscriptions get the same validation
- * rules (depth, aliases) as HTTP requests.
+ * Only subscriptions are served here: queries and mutations go over HTTP.
+ * Subscriptions get the same query limits as HTTP requests (src/core/limits.ts:
+ * text nesting and tokens, depth, aliases, cost, cursors), checked before anything
+ * runs, and every error sent carries `extensions.code`, as over HTTP.
  */
 
 export interface WebSocketOptions {
@@ -50,8 +53,10 @@ export interface WebSocketOptions {
   logger: Logger;
   /** Largest message accepted from a client (bytes). */
   maxPayload: number;
-  /** Validation rules beyond graphql-js' own (the same as over HTTP). */
-  validationRules: readonly ValidationRule[];
+  /** The query limits (the same as over HTTP). */
+  limits: QueryLimits;
+  /** Drop "Did you mean …?" from error messages (production). */
+  hideSuggestions: boolean;
 }
 
 /**
@@ -66,7 +71,8 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export function serveWebSockets(options: WebSocketOptions): Disposable {
   const { services, logger } = options;
-  const formatError = createErrorFormatter(logger);
+  const { limits } = options;
+  const formatError = createErrorFormatter(logger, { hideSuggestions: options.hideSuggestions });
   const format = (errors: readonly GraphQLError[]) => errors.map((error) => formatError(error.toJSON(), error));
   // Upgrades are taken from the HTTP server by hand (`noServer`), not by handing ws the server: ws would
   // re-emit the HTTP server's own errors (a port in use at start) as WebSocket errors, logged as such.
@@ -78,7 +84,7 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
     }
     sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
   });
-  const documents = new DocumentCache(options.schema, [...specifiedRules, ...options.validationRules]);
+  const documents = new DocumentCache(options.schema, [...specifiedRules, ...depthAndAliasRules(limits)], limits);
 
   return useServer<Record<string, unknown>, { context?: Context }>(
     {
@@ -108,17 +114,27 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
         }
       },
       // A syntax or validation error answers that one operation instead of closing the socket.
+      // The cost (and cursors) need the variables, so they are checked per subscription, before it starts.
       onSubscribe: (_ctx, _id, payload) => {
-        const document = documents.get(payload.query);
-        if (Array.isArray(document)) return document;
-        const operation = getOperationAST(document as DocumentNode, payload.operationName);
-        if (operation && operation.operation !== 'subscription') return [notASubscription()];
-        return {
-          schema: options.schema,
-          document: document as DocumentNode,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-        };
+        try {
+          const document = documents.get(payload.query);
+          if (Array.isArray(document)) return document;
+          const parsed = document as DocumentNode;
+          const operation = getOperationAST(parsed, payload.operationName);
+          if (!operation) return [unknownOperation(payload.operationName)];
+          if (operation.operation !== 'subscription') return [notASubscription()];
+          checkOperation(options.schema, parsed, operation, payload.variables ?? {}, limits);
+          return {
+            schema: options.schema,
+            document: parsed,
+            operationName: payload.operationName,
+            variableValues: payload.variables,
+          };
+        } catch (error) {
+          if (error instanceof ApiError) return [error];
+          logger.error({ err: error }, 'websocket subscribe failed');
+          return [subscriptionFailed()];
+        }
       },
       // One context per operation: per-request caches (Pothos, loaders) must not be
       // shared by the several subscriptions a socket may carry.
@@ -160,6 +176,7 @@ class DocumentCache {
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly rules: readonly ValidationRule[],
+    private readonly limits: QueryLimits,
     private readonly capacity = 500,
   ) {}
 
@@ -172,11 +189,14 @@ class DocumentCache {
     }
     let result: DocumentNode | readonly GraphQLError[];
     try {
-      const document = parse(query);
+      checkQueryText(query, this.limits);
+      const document = parse(query, parseOptionsOf(this.limits));
       const errors = validate(this.schema, document, this.rules);
-      result = errors.length ? errors : document;
+      result = errors.length ? errors.map((error) => coded(error, ErrorCode.GRAPHQL_VALIDATION_FAILED)) : document;
     } catch (error) {
-      result = [error instanceof GraphQLError ? error : invalidQuery()];
+      if (error instanceof ApiError) result = [error];
+      else if (error instanceof GraphQLError) result = [coded(error, ErrorCode.GRAPHQL_PARSE_FAILED)];
+      else throw error;
     }
     if (query.length <= MAX_CACHED_QUERY_LENGTH) {
       this.entries.set(query, result);
@@ -184,4 +204,17 @@ class DocumentCache {
     }
     return result;
   }
+}
+
+/** `error` with `code` unless it has one already (graphql-js' own errors carry none). */
+function coded(error: GraphQLError, code: ErrorCode): GraphQLError {
+  if (typeof error.extensions.code === 'string') return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code },
+  });
 }

@@ -1,5 +1,6 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from '../core/builder.js';
+import { loadEntity } from '../core/entities.js';
 import { connectionOf } from '../core/connections.js';
 import { databaseEnum } from '../core/enums.js';
 import { badInput, notFound, sqlState } from '../core/errors.js';
@@ -101,7 +102,10 @@ builder.asEntity(Course, {
   key: builder.selection<{ id: string }>('id'),
   // Runs under the caller's RLS view: another tenant's course resolves to null.
   resolveReference: (reference, context) =>
-    context.db.trainingCourse.findFirst({ where: { id: reference.id, tenantId: context.caller?.tenantId } }),
+    // One statement for every Course representation of the request.
+    loadEntity(context, 'Course', reference.id, (ids) =>
+      context.db.trainingCourse.findMany({ where: { id: { in: ids }, tenantId: context.caller?.tenantId } }),
+    ),
 });
 
 export const CourseConnection = connectionOf('CourseConnection', Course);

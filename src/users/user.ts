@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { builder } from '../core/builder.js';
 import type { CallerContext } from '../core/caller.js';
 import { unauthenticated } from '../core/errors.js';
+import * as validate from '../core/validate.js';
 
 /**
  * `User` is owned by the identity subgraph; this subgraph contributes the
@@ -68,7 +69,7 @@ builder.asEntity(User, {
   // `_entities` bypasses the Query type's scopes, so the anonymous are refused here.
   resolveReference: (reference, context) => {
     if (!context.caller) throw unauthenticated();
-    return { id: reference.id };
+    return { id: validate.uuid('representations.id', reference.id) };
   },
 });
 

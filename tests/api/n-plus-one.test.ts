@@ -1,7 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingAssignmentsDocument, TrainingCompletionsDocument } from '../../src/generated/operations/graphql.js';
-import { startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 
 /**
  * No N+1: a page of assignments with course, user and completion costs
@@ -64,6 +64,34 @@ describe('no N+1', () => {
     );
     expect(largeCount).toBe(smallCount);
     expect(largeCount).toBeLessThanOrEqual(16);
+  });
+
+  it('reads User.trainingAssignments under 10 or 100 parents in the same number of statements', async () => {
+    type Nested = {
+      trainingAssignments: {
+        nodes: {
+          user: {
+            id: string;
+            trainingAssignments: { totalCount: number; nodes: { id: string; user: { id: string } }[] };
+          };
+        }[];
+      };
+    };
+    const query = `query ($first: Int) { trainingAssignments(first: $first) { nodes { user { id
+      trainingAssignments(first: 3, status: COMPLETED) { totalCount nodes { id user { id } course { title } } } } } } }`;
+    let large: Nested | undefined;
+    const smallCount = await statementsFor(() => admin.request(query, { first: 10 }));
+    const largeCount = await statementsFor(async () => {
+      large = await ok(admin.request<Nested, { first: number }>(query, { first: 100 }));
+    });
+    expect(largeCount).toBe(smallCount);
+    expect(largeCount).toBeLessThanOrEqual(16);
+    // Each user's own page: their 10 completed assignments, the newest 3 shown.
+    for (const { user } of large!.trainingAssignments.nodes) {
+      expect(user.trainingAssignments.totalCount).toBe(10);
+      expect(user.trainingAssignments.nodes).toHaveLength(3);
+      expect(user.trainingAssignments.nodes.every((node) => node.user.id === user.id)).toBe(true);
+    }
   });
 
   it('lists completions with their assignment and course in a constant number of statements', async () => {

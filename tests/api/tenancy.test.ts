@@ -520,6 +520,57 @@ describe('tenant A against tenant B: examples', () => {
     await expectTenantBUnchanged();
   });
 
+  it('federation _entities, any mix of representations: B never resolves for A, and a malformed id is BAD_USER_INPUT with nothing resolved', async () => {
+    const typenames = ['Course', 'Assignment', 'Completion'] as const;
+    const bId = fc.constantFrom(...b.ids.course, ...b.ids.assignment, ...b.ids.completion);
+    const aId = fc.constantFrom(...a.ids.course, ...a.ids.assignment, ...a.ids.completion);
+    const hostileId = fc.oneof(
+      fc.constant<unknown>(null),
+      fc.integer(),
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom(...b.ids.course).map((id): unknown => ({ not: id })),
+      fc.constantFrom(...b.ids.course).map((id): unknown => ({ in: [id] })),
+      fc.constantFrom(...b.ids.course).map((id): unknown => ({ equals: id, mode: 'insensitive' })),
+    );
+    const representation = fc.record({
+      __typename: fc.constantFrom(...typenames),
+      id: fc.oneof({ weight: 3, arbitrary: bId }, { weight: 1, arbitrary: aId }, { weight: 1, arbitrary: hostileId }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...Object.values(a.actors)),
+        fc.array(representation, { minLength: 1, maxLength: 8 }),
+        async (actor, r) => {
+          const response = await raw(actor, ENTITIES_QUERY, { r });
+          expect(leakIn(response.text)).toBeUndefined();
+          const malformed = r.findIndex(
+            ({ id }) =>
+              typeof id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id),
+          );
+          if (malformed >= 0) {
+            expect(
+              response.body.errors?.map((error) => error.extensions?.code),
+              response.text,
+            ).toEqual(['BAD_USER_INPUT']);
+            expect(response.body.data).toBeUndefined();
+            return;
+          }
+          const entities = (response.body.data?._entities ?? []) as ({ id: string } | null)[];
+          // B's ids resolve to null; nothing ever resolves to an id that was not asked for.
+          r.forEach(({ id }, index) => {
+            if (!aId || (b.ids.course as string[]).concat(b.ids.assignment, b.ids.completion).includes(id as string)) {
+              expect(entities[index] ?? null).toBeNull();
+            } else if (entities[index]) {
+              expect(entities[index]!.id).toBe(id);
+            }
+          });
+        },
+      ),
+      { seed: SEED, numRuns: Math.min(RUNS, 30) },
+    );
+    await expectTenantBUnchanged();
+  });
+
   it("A's overdue sweep stores OVERDUE on A's past-due assignment only, never on B's", async () => {
     const swept = await ok(a.actors.officer.request(SweepOverdueTrainingAssignmentsDocument));
     expect(swept.sweepOverdueTrainingAssignments).toBe(1);

@@ -11,6 +11,8 @@ import {
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import {
+  checkOperation,
+  checkQueryText,
   costLimitPlugin,
   DEFAULT_QUERY_LIMITS,
   depthAndAliasRules,
@@ -213,11 +215,21 @@ describe('estimated cost', () => {
     expect(cost(query, { n: '3' })).toBe(2 + 50);
   });
 
-  it('prices a plain list without `first` at 10 items, and one with `first` at that many', () => {
-    // trainingAssignments 1 + nodes (1 + 2 × completions (1 + 10 × id))
-    expect(cost('{ trainingAssignments(first: 2) { nodes { completions { id } } } }')).toBe(24);
-    // trainingAnalytics 1 + overdueAssignments (1 + 3 × id) + byStatus (1 + 10 × count)
-    expect(cost('{ trainingAnalytics { overdueAssignments(first: 3) { id } byStatus { count } } }')).toBe(1 + 4 + 11);
+  it('prices a plain list without `first` at its stated length, else at a whole page; one with `first` at that many', () => {
+    // trainingAssignments 1 + nodes (1 + 2 × completions (1 + 500 × id)): attempts have no bound but the page
+    expect(cost('{ trainingAssignments(first: 2) { nodes { completions { id } } } }')).toBe(1 + 1 + 2 * (1 + 500));
+    // trainingAnalytics 1 + overdueAssignments (1 + 3 × id) + byStatus (1 + 5 statuses × count)
+    expect(cost('{ trainingAnalytics { overdueAssignments(first: 3) { id } byStatus { count } } }')).toBe(1 + 4 + 6);
+    // overdueAssignments without `first`: its default, 20
+    expect(cost('{ trainingAnalytics { overdueAssignments { id } } }')).toBe(1 + 1 + 20);
+    // byCourse has one row per course of the tenant, unbounded: priced as a whole page (500)
+    expect(cost('{ trainingAnalytics { byCourse { assignments } } }')).toBe(1 + 1 + 500);
+  });
+
+  it('refuses a fan-out below an unpaged list that a 10-row estimate let through', () => {
+    const query =
+      '{ trainingAnalytics { byCourse { course { createdBy { trainingAssignments(first: 500) { nodes { id } } } } } } }';
+    expect(cost(query)).toBeGreaterThan(DEFAULT_QUERY_LIMITS.maxCost);
   });
 
   it('prices a single object as 1 plus what it selects', () => {
@@ -240,12 +252,19 @@ describe('estimated cost', () => {
   });
 
   it('prices the members of a union selected through type conditions', () => {
-    // _entities 1 + 10 × (id + title)
-    expect(cost('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Course { id title } } }')).toBe(21);
+    const r = Array.from({ length: 10 }, () => ({ __typename: 'Course', id: '00000000-0000-4000-8000-000000000000' }));
+    // _entities 1 + 10 representations × (id + title)
+    expect(cost('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Course { id title } } }', { r })).toBe(
+      21,
+    );
     // A union has no fields of its own: its __typename costs nothing.
     expect(
-      cost('query ($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Course { id title } } }'),
+      cost('query ($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Course { id title } } }', { r }),
     ).toBe(21);
+    // Each representation multiplies the selection, written in the query text too.
+    expect(
+      cost('{ _entities(representations: [{ __typename: "Course", id: "x" }, {}]) { ... on Course { id } } }'),
+    ).toBe(3);
   });
 
   it('prices an operation against its own root type', () => {
@@ -275,8 +294,8 @@ describe('estimated cost', () => {
       type Person implements Named { name: String, tags(first: Int): [Tag!]! }
       type Query { named: [Named!]!, one: Named, people(first: Int): [Person!]! }
     `);
-    // named 1 + 10 × (name 1 + tags (1 + 3 × label))
-    expect(cost('{ named { name tags(first: 3) { label } } }', {}, withInterface)).toBe(1 + 10 * (1 + 1 + 3));
+    // named 1 + 500 × (name 1 + tags (1 + 3 × label))
+    expect(cost('{ named { name tags(first: 3) { label } } }', {}, withInterface)).toBe(1 + 500 * (1 + 1 + 3));
     expect(
       cost('{ one { ... on Named { name } ... on Person { tags(first: 2) { label } } } }', {}, withInterface),
     ).toBe(1 + 1 + 3);
@@ -327,5 +346,101 @@ describe('the cost limit', () => {
         request: {},
       }),
     ).rejects.toMatchObject({ message: 'Query cost 52 exceeds the limit of 51; ask for smaller pages' });
+  });
+});
+
+describe('query text nesting, checked before parsing', () => {
+  const nested = (levels: number) => `${'{ a '.repeat(levels)}${'}'.repeat(levels)}`;
+
+  it(`accepts ${DEFAULT_QUERY_LIMITS.maxNesting} levels and refuses one more with GRAPHQL_PARSE_FAILED`, () => {
+    expect(() => checkQueryText(nested(DEFAULT_QUERY_LIMITS.maxNesting), DEFAULT_QUERY_LIMITS)).not.toThrow();
+    expect(() => checkQueryText(nested(DEFAULT_QUERY_LIMITS.maxNesting + 1), DEFAULT_QUERY_LIMITS)).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'GRAPHQL_PARSE_FAILED' }) }),
+    );
+  });
+
+  it('counts lists and arguments, not brackets inside strings, block strings or comments', () => {
+    const tight = limits({ maxNesting: 3 });
+    expect(() => checkQueryText('{ a(b: [[[1]]]) }', tight)).toThrow();
+    expect(() => checkQueryText('{ a(b: "[[[[{{{{\\"") # {{{{{\n c(d: """((((""") }', tight)).not.toThrow();
+  });
+});
+
+describe('arguments checked before execution', () => {
+  const run = (query: string, variables: Record<string, unknown> = {}, overrides: Partial<QueryLimits> = {}) => {
+    const document = parse(query);
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    checkOperation(schema, document, operation, variables, limits(overrides));
+  };
+  const ENTITIES = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Course { id } } }';
+  const id = '3f1d2c4b-5a69-4e7d-8c1b-2a3b4c5d6e7f';
+
+  it('accepts representations whose id is a UUID string', () => {
+    expect(() => run(ENTITIES, { r: [{ __typename: 'Course', id }] })).not.toThrow();
+  });
+
+  it.each([
+    ['an object (a Prisma filter)', { not: id }],
+    ['an `in` list', { in: [id] }],
+    ['a deeply nested object', JSON.parse(`${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}`) as unknown],
+    ['a number', 123],
+    ['null', null],
+    ['a non-UUID string', 'x'],
+  ])('refuses an id that is %s with BAD_USER_INPUT naming the representation', (_label, bad) => {
+    expect(() =>
+      run(ENTITIES, {
+        r: [
+          { __typename: 'Course', id },
+          { __typename: 'Course', id: bad },
+        ],
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        message: 'representations[1].id: expected a UUID string',
+        extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'representations[1].id' }),
+      }),
+    );
+  });
+
+  it('refuses a representation that is not an object, and one without __typename', () => {
+    expect(() => run(ENTITIES, { r: ['x'] })).toThrow(/representations\[0\]: expected an object/);
+    expect(() => run(ENTITIES, { r: [{ id }] })).toThrow(/representations\[0\]\.__typename/);
+  });
+
+  it('caps the number of representations (GRAPHQL_VALIDATION_FAILED)', () => {
+    const r = (n: number) => Array.from({ length: n }, () => ({ __typename: 'Course', id }));
+    expect(() => run(ENTITIES, { r: r(3) }, { maxRepresentations: 3 })).not.toThrow();
+    expect(() => run(ENTITIES, { r: r(4) }, { maxRepresentations: 3 })).toThrow(
+      expect.objectContaining({
+        message: '_entities got 4 representations; the limit is 3 per request',
+        extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }),
+      }),
+    );
+  });
+
+  it('prices each representation: many representations of a costly selection are refused', () => {
+    const r = Array.from({ length: 500 }, () => ({ __typename: 'User', id }));
+    expect(() =>
+      run(
+        'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { trainingAssignments(first: 100) { nodes { id } } } } }',
+        {
+          r,
+        },
+      ),
+    ).toThrow(/Query cost \d+ exceeds the limit of 25000/);
+  });
+
+  it('refuses a cursor that decodes but does not hold an id, and passes a real one', () => {
+    const cursor = (text: string) => Buffer.from(text).toString('base64');
+    const query = 'query ($after: String) { trainingCourses(first: 1, after: $after) { nodes { id } } }';
+    expect(() => run(query, { after: cursor(`GPC:S:${id}`) })).not.toThrow();
+    for (const bad of ['GPC:S:not-a-uuid', 'GPC:N:12', `GPC:J:["${id}"]`, 'garbage', '']) {
+      expect(() => run(query, { after: cursor(bad) })).toThrow(
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'after' }) }),
+      );
+    }
+    expect(() => run(`{ trainingCourses(first: 1, before: "${cursor('GPC:S:x')}") { nodes { id } } }`)).toThrow(
+      /before: not a cursor of this list/,
+    );
   });
 });

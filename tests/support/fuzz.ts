@@ -67,9 +67,10 @@ export function stringsIn(value: unknown, out: string[] = []): string[] {
 
 /**
  * `__typename`, every leaf field and (down to `depth`) every object field of
- * `type`, skipping fields that take arguments and lists inside lists (the cost
- * limit counts a list as a full page): enough to see what a mutation returns,
- * serialised, without paging through connections.
+ * `type`, skipping fields that take arguments and lists inside lists, and only
+ * the leaves of a list's items (the cost limit prices a list without `first` as a
+ * full page, 500 items): enough to see what a mutation returns, serialised,
+ * without paging through connections.
  */
 export function selectionOf(type: GraphQLOutputType, depth = 2, insideList = false): string {
   const named = getNamedType(type);
@@ -81,7 +82,7 @@ export function selectionOf(type: GraphQLOutputType, depth = 2, insideList = fal
     const list = isListType(isNonNullType(field.type) ? field.type.ofType : field.type);
     if (isLeafType(getNamedType(field.type))) parts.push(field.name);
     else if (depth > 0 && !(list && insideList)) {
-      parts.push(`${field.name} ${selectionOf(field.type, depth - 1, insideList || list)}`);
+      parts.push(`${field.name} ${selectionOf(field.type, list ? 0 : depth - 1, insideList || list)}`);
     }
   }
   return `{ ${parts.join(' ')} }`;
