@@ -12,6 +12,7 @@ import type { Logger } from './core/logger.js';
 import { migrate } from './core/migrate.js';
 import { startLiveEventHub, type HubOptions } from './core/live-events/index.js';
 import { serveWebSockets } from './core/websocket.js';
+import { createDeliverer } from './notifications/deliverer.js';
 import { startScheduler } from './risk/scheduler.js';
 import { createProfileRefresher } from './users/profile-refresh.js';
 import { webRoutes } from './web/serve.js';
@@ -106,8 +107,11 @@ export async function startApp(options: AppOptions): Promise<App> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}${GRAPHQL_PATH}`;
 
-  // Scheduled auto-assignment and overdue sweep (off when their cron settings are empty).
+  // Scheduled auto-assignment, overdue sweep, reminders and recertification (off when their cron settings are empty).
   const scheduler = startScheduler({ prisma: db.prisma, config, logger });
+  // Notification e-mail (off when EMAIL_POLL_MS is unset under NODE_ENV=test).
+  const deliverer =
+    config.emailPollMs === undefined ? undefined : createDeliverer({ prisma: db.prisma, config, logger });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -118,6 +122,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     stop: () =>
       (stopping ??= (async () => {
         await scheduler?.stop();
+        await deliverer?.stop();
         // Drains HTTP requests and closes every websocket with 1001 Going Away.
         await apollo.stop();
         await liveEvents.close();

@@ -13,6 +13,8 @@ import './users/shifts.js';
 import './users/equipment-operators.js';
 import './risk/auto-assign.js';
 import './risk/scores.js';
+import './notifications/notification.js';
+import './recertification/recertification.js';
 
 /** The federated subgraph schema (Apollo Federation v2). */
 export const schema = builder.toSubGraphSchema({

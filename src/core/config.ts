@@ -28,6 +28,26 @@ export interface Config {
   autoAssignCron: string | undefined;
   /** Cron expression (UTC) for the overdue sweep of every tenant; undefined: not scheduled. */
   overdueSweepCron: string | undefined;
+  /** Cron expression (UTC) for DUE_SOON and OVERDUE notifications of every tenant; undefined: not scheduled. */
+  remindersCron: string | undefined;
+  /** Cron expression (UTC) for recertification (and CERTIFICATE_EXPIRING); undefined: not scheduled. */
+  recertificationCron: string | undefined;
+  /** DUE_SOON goes out this many days before an assignment's due date. */
+  dueSoonDays: number;
+  /** Base of absolute links (e-mails, certificates): PUBLIC_URL, default http://localhost:<PORT>. */
+  publicUrl: string;
+  /** SMTP server for notification e-mail (smtp://user:pass@host:port); undefined: .eml files in `mailDir`. */
+  smtpUrl: string | undefined;
+  /** The From header of notification e-mail. */
+  mailFrom: string;
+  /** Where e-mail goes without SMTP_URL (one .eml file per message). */
+  mailDir: string;
+  /** How often the deliverer looks for notifications to e-mail; undefined: the deliverer is off. */
+  emailPollMs: number | undefined;
+  /** Attempts per e-mail before it is marked failed. */
+  emailMaxAttempts: number;
+  /** The first retry waits this long; each further one twice as long as the one before. */
+  emailRetryBaseMs: number;
   /** Whether GraphiQL and introspection are on (default: off in production). */
   graphqlIde: boolean;
   introspection: boolean;
@@ -92,6 +112,21 @@ function origins(name: string, value: string | undefined): string[] {
   return listed;
 }
 
+/** PUBLIC_URL without a trailing slash, checked now; default http://localhost:<PORT>. */
+function publicUrl(value: string | undefined, port: number): string {
+  if (!value) return `http://localhost:${port}`;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol)) {
+    throw new ConfigurationError(`PUBLIC_URL: "${value}" is not an absolute http(s) URL`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
 function flag(value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value === '') return fallback;
   return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
@@ -132,6 +167,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Timers would fire in the middle of unrelated tests: off under NODE_ENV=test unless a test sets them.
     autoAssignCron: cron('AUTO_ASSIGN_CRON', env.AUTO_ASSIGN_CRON, nodeEnv === 'test' ? '' : '0 * * * *'),
     overdueSweepCron: cron('OVERDUE_SWEEP_CRON', env.OVERDUE_SWEEP_CRON, nodeEnv === 'test' ? '' : '5 * * * *'),
+    remindersCron: cron('REMINDERS_CRON', env.REMINDERS_CRON, nodeEnv === 'test' ? '' : '10 * * * *'),
+    recertificationCron: cron('RECERTIFICATION_CRON', env.RECERTIFICATION_CRON, nodeEnv === 'test' ? '' : '20 2 * * *'),
+    dueSoonDays: integer('DUE_SOON_DAYS', env.DUE_SOON_DAYS, 3),
+    publicUrl: publicUrl(env.PUBLIC_URL, integer('PORT', env.PORT, 4000, 0)),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM || 'Safety Training <no-reply@localhost>',
+    mailDir: path.resolve(env.MAIL_DIR ?? '.data/mail'),
+    // Off under NODE_ENV=test unless a test sets it: every test server would otherwise write mail.
+    emailPollMs:
+      env.EMAIL_POLL_MS === undefined && nodeEnv === 'test'
+        ? undefined
+        : integer('EMAIL_POLL_MS', env.EMAIL_POLL_MS, 5_000),
+    emailMaxAttempts: integer('EMAIL_MAX_ATTEMPTS', env.EMAIL_MAX_ATTEMPTS, 5),
+    emailRetryBaseMs: integer('EMAIL_RETRY_BASE_MS', env.EMAIL_RETRY_BASE_MS, 60_000),
     graphqlIde: flag(env.GRAPHQL_IDE, !production),
     introspection: flag(env.GRAPHQL_INTROSPECTION, !production),
     corsOrigins: origins('CORS_ORIGINS', env.CORS_ORIGINS),

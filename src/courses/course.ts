@@ -70,6 +70,11 @@ export const Course = builder.prismaObject('TrainingCourse', {
       description: 'Months a passed completion stays valid; null: it never expires.',
     }),
     issuesCertificate: t.exposeBoolean('issuesCertificate'),
+    recertifyDaysBefore: t.exposeInt('recertifyDaysBefore', {
+      nullable: true,
+      description:
+        'Days (0–365) before a passed completion expires when the course is assigned again (recertification); null: never.',
+    }),
     createdBy: t.field({ type: User, select: { createdBy: true }, resolve: (course) => ({ id: course.createdBy }) }),
     createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),
@@ -162,6 +167,7 @@ export const CreateTrainingCourseInput = builder.inputType('CreateTrainingCourse
     required: t.boolean({ defaultValue: false }),
     expiryMonths: t.int(),
     issuesCertificate: t.boolean({ defaultValue: false }),
+    recertifyDaysBefore: t.int({ defaultValue: 30, description: '0–365; null: no recertification.' }),
   }),
 });
 
@@ -180,6 +186,7 @@ export const UpdateTrainingCourseInput = builder.inputType('UpdateTrainingCourse
     required: t.boolean(),
     expiryMonths: t.int(),
     issuesCertificate: t.boolean(),
+    recertifyDaysBefore: t.int({ description: '0–365; null: no recertification.' }),
   }),
 });
 
@@ -208,6 +215,9 @@ function courseData(input: CourseInput): Prisma.TrainingCourseUncheckedUpdateInp
     required: validate.present('input.required', input.required),
     expiryMonths: optional(input.expiryMonths, (v) => validate.integer('input.expiryMonths', v, { min: 1, max: 600 })),
     issuesCertificate: validate.present('input.issuesCertificate', input.issuesCertificate),
+    recertifyDaysBefore: optional(input.recertifyDaysBefore, (v) =>
+      validate.integer('input.recertifyDaysBefore', v, { min: 0, max: 365 }),
+    ),
   };
 }
 
