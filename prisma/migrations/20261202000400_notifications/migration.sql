@@ -179,8 +179,9 @@ GRANT SELECT ("tenant_id", "id", "course_id", "due_date") ON "training_assignmen
 GRANT SELECT ("tenant_id", "id", "course_id", "expires_at") ON "training_completions" TO "training_mailer";
 GRANT SELECT ("tenant_id", "id", "title") ON "training_courses" TO "training_mailer";
 CREATE POLICY "notifications_mailer_select" ON "notifications" FOR SELECT TO "training_mailer" USING (true);
+-- Only rows still to send (FOR UPDATE applies this policy to the claim's locks too).
 CREATE POLICY "notifications_mailer_update" ON "notifications" FOR UPDATE TO "training_mailer"
-    USING ("email_status" = 'sending') WITH CHECK (true);
+    USING ("email_status" IN ('pending', 'sending')) WITH CHECK (true);
 CREATE POLICY "profiles_mailer" ON "profiles" FOR SELECT TO "training_mailer" USING (true);
 CREATE POLICY "notification_preferences_mailer" ON "notification_preferences" FOR SELECT TO "training_mailer" USING (true);
 CREATE POLICY "training_assignments_mailer" ON "training_assignments" FOR SELECT TO "training_mailer" USING (true);
