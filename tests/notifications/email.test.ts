@@ -120,25 +120,33 @@ describe('delivery over SMTP', () => {
   });
 
   it('two deliverers racing send every message once', async () => {
-    smtp.received.length = 0;
+    // A server slow to accept keeps the first deliverer busy while the second arrives.
+    const slow = await startSmtpServer({ delayMs: 40 });
     const workers = await Promise.all(Array.from({ length: 12 }, (_, i) => worker({ email: `w${i}@example.com` })));
     for (const actor of workers) await assign(actor);
     // A second "instance": its own connection pool on PostgreSQL (PGlite has one session).
     const secondDb: Database = server.db.url ? await openDatabase({ url: server.db.url, poolMax: 3 }) : server.db;
-    const a = createDeliverer({ prisma: server.db.prisma, config: config(), logger, batchSize: 2 });
-    const b = createDeliverer({ prisma: secondDb.prisma, config: config(), logger, batchSize: 2 });
+    await secondDb.prisma.$queryRaw`SELECT 1`; // connected before the race starts
+    const a = createDeliverer({
+      prisma: server.db.prisma,
+      config: config({ smtpUrl: slow.url }),
+      logger,
+      batchSize: 2,
+    });
+    const b = createDeliverer({ prisma: secondDb.prisma, config: config({ smtpUrl: slow.url }), logger, batchSize: 2 });
     try {
       const [ra, rb] = await Promise.all([a.runOnce(), b.runOnce()]);
       expect(ra.sent + rb.sent).toBe(12);
       expect(ra.claimed + rb.claimed).toBe(12);
       if (server.db.url) expect(ra.sent > 0 && rb.sent > 0).toBe(true);
-      const recipients = smtp.received.flatMap((mail) => mail.to).sort();
+      const recipients = slow.received.flatMap((mail) => mail.to).sort();
       expect(recipients).toEqual(workers.map((_, i) => `w${i}@example.com`).sort());
       expect(await Promise.all([a.runOnce(), b.runOnce()])).toMatchObject([{ claimed: 0 }, { claimed: 0 }]);
-      expect(smtp.received).toHaveLength(12);
+      expect(slow.received).toHaveLength(12);
     } finally {
       await a.stop();
       await b.stop();
+      await slow.close();
       if (secondDb !== server.db) await secondDb.close();
     }
   });

@@ -58,7 +58,10 @@ export function parseMail(raw: string): Pick<ReceivedMail, 'raw' | 'subject' | '
   return { raw, subject: subjectOf(raw), text: part(raw, 'text/plain'), html: part(raw, 'text/html') };
 }
 
-export async function startSmtpServer(options: { refuseFirst?: number } = {}): Promise<TestSmtpServer> {
+/** `delayMs`: how long the server takes to accept each message (to keep racing deliverers busy). */
+export async function startSmtpServer(
+  options: { refuseFirst?: number; delayMs?: number } = {},
+): Promise<TestSmtpServer> {
   const state: TestSmtpServer = { url: '', received: [], refused: 0, close: async () => {} };
   const server = new SMTPServer({
     authOptional: true,
@@ -67,7 +70,8 @@ export async function startSmtpServer(options: { refuseFirst?: number } = {}): P
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
+      stream.on('end', async () => {
+        if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
         if (state.refused < (options.refuseFirst ?? 0)) {
           state.refused++;
           const error = Object.assign(new Error('Try again later'), { responseCode: 451 });
