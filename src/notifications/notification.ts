@@ -3,7 +3,7 @@ import { Assignment } from '../assignments/assignment.js';
 import { builder } from '../core/builder.js';
 import { connectionOf } from '../core/connections.js';
 import { databaseEnum } from '../core/enums.js';
-import { badInput, forbidden } from '../core/errors.js';
+import { badInput } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import { User } from '../users/user.js';
 import { NOTIFICATION_KINDS, type NotificationKindValue } from './kinds.js';
@@ -124,9 +124,12 @@ const inKindOrder = (kinds: readonly string[]): NotificationKindValue[] =>
 builder.objectField(User, 'notificationPreferences', (t) =>
   t.withAuth({ authenticated: true }).field({
     type: NotificationPreferences,
-    description: "The user's notification settings: the caller's own only (anyone else's: FORBIDDEN).",
+    nullable: true,
+    description:
+      "The user's notification settings: the caller's own only; null for anyone else (an error would " +
+      'void the whole answer that reached the user, e.g. a mutation result).',
     resolve: async (user, _args, context) => {
-      if (user.id !== context.caller.userId) throw forbidden('Notification preferences are private to their user');
+      if (user.id !== context.caller.userId) return null;
       const row = await context.db.notificationPreference.findUnique({
         where: { tenantId_userId: { tenantId: context.caller.tenantId, userId: user.id } },
         select: { emailOptOut: true },
