@@ -13,6 +13,7 @@ import { migrate } from './core/migrate.js';
 import { createRateLimiter } from './core/rate-limit.js';
 import { startLiveEventHub, type HubOptions } from './core/live-events/index.js';
 import { serveWebSockets } from './core/websocket.js';
+import { createDeliverer } from './notifications/deliverer.js';
 import { startScheduler } from './risk/scheduler.js';
 import { createProfileRefresher } from './users/profile-refresh.js';
 import { webRoutes } from './web/serve.js';
@@ -113,8 +114,11 @@ export async function startApp(options: AppOptions): Promise<App> {
   // Absolute links (certificates) name the port actually bound when the default named port 0.
   services.config = { ...config, publicUrl: publicUrlFor(config, port) };
 
-  // Scheduled auto-assignment and overdue sweep (off when their cron settings are empty).
+  // Scheduled auto-assignment, overdue sweep, reminders and recertification (off when their cron settings are empty).
   const scheduler = startScheduler({ prisma: db.prisma, config, logger });
+  // Notification e-mail (off when EMAIL_POLL_MS is unset under NODE_ENV=test).
+  const deliverer =
+    config.emailPollMs === undefined ? undefined : createDeliverer({ prisma: db.prisma, config, logger });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -125,6 +129,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     stop: () =>
       (stopping ??= (async () => {
         await scheduler?.stop();
+        await deliverer?.stop();
         // Drains HTTP requests and closes every websocket with 1001 Going Away.
         await apollo.stop();
         await liveEvents.close();

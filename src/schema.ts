@@ -16,6 +16,8 @@ import './risk/auto-assign.js';
 import './risk/scores.js';
 import './risk/escalations.js';
 import './risk/qualifications.js';
+import './notifications/notification.js';
+import './recertification/recertification.js';
 
 /** The federated subgraph schema (Apollo Federation v2). */
 export const schema = builder.toSubGraphSchema({

@@ -23,6 +23,10 @@ import { appendEntities, COURSES, SERVICE, TENANT } from './seed.js';
  *  - floor: a bare `INSERT … SELECT` of the very rows ours created (saved from
  *    its first run), under the same role, indexes and trigger: the cost of
  *    writing them, with nothing decided;
+ *  - floor without the outbox: the same bare insert with the notification
+ *    outbox trigger disabled, so the report shows what writing one
+ *    ASSIGNMENT_CREATED notification per assignment (same statement, same
+ *    transaction) costs;
  * and, at the smallest size only and time-boxed, the row-by-row baseline
  * (./row-by-row.ts), whose time is extrapolated linearly to the larger sizes.
  */
@@ -56,6 +60,10 @@ interface SizeResult {
   created: number;
   ours: number[];
   floor: number[];
+  /** The floor with the notification outbox trigger disabled. */
+  floorNoOutbox: number[];
+  /** Notifications the floor's statement wrote (one per assignment). */
+  notifications: number;
   memoryBefore: Memory;
   memoryAfter: Memory;
   peakRss: number;
@@ -67,8 +75,10 @@ interface SizeResult {
  * pages: at a million scores the writes, not the query, dominate.
  */
 async function reset(owner: pg.Client): Promise<void> {
+  await owner.query(`DELETE FROM notifications`);
   await owner.query(`DELETE FROM training_assignments WHERE assignment_type = 'risk_based'`);
   await owner.query('VACUUM (ANALYZE) training_assignments');
+  await owner.query('VACUUM (ANALYZE) notifications');
   await owner.query('CHECKPOINT').catch(() => {});
 }
 
@@ -106,6 +116,8 @@ async function measureSize(
     created: 0,
     ours: [],
     floor: [],
+    floorNoOutbox: [],
+    notifications: 0,
     memoryBefore: memory(),
     memoryAfter: memory(),
     peakRss: 0,
@@ -158,7 +170,35 @@ async function measureSize(
       );
       if (floor.value !== result.created) throw new Error(`floor inserted ${floor.value} rows, not ${result.created}`);
       result.floor.push(floor.ms);
-      console.log(`  ${count(size)}: floor ${seconds(floor.ms)}`);
+      const [{ n: notifications }] = (
+        await owner.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM notifications WHERE kind = 'assignment_created'`,
+        )
+      ).rows as [{ n: number }];
+      if (notifications !== result.created)
+        throw new Error(`${notifications} notifications for ${result.created} rows`);
+      result.notifications = notifications;
+      console.log(`  ${count(size)}: floor ${seconds(floor.ms)} (${count(notifications)} notifications)`);
+
+      await reset(owner);
+      await owner.query('ALTER TABLE training_assignments DISABLE TRIGGER training_assignments_outbox_created');
+      try {
+        const bare = await timed(() =>
+          withTenant(
+            db.prisma,
+            SERVICE_CALLER,
+            (tx) =>
+              tx.$executeRawUnsafe(
+                `INSERT INTO training_assignments (${ASSIGNMENT_COLUMNS}) SELECT ${ASSIGNMENT_COLUMNS} FROM bench_floor_rows`,
+              ),
+            { timeout: AUTO_ASSIGN_TIMEOUT_MS * 5 },
+          ),
+        );
+        result.floorNoOutbox.push(bare.ms);
+        console.log(`  ${count(size)}: floor without outbox ${seconds(bare.ms)}`);
+      } finally {
+        await owner.query('ALTER TABLE training_assignments ENABLE TRIGGER training_assignments_outbox_created');
+      }
     }
   } finally {
     clearInterval(sample);
@@ -280,6 +320,20 @@ pays too. Where time grows faster than the rows, the floor's grows as fast: the 
 foreign-key lookups outgrow the server's buffers (settings above), so each row costs more I/O. That is the
 database's configuration, not the algorithm; it also means the linear row-by-row extrapolation flatters
 row-by-row, which would pay the same for its inserts.
+
+The notification outbox: every run above (ours and the floor) writes one ASSIGNMENT_CREATED notification per
+created assignment in the same statement (a statement-level trigger's single INSERT … SELECT from the transition
+table). What that costs, from the floor run with and without that trigger:
+
+| latest scores | notifications | floor | floor without outbox | outbox cost | share of floor |
+| ---: | ---: | ---: | ---: | ---: | ---: |
+${results
+  .map((r) => {
+    const floor = median(r.floor);
+    const bare = median(r.floorNoOutbox);
+    return `| ${count(r.scores)} | ${count(r.notifications)} | ${seconds(floor)} | ${seconds(bare)} | ${seconds(Math.max(0, floor - bare))} | ${Math.round((Math.max(0, floor - bare) / floor) * 100)} % |`;
+  })
+  .join('\n')}
 
 Memory of this process around the runs of ours and the floor at each size (the scores never come to Node):
 

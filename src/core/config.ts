@@ -40,6 +40,24 @@ export interface Config {
   riskEscalationCron: string | undefined;
   /** Cron expression (UTC) announcing the qualifications that expired at the change of day; undefined: off. */
   qualificationExpiryCron: string | undefined;
+  /** Cron expression (UTC) for DUE_SOON and OVERDUE notifications of every tenant; undefined: not scheduled. */
+  remindersCron: string | undefined;
+  /** Cron expression (UTC) for recertification (and CERTIFICATE_EXPIRING); undefined: not scheduled. */
+  recertificationCron: string | undefined;
+  /** DUE_SOON goes out this many days before an assignment's due date. */
+  dueSoonDays: number;
+  /** SMTP server for notification e-mail (smtp://user:pass@host:port); undefined: .eml files in `mailDir`. */
+  smtpUrl: string | undefined;
+  /** The From header of notification e-mail. */
+  mailFrom: string;
+  /** Where e-mail goes without SMTP_URL (one .eml file per message). */
+  mailDir: string;
+  /** How often the deliverer looks for notifications to e-mail; undefined: the deliverer is off. */
+  emailPollMs: number | undefined;
+  /** Attempts per e-mail before it is marked failed. */
+  emailMaxAttempts: number;
+  /** The first retry waits this long; each further one twice as long as the one before. */
+  emailRetryBaseMs: number;
   /** Whether GraphiQL and introspection are on (default: off in production). */
   graphqlIde: boolean;
   introspection: boolean;
@@ -184,6 +202,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       env.QUALIFICATION_EXPIRY_CRON,
       nodeEnv === 'test' ? '' : '0 0 * * *',
     ),
+    remindersCron: cron('REMINDERS_CRON', env.REMINDERS_CRON, nodeEnv === 'test' ? '' : '10 * * * *'),
+    recertificationCron: cron('RECERTIFICATION_CRON', env.RECERTIFICATION_CRON, nodeEnv === 'test' ? '' : '20 2 * * *'),
+    dueSoonDays: integer('DUE_SOON_DAYS', env.DUE_SOON_DAYS, 3),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM || 'Safety Training <no-reply@localhost>',
+    mailDir: path.resolve(env.MAIL_DIR ?? '.data/mail'),
+    // Off under NODE_ENV=test unless a test sets it: every test server would otherwise write mail.
+    emailPollMs:
+      env.EMAIL_POLL_MS === undefined && nodeEnv === 'test'
+        ? undefined
+        : integer('EMAIL_POLL_MS', env.EMAIL_POLL_MS, 5_000),
+    emailMaxAttempts: integer('EMAIL_MAX_ATTEMPTS', env.EMAIL_MAX_ATTEMPTS, 5),
+    emailRetryBaseMs: integer('EMAIL_RETRY_BASE_MS', env.EMAIL_RETRY_BASE_MS, 60_000),
     graphqlIde: flag(env.GRAPHQL_IDE, !production),
     introspection: flag(env.GRAPHQL_INTROSPECTION, !production),
     graphqlSuggestions: flag(env.GRAPHQL_SUGGESTIONS, !production),

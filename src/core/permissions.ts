@@ -21,6 +21,8 @@ export const PERMISSIONS = {
   'analytics.read': ['admin', 'safety_officer', 'worker'],
   /** Run risk-based auto-assignment. */
   'risk.autoAssign': ['admin', 'safety_officer', 'service'],
+  /** Run recertification (renewals of expiring completions) now. */
+  'recertification.run': ['admin', 'safety_officer', 'service'],
   /** Send risk scores. */
   'risk.ingestScores': ['admin', 'service'],
   /** Feed profiles, shifts and equipment from other systems. */

@@ -92,6 +92,11 @@ export const Course = builder.prismaObject('TrainingCourse', {
         "Days after a passed completion of a risk-based assignment at which an entity's latest score still at or above " +
         'the threshold is escalated (riskEscalations); null: off.',
     }),
+    recertifyDaysBefore: t.exposeInt('recertifyDaysBefore', {
+      nullable: true,
+      description:
+        'Days (0–365) before a passed completion expires when the course is assigned again (recertification); null: never.',
+    }),
     createdBy: t.field({ type: User, select: { createdBy: true }, resolve: (course) => ({ id: course.createdBy }) }),
     createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),
@@ -190,6 +195,7 @@ export const CreateTrainingCourseInput = builder.inputType('CreateTrainingCourse
     highRiskExpiryMonths: t.int({ description: 'At most expiryMonths (which it needs).' }),
     rearmMargin: t.float({ description: '0–100; null: off.' }),
     escalateAfterDays: t.int({ description: '1–3650; null: off.' }),
+    recertifyDaysBefore: t.int({ defaultValue: 30, description: '0–365; null: no recertification.' }),
   }),
 });
 
@@ -211,6 +217,7 @@ export const UpdateTrainingCourseInput = builder.inputType('UpdateTrainingCourse
     highRiskExpiryMonths: t.int(),
     rearmMargin: t.float(),
     escalateAfterDays: t.int(),
+    recertifyDaysBefore: t.int({ description: '0–365; null: no recertification.' }),
   }),
 });
 
@@ -245,6 +252,9 @@ function courseData(input: CourseInput): Prisma.TrainingCourseUncheckedUpdateInp
     rearmMargin: optional(input.rearmMargin, (v) => validate.number('input.rearmMargin', v, { min: 0, max: 100 })),
     escalateAfterDays: optional(input.escalateAfterDays, (v) =>
       validate.integer('input.escalateAfterDays', v, { min: 1, max: 3650 }),
+    ),
+    recertifyDaysBefore: optional(input.recertifyDaysBefore, (v) =>
+      validate.integer('input.recertifyDaysBefore', v, { min: 0, max: 365 }),
     ),
   };
 }

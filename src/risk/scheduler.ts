@@ -4,13 +4,16 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Config } from '../core/config.js';
 import { APP_ROLE, withTenant, type Caller, type TenantTransaction } from '../core/caller.js';
 import type { Logger } from '../core/logger.js';
+import { writeDueSoon, writeOverdue } from '../notifications/reminders-sql.js';
+import { runRecertification } from '../recertification/recertification-sql.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign } from './auto-assign-sql.js';
 import { runRiskEscalation } from './escalation-sql.js';
 import { announceExpiredQualifications } from './qualifications-sql.js';
 
 /**
  * Scheduled work per tenant: risk-based auto-assignment, the overdue sweep,
- * risk escalation and the qualification changes of the change of day, on cron
+ * reminders (DUE_SOON and OVERDUE notifications), recertification, risk escalation and the
+ * qualification changes of the change of day, on cron
  * expressions from the configuration (UTC).
  *
  * Every API instance runs the same timers; a run still happens once per
@@ -22,7 +25,14 @@ import { announceExpiredQualifications } from './qualifications-sql.js';
  * back with its work and the second does the work instead.
  */
 
-export const JOBS = ['auto_assign', 'overdue_sweep', 'risk_escalation', 'qualification_expiry'] as const;
+export const JOBS = [
+  'auto_assign',
+  'overdue_sweep',
+  'reminders',
+  'recertification',
+  'risk_escalation',
+  'qualification_expiry',
+] as const;
 export type Job = (typeof JOBS)[number];
 
 /** How long run history is kept. */
@@ -38,13 +48,16 @@ export interface JobRunSummary {
   ran: number;
   skipped: number;
   failed: number;
-  /** Rows created (auto_assign) or changed (overdue_sweep) by this instance. */
+  /**
+   * Rows created (auto_assign, recertification: assignments; reminders: notifications) or
+   * changed (overdue_sweep) by this instance.
+   */
   affected: number;
 }
 
 export interface JobRunner {
   prisma: PrismaClient;
-  config: Pick<Config, 'autoAssignDueDays'>;
+  config: Pick<Config, 'autoAssignDueDays' | 'dueSoonDays'>;
   logger: Logger;
   /** Names this instance in scheduled_job_runs. */
   instance?: string;
@@ -72,9 +85,15 @@ async function qualificationExpiryWork(tx: TenantTransaction, tenantId: string):
 }
 
 async function work(tx: TenantTransaction, job: Job, tenantId: string, runner: JobRunner): Promise<number> {
+  if (job === 'reminders') {
+    return (await writeDueSoon(tx, tenantId, runner.config.dueSoonDays)) + (await writeOverdue(tx, tenantId));
+  }
+  if (job === 'recertification') return (await runRecertification(tx, tenantId)).assignmentsCreated;
   if (job === 'risk_escalation') return riskEscalationWork(tx, tenantId);
   if (job === 'qualification_expiry') return qualificationExpiryWork(tx, tenantId);
   if (job === 'overdue_sweep') {
+    // OVERDUE notifications in the transaction that stores the status.
+    await writeOverdue(tx, tenantId);
     const [row] = await tx.$queryRaw<{ swept: bigint }[]>`SELECT mark_overdue_training_assignments() AS swept`;
     return Number(row?.swept ?? 0);
   }
@@ -147,13 +166,23 @@ export interface Scheduler {
 /** Starts a timer per configured job; undefined when none is configured. */
 export function startScheduler(
   runner: JobRunner & {
-    config: Pick<Config, 'autoAssignDueDays' | 'autoAssignCron' | 'overdueSweepCron'> &
+    config: Pick<
+      Config,
+      | 'autoAssignDueDays'
+      | 'dueSoonDays'
+      | 'autoAssignCron'
+      | 'overdueSweepCron'
+      | 'remindersCron'
+      | 'recertificationCron'
+    > &
       Partial<Pick<Config, 'riskEscalationCron' | 'qualificationExpiryCron'>>;
   },
 ): Scheduler | undefined {
   const patterns: [Job, string | undefined][] = [
     ['auto_assign', runner.config.autoAssignCron],
     ['overdue_sweep', runner.config.overdueSweepCron],
+    ['reminders', runner.config.remindersCron],
+    ['recertification', runner.config.recertificationCron],
     ['risk_escalation', runner.config.riskEscalationCron],
     ['qualification_expiry', runner.config.qualificationExpiryCron],
   ];

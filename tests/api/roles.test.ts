@@ -79,6 +79,10 @@ const TESTED_ELSEWHERE = [
   'upsertProfiles', // neighbouring-system feeds (src/users/ingest.ts)
   'recordShiftAssignments',
   'setEquipmentOperators',
+  'myNotifications', // every role, own only: tests/notifications/outbox.test.ts
+  'markNotificationsRead',
+  'updateNotificationPreferences',
+  'runRecertification', // admin, safety officer, service: tests/notifications/recertification.test.ts
 ];
 
 let server: TestServer;

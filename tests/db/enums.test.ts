@@ -3,6 +3,7 @@ import { ASSIGNMENT_TYPES, RISK_ENTITY_TYPES } from '../../src/assignments/assig
 import { ASSIGNMENT_STATUSES } from '../../src/assignments/status.js';
 import { ROLES } from '../../src/core/permissions.js';
 import { COURSE_CATEGORIES, COURSE_ENTITY_TYPES, DIFFICULTY_LEVELS } from '../../src/courses/course.js';
+import { EMAIL_STATUSES, NOTIFICATION_KINDS } from '../../src/notifications/kinds.js';
 import { JOBS } from '../../src/risk/scheduler.js';
 import { schema } from '../../src/schema.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
@@ -28,6 +29,8 @@ const ENUM_COLUMNS: Record<string, { values: readonly string[]; graphql?: string
   'training_assignments.status': { values: ASSIGNMENT_STATUSES, graphql: 'AssignmentStatus' },
   'training_assignments.trigger_entity_type': { values: RISK_ENTITY_TYPES, graphql: 'EntityType' },
   'scheduled_job_runs.job': { values: JOBS },
+  'notifications.kind': { values: NOTIFICATION_KINDS, graphql: 'NotificationKind' },
+  'notifications.email_status': { values: EMAIL_STATUSES },
 };
 
 let db: TestDatabase;
@@ -101,6 +104,6 @@ describe('enum values: TypeScript, CHECK constraints and the Prisma schema agree
         checked++;
       }
     }
-    expect(checked).toBe(2); // assignment_type 'manual' and status 'assigned'
+    expect(checked).toBe(3); // assignment_type 'manual', status 'assigned' and email_status 'pending'
   });
 });

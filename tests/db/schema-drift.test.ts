@@ -97,6 +97,7 @@ function expectedColumn(field: PrismaField): ColumnShape {
     default:
       throw new Error(`no column mapping for ${field.type}`);
   }
+  if (field.list) type = `${type}[]`;
   return {
     column: field.column,
     type,
@@ -112,6 +113,7 @@ function expectedDefault(field: PrismaField): string | null {
   const value = field.default;
   if (value === undefined) return null;
   if (value === 'now()') return 'now()';
+  if (value === '[]') return `'{}'::${field.type === 'String' ? 'text' : field.type.toLowerCase()}[]`;
   const generated = /^dbgenerated\("(.*)"\)$/.exec(value);
   if (generated) return generated[1]!;
   const text = /^"(.*)"$/.exec(value);
@@ -139,7 +141,10 @@ async function databaseColumns(table: string): Promise<ColumnShape[]> {
   );
   return rows.map((row) => ({
     column: row.column,
-    type: SQL_TYPE_NAMES[row.udt] ?? row.udt,
+    // An array's udt is its element's with a leading underscore (_text).
+    type: row.udt.startsWith('_')
+      ? `${SQL_TYPE_NAMES[row.udt.slice(1)] ?? row.udt.slice(1)}[]`
+      : (SQL_TYPE_NAMES[row.udt] ?? row.udt),
     nullable: row.nullable === 'YES',
     precision: row.udt === 'numeric' ? row.numeric_precision : row.datetime_precision,
     scale: row.udt === 'numeric' ? row.numeric_scale : null,

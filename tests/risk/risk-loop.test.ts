@@ -266,7 +266,7 @@ describe('effectiveness', () => {
 describe('escalation (escalateAfterDays)', () => {
   const runner = () => ({
     prisma: server.db.prisma,
-    config: { autoAssignDueDays: 14 },
+    config: { autoAssignDueDays: 14, dueSoonDays: 3 },
     logger: createLogger('silent'),
   });
 
@@ -321,7 +321,7 @@ describe('risk_escalations under RLS', () => {
     const t = await tenant({ threshold: 60, escalateAfterDays: 1 });
     const victim = await trained(t, 80, 3);
     await runScheduledJob(
-      { prisma: server.db.prisma, config: { autoAssignDueDays: 14 }, logger: createLogger('silent') },
+      { prisma: server.db.prisma, config: { autoAssignDueDays: 14, dueSoonDays: 3 }, logger: createLogger('silent') },
       'risk_escalation',
       new Date('2026-12-02T13:15:00Z'),
     );
@@ -535,7 +535,7 @@ describe('who is qualified now', () => {
       }
     });
     await runScheduledJob(
-      { prisma: server.db.prisma, config: { autoAssignDueDays: 14 }, logger: createLogger('silent') },
+      { prisma: server.db.prisma, config: { autoAssignDueDays: 14, dueSoonDays: 3 }, logger: createLogger('silent') },
       'qualification_expiry',
       new Date('2026-12-03T00:00:00Z'),
     );

@@ -98,7 +98,7 @@ describe('scheduled jobs on one database', () => {
 
   const runner = (name: string, database: Database = db): JobRunner => ({
     prisma: database.prisma,
-    config: { autoAssignDueDays: 14 },
+    config: { autoAssignDueDays: 14, dueSoonDays: 3 },
     logger,
     instance: name,
   });

@@ -140,7 +140,8 @@ export function parsePrismaSchema(source: string = readFileSync(SCHEMA_PATH, 'ut
               },
       });
     }
-    const columns = fields.filter((f) => SCALAR_TYPES.includes(f.type) && !f.list);
+    // Scalar lists (String[]) are array columns; lists of models are relations.
+    const columns = fields.filter((f) => SCALAR_TYPES.includes(f.type));
     for (const f of columns) if (f.isId || f.isUnique) indexes.push({ unique: true, fields: [f.name] });
     models.push({ name, table, fields, columns, indexes });
   }

@@ -42,7 +42,7 @@ export interface TestServer {
   owner: Owner;
   url: string;
   /** A caller with a fresh user id (or the given one) in `tenantId` (default: a fresh tenant). */
-  actor(role: Role, options?: { tenantId?: string; userId?: string; name?: string }): Promise<Actor>;
+  actor(role: Role, options?: { tenantId?: string; userId?: string; name?: string; email?: string }): Promise<Actor>;
   /** Sends a request with an arbitrary Authorization header (or none). */
   request<Data = unknown>(
     document: TypedDocumentNode<Data, never> | string,
@@ -81,7 +81,14 @@ export async function startTestServer(
     async actor(role, options = {}) {
       const tenantId = options.tenantId ?? randomUUID();
       const userId = options.userId ?? randomUUID();
-      const token = await mintToken({ secret: TEST_JWT_SECRET, tenantId, userId, role, name: options.name });
+      const token = await mintToken({
+        secret: TEST_JWT_SECRET,
+        tenantId,
+        userId,
+        role,
+        name: options.name,
+        email: options.email,
+      });
       return {
         role,
         tenantId,

@@ -58,11 +58,12 @@ CREATE POLICY "risk_escalations_insert" ON "risk_escalations" FOR INSERT TO "tra
 CREATE POLICY "risk_escalations_delete" ON "risk_escalations" FOR DELETE TO "training_app"
     USING ("tenant_id" = "app_tenant_id"() AND "app_role"() = 'admin');
 
--- Two more scheduled jobs: risk escalation, and the qualification changes that
+-- Two more scheduled jobs (after 20261202000400's reminders and recertification): risk escalation, and the qualification changes that
 -- the change of day causes (completions that expired yesterday).
 ALTER TABLE "scheduled_job_runs" DROP CONSTRAINT "scheduled_job_runs_job_check";
 ALTER TABLE "scheduled_job_runs" ADD CONSTRAINT "scheduled_job_runs_job_check"
-    CHECK ("job" IN ('auto_assign', 'overdue_sweep', 'risk_escalation', 'qualification_expiry'));
+    CHECK ("job" IN ('auto_assign', 'overdue_sweep', 'reminders', 'recertification', 'risk_escalation',
+                     'qualification_expiry'));
 
 -- The scheduler's cross-tenant question, extended (see 20261125000300_scheduled_jobs):
 -- "training_scheduler" may now also see which courses escalate and which are required.
@@ -76,6 +77,12 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     UNION
     SELECT DISTINCT a.tenant_id FROM "training_assignments" a
     WHERE p_job = 'overdue_sweep' AND a.status IN ('assigned', 'in_progress') AND a.due_date < "training_today"()
+    UNION
+    SELECT DISTINCT a.tenant_id FROM "training_assignments" a
+    WHERE p_job = 'reminders' AND a.status IN ('assigned', 'in_progress', 'overdue') AND a.due_date IS NOT NULL
+    UNION
+    SELECT DISTINCT t.tenant_id FROM "training_completions" t
+    WHERE p_job = 'recertification' AND t.passed AND t.expires_at >= "training_today"()
     UNION
     SELECT DISTINCT c.tenant_id FROM "training_courses" c
     WHERE p_job = 'risk_escalation' AND c.escalate_after_days IS NOT NULL AND c.risk_threshold IS NOT NULL
