@@ -10,9 +10,9 @@ import type { TenantTransaction } from '../core/caller.js';
  * runs cannot both insert it either).
  *
  * ONE set-based statement, in the caller's transaction under RLS. The
- * RISK_NOT_REDUCED notification to the tenant's safety officers belongs beside
- * it: a further CTE reading `escalated` (the rows inserted) in this very
- * statement, so a rolled-back run notifies nobody.
+ * RISK_NOT_REDUCED notification to each of the tenant's safety officers is a
+ * further CTE reading `escalated` (the rows inserted) in this very statement, so
+ * a rolled-back run notifies nobody and a repeated one nobody twice.
  */
 export interface EscalationOutcome {
   escalated: number;
@@ -53,7 +53,15 @@ export async function runRiskEscalation(tx: TenantTransaction, tenantId: string)
       FROM still s
       ORDER BY s.completion_id
       ON CONFLICT (tenant_id, completion_id) DO NOTHING
-      RETURNING id, course_id, user_id
+      RETURNING id, completion_id, assignment_id
+  ), notified AS (
+      INSERT INTO notifications (tenant_id, user_id, kind, assignment_id, completion_id, subject)
+      SELECT ${tenantId}::uuid, officer.id, 'risk_not_reduced', e.assignment_id, e.completion_id, e.completion_id::text
+      FROM escalated e
+      JOIN profiles officer ON officer.tenant_id = ${tenantId}::uuid AND officer.role = 'safety_officer'
+      ORDER BY officer.id, e.completion_id
+      ON CONFLICT (tenant_id, user_id, kind, subject) DO NOTHING
+      RETURNING 1
   )
   SELECT (SELECT count(*) FROM escalated)::int AS escalated,
          (SELECT coalesce(array_agg(id::text ORDER BY id), '{}') FROM escalated) AS ids`;

@@ -4,6 +4,7 @@ import {
   CancelTrainingAssignmentDocument,
   CourseEffectivenessDocument,
   CreateTrainingCourseDocument,
+  MyNotificationsDocument,
   QualificationChangedDocument,
   QualificationsDocument,
   RecordPredictiveScoresDocument,
@@ -193,7 +194,7 @@ async function trained(
   before: number,
   completedDaysAgo: number,
   userId = uuid(),
-): Promise<{ userId: string; completionId: string }> {
+): Promise<{ userId: string; assignmentId: string; completionId: string }> {
   await server.owner.query(
     `INSERT INTO profiles (id, tenant_id, role) VALUES ($1, $2, 'worker') ON CONFLICT DO NOTHING`,
     [userId, t.tenantId],
@@ -221,7 +222,7 @@ async function trained(
     completed_at: completedAt,
   });
   await score({ tenantId: t.tenantId, workerId: userId }, before, daysAgo(completedDaysAgo + 3));
-  return { userId, completionId: completion.id as string };
+  return { userId, assignmentId: assignment.id as string, completionId: completion.id as string };
 }
 
 describe('effectiveness', () => {
@@ -300,6 +301,12 @@ describe('escalation (escalateAfterDays)', () => {
     expect(recent.userId).not.toBe(high.userId);
     const rows = await server.owner.count('risk_escalations', 'tenant_id = $1', [t.tenantId]);
     expect(rows).toBe(1);
+
+    // The tenant's safety officer is told once (RISK_NOT_REDUCED), about the completed assignment.
+    const told = await ok(t.officer.request(MyNotificationsDocument, {}));
+    expect(told.myNotifications.nodes.map((n) => [n.kind, n.assignment?.id])).toEqual([
+      ['RISK_NOT_REDUCED', high.assignmentId],
+    ]);
   });
 
   it('is for admins, safety officers and integrations of the tenant only', async () => {
