@@ -7,7 +7,8 @@ import type { TenantTransaction } from '../core/caller.js';
  * later, as auto-assignment reaches them) or of a piece of equipment (its
  * operators), each checked against the tenant's `required` courses whose entity
  * type is that kind or `general`. A course is held through a current completion
- * (CURRENT_COMPLETION); the user is qualified when they hold every one.
+ * (CURRENT_COMPLETION: passed, unexpired, its certificate not revoked); the user is
+ * qualified when they hold every one.
  * `expires_at` is the earliest expiry among the completions that qualify them
  * (per course the longest-lasting current completion; null: none expires).
  */
@@ -28,7 +29,9 @@ export interface QualificationRow {
  * as "its certificate is not revoked", for every statement here at once.
  */
 export const CURRENT_COMPLETION = (alias: string) =>
-  Prisma.sql`${Prisma.raw(alias)}.passed AND (${Prisma.raw(alias)}.expires_at IS NULL OR ${Prisma.raw(alias)}.expires_at >= training_today())`;
+  Prisma.sql`${Prisma.raw(alias)}.passed AND (${Prisma.raw(alias)}.expires_at IS NULL OR ${Prisma.raw(alias)}.expires_at >= training_today())
+    AND NOT EXISTS (SELECT 1 FROM certificates revoked
+                    WHERE revoked.completion_id = ${Prisma.raw(alias)}.id AND revoked.revoked_at IS NOT NULL)`;
 
 const members = (tenantId: string, target: QualificationTarget) =>
   target.kind === 'zone'

@@ -5,6 +5,10 @@ import * as validate from '../core/validate.js';
 import { Course } from '../courses/course.js';
 import { User } from '../users/user.js';
 import { qualificationRows, type QualificationRow, type QualificationTarget } from './qualifications-sql.js';
+import { MAX_ITEMS_EXTENSION } from '../core/limits.js';
+
+/** How many missing courses the query cost assumes per user (src/core/limits.ts). */
+const PRICED_REQUIRED_COURSES = 20;
 
 /**
  * Who is qualified now on a zone or a piece of equipment (`qualifications`), and
@@ -62,6 +66,9 @@ export const Qualification = builder.objectRef<QualificationShape>('Qualificatio
     missingCourses: t.prismaField({
       type: [Course],
       description: 'The required courses they do not hold now.',
+      // The query cost prices this list at 20 courses (a tenant's required courses of one kind), not a
+      // whole page: one course list per user of a zone, all loaded by one query (below).
+      extensions: { [MAX_ITEMS_EXTENSION]: PRICED_REQUIRED_COURSES },
       resolve: async (query, row, _args, context) => {
         const { select, ...rest } = query as { select?: Record<string, unknown> };
         if (row.missing.length === 0) return [];

@@ -8,6 +8,7 @@ import {
   QualificationChangedDocument,
   QualificationsDocument,
   RecordPredictiveScoresDocument,
+  RevokeCertificateDocument,
   RiskEscalationsDocument,
   SetCourseRiskLoopDocument,
   type QualificationFieldsFragment,
@@ -555,6 +556,37 @@ describe('who is qualified now', () => {
     expect(theirs.results).toEqual([]);
     feed.unsubscribe();
     theirs.unsubscribe();
+  });
+
+  it('a revoked certificate no longer qualifies its holder, and the zone’s subscribers hear it', async () => {
+    const s = await site();
+    const completionId = await s.complete(s.people.u1, s.courses.zone, true, null);
+    await s.complete(s.people.u1, s.courses.general, true, null);
+    const code = `revocation-${uuid().replaceAll('-', '')}`;
+    await server.owner.insert('certificates', {
+      tenant_id: s.tenantId,
+      completion_id: completionId,
+      user_id: s.people.u1,
+      course_id: s.courses.zone,
+      code,
+    });
+    const u1 = async () =>
+      (await ok(s.officer.request(QualificationsDocument, { zoneId: s.zone }))).qualifications
+        .map(summary)
+        .find((q) => q.user === 'u1');
+    expect(await u1()).toEqual({ user: 'u1', qualified: true, missing: [], expiresAt: null });
+
+    const client = liveClient(server.url, s.officer.token);
+    clients.push(client);
+    const feed = subscribe(client, QualificationChangedDocument, { zoneId: s.zone });
+    await eventually(() => server.app.services.liveEvents.stats().followers >= 1, 20_000);
+    await ok(s.officer.request(RevokeCertificateDocument, { code, reason: 'Forged signature' }));
+
+    const revoked = { user: 'u1', qualified: false, missing: ['Zone induction'], expiresAt: null };
+    expect(await u1()).toEqual(revoked);
+    await feed.until((f) => f.results.length >= 1);
+    expect(feed.data.map((data) => summary(data.qualificationChanged))).toEqual([revoked]);
+    feed.unsubscribe();
   });
 
   it('a worker cannot subscribe, and the arguments are checked', async () => {
