@@ -23,6 +23,7 @@ import {
   notASubscription,
   unauthenticated,
 } from './errors.js';
+import { subscribeWithPreshaped } from './live-events/index.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -115,6 +116,8 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
           variableValues: payload.variables,
         };
       },
+      // Live payloads arrive shaped once for all their subscribers: no execution per subscriber.
+      subscribe: subscribeWithPreshaped,
       // One context per operation: per-request caches (Pothos, loaders) must not be
       // shared by the several subscriptions a socket may carry.
       context: (ctx) => ({ ...ctx.extra.context }) as unknown as Record<string, unknown>,
