@@ -72,6 +72,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger,
     maxPayload: MAX_BODY_BYTES,
     validationRules: depthAndAliasRules(DEFAULT_QUERY_LIMITS),
+    caps: {
+      maxSubscriptionsPerSocket: config.wsMaxSubscriptionsPerSocket,
+      maxSocketsPerToken: config.wsMaxSocketsPerToken,
+    },
   });
   const apollo = await startApollo({ schema, config, services, httpServer: server, subscriptions });
 

@@ -18,6 +18,10 @@ export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   /** The document breaks a rule checked before execution (here: the query limits); Apollo's code too. */
   GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** A WebSocket already holds as many subscriptions as it may. */
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  /** A token already holds as many WebSockets as it may (the close reason of code 4429 starts with it). */
+  TOO_MANY_SOCKETS: 'TOO_MANY_SOCKETS',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -74,6 +78,21 @@ export const subscriptionDropped = (limit: number) =>
   new ApiError(
     ErrorCode.INTERNAL_SERVER_ERROR,
     `Subscription dropped: this client fell more than ${limit} assignments behind. Subscribe again and refetch what you missed.`,
+  );
+
+/** One subscription more than a socket may hold: that subscription is refused, the others go on. */
+export const tooManySubscriptions = (limit: number) =>
+  new ApiError(
+    ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+    `This connection already has ${limit} subscriptions: complete one before starting another`,
+    { limit },
+  );
+/** One socket more than a token may hold: the new socket is closed (4429) with this as its reason. */
+export const tooManySockets = (limit: number) =>
+  new ApiError(
+    ErrorCode.TOO_MANY_SOCKETS,
+    `${ErrorCode.TOO_MANY_SOCKETS}: this token already has ${limit} open connections`,
+    { limit },
   );
 
 /** Refusals of an HTTP request before GraphQL runs; `errorBody` writes them as a GraphQL response. */

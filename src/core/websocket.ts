@@ -25,6 +25,7 @@ import {
 } from './errors.js';
 import { subscribeWithPreshaped } from './live-events/index.js';
 import type { Logger } from './logger.js';
+import { subscriptionCapError, TokenSockets, type SocketCaps } from './ws-caps.js';
 
 /**
  * GraphQL over WebSocket (graphql-ws protocol) on the HTTP server's own port and
@@ -53,6 +54,8 @@ export interface WebSocketOptions {
   maxPayload: number;
   /** Validation rules beyond graphql-js' own (the same as over HTTP). */
   validationRules: readonly ValidationRule[];
+  /** Subscriptions per socket and sockets per token (ws-caps.ts). */
+  caps: SocketCaps;
 }
 
 /**
@@ -79,6 +82,7 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
     }
     sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
   });
+  const tokenSockets = new TokenSockets(options.caps.maxSocketsPerToken);
   const documents = new DocumentCache(options.schema, [...specifiedRules, ...options.validationRules]);
 
   return useServer<Record<string, unknown>, { context?: Context }>(
@@ -90,6 +94,7 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
           if (typeof authorization !== 'string') throw unauthenticated();
           const context = await createContext(services, authorization);
           if (!context.caller) throw unauthenticated();
+          if (!tokenSockets.admit(authorization, socket)) return false; // closed with 4429 TOO_MANY_SOCKETS
           ctx.extra.context = context;
           closeWhenTokenExpires(socket, authorization);
           return true;
@@ -104,7 +109,9 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
         }
       },
       // A syntax or validation error answers that one operation instead of closing the socket.
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: (ctx, _id, payload) => {
+        const capped = subscriptionCapError(ctx.subscriptions, options.caps.maxSubscriptionsPerSocket);
+        if (capped) return capped;
         const document = documents.get(payload.query);
         if (Array.isArray(document)) return document;
         const operation = getOperationAST(document as DocumentNode, payload.operationName);
