@@ -36,6 +36,8 @@ import { isShareableSelection, operationDocument, selectionKey } from './live-se
 
 /** Longest a delivery's transaction may take: the hub, not Prisma, paces them. */
 const DELIVERY_TIMEOUT_MS = 30_000;
+/** Rows of a viewer-dependent selection shaped at once (each may read). */
+const VIEWER_SHAPING_CONCURRENCY = 8;
 
 interface LiveSubscriber {
   context: CallerContext;
@@ -163,26 +165,30 @@ export const deliverAssignments: Delivery = async (tenantId, batch) => {
     );
   }
 
-  // One execution per (row, selection); every execution of a batch shares one
-  // context, so the fields that load (names) are batched by their loaders.
+  // One execution per (row, selection). Shared selections run all their rows at
+  // once in one context, so the fields that load (names) are batched by their
+  // loaders; viewer-dependent ones may read per row, so a few rows at a time: a
+  // flood of them must not queue hundreds of reads ahead of other tenants' deliveries.
   const shared = tenantServiceContext(services, tenantId);
-  await Promise.all(
-    [...rows].flatMap(([group, loaded]) => {
-      const { first } = group;
-      const contextValue = first.shared ? shared : { ...first.context };
-      return loaded.map(async (row) => {
-        const result: ExecutionResult = await execute({
-          schema: first.schema,
-          document: first.document,
-          operationName: first.operationName,
-          variableValues: first.variableValues,
-          rootValue: row,
-          contextValue,
-        });
-        group.payloads.set(row.id, preshaped(result));
+  for (const [group, loaded] of rows) {
+    const { first } = group;
+    const contextValue = first.shared ? shared : { ...first.context };
+    const shape = async (row: TrainingAssignment) => {
+      const result: ExecutionResult = await execute({
+        schema: first.schema,
+        document: first.document,
+        operationName: first.operationName,
+        variableValues: first.variableValues,
+        rootValue: row,
+        contextValue,
       });
-    }),
-  );
+      group.payloads.set(row.id, preshaped(result));
+    };
+    const step = first.shared ? loaded.length : VIEWER_SHAPING_CONCURRENCY;
+    for (let start = 0; start < loaded.length; start += step) {
+      await Promise.all(loaded.slice(start, start + step).map(shape));
+    }
+  }
 
   batch.forEach(({ feed }, index) => {
     const group = groups.get(subscribers[index]!.groupKey);
