@@ -39,7 +39,7 @@ const DELIVERY_TIMEOUT_MS = 30_000;
 /** Rows of a viewer-dependent selection shaped at once (each may read). */
 const VIEWER_SHAPING_CONCURRENCY = 8;
 
-interface LiveSubscriber {
+export interface LiveSubscriber {
   context: CallerContext;
   filterUserId: string | null;
   /** Subscribers with equal keys (in one tenant) get the same payload for the same row. */
