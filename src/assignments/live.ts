@@ -48,6 +48,8 @@ export interface LiveSubscriber {
   shared: boolean;
   /** Prisma's select for the sub-fields this selection asks for. */
   query: ReturnType<typeof queryFromInfo>;
+  /** The subscribe-time resolve info: planning it again on a shaping context tells Pothos what each row holds. */
+  info: GraphQLResolveInfo;
   schema: GraphQLSchema;
   document: DocumentNode;
   operationName: string | undefined;
@@ -79,6 +81,7 @@ builder.subscriptionField('trainingAssignmentCreated', (t) =>
         groupKey: shared ? key : `${key}:${caller.role}:${caller.userId}`,
         shared,
         query: queryFromInfo({ context, info }),
+        info,
         schema: info.schema,
         document: operationDocument(info),
         operationName: info.operation.name?.value,
@@ -166,13 +169,15 @@ export const deliverAssignments: Delivery = async (tenantId, batch) => {
   }
 
   // One execution per (row, selection). Shared selections run all their rows at
-  // once in one context, so the fields that load (names) are batched by their
+  // once in one context per selection, so the fields that load (names) are batched by their
   // loaders; viewer-dependent ones may read per row, so a few rows at a time: a
   // flood of them must not queue hundreds of reads ahead of other tenants' deliveries.
-  const shared = tenantServiceContext(services, tenantId);
   for (const [group, loaded] of rows) {
     const { first } = group;
-    const contextValue = first.shared ? shared : { ...first.context };
+    const contextValue = first.shared ? tenantServiceContext(services, tenantId) : { ...first.context };
+    // Planned on this context too, so Pothos resolves the relations from the rows read above
+    // instead of loading them again row by row.
+    queryFromInfo({ context: contextValue, info: first.info });
     const shape = async (row: TrainingAssignment) => {
       const result: ExecutionResult = await execute({
         schema: first.schema,

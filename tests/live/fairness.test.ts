@@ -126,20 +126,20 @@ describe('caps per socket and per token', () => {
 
 describe('fairness between tenants', () => {
   it('delivers another tenant’s event while one tenant’s flood of subscriptions is still being delivered', async () => {
-    // Tenant A: 4 admins × 2 sockets × 3 subscriptions, each asking for a field that depends on
-    // who asks (so each is read and shaped as its own viewer), and two bursts of 30 assignments.
+    // Tenant A: 2 admins × 2 sockets × 3 subscriptions, each asking for a field that depends on
+    // who asks (so each is read and shaped as its own viewer), and two bursts of 20 assignments.
     const flooder = await server.actor('admin');
     const tenantA = flooder.tenantId;
     const admins = [
       flooder,
-      ...(await Promise.all(Array.from({ length: 3 }, () => server.actor('admin', { tenantId: tenantA })))),
+      ...(await Promise.all(Array.from({ length: 1 }, () => server.actor('admin', { tenantId: tenantA })))),
     ];
     const flood = admins.flatMap((admin) =>
       Array.from({ length: PER_TOKEN }, () => connect(admin)).flatMap((client) =>
         Array.from({ length: PER_SOCKET }, (_, n) =>
           subscribe(
             client,
-            `subscription { trainingAssignmentCreated { id user { trainingAssignments(first: ${n + 1}) { totalCount } } } }`,
+            `subscription { trainingAssignmentCreated { id user { trainingAssignments(first: ${n + 1}) { nodes { id } } } } }`,
           ),
         ),
       ),
@@ -147,7 +147,7 @@ describe('fairness between tenants', () => {
     const victim = await server.actor('worker');
     const victimFeed = subscribe(connect(victim), TrainingAssignmentCreatedDocument, {});
     await subscribersReach(server.app, flood.length + 1);
-    const usersA = await workers(tenantA, 30);
+    const usersA = await workers(tenantA, 20);
     const courseA = await newCourse(tenantA, flooder.userId);
     const courseB = await newCourse(victim.tenantId, victim.userId);
 
