@@ -5,6 +5,7 @@ import {
   isObjectType,
   type DocumentNode,
   type ExecutionResult,
+  type GraphQLResolveInfo,
   type GraphQLSchema,
 } from 'graphql';
 import type { TrainingAssignment } from '../generated/prisma/client.js';
