@@ -127,7 +127,7 @@ describe('caps per socket and per token', () => {
 describe('fairness between tenants', () => {
   it('delivers another tenant’s event while one tenant’s flood of subscriptions is still being delivered', async () => {
     // Tenant A: 2 admins × 2 sockets × 3 subscriptions, each asking for a field that depends on
-    // who asks (so each is read and shaped as its own viewer), and two bursts of 20 assignments.
+    // who asks (so each is read and shaped as its own viewer), and three bursts of 30 assignments.
     const flooder = await server.actor('admin');
     const tenantA = flooder.tenantId;
     const admins = [
@@ -147,12 +147,13 @@ describe('fairness between tenants', () => {
     const victim = await server.actor('worker');
     const victimFeed = subscribe(connect(victim), TrainingAssignmentCreatedDocument, {});
     await subscribersReach(server.app, flood.length + 1);
-    const usersA = await workers(tenantA, 20);
+    const usersA = await workers(tenantA, 30);
     const courseA = await newCourse(tenantA, flooder.userId);
     const courseB = await newCourse(victim.tenantId, victim.userId);
 
     const flooded = [
       ...(await bulkInsert(tenantA, courseA, usersA)),
+      ...(await bulkInsert(tenantA, await newCourse(tenantA, flooder.userId), usersA)),
       ...(await bulkInsert(tenantA, await newCourse(tenantA, flooder.userId), usersA)),
     ];
     const [victimId] = await bulkInsert(victim.tenantId, courseB, [victim.userId]);
