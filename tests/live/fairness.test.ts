@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/core/caller.js';
 import { TrainingAssignmentCreatedDocument } from '../../src/generated/operations/graphql.js';
+import { onPostgres } from '../support/database.js';
 import { owner, uuid } from '../support/sql.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { liveClient, subscribe, subscribersReach, type LiveClient } from '../support/ws.js';
@@ -160,12 +161,13 @@ describe('fairness between tenants', () => {
     const expected = flood.length * flooded.length;
     const floodReceived = () => flood.reduce((sum, feed) => sum + feed.results.length, 0);
 
-    // The bound: tenant B's one event arrives before tenant A's flood has been delivered
-    // (and within the wait's generous 30 s on a loaded machine).
+    // The bound: tenant B's one event arrives within 30 s (generous, for a loaded machine) and, on
+    // PostgreSQL, before tenant A's flood has been delivered. PGlite is one connection shared by
+    // every transaction, with the clients in this process, so there it only has to arrive.
     await victimFeed.until((s) => s.results.length === 1, 30_000);
     const floodAtVictim = floodReceived();
     expect(victimFeed.data[0]?.trainingAssignmentCreated.id).toBe(victimId);
-    expect(floodAtVictim).toBeLessThan(expected);
+    if (onPostgres) expect(floodAtVictim).toBeLessThan(expected);
 
     // And the flood itself still arrives in full, each event once.
     for (const feed of flood) await feed.until((s) => s.results.length >= flooded.length, 120_000);
