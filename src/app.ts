@@ -76,6 +76,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     maxPayload: MAX_BODY_BYTES,
     limits: config.queryLimits,
     hideSuggestions: !config.graphqlSuggestions,
+    caps: {
+      maxSubscriptionsPerSocket: config.wsMaxSubscriptionsPerSocket,
+      maxSocketsPerToken: config.wsMaxSocketsPerToken,
+    },
   });
   const apollo = await startApollo({ schema, config, services, httpServer: server, subscriptions });
 

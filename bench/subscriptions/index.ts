@@ -16,15 +16,19 @@ import { seedAsOwner } from '../../tests/support/seed.js';
 import { fmt, percentile, table } from '../../tests/support/report.js';
 import { startChild, type Child } from '../../tests/support/processes.js';
 import type { Benchmark } from '../suite.js';
+import { switchableDelivery, type DeliveryMode } from './baseline.js';
 import type { SubscribersPlan } from './clients.js';
 
 /**
  * Live assignments at scale: N concurrent graphql-ws subscribers on
  * one API instance on PostgreSQL, each a worker following their own
  * assignments; each round one INSERT creates an assignment for every one of
- * them (what a bulk auto-assignment does). Measures commit-to-delivery latency,
- * delivery completeness (each event exactly once) and server memory per
- * connection.
+ * them (what a bulk auto-assignment does), then single assignments one at a
+ * time. Each is measured with the batched delivery of src/assignments/live.ts
+ * and with the per-subscriber path it replaced (baseline.ts), on the same
+ * connected clients. Measures commit-to-delivery latency, delivery completeness
+ * (each event exactly once), server CPU per delivered event and server memory
+ * per connection.
  */
 
 const SIZES = (process.env.SUBSCRIPTIONS_SIZES ?? '1000,5000').split(',').map(Number);
@@ -34,12 +38,17 @@ const SINGLES = 20;
 /** How long a round may take before the missing events are counted as lost. */
 const ROUND_TIMEOUT_MS = 60_000;
 const POOL_MAX = 10;
+const READ_CONCURRENCY = Math.floor(POOL_MAX / 2);
+const MODES: DeliveryMode[] = ['batched', 'per-subscriber'];
 
 interface SizeResult {
   subscribers: number;
+  mode: DeliveryMode;
   connectSeconds: number;
   heapPerConnection: number;
   rssPerConnection: number;
+  /** Server CPU (user + system) during the bursts, per event delivered. */
+  cpuPerEventMs: number;
   expected: number;
   exactlyOnce: number;
   missing: number;
@@ -82,7 +91,8 @@ async function measure(
   secret: string,
   size: number,
   workDir: string,
-): Promise<SizeResult> {
+  delivery: { use(mode: DeliveryMode): void },
+): Promise<SizeResult[]> {
   const tenantId = randomUUID();
   const adminId = randomUUID();
   const userIds = Array.from({ length: size }, () => randomUUID());
@@ -152,50 +162,69 @@ async function measure(
       `${size} subscribers in ${connectSeconds.toFixed(1)} s; heap +${((after.heap - before.heap) / 2 ** 20).toFixed(1)} MiB`,
     );
 
-    const latencies: number[] = [];
-    const roundSeconds: number[] = [];
-    const expectedIds: string[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const { ids, committedAt } = await assign(await newCourse(`Round ${round + 1}`), userIds);
-      expectedIds.push(...ids);
-      await until(() => ids.every((id) => received.has(id)), ROUND_TIMEOUT_MS, `round ${round + 1}`, child).catch(
-        (error: unknown) => console.log(String(error).split('\n')[0]),
-      );
-      for (const id of ids) {
-        const first = received.get(id)?.[0];
-        if (first !== undefined) latencies.push(first - committedAt);
+    const results: SizeResult[] = [];
+    const allExpected = new Set<string>();
+    for (const mode of MODES) {
+      delivery.use(mode);
+      const latencies: number[] = [];
+      const roundSeconds: number[] = [];
+      const expectedIds: string[] = [];
+      const cpuBefore = process.cpuUsage();
+      for (let round = 0; round < ROUNDS; round++) {
+        const { ids, committedAt } = await assign(await newCourse(`${mode} round ${round + 1}`), userIds);
+        expectedIds.push(...ids);
+        await until(() => ids.every((id) => received.has(id)), ROUND_TIMEOUT_MS, `round ${round + 1}`, child).catch(
+          (error: unknown) => console.log(String(error).split('\n')[0]),
+        );
+        for (const id of ids) {
+          const first = received.get(id)?.[0];
+          if (first !== undefined) latencies.push(first - committedAt);
+        }
+        roundSeconds.push((Math.max(...ids.map((id) => received.get(id)?.[0] ?? committedAt)) - committedAt) / 1000);
+        console.log(
+          `${mode} round ${round + 1}: ${size} events, last delivered ${roundSeconds.at(-1)!.toFixed(2)} s after commit`,
+        );
       }
-      roundSeconds.push((Math.max(...ids.map((id) => received.get(id)?.[0] ?? committedAt)) - committedAt) / 1000);
-      console.log(
-        `round ${round + 1}: ${size} events, last delivered ${roundSeconds.at(-1)!.toFixed(2)} s after commit`,
-      );
+      const cpu = process.cpuUsage(cpuBefore);
+      const burstEvents = expectedIds.filter((id) => received.has(id)).length;
+      const singleLatencies: number[] = [];
+      const singlesCourse = await newCourse(`${mode}: one at a time`);
+      for (let single = 0; single < SINGLES; single++) {
+        const userId = userIds[Math.floor((single * size) / SINGLES)]!;
+        const { ids, committedAt } = await assign(singlesCourse, [userId]);
+        expectedIds.push(...ids);
+        // A single that never arrives is counted as missing below, not a reason to lose the whole run.
+        await until(() => received.has(ids[0]!), ROUND_TIMEOUT_MS, `single ${single + 1}`, child).catch(
+          (error: unknown) => console.log(String(error).split('\n')[0]),
+        );
+        const first = received.get(ids[0]!)?.[0];
+        if (first !== undefined) singleLatencies.push(first - committedAt);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // late duplicates would arrive now
+      const expected = new Set(expectedIds);
+      for (const id of expectedIds) allExpected.add(id);
+      results.push({
+        subscribers: size,
+        mode,
+        connectSeconds,
+        heapPerConnection: (after.heap - before.heap) / size,
+        rssPerConnection: (after.rss - before.rss) / size,
+        cpuPerEventMs: (cpu.user + cpu.system) / 1000 / Math.max(1, burstEvents),
+        expected: expected.size,
+        exactlyOnce: expectedIds.filter((id) => received.get(id)?.length === 1).length,
+        missing: expectedIds.filter((id) => !received.has(id)).length,
+        duplicates: expectedIds.reduce((sum, id) => sum + Math.max(0, (received.get(id)?.length ?? 0) - 1), 0),
+        stray: 0,
+        latencies,
+        roundSeconds,
+        singleLatencies,
+      });
     }
-    const singleLatencies: number[] = [];
-    const singlesCourse = await newCourse('One at a time');
-    for (let single = 0; single < SINGLES; single++) {
-      const userId = userIds[Math.floor((single * size) / SINGLES)]!;
-      const { ids, committedAt } = await assign(singlesCourse, [userId]);
-      expectedIds.push(...ids);
-      await until(() => received.has(ids[0]!), ROUND_TIMEOUT_MS, `single ${single + 1}`, child);
-      singleLatencies.push(received.get(ids[0]!)![0]! - committedAt);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1_000)); // late duplicates would arrive now
-    const expected = new Set(expectedIds);
+    // Events nobody created (or client-side errors) would be leaks or corruption: counted on every row.
+    const stray = [...received.keys()].filter((id) => !allExpected.has(id)).length + problems.length;
     if (problems.length) console.log(`client errors: ${problems.slice(0, 5).join(' | ')}`);
-    return {
-      subscribers: size,
-      connectSeconds,
-      heapPerConnection: (after.heap - before.heap) / size,
-      rssPerConnection: (after.rss - before.rss) / size,
-      expected: expected.size,
-      exactlyOnce: expectedIds.filter((id) => received.get(id)?.length === 1).length,
-      missing: expectedIds.filter((id) => !received.has(id)).length,
-      duplicates: [...received.values()].reduce((sum, times) => sum + times.length - 1, 0),
-      stray: [...received.keys()].filter((id) => !expected.has(id)).length + problems.length,
-      latencies,
-      roundSeconds,
-      singleLatencies,
-    };
+    for (const result of results) result.stray = stray;
+    return results;
   } finally {
     await child.stop();
     await until(() => hub.stats().subscribers === 0, 60_000, 'the subscriptions to close').catch((error: unknown) =>
@@ -207,24 +236,40 @@ async function measure(
 function report(results: SizeResult[], dropped: number, loadAverage: number): string {
   const kib = (bytes: number) => fmt(bytes / 1024, 1);
   const ms = (values: number[], p: number) => fmt(percentile(values, p), 0);
+  const slowest = (mode: DeliveryMode) =>
+    results
+      .filter((r) => r.mode === mode)
+      .map((r) => `${fmt(Math.max(...r.roundSeconds), 2)} s for ${r.subscribers}`)
+      .join(', ');
   return `## Subscriptions: live assignments over graphql-ws
 
 One API instance (\`startApp\`, PostgreSQL, pool of ${POOL_MAX}) in the benchmark process; N graphql-ws
-clients (\`graphql-ws\` \`createClient\` over \`ws\`) in **one child process**, so the server's memory is
-measured alone and the clients' work runs on the other core (this machine has ${os.cpus().length}). Each client is
+clients (\`graphql-ws\` \`createClient\` over \`ws\`) in **one child process**, so the server's memory and CPU
+are measured alone and the clients' work runs on the other core (this machine has ${os.cpus().length}). Each client is
 a worker subscribed to \`TrainingAssignmentCreated\` (operations/subscriptions.graphql: every field of
 \`AssignmentFields\`, with course and latest completion). Each of ${ROUNDS} rounds is one \`INSERT … SELECT\` of an
 assignment for every subscriber, as the service role — what a bulk auto-assignment does — so each round
-sends ⌈N/80⌉ notifications and every subscriber reads its own row under its own RLS (one query per
-subscriber per notification). Then ${SINGLES} single-assignment transactions, one at a time, for subscribers
-spread over the N: the everyday case. Latency is from the moment the insert's COMMIT returned to the moment
-the client process parsed the event (both clocks are this machine's). Memory per connection is the server's
-heap and RSS growth (after full GCs) from before the clients connected to after all N were subscribed,
-divided by N. Load average at start: ${fmt(loadAverage, 2)}.
+sends ⌈N/80⌉ notifications. Then ${SINGLES} single-assignment transactions, one at a time, for subscribers
+spread over the N: the everyday case. Both are run twice on the same connected clients:
+
+- **batched** — the API's delivery (src/assignments/live.ts): per batch of up to 500 subscribers of a tenant,
+  one statement joins the subscribers' (tenant, user, role) to the new rows through
+  \`training_assignment_visible\` (the function the RLS policy calls), one Prisma read per selection loads
+  the visible rows, graphql-js executes each row once per selection, and the result is pushed to every
+  subscriber that may see it;
+- **per-subscriber** — the path it replaced, kept in bench/subscriptions/baseline.ts: each subscriber reads
+  its own rows in its own RLS transaction, ${READ_CONCURRENCY} at a time, and graphql-js executes each row for each subscriber.
+
+Latency is from the moment the insert's COMMIT returned to the moment the client process parsed the event
+(both clocks are this machine's). CPU per event is the API process's user + system CPU during the bursts
+divided by the events delivered. Memory per connection is the server's heap and RSS growth (after full GCs)
+from before the clients connected to after all N were subscribed, divided by N (the same clients serve
+both modes). Load average at start: ${fmt(loadAverage, 2)} (the machine is shared: other jobs ran alongside).
 
 ${table(
   [
     'subscribers',
+    'delivery',
     'events',
     'exactly once',
     'missing',
@@ -234,13 +279,17 @@ ${table(
     'burst p99 ms',
     'burst max ms',
     'single p50 ms',
+    'single p95 ms',
+    'single p99 ms',
     'single max ms',
+    'CPU/event ms',
     'heap/conn KiB',
     'RSS/conn KiB',
     'connect s',
   ],
   results.map((r) => [
     r.subscribers,
+    r.mode,
     r.expected,
     r.exactlyOnce,
     r.missing,
@@ -250,19 +299,20 @@ ${table(
     ms(r.latencies, 99),
     ms(r.latencies, 100),
     ms(r.singleLatencies, 50),
+    ms(r.singleLatencies, 95),
+    ms(r.singleLatencies, 99),
     ms(r.singleLatencies, 100),
+    fmt(r.cpuPerEventMs, 3),
     kib(r.heapPerConnection),
     kib(r.rssPerConnection),
     fmt(r.connectSeconds, 1),
   ]),
 )}
 
-Subscribers dropped for falling behind: ${dropped}. A burst's latency is dominated by the per-subscriber
-reads: N short RLS transactions, ${Math.floor(POOL_MAX / 2)} at a time (half the pool, so requests still get connections), each
-followed by the event's execution and send, so the last subscriber of a burst waits for all the others
-(slowest burst: ${results.map((r) => `${fmt(Math.max(...r.roundSeconds), 1)} s for ${r.subscribers}`).join(', ')}). It grows
-with the number of subscribers a commit concerns, not with the number connected: see the single-assignment
-columns.`;
+Subscribers dropped for falling behind: ${dropped}. Slowest burst, batched: ${slowest('batched')}; per-subscriber:
+${slowest('per-subscriber')}. A burst's latency grows with the number of subscribers a commit concerns, not
+with the number connected (see the single-assignment columns); batched, what remains per subscriber is the
+push, the JSON serialisation of its message and the socket write.`;
 }
 
 export const subscriptions: Benchmark = {
@@ -282,8 +332,9 @@ export const subscriptions: Benchmark = {
         db: await openDatabase({ url: db.url, poolMax: POOL_MAX }),
         host: '127.0.0.1',
       });
+      const delivery = switchableDelivery(app, READ_CONCURRENCY);
       const results: SizeResult[] = [];
-      for (const size of SIZES) results.push(await measure(app, db, secret, size, workDir));
+      for (const size of SIZES) results.push(...(await measure(app, db, secret, size, workDir, delivery)));
       return report(results, app.services.liveEvents.stats().dropped, loadAverage);
     } finally {
       await app?.stop().catch((error: unknown) => console.log(`stopping the API failed: ${String(error)}`));

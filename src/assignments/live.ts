@@ -1,23 +1,61 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
+import {
+  execute,
+  getNamedType,
+  isObjectType,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+} from 'graphql';
 import type { TrainingAssignment } from '../generated/prisma/client.js';
 import { builder } from '../core/builder.js';
-import type { CallerContext } from '../core/caller.js';
-import type { AssignmentFeed } from '../core/live-events/index.js';
+import { tenantServiceContext, withTenant, type CallerContext, type TenantTransaction } from '../core/caller.js';
+import { preshaped, type Delivery } from '../core/live-events/index.js';
 import { notFound } from '../core/errors.js';
 import { assertMayReadUser, may } from '../core/permissions.js';
 import * as validate from '../core/validate.js';
 import { Assignment } from './assignment.js';
+import { visibleAssignments } from './live-sql.js';
+import { isShareableSelection, operationDocument, selectionKey } from './live-selection.js';
 
 /**
- * Live assignments: every assignment created for the subscriber —
- * manual, auto or risk-based, on whichever instance wrote it — shortly after
- * its commit. The hub (src/core/live-events/) hands over ids only; each
- * subscription reads its rows itself, in a transaction as the subscriber (so RLS
- * applies), one read per batch of ids with the sub-fields the client selected.
+ * Live assignments: every assignment created for the subscriber — manual, auto
+ * or risk-based, on whichever instance wrote it — shortly after its commit.
+ *
+ * The hub (src/core/live-events/) hands over ids and batches many subscribers of
+ * one tenant together; `deliverAssignments` then serves the whole batch with:
+ * one visibility statement (live-sql.ts: every subscriber's tenant, user and role
+ * joined to the new rows through the same SQL function the RLS policy calls);
+ * one read of the visible rows per selection, with the sub-fields that selection
+ * asks for; one graphql-js execution per (row, selection); and the shared result
+ * pushed to every subscriber that may see the row. Nothing runs per subscriber
+ * but the push. Selections that reach viewer-dependent fields
+ * (live-selection.ts) are read and shaped as their viewer, once per viewer and
+ * selection.
  */
 
-/** Longest a subscriber's read may take once it has its turn. */
-const READ_TIMEOUT_MS = 30_000;
+/** Longest a delivery's transaction may take: the hub, not Prisma, paces them. */
+const DELIVERY_TIMEOUT_MS = 30_000;
+/** Rows of a viewer-dependent selection shaped at once (each may read). */
+const VIEWER_SHAPING_CONCURRENCY = 8;
+
+export interface LiveSubscriber {
+  context: CallerContext;
+  filterUserId: string | null;
+  /** Subscribers with equal keys (in one tenant) get the same payload for the same row. */
+  groupKey: string;
+  /** Shaped once for everyone allowed to see the row, or as this subscriber (viewer-dependent fields). */
+  shared: boolean;
+  /** Prisma's select for the sub-fields this selection asks for. */
+  query: ReturnType<typeof queryFromInfo>;
+  /** The subscribe-time resolve info: planning it again on a shaping context tells Pothos what each row holds. */
+  info: GraphQLResolveInfo;
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operationName: string | undefined;
+  variableValues: Record<string, unknown>;
+}
 
 builder.subscriptionType({ authScopes: { authenticated: true } });
 
@@ -32,27 +70,32 @@ builder.subscriptionField('trainingAssignmentCreated', (t) =>
     },
     subscribe: async (_root, args, context, info) => {
       const caller = context.caller;
-      const userId = await subscribedUser(context, args.userId);
-      const query = queryFromInfo({ context, info });
-      const feed = context.services.liveEvents.assignmentsCreated({ tenantId: caller.tenantId, userId });
-      return rowsOf(feed, (ids) =>
-        feed.read(() =>
-          // One transaction as the subscriber (RLS applies) rather than `context.db`: with
-          // nested relations it measured several times cheaper, and a burst makes thousands
-          // of these reads. Its timeout is generous: the hub, not Prisma, paces them.
-          context.transaction(
-            (tx) =>
-              tx.trainingAssignment.findMany({
-                ...query,
-                where: { id: { in: ids }, tenantId: caller.tenantId },
-                orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-              }),
-            { timeout: READ_TIMEOUT_MS },
-          ),
-        ),
+      const filterUserId = await subscribedUser(context, args.userId);
+      const returned = getNamedType(info.returnType);
+      const shared =
+        isObjectType(returned) &&
+        isShareableSelection(info.schema, returned, info.fieldNodes[0]?.selectionSet, info.fragments);
+      const key = selectionKey(info);
+      const subscriber: LiveSubscriber = {
+        context,
+        filterUserId,
+        groupKey: shared ? key : `${key}:${caller.role}:${caller.userId}`,
+        shared,
+        query: queryFromInfo({ context, info }),
+        info,
+        schema: info.schema,
+        document: operationDocument(info),
+        operationName: info.operation.name?.value,
+        variableValues: info.variableValues,
+      };
+      return context.services.liveEvents.assignmentsCreated(
+        { tenantId: caller.tenantId, userId: filterUserId },
+        subscriber,
+        deliverAssignments,
       );
     },
-    resolve: (assignment) => assignment,
+    // Reached only for an event that is not preshaped (none today): the event is the row.
+    resolve: (assignment) => assignment as TrainingAssignment,
   }),
 );
 
@@ -70,36 +113,97 @@ async function subscribedUser(context: CallerContext, userIdArg: string | null |
   return userId;
 }
 
-/**
- * Flattens batches of ids into rows, one load per batch. Hand-written rather
- * than an async generator: a generator parked on `await feed.next()` could not
- * run `return()` until another event arrived, so an unsubscribed client would
- * stay registered; here `return()` reaches the feed at once.
- */
-function rowsOf(
-  feed: AssignmentFeed,
-  /** Undefined: the feed ended before the read's turn came. */
-  load: (ids: string[]) => Promise<TrainingAssignment[] | undefined>,
-): AsyncIterableIterator<TrainingAssignment> {
-  let rows: TrainingAssignment[] = [];
-  const iterator: AsyncIterableIterator<TrainingAssignment> = {
-    async next() {
-      while (rows.length === 0) {
-        const batch = await feed.next();
-        if (batch.done) return { value: undefined, done: true };
-        // Rows the subscriber may not see (or since deleted) are simply absent.
-        const loaded = await load(batch.value);
-        if (!loaded) return { value: undefined, done: true };
-        rows = loaded;
-      }
-      return { value: rows.shift()!, done: false };
-    },
-    async return() {
-      rows = [];
-      await feed.return!();
-      return { value: undefined, done: true };
-    },
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
+interface Group {
+  first: LiveSubscriber;
+  ids: Set<string>;
+  /** Shaped payloads by row id. */
+  payloads: Map<string, unknown>;
 }
+
+function readRows(tx: TenantTransaction, tenantId: string, group: Group): Promise<TrainingAssignment[]> {
+  return tx.trainingAssignment.findMany({
+    ...group.first.query,
+    where: { tenantId, id: { in: [...group.ids] } },
+  });
+}
+
+/** Serves one batch of a tenant's subscribers (see the top of this file). */
+export const deliverAssignments: Delivery = async (tenantId, batch) => {
+  const subscribers = batch.map(({ feed }) => feed.subscriber as LiveSubscriber);
+  const services = subscribers[0]!.context.services;
+  const groups = new Map<string, Group>();
+  const rows = new Map<Group, TrainingAssignment[]>();
+  let visible: string[][] = [];
+  // As the tenant's `service` role: RLS keeps everything inside the tenant; the
+  // visibility function narrows each subscriber to what its own read would return.
+  await withTenant(
+    services.prisma,
+    { tenantId, userId: '', role: 'service' },
+    async (tx) => {
+      visible = await visibleAssignments(
+        tx,
+        batch.map(({ ids }, index) => {
+          const { context, filterUserId } = subscribers[index]!;
+          const { caller } = context;
+          return { tenantId: caller.tenantId, userId: caller.userId || null, role: caller.role, filterUserId, ids };
+        }),
+      );
+      visible.forEach((ids, index) => {
+        if (ids.length === 0) return;
+        const subscriber = subscribers[index]!;
+        let group = groups.get(subscriber.groupKey);
+        if (!group)
+          groups.set(subscriber.groupKey, (group = { first: subscriber, ids: new Set(), payloads: new Map() }));
+        for (const id of ids) group.ids.add(id);
+      });
+      for (const group of groups.values()) if (group.first.shared) rows.set(group, await readRows(tx, tenantId, group));
+    },
+    { timeout: DELIVERY_TIMEOUT_MS },
+  );
+  for (const group of groups.values()) {
+    if (group.first.shared) continue;
+    // Viewer-dependent fields: read as the viewer, so RLS shapes the nested data too.
+    rows.set(
+      group,
+      await group.first.context.transaction((tx) => readRows(tx, tenantId, group), { timeout: DELIVERY_TIMEOUT_MS }),
+    );
+  }
+
+  // One execution per (row, selection). Shared selections run all their rows at
+  // once in one context per selection, so the fields that load (names) are batched by their
+  // loaders; viewer-dependent ones may read per row, so a few rows at a time: a
+  // flood of them must not queue hundreds of reads ahead of other tenants' deliveries.
+  for (const [group, loaded] of rows) {
+    const { first } = group;
+    const contextValue = first.shared ? tenantServiceContext(services, tenantId) : { ...first.context };
+    // Planned on this context too, so Pothos resolves the relations from the rows read above
+    // instead of loading them again row by row.
+    queryFromInfo({ context: contextValue, info: first.info });
+    const shape = async (row: TrainingAssignment) => {
+      const result: ExecutionResult = await execute({
+        schema: first.schema,
+        document: first.document,
+        operationName: first.operationName,
+        variableValues: first.variableValues,
+        rootValue: row,
+        contextValue,
+      });
+      group.payloads.set(row.id, preshaped(result));
+    };
+    const step = first.shared ? loaded.length : VIEWER_SHAPING_CONCURRENCY;
+    for (let start = 0; start < loaded.length; start += step) {
+      await Promise.all(loaded.slice(start, start + step).map(shape));
+    }
+  }
+
+  batch.forEach(({ feed }, index) => {
+    const group = groups.get(subscribers[index]!.groupKey);
+    if (!group) return;
+    const payloads: unknown[] = [];
+    for (const id of visible[index]!) {
+      const payload = group.payloads.get(id);
+      if (payload) payloads.push(payload);
+    }
+    feed.push(payloads);
+  });
+};

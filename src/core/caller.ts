@@ -153,6 +153,21 @@ export async function createContext(
 }
 
 /**
+ * A context for work done on behalf of a whole tenant rather than one caller
+ * (live delivery shapes a payload once for every subscriber allowed to see it):
+ * the `service` role, under RLS to that tenant, no user.
+ */
+export function tenantServiceContext(services: AppServices, tenantId: string): CallerContext {
+  const caller: Caller = { tenantId, userId: '', role: 'service' };
+  return {
+    caller,
+    db: routedClient(services.prisma, caller, () => undefined),
+    transaction: (fn, options) => withTenant(services.prisma, caller, fn, options),
+    services,
+  };
+}
+
+/**
  * A query's reads share one transaction (one connection, one BEGIN, one application of the
  * caller's settings), committed before the response goes out. A mutation's writes keep their
  * own transactions, and a subscription's context lives as long as its socket: neither shares.

@@ -67,6 +67,10 @@ export interface Config {
   queryLimits: QueryLimits;
   /** Browser origins (scheme://host[:port]) allowed to call the API across origins; empty: none. */
   corsOrigins: string[];
+  /** Subscriptions one WebSocket may hold at once; one more is refused with TOO_MANY_SUBSCRIPTIONS. */
+  wsMaxSubscriptionsPerSocket: number;
+  /** WebSockets one token may hold open at once (per instance); one more is closed with 4429. */
+  wsMaxSocketsPerToken: number;
 }
 
 export interface AuthConfig {
@@ -227,6 +231,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ),
     },
     corsOrigins: origins('CORS_ORIGINS', env.CORS_ORIGINS),
+    wsMaxSubscriptionsPerSocket: integer('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', env.WS_MAX_SUBSCRIPTIONS_PER_SOCKET, 20),
+    wsMaxSocketsPerToken: integer('WS_MAX_SOCKETS_PER_TOKEN', env.WS_MAX_SOCKETS_PER_TOKEN, 10),
   };
 }
 

@@ -27,6 +27,10 @@ export const ErrorCode = {
   GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
   /** No operation of the document matches `operationName` (or several and none named); Apollo's code too. */
   OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  /** A WebSocket already holds as many subscriptions as it may. */
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  /** A token already holds as many WebSockets as it may (the close reason of code 4429 starts with it). */
+  TOO_MANY_SOCKETS: 'TOO_MANY_SOCKETS',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -124,6 +128,20 @@ export const tooManyRequests = (retryAfterSeconds: number) =>
     retryAfter: retryAfterSeconds,
     http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) },
   });
+/** One subscription more than a socket may hold: that subscription is refused, the others go on. */
+export const tooManySubscriptions = (limit: number) =>
+  new ApiError(
+    ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+    `This connection already has ${limit} subscriptions: complete one before starting another`,
+    { limit },
+  );
+/** One socket more than a token may hold: the new socket is closed (4429) with this as its reason. */
+export const tooManySockets = (limit: number) =>
+  new ApiError(
+    ErrorCode.TOO_MANY_SOCKETS,
+    `${ErrorCode.TOO_MANY_SOCKETS}: this token already has ${limit} open connections`,
+    { limit },
+  );
 
 /** Refusals of an HTTP request before GraphQL runs; `errorBody` writes them as a GraphQL response. */
 export const malformedJson = () =>

@@ -25,7 +25,9 @@ import {
   unknownOperation,
 } from './errors.js';
 import { checkOperation, checkQueryText, depthAndAliasRules, parseOptionsOf, type QueryLimits } from './limits.js';
+import { subscribeWithPreshaped } from './live-events/index.js';
 import type { Logger } from './logger.js';
+import { subscriptionCapError, TokenSockets, type SocketCaps } from './ws-caps.js';
 
 /**
  * GraphQL over WebSocket (graphql-ws protocol) on the HTTP server's own port and
@@ -57,6 +59,8 @@ export interface WebSocketOptions {
   limits: QueryLimits;
   /** Drop "Did you mean …?" from error messages (production). */
   hideSuggestions: boolean;
+  /** Subscriptions per socket and sockets per token (ws-caps.ts). */
+  caps: SocketCaps;
 }
 
 /**
@@ -84,6 +88,7 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
     }
     sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
   });
+  const tokenSockets = new TokenSockets(options.caps.maxSocketsPerToken);
   const documents = new DocumentCache(options.schema, [...specifiedRules, ...depthAndAliasRules(limits)], limits);
 
   return useServer<Record<string, unknown>, { context?: Context }>(
@@ -95,6 +100,7 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
           if (typeof authorization !== 'string') throw unauthenticated();
           const context = await createContext(services, authorization);
           if (!context.caller) throw unauthenticated();
+          if (!tokenSockets.admit(authorization, socket)) return false; // closed with 4429 TOO_MANY_SOCKETS
           ctx.extra.context = context;
           closeWhenTokenExpires(socket, authorization);
           return true;
@@ -115,7 +121,9 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
       },
       // A syntax or validation error answers that one operation instead of closing the socket.
       // The cost (and cursors) need the variables, so they are checked per subscription, before it starts.
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: (ctx, _id, payload) => {
+        const capped = subscriptionCapError(ctx.subscriptions, options.caps.maxSubscriptionsPerSocket);
+        if (capped) return capped;
         try {
           const document = documents.get(payload.query);
           if (Array.isArray(document)) return document;
@@ -136,6 +144,8 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
           return [subscriptionFailed()];
         }
       },
+      // Live payloads arrive shaped once for all their subscribers: no execution per subscriber.
+      subscribe: subscribeWithPreshaped,
       // One context per operation: per-request caches (Pothos, loaders) must not be
       // shared by the several subscriptions a socket may carry.
       context: (ctx) => ({ ...ctx.extra.context }) as unknown as Record<string, unknown>,

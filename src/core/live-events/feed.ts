@@ -1,5 +1,4 @@
 import { subscriptionDropped } from '../errors.js';
-import type { Limiter } from './limiter.js';
 import type { HubOptions } from './options.js';
 
 export interface FeedFilter {
@@ -8,98 +7,123 @@ export interface FeedFilter {
   userId: string | null;
 }
 
-/** One subscriber's ids of new assignments, in batches; `return()` unsubscribes. */
-export interface AssignmentFeed extends AsyncIterableIterator<string[]> {
-  /**
-   * Runs the subscriber's read of what it was handed, at most `readConcurrency`
-   * reads at a time across the hub; resolves with undefined, without running it,
-   * if the feed ended while the read waited its turn.
-   */
-  read<T>(load: () => Promise<T>): Promise<T | undefined>;
+/**
+ * Delivers announced ids to a batch of one tenant's feeds: decides which of its
+ * ids each feed may see, shapes the payloads and `push`es them. Provided by the
+ * domain (src/assignments/live.ts); the hub only schedules it.
+ */
+export type Delivery = (tenantId: string, batch: PendingDelivery[]) => Promise<void>;
+
+export interface PendingDelivery {
+  feed: Feed;
+  /** The ids announced to this feed since its last delivery, in announcement order. */
+  ids: string[];
 }
 
+/** One subscriber's stream of shaped payloads; `return()` unsubscribes. */
+export type AssignmentFeed = AsyncIterableIterator<unknown>;
+
 /**
- * One subscriber's bounded queue of id batches. The hub pushes synchronously;
- * the subscription pulls. `return()` settles a pending pull at once, so an
- * unsubscribe never waits for the next event to arrive.
+ * One subscriber: the ids announced to it but not delivered yet (the hub's side),
+ * and the bounded queue of payloads delivered but not yet pulled by the socket.
+ * Nothing here ever awaits the subscriber. One that lets more than
+ * `maxQueuedIds` pile up (a stalled socket stops pulling) is dropped with the
+ * documented error. `return()` settles a pending pull at once.
  */
 export class Feed implements AssignmentFeed {
-  private batches: string[][] = [];
-  private queued = 0;
-  private waiting: ((result: IteratorResult<string[]>) => void) | undefined;
+  /** Announced, not delivered yet; taken by the scheduler. */
+  pending: string[] = [];
+  /** A delivery of this feed is running: the next waits, so payloads keep their order. */
+  inFlight = false;
+  private queue: unknown[] = [];
+  private waiting: { resolve(result: IteratorResult<unknown>): void; reject(error: Error): void } | undefined;
   private failure: Error | undefined;
-  private done = false;
+  done = false;
 
   constructor(
     readonly filter: FeedFilter,
-    private readonly limits: Pick<HubOptions, 'maxQueuedIds' | 'maxBatchIds'>,
-    private readonly reads: Limiter,
+    /** The domain's data about this subscriber (viewer, selection); the delivery reads it. */
+    readonly subscriber: unknown,
+    readonly deliver: Delivery,
+    private readonly limits: Pick<HubOptions, 'maxQueuedIds'>,
     private readonly events: { closed(feed: Feed): void; overflowed(feed: Feed): void },
   ) {}
 
-  push(ids: string[]): void {
-    if (this.done) return;
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = undefined;
-      resolve({ value: ids, done: false });
-      return;
-    }
-    if (this.queued + ids.length > this.limits.maxQueuedIds) {
-      this.failure = subscriptionDropped(this.limits.maxQueuedIds);
-      this.finish();
-      this.events.overflowed(this);
-      return;
-    }
-    this.batches.push(ids);
-    this.queued += ids.length;
+  /** The hub hands over announced ids; false when the feed is closed. */
+  announce(ids: string[]): boolean {
+    if (this.done) return false;
+    for (const id of ids) this.pending.push(id);
+    return true;
   }
 
-  next(): Promise<IteratorResult<string[]>> {
-    if (this.batches.length) return Promise.resolve({ value: this.take(), done: false });
+  /** Shaped payloads, in order, from a delivery. */
+  push(items: unknown[]): void {
+    if (this.done || items.length === 0) return;
+    let start = 0;
+    if (this.waiting) {
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      waiting.resolve({ value: items[0], done: false });
+      start = 1;
+    }
+    for (let index = start; index < items.length; index++) this.queue.push(items[index]);
+    this.checkBacklog();
+  }
+
+  /** Ends the subscription with `error` (e.g. its delivery failed). */
+  fail(error: Error): void {
+    if (this.done) return;
+    this.failure = error;
+    this.finish();
+  }
+
+  next(): Promise<IteratorResult<unknown>> {
+    if (this.queue.length) return Promise.resolve({ value: this.queue.shift(), done: false });
     if (this.failure) {
       const failure = this.failure;
       this.failure = undefined;
       return Promise.reject(failure);
     }
     if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiting = resolve));
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
   }
 
-  return(): Promise<IteratorResult<string[]>> {
+  return(): Promise<IteratorResult<unknown>> {
     this.failure = undefined;
     this.finish();
     return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error: unknown): Promise<IteratorResult<unknown>> {
+    this.finish();
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 
   [Symbol.asyncIterator](): this {
     return this;
   }
 
-  read<T>(load: () => Promise<T>): Promise<T | undefined> {
-    return this.reads.run(() => (this.done ? Promise.resolve(undefined) : load()));
-  }
-
-  /** Everything queued, up to maxBatchIds (a single batch is never split). */
-  private take(): string[] {
-    const first = this.batches.shift()!;
-    let taken = first;
-    while (this.batches.length && taken.length + this.batches[0]!.length <= this.limits.maxBatchIds) {
-      if (taken === first) taken = [...first];
-      taken.push(...this.batches.shift()!);
-    }
-    this.queued -= taken.length;
-    return taken;
+  /** Only what the subscriber has not pulled counts: ids the hub has yet to deliver are the hub's backlog. */
+  private checkBacklog(): void {
+    if (this.queue.length <= this.limits.maxQueuedIds) return;
+    this.failure = subscriptionDropped(this.limits.maxQueuedIds);
+    this.finish();
+    this.events.overflowed(this);
   }
 
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    this.batches = [];
-    this.queued = 0;
+    this.pending = [];
+    this.queue = [];
     this.events.closed(this);
-    const resolve = this.waiting;
+    const waiting = this.waiting;
     this.waiting = undefined;
-    resolve?.({ value: undefined, done: true });
+    if (!waiting) return;
+    // A pull is parked: it gets the error (or the end) now, not on a next pull that would never come.
+    const failure = this.failure;
+    this.failure = undefined;
+    if (failure) waiting.reject(failure);
+    else waiting.resolve({ value: undefined, done: true });
   }
 }

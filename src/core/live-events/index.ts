@@ -1,7 +1,7 @@
 import type { Database } from '../db.js';
 import type { Logger } from '../logger.js';
-import { Feed, type AssignmentFeed, type FeedFilter } from './feed.js';
-import { Limiter } from './limiter.js';
+import { Feed, type AssignmentFeed, type Delivery, type FeedFilter } from './feed.js';
+import { FairScheduler } from './scheduler.js';
 import { DEFAULT_HUB_OPTIONS, type HubOptions } from './options.js';
 import { parsePayload, type AssignmentPair, type SideChannel } from './payload.js';
 import { PgListener } from './pg-listener.js';
@@ -16,10 +16,14 @@ import { SubscriberIndex } from './subscriber-index.js';
  * PGlite's in-process `listen`) and fans every payload out in memory to its own
  * subscribers, indexed by tenant and then user (subscriber-index.ts), so a
  * notification costs O(its ids + the subscribers it concerns), never
- * O(all subscribers). Events carry ids only: each subscriber reads the rows
- * itself, under its own RLS, at most `readConcurrency` reads at a time (limiter.ts).
+ * O(all subscribers). Events carry ids only. The ids a notification hands to
+ * its subscribers wait on those feeds; the fair scheduler (scheduler.ts) takes
+ * them in batches of many subscribers of one tenant and runs the domain's
+ * `Delivery` for each batch — one visibility statement for the whole batch and
+ * one read and shaping per selection, not one read per subscriber
+ * (src/assignments/live.ts) — tenants taking turns for the connections.
  *
- * Backpressure: delivery to a subscriber is a synchronous push onto its own
+ * Backpressure: the shaped payloads are pushed onto each subscriber's own
  * bounded queue (feed.ts); nothing here ever awaits a subscriber. One that lets
  * more than `maxQueuedIds` pile up (a stalled or vanished socket stops pulling) is
  * dropped: its queue is freed and its subscription ends with an error telling the
@@ -30,7 +34,8 @@ import { SubscriberIndex } from './subscriber-index.js';
  * created meanwhile (pg-listener.ts).
  */
 
-export type { AssignmentFeed, FeedFilter } from './feed.js';
+export type { AssignmentFeed, Delivery, Feed, FeedFilter, PendingDelivery } from './feed.js';
+export { preshaped, subscribeWithPreshaped } from './preshaped.js';
 export type { HubOptions } from './options.js';
 export { ASSIGNMENT_CREATED_CHANNEL, SIDE_CHANNELS, type SideChannel } from './payload.js';
 export { LISTENER_APPLICATION_NAME } from './pg-listener.js';
@@ -55,7 +60,12 @@ export interface SideChannelFollower {
 }
 
 export interface LiveEventHub {
-  assignmentsCreated(filter: FeedFilter): AssignmentFeed;
+  /**
+   * A new subscriber: `deliver` turns the ids announced to it (with many other
+   * subscribers' at once) into payloads; `subscriber` is what it needs to know
+   * about this one.
+   */
+  assignmentsCreated(filter: FeedFilter, subscriber: unknown, deliver: Delivery): AssignmentFeed;
   /** Follows one of SIDE_CHANNELS on the hub's session; returns the unfollow. */
   follow(channel: SideChannel, follower: SideChannelFollower): () => void;
   stats(): HubStats;
@@ -68,13 +78,21 @@ export async function startLiveEventHub(
   overrides: Partial<HubOptions> = {},
 ): Promise<LiveEventHub> {
   const options = { ...DEFAULT_HUB_OPTIONS, ...overrides };
+  if (overrides.tenantReadConcurrency === undefined) {
+    options.tenantReadConcurrency = Math.max(1, options.readConcurrency - 1);
+  }
   const log = logger.child({ component: 'live-events' });
   const index = new SubscriberIndex();
-  const reads = new Limiter(options.readConcurrency);
+  const scheduler = new FairScheduler(options, (error, batch) => {
+    log.error({ err: error, subscribers: batch.length }, 'delivering live assignments failed');
+    for (const { feed } of batch) feed.fail(error instanceof Error ? error : new Error(String(error)));
+  });
   let dropped = 0;
   let recovered = 0;
 
-  const announce = (tenantId: string, pairs: AssignmentPair[]) => index.dispatch(tenantId, pairs);
+  const announce = (tenantId: string, pairs: AssignmentPair[]) => {
+    for (const feed of index.dispatch(tenantId, pairs)) scheduler.enqueue(feed);
+  };
   const onPayload = (payload: string) => {
     const event = parsePayload(payload);
     if (event) announce(event.tenantId, event.assignments);
@@ -101,8 +119,8 @@ export async function startLiveEventHub(
         });
 
   return {
-    assignmentsCreated(filter) {
-      const feed = new Feed(filter, options, reads, {
+    assignmentsCreated(filter, subscriber, deliver) {
+      const feed = new Feed(filter, subscriber, deliver, options, {
         closed: (self) => index.remove(self),
         overflowed: (self) => {
           dropped++;
@@ -131,7 +149,7 @@ export async function startLiveEventHub(
     async close() {
       await listener.close();
       index.closeAll();
-      await reads.idle(); // the database is closed next: let reads in flight finish
+      await scheduler.idle(); // the database is closed next: let deliveries in flight finish
     },
   };
 }

@@ -5,16 +5,18 @@ export interface HubOptions {
    * a healthy subscriber should absorb (a tenant-wide one sees every row).
    */
   maxQueuedIds: number;
-  /** Most ids handed to a subscriber per read: a lagging subscriber reads several notifications in one query. */
+  /** Most subscribers one delivery serves (one visibility statement, one read per selection). */
+  maxBatchSubscribers: number;
+  /** Most (subscriber, id) pairs one delivery serves: a lagging subscriber gets several notifications at once. */
   maxBatchIds: number;
   /**
-   * Subscriber reads run at once; the rest wait their turn here, in order. Left
-   * to the connection pool, a notification that wakes thousands of subscribers
-   * would queue them all on it, and Prisma gives up on a transaction that waits
-   * longer than DB_ACQUIRE_TIMEOUT_MS for a connection. Keep it below the pool size, so requests
-   * still find connections while a burst is delivered.
+   * Deliveries running at once (each holds one pooled connection); the rest wait
+   * their turn, tenant by tenant in turn (scheduler.ts). Keep it below the pool
+   * size, so requests still find connections while a burst is delivered.
    */
   readConcurrency: number;
+  /** Deliveries of one tenant running at once: below `readConcurrency`, so another tenant always finds a slot. */
+  tenantReadConcurrency: number;
   /** How often the PostgreSQL listening session proves it is alive (and how long it may take to answer). */
   heartbeatMs: number;
   reconnectMinMs: number;
@@ -25,8 +27,10 @@ export interface HubOptions {
 
 export const DEFAULT_HUB_OPTIONS: HubOptions = {
   maxQueuedIds: 10_000,
-  maxBatchIds: 500,
+  maxBatchSubscribers: 500,
+  maxBatchIds: 5_000,
   readConcurrency: 4,
+  tenantReadConcurrency: 3,
   heartbeatMs: 10_000,
   reconnectMinMs: 250,
   reconnectMaxMs: 30_000,

@@ -33,15 +33,19 @@ export class SubscriberIndex {
     return [...this.tenants.keys()];
   }
 
-  /** Pushes to every interested feed without waiting on any of them. */
-  dispatch(tenantId: string, pairs: AssignmentPair[]): void {
+  /**
+   * Hands each interested feed its ids (without waiting on any of them) and
+   * returns the feeds that took some: O(ids + the subscribers concerned).
+   */
+  dispatch(tenantId: string, pairs: AssignmentPair[]): Feed[] {
     const tenant = this.tenants.get(tenantId);
-    if (!tenant || pairs.length === 0) return;
+    if (!tenant || pairs.length === 0) return [];
+    const concerned: Feed[] = [];
     if (tenant.all.size) {
       const ids = pairs.map(([id]) => id);
-      for (const feed of tenant.all) feed.push(ids);
+      for (const feed of [...tenant.all]) if (feed.announce(ids)) concerned.push(feed);
     }
-    if (tenant.users.size === 0) return;
+    if (tenant.users.size === 0) return concerned;
     const byUser = new Map<string, string[]>();
     for (const [id, userId] of pairs) {
       if (!tenant.users.has(userId)) continue;
@@ -49,7 +53,11 @@ export class SubscriberIndex {
       if (ids) ids.push(id);
       else byUser.set(userId, [id]);
     }
-    for (const [userId, ids] of byUser) for (const feed of tenant.users.get(userId)!) feed.push(ids);
+    for (const [userId, ids] of byUser) {
+      const feeds = tenant.users.get(userId);
+      if (feeds) for (const feed of [...feeds]) if (feed.announce(ids)) concerned.push(feed);
+    }
+    return concerned;
   }
 
   closeAll(): void {
