@@ -9,9 +9,11 @@ import {
   isListType,
   isNonNullType,
   isObjectType,
+  parse,
   type GraphQLField,
   type GraphQLInputType,
   type GraphQLOutputType,
+  type OperationDefinitionNode,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -32,6 +34,7 @@ import {
   UserTrainingAssignmentsDocument,
   type CreateTrainingCourseInput,
 } from '../../src/generated/operations/graphql.js';
+import { DEFAULT_QUERY_LIMITS, estimateCost } from '../../src/core/limits.js';
 import { schema } from '../../src/schema.js';
 import {
   dayFromToday,
@@ -729,7 +732,7 @@ function valueArb(type: GraphQLInputType, name: string, field: string): fc.Arbit
         return fc.constantFrom('https://alpha.example/a', 'https://alpha.example/b', 'not a url');
       return shortText;
     case 'Int':
-      if (name === 'first' || name === 'last') return fc.integer({ min: -1, max: 25 });
+      if (name === 'first' || name === 'last') return fc.integer({ min: -1, max: MAX_TEST_PAGE });
       return fc.integer({ min: -2, max: 200 });
     case 'Float':
       return fc.integer({ min: -100, max: 10_100 }).map((n) => n / 100);
@@ -766,6 +769,8 @@ function selectionOf(type: GraphQLOutputType, depth: number, omit: string[] = []
 }
 
 const SELECTION_DEPTH = 3;
+/** The largest page the generated arguments ask for. */
+const MAX_TEST_PAGE = 25;
 const ROOT_EXCLUDED = new Set(['_entities', '_service']);
 
 interface Operation {
@@ -774,12 +779,31 @@ interface Operation {
   args: fc.Arbitrary<Record<string, unknown>>;
 }
 
+/**
+ * The deepest selection (at most SELECTION_DEPTH) whose cost, at the largest page the
+ * arguments below ask for, is within the query limit: deeper ones would only bounce off it.
+ */
+function affordableQuery(build: (depth: number) => string, pageVariables: Record<string, unknown>): string {
+  for (let depth = SELECTION_DEPTH; depth > 0; depth--) {
+    const query = build(depth);
+    const operation = parse(query).definitions[0] as OperationDefinitionNode;
+    if (estimateCost(schema, operation, {}, pageVariables) <= DEFAULT_QUERY_LIMITS.maxCost) return query;
+  }
+  return build(0);
+}
+
 function operationFor(kind: 'query' | 'mutation', field: GraphQLField<unknown, unknown>): Operation {
   const variables = field.args.map((arg) => `$${arg.name}: ${String(arg.type)}`).join(', ');
   const args = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
-  const query =
-    `${kind}${variables ? `(${variables})` : ''} { ${field.name}${args ? `(${args})` : ''} ` +
-    `${selectionOf(field.type, SELECTION_DEPTH)} }`;
+  const largestPages = Object.fromEntries(
+    field.args.filter((arg) => arg.name === 'first' || arg.name === 'last').map((arg) => [arg.name, MAX_TEST_PAGE]),
+  );
+  const query = affordableQuery(
+    (depth) =>
+      `${kind}${variables ? `(${variables})` : ''} { ${field.name}${args ? `(${args})` : ''} ` +
+      `${selectionOf(field.type, depth)} }`,
+    largestPages,
+  );
   const argArbs = Object.fromEntries(field.args.map((arg) => [arg.name, inputArb(arg.type, arg.name, field.name)]));
   const record = fc.record(argArbs, {
     requiredKeys: field.args.filter((arg) => isNonNullType(arg.type)).map((arg) => arg.name),
@@ -807,27 +831,35 @@ function allOperations(): Operation[] {
       if (!ROOT_EXCLUDED.has(field.name)) operations.push(operationFor(kind, field));
     }
   }
-  // Federation: the router resolves entities by id. User is owned elsewhere and echoes
-  // the id it is given, so its top-level id is left out; its training is what matters.
-  // Each type's fields are aliased (Course.createdAt is non-null, Assignment.createdAt is not: same
-  // response name, different types, is invalid in one selection).
-  const select = (name: string, omit: string[] = []) =>
-    `... on ${name} ${selectionOf(schema.getType(name) as GraphQLOutputType, SELECTION_DEPTH - 1, omit, `${name}_`)}`;
+  // Federation: the router resolves entities by id, one operation per entity type (one
+  // selection for four types would need an alias per field: Course.createdAt is non-null,
+  // Assignment.createdAt is not, and the alias limit would refuse it). User is owned elsewhere
+  // and echoes the id it is given, so its top-level id is left out; its training is what matters.
+  const MAX_REPRESENTATIONS = 4;
   const typenames = { Course: 'course', Assignment: 'assignment', Completion: 'completion', User: 'user' } as const;
-  operations.push({
-    name: 'query._entities',
-    query:
-      `query($representations: [_Any!]!) { _entities(representations: $representations) { __typename ` +
-      `${select('Course')} ${select('Assignment')} ${select('Completion')} ${select('User', ['id'])} } }`,
-    args: fc.record({
-      representations: fc.array(
-        fc
-          .constantFrom(...(Object.keys(typenames) as (keyof typeof typenames)[]))
-          .chain((typename) => idArb(typenames[typename]).map((id) => ({ __typename: typename, id }))),
-        { minLength: 1, maxLength: 4 },
+  for (const [typename, pool] of Object.entries(typenames)) {
+    const omit = typename === 'User' ? ['id'] : [];
+    operations.push({
+      name: `query._entities(${typename})`,
+      query: affordableQuery(
+        (depth) =>
+          `query($representations: [_Any!]!) { _entities(representations: $representations) { __typename ` +
+          `... on ${typename} ${selectionOf(schema.getType(typename) as GraphQLOutputType, depth - 1, omit)} } }`,
+        {
+          representations: Array.from({ length: MAX_REPRESENTATIONS }, () => ({
+            __typename: typename,
+            id: randomUUID(),
+          })),
+        },
       ),
-    }),
-  });
+      args: fc.record({
+        representations: fc.array(
+          idArb(pool).map((id) => ({ __typename: typename, id })),
+          { minLength: 1, maxLength: MAX_REPRESENTATIONS },
+        ),
+      }),
+    });
+  }
   return operations;
 }
 
@@ -914,7 +946,10 @@ describe('tenant A against tenant B: property', () => {
           'query.trainingCompletions',
           'query.trainingAnalytics',
           'query.me',
-          'query._entities',
+          'query._entities(Course)',
+          'query._entities(Assignment)',
+          'query._entities(Completion)',
+          'query._entities(User)',
           'mutation.createTrainingCourse',
           'mutation.updateTrainingCourse',
           'mutation.assignTrainingCourse',

@@ -31,6 +31,7 @@ const ENUM_COLUMNS: Record<string, { values: readonly string[]; graphql?: string
   'scheduled_job_runs.job': { values: JOBS },
   'notifications.kind': { values: NOTIFICATION_KINDS, graphql: 'NotificationKind' },
   'notifications.email_status': { values: EMAIL_STATUSES },
+  'risk_escalations.entity_type': { values: RISK_ENTITY_TYPES, graphql: 'EntityType' },
 };
 
 let db: TestDatabase;
