@@ -1,9 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/core/caller.js';
-import { TrainingAssignmentCreatedDocument } from '../../src/generated/operations/graphql.js';
+import {
+  MyTrainingAssignmentsDocument,
+  TrainingAssignmentCreatedDocument,
+} from '../../src/generated/operations/graphql.js';
 import { onPostgres } from '../support/database.js';
 import { owner, uuid } from '../support/sql.js';
-import { startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { liveClient, subscribe, subscribersReach, type LiveClient } from '../support/ws.js';
 
 /**
@@ -126,7 +129,7 @@ describe('caps per socket and per token', () => {
 });
 
 describe('fairness between tenants', () => {
-  it('delivers another tenant’s event while one tenant’s flood of subscriptions is still being delivered', async () => {
+  it('answers another tenant’s event and request while one tenant’s flood of subscriptions and batch writes is still being delivered', async () => {
     // Tenant A: 2 admins × 2 sockets × 3 subscriptions, each asking for a field that depends on
     // who asks (so each is read and shaped as its own viewer), and three bursts of 30 assignments.
     const flooder = await server.actor('admin');
@@ -168,6 +171,12 @@ describe('fairness between tenants', () => {
     const floodAtVictim = floodReceived();
     expect(victimFeed.data[0]?.trainingAssignmentCreated.id).toBe(victimId);
     if (onPostgres) expect(floodAtVictim).toBeLessThan(expected);
+    // Tenant B's requests are answered meanwhile too, within the same bound.
+    const answer = await Promise.race([
+      ok(victim.request(MyTrainingAssignmentsDocument, {})),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 30 s')), 30_000)),
+    ]);
+    expect(answer.myTrainingAssignments.nodes.map((node) => node.id)).toEqual([victimId]);
 
     // And the flood itself still arrives in full, each event once.
     for (const feed of flood) await feed.until((s) => s.results.length >= flooded.length, 120_000);
