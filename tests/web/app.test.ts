@@ -153,9 +153,9 @@ describe('an officer assigns, a worker completes', () => {
     await started.getByLabel('Score (0–100)').fill('150');
     await started.getByLabel('Minutes spent').fill('41');
     await started.getByRole('button', { name: 'Complete' }).click();
-    // The API's error, beside the field it names.
-    await expect(started.getByLabel('Score (0–100)').getAttribute('aria-invalid')).resolves.toBe('true');
+    // The API's error, beside the field it names (read once it has arrived: the request takes a moment).
     await started.getByText('input.score: must be from 0 to 100').waitFor();
+    await expect(started.getByLabel('Score (0–100)').getAttribute('aria-invalid')).resolves.toBe('true');
 
     await started.getByLabel('Score (0–100)').fill('92');
     await started.getByRole('button', { name: 'Complete' }).click();
