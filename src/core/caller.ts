@@ -62,6 +62,35 @@ export function withTenant<T>(
   );
 }
 
+/** Thrown out of a dry run's transaction to roll it back, carrying what the run would have returned. */
+class DryRunRollback<T> extends Error {
+  constructor(readonly result: T) {
+    super('dry run: rolled back');
+  }
+}
+
+/**
+ * Runs `fn` in one transaction of the request; with `dryRun` the transaction is rolled back
+ * (its rows, notifications and NOTIFYs with it) and what `fn` returned is still the answer.
+ */
+export function transactionOrDryRun<T>(
+  context: Pick<Context, 'transaction'>,
+  dryRun: boolean,
+  fn: (tx: TenantTransaction) => Promise<T>,
+  options?: TransactionOptions,
+): Promise<T> {
+  return context
+    .transaction(async (tx) => {
+      const result = await fn(tx);
+      if (dryRun) throw new DryRunRollback(result);
+      return result;
+    }, options)
+    .catch((error: unknown) => {
+      if (error instanceof DryRunRollback) return error.result as T;
+      throw error;
+    });
+}
+
 /** The Prisma client a request sees: its models only. Raw `$` members would run as the owner, outside RLS. */
 export type CallerClient = Omit<PrismaClient, `$${string}`>;
 

@@ -3,6 +3,7 @@ import type { TrainingAssignment } from '../generated/prisma/client.js';
 import { Assignment } from '../assignments/assignment.js';
 import { Completion } from '../completions/completion.js';
 import { builder } from '../core/builder.js';
+import { transactionOrDryRun } from '../core/caller.js';
 import { selectedFieldNames } from '../core/selection.js';
 import * as validate from '../core/validate.js';
 import { RECERTIFICATION_TIMEOUT_MS, runRecertification } from './recertification-sql.js';
@@ -39,13 +40,6 @@ export const RecertificationResult = builder.objectRef<RecertificationResultShap
   }),
 });
 
-/** Thrown out of a dry run's transaction to roll it back, carrying what the run would have returned. */
-class DryRunRollback extends Error {
-  constructor(readonly result: RecertificationResultShape) {
-    super('dry run: rolled back');
-  }
-}
-
 builder.mutationField('runRecertification', (t) =>
   t.withAuth({ may: 'recertification.run' }).field({
     type: RecertificationResult,
@@ -58,7 +52,9 @@ builder.mutationField('runRecertification', (t) =>
     resolve: async (_root, args, context, info) => {
       const dryRun = validate.present('dryRun', args.dryRun) ?? false;
       const loadAssignments = selectedFieldNames(info).has('assignments');
-      const run = context.transaction(
+      return transactionOrDryRun(
+        context,
+        dryRun,
         async (tx) => {
           const outcome = await runRecertification(tx, context.caller.tenantId);
           const assignments =
@@ -70,16 +66,10 @@ builder.mutationField('runRecertification', (t) =>
                 })
               : [];
           const result = { assignmentsCreated: outcome.assignmentsCreated, assignments };
-          // Rolling back drops the notifications and the NOTIFY of the inserts too.
-          if (dryRun) throw new DryRunRollback(result);
           return result;
         },
         { timeout: RECERTIFICATION_TIMEOUT_MS },
       );
-      return run.catch((error: unknown) => {
-        if (error instanceof DryRunRollback) return error.result;
-        throw error;
-      });
     },
   }),
 );

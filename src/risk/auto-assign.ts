@@ -2,6 +2,7 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { TrainingAssignment } from '../generated/prisma/client.js';
 import { Assignment, EntityType } from '../assignments/assignment.js';
 import { builder } from '../core/builder.js';
+import { transactionOrDryRun } from '../core/caller.js';
 import { selectedFieldNames } from '../core/selection.js';
 import * as validate from '../core/validate.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign, type AutoAssignOutcome } from './auto-assign-sql.js';
@@ -34,13 +35,6 @@ export const AutoAssignResult = builder.objectRef<AutoAssignResultShape>('AutoAs
   }),
 });
 
-/** Thrown out of a dry run's transaction to roll it back, carrying what the run would have returned. */
-class DryRunRollback extends Error {
-  constructor(readonly result: AutoAssignResultShape) {
-    super('dry run: rolled back');
-  }
-}
-
 builder.mutationField('autoAssignTraining', (t) =>
   t.withAuth({ may: 'risk.autoAssign' }).field({
     type: AutoAssignResult,
@@ -63,7 +57,9 @@ builder.mutationField('autoAssignTraining', (t) =>
       });
       const dryRun = validate.present('dryRun', args.dryRun) ?? false;
       const loadAssignments = selectedFieldNames(info).has('assignments');
-      const run = context.transaction(
+      return transactionOrDryRun(
+        context,
+        dryRun,
         async (tx) => {
           const outcome = await runAutoAssign(tx, {
             tenantId: caller.tenantId,
@@ -91,16 +87,10 @@ builder.mutationField('autoAssignTraining', (t) =>
             dryRun,
             assignments: assignments as TrainingAssignment[],
           };
-          // Rolling back also drops the NOTIFY of the inserts: subscribers hear nothing of a dry run.
-          if (dryRun) throw new DryRunRollback(result);
           return result;
         },
         { timeout: AUTO_ASSIGN_TIMEOUT_MS },
       );
-      return run.catch((error: unknown) => {
-        if (error instanceof DryRunRollback) return error.result;
-        throw error;
-      });
     },
   }),
 );
