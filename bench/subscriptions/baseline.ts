@@ -71,9 +71,17 @@ export function switchableDelivery(app: App, readConcurrency: number): { use(mod
   const baseline = perSubscriberDelivery(readConcurrency);
   const hub: LiveEventHub = app.services.liveEvents;
   const subscribe = hub.assignmentsCreated.bind(hub);
-  hub.assignmentsCreated = (filter, subscriber, deliver) =>
-    subscribe(filter, subscriber, (tenantId, batch) =>
-      mode === 'batched' ? deliver(tenantId, batch) : baseline(tenantId, batch),
-    );
+  // One switch per delivery function, shared by all its subscribers: the hub batches
+  // subscribers by their delivery function, so a wrapper per subscriber would defeat it.
+  const switches = new Map<Delivery, Delivery>();
+  const switched = (deliver: Delivery): Delivery => {
+    let wrapper = switches.get(deliver);
+    if (!wrapper) {
+      wrapper = (tenantId, batch) => (mode === 'batched' ? deliver(tenantId, batch) : baseline(tenantId, batch));
+      switches.set(deliver, wrapper);
+    }
+    return wrapper;
+  };
+  hub.assignmentsCreated = (filter, subscriber, deliver) => subscribe(filter, subscriber, switched(deliver));
   return { use: (next) => (mode = next) };
 }

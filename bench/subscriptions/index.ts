@@ -39,7 +39,8 @@ const SINGLES = 20;
 const ROUND_TIMEOUT_MS = 60_000;
 const POOL_MAX = 10;
 const READ_CONCURRENCY = Math.floor(POOL_MAX / 2);
-const MODES: DeliveryMode[] = ['batched', 'per-subscriber'];
+/** Both by default; SUBSCRIPTIONS_MODES=batched profiles one alone. */
+const MODES = (process.env.SUBSCRIPTIONS_MODES ?? 'batched,per-subscriber').split(',') as DeliveryMode[];
 
 interface SizeResult {
   subscribers: number;
@@ -170,6 +171,7 @@ async function measure(
       const roundSeconds: number[] = [];
       const expectedIds: string[] = [];
       const cpuBefore = process.cpuUsage();
+      console.log(`T0 ${process.hrtime.bigint() / 1000n}`);
       for (let round = 0; round < ROUNDS; round++) {
         const { ids, committedAt } = await assign(await newCourse(`${mode} round ${round + 1}`), userIds);
         expectedIds.push(...ids);
@@ -186,6 +188,7 @@ async function measure(
         );
       }
       const cpu = process.cpuUsage(cpuBefore);
+      console.log(`T1 ${process.hrtime.bigint() / 1000n}`);
       const burstEvents = expectedIds.filter((id) => received.has(id)).length;
       const singleLatencies: number[] = [];
       const singlesCourse = await newCourse(`${mode}: one at a time`);
