@@ -23,6 +23,7 @@ export class FairScheduler {
   private readonly tenants = new Map<string, TenantQueue>();
   private running = 0;
   private idlers: (() => void)[] = [];
+  private pumpScheduled = false;
 
   constructor(
     private readonly limits: Limits,
@@ -34,7 +35,22 @@ export class FairScheduler {
     let queue = this.tenants.get(tenantId);
     if (!queue) this.tenants.set(tenantId, (queue = { pending: new Set(), running: 0 }));
     queue.pending.add(feed);
-    this.pump();
+    this.pumpSoon();
+  }
+
+  /**
+   * Starts deliveries once the current turn of the event loop is over: a bulk
+   * insert arrives as many notifications (80 ids each) read together, and
+   * starting a delivery on the first would take its few subscribers alone,
+   * then make the rest wait behind it. Deferred, they become full batches.
+   */
+  private pumpSoon(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /** Resolves once no delivery runs. */

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  TrainingAssignmentCreatedDocument,
+  type TrainingAssignmentCreatedSubscription,
+} from '../../src/generated/operations/graphql.js';
+import { owner, uuid } from '../support/sql.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { liveClient, subscribe, subscribersReach, type LiveClient, type LiveSubscription } from '../support/ws.js';
+
+/**
+ * A burst — one statement assigning a course to every connected worker, what a
+ * bulk auto-assignment does — is delivered with a constant number of SQL
+ * statements, however many subscribers it concerns: one visibility statement
+ * and one read per selection for a whole batch of subscribers, never a read per
+ * subscriber (SPEC §8 "Live"). Every statement the API sends is logged, so a
+ * per-subscriber read shows up as a count that grows with the burst.
+ */
+
+let server: TestServer;
+let sql: ReturnType<typeof owner>;
+const statements: string[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({}, { onQuery: (text) => statements.push(text) });
+  sql = owner(server.db);
+});
+afterAll(() => server.stop());
+
+type Feed = LiveSubscription<TrainingAssignmentCreatedSubscription>;
+
+interface Burst {
+  /** Statements sent from the insert's commit until every subscriber had its event. */
+  statements: number;
+  /** Per worker: the ids inserted for them, and the ids their feed received. */
+  workers: { inserted: string[]; received: string[] }[];
+}
+
+/** `count` workers of a fresh tenant each follow their own assignments; one INSERT assigns a course to all. */
+async function burst(count: number): Promise<Burst> {
+  const tenantId = uuid();
+  const userIds = Array.from({ length: count }, () => uuid());
+  await sql.query(`INSERT INTO profiles (id, tenant_id, role) SELECT u, $1, 'worker' FROM unnest($2::uuid[]) AS u`, [
+    tenantId,
+    userIds,
+  ]);
+  const [course] = await sql.query<{ id: string }>(
+    `INSERT INTO training_courses (tenant_id, title, category, created_by) VALUES ($1, 'Confined spaces', 'compliance', $2)
+     RETURNING id::text`,
+    [tenantId, userIds[0]],
+  );
+  const clients: LiveClient[] = [];
+  try {
+    const feeds: Feed[] = [];
+    for (const userId of userIds) {
+      const worker = await server.actor('worker', { tenantId, userId });
+      const client = liveClient(server.url, worker.token);
+      clients.push(client);
+      feeds.push(subscribe(client, TrainingAssignmentCreatedDocument, {}));
+    }
+    await subscribersReach(server.app, count);
+
+    statements.length = 0;
+    const inserted = await sql.query<{ id: string; user_id: string }>(
+      `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
+       SELECT $1::uuid, $2::uuid, u, 'auto' FROM unnest($3::uuid[]) AS u
+       RETURNING id::text, user_id::text`,
+      [tenantId, course!.id, userIds],
+    );
+    await Promise.all(feeds.map((feed) => feed.until((f) => f.results.length >= 1)));
+    // Late duplicates or strays would arrive by now.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const delivered = statements.filter((text) => !/^\s*INSERT INTO training_assignments/i.test(text)).length;
+    return {
+      statements: delivered,
+      workers: userIds.map((userId, index) => ({
+        inserted: inserted.filter((row) => row.user_id === userId).map((row) => row.id),
+        received: feeds[index]!.data.map((data) => data.trainingAssignmentCreated.id),
+      })),
+    };
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+    await subscribersReach(server.app, 0);
+  }
+}
+
+describe('a burst of new assignments', () => {
+  it('reaches 3 or 60 subscribed workers, each exactly its own, in the same number of statements', async () => {
+    const small = await burst(3);
+    const large = await burst(60);
+
+    for (const { workers } of [small, large]) {
+      for (const worker of workers) {
+        expect(worker.inserted).toHaveLength(1);
+        expect(worker.received).toEqual(worker.inserted);
+      }
+    }
+    expect(large.statements).toBe(small.statements);
+    // A transaction (BEGIN, the RLS settings, COMMIT), the visibility statement and the read
+    // of the rows with their course and latest completion — for the whole burst.
+    expect(large.statements).toBeLessThanOrEqual(12);
+  });
+});
