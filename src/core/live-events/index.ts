@@ -79,7 +79,10 @@ export async function startLiveEventHub(
 ): Promise<LiveEventHub> {
   const options = { ...DEFAULT_HUB_OPTIONS, ...overrides };
   if (overrides.tenantReadConcurrency === undefined) {
-    options.tenantReadConcurrency = Math.max(1, options.readConcurrency - 1);
+    options.tenantReadConcurrency = Math.max(
+      1,
+      Math.min(DEFAULT_HUB_OPTIONS.tenantReadConcurrency, options.readConcurrency - 1),
+    );
   }
   const log = logger.child({ component: 'live-events' });
   const index = new SubscriberIndex();

@@ -15,7 +15,13 @@ export interface HubOptions {
    * size, so requests still find connections while a burst is delivered.
    */
   readConcurrency: number;
-  /** Deliveries of one tenant running at once: below `readConcurrency`, so another tenant always finds a slot. */
+  /**
+   * Deliveries of one tenant running at once: below `readConcurrency`, so another
+   * tenant always finds a slot. Two by default: shaping is CPU work on the one event
+   * loop, so a third or fourth delivery of the same burst only interleaves with the
+   * others and makes them all finish late; two let one's database round trips
+   * overlap the other's shaping (BENCHMARKS.md "Subscriptions").
+   */
   tenantReadConcurrency: number;
   /** How often the PostgreSQL listening session proves it is alive (and how long it may take to answer). */
   heartbeatMs: number;
@@ -30,7 +36,7 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   maxBatchSubscribers: 500,
   maxBatchIds: 5_000,
   readConcurrency: 4,
-  tenantReadConcurrency: 3,
+  tenantReadConcurrency: 2,
   heartbeatMs: 10_000,
   reconnectMinMs: 250,
   reconnectMaxMs: 30_000,
