@@ -85,14 +85,23 @@ const CATALOGUE = new Set([
 const LEAK =
   /prisma|invocation|violates|constraint|sqlstate|syntax error at or near|invalid input syntax|out of range|relation "|column "|duplicate key|\bP\d{4}\b|node_modules|\.ts:\d+|\bat (async )?\S+ \(|training_app|\b(select|insert into|update|delete from)\b.*\b(from|values|set|where)\b/i;
 
-const TABLES = [...TENANT_TABLES, 'scheduled_job_runs'];
-
 type IdKind =
-  'user' | 'course' | 'assignment' | 'startable' | 'started' | 'completion' | 'shift' | 'zone' | 'equipment';
+  | 'user'
+  | 'course'
+  | 'assignment'
+  | 'startable'
+  | 'started'
+  | 'completion'
+  | 'shift'
+  | 'zone'
+  | 'equipment'
+  | 'notification'
+  | 'certificate';
 type Pools = Record<IdKind, string[]>;
 
 let server: TestServer;
-let tables: string[] = [];
+/** Every tenant table (scheduled_job_runs and the counters included), all tenants' rows. */
+const tables: readonly string[] = TENANT_TABLES;
 let baseline: Record<string, string> = {};
 let tenantA = '';
 let poolsA: Pools;
@@ -127,6 +136,9 @@ async function loadPools(tenantId: string): Promise<Pools> {
       `SELECT equipment_id AS id FROM equipment_operators WHERE tenant_id = $1
        UNION SELECT entity_id FROM predictive_scores WHERE tenant_id = $1 AND entity_type = 'equipment' ORDER BY 1`,
     ),
+    notification: await ids(`SELECT id FROM notifications WHERE tenant_id = $1 ORDER BY created_at DESC, id`),
+    // A certificate is named by its code (revokeCertificate).
+    certificate: await ids(`SELECT code AS id FROM certificates WHERE tenant_id = $1 ORDER BY issued_at DESC, code`),
   };
 }
 
@@ -153,10 +165,6 @@ async function topUp(label: string): Promise<void> {
 
 beforeAll(async () => {
   server = await startTestServer();
-  const [{ present }] = (await server.owner.query<{ present: boolean }>(
-    `SELECT to_regclass('public.scheduled_job_runs') IS NOT NULL AS present`,
-  )) as [{ present: boolean }];
-  tables = TABLES.filter((table) => table !== 'scheduled_job_runs' || present);
 
   // Tenant B: the other tenant, whose ids tenant A's callers throw at the API.
   const bAdmin = await server.actor('admin', { name: 'Bravo Admin' });
@@ -207,6 +215,23 @@ beforeAll(async () => {
     ]);
   };
   await neighbours(bAdmin.tenantId, bWorker.userId);
+  // B's rows in the newer tenant tables (B already has notifications, a certificate and counters):
+  // preferences, an escalation of the passed completion, a scheduler run.
+  await ok(
+    bWorker.request(`mutation { updateNotificationPreferences(input: { emailOptOut: [OVERDUE] }) { emailOptOut } }`),
+  );
+  await server.owner.query(
+    `INSERT INTO risk_escalations (tenant_id, completion_id, assignment_id, course_id, user_id, entity_type, entity_id,
+                                   score_before, score_now, threshold, completed_at)
+     SELECT tenant_id, id, assignment_id, course_id, user_id, 'worker', user_id, 91, 88, 50, completed_at
+     FROM training_completions WHERE tenant_id = $1 AND passed`,
+    [bAdmin.tenantId],
+  );
+  await server.owner.query(
+    `INSERT INTO scheduled_job_runs (job, tenant_id, slot, instance, affected, finished_at)
+     VALUES ('auto_assign', $1, date_trunc('hour', now()), 'fuzz-test', 0, now())`,
+    [bAdmin.tenantId],
+  );
   poolsB = await loadPools(bAdmin.tenantId);
 
   // Tenant A: the callers, one per role, each signed in once (the profile refresh).
@@ -336,6 +361,8 @@ function idKinds(name: string, parent: string): IdKind[] {
       return ACTIVE_ASSIGNMENT;
     case 'completionId':
       return ['completion'];
+    case 'ids':
+      return parent === 'markNotificationsRead' ? ['notification'] : ALL_KINDS;
     case 'entityId':
       return ['user', 'zone', 'equipment'];
     case 'zoneId':
@@ -396,6 +423,8 @@ function sensibleLeaf(type: GraphQLNullableType & GraphQLInputType, name: string
     case 'ID':
       return sensibleId(idKinds(name, parent));
     case 'String':
+      // A certificate's code (revokeCertificate): this tenant's.
+      if (name === 'code') return sensibleId(['certificate']);
       return sensibleString(name);
     case 'Int':
       if (name === 'expiryMonths') return fc.integer({ min: 1, max: 36 });
@@ -422,6 +451,8 @@ function edgeLeaf(type: GraphQLNullableType & GraphQLInputType, name: string, pa
     case 'ID':
       return edgeId(idKinds(name, parent));
     case 'String':
+      // Another tenant's certificate code, or anything.
+      if (name === 'code') return fc.oneof(idRef(fc.constant<IdSource>('B'), ['certificate']), wildString);
       return wildString;
     case 'Int':
       return wildInt;
@@ -902,7 +933,8 @@ describe('fuzzing every mutation', () => {
         await c.query('ROLLBACK');
       }
     });
-    expect(changed).toEqual(['equipment_operators', 'training_completions']);
+    // The counters move with B's passed completion's score.
+    expect(changed).toEqual(['equipment_operators', 'training_completions', 'training_completion_counts']);
     expect(await checksums()).toEqual(baseline);
     const leaked = (message: string, sent: string[] = []) =>
       examine(

@@ -66,7 +66,18 @@ const SEED = Number(process.env.TENANCY_SEED ?? 20261125);
 const RUNS = Number(process.env.TENANCY_RUNS ?? 60);
 const MAX_STEPS = 12;
 
-type IdKind = 'tenant' | 'user' | 'course' | 'assignment' | 'completion' | 'zone' | 'equipment' | 'shift';
+type IdKind =
+  | 'tenant'
+  | 'user'
+  | 'course'
+  | 'assignment'
+  | 'completion'
+  | 'zone'
+  | 'equipment'
+  | 'shift'
+  | 'notification'
+  | 'certificate';
+/** The kinds an unhinted ID argument or a cursor draws from (a certificate is named by its code, not an ID). */
 const ID_KINDS: IdKind[] = ['tenant', 'user', 'course', 'assignment', 'completion', 'zone', 'equipment', 'shift'];
 const emptyPools = (): Pools => ({
   tenant: [],
@@ -77,6 +88,8 @@ const emptyPools = (): Pools => ({
   zone: [],
   equipment: [],
   shift: [],
+  notification: [],
+  certificate: [],
 });
 type Pools = Record<IdKind, string[]>;
 /** `dual`: a worker of A who is the same person (same token subject) as a worker of B. */
@@ -158,6 +171,9 @@ beforeAll(async () => {
       title: `Bravo Confined Space Entry ${suffix}`,
       description: `Bravo-only confined space description ${suffix}`,
       category: 'SAFETY_FUNDAMENTALS',
+      // The dual person's passed completion of it gets a certificate.
+      expiryMonths: 24,
+      issuesCertificate: true,
     }),
     await bCourse({
       title: `Bravo Crane Signalling ${suffix}`,
@@ -239,6 +255,32 @@ beforeAll(async () => {
     `INSERT INTO equipment_operators (tenant_id, equipment_id, user_id) VALUES ($1, $2, $3) RETURNING id`,
     [bTenant, bEquipment, bWorker2.userId],
   );
+  // B's rows in the other tenant tables, so that a change to any of them shows in B's checksums:
+  // notifications (every assignment above wrote one), the certificate of the dual person's passed
+  // completion, preferences, an escalation of the passed completion, a scheduler run; the counters
+  // are the triggers'.
+  await ok(
+    bWorker1.request(`mutation { updateNotificationPreferences(input: { emailOptOut: [DUE_SOON] }) { emailOptOut } }`),
+  );
+  const escalations = await server.owner.query<{ id: string }>(
+    `INSERT INTO risk_escalations (tenant_id, completion_id, assignment_id, course_id, user_id, entity_type, entity_id,
+                                   score_before, score_now, threshold, completed_at)
+     SELECT tenant_id, id, assignment_id, course_id, user_id, 'worker', user_id, 64, 61, 10, completed_at
+     FROM training_completions WHERE id = $1 RETURNING id`,
+    [passedCompletion],
+  );
+  await server.owner.query(
+    `INSERT INTO scheduled_job_runs (job, tenant_id, slot, instance, affected, finished_at)
+     VALUES ('overdue_sweep', $1, date_trunc('hour', now()), 'tenancy-test', 1, now())`,
+    [bTenant],
+  );
+  const bNotifications = await server.owner.query<{ id: string }>(
+    `SELECT id FROM notifications WHERE tenant_id = $1 ORDER BY created_at, id`,
+    [bTenant],
+  );
+  const bCodes = await server.owner.query<{ code: string }>(`SELECT code FROM certificates WHERE tenant_id = $1`, [
+    bTenant,
+  ]);
 
   b.ids = {
     tenant: [bTenant],
@@ -260,6 +302,8 @@ beforeAll(async () => {
     zone: [bZone],
     equipment: [bEquipment],
     shift: shifts.map((row) => row.id),
+    notification: bNotifications.map((row) => row.id),
+    certificate: bCodes.map((row) => row.code),
   };
   // The dual person's id is legitimately A's too (it is not one of B's secrets); their
   // B training (assignments, completion, B display name) is.
@@ -270,7 +314,7 @@ beforeAll(async () => {
   b.titles = courseRows.map((row) => row.title);
   b.secrets = [
     ...Object.values(b.ids).flat(),
-    ...[...scores, ...shifts, ...operators].map((row) => row.id),
+    ...[...scores, ...shifts, ...operators, ...escalations].map((row) => row.id),
     bZone,
     bEquipment,
     ...b.titles,
@@ -346,6 +390,10 @@ beforeAll(async () => {
     zone: [aZone],
     equipment: [aEquipment],
     shift: aShifts.map((row) => row.id),
+    notification: (
+      await server.owner.query<{ id: string }>(`SELECT id FROM notifications WHERE tenant_id = $1`, [aTenant])
+    ).map((row) => row.id),
+    certificate: [],
   };
 
   b.baseline = await checksums(bTenant);
@@ -691,6 +739,7 @@ const ID_HINTS_BY_FIELD: Record<string, IdKind> = {
   updateTrainingCourse: 'course',
   upsertProfiles: 'user',
   recordShiftAssignments: 'shift',
+  markNotificationsRead: 'notification',
 };
 
 const shortText = fc.oneof(
@@ -730,6 +779,10 @@ function valueArb(type: GraphQLInputType, name: string, field: string): fc.Arbit
         );
       if (name === 'contentUrl')
         return fc.constantFrom('https://alpha.example/a', 'https://alpha.example/b', 'not a url');
+      // revokeCertificate by code: mostly B's codes. (Not verifyCertificate: a code is the public
+      // capability to read its certificate, whoever holds it.)
+      if (name === 'code' && field === 'revokeCertificate')
+        return fc.oneof({ weight: 3, arbitrary: idArb('certificate') }, { weight: 1, arbitrary: shortText });
       return shortText;
     case 'Int':
       if (name === 'first' || name === 'last') return fc.integer({ min: -1, max: MAX_TEST_PAGE });
@@ -889,6 +942,7 @@ const POOL_BY_TYPENAME: Record<string, IdKind> = {
   Course: 'course',
   Assignment: 'assignment',
   Completion: 'completion',
+  Notification: 'notification',
 };
 
 /** Adds the ids A was shown (A's own: any of B's would have failed the step already) to A's pools. */
@@ -918,7 +972,10 @@ describe('tenant A against tenant B: property', () => {
     expect(leakIn(JSON.stringify({ pageInfo: { endCursor: cursor } }))).toBe(assignment);
     expect(leakIn(JSON.stringify({ title: b.titles[0] }))).toBe(b.titles[0]!.toLowerCase());
     expect(leakIn(JSON.stringify({ id: a.ids.course[0], title: 'Alpha Ladder Basics' }))).toBeUndefined();
-    // A change to one B row, seen by the checksum, then rolled back.
+    // B has rows in every tenant table, so the checksums would see an update or delete of any of them.
+    const empty = TENANT_TABLES.filter((table) => b.baseline[table]!.startsWith('0:'));
+    expect(empty, 'tenant tables where B has no row').toEqual([]);
+    // A change to one B row, seen by the checksum (with the counter it moves), then rolled back.
     const changed = await server.db.withConnection(async (c) => {
       await c.query('BEGIN');
       try {
@@ -929,7 +986,28 @@ describe('tenant A against tenant B: property', () => {
         await c.query('ROLLBACK');
       }
     });
-    expect(changed).toEqual(['training_completions']);
+    expect(changed).toEqual(['training_completions', 'training_completion_counts']);
+    // And a change in each table alone: marking B's notification read, revoking B's certificate, ...
+    const seen = await server.db.withConnection(async (c) => {
+      await c.query('BEGIN');
+      try {
+        const found: string[] = [];
+        for (const table of TENANT_TABLES) {
+          await c.query('SAVEPOINT one_table');
+          await c.query(
+            `DELETE FROM "${table}" WHERE ctid = (SELECT ctid FROM "${table}" WHERE tenant_id = $1 LIMIT 1)`,
+            [b.ids.tenant[0]],
+          );
+          const row = await fingerprints(c, [table], b.ids.tenant[0]);
+          if (row[table] !== b.baseline[table]) found.push(table);
+          await c.query('ROLLBACK TO SAVEPOINT one_table');
+        }
+        return found;
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+    expect(seen).toEqual([...TENANT_TABLES]);
     await expectTenantBUnchanged();
   });
 

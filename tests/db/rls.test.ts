@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant, type Caller, type TenantTransaction } from '../../src/core/caller.js';
 import { openDatabase, type SqlConnection } from '../../src/core/db.js';
 import { ROLES, type Role } from '../../src/core/permissions.js';
-import { INSUFFICIENT_PRIVILEGE } from '../../src/core/sqlstate.js';
+import { FOREIGN_KEY_VIOLATION, INSUFFICIENT_PRIVILEGE } from '../../src/core/sqlstate.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { attempt, owner, sqlError, TENANT_TABLES, uuid, type Row } from '../support/sql.js';
 
@@ -16,6 +16,15 @@ import { attempt, owner, sqlError, TENANT_TABLES, uuid, type Row } from '../supp
 
 const TABLES = TENANT_TABLES;
 type Table = (typeof TABLES)[number];
+
+/** The column that names one row (`rowOf`) of each table: its id, or the key column of a table without one. */
+const KEY: Record<Table, string> = {
+  ...(Object.fromEntries(TABLES.map((table) => [table, 'id'])) as Record<Table, string>),
+  notification_preferences: 'user_id',
+  training_assignment_counts: 'course_id',
+  training_assignment_due_counts: 'course_id',
+  training_completion_counts: 'course_id',
+};
 
 /** One tenant's seeded rows; the same shape in tenant A and tenant B. */
 interface Tenant {
@@ -31,9 +40,15 @@ interface Tenant {
   workerCancelled: string;
   /** worker2's, in progress; has worker2's failed attempt. */
   worker2InProgress: string;
+  /** worker2's, completed; has worker2's passed completion (no certificate, no escalation yet). */
+  worker2Completed: string;
+  /** The worker's passed completion of course2 (a certifying course): has a certificate and an escalation. */
   workerCompletion: string;
   worker2Completion: string;
-  /** A row id per table, for targeted statements. */
+  worker2Passed: string;
+  /** The worker's risk score. */
+  score: string;
+  /** A row per table (its KEY value), for targeted statements. */
   rowOf: Record<Table, string>;
 }
 
@@ -64,6 +79,7 @@ async function seedTenant(): Promise<Tenant> {
     ).id as string;
   const course1 = await course('Hazard awareness');
   const course2 = await course('Working at height');
+  await sql.query('UPDATE training_courses SET issues_certificate = true WHERE id = $1', [course2]);
   const assignment = async (course_id: string, user_id: string, status: string) =>
     (
       await sql.insert('training_assignments', {
@@ -80,6 +96,7 @@ async function seedTenant(): Promise<Tenant> {
   const workerCompleted = await assignment(course2, users.worker, 'completed');
   const worker2InProgress = await assignment(course1, users.worker2, 'in_progress');
   const workerCancelled = await assignment(course2, users.worker, 'cancelled');
+  const worker2Completed = await assignment(course2, users.worker2, 'completed');
   const completion = async (assignment_id: string, course_id: string, user_id: string, passed: boolean) =>
     (
       await sql.insert('training_completions', {
@@ -94,6 +111,7 @@ async function seedTenant(): Promise<Tenant> {
     ).id as string;
   const workerCompletion = await completion(workerCompleted, course2, users.worker, true);
   const worker2Completion = await completion(worker2InProgress, course1, users.worker2, false);
+  const worker2Passed = await completion(worker2Completed, course2, users.worker2, true);
   const score = (
     await sql.insert('predictive_scores', { tenant_id: id, entity_type: 'worker', entity_id: users.worker, score: 81 })
   ).id as string;
@@ -114,6 +132,49 @@ async function seedTenant(): Promise<Tenant> {
     (await sql.insert('equipment_operators', { tenant_id: id, equipment_id: uuid(), user_id })).id as string;
   const operatorId = await operator(users.worker);
   await operator(users.worker2);
+  // The tables added with certificates, notifications and the risk loop. Each seeded assignment
+  // already has its ASSIGNMENT_CREATED notification (the outbox trigger); the counters are the
+  // triggers' too.
+  const certificate = (
+    await sql.insert('certificates', {
+      tenant_id: id,
+      completion_id: workerCompletion,
+      user_id: users.worker,
+      course_id: course2,
+      code: `rls-${uuid()}`,
+    })
+  ).id as string;
+  const [notification] = await sql.query<{ id: string }>('SELECT id FROM notifications WHERE assignment_id = $1', [
+    workerAssigned,
+  ]);
+  for (const user_id of [users.admin, users.worker]) {
+    await sql.insert('notification_preferences', { tenant_id: id, user_id, email_opt_out: '{due_soon}' });
+  }
+  const escalation = (
+    await sql.insert('risk_escalations', {
+      tenant_id: id,
+      completion_id: workerCompletion,
+      assignment_id: workerCompleted,
+      course_id: course2,
+      user_id: users.worker,
+      entity_type: 'worker',
+      entity_id: users.worker,
+      score_before: 81,
+      score_id: score,
+      score_now: 79,
+      threshold: 70,
+      completed_at: '2026-03-01T12:00:00Z',
+    })
+  ).id as string;
+  const run = (
+    await sql.insert('scheduled_job_runs', {
+      job: 'overdue_sweep',
+      tenant_id: id,
+      slot: '2026-03-02T05:00:00Z',
+      instance: 'rls-test',
+      affected: 0,
+    })
+  ).id as string;
   return {
     id,
     users,
@@ -123,8 +184,11 @@ async function seedTenant(): Promise<Tenant> {
     workerCompleted,
     workerCancelled,
     worker2InProgress,
+    worker2Completed,
     workerCompletion,
     worker2Completion,
+    worker2Passed,
+    score,
     rowOf: {
       profiles: users.worker,
       predictive_scores: score,
@@ -133,6 +197,15 @@ async function seedTenant(): Promise<Tenant> {
       training_courses: course1,
       training_assignments: workerAssigned,
       training_completions: workerCompletion,
+      certificates: certificate,
+      notifications: notification!.id,
+      // The admin's own: the one row an admin may update (to show the WITH CHECK refusing a move).
+      notification_preferences: users.admin,
+      risk_escalations: escalation,
+      scheduled_job_runs: run,
+      training_assignment_counts: course1,
+      training_assignment_due_counts: course1,
+      training_completion_counts: course2,
     },
   };
 }
@@ -168,6 +241,56 @@ function newRow(table: Table, t: Tenant): Row {
         score: 88,
         passed: true,
         completion_time_minutes: 20,
+      };
+    case 'certificates':
+      // worker2's passed completion of the certifying course, not yet certified.
+      return {
+        tenant_id: t.id,
+        completion_id: t.worker2Passed,
+        user_id: t.users.worker2,
+        course_id: t.course2,
+        code: `rls-${uuid()}`,
+      };
+    case 'notifications':
+      return {
+        tenant_id: t.id,
+        user_id: t.users.worker,
+        kind: 'due_soon',
+        assignment_id: t.workerAssigned,
+        subject: `${t.workerAssigned}:due`,
+      };
+    case 'notification_preferences':
+      // The safety officer has none yet.
+      return { tenant_id: t.id, user_id: t.users.safety_officer, email_opt_out: ['overdue'] };
+    case 'risk_escalations':
+      return {
+        tenant_id: t.id,
+        completion_id: t.worker2Passed,
+        assignment_id: t.worker2Completed,
+        course_id: t.course2,
+        user_id: t.users.worker2,
+        entity_type: 'worker',
+        entity_id: t.users.worker2,
+        score_before: 75,
+        score_now: 74,
+        threshold: 70,
+        completed_at: '2026-03-01T12:00:00Z',
+      };
+    case 'scheduled_job_runs':
+      return { job: 'auto_assign', tenant_id: t.id, slot: '2026-03-03T00:00:00Z', instance: 'rls-test' };
+    case 'training_assignment_counts':
+      return { tenant_id: t.id, course_id: t.course1, status: 'overdue', n: 1 };
+    case 'training_assignment_due_counts':
+      return { tenant_id: t.id, due_date: '2026-03-03', course_id: t.course1, status: 'assigned', n: 1 };
+    case 'training_completion_counts':
+      return {
+        tenant_id: t.id,
+        course_id: t.course1,
+        passed_count: 1,
+        minutes_sum: 20,
+        minutes_count: 1,
+        score_sum: 88,
+        score_count: 1,
       };
   }
 }
@@ -231,6 +354,48 @@ describe('RLS is on everywhere', () => {
     expect(tables.map((t) => t.table)).toEqual(expect.arrayContaining([...TABLES]));
     expect(tables.filter((t) => !t.enabled || !t.forced)).toEqual([]);
   });
+
+  it('every relation with a tenant_id column is in TENANT_TABLES, so the checks below (and the tenancy and fuzz checksums) cover it', async () => {
+    // Views and foreign tables too: a view of tenant rows would read them as its owner, past RLS.
+    const relations = await sql.query<{ relation: string }>(
+      `SELECT c.relname AS relation
+       FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+       WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+         AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped
+       ORDER BY c.relname`,
+    );
+    const missing = relations
+      .map((r) => r.relation)
+      .filter((relation) => !(TABLES as readonly string[]).includes(relation));
+    expect(missing, 'add these to TENANT_TABLES (tests/support/sql.ts) and give them fixtures here').toEqual([]);
+    expect(relations.map((r) => r.relation).sort()).toEqual([...TABLES].sort());
+  });
+
+  it('every foreign key between tenant tables includes tenant_id, so no row can point into another tenant', async () => {
+    // A foreign key is checked by the owner, past RLS: on a bare id, a caller of tenant A could point a
+    // row at B's row (learning that the id exists in B), B's deletes would cascade into A, and whatever
+    // joins by that id (the e-mail claim) would read B's row for A. Fixed in 20261203000200.
+    const keys = await sql.query<{ name: string; table: string; pairs: string[] }>(
+      `SELECT c.conname AS name, c.conrelid::regclass::text AS table,
+              array(SELECT a.attname || '=' || r.attname
+                    FROM unnest(c.conkey, c.confkey) AS k(col, ref)
+                    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col
+                    JOIN pg_attribute r ON r.attrelid = c.confrelid AND r.attnum = k.ref) AS pairs
+       FROM pg_constraint c
+       WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
+         AND c.conrelid::regclass::text = ANY($1) AND c.confrelid::regclass::text = ANY($1)
+       ORDER BY 1`,
+      [[...TABLES]],
+    );
+    // The one exception, and why it cannot point into another tenant: certificates_insert requires the
+    // completion to be the certificate's own tenant's, and certificates_guard_update forbids changing it.
+    const exceptions = ['certificates_completion_id_fkey'];
+    expect(keys.length).toBeGreaterThan(10);
+    expect(keys.filter((key) => !exceptions.includes(key.name) && !key.pairs.includes('tenant_id=tenant_id'))).toEqual(
+      [],
+    );
+    expect(keys.map((key) => key.name)).toEqual(expect.arrayContaining(exceptions));
+  });
 });
 
 describe('RLS: a tenant-A session cannot touch tenant B', () => {
@@ -238,38 +403,110 @@ describe('RLS: a tenant-A session cannot touch tenant B', () => {
 
   it.each(cases)('%s as %s: reads none of B, updates none, deletes none, inserts none', async (table, role) => {
     const caller = callerOf(A, role);
+    /** Committed on purpose (if RLS let anything through, the owner would see it below): rows changed, or the SQLSTATE. */
+    const write = (text: string, ...params: unknown[]) =>
+      withTenant(db.prisma, caller, (tx) => tx.$executeRawUnsafe(text, ...params)).then(
+        (n) => n,
+        (error: unknown) => sqlError(error).code,
+      );
 
-    // Committed on purpose: if RLS let anything through, the owner would see it below.
-    const touched = await withTenant(db.prisma, caller, async (tx) => ({
+    const read = await withTenant(db.prisma, caller, async (tx) => ({
       readByTenant: await countAs(tx, table, 'tenant_id = $1::uuid', B.id),
-      readById: await countAs(tx, table, 'id = $1::uuid', B.rowOf[table]),
+      readByKey: await countAs(tx, table, `"${KEY[table]}" = $1::uuid`, B.rowOf[table]),
       readForeign: await countAs(tx, table, 'tenant_id <> $1::uuid', A.id),
-      // Pulling B's rows into A would satisfy WITH CHECK; only the USING clause stands in the way.
-      updated: await tx.$executeRawUnsafe(
-        `UPDATE "${table}" SET tenant_id = $1::uuid WHERE tenant_id = $2::uuid`,
-        A.id,
-        B.id,
-      ),
-      deleted: await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE tenant_id = $1::uuid`, B.id),
     }));
+    // Pulling B's rows into A would satisfy WITH CHECK; only the USING clause stands in the way
+    // (or, on tables the role may not update or delete at all, the privilege: 42501).
+    const updated = await write(`UPDATE "${table}" SET tenant_id = $1::uuid WHERE tenant_id = $2::uuid`, A.id, B.id);
+    const deleted = await write(`DELETE FROM "${table}" WHERE tenant_id = $1::uuid`, B.id);
     const inserted = await attempt(db, caller, (tx) => insertAs(tx, table, newRow(table, B)));
 
-    expect(touched).toEqual({ readByTenant: 0, readById: 0, readForeign: 0, updated: 0, deleted: 0 });
+    expect(read).toEqual({ readByTenant: 0, readByKey: 0, readForeign: 0 });
+    expect(updated).toBeOneOf([0, INSUFFICIENT_PRIVILEGE]);
+    expect(deleted).toBeOneOf([0, INSUFFICIENT_PRIVILEGE]);
     expect(inserted).toMatchObject({ ok: false, code: INSUFFICIENT_PRIVILEGE });
     expect(await fingerprint(table, B)).toBe(seeded.get(`${table}:${B.id}`));
   });
 
+  // The role that may update the row (job runs are the scheduler's, which runs as 'service').
+  const moverOf = (table: Table): Role => (table === 'scheduled_job_runs' ? 'service' : 'admin');
   it.each(TABLES)('%s: even an admin cannot move a row of A into tenant B', async (table) => {
-    const moved = await attempt(db, callerOf(A, 'admin'), (tx) =>
-      tx.$executeRawUnsafe(`UPDATE "${table}" SET tenant_id = $1::uuid WHERE id = $2::uuid`, B.id, A.rowOf[table]),
+    const moved = await attempt(db, callerOf(A, moverOf(table)), (tx) =>
+      tx.$executeRawUnsafe(
+        `UPDATE "${table}" SET tenant_id = $1::uuid WHERE "${KEY[table]}" = $2::uuid AND tenant_id = $3::uuid`,
+        B.id,
+        A.rowOf[table],
+        A.id,
+      ),
     );
 
+    // WITH CHECK refuses the moved row; where the role has no UPDATE privilege on tenant_id (the
+    // outbox, escalations, counters) the privilege refuses it first; a certificate's guard trigger
+    // refuses any change but a revocation.
     expect(moved).toMatchObject({
       ok: false,
       code: INSUFFICIENT_PRIVILEGE,
-      message: expect.stringMatching(/row-level security/),
+      message: expect.stringMatching(/row-level security|permission denied|can only be revoked/),
     });
   });
+
+  // Each of these was accepted before 20261203000200_tenant_scoped_references: the foreign key named
+  // a bare id, and the write policies did not look at it.
+  it.each([
+    [
+      'a notification about B’s assignment',
+      (tx: TenantTransaction, target: string) =>
+        insertAs(tx, 'notifications', { ...newRow('notifications', A), assignment_id: target }),
+      (t: Tenant) => t.workerAssigned,
+    ],
+    [
+      'a notification about B’s completion',
+      (tx: TenantTransaction, target: string) =>
+        insertAs(tx, 'notifications', {
+          ...newRow('notifications', A),
+          kind: 'certificate_expiring',
+          assignment_id: null,
+          completion_id: target,
+        }),
+      (t: Tenant) => t.workerCompletion,
+    ],
+    [
+      'a risk escalation of B’s completion',
+      (tx: TenantTransaction, target: string) =>
+        insertAs(tx, 'risk_escalations', { ...newRow('risk_escalations', A), completion_id: target }),
+      (t: Tenant) => t.workerCompletion,
+    ],
+    [
+      'a renewal of B’s completion (blocking B’s own recertification of it)',
+      (tx: TenantTransaction, target: string) =>
+        insertAs(tx, 'training_assignments', { ...newRow('training_assignments', A), recertification_of: target }),
+      (t: Tenant) => t.workerCompletion,
+    ],
+    [
+      'an assignment triggered by B’s risk score',
+      (tx: TenantTransaction, target: string) =>
+        tx.$executeRawUnsafe(
+          'UPDATE training_assignments SET trigger_score_id = $1::uuid WHERE id = $2::uuid',
+          target,
+          A.workerAssigned,
+        ),
+      (t: Tenant) => t.score,
+    ],
+  ] as const)(
+    'bug (fixed by 20261203000200): an admin of A cannot write %s; B’s id and an unknown id fail alike (23503)',
+    async (_what, write, targetOf) => {
+      const admin = callerOf(A, 'admin');
+      const ofB = await attempt(db, admin, (tx) => write(tx, targetOf(B)));
+      const unknown = await attempt(db, admin, (tx) => write(tx, uuid()));
+      const own = await attempt(db, admin, (tx) => write(tx, targetOf(A)));
+
+      expect(ofB).toMatchObject({ ok: false, code: FOREIGN_KEY_VIOLATION });
+      // Same answer for B's id as for one that exists nowhere: nothing to learn about B.
+      expect(unknown).toMatchObject({ ok: false, code: FOREIGN_KEY_VIOLATION });
+      // The control: A's own id is accepted (or, for a renewal, refused only by A's own uniqueness).
+      expect(own.ok || own.code !== FOREIGN_KEY_VIOLATION, JSON.stringify(own)).toBe(true);
+    },
+  );
 
   it('with the role but no app.* settings (never set, or emptied) nothing is visible and nothing can be written', async () => {
     const variants = [
@@ -460,6 +697,71 @@ describe('RLS: each role can do exactly what the permission table allows', () =>
     predictive_scores: {
       insert: (tx) => insertAs(tx, 'predictive_scores', newRow('predictive_scores', A)),
     },
+    certificates: {
+      read: (tx) => countAs(tx, 'certificates'),
+      insert: (tx) => insertAs(tx, 'certificates', newRow('certificates', A)),
+      // Revocation: the one change a certificate allows.
+      update: (tx) =>
+        tx.$executeRawUnsafe(
+          `UPDATE certificates SET revoked_at = now(), revoked_by = $2::uuid, revoke_reason = 'test' WHERE id = $1::uuid`,
+          A.rowOf.certificates,
+          A.users.admin,
+        ),
+      delete: (tx) => tx.$executeRawUnsafe('DELETE FROM certificates WHERE id = $1::uuid', A.rowOf.certificates),
+    },
+    notifications: {
+      read: (tx) => countAs(tx, 'notifications'),
+      insert: (tx) => insertAs(tx, 'notifications', newRow('notifications', A)),
+      // Marking read: the worker's own notification.
+      update: (tx) =>
+        tx.$executeRawUnsafe('UPDATE notifications SET read_at = now() WHERE id = $1::uuid', A.rowOf.notifications),
+      delete: (tx) => tx.$executeRawUnsafe('DELETE FROM notifications WHERE id = $1::uuid', A.rowOf.notifications),
+    },
+    notification_preferences: {
+      read: (tx) => countAs(tx, 'notification_preferences'),
+      // The safety officer's own (new) preferences.
+      insert: (tx) => insertAs(tx, 'notification_preferences', newRow('notification_preferences', A)),
+      // The worker's own.
+      update: (tx) =>
+        tx.$executeRawUnsafe(
+          `UPDATE notification_preferences SET email_opt_out = '{}' WHERE user_id = $1::uuid`,
+          A.users.worker,
+        ),
+    },
+    risk_escalations: {
+      read: (tx) => countAs(tx, 'risk_escalations'),
+      insert: (tx) => insertAs(tx, 'risk_escalations', newRow('risk_escalations', A)),
+      update: (tx) =>
+        tx.$executeRawUnsafe('UPDATE risk_escalations SET score_now = 1 WHERE id = $1::uuid', A.rowOf.risk_escalations),
+      delete: (tx) =>
+        tx.$executeRawUnsafe('DELETE FROM risk_escalations WHERE id = $1::uuid', A.rowOf.risk_escalations),
+    },
+    scheduled_job_runs: {
+      read: (tx) => countAs(tx, 'scheduled_job_runs'),
+      insert: (tx) => insertAs(tx, 'scheduled_job_runs', newRow('scheduled_job_runs', A)),
+      update: (tx) =>
+        tx.$executeRawUnsafe(
+          'UPDATE scheduled_job_runs SET affected = 3 WHERE id = $1::uuid',
+          A.rowOf.scheduled_job_runs,
+        ),
+      delete: (tx) =>
+        tx.$executeRawUnsafe('DELETE FROM scheduled_job_runs WHERE id = $1::uuid', A.rowOf.scheduled_job_runs),
+    },
+    ...(Object.fromEntries(
+      (['training_assignment_counts', 'training_assignment_due_counts', 'training_completion_counts'] as const).map(
+        (table) => [
+          table,
+          {
+            read: (tx: TenantTransaction) => countAs(tx, table),
+            insert: (tx: TenantTransaction) => insertAs(tx, table, newRow(table, A)),
+            update: (tx: TenantTransaction) =>
+              tx.$executeRawUnsafe(`UPDATE "${table}" SET tenant_id = tenant_id WHERE tenant_id = $1::uuid`, A.id),
+            delete: (tx: TenantTransaction) =>
+              tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE tenant_id = $1::uuid`, A.id),
+          },
+        ],
+      ),
+    ) as Partial<Record<Table, Partial<Record<Operation, (tx: TenantTransaction) => Promise<number>>>>>),
   };
 
   // The permission table (within the caller's tenant). For reads, the number of rows the role sees:
@@ -471,15 +773,55 @@ describe('RLS: each role can do exactly what the permission table allows', () =>
     ['training_courses', 'insert', { admin: Y, safety_officer: Y, worker: N, service: N }],
     ['training_courses', 'update', { admin: Y, safety_officer: Y, worker: N, service: N }],
     ['training_courses', 'delete', { admin: Y, safety_officer: Y, worker: N, service: N }],
-    ['training_assignments', 'read', { admin: 4, safety_officer: 4, worker: 3, service: 4 }],
+    ['training_assignments', 'read', { admin: 5, safety_officer: 5, worker: 3, service: 5 }],
     ['training_assignments', 'insert', { admin: Y, safety_officer: Y, worker: N, service: Y }],
     ['training_assignments', 'update', { admin: Y, safety_officer: Y, worker: Y, service: N }],
     ['training_assignments', 'delete', { admin: Y, safety_officer: Y, worker: N, service: N }],
-    ['training_completions', 'read', { admin: 2, safety_officer: 2, worker: 1, service: 2 }],
+    ['training_completions', 'read', { admin: 3, safety_officer: 3, worker: 1, service: 3 }],
     ['training_completions', 'insert', { admin: Y, safety_officer: Y, worker: Y, service: N }],
     ['training_completions', 'update', { admin: Y, safety_officer: Y, worker: N, service: N }],
     ['training_completions', 'delete', { admin: Y, safety_officer: Y, worker: N, service: N }],
     ['predictive_scores', 'insert', { admin: Y, safety_officer: N, worker: N, service: Y }],
+    // Everyone reads the certificates of the completions they read; managers revoke.
+    ['certificates', 'read', { admin: 1, safety_officer: 1, worker: 1, service: 1 }],
+    ['certificates', 'insert', { admin: Y, safety_officer: Y, worker: N, service: N }],
+    ['certificates', 'update', { admin: Y, safety_officer: Y, worker: N, service: N }],
+    ['certificates', 'delete', { admin: Y, safety_officer: Y, worker: N, service: N }],
+    // One ASSIGNMENT_CREATED per seeded assignment (the worker has three); only the recipient marks one read.
+    ['notifications', 'read', { admin: 5, safety_officer: 5, worker: 3, service: 5 }],
+    ['notifications', 'insert', { admin: Y, safety_officer: Y, worker: N, service: Y }],
+    ['notifications', 'update', { admin: N, safety_officer: N, worker: Y, service: N }],
+    ['notifications', 'delete', { admin: N, safety_officer: N, worker: N, service: N }],
+    // Each user their own only (admin and worker have some).
+    ['notification_preferences', 'read', { admin: 1, safety_officer: 0, worker: 1, service: 0 }],
+    ['notification_preferences', 'insert', { admin: N, safety_officer: Y, worker: N, service: N }],
+    ['notification_preferences', 'update', { admin: N, safety_officer: N, worker: Y, service: N }],
+    ['risk_escalations', 'read', { admin: 1, safety_officer: 1, worker: 0, service: 1 }],
+    ['risk_escalations', 'insert', { admin: Y, safety_officer: Y, worker: N, service: Y }],
+    ['risk_escalations', 'update', { admin: N, safety_officer: N, worker: N, service: N }],
+    ['risk_escalations', 'delete', { admin: Y, safety_officer: N, worker: N, service: N }],
+    // The scheduler's, which runs as the tenant's integration.
+    ['scheduled_job_runs', 'read', { admin: 0, safety_officer: 0, worker: 0, service: 1 }],
+    ['scheduled_job_runs', 'insert', { admin: N, safety_officer: N, worker: N, service: Y }],
+    ['scheduled_job_runs', 'update', { admin: N, safety_officer: N, worker: N, service: Y }],
+    ['scheduled_job_runs', 'delete', { admin: N, safety_officer: N, worker: N, service: Y }],
+    // Counters: read by the roles that read every assignment; written only by the triggers.
+    // Buckets: (course1, assigned), (course1, in_progress), (course2, completed), (course2, cancelled).
+    ['training_assignment_counts', 'read', { admin: 4, safety_officer: 4, worker: 0, service: 4 }],
+    ['training_assignment_due_counts', 'read', { admin: 2, safety_officer: 2, worker: 0, service: 2 }],
+    ['training_completion_counts', 'read', { admin: 1, safety_officer: 1, worker: 0, service: 1 }],
+    ...(
+      ['training_assignment_counts', 'training_assignment_due_counts', 'training_completion_counts'] as const
+    ).flatMap((table) =>
+      (['insert', 'update', 'delete'] as const).map(
+        (operation) =>
+          [table, operation, { admin: N, safety_officer: N, worker: N, service: N }] as [
+            Table,
+            Operation,
+            Record<Role, boolean>,
+          ],
+      ),
+    ),
   ];
   const cases = matrix.flatMap(([table, operation, expected]) =>
     ROLES.map((role) => [table, operation, role, expected[role]] as const),

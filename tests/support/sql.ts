@@ -14,7 +14,11 @@ export const uuid = (): string => randomUUID();
 
 export type Row = Record<string, unknown>;
 
-/** The tables that hold a tenant's rows: each has `tenant_id`, and RLS is forced on it. */
+/**
+ * The tables that hold a tenant's rows: each has `tenant_id`, and RLS is forced on it. Every
+ * table of the database with a `tenant_id` column must be listed (tests/db/rls.test.ts checks
+ * it), so the generic checks (RLS per table, the tenancy and fuzz checksums) cover a new one.
+ */
 export const TENANT_TABLES = [
   'profiles',
   'predictive_scores',
@@ -23,7 +27,19 @@ export const TENANT_TABLES = [
   'training_courses',
   'training_assignments',
   'training_completions',
+  'certificates',
+  'notifications',
+  'notification_preferences',
+  'risk_escalations',
+  // The scheduler's record of each tenant's runs (written as the tenant's 'service').
+  'scheduled_job_runs',
+  // Analytics counters: derived from the tenant's rows, written only by triggers.
+  'training_assignment_counts',
+  'training_assignment_due_counts',
+  'training_completion_counts',
 ] as const;
+
+export type TenantTable = (typeof TENANT_TABLES)[number];
 
 /** `INSERT INTO table (keys…) VALUES (…) RETURNING *` on an owner connection (no RLS for the superuser). */
 export async function insertRow(connection: SqlConnection, table: string, row: Row): Promise<Row> {
