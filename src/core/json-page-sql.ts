@@ -244,7 +244,8 @@ function relationSql(
     ([targetField, parentField]) =>
       Prisma.sql`${column(target, alias, targetField).sql} = ${column(parent, parentAlias, parentField).sql}`,
   );
-  const where = Prisma.sql`${Prisma.join(join, ' AND ')} AND ${whereSql(target, alias, args.where)}`;
+  if (args.where !== undefined) join.push(whereSql(target, alias, args.where));
+  const where = Prisma.join(join, ' AND ');
   const object = objectSql(compiler, target, alias, value === true ? true : args);
   const from = Prisma.sql`${identifier(target.table)} ${Prisma.raw(alias)}`;
   if (!relation.list) {
