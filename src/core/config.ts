@@ -218,8 +218,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: env.MAIL_FROM || 'Safety Training <no-reply@localhost>',
     mailDir: path.resolve(env.MAIL_DIR ?? '.data/mail'),
     // Off under NODE_ENV=test unless a test sets it: every test server would otherwise write mail.
+    // `off` turns it off anywhere (an instance that only serves reads; the HTTP benchmark).
     emailPollMs:
-      env.EMAIL_POLL_MS === undefined && nodeEnv === 'test'
+      (env.EMAIL_POLL_MS === undefined && nodeEnv === 'test') || env.EMAIL_POLL_MS?.toLowerCase() === 'off'
         ? undefined
         : integer('EMAIL_POLL_MS', env.EMAIL_POLL_MS, 5_000),
     emailMaxAttempts: integer('EMAIL_MAX_ATTEMPTS', env.EMAIL_MAX_ATTEMPTS, 5),
