@@ -8,6 +8,10 @@ import { forbidden } from '../core/errors.js';
 import { assertMayReadUser, may } from '../core/permissions.js';
 import * as validate from '../core/validate.js';
 import DataLoader from 'dataloader';
+import type { GraphQLResolveInfo } from 'graphql';
+import { compileJsonPage, pageCounts, readJsonPage } from '../core/json-page-sql.js';
+import { selectedFieldNames } from '../core/selection.js';
+import { ASSIGNMENT_TABLE } from './assignment-sql.js';
 import { Course } from '../courses/course.js';
 import { User } from '../users/user.js';
 import { firstAssignmentIdsPerUser } from './user-pages-sql.js';
@@ -166,20 +170,33 @@ interface AssignmentPageQuery {
  * The options every assignment connection shares: its page, newest first, and its count
  * both read the rows `where` picks for the field's parent, arguments and caller.
  */
-function assignmentPages<Parent, Args>(
+function assignmentPages<Parent, Args extends object>(
   where: (parent: Parent, args: Args, context: CallerContext) => Prisma.TrainingAssignmentWhereInput,
 ) {
   return {
     type: Assignment,
     cursor: 'id' as const,
-    resolve: (query: AssignmentPageQuery, parent: Parent, args: Args, context: CallerContext) =>
-      context.db.trainingAssignment.findMany({
-        ...query,
-        where: where(parent, args, context),
-        orderBy: ASSIGNMENT_ORDER,
-      }),
+    resolve: async (
+      query: AssignmentPageQuery,
+      parent: Parent,
+      args: Args,
+      context: CallerContext,
+      info: GraphQLResolveInfo,
+    ) => {
+      const filter = where(parent, args, context);
+      // The page (and its count, when selected) in one statement when the selection compiles; else Prisma.
+      const compiled = context.services.config.compiledReads
+        ? compileJsonPage(ASSIGNMENT_TABLE, query, filter, ASSIGNMENT_ORDER, selectedFieldNames(info).has('totalCount'))
+        : undefined;
+      if (compiled) {
+        const page = await readJsonPage<Prisma.TrainingAssignmentGetPayload<{ include: never }>>(context, compiled);
+        if (page.total !== undefined) pageCounts.set(args, page.total);
+        return page.rows;
+      }
+      return context.db.trainingAssignment.findMany({ ...query, where: filter, orderBy: ASSIGNMENT_ORDER });
+    },
     totalCount: (parent: Parent, args: Args, context: CallerContext) =>
-      context.db.trainingAssignment.count({ where: where(parent, args, context) }),
+      pageCounts.get(args) ?? context.db.trainingAssignment.count({ where: where(parent, args, context) }),
   };
 }
 

@@ -63,6 +63,11 @@ export interface Config {
   introspection: boolean;
   /** Whether error messages may suggest schema names ("Did you mean …?"); default: off in production. */
   graphqlSuggestions: boolean;
+  /**
+   * Whether the hot list reads (courses, assignments) whose selection compiles to one SQL statement take that
+   * path (core/json-page-sql.ts) instead of Prisma's queries; the same answer either way, by test.
+   */
+  compiledReads: boolean;
   /** Depth, aliases, cost, `_entities` representations and query text limits, for HTTP and WebSocket alike. */
   queryLimits: QueryLimits;
   /** Browser origins (scheme://host[:port]) allowed to call the API across origins; empty: none. */
@@ -213,8 +218,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: env.MAIL_FROM || 'Safety Training <no-reply@localhost>',
     mailDir: path.resolve(env.MAIL_DIR ?? '.data/mail'),
     // Off under NODE_ENV=test unless a test sets it: every test server would otherwise write mail.
+    // `off` turns it off anywhere (an instance that only serves reads; the HTTP benchmark).
     emailPollMs:
-      env.EMAIL_POLL_MS === undefined && nodeEnv === 'test'
+      (env.EMAIL_POLL_MS === undefined && nodeEnv === 'test') || env.EMAIL_POLL_MS?.toLowerCase() === 'off'
         ? undefined
         : integer('EMAIL_POLL_MS', env.EMAIL_POLL_MS, 5_000),
     emailMaxAttempts: integer('EMAIL_MAX_ATTEMPTS', env.EMAIL_MAX_ATTEMPTS, 5),
@@ -222,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphqlIde: flag(env.GRAPHQL_IDE, !production),
     introspection: flag(env.GRAPHQL_INTROSPECTION, !production),
     graphqlSuggestions: flag(env.GRAPHQL_SUGGESTIONS, !production),
+    compiledReads: flag(env.COMPILED_READS, true),
     queryLimits: {
       ...DEFAULT_QUERY_LIMITS,
       maxRepresentations: integer(

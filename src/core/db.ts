@@ -73,7 +73,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   });
   // An idle client losing its server (restart, failover) must not crash the process.
   pool.on('error', () => {});
-  const prisma = createClient(new PrismaPg(pool), options);
+  const prisma = createClient(new PrismaPg(pool, { statementNameGenerator: preparedStatementNames() }), options);
   return {
     kind: 'postgres',
     prisma,
@@ -95,6 +95,25 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
       await prisma.$disconnect();
       await pool.end();
     },
+  };
+}
+
+/** Distinct statement texts that get a name (and so stay prepared on each pooled connection). */
+const MAX_PREPARED_STATEMENTS = 256;
+
+/**
+ * Named prepared statements (issue 15): a statement Prisma sends again on a connection skips PostgreSQL's
+ * parse and plan, and pg skips sending it. Each of the first MAX_PREPARED_STATEMENTS distinct texts gets a
+ * name; later texts go unnamed (as before), so neither this map nor a connection's prepared statements grow
+ * without bound (IN lists of every length, compiled pages of every selection).
+ */
+function preparedStatementNames(): (query: { sql: string }) => string {
+  const names = new Map<string, string>();
+  return ({ sql }) => {
+    let name = names.get(sql);
+    if (name === undefined && names.size < MAX_PREPARED_STATEMENTS) names.set(sql, (name = `prisma_${names.size}`));
+    // undefined: pg's unnamed statement (the adapter passes the value to pg as the statement's name).
+    return name as string;
   };
 }
 

@@ -145,13 +145,17 @@ async function raw(actor: Actor, query: string, variables: Record<string, unknow
 }
 
 const SIGN_IN = '{ me { id } }';
+/** What only a compiled page read sends. */
+const COMPILED_PAGE = 'json_agg(json_build_object(';
+let compiledPageReads = 0;
 const ENTITIES_QUERY = `query($r:[_Any!]!){ _entities(representations:$r){ __typename ... on Course { id title } ... on Assignment { id } ... on Completion { id } } }`;
 
 // ---------------------------------------------------------------- arrange
 
 beforeAll(async () => {
   const t0 = Date.now();
-  server = await startTestServer();
+  // Counts the one-statement page reads (src/core/json-page-sql.ts): the property must run through them too.
+  server = await startTestServer({}, { onQuery: (sql) => void (sql.includes(COMPILED_PAGE) && compiledPageReads++) });
   if (process.env.TENANCY_VERBOSE) console.warn(`server started in ${Date.now() - t0} ms`);
   const suffix = randomUUID().slice(0, 8);
 
@@ -1115,6 +1119,11 @@ describe('tenant A against tenant B: property', () => {
     // The run must have exercised the API, not just bounced off validation: many kinds of
     // query and mutation succeeded, and A's own assignments changed.
     expect(steps).toBeGreaterThan(RUNS);
+    // The lists of courses and assignments went through the one-statement reads (and the oracles above held).
+    const readsBefore = compiledPageReads;
+    await raw(a.actors.admin, '{ trainingCourses { totalCount nodes { id } } }', {});
+    expect(compiledPageReads, 'a plain course list is a compiled read').toBeGreaterThan(readsBefore);
+    expect(readsBefore, 'compiled page reads during the property').toBeGreaterThan(RUNS / 4);
     const succeeded = [...codes.keys()].filter((key) => key.endsWith(' OK'));
     expect(succeeded.filter((key) => key.startsWith('query.')).length, succeeded.join(', ')).toBeGreaterThanOrEqual(8);
     expect(succeeded.filter((key) => key.startsWith('mutation.')).length, succeeded.join(', ')).toBeGreaterThanOrEqual(

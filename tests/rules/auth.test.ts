@@ -96,6 +96,24 @@ describe('HS256 with the shared secret', () => {
   });
 });
 
+describe('verified tokens are remembered until they expire, never past exp', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('a remembered token is refused once its exp has passed; another signature is never taken for it', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const verify = createTokenVerifier(config({ jwtSecret: SECRET }));
+    const token = await sign(hmac('HS256'), claims, '60s');
+    const caller = await verify(token);
+    expect(await verify(token)).toEqual(caller);
+    // Same header and claims, another signature: not the remembered token's text, so it is checked, and refused.
+    const [header, payload, signature] = token.split('.');
+    const forged = `${header}.${payload}.${signature!.startsWith('A') ? 'B' : 'A'}${signature!.slice(1)}`;
+    expect((await refusal(verify(forged))).message).toBe('Invalid token');
+    vi.setSystemTime(Date.now() + 61_000);
+    expect(await refusal(verify(token))).toEqual({ message: 'Token expired', code: 'UNAUTHENTICATED' });
+  });
+});
+
 describe('token times: exp required, a bounded clock skew, a bounded lifetime', () => {
   const now = () => Math.floor(Date.now() / 1000);
   /** Exactly these claims: no iat or exp added. */
