@@ -13,9 +13,11 @@ import { builder } from '../core/builder.js';
 import { tenantServiceContext, withTenant, type CallerContext, type TenantTransaction } from '../core/caller.js';
 import { preshaped, type Delivery } from '../core/live-events/index.js';
 import { notFound } from '../core/errors.js';
+import { compileJsonPage, readJsonPageIn } from '../core/json-page-sql.js';
 import { assertMayReadUser, may } from '../core/permissions.js';
 import * as validate from '../core/validate.js';
 import { Assignment } from './assignment.js';
+import { ASSIGNMENT_TABLE } from './assignment-sql.js';
 import { visibleAssignments } from './live-sql.js';
 import { isShareableSelection, operationDocument, selectionKey } from './live-selection.js';
 
@@ -28,7 +30,8 @@ import { isShareableSelection, operationDocument, selectionKey } from './live-se
  * one visibility statement (live-sql.ts: every subscriber's tenant, user and role
  * joined to the new rows through the same SQL function the RLS policy calls);
  * one read of the visible rows per selection, with the sub-fields that selection
- * asks for; one graphql-js execution per (row, selection); and the shared result
+ * asks for (shaped as JSON by PostgreSQL when the selection compiles); one
+ * graphql-js execution per (row, selection); and the shared result
  * pushed to every subscriber that may see the row. Nothing runs per subscriber
  * but the push. Selections that reach viewer-dependent fields
  * (live-selection.ts) are read and shaped as their viewer, once per viewer and
@@ -48,7 +51,7 @@ export interface LiveSubscriber {
   /** Shaped once for everyone allowed to see the row, or as this subscriber (viewer-dependent fields). */
   shared: boolean;
   /** Prisma's select for the sub-fields this selection asks for. */
-  query: ReturnType<typeof queryFromInfo>;
+  query: Awaited<ReturnType<typeof queryFromInfo>>;
   /** The subscribe-time resolve info: planning it again on a shaping context tells Pothos what each row holds. */
   info: GraphQLResolveInfo;
   schema: GraphQLSchema;
@@ -81,7 +84,7 @@ builder.subscriptionField('trainingAssignmentCreated', (t) =>
         filterUserId,
         groupKey: shared ? key : `${key}:${caller.role}:${caller.userId}`,
         shared,
-        query: queryFromInfo({ context, info }),
+        query: await queryFromInfo({ context, info }),
         info,
         schema: info.schema,
         document: operationDocument(info),
@@ -120,11 +123,21 @@ interface Group {
   payloads: Map<string, unknown>;
 }
 
-function readRows(tx: TenantTransaction, tenantId: string, group: Group): Promise<TrainingAssignment[]> {
-  return tx.trainingAssignment.findMany({
-    ...group.first.query,
-    where: { tenantId, id: { in: [...group.ids] } },
-  });
+/** Payloads are matched to subscribers by id: any order will do, and the compiled read needs one. */
+const READ_ORDER = { id: 'asc' } as const;
+
+/**
+ * The rows of a group, with the sub-fields its selection asks for: in one statement
+ * shaped by PostgreSQL when the selection compiles (core/json-page-sql.ts, the same
+ * compiler as the hot page reads), else through Prisma.
+ */
+async function readRows(tx: TenantTransaction, tenantId: string, group: Group): Promise<TrainingAssignment[]> {
+  const where = { tenantId, id: { in: [...group.ids] } };
+  const compiled = group.first.context.services.config.compiledReads
+    ? compileJsonPage(ASSIGNMENT_TABLE, group.first.query, where, READ_ORDER, false)
+    : undefined;
+  if (compiled) return (await readJsonPageIn<TrainingAssignment>(tx, compiled)).rows;
+  return tx.trainingAssignment.findMany({ ...group.first.query, where });
 }
 
 /** Serves one batch of a tenant's subscribers (see the top of this file). */

@@ -1,5 +1,5 @@
 import { Prisma } from '../generated/prisma/client.js';
-import type { CallerContext } from './caller.js';
+import type { CallerContext, TenantTransaction } from './caller.js';
 
 /**
  * Hot list reads in one statement, shaped by PostgreSQL (issue 15). plugin-prisma turns a connection's
@@ -75,6 +75,16 @@ function column(table: TableMap, alias: string, field: string): { sql: Prisma.Sq
 
 /** A filter value as a typed parameter. */
 function parameter(map: ColumnMap, value: unknown): Prisma.Sql {
+  return Prisma.sql`${sendable(map, value)}${CASTS[map.type]}`;
+}
+
+/** A list of filter values as ONE typed array parameter: the same statement text whatever its length. */
+function arrayParameter(map: ColumnMap, values: unknown[]): Prisma.Sql {
+  return Prisma.sql`${values.map((value) => sendable(map, value))}${CASTS[map.type]}[]`;
+}
+
+/** A filter value as sent to PostgreSQL (then cast to the column's type). */
+function sendable(map: ColumnMap, value: unknown): unknown {
   let sent: unknown = value;
   if (value instanceof Date) {
     if (map.type === 'date') sent = value.toISOString().slice(0, 10);
@@ -92,7 +102,7 @@ function parameter(map: ColumnMap, value: unknown): Prisma.Sql {
   } else {
     throw new Unsupported(`a filter value of type ${typeof value}`);
   }
-  return Prisma.sql`${sent}${CASTS[map.type]}`;
+  return sent;
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
@@ -116,11 +126,8 @@ function condition(table: TableMap, alias: string, field: string, filter: unknow
       parts.push(value === null ? Prisma.sql`${col} IS NULL` : Prisma.sql`${col} = ${parameter(map, value)}`);
     } else if (operator === 'in') {
       if (!Array.isArray(value)) throw new Unsupported('in: not a list');
-      parts.push(
-        value.length === 0
-          ? Prisma.sql`FALSE`
-          : Prisma.sql`${col} IN (${Prisma.join(value.map((item) => parameter(map, item)))})`,
-      );
+      // `= ANY(array)`, not `IN ($1, $2, …)`: one statement text for every length, so it stays prepared.
+      parts.push(value.length === 0 ? Prisma.sql`FALSE` : Prisma.sql`${col} = ANY(${arrayParameter(map, value)})`);
     } else if (Object.hasOwn(COMPARISONS, operator)) {
       if (value === null) throw new Unsupported('comparison with null');
       parts.push(Prisma.sql`${col} ${Prisma.raw(COMPARISONS[operator]!)} ${parameter(map, value)}`);
@@ -335,8 +342,13 @@ export interface JsonPage<Row> {
 }
 
 /** Runs a compiled page in the caller's transaction (RLS as the caller): the rows as Prisma would return them. */
-export async function readJsonPage<Row>(context: CallerContext, page: CompiledPage): Promise<JsonPage<Row>> {
-  const [result] = await context.transaction((tx) => tx.$queryRaw<{ page: string; total?: number }[]>(page.sql));
+export function readJsonPage<Row>(context: CallerContext, page: CompiledPage): Promise<JsonPage<Row>> {
+  return context.transaction((tx) => readJsonPageIn<Row>(tx, page));
+}
+
+/** Runs a compiled page in a transaction already open (live delivery's, as the tenant's service role). */
+export async function readJsonPageIn<Row>(tx: TenantTransaction, page: CompiledPage): Promise<JsonPage<Row>> {
+  const [result] = await tx.$queryRaw<{ page: string; total?: number }[]>(page.sql);
   const rows = JSON.parse(result!.page) as Record<string, unknown>[];
   for (const row of rows) revive(row, page.plan);
   return { rows: rows as Row[], total: page.withCount ? Number(result!.total) : undefined };

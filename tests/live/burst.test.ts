@@ -1,3 +1,4 @@
+import { Kind, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   TrainingAssignmentCreatedDocument,
@@ -31,6 +32,8 @@ type Feed = LiveSubscription<TrainingAssignmentCreatedSubscription>;
 interface Burst {
   /** Statements sent from the insert's commit until every subscriber had its event. */
   statements: number;
+  /** Whether the rows were read by one statement shaped as JSON by PostgreSQL (core/json-page-sql.ts). */
+  compiledRead: boolean;
   /** Per worker: the ids inserted for them, and the ids their feed received. */
   workers: { inserted: string[]; received: string[] }[];
 }
@@ -72,6 +75,7 @@ async function burst(count: number): Promise<Burst> {
     const delivered = statements.filter((text) => !/^\s*INSERT INTO training_assignments/i.test(text)).length;
     return {
       statements: delivered,
+      compiledRead: statements.some((text) => text.includes('json_build_object')),
       workers: userIds.map((userId, index) => ({
         inserted: inserted.filter((row) => row.user_id === userId).map((row) => row.id),
         received: feeds[index]!.data.map((data) => data.trainingAssignmentCreated.id),
@@ -82,6 +86,73 @@ async function burst(count: number): Promise<Burst> {
     await subscribersReach(server.app, 0);
   }
 }
+
+/** The fragments of the subscription document, for a read of the same selection over HTTP. */
+const assignmentFragments = TrainingAssignmentCreatedDocument.definitions
+  .filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)
+  .map((definition) => print(definition))
+  .join('\n');
+
+describe('a live assignment', () => {
+  it('arrives exactly as a read of the same assignment returns it: course, trigger and latest completion', async () => {
+    const tenantId = uuid();
+    const userId = uuid();
+    await sql.query(`INSERT INTO profiles (id, tenant_id, role) VALUES ($1, $2, 'worker')`, [userId, tenantId]);
+    const [course] = await sql.query<{ id: string }>(
+      `INSERT INTO training_courses (tenant_id, title, category, created_by) VALUES ($1, 'Working at height', 'equipment_safety', $2)
+       RETURNING id::text`,
+      [tenantId, userId],
+    );
+    const worker = await server.actor('worker', { tenantId, userId });
+    const client = liveClient(server.url, worker.token);
+    try {
+      const feed: Feed = subscribe(client, TrainingAssignmentCreatedDocument, {});
+      await subscribersReach(server.app, 1);
+
+      // Risk-based, completed twice (a fail, then a pass that expires), instants with microseconds:
+      // everything the live read shapes in SQL and a read through Prisma must render alike.
+      const [assignment] = await sql.query<{ id: string }>(
+        `WITH assignment AS (
+           INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type, status, due_date,
+             assigned_at, started_at, completed_at, assignment_reason, trigger_entity_type, trigger_entity_id,
+             trigger_score, trigger_threshold)
+           VALUES ($1, $2, $3, 'risk_based', 'completed', '2026-12-24', '2026-11-30 08:00:00.123456+00',
+             '2026-11-30 09:30:00.5+00', '2026-11-30 10:15:30.987654+00', 'Zone risk 87.25 ≥ 70', 'zone',
+             gen_random_uuid(), 87.25, 70)
+           RETURNING id, tenant_id, course_id, user_id)
+         , completions AS (
+           INSERT INTO training_completions (tenant_id, assignment_id, course_id, user_id, score, passed,
+             completion_time_minutes, completed_at, expires_at)
+           SELECT tenant_id, id, course_id, user_id, s.score, s.passed, 45, s.completed_at::timestamptz, s.expires_at::date
+           FROM assignment, (VALUES (40.5, false, '2026-11-30 09:45:00.000001+00', NULL),
+                                    (92.75, true, '2026-11-30 10:15:30.987654+00', '2027-11-30')) AS s(score, passed, completed_at, expires_at)
+           RETURNING 1)
+         SELECT id::text FROM assignment, (SELECT count(*) FROM completions) AS written`,
+        [tenantId, course!.id, userId],
+      );
+      await feed.until((f) => f.results.length >= 1);
+      const read = await worker.request<{ _entities: unknown[] }, Record<string, unknown>>(
+        `query ($representations: [_Any!]!) {
+           _entities(representations: $representations) { ... on Assignment { ...AssignmentFields } }
+         }
+         ${assignmentFragments}`,
+        { representations: [{ __typename: 'Assignment', id: assignment!.id }] },
+      );
+
+      expect(read.errors).toBeUndefined();
+      expect(feed.results).toHaveLength(1);
+      expect(feed.results[0]!.errors).toBeUndefined();
+      const live = feed.data[0]!.trainingAssignmentCreated;
+      expect(live.completion).toMatchObject({ score: 92.75, passed: true, expiresAt: '2027-11-30' });
+      expect(live.trigger).toMatchObject({ entityType: 'ZONE', score: 87.25, threshold: 70 });
+      // Byte for byte, key order included.
+      expect(JSON.stringify(live)).toBe(JSON.stringify(read.data!._entities[0]));
+    } finally {
+      await client.dispose();
+      await subscribersReach(server.app, 0);
+    }
+  });
+});
 
 describe('a burst of new assignments', () => {
   it('reaches 3 or 60 subscribed workers, each exactly its own, in the same number of statements', async () => {
@@ -95,6 +166,7 @@ describe('a burst of new assignments', () => {
       }
     }
     expect(large.statements).toBe(small.statements);
+    expect(large.compiledRead).toBe(true);
     // A transaction (BEGIN, the RLS settings, COMMIT), the visibility statement and the read
     // of the rows with their course and latest completion — for the whole burst.
     expect(large.statements).toBeLessThanOrEqual(12);
