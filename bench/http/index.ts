@@ -563,5 +563,7 @@ ${table(
   ],
   ratios,
 )}
+
+${readFileSync(new URL('./levers.md', import.meta.url), 'utf8').trim()}
 `;
 }

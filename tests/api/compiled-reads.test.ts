@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileJsonPage } from '../../src/core/json-page-sql.js';
+import { ASSIGNMENT_TABLE } from '../../src/assignments/assignment-sql.js';
+import { COURSE_TABLE } from '../../src/courses/course-sql.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 
 /**
@@ -367,5 +370,31 @@ describe('compiled page reads', () => {
       expect(compiled.ranCompiled, query).toBe(false);
       expect(compiled.text, query).toBe(prisma.text);
     }
+  });
+
+  it('compiles only what it knows: any other field, relation, argument or filter leaves the field to Prisma', () => {
+    const order = [{ createdAt: 'desc' }, { id: 'asc' }];
+    const where = { AND: [{ tenantId: '00000000-0000-4000-8000-000000000000' }] };
+    const page = (query: object, filter: unknown = where, table = COURSE_TABLE) =>
+      compileJsonPage(table, { take: 51, skip: 0, ...query }, filter, order, true);
+    expect(page({ select: { id: true, title: true } })).toBeDefined();
+    expect(page({ select: { id: true, notAColumn: true } })).toBeUndefined();
+    expect(page({ include: { assignments: true } })).toBeUndefined();
+    expect(page({ select: { id: true }, cursor: { id: 'x' } })).toBeUndefined();
+    expect(page({ select: { id: true }, take: -51 })).toBeUndefined();
+    expect(page({ select: { id: true }, distinct: ['title'] })).toBeUndefined();
+    expect(page({ select: { id: true } }, { NOT: { title: 'x' } })).toBeUndefined();
+    expect(page({ select: { id: true } }, { title: { startsWith: 'x' } })).toBeUndefined();
+    expect(page({ select: { id: true } }, { title: { contains: 'x', mode: 'insensitive' } })).toBeDefined();
+    // Relations: mapped ones with a select (a to-many one only with an order), no others.
+    const assignments = (select: object) => page({ select }, where, ASSIGNMENT_TABLE);
+    expect(assignments({ id: true, course: { select: { id: true } } })).toBeDefined();
+    expect(
+      assignments({ completions: { select: { id: true }, orderBy: [{ completedAt: 'desc' }], take: 1 } }),
+    ).toBeDefined();
+    expect(assignments({ completions: { select: { id: true }, take: 1 } })).toBeUndefined();
+    expect(assignments({ user: { select: { id: true } } })).toBeUndefined();
+    expect(assignments({ course: { include: { completions: true } } })).toBeUndefined();
+    expect(assignments({ course: { select: { id: true }, take: 1 } })).toBeUndefined();
   });
 });
