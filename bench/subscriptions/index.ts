@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -262,13 +262,13 @@ assignment for every subscriber, as the service role — what a bulk auto-assign
 sends ⌈N/80⌉ notifications; ${WARM_UP_ROUNDS} unmeasured warm-up round comes first (V8 compiles the delivery
 path on its first thousands of events, as a server that has been up a while already has; its events still count
 for exactly-once). Then ${SINGLES} single-assignment transactions, one at a time, for subscribers
-spread over the N: the everyday case. Both are run twice on the same connected clients:
+spread over the N: the everyday case. Both modes run on the same connected clients:
 
 - **batched** — the API's delivery (src/assignments/live.ts): per batch of up to 500 subscribers of a tenant,
   one statement joins the subscribers' (tenant, user, role) to the new rows through
-  \`training_assignment_visible\` (the function the RLS policy calls), one Prisma read per selection loads
-  the visible rows, graphql-js executes each row once per selection, and the result is pushed to every
-  subscriber that may see it;
+  \`training_assignment_visible\` (the function the RLS policy calls), one read per selection loads the
+  visible rows (one statement shaped as JSON by PostgreSQL, src/core/json-page-sql.ts), graphql-js executes
+  each row once per selection, and the result is pushed to every subscriber that may see it;
 - **per-subscriber** — the path it replaced, kept in bench/subscriptions/baseline.ts: each subscriber reads
   its own rows in its own RLS transaction, ${READ_CONCURRENCY} at a time, and graphql-js executes each row for each subscriber.
 
@@ -324,7 +324,9 @@ ${table(
 Subscribers dropped for falling behind: ${dropped}. Slowest burst, batched: ${slowest('batched')}; per-subscriber:
 ${slowest('per-subscriber')}. A burst's latency grows with the number of subscribers a commit concerns, not
 with the number connected (see the single-assignment columns); batched, what remains per subscriber is the
-push, the JSON serialisation of its message and the socket write.`;
+push, the JSON serialisation of its message and the socket write.
+
+${readFileSync(new URL('./history.md', import.meta.url), 'utf8').trim()}`;
 }
 
 export const subscriptions: Benchmark = {
