@@ -4,6 +4,7 @@ import FederationPlugin from '@pothos/plugin-federation';
 import PrismaPlugin, { type PrismaClient as PothosPrismaClient } from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import './loaded-fields-plugin.js';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
 import type { CallerContext, Context } from './caller.js';
@@ -40,7 +41,16 @@ export const builder = new SchemaBuilder<{
   };
   DefaultFieldNullability: false;
 }>({
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, DirectivesPlugin, FederationPlugin],
+  // loadedFields / loadedFieldsInner sit just outside and just inside plugin-prisma (core/loaded-fields-plugin.ts).
+  plugins: [
+    ScopeAuthPlugin,
+    'loadedFields',
+    PrismaPlugin,
+    'loadedFieldsInner',
+    RelayPlugin,
+    DirectivesPlugin,
+    FederationPlugin,
+  ],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,
