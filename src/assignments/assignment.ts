@@ -9,8 +9,7 @@ import { assertMayReadUser, may } from '../core/permissions.js';
 import * as validate from '../core/validate.js';
 import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
-import { compileJsonPage, pageCounts, readJsonPage } from '../core/json-page-sql.js';
-import { selectedFieldNames } from '../core/selection.js';
+import { pageCounts, readPage } from '../core/json-page-sql.js';
 import { ASSIGNMENT_TABLE } from './assignment-sql.js';
 import { Course } from '../courses/course.js';
 import { User } from '../users/user.js';
@@ -176,7 +175,7 @@ function assignmentPages<Parent, Args extends object>(
   return {
     type: Assignment,
     cursor: 'id' as const,
-    resolve: async (
+    resolve: (
       query: AssignmentPageQuery,
       parent: Parent,
       args: Args,
@@ -184,16 +183,13 @@ function assignmentPages<Parent, Args extends object>(
       info: GraphQLResolveInfo,
     ) => {
       const filter = where(parent, args, context);
-      // The page (and its count, when selected) in one statement when the selection compiles; else Prisma.
-      const compiled = context.services.config.compiledReads
-        ? compileJsonPage(ASSIGNMENT_TABLE, query, filter, ASSIGNMENT_ORDER, selectedFieldNames(info).has('totalCount'))
-        : undefined;
-      if (compiled) {
-        const page = await readJsonPage<Prisma.TrainingAssignmentGetPayload<{ include: never }>>(context, compiled);
-        if (page.total !== undefined) pageCounts.set(args, page.total);
-        return page.rows;
-      }
-      return context.db.trainingAssignment.findMany({ ...query, where: filter, orderBy: ASSIGNMENT_ORDER });
+      return readPage(
+        context,
+        info,
+        args,
+        { table: ASSIGNMENT_TABLE, query, where: filter, orderBy: ASSIGNMENT_ORDER },
+        () => context.db.trainingAssignment.findMany({ ...query, where: filter, orderBy: ASSIGNMENT_ORDER }),
+      );
     },
     totalCount: (parent: Parent, args: Args, context: CallerContext) =>
       pageCounts.get(args) ?? context.db.trainingAssignment.count({ where: where(parent, args, context) }),

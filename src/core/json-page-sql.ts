@@ -1,5 +1,7 @@
 import { Prisma } from '../generated/prisma/client.js';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { CallerContext, TenantTransaction } from './caller.js';
+import { selectedFieldNames } from './selection.js';
 
 /**
  * Hot list reads in one statement, shaped by PostgreSQL (issue 15). plugin-prisma turns a connection's
@@ -341,9 +343,34 @@ export interface JsonPage<Row> {
   total: number | undefined;
 }
 
-/** Runs a compiled page in the caller's transaction (RLS as the caller): the rows as Prisma would return them. */
-export function readJsonPage<Row>(context: CallerContext, page: CompiledPage): Promise<JsonPage<Row>> {
-  return context.transaction((tx) => readJsonPageIn<Row>(tx, page));
+/** One connection's page: the table, plugin-prisma's arguments for it, and the field's filter and order. */
+export interface PageRead {
+  table: TableMap;
+  query: PageQuery;
+  where: unknown;
+  orderBy: unknown;
+}
+
+/**
+ * A connection's page (the resolver of `prismaConnection`): in one statement, with the count beside it when
+ * `totalCount` is selected (kept in `pageCounts` under `args`), when COMPILED_READS is on and the selection
+ * compiles — in the caller's transaction, RLS as the caller; otherwise `viaPrisma()`.
+ */
+export async function readPage<Row>(
+  context: CallerContext,
+  info: GraphQLResolveInfo,
+  args: object,
+  read: PageRead,
+  viaPrisma: () => Promise<Row[]>,
+): Promise<Row[]> {
+  const withCount = selectedFieldNames(info).has('totalCount');
+  const compiled = context.services.config.compiledReads
+    ? compileJsonPage(read.table, read.query, read.where, read.orderBy, withCount)
+    : undefined;
+  if (!compiled) return viaPrisma();
+  const page = await context.transaction((tx) => readJsonPageIn<Row>(tx, compiled));
+  if (page.total !== undefined) pageCounts.set(args, page.total);
+  return page.rows;
 }
 
 /** Runs a compiled page in a transaction already open (live delivery's, as the tenant's service role). */

@@ -7,8 +7,7 @@ import { badInput, notFound, sqlState } from '../core/errors.js';
 import { CHECK_VIOLATION } from '../core/sqlstate.js';
 import * as validate from '../core/validate.js';
 import { User } from '../users/user.js';
-import { compileJsonPage, pageCounts, readJsonPage } from '../core/json-page-sql.js';
-import { selectedFieldNames } from '../core/selection.js';
+import { pageCounts, readPage } from '../core/json-page-sql.js';
 import { COURSE_TABLE } from './course-sql.js';
 
 export const COURSE_CATEGORIES = [
@@ -159,18 +158,11 @@ builder.queryFields((t) => ({
       cursor: 'id',
       description: "The tenant's courses, newest first.",
       args: { filter: t.arg({ type: CourseFilter }) },
-      resolve: async (query, _root, args, context, info) => {
+      resolve: (query, _root, args, context, info) => {
         const where = courseWhere(context.caller.tenantId, args.filter);
-        // The page (and its count, when selected) in one statement when the selection compiles; else Prisma.
-        const compiled = context.services.config.compiledReads
-          ? compileJsonPage(COURSE_TABLE, query, where, COURSE_ORDER, selectedFieldNames(info).has('totalCount'))
-          : undefined;
-        if (compiled) {
-          const page = await readJsonPage<Prisma.TrainingCourseGetPayload<{ include: never }>>(context, compiled);
-          if (page.total !== undefined) pageCounts.set(args, page.total);
-          return page.rows;
-        }
-        return context.db.trainingCourse.findMany({ ...query, where, orderBy: COURSE_ORDER });
+        return readPage(context, info, args, { table: COURSE_TABLE, query, where, orderBy: COURSE_ORDER }, () =>
+          context.db.trainingCourse.findMany({ ...query, where, orderBy: COURSE_ORDER }),
+        );
       },
       totalCount: (_root, args, context) =>
         pageCounts.get(args) ??
