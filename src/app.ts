@@ -60,6 +60,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     config,
     logger,
     prisma: db.prisma,
+    openReadLane: db.openReadLane,
     verifyToken: createTokenVerifier(config.auth),
     profiles: createProfileRefresher(db.prisma),
     liveEvents,

@@ -1,8 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import pg from 'pg';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { bearerToken, type Identity, type TokenVerifier } from './auth.js';
 import type { Config } from './config.js';
-import { DEFAULT_TRANSACTION_TIMEOUT_MS } from './db.js';
+import { DEFAULT_TRANSACTION_TIMEOUT_MS, type Database } from './db.js';
 import { isTransactionConflict, temporarilyUnavailable, transactionConflict, unauthenticated } from './errors.js';
 import type { Logger } from './logger.js';
 import type { LiveEventHub } from './live-events/index.js';
@@ -36,6 +37,24 @@ export const APP_ROLE = 'training_app';
 const APPLY_CALLER =
   `SELECT set_config('role', '${APP_ROLE}', true), set_config('app.tenant_id', $1, true), ` +
   `set_config('app.user_id', $2, true), set_config('app.role', $3, true), set_config('statement_timeout', $4, true)`;
+
+/**
+ * BEGIN and the same settings as APPLY_CALLER as one script (one round trip) for a read lane (db.ts),
+ * values as literals: the simple-query protocol that runs a script takes no parameters. A session left
+ * idle inside the transaction (a request that never ended it) is closed by PostgreSQL after the timeout.
+ */
+function beginAsCaller(caller: Caller, timeoutMs: number): string {
+  const settings: [string, string][] = [
+    ['role', APP_ROLE],
+    ['app.tenant_id', caller.tenantId],
+    ['app.user_id', caller.userId],
+    ['app.role', caller.role],
+    ['statement_timeout', `${timeoutMs}ms`],
+    ['idle_in_transaction_session_timeout', `${timeoutMs}ms`],
+  ];
+  const applied = settings.map(([name, value]) => `set_config('${name}', ${pg.escapeLiteral(value)}, true)`);
+  return `BEGIN; SELECT ${applied.join(', ')}`;
+}
 
 export type TenantTransaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
@@ -100,6 +119,8 @@ export interface AppServices {
   logger: Logger;
   /** The owner client; requests never use it directly, only through their caller's client. */
   prisma: PrismaClient;
+  /** Query operations' read transactions without Prisma's interactive one (PostgreSQL; absent on PGlite). */
+  openReadLane?: Database['openReadLane'];
   verifyToken: TokenVerifier;
   /** Creates or refreshes the caller's profile from the token before the request runs. */
   profiles: ProfileRefresher;
@@ -120,6 +141,8 @@ export interface Context {
   readonly db: CallerClient;
   /** Several statements in one transaction as the caller (raw SQL goes here). */
   transaction<T>(fn: (tx: TenantTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** One raw read as the caller, in the request's transaction (a query's read lane takes it straight to pg). */
+  read<R>(statement: Prisma.Sql): Promise<R[]>;
   services: AppServices;
   /** The client's address (HTTP), for per-address limits; undefined over WebSocket. */
   clientAddress?: string;
@@ -169,11 +192,16 @@ export async function createContext(
     caller,
     db: routedClient(services.prisma, caller, () => shared),
     transaction: (fn, options) => (shared ? shared.get().then(fn) : withTenant(services.prisma, caller, fn, options)),
+    read: (statement) => (shared ? shared.read(statement) : readInTransaction(context, statement)),
     services,
     clientAddress,
     [readSharing]: {
       share() {
-        shared ??= sharedTransaction(services.prisma, caller, { timeout: READ_TRANSACTION_TIMEOUT_MS });
+        shared ??= refusedAfterEnd(
+          services.openReadLane
+            ? laneTransaction(services.openReadLane, caller)
+            : sharedTransaction(services.prisma, caller, { timeout: READ_TRANSACTION_TIMEOUT_MS }),
+        );
       },
       end: async () => shared?.end(),
     },
@@ -188,12 +216,18 @@ export async function createContext(
  */
 export function tenantServiceContext(services: AppServices, tenantId: string): CallerContext {
   const caller: Caller = { tenantId, userId: '', role: 'service' };
-  return {
+  const context: CallerContext = {
     caller,
     db: routedClient(services.prisma, caller, () => undefined),
     transaction: (fn, options) => withTenant(services.prisma, caller, fn, options),
+    read: (statement) => readInTransaction(context, statement),
     services,
   };
+  return context;
+}
+
+function readInTransaction<R>(context: Pick<Context, 'transaction'>, statement: Prisma.Sql): Promise<R[]> {
+  return context.transaction((tx) => tx.$queryRaw<R[]>(statement));
 }
 
 /**
@@ -220,15 +254,53 @@ export const queryReadsShareOneTransaction: ApolloServerPlugin<Context> = {
 interface SharedTransaction {
   /** The transaction; the first call opens it. */
   get(): Promise<TenantTransaction>;
+  /** One raw read in it. */
+  read<R>(statement: Prisma.Sql): Promise<R[]>;
   /** Commits it if it was opened. Safe to call more than once. */
   end(): Promise<void>;
+}
+
+/**
+ * Reads after `end()` are refused. graphql-js completes a response without waiting for the pending siblings
+ * of a field whose error nulled their parent; their late reads (a DataLoader's batch) would otherwise open a
+ * transaction that nobody ends, holding a pooled connection until a timeout.
+ */
+function refusedAfterEnd(shared: SharedTransaction): SharedTransaction {
+  let ended = false;
+  const refused = () => Promise.reject(new Error("read after the query operation's transaction ended"));
+  return {
+    get: () => (ended ? refused() : shared.get()),
+    read: (statement) => (ended ? refused() : shared.read(statement)),
+    end() {
+      ended = true;
+      return shared.end();
+    },
+  };
+}
+
+/** The shared transaction on PostgreSQL: a read lane (db.ts), opened on first use. */
+function laneTransaction(openReadLane: NonNullable<Database['openReadLane']>, caller: Caller): SharedTransaction {
+  let lane: ReturnType<typeof openReadLane> | undefined;
+  const opened = () => (lane ??= openReadLane(beginAsCaller(caller, READ_TRANSACTION_TIMEOUT_MS)));
+  return {
+    // The lane's client is a whole PrismaClient; a transaction's client is that minus the members that open transactions.
+    get: () => opened().then((open) => open.prisma as TenantTransaction),
+    read: (statement) => opened().then((open) => open.query(statement.text, statement.values)),
+    async end() {
+      // A lane that failed to open has nothing to end (its reads reported the failure).
+      await lane?.then(
+        (open) => open.end(),
+        () => undefined,
+      );
+    },
+  };
 }
 
 function sharedTransaction(prisma: PrismaClient, caller: Caller, options?: TransactionOptions): SharedTransaction {
   let opened: Promise<TenantTransaction> | undefined;
   let finished: Promise<unknown> = Promise.resolve();
   let release = () => {};
-  return {
+  const shared: SharedTransaction = {
     get: () =>
       (opened ??= new Promise<TenantTransaction>((resolve, reject) => {
         const released = new Promise<void>((done) => (release = done));
@@ -242,11 +314,13 @@ function sharedTransaction(prisma: PrismaClient, caller: Caller, options?: Trans
           options,
         ).catch(reject); // after `resolve` this only ends it: the reads themselves report their errors
       })),
+    read: (statement) => shared.get().then((tx) => tx.$queryRaw(statement)),
     async end() {
       release();
       await finished;
     },
   };
+  return shared;
 }
 
 /**
@@ -331,6 +405,7 @@ function anonymousContext(services: AppServices, clientAddress: string | undefin
   return Object.assign(context, {
     caller: null,
     transaction: () => Promise.reject(unauthenticated()),
+    read: () => Promise.reject(unauthenticated()),
     services,
     clientAddress,
   });

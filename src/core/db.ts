@@ -25,7 +25,23 @@ export interface Database {
   withConnection<T>(fn: (connection: SqlConnection) => Promise<T>): Promise<T>;
   /** The PostgreSQL URL or the PGlite instance, for components that need their own session (LISTEN). */
   source: { url: string } | { pglite: PGlite };
+  /**
+   * A query operation's read transaction on a pooled connection of its own (PostgreSQL only; issue 15):
+   * `begin` (a script without parameters) opens it, and every statement after it, raw or through the
+   * lane's Prisma client, runs in it, without Prisma's interactive-transaction machinery.
+   */
+  openReadLane?(begin: string): Promise<ReadLane>;
   close(): Promise<void>;
+}
+
+/** One query operation's transaction, on one connection, until `end()`. */
+export interface ReadLane {
+  /** A Prisma client whose every statement goes to this lane's connection (model reads and raw SQL alike). */
+  readonly prisma: PrismaClient;
+  /** One statement on the lane's connection (a named prepared statement for the first 256 texts). */
+  query<R>(text: string, values: readonly unknown[]): Promise<R[]>;
+  /** Commits (a transaction a statement failed in rolls back) and returns the connection to the pool. */
+  end(): Promise<void>;
 }
 
 export interface DatabaseOptions {
@@ -73,11 +89,14 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   });
   // An idle client losing its server (restart, failover) must not crash the process.
   pool.on('error', () => {});
-  const prisma = createClient(new PrismaPg(pool, { statementNameGenerator: preparedStatementNames() }), options);
+  const statementNameGenerator = preparedStatementNames();
+  const prisma = createClient(new PrismaPg(pool, { statementNameGenerator }), options);
+  const lanes = readLanes(pool, statementNameGenerator, options);
   return {
     kind: 'postgres',
     prisma,
     source: { url },
+    openReadLane: lanes.open,
     async withConnection(fn) {
       const client = await pool.connect();
       try {
@@ -93,7 +112,120 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     },
     async close() {
       await prisma.$disconnect();
+      await lanes.close();
       await pool.end();
+    },
+  };
+}
+
+/**
+ * Longest one statement of a read lane may wait for its answer before the lane gives up on the connection:
+ * PostgreSQL's statement_timeout cannot fire on a server that stopped answering (the interactive transaction
+ * this replaces had its own timeout for that).
+ */
+const READ_LANE_QUERY_TIMEOUT_MS = 15_000;
+
+/** A pg.Pool stand-in for a lane's Prisma client: every statement goes to the connection the lane holds. */
+type LanePool = pg.Pool & { held: HeldConnection | undefined };
+
+/**
+ * A pooled connection while a lane holds it. Statements go one after another (pg would queue statements
+ * sent while one runs, but that is deprecated), and one that never answered marks the connection broken.
+ */
+class HeldConnection {
+  private tail: Promise<unknown> = Promise.resolve();
+  broken: Error | undefined;
+  private readonly onError = (error: Error) => void (this.broken ??= error);
+
+  constructor(readonly connection: pg.PoolClient) {
+    // A held connection the server closes (idle-in-transaction timeout, restart) reports it here, not to the pool.
+    connection.on('error', this.onError);
+  }
+
+  send(config: pg.QueryConfig): Promise<pg.QueryResult> {
+    const run = () => this.connection.query({ ...config, query_timeout: READ_LANE_QUERY_TIMEOUT_MS } as pg.QueryConfig);
+    const result = this.tail.then(run, run).catch((error: unknown) => {
+      if (!(error instanceof pg.DatabaseError)) this.broken ??= error as Error;
+      throw error;
+    });
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  async release(): Promise<void> {
+    try {
+      if (!this.broken) await this.send({ text: 'COMMIT' });
+    } catch {
+      // broken now: released below, it is closed instead of reused
+    } finally {
+      this.connection.off('error', this.onError);
+      this.connection.release(this.broken);
+    }
+  }
+}
+
+/**
+ * Read lanes (issue 15). A query operation's reads used to run in a Prisma interactive transaction, whose
+ * machinery was the largest share of a read's CPU. A lane instead takes a pooled connection, opens the
+ * transaction itself (BEGIN and the caller's settings in one round trip), and sends compiled reads to it
+ * straight through pg. Reads that go through Prisma use the lane's own Prisma client, whose "pool" hands
+ * every statement to that same connection, so they are plain operations on the open transaction.
+ *
+ * A lane's Prisma client costs about 7 MB; lanes are made on demand and kept, at most one per pooled
+ * connection (a lane is taken only once a connection is). A lane's client must never open a transaction
+ * of its own (its COMMIT would end the caller's transaction and leave the connection without the caller's
+ * settings), so its pool refuses `connect()`: Prisma's plain reads never call it.
+ */
+function readLanes(
+  pool: pg.Pool,
+  statementNameGenerator: (query: { sql: string }) => string,
+  options: DatabaseOptions,
+): { open(begin: string): Promise<ReadLane>; close(): Promise<void> } {
+  const idle: { prisma: PrismaClient; pool: LanePool }[] = [];
+  const all: PrismaClient[] = [];
+  const ended = () => new Error('read lane used after its transaction ended');
+  const makeLane = () => {
+    const lanePool = Object.assign(new pg.Pool({ max: 1 }), { held: undefined }) as LanePool;
+    lanePool.query = ((config: pg.QueryConfig) =>
+      lanePool.held ? lanePool.held.send(config) : Promise.reject(ended())) as pg.Pool['query'];
+    lanePool.connect = (() =>
+      Promise.reject(new Error('a read lane cannot open a transaction of its own'))) as pg.Pool['connect'];
+    const prisma = createClient(new PrismaPg(lanePool, { statementNameGenerator }), options);
+    all.push(prisma);
+    return { prisma, pool: lanePool };
+  };
+  return {
+    async open(begin) {
+      const held = new HeldConnection(await pool.connect());
+      try {
+        options.onQuery?.(begin);
+        await held.send({ text: begin });
+      } catch (error) {
+        held.broken ??= error as Error;
+        await held.release();
+        throw error;
+      }
+      const lane = idle.pop() ?? makeLane();
+      lane.pool.held = held;
+      return {
+        prisma: lane.prisma,
+        async query<R>(text: string, values: readonly unknown[]) {
+          if (lane.pool.held !== held) throw ended();
+          options.onQuery?.(text);
+          const result = await held.send({ name: statementNameGenerator({ sql: text }), text, values: [...values] });
+          return result.rows as R[];
+        },
+        async end() {
+          if (lane.pool.held !== held) return;
+          lane.pool.held = undefined;
+          idle.push(lane);
+          options.onQuery?.('COMMIT');
+          await held.release();
+        },
+      };
+    },
+    async close() {
+      await Promise.all(all.map((prisma) => prisma.$disconnect()));
     },
   };
 }

@@ -368,14 +368,23 @@ export async function readPage<Row>(
     ? compileJsonPage(read.table, read.query, read.where, read.orderBy, withCount)
     : undefined;
   if (!compiled) return viaPrisma();
-  const page = await context.transaction((tx) => readJsonPageIn<Row>(tx, compiled));
+  const page = pageOf<Row>(await context.read<PageResult>(compiled.sql), compiled);
   if (page.total !== undefined) pageCounts.set(args, page.total);
   return page.rows;
 }
 
 /** Runs a compiled page in a transaction already open (live delivery's, as the tenant's service role). */
 export async function readJsonPageIn<Row>(tx: TenantTransaction, page: CompiledPage): Promise<JsonPage<Row>> {
-  const [result] = await tx.$queryRaw<{ page: string; total?: number }[]>(page.sql);
+  return pageOf(await tx.$queryRaw<PageResult[]>(page.sql), page);
+}
+
+/** The one row a compiled page statement returns. */
+interface PageResult {
+  page: string;
+  total?: number;
+}
+
+function pageOf<Row>([result]: PageResult[], page: CompiledPage): JsonPage<Row> {
   const rows = JSON.parse(result!.page) as Record<string, unknown>[];
   for (const row of rows) revive(row, page.plan);
   return { rows: rows as Row[], total: page.withCount ? Number(result!.total) : undefined };

@@ -1,6 +1,8 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingAssignmentsDocument, TrainingCompletionsDocument } from '../../src/generated/operations/graphql.js';
+import { createContext, queryReadsShareOneTransaction } from '../../src/core/caller.js';
+import { Prisma } from '../../src/generated/prisma/client.js';
 import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 
 /**
@@ -120,6 +122,32 @@ describe('one transaction per query operation', () => {
     const reads = statements.filter((sql) => !/^(BEGIN|COMMIT|ROLLBACK)\b/i.test(sql) && !sql.includes('set_config('));
     expect(reads.length, statements.join('\n')).toBeGreaterThanOrEqual(2);
     expect(transactions()).toBe(1);
+  });
+
+  it('runs the Prisma reads of a query in that same transaction as its compiled pages', async () => {
+    statements.length = 0;
+    const result = await admin.request(
+      `{ trainingCourses(first: 5) { nodes { id } }
+         trainingAssignments(first: 5) { nodes { id user { displayName } } } }`,
+    );
+    expect(result.errors).toBeUndefined();
+    // The names come from the profiles table through Prisma (a DataLoader), the lists from compiled pages.
+    expect(statements.filter((sql) => /FROM "public"\."profiles"/.test(sql))).toHaveLength(1);
+    expect(transactions()).toBe(1);
+  });
+
+  it("refuses a read that comes after the query's transaction ended, instead of opening another", async () => {
+    // graphql-js answers without waiting for pending siblings of a field whose error nulled their parent.
+    const context = await createContext(server.app.services, `Bearer ${admin.token}`);
+    const hooks = await queryReadsShareOneTransaction.requestDidStart!({ contextValue: context } as never);
+    await hooks!.didResolveOperation!({ operation: { operation: 'query' } } as never);
+    expect(await context.db.trainingCourse.count()).toBe(10);
+    await hooks!.willSendResponse!({} as never);
+
+    statements.length = 0;
+    await expect(context.db.trainingCourse.count()).rejects.toThrow(/transaction ended/);
+    await expect(context.read(Prisma.sql`SELECT 1`)).rejects.toThrow(/transaction ended/);
+    expect(statements).toEqual([]);
   });
 
   it('ends it with every request, failed fields included: far more requests than pooled connections all succeed', async () => {
