@@ -285,7 +285,7 @@ function laneTransaction(openReadLane: NonNullable<Database['openReadLane']>, ca
   return {
     // The lane's client is a whole PrismaClient; a transaction's client is that minus the members that open transactions.
     get: () => opened().then((open) => open.prisma as TenantTransaction),
-    read: (statement) => opened().then((open) => open.query(statement.text, statement.values)),
+    read: (statement) => opened().then((open) => open.query(statement)),
     async end() {
       // A lane that failed to open has nothing to end (its reads reported the failure).
       await lane?.then(

@@ -4,7 +4,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { PrismaClient } from '../generated/prisma/client.js';
+import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
 
 /**
  * The one module that owns the database: the Prisma client and the pool (or the
@@ -38,8 +38,11 @@ export interface Database {
 export interface ReadLane {
   /** A Prisma client whose every statement goes to this lane's connection (model reads and raw SQL alike). */
   readonly prisma: PrismaClient;
-  /** One statement on the lane's connection (a named prepared statement for the first 256 texts). */
-  query<R>(text: string, values: readonly unknown[]): Promise<R[]>;
+  /**
+   * One raw read on the lane's connection: the transaction's first in one round trip with its BEGIN script
+   * (values as literals), later ones as named prepared statements (the first 256 texts).
+   */
+  query<R>(statement: Prisma.Sql): Promise<R[]>;
   /** Commits (a transaction a statement failed in rolls back) and returns the connection to the pool. */
   end(): Promise<void>;
 }
@@ -129,22 +132,60 @@ const READ_LANE_QUERY_TIMEOUT_MS = 15_000;
 type LanePool = pg.Pool & { held: HeldConnection | undefined };
 
 /**
- * A pooled connection while a lane holds it. Statements go one after another (pg would queue statements
- * sent while one runs, but that is deprecated), and one that never answered marks the connection broken.
+ * A pooled connection while a lane holds it. The lane's BEGIN script goes out with the first statement:
+ * in the same round trip when that is a raw read whose values can be written as literals, else just
+ * before it. Statements go one after another (pg would queue statements sent while one runs, but that is
+ * deprecated), and one that never answered marks the connection broken.
  */
 class HeldConnection {
   private tail: Promise<unknown> = Promise.resolve();
   broken: Error | undefined;
+  /** Why the BEGIN script (or the read sent with it) failed: no later statement may run without the caller's settings. */
+  private unopened: Error | undefined;
   private readonly onError = (error: Error) => void (this.broken ??= error);
 
-  constructor(readonly connection: pg.PoolClient) {
+  constructor(
+    readonly connection: pg.PoolClient,
+    /** The script that opens the transaction, until it is sent. */
+    private begin: string | undefined,
+    private readonly onQuery: ((sql: string) => void) | undefined,
+  ) {
     // A held connection the server closes (idle-in-transaction timeout, restart) reports it here, not to the pool.
     connection.on('error', this.onError);
   }
 
+  /** One statement of the transaction (Prisma's, or a raw read that cannot join the BEGIN script). */
   send(config: pg.QueryConfig): Promise<pg.QueryResult> {
-    const run = () => this.connection.query({ ...config, query_timeout: READ_LANE_QUERY_TIMEOUT_MS } as pg.QueryConfig);
+    if (this.begin !== undefined) void this.sendBegin('').catch(() => undefined); // its failure fails `config` too
+    return this.chain(config);
+  }
+
+  /** A raw read; the transaction's first goes out in one round trip with the BEGIN script. */
+  async read<R>(statement: Prisma.Sql, name: string | undefined): Promise<R[]> {
+    const inlined = this.begin === undefined ? undefined : withLiterals(statement);
+    if (inlined === undefined) {
+      this.onQuery?.(statement.text);
+      return (await this.send({ name, text: statement.text, values: [...statement.values] })).rows as R[];
+    }
+    this.onQuery?.(statement.text);
+    const results = (await this.sendBegin(`; ${inlined}`)) as unknown as pg.QueryResult[];
+    return results[results.length - 1]!.rows as R[];
+  }
+
+  private sendBegin(then: string): Promise<pg.QueryResult> {
+    const begin = this.begin!;
+    this.begin = undefined;
+    this.onQuery?.(begin);
+    return this.chain({ text: begin + then }, true);
+  }
+
+  private chain(config: pg.QueryConfig, opening = false): Promise<pg.QueryResult> {
+    const run = () => {
+      if (this.unopened) throw this.unopened;
+      return this.connection.query({ ...config, query_timeout: READ_LANE_QUERY_TIMEOUT_MS } as pg.QueryConfig);
+    };
     const result = this.tail.then(run, run).catch((error: unknown) => {
+      if (opening) this.unopened = error as Error;
       if (!(error instanceof pg.DatabaseError)) this.broken ??= error as Error;
       throw error;
     });
@@ -152,9 +193,15 @@ class HeldConnection {
     return result;
   }
 
+  /** Commits (unless nothing was sent) and returns the connection; a broken one is closed instead. */
   async release(): Promise<void> {
     try {
-      if (!this.broken) await this.send({ text: 'COMMIT' });
+      if (!this.broken && this.begin === undefined) {
+        this.onQuery?.('COMMIT');
+        // Also after a failed BEGIN script: COMMIT ends whatever part of it ran (an aborted transaction rolls back).
+        await this.tail;
+        await this.connection.query({ text: 'COMMIT', query_timeout: READ_LANE_QUERY_TIMEOUT_MS } as pg.QueryConfig);
+      }
     } catch {
       // broken now: released below, it is closed instead of reused
     } finally {
@@ -162,6 +209,34 @@ class HeldConnection {
       this.connection.release(this.broken);
     }
   }
+}
+
+/**
+ * A statement's text with its values written as SQL literals, for the simple-query protocol (which takes
+ * no parameters); undefined for a value it does not write (then the statement goes with parameters).
+ * Every value of a compiled page is a string, a boolean or a list of strings, cast in the SQL itself.
+ */
+function withLiterals(statement: Prisma.Sql): string | undefined {
+  const { strings, values } = statement;
+  let text = strings[0]!;
+  for (let index = 0; index < values.length; index++) {
+    const literal = sqlLiteral(values[index]);
+    if (literal === undefined) return undefined;
+    text += literal + strings[index + 1]!;
+  }
+  return text;
+}
+
+function sqlLiteral(value: unknown): string | undefined {
+  if (value === null) return 'NULL';
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (typeof value === 'string') return pg.escapeLiteral(value);
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
+    // An array literal ({"a","b"}), itself inside a string literal.
+    const items = value.map((item: string) => `"${item.replace(/[\\"]/g, (character) => `\\${character}`)}"`);
+    return pg.escapeLiteral(`{${items.join(',')}}`);
+  }
+  return undefined;
 }
 
 /**
@@ -196,30 +271,19 @@ function readLanes(
   };
   return {
     async open(begin) {
-      const held = new HeldConnection(await pool.connect());
-      try {
-        options.onQuery?.(begin);
-        await held.send({ text: begin });
-      } catch (error) {
-        held.broken ??= error as Error;
-        await held.release();
-        throw error;
-      }
+      const held = new HeldConnection(await pool.connect(), begin, options.onQuery);
       const lane = idle.pop() ?? makeLane();
       lane.pool.held = held;
       return {
         prisma: lane.prisma,
-        async query<R>(text: string, values: readonly unknown[]) {
+        async query<R>(statement: Prisma.Sql) {
           if (lane.pool.held !== held) throw ended();
-          options.onQuery?.(text);
-          const result = await held.send({ name: statementNameGenerator({ sql: text }), text, values: [...values] });
-          return result.rows as R[];
+          return held.read<R>(statement, statementNameGenerator({ sql: statement.text }));
         },
         async end() {
           if (lane.pool.held !== held) return;
           lane.pool.held = undefined;
           idle.push(lane);
-          options.onQuery?.('COMMIT');
           await held.release();
         },
       };

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReadLane } from '../../src/core/db.js';
+import { Prisma } from '../../src/generated/prisma/client.js';
+import { freshDatabase, onPostgres, type TestDatabase } from '../support/database.js';
+
+/**
+ * Read lanes (src/core/db.ts): a query operation's transaction on PostgreSQL, opened by a BEGIN script that
+ * goes out with the first raw read (its values written as literals), then named prepared statements, with
+ * Prisma reads bound to the same connection. PGlite has no lanes (one in-process session, no round trips):
+ * these tests need the PostgreSQL server.
+ */
+
+let db: TestDatabase;
+const statements: string[] = [];
+
+beforeAll(async () => {
+  if (onPostgres) db = await freshDatabase({ onQuery: (sql) => statements.push(sql) });
+});
+afterAll(() => db?.drop());
+
+const begin = (tenantId: string) =>
+  `BEGIN; SELECT set_config('role', 'training_app', true), set_config('app.tenant_id', '${tenantId}', true)`;
+
+async function inLane<T>(tenantId: string, fn: (lane: ReadLane) => Promise<T>): Promise<T> {
+  const lane = await db.openReadLane!(begin(tenantId));
+  try {
+    return await fn(lane);
+  } finally {
+    await lane.end();
+  }
+}
+
+const settings = Prisma.sql`SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant`;
+
+// Text PostgreSQL can hold (anything but NUL), weighted towards what SQL and array literals treat specially.
+const tricky = fc.constantFrom("'", '"', '\\', '{', '}', ',', ' ', '$1', 'NULL', 'E', '\n', 'ö', '😀', 'a');
+const text = fc.oneof(
+  fc.string({ unit: tricky, maxLength: 12 }),
+  fc.string({ unit: 'binary', maxLength: 40 }).filter((value) => !value.includes('\u0000')),
+);
+
+describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
+  it("runs every statement as the caller, in one transaction that ends with the lane (the owner's session is back after)", async () => {
+    const tenantId = randomUUID();
+    await inLane(tenantId, async (lane) => {
+      expect(await lane.query(settings)).toEqual([{ role: 'training_app', tenant: tenantId }]);
+      // The lane's Prisma client is on the same connection and transaction.
+      expect(await lane.prisma.$queryRaw(settings)).toEqual([{ role: 'training_app', tenant: tenantId }]);
+    });
+    // The pool's connections are the owner's again, with no tenant set.
+    const after = await db.withConnection((connection) => connection.query(settings.text));
+    expect(after).toEqual([{ role: 'postgres', tenant: expect.toBeOneOf([null, '']) }]);
+  });
+
+  it('keeps any text, quotes and backslashes included, as the same value whether written as a literal or sent as a parameter', async () => {
+    await fc.assert(
+      fc.asyncProperty(text, fc.array(text, { maxLength: 5 }), async (value, list) => {
+        const read = Prisma.sql`SELECT ${value}::text AS value, ${list}::text[] AS list`;
+        await inLane(randomUUID(), async (lane) => {
+          // The first read goes with the BEGIN script (literals), the second as a prepared statement.
+          expect(await lane.query(read)).toEqual([{ value, list }]);
+          expect(await lane.query(read)).toEqual([{ value, list }]);
+        });
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('runs nothing more after the first read failed, and hands its connection back clean', async () => {
+    const tenantId = randomUUID();
+    await inLane(tenantId, async (lane) => {
+      await expect(lane.query(Prisma.sql`SELECT 1 / ${'0'}::int AS never`)).rejects.toThrow(/division by zero/);
+      await expect(lane.query(settings)).rejects.toThrow();
+      await expect(lane.prisma.$queryRaw(settings)).rejects.toThrow();
+    });
+    // Every pooled connection still works as a fresh lane with its own settings.
+    const next = randomUUID();
+    const reads = await Promise.all(Array.from({ length: 12 }, () => inLane(next, (lane) => lane.query(settings))));
+    expect(reads.flat()).toEqual(Array.from({ length: 12 }, () => ({ role: 'training_app', tenant: next })));
+  });
+
+  it("refuses to let the lane's Prisma client open a transaction of its own (its COMMIT would end the caller's)", async () => {
+    const tenantId = randomUUID();
+    await inLane(tenantId, async (lane) => {
+      await expect(lane.prisma.$transaction((tx) => tx.$queryRaw(settings))).rejects.toThrow(
+        /cannot open a transaction of its own/,
+      );
+      await expect(
+        lane.prisma.$transaction([lane.prisma.$queryRaw(settings), lane.prisma.$queryRaw(settings)]),
+      ).rejects.toThrow(/cannot open a transaction of its own/);
+      // Still the caller's transaction.
+      expect(await lane.query(settings)).toEqual([{ role: 'training_app', tenant: tenantId }]);
+    });
+  });
+
+  it('refuses statements after it ended, and sends no COMMIT for a lane nothing was read in', async () => {
+    statements.length = 0;
+    const lane = await db.openReadLane!(begin(randomUUID()));
+    await lane.end();
+    expect(statements).toEqual([]);
+    await expect(lane.query(settings)).rejects.toThrow(/after its transaction ended/);
+    await expect(lane.prisma.$queryRaw(settings)).rejects.toThrow(/after its transaction ended/);
+  });
+});
