@@ -7,7 +7,7 @@ import { freshDatabase, onPostgres, type TestDatabase } from '../support/databas
 
 /**
  * Read lanes (src/core/db.ts): a query operation's transaction on PostgreSQL, opened by a BEGIN script that
- * goes out with the first raw read (its values written as literals), then named prepared statements, with
+ * goes out with the first raw read (as EXECUTE with literals), then named prepared statements, with
  * Prisma reads bound to the same connection. PGlite has no lanes (one in-process session, no round trips):
  * these tests need the PostgreSQL server.
  */
@@ -59,7 +59,8 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
       fc.asyncProperty(text, fc.array(text, { maxLength: 5 }), async (value, list) => {
         const read = Prisma.sql`SELECT ${value}::text AS value, ${list}::text[] AS list`;
         await inLane(randomUUID(), async (lane) => {
-          // The first read goes with the BEGIN script (literals), the second as a prepared statement.
+          // Once the connection has the statement prepared (from the first run on), a lane's first read goes
+          // with the BEGIN script as EXECUTE with literals; its second goes with parameters.
           expect(await lane.query(read)).toEqual([{ value, list }]);
           expect(await lane.query(read)).toEqual([{ value, list }]);
         });
