@@ -40,8 +40,9 @@ const APPLY_CALLER =
 
 /**
  * BEGIN and the same settings as APPLY_CALLER as one script (one round trip) for a read lane (db.ts),
- * values as literals: the simple-query protocol that runs a script takes no parameters. A session left
- * idle inside the transaction (a request that never ended it) is closed by PostgreSQL after the timeout.
+ * values as literals: the simple-query protocol that runs a script takes no parameters. READ ONLY: a query
+ * operation only reads, and a resolver that tried to write in one would fail rather than write. A session
+ * left idle inside the transaction (a request that never ended it) is closed by PostgreSQL after the timeout.
  */
 function beginAsCaller(caller: Caller, timeoutMs: number): string {
   const settings: [string, string][] = [
@@ -53,7 +54,7 @@ function beginAsCaller(caller: Caller, timeoutMs: number): string {
     ['idle_in_transaction_session_timeout', `${timeoutMs}ms`],
   ];
   const applied = settings.map(([name, value]) => `set_config('${name}', ${pg.escapeLiteral(value)}, true)`);
-  return `BEGIN; SELECT ${applied.join(', ')}`;
+  return `BEGIN READ ONLY; SELECT ${applied.join(', ')}`;
 }
 
 export type TenantTransaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
@@ -287,8 +288,10 @@ function laneTransaction(openReadLane: NonNullable<Database['openReadLane']>, ca
     get: () => opened().then((open) => open.prisma as TenantTransaction),
     read: (statement) => opened().then((open) => open.query(statement)),
     async end() {
+      // The response need not wait for the COMMIT: the transaction is READ ONLY, so there is nothing its
+      // COMMIT could fail to keep, and the lane hands its connection back once the COMMIT is through.
       // A lane that failed to open has nothing to end (its reads reported the failure).
-      await lane?.then(
+      void lane?.then(
         (open) => open.end(),
         () => undefined,
       );
@@ -308,6 +311,8 @@ function sharedTransaction(prisma: PrismaClient, caller: Caller, options?: Trans
           prisma,
           caller,
           async (tx) => {
+            // As a read lane's (beginAsCaller): a query operation only reads.
+            await tx.$executeRawUnsafe('SET TRANSACTION READ ONLY');
             resolve(tx);
             await released;
           },

@@ -2,6 +2,8 @@ import type { GraphQLFormattedError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingAssignmentsDocument, TrainingCompletionsDocument } from '../../src/generated/operations/graphql.js';
 import { createContext, queryReadsShareOneTransaction } from '../../src/core/caller.js';
+import { sqlState } from '../../src/core/errors.js';
+import { READ_ONLY_SQL_TRANSACTION } from '../../src/core/sqlstate.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 
@@ -148,6 +150,23 @@ describe('one transaction per query operation', () => {
     await expect(context.db.trainingCourse.count()).rejects.toThrow(/transaction ended/);
     await expect(context.read(Prisma.sql`SELECT 1`)).rejects.toThrow(/transaction ended/);
     expect(statements).toEqual([]);
+  });
+
+  it('makes it read only: a query operation cannot write, even through a resolver that tried', async () => {
+    const context = await createContext(server.app.services, `Bearer ${admin.token}`);
+    const hooks = await queryReadsShareOneTransaction.requestDidStart!({ contextValue: context } as never);
+    await hooks!.didResolveOperation!({ operation: { operation: 'query' } } as never);
+    const write = context.transaction((tx) => tx.$executeRaw`UPDATE training_courses SET title = 'overwritten'`);
+    const refused = await write.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await hooks!.willSendResponse!({} as never);
+    expect(sqlState(refused)).toBe(READ_ONLY_SQL_TRANSACTION);
+    const titles = await server.owner.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM training_courses WHERE title = 'overwritten'",
+    );
+    expect(titles).toEqual([{ n: 0 }]);
   });
 
   it('ends it with every request, failed fields included: far more requests than pooled connections all succeed', async () => {
