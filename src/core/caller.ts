@@ -291,10 +291,7 @@ function laneTransaction(openReadLane: NonNullable<Database['openReadLane']>, ca
       // The response need not wait for the COMMIT: the transaction is READ ONLY, so there is nothing its
       // COMMIT could fail to keep, and the lane hands its connection back once the COMMIT is through.
       // A lane that failed to open has nothing to end (its reads reported the failure).
-      void lane?.then(
-        (open) => open.end(),
-        () => undefined,
-      );
+      void lane?.then((open) => open.end()).catch(() => undefined);
     },
   };
 }
