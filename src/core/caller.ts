@@ -142,7 +142,11 @@ export interface Context {
   readonly db: CallerClient;
   /** Several statements in one transaction as the caller (raw SQL goes here). */
   transaction<T>(fn: (tx: TenantTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
-  /** One raw read as the caller, in the request's transaction (a query's read lane takes it straight to pg). */
+  /**
+   * One raw read as the caller, in the request's transaction (a query's read lane takes it straight to pg).
+   * Select text, int, boolean or json columns only (cast in SQL): pg and Prisma return other types (bigint,
+   * numeric, timestamps) differently, and which of them answers depends on the operation and the engine.
+   */
   read<R>(statement: Prisma.Sql): Promise<R[]>;
   services: AppServices;
   /** The client's address (HTTP), for per-address limits; undefined over WebSocket. */

@@ -88,12 +88,42 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
       await expect(lane.prisma.$transaction((tx) => tx.$queryRaw(settings))).rejects.toThrow(
         /cannot open a transaction of its own/,
       );
-      await expect(
-        lane.prisma.$transaction([lane.prisma.$queryRaw(settings), lane.prisma.$queryRaw(settings)]),
-      ).rejects.toThrow(/cannot open a transaction of its own/);
       // Still the caller's transaction.
       expect(await lane.query(settings)).toEqual([{ role: 'training_app', tenant: tenantId }]);
     });
+  });
+
+  it("refuses its Prisma client once it ended, also after another lane took that client over: nothing runs with the other caller's settings", async () => {
+    const [first, second] = [randomUUID(), randomUUID()];
+    const laneA = await db.openReadLane!(begin(first));
+    const keptPastEnd = laneA.prisma;
+    expect(await keptPastEnd.$queryRaw(settings)).toEqual([{ role: 'training_app', tenant: first }]);
+    await laneA.end();
+    await expect(keptPastEnd.$queryRaw(settings)).rejects.toThrow(/after its transaction ended/);
+
+    const laneB = await db.openReadLane!(begin(second));
+    await expect(keptPastEnd.$queryRaw(settings)).rejects.toThrow(/after its transaction ended/);
+    await expect(keptPastEnd.profile.count()).rejects.toThrow(/after its transaction ended/);
+    expect(await laneB.prisma.$queryRaw(settings)).toEqual([{ role: 'training_app', tenant: second }]);
+    await laneB.end();
+  });
+
+  it("keeps a lane's client from the next use while an operation of its last use still runs", async () => {
+    const [first, second] = [randomUUID(), randomUUID()];
+    const laneA = await db.openReadLane!(begin(first));
+    // Started (awaited) before the lane ends, as a resolver's read is.
+    const slow = laneA.prisma
+      .$queryRaw<{ tenant: string }[]>(
+        Prisma.sql`SELECT current_setting('app.tenant_id', true) AS tenant, pg_sleep(0.2)::text AS slept`,
+      )
+      .then((rows) => rows);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const endA = laneA.end();
+    const laneB = await db.openReadLane!(begin(second));
+    expect(laneB.prisma).not.toBe(laneA.prisma);
+    expect(await laneB.prisma.$queryRaw(settings)).toEqual([{ role: 'training_app', tenant: second }]);
+    expect((await slow)[0]!.tenant).toBe(first);
+    await Promise.all([endA, laneB.end()]);
   });
 
   it('refuses statements after it ended, and sends no COMMIT for a lane nothing was read in', async () => {
