@@ -32,28 +32,32 @@ export interface Caller {
 /** The non-owner role every request runs as; RLS policies are written for it. */
 export const APP_ROLE = 'training_app';
 
-// statement_timeout matches the transaction's timeout: a statement of a request the API has given
-// up on is cancelled by PostgreSQL instead of running on and holding a pooled connection.
-const APPLY_CALLER =
-  `SELECT set_config('role', '${APP_ROLE}', true), set_config('app.tenant_id', $1, true), ` +
-  `set_config('app.user_id', $2, true), set_config('app.role', $3, true), set_config('statement_timeout', $4, true)`;
+/**
+ * The settings every transaction of a request applies first, by name, and their values for a caller.
+ * statement_timeout matches the transaction's timeout: a statement of a request the API has given up on
+ * is cancelled by PostgreSQL instead of running on and holding a pooled connection.
+ */
+const CALLER_SETTINGS = ['role', 'app.tenant_id', 'app.user_id', 'app.role', 'statement_timeout'] as const;
+
+function callerSettingValues(caller: Caller, timeoutMs: number): string[] {
+  return [APP_ROLE, caller.tenantId, caller.userId, caller.role, `${timeoutMs}ms`];
+}
+
+/** The caller's settings as one statement, values as parameters (`callerSettingValues`). */
+const APPLY_CALLER = `SELECT ${CALLER_SETTINGS.map((name, index) => `set_config('${name}', $${index + 1}, true)`).join(', ')}`;
 
 /**
- * BEGIN and the same settings as APPLY_CALLER as one script (one round trip) for a read lane (db.ts),
- * values as literals: the simple-query protocol that runs a script takes no parameters. READ ONLY: a query
- * operation only reads, and a resolver that tried to write in one would fail rather than write. A session
- * left idle inside the transaction (a request that never ended it) is closed by PostgreSQL after the timeout.
+ * BEGIN and the caller's settings as one script (one round trip) for a read lane (db.ts), values as
+ * literals: the simple-query protocol that runs a script takes no parameters. READ ONLY: a query operation
+ * only reads, and a resolver that tried to write in one would fail rather than write. A session left idle
+ * inside the transaction (a request that never ended it) is closed by PostgreSQL after the timeout.
  */
 function beginAsCaller(caller: Caller, timeoutMs: number): string {
-  const settings: [string, string][] = [
-    ['role', APP_ROLE],
-    ['app.tenant_id', caller.tenantId],
-    ['app.user_id', caller.userId],
-    ['app.role', caller.role],
-    ['statement_timeout', `${timeoutMs}ms`],
-    ['idle_in_transaction_session_timeout', `${timeoutMs}ms`],
-  ];
-  const applied = settings.map(([name, value]) => `set_config('${name}', ${pg.escapeLiteral(value)}, true)`);
+  const values = callerSettingValues(caller, timeoutMs);
+  const applied = CALLER_SETTINGS.map(
+    (name, index) => `set_config('${name}', ${pg.escapeLiteral(values[index]!)}, true)`,
+  );
+  applied.push(`set_config('idle_in_transaction_session_timeout', '${timeoutMs}ms', true)`);
   return `BEGIN READ ONLY; SELECT ${applied.join(', ')}`;
 }
 
@@ -75,7 +79,7 @@ export function withTenant<T>(
   const timeout = options?.timeout ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
   return prisma.$transaction(
     async (tx) => {
-      await tx.$executeRawUnsafe(APPLY_CALLER, caller.tenantId, caller.userId, caller.role, `${timeout}ms`);
+      await tx.$executeRawUnsafe(APPLY_CALLER, ...callerSettingValues(caller, timeout));
       return fn(tx);
     },
     { ...options, timeout },
@@ -340,13 +344,7 @@ function tenantClient(prisma: PrismaClient, caller: Caller): CallerClient {
       $allModels: {
         async $allOperations({ args, query }) {
           const [, result] = await prisma.$transaction([
-            prisma.$executeRawUnsafe(
-              APPLY_CALLER,
-              caller.tenantId,
-              caller.userId,
-              caller.role,
-              `${DEFAULT_TRANSACTION_TIMEOUT_MS}ms`,
-            ),
+            prisma.$executeRawUnsafe(APPLY_CALLER, ...callerSettingValues(caller, DEFAULT_TRANSACTION_TIMEOUT_MS)),
             query(args),
           ]);
           return result;

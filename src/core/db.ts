@@ -128,13 +128,17 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
  */
 const READ_LANE_QUERY_TIMEOUT_MS = 15_000;
 
+/** A statement sent through a lane after its transaction ended (by code that kept the lane past its operation). */
+const laneEnded = () => new Error('read lane used after its transaction ended');
+
 /** A pg.Pool stand-in for a lane's Prisma client: every statement goes to the connection the lane holds. */
 type LanePool = pg.Pool & { held: HeldConnection | undefined };
 
 /**
  * A pooled connection while a lane holds it. The lane's BEGIN script goes out with the first statement:
- * in the same round trip when that is a raw read this connection has prepared, else just before it. Statements go one after another (pg would queue statements sent while one runs, but that is
- * deprecated), and one that never answered marks the connection broken.
+ * in the same round trip when that is a raw read this connection has prepared, else just before it.
+ * Statements go one after another (pg would queue statements sent while one runs, but that is deprecated),
+ * and one that never answered marks the connection broken.
  */
 class HeldConnection {
   private tail: Promise<unknown> = Promise.resolve();
@@ -197,7 +201,7 @@ class HeldConnection {
   private chain(config: pg.QueryConfig, opening = false): Promise<pg.QueryResult> {
     const run = () => {
       if (this.unopened) throw this.unopened;
-      return this.connection.query({ ...config, query_timeout: READ_LANE_QUERY_TIMEOUT_MS } as pg.QueryConfig);
+      return this.query(config);
     };
     const result = this.tail.then(run, run).catch((error: unknown) => {
       if (opening) this.unopened = error as Error;
@@ -208,6 +212,10 @@ class HeldConnection {
     return result;
   }
 
+  private query(config: pg.QueryConfig): Promise<pg.QueryResult> {
+    return this.connection.query({ ...config, query_timeout: READ_LANE_QUERY_TIMEOUT_MS } as pg.QueryConfig);
+  }
+
   /** Commits (unless nothing was sent) and returns the connection; a broken one is closed instead. */
   async release(): Promise<void> {
     try {
@@ -215,7 +223,7 @@ class HeldConnection {
         this.onQuery?.('COMMIT');
         // Also after a failed BEGIN script: COMMIT ends whatever part of it ran (an aborted transaction rolls back).
         await this.tail;
-        await this.connection.query({ text: 'COMMIT', query_timeout: READ_LANE_QUERY_TIMEOUT_MS } as pg.QueryConfig);
+        await this.query({ text: 'COMMIT' });
       }
     } catch (error) {
       // A connection whose COMMIT failed or never answered is closed instead of reused.
@@ -304,10 +312,7 @@ class LaneUse {
    */
   private run(operation: () => unknown): PromiseLike<unknown> {
     let started: Promise<unknown> | undefined;
-    const start = () =>
-      (started ??= this.ended
-        ? Promise.reject(new Error('read lane used after its transaction ended'))
-        : this.counted(operation));
+    const start = () => (started ??= this.ended ? Promise.reject(laneEnded()) : this.counted(operation));
     return {
       then: (onFulfilled, onRejected) => start().then(onFulfilled, onRejected),
       catch: (onRejected: (reason: unknown) => unknown) => start().catch(onRejected),
@@ -345,11 +350,10 @@ function readLanes(
 ): { open(begin: string): Promise<ReadLane>; close(): Promise<void> } {
   const idle: { prisma: PrismaClient; pool: LanePool }[] = [];
   const all: PrismaClient[] = [];
-  const ended = () => new Error('read lane used after its transaction ended');
   const makeLane = () => {
     const lanePool = Object.assign(new pg.Pool({ max: 1 }), { held: undefined }) as LanePool;
     lanePool.query = ((config: pg.QueryConfig) =>
-      lanePool.held ? lanePool.held.send(config) : Promise.reject(ended())) as pg.Pool['query'];
+      lanePool.held ? lanePool.held.send(config) : Promise.reject(laneEnded())) as pg.Pool['query'];
     lanePool.connect = (() =>
       Promise.reject(new Error('a read lane cannot open a transaction of its own'))) as pg.Pool['connect'];
     const prisma = createClient(new PrismaPg(lanePool, { statementNameGenerator }), options);
@@ -367,7 +371,7 @@ function readLanes(
       return {
         prisma: use.guard(lane.prisma),
         async query<R>(statement: Prisma.Sql) {
-          if (use.ended) throw ended();
+          if (use.ended) throw laneEnded();
           return held.read<R>(statement, statementNameGenerator({ sql: statement.text }));
         },
         async end() {
