@@ -152,6 +152,7 @@ class HeldConnection {
     /** The script that opens the transaction, until it is sent. */
     private begin: string | undefined,
     private readonly onQuery: ((sql: string) => void) | undefined,
+    private readonly openTimeoutMs: number,
   ) {
     // A held connection the server closes (idle-in-transaction timeout, restart) reports it here, not to the pool.
     connection.on('error', this.onError);
@@ -195,7 +196,9 @@ class HeldConnection {
     const begin = this.begin!;
     this.begin = undefined;
     this.onQuery?.(begin);
-    return this.chain({ text: begin + then }, true);
+    // Opening the transaction waits no longer than taking a connection may (as Prisma's `maxWait` did):
+    // a server that stopped answering fails the request within DB_ACQUIRE_TIMEOUT_MS.
+    return this.chain({ text: begin + then, query_timeout: this.openTimeoutMs } as pg.QueryConfig, true);
   }
 
   private chain(config: pg.QueryConfig, opening = false): Promise<pg.QueryResult> {
@@ -213,7 +216,7 @@ class HeldConnection {
   }
 
   private query(config: pg.QueryConfig): Promise<pg.QueryResult> {
-    return this.connection.query({ ...config, query_timeout: READ_LANE_QUERY_TIMEOUT_MS } as pg.QueryConfig);
+    return this.connection.query({ query_timeout: READ_LANE_QUERY_TIMEOUT_MS, ...config } as pg.QueryConfig);
   }
 
   /** Commits (unless nothing was sent) and returns the connection; a broken one is closed instead. */
@@ -362,7 +365,12 @@ function readLanes(
   };
   return {
     async open(begin) {
-      const held = new HeldConnection(await pool.connect(), begin, options.onQuery);
+      const held = new HeldConnection(
+        await pool.connect(),
+        begin,
+        options.onQuery,
+        options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
+      );
       const lane = idle.pop() ?? makeLane();
       lane.pool.held = held;
       // The lane's client goes back to `idle` only once this use has ended and none of its operations is

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReadLane } from '../../src/core/db.js';
+import { openDatabase, type ReadLane } from '../../src/core/db.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/database.js';
 
@@ -124,6 +125,40 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
     expect(await laneB.prisma.$queryRaw(settings)).toEqual([{ role: 'training_app', tenant: second }]);
     expect((await slow)[0]!.tenant).toBe(first);
     await Promise.all([endA, laneB.end()]);
+  });
+
+  it('gives up opening within the acquire timeout when the server stops answering, and closes that connection', async () => {
+    // A TCP relay to the test database that can stop passing bytes: a hung server whose socket stays open.
+    const upstream = new URL(db.url!);
+    let frozen = false;
+    const sockets: net.Socket[] = [];
+    const relay = net.createServer((client) => {
+      const server = net.connect(Number(upstream.port || 5432), upstream.hostname);
+      sockets.push(client, server);
+      client.on('data', (chunk) => void (frozen || server.write(chunk)));
+      server.on('data', (chunk) => void (frozen || client.write(chunk)));
+      for (const socket of [client, server]) socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relayed = new URL(db.url!);
+    relayed.host = `127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
+    const hung = await openDatabase({ url: relayed.toString(), poolMax: 1, acquireTimeoutMs: 300 });
+    try {
+      const warm = await hung.openReadLane!(begin(randomUUID()));
+      await warm.query(settings);
+      await warm.end();
+
+      frozen = true;
+      const lane = await hung.openReadLane!(begin(randomUUID()));
+      const started = Date.now();
+      await expect(lane.query(settings)).rejects.toThrow(/timeout/i);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      await lane.end();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      relay.close();
+      await hung.close();
+    }
   });
 
   it('refuses statements after it ended, and sends no COMMIT for a lane nothing was read in', async () => {
