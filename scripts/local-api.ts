@@ -1,6 +1,6 @@
 // Starts this API inside a script's own process (the demo seed, the gateway demo), so a script needs no server
 // running beside it. The one place scripts depend on how the app starts.
-import { loadConfig, type Config } from '../src/core/config.js';
+import { loadConfig, type Config } from '../src/config.js';
 import { createLogger } from '../src/core/logger.js';
 import { startApp, type App } from '../src/app.js';
 import { schema } from '../src/schema.js';

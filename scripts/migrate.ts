@@ -1,5 +1,5 @@
 // `npm run migrate`: applies pending SQL migrations to DATABASE_URL or the embedded PGlite.
-import { loadConfig } from '../src/core/config.js';
+import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/core/db.js';
 import { migrate } from '../src/core/migrate.js';
 

@@ -1,7 +1,7 @@
 // `npm run seed:demo`: fills the demo tenant (ids in src/web/demo-tenant.ts, data in src/web/demo-data.ts) of the
 // database `npm start` uses, through the API (the running server's own when it has the embedded database open, else
 // one started in this process for the run), then prints tokens to try it.
-import { loadConfig } from '../src/core/config.js';
+import { loadConfig } from '../src/config.js';
 import { mintDemoTokens, seedDemoTenant } from '../src/web/demo-data.js';
 import { DEMO_ADMIN, DEMO_SAFETY_OFFICER, DEMO_SERVICE, DEMO_WORKERS } from '../src/web/demo-tenant.js';
 import { startLocalApi } from './local-api.js';

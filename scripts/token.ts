@@ -2,7 +2,7 @@
 // Bad input is one line on stderr and exit code 1; the token alone goes to stdout, so `$(npm run -s token …)` works.
 import { parseArgs } from 'node:util';
 import { isUuid, mintToken } from '../src/core/auth.js';
-import { loadConfig } from '../src/core/config.js';
+import { loadConfig } from '../src/config.js';
 import { ROLES, type Role } from '../src/core/permissions.js';
 
 const USAGE = `Usage: npm run -s token -- --role <role> --tenant <uuid> --user <uuid> [options]

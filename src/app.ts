@@ -2,21 +2,19 @@ import { createServer, type Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import { startApollo } from './core/apollo.js';
 import { createTokenVerifier } from './core/auth.js';
-import { certificateRoutes } from './certificates/routes.js';
 import { publicUrlFor, type Config } from './core/config.js';
+import { startScheduler } from './core/jobs.js';
 import type { AppServices } from './core/caller.js';
 import { openDatabase, type Database } from './core/db.js';
 import { graphiqlAssets } from './core/graphiql/assets.js';
 import { GRAPHQL_PATH, MAX_BODY_BYTES, MAX_HEADER_BYTES, serveHttp, type Route } from './core/http.js';
 import type { Logger } from './core/logger.js';
 import { migrate } from './core/migrate.js';
-import { createRateLimiter } from './core/rate-limit.js';
 import { startLiveEventHub, type HubOptions } from './core/live-events/index.js';
 import { serveWebSockets } from './core/websocket.js';
-import { createDeliverer } from './notifications/deliverer.js';
-import { startScheduler } from './risk/scheduler.js';
+import type { ModuleHost } from './core/module.js';
+import { modules } from './modules.js';
 import { createProfileRefresher } from './users/profile-refresh.js';
-import { webRoutes } from './web/serve.js';
 
 export interface App {
   server: Server;
@@ -64,7 +62,6 @@ export async function startApp(options: AppOptions): Promise<App> {
     verifyToken: createTokenVerifier(config.auth),
     profiles: createProfileRefresher(db.prisma),
     liveEvents,
-    lookupLimiter: createRateLimiter({ limit: config.certificateLookupsPerMinute, windowMs: 60_000 }),
   };
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES });
@@ -84,9 +81,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   });
   const apollo = await startApollo({ schema, config, services, httpServer: server, subscriptions });
 
-  /** HTTP endpoints beside GraphQL, health and readiness: the app registers its own pages and files here. */
-  // Certificates first: the web app's route is the prefix `/` and would answer their paths.
-  const routes: Route[] = [...certificateRoutes(services), ...webRoutes({ config, db })];
+  const host: ModuleHost = { services, db };
+  // HTTP endpoints beside GraphQL, health and readiness: each module's own, matched most specific first.
+  const routes: Route[] = modules.flatMap((module) => module.routes?.(host) ?? []);
   serveHttp(server, {
     graphql: apollo.execute,
     databaseAnswers: () => db.prisma.$queryRaw`SELECT 1`,
@@ -119,11 +116,12 @@ export async function startApp(options: AppOptions): Promise<App> {
   // Absolute links (certificates) name the port actually bound when the default named port 0.
   services.config = { ...config, publicUrl: publicUrlFor(config, port) };
 
-  // Scheduled auto-assignment, overdue sweep, reminders and recertification (off when their cron settings are empty).
-  const scheduler = startScheduler({ prisma: db.prisma, config, logger });
-  // Notification e-mail (off when EMAIL_POLL_MS is unset under NODE_ENV=test).
-  const deliverer =
-    config.emailPollMs === undefined ? undefined : createDeliverer({ prisma: db.prisma, config, logger });
+  // The modules' scheduled jobs (each off when its cron setting is empty) and background workers.
+  const scheduler = startScheduler(
+    { prisma: db.prisma, config: services.config, logger },
+    modules.flatMap((module) => module.jobs ?? []),
+  );
+  const workers = modules.flatMap((module) => module.start?.(host) ?? []);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -134,7 +132,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     stop: () =>
       (stopping ??= (async () => {
         await scheduler?.stop();
-        await deliverer?.stop();
+        await Promise.all(workers.map((worker) => worker.stop()));
         // Drains HTTP requests and closes every websocket with 1001 Going Away.
         await apollo.stop();
         await liveEvents.close();

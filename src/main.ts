@@ -1,4 +1,4 @@
-import { ConfigurationError, loadConfig, type Config } from './core/config.js';
+import { ConfigurationError, loadConfig, type Config } from './config.js';
 import { DataFolderInUse } from './core/db.js';
 import { createLogger } from './core/logger.js';
 import { startApp, type App } from './app.js';

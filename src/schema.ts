@@ -1,23 +1,8 @@
 import { builder } from './core/builder.js';
 import './core/scalars.js';
 import './core/root.js';
-import './users/user.js';
-import './courses/course.js';
-import './assignments/assignment.js';
-import './assignments/lifecycle.js';
-import './assignments/live.js';
-import './completions/completion.js';
-import './certificates/certificate.js';
-import './analytics/analytics.js';
-import './users/profiles.js';
-import './users/shifts.js';
-import './users/equipment-operators.js';
-import './risk/auto-assign.js';
-import './risk/scores.js';
-import './risk/escalations.js';
-import './risk/qualifications.js';
-import './notifications/notification.js';
-import './recertification/recertification.js';
+// Each module's front door adds its types, queries and mutations to the builder.
+import './modules.js';
 
 /** The federated subgraph schema (Apollo Federation v2). */
 export const schema = builder.toSubGraphSchema({

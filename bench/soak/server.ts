@@ -2,7 +2,7 @@
 // by the same environment as src/main.ts. Every SOAK_SAMPLE_MS (default 10 s) it forces a full
 // GC and writes one JSON line `{"soak": {…process.memoryUsage()}}` to stdout, so the heap is
 // measured after collection (what is really retained), not at a random point of the GC cycle.
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { startApp } from '../../src/app.js';
 import { schema } from '../../src/schema.js';

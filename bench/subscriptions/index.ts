@@ -5,7 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig } from '../../src/config.js';
 import { withTenant } from '../../src/core/caller.js';
 import { openDatabase } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/logger.js';

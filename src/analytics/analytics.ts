@@ -4,7 +4,8 @@ import { ASSIGNMENT_STATUSES, type AssignmentStatusValue } from '../assignments/
 import { builder } from '../core/builder.js';
 import { notFound } from '../core/errors.js';
 import type { Context } from '../core/caller.js';
-import { assertMayReadUser, may } from '../core/permissions.js';
+import { may } from '../core/permissions.js';
+import { assertMayReadUser } from '../users/access.js';
 import { MAX_ITEMS_EXTENSION } from '../core/limits.js';
 import { selectedFieldNames } from '../core/selection.js';
 import { COURSE_CATEGORIES, Course, CourseCategory } from '../courses/course.js';

@@ -14,7 +14,8 @@ import { tenantServiceContext, withTenant, type CallerContext, type TenantTransa
 import { preshaped, type Delivery } from '../core/live-events/index.js';
 import { notFound } from '../core/errors.js';
 import { compileJsonPage, readJsonPageIn } from '../core/json-page-sql.js';
-import { assertMayReadUser, may } from '../core/permissions.js';
+import { may } from '../core/permissions.js';
+import { assertMayReadUser } from '../users/access.js';
 import * as validate from '../core/validate.js';
 import { Assignment } from './assignment.js';
 import { ASSIGNMENT_TABLE } from './assignment-sql.js';

@@ -4,6 +4,7 @@ import type { Context } from '../core/caller.js';
 import { badInput, conflict, notFound, tooManyRequests } from '../core/errors.js';
 import { todayUtc } from '../core/scalars.js';
 import * as validate from '../core/validate.js';
+import { lookupLimiter } from './settings.js';
 import {
   CERTIFICATE_CODE,
   certificatePdfPath,
@@ -96,7 +97,7 @@ export const CertificateVerification = builder.objectRef<Verification>('Certific
 
 /** Counts one public lookup for the client's address; over the limit: TOO_MANY_REQUESTS (HTTP 429, Retry-After). */
 export function countLookup(context: Pick<Context, 'services' | 'clientAddress'>): void {
-  const retryAfter = context.services.lookupLimiter.take(context.clientAddress ?? 'unknown');
+  const retryAfter = lookupLimiter(context.services).take(context.clientAddress ?? 'unknown');
   if (retryAfter > 0) throw tooManyRequests(retryAfter);
 }
 

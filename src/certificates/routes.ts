@@ -4,6 +4,7 @@ import { errorResponse, tooManyRequests } from '../core/errors.js';
 import { clientAddress, json, type Route } from '../core/http.js';
 import { certificateVerifyPath, lookupCertificate, type PublicCertificate } from './certificates-sql.js';
 import { certificatePdf } from './pdf.js';
+import { lookupLimiter } from './settings.js';
 
 /**
  * The public certificate pages, no token needed (the code is the capability):
@@ -15,7 +16,7 @@ export function certificateRoutes(services: AppServices): Route[] {
   const { config } = services;
   /** Counts the lookup; false when the address is over its limit (answered with 429). */
   const allowed = (req: IncomingMessage, res: ServerResponse): boolean => {
-    const retryAfter = services.lookupLimiter.take(clientAddress(req, config.trustProxy));
+    const retryAfter = lookupLimiter(services).take(clientAddress(req, config.trustProxy));
     if (retryAfter === 0) return true;
     const { status, body } = errorResponse(tooManyRequests(retryAfter));
     res.setHeader('retry-after', String(retryAfter));

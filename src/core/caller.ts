@@ -8,7 +8,6 @@ import { isTransactionConflict, temporarilyUnavailable, transactionConflict, una
 import type { Logger } from './logger.js';
 import type { LiveEventHub } from './live-events/index.js';
 import type { Role } from './permissions.js';
-import type { RateLimiter } from './rate-limit.js';
 
 /**
  * Running as the caller, in one place. Every statement of a request runs inside a
@@ -131,8 +130,6 @@ export interface AppServices {
   profiles: ProfileRefresher;
   /** This instance's live events from PostgreSQL (subscriptions). */
   liveEvents: LiveEventHub;
-  /** Per-client-address limit on public lookups (certificate PDF, verify page, `verifyCertificate`). */
-  lookupLimiter: RateLimiter;
 }
 
 export interface ProfileRefresher {

@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Cron } from 'croner';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './limits.js';
+import { ConfigurationError, readers, type Env, type SettingsDeclaration, type SettingsValues } from './settings.js';
+
+export { ConfigurationError } from './settings.js';
 
 /**
- * Every setting the service reads, in one place (the README's configuration
- * table mirrors this). Read once at start-up; tests build their own.
+ * The service's own settings (server, database, tokens, GraphQL), and each module's under `settings`
+ * (read with the module's `SettingsDeclaration.of`). The README's configuration table lists them all.
+ * Read once at start-up.
  */
 export interface Config {
   port: number;
@@ -24,40 +27,8 @@ export interface Config {
    * `http://localhost:<PORT>`; with PORT=0 the app fills in the port it got (see `publicUrlFor`).
    */
   publicUrl: string;
-  /** Public certificate lookups (PDF, verify page, `verifyCertificate`) allowed per client address per minute. */
-  certificateLookupsPerMinute: number;
   /** Take the client address from X-Forwarded-For (behind a trusted proxy) rather than the socket. */
   trustProxy: boolean;
-  /** Days from assignment to due date for risk-based assignments. */
-  autoAssignDueDays: number;
-  /** Whether recorded predictive scores auto-assign for the entities they touch (per call: `autoAssign`). */
-  autoAssignOnScores: boolean;
-  /** Cron expression (UTC) for auto-assignment of every tenant; undefined: not scheduled. */
-  autoAssignCron: string | undefined;
-  /** Cron expression (UTC) for the overdue sweep of every tenant; undefined: not scheduled. */
-  overdueSweepCron: string | undefined;
-  /** Cron expression (UTC) for risk escalation of every tenant; undefined: not scheduled. */
-  riskEscalationCron: string | undefined;
-  /** Cron expression (UTC) announcing the qualifications that expired at the change of day; undefined: off. */
-  qualificationExpiryCron: string | undefined;
-  /** Cron expression (UTC) for DUE_SOON and OVERDUE notifications of every tenant; undefined: not scheduled. */
-  remindersCron: string | undefined;
-  /** Cron expression (UTC) for recertification (and CERTIFICATE_EXPIRING); undefined: not scheduled. */
-  recertificationCron: string | undefined;
-  /** DUE_SOON goes out this many days before an assignment's due date. */
-  dueSoonDays: number;
-  /** SMTP server for notification e-mail (smtp://user:pass@host:port); undefined: .eml files in `mailDir`. */
-  smtpUrl: string | undefined;
-  /** The From header of notification e-mail. */
-  mailFrom: string;
-  /** Where e-mail goes without SMTP_URL (one .eml file per message). */
-  mailDir: string;
-  /** How often the deliverer looks for notifications to e-mail; undefined: the deliverer is off. */
-  emailPollMs: number | undefined;
-  /** Attempts per e-mail before it is marked failed. */
-  emailMaxAttempts: number;
-  /** The first retry waits this long; each further one twice as long as the one before. */
-  emailRetryBaseMs: number;
   /** Whether GraphiQL and introspection are on (default: off in production). */
   graphqlIde: boolean;
   introspection: boolean;
@@ -76,6 +47,8 @@ export interface Config {
   wsMaxSubscriptionsPerSocket: number;
   /** WebSockets one token may hold open at once (per instance); one more is closed with 4429. */
   wsMaxSocketsPerToken: number;
+  /** Each module's own settings, by module. */
+  settings: SettingsValues;
 }
 
 export interface AuthConfig {
@@ -93,30 +66,21 @@ export interface AuthConfig {
   maxTokenLifetimeSeconds?: number;
 }
 
-/** A setting the service cannot start with; `npm start` prints its message as one line and exits 1. */
-export class ConfigurationError extends Error {}
-
-function integer(name: string, value: string | undefined, fallback: number, min = 1): number {
-  if (value === undefined || value === '') return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < min) {
-    throw new ConfigurationError(`${name} must be an integer ≥ ${min}, got "${value}"`);
-  }
-  return parsed;
-}
-
-/** A cron expression checked now, so a typo stops start-up instead of silently never running. */
-function cron(name: string, value: string | undefined, fallback: string): string | undefined {
-  const pattern = (value ?? fallback).trim();
-  if (pattern === '') return undefined;
+/** An absolute http(s) base URL, checked now; without one, the local server's own address. */
+function publicUrl(name: string, value: string | undefined, port: string | undefined): string {
+  if (value === undefined || value.trim() === '') return `http://localhost:${port || 4000}`;
+  let parsed: URL | undefined;
   try {
-    new Cron(pattern, { timezone: 'UTC' });
-  } catch (error) {
-    throw new ConfigurationError(`${name} is not a cron expression ("${pattern}"): ${(error as Error).message}`, {
-      cause: error,
-    });
+    parsed = new URL(value.trim());
+  } catch {
+    parsed = undefined;
   }
-  return pattern;
+  if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash) {
+    throw new ConfigurationError(
+      `${name} must be an absolute http(s) URL like https://training.example.com, got "${value}"`,
+    );
+  }
+  return parsed.href.replace(/\/+$/, '');
 }
 
 /** A comma-separated list of origins, each checked now so a typo stops start-up instead of refusing browsers. */
@@ -139,36 +103,18 @@ function origins(name: string, value: string | undefined): string[] {
   return listed;
 }
 
-/** An absolute http(s) base URL, checked now; without one, the local server's own address. */
-function publicUrl(name: string, value: string | undefined, port: string | undefined): string {
-  if (value === undefined || value.trim() === '') return `http://localhost:${port || 4000}`;
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(value.trim());
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash) {
-    throw new ConfigurationError(
-      `${name} must be an absolute http(s) URL like https://training.example.com, got "${value}"`,
-    );
-  }
-  return parsed.href.replace(/\/+$/, '');
-}
-
 /** The public URL once the server listens: a default naming port 0 (tests) gets the port actually bound. */
 export function publicUrlFor(config: Config, boundPort: number): string {
   return config.publicUrl === 'http://localhost:0' ? `http://localhost:${boundPort}` : config.publicUrl;
 }
 
-function flag(value: string | undefined, fallback: boolean): boolean {
-  if (value === undefined || value === '') return fallback;
-  return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
-}
-
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const nodeEnv = env.NODE_ENV ?? 'development';
-  const production = nodeEnv === 'production';
+/**
+ * The service's own settings and those of every module given (each module declares its own; `src/config.ts`
+ * passes the app's modules).
+ */
+export function loadConfig(env: Env, modules: readonly SettingsDeclaration<unknown>[]): Config {
+  const setting = readers(env);
+  const { nodeEnv, production } = setting;
   const jwksUrl = env.JWKS_URL || undefined;
   let jwtSecret = env.JWT_SECRET || undefined;
   let developmentSecret = false;
@@ -177,8 +123,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret = devSecret(env);
     developmentSecret = true;
   }
+  const settings = new Map<string, unknown>();
+  for (const declaration of modules) {
+    if (settings.has(declaration.name)) throw new Error(`two modules declare settings named "${declaration.name}"`);
+    settings.set(declaration.name, declaration.read(env));
+  }
   return {
-    port: integer('PORT', env.PORT, 4000, 0),
+    port: setting.integer('PORT', 4000, 0),
     nodeEnv,
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     databaseUrl: env.DATABASE_URL || undefined,
@@ -186,60 +137,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pgliteDataDir: env.PGLITE_DATA_DIR?.includes('://')
       ? env.PGLITE_DATA_DIR
       : path.resolve(env.PGLITE_DATA_DIR ?? '.data/pglite'),
-    dbPoolMax: integer('DB_POOL_MAX', env.DB_POOL_MAX, 10),
-    dbAcquireTimeoutMs: integer('DB_ACQUIRE_TIMEOUT_MS', env.DB_ACQUIRE_TIMEOUT_MS, 5_000),
+    dbPoolMax: setting.integer('DB_POOL_MAX', 10),
+    dbAcquireTimeoutMs: setting.integer('DB_ACQUIRE_TIMEOUT_MS', 5_000),
     auth: {
       jwtSecret,
       jwksUrl,
       issuer: env.JWT_ISSUER || undefined,
       audience: env.JWT_AUDIENCE || undefined,
       developmentSecret,
-      clockSkewSeconds: integer('JWT_CLOCK_SKEW_SECONDS', env.JWT_CLOCK_SKEW_SECONDS, 60, 0),
-      maxTokenLifetimeSeconds: integer('JWT_MAX_LIFETIME_SECONDS', env.JWT_MAX_LIFETIME_SECONDS, 30 * 24 * 3600),
+      clockSkewSeconds: setting.integer('JWT_CLOCK_SKEW_SECONDS', 60, 0),
+      maxTokenLifetimeSeconds: setting.integer('JWT_MAX_LIFETIME_SECONDS', 30 * 24 * 3600),
     },
     publicUrl: publicUrl('PUBLIC_URL', env.PUBLIC_URL, env.PORT),
-    certificateLookupsPerMinute: integer('CERTIFICATE_LOOKUPS_PER_MINUTE', env.CERTIFICATE_LOOKUPS_PER_MINUTE, 60),
-    trustProxy: flag(env.TRUST_PROXY, false),
-    autoAssignDueDays: integer('AUTO_ASSIGN_DUE_DAYS', env.AUTO_ASSIGN_DUE_DAYS, 14),
-    autoAssignOnScores: flag(env.AUTO_ASSIGN_ON_SCORES, true),
-    // Timers would fire in the middle of unrelated tests: off under NODE_ENV=test unless a test sets them.
-    autoAssignCron: cron('AUTO_ASSIGN_CRON', env.AUTO_ASSIGN_CRON, nodeEnv === 'test' ? '' : '0 * * * *'),
-    overdueSweepCron: cron('OVERDUE_SWEEP_CRON', env.OVERDUE_SWEEP_CRON, nodeEnv === 'test' ? '' : '5 * * * *'),
-    riskEscalationCron: cron('RISK_ESCALATION_CRON', env.RISK_ESCALATION_CRON, nodeEnv === 'test' ? '' : '15 * * * *'),
-    qualificationExpiryCron: cron(
-      'QUALIFICATION_EXPIRY_CRON',
-      env.QUALIFICATION_EXPIRY_CRON,
-      nodeEnv === 'test' ? '' : '0 0 * * *',
-    ),
-    remindersCron: cron('REMINDERS_CRON', env.REMINDERS_CRON, nodeEnv === 'test' ? '' : '10 * * * *'),
-    recertificationCron: cron('RECERTIFICATION_CRON', env.RECERTIFICATION_CRON, nodeEnv === 'test' ? '' : '20 2 * * *'),
-    dueSoonDays: integer('DUE_SOON_DAYS', env.DUE_SOON_DAYS, 3),
-    smtpUrl: env.SMTP_URL || undefined,
-    mailFrom: env.MAIL_FROM || 'Safety Training <no-reply@localhost>',
-    mailDir: path.resolve(env.MAIL_DIR ?? '.data/mail'),
-    // Off under NODE_ENV=test unless a test sets it: every test server would otherwise write mail.
-    // `off` turns it off anywhere (an instance that only serves reads; the HTTP benchmark).
-    emailPollMs:
-      (env.EMAIL_POLL_MS === undefined && nodeEnv === 'test') || env.EMAIL_POLL_MS?.toLowerCase() === 'off'
-        ? undefined
-        : integer('EMAIL_POLL_MS', env.EMAIL_POLL_MS, 5_000),
-    emailMaxAttempts: integer('EMAIL_MAX_ATTEMPTS', env.EMAIL_MAX_ATTEMPTS, 5),
-    emailRetryBaseMs: integer('EMAIL_RETRY_BASE_MS', env.EMAIL_RETRY_BASE_MS, 60_000),
-    graphqlIde: flag(env.GRAPHQL_IDE, !production),
-    introspection: flag(env.GRAPHQL_INTROSPECTION, !production),
-    graphqlSuggestions: flag(env.GRAPHQL_SUGGESTIONS, !production),
-    compiledReads: flag(env.COMPILED_READS, true),
+    trustProxy: setting.flag('TRUST_PROXY', false),
+    graphqlIde: setting.flag('GRAPHQL_IDE', !production),
+    introspection: setting.flag('GRAPHQL_INTROSPECTION', !production),
+    graphqlSuggestions: setting.flag('GRAPHQL_SUGGESTIONS', !production),
+    compiledReads: setting.flag('COMPILED_READS', true),
     queryLimits: {
       ...DEFAULT_QUERY_LIMITS,
-      maxRepresentations: integer(
-        'MAX_ENTITY_REPRESENTATIONS',
-        env.MAX_ENTITY_REPRESENTATIONS,
-        DEFAULT_QUERY_LIMITS.maxRepresentations,
-      ),
+      maxRepresentations: setting.integer('MAX_ENTITY_REPRESENTATIONS', DEFAULT_QUERY_LIMITS.maxRepresentations),
     },
     corsOrigins: origins('CORS_ORIGINS', env.CORS_ORIGINS),
-    wsMaxSubscriptionsPerSocket: integer('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', env.WS_MAX_SUBSCRIPTIONS_PER_SOCKET, 20),
-    wsMaxSocketsPerToken: integer('WS_MAX_SOCKETS_PER_TOKEN', env.WS_MAX_SOCKETS_PER_TOKEN, 10),
+    wsMaxSubscriptionsPerSocket: setting.integer('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 20),
+    wsMaxSocketsPerToken: setting.integer('WS_MAX_SOCKETS_PER_TOKEN', 10),
+    settings,
   };
 }
 
@@ -247,7 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * Without JWT_SECRET the server and `npm run token` must agree on a secret, so
  * a random development secret is kept in a git-ignored file beside the data.
  */
-function devSecret(env: NodeJS.ProcessEnv): string {
+function devSecret(env: Env): string {
   const file = path.resolve(env.DEV_JWT_SECRET_FILE ?? '.data/dev-jwt-secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(path.dirname(file), { recursive: true });

@@ -31,9 +31,25 @@ const MAX_DRAIN_MS = 10_000;
 export const GRAPHQL_PATH = '/graphql';
 
 /** An HTTP endpoint beside GraphQL; `path` is exact, or a prefix when it ends in `/`. */
+/** An HTTP endpoint of a module: `path` is exact, or a prefix when it ends with `/`. */
 export interface Route {
   path: string;
   handle(req: IncomingMessage, res: ServerResponse, url: URL): void | Promise<void>;
+}
+
+/**
+ * The modules' routes as one table, matched most specific first (an exact path, then the longest prefix), so
+ * the order modules are listed in never decides which answers. A path claimed twice stops start-up.
+ */
+export function routeTable(routes: readonly Route[]): (pathname: string) => Route | undefined {
+  const seen = new Set<string>();
+  for (const route of routes) {
+    if (seen.has(route.path)) throw new Error(`two routes claim ${route.path}`);
+    seen.add(route.path);
+  }
+  const exact = new Map(routes.filter((r) => !r.path.endsWith('/')).map((r) => [r.path, r]));
+  const prefixes = routes.filter((r) => r.path.endsWith('/')).sort((a, b) => b.path.length - a.path.length);
+  return (pathname) => exact.get(pathname) ?? prefixes.find((r) => pathname.startsWith(r.path));
 }
 
 /** Runs one GraphQL request (Apollo) as the caller the Authorization header names. */
@@ -85,7 +101,8 @@ const READINESS_TIMEOUT_MS = 2_000;
 
 /** Routes the server's HTTP requests: health, readiness, GraphiQL, GraphQL, the app's routes, else 404. */
 export function serveHttp(server: Server, options: HttpOptions): void {
-  const { ide, routes, logger } = options;
+  const { ide, logger } = options;
+  const findRoute = routeTable(options.routes);
   const handleGraphQL = graphqlHandler(options.graphql, options.trustProxy, logger);
   server.on('clientError', answerUnparsableRequest);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -102,9 +119,7 @@ export function serveHttp(server: Server, options: HttpOptions): void {
       }
       return void handleGraphQL(req, res, url);
     }
-    const route = routes.find((r) =>
-      r.path.endsWith('/') ? url.pathname.startsWith(r.path) : url.pathname === r.path,
-    );
+    const route = findRoute(url.pathname);
     if (route) {
       return void (async () => route.handle(req, res, url))().catch((error: unknown) => failed(res, error, logger));
     }

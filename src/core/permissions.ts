@@ -1,48 +1,39 @@
-import type { Caller } from './caller.js';
-import { forbidden } from './errors.js';
-
 /** Every role a token may carry. */
 export const ROLES = ['admin', 'safety_officer', 'worker', 'service'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** A module's permissions: each names the roles that hold it. */
+export type PermissionTable = Record<string, readonly Role[]>;
+
 /**
- * Which roles may do what: the one table of the API's role rules. A field names its
- * permission (`t.withAuth({ may: 'courses.manage' })`); scope-auth checks it before the
- * resolver runs. PostgreSQL's RLS policies enforce the same rules underneath.
+ * The names of every permission, filled in by the modules: each declares its table with `definePermissions` and
+ * adds its names here by declaration merging, so `t.withAuth({ may: '…' })` only accepts a permission some module
+ * grants.
  */
-export const PERMISSIONS = {
-  /** Create and change the tenant's courses. */
-  'courses.manage': ['admin', 'safety_officer'],
-  /** Assign, cancel and change assignments of anyone in the tenant. */
-  'assignments.manage': ['admin', 'safety_officer'],
-  /** Start and complete one's own training. */
-  'assignments.learn': ['admin', 'safety_officer', 'worker'],
-  /** Read analytics (a worker: their own figures only). */
-  'analytics.read': ['admin', 'safety_officer', 'worker'],
-  /** Run risk-based auto-assignment. */
-  'risk.autoAssign': ['admin', 'safety_officer', 'service'],
-  /** Run recertification (renewals of expiring completions) now. */
-  'recertification.run': ['admin', 'safety_officer', 'service'],
-  /** Send risk scores. */
-  'risk.ingestScores': ['admin', 'service'],
-  /** Feed profiles, shifts and equipment from other systems. */
-  'users.feed': ['admin', 'service'],
-  /** Revoke the tenant's certificates. */
-  'certificates.revoke': ['admin', 'safety_officer'],
-  /** Read risk escalations and who is qualified on a zone or piece of equipment. */
-  'risk.oversee': ['admin', 'safety_officer', 'service'],
-  /** Read anyone's training in the tenant (everyone else reads only their own). */
-  'training.readAnyone': ['admin', 'safety_officer', 'service'],
-} as const satisfies Record<string, readonly Role[]>;
-export type Permission = keyof typeof PERMISSIONS;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface PermissionNames {}
+export type Permission = keyof PermissionNames & string;
 
-export const may = (role: Role, permission: Permission): boolean =>
-  (PERMISSIONS[permission] as readonly Role[]).includes(role);
+/** The permission names of a table, for a module's `interface PermissionNames extends Granted<typeof table> {}`. */
+export type Granted<T extends PermissionTable> = Record<keyof T, true>;
 
-/** A worker may only look at their own training; everyone else at the tenant's. */
-export function assertMayReadUser(context: { caller: Caller }, userId: string): void {
-  const { caller } = context;
-  if (caller.userId !== userId && !may(caller.role, 'training.readAnyone')) {
-    throw forbidden('A worker may only read their own training');
+/**
+ * Which roles may do what: the one table of the API's role rules, the union of the modules' tables. A field names
+ * its permission (`t.withAuth({ may: 'courses.manage' })`); scope-auth checks it before the resolver runs.
+ * PostgreSQL's RLS policies enforce the same rules underneath. A permission no module grants is held by no role.
+ */
+const PERMISSIONS = new Map<string, ReadonlySet<Role>>();
+
+/** Adds a module's permissions to the table (at import, before any request); a name may be granted once only. */
+export function definePermissions<const T extends PermissionTable>(table: T): T {
+  for (const [name, roles] of Object.entries(table)) {
+    if (PERMISSIONS.has(name)) throw new Error(`permission "${name}" is granted by two modules`);
+    PERMISSIONS.set(name, new Set(roles));
   }
+  return table;
 }
+
+/** The whole table, for documentation and tests. */
+export const permissionTable = (): ReadonlyMap<string, ReadonlySet<Role>> => PERMISSIONS;
+
+export const may = (role: Role, permission: Permission): boolean => PERMISSIONS.get(permission)?.has(role) ?? false;

@@ -3,10 +3,10 @@ import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { APP_ROLE } from '../core/caller.js';
-import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { EmailStatusValue, NotificationKindValue } from './kinds.js';
 import { composeMessage } from './message.js';
+import type { NotificationSettings } from './settings.js';
 
 /**
  * E-mails the outbox. Each round claims due rows of every tenant through
@@ -27,10 +27,7 @@ import { composeMessage } from './message.js';
 const LEASE_SECONDS = 300;
 const BATCH_SIZE = 50;
 
-export type DelivererConfig = Pick<
-  Config,
-  'smtpUrl' | 'mailFrom' | 'mailDir' | 'publicUrl' | 'emailPollMs' | 'emailMaxAttempts' | 'emailRetryBaseMs'
->;
+export type DelivererConfig = Omit<NotificationSettings, 'dueSoonDays' | 'remindersCron'> & { publicUrl: string };
 
 export interface DelivererOptions {
   prisma: PrismaClient;

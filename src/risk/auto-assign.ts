@@ -6,6 +6,7 @@ import { transactionOrDryRun } from '../core/caller.js';
 import { selectedFieldNames } from '../core/selection.js';
 import * as validate from '../core/validate.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign, type AutoAssignOutcome } from './auto-assign-sql.js';
+import { riskSettings } from './settings.js';
 
 interface AutoAssignResultShape extends Omit<AutoAssignOutcome, 'assignmentIds'> {
   success: boolean;
@@ -64,7 +65,7 @@ builder.mutationField('autoAssignTraining', (t) =>
           const outcome = await runAutoAssign(tx, {
             tenantId: caller.tenantId,
             assignedBy: caller.userId,
-            dueDays: context.services.config.autoAssignDueDays,
+            dueDays: riskSettings.of(context.services.config).autoAssignDueDays,
             scope: { entityType: args.entityType, entityId, minRiskScore },
             returnIds: loadAssignments,
           });

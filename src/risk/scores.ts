@@ -4,6 +4,7 @@ import { badInput } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign } from './auto-assign-sql.js';
 import { insertScores, type ScoreRow } from './scores-sql.js';
+import { riskSettings } from './settings.js';
 
 /**
  * Predictive scores ingest, for admins and integrations. The Predictive
@@ -63,7 +64,7 @@ builder.mutationField('recordPredictiveScores', (t) =>
       const caller = context.caller;
       const rows = scoreRows(args.scores);
       if (rows.length === 0) return 0;
-      const autoAssign = args.autoAssign ?? context.services.config.autoAssignOnScores;
+      const autoAssign = args.autoAssign ?? riskSettings.of(context.services.config).autoAssignOnScores;
       return context.transaction(
         async (tx) => {
           const recorded = await insertScores(tx, caller.tenantId, rows);
@@ -72,7 +73,7 @@ builder.mutationField('recordPredictiveScores', (t) =>
             await runAutoAssign(tx, {
               tenantId: caller.tenantId,
               assignedBy: caller.userId,
-              dueDays: context.services.config.autoAssignDueDays,
+              dueDays: riskSettings.of(context.services.config).autoAssignDueDays,
               scope: { entities: [...touched.values()] },
             });
           }

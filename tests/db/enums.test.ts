@@ -4,7 +4,6 @@ import { ASSIGNMENT_STATUSES } from '../../src/assignments/status.js';
 import { ROLES } from '../../src/core/permissions.js';
 import { COURSE_CATEGORIES, COURSE_ENTITY_TYPES, DIFFICULTY_LEVELS } from '../../src/courses/course.js';
 import { EMAIL_STATUSES, NOTIFICATION_KINDS } from '../../src/notifications/kinds.js';
-import { JOBS } from '../../src/risk/scheduler.js';
 import { schema } from '../../src/schema.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { parsePrismaSchema } from '../support/prisma-schema.js';
@@ -28,7 +27,6 @@ const ENUM_COLUMNS: Record<string, { values: readonly string[]; graphql?: string
   'training_assignments.assignment_type': { values: ASSIGNMENT_TYPES, graphql: 'AssignmentType' },
   'training_assignments.status': { values: ASSIGNMENT_STATUSES, graphql: 'AssignmentStatus' },
   'training_assignments.trigger_entity_type': { values: RISK_ENTITY_TYPES, graphql: 'EntityType' },
-  'scheduled_job_runs.job': { values: JOBS },
   'notifications.kind': { values: NOTIFICATION_KINDS, graphql: 'NotificationKind' },
   'notifications.email_status': { values: EMAIL_STATUSES },
   'risk_escalations.entity_type': { values: RISK_ENTITY_TYPES, graphql: 'EntityType' },

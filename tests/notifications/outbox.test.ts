@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/core/caller.js';
-import { createLogger } from '../../src/core/logger.js';
 import {
   AssignTrainingCourseDocument,
   CreateTrainingCourseDocument,
@@ -9,9 +8,10 @@ import {
   MyNotificationsDocument,
   UpdateNotificationPreferencesDocument,
 } from '../../src/generated/operations/graphql.js';
-import { runScheduledJob } from '../../src/risk/scheduler.js';
+import { runScheduledJob } from '../../src/core/jobs.js';
 import { dayFromToday, errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { asCaller, uuid } from '../support/sql.js';
+import { jobNamed, jobRunner } from '../support/jobs.js';
 
 /**
  * The outbox: each event writes one notification per recipient in its own
@@ -266,16 +266,12 @@ describe('DUE_SOON and OVERDUE from the scheduler', () => {
     await assign(-1, 'completed'); // done: no reminder
     await assign(-30); // overdue for long: no notification (only the recent)
 
-    const runner = {
-      prisma: server.db.prisma,
-      config: { autoAssignDueDays: 14, dueSoonDays: 3 },
-      logger: createLogger('silent'),
-    };
+    const runner = jobRunner(server.db.prisma);
     const slot = new Date(Math.floor(Date.now() / 60_000) * 60_000);
-    const first = await runScheduledJob(runner, 'reminders', slot);
+    const first = await runScheduledJob(runner, jobNamed('reminders'), slot);
     expect(first.failed).toBe(0);
-    await runScheduledJob(runner, 'reminders', new Date(slot.getTime() + 3_600_000));
-    await runScheduledJob(runner, 'overdue_sweep', slot);
+    await runScheduledJob(runner, jobNamed('reminders'), new Date(slot.getTime() + 3_600_000));
+    await runScheduledJob(runner, jobNamed('overdue_sweep'), slot);
 
     const rows = await server.owner.query<{ kind: string; assignment_id: string }>(
       `SELECT kind, assignment_id FROM notifications WHERE tenant_id = $1 AND kind <> 'assignment_created'

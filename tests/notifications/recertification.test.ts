@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/core/db.js';
-import { createLogger } from '../../src/core/logger.js';
 import { RunRecertificationDocument } from '../../src/generated/operations/graphql.js';
-import { runScheduledJob } from '../../src/risk/scheduler.js';
+import { runScheduledJob } from '../../src/core/jobs.js';
 import { dayFromToday, errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { uuid } from '../support/sql.js';
+import { jobNamed, jobRunner } from '../support/jobs.js';
 
 /**
  * Recertification: before a passed completion expires (within its course's
@@ -214,19 +214,14 @@ describe('runRecertification', () => {
     const service = await server.actor('service', { tenantId });
     const holders = await Promise.all([1, 2, 3].map((days) => holder({ tenantId, expiresInDays: days })));
     const secondDb: Database = server.db.url ? await openDatabase({ url: server.db.url, poolMax: 3 }) : server.db;
-    const runner = (database: Database, instance: string) => ({
-      prisma: database.prisma,
-      config: { autoAssignDueDays: 14, dueSoonDays: 3 },
-      logger: createLogger('silent'),
-      instance,
-    });
+    const runner = (database: Database, instance: string) => jobRunner(database.prisma, instance);
     try {
       const slot = new Date(Math.floor(Date.now() / 60_000) * 60_000);
       const [r1, r2, s1, s2] = await Promise.all([
         ok(officer.request(RunRecertificationDocument, {})),
         ok(service.request(RunRecertificationDocument, {})),
-        runScheduledJob(runner(server.db, 'a'), 'recertification', slot),
-        runScheduledJob(runner(secondDb, 'b'), 'recertification', slot),
+        runScheduledJob(runner(server.db, 'a'), jobNamed('recertification'), slot),
+        runScheduledJob(runner(secondDb, 'b'), jobNamed('recertification'), slot),
       ]);
       expect(s1.failed + s2.failed).toBe(0);
       const created =
@@ -241,7 +236,7 @@ describe('runRecertification', () => {
       // The next day's slot: nothing new.
       const next = await runScheduledJob(
         runner(server.db, 'a'),
-        'recertification',
+        jobNamed('recertification'),
         new Date(slot.getTime() + 86_400_000),
       );
       expect(next.affected).toBe(0);

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig } from '../../src/config.js';
 import { startApp, type App } from '../../src/app.js';
 import {
   CreateTrainingCourseDocument,

@@ -14,12 +14,12 @@ import {
   type QualificationFieldsFragment,
 } from '../../src/generated/operations/graphql.js';
 import { withTenant } from '../../src/core/caller.js';
-import { createLogger } from '../../src/core/logger.js';
-import { runScheduledJob } from '../../src/risk/scheduler.js';
+import { runScheduledJob } from '../../src/core/jobs.js';
 import { eventually } from '../support/wait.js';
 import { uuid } from '../support/sql.js';
 import { dayFromToday, errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { liveClient, subscribe, type LiveClient } from '../support/ws.js';
+import { jobNamed, jobRunner } from '../support/jobs.js';
 
 /**
  * Closing the risk loop: the stale-score rule and the hysteresis of
@@ -266,11 +266,7 @@ describe('effectiveness', () => {
 });
 
 describe('escalation (escalateAfterDays)', () => {
-  const runner = () => ({
-    prisma: server.db.prisma,
-    config: { autoAssignDueDays: 14, dueSoonDays: 3 },
-    logger: createLogger('silent'),
-  });
+  const runner = () => jobRunner(server.db.prisma);
 
   it('records one escalation per completion whose entity still scores high, across repeated runs', async () => {
     const t = await tenant({ threshold: 60, escalateAfterDays: 14 });
@@ -281,11 +277,13 @@ describe('escalation (escalateAfterDays)', () => {
     const recent = await trained(t, 90, 5); // not 14 days yet
 
     const slot = new Date('2026-12-02T10:15:00Z');
-    const first = await runScheduledJob(runner(), 'risk_escalation', slot);
+    const first = await runScheduledJob(runner(), jobNamed('risk_escalation'), slot);
     expect(first.affected).toBe(1);
     // The same slot again (another instance), then later slots: nothing new.
-    expect((await runScheduledJob(runner(), 'risk_escalation', slot)).affected).toBe(0);
-    expect((await runScheduledJob(runner(), 'risk_escalation', new Date('2026-12-02T11:15:00Z'))).affected).toBe(0);
+    expect((await runScheduledJob(runner(), jobNamed('risk_escalation'), slot)).affected).toBe(0);
+    expect(
+      (await runScheduledJob(runner(), jobNamed('risk_escalation'), new Date('2026-12-02T11:15:00Z'))).affected,
+    ).toBe(0);
 
     const data = await ok(t.officer.request(RiskEscalationsDocument, { first: 10 }));
     expect(data.riskEscalations.totalCount).toBe(1);
@@ -313,7 +311,7 @@ describe('escalation (escalateAfterDays)', () => {
   it('is for admins, safety officers and integrations of the tenant only', async () => {
     const t = await tenant({ threshold: 60, escalateAfterDays: 1 });
     const high = await trained(t, 80, 3);
-    await runScheduledJob(runner(), 'risk_escalation', new Date('2026-12-02T12:15:00Z'));
+    await runScheduledJob(runner(), jobNamed('risk_escalation'), new Date('2026-12-02T12:15:00Z'));
     for (const actor of [t.admin, t.service]) {
       expect((await ok(actor.request(RiskEscalationsDocument, {}))).riskEscalations.totalCount).toBe(1);
     }
@@ -328,11 +326,7 @@ describe('risk_escalations under RLS', () => {
   it("no role of one tenant reads, writes or deletes another tenant's escalations, whatever the SQL", async () => {
     const t = await tenant({ threshold: 60, escalateAfterDays: 1 });
     const victim = await trained(t, 80, 3);
-    await runScheduledJob(
-      { prisma: server.db.prisma, config: { autoAssignDueDays: 14, dueSoonDays: 3 }, logger: createLogger('silent') },
-      'risk_escalation',
-      new Date('2026-12-02T13:15:00Z'),
-    );
+    await runScheduledJob(jobRunner(server.db.prisma), jobNamed('risk_escalation'), new Date('2026-12-02T13:15:00Z'));
     const [row] = await server.owner.query<{ id: string }>('SELECT id FROM risk_escalations WHERE tenant_id = $1', [
       t.tenantId,
     ]);
@@ -543,8 +537,8 @@ describe('who is qualified now', () => {
       }
     });
     await runScheduledJob(
-      { prisma: server.db.prisma, config: { autoAssignDueDays: 14, dueSoonDays: 3 }, logger: createLogger('silent') },
-      'qualification_expiry',
+      jobRunner(server.db.prisma),
+      jobNamed('qualification_expiry'),
       new Date('2026-12-03T00:00:00Z'),
     );
     await arrived(5);

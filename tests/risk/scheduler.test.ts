@@ -1,14 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig } from '../../src/config.js';
 import { withTenant } from '../../src/core/caller.js';
 import { openDatabase, type Database } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/logger.js';
 import { startApp } from '../../src/app.js';
-import { runScheduledJob, startScheduler, type JobRunner } from '../../src/risk/scheduler.js';
+import { runScheduledJob, startScheduler, type JobRunner, type ScheduledJob } from '../../src/core/jobs.js';
 import { schema } from '../../src/schema.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { expectSqlError, owner, uuid } from '../support/sql.js';
 import { seedScenario } from './scenario.js';
+import { jobNamed, jobRunner } from '../support/jobs.js';
+import { assignmentSettings } from '../../src/assignments/settings.js';
+import { modules } from '../../src/modules.js';
+import { riskSettings } from '../../src/risk/settings.js';
 
 /**
  * Scheduled auto-assignment and overdue sweep: configuration, the
@@ -20,16 +24,22 @@ const logger = createLogger('silent');
 const base = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32) };
 
 describe('scheduler configuration', () => {
+  const crons = (env: Record<string, string>) => ({
+    ...riskSettings.of(loadConfig(env)),
+    ...assignmentSettings.of(loadConfig(env)),
+  });
+
   it('is off under NODE_ENV=test, hourly otherwise, and off when set empty', () => {
-    expect(loadConfig(base)).toMatchObject({ autoAssignCron: undefined, overdueSweepCron: undefined });
-    expect(loadConfig({ ...base, NODE_ENV: 'development' })).toMatchObject({
+    expect(crons(base)).toMatchObject({ autoAssignCron: undefined, overdueSweepCron: undefined });
+    expect(crons({ ...base, NODE_ENV: 'development' })).toMatchObject({
       autoAssignCron: '0 * * * *',
       overdueSweepCron: '5 * * * *',
     });
-    expect(
-      loadConfig({ ...base, NODE_ENV: 'production', AUTO_ASSIGN_CRON: '', OVERDUE_SWEEP_CRON: ' ' }),
-    ).toMatchObject({ autoAssignCron: undefined, overdueSweepCron: undefined });
-    expect(loadConfig({ ...base, AUTO_ASSIGN_CRON: '*/10 * * * *' }).autoAssignCron).toBe('*/10 * * * *');
+    expect(crons({ ...base, NODE_ENV: 'production', AUTO_ASSIGN_CRON: '', OVERDUE_SWEEP_CRON: ' ' })).toMatchObject({
+      autoAssignCron: undefined,
+      overdueSweepCron: undefined,
+    });
+    expect(crons({ ...base, AUTO_ASSIGN_CRON: '*/10 * * * *' }).autoAssignCron).toBe('*/10 * * * *');
   });
 
   it('refuses an invalid cron expression at start-up', () => {
@@ -38,12 +48,23 @@ describe('scheduler configuration', () => {
   });
 
   it('reads AUTO_ASSIGN_ON_SCORES (default on)', () => {
-    expect(loadConfig(base).autoAssignOnScores).toBe(true);
-    expect(loadConfig({ ...base, AUTO_ASSIGN_ON_SCORES: 'false' }).autoAssignOnScores).toBe(false);
+    expect(riskSettings.of(loadConfig(base)).autoAssignOnScores).toBe(true);
+    expect(riskSettings.of(loadConfig({ ...base, AUTO_ASSIGN_ON_SCORES: 'false' })).autoAssignOnScores).toBe(false);
   });
 
   it('starts no timer when no job is configured', () => {
-    expect(startScheduler({ prisma: undefined as never, config: loadConfig(base), logger })).toBeUndefined();
+    const jobs = modules.flatMap((module) => module.jobs ?? []);
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(startScheduler({ prisma: undefined as never, config: loadConfig(base), logger }, jobs)).toBeUndefined();
+  });
+
+  it('refuses a job name scheduled_job_runs would not take, and a name scheduled twice', () => {
+    const job = jobNamed('auto_assign');
+    const config = loadConfig({ ...base, AUTO_ASSIGN_CRON: '0 * * * *' });
+    expect(() => startScheduler({ prisma: undefined as never, config, logger }, [job, job])).toThrow(/auto_assign/);
+    expect(() =>
+      startScheduler({ prisma: undefined as never, config, logger }, [{ ...job, name: 'Auto Assign' }]),
+    ).toThrow(/Auto Assign/);
   });
 });
 
@@ -96,12 +117,7 @@ describe('scheduled jobs on one database', () => {
     await db.drop();
   });
 
-  const runner = (name: string, database: Database = db): JobRunner => ({
-    prisma: database.prisma,
-    config: { autoAssignDueDays: 14, dueSoonDays: 3 },
-    logger,
-    instance: name,
-  });
+  const runner = (name: string, database: Database = db): JobRunner => jobRunner(database.prisma, name);
 
   it('scheduled_job_tenants lists only the tenants a job must visit, and nothing else about them', async () => {
     const asWorker = { tenantId: tenants.manualOnly, userId: uuid(), role: 'worker' as const };
@@ -111,7 +127,41 @@ describe('scheduled jobs on one database', () => {
       ).then((rows) => rows.map((row) => row.t));
     expect(await list('auto_assign')).toEqual([tenants.risky, tenants.riskyToo].sort());
     expect(await list('overdue_sweep')).toEqual([tenants.overdue]);
-    expect(await list('anything else')).toEqual([]);
+    // A job no migration knows visits every tenant with a profile, so a module adds a job without a migration.
+    const withProfiles = await sql.query<{ tenant_id: string }>(
+      'SELECT DISTINCT tenant_id FROM profiles ORDER BY tenant_id',
+    );
+    expect(withProfiles.length).toBeGreaterThan(0);
+    expect(await list('a_new_module_job')).toEqual(withProfiles.map((row) => row.tenant_id));
+  });
+
+  it("a module's new job runs once per tenant and slot across instances, in the tenant's own transaction", async () => {
+    const seen: string[] = [];
+    const job: ScheduledJob = {
+      name: 'a_new_module_job',
+      schedule: () => undefined,
+      async run(tx, tenantId) {
+        const [row] = await tx.$queryRaw<{ tenant: string }[]>`SELECT current_setting('app.tenant_id') AS tenant`;
+        seen.push(row!.tenant);
+        expect(row!.tenant).toBe(tenantId);
+        return 1;
+      },
+    };
+    const slot = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 7_000);
+    const [a, b] = await Promise.all([
+      runScheduledJob(runner('instance-a'), job, slot),
+      runScheduledJob(runner('instance-b', secondDb), job, slot),
+    ]);
+    const withProfiles = await sql.query<{ tenant_id: string }>(
+      'SELECT DISTINCT tenant_id FROM profiles ORDER BY tenant_id',
+    );
+    expect(a.failed + b.failed).toBe(0);
+    expect(a.ran + b.ran).toBe(withProfiles.length);
+    expect(seen.sort()).toEqual(withProfiles.map((row) => row.tenant_id));
+    const [runs] = await sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM scheduled_job_runs WHERE job = 'a_new_module_job' AND affected = 1`,
+    );
+    expect(runs!.n).toBe(withProfiles.length);
   });
 
   it('its owner role can read no course or assignment column beyond what the function needs', async () => {
@@ -133,8 +183,8 @@ describe('scheduled jobs on one database', () => {
   it('two instances racing for the same slot run each tenant once', async () => {
     const slot = new Date(Math.floor(Date.now() / 60_000) * 60_000);
     const [a, b] = await Promise.all([
-      runScheduledJob(runner('instance-a'), 'auto_assign', slot),
-      runScheduledJob(runner('instance-b', secondDb), 'auto_assign', slot),
+      runScheduledJob(runner('instance-a'), jobNamed('auto_assign'), slot),
+      runScheduledJob(runner('instance-b', secondDb), jobNamed('auto_assign'), slot),
     ]);
     expect(a.failed + b.failed).toBe(0);
     expect(a.ran + b.ran).toBe(2);
@@ -156,18 +206,22 @@ describe('scheduled jobs on one database', () => {
     expect(assigned).toEqual({ n: 24, by_system: 24 });
 
     // The same slot again (a late timer, a third instance): nothing runs.
-    const late = await runScheduledJob(runner('instance-c'), 'auto_assign', slot);
+    const late = await runScheduledJob(runner('instance-c'), jobNamed('auto_assign'), slot);
     expect(late).toMatchObject({ ran: 0, skipped: 2, affected: 0 });
     // The next slot runs again, and finds nothing new to assign.
-    const next = await runScheduledJob(runner('instance-a'), 'auto_assign', new Date(slot.getTime() + 60_000));
+    const next = await runScheduledJob(
+      runner('instance-a'),
+      jobNamed('auto_assign'),
+      new Date(slot.getTime() + 60_000),
+    );
     expect(next).toMatchObject({ ran: 2, skipped: 0, affected: 0 });
   });
 
   it('the overdue sweep stores OVERDUE on active assignments past due, once per slot', async () => {
     const slot = new Date(Math.floor(Date.now() / 60_000) * 60_000);
     const [a, b] = await Promise.all([
-      runScheduledJob(runner('instance-a'), 'overdue_sweep', slot),
-      runScheduledJob(runner('instance-b', secondDb), 'overdue_sweep', slot),
+      runScheduledJob(runner('instance-a'), jobNamed('overdue_sweep'), slot),
+      runScheduledJob(runner('instance-b', secondDb), jobNamed('overdue_sweep'), slot),
     ]);
     expect(a.ran + b.ran).toBe(1);
     expect(a.affected + b.affected).toBe(1);
@@ -178,7 +232,7 @@ describe('scheduled jobs on one database', () => {
     expect(statuses.map((row) => row.status)).toEqual(['completed', 'overdue']);
     // Nothing is due any more: the next slot visits no tenant.
     expect(
-      await runScheduledJob(runner('instance-a'), 'overdue_sweep', new Date(slot.getTime() + 60_000)),
+      await runScheduledJob(runner('instance-a'), jobNamed('overdue_sweep'), new Date(slot.getTime() + 60_000)),
     ).toMatchObject({
       ran: 0,
       skipped: 0,

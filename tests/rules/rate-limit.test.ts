@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, loadConfig, publicUrlFor } from '../../src/core/config.js';
+import { certificateSettings } from '../../src/certificates/settings.js';
+import { ConfigurationError, loadConfig, publicUrlFor } from '../../src/config.js';
 import { createRateLimiter } from '../../src/core/rate-limit.js';
 
 /** The per-address lookup limit and the PUBLIC_URL setting, as pure functions. */
@@ -38,11 +39,11 @@ describe('PUBLIC_URL', () => {
   });
 
   it('reads the lookup limit and TRUST_PROXY', () => {
-    expect(loadConfig(base)).toMatchObject({ certificateLookupsPerMinute: 60, trustProxy: false });
-    expect(loadConfig({ ...base, CERTIFICATE_LOOKUPS_PER_MINUTE: '5', TRUST_PROXY: 'true' })).toMatchObject({
-      certificateLookupsPerMinute: 5,
-      trustProxy: true,
-    });
+    expect(loadConfig(base)).toMatchObject({ trustProxy: false });
+    expect(certificateSettings.of(loadConfig(base)).lookupsPerMinute).toBe(60);
+    const changed = loadConfig({ ...base, CERTIFICATE_LOOKUPS_PER_MINUTE: '5', TRUST_PROXY: 'true' });
+    expect(changed).toMatchObject({ trustProxy: true });
+    expect(certificateSettings.of(changed).lookupsPerMinute).toBe(5);
     expect(() => loadConfig({ ...base, CERTIFICATE_LOOKUPS_PER_MINUTE: '0' })).toThrow(
       /CERTIFICATE_LOOKUPS_PER_MINUTE/,
     );

@@ -3,7 +3,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { expect } from 'vitest';
 import { mintToken } from '../../src/core/auth.js';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig } from '../../src/config.js';
 import type { Role } from '../../src/core/permissions.js';
 import { createLogger } from '../../src/core/logger.js';
 import { startApp, type App } from '../../src/app.js';

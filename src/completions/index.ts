@@ -1,0 +1,5 @@
+import { defineModule } from '../core/module.js';
+import './completion.js';
+
+/** Completions: the results of training, with their expiry. */
+export const completions = defineModule({ name: 'completions' });

@@ -1,0 +1,39 @@
+import type { AppServices } from './caller.js';
+import type { Database } from './db.js';
+import type { Route } from './http.js';
+import type { ScheduledJob } from './jobs.js';
+import type { PermissionTable } from './permissions.js';
+import type { SettingsDeclaration } from './settings.js';
+
+/** What a module's routes and workers are given when the app starts. */
+export interface ModuleHost {
+  services: AppServices;
+  db: Database;
+}
+
+/** Work a module keeps running beside requests (the e-mail deliverer); stopped before the database closes. */
+export interface ModuleWorker {
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything a domain folder hands the app, exported by its `index.ts` (its front door). Its GraphQL types,
+ * queries and mutations are added to the schema builder when `index.ts` imports its schema files; the rest is
+ * listed here, and `src/app.ts` composes the modules of `src/modules.ts`.
+ */
+export interface DomainModule {
+  /** Short and unique: logs and the key of its settings. */
+  name: string;
+  /** The permissions its fields name (`definePermissions`); the app's one table is their union. */
+  permissions?: PermissionTable;
+  /** Its environment variables, with defaults and validation, read at start-up. */
+  settings?: SettingsDeclaration<unknown>;
+  /** Its scheduled jobs: cron expression (from its settings) and handler, run once per tenant and slot. */
+  jobs?: readonly ScheduledJob[];
+  /** Its HTTP endpoints beside GraphQL. */
+  routes?(host: ModuleHost): Route[];
+  /** Background work started with the app; undefined when its settings turn it off. */
+  start?(host: ModuleHost): ModuleWorker | undefined;
+}
+
+export const defineModule = <const M extends DomainModule>(module: M): M => module;

@@ -1,0 +1,29 @@
+import path from 'node:path';
+import { defineSettings } from '../core/settings.js';
+
+export const notificationSettings = defineSettings('notifications', (setting, env) => ({
+  /** DUE_SOON goes out this many days before an assignment's due date. */
+  dueSoonDays: setting.integer('DUE_SOON_DAYS', 3),
+  /** Cron expression (UTC) for DUE_SOON and OVERDUE notifications of every tenant; undefined: not scheduled. */
+  remindersCron: setting.cron('REMINDERS_CRON', '10 * * * *'),
+  /** SMTP server for notification e-mail (smtp://user:pass@host:port); undefined: .eml files in `mailDir`. */
+  smtpUrl: setting.optionalText('SMTP_URL'),
+  /** The From header of notification e-mail. */
+  mailFrom: setting.text('MAIL_FROM', 'Safety Training <no-reply@localhost>'),
+  /** Where e-mail goes without SMTP_URL (one .eml file per message). */
+  mailDir: path.resolve(env.MAIL_DIR ?? '.data/mail'),
+  /**
+   * How often the deliverer looks for notifications to e-mail; undefined: the deliverer is off. Off under
+   * NODE_ENV=test unless a test sets it (every test server would otherwise write mail); `off` turns it off
+   * anywhere (an instance that only serves reads; the HTTP benchmark).
+   */
+  emailPollMs:
+    (env.EMAIL_POLL_MS === undefined && setting.nodeEnv === 'test') || env.EMAIL_POLL_MS?.toLowerCase() === 'off'
+      ? undefined
+      : setting.integer('EMAIL_POLL_MS', 5_000),
+  /** Attempts per e-mail before it is marked failed. */
+  emailMaxAttempts: setting.integer('EMAIL_MAX_ATTEMPTS', 5),
+  /** The first retry waits this long; each further one twice as long as the one before. */
+  emailRetryBaseMs: setting.integer('EMAIL_RETRY_BASE_MS', 60_000),
+}));
+export type NotificationSettings = ReturnType<typeof notificationSettings.read>;
