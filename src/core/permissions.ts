@@ -26,10 +26,9 @@ const PERMISSIONS = new Map<string, ReadonlySet<Role>>();
 
 /** Adds a module's permissions to the table (at import, before any request); a name may be granted once only. */
 export function definePermissions<const T extends PermissionTable>(table: T): T {
-  for (const [name, roles] of Object.entries(table)) {
-    if (PERMISSIONS.has(name)) throw new Error(`permission "${name}" is granted by two modules`);
-    PERMISSIONS.set(name, new Set(roles));
-  }
+  const twice = Object.keys(table).find((name) => PERMISSIONS.has(name));
+  if (twice) throw new Error(`permission "${twice}" is granted by two modules`);
+  for (const [name, roles] of Object.entries(table)) PERMISSIONS.set(name, new Set(roles));
   return table;
 }
 
