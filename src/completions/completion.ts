@@ -3,7 +3,7 @@ import { Assignment } from '../assignments/assignment.js';
 import { builder } from '../core/builder.js';
 import { loadEntity } from '../core/entities.js';
 import { connectionOf } from '../core/connections.js';
-import type { CallerContext } from '../core/caller.js';
+import type { CallerContext } from '../core/caller/index.js';
 import { assertMayReadUser, may } from '../core/permissions.js';
 import { todayUtc } from '../core/scalars.js';
 import * as validate from '../core/validate.js';

@@ -1,7 +1,7 @@
 import { createSecretKey } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from './config.js';
-import type { Caller } from './caller.js';
+import type { Caller } from './caller/index.js';
 import { ROLES, type Role } from './permissions.js';
 import { invalidToken } from './errors.js';
 import { claimEmail, claimText, DISPLAY_NAME_MAX, isUuid } from './validate.js';

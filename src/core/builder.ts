@@ -7,7 +7,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import './loaded-fields-plugin.js';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
-import type { CallerContext, Context } from './caller.js';
+import type { CallerContext, Context } from './caller/index.js';
 import { may, type Permission } from './permissions.js';
 import { forbidden, unauthenticated } from './errors.js';
 

@@ -1,7 +1,7 @@
 import type { ObjectRef, SchemaTypes } from '@pothos/core';
 import type { ReplaceContext } from '@pothos/plugin-scope-auth';
 import { builder } from './builder.js';
-import type { CallerContext } from './caller.js';
+import type { CallerContext } from './caller/index.js';
 
 type NodeRef = Parameters<typeof builder.connectionObject>[0]['type'];
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;

@@ -1,6 +1,6 @@
 import { Prisma } from '../generated/prisma/client.js';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { CallerContext, TenantTransaction } from './caller.js';
+import type { CallerContext, CallerTransaction } from './caller/index.js';
 import { selectedFieldNames } from './selection.js';
 
 /**
@@ -374,7 +374,7 @@ export async function readPage<Row>(
 }
 
 /** Runs a compiled page in a transaction already open (live delivery's, as the tenant's service role). */
-export async function readJsonPageIn<Row>(tx: TenantTransaction, page: CompiledPage): Promise<JsonPage<Row>> {
+export async function readJsonPageIn<Row>(tx: CallerTransaction, page: CompiledPage): Promise<JsonPage<Row>> {
   return pageOf(await tx.$queryRaw<PageResult[]>(page.sql), page);
 }
 

@@ -1,4 +1,4 @@
-import type { Caller } from './caller.js';
+import type { Caller } from './caller/index.js';
 import { forbidden } from './errors.js';
 
 /** Every role a token may carry. */

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Cron } from 'croner';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Config } from '../core/config.js';
-import { APP_ROLE, withTenant, type Caller, type TenantTransaction } from '../core/caller.js';
+import { APP_ROLE, runAsCaller, type Caller, type CallerTransaction } from '../core/caller/index.js';
 import type { Logger } from '../core/logger.js';
 import { writeDueSoon, writeOverdue } from '../notifications/reminders-sql.js';
 import { runRecertification } from '../recertification/recertification-sql.js';
@@ -75,16 +75,16 @@ async function dueTenants(prisma: PrismaClient, job: Job): Promise<string[]> {
 }
 
 /** Risk escalation: one row per passed completion whose entity still scores high (escalation-sql.ts). */
-async function riskEscalationWork(tx: TenantTransaction, tenantId: string): Promise<number> {
+async function riskEscalationWork(tx: CallerTransaction, tenantId: string): Promise<number> {
   return (await runRiskEscalation(tx, tenantId)).escalated;
 }
 
 /** The change of day: completions that expired yesterday change their holders' qualifications. */
-async function qualificationExpiryWork(tx: TenantTransaction, tenantId: string): Promise<number> {
+async function qualificationExpiryWork(tx: CallerTransaction, tenantId: string): Promise<number> {
   return announceExpiredQualifications(tx, tenantId);
 }
 
-async function work(tx: TenantTransaction, job: Job, tenantId: string, runner: JobRunner): Promise<number> {
+async function work(tx: CallerTransaction, job: Job, tenantId: string, runner: JobRunner): Promise<number> {
   if (job === 'reminders') {
     return (await writeDueSoon(tx, tenantId, runner.config.dueSoonDays)) + (await writeOverdue(tx, tenantId));
   }
@@ -114,7 +114,7 @@ async function runForTenant(
 ): Promise<{ ran: boolean; affected: number }> {
   const caller: Caller = { tenantId, userId: SCHEDULER_USER_ID, role: 'service' };
   const instance = runner.instance ?? `${hostname()}:${process.pid}`;
-  return withTenant(
+  return runAsCaller(
     runner.prisma,
     caller,
     async (tx) => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { Caller } from '../../src/core/caller.js';
+import type { Caller } from '../../src/core/caller/index.js';
 import { openDatabase, type Database } from '../../src/core/db.js';
 import { migrate } from '../../src/core/migrate.js';
 
