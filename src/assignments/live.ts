@@ -10,7 +10,12 @@ import {
 } from 'graphql';
 import type { TrainingAssignment } from '../generated/prisma/client.js';
 import { builder } from '../core/builder.js';
-import { tenantDeliveryContext, runAsCaller, type CallerContext, type CallerTransaction } from '../core/caller/index.js';
+import {
+  tenantDeliveryContext,
+  runAsCaller,
+  type CallerContext,
+  type CallerTransaction,
+} from '../core/caller/index.js';
 import { preshaped, type Delivery } from '../core/live-events/index.js';
 import { notFound } from '../core/errors.js';
 import { compileJsonPage, readJsonPageIn } from '../core/json-page-sql.js';

@@ -1,8 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { Assignment } from '../assignments/assignment.js';
-import { builder } from '../core/builder.js';
+import { builder, connectionOf } from '../core/builder.js';
 import { loadEntity } from '../core/entities.js';
-import { connectionOf } from '../core/connections.js';
 import type { CallerContext } from '../core/caller/index.js';
 import { assertMayReadUser, may } from '../core/permissions.js';
 import { todayUtc } from '../core/scalars.js';

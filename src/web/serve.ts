@@ -160,11 +160,14 @@ export interface DemoUser {
 
 /** The demo tenant's people (after `npm run seed:demo`), each with a fresh token to sign in as them. */
 async function demoUsers(prisma: PrismaClient, secret: string): Promise<DemoUser[]> {
-  const profiles = await runAsCaller(prisma, { tenantId: DEMO_TENANT_ID, userId: DEMO_TENANT_ID, role: 'admin' }, (tx) =>
-    tx.profile.findMany({
-      where: { tenantId: DEMO_TENANT_ID, role: { in: DEMO_ROLES } },
-      select: { id: true, displayName: true, email: true, role: true },
-    }),
+  const profiles = await runAsCaller(
+    prisma,
+    { tenantId: DEMO_TENANT_ID, userId: DEMO_TENANT_ID, role: 'admin' },
+    (tx) =>
+      tx.profile.findMany({
+        where: { tenantId: DEMO_TENANT_ID, role: { in: DEMO_ROLES } },
+        select: { id: true, displayName: true, email: true, role: true },
+      }),
   );
   const ordered = profiles.sort(
     (a, b) =>

@@ -339,10 +339,14 @@ describe('risk_escalations under RLS', () => {
     expect(row).toBeDefined();
     const other = uuid();
     for (const role of ['admin', 'safety_officer', 'service', 'worker'] as const) {
-      const seen = await runAsCaller(server.db.prisma, { tenantId: other, userId: victim.userId, role }, async (tx) => ({
-        read: (await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM risk_escalations`)[0]!.n,
-        deleted: await tx.$executeRaw`DELETE FROM risk_escalations WHERE id = ${row!.id}::uuid`,
-      }));
+      const seen = await runAsCaller(
+        server.db.prisma,
+        { tenantId: other, userId: victim.userId, role },
+        async (tx) => ({
+          read: (await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM risk_escalations`)[0]!.n,
+          deleted: await tx.$executeRaw`DELETE FROM risk_escalations WHERE id = ${row!.id}::uuid`,
+        }),
+      );
       expect(seen).toEqual({ read: 0, deleted: 0 });
       const insert = runAsCaller(
         server.db.prisma,
