@@ -4,7 +4,7 @@ import { startApollo } from './core/apollo.js';
 import { createTokenVerifier } from './core/auth.js';
 import { publicUrlFor, type Config } from './core/config.js';
 import { startScheduler } from './core/jobs.js';
-import type { AppServices } from './core/caller.js';
+import { openReadLanes, type AppServices } from './core/caller/index.js';
 import { openDatabase, type Database } from './core/db.js';
 import { graphiqlAssets } from './core/graphiql/assets.js';
 import { GRAPHQL_PATH, MAX_BODY_BYTES, MAX_HEADER_BYTES, serveHttp, type Route } from './core/http.js';
@@ -58,7 +58,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     config,
     logger,
     prisma: db.prisma,
-    openReadLane: db.openReadLane,
+    readLanes: openReadLanes(db),
     verifyToken: createTokenVerifier(config.auth),
     profiles: createProfileRefresher(db.prisma),
     liveEvents,

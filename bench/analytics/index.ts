@@ -707,7 +707,7 @@ against ${mib(sizes.assignmentsBytes)} MiB for training_assignments. A tenant re
 past-due buckets and its 200 courses, never its rows.
 
 Measured: (a) SQL on one connection, in a transaction with the admin's RLS settings (\`training_app\`,
-\`app.tenant_id/user_id/role\` exactly as src/core/caller.ts sets them), statement time only: the function, and the byStatus /
+\`app.tenant_id/user_id/role\` exactly as src/core/caller/index.ts sets them), statement time only: the function, and the byStatus /
 byCategory / byCourse statements of src/analytics/analytics.ts; (b) GraphQL as the tenant's admin through our HTTP API (a
 child process, NODE_ENV=production), client-observed time: the full query \`${FULL_QUERY.replace(/\s+/g, ' ').trim()}\`,
 the same one field group at a time, a dashboard query (every group, byCourse with each course's title, the 20 longest

@@ -1,4 +1,4 @@
-import type { TenantTransaction } from '../../src/core/caller.js';
+import type { CallerTransaction } from '../../src/core/caller/index.js';
 import type { AutoAssignOutcome, AutoAssignRun } from '../../src/risk/auto-assign-sql.js';
 
 /**
@@ -36,7 +36,7 @@ interface OutcomeRow {
  *    expires_at today: still current). Active assignments are the index's job.
  * 6–7. insert with the reason text, due date and trigger columns; report counts.
  */
-export async function runAutoAssignBaseline(tx: TenantTransaction, run: AutoAssignRun): Promise<AutoAssignOutcome> {
+export async function runAutoAssignBaseline(tx: CallerTransaction, run: AutoAssignRun): Promise<AutoAssignOutcome> {
   const { tenantId } = run;
   const scope = run.scope ?? {};
   const entityType = scope.entityType ?? null;

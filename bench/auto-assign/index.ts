@@ -1,6 +1,6 @@
 import os from 'node:os';
 import pg from 'pg';
-import { withTenant, type Caller } from '../../src/core/caller.js';
+import { runAsCaller, type Caller } from '../../src/core/caller/index.js';
 import { openDatabase, type Database } from '../../src/core/db.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign } from '../../src/risk/auto-assign-sql.js';
 import { createBenchDatabase } from '../../tests/support/database.js';
@@ -125,7 +125,7 @@ async function measureSize(
   if (warmUp) {
     // The process's first statements pay for connections and cold caches; that is no part of the comparison.
     await reset(owner);
-    await withTenant(db.prisma, SERVICE_CALLER, (tx) =>
+    await runAsCaller(db.prisma, SERVICE_CALLER, (tx) =>
       runAutoAssign(tx, { tenantId: TENANT, assignedBy: null, dueDays: 14 }),
     );
   }
@@ -134,7 +134,7 @@ async function measureSize(
     for (let run = 0; run < runs; run++) {
       await reset(owner);
       const ours = await timed(() =>
-        withTenant(
+        runAsCaller(
           db.prisma,
           SERVICE_CALLER,
           (tx) => runAutoAssign(tx, { tenantId: TENANT, assignedBy: null, dueDays: 14 }),
@@ -158,7 +158,7 @@ async function measureSize(
 
       await reset(owner);
       const floor = await timed(() =>
-        withTenant(
+        runAsCaller(
           db.prisma,
           SERVICE_CALLER,
           (tx) =>
@@ -184,7 +184,7 @@ async function measureSize(
       await owner.query('ALTER TABLE training_assignments DISABLE TRIGGER training_assignments_outbox_created');
       try {
         const bare = await timed(() =>
-          withTenant(
+          runAsCaller(
             db.prisma,
             SERVICE_CALLER,
             (tx) =>

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import pg from 'pg';
-import { withTenant, type Caller } from '../../src/core/caller.js';
+import { runAsCaller, type Caller } from '../../src/core/caller/index.js';
 import { openDatabase, type Database } from '../../src/core/db.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign } from '../../src/risk/auto-assign-sql.js';
 import { qualificationRows } from '../../src/risk/qualifications-sql.js';
@@ -98,7 +98,7 @@ type Statement = typeof runAutoAssign;
 async function oneRun(db: Database, owner: pg.Client, statement: Statement) {
   await reset(owner);
   return timed(() =>
-    withTenant(
+    runAsCaller(
       db.prisma,
       SERVICE_CALLER,
       (tx) => statement(tx, { tenantId: TENANT, assignedBy: null, dueDays: 14 }).then((o) => o.assignmentsCreated),
@@ -168,7 +168,7 @@ export const riskLoop: Benchmark = {
       let qualified = 0;
       for (let run = 0; run < RUNS + 1; run++) {
         const q = await timed(() =>
-          withTenant(db.prisma, OFFICER_CALLER, (tx) => qualificationRows(tx, TENANT, { kind: 'zone', id: ZONE })),
+          runAsCaller(db.prisma, OFFICER_CALLER, (tx) => qualificationRows(tx, TENANT, { kind: 'zone', id: ZONE })),
         );
         if (run > 0) qualification.push(q.ms); // the first is a warm-up
         users = q.value.length;

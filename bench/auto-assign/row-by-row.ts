@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Caller } from '../../src/core/caller.js';
+import type { Caller } from '../../src/core/caller/index.js';
 
 /**
  * The baseline: the auto-assignment rules row by row, as a straightforward

@@ -1,7 +1,7 @@
 // The floor for bench/http: a bare Node HTTP handler with `pg`, no GraphQL. Run in its own
 // process (`node --import tsx bench/http/floor-server.ts`) with DATABASE_URL, PORT,
 // JWT_SECRET and DB_POOL_MAX. Per request: read the JSON body, verify the JWT (as the
-// other two do), then BEGIN; the same set_config calls as src/core/caller.ts; the
+// other two do), then BEGIN; the same set_config calls as src/core/caller/index.ts; the
 // equivalent SQL; COMMIT; and JSON shaped like the GraphQL response.
 //   POST /courses      {"first": 50}
 //   POST /assignments  {"userId": "…", "first": 50}

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { loadConfig } from '../../src/config.js';
-import { withTenant } from '../../src/core/caller.js';
+import { runAsCaller } from '../../src/core/caller/index.js';
 import { openDatabase } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/logger.js';
 import { startApp, type App } from '../../src/app.js';
@@ -114,7 +114,7 @@ async function measure(
   const hub = app.services.liveEvents;
   const service = { tenantId, userId: adminId, role: 'service' as const };
   const newCourse = (title: string) =>
-    withTenant(app.db.prisma, { ...service, role: 'admin' }, async (tx) => {
+    runAsCaller(app.db.prisma, { ...service, role: 'admin' }, async (tx) => {
       const course = await tx.trainingCourse.create({
         data: { tenantId, title, category: 'compliance', createdBy: adminId },
         select: { id: true },
@@ -123,7 +123,7 @@ async function measure(
     });
   /** Assigns `courseId` to `users` in one INSERT (one transaction) and returns the ids once it has committed. */
   const assign = async (courseId: string, users: string[]) => {
-    const rows = await withTenant(
+    const rows = await runAsCaller(
       app.db.prisma,
       service,
       (tx) =>

@@ -1,6 +1,6 @@
 import { Prisma } from '../generated/prisma/client.js';
 import { ASSIGNMENT_STATUSES, PAST_DUE_OVERDUE_STATUSES, type AssignmentStatusValue } from '../assignments/status.js';
-import type { TenantTransaction } from '../core/caller.js';
+import type { CallerTransaction } from '../core/caller/index.js';
 import type { COURSE_CATEGORIES } from '../courses/course.js';
 
 /**
@@ -55,7 +55,7 @@ export interface Figures {
 
 /** The groups asked for, one statement after the other in one transaction. */
 export async function computeFigures(
-  tx: TenantTransaction,
+  tx: CallerTransaction,
   of: FiguresOf,
   groups: ReadonlySet<Group>,
 ): Promise<Figures> {
@@ -68,13 +68,13 @@ export async function computeFigures(
 }
 
 /** The seven figures: get_training_analytics reads the counters for a tenant, the rows for a user. */
-async function headlineOf(tx: TenantTransaction, of: FiguresOf): Promise<Headline> {
+async function headlineOf(tx: CallerTransaction, of: FiguresOf): Promise<Headline> {
   const [row] = await tx.$queryRaw<[Headline]>`
     SELECT * FROM get_training_analytics(${of.tenantId}::uuid, ${of.userId}::uuid)`;
   return row;
 }
 
-async function byStatusOf(tx: TenantTransaction, of: FiguresOf) {
+async function byStatusOf(tx: CallerTransaction, of: FiguresOf) {
   const rows = await tx.$queryRaw<{ status: AssignmentStatusValue; count: bigint }[]>(
     of.userId
       ? Prisma.sql`
@@ -156,7 +156,7 @@ export const tenantBreakdownSql = {
     ORDER BY assignments DESC, id`,
 };
 
-async function byCategoryOf(tx: TenantTransaction, of: FiguresOf) {
+async function byCategoryOf(tx: CallerTransaction, of: FiguresOf) {
   return tx.$queryRaw<(Breakdown & { category: Category })[]>(
     of.userId
       ? Prisma.sql`
@@ -171,7 +171,7 @@ async function byCategoryOf(tx: TenantTransaction, of: FiguresOf) {
   );
 }
 
-async function byCourseOf(tx: TenantTransaction, of: FiguresOf) {
+async function byCourseOf(tx: CallerTransaction, of: FiguresOf) {
   return tx.$queryRaw<(Breakdown & { course_id: string })[]>(
     of.userId
       ? Prisma.sql`
@@ -195,7 +195,7 @@ async function byCourseOf(tx: TenantTransaction, of: FiguresOf) {
  * per stored status, merged, instead of collecting every overdue row of the tenant (a
  * tenth of a million-row tenant) to sort it.
  */
-export async function overdueIds(tx: TenantTransaction, of: FiguresOf, take: number): Promise<string[]> {
+export async function overdueIds(tx: CallerTransaction, of: FiguresOf, take: number): Promise<string[]> {
   const user = of.userId ? Prisma.sql`AND a.user_id = ${of.userId}::uuid` : Prisma.empty;
   const branch = (status: Prisma.Sql) => Prisma.sql`(
     SELECT a.id, a.due_date FROM training_assignments a
@@ -234,7 +234,7 @@ export interface EffectivenessRow {
  * `mean_change` = after − before (negative: the risk went down).
  */
 export function effectivenessOf(
-  tx: TenantTransaction,
+  tx: CallerTransaction,
   tenantId: string,
   courseIds: readonly string[],
 ): Promise<EffectivenessRow[]> {

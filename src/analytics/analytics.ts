@@ -3,7 +3,7 @@ import { Assignment, AssignmentStatus } from '../assignments/assignment.js';
 import { ASSIGNMENT_STATUSES, type AssignmentStatusValue } from '../assignments/status.js';
 import { builder } from '../core/builder.js';
 import { notFound } from '../core/errors.js';
-import type { Context } from '../core/caller.js';
+import type { Context } from '../core/caller/index.js';
 import { may } from '../core/permissions.js';
 import { assertMayReadUser } from '../users/access.js';
 import { MAX_ITEMS_EXTENSION } from '../core/limits.js';
@@ -105,7 +105,7 @@ async function figures<G extends Group>(
 }
 
 /**
- * One transaction for all the groups. It has the default request timeout, and withTenant
+ * One transaction for all the groups. It has the default request timeout, and runAsCaller
  * sets PostgreSQL's statement_timeout to the same value, so a statement the API gave up on
  * is cancelled instead of running on and holding a connection.
  */

@@ -1,8 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import { builder } from '../core/builder.js';
+import { builder, connectionOf } from '../core/builder.js';
 import { loadEntity } from '../core/entities.js';
-import { connectionOf } from '../core/connections.js';
-import type { CallerContext } from '../core/caller.js';
+import type { CallerContext } from '../core/caller/index.js';
 import { databaseEnum } from '../core/enums.js';
 import { forbidden } from '../core/errors.js';
 import { may } from '../core/permissions.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { certificatePdfPath, newCertificateCode, userAtRisk } from '../certificates/certificates-sql.js';
 import { builder } from '../core/builder.js';
-import type { CallerContext, TenantTransaction } from '../core/caller.js';
+import type { CallerContext, CallerTransaction } from '../core/caller/index.js';
 import { badInput, conflict, notFound, sqlState } from '../core/errors.js';
 import { UNIQUE_VIOLATION } from '../core/sqlstate.js';
 import * as validate from '../core/validate.js';
@@ -34,7 +34,7 @@ export const CompleteTrainingAssignmentInput = builder.inputType('CompleteTraini
 });
 
 /** Why a transition was refused, in the words of the assignment's current status. */
-async function refuse(tx: TenantTransaction, context: CallerContext, id: string, action: string): Promise<never> {
+async function refuse(tx: CallerTransaction, context: CallerContext, id: string, action: string): Promise<never> {
   const current = await tx.trainingAssignment.findFirst({
     where: { id, tenantId: context.caller.tenantId },
     select: { status: true, dueDate: true, startedAt: true },

@@ -1,5 +1,5 @@
 import { Prisma } from '../generated/prisma/client.js';
-import type { TenantTransaction } from '../core/caller.js';
+import type { CallerTransaction } from '../core/caller/index.js';
 
 /** One subscriber of a delivery batch, as the visibility statement sees it. */
 export interface VisibilityProbe {
@@ -22,7 +22,7 @@ export interface VisibilityProbe {
  * Runs under RLS too (the hub uses the tenant's `service` role), so even a wrong
  * argument here could not reach another tenant.
  */
-export async function visibleAssignments(tx: TenantTransaction, probes: VisibilityProbe[]): Promise<string[][]> {
+export async function visibleAssignments(tx: CallerTransaction, probes: VisibilityProbe[]): Promise<string[][]> {
   const pairSubscribers: number[] = [];
   const pairIds: string[] = [];
   probes.forEach((probe, index) => {

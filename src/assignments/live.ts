@@ -10,7 +10,12 @@ import {
 } from 'graphql';
 import type { TrainingAssignment } from '../generated/prisma/client.js';
 import { builder } from '../core/builder.js';
-import { tenantServiceContext, withTenant, type CallerContext, type TenantTransaction } from '../core/caller.js';
+import {
+  tenantDeliveryContext,
+  runAsCaller,
+  type CallerContext,
+  type CallerTransaction,
+} from '../core/caller/index.js';
 import { preshaped, type Delivery } from '../core/live-events/index.js';
 import { notFound } from '../core/errors.js';
 import { compileJsonPage, readJsonPageIn } from '../core/json-page-sql.js';
@@ -132,7 +137,7 @@ const READ_ORDER = { id: 'asc' } as const;
  * shaped by PostgreSQL when the selection compiles (core/json-page-sql.ts, the same
  * compiler as the hot page reads), else through Prisma.
  */
-async function readRows(tx: TenantTransaction, tenantId: string, group: Group): Promise<TrainingAssignment[]> {
+async function readRows(tx: CallerTransaction, tenantId: string, group: Group): Promise<TrainingAssignment[]> {
   const where = { tenantId, id: { in: [...group.ids] } };
   const compiled = group.first.context.services.config.compiledReads
     ? compileJsonPage(ASSIGNMENT_TABLE, group.first.query, where, READ_ORDER, false)
@@ -150,7 +155,7 @@ export const deliverAssignments: Delivery = async (tenantId, batch) => {
   let visible: string[][] = [];
   // As the tenant's `service` role: RLS keeps everything inside the tenant; the
   // visibility function narrows each subscriber to what its own read would return.
-  await withTenant(
+  await runAsCaller(
     services.prisma,
     { tenantId, userId: '', role: 'service' },
     async (tx) => {
@@ -189,7 +194,7 @@ export const deliverAssignments: Delivery = async (tenantId, batch) => {
   // flood of them must not queue hundreds of reads ahead of other tenants' deliveries.
   for (const [group, loaded] of rows) {
     const { first } = group;
-    const contextValue = first.shared ? tenantServiceContext(services, tenantId) : { ...first.context };
+    const contextValue = first.shared ? tenantDeliveryContext(services, tenantId) : { ...first.context };
     // Planned on this context too, so Pothos resolves the relations from the rows read above
     // instead of loading them again row by row.
     queryFromInfo({ context: contextValue, info: first.info });

@@ -1,5 +1,5 @@
 import { Prisma } from '../generated/prisma/client.js';
-import type { TenantTransaction } from '../core/caller.js';
+import type { CallerTransaction } from '../core/caller/index.js';
 import { PAST_DUE_OVERDUE_STATUSES, type AssignmentStatusValue } from './status.js';
 
 /** The effective status as SQL, as `effectiveStatusWhere` says it to Prisma (overdue is computed). */
@@ -20,7 +20,7 @@ function statusSql(status: AssignmentStatusValue | null | undefined): Prisma.Sql
  * statement for all of them: what `User.trainingAssignments` shows under many users at once.
  */
 export async function firstAssignmentIdsPerUser(
-  tx: TenantTransaction,
+  tx: CallerTransaction,
   tenantId: string,
   userIds: readonly string[],
   status: AssignmentStatusValue | null | undefined,

@@ -1,6 +1,6 @@
 import { Completion } from '../completions/completion.js';
 import { builder } from '../core/builder.js';
-import type { Context } from '../core/caller.js';
+import type { Context } from '../core/caller/index.js';
 import { badInput, conflict, notFound, tooManyRequests } from '../core/errors.js';
 import { todayUtc } from '../core/scalars.js';
 import * as validate from '../core/validate.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { APP_ROLE, type TenantTransaction } from '../core/caller.js';
+import { APP_ROLE, type CallerTransaction } from '../core/caller/index.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 
 /** 144 random bits as base64url: 24 URL-safe characters, unguessable. */
@@ -20,7 +20,7 @@ export const certificateVerifyPath = (code: string) => `/verify/${code}`;
  * `training_user_at_risk` (migration 20261202000300): a worker completing cannot read scores, and learns
  * only this boolean about themselves.
  */
-export async function userAtRisk(tx: TenantTransaction, courseId: string, userId: string): Promise<boolean> {
+export async function userAtRisk(tx: CallerTransaction, courseId: string, userId: string): Promise<boolean> {
   const [row] = await tx.$queryRaw<[{ at_risk: boolean }]>`
     SELECT training_user_at_risk(${courseId}::uuid, ${userId}::uuid) AS at_risk`;
   return row.at_risk;

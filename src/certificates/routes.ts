@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AppServices } from '../core/caller.js';
+import type { AppServices } from '../core/caller/index.js';
 import { errorResponse, tooManyRequests } from '../core/errors.js';
 import { clientAddress, json, type Route } from '../core/http.js';
 import { certificateVerifyPath, lookupCertificate, type PublicCertificate } from './certificates-sql.js';

@@ -1,4 +1,4 @@
-import type { AppServices } from '../core/caller.js';
+import type { AppServices } from '../core/caller/index.js';
 import { createRateLimiter, type RateLimiter } from '../core/rate-limit.js';
 import { defineSettings } from '../core/settings.js';
 

@@ -1,9 +1,8 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { Assignment } from '../assignments/assignment.js';
-import { builder } from '../core/builder.js';
+import { builder, connectionOf } from '../core/builder.js';
 import { loadEntity } from '../core/entities.js';
-import { connectionOf } from '../core/connections.js';
-import type { CallerContext } from '../core/caller.js';
+import type { CallerContext } from '../core/caller/index.js';
 import { may } from '../core/permissions.js';
 import { assertMayReadUser } from '../users/access.js';
 import { todayUtc } from '../core/scalars.js';

@@ -9,7 +9,7 @@ import {
 import type { GraphQLSchema } from 'graphql';
 import type { Disposable } from 'graphql-ws';
 import type { Config } from './config.js';
-import { createContext, queryReadsShareOneTransaction, type AppServices, type Context } from './caller.js';
+import { requestContext, queryReadsShareOneTransaction, type AppServices, type Context } from './caller/index.js';
 import { ApiError, createErrorFormatter, errorResponse } from './errors.js';
 import type { GraphQLExecutor } from './http.js';
 import { checkQueryText, costLimitPlugin, depthAndAliasRules, parseOptionsOf, type QueryLimits } from './limits.js';
@@ -75,7 +75,7 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
       if (refused) return refused;
       return apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest,
-        context: () => createContext(services, authorization, clientAddress),
+        context: () => requestContext(services, authorization, clientAddress),
       });
     },
     stop: () => apollo.stop(),

@@ -1,7 +1,7 @@
 import { createSecretKey } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from './config.js';
-import type { Caller } from './caller.js';
+import type { Caller } from './caller/index.js';
 import { ROLES, type Role } from './permissions.js';
 import { invalidToken } from './errors.js';
 import { claimEmail, claimText, DISPLAY_NAME_MAX, isUuid } from './validate.js';
@@ -41,7 +41,7 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
     verify = (token) => jwtVerify(token, secret, { ...options, algorithms: ['HS256'] });
   }
   // Verified tokens, by their exact text: a dashboard sends the same token with every request, and the
-  // signature check (WebCrypto HMAC, a key import and a job per call) was ≈ 4 % of a list read's CPU (issue 15).
+  // signature check (WebCrypto HMAC, a key import and a job per call) was ≈ 4 % of a list read's CPU.
   // Only with the shared secret (it cannot change while the process runs; a JWKS key can be withdrawn), only
   // successes, and each entry is checked for expiry again on every use.
   const verified = config.jwksUrl ? undefined : new Map<string, { identity: Identity; exp: number }>();

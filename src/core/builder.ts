@@ -1,15 +1,110 @@
-import SchemaBuilder from '@pothos/core';
+import SchemaBuilder, {
+  BasePlugin,
+  type ObjectRef,
+  type PothosOutputFieldConfig,
+  type SchemaTypes,
+} from '@pothos/core';
 import DirectivesPlugin from '@pothos/plugin-directives';
 import FederationPlugin from '@pothos/plugin-federation';
 import PrismaPlugin, { type PrismaClient as PothosPrismaClient } from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
-import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import './loaded-fields-plugin.js';
+import ScopeAuthPlugin, { type ReplaceContext } from '@pothos/plugin-scope-auth';
+import type { GraphQLFieldResolver } from 'graphql';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
-import type { CallerContext, Context } from './caller.js';
+import type { CallerContext, Context } from './caller/index.js';
 import { may, type Permission } from './permissions.js';
 import { forbidden, unauthenticated } from './errors.js';
+
+/**
+ * The loadedFields plugins: scalar fields of Prisma objects read straight from a row that already holds their columns.
+ *
+ * plugin-prisma wraps every field that declares a Prisma selection — each `expose*` of a `select`-mode
+ * object is one, with `select: { field: true }` — and for every field of every row asks its loader map
+ * whether a plan loaded that row with this field (`getLoaderMapping`: a string key per field per row,
+ * an ancestor walk, a write of the nested mapping), and reloads the row when none did. For a field whose
+ * GraphQL type is a scalar or an enum, and whose selection is a fixed set of columns, the mapping answers
+ * nothing the row cannot: the row either holds every selected column (then the plugin would call the
+ * resolver with it, and nothing beneath a scalar reads the nested mapping) or it does not (then this
+ * defers to the plugin, which reloads it as before). Rows of the compiled page reads, of Prisma's planned
+ * queries, of mutations and of live delivery all take the first branch.
+ *
+ * Two plugins around plugin-prisma's wrapper: `loadedFieldsInner` (just inside it) records the resolver
+ * plugin-prisma wraps, and `loadedFields` (just outside it, inside scope-auth) calls that recorded resolver
+ * when the row holds the columns and plugin-prisma's wrapper otherwise. Relations, object-typed fields and
+ * selections computed from arguments are left to plugin-prisma: their nested mapping matters.
+ */
+
+const innerResolvers = new WeakMap<object, GraphQLFieldResolver<unknown, unknown>>();
+
+/** The columns a field selects when they are a fixed set (`{ a: true, b: true }`); undefined otherwise. */
+function fixedColumns(select: unknown): string[] | undefined {
+  if (typeof select !== 'object' || select === null) return undefined;
+  const keys = Object.keys(select);
+  if (keys.length === 0) return undefined;
+  for (const key of keys) if ((select as Record<string, unknown>)[key] !== true) return undefined;
+  return keys;
+}
+
+function returnsLeaf<Types extends SchemaTypes>(fieldConfig: PothosOutputFieldConfig<Types>): boolean {
+  const type = fieldConfig.type;
+  return type.kind === 'Scalar' || type.kind === 'Enum';
+}
+
+function columnsOf<Types extends SchemaTypes>(fieldConfig: PothosOutputFieldConfig<Types>): string[] | undefined {
+  if (fieldConfig.kind !== 'PrismaObject' || !returnsLeaf(fieldConfig)) return undefined;
+  return fixedColumns((fieldConfig.extensions as Record<string, unknown> | undefined)?.pothosPrismaSelect);
+}
+
+export class LoadedFieldsInnerPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+  override wrapResolve(
+    resolver: GraphQLFieldResolver<unknown, Types['Context'], object>,
+    fieldConfig: PothosOutputFieldConfig<Types>,
+  ): GraphQLFieldResolver<unknown, Types['Context'], object> {
+    if (columnsOf(fieldConfig)) {
+      innerResolvers.set(fieldConfig, resolver as GraphQLFieldResolver<unknown, unknown>);
+    }
+    return resolver;
+  }
+}
+
+export class LoadedFieldsPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+  override wrapResolve(
+    resolver: GraphQLFieldResolver<unknown, Types['Context'], object>,
+    fieldConfig: PothosOutputFieldConfig<Types>,
+  ): GraphQLFieldResolver<unknown, Types['Context'], object> {
+    const columns = columnsOf(fieldConfig);
+    const inner = innerResolvers.get(fieldConfig);
+    if (!columns || !inner || inner === resolver) return resolver;
+    const [only] = columns;
+    if (columns.length === 1) {
+      return (parent, args, context, info) =>
+        typeof parent === 'object' && parent !== null && (parent as Record<string, unknown>)[only!] !== undefined
+          ? inner(parent, args, context, info)
+          : resolver(parent, args, context, info);
+    }
+    return (parent, args, context, info) => {
+      if (typeof parent !== 'object' || parent === null) return resolver(parent, args, context, info);
+      for (const column of columns) {
+        if ((parent as Record<string, unknown>)[column] === undefined) return resolver(parent, args, context, info);
+      }
+      return inner(parent, args, context, info);
+    };
+  }
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  export namespace PothosSchemaTypes {
+    export interface Plugins<Types extends SchemaTypes> {
+      loadedFields: LoadedFieldsPlugin<Types>;
+      loadedFieldsInner: LoadedFieldsInnerPlugin<Types>;
+    }
+  }
+}
+
+SchemaBuilder.registerPlugin('loadedFields', LoadedFieldsPlugin);
+SchemaBuilder.registerPlugin('loadedFieldsInner', LoadedFieldsInnerPlugin);
 
 /** Largest page any list returns; a larger `first` is capped to it. */
 export const MAX_PAGE_SIZE = 500;
@@ -41,7 +136,7 @@ export const builder = new SchemaBuilder<{
   };
   DefaultFieldNullability: false;
 }>({
-  // loadedFields / loadedFieldsInner sit just outside and just inside plugin-prisma (core/loaded-fields-plugin.ts).
+  // loadedFields / loadedFieldsInner sit just outside and just inside plugin-prisma (above).
   plugins: [
     ScopeAuthPlugin,
     'loadedFields',
@@ -76,3 +171,35 @@ export const builder = new SchemaBuilder<{
     nodesOnConnection: true,
   },
 });
+
+type NodeRef = Parameters<typeof builder.connectionObject>[0]['type'];
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+type ForCallerFields<Ref> =
+  Ref extends ObjectRef<SchemaTypes, infer Shape, infer Parent>
+    ? ObjectRef<ReplaceContext<Types, CallerContext>, Shape, Parent>
+    : never;
+
+/**
+ * One named Relay connection per node type (`AssignmentConnection`), shared by
+ * every list of that type, with `totalCount`. plugin-prisma hands each
+ * connection a lazy `totalCount()`: the count query runs only when asked for.
+ *
+ * Lists are read by callers only (`t.withAuth(…)` fields), so the connection is
+ * typed for their context; only the type changes, the object is the same.
+ */
+export function connectionOf(name: string, node: NodeRef) {
+  const connection = builder.connectionObject(
+    {
+      type: node,
+      name,
+      fields: (t) => ({
+        totalCount: t.int({
+          description: 'How many items match, across all pages.',
+          resolve: (connection) => (connection as { totalCount?: () => Promise<number> | number }).totalCount?.() ?? 0,
+        }),
+      }),
+    },
+    { name: `${name.replace(/Connection$/, '')}Edge` },
+  );
+  return connection as unknown as ForCallerFields<typeof connection>;
+}

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Cron } from 'croner';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { APP_ROLE, withTenant, type Caller, type TenantTransaction } from './caller.js';
+import { APP_ROLE, runAsCaller, type Caller, type CallerTransaction } from './caller/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -21,7 +21,7 @@ export interface ScheduledJob {
   /** Its cron expression (UTC) from the module's settings; undefined: not scheduled. */
   schedule(config: Config): string | undefined;
   /** One tenant's work, in the transaction that claims the slot, as the `service` role; returns rows touched. */
-  run(tx: TenantTransaction, tenantId: string, config: Config): Promise<number>;
+  run(tx: CallerTransaction, tenantId: string, config: Config): Promise<number>;
   /** Longest the tenant's transaction may take (default `DEFAULT_JOB_TIMEOUT_MS`). */
   timeoutMs?: number;
 }
@@ -77,7 +77,7 @@ async function runForTenant(
 ): Promise<{ ran: boolean; affected: number }> {
   const caller: Caller = { tenantId, userId: SCHEDULER_USER_ID, role: 'service' };
   const instance = runner.instance ?? `${hostname()}:${process.pid}`;
-  return withTenant(
+  return runAsCaller(
     runner.prisma,
     caller,
     async (tx) => {

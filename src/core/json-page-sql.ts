@@ -1,10 +1,10 @@
 import { Prisma } from '../generated/prisma/client.js';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { CallerContext, TenantTransaction } from './caller.js';
+import type { CallerContext, CallerTransaction } from './caller/index.js';
 import { selectedFieldNames } from './selection.js';
 
 /**
- * Hot list reads in one statement, shaped by PostgreSQL (issue 15). plugin-prisma turns a connection's
+ * Hot list reads in one statement, shaped by PostgreSQL. plugin-prisma turns a connection's
  * GraphQL selection into Prisma `findMany` arguments (`select` with nested relations, `take`, `skip`);
  * this module compiles those arguments, the field's `where` and its `orderBy` into ONE SQL statement that
  * returns the page as JSON (json_build_object / json_agg, each relation a correlated subquery, a to-many
@@ -12,7 +12,7 @@ import { selectedFieldNames } from './selection.js';
  * exactly like Prisma's (keys are the model's field names, DateTime fields are Dates), so every field
  * resolver, auth scope and error works on them unchanged.
  *
- * It runs through Prisma's raw path inside the caller's RLS transaction (`context.transaction`), like every
+ * It runs as the caller (`context.read`: in a query operation, its one shared read transaction), like every
  * other statement of a request. Anything it does not know (a cursor, a backwards page, an `include`, a field
  * or relation without a mapping, a filter operator it does not compile) makes `compileJsonPage` return
  * undefined, and the caller takes the ordinary Prisma path.
@@ -374,7 +374,7 @@ export async function readPage<Row>(
 }
 
 /** Runs a compiled page in a transaction already open (live delivery's, as the tenant's service role). */
-export async function readJsonPageIn<Row>(tx: TenantTransaction, page: CompiledPage): Promise<JsonPage<Row>> {
+export async function readJsonPageIn<Row>(tx: CallerTransaction, page: CompiledPage): Promise<JsonPage<Row>> {
   return pageOf(await tx.$queryRaw<PageResult[]>(page.sql), page);
 }
 

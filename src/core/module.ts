@@ -1,4 +1,4 @@
-import type { AppServices } from './caller.js';
+import type { AppServices } from './caller/index.js';
 import type { Database } from './db.js';
 import type { Route } from './http.js';
 import type { ScheduledJob } from './jobs.js';

@@ -15,5 +15,5 @@ export const INSUFFICIENT_PRIVILEGE = '42501';
 export const DEADLOCK_DETECTED = '40P01';
 /** A transaction could not be serialised against a concurrent one (SERIALIZABLE, REPEATABLE READ). Retryable. */
 export const SERIALIZATION_FAILURE = '40001';
-/** A write inside a READ ONLY transaction (a query operation's, src/core/caller.ts). */
+/** A write inside a READ ONLY transaction (a query operation's, src/core/caller/index.ts). */
 export const READ_ONLY_SQL_TRANSACTION = '25006';

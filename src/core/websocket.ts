@@ -14,7 +14,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken } from './auth.js';
-import { createContext, type AppServices, type Context } from './caller.js';
+import { requestContext, type AppServices, type Context } from './caller/index.js';
 import {
   ApiError,
   createErrorFormatter,
@@ -98,7 +98,7 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
         const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         try {
           if (typeof authorization !== 'string') throw unauthenticated();
-          const context = await createContext(services, authorization);
+          const context = await requestContext(services, authorization);
           if (!context.caller) throw unauthenticated();
           if (!tokenSockets.admit(authorization, socket)) return false; // closed with 4429 TOO_MANY_SOCKETS
           ctx.extra.context = context;

@@ -1,7 +1,6 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import { builder } from '../core/builder.js';
+import { builder, connectionOf } from '../core/builder.js';
 import { loadEntity } from '../core/entities.js';
-import { connectionOf } from '../core/connections.js';
 import { databaseEnum } from '../core/enums.js';
 import { badInput, notFound, sqlState } from '../core/errors.js';
 import { CHECK_VIOLATION } from '../core/sqlstate.js';

@@ -1,7 +1,6 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { Assignment } from '../assignments/assignment.js';
-import { builder } from '../core/builder.js';
-import { connectionOf } from '../core/connections.js';
+import { builder, connectionOf } from '../core/builder.js';
 import { databaseEnum } from '../core/enums.js';
 import { badInput } from '../core/errors.js';
 import * as validate from '../core/validate.js';

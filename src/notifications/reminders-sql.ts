@@ -1,4 +1,4 @@
-import type { TenantTransaction } from '../core/caller.js';
+import type { CallerTransaction } from '../core/caller/index.js';
 
 /**
  * The day-driven notifications, each ONE set-based INSERT … SELECT for a tenant,
@@ -12,7 +12,7 @@ import type { TenantTransaction } from '../core/caller.js';
 export const OVERDUE_NOTIFY_WITHIN_DAYS = 7;
 
 /** DUE_SOON for active assignments due from today to `dueSoonDays` from now (UTC days). */
-export async function writeDueSoon(tx: TenantTransaction, tenantId: string, dueSoonDays: number): Promise<number> {
+export async function writeDueSoon(tx: CallerTransaction, tenantId: string, dueSoonDays: number): Promise<number> {
   return tx.$executeRaw`
     INSERT INTO notifications (tenant_id, user_id, kind, assignment_id, subject)
     SELECT a.tenant_id, a.user_id, 'due_soon', a.id, a.id::text || '@' || a.due_date::text
@@ -27,7 +27,7 @@ export async function writeDueSoon(tx: TenantTransaction, tenantId: string, dueS
  * not yet swept: the same rule as training_effective_status), within the last
  * OVERDUE_NOTIFY_WITHIN_DAYS days.
  */
-export async function writeOverdue(tx: TenantTransaction, tenantId: string): Promise<number> {
+export async function writeOverdue(tx: CallerTransaction, tenantId: string): Promise<number> {
   return tx.$executeRaw`
     INSERT INTO notifications (tenant_id, user_id, kind, assignment_id, subject)
     SELECT a.tenant_id, a.user_id, 'overdue', a.id, a.id::text || '@' || a.due_date::text

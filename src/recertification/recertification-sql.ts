@@ -1,4 +1,4 @@
-import type { TenantTransaction } from '../core/caller.js';
+import type { CallerTransaction } from '../core/caller/index.js';
 
 /**
  * Recertification for one tenant as ONE set-based statement, shared by the
@@ -31,7 +31,7 @@ export interface RecertificationOutcome {
   assignmentIds: string[];
 }
 
-export async function runRecertification(tx: TenantTransaction, tenantId: string): Promise<RecertificationOutcome> {
+export async function runRecertification(tx: CallerTransaction, tenantId: string): Promise<RecertificationOutcome> {
   const [row] = await tx.$queryRaw<{ created: number; warned: number; ids: string[] }[]>`
   WITH expiring AS (
       SELECT tc.id AS completion_id, tc.user_id, tc.course_id, tc.expires_at,

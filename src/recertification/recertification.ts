@@ -3,7 +3,6 @@ import type { TrainingAssignment } from '../generated/prisma/client.js';
 import { Assignment } from '../assignments/assignment.js';
 import { Completion } from '../completions/completion.js';
 import { builder } from '../core/builder.js';
-import { transactionOrDryRun } from '../core/caller.js';
 import { selectedFieldNames } from '../core/selection.js';
 import * as validate from '../core/validate.js';
 import { RECERTIFICATION_TIMEOUT_MS, runRecertification } from './recertification-sql.js';
@@ -52,9 +51,7 @@ builder.mutationField('runRecertification', (t) =>
     resolve: async (_root, args, context, info) => {
       const dryRun = validate.present('dryRun', args.dryRun) ?? false;
       const loadAssignments = selectedFieldNames(info).has('assignments');
-      return transactionOrDryRun(
-        context,
-        dryRun,
+      return context.transaction(
         async (tx) => {
           const outcome = await runRecertification(tx, context.caller.tenantId);
           const assignments =
@@ -68,7 +65,7 @@ builder.mutationField('runRecertification', (t) =>
           const result = { assignmentsCreated: outcome.assignmentsCreated, assignments };
           return result;
         },
-        { timeout: RECERTIFICATION_TIMEOUT_MS },
+        { timeout: RECERTIFICATION_TIMEOUT_MS, dryRun },
       );
     },
   }),

@@ -1,5 +1,5 @@
 import type { RiskEntityTypeValue } from '../assignments/assignment.js';
-import type { TenantTransaction } from '../core/caller.js';
+import type { CallerTransaction } from '../core/caller/index.js';
 
 /**
  * Risk-based auto-assignment (steps 1–7 below) as ONE set-based statement,
@@ -93,7 +93,7 @@ interface OutcomeRow {
  *    always says which score created it.
  * 6–7. insert with the reason text, due date and trigger columns; report counts.
  */
-export async function runAutoAssign(tx: TenantTransaction, run: AutoAssignRun): Promise<AutoAssignOutcome> {
+export async function runAutoAssign(tx: CallerTransaction, run: AutoAssignRun): Promise<AutoAssignOutcome> {
   const { tenantId } = run;
   const scope = run.scope ?? {};
   const entityType = scope.entityType ?? null;

@@ -2,7 +2,6 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { TrainingAssignment } from '../generated/prisma/client.js';
 import { Assignment, EntityType } from '../assignments/assignment.js';
 import { builder } from '../core/builder.js';
-import { transactionOrDryRun } from '../core/caller.js';
 import { selectedFieldNames } from '../core/selection.js';
 import * as validate from '../core/validate.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign, type AutoAssignOutcome } from './auto-assign-sql.js';
@@ -58,9 +57,7 @@ builder.mutationField('autoAssignTraining', (t) =>
       });
       const dryRun = validate.present('dryRun', args.dryRun) ?? false;
       const loadAssignments = selectedFieldNames(info).has('assignments');
-      return transactionOrDryRun(
-        context,
-        dryRun,
+      return context.transaction(
         async (tx) => {
           const outcome = await runAutoAssign(tx, {
             tenantId: caller.tenantId,
@@ -90,7 +87,7 @@ builder.mutationField('autoAssignTraining', (t) =>
           };
           return result;
         },
-        { timeout: AUTO_ASSIGN_TIMEOUT_MS },
+        { timeout: AUTO_ASSIGN_TIMEOUT_MS, dryRun },
       );
     },
   }),

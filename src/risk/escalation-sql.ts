@@ -1,4 +1,4 @@
-import type { TenantTransaction } from '../core/caller.js';
+import type { CallerTransaction } from '../core/caller/index.js';
 
 /**
  * Risk escalation: a passed completion of a risk-based assignment whose course
@@ -19,7 +19,7 @@ export interface EscalationOutcome {
   escalationIds: string[];
 }
 
-export async function runRiskEscalation(tx: TenantTransaction, tenantId: string): Promise<EscalationOutcome> {
+export async function runRiskEscalation(tx: CallerTransaction, tenantId: string): Promise<EscalationOutcome> {
   const [row] = await tx.$queryRaw<{ escalated: number; ids: string[] | null }[]>`
   WITH due AS (
       SELECT tc.id AS completion_id, tc.completed_at, a.id AS assignment_id, a.course_id, a.user_id,

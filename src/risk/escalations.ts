@@ -1,7 +1,6 @@
 import { Assignment, EntityType, type RiskEntityTypeValue } from '../assignments/assignment.js';
 import { Completion } from '../completions/completion.js';
-import { builder } from '../core/builder.js';
-import { connectionOf } from '../core/connections.js';
+import { builder, connectionOf } from '../core/builder.js';
 import { Course } from '../courses/course.js';
 import { User } from '../users/user.js';
 

@@ -1,5 +1,5 @@
 import { Prisma } from '../generated/prisma/client.js';
-import type { TenantTransaction } from '../core/caller.js';
+import type { CallerTransaction } from '../core/caller/index.js';
 
 /**
  * Who is qualified now (the `qualifications` query and the `qualificationChanged`
@@ -47,7 +47,7 @@ const members = (tenantId: string, target: QualificationTarget) =>
  * courses.
  */
 export function qualificationRows(
-  tx: TenantTransaction,
+  tx: CallerTransaction,
   tenantId: string,
   target: QualificationTarget,
   userIds: readonly string[] | null = null,
@@ -103,7 +103,7 @@ export function qualificationSql(
  * and push only what really changed.
  */
 export async function announceQualificationChange(
-  tx: TenantTransaction,
+  tx: CallerTransaction,
   tenantId: string,
   userIds: readonly string[] | null,
 ): Promise<void> {
@@ -115,7 +115,7 @@ export async function announceQualificationChange(
  * the last valid day) change their holders' qualifications. Announces those
  * users; returns how many.
  */
-export async function announceExpiredQualifications(tx: TenantTransaction, tenantId: string): Promise<number> {
+export async function announceExpiredQualifications(tx: CallerTransaction, tenantId: string): Promise<number> {
   const [row] = await tx.$queryRaw<{ users: number }[]>`
     WITH expired AS (
         SELECT DISTINCT tc.user_id FROM training_completions tc

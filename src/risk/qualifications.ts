@@ -1,5 +1,5 @@
 import { builder } from '../core/builder.js';
-import type { CallerContext } from '../core/caller.js';
+import type { CallerContext } from '../core/caller/index.js';
 import { badInput, subscriptionDropped } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import { Course } from '../courses/course.js';

@@ -1,5 +1,5 @@
 import type { RiskEntityTypeValue } from '../assignments/assignment.js';
-import type { TenantTransaction } from '../core/caller.js';
+import type { CallerTransaction } from '../core/caller/index.js';
 
 export interface ScoreRow {
   entityType: RiskEntityTypeValue;
@@ -11,7 +11,7 @@ export interface ScoreRow {
 }
 
 /** Inserts the scores in one statement; returns how many were recorded. */
-export function insertScores(tx: TenantTransaction, tenantId: string, rows: ScoreRow[]): Promise<number> {
+export function insertScores(tx: CallerTransaction, tenantId: string, rows: ScoreRow[]): Promise<number> {
   return tx.$executeRaw`
     INSERT INTO predictive_scores (tenant_id, entity_type, entity_id, score, computed_at)
     SELECT ${tenantId}::uuid, r.entity_type, r.entity_id, r.score, coalesce(r.computed_at, now())

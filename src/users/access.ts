@@ -1,4 +1,4 @@
-import type { Caller } from '../core/caller.js';
+import type { Caller } from '../core/caller/index.js';
 import { forbidden } from '../core/errors.js';
 import { may } from '../core/permissions.js';
 

@@ -1,5 +1,5 @@
 import { builder } from '../core/builder.js';
-import type { TenantTransaction } from '../core/caller.js';
+import type { CallerTransaction } from '../core/caller/index.js';
 import * as validate from '../core/validate.js';
 import { assertUsersExist, batch, unique } from './feeds.js';
 
@@ -28,7 +28,7 @@ interface OperatorPair {
  * concurrent call inserts after that lock are still taken by the DELETE, in no particular order.)
  */
 async function replaceOperators(
-  tx: TenantTransaction,
+  tx: CallerTransaction,
   tenantId: string,
   equipmentIds: string[],
   pairs: OperatorPair[],

@@ -1,4 +1,4 @@
-import type { TenantTransaction } from '../core/caller.js';
+import type { CallerTransaction } from '../core/caller/index.js';
 import { badInput, unknownAt } from '../core/errors.js';
 
 /**
@@ -32,7 +32,7 @@ export function unique(field: string, ids: (string | null)[], what: (index: numb
 
 /** NOT_FOUND naming the first `userIds[i]` that is no profile of the caller's tenant. */
 export async function assertUsersExist(
-  tx: TenantTransaction,
+  tx: CallerTransaction,
   tenantId: string,
   userIds: string[],
   field: (index: number) => string,

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { withTenant, type ProfileRefresher } from '../core/caller.js';
+import { runAsCaller, type ProfileRefresher } from '../core/caller/index.js';
 
 /**
  * The caller's profile is created or refreshed from the token's claims on first
@@ -13,7 +13,7 @@ export function createProfileRefresher(prisma: PrismaClient, maxEntries = 50_000
       const key = `${identity.tenantId}/${identity.userId}`;
       const fingerprint = [identity.role, identity.name ?? '', identity.email ?? ''].join('|');
       if (written.get(key) === fingerprint) return;
-      await withTenant(
+      await runAsCaller(
         prisma,
         identity,
         (tx) =>

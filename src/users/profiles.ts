@@ -1,5 +1,5 @@
 import { builder } from '../core/builder.js';
-import type { TenantTransaction } from '../core/caller.js';
+import type { CallerTransaction } from '../core/caller/index.js';
 import { ROLES } from '../core/permissions.js';
 import { databaseEnum } from '../core/enums.js';
 import * as validate from '../core/validate.js';
@@ -29,7 +29,7 @@ interface ProfileRow {
  * Inserts or updates the profiles in one statement; returns how many were written. Rows are written in
  * id order, so two concurrent batches sharing ids lock them in the same order and never deadlock.
  */
-function upsertProfileRows(tx: TenantTransaction, tenantId: string, rows: ProfileRow[]): Promise<number> {
+function upsertProfileRows(tx: CallerTransaction, tenantId: string, rows: ProfileRow[]): Promise<number> {
   return tx.$executeRaw`
     INSERT INTO profiles (id, tenant_id, display_name, email, role)
       SELECT p.id, ${tenantId}::uuid, p.display_name, p.email, p.role

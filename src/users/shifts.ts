@@ -1,5 +1,5 @@
 import { builder } from '../core/builder.js';
-import type { TenantTransaction } from '../core/caller.js';
+import type { CallerTransaction } from '../core/caller/index.js';
 import { badInput } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import { assertUsersExist, batch, unique } from './feeds.js';
@@ -36,7 +36,7 @@ interface ShiftRow {
  * Rows are written in id order (new shifts last), so two concurrent batches sharing shift ids lock
  * them in the same order and never deadlock.
  */
-function upsertShiftRows(tx: TenantTransaction, tenantId: string, rows: ShiftRow[]): Promise<number> {
+function upsertShiftRows(tx: CallerTransaction, tenantId: string, rows: ShiftRow[]): Promise<number> {
   return tx.$executeRaw`
     INSERT INTO shift_assignments (id, tenant_id, zone_id, user_id, starts_at, ends_at)
       SELECT coalesce(s.id, gen_random_uuid()), ${tenantId}::uuid, s.zone_id, s.user_id, s.starts_at, s.ends_at

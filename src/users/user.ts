@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { builder } from '../core/builder.js';
-import type { CallerContext } from '../core/caller.js';
+import type { CallerContext } from '../core/caller/index.js';
 import { unauthenticated } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mintToken } from '../core/auth.js';
-import { withTenant } from '../core/caller.js';
+import { runAsCaller } from '../core/caller/index.js';
 import type { Config } from '../core/config.js';
 import type { Database } from '../core/db.js';
 import { GRAPHQL_PATH, json, type Route } from '../core/http.js';
@@ -160,11 +160,14 @@ export interface DemoUser {
 
 /** The demo tenant's people (after `npm run seed:demo`), each with a fresh token to sign in as them. */
 async function demoUsers(prisma: PrismaClient, secret: string): Promise<DemoUser[]> {
-  const profiles = await withTenant(prisma, { tenantId: DEMO_TENANT_ID, userId: DEMO_TENANT_ID, role: 'admin' }, (tx) =>
-    tx.profile.findMany({
-      where: { tenantId: DEMO_TENANT_ID, role: { in: DEMO_ROLES } },
-      select: { id: true, displayName: true, email: true, role: true },
-    }),
+  const profiles = await runAsCaller(
+    prisma,
+    { tenantId: DEMO_TENANT_ID, userId: DEMO_TENANT_ID, role: 'admin' },
+    (tx) =>
+      tx.profile.findMany({
+        where: { tenantId: DEMO_TENANT_ID, role: { in: DEMO_ROLES } },
+        select: { id: true, displayName: true, email: true, role: true },
+      }),
   );
   const ordered = profiles.sort(
     (a, b) =>

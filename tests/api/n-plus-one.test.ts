@@ -1,7 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingAssignmentsDocument, TrainingCompletionsDocument } from '../../src/generated/operations/graphql.js';
-import { createContext, queryReadsShareOneTransaction } from '../../src/core/caller.js';
+import { requestContext, queryReadsShareOneTransaction } from '../../src/core/caller/index.js';
 import { sqlState } from '../../src/core/errors.js';
 import { READ_ONLY_SQL_TRANSACTION } from '../../src/core/sqlstate.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
@@ -108,7 +108,7 @@ describe('no N+1', () => {
 type Counted = { data?: { trainingCourses: { totalCount: number } } | null; errors?: GraphQLFormattedError[] };
 
 describe('one transaction per query operation', () => {
-  /** Each transaction applies the caller's settings once (src/core/caller.ts). */
+  /** Each transaction applies the caller's settings once (src/core/caller/index.ts). */
   const transactions = () => statements.filter((sql) => sql.includes("set_config('app.tenant_id'")).length;
 
   it('runs every read of a query in one transaction as the caller', async () => {
@@ -119,7 +119,7 @@ describe('one transaction per query operation', () => {
          me { id } }`,
     );
     expect(result.errors).toBeUndefined();
-    // Both lists read (one statement each since issue 15's compiled page reads; `me` reads nothing)
+    // Both lists read (one statement each, as compiled page reads; `me` reads nothing)
     // after the one application of the caller's settings.
     const reads = statements.filter((sql) => !/^(BEGIN|COMMIT|ROLLBACK)\b/i.test(sql) && !sql.includes('set_config('));
     expect(reads.length, statements.join('\n')).toBeGreaterThanOrEqual(2);
@@ -140,7 +140,7 @@ describe('one transaction per query operation', () => {
 
   it("refuses a read that comes after the query's transaction ended, instead of opening another", async () => {
     // graphql-js answers without waiting for pending siblings of a field whose error nulled their parent.
-    const context = await createContext(server.app.services, `Bearer ${admin.token}`);
+    const context = await requestContext(server.app.services, `Bearer ${admin.token}`);
     const hooks = await queryReadsShareOneTransaction.requestDidStart!({ contextValue: context } as never);
     await hooks!.didResolveOperation!({ operation: { operation: 'query' } } as never);
     expect(await context.db.trainingCourse.count()).toBe(10);
@@ -153,7 +153,7 @@ describe('one transaction per query operation', () => {
   });
 
   it('makes it read only: a query operation cannot write, even through a resolver that tried', async () => {
-    const context = await createContext(server.app.services, `Bearer ${admin.token}`);
+    const context = await requestContext(server.app.services, `Bearer ${admin.token}`);
     const hooks = await queryReadsShareOneTransaction.requestDidStart!({ contextValue: context } as never);
     await hooks!.didResolveOperation!({ operation: { operation: 'query' } } as never);
     const write = context.transaction((tx) => tx.$executeRaw`UPDATE training_courses SET title = 'overwritten'`);

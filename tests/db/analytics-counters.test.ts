@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTenant, type Caller, type TenantTransaction } from '../../src/core/caller.js';
+import { runAsCaller, type Caller, type CallerTransaction } from '../../src/core/caller/index.js';
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/database.js';
 import { asCaller, attempt, owner, sqlError, uuid } from '../support/sql.js';
 import {
@@ -63,9 +63,9 @@ async function makeWorld(): Promise<World> {
 const workerOf = (world: World, userId: string): Caller => ({ tenantId: world.tenant, userId, role: 'worker' });
 
 /** Runs statements as `caller` under RLS and commits; a refused write (SQL error) changes nothing. */
-async function as(caller: Caller, fn: (tx: TenantTransaction) => Promise<unknown>): Promise<void> {
+async function as(caller: Caller, fn: (tx: CallerTransaction) => Promise<unknown>): Promise<void> {
   try {
-    await withTenant(db.prisma, caller, fn);
+    await runAsCaller(db.prisma, caller, fn);
   } catch (error) {
     const { code, message } = sqlError(error);
     // Refusals the operations may legitimately meet (a second passed completion of one

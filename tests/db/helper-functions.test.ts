@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Caller } from '../../src/core/caller.js';
+import type { Caller } from '../../src/core/caller/index.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { asCaller, owner, uuid } from '../support/sql.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { withTenant, type Caller, type TenantTransaction } from '../../src/core/caller.js';
+import { runAsCaller, type Caller, type CallerTransaction } from '../../src/core/caller/index.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { listen, type Listener } from '../support/notifications.js';
 import { owner, uuid } from '../support/sql.js';
@@ -35,7 +35,7 @@ const parse = (payloads: string[]): Payload[] => payloads.map((p) => JSON.parse(
 const allPairs = (payloads: string[]) => parse(payloads).flatMap((p) => p.assignments);
 
 /** Assigns `course` to `user` (each test uses its own worker, so the one-active index never interferes). */
-function insertAssignment(tx: TenantTransaction, user: string) {
+function insertAssignment(tx: CallerTransaction, user: string) {
   return tx
     .$queryRawUnsafe<{ id: string; user_id: string }[]>(
       `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
@@ -79,7 +79,7 @@ beforeEach(() => listener.clear());
 
 describe('training_assignment_created notifications', () => {
   it('announces a committed assignment with its tenant, id and user', async () => {
-    const created = await withTenant(db.prisma, adminA, (tx) => insertAssignment(tx, workers[0]!));
+    const created = await runAsCaller(db.prisma, adminA, (tx) => insertAssignment(tx, workers[0]!));
 
     const payloads = await listener.waitFor((p) => p.length >= 1);
 
@@ -88,7 +88,7 @@ describe('training_assignment_created notifications', () => {
 
   it('says nothing until the transaction commits', async () => {
     let beforeCommit = -1;
-    const created = await withTenant(db.prisma, adminA, async (tx) => {
+    const created = await runAsCaller(db.prisma, adminA, async (tx) => {
       const row = await insertAssignment(tx, workers[1]!);
       await new Promise((resolve) => setTimeout(resolve, 200));
       beforeCommit = listener.payloads.length;
@@ -103,7 +103,7 @@ describe('training_assignment_created notifications', () => {
   it('says nothing for a rolled-back insert', async () => {
     let rolledBack: { id: string } | undefined;
     await expect(
-      withTenant(db.prisma, adminA, async (tx) => {
+      runAsCaller(db.prisma, adminA, async (tx) => {
         rolledBack = await insertAssignment(tx, workers[2]!);
         throw new Error('abort the request');
       }),
@@ -111,7 +111,7 @@ describe('training_assignment_created notifications', () => {
     expect(rolledBack?.id).toBeDefined();
     // Notifications arrive in commit order: once this later commit is announced, anything
     // the rolled-back transaction had sent would already be here.
-    const marker = await withTenant(db.prisma, adminA, (tx) => insertAssignment(tx, workers[2]!));
+    const marker = await runAsCaller(db.prisma, adminA, (tx) => insertAssignment(tx, workers[2]!));
 
     const payloads = await listener.waitFor((p) => allPairs(p).some(([id]) => id === marker.id));
 
@@ -126,7 +126,7 @@ describe('training_assignment_created notifications', () => {
       [tenantA],
     );
 
-    const inserted = await withTenant(db.prisma, { ...adminA, role: 'service' }, (tx) =>
+    const inserted = await runAsCaller(db.prisma, { ...adminA, role: 'service' }, (tx) =>
       tx.$queryRawUnsafe<{ id: string; user_id: string }[]>(
         `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
          SELECT tenant_id, $2::uuid, id, 'auto' FROM profiles WHERE tenant_id = $1::uuid AND display_name LIKE 'bulk-%'

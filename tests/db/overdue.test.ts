@@ -6,7 +6,7 @@ import {
   effectiveStatusWhere,
   type AssignmentStatusValue,
 } from '../../src/assignments/status.js';
-import { withTenant, type Caller } from '../../src/core/caller.js';
+import { runAsCaller, type Caller } from '../../src/core/caller/index.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { owner, uuid } from '../support/sql.js';
 
@@ -148,7 +148,7 @@ describe(`overdue has one meaning (seed ${SEED})`, () => {
 
   it('effectiveStatusWhere() selects exactly the rows whose effective status it names', async () => {
     for (const status of ASSIGNMENT_STATUSES) {
-      const selected = await withTenant(db.prisma, admin, (tx) =>
+      const selected = await runAsCaller(db.prisma, admin, (tx) =>
         tx.trainingAssignment.findMany({
           where: { tenantId: tenant, ...effectiveStatusWhere(status, today) },
           select: { id: true },
@@ -162,7 +162,7 @@ describe(`overdue has one meaning (seed ${SEED})`, () => {
   it('the counters, get_training_analytics and the analytics statements count the same', async () => {
     const perStatus = countBy(rows, tsEffective);
     const nonCancelled = rows.filter((row) => tsEffective(row) !== 'cancelled');
-    const [effective, figures, longestOverdue] = await withTenant(db.prisma, admin, async (tx) => [
+    const [effective, figures, longestOverdue] = await runAsCaller(db.prisma, admin, async (tx) => [
       await tx.$queryRaw<{ status: string; n: bigint }[]>`
         SELECT status, sum(n)::bigint AS n FROM training_assignment_effective_counts(${tenant}::uuid) GROUP BY status`,
       await computeFigures(
@@ -200,7 +200,7 @@ describe(`overdue has one meaning (seed ${SEED})`, () => {
     const user = users.find((id) => rows.some((row) => row.user_id === id && tsEffective(row) === 'overdue'))!;
     const mine = rows.filter((row) => row.user_id === user);
     const worker: Caller = { tenantId: tenant, userId: user, role: 'worker' };
-    const [figures, longestOverdue] = await withTenant(db.prisma, worker, async (tx) => [
+    const [figures, longestOverdue] = await runAsCaller(db.prisma, worker, async (tx) => [
       await computeFigures(tx, { tenantId: tenant, userId: user }, new Set(['headline', 'byStatus'] as const)),
       await overdueIds(tx, { tenantId: tenant, userId: user }, 500),
     ]);
@@ -221,7 +221,7 @@ describe(`overdue has one meaning (seed ${SEED})`, () => {
     const before = new Map(rows.map((row) => [row.id, tsEffective(row)]));
     const changed = rows.filter((row) => tsEffective(row) !== row.status).length;
     expect(changed).toBeGreaterThan(0);
-    const [swept] = await withTenant(
+    const [swept] = await runAsCaller(
       db.prisma,
       admin,
       (tx) => tx.$queryRaw<{ swept: bigint }[]>`SELECT mark_overdue_training_assignments() AS swept`,

@@ -2,22 +2,26 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type ReadLane } from '../../src/core/db.js';
-import { Prisma } from '../../src/generated/prisma/client.js';
+import { openReadLanes, type ReadLane, type ReadLanes } from '../../src/core/caller/index.js';
+import { openDatabase } from '../../src/core/db.js';
+import { Prisma, type PrismaClient } from '../../src/generated/prisma/client.js';
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/database.js';
 
 /**
- * Read lanes (src/core/db.ts): a query operation's transaction on PostgreSQL, opened by a BEGIN script that
+ * Read lanes (src/core/caller/read-lane.ts): a query operation's transaction on PostgreSQL, opened by a BEGIN script that
  * goes out with the first raw read (as EXECUTE with literals), then named prepared statements, with
  * Prisma reads bound to the same connection. PGlite has no lanes (one in-process session, no round trips):
  * these tests need the PostgreSQL server.
  */
 
 let db: TestDatabase;
+let lanes: ReadLanes;
 const statements: string[] = [];
 
 beforeAll(async () => {
-  if (onPostgres) db = await freshDatabase({ onQuery: (sql) => statements.push(sql) });
+  if (!onPostgres) return;
+  db = await freshDatabase({ onQuery: (sql) => statements.push(sql) });
+  lanes = openReadLanes(db)!;
 });
 afterAll(() => db?.drop());
 
@@ -25,7 +29,7 @@ const begin = (tenantId: string) =>
   `BEGIN; SELECT set_config('role', 'training_app', true), set_config('app.tenant_id', '${tenantId}', true)`;
 
 async function inLane<T>(tenantId: string, fn: (lane: ReadLane) => Promise<T>): Promise<T> {
-  const lane = await db.openReadLane!(begin(tenantId));
+  const lane = await lanes.open(begin(tenantId));
   try {
     return await fn(lane);
   } finally {
@@ -86,7 +90,9 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
   it("refuses to let the lane's Prisma client open a transaction of its own (its COMMIT would end the caller's)", async () => {
     const tenantId = randomUUID();
     await inLane(tenantId, async (lane) => {
-      await expect(lane.prisma.$transaction((tx) => tx.$queryRaw(settings))).rejects.toThrow(
+      // Its type (a transaction as the caller) has no $transaction: this is the guard against a cast around it.
+      const client = lane.prisma as unknown as PrismaClient;
+      await expect(client.$transaction((tx) => tx.$queryRaw(settings))).rejects.toThrow(
         /cannot open a transaction of its own/,
       );
       // Still the caller's transaction.
@@ -96,13 +102,13 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
 
   it("refuses its Prisma client once it ended, also after another lane took that client over: nothing runs with the other caller's settings", async () => {
     const [first, second] = [randomUUID(), randomUUID()];
-    const laneA = await db.openReadLane!(begin(first));
+    const laneA = await lanes.open(begin(first));
     const keptPastEnd = laneA.prisma;
     expect(await keptPastEnd.$queryRaw(settings)).toEqual([{ role: 'training_app', tenant: first }]);
     await laneA.end();
     await expect(keptPastEnd.$queryRaw(settings)).rejects.toThrow(/after its transaction ended/);
 
-    const laneB = await db.openReadLane!(begin(second));
+    const laneB = await lanes.open(begin(second));
     await expect(keptPastEnd.$queryRaw(settings)).rejects.toThrow(/after its transaction ended/);
     await expect(keptPastEnd.profile.count()).rejects.toThrow(/after its transaction ended/);
     expect(await laneB.prisma.$queryRaw(settings)).toEqual([{ role: 'training_app', tenant: second }]);
@@ -111,7 +117,7 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
 
   it("keeps a lane's client from the next use while an operation of its last use still runs", async () => {
     const [first, second] = [randomUUID(), randomUUID()];
-    const laneA = await db.openReadLane!(begin(first));
+    const laneA = await lanes.open(begin(first));
     // Started (awaited) before the lane ends, as a resolver's read is.
     const slow = laneA.prisma
       .$queryRaw<{ tenant: string }[]>(
@@ -120,7 +126,7 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
       .then((rows) => rows);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const endA = laneA.end();
-    const laneB = await db.openReadLane!(begin(second));
+    const laneB = await lanes.open(begin(second));
     expect(laneB.prisma).not.toBe(laneA.prisma);
     expect(await laneB.prisma.$queryRaw(settings)).toEqual([{ role: 'training_app', tenant: second }]);
     expect((await slow)[0]!.tenant).toBe(first);
@@ -144,12 +150,13 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
     relayed.host = `127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
     const hung = await openDatabase({ url: relayed.toString(), poolMax: 1, acquireTimeoutMs: 300 });
     try {
-      const warm = await hung.openReadLane!(begin(randomUUID()));
+      const hungLanes = openReadLanes(hung)!;
+      const warm = await hungLanes.open(begin(randomUUID()));
       await warm.query(settings);
       await warm.end();
 
       frozen = true;
-      const lane = await hung.openReadLane!(begin(randomUUID()));
+      const lane = await hungLanes.open(begin(randomUUID()));
       const started = Date.now();
       await expect(lane.query(settings)).rejects.toThrow(/timeout/i);
       expect(Date.now() - started).toBeLessThan(3_000);
@@ -163,7 +170,7 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
 
   it('refuses statements after it ended, and sends no COMMIT for a lane nothing was read in', async () => {
     statements.length = 0;
-    const lane = await db.openReadLane!(begin(randomUUID()));
+    const lane = await lanes.open(begin(randomUUID()));
     await lane.end();
     expect(statements).toEqual([]);
     await expect(lane.query(settings)).rejects.toThrow(/after its transaction ended/);

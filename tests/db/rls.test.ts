@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTenant, type Caller, type TenantTransaction } from '../../src/core/caller.js';
+import { runAsCaller, type Caller, type CallerTransaction } from '../../src/core/caller/index.js';
 import { openDatabase, type SqlConnection } from '../../src/core/db.js';
 import { ROLES, type Role } from '../../src/core/permissions.js';
 import { FOREIGN_KEY_VIOLATION, INSUFFICIENT_PRIVILEGE } from '../../src/core/sqlstate.js';
@@ -9,7 +9,7 @@ import { attempt, owner, sqlError, TENANT_TABLES, uuid, type Row } from '../supp
 /**
  * A resolver bug must still not leak a row: the database alone stops
  * cross-tenant reads and writes. Every statement here is raw SQL
- * issued as the application role (withTenant: SET LOCAL ROLE training_app and
+ * issued as the application role (runAsCaller: SET LOCAL ROLE training_app and
  * app.tenant_id/user_id/role), with no resolver in between. The data set is
  * seeded by the owner, which RLS does not govern.
  */
@@ -296,7 +296,7 @@ function newRow(table: Table, t: Tenant): Row {
 }
 
 /** INSERT as the caller: the row travels as JSON and PostgreSQL casts each column (uuid, numeric, timestamptz…). */
-function insertAs(tx: TenantTransaction, table: Table, row: Row): Promise<number> {
+function insertAs(tx: CallerTransaction, table: Table, row: Row): Promise<number> {
   const columns = Object.keys(row)
     .map((c) => `"${c}"`)
     .join(', ');
@@ -306,7 +306,7 @@ function insertAs(tx: TenantTransaction, table: Table, row: Row): Promise<number
   );
 }
 
-async function countAs(tx: TenantTransaction, table: Table, where = 'true', ...params: unknown[]): Promise<number> {
+async function countAs(tx: CallerTransaction, table: Table, where = 'true', ...params: unknown[]): Promise<number> {
   const [row] = await tx.$queryRawUnsafe<{ n: number }[]>(
     `SELECT count(*)::int AS n FROM "${table}" WHERE ${where}`,
     ...params,
@@ -405,12 +405,12 @@ describe('RLS: a tenant-A session cannot touch tenant B', () => {
     const caller = callerOf(A, role);
     /** Committed on purpose (if RLS let anything through, the owner would see it below): rows changed, or the SQLSTATE. */
     const write = (text: string, ...params: unknown[]) =>
-      withTenant(db.prisma, caller, (tx) => tx.$executeRawUnsafe(text, ...params)).then(
+      runAsCaller(db.prisma, caller, (tx) => tx.$executeRawUnsafe(text, ...params)).then(
         (n) => n,
         (error: unknown) => sqlError(error).code,
       );
 
-    const read = await withTenant(db.prisma, caller, async (tx) => ({
+    const read = await runAsCaller(db.prisma, caller, async (tx) => ({
       readByTenant: await countAs(tx, table, 'tenant_id = $1::uuid', B.id),
       readByKey: await countAs(tx, table, `"${KEY[table]}" = $1::uuid`, B.rowOf[table]),
       readForeign: await countAs(tx, table, 'tenant_id <> $1::uuid', A.id),
@@ -455,13 +455,13 @@ describe('RLS: a tenant-A session cannot touch tenant B', () => {
   it.each([
     [
       'a notification about B’s assignment',
-      (tx: TenantTransaction, target: string) =>
+      (tx: CallerTransaction, target: string) =>
         insertAs(tx, 'notifications', { ...newRow('notifications', A), assignment_id: target }),
       (t: Tenant) => t.workerAssigned,
     ],
     [
       'a notification about B’s completion',
-      (tx: TenantTransaction, target: string) =>
+      (tx: CallerTransaction, target: string) =>
         insertAs(tx, 'notifications', {
           ...newRow('notifications', A),
           kind: 'certificate_expiring',
@@ -472,19 +472,19 @@ describe('RLS: a tenant-A session cannot touch tenant B', () => {
     ],
     [
       'a risk escalation of B’s completion',
-      (tx: TenantTransaction, target: string) =>
+      (tx: CallerTransaction, target: string) =>
         insertAs(tx, 'risk_escalations', { ...newRow('risk_escalations', A), completion_id: target }),
       (t: Tenant) => t.workerCompletion,
     ],
     [
       'a renewal of B’s completion (blocking B’s own recertification of it)',
-      (tx: TenantTransaction, target: string) =>
+      (tx: CallerTransaction, target: string) =>
         insertAs(tx, 'training_assignments', { ...newRow('training_assignments', A), recertification_of: target }),
       (t: Tenant) => t.workerCompletion,
     ],
     [
       'an assignment triggered by B’s risk score',
-      (tx: TenantTransaction, target: string) =>
+      (tx: CallerTransaction, target: string) =>
         tx.$executeRawUnsafe(
           'UPDATE training_assignments SET trigger_score_id = $1::uuid WHERE id = $2::uuid',
           target,
@@ -562,7 +562,7 @@ describe('RLS: a worker sees and changes only their own training', () => {
   const worker = () => callerOf(A, 'worker');
 
   it('reads only their own assignments, completions, shifts and equipment, and no risk scores', async () => {
-    const seen = await withTenant(db.prisma, worker(), async (tx) => ({
+    const seen = await runAsCaller(db.prisma, worker(), async (tx) => ({
       assignments: (await tx.$queryRawUnsafe<{ id: string }[]>('SELECT id FROM training_assignments ORDER BY id')).map(
         (r) => r.id,
       ),
@@ -668,7 +668,7 @@ describe('RLS: each role can do exactly what the permission table allows', () =>
   type Operation = 'read' | 'insert' | 'update' | 'delete';
 
   /** The statement for each (table, operation), aimed at tenant A's rows; the worker caller owns the targeted rows. */
-  const statements: Partial<Record<Table, Partial<Record<Operation, (tx: TenantTransaction) => Promise<number>>>>> = {
+  const statements: Partial<Record<Table, Partial<Record<Operation, (tx: CallerTransaction) => Promise<number>>>>> = {
     training_courses: {
       read: (tx) => countAs(tx, 'training_courses'),
       insert: (tx) => insertAs(tx, 'training_courses', newRow('training_courses', A)),
@@ -752,16 +752,16 @@ describe('RLS: each role can do exactly what the permission table allows', () =>
         (table) => [
           table,
           {
-            read: (tx: TenantTransaction) => countAs(tx, table),
-            insert: (tx: TenantTransaction) => insertAs(tx, table, newRow(table, A)),
-            update: (tx: TenantTransaction) =>
+            read: (tx: CallerTransaction) => countAs(tx, table),
+            insert: (tx: CallerTransaction) => insertAs(tx, table, newRow(table, A)),
+            update: (tx: CallerTransaction) =>
               tx.$executeRawUnsafe(`UPDATE "${table}" SET tenant_id = tenant_id WHERE tenant_id = $1::uuid`, A.id),
-            delete: (tx: TenantTransaction) =>
+            delete: (tx: CallerTransaction) =>
               tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE tenant_id = $1::uuid`, A.id),
           },
         ],
       ),
-    ) as Partial<Record<Table, Partial<Record<Operation, (tx: TenantTransaction) => Promise<number>>>>>),
+    ) as Partial<Record<Table, Partial<Record<Operation, (tx: CallerTransaction) => Promise<number>>>>>),
   };
 
   // The permission table (within the caller's tenant). For reads, the number of rows the role sees:

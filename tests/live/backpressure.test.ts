@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTenant } from '../../src/core/caller.js';
+import { runAsCaller } from '../../src/core/caller/index.js';
 import type { App } from '../../src/app.js';
 import { TrainingAssignmentCreatedDocument } from '../../src/generated/operations/graphql.js';
 import { owner, uuid } from '../support/sql.js';
@@ -68,7 +68,7 @@ describe('a slow client', () => {
         })
       ).id as string;
       const started = Date.now();
-      const rows = await withTenant(server.db.prisma, { tenantId, userId: uuid(), role: 'service' }, (tx) =>
+      const rows = await runAsCaller(server.db.prisma, { tenantId, userId: uuid(), role: 'service' }, (tx) =>
         tx.$queryRawUnsafe<{ id: string }[]>(
           `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_reason)
            SELECT $1::uuid, $2::uuid, u, repeat('x', 16000) FROM unnest($3::uuid[]) AS u RETURNING id::text`,

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { withTenant } from '../../src/core/caller.js';
+import { runAsCaller } from '../../src/core/caller/index.js';
 import {
   MyTrainingAssignmentsDocument,
   TrainingAssignmentCreatedDocument,
@@ -53,7 +53,7 @@ async function newCourse(tenantId: string, createdBy: string): Promise<string> {
 }
 
 function bulkInsert(tenantId: string, courseId: string, userIds: string[]): Promise<string[]> {
-  return withTenant(server.db.prisma, { tenantId, userId: uuid(), role: 'service' }, async (tx) => {
+  return runAsCaller(server.db.prisma, { tenantId, userId: uuid(), role: 'service' }, async (tx) => {
     const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
       `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
        SELECT $1::uuid, $2::uuid, u, 'auto' FROM unnest($3::uuid[]) AS u RETURNING id::text`,

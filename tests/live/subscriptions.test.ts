@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/core/auth.js';
-import { withTenant } from '../../src/core/caller.js';
+import { runAsCaller } from '../../src/core/caller/index.js';
 import {
   AssignTrainingCourseDocument,
   AutoAssignTrainingSummaryDocument,
@@ -81,7 +81,7 @@ async function assign(admin: Actor, courseId: string, userId: string): Promise<s
 
 /** Assignments inserted as the database sees a bulk auto-assignment: one multi-row statement. */
 function bulkInsert(tenantId: string, courseId: string, userIds: string[]) {
-  return withTenant(server.db.prisma, { tenantId, userId: uuid(), role: 'service' }, (tx) =>
+  return runAsCaller(server.db.prisma, { tenantId, userId: uuid(), role: 'service' }, (tx) =>
     tx.$queryRawUnsafe<{ id: string; user_id: string }[]>(
       `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
        SELECT $1::uuid, $2::uuid, u, 'auto' FROM unnest($3::uuid[]) AS u
@@ -314,7 +314,7 @@ describe('delivery', () => {
     const courseId = await course(admin.tenantId, admin.userId);
 
     await expect(
-      withTenant(server.db.prisma, admin, async (tx) => {
+      runAsCaller(server.db.prisma, admin, async (tx) => {
         await tx.$executeRawUnsafe(
           `INSERT INTO training_assignments (tenant_id, course_id, user_id) VALUES ($1::uuid, $2::uuid, $3::uuid)`,
           admin.tenantId,

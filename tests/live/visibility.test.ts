@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { visibleAssignments, type VisibilityProbe } from '../../src/assignments/live-sql.js';
-import { withTenant } from '../../src/core/caller.js';
+import { runAsCaller } from '../../src/core/caller/index.js';
 import { ROLES, type Role } from '../../src/core/permissions.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { owner, uuid } from '../support/sql.js';
@@ -115,7 +115,7 @@ describe('one visibility rule for RLS and live delivery', () => {
         for (const tenant of seeded) {
           const mine = probes.flatMap((probe, index) => (probe.tenantId === tenant.tenantId ? [{ probe, index }] : []));
           if (!mine.length) continue;
-          const visible = await withTenant(
+          const visible = await runAsCaller(
             db.prisma,
             { tenantId: tenant.tenantId, userId: '', role: 'service' },
             (tx) =>
@@ -129,7 +129,7 @@ describe('one visibility rule for RLS and live delivery', () => {
 
         // Each subscriber's own read, under its own RLS.
         for (const [index, probe] of probes.entries()) {
-          const own = await withTenant(
+          const own = await runAsCaller(
             db.prisma,
             { tenantId: probe.tenantId, userId: probe.viewerId, role: probe.role as Role },
             (tx) =>

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTenant } from '../../src/core/caller.js';
+import { runAsCaller } from '../../src/core/caller/index.js';
 import {
   AssignTrainingCourseDocument,
   CreateTrainingCourseDocument,
@@ -79,7 +79,7 @@ describe('ASSIGNMENT_CREATED', () => {
 
     const caller = { tenantId: admin.tenantId, userId: admin.userId, role: 'admin' as const };
     await expect(
-      withTenant(server.db.prisma, caller, async (tx) => {
+      runAsCaller(server.db.prisma, caller, async (tx) => {
         await tx.$executeRaw`
           INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
           VALUES (${admin.tenantId}::uuid, ${courseId}::uuid, ${colleague.userId}::uuid, 'manual')`;
@@ -105,7 +105,7 @@ describe('ASSIGNMENT_CREATED', () => {
       await server.owner.insert('profiles', { id, tenant_id: admin.tenantId, role: 'worker' });
     }
     const caller = { tenantId: admin.tenantId, userId: admin.userId, role: 'service' as const };
-    const created = await withTenant(
+    const created = await runAsCaller(
       server.db.prisma,
       caller,
       (tx) => tx.$executeRaw`

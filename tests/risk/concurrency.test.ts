@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTenant, type Caller } from '../../src/core/caller.js';
+import { runAsCaller, type Caller } from '../../src/core/caller/index.js';
 import {
   AutoAssignTrainingSummaryDocument,
   RecordPredictiveScoresDocument,
@@ -47,7 +47,7 @@ async function seedTenant(workers: number, courses: number) {
 }
 
 const autoAssign = (caller: Caller) =>
-  withTenant(server!.db.prisma, caller, (tx) =>
+  runAsCaller(server!.db.prisma, caller, (tx) =>
     runAutoAssign(tx, { tenantId: caller.tenantId, assignedBy: caller.userId, dueDays: 14 }),
   );
 
@@ -97,7 +97,7 @@ describe('auto-assignment under concurrency (PostgreSQL)', () => {
   ])('a run waiting on one that %s then creates %i', async (outcome, expected) => {
     const { caller, sql } = await seedTenant(100, 2);
     let release: (() => void) | undefined;
-    const first = withTenant(
+    const first = runAsCaller(
       server!.db.prisma,
       caller,
       async (tx) => {
@@ -225,7 +225,7 @@ describe('auto-assignment with the risk-loop rules under concurrency (PostgreSQL
             }
           }
           const caller: Caller = { tenantId, userId: admin, role: 'admin' };
-          const alone = await withTenant(server!.db.prisma, caller, async (tx) => {
+          const alone = await runAsCaller(server!.db.prisma, caller, async (tx) => {
             const outcome = await runAutoAssign(tx, { tenantId, assignedBy: admin, dueDays: 14 });
             throw Object.assign(new Error('rollback'), { outcome });
           }).catch((error: { outcome?: { assignmentsCreated: number } }) => error.outcome!.assignmentsCreated);

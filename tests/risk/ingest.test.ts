@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTenant } from '../../src/core/caller.js';
+import { runAsCaller } from '../../src/core/caller/index.js';
 import {
   RecordPredictiveScoresDocument,
   RecordShiftAssignmentsDocument,
@@ -291,7 +291,7 @@ describe('ingest feeds auto-assignment', () => {
     const tenant = await server.actor('service');
     const [user] = await profiles(tenant, 1);
     const caller = { tenantId: tenant.tenantId, userId: tenant.userId, role: 'service' as const };
-    await withTenant(server.db.prisma, caller, (tx) =>
+    await runAsCaller(server.db.prisma, caller, (tx) =>
       tx.$executeRawUnsafe(
         `INSERT INTO shift_assignments (tenant_id, zone_id, user_id, starts_at, ends_at)
          VALUES ($1::uuid, $2::uuid, $3::uuid, now(), now() + interval '8 hours')`,
@@ -302,7 +302,7 @@ describe('ingest feeds auto-assignment', () => {
     );
     expect(await sql.count('shift_assignments', 'user_id = $1', [user])).toBe(1);
     await expectSqlError(
-      withTenant(server.db.prisma, caller, (tx) =>
+      runAsCaller(server.db.prisma, caller, (tx) =>
         tx.$executeRawUnsafe(
           `INSERT INTO equipment_operators (tenant_id, equipment_id, user_id) VALUES ($1::uuid, $2::uuid, $3::uuid)`,
           service.tenantId,

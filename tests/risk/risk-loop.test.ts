@@ -13,7 +13,7 @@ import {
   SetCourseRiskLoopDocument,
   type QualificationFieldsFragment,
 } from '../../src/generated/operations/graphql.js';
-import { withTenant } from '../../src/core/caller.js';
+import { runAsCaller } from '../../src/core/caller/index.js';
 import { runScheduledJob } from '../../src/core/jobs.js';
 import { eventually } from '../support/wait.js';
 import { uuid } from '../support/sql.js';
@@ -333,12 +333,16 @@ describe('risk_escalations under RLS', () => {
     expect(row).toBeDefined();
     const other = uuid();
     for (const role of ['admin', 'safety_officer', 'service', 'worker'] as const) {
-      const seen = await withTenant(server.db.prisma, { tenantId: other, userId: victim.userId, role }, async (tx) => ({
-        read: (await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM risk_escalations`)[0]!.n,
-        deleted: await tx.$executeRaw`DELETE FROM risk_escalations WHERE id = ${row!.id}::uuid`,
-      }));
+      const seen = await runAsCaller(
+        server.db.prisma,
+        { tenantId: other, userId: victim.userId, role },
+        async (tx) => ({
+          read: (await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM risk_escalations`)[0]!.n,
+          deleted: await tx.$executeRaw`DELETE FROM risk_escalations WHERE id = ${row!.id}::uuid`,
+        }),
+      );
       expect(seen).toEqual({ read: 0, deleted: 0 });
-      const insert = withTenant(
+      const insert = runAsCaller(
         server.db.prisma,
         { tenantId: other, userId: victim.userId, role },
         (tx) =>
@@ -364,7 +368,7 @@ describe('risk_escalations under RLS', () => {
       await expect(insert).rejects.toThrow();
     }
     // A worker of the same tenant does not read them either.
-    const worker = await withTenant(
+    const worker = await runAsCaller(
       server.db.prisma,
       { tenantId: t.tenantId, userId: victim.userId, role: 'worker' },
       (tx) => tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM risk_escalations`,

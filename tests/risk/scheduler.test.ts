@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { withTenant } from '../../src/core/caller.js';
+import { runAsCaller } from '../../src/core/caller/index.js';
 import { openDatabase, type Database } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/logger.js';
 import { startApp } from '../../src/app.js';
@@ -122,7 +122,7 @@ describe('scheduled jobs on one database', () => {
   it('scheduled_job_tenants lists only the tenants a job must visit, and nothing else about them', async () => {
     const asWorker = { tenantId: tenants.manualOnly, userId: uuid(), role: 'worker' as const };
     const list = (job: string) =>
-      withTenant(db.prisma, asWorker, (tx) =>
+      runAsCaller(db.prisma, asWorker, (tx) =>
         tx.$queryRawUnsafe<{ t: string }[]>('SELECT t FROM scheduled_job_tenants($1) AS t ORDER BY t', job),
       ).then((rows) => rows.map((row) => row.t));
     expect(await list('auto_assign')).toEqual([tenants.risky, tenants.riskyToo].sort());

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { Caller } from '../../src/core/caller.js';
+import type { Caller } from '../../src/core/caller/index.js';
 import { openDatabase, type Database } from '../../src/core/db.js';
 import { migrate } from '../../src/core/migrate.js';
 
@@ -82,7 +82,7 @@ export async function createBenchDatabase(prefix: string): Promise<BenchDatabase
 }
 
 /**
- * Runs `fn` on `client` in one transaction as `caller`, under RLS exactly as src/core/db.ts sets up a
+ * Runs `fn` on `client` in one transaction as `caller`, under RLS exactly as src/core/caller/ sets up a
  * request (role training_app; app.tenant_id, app.user_id, app.role). Rolls back, unless `commit` is set.
  */
 export async function withCaller<T>(

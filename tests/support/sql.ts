@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { assert, expect } from 'vitest';
-import { withTenant, type Caller, type TenantTransaction } from '../../src/core/caller.js';
+import { runAsCaller, type Caller, type CallerTransaction } from '../../src/core/caller/index.js';
 import type { SqlConnection } from '../../src/core/db.js';
 import type { TestDatabase } from './database.js';
 
@@ -157,10 +157,10 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string | un
 export async function attempt<T>(
   db: TestDatabase,
   caller: Caller,
-  fn: (tx: TenantTransaction) => Promise<T>,
+  fn: (tx: CallerTransaction) => Promise<T>,
 ): Promise<Outcome<T>> {
   try {
-    await withTenant(db.prisma, caller, async (tx) => {
+    await runAsCaller(db.prisma, caller, async (tx) => {
       throw new Rollback(await fn(tx));
     });
   } catch (error) {
@@ -173,5 +173,5 @@ export async function attempt<T>(
 
 /** Runs one query as `caller` and commits. */
 export function asCaller<R = Row>(db: TestDatabase, caller: Caller, text: string, ...params: unknown[]): Promise<R[]> {
-  return withTenant(db.prisma, caller, (tx) => tx.$queryRawUnsafe<R[]>(text, ...params));
+  return runAsCaller(db.prisma, caller, (tx) => tx.$queryRawUnsafe<R[]>(text, ...params));
 }

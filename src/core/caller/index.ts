@@ -1,0 +1,315 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import pg from 'pg';
+import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import { bearerToken, type Identity } from '../auth.js';
+import { DEFAULT_TRANSACTION_TIMEOUT_MS } from '../db.js';
+import { isTransactionConflict, temporarilyUnavailable, transactionConflict, unauthenticated } from '../errors.js';
+import { pgliteTransaction } from './pglite-transaction.js';
+import { laneTransaction } from './read-lane.js';
+import type {
+  AppServices,
+  Caller,
+  CallerContext,
+  CallerDb,
+  CallerTransaction,
+  Context,
+  SharedReads,
+  TransactionOptions,
+} from './types.js';
+
+export type {
+  AppServices,
+  Caller,
+  CallerContext,
+  CallerDb,
+  CallerTransaction,
+  Context,
+  ProfileRefresher,
+  TransactionOptions,
+} from './types.js';
+export { openReadLanes, type ReadLane, type ReadLanes } from './read-lane.js';
+
+/**
+ * Running as the caller, the one module for it. Every statement runs in a transaction that first applies
+ * the caller's settings (`SET LOCAL ROLE training_app`, app.tenant_id, app.user_id, app.role,
+ * statement_timeout), so PostgreSQL's RLS governs it. One function per use:
+ *
+ * - `requestContext`: a GraphQL request's (or subscription's) context. Its `db` runs each model operation in
+ *   a short transaction of its own and `transaction` several statements in one; in a query operation every
+ *   read goes to one shared READ ONLY transaction instead (opened on first use, ended with the response by
+ *   `queryReadsShareOneTransaction`): a read lane on PostgreSQL (read-lane.ts), a Prisma interactive
+ *   transaction on PGlite (pglite-transaction.ts).
+ * - `runAsCaller`: one transaction as a caller, for work outside a request (scheduled jobs, deliverers).
+ * - `tenantDeliveryContext`: live delivery's context, as the tenant's service role.
+ */
+
+/** The non-owner role every request runs as; RLS policies are written for it. */
+export const APP_ROLE = 'training_app';
+
+/** Longest a query operation's reads may take together (and each statement, in PostgreSQL). */
+const READ_TRANSACTION_TIMEOUT_MS = 10_000;
+
+/**
+ * The settings every transaction as the caller applies first, by name, and their values for a caller.
+ * statement_timeout matches the transaction's timeout: a statement of a request the API has given up on
+ * is cancelled by PostgreSQL instead of running on and holding a pooled connection.
+ */
+const CALLER_SETTINGS = ['role', 'app.tenant_id', 'app.user_id', 'app.role', 'statement_timeout'] as const;
+
+function callerSettingValues(caller: Caller, timeoutMs: number): string[] {
+  return [APP_ROLE, caller.tenantId, caller.userId, caller.role, `${timeoutMs}ms`];
+}
+
+/** The caller's settings as one statement, values as parameters (`callerSettingValues`). */
+const APPLY_CALLER = `SELECT ${CALLER_SETTINGS.map((name, index) => `set_config('${name}', $${index + 1}, true)`).join(', ')}`;
+
+/**
+ * BEGIN and the caller's settings as one script (one round trip) for a read lane, values as literals: the
+ * simple-query protocol that runs a script takes no parameters. READ ONLY: a query operation only reads, and
+ * a resolver that tried to write in one would fail rather than write. A session left idle inside the
+ * transaction (a request that never ended it) is closed by PostgreSQL after the timeout.
+ */
+function beginAsCaller(caller: Caller, timeoutMs: number): string {
+  const values = callerSettingValues(caller, timeoutMs);
+  const applied = CALLER_SETTINGS.map(
+    (name, index) => `set_config('${name}', ${pg.escapeLiteral(values[index]!)}, true)`,
+  );
+  applied.push(`set_config('idle_in_transaction_session_timeout', '${timeoutMs}ms', true)`);
+  return `BEGIN READ ONLY; SELECT ${applied.join(', ')}`;
+}
+
+/** Thrown out of a dry run's transaction to roll it back, carrying what the run would have returned. */
+class DryRunRollback<T> extends Error {
+  constructor(readonly result: T) {
+    super('dry run: rolled back');
+  }
+}
+
+/** Runs `fn` in one transaction as the caller: RLS governs every statement inside. */
+export function runAsCaller<T>(
+  prisma: PrismaClient,
+  caller: Caller,
+  fn: (tx: CallerTransaction) => Promise<T>,
+  options?: TransactionOptions,
+): Promise<T> {
+  const { dryRun, ...limits } = options ?? {};
+  const timeout = limits.timeout ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
+  const run = prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRawUnsafe(APPLY_CALLER, ...callerSettingValues(caller, timeout));
+      const result = await fn(tx);
+      if (dryRun) throw new DryRunRollback(result);
+      return result;
+    },
+    { ...limits, timeout },
+  );
+  if (!dryRun) return run;
+  return run.catch((error: unknown) => {
+    if (error instanceof DryRunRollback) return error.result as T;
+    throw error;
+  });
+}
+
+/** Per request: the shared read transaction's switches, used only by the Apollo plugin below. */
+interface ReadSharing {
+  /** From now on every read of this request (`db`, `transaction` and `read`) runs in one shared transaction. */
+  share(): void;
+  /** Ends the shared transaction, if one was opened. */
+  end(): Promise<void>;
+}
+// A symbol key, not a WeakMap: Apollo hands plugins a copy of the context (Object.assign keeps symbol keys).
+const readSharing = Symbol('readSharing');
+type SharingContext = Context & { [readSharing]?: ReadSharing };
+
+/** The context of one GraphQL request (HTTP) or one subscription's socket (WebSocket). */
+export async function requestContext(
+  services: AppServices,
+  authorization: string | undefined | null,
+  clientAddress?: string,
+): Promise<Context> {
+  const token = bearerToken(authorization);
+  if (!token) return anonymousContext(services, clientAddress);
+  const identity = await services.verifyToken(token);
+  await recordProfile(services, identity);
+  const caller: Caller = { tenantId: identity.tenantId, userId: identity.userId, role: identity.role };
+  let shared: SharedReads | undefined;
+  const sharing: ReadSharing = {
+    share() {
+      shared ??= refusedAfterEnd(
+        services.readLanes
+          ? laneTransaction(services.readLanes, () => beginAsCaller(caller, READ_TRANSACTION_TIMEOUT_MS))
+          : pgliteTransaction((fn) =>
+              runAsCaller(services.prisma, caller, fn, { timeout: READ_TRANSACTION_TIMEOUT_MS }),
+            ),
+      );
+    },
+    end: async () => shared?.end(),
+  };
+  const context: CallerContext & SharingContext = callerContext(services, caller, () => shared, clientAddress);
+  context[readSharing] = sharing;
+  return context;
+}
+
+async function recordProfile(services: AppServices, identity: Identity): Promise<void> {
+  try {
+    await services.profiles.ensure(identity);
+  } catch (error) {
+    if (isTransactionConflict(error)) {
+      services.logger.warn({ err: error }, 'recording the caller profile lost to a concurrent write (retryable)');
+      throw transactionConflict();
+    }
+    services.logger.error({ err: error }, 'could not record the caller profile');
+    throw temporarilyUnavailable();
+  }
+}
+
+/**
+ * Live delivery's context: work done for a whole tenant rather than one caller (a payload shaped once for
+ * every subscriber allowed to see it), as the `service` role under RLS to that tenant, no user.
+ */
+export function tenantDeliveryContext(services: AppServices, tenantId: string): CallerContext {
+  return callerContext(services, { tenantId, userId: '', role: 'service' }, () => undefined);
+}
+
+function callerContext(
+  services: AppServices,
+  caller: Caller,
+  shared: () => SharedReads | undefined,
+  clientAddress?: string,
+): CallerContext {
+  const transaction: Context['transaction'] = (fn, options) => {
+    const reads = shared();
+    return reads ? reads.get().then(fn) : runAsCaller(services.prisma, caller, fn, options);
+  };
+  return {
+    caller,
+    db: callerDb(services.prisma, caller, shared),
+    transaction,
+    read: <R>(statement: Prisma.Sql) => {
+      const reads = shared();
+      return reads ? reads.read<R>(statement) : transaction((tx) => tx.$queryRaw<R[]>(statement));
+    },
+    services,
+    clientAddress,
+  };
+}
+
+/**
+ * A query's reads share one transaction (one connection, one BEGIN, one application of the
+ * caller's settings), ended before the response goes out. A mutation's writes keep their
+ * own transactions, and a subscription's context lives as long as its socket: neither shares.
+ */
+export const queryReadsShareOneTransaction: ApolloServerPlugin<Context> = {
+  async requestDidStart({ contextValue }) {
+    const sharing = (contextValue as SharingContext)[readSharing];
+    if (!sharing) return; // anonymous: no reads
+    return {
+      async didResolveOperation({ operation }) {
+        if (operation?.operation === 'query') sharing.share();
+      },
+      async willSendResponse() {
+        await sharing.end();
+      },
+    };
+  },
+};
+
+/**
+ * Reads after `end()` are refused. graphql-js completes a response without waiting for the pending siblings
+ * of a field whose error nulled their parent; their late reads (a DataLoader's batch) would otherwise open a
+ * transaction that nobody ends, holding a pooled connection until a timeout.
+ */
+function refusedAfterEnd(shared: SharedReads): SharedReads {
+  let ended = false;
+  const refused = () => Promise.reject(new Error("read after the query operation's transaction ended"));
+  return {
+    get: () => (ended ? refused() : shared.get()),
+    read: (statement) => (ended ? refused() : shared.read(statement)),
+    end() {
+      ended = true;
+      return shared.end();
+    },
+  };
+}
+
+/**
+ * The client for one caller outside a shared transaction: every model operation becomes a short
+ * transaction that applies the caller's settings first, so nested Pothos selections stay one Prisma
+ * operation each and all of them run under RLS.
+ */
+function perOperationDb(prisma: PrismaClient, caller: Caller): CallerDb {
+  return prisma.$extends({
+    query: {
+      $allModels: {
+        async $allOperations({ args, query }) {
+          const [, result] = await prisma.$transaction([
+            prisma.$executeRawUnsafe(APPLY_CALLER, ...callerSettingValues(caller, DEFAULT_TRANSACTION_TIMEOUT_MS)),
+            query(args),
+          ]);
+          return result;
+        },
+      },
+    },
+  }) as unknown as CallerDb; // the extension keeps PrismaClient's model API; only its nominal type differs
+}
+
+type Delegates = Record<string, Record<string | symbol, (...args: unknown[]) => unknown>>;
+
+/**
+ * The context's `db`: each model operation goes to the shared read transaction when there
+ * is one, else to `perOperationDb` (made on first use: a query operation never needs it).
+ * The `$` members are absent, as its type says: they would run as the owner, outside RLS.
+ */
+function callerDb(prisma: PrismaClient, caller: Caller, shared: () => SharedReads | undefined): CallerDb {
+  let perOperation: CallerDb | undefined;
+  const target = () =>
+    (shared()?.get() ?? (perOperation ??= perOperationDb(prisma, caller))) as unknown as Delegates | Promise<Delegates>;
+  const delegates = new Map<string, object>();
+  return new Proxy(prisma, {
+    get(owner, property, receiver) {
+      if (typeof property === 'string' && property.startsWith('$')) return undefined;
+      const delegate: unknown = Reflect.get(owner, property, receiver);
+      if (typeof property !== 'string' || typeof delegate !== 'object' || !delegate) return delegate;
+      let routed = delegates.get(property);
+      if (!routed) {
+        routed = new Proxy(delegate, {
+          get(model, operation, modelReceiver) {
+            const member: unknown = Reflect.get(model, operation, modelReceiver);
+            if (typeof member !== 'function') return member;
+            return (...args: unknown[]) => {
+              const client = target();
+              const call = (scoped: Delegates) => scoped[property]![operation]!(...args);
+              return client instanceof Promise ? client.then(call) : call(client);
+            };
+          },
+        });
+        delegates.set(property, routed);
+      }
+      return routed;
+    },
+  });
+}
+
+/**
+ * The anonymous caller's `db` throws. The getter lives on the prototype: Apollo
+ * clones each request's context with Object.assign, which would call an own
+ * getter and fail every anonymous request (even `{ health }`) with a 500.
+ */
+const anonymousPrototype: object = Object.defineProperty({}, 'db', {
+  get(): CallerDb {
+    throw unauthenticated();
+  },
+});
+
+function anonymousContext(services: AppServices, clientAddress: string | undefined): Context {
+  // Deny by default: scope-auth refuses anonymous callers before any resolver runs;
+  // these throw only if a resolver forgot its scopes.
+  const context = Object.create(anonymousPrototype) as Context;
+  return Object.assign(context, {
+    caller: null,
+    transaction: () => Promise.reject(unauthenticated()),
+    read: () => Promise.reject(unauthenticated()),
+    services,
+    clientAddress,
+  });
+}

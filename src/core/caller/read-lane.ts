@@ -1,0 +1,305 @@
+import pg from 'pg';
+import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import type { Database, PooledConnections } from '../db.js';
+import type { CallerTransaction, SharedReads } from './types.js';
+
+/**
+ * PostgreSQL: a query operation's one READ ONLY transaction as the caller, on a pooled connection of its own
+ * (a read lane). A Prisma interactive transaction's machinery was the largest share of a read's CPU; a lane
+ * instead takes a pooled connection, opens the transaction itself (BEGIN and the caller's settings in one round
+ * trip, with the first read when it can), and sends compiled reads to it straight through pg. Reads that go
+ * through Prisma use the lane's own Prisma client, whose "pool" hands every statement to that same connection,
+ * so they are plain operations on the open transaction.
+ *
+ * A lane's Prisma client costs about 7 MB; lanes are made on demand and kept, at most one per pooled
+ * connection (a lane is taken only once a connection is). A lane's client must never open a transaction
+ * of its own (its COMMIT would end the caller's transaction and leave the connection without the caller's
+ * settings), so its pool refuses `connect()`: Prisma's plain reads never call it.
+ */
+
+/** One query operation's transaction, on one connection, until `end()`. */
+export interface ReadLane {
+  /** Model reads and raw SQL, every statement on this lane's connection, in its transaction. */
+  readonly prisma: CallerTransaction;
+  /**
+   * One raw read on the lane's connection, as a named prepared statement (the first 256 texts); the
+   * transaction's first goes in one round trip with the BEGIN script once the connection has it prepared.
+   */
+  query<R>(statement: Prisma.Sql): Promise<R[]>;
+  /** Commits (a transaction a statement failed in rolls back) and returns the connection to the pool. */
+  end(): Promise<void>;
+}
+
+export interface ReadLanes {
+  /** Takes a pooled connection; `begin` (a script without parameters) opens the lane's transaction. */
+  open(begin: string): Promise<ReadLane>;
+}
+
+/** The read lanes of a PostgreSQL database; undefined on PGlite (one in-process session: no round trips to save). */
+export function openReadLanes(db: Database): ReadLanes | undefined {
+  return db.pooled && readLanes(db.pooled);
+}
+
+/** A query operation's shared reads on a lane, opened by `begin()` on first use. */
+export function laneTransaction(lanes: ReadLanes, begin: () => string): SharedReads {
+  let lane: Promise<ReadLane> | undefined;
+  const opened = () => (lane ??= lanes.open(begin()));
+  return {
+    get: () => opened().then((open) => open.prisma),
+    read: (statement) => opened().then((open) => open.query(statement)),
+    async end() {
+      // The response need not wait for the COMMIT: the transaction is READ ONLY, so there is nothing its
+      // COMMIT could fail to keep, and the lane hands its connection back once the COMMIT is through.
+      // A lane that failed to open has nothing to end (its reads reported the failure).
+      void lane?.then((open) => open.end()).catch(() => undefined);
+    },
+  };
+}
+
+function readLanes(pooled: PooledConnections): ReadLanes {
+  const idle: { prisma: PrismaClient; pool: LanePool }[] = [];
+  const makeLane = () => {
+    const lanePool = Object.assign(new pg.Pool({ max: 1 }), { held: undefined }) as LanePool;
+    lanePool.query = ((config: pg.QueryConfig) =>
+      lanePool.held ? lanePool.held.send(config) : Promise.reject(laneEnded())) as pg.Pool['query'];
+    lanePool.connect = (() =>
+      Promise.reject(new Error('a read lane cannot open a transaction of its own'))) as pg.Pool['connect'];
+    return { prisma: pooled.prismaOver(lanePool), pool: lanePool };
+  };
+  return {
+    async open(begin) {
+      const held = new HeldConnection(await pooled.pool.connect(), begin, pooled.onQuery, pooled.acquireTimeoutMs);
+      const lane = idle.pop() ?? makeLane();
+      lane.pool.held = held;
+      // The lane's client goes back to `idle` only once this use has ended and none of its operations is
+      // still running: until then no other use can hold the lane, so nothing of this one reaches theirs.
+      const use = new LaneUse(() => idle.push(lane));
+      return {
+        prisma: use.guard(lane.prisma),
+        async query<R>(statement: Prisma.Sql) {
+          if (use.ended) throw laneEnded();
+          return held.read<R>(statement, pooled.statementName({ sql: statement.text }));
+        },
+        async end() {
+          if (use.ended) return;
+          lane.pool.held = undefined;
+          use.end();
+          await held.release();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Longest one statement of a read lane may wait for its answer before the lane gives up on the connection:
+ * PostgreSQL's statement_timeout cannot fire on a server that stopped answering (the interactive transaction
+ * this replaces had its own timeout for that).
+ */
+const READ_LANE_QUERY_TIMEOUT_MS = 15_000;
+
+/** A statement sent through a lane after its transaction ended (by code that kept the lane past its operation). */
+const laneEnded = () => new Error('read lane used after its transaction ended');
+
+/** A pg.Pool stand-in for a lane's Prisma client: every statement goes to the connection the lane holds. */
+type LanePool = pg.Pool & { held: HeldConnection | undefined };
+
+/**
+ * A pooled connection while a lane holds it. The lane's BEGIN script goes out with the first statement:
+ * in the same round trip when that is a raw read this connection has prepared, else just before it.
+ * Statements go one after another (pg would queue statements sent while one runs, but that is deprecated),
+ * and one that never answered marks the connection broken.
+ */
+class HeldConnection {
+  private tail: Promise<unknown> = Promise.resolve();
+  broken: Error | undefined;
+  /** Why the BEGIN script (or the read sent with it) failed: no later statement may run without the caller's settings. */
+  private unopened: Error | undefined;
+  private readonly onError = (error: Error) => void (this.broken ??= error);
+
+  constructor(
+    readonly connection: pg.PoolClient,
+    /** The script that opens the transaction, until it is sent. */
+    private begin: string | undefined,
+    private readonly onQuery: ((sql: string) => void) | undefined,
+    private readonly openTimeoutMs: number,
+  ) {
+    // A held connection the server closes (idle-in-transaction timeout, restart) reports it here, not to the pool.
+    connection.on('error', this.onError);
+  }
+
+  /** One statement of the transaction (Prisma's, or a raw read that cannot join the BEGIN script). */
+  send(config: pg.QueryConfig): Promise<pg.QueryResult> {
+    if (this.begin !== undefined) void this.sendBegin('').catch(() => undefined); // its failure fails `config` too
+    return this.chain(config);
+  }
+
+  /**
+   * A raw read. The transaction's first goes out in one round trip with the BEGIN script when this
+   * connection has its statement prepared already (as SQL `EXECUTE name(literals)`: still the cached plan,
+   * which PostgreSQL would otherwise spend about 0.5 ms planning); else BEGIN goes first and the statement
+   * follows with parameters, which prepares it on this connection.
+   */
+  async read<R>(statement: Prisma.Sql, name: string | undefined): Promise<R[]> {
+    this.onQuery?.(statement.text);
+    const execute =
+      this.begin !== undefined && name !== undefined && this.prepared(name) === statement.text
+        ? executeWithLiterals(name, statement.values)
+        : undefined;
+    if (execute === undefined) {
+      return (await this.send({ name, text: statement.text, values: [...statement.values] })).rows as R[];
+    }
+    const results = (await this.sendBegin(`; ${execute}`)) as unknown as pg.QueryResult[];
+    return results[results.length - 1]!.rows as R[];
+  }
+
+  /**
+   * The text of the statement prepared under `name` on this connection, as pg records it (pg refuses to
+   * prepare two texts under one name, so the record is exact); undefined if pg no longer keeps it there.
+   */
+  private prepared(name: string): string | undefined {
+    const session = this.connection as unknown as { connection?: { parsedStatements?: Record<string, string> } };
+    return session.connection?.parsedStatements?.[name];
+  }
+
+  private sendBegin(then: string): Promise<pg.QueryResult> {
+    const begin = this.begin!;
+    this.begin = undefined;
+    this.onQuery?.(begin);
+    // Opening the transaction waits no longer than taking a connection may (as Prisma's `maxWait` did):
+    // a server that stopped answering fails the request within DB_ACQUIRE_TIMEOUT_MS.
+    return this.chain({ text: begin + then, query_timeout: this.openTimeoutMs } as pg.QueryConfig, true);
+  }
+
+  private chain(config: pg.QueryConfig, opening = false): Promise<pg.QueryResult> {
+    const run = () => {
+      if (this.unopened) throw this.unopened;
+      return this.query(config);
+    };
+    const result = this.tail.then(run, run).catch((error: unknown) => {
+      if (opening) this.unopened = error as Error;
+      if (!(error instanceof pg.DatabaseError)) this.broken ??= error as Error;
+      throw error;
+    });
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private query(config: pg.QueryConfig): Promise<pg.QueryResult> {
+    return this.connection.query({ query_timeout: READ_LANE_QUERY_TIMEOUT_MS, ...config } as pg.QueryConfig);
+  }
+
+  /** Commits (unless nothing was sent) and returns the connection; a broken one is closed instead. */
+  async release(): Promise<void> {
+    try {
+      if (!this.broken && this.begin === undefined) {
+        this.onQuery?.('COMMIT');
+        // Also after a failed BEGIN script: COMMIT ends whatever part of it ran (an aborted transaction rolls back).
+        await this.tail;
+        await this.query({ text: 'COMMIT' });
+      }
+    } catch (error) {
+      // A connection whose COMMIT failed or never answered is closed instead of reused.
+      this.broken ??= error as Error;
+    } finally {
+      this.connection.off('error', this.onError);
+      this.connection.release(this.broken);
+    }
+  }
+}
+
+/**
+ * `EXECUTE name(values)` with the values written as SQL literals, for the simple-query protocol (which takes
+ * no parameters); undefined for a value it does not write (then the statement goes with parameters).
+ * Every value of a compiled page is a string, a boolean or a list of strings, cast in the SQL itself.
+ */
+function executeWithLiterals(name: string, values: readonly unknown[]): string | undefined {
+  const literals: string[] = [];
+  for (const value of values) {
+    const literal = sqlLiteral(value);
+    if (literal === undefined) return undefined;
+    literals.push(literal);
+  }
+  return literals.length ? `EXECUTE ${name}(${literals.join(', ')})` : `EXECUTE ${name}`;
+}
+
+function sqlLiteral(value: unknown): string | undefined {
+  if (value === null) return 'NULL';
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (typeof value === 'string') return pg.escapeLiteral(value);
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
+    // An array literal ({"a","b"}), itself inside a string literal.
+    const items = value.map((item: string) => `"${item.replace(/[\\"]/g, (character) => `\\${character}`)}"`);
+    return pg.escapeLiteral(`{${items.join(',')}}`);
+  }
+  return undefined;
+}
+
+/**
+ * One use of a lane's Prisma client (one query operation). The client a use hands out is this guard, not
+ * the lane's client itself: code may keep it past the end of its operation (a resolver graphql-js stopped
+ * waiting for), and the lane's client is bound to whichever use holds the lane at the time a statement is
+ * sent. So the guard refuses every operation once its use has ended, and counts the ones under way: the
+ * lane is free for another use only when this one has ended and the count is back to zero.
+ */
+class LaneUse {
+  ended = false;
+  private running = 0;
+
+  constructor(private readonly free: () => void) {}
+
+  end(): void {
+    this.ended = true;
+    if (this.running === 0) this.free();
+  }
+
+  /** The lane's client, through this use: model operations and raw statements alike. */
+  guard(prisma: PrismaClient): PrismaClient {
+    const delegates = new Map<PropertyKey, unknown>();
+    return new Proxy(prisma, {
+      get: (client, property) => {
+        const member: unknown = Reflect.get(client, property);
+        if (typeof member === 'function') return (...args: unknown[]) => this.run(() => member.apply(client, args));
+        if (typeof member !== 'object' || member === null || typeof property !== 'string' || property.startsWith('$'))
+          return member;
+        if (!delegates.has(property)) {
+          delegates.set(
+            property,
+            new Proxy(member, {
+              get: (delegate, operation) => {
+                const method: unknown = Reflect.get(delegate, operation);
+                if (typeof method !== 'function') return method;
+                return (...args: unknown[]) => this.run(() => method.apply(delegate, args));
+              },
+            }),
+          );
+        }
+        return delegates.get(property);
+      },
+    });
+  }
+
+  /**
+   * An operation of this use, started (like Prisma's own promises) when first awaited: refused if the use
+   * has ended by then, else counted until it settles.
+   */
+  private run(operation: () => unknown): PromiseLike<unknown> {
+    let started: Promise<unknown> | undefined;
+    const start = () => (started ??= this.ended ? Promise.reject(laneEnded()) : this.counted(operation));
+    return {
+      then: (onFulfilled, onRejected) => start().then(onFulfilled, onRejected),
+      catch: (onRejected: (reason: unknown) => unknown) => start().catch(onRejected),
+      finally: (onFinally: () => void) => start().finally(onFinally),
+    } as Promise<unknown>;
+  }
+
+  private counted(operation: () => unknown): Promise<unknown> {
+    this.running++;
+    return Promise.resolve()
+      .then(operation)
+      .finally(() => {
+        this.running--;
+        if (this.ended && this.running === 0) this.free();
+      });
+  }
+}
