@@ -4,7 +4,11 @@ import './core/root.js';
 import './users/user.js';
 import './courses/course.js';
 import './assignments/assignment.js';
+// The order in which the files add fields is the order of the fields in schema.graphql: completing
+// comes between starting and cancelling, as in the life cycle.
 import './assignments/lifecycle.js';
+import './completions/complete.js';
+import './assignments/cancel-and-sweep.js';
 import './assignments/live.js';
 import './completions/completion.js';
 import './certificates/certificate.js';

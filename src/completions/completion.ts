@@ -9,6 +9,8 @@ import { todayUtc } from '../core/scalars.js';
 import * as validate from '../core/validate.js';
 import { Course } from '../courses/course.js';
 import { User } from '../users/user.js';
+// Maps Assignment.completions (read by the fields below) for the one-statement page reads.
+import './completion-sql.js';
 
 export const Completion = builder.prismaObject('TrainingCompletion', {
   variant: 'Completion',
