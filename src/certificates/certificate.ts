@@ -3,7 +3,7 @@ import { Completion } from '../completions/completion.js';
 import { builder } from '../core/builder.js';
 import type { Context } from '../core/caller.js';
 import { badInput, conflict, notFound, tooManyRequests } from '../core/errors.js';
-import { todayUtc } from '../core/scalars.js';
+import { todayUtc } from '../core/today.js';
 import * as validate from '../core/validate.js';
 import { lookupCertificate, type PublicCertificate } from './certificates-sql.js';
 

@@ -1,4 +1,4 @@
-import { APP_ROLE } from '../core/caller.js';
+import { APP_ROLE } from '../core/app-role.js';
 import { CERTIFICATE_CODE } from '../completions/certificate-code.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 

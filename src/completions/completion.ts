@@ -5,7 +5,7 @@ import { loadEntity } from '../core/entities.js';
 import { connectionOf } from '../core/connections.js';
 import type { CallerContext } from '../core/caller.js';
 import { assertMayReadUser, may } from '../core/permissions.js';
-import { todayUtc } from '../core/scalars.js';
+import { todayUtc } from '../core/today.js';
 import * as validate from '../core/validate.js';
 import { Course } from '../courses/course.js';
 import { User } from '../users/user.js';

@@ -10,10 +10,7 @@ import { getDatamodel } from '../generated/pothos-prisma-types.js';
 import type { CallerContext, Context } from './caller.js';
 import { may, type Permission } from './permissions.js';
 import { forbidden, unauthenticated } from './errors.js';
-
-/** Largest page any list returns; a larger `first` is capped to it. */
-export const MAX_PAGE_SIZE = 500;
-export const DEFAULT_PAGE_SIZE = 50;
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './page-size.js';
 
 /**
  * The schema builder. It defines no types: each domain folder adds its own.

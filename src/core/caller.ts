@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import pg from 'pg';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { APP_ROLE } from './app-role.js';
 import { bearerToken, type Identity, type TokenVerifier } from './auth.js';
 import type { Config } from './config.js';
 import { DEFAULT_TRANSACTION_TIMEOUT_MS, type Database } from './db.js';
@@ -9,6 +10,8 @@ import type { Logger } from './logger.js';
 import type { LiveEventHub } from './live-events/index.js';
 import type { Role } from './permissions.js';
 import type { RateLimiter } from './rate-limit.js';
+
+export { APP_ROLE };
 
 /**
  * Running as the caller, in one place. Every statement of a request runs inside a
@@ -28,9 +31,6 @@ export interface Caller {
   userId: string;
   role: Role;
 }
-
-/** The non-owner role every request runs as; RLS policies are written for it. */
-export const APP_ROLE = 'training_app';
 
 /**
  * The settings every transaction of a request applies first, by name, and their values for a caller.
