@@ -43,7 +43,7 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
     verify = (token) => jwtVerify(token, secret, { ...options, algorithms: ['HS256'] });
   }
   // Verified tokens, by their exact text: a dashboard sends the same token with every request, and the
-  // signature check (WebCrypto HMAC, a key import and a job per call) was ≈ 4 % of a list read's CPU (issue 15).
+  // signature check (WebCrypto HMAC, a key import and a job per call) was ≈ 4 % of a list read's CPU.
   // Only with the shared secret (it cannot change while the process runs; a JWKS key can be withdrawn), only
   // successes, and each entry is checked for expiry again on every use.
   const verified = config.jwksUrl ? undefined : new Map<string, { identity: Identity; exp: number }>();

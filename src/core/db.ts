@@ -26,7 +26,7 @@ export interface Database {
   /** The PostgreSQL URL or the PGlite instance, for components that need their own session (LISTEN). */
   source: { url: string } | { pglite: PGlite };
   /**
-   * A query operation's read transaction on a pooled connection of its own (PostgreSQL only; issue 15):
+   * A query operation's read transaction on a pooled connection of its own (PostgreSQL only):
    * `begin` (a script without parameters) opens it, and every statement after it, raw or through the
    * lane's Prisma client, runs in it, without Prisma's interactive-transaction machinery.
    */
@@ -335,7 +335,7 @@ class LaneUse {
 }
 
 /**
- * Read lanes (issue 15). A query operation's reads used to run in a Prisma interactive transaction, whose
+ * Read lanes. A query operation's reads used to run in a Prisma interactive transaction, whose
  * machinery was the largest share of a read's CPU. A lane instead takes a pooled connection, opens the
  * transaction itself (BEGIN and the caller's settings in one round trip), and sends compiled reads to it
  * straight through pg. Reads that go through Prisma use the lane's own Prisma client, whose "pool" hands
@@ -400,7 +400,7 @@ function readLanes(
 const MAX_PREPARED_STATEMENTS = 256;
 
 /**
- * Named prepared statements (issue 15): a statement Prisma sends again on a connection skips PostgreSQL's
+ * Named prepared statements: a statement Prisma sends again on a connection skips PostgreSQL's
  * parse and plan, and pg skips sending it. Each of the first MAX_PREPARED_STATEMENTS distinct texts gets a
  * name; later texts go unnamed (as before), so neither this map nor a connection's prepared statements grow
  * without bound (IN lists of every length, compiled pages of every selection).

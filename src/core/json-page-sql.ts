@@ -4,8 +4,9 @@ import type { CallerContext, TenantTransaction } from './caller.js';
 import { selectedFieldNames } from './selection.js';
 
 /**
- * Hot list reads in one statement, shaped by PostgreSQL (issue 15). plugin-prisma turns a connection's
- * GraphQL selection into Prisma `findMany` arguments (`select` with nested relations, `take`, `skip`);
+ * Hot list reads in one statement, shaped by PostgreSQL: a page costs far less CPU than on Prisma's path
+ * (BENCHMARKS.md, lever 3). plugin-prisma turns a connection's GraphQL selection into Prisma `findMany`
+ * arguments (`select` with nested relations, `take`, `skip`);
  * this module compiles those arguments, the field's `where` and its `orderBy` into ONE SQL statement that
  * returns the page as JSON (json_build_object / json_agg, each relation a correlated subquery, a to-many
  * relation's `orderBy` + `take` inside it) and, when asked, the count beside it. The rows come back shaped

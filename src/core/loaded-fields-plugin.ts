@@ -2,7 +2,8 @@ import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTyp
 import type { GraphQLFieldResolver } from 'graphql';
 
 /**
- * Scalar fields of Prisma objects read straight from a row that already holds their columns (issue 15).
+ * Scalar fields of Prisma objects read straight from a row that already holds their columns: the per-field
+ * loader mapping described below costs CPU on every field of every row of a list (BENCHMARKS.md, lever 10).
  *
  * plugin-prisma wraps every field that declares a Prisma selection — each `expose*` of a `select`-mode
  * object is one, with `select: { field: true }` — and for every field of every row asks its loader map

@@ -1015,7 +1015,7 @@ describe('tenant A against tenant B: property', () => {
     await expectTenantBUnchanged();
   });
 
-  it('the operations cover the whole schema, including everything the brief names', () => {
+  it('the operations cover the whole schema, including every operation clients call', () => {
     const names = allOperations().map((operation) => operation.name);
     expect(names).toEqual(
       expect.arrayContaining(
