@@ -19,12 +19,12 @@ export async function insertWorkers(sql: Owner, tenantId: string, count: number)
   return rows.map((row) => row.id);
 }
 
-/** A course of the tenant; its id. */
+/** A compliance course of the tenant; its id. */
 export async function insertCourse(sql: Owner, tenantId: string, createdBy: string, title = 'Lockout/tagout') {
   const row = await sql.insert('training_courses', {
     tenant_id: tenantId,
     title,
-    category: 'other',
+    category: 'compliance',
     created_by: createdBy,
   });
   return row.id as string;
