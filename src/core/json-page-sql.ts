@@ -6,12 +6,12 @@ import { selectedFieldNames } from './selection.js';
 /**
  * Hot list reads in one statement, shaped by PostgreSQL: a page costs far less CPU than on Prisma's path
  * (BENCHMARKS.md, lever 3). plugin-prisma turns a connection's GraphQL selection into Prisma `findMany`
- * arguments (`select` with nested relations, `take`, `skip`);
- * this module compiles those arguments, the field's `where` and its `orderBy` into ONE SQL statement that
- * returns the page as JSON (json_build_object / json_agg, each relation a correlated subquery, a to-many
- * relation's `orderBy` + `take` inside it) and, when asked, the count beside it. The rows come back shaped
- * exactly like Prisma's (keys are the model's field names, DateTime fields are Dates), so every field
- * resolver, auth scope and error works on them unchanged.
+ * arguments (`select` with nested relations, `take`, `skip`); this module compiles those arguments, the
+ * field's `where` and its `orderBy` into ONE SQL statement that returns the page as JSON (json_build_object
+ * / json_agg, each relation a correlated subquery, a to-many relation's `orderBy` + `take` inside it) and,
+ * when asked, the count beside it. The rows come back shaped exactly like Prisma's (keys are the model's
+ * field names, DateTime fields are Dates), so every field resolver, auth scope and error works on them
+ * unchanged.
  *
  * It runs through Prisma's raw path inside the caller's RLS transaction (`context.transaction`), like every
  * other statement of a request. Anything it does not know (a cursor, a backwards page, an `include`, a field
