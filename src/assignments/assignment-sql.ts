@@ -1,8 +1,10 @@
 import type { TableMap } from '../core/json-page-sql.js';
-import { COMPLETION_TABLE } from '../completions/completion-sql.js';
 import { COURSE_TABLE } from '../courses/course-sql.js';
 
-/** training_assignments for the one-statement page reads (core/json-page-sql.ts): Prisma field → column. */
+/**
+ * training_assignments for the one-statement page reads (core/json-page-sql.ts): Prisma field → column.
+ * Its `completions` relation is mapped in completions/completion-sql.ts, beside the fields that read it.
+ */
 export const ASSIGNMENT_TABLE: TableMap = {
   model: 'TrainingAssignment',
   table: 'training_assignments',
@@ -39,14 +41,6 @@ export const ASSIGNMENT_TABLE: TableMap = {
       on: [
         ['tenantId', 'tenantId'],
         ['id', 'courseId'],
-      ],
-    },
-    completions: {
-      target: () => COMPLETION_TABLE,
-      list: true,
-      on: [
-        ['tenantId', 'tenantId'],
-        ['assignmentId', 'id'],
       ],
     },
   },

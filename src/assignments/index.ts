@@ -4,6 +4,7 @@ import { overdueSweepJob } from './jobs.js';
 import { assignmentSettings } from './settings.js';
 import './assignment.js';
 import './lifecycle.js';
+import './cancel-and-sweep.js';
 import './live.js';
 
 /** Assignments: who must take which course by when, their life cycle, and live delivery of new ones. */

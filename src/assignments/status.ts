@@ -1,5 +1,5 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import { todayUtc } from '../core/scalars.js';
+import { todayUtc } from '../core/today.js';
 
 export const ASSIGNMENT_STATUSES = ['assigned', 'in_progress', 'completed', 'overdue', 'cancelled'] as const;
 export type AssignmentStatusValue = (typeof ASSIGNMENT_STATUSES)[number];

@@ -1,17 +1,12 @@
+import { CERTIFICATE_CODE, certificatePdfPath, certificateVerifyPath } from '../completions/certificate-code.js';
 import { Completion } from '../completions/completion.js';
 import { builder } from '../core/builder.js';
 import type { Context } from '../core/caller/index.js';
 import { badInput, conflict, notFound, tooManyRequests } from '../core/errors.js';
-import { todayUtc } from '../core/scalars.js';
+import { todayUtc } from '../core/today.js';
 import * as validate from '../core/validate.js';
+import { lookupCertificate, type PublicCertificate } from './certificates-sql.js';
 import { lookupLimiter } from './settings.js';
-import {
-  CERTIFICATE_CODE,
-  certificatePdfPath,
-  certificateVerifyPath,
-  lookupCertificate,
-  type PublicCertificate,
-} from './certificates-sql.js';
 
 /**
  * Certificates of passed completions of certifying courses: the holder's view (`Completion.certificate`),

@@ -1,30 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { APP_ROLE, type CallerTransaction } from '../core/caller/index.js';
+import { APP_ROLE } from '../core/app-role.js';
+import { CERTIFICATE_CODE } from '../completions/certificate-code.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-
-/** 144 random bits as base64url: 24 URL-safe characters, unguessable. */
-const CODE_BYTES = 18;
-/** What a code looks like (the table's CHECK allows 22–64 such characters); anything else is unknown. */
-export const CERTIFICATE_CODE = /^[A-Za-z0-9_-]{22,64}$/;
-
-export function newCertificateCode(): string {
-  return randomBytes(CODE_BYTES).toString('base64url');
-}
-
-export const certificatePdfPath = (code: string) => `/certificates/${code}.pdf`;
-export const certificateVerifyPath = (code: string) => `/verify/${code}`;
-
-/**
- * Whether the user's relevant latest risk score is at or above the course's threshold now (false for a
- * course without threshold). Runs in the completion's transaction through the SECURITY DEFINER function
- * `training_user_at_risk` (migration 20261202000300): a worker completing cannot read scores, and learns
- * only this boolean about themselves.
- */
-export async function userAtRisk(tx: CallerTransaction, courseId: string, userId: string): Promise<boolean> {
-  const [row] = await tx.$queryRaw<[{ at_risk: boolean }]>`
-    SELECT training_user_at_risk(${courseId}::uuid, ${userId}::uuid) AS at_risk`;
-  return row.at_risk;
-}
 
 /** What the public may learn about one certificate (the verify page, the PDF, `verifyCertificate`). */
 export interface PublicCertificate {

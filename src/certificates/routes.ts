@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppServices } from '../core/caller/index.js';
 import { errorResponse, tooManyRequests } from '../core/errors.js';
 import { clientAddress, json, type Route } from '../core/http.js';
-import { certificateVerifyPath, lookupCertificate, type PublicCertificate } from './certificates-sql.js';
+import { certificateVerifyPath } from '../completions/certificate-code.js';
+import { lookupCertificate, type PublicCertificate } from './certificates-sql.js';
 import { certificatePdf } from './pdf.js';
 import { lookupLimiter } from './settings.js';
 

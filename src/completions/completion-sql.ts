@@ -21,7 +21,6 @@ export const COMPLETION_TABLE: TableMap = {
     createdAt: { column: 'created_at', type: 'timestamptz' },
   },
   relations: {
-    // Followed lazily: the two maps refer to each other.
     assignment: {
       target: () => ASSIGNMENT_TABLE,
       list: false,
@@ -39,4 +38,17 @@ export const COMPLETION_TABLE: TableMap = {
       ],
     },
   },
+};
+
+/**
+ * `Assignment.completion(s)` are defined in this folder (completion.ts), so the relation they read is
+ * mapped here too: assignments/ never refers to completions/.
+ */
+ASSIGNMENT_TABLE.relations.completions = {
+  target: () => COMPLETION_TABLE,
+  list: true,
+  on: [
+    ['tenantId', 'tenantId'],
+    ['assignmentId', 'id'],
+  ],
 };

@@ -4,11 +4,13 @@ import { builder, connectionOf } from '../core/builder.js';
 import { loadEntity } from '../core/entities.js';
 import type { CallerContext } from '../core/caller/index.js';
 import { may } from '../core/permissions.js';
+import { todayUtc } from '../core/today.js';
 import { assertMayReadUser } from '../users/access.js';
-import { todayUtc } from '../core/scalars.js';
 import * as validate from '../core/validate.js';
 import { Course } from '../courses/course.js';
 import { User } from '../users/user.js';
+// Maps Assignment.completions (read by the fields below) for the one-statement page reads.
+import './completion-sql.js';
 
 export const Completion = builder.prismaObject('TrainingCompletion', {
   variant: 'Completion',

@@ -1,4 +1,5 @@
 import { defineModule } from '../core/module.js';
+import './complete.js';
 import './completion.js';
 
 /** Completions: the results of training, with their expiry. */

@@ -1,15 +1,17 @@
 import { createSecretKey } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from './config.js';
-import type { Caller } from './caller/index.js';
 import { ROLES, type Role } from './permissions.js';
 import { invalidToken } from './errors.js';
 import { claimEmail, claimText, DISPLAY_NAME_MAX, isUuid } from './validate.js';
 
 export { isUuid };
 
-/** What a verified token tells us: the caller plus the profile claims we mirror. */
-export interface Identity extends Caller {
+/** What a verified token tells us: who calls (a `Caller` of caller.ts) plus the profile claims we mirror. */
+export interface Identity {
+  tenantId: string;
+  userId: string;
+  role: Role;
   name: string | undefined;
   email: string | undefined;
 }

@@ -15,6 +15,7 @@ import { getDatamodel } from '../generated/pothos-prisma-types.js';
 import type { CallerContext, Context } from './caller/index.js';
 import { may, type Permission } from './permissions.js';
 import { forbidden, unauthenticated } from './errors.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './page-size.js';
 
 /**
  * The loadedFields plugins: scalar fields of Prisma objects read straight from a row that already holds their columns.
@@ -105,10 +106,6 @@ declare global {
 
 SchemaBuilder.registerPlugin('loadedFields', LoadedFieldsPlugin);
 SchemaBuilder.registerPlugin('loadedFieldsInner', LoadedFieldsInnerPlugin);
-
-/** Largest page any list returns; a larger `first` is capped to it. */
-export const MAX_PAGE_SIZE = 500;
-export const DEFAULT_PAGE_SIZE = 50;
 
 /**
  * The schema builder. It defines no types: each domain folder adds its own.

@@ -39,7 +39,7 @@ export interface TableMap {
   model: string;
   table: string;
   columns: Readonly<Record<string, ColumnMap>>;
-  relations: Readonly<Record<string, RelationMap>>;
+  relations: Record<string, RelationMap>;
 }
 
 /** Thrown inside the compiler for anything it does not support; the caller falls back to Prisma. */

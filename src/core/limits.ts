@@ -20,7 +20,7 @@ import {
   isUnionType,
   type GraphQLCompositeType,
 } from 'graphql';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './page-size.js';
 import { badCursor, badRepresentation, queryLimitExceeded, queryTooNested } from './errors.js';
 import { fieldsOf, type Fragments } from './selection.js';
 

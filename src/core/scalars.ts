@@ -69,13 +69,5 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   parseLiteral: (ast) => parseInstant(ast.kind === Kind.STRING ? ast.value : undefined),
 });
 
-const DAY_MS = 86_400_000;
-
-/** Today's UTC calendar day, as the database's training_today() sees it. */
-export function todayUtc(now: Date = new Date()): Date {
-  // Arithmetic, not a formatted string parsed back: every status and expiry field of a page asks.
-  return new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS);
-}
-
 builder.addScalarType('Date', DateScalar);
 builder.addScalarType('DateTime', DateTimeScalar);

@@ -1,5 +1,5 @@
 import { badInput } from './errors.js';
-import { todayUtc } from './scalars.js';
+import { todayUtc } from './today.js';
 
 /**
  * Input checks shared by every mutation. Each names the argument path the client

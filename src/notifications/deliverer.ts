@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { APP_ROLE } from '../core/caller/index.js';
+import { APP_ROLE } from '../core/app-role.js';
 import type { Logger } from '../core/logger.js';
 import type { EmailStatusValue, NotificationKindValue } from './kinds.js';
 import { composeMessage } from './message.js';

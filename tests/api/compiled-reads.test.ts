@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileJsonPage } from '../../src/core/json-page-sql.js';
 import { ASSIGNMENT_TABLE } from '../../src/assignments/assignment-sql.js';
+// Maps Assignment.completions, which the relation cases below compile.
+import '../../src/completions/completion-sql.js';
 import { COURSE_TABLE } from '../../src/courses/course-sql.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 

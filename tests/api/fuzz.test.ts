@@ -12,13 +12,6 @@ import {
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../../src/core/http.js';
-import {
-  AssignTrainingCourseDocument,
-  CompleteTrainingAssignmentDocument,
-  CreateTrainingCourseDocument,
-  StartTrainingAssignmentDocument,
-  type CreateTrainingCourseInput,
-} from '../../src/generated/operations/graphql.js';
 import { schema } from '../../src/schema.js';
 import {
   anyJson,
@@ -36,6 +29,8 @@ import {
 } from '../support/fuzz.js';
 import { dayFromToday, ok, startTestServer, TEST_JWT_SECRET, type Actor, type TestServer } from '../support/server.js';
 import { fingerprints, TENANT_TABLES } from '../support/sql.js';
+import { insertNeighbours } from '../support/tenant-rows.js';
+import { assignCourse, completeAssignment, createCourse, startAssignment } from '../support/training.js';
 
 /**
  * Every mutation of the live schema (so a new one is fuzzed without touching
@@ -170,51 +165,17 @@ beforeAll(async () => {
   const bAdmin = await server.actor('admin', { name: 'Bravo Admin' });
   const bWorker = await server.actor('worker', { tenantId: bAdmin.tenantId, name: 'Bravo Worker' });
   for (const actor of [bAdmin, bWorker]) await ok(actor.request('{ me { id } }'));
-  const bCourse = async (title: string) =>
-    (
-      await ok(
-        bAdmin.request(CreateTrainingCourseDocument, {
-          input: { title, category: 'COMPLIANCE', expiryMonths: 12, issuesCertificate: true },
-        }),
-      )
-    ).createTrainingCourse.id;
-  const bAssign = async (courseId: string) =>
-    (
-      await ok(
-        bAdmin.request(AssignTrainingCourseDocument, {
-          input: { courseId, userId: bWorker.userId, dueDate: dayFromToday(10) },
-        }),
-      )
-    ).assignTrainingCourse.id;
+  const bCourse = (title: string) =>
+    createCourse(bAdmin, { title, category: 'COMPLIANCE', expiryMonths: 12, issuesCertificate: true });
+  const bAssign = async (courseId: string) => assignCourse(bAdmin, courseId, bWorker.userId, dayFromToday(10));
   const bDone = await bAssign(await bCourse('Bravo Permits'));
-  await ok(bWorker.request(StartTrainingAssignmentDocument, { assignmentId: bDone }));
-  await ok(
-    bWorker.request(CompleteTrainingAssignmentDocument, {
-      input: { assignmentId: bDone, score: 90, completionTimeMinutes: 30 },
-    }),
-  );
+  await startAssignment(bWorker, bDone);
+  await completeAssignment(bWorker, bDone, { score: 90, completionTimeMinutes: 30 });
   const bStarted = await bAssign(await bCourse('Bravo Lockout'));
-  await ok(bWorker.request(StartTrainingAssignmentDocument, { assignmentId: bStarted }));
+  await startAssignment(bWorker, bStarted);
   await bAssign(await bCourse('Bravo Ladders'));
-  const neighbours = async (tenantId: string, userId: string) => {
-    const [zone, equipment] = [randomUUID(), randomUUID()];
-    await server.owner.query(
-      `INSERT INTO predictive_scores (tenant_id, entity_type, entity_id, score)
-       VALUES ($1, 'worker', $2, 91), ($1, 'zone', $3, 70), ($1, 'equipment', $4, 65)`,
-      [tenantId, userId, zone, equipment],
-    );
-    await server.owner.query(
-      `INSERT INTO shift_assignments (tenant_id, zone_id, user_id, starts_at, ends_at)
-       VALUES ($1, $2, $3, now() - interval '1 day', now() + interval '1 day')`,
-      [tenantId, zone, userId],
-    );
-    await server.owner.query(`INSERT INTO equipment_operators (tenant_id, equipment_id, user_id) VALUES ($1, $2, $3)`, [
-      tenantId,
-      equipment,
-      userId,
-    ]);
-  };
-  await neighbours(bAdmin.tenantId, bWorker.userId);
+  const neighbourScores = { worker: 91, zone: 70, equipment: 65 };
+  await insertNeighbours(server.owner, bAdmin.tenantId, bWorker.userId, neighbourScores);
   // B's rows in the newer tenant tables (B already has notifications, a certificate and counters):
   // preferences, an escalation of the passed completion, a scheduler run.
   await ok(
@@ -242,10 +203,8 @@ beforeAll(async () => {
   }
   for (const actor of Object.values(actors)) await ok(actor.request('{ me { id } }'));
   const { admin, worker } = actors;
-  const aCourse = async (input: CreateTrainingCourseInput) =>
-    (await ok(admin.request(CreateTrainingCourseDocument, { input }))).createTrainingCourse.id;
-  const ladders = await aCourse({ title: 'Alpha Ladders', category: 'SAFETY_FUNDAMENTALS' });
-  const forklift = await aCourse({
+  const ladders = await createCourse(admin, { title: 'Alpha Ladders', category: 'SAFETY_FUNDAMENTALS' });
+  const forklift = await createCourse(admin, {
     title: 'Alpha Forklift',
     category: 'EQUIPMENT_SAFETY',
     autoAssignEnabled: true,
@@ -254,10 +213,8 @@ beforeAll(async () => {
     expiryMonths: 12,
     issuesCertificate: true,
   });
-  const spill = await aCourse({ title: 'Alpha Spill Drill', category: 'EMERGENCY_RESPONSE' });
-  const assign = async (courseId: string, userId: string) =>
-    (await ok(admin.request(AssignTrainingCourseDocument, { input: { courseId, userId, dueDate: dayFromToday(7) } })))
-      .assignTrainingCourse.id;
+  const spill = await createCourse(admin, { title: 'Alpha Spill Drill', category: 'EMERGENCY_RESPONSE' });
+  const assign = (courseId: string, userId: string) => assignCourse(admin, courseId, userId);
   // Some assigned, some started (by whoever they belong to), so start and complete can succeed.
   await assign(ladders, worker.userId);
   await assign(ladders, actors.safety_officer.userId);
@@ -267,10 +224,9 @@ beforeAll(async () => {
     [forklift, actors.safety_officer],
     [spill, admin],
   ] as const) {
-    const assignmentId = await assign(courseId, actor.userId);
-    await ok(actor.request(StartTrainingAssignmentDocument, { assignmentId }));
+    await startAssignment(actor, await assign(courseId, actor.userId));
   }
-  await neighbours(tenantA, worker.userId);
+  await insertNeighbours(server.owner, tenantA, worker.userId, neighbourScores);
   poolsA = await loadPools(tenantA);
 
   // Callers whose token is absent or unusable.

@@ -119,7 +119,7 @@ describe('one transaction per query operation', () => {
          me { id } }`,
     );
     expect(result.errors).toBeUndefined();
-    // Both lists read (one statement each, as compiled page reads; `me` reads nothing)
+    // Both lists read (one statement each with the compiled page reads; `me` reads nothing)
     // after the one application of the caller's settings.
     const reads = statements.filter((sql) => !/^(BEGIN|COMMIT|ROLLBACK)\b/i.test(sql) && !sql.includes('set_config('));
     expect(reads.length, statements.join('\n')).toBeGreaterThanOrEqual(2);

@@ -34,8 +34,11 @@ describe('schema.graphql', () => {
   });
 });
 
-/** `field(arguments)` of every operation clients call; connection fields also take the Relay paging arguments. */
-const SPEC_OPERATIONS = {
+/**
+ * `field(arguments)` of every operation dashboards and integrations call, and what each returns: renaming
+ * or dropping one breaks them. Connection fields also take the Relay paging arguments.
+ */
+const CLIENT_OPERATIONS = {
   Query: {
     trainingCourses: { args: ['filter'], connection: 'CourseConnection' },
     trainingCourse: { args: ['id'], returns: 'Course' },
@@ -63,24 +66,24 @@ const SPEC_OPERATIONS = {
 
 const RELAY_ARGS = ['first', 'after', 'last', 'before'];
 
-const rootType = (name: keyof typeof SPEC_OPERATIONS) =>
+const rootType = (name: keyof typeof CLIENT_OPERATIONS) =>
   ({ Query: schema.getQueryType(), Mutation: schema.getMutationType(), Subscription: schema.getSubscriptionType() })[
     name
   ];
 
 describe('the operations clients call', () => {
-  const cases = Object.entries(SPEC_OPERATIONS).flatMap(([root, fields]) =>
+  const cases = Object.entries(CLIENT_OPERATIONS).flatMap(([root, fields]) =>
     Object.entries(fields).map(
       ([field, expected]) =>
         [
-          root as keyof typeof SPEC_OPERATIONS,
+          root as keyof typeof CLIENT_OPERATIONS,
           field,
           expected as { args: string[]; returns?: string; connection?: string },
         ] as const,
     ),
   );
 
-  it.each(cases)('%s.%s exists with the arguments of the spec, spelled exactly', (root, name, expected) => {
+  it.each(cases)('%s.%s exists with the arguments clients send, spelled exactly', (root, name, expected) => {
     const field = rootType(root)?.getFields()[name];
     expect(field, `${root}.${name} is missing`).toBeDefined();
     const args = field!.args.map((arg) => arg.name);
@@ -92,11 +95,11 @@ describe('the operations clients call', () => {
     } else {
       expect(field!.type.toString()).toBe(expected.returns);
     }
-    // Anything beyond the spec (and Relay paging) must be optional, so callers of the contract keep working.
+    // Any other argument (besides Relay paging) must be optional, so existing callers keep working.
     const extras = field!.args.filter((arg) => !expected.args.includes(arg.name) && !RELAY_ARGS.includes(arg.name));
     for (const extra of extras) {
       const optional = !extra.type.toString().endsWith('!') || extra.defaultValue !== undefined;
-      expect(optional, `${root}.${name}(${extra.name}) is required but not in SPEC_OPERATIONS`).toBe(true);
+      expect(optional, `${root}.${name}(${extra.name}) is required but not in CLIENT_OPERATIONS`).toBe(true);
     }
   });
 

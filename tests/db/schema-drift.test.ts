@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
-/** How a column looks, in the vocabulary of the spec (uuid, text, integer, numeric, boolean, timestamptz, date). */
+/** How a column looks, in PostgreSQL's type names (uuid, text, integer, numeric, boolean, timestamptz, date). */
 interface ColumnShape {
   column: string;
   type: string;

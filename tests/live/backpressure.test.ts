@@ -3,6 +3,7 @@ import { runAsCaller } from '../../src/core/caller/index.js';
 import type { App } from '../../src/app.js';
 import { TrainingAssignmentCreatedDocument } from '../../src/generated/operations/graphql.js';
 import { owner, uuid } from '../support/sql.js';
+import { insertCourse, insertWorkers } from '../support/tenant-rows.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { eventually } from '../support/wait.js';
 import { liveClient, startInstance, subscribe, type LiveClient } from '../support/ws.js';
@@ -40,13 +41,7 @@ describe('a slow client', () => {
     const admin = await server.actor('admin');
     const tenantId = admin.tenantId;
     const sql = owner(server.db);
-    const users = (
-      await sql.query<{ id: string }>(
-        `INSERT INTO profiles (id, tenant_id, role) SELECT gen_random_uuid(), $1, 'worker' FROM generate_series(1, $2)
-         RETURNING id::text`,
-        [tenantId, BURST],
-      )
-    ).map((row) => row.id);
+    const users = await insertWorkers(sql, tenantId, BURST);
     const stalled = liveClient(instance.url, admin.token);
     const healthy = liveClient(instance.url, admin.token);
     clients.push(stalled, healthy);
@@ -59,14 +54,7 @@ describe('a slow client', () => {
     const created: string[] = [];
     const latencies: number[] = [];
     for (let burst = 0; burst < 5; burst++) {
-      const courseId = (
-        await sql.insert('training_courses', {
-          tenant_id: tenantId,
-          title: `Burst ${burst}`,
-          category: 'other',
-          created_by: admin.userId,
-        })
-      ).id as string;
+      const courseId = await insertCourse(sql, tenantId, admin.userId, `Burst ${burst}`);
       const started = Date.now();
       const rows = await runAsCaller(server.db.prisma, { tenantId, userId: uuid(), role: 'service' }, (tx) =>
         tx.$queryRawUnsafe<{ id: string }[]>(

@@ -13,8 +13,9 @@ import { liveClient, subscribe, subscribersReach, type LiveClient, type LiveSubs
  * bulk auto-assignment does — is delivered with a constant number of SQL
  * statements, however many subscribers it concerns: one visibility statement
  * and one read per selection for a whole batch of subscribers, never a read per
- * subscriber (SPEC §8 "Live"). Every statement the API sends is logged, so a
- * per-subscriber read shows up as a count that grows with the burst.
+ * subscriber, which thousands of listeners would turn into thousands of
+ * statements. Every statement the API sends is logged, so a per-subscriber read
+ * shows up as a count that grows with the burst.
  */
 
 let server: TestServer;

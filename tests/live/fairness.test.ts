@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runAsCaller } from '../../src/core/caller/index.js';
 import {
   MyTrainingAssignmentsDocument,
   TrainingAssignmentCreatedDocument,
 } from '../../src/generated/operations/graphql.js';
 import { onPostgres } from '../support/database.js';
-import { owner, uuid } from '../support/sql.js';
+import { owner } from '../support/sql.js';
+import { insertAssignmentsInBulk, insertCourse, insertWorkers } from '../support/tenant-rows.js';
 import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { liveClient, subscribe, subscribersReach, type LiveClient } from '../support/ws.js';
 
@@ -42,44 +42,12 @@ function connect(actor: Actor): LiveClient {
   return client;
 }
 
-async function newCourse(tenantId: string, createdBy: string): Promise<string> {
-  const row = await sql.insert('training_courses', {
-    tenant_id: tenantId,
-    title: 'T',
-    category: 'other',
-    created_by: createdBy,
-  });
-  return row.id as string;
-}
-
-function bulkInsert(tenantId: string, courseId: string, userIds: string[]): Promise<string[]> {
-  return runAsCaller(server.db.prisma, { tenantId, userId: uuid(), role: 'service' }, async (tx) => {
-    const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
-      `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
-       SELECT $1::uuid, $2::uuid, u, 'auto' FROM unnest($3::uuid[]) AS u RETURNING id::text`,
-      tenantId,
-      courseId,
-      userIds,
-    );
-    return rows.map((row) => row.id);
-  });
-}
-
-async function workers(tenantId: string, count: number): Promise<string[]> {
-  const rows = await sql.query<{ id: string }>(
-    `INSERT INTO profiles (id, tenant_id, role) SELECT gen_random_uuid(), $1, 'worker' FROM generate_series(1, $2)
-     RETURNING id::text`,
-    [tenantId, count],
-  );
-  return rows.map((row) => row.id);
-}
-
 const selection = (n: number) => `subscription { trainingAssignmentCreated { id assignmentReason r${n}: status } }`;
 
 describe('caps per socket and per token', () => {
   it(`refuses a socket’s subscription beyond ${PER_SOCKET} with TOO_MANY_SUBSCRIPTIONS, and the others go on`, async () => {
     const admin = await server.actor('admin');
-    const [worker] = await workers(admin.tenantId, 1);
+    const [worker] = await insertWorkers(sql, admin.tenantId, 1);
     const client = connect(admin);
     const kept = [0, 1, 2].map((n) => subscribe(client, selection(n)));
     await subscribersReach(server.app, PER_SOCKET);
@@ -94,7 +62,9 @@ describe('caps per socket and per token', () => {
     ]);
     expect(server.app.services.liveEvents.stats().subscribers).toBe(PER_SOCKET);
 
-    const [id] = await bulkInsert(admin.tenantId, await newCourse(admin.tenantId, admin.userId), [worker!]);
+    const courseId = await insertCourse(sql, admin.tenantId, admin.userId);
+    const [created] = await insertAssignmentsInBulk(server.db, admin.tenantId, courseId, [worker!]);
+    const id = created!.id;
     for (const subscription of kept) await subscription.until((s) => s.results.length === 1);
 
     // Completing one frees its place.
@@ -151,16 +121,17 @@ describe('fairness between tenants', () => {
     const victim = await server.actor('worker');
     const victimFeed = subscribe(connect(victim), TrainingAssignmentCreatedDocument, {});
     await subscribersReach(server.app, flood.length + 1);
-    const usersA = await workers(tenantA, 30);
-    const courseA = await newCourse(tenantA, flooder.userId);
-    const courseB = await newCourse(victim.tenantId, victim.userId);
+    const usersA = await insertWorkers(sql, tenantA, 30);
+    const courseA = await insertCourse(sql, tenantA, flooder.userId);
+    const courseB = await insertCourse(sql, victim.tenantId, victim.userId);
 
     const flooded = [
-      ...(await bulkInsert(tenantA, courseA, usersA)),
-      ...(await bulkInsert(tenantA, await newCourse(tenantA, flooder.userId), usersA)),
-      ...(await bulkInsert(tenantA, await newCourse(tenantA, flooder.userId), usersA)),
+      ...(await insertAssignmentsInBulk(server.db, tenantA, courseA, usersA)),
+      ...(await insertAssignmentsInBulk(server.db, tenantA, await insertCourse(sql, tenantA, flooder.userId), usersA)),
+      ...(await insertAssignmentsInBulk(server.db, tenantA, await insertCourse(sql, tenantA, flooder.userId), usersA)),
     ];
-    const [victimId] = await bulkInsert(victim.tenantId, courseB, [victim.userId]);
+    const [victimRow] = await insertAssignmentsInBulk(server.db, victim.tenantId, courseB, [victim.userId]);
+    const victimId = victimRow!.id;
     const expected = flood.length * flooded.length;
     const floodReceived = () => flood.reduce((sum, feed) => sum + feed.results.length, 0);
 

@@ -9,6 +9,7 @@ import {
 } from '../../src/core/live-events/index.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { owner, uuid } from '../support/sql.js';
+import { insertWorkers } from '../support/tenant-rows.js';
 import { eventually } from '../support/wait.js';
 
 /**
@@ -126,13 +127,7 @@ describe('notification hub', () => {
 
   it('drops a subscriber that falls too far behind without holding up the others', async () => {
     await reset(tenantA);
-    const users = (
-      await sql.query<{ id: string }>(
-        `INSERT INTO profiles (id, tenant_id, role) SELECT gen_random_uuid(), $1, 'worker' FROM generate_series(1, 200)
-         RETURNING id::text`,
-        [tenantA],
-      )
-    ).map((row) => row.id);
+    const users = await insertWorkers(sql, tenantA, 200);
     const droppedBefore = hub.stats().dropped;
     const stalled = follow({ tenantId: tenantA, userId: null }); // never read
     const healthy = drain(follow({ tenantId: tenantA, userId: null }));

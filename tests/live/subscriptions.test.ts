@@ -8,6 +8,7 @@ import {
   type TrainingAssignmentCreatedSubscription,
 } from '../../src/generated/operations/graphql.js';
 import { owner, uuid } from '../support/sql.js';
+import { insertAssignmentsInBulk, insertCourse, insertWorkers } from '../support/tenant-rows.js';
 import { dayFromToday, startTestServer, TEST_JWT_SECRET, type Actor, type TestServer } from '../support/server.js';
 import { eventually } from '../support/wait.js';
 import {
@@ -52,45 +53,12 @@ function follow(actor: Actor, userId?: string): Feed {
 
 const ids = (feed: Feed) => feed.data.map((data) => data.trainingAssignmentCreated.id);
 
-async function course(tenantId: string, createdBy: string, title = 'Lockout/tagout'): Promise<string> {
-  const row = await sql.insert('training_courses', {
-    tenant_id: tenantId,
-    title,
-    category: 'compliance',
-    created_by: createdBy,
-  });
-  return row.id as string;
-}
-
-async function workers(tenantId: string, count: number): Promise<string[]> {
-  const rows = await sql.query<{ id: string }>(
-    `INSERT INTO profiles (id, tenant_id, role) SELECT gen_random_uuid(), $1, 'worker' FROM generate_series(1, $2)
-     RETURNING id::text`,
-    [tenantId, count],
-  );
-  return rows.map((row) => row.id);
-}
-
 async function assign(admin: Actor, courseId: string, userId: string): Promise<string> {
   const response = await admin.request(AssignTrainingCourseDocument, {
     input: { courseId, userId, dueDate: dayFromToday(14), assignmentReason: 'Annual refresher' },
   });
   expect(response.errors).toBeUndefined();
   return response.data!.assignTrainingCourse.id;
-}
-
-/** Assignments inserted as the database sees a bulk auto-assignment: one multi-row statement. */
-function bulkInsert(tenantId: string, courseId: string, userIds: string[]) {
-  return runAsCaller(server.db.prisma, { tenantId, userId: uuid(), role: 'service' }, (tx) =>
-    tx.$queryRawUnsafe<{ id: string; user_id: string }[]>(
-      `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
-       SELECT $1::uuid, $2::uuid, u, 'auto' FROM unnest($3::uuid[]) AS u
-       RETURNING id::text, user_id::text`,
-      tenantId,
-      courseId,
-      userIds,
-    ),
-  );
 }
 
 describe('connecting', () => {
@@ -153,8 +121,8 @@ describe('operations on one socket', () => {
     const narrow = subscribe(client, 'subscription { trainingAssignmentCreated { id } }');
     const wide = subscribe(client, TrainingAssignmentCreatedDocument, {});
     await subscribersReach(server.app, 2);
-    const [worker] = await workers(admin.tenantId, 1);
-    const created = await assign(admin, await course(admin.tenantId, admin.userId), worker!);
+    const [worker] = await insertWorkers(sql, admin.tenantId, 1);
+    const created = await assign(admin, await insertCourse(sql, admin.tenantId, admin.userId), worker!);
 
     await narrow.until((f) => f.results.length === 1);
     await wide.until((f) => f.results.length === 1);
@@ -202,7 +170,7 @@ describe('who receives a new assignment', () => {
       adminB: follow(adminB),
     };
     await subscribersReach(server.app, 5);
-    const courseA = await course(tenantA, adminA.userId);
+    const courseA = await insertCourse(sql, tenantA, adminA.userId);
 
     const created = await assign(adminA, courseA, workerA.userId);
 
@@ -227,8 +195,8 @@ describe('who receives a new assignment', () => {
     // Events reach each subscriber in commit order, so once a later marker has
     // arrived, anything meant for worker B or tenant B before it would have too.
     const markerB = await assign(adminA, courseA, workerB.userId);
-    const workerOfB = (await workers(adminB.tenantId, 1))[0]!;
-    const markerOfTenantB = await assign(adminB, await course(adminB.tenantId, adminB.userId), workerOfB);
+    const workerOfB = (await insertWorkers(sql, adminB.tenantId, 1))[0]!;
+    const markerOfTenantB = await assign(adminB, await insertCourse(sql, adminB.tenantId, adminB.userId), workerOfB);
     await feeds.workerB.until((f) => f.results.length >= 1);
     await feeds.adminB.until((f) => f.results.length >= 1);
     await feeds.adminA.until((f) => f.results.length >= 2);
@@ -274,7 +242,7 @@ describe('who receives a new assignment', () => {
     const feed = follow(worker, worker.userId);
     await subscribersReach(server.app, 1);
 
-    const created = await assign(admin, await course(admin.tenantId, admin.userId), worker.userId);
+    const created = await assign(admin, await insertCourse(sql, admin.tenantId, admin.userId), worker.userId);
 
     await feed.until((f) => f.results.length === 1);
     expect(ids(feed)).toEqual([created]);
@@ -285,15 +253,15 @@ describe('delivery', () => {
   it('delivers a 200-row bulk insert to every subscriber exactly once', async () => {
     const admin = await server.actor('admin');
     const tenantId = admin.tenantId;
-    const users = await workers(tenantId, 200);
+    const users = await insertWorkers(sql, tenantId, 200);
     const watched = await Promise.all(users.slice(0, 3).map((userId) => server.actor('worker', { tenantId, userId })));
     const tenantFeeds = [follow(admin), follow(await server.actor('safety_officer', { tenantId }))];
     const workerFeeds = watched.map((worker) => follow(worker));
     await subscribersReach(server.app, 5);
-    const courseId = await course(tenantId, admin.userId);
+    const courseId = await insertCourse(sql, tenantId, admin.userId);
 
-    const inserted = await bulkInsert(tenantId, courseId, users);
-    const marker = await assign(admin, await course(tenantId, admin.userId, 'Marker'), users[0]!);
+    const inserted = await insertAssignmentsInBulk(server.db, tenantId, courseId, users);
+    const marker = await assign(admin, await insertCourse(sql, tenantId, admin.userId, 'Marker'), users[0]!);
 
     for (const feed of tenantFeeds) {
       await feed.until((f) => ids(f).includes(marker));
@@ -308,10 +276,10 @@ describe('delivery', () => {
 
   it('emits nothing for a rolled-back transaction', async () => {
     const admin = await server.actor('admin');
-    const [worker] = await workers(admin.tenantId, 1);
+    const [worker] = await insertWorkers(sql, admin.tenantId, 1);
     const feed = follow(admin);
     await subscribersReach(server.app, 1);
-    const courseId = await course(admin.tenantId, admin.userId);
+    const courseId = await insertCourse(sql, admin.tenantId, admin.userId);
 
     await expect(
       runAsCaller(server.db.prisma, admin, async (tx) => {
@@ -373,7 +341,7 @@ describe('delivery', () => {
       trigger: { entityType: 'WORKER', entityId: atRisk.userId, score: 85, threshold: 70 },
     });
     expect(ids(feeds.admin)).toEqual(ids(feeds.atRisk));
-    const marker = await assign(admin, await course(tenantId, admin.userId), safe.userId);
+    const marker = await assign(admin, await insertCourse(sql, tenantId, admin.userId), safe.userId);
     await feeds.safe.until((f) => f.results.length >= 1);
     expect(ids(feeds.safe)).toEqual([marker]);
   });

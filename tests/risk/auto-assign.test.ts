@@ -180,7 +180,7 @@ describe('autoAssignTraining: the scenario', () => {
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
   });
 
-  it('writes type, status, reason, due date, assigner and trigger as specified', async () => {
+  it('writes type, status, reason, due date, assigner and trigger', async () => {
     const byKey = new Map(real.assignments.map((a) => [`${a.course.id}:${a.user.id}`, a]));
     const w1 = byKey.get(`${scenario.courses.worker70}:${scenario.users.w1}`)!;
     expect(w1).toMatchObject({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { todayUtc } from '../../src/core/scalars.js';
+import { todayUtc } from '../../src/core/today.js';
 import * as validate from '../../src/core/validate.js';
 
 /**

@@ -16,6 +16,9 @@ import type {
   SharedReads,
   TransactionOptions,
 } from './types.js';
+import { APP_ROLE } from '../app-role.js';
+
+export { APP_ROLE };
 
 export type {
   AppServices,
@@ -27,7 +30,8 @@ export type {
   ProfileRefresher,
   TransactionOptions,
 } from './types.js';
-export { openReadLanes, type ReadLane, type ReadLanes } from './read-lane.js';
+export { openReadLanes } from './read-lane.js';
+export type { ReadLane, ReadLanes } from './types.js';
 
 /**
  * Running as the caller, the one module for it. Every statement runs in a transaction that first applies
@@ -42,9 +46,6 @@ export { openReadLanes, type ReadLane, type ReadLanes } from './read-lane.js';
  * - `runAsCaller`: one transaction as a caller, for work outside a request (scheduled jobs, deliverers).
  * - `tenantDeliveryContext`: live delivery's context, as the tenant's service role.
  */
-
-/** The non-owner role every request runs as; RLS policies are written for it. */
-export const APP_ROLE = 'training_app';
 
 /** Longest a query operation's reads may take together (and each statement, in PostgreSQL). */
 const READ_TRANSACTION_TIMEOUT_MS = 10_000;

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import type { Database, PooledConnections } from '../db.js';
-import type { CallerTransaction, SharedReads } from './types.js';
+import type { ReadLane, ReadLanes, SharedReads } from './types.js';
 
 /**
  * PostgreSQL: a query operation's one READ ONLY transaction as the caller, on a pooled connection of its own
@@ -16,24 +16,6 @@ import type { CallerTransaction, SharedReads } from './types.js';
  * of its own (its COMMIT would end the caller's transaction and leave the connection without the caller's
  * settings), so its pool refuses `connect()`: Prisma's plain reads never call it.
  */
-
-/** One query operation's transaction, on one connection, until `end()`. */
-export interface ReadLane {
-  /** Model reads and raw SQL, every statement on this lane's connection, in its transaction. */
-  readonly prisma: CallerTransaction;
-  /**
-   * One raw read on the lane's connection, as a named prepared statement (the first 256 texts); the
-   * transaction's first goes in one round trip with the BEGIN script once the connection has it prepared.
-   */
-  query<R>(statement: Prisma.Sql): Promise<R[]>;
-  /** Commits (a transaction a statement failed in rolls back) and returns the connection to the pool. */
-  end(): Promise<void>;
-}
-
-export interface ReadLanes {
-  /** Takes a pooled connection; `begin` (a script without parameters) opens the lane's transaction. */
-  open(begin: string): Promise<ReadLane>;
-}
 
 /** The read lanes of a PostgreSQL database; undefined on PGlite (one in-process session: no round trips to save). */
 export function openReadLanes(db: Database): ReadLanes | undefined {

@@ -4,7 +4,6 @@ import type { Config } from '../config.js';
 import type { LiveEventHub } from '../live-events/index.js';
 import type { Logger } from '../logger.js';
 import type { Role } from '../permissions.js';
-import type { ReadLanes } from './read-lane.js';
 
 /** Who is asking: every SQL statement of a request runs with these settings. */
 export interface Caller {
@@ -83,4 +82,22 @@ export interface SharedReads {
   read<R>(statement: Prisma.Sql): Promise<R[]>;
   /** Ends it if it was opened. Safe to call more than once. */
   end(): Promise<void>;
+}
+
+/** One query operation's transaction, on one connection, until `end()`. */
+export interface ReadLane {
+  /** Model reads and raw SQL, every statement on this lane's connection, in its transaction. */
+  readonly prisma: CallerTransaction;
+  /**
+   * One raw read on the lane's connection, as a named prepared statement (the first 256 texts); the
+   * transaction's first goes in one round trip with the BEGIN script once the connection has it prepared.
+   */
+  query<R>(statement: Prisma.Sql): Promise<R[]>;
+  /** Commits (a transaction a statement failed in rolls back) and returns the connection to the pool. */
+  end(): Promise<void>;
+}
+
+export interface ReadLanes {
+  /** Takes a pooled connection; `begin` (a script without parameters) opens the lane's transaction. */
+  open(begin: string): Promise<ReadLane>;
 }

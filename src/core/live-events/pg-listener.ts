@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { APP_ROLE } from '../caller/index.js';
+import { APP_ROLE } from '../app-role.js';
 import type { Logger } from '../logger.js';
 import type { HubOptions } from './options.js';
 import {
