@@ -58,6 +58,10 @@ export interface Config {
   emailMaxAttempts: number;
   /** The first retry waits this long; each further one twice as long as the one before. */
   emailRetryBaseMs: number;
+  /** Most e-mails one claim takes (of all tenants together). */
+  emailBatchSize: number;
+  /** Most e-mails one claim takes of one tenant, so one tenant's backlog cannot hold up the others'. */
+  emailBatchPerTenant: number;
   /** Whether GraphiQL and introspection are on (default: off in production). */
   graphqlIde: boolean;
   introspection: boolean;
@@ -96,11 +100,12 @@ export interface AuthConfig {
 /** A setting the service cannot start with; `npm start` prints its message as one line and exits 1. */
 export class ConfigurationError extends Error {}
 
-function integer(name: string, value: string | undefined, fallback: number, min = 1): number {
+function integer(name: string, value: string | undefined, fallback: number, min = 1, max = Infinity): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < min) {
-    throw new ConfigurationError(`${name} must be an integer ≥ ${min}, got "${value}"`);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    const range = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new ConfigurationError(`${name} must be an integer ${range}, got "${value}"`);
   }
   return parsed;
 }
@@ -225,6 +230,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : integer('EMAIL_POLL_MS', env.EMAIL_POLL_MS, 5_000),
     emailMaxAttempts: integer('EMAIL_MAX_ATTEMPTS', env.EMAIL_MAX_ATTEMPTS, 5),
     emailRetryBaseMs: integer('EMAIL_RETRY_BASE_MS', env.EMAIL_RETRY_BASE_MS, 60_000),
+    // 500: the most the claim (notification_emails_claim) takes at once.
+    emailBatchSize: integer('EMAIL_BATCH_SIZE', env.EMAIL_BATCH_SIZE, 50, 1, 500),
+    emailBatchPerTenant: integer('EMAIL_BATCH_PER_TENANT', env.EMAIL_BATCH_PER_TENANT, 10, 1, 500),
     graphqlIde: flag(env.GRAPHQL_IDE, !production),
     introspection: flag(env.GRAPHQL_INTROSPECTION, !production),
     graphqlSuggestions: flag(env.GRAPHQL_SUGGESTIONS, !production),
