@@ -182,7 +182,7 @@ describe('in Chromium', () => {
 
       await page.goto(framerOrigin);
 
-      expect((await refused).text()).toMatch(/Refused to (frame|display)/);
+      expect((await refused).text()).toMatch(/frame-ancestors 'none'.*blocked|Refused to frame/s);
       const frame = page.frameLocator('iframe');
       expect(await frame.getByRole('heading', { name: 'Training Center' }).count()).toBe(0);
       expect(await frame.locator('#root').count()).toBe(0);
