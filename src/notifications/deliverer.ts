@@ -88,12 +88,12 @@ interface ClaimedRow {
 }
 
 /** One short statement; the role switch is local to its transaction (the function's only grantee is the app role). */
-function claim(prisma: PrismaClient, config: DelivererConfig, dueBy: Date): Promise<ClaimedRow[]> {
+function claim(prisma: PrismaClient, config: DelivererConfig): Promise<ClaimedRow[]> {
   return prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT set_config('role', ${APP_ROLE}, true)`;
     return tx.$queryRaw<ClaimedRow[]>`SELECT * FROM notification_emails_claim(
       ${config.emailBatchSize}::int, ${config.emailBatchPerTenant}::int, ${SCAN_PER_TENANT}::int,
-      ${LEASE_SECONDS}::int, ${dueBy}::timestamptz)`;
+      ${LEASE_SECONDS}::int)`;
   });
 }
 
@@ -163,7 +163,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     // (or written past it) is checked here again and never mailed when it breaks the rule.
     if (row.email === null || emailAddressProblem(row.email) !== undefined) {
       round.skipped++;
-      logger.warn({ notification: row.id }, 'e-mail skipped: the stored address breaks the address rule');
+      logger.warn({ notification: row.id }, 'e-mail skipped: no usable address');
       await finish(
         prisma,
         row.id,
@@ -193,9 +193,9 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     await finish(prisma, row.id, 'sent', null, null);
   }
 
-  /** One claim of rows due by `dueBy` and its sending, added to `totals`; returns how many rows it took or skipped. */
-  async function batch(totals: DeliveryRound, dueBy: Date): Promise<number> {
-    const rows = await claim(prisma, config, dueBy);
+  /** One claim and its sending, added to `totals`; returns how many rows the claim took or skipped. */
+  async function batch(totals: DeliveryRound): Promise<number> {
+    const rows = await claim(prisma, config);
     for (const row of rows) {
       if (row.skipped_because !== null) {
         totals.skipped++;
@@ -218,11 +218,10 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     chain = round.catch(() => undefined);
     return round;
   };
-  const runBatch = serialized(async (totals) => void (await batch(totals, new Date())));
-  // What was due when the round began: a row retried during the round waits for the next one.
+  const runBatch = serialized(async (totals) => void (await batch(totals)));
+  // Each batch takes what is due by then, so mail that arrives during a long round still gets its turn.
   const runOnce = serialized(async (totals) => {
-    const dueBy = new Date();
-    while ((await batch(totals, dueBy)) > 0);
+    while ((await batch(totals)) > 0);
   });
 
   let timer: NodeJS.Timeout | undefined;

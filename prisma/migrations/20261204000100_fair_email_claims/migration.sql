@@ -43,17 +43,13 @@ CREATE TRIGGER "profiles_check_email" BEFORE INSERT OR UPDATE OF "email" ON "pro
 --        all, in turns (every tenant's first row, then every tenant's second, ...), marked
 --        'sending' with a lease, in that order;
 --    and returns the claimed rows (what the message needs), then the skipped ones (with
---    skipped_because set). Everything is bounded by the arguments, not by the queue. Only
---    rows due by p_due_by count (a round's start: a row retried during the round waits for
---    the next one).
+--    skipped_because set). Everything is bounded by the arguments, not by the queue.
 DROP INDEX "notifications_email_queue";
 CREATE INDEX "notifications_email_queue_by_tenant"
     ON "notifications" ("tenant_id", "email_next_attempt_at") WHERE "email_status" IN ('pending', 'sending');
 
 DROP FUNCTION "notification_emails_claim"(INTEGER, INTEGER);
-CREATE FUNCTION "notification_emails_claim"(
-    p_limit INTEGER, p_per_tenant INTEGER, p_scan INTEGER, p_lease_seconds INTEGER, p_due_by TIMESTAMPTZ
-)
+CREATE FUNCTION "notification_emails_claim"(p_limit INTEGER, p_per_tenant INTEGER, p_scan INTEGER, p_lease_seconds INTEGER)
 RETURNS TABLE (
     id UUID, tenant_id UUID, user_id UUID, kind TEXT, attempts INTEGER, assignment_id UUID,
     email TEXT, display_name TEXT, course_title TEXT, due_date DATE, expires_at DATE, skipped_because TEXT
@@ -61,8 +57,7 @@ RETURNS TABLE (
     WITH RECURSIVE bounds AS (
         SELECT least(greatest(p_limit, 1), 500) AS total,
                least(greatest(p_per_tenant, 1), 500) AS per_tenant,
-               least(greatest(p_scan, p_per_tenant, 1), 5000) AS scan,
-               least(now(), p_due_by) AS due_by
+               least(greatest(p_scan, p_per_tenant, 1), 5000) AS scan
     ), queued(tenant_id) AS (
         (SELECT q.tenant_id FROM "notifications" q WHERE q.email_status IN ('pending', 'sending')
          ORDER BY q.tenant_id LIMIT 1)
@@ -79,7 +74,7 @@ RETURNS TABLE (
             WHERE q.tenant_id = queued.tenant_id AND q.email_status IN ('pending', 'sending')
             ORDER BY q.email_next_attempt_at LIMIT 1
         ) oldest
-        WHERE queued.tenant_id IS NOT NULL AND oldest.waiting_since <= (SELECT due_by FROM bounds)
+        WHERE queued.tenant_id IS NOT NULL AND oldest.waiting_since <= now()
         ORDER BY oldest.waiting_since, queued.tenant_id
         LIMIT (SELECT total FROM bounds)
     ), examined AS (
@@ -91,7 +86,7 @@ RETURNS TABLE (
         CROSS JOIN LATERAL (
             SELECT d.id, d.tenant_id, d.user_id, d.kind, d.email_next_attempt_at FROM "notifications" d
             WHERE d.tenant_id = t.tenant_id AND d.email_status IN ('pending', 'sending')
-              AND d.email_next_attempt_at <= (SELECT due_by FROM bounds)
+              AND d.email_next_attempt_at <= now()
             ORDER BY d.email_next_attempt_at LIMIT (SELECT scan FROM bounds)
             FOR UPDATE SKIP LOCKED
         ) n
@@ -137,8 +132,8 @@ RETURNS TABLE (
     ORDER BY r.part, r.turn, r.waiting_since, r.tie
 $$;
 
-REVOKE ALL ON FUNCTION "notification_emails_claim"(INTEGER, INTEGER, INTEGER, INTEGER, TIMESTAMPTZ) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION "notification_emails_claim"(INTEGER, INTEGER, INTEGER, INTEGER, TIMESTAMPTZ) TO "training_app";
+REVOKE ALL ON FUNCTION "notification_emails_claim"(INTEGER, INTEGER, INTEGER, INTEGER) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION "notification_emails_claim"(INTEGER, INTEGER, INTEGER, INTEGER) TO "training_app";
 GRANT CREATE ON SCHEMA public TO "training_mailer";
-ALTER FUNCTION "notification_emails_claim"(INTEGER, INTEGER, INTEGER, INTEGER, TIMESTAMPTZ) OWNER TO "training_mailer";
+ALTER FUNCTION "notification_emails_claim"(INTEGER, INTEGER, INTEGER, INTEGER) OWNER TO "training_mailer";
 REVOKE CREATE ON SCHEMA public FROM "training_mailer";
