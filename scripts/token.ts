@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { isUuid, mintToken } from '../src/core/auth.js';
 import { loadConfig } from '../src/config.js';
 import { ROLES, type Role } from '../src/core/permissions.js';
+import { emailAddressProblem } from '../src/core/validate.js';
 
 const USAGE = `Usage: npm run -s token -- --role <role> --tenant <uuid> --user <uuid> [options]
 
@@ -65,6 +66,9 @@ async function main(args: string[]): Promise<number> {
   if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')} (got "${values.role}")`);
   if (!isUuid(values.tenant)) throw new UsageError(`--tenant must be a UUID (got "${values.tenant}")`);
   if (!isUuid(values.user)) throw new UsageError(`--user must be a UUID (got "${values.user}")`);
+  // The server would drop such a claim silently: say so here instead.
+  const emailProblem = values.email === undefined ? undefined : emailAddressProblem(values.email);
+  if (emailProblem) throw new UsageError(`--email ${emailProblem} (got ${JSON.stringify(values.email)})`);
   if (!LIFETIME.test(values.expires))
     throw new UsageError(`--expires must be a number and a unit such as 30m, 12h or 7d (got "${values.expires}")`);
 

@@ -3,6 +3,7 @@ import type { AppServices } from '../core/caller/index.js';
 import { errorResponse, tooManyRequests } from '../core/errors.js';
 import { clientAddress, json, type Route } from '../core/http.js';
 import { certificateVerifyPath } from '../completions/certificate-code.js';
+import { PAGE_HEADERS, sha256Source } from '../core/security-headers.js';
 import { lookupCertificate, type PublicCertificate } from './certificates-sql.js';
 import { certificatePdf } from './pdf.js';
 import { lookupLimiter } from './settings.js';
@@ -71,14 +72,19 @@ export function certificateRoutes(services: AppServices): Route[] {
 
 /** The code is in the URL: keep it out of caches, Referer headers and search engines; status changes over time. */
 const PRIVATE_HEADERS = {
+  ...PAGE_HEADERS,
   'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
   'x-robots-tag': 'noindex',
-  'x-content-type-options': 'nosniff',
 };
+/** The pages' only style, inline; nothing else loads: no script, image, font, form or frame. */
+const PAGE_STYLE =
+  'body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5}' +
+  'dt{font-weight:600}dd{margin:0 0 .5rem}.valid{color:#11612b}.expired{color:#8a5300}.revoked{color:#a3121e}';
 const HTML_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+  'content-security-policy':
+    `default-src 'none'; style-src ${sha256Source(PAGE_STYLE)}; ` +
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 };
 
 /** The same answer for a malformed and an unknown code (and for any path under these prefixes). */
@@ -129,9 +135,6 @@ function page(title: string, body: string): string {
   return (
     '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    `<title>${escapeHtml(title)}</title><style>` +
-    'body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5}' +
-    'dt{font-weight:600}dd{margin:0 0 .5rem}.valid{color:#11612b}.expired{color:#8a5300}.revoked{color:#a3121e}' +
-    `</style></head><body>${body}</body></html>`
+    `<title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head><body>${body}</body></html>`
   );
 }

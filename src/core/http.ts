@@ -115,7 +115,7 @@ export function serveHttp(server: Server, options: HttpOptions): void {
     if (url.pathname === GRAPHQL_PATH) {
       if (!allowCrossOrigin(req, res, options.corsOrigins)) return;
       if (ide && req.method === 'GET' && !url.search && (req.headers.accept ?? '').includes('text/html')) {
-        return ide.page(res);
+        return ide.page(res, req.headers.host);
       }
       return void handleGraphQL(req, res, url);
     }

@@ -17,12 +17,13 @@ export function readers(env: Env) {
     production: nodeEnv === 'production',
     text: (name: string, fallback: string): string => env[name] || fallback,
     optionalText: (name: string): string | undefined => env[name] || undefined,
-    integer(name: string, fallback: number, min = 1): number {
+    integer(name: string, fallback: number, min = 1, max = Infinity): number {
       const value = env[name];
       if (value === undefined || value === '') return fallback;
       const parsed = Number(value);
-      if (!Number.isInteger(parsed) || parsed < min) {
-        throw new ConfigurationError(`${name} must be an integer ≥ ${min}, got "${value}"`);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        const range = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
+        throw new ConfigurationError(`${name} must be an integer ${range}, got "${value}"`);
       }
       return parsed;
     },

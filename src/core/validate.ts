@@ -1,3 +1,4 @@
+import addressparser from 'nodemailer/lib/addressparser';
 import { badInput } from './errors.js';
 import { todayUtc } from './today.js';
 
@@ -11,7 +12,8 @@ export const isUuid = (value: unknown): value is string => typeof value === 'str
 
 /** Longest display name and email a profile holds (upsertProfiles refuses longer; token claims are cut/dropped). */
 export const DISPLAY_NAME_MAX = 200;
-export const EMAIL_MAX = 320;
+/** The longest address SMTP carries (a 256-octet path less its angle brackets). */
+export const EMAIL_MAX = 254;
 
 export function uuid(field: string, value: string): string {
   if (!isUuid(value)) throw badInput(field, 'must be a UUID');
@@ -41,18 +43,64 @@ export function claimText(value: unknown, max: number): string | undefined {
   return cleaned || undefined;
 }
 
+// What an address may hold beyond letters and digits: RFC 5322's atext in the local part (dot-separated),
+// letters, digits and hyphens in each label of the domain. Anything else (quotes, comments, brackets,
+// a second @) is refused rather than interpreted.
+const LOCAL_PART = /^[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
+const DOMAIN_LABEL = /^[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?$/u;
+// eslint-disable-next-line no-control-regex -- control characters are among what it finds
+const NOT_IN_ONE_ADDRESS = /[\s\u0000-\u001F\u007F-\u009F,;<>]/u;
+
 /**
- * An email from a token claim, or undefined when it is not usable: not a string, longer than `EMAIL_MAX`,
- * holding control characters, lone surrogates or whitespace, or not of the form `local@domain`. A bad
- * email is dropped (the profile keeps what it had), never stored half-repaired and never a refusal.
+ * Why `value` is not one plain e-mail address, the only kind a profile stores and the deliverer mails to;
+ * undefined when it is one. The address parser nodemailer sends with must read it as exactly one address,
+ * no group and no display name, equal to the text itself; and the text must be `local@domain` with no
+ * whitespace, line breaks or other controls, commas, semicolons or angle brackets, a domain with a dot
+ * (or `localhost`), at most EMAIL_MAX characters.
+ */
+export function emailAddressProblem(value: string): string | undefined {
+  if (value.length > EMAIL_MAX) return `must be at most ${EMAIL_MAX} characters`;
+  if (LONE_SURROGATE.test(value)) return 'must be valid Unicode (no lone surrogates)';
+  if (NOT_IN_ONE_ADDRESS.test(value)) {
+    return 'must be one address: no spaces, line breaks, commas, semicolons or angle brackets';
+  }
+  const parsed = addressparser(value, { flatten: true });
+  const only = parsed.length === 1 ? parsed[0]! : undefined;
+  const at = value.lastIndexOf('@');
+  const [local, domain] = [value.slice(0, at), value.slice(at + 1)];
+  if (only?.address !== value || only.name !== '' || at < 1 || !LOCAL_PART.test(local)) {
+    return 'must be one address of the form local@domain, without a display name';
+  }
+  const labels = domain.split('.');
+  if (
+    !labels.every((label) => DOMAIN_LABEL.test(label)) ||
+    (labels.length < 2 && domain.toLowerCase() !== 'localhost')
+  ) {
+    return 'must have a domain such as example.com';
+  }
+  return undefined;
+}
+
+/** Spaces around an address are dropped; any other whitespace (line breaks, tabs) is left for the rule to refuse. */
+const withoutSurroundingSpaces = (value: string) => value.replace(/^ +| +$/g, '');
+
+/** An e-mail address from input (upsertProfiles): held to the address rule once surrounding spaces are dropped. */
+export function email(field: string, value: string): string {
+  const address = withoutSurroundingSpaces(value);
+  const problem = emailAddressProblem(address);
+  if (problem) throw badInput(field, problem);
+  return address;
+}
+
+/**
+ * An email from a token claim, or undefined when it is not usable: not a string, or breaking the address
+ * rule of `emailAddressProblem` (as `email` holds input to it). A bad email is dropped (the profile keeps
+ * what it had), never stored half-repaired and never a refusal.
  */
 export function claimEmail(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const trimmed = value.trim();
-  if (trimmed.length === 0 || trimmed.length > EMAIL_MAX) return undefined;
-  if (LONE_SURROGATE.test(trimmed)) return undefined;
-  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
-  return /^[^\s@\u0000-\u001F\u007F-\u009F]+@[^\s@\u0000-\u001F\u007F-\u009F]+$/u.test(trimmed) ? trimmed : undefined;
+  const address = withoutSurroundingSpaces(value);
+  return emailAddressProblem(address) === undefined ? address : undefined;
 }
 
 export function text(field: string, value: string, { min = 0, max }: { min?: number; max: number }): string {

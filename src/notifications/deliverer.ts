@@ -3,29 +3,36 @@ import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { APP_ROLE } from '../core/app-role.js';
+import { emailAddressProblem } from '../core/validate.js';
 import type { Logger } from '../core/logger.js';
 import type { EmailStatusValue, NotificationKindValue } from './kinds.js';
 import { composeMessage } from './message.js';
 import type { NotificationSettings } from './settings.js';
 
 /**
- * E-mails the outbox. Each round claims due rows of every tenant through
- * notification_emails_claim() (migration 20261202000400_notifications: a narrow
- * SECURITY DEFINER function, because RLS gives the application role no
+ * E-mails the outbox. Each batch is one claim through notification_emails_claim()
+ * (migrations 20261202000400_notifications and 20261204000100_fair_email_claims: a
+ * narrow SECURITY DEFINER function, because RLS gives the application role no
  * cross-tenant view and a claim per tenant would cost a transaction per tenant
- * every poll). The claim locks rows FOR UPDATE SKIP LOCKED and marks them
- * 'sending' with a lease in one short transaction, so instances polling at the
- * same moment split the rows and none is sent twice; the SMTP conversation
- * then runs outside any transaction, and the outcome is recorded after it:
- * sent, retried later with exponential backoff, failed after the last attempt,
- * or skipped (no address, or the user opted out of that kind: the in-app
- * notification stays). Only a process dying between the server's acceptance
- * and that record can send a message again, once its lease has run out.
+ * every poll). One short statement locks rows FOR UPDATE SKIP LOCKED, so instances
+ * polling at the same moment split the rows and none is sent twice; it marks the
+ * rows that need no e-mail (no address, an address that breaks the address rule,
+ * the user opted out of that kind) skipped in bulk, so they never take a place in
+ * a batch, and claims the rest fairly: at most `emailBatchPerTenant` of one
+ * tenant, in turns, so one tenant's backlog cannot hold up another tenant's mail.
+ * The SMTP conversation then runs outside any transaction, and the outcome is
+ * recorded after it: sent, retried later with exponential backoff, or failed after
+ * the last attempt. Only a process dying between the server's acceptance and that
+ * record can send a message again, once its lease has run out.
  */
 
 /** A claimed row is another instance's to retry after this long (far above any SMTP timeout below). */
 const LEASE_SECONDS = 300;
-const BATCH_SIZE = 50;
+/**
+ * How many of each tenant's oldest due rows one claim looks at: those needing no e-mail among them are
+ * skipped in that claim, so a backlog of address-less rows drains this many per tenant per batch.
+ */
+const SCAN_PER_TENANT = 500;
 
 export type DelivererConfig = Omit<NotificationSettings, 'dueSoonDays' | 'remindersCron'> & { publicUrl: string };
 
@@ -33,10 +40,9 @@ export interface DelivererOptions {
   prisma: PrismaClient;
   config: DelivererConfig;
   logger: Logger;
-  batchSize?: number;
 }
 
-/** What one round did. */
+/** What one batch, or one round of batches, did. */
 export interface DeliveryRound {
   claimed: number;
   sent: number;
@@ -46,7 +52,9 @@ export interface DeliveryRound {
 }
 
 export interface Deliverer {
-  /** Claims and sends until nothing is due (tests call it directly). */
+  /** One claim and its sending: at most `emailBatchSize` e-mails, `emailBatchPerTenant` of one tenant. */
+  runBatch(): Promise<DeliveryRound>;
+  /** Batch after batch until nothing is due (what the poller runs; tests call both directly). */
   runOnce(): Promise<DeliveryRound>;
   /** Stops the timer, waits for a round in progress and closes the SMTP transport. */
   stop(): Promise<void>;
@@ -61,16 +69,20 @@ interface ClaimedRow {
   assignment_id: string | null;
   email: string | null;
   display_name: string | null;
-  opted_out: boolean;
   course_title: string | null;
   due_date: Date | null;
   expires_at: Date | null;
+  /** Set on the rows the claim marked skipped (no address, a bad address, opted out); null on claimed rows. */
+  skipped_because: string | null;
 }
 
-function claim(prisma: PrismaClient, limit: number): Promise<ClaimedRow[]> {
+/** One short statement; the role switch is local to its transaction (the function's only grantee is the app role). */
+function claim(prisma: PrismaClient, config: DelivererConfig): Promise<ClaimedRow[]> {
   return prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT set_config('role', ${APP_ROLE}, true)`;
-    return tx.$queryRaw<ClaimedRow[]>`SELECT * FROM notification_emails_claim(${limit}::int, ${LEASE_SECONDS}::int)`;
+    return tx.$queryRaw<ClaimedRow[]>`SELECT * FROM notification_emails_claim(
+      ${config.emailBatchSize}::int, ${config.emailBatchPerTenant}::int, ${SCAN_PER_TENANT}::int,
+      ${LEASE_SECONDS}::int)`;
   });
 }
 
@@ -87,11 +99,17 @@ function finish(
   });
 }
 
-/** SMTP when SMTP_URL is set; otherwise a transport that hands back the raw message, written to MAIL_DIR. */
+/**
+ * SMTP when SMTP_URL is set, over one kept connection (a batch's messages go one after another; a new
+ * connection per message cost more than the message); otherwise a transport that hands back the raw
+ * message, written to MAIL_DIR.
+ */
 function transportFor(config: DelivererConfig): Transporter {
   if (config.smtpUrl) {
     return nodemailer.createTransport({
       url: config.smtpUrl,
+      pool: true,
+      maxConnections: 1,
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 30_000,
@@ -102,7 +120,6 @@ function transportFor(config: DelivererConfig): Transporter {
 
 export function createDeliverer(options: DelivererOptions): Deliverer {
   const { prisma, config, logger } = options;
-  const batchSize = options.batchSize ?? BATCH_SIZE;
   const transport = transportFor(config);
 
   async function send(row: ClaimedRow & { email: string }): Promise<void> {
@@ -131,9 +148,18 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   }
 
   async function deliver(row: ClaimedRow, round: DeliveryRound): Promise<void> {
-    if (!row.email || row.opted_out) {
+    // The claim skips rows without an address in SQL; an address stored before the address rule held
+    // (or written past it) is checked here again and never mailed when it breaks the rule.
+    if (row.email === null || emailAddressProblem(row.email) !== undefined) {
       round.skipped++;
-      await finish(prisma, row.id, 'skipped', row.email ? 'opted out' : 'no e-mail address', null);
+      logger.warn({ notification: row.id }, 'e-mail skipped: no usable address');
+      await finish(
+        prisma,
+        row.id,
+        'skipped',
+        row.email === null ? 'no e-mail address' : 'invalid e-mail address',
+        null,
+      );
       return;
     }
     try {
@@ -156,28 +182,43 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     await finish(prisma, row.id, 'sent', null, null);
   }
 
-  // One round at a time per deliverer: a caller arriving mid-round waits for it, then runs its own.
+  /** One claim and its sending, added to `totals`; returns how many rows the claim took or skipped. */
+  async function batch(totals: DeliveryRound): Promise<number> {
+    const rows = await claim(prisma, config);
+    for (const row of rows) {
+      if (row.skipped_because !== null) {
+        totals.skipped++;
+      } else {
+        totals.claimed++;
+        await deliver(row, totals);
+      }
+    }
+    return rows.length;
+  }
+
+  // One batch or round at a time per deliverer: a caller arriving mid-round waits for it, then runs its own.
   let chain: Promise<unknown> = Promise.resolve();
-  const runOnce = (): Promise<DeliveryRound> => {
+  const serialized = (work: (totals: DeliveryRound) => Promise<void>) => (): Promise<DeliveryRound> => {
     const round = chain.then(async () => {
       const totals: DeliveryRound = { claimed: 0, sent: 0, retried: 0, failed: 0, skipped: 0 };
-      for (;;) {
-        const rows = await claim(prisma, batchSize);
-        totals.claimed += rows.length;
-        for (const row of rows) await deliver(row, totals);
-        if (rows.length < batchSize) return totals;
-      }
+      await work(totals);
+      return totals;
     });
     chain = round.catch(() => undefined);
     return round;
   };
+  const runBatch = serialized(async (totals) => void (await batch(totals)));
+  // Each batch takes what is due by then, so mail that arrives during a long round still gets its turn.
+  const runOnce = serialized(async (totals) => {
+    while ((await batch(totals)) > 0);
+  });
 
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const tick = async () => {
     try {
       const round = await runOnce();
-      if (round.claimed > 0) logger.info(round, 'notification e-mail round');
+      if (round.claimed + round.skipped > 0) logger.info(round, 'notification e-mail round');
     } catch (error) {
       logger.error({ err: error }, 'notification e-mail round failed');
     }
@@ -186,6 +227,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   if (config.emailPollMs !== undefined) timer = setTimeout(() => void tick(), config.emailPollMs);
 
   return {
+    runBatch,
     runOnce,
     async stop() {
       stopped = true;

@@ -25,5 +25,9 @@ export const notificationSettings = defineSettings('notifications', (setting, en
   emailMaxAttempts: setting.integer('EMAIL_MAX_ATTEMPTS', 5),
   /** The first retry waits this long; each further one twice as long as the one before. */
   emailRetryBaseMs: setting.integer('EMAIL_RETRY_BASE_MS', 60_000),
+  /** Most e-mails one claim takes (of all tenants together); 500 is the most the claim takes at once. */
+  emailBatchSize: setting.integer('EMAIL_BATCH_SIZE', 50, 1, 500),
+  /** Most e-mails one claim takes of one tenant, so one tenant's backlog cannot hold up the others'. */
+  emailBatchPerTenant: setting.integer('EMAIL_BATCH_PER_TENANT', 10, 1, 500),
 }));
 export type NotificationSettings = ReturnType<typeof notificationSettings.read>;

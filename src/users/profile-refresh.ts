@@ -1,18 +1,32 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { runAsCaller, type ProfileRefresher } from '../core/caller/index.js';
 
+/** How long a profile checked against a token's claims is trusted to still match them (other writers exist). */
+export const PROFILE_RECHECK_MS = 60_000;
+
 /**
- * The caller's profile is created or refreshed from the token's claims on first
- * use. Remembering what was last written keeps this to one write per user per
- * process instead of one per request.
+ * The caller's profile is created or refreshed from the token's claims: name and email when the token
+ * carries them and they differ from the stored ones (a claim the token lacks leaves the stored value),
+ * and the role. What this process last checked is remembered per user, so a dashboard's requests cost
+ * no write, nor any statement: the profile is checked again when the claims change, when this process
+ * wrote the profile otherwise (`forget`: upsertProfiles), and at least every PROFILE_RECHECK_MS, because
+ * another instance or a direct writer may have changed it (e.g. cleared the email the token still
+ * carries). The check itself writes only when something differs.
  */
-export function createProfileRefresher(prisma: PrismaClient, maxEntries = 50_000): ProfileRefresher {
-  const written = new Map<string, string>();
+export function createProfileRefresher(
+  prisma: PrismaClient,
+  options: { maxEntries?: number; recheckMs?: number } = {},
+): ProfileRefresher {
+  const maxEntries = options.maxEntries ?? 50_000;
+  const recheckMs = options.recheckMs ?? PROFILE_RECHECK_MS;
+  const checked = new Map<string, { fingerprint: string; at: number }>();
+  const keyOf = (tenantId: string, userId: string) => `${tenantId}/${userId}`;
   return {
     async ensure(identity) {
-      const key = `${identity.tenantId}/${identity.userId}`;
+      const key = keyOf(identity.tenantId, identity.userId);
       const fingerprint = [identity.role, identity.name ?? '', identity.email ?? ''].join('|');
-      if (written.get(key) === fingerprint) return;
+      const last = checked.get(key);
+      if (last?.fingerprint === fingerprint && Date.now() - last.at < recheckMs) return;
       await runAsCaller(
         prisma,
         identity,
@@ -28,8 +42,11 @@ export function createProfileRefresher(prisma: PrismaClient, maxEntries = 50_000
                 IS DISTINCT FROM (COALESCE(EXCLUDED.display_name, profiles.display_name),
                                   COALESCE(EXCLUDED.email, profiles.email), EXCLUDED.role)`,
       );
-      if (written.size >= maxEntries) written.clear();
-      written.set(key, fingerprint);
+      if (checked.size >= maxEntries) checked.clear();
+      checked.set(key, { fingerprint, at: Date.now() });
+    },
+    forget(tenantId, userIds) {
+      for (const userId of userIds) checked.delete(keyOf(tenantId, userId));
     },
   };
 }

@@ -8,6 +8,7 @@ import type { Config } from '../core/config.js';
 import type { Database } from '../core/db.js';
 import { GRAPHQL_PATH, json, type Route } from '../core/http.js';
 import type { Role } from '../core/permissions.js';
+import { webAppHeaders } from '../core/security-headers.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { mintDemoTokens, seedDemoTenant } from './demo-data.js';
 import { DEMO_TENANT_ID } from './demo-tenant.js';
@@ -98,8 +99,8 @@ function createWebHandler(options: WebOptions): (req: IncomingMessage, res: Serv
       if (!config.auth.developmentSecret || !config.auth.jwtSecret) return false;
       void demoUsers(prisma, config.auth.jwtSecret).then(
         (users) =>
-          send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ tenantId: DEMO_TENANT_ID, users })),
-        () => send(res, 503, 'application/json; charset=utf-8', JSON.stringify({ error: 'database unavailable' })),
+          send(req, res, 200, 'application/json; charset=utf-8', JSON.stringify({ tenantId: DEMO_TENANT_ID, users })),
+        () => send(req, res, 503, 'application/json; charset=utf-8', JSON.stringify({ error: 'database unavailable' })),
       );
       return true;
     }
@@ -112,17 +113,19 @@ function createWebHandler(options: WebOptions): (req: IncomingMessage, res: Serv
     }
     const file = path.resolve(distDir, `.${requested}`);
     if (!file.startsWith(distDir + path.sep) && file !== distDir) return false;
-    if (url.pathname !== '/' && isFile(file)) {
+    const index = path.join(distDir, 'index.html');
+    // The page names the current build's assets: under any of its addresses (`/index.html` too), a
+    // browser must ask again before reusing it.
+    if (url.pathname !== '/' && file !== index && isFile(file)) {
       // Vite names bundled assets by content hash, so they never change under the same name.
       const immutable = url.pathname.startsWith('/assets/');
       serveFile(req, res, file, immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=3600');
       return true;
     }
     // A client route (no file extension) gets the app's page; a missing file is a 404.
-    if (path.extname(url.pathname) !== '') return false;
-    const index = path.join(distDir, 'index.html');
+    if (path.extname(url.pathname) !== '' && file !== index) return false;
     if (!isFile(index)) {
-      send(res, 503, 'text/plain; charset=utf-8', 'The web app is not built yet: run `npm run build:web`.\n');
+      send(req, res, 503, 'text/plain; charset=utf-8', 'The web app is not built yet: run `npm run build:web`.\n');
       return true;
     }
     serveFile(req, res, index, 'no-cache');
@@ -134,17 +137,18 @@ function isFile(file: string): boolean {
   return existsSync(file) && statSync(file).isFile();
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+// Every answer of the web app carries its security headers (CSP, no framing, no Referer, nosniff).
+function send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { ...webAppHeaders(req.headers.host), 'content-type': type, 'cache-control': 'no-store' });
   res.end(body);
 }
 
 function serveFile(req: IncomingMessage, res: ServerResponse, file: string, cacheControl: string): void {
   res.writeHead(200, {
+    ...webAppHeaders(req.headers.host),
     'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
     'content-length': statSync(file).size,
     'cache-control': cacheControl,
-    'x-content-type-options': 'nosniff',
   });
   if (req.method === 'HEAD') return void res.end();
   createReadStream(file).pipe(res);

@@ -65,7 +65,8 @@ describe('upsertProfiles', () => {
       [[a, b]],
     );
     expect(rows).toEqual([
-      { id: a, tenant_id: service.tenantId, display_name: 'Ada L.', email: null, role: 'admin' },
+      // The update left email out: it keeps its value (tests/api/profile-emails.test.ts: absent, null, value).
+      { id: a, tenant_id: service.tenantId, display_name: 'Ada L.', email: 'ada@example.com', role: 'admin' },
       { id: b, tenant_id: service.tenantId, display_name: null, email: null, role: 'safety_officer' },
     ]);
   });

@@ -195,8 +195,15 @@ describe('profile claims are sanitised, never a refusal', () => {
 
   it.each([
     ['a plain address is kept', ' ada@example.com ', 'ada@example.com'],
-    ['320 characters are kept', `${'a'.repeat(308)}@example.com`, `${'a'.repeat(308)}@example.com`],
-    ['321 characters are dropped', `${'a'.repeat(309)}@example.com`, undefined],
+    ['254 characters are kept', `${'a'.repeat(242)}@example.com`, `${'a'.repeat(242)}@example.com`],
+    ['255 characters are dropped', `${'a'.repeat(243)}@example.com`, undefined],
+    ['a list is dropped', 'ada@example.com, spy@evil.example', undefined],
+    ['a line break is dropped', 'ada@example.com\r\nBcc: spy@evil.example', undefined],
+    ['a trailing line break is dropped', 'ada@example.com\n', undefined],
+    ['a display name is dropped', 'Ada <ada@example.com>', undefined],
+    ['a semicolon is dropped', 'ada@example.com;spy@evil.example', undefined],
+    ['a domain without a dot is dropped', 'ada@example', undefined],
+    ['localhost is kept', 'ada@localhost', 'ada@localhost'],
     ['NUL is dropped', 'ada\u0000@example.com', undefined],
     ['a control character is dropped', 'ada@example.com\u0085x', undefined],
     ['a lone surrogate is dropped', 'ada\uDC00@example.com', undefined],

@@ -105,6 +105,74 @@ describe('text', () => {
   });
 });
 
+describe('email', () => {
+  const ONE_ADDRESS = 'must be one address: no spaces, line breaks, commas, semicolons or angle brackets';
+  const LOCAL_AT_DOMAIN = 'must be one address of the form local@domain, without a display name';
+  const DOMAIN = 'must have a domain such as example.com';
+
+  it.each([
+    ['ana@example.com', 'ana@example.com'],
+    ['  ana@example.com ', 'ana@example.com'],
+    ['ops@localhost', 'ops@localhost'],
+    ['ops@LocalHost', 'ops@LocalHost'],
+    ['ana.lima+safety@mail.example.com', 'ana.lima+safety@mail.example.com'],
+    ["o'neil!#$%&*/=?^_`{|}~-@example.com", "o'neil!#$%&*/=?^_`{|}~-@example.com"],
+    ['zoë@exämple.com', 'zoë@exämple.com'],
+    ['a@b-c.d1', 'a@b-c.d1'],
+    [`${'a'.repeat(242)}@example.com`, `${'a'.repeat(242)}@example.com`],
+  ])('accepts %j', (value, expected) => {
+    expect(validate.email('email', value)).toBe(expected);
+    expect(validate.emailAddressProblem(expected)).toBeUndefined();
+  });
+
+  it.each([
+    [`${'a'.repeat(243)}@example.com`, 'must be at most 254 characters'],
+    ['ana\uD800@example.com', 'must be valid Unicode (no lone surrogates)'],
+    ['ana@example.com, spy@evil.example', ONE_ADDRESS],
+    ['ana@example.com,spy@evil.example', ONE_ADDRESS],
+    ['ana@example.com\r\nBcc: spy@evil.example', ONE_ADDRESS],
+    ['ana@example.com\n', ONE_ADDRESS],
+    ['ana@example.com\u0085', ONE_ADDRESS],
+    ['ana\u0000@example.com', ONE_ADDRESS],
+    ['\tana@example.com', ONE_ADDRESS],
+    ['ana @example.com', ONE_ADDRESS],
+    ['ana@example.com;spy@evil.example', ONE_ADDRESS],
+    ['Ana <ana@example.com>', ONE_ADDRESS],
+    ['<ana@example.com>', ONE_ADDRESS],
+    ['ana@example.com>', ONE_ADDRESS],
+    ['"ana"@example.com', LOCAL_AT_DOMAIN],
+    ['ana(x)@example.com', LOCAL_AT_DOMAIN],
+    ['team:ana@example.com', LOCAL_AT_DOMAIN],
+    ['ana@evil.example@example.com', LOCAL_AT_DOMAIN],
+    ['ana..lima@example.com', LOCAL_AT_DOMAIN],
+    ['.ana@example.com', LOCAL_AT_DOMAIN],
+    ['ana.@example.com', LOCAL_AT_DOMAIN],
+    ['@example.com', LOCAL_AT_DOMAIN],
+    ['ana.example.com', LOCAL_AT_DOMAIN],
+    ['', LOCAL_AT_DOMAIN],
+    ['ana@', DOMAIN],
+    ['ana@example', DOMAIN],
+    ['ana@localhost.', DOMAIN],
+    ['ana@.example.com', DOMAIN],
+    ['ana@example..com', DOMAIN],
+    ['ana@-example.com', DOMAIN],
+    ['ana@example-.com', DOMAIN],
+    ['ana@exa_mple.com', DOMAIN],
+    ['ana@[192.0.2.1]', DOMAIN],
+  ])('refuses %j, naming the argument', (value, message) => {
+    expect(refusal(() => validate.email('profiles[2].email', value))).toMatchObject(
+      refused('profiles[2].email', message),
+    );
+  });
+
+  it('drops a token claim that breaks the rule, and keeps one that follows it', () => {
+    expect(validate.claimEmail(' ana@example.com ')).toBe('ana@example.com');
+    expect(validate.claimEmail('ana@example.com, spy@evil.example')).toBeUndefined();
+    expect(validate.claimEmail('ana@example.com\r\n')).toBeUndefined();
+    expect(validate.claimEmail(42)).toBeUndefined();
+  });
+});
+
 describe('integer', () => {
   const range = { min: 1, max: 600 };
 

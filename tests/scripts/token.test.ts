@@ -97,6 +97,11 @@ describe('npm run token', () => {
     ['a stray argument', ['admin'], /unexpected argument admin/],
     ['a role without its value', ['--role'], /--role/],
     [
+      'an email that is two addresses',
+      ['--role', 'admin', '--tenant', TENANT, '--user', USER, '--email', 'a@example.com,b@example.com'],
+      /--email must be one address/,
+    ],
+    [
       'a lifetime without a unit',
       ['--role', 'admin', '--tenant', TENANT, '--user', USER, '--expires', 'soon'],
       /--expires must be a number and a unit/,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/core/auth.js';
 import {
   AutoAssignTrainingDocument,
@@ -30,6 +30,8 @@ let browser: Browser;
 let origin: string;
 let officer: Actor;
 const contexts: BrowserContext[] = [];
+/** What the page's Content-Security-Policy refused (Chromium says so on the console): a policy that breaks the app. */
+const cspViolations: string[] = [];
 
 beforeAll(async () => {
   buildWebApp();
@@ -38,6 +40,9 @@ beforeAll(async () => {
   origin = originOf(server.url);
   officer = await server.actor('safety_officer', { name: 'Sam Officer' });
 }, 360_000);
+afterEach(() => {
+  expect(cspViolations.splice(0)).toEqual([]);
+});
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
@@ -51,6 +56,9 @@ async function open(
   const context = await browser.newContext({ viewport });
   contexts.push(context);
   const page = await context.newPage();
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
   const live = subscribed(page);
   await page.goto(`${origin}${path}${token ? `#token=${token}` : ''}`);
   return { page, live };

@@ -46,6 +46,8 @@ export interface AppServices {
 
 export interface ProfileRefresher {
   ensure(identity: Identity): Promise<void>;
+  /** These users' profiles were written otherwise: check them against their next token's claims. */
+  forget(tenantId: string, userIds: readonly string[]): void;
 }
 
 /** What every resolver receives: the caller and a database client scoped to them. */

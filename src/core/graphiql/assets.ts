@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { contentSecurityPolicy, PAGE_HEADERS, sameHostWebSockets, sha256Source } from '../security-headers.js';
 
 export interface GraphiQL {
-  page(res: ServerResponse): void;
+  /** The IDE's page; `host` (the request's Host header) names its WebSockets in the page's CSP. */
+  page(res: ServerResponse, host: string | undefined): void;
   /** Serves `/graphiql/assets/<name>`; false when there is no such asset. */
   asset(pathname: string, res: ServerResponse): boolean;
 }
@@ -25,11 +27,25 @@ export function graphiqlAssets(): GraphiQL {
     'graphiql.min.css': { file: path.join(packageDir('graphiql'), 'graphiql.min.css'), type: 'css' },
     'graphql-ws.min.js': { file: path.join(packageDir('graphql-ws'), 'umd/graphql-ws.min.js'), type: 'js' },
   };
-  const page = readFileSync(new URL('./index.html', import.meta.url));
+  const page = readFileSync(new URL('./index.html', import.meta.url), 'utf8');
+  const inlineScripts = [...page.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((match) => sha256Source(match[1]!));
   const cache = new Map<string, Buffer>();
   return {
-    page(res) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    page(res, host) {
+      // GraphiQL's own scripts are files of this server; the page's one inline script is allowed by its
+      // hash. Styles need 'unsafe-inline': GraphiQL's dialogs insert <style> elements at run time. Its
+      // stylesheet embeds its fonts as data: URIs.
+      const policy = contentSecurityPolicy({
+        script: ["'self'", ...inlineScripts],
+        style: ["'self'", "'unsafe-inline'"],
+        font: ["'self'", 'data:'],
+        connect: sameHostWebSockets(host),
+      });
+      res.writeHead(200, {
+        ...PAGE_HEADERS,
+        'content-security-policy': policy,
+        'content-type': 'text/html; charset=utf-8',
+      });
       res.end(page);
     },
     asset(pathname, res) {
