@@ -1,4 +1,4 @@
-import { APP_ROLE } from '../core/app-role.js';
+import { runAsAppRole } from '../core/caller/index.js';
 import { CERTIFICATE_CODE } from '../completions/certificate-code.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 
@@ -28,11 +28,12 @@ interface PublicCertificateRow {
  */
 export async function lookupCertificate(prisma: PrismaClient, code: string): Promise<PublicCertificate | null> {
   if (!CERTIFICATE_CODE.test(code)) return null;
-  const rows = await prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT set_config('role', ${APP_ROLE}, true), set_config('statement_timeout', '5s', true)`;
-    return tx.$queryRaw<PublicCertificateRow[]>`
-      SELECT status, holder_name, course_title, completed_at, issued_at, expires_at FROM verify_certificate(${code})`;
-  });
+  const rows = await runAsAppRole(
+    prisma,
+    (tx) => tx.$queryRaw<PublicCertificateRow[]>`
+      SELECT status, holder_name, course_title, completed_at, issued_at, expires_at FROM verify_certificate(${code})`,
+    { statementTimeoutMs: 5_000 },
+  );
   const row = rows[0];
   if (!row) return null;
   return {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Cron } from 'croner';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { APP_ROLE, runAsCaller, type Caller, type CallerTransaction } from './caller/index.js';
+import { runAsAppRole, runAsCaller, type Caller, type CallerTransaction } from './caller/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -59,12 +59,11 @@ export interface JobRunner {
  * (a job it does not know visits every tenant with a profile).
  */
 async function dueTenants(prisma: PrismaClient, job: string): Promise<string[]> {
-  // As the application role, like every other statement of the API, with no tenant set.
-  const rows = await prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT set_config('role', ${APP_ROLE}, true)`;
-    return tx.$queryRaw<{ tenant_id: string }[]>`
-      SELECT t AS tenant_id FROM scheduled_job_tenants(${job}) AS t ORDER BY t`;
-  });
+  const rows = await runAsAppRole(
+    prisma,
+    (tx) => tx.$queryRaw<{ tenant_id: string }[]>`
+      SELECT t AS tenant_id FROM scheduled_job_tenants(${job}) AS t ORDER BY t`,
+  );
   return rows.map((row) => row.tenant_id);
 }
 

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { APP_ROLE } from '../core/app-role.js';
+import { runAsAppRole } from '../core/caller/index.js';
 import { emailAddressProblem } from '../core/validate.js';
 import type { Logger } from '../core/logger.js';
 import type { EmailStatusValue, NotificationKindValue } from './kinds.js';
@@ -78,12 +78,12 @@ interface ClaimedRow {
 
 /** One short statement; the role switch is local to its transaction (the function's only grantee is the app role). */
 function claim(prisma: PrismaClient, config: DelivererConfig): Promise<ClaimedRow[]> {
-  return prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT set_config('role', ${APP_ROLE}, true)`;
-    return tx.$queryRaw<ClaimedRow[]>`SELECT * FROM notification_emails_claim(
+  return runAsAppRole(
+    prisma,
+    (tx) => tx.$queryRaw<ClaimedRow[]>`SELECT * FROM notification_emails_claim(
       ${config.emailBatchSize}::int, ${config.emailBatchPerTenant}::int, ${SCAN_PER_TENANT}::int,
-      ${LEASE_SECONDS}::int)`;
-  });
+      ${LEASE_SECONDS}::int)`,
+  );
 }
 
 function finish(
@@ -93,10 +93,10 @@ function finish(
   error: string | null,
   retryAt: Date | null,
 ): Promise<unknown> {
-  return prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT set_config('role', ${APP_ROLE}, true)`;
-    return tx.$queryRaw`SELECT notification_email_finish(${id}::uuid, ${status}, ${error}, ${retryAt}::timestamptz)`;
-  });
+  return runAsAppRole(
+    prisma,
+    (tx) => tx.$queryRaw`SELECT notification_email_finish(${id}::uuid, ${status}, ${error}, ${retryAt}::timestamptz)`,
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import pg from 'pg';
-import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { bearerToken, type Identity } from '../auth.js';
 import { DEFAULT_TRANSACTION_TIMEOUT_MS } from '../db.js';
 import { isTransactionConflict, temporarilyUnavailable, transactionConflict, unauthenticated } from '../errors.js';
@@ -43,7 +43,9 @@ export type { ReadLane, ReadLanes } from './types.js';
  *   read goes to one shared READ ONLY transaction instead (opened on first use, ended with the response by
  *   `queryReadsShareOneTransaction`): a read lane on PostgreSQL (read-lane.ts), a Prisma interactive
  *   transaction on PGlite (pglite-transaction.ts).
- * - `runAsCaller`: one transaction as a caller, for work outside a request (scheduled jobs, deliverers).
+ * - `runAsCaller`: one transaction as a caller, for work outside a request (scheduled jobs).
+ * - `runAsAppRole`: the application role with no caller, for the few narrow cross-tenant SECURITY DEFINER
+ *   functions (which tenants a job visits, which e-mails are due, a public certificate lookup).
  * - `tenantDeliveryContext`: live delivery's context, as the tenant's service role.
  */
 
@@ -77,6 +79,26 @@ function beginAsCaller(caller: Caller, timeoutMs: number): string {
   );
   applied.push(`set_config('idle_in_transaction_session_timeout', '${timeoutMs}ms', true)`);
   return `BEGIN READ ONLY; SELECT ${applied.join(', ')}`;
+}
+
+/**
+ * One transaction as the application role with no caller at all: only for the SECURITY DEFINER functions that
+ * answer a cross-tenant question narrowly (which tenants a job visits, which e-mails are due, what a public
+ * certificate code shows), which RLS rightly answers for no caller. `statementTimeoutMs` bounds a public lookup.
+ */
+export function runAsAppRole<T>(
+  prisma: PrismaClient,
+  fn: (tx: CallerTransaction) => Promise<T>,
+  options: { statementTimeoutMs?: number } = {},
+): Promise<T> {
+  const timeout =
+    options.statementTimeoutMs === undefined
+      ? Prisma.empty
+      : Prisma.sql`, set_config('statement_timeout', ${`${options.statementTimeoutMs}ms`}, true)`;
+  return prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT set_config('role', ${APP_ROLE}, true)${timeout}`;
+    return fn(tx);
+  });
 }
 
 /** Thrown out of a dry run's transaction to roll it back, carrying what the run would have returned. */
