@@ -5,7 +5,7 @@ import { builder } from '../core/builder.js';
 import { notFound } from '../core/errors.js';
 import type { Context } from '../core/caller.js';
 import { assertMayReadUser, may } from '../core/permissions.js';
-import { MAX_ITEMS_EXTENSION } from '../core/limits.js';
+import { MAX_ITEMS_EXTENSION } from '../core/query-cost.js';
 import { selectedFieldNames } from '../core/selection.js';
 import { COURSE_CATEGORIES, Course, CourseCategory } from '../courses/course.js';
 import { User } from '../users/user.js';
