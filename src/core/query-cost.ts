@@ -1,5 +1,4 @@
 import {
-  defaultFieldResolver,
   getNamedType,
   isInterfaceType,
   isListType,
@@ -7,22 +6,19 @@ import {
   isObjectType,
   isUnionType,
   Kind,
-  SchemaMetaFieldDef,
-  TypeMetaFieldDef,
   valueFromASTUntyped,
   type ArgumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLField,
-  type GraphQLObjectType,
   type GraphQLOutputType,
-  type GraphQLResolveInfo,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.js';
+import { introspectionCounter } from './introspection-cost.js';
 import { fragmentsInSpreadOrder, type Fragments } from './selection.js';
 
 /**
@@ -64,7 +60,7 @@ const bounded = (size: number) => Math.min(Math.max(size, 1), MAX_PAGE_SIZE);
  * `first` (as sent, else the argument's default), a connection without one the default page size,
  * `_entities` its representations, a list with `maxItems` that many, another list a whole page.
  * Introspection is priced the same way with the lengths of its lists read from the schema: the size of
- * its answer (`introspectionCounter`). Each fragment is priced once (in an order where the fragments it
+ * its answer (src/core/introspection-cost.ts). Each fragment is priced once (in an order where the fragments it
  * spreads come first), so the time is linear in the document. Pricing introspection stops once the
  * count passes `limit`, as the request is refused then anyway.
  */
@@ -151,72 +147,4 @@ const isList = (type: GraphQLOutputType): boolean => isListType(isNonNullType(ty
 function listBound(field: GraphQLField<unknown, unknown>): number {
   const declared = (field.extensions as Record<string, unknown> | undefined)?.[MAX_ITEMS_EXTENSION];
   return typeof declared === 'number' ? declared : MAX_PAGE_SIZE;
-}
-
-/**
- * The price of a meta field (`__schema`, `__type`, `__typename`) with what it selects: the number of fields
- * of its answer, counted by graphql-js' own introspection resolvers over the schema (no database, and the
- * lists as long as the schema makes them). 30 aliased `__schema` trees are priced at 30 answers. Each
- * selection set is counted once per schema element it applies to, and counting stops once `limit` fields
- * were counted: the work is bounded by the limit, whatever the answer would have been.
- */
-function introspectionCounter(
-  schema: GraphQLSchema,
-  fragments: Fragments,
-  variables: Record<string, unknown>,
-  limit: number,
-): (selection: FieldNode) => number {
-  const counted = new Map<SelectionSetNode, Map<unknown, number>>();
-  let fieldsCounted = 0;
-
-  const resolve = (field: GraphQLField<unknown, unknown>, selection: FieldNode, source: unknown): unknown => {
-    const args = Object.fromEntries(
-      (selection.arguments ?? []).map((argument) => [argument.name.value, argumentValue(argument, variables)]),
-    );
-    const info = { schema, fieldName: field.name } as unknown as GraphQLResolveInfo;
-    return (field.resolve ?? defaultFieldResolver)(source, args, undefined, info);
-  };
-
-  const fieldAnswer = (selection: FieldNode, field: GraphQLField<unknown, unknown> | undefined, source: unknown) => {
-    fieldsCounted++;
-    if (!field) return selection.name.value === '__typename' ? 1 : 0;
-    const type = getNamedType(field.type);
-    if (!selection.selectionSet || !isObjectType(type)) return 1;
-    const value = resolve(field, selection, source);
-    let total = 1;
-    for (const item of Array.isArray(value) ? value : value == null ? [] : [value]) {
-      if (fieldsCounted > limit) break;
-      total += answer(selection.selectionSet, type, item);
-    }
-    return total;
-  };
-
-  const answer = (selectionSet: SelectionSetNode, type: GraphQLObjectType, value: unknown): number => {
-    const byValue = counted.get(selectionSet) ?? new Map<unknown, number>();
-    const known = byValue.get(value);
-    if (known !== undefined) return known;
-    // Counted as nothing while being counted: a fragment loop (a validation error) ends here.
-    counted.set(selectionSet, byValue.set(value, 0));
-    let total = 0;
-    for (const selection of selectionSet.selections) {
-      if (fieldsCounted > limit) break;
-      if (selection.kind === Kind.FIELD) {
-        total += fieldAnswer(selection, type.getFields()[selection.name.value], value);
-        continue;
-      }
-      const fragment = selection.kind === Kind.FRAGMENT_SPREAD ? fragments[selection.name.value] : selection;
-      const condition = fragment?.typeCondition?.name.value;
-      if (fragment && (condition === undefined || condition === type.name)) {
-        total += answer(fragment.selectionSet, type, value);
-      }
-    }
-    byValue.set(value, total);
-    return total;
-  };
-
-  return (selection) => {
-    const name = selection.name.value;
-    const meta = name === '__schema' ? SchemaMetaFieldDef : name === '__type' ? TypeMetaFieldDef : undefined;
-    return fieldAnswer(selection, meta, undefined);
-  };
 }
