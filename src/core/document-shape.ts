@@ -153,7 +153,8 @@ export function mostMergedField(roots: SelectionSetNode[], fragments: Fragments,
         }
       }
     }
-    for (const [name, selections] of counts) if (selections > most.selections) Object.assign(most, { name, selections });
+    for (const [name, selections] of counts)
+      if (selections > most.selections) Object.assign(most, { name, selections });
     places.push(...merged.values());
   }
   return most;

@@ -61,7 +61,8 @@ export function introspectionCounter(
       if (selection.kind === Kind.FIELD) {
         const field = type.getFields()[selection.name.value];
         const below = field && getNamedType(field.type);
-        if (field && selection.selectionSet && isObjectType(below)) plan.objects.push({ selection, field, type: below });
+        if (field && selection.selectionSet && isObjectType(below))
+          plan.objects.push({ selection, field, type: below });
         else if (field || selection.name.value === '__typename') plan.leaves++;
         continue;
       }

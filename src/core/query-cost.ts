@@ -89,7 +89,8 @@ export function estimateCost(
   const fieldPrice = (selection: FieldNode, parentType: GraphQLCompositeType | undefined): Price => {
     const name = selection.name.value;
     if (name.startsWith('__')) return constant(introspection(selection));
-    const field = parentType && (isObjectType(parentType) || isInterfaceType(parentType)) && parentType.getFields()[name];
+    const field =
+      parentType && (isObjectType(parentType) || isInterfaceType(parentType)) && parentType.getFields()[name];
     if (!field) return constant(0);
     const named = getNamedType(field.type);
     if (!selection.selectionSet || !(isObjectType(named) || isInterfaceType(named) || isUnionType(named))) {
@@ -105,8 +106,7 @@ export function estimateCost(
     if (named.name.endsWith('Connection')) return constant(1 + atPage(below, bounded(size ?? DEFAULT_PAGE_SIZE)));
     if (!isList(field.type)) return { alone: 1 + below.alone, withPage: 1 + below.withPage, perItem: below.perItem };
     if (size !== undefined) return constant(1 + bounded(size) * below.alone);
-    const unpaged =
-      name === '_entities' ? (representationsOf(selection, variables)?.length ?? 1) : listBound(field);
+    const unpaged = name === '_entities' ? (representationsOf(selection, variables)?.length ?? 1) : listBound(field);
     return { alone: 1 + Math.max(unpaged, 1) * below.alone, withPage: 1, perItem: below.alone };
   };
 
