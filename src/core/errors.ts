@@ -171,8 +171,8 @@ export const internalError = () =>
 
 /** The HTTP status and JSON body of an error answered outside GraphQL execution. */
 export function errorResponse(error: ApiError): { status: number; body: { errors: GraphQLFormattedError[] } } {
-  const status = (error.extensions.http as { status?: number } | undefined)?.status ?? 400;
-  return { status, body: { errors: [{ message: error.message, extensions: { code: error.extensions.code } }] } };
+  const { http, ...extensions } = error.extensions as { http?: { status?: number } };
+  return { status: http?.status ?? 400, body: { errors: [{ message: error.message, extensions }] } };
 }
 
 /** Codes Apollo itself assigns to request errors (parse, validation, variables); shown as they are. */

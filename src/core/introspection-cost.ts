@@ -25,17 +25,22 @@ import type { Fragments } from './selection.js';
  * The counting is bounded by the limit, not by the answer: each selection set is planned once per
  * introspection type (its leaf fields counted, its object fields listed), each plan evaluated once per
  * schema element it applies to, and counting stops once more than `limit` fields were counted afresh
- * (the total is then past the limit, and the request refused).
+ * (the total is then past the limit, and the request refused). The resolvers read the schema alone:
+ * `info` holds nothing else.
  */
 
 type Field = GraphQLField<unknown, unknown>;
 
-/** A selection set applied to one introspection type, fragments spread in: what an object of it answers. */
+/**
+ * A selection set applied to one introspection type, fragments spread in: what an object of that type
+ * answers. Plans are shared by content (which leaves do not matter, only how many; aliases and order
+ * neither), so 30 aliased copies of a tree are one plan, each element of the schema counted once for it.
+ */
 interface Plan {
   /** Leaf fields (a name, a kind, `__typename`): one answer field each. */
   leaves: number;
   /** Object and list fields: one answer field each, plus what their values answer. */
-  objects: { selection: FieldNode; field: Field; type: GraphQLObjectType }[];
+  objects: { field: Field; args: Record<string, unknown>; plan: Plan }[];
 }
 
 export function introspectionCounter(
@@ -45,15 +50,25 @@ export function introspectionCounter(
   limit: number,
 ): (selection: FieldNode) => number {
   const plans = new Map<SelectionSetNode, Map<GraphQLObjectType, Plan>>();
+  const planByContent = new Map<string, Plan>();
+  const planIds = new Map<Plan, number>();
   const answers = new Map<Plan, Map<unknown, number>>();
-  const argumentsOf = new Map<FieldNode, Record<string, unknown>>();
+  const info = { schema } as GraphQLResolveInfo;
   let counted = 0;
+
+  const argumentsOf = (selection: FieldNode) =>
+    Object.fromEntries(
+      (selection.arguments ?? []).map((argument) => [
+        argument.name.value,
+        valueFromASTUntyped(argument.value, variables),
+      ]),
+    );
 
   const planOf = (selectionSet: SelectionSetNode, type: GraphQLObjectType): Plan => {
     let byType = plans.get(selectionSet);
-    let plan = byType?.get(type);
-    if (plan) return plan;
-    plan = { leaves: 0, objects: [] };
+    const known = byType?.get(type);
+    if (known) return known;
+    const plan: Plan = { leaves: 0, objects: [] };
     if (!byType) plans.set(selectionSet, (byType = new Map()));
     // Set before it is filled: a fragment that spreads itself (a validation error) adds nothing.
     byType.set(type, plan);
@@ -61,9 +76,11 @@ export function introspectionCounter(
       if (selection.kind === Kind.FIELD) {
         const field = type.getFields()[selection.name.value];
         const below = field && getNamedType(field.type);
-        if (field && selection.selectionSet && isObjectType(below))
-          plan.objects.push({ selection, field, type: below });
-        else if (field || selection.name.value === '__typename') plan.leaves++;
+        if (field && selection.selectionSet && isObjectType(below)) {
+          plan.objects.push({ field, args: argumentsOf(selection), plan: planOf(selection.selectionSet, below) });
+        } else if (field || selection.name.value === '__typename') {
+          plan.leaves++;
+        }
         continue;
       }
       const fragment = selection.kind === Kind.FRAGMENT_SPREAD ? fragments[selection.name.value] : selection;
@@ -73,29 +90,29 @@ export function introspectionCounter(
       plan.leaves += spread.leaves;
       plan.objects.push(...spread.objects);
     }
-    return plan;
+    const content = [
+      type.name,
+      plan.leaves,
+      ...plan.objects
+        .map(({ field, args, plan: below }) => `${field.name}${JSON.stringify(args)}:${idOf(below)}`)
+        .sort(),
+    ].join('|');
+    const shared = planByContent.get(content) ?? plan;
+    planByContent.set(content, shared);
+    byType.set(type, shared);
+    return shared;
   };
 
-  const resolve = (field: Field, selection: FieldNode, source: unknown): unknown => {
-    let args = argumentsOf.get(selection);
-    if (!args) {
-      args = Object.fromEntries(
-        (selection.arguments ?? []).map((argument) => [
-          argument.name.value,
-          valueFromASTUntyped(argument.value, variables),
-        ]),
-      );
-      argumentsOf.set(selection, args);
-    }
-    const info = { schema, fieldName: field.name } as unknown as GraphQLResolveInfo;
-    return (field.resolve ?? defaultFieldResolver)(source, args, undefined, info);
+  const idOf = (plan: Plan) => {
+    let id = planIds.get(plan);
+    if (id === undefined) planIds.set(plan, (id = planIds.size));
+    return id;
   };
 
-  /** One answer field for the object field, plus what each of its values answers. */
-  const objectAnswer = (selection: FieldNode, field: Field, type: GraphQLObjectType, source: unknown): number => {
-    const value = resolve(field, selection, source);
-    const plan = planOf(selection.selectionSet!, type);
-    let total = 1;
+  /** What each value of an object field answers. */
+  const valuesAnswer = ({ field, args, plan }: Plan['objects'][number], source: unknown): number => {
+    const value = (field.resolve ?? defaultFieldResolver)(source, args, undefined, info);
+    let total = 0;
     for (const item of Array.isArray(value) ? value : value == null ? [] : [value]) {
       if (counted > limit) break;
       total += answer(plan, item);
@@ -110,10 +127,10 @@ export function introspectionCounter(
     if (!byValue) answers.set(plan, (byValue = new Map()));
     byValue.set(value, 0);
     counted += plan.leaves + plan.objects.length;
-    let total = plan.leaves;
-    for (const { selection, field, type } of plan.objects) {
+    let total = plan.leaves + plan.objects.length;
+    for (const object of plan.objects) {
       if (counted > limit) break;
-      total += objectAnswer(selection, field, type, value);
+      total += valuesAnswer(object, value);
     }
     byValue.set(value, total);
     return total;
@@ -125,6 +142,7 @@ export function introspectionCounter(
     const type = meta && getNamedType(meta.type);
     if (!meta || !selection.selectionSet || !isObjectType(type)) return name === '__typename' || meta ? 1 : 0;
     counted++;
-    return objectAnswer(selection, meta, type, undefined);
+    const root = { field: meta, args: argumentsOf(selection), plan: planOf(selection.selectionSet, type) };
+    return 1 + valuesAnswer(root, undefined);
   };
 }

@@ -204,8 +204,9 @@ export function checkOperation(
 }
 
 /**
- * Applies `checkOperation` to every HTTP request (GET and POST) once Apollo has resolved its operation. The
- * query text and the document's shape are checked before Apollo sees the request: src/core/apollo.ts.
+ * Applies `checkOperation` to every HTTP request (GET and POST) once Apollo has resolved its operation,
+ * with the request's variables: a query text already seen skips the checks made before Apollo (text, shape,
+ * and the operation with the variables it came with: src/core/apollo.ts).
  */
 export function costLimitPlugin(limits: QueryLimits): ApolloServerPlugin {
   return {
