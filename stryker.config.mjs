@@ -12,6 +12,9 @@ export const TESTS_OF = {
   'src/core/validate.ts': ['tests/rules/validate.test.ts', 'tests/rules/auth.test.ts'],
   'src/core/auth.ts': ['tests/rules/auth.test.ts'],
   'src/core/limits.ts': ['tests/rules/limits.test.ts'],
+  'src/core/document-shape.ts': ['tests/rules/limits-shape.test.ts', 'tests/rules/limits-linear.test.ts'],
+  'src/core/query-cost.ts': ['tests/rules/limits.test.ts', 'tests/rules/limits-linear.test.ts'],
+  'src/core/introspection-cost.ts': ['tests/rules/limits.test.ts'],
   'src/risk/auto-assign.ts': ['tests/risk/auto-assign-fragments.test.ts'],
 };
 

@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { getOperationAST, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
 import type { Benchmark } from '../suite.js';
-import {
-  checkOperation,
-  checkQueryText,
-  DEFAULT_QUERY_LIMITS,
-  depthAndAliasRules,
-  parseOptionsOf,
-} from '../../src/core/limits.js';
+import { checkDocument } from '../../src/core/document-shape.js';
+import { checkOperation, checkQueryText, DEFAULT_QUERY_LIMITS, parseOptionsOf } from '../../src/core/limits.js';
 import { schema } from '../../src/schema.js';
 import { fmt, median, table } from '../../tests/support/report.js';
 import { OUR_ASSIGNMENTS, OUR_COURSES } from './index.js';
@@ -15,7 +10,7 @@ import { OUR_ASSIGNMENTS, OUR_COURSES } from './index.js';
 /**
  * The query limiter's overhead per request, limits on vs off, side by side in one run: the work
  * every request does before execution, parse and validate, with and without the limiter (text
- * nesting, token limit, depth and aliases rules, `checkOperation`: arguments and cost). Runs in
+ * nesting, token limit, the document's shape, `checkOperation`: arguments and cost). Runs in
  * process, no database: the limiter does no I/O, so its cost is this CPU time per request.
  */
 
@@ -37,7 +32,6 @@ const CASES: { name: string; query: string; variables: Record<string, unknown> }
 ];
 
 const limits = DEFAULT_QUERY_LIMITS;
-const withLimits = [...specifiedRules, ...depthAndAliasRules(limits)];
 
 function off(query: string): void {
   const document = parse(query);
@@ -47,16 +41,15 @@ function off(query: string): void {
 function on(query: string, variables: Record<string, unknown>): void {
   checkQueryText(query, limits);
   const document: DocumentNode = parse(query, parseOptionsOf(limits));
-  if (validate(schema, document, withLimits).length) throw new Error('bench query refused');
+  checkDocument(document, limits);
+  if (validate(schema, document, specifiedRules).length) throw new Error('bench query refused');
   checkOperation(schema, document, getOperationAST(document)!, variables, limits);
 }
-
-const limitRules = depthAndAliasRules(limits);
 
 /** The limiter's own work alone, on a document already parsed (what a cached document costs per request). */
 function limiterAlone(query: string, document: DocumentNode, variables: Record<string, unknown>): void {
   checkQueryText(query, limits);
-  if (validate(schema, document, limitRules).length) throw new Error('bench query refused');
+  checkDocument(document, limits);
   checkOperation(schema, document, getOperationAST(document)!, variables, limits);
 }
 
@@ -90,11 +83,12 @@ export const httpLimits: Benchmark = {
     return `## Query limiter overhead: limits on vs off
 
 Per request, the work before execution — parse and validate — without the limiter (graphql-js' own
-rules) and with it (text nesting scan, token limit, depth and alias rules, \`checkOperation\`: cursors,
+rules) and with it (text nesting scan, token limit, the document's shape, \`checkOperation\`: cursors,
 \`_entities\` representations, estimated cost), side by side in one process and one run: ${ROUNDS}
 interleaved rounds of ${ITERATIONS} requests per case, medians. No database: the limiter does no I/O.
-Apollo caches parsed and validated documents by query hash and the graphql-ws server caches them by text,
-so for a repeated query only \`checkOperation\` (which needs the variables) runs per request: the
+Apollo caches parsed and validated documents by query hash, the HTTP server remembers the texts whose
+shape it checked and the graphql-ws server caches documents by text, so for a repeated query only
+\`checkOperation\` (which needs the variables) runs per request: the
 "on − off" column is an upper bound.
 
 ${table(['query', 'off µs/request', 'on µs/request', 'on − off µs', 'limiter alone µs', 'limiter / off'], rows)}

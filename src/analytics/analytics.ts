@@ -6,7 +6,7 @@ import { notFound } from '../core/errors.js';
 import type { Context } from '../core/caller/index.js';
 import { may } from '../core/permissions.js';
 import { assertMayReadUser } from '../users/access.js';
-import { MAX_ITEMS_EXTENSION } from '../core/limits.js';
+import { MAX_ITEMS_EXTENSION } from '../core/query-cost.js';
 import { selectedFieldNames } from '../core/selection.js';
 import { COURSE_CATEGORIES, Course, CourseCategory } from '../courses/course.js';
 import { User } from '../users/user.js';

@@ -6,13 +6,14 @@ import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, parse, type GraphQLSchema } from 'graphql';
 import type { Disposable } from 'graphql-ws';
 import type { Config } from './config.js';
 import { requestContext, queryReadsShareOneTransaction, type AppServices, type Context } from './caller/index.js';
 import { ApiError, createErrorFormatter, errorResponse } from './errors.js';
 import type { GraphQLExecutor } from './http.js';
-import { checkQueryText, costLimitPlugin, depthAndAliasRules, parseOptionsOf, type QueryLimits } from './limits.js';
+import { checkDocument } from './document-shape.js';
+import { checkOperation, checkQueryText, costLimitPlugin, parseOptionsOf, type QueryLimits } from './limits.js';
 
 export interface ApolloOptions {
   schema: GraphQLSchema;
@@ -55,9 +56,8 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
     logger: services.logger,
     // Batched (array) requests are refused (Apollo's default, kept explicit): one operation per request.
     allowBatchedHttpRequests: false,
-    // The same limits as over graphql-ws (src/core/websocket.ts): src/core/limits.ts is the one policy.
-    validationRules: depthAndAliasRules(config.queryLimits),
     plugins: [
+      // The same limits as over graphql-ws (src/core/websocket.ts): src/core/limits.ts is the one policy.
       costLimitPlugin(config.queryLimits),
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
       ApolloServerPluginLandingPageDisabled(),
@@ -69,9 +69,10 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
     ],
   });
   await apollo.start();
+  const checked = new CheckedQueries();
   return {
     execute: async (httpGraphQLRequest, authorization, clientAddress) => {
-      const refused = refuseQueryText(httpGraphQLRequest, config.queryLimits);
+      const refused = refuseQuery(httpGraphQLRequest, options.schema, config.queryLimits, checked);
       if (refused) return refused;
       return apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest,
@@ -82,25 +83,82 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
   };
 }
 
+/** The query text, operation name and variables of a GET or POST request, as sent. */
+function requestParts(request: HTTPGraphQLRequest) {
+  if (request.method === 'GET') {
+    const search = new URLSearchParams(request.search);
+    let variables: unknown;
+    try {
+      variables = JSON.parse(search.get('variables') ?? '{}');
+    } catch {
+      variables = undefined; // Apollo answers that
+    }
+    return { query: search.get('query'), operationName: search.get('operationName'), variables };
+  }
+  const body = request.body as { query?: unknown; operationName?: unknown; variables?: unknown } | null | undefined;
+  return { query: body?.query, operationName: body?.operationName, variables: body?.variables ?? {} };
+}
+
 /**
- * Query text nested past the limit is answered here, before Apollo parses it: the parser recurses per
- * level, and an error thrown from an Apollo plugin before parsing becomes a 500, not a client error.
+ * A query text (GET or POST) not seen yet is checked here, before Apollo: its nesting before it is parsed
+ * (the parser recurses per level), then its shape (src/core/document-shape.ts), the operation's arguments
+ * and its cost, so that a refused document never reaches graphql-js validation. Apollo offers no hook
+ * between parsing and validation whose error answers the client (one thrown from a plugin there becomes a
+ * 500), so the text is parsed here too, once per distinct text that passes (`CheckedQueries`); Apollo's
+ * plugin checks the operation again on every request, with its variables. A text that does not parse, an
+ * operation that cannot be resolved and variables that are no object are left to Apollo, which answers
+ * them as always; a persisted query named by hash alone was checked here when it was registered.
  */
-function refuseQueryText(request: HTTPGraphQLRequest, limits: QueryLimits) {
-  const body = request.body as { query?: unknown } | null | undefined;
-  const query =
-    request.method === 'GET' ? request.search && new URLSearchParams(request.search).get('query') : body?.query;
-  if (typeof query !== 'string') return undefined;
+function refuseQuery(request: HTTPGraphQLRequest, schema: GraphQLSchema, limits: QueryLimits, checked: CheckedQueries) {
+  const { query, operationName, variables } = requestParts(request);
+  if (typeof query !== 'string' || checked.has(query)) return undefined;
   try {
     checkQueryText(query, limits);
+    // No locations: nothing here reports one, and a 10 KB document parses in half the time without.
+    const document = parse(query, { ...parseOptionsOf(limits), noLocation: true });
+    checkDocument(document, limits);
+    const operation = getOperationAST(document, typeof operationName === 'string' ? operationName : undefined);
+    if (!operation || typeof variables !== 'object' || variables === null) return undefined;
+    checkOperation(schema, document, operation, variables as Record<string, unknown>, limits);
+    checked.add(query);
     return undefined;
   } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    const { status, body: errors } = errorResponse(error);
-    return {
-      status,
-      headers: new HeaderMap([['content-type', 'application/json; charset=utf-8']]),
-      body: { kind: 'complete' as const, string: JSON.stringify(errors) },
-    };
+    if (error instanceof ApiError) return refusal(error);
+    if (error instanceof GraphQLError) return undefined;
+    throw error;
+  }
+}
+
+function refusal(error: ApiError) {
+  const { status, body } = errorResponse(error);
+  return {
+    status,
+    headers: new HeaderMap([['content-type', 'application/json; charset=utf-8']]),
+    body: { kind: 'complete' as const, string: JSON.stringify(body) },
+  };
+}
+
+/** Longest query text remembered as checked; longer ones are checked every time. */
+const MAX_REMEMBERED_QUERY_LENGTH = 20_000;
+
+/**
+ * Query texts that passed `refuseQuery`, the least recently used forgotten first: clients send the same few
+ * queries over and over, and each is parsed for the check once rather than on every request.
+ */
+class CheckedQueries {
+  private readonly texts = new Set<string>();
+
+  constructor(private readonly capacity = 500) {}
+
+  has(query: string): boolean {
+    if (!this.texts.delete(query)) return false;
+    this.texts.add(query);
+    return true;
+  }
+
+  add(query: string): void {
+    if (query.length > MAX_REMEMBERED_QUERY_LENGTH) return;
+    this.texts.add(query);
+    if (this.texts.size > this.capacity) this.texts.delete(this.texts.values().next().value!);
   }
 }

@@ -5,8 +5,9 @@ import { uuid } from './validate.js';
 /**
  * Federation entities (`_entities`) loaded by one statement per type and request, whatever the
  * number of representations: a DataLoader per request context and type. The representations
- * were checked before execution (src/core/limits.ts: at most MAX_ENTITY_REPRESENTATIONS, each id
- * a UUID string); the id is checked again here so nothing but a UUID ever reaches Prisma.
+ * were checked before execution (src/core/limits.ts: at most MAX_ENTITY_REPRESENTATIONS, each of
+ * an entity type, its id a UUID string); the id is checked again here so nothing but a UUID ever
+ * reaches Prisma.
  * A row the caller's tenant cannot see (RLS) resolves to null.
  */
 const loaders = new WeakMap<object, Map<string, DataLoader<string, unknown>>>();

@@ -83,9 +83,14 @@ export const unknownAt = (field: string, message: string) =>
  * parsing; graphql-js wraps this error with the variable's path, from which the formatter names it.
  */
 export const badScalarValue = (message: string) => new ApiError(ErrorCode.BAD_USER_INPUT, message);
-/** A query over the depth, alias or cost limit: refused before anything runs, HTTP 400. */
+/** A query over a limit of src/core/limits.ts (size, depth, aliases, cost…): refused before anything runs, HTTP 400. */
 export const queryLimitExceeded = (message: string) =>
   new ApiError(ErrorCode.GRAPHQL_VALIDATION_FAILED, message, { http: { status: 400 } });
+/** A fragment that spreads itself, directly or through others: refused before anything walks the loop. */
+export const fragmentSpreadsItself = (name: string) =>
+  new ApiError(ErrorCode.GRAPHQL_VALIDATION_FAILED, `Cannot spread fragment "${name}" within itself`, {
+    http: { status: 400 },
+  });
 /** Query text nested past the limit, refused before the parser recurses into it. */
 export const queryTooNested = (message: string) =>
   new ApiError(ErrorCode.GRAPHQL_PARSE_FAILED, message, { http: { status: 400 } });
@@ -166,8 +171,8 @@ export const internalError = () =>
 
 /** The HTTP status and JSON body of an error answered outside GraphQL execution. */
 export function errorResponse(error: ApiError): { status: number; body: { errors: GraphQLFormattedError[] } } {
-  const status = (error.extensions.http as { status?: number } | undefined)?.status ?? 400;
-  return { status, body: { errors: [{ message: error.message, extensions: { code: error.extensions.code } }] } };
+  const { http, ...extensions } = error.extensions as { http?: { status?: number } };
+  return { status: http?.status ?? 400, body: { errors: [{ message: error.message, extensions }] } };
 }
 
 /** Codes Apollo itself assigns to request errors (parse, validation, variables); shown as they are. */

@@ -7,7 +7,6 @@ import {
   validate,
   type DocumentNode,
   type GraphQLSchema,
-  type ValidationRule,
 } from 'graphql';
 import { CloseCode, type Disposable } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -24,7 +23,8 @@ import {
   unauthenticated,
   unknownOperation,
 } from './errors.js';
-import { checkOperation, checkQueryText, depthAndAliasRules, parseOptionsOf, type QueryLimits } from './limits.js';
+import { checkDocument } from './document-shape.js';
+import { checkOperation, checkQueryText, parseOptionsOf, type QueryLimits } from './limits.js';
 import { subscribeWithPreshaped } from './live-events/index.js';
 import type { Logger } from './logger.js';
 import { subscriptionCapError, TokenSockets, type SocketCaps } from './ws-caps.js';
@@ -43,8 +43,9 @@ import { subscriptionCapError, TokenSockets, type SocketCaps } from './ws-caps.j
  *
  * Only subscriptions are served here: queries and mutations go over HTTP.
  * Subscriptions get the same query limits as HTTP requests (src/core/limits.ts:
- * text nesting and tokens, depth, aliases, cost, cursors), checked before anything
- * runs, and every error sent carries `extensions.code`, as over HTTP.
+ * text nesting and tokens before parsing, the document's shape — selections, depth,
+ * aliases — before validation, cost and arguments before anything runs), and every
+ * error sent carries `extensions.code`, as over HTTP.
  */
 
 export interface WebSocketOptions {
@@ -89,7 +90,7 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
     sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
   });
   const tokenSockets = new TokenSockets(options.caps.maxSocketsPerToken);
-  const documents = new DocumentCache(options.schema, [...specifiedRules, ...depthAndAliasRules(limits)], limits);
+  const documents = new DocumentCache(options.schema, limits);
 
   return useServer<Record<string, unknown>, { context?: Context }>(
     {
@@ -185,7 +186,6 @@ class DocumentCache {
 
   constructor(
     private readonly schema: GraphQLSchema,
-    private readonly rules: readonly ValidationRule[],
     private readonly limits: QueryLimits,
     private readonly capacity = 500,
   ) {}
@@ -201,7 +201,8 @@ class DocumentCache {
     try {
       checkQueryText(query, this.limits);
       const document = parse(query, parseOptionsOf(this.limits));
-      const errors = validate(this.schema, document, this.rules);
+      checkDocument(document, this.limits);
+      const errors = validate(this.schema, document, specifiedRules);
       result = errors.length ? errors.map((error) => coded(error, ErrorCode.GRAPHQL_VALIDATION_FAILED)) : document;
     } catch (error) {
       if (error instanceof ApiError) result = [error];

@@ -5,7 +5,7 @@ import * as validate from '../core/validate.js';
 import { Course } from '../courses/course.js';
 import { User } from '../users/user.js';
 import { qualificationRows, type QualificationRow, type QualificationTarget } from './qualifications-sql.js';
-import { MAX_ITEMS_EXTENSION } from '../core/limits.js';
+import { MAX_ITEMS_EXTENSION } from '../core/query-cost.js';
 
 /** How many missing courses the query cost assumes per user (src/core/limits.ts). */
 const PRICED_REQUIRED_COURSES = 20;

@@ -36,14 +36,20 @@ const deep = {
     `{ trainingAssignments(first: 1) { ...Rows } } fragment Rows on AssignmentConnection { nodes { ${below(depth - 3)} } }`,
 };
 
-/** Cost `cost` (at least 24 502): 500 courses × 49 fields + 2, plus single fields to make up the rest. */
+/** 49 scalar fields of a Course, none selected more than 10 times (the merged-selections limit). */
+const ROW = 'id title description category contentUrl '.repeat(10).split(' ').slice(0, 49).join(' ');
+
+/**
+ * Cost `cost` (24 502 to 25 002): 500 courses × 49 fields + 2, plus a page of assignments to make up the
+ * rest (2 + its page size).
+ */
+const rest = (cost: number) => `trainingAssignments(first: ${cost - 24_502 - 2}) { nodes { id } }`;
 const costly = {
-  direct: (cost: number) =>
-    `{ trainingCourses(first: 500) { nodes { ${'id '.repeat(49)}} } ${'health '.repeat(cost - 24_502)}}`,
+  direct: (cost: number) => `{ trainingCourses(first: 500) { nodes { ${ROW} } } ${rest(cost)} }`,
   inline: (cost: number) =>
-    `{ trainingCourses(first: 500) { ... on CourseConnection { nodes { ${'id '.repeat(49)}} } } ${'health '.repeat(cost - 24_502)}}`,
+    `{ trainingCourses(first: 500) { ... on CourseConnection { nodes { ${ROW} } } } ${rest(cost)} }`,
   named: (cost: number) =>
-    `{ trainingCourses(first: 500) { ...Page } ${'health '.repeat(cost - 24_502)}} fragment Page on CourseConnection { nodes { ...Row } } fragment Row on Course { ${'id '.repeat(49)}}`,
+    `{ trainingCourses(first: 500) { ...Page } ${rest(cost)} } fragment Page on CourseConnection { nodes { ...Row } } fragment Row on Course { ${ROW} }`,
 };
 
 const aliased = {

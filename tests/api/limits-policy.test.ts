@@ -3,7 +3,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_QUERY_LIMITS } from '../../src/core/limits.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
-import { liveClient, subscribe, type LiveClient } from '../support/ws.js';
+import { liveClient, subscriptionErrors, type LiveClient } from '../support/ws.js';
 
 /**
  * One cost and validation policy for every entry point: HTTP, graphql-ws and `_entities` get the same
@@ -226,19 +226,8 @@ describe('graphql-ws: the same limits and coded errors as HTTP', () => {
   });
   afterAll(() => Promise.all([live.dispose(), productionLive.dispose()]));
 
-  /** The errors a subscription ends with (graphql-ws `error` message, or errors in its one result). */
-  async function refusal(client: LiveClient, query: string, variables?: Record<string, unknown>) {
-    const subscription = subscribe(client, query, variables);
-    await subscription.until((s) => s.completed || s.results.some((result) => result.errors));
-    subscription.unsubscribe();
-    const errors = (subscription.error ?? subscription.results.flatMap((result) => result.errors ?? [])) as
-      GraphQLFormattedError[] | undefined;
-    expect(Array.isArray(errors)).toBe(true);
-    return errors!;
-  }
-
   it('refuses a subscription over the cost limit, as HTTP does', async () => {
-    const errors = await refusal(
+    const errors = await subscriptionErrors(
       live,
       'subscription { trainingAssignmentCreated { user { trainingAssignments(first: 500) { nodes { user { trainingAssignments(first: 500) { nodes { id } } } } } } } }',
     );
@@ -248,7 +237,7 @@ describe('graphql-ws: the same limits and coded errors as HTTP', () => {
   });
 
   it('refuses a cost given through variables', async () => {
-    const errors = await refusal(
+    const errors = await subscriptionErrors(
       live,
       'subscription ($n: Int) { trainingAssignmentCreated { user { trainingAssignments(first: $n) { nodes { user { trainingAssignments(first: $n) { nodes { id } } } } } } } }',
       { n: 400 },
@@ -272,33 +261,37 @@ describe('graphql-ws: the same limits and coded errors as HTTP', () => {
       'BAD_USER_INPUT',
     ],
   ])('codes %s', async (_label, query, code) => {
-    const errors = await refusal(live, query);
+    const errors = await subscriptionErrors(live, query);
     expect(errors.length).toBeGreaterThan(0);
     expect(errors.map((error) => error.extensions?.code)).toEqual(errors.map(() => code));
   });
 
   it('codes an operation it cannot pick and a variable of the wrong type', async () => {
-    const operation = await refusal(
+    const operation = await subscriptionErrors(
       live,
       'subscription A { trainingAssignmentCreated { id } } subscription B { trainingAssignmentCreated { id } }',
     );
     expect(operation.map((error) => error.extensions?.code)).toEqual(['OPERATION_RESOLUTION_FAILURE']);
-    const variable = await refusal(live, 'subscription ($u: ID) { trainingAssignmentCreated(userId: $u) { id } }', {
-      u: { not: 'x' },
-    });
+    const variable = await subscriptionErrors(
+      live,
+      'subscription ($u: ID) { trainingAssignmentCreated(userId: $u) { id } }',
+      {
+        u: { not: 'x' },
+      },
+    );
     expect(variable.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
   });
 
   it('suggests no schema names in production, over HTTP and WebSocket alike', async () => {
     const typo = 'subscription { trainingAssignmentCreatd { id } }';
-    const overWs = await refusal(productionLive, typo);
+    const overWs = await subscriptionErrors(productionLive, typo);
     expect(overWs[0]!.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(overWs[0]!.message).not.toContain('Did you mean');
     const overHttp = await post(production, productionAdmin.token, { query: '{ trainingCourse { totalCount } }' });
     expect(new Set(codes(overHttp))).toEqual(new Set(['GRAPHQL_VALIDATION_FAILED']));
     expect(overHttp.body.errors!.map((error) => error.message).join(' ')).not.toContain('Did you mean');
     // Outside production the hint stays, for developers.
-    const developing = await refusal(live, typo);
+    const developing = await subscriptionErrors(live, typo);
     expect(developing[0]!.message).toContain('Did you mean');
   });
 });

@@ -32,7 +32,8 @@ import {
   UpdateTrainingCourseDocument,
   UserTrainingAssignmentsDocument,
 } from '../../src/generated/operations/graphql.js';
-import { DEFAULT_QUERY_LIMITS, estimateCost } from '../../src/core/limits.js';
+import { DEFAULT_QUERY_LIMITS } from '../../src/core/limits.js';
+import { estimateCost } from '../../src/core/query-cost.js';
 import { schema } from '../../src/schema.js';
 import {
   dayFromToday,

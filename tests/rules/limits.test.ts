@@ -1,10 +1,9 @@
 import {
   buildSchema,
   getIntrospectionQuery,
+  graphqlSync,
   Kind,
   parse,
-  specifiedRules,
-  validate,
   type FragmentDefinitionNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
@@ -15,160 +14,23 @@ import {
   checkQueryText,
   costLimitPlugin,
   DEFAULT_QUERY_LIMITS,
-  depthAndAliasRules,
-  estimateCost,
   type QueryLimits,
 } from '../../src/core/limits.js';
+import { estimateCost } from '../../src/core/query-cost.js';
 import { schema } from '../../src/schema.js';
 
 /**
- * The query limits as rules: depth and aliases counted through inline and named fragments, the
- * estimated cost of each kind of field, and each limit accepting a query exactly at it and refusing
- * one past it.
+ * The query limits checked once an operation is resolved, as rules: the estimated cost of each kind of
+ * field (introspection included), the cost limit accepting a query exactly at it and refusing one past
+ * it, the query text's nesting, and the arguments no field takes as they are. (The limits on a
+ * document's shape, checked before validation: limits-shape.test.ts and limits-linear.test.ts.)
  */
 
 const limits = (overrides: Partial<QueryLimits>): QueryLimits => ({ ...DEFAULT_QUERY_LIMITS, ...overrides });
 
-/** The limit errors for a query, after checking it is otherwise valid GraphQL. */
-function limitErrors(query: string, queryLimits: QueryLimits, { valid = true } = {}) {
-  const document = parse(query);
-  if (valid) expect(validate(schema, document, specifiedRules)).toEqual([]);
-  return validate(schema, document, depthAndAliasRules(queryLimits)).map((error) => ({
-    message: error.message,
-    extensions: error.extensions,
-  }));
-}
-
 const limitError = (message: string) => ({
   message,
   extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
-});
-
-/** A query of exactly `depth` levels: trainingAssignments (1), nodes (2), a chain, and a leaf field. */
-const deepQuery = (depth: number) => `{ trainingAssignments(first: 1) { nodes { ${assignmentChain(depth - 3)} } } }`;
-
-/** `levels` nested object fields below an Assignment, ending in `id`. */
-function assignmentChain(levels: number): string {
-  let selection = 'id';
-  // Built from the inside out: the outermost field is selected on Assignment.
-  for (let level = levels; level > 0; level--) {
-    selection = level % 2 === 1 ? `completion { ${selection} }` : `assignment { ${selection} }`;
-  }
-  return selection;
-}
-
-describe('depth', () => {
-  const three = limits({ maxDepth: 3 });
-
-  it('accepts a query exactly at the limit and refuses one level more, saying both', () => {
-    expect(limitErrors('{ trainingAssignments { nodes { id } } }', three)).toEqual([]);
-    expect(limitErrors('{ trainingAssignments { nodes { course { id } } } }', three)).toEqual([
-      limitError('Query depth 4 exceeds the limit of 3'),
-    ]);
-  });
-
-  it('counts through inline fragments, with and without a type condition', () => {
-    expect(limitErrors('{ trainingAssignments { nodes { ... on Assignment { id } } } }', three)).toEqual([]);
-    expect(limitErrors('{ trainingAssignments { nodes { ... on Assignment { course { id } } } } }', three)).toEqual([
-      limitError('Query depth 4 exceeds the limit of 3'),
-    ]);
-    expect(limitErrors('{ trainingAssignments { ... { nodes { course { id } } } } }', three)).toEqual([
-      limitError('Query depth 4 exceeds the limit of 3'),
-    ]);
-  });
-
-  it('counts through named fragments, nested ones too', () => {
-    const course = 'fragment Course on Assignment { course { id } }';
-    expect(limitErrors(`{ trainingAssignments { nodes { ...Course } } } ${course}`, limits({ maxDepth: 4 }))).toEqual(
-      [],
-    );
-    const nested = `fragment Row on Assignment { ...Course } ${course}`;
-    expect(limitErrors(`{ trainingAssignments { nodes { ...Row } } } ${nested}`, three)).toEqual([
-      limitError('Query depth 4 exceeds the limit of 3'),
-    ]);
-  });
-
-  it('does not count introspection (meta fields and what they select) as levels', () => {
-    expect(limitErrors('{ trainingAssignments { nodes { __typename } } }', limits({ maxDepth: 2 }))).toEqual([]);
-    expect(limitErrors('{ __typename }', limits({ maxDepth: 0 }))).toEqual([]);
-    expect(limitErrors('{ __schema { types { fields { type { name } } } } }', limits({ maxDepth: 0 }))).toEqual([]);
-    const inFragments =
-      '{ ... on Query { __type(name: "Course") { ...Type } } } fragment Type on __Type { fields { type { ofType { name } } } }';
-    expect(limitErrors(inFragments, limits({ maxDepth: 0 }))).toEqual([]);
-    expect(
-      limitErrors('{ __type(name: "Course") { name } trainingAssignments { nodes { course { id } } } }', three),
-    ).toEqual([limitError('Query depth 4 exceeds the limit of 3')]);
-  });
-
-  it('counts aliases inside introspection', () => {
-    expect(limitErrors('{ __schema { a: types { name } b: types { name } } }', limits({ maxAliases: 1 }))).toEqual([
-      limitError('Query uses 2 aliases; the limit is 1'),
-    ]);
-  });
-
-  it('checks every operation of a document on its own', () => {
-    const document = 'query Flat { health } query Deep { trainingAssignments { nodes { course { id } } } }';
-    expect(limitErrors(document, three)).toEqual([limitError('Query depth 4 exceeds the limit of 3')]);
-  });
-
-  it(`accepts the default depth of ${DEFAULT_QUERY_LIMITS.maxDepth} and refuses one more`, () => {
-    expect(DEFAULT_QUERY_LIMITS.maxDepth).toBe(12);
-    expect(limitErrors(deepQuery(12), DEFAULT_QUERY_LIMITS)).toEqual([]);
-    expect(limitErrors(deepQuery(13), DEFAULT_QUERY_LIMITS)).toEqual([
-      limitError('Query depth 13 exceeds the limit of 12'),
-    ]);
-  });
-
-  it('lets the full introspection query through', () => {
-    expect(limitErrors(getIntrospectionQuery(), DEFAULT_QUERY_LIMITS)).toEqual([]);
-  });
-
-  it('stops at a fragment cycle instead of looping (GraphQL validation reports the cycle)', () => {
-    const cycle =
-      '{ trainingAssignments { ...A } } fragment A on AssignmentConnection { ...B } fragment B on AssignmentConnection { ...A nodes { id } }';
-    expect(limitErrors(cycle, three, { valid: false })).toEqual([]);
-  });
-
-  it('ignores a spread of an unknown fragment (GraphQL validation reports it)', () => {
-    expect(limitErrors('{ trainingAssignments { ...Missing } }', three, { valid: false })).toEqual([]);
-  });
-});
-
-describe('aliases', () => {
-  const aliased = (count: number) => Array.from({ length: count }, (_, i) => `a${i}: health`).join(' ');
-
-  it(`accepts the default ${DEFAULT_QUERY_LIMITS.maxAliases} aliases and refuses one more, saying both`, () => {
-    expect(DEFAULT_QUERY_LIMITS.maxAliases).toBe(30);
-    expect(limitErrors(`{ ${aliased(30)} }`, DEFAULT_QUERY_LIMITS)).toEqual([]);
-    expect(limitErrors(`{ ${aliased(31)} }`, DEFAULT_QUERY_LIMITS)).toEqual([
-      limitError('Query uses 31 aliases; the limit is 30'),
-    ]);
-  });
-
-  it('counts aliases in inline and named fragments, once per use of the fragment', () => {
-    const two = limits({ maxAliases: 2 });
-    expect(limitErrors('{ ... on Query { a: health } ...F } fragment F on Query { b: health }', two)).toEqual([]);
-    expect(
-      limitErrors('{ ... on Query { a: health } ...F ...F } fragment F on Query { b: health }', two, {
-        valid: false,
-      }).map((e) => e.message),
-    ).toEqual(['Query uses 3 aliases; the limit is 2']);
-    expect(
-      limitErrors(
-        '{ x: trainingAssignments { ...F } y: trainingAssignments { ...F } } fragment F on AssignmentConnection { n: totalCount }',
-        limits({ maxAliases: 3 }),
-      ),
-    ).toEqual([limitError('Query uses 4 aliases; the limit is 3')]);
-  });
-
-  it('reports depth and aliases together', () => {
-    expect(
-      limitErrors(
-        '{ a: trainingAssignments { nodes { course { id } } } b: health }',
-        limits({ maxDepth: 3, maxAliases: 1 }),
-      ),
-    ).toEqual([limitError('Query depth 4 exceeds the limit of 3'), limitError('Query uses 2 aliases; the limit is 1')]);
-  });
 });
 
 describe('estimated cost', () => {
@@ -257,10 +119,10 @@ describe('estimated cost', () => {
     expect(cost('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Course { id title } } }', { r })).toBe(
       21,
     );
-    // A union has no fields of its own: its __typename costs nothing.
+    // `__typename` costs 1, like any field: 10 × (__typename + id + title)
     expect(
       cost('query ($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Course { id title } } }', { r }),
-    ).toBe(21);
+    ).toBe(31);
     // Each representation multiplies the selection, written in the query text too.
     expect(
       cost('{ _entities(representations: [{ __typename: "Course", id: "x" }, {}]) { ... on Course { id } } }'),
@@ -287,6 +149,34 @@ describe('estimated cost', () => {
     expect(cost('{ trainingCourses(first: 5) { ... on NoSuchType { totalCount } } }')).toBe(1);
   });
 
+  it('prices introspection by the size of its answer, read from the schema', () => {
+    expect(cost('{ __typename }')).toBe(1);
+    expect(cost('{ __type(name: "Course") { name kind } }')).toBe(3);
+    // No such type: the answer is the field alone, null.
+    expect(cost('{ __type(name: "Nope") { name } }')).toBe(1);
+    expect(cost('{ __schema { queryType { name } } }')).toBe(3);
+    const fieldsOfAnswer = (value: unknown): number =>
+      Array.isArray(value)
+        ? value.reduce((sum: number, item) => sum + fieldsOfAnswer(item), 0)
+        : value && typeof value === 'object'
+          ? Object.values(value).reduce((sum: number, field) => sum + 1 + fieldsOfAnswer(field), 0)
+          : 0;
+    const everything = { descriptions: true, inputValueDeprecation: true, schemaDescription: true, oneOf: true };
+    for (const query of [getIntrospectionQuery(), getIntrospectionQuery(everything)]) {
+      const answer = graphqlSync({ schema, source: query });
+      expect(cost(query)).toBe(fieldsOfAnswer(answer.data));
+      expect(cost(query)).toBeLessThan(DEFAULT_QUERY_LIMITS.maxCost / 4);
+    }
+  });
+
+  it('prices each aliased introspection tree at its answer, and a nesting that multiplies it', () => {
+    const tree = '__schema { types { name fields { name type { name } } } }';
+    const one = cost(`{ ${tree} }`);
+    expect(cost(`{ a: ${tree} b: ${tree} }`)).toBe(2 * one);
+    const nested = '{ __schema { types { fields { type { name fields { type { name } } } } } } }';
+    expect(cost(nested)).toBeGreaterThan(cost('{ __schema { types { fields { type { name } } } } }'));
+  });
+
   it('walks interfaces: their fields, lists below them and fragments on them', () => {
     const withInterface = buildSchema(`
       interface Named { name: String, tags(first: Int): [Tag!]! }
@@ -305,6 +195,25 @@ describe('estimated cost', () => {
 });
 
 describe('the cost limit', () => {
+  it('refuses 30 aliased introspection trees by their answers, counting no further than the limit', () => {
+    const tree = '__schema { types { name kind description fields { name description type { name kind } } } }';
+    const document = parse(`{ ${Array.from({ length: 30 }, (_, i) => `a${i}: ${tree}`).join(' ')} }`);
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    expect(() => checkOperation(schema, document, operation, {}, DEFAULT_QUERY_LIMITS)).toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(/^Query cost \d+ exceeds the limit of 25000/),
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+      }),
+    );
+    // The copies share one plan: 30 times the answer of one, each schema element counted once.
+    const one = parse(`{ ${tree} }`).definitions[0] as OperationDefinitionNode;
+    expect(estimateCost(schema, operation, {}, {})).toBe(30 * estimateCost(schema, one, {}, {}));
+    // Counting stops once past the limit given: past it, but short of the whole answer.
+    const counted = estimateCost(schema, one, {}, {}, 100);
+    expect(counted).toBeGreaterThan(100);
+    expect(counted).toBeLessThan(estimateCost(schema, one, {}, {}));
+  });
+
   async function check(query: string, maxCost: number, variables: Record<string, unknown> = {}) {
     const document = parse(query);
     const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as
@@ -401,6 +310,25 @@ describe('arguments checked before execution', () => {
       }),
     );
   });
+
+  it.each(['Profile', 'Query', 'CourseConnection', '_Service', 'NoSuchType'])(
+    'refuses the __typename %s, which is no entity type, with BAD_USER_INPUT naming the representation',
+    (typename) => {
+      expect(() =>
+        run(ENTITIES, {
+          r: [
+            { __typename: 'User', id },
+            { __typename: typename, id },
+          ],
+        }),
+      ).toThrow(
+        expect.objectContaining({
+          message: 'representations[1].__typename: expected an entity type: Assignment, Completion, Course, User',
+          extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'representations[1].__typename' }),
+        }),
+      );
+    },
+  );
 
   it('refuses a representation that is not an object, and one without __typename', () => {
     expect(() => run(ENTITIES, { r: ['x'] })).toThrow(/representations\[0\]: expected an object/);

@@ -1,5 +1,5 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print } from 'graphql';
+import { print, type GraphQLFormattedError } from 'graphql';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.js';
@@ -109,6 +109,20 @@ export function subscribe<Data, Variables extends Record<string, unknown>>(
     },
   );
   return subscription;
+}
+
+/** The errors a subscription the server refuses ends with (graphql-ws `error` message, or errors in its one result). */
+export async function subscriptionErrors(
+  live: LiveClient,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<GraphQLFormattedError[]> {
+  const subscription = subscribe(live, query, variables);
+  await subscription.until((s) => s.completed || s.results.some((result) => result.errors));
+  subscription.unsubscribe();
+  const errors = subscription.error ?? subscription.results.flatMap((result) => result.errors ?? []);
+  if (!Array.isArray(errors)) throw new Error(`expected errors, got ${JSON.stringify(errors)}`);
+  return errors as GraphQLFormattedError[];
 }
 
 /** Waits until `app` holds exactly `count` subscriptions: the server has registered what the clients sent. */
