@@ -88,6 +88,9 @@ export function estimateCost(
 
   const fieldPrice = (selection: FieldNode, parentType: GraphQLCompositeType | undefined): Price => {
     const name = selection.name.value;
+    // `__typename` needs no resolver and no read (clients such as urql add it to every selection set); the
+    // shape limits bound how many a document may hold.
+    if (name === '__typename') return constant(0);
     if (name.startsWith('__')) return constant(introspection(selection));
     const field =
       parentType && (isObjectType(parentType) || isInterfaceType(parentType)) && parentType.getFields()[name];

@@ -168,6 +168,10 @@ function naive(document: DocumentNode) {
       }
       if (selection.alias) aliases++;
       const field = parent.getFields()[selection.name.value];
+      if (selection.name.value === '__typename') {
+        depth = Math.max(depth, 1); // free: no resolver, no read
+        continue;
+      }
       if (!selection.selectionSet || !field) {
         cost += 1;
         depth = Math.max(depth, 1);

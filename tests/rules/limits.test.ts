@@ -119,10 +119,10 @@ describe('estimated cost', () => {
     expect(cost('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Course { id title } } }', { r })).toBe(
       21,
     );
-    // `__typename` costs 1, like any field: 10 × (__typename + id + title)
+    // `__typename` costs nothing (no resolver, no read): still 10 × (id + title)
     expect(
       cost('query ($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Course { id title } } }', { r }),
-    ).toBe(31);
+    ).toBe(21);
     // Each representation multiplies the selection, written in the query text too.
     expect(
       cost('{ _entities(representations: [{ __typename: "Course", id: "x" }, {}]) { ... on Course { id } } }'),
@@ -150,7 +150,7 @@ describe('estimated cost', () => {
   });
 
   it('prices introspection by the size of its answer, read from the schema', () => {
-    expect(cost('{ __typename }')).toBe(1);
+    expect(cost('{ __typename }')).toBe(0);
     expect(cost('{ __type(name: "Course") { name kind } }')).toBe(3);
     // No such type: the answer is the field alone, null.
     expect(cost('{ __type(name: "Nope") { name } }')).toBe(1);
