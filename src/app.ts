@@ -4,6 +4,7 @@ import { startApollo } from './core/apollo.js';
 import { createTokenVerifier } from './core/auth.js';
 import { certificateRoutes } from './certificates/routes.js';
 import { publicUrlFor, type Config } from './core/config.js';
+import { createErrorFormatter } from './core/errors.js';
 import type { AppServices } from './core/caller.js';
 import { openDatabase, type Database } from './core/db.js';
 import { graphiqlAssets } from './core/graphiql/assets.js';
@@ -11,9 +12,11 @@ import { GRAPHQL_PATH, MAX_BODY_BYTES, MAX_HEADER_BYTES, serveHttp, type Route }
 import type { Logger } from './core/logger.js';
 import { migrate } from './core/migrate.js';
 import { createRateLimiter } from './core/rate-limit.js';
-import { startLiveEventHub, type HubOptions } from './core/live-events/index.js';
+import { startLiveEventHub, type HubOptions, type LiveChannel } from './core/live-events/index.js';
+import { assignmentCreated } from './assignments/live-channel.js';
 import { serveWebSockets } from './core/websocket.js';
 import { createDeliverer } from './notifications/deliverer.js';
+import { qualificationChanged } from './risk/live-channel.js';
 import { startScheduler } from './risk/scheduler.js';
 import { createProfileRefresher } from './users/profile-refresh.js';
 import { webRoutes } from './web/serve.js';
@@ -39,6 +42,9 @@ export interface AppOptions {
   liveEvents?: Partial<HubOptions>;
 }
 
+/** The NOTIFY channels the domains deliver live (each domain declares its own). */
+const LIVE_CHANNELS: readonly LiveChannel[] = [assignmentCreated, qualificationChanged];
+
 /** The composition root: opens the database, applies migrations and serves HTTP and WebSocket on one port. */
 export async function startApp(options: AppOptions): Promise<App> {
   const { config, logger, schema } = options;
@@ -52,8 +58,14 @@ export async function startApp(options: AppOptions): Promise<App> {
     }));
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
+  // One formatter for live payloads (once per payload) and WebSocket errors, as over HTTP.
+  const formatError = createErrorFormatter(logger, { hideSuggestions: !config.graphqlSuggestions });
   const liveEvents = await startLiveEventHub(db, logger, {
+    channels: LIVE_CHANNELS,
+    formatError,
     readConcurrency: Math.max(1, Math.floor(config.dbPoolMax / 2)),
+    tenantBytesPerSecond: config.liveTenantBytesPerSecond,
+    tenantShapingMsPerSecond: config.liveTenantShapingMsPerSecond,
     ...options.liveEvents,
   });
   const services: AppServices = {
@@ -76,7 +88,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger,
     maxPayload: MAX_BODY_BYTES,
     limits: config.queryLimits,
-    hideSuggestions: !config.graphqlSuggestions,
+    formatError,
     caps: {
       maxSubscriptionsPerSocket: config.wsMaxSubscriptionsPerSocket,
       maxSocketsPerToken: config.wsMaxSocketsPerToken,

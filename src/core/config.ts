@@ -76,6 +76,12 @@ export interface Config {
   wsMaxSubscriptionsPerSocket: number;
   /** WebSockets one token may hold open at once (per instance); one more is closed with 4429. */
   wsMaxSocketsPerToken: number;
+  /**
+   * A tenant's live-delivery budget per second (bytes serialized and sent, milliseconds of shaping): over
+   * it, its deliveries wait and other tenants' go first (src/core/live-events/budget.ts).
+   */
+  liveTenantBytesPerSecond: number;
+  liveTenantShapingMsPerSecond: number;
 }
 
 export interface AuthConfig {
@@ -240,6 +246,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: origins('CORS_ORIGINS', env.CORS_ORIGINS),
     wsMaxSubscriptionsPerSocket: integer('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', env.WS_MAX_SUBSCRIPTIONS_PER_SOCKET, 20),
     wsMaxSocketsPerToken: integer('WS_MAX_SOCKETS_PER_TOKEN', env.WS_MAX_SOCKETS_PER_TOKEN, 10),
+    liveTenantBytesPerSecond: integer('LIVE_TENANT_BYTES_PER_SECOND', env.LIVE_TENANT_BYTES_PER_SECOND, 16 * 1024 * 1024),
+    liveTenantShapingMsPerSecond: integer(
+      'LIVE_TENANT_SHAPING_MS_PER_SECOND',
+      env.LIVE_TENANT_SHAPING_MS_PER_SECOND,
+      250,
+    ),
   };
 }
 
