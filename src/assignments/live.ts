@@ -161,7 +161,13 @@ export const deliverAssignments: Delivery = async (tenantId, batch, shaping) => 
         batch.map(({ keys }, index) => {
           const { context, filterUserId } = subscribers[index]!;
           const { caller } = context;
-          return { tenantId: caller.tenantId, userId: caller.userId || null, role: caller.role, filterUserId, ids: keys };
+          return {
+            tenantId: caller.tenantId,
+            userId: caller.userId || null,
+            role: caller.role,
+            filterUserId,
+            ids: keys,
+          };
         }),
       );
       visible.forEach((ids, index) => {

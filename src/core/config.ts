@@ -246,7 +246,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: origins('CORS_ORIGINS', env.CORS_ORIGINS),
     wsMaxSubscriptionsPerSocket: integer('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', env.WS_MAX_SUBSCRIPTIONS_PER_SOCKET, 20),
     wsMaxSocketsPerToken: integer('WS_MAX_SOCKETS_PER_TOKEN', env.WS_MAX_SOCKETS_PER_TOKEN, 10),
-    liveTenantBytesPerSecond: integer('LIVE_TENANT_BYTES_PER_SECOND', env.LIVE_TENANT_BYTES_PER_SECOND, 16 * 1024 * 1024),
+    liveTenantBytesPerSecond: integer(
+      'LIVE_TENANT_BYTES_PER_SECOND',
+      env.LIVE_TENANT_BYTES_PER_SECOND,
+      16 * 1024 * 1024,
+    ),
     liveTenantShapingMsPerSecond: integer(
       'LIVE_TENANT_SHAPING_MS_PER_SECOND',
       env.LIVE_TENANT_SHAPING_MS_PER_SECOND,

@@ -189,7 +189,10 @@ function outlet(socket: WebSocket, id: string): Outlet {
       }),
     // A close reason may hold 123 bytes: ours fit, the code alone is the fallback.
     drop: (reason) =>
-      socket.close(SUBSCRIPTION_DROPPED_CLOSE_CODE, Buffer.byteLength(reason) <= 123 ? reason : ErrorCode.SUBSCRIPTION_DROPPED),
+      socket.close(
+        SUBSCRIPTION_DROPPED_CLOSE_CODE,
+        Buffer.byteLength(reason) <= 123 ? reason : ErrorCode.SUBSCRIPTION_DROPPED,
+      ),
   };
 }
 

@@ -127,7 +127,8 @@ export class Feed implements LiveFeed {
   /** Only what the subscriber has not pulled counts: keys the hub has yet to deliver are the hub's backlog. */
   private checkBacklog(): void {
     const { maxQueuedIds, maxQueuedBytes } = this.limits;
-    if (this.queue.length > maxQueuedIds) this.failure = subscriptionDropped(`fell more than ${maxQueuedIds} events behind`);
+    if (this.queue.length > maxQueuedIds)
+      this.failure = subscriptionDropped(`fell more than ${maxQueuedIds} events behind`);
     else if (this.queuedBytes > maxQueuedBytes) {
       this.failure = subscriptionDropped(`fell more than ${maxQueuedBytes} bytes behind`);
     } else return;

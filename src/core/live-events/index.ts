@@ -59,6 +59,8 @@ export interface HubStats {
   dropped: number;
   /** Keys delivered by catch-ups after reconnecting, since start. */
   recovered: number;
+  /** Deliveries that failed (the database went away) and were retried, since start. */
+  retried: number;
   /** Payloads serialized, since start: one per row and distinct selection, whatever the subscribers. */
   shaped: number;
 }
@@ -109,6 +111,7 @@ export async function startLiveEventHub(db: Database, logger: Logger, settings: 
   let dropped = 0;
   let recovered = 0;
   let shaped = 0;
+  let retried = 0;
   const shapingSettings = { formatError, maxMessageBytes: options.maxMessageBytes, shaped: () => void shaped++ };
 
   const scheduler = new FairScheduler(options, {
@@ -116,6 +119,7 @@ export async function startLiveEventHub(db: Database, logger: Logger, settings: 
     failed(error, entries, gaveUp) {
       const tenantId = entries[0]?.feed.filter.tenantId;
       if (!gaveUp) {
+        retried++;
         log.warn({ err: error, tenantId, subscribers: entries.length }, 'delivering live events failed; retrying');
         return;
       }
@@ -182,6 +186,7 @@ export async function startLiveEventHub(db: Database, logger: Logger, settings: 
       listening: listener.listening(),
       dropped,
       recovered,
+      retried,
       shaped,
     }),
     async close() {

@@ -160,7 +160,10 @@ export class PgListener implements Listener {
     this.detach();
     discard(client);
     for (const recent of this.recent.values()) recent.holdEviction();
-    this.log.warn({ err: error, lastAlive: this.lastAlive }, 'lost the LISTEN session: live events are paused until it is back');
+    this.log.warn(
+      { err: error, lastAlive: this.lastAlive },
+      'lost the LISTEN session: live events are paused until it is back',
+    );
     this.scheduleRetry();
   }
 

@@ -87,7 +87,14 @@ export class FairScheduler {
   private state(tenantId: string): TenantState {
     let state = this.tenants.get(tenantId);
     if (!state) {
-      state = { pending: new Set(), running: 0, budget: new TenantBudget(this.limits), failures: 0, failingSince: 0, retryAt: 0 };
+      state = {
+        pending: new Set(),
+        running: 0,
+        budget: new TenantBudget(this.limits),
+        failures: 0,
+        failingSince: 0,
+        retryAt: 0,
+      };
       this.tenants.set(tenantId, state);
     }
     return state;
