@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cron } from 'croner';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './limits.js';
+import { DEFAULT_HUB_OPTIONS } from './live-events/options.js';
 
 /**
  * Every setting the service reads, in one place (the README's configuration
@@ -249,12 +250,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     liveTenantBytesPerSecond: integer(
       'LIVE_TENANT_BYTES_PER_SECOND',
       env.LIVE_TENANT_BYTES_PER_SECOND,
-      16 * 1024 * 1024,
+      DEFAULT_HUB_OPTIONS.tenantBytesPerSecond,
     ),
     liveTenantShapingMsPerSecond: integer(
       'LIVE_TENANT_SHAPING_MS_PER_SECOND',
       env.LIVE_TENANT_SHAPING_MS_PER_SECOND,
-      250,
+      DEFAULT_HUB_OPTIONS.tenantShapingMsPerSecond,
     ),
   };
 }

@@ -2,8 +2,12 @@ import type { HubOptions } from './options.js';
 
 type Rates = Pick<HubOptions, 'tenantBytesPerSecond' | 'tenantShapingMsPerSecond'>;
 
-/** A tenant may bank this much budget while idle (seconds' worth): an ordinary burst is never paced. */
-const CAPACITY_SECONDS = 1;
+/**
+ * A tenant may bank this much budget while idle (seconds' worth), so an ordinary
+ * burst is not paced: a bulk assignment to 5,000 subscribed workers costs about
+ * 1.5 s of the default budget (BENCHMARKS.md "Subscriptions").
+ */
+const CAPACITY_SECONDS = 2;
 /** Pairs (subscriber, key) of a tenant's first deliveries, before their cost is known. */
 const FIRST_BATCH_PAIRS = 200;
 
@@ -21,10 +25,10 @@ export interface DeliveryCost {
  * A tenant's share of the live-delivery work, as a token bucket measured in
  * seconds of budget: a delivery costs its bytes over `tenantBytesPerSecond`
  * plus its shaping time over `tenantShapingMsPerSecond`; the bucket refills one
- * second per second up to one second's worth. A tenant with no credit waits
+ * second per second up to CAPACITY_SECONDS. A tenant with no credit waits
  * (its keys stay pending, nothing is dropped) while other tenants go first.
  * The cost is known once a delivery ran, so the batch a tenant may take next is
- * sized from its last cost per pair, to about one second's worth; until one
+ * sized from its last cost per pair, to about the bucket's capacity; until one
  * is known its deliveries are small and one at a time.
  */
 export class TenantBudget {

@@ -52,7 +52,7 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   maxQueuedBytes: 16 * 1024 * 1024,
   maxMessageBytes: 1_000_000,
   tenantBytesPerSecond: 16 * 1024 * 1024,
-  tenantShapingMsPerSecond: 250,
+  tenantShapingMsPerSecond: 400,
   deliveryRetryMs: 120_000,
   maxBatchSubscribers: 500,
   maxBatchIds: 5_000,

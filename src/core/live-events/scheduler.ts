@@ -163,9 +163,18 @@ export class FairScheduler {
     this.timer.unref();
   }
 
+  /**
+   * Up to `maxBatchSubscribers` feeds, each with an equal share of the batch's
+   * keys: subscribers of a tenant mostly wait for the same keys (the same
+   * announcements), so a batch of many feeds with their first keys shapes each
+   * row once for all of them, where a few feeds with all their keys would shape
+   * the same rows again in every later batch.
+   */
   private take(state: TenantState): PendingDelivery[] {
     const batch: PendingDelivery[] = [];
     const maxKeys = state.budget.pairLimit(this.limits.maxBatchIds);
+    const feeds = Math.min(state.pending.size, this.limits.maxBatchSubscribers);
+    const share = Math.max(1, Math.floor(maxKeys / Math.max(1, feeds)));
     let keys = 0;
     for (const feed of state.pending) {
       if (batch.length >= this.limits.maxBatchSubscribers || keys >= maxKeys) break;
@@ -174,7 +183,7 @@ export class FairScheduler {
         continue;
       }
       if (feed.inFlight) continue;
-      const room = maxKeys - keys;
+      const room = Math.min(share, maxKeys - keys);
       const taken = feed.pending.length <= room ? feed.pending : feed.pending.slice(0, room);
       feed.pending = taken === feed.pending ? [] : feed.pending.slice(room);
       if (feed.pending.length === 0) state.pending.delete(feed);
