@@ -34,10 +34,11 @@ const clients: LiveClient[] = [];
 
 beforeAll(async () => {
   server = await startTestServer();
-  // The tenant's delivery budget is lifted here: 500 events of 400 KB would otherwise be paced by design
+  // The tenant's delivery budget is lifted here: bursts of 400 KB events would otherwise be paced by design
   // (delivery-budget.test.ts), and this is about one socket's backpressure, not about the tenant's share.
-  instance = await startInstance(server.db, { maxQueuedIds: QUEUE_LIMIT, tenantBytesPerSecond: 2 ** 40 });
-  byBytes = await startInstance(server.db, { maxQueuedBytes: QUEUE_BYTES });
+  const unpaced = { tenantBytesPerSecond: 2 ** 40 };
+  instance = await startInstance(server.db, { ...unpaced, maxQueuedIds: QUEUE_LIMIT });
+  byBytes = await startInstance(server.db, { ...unpaced, maxQueuedBytes: QUEUE_BYTES });
 });
 afterAll(async () => {
   for (const client of clients) client.socket().terminate();
@@ -143,7 +144,12 @@ describe('a slow client', () => {
       await eventually(() => byBytes.services.liveEvents.stats().subscribers === 1);
       firstSocket!.pause();
 
-      await heavyBurst(admin.tenantId, admin.userId, users); // 100 events of ~400 KB, far more than the socket holds
+      // Twice 100 events of ~400 KB, far more than the socket holds: the second delivery finds the first unread.
+      const shaped = () => byBytes.services.liveEvents.stats().shaped;
+      const before = shaped();
+      await heavyBurst(admin.tenantId, admin.userId, users);
+      await eventually(() => shaped() === before + BURST, 20_000);
+      await heavyBurst(admin.tenantId, admin.userId, users);
       await eventually(() => byBytes.services.liveEvents.stats().dropped === 1, 20_000);
       firstSocket!.resume(); // the client reads what was sent, then the close
 

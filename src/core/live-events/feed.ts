@@ -32,8 +32,9 @@ export type LiveFeed = AsyncIterableIterator<Preshaped>;
  * side), and the bounded queue of payloads delivered but not yet pulled by the
  * socket. Nothing here ever awaits the subscriber. One that lets more than
  * `maxQueuedIds` payloads or `maxQueuedBytes` bytes pile up (a stalled socket
- * stops pulling) is dropped with the documented error. `return()` settles a
- * pending pull at once.
+ * stops pulling) is dropped with the documented error — checked when a push
+ * finds payloads still unread, so one large delivery into a drained queue
+ * drops no one. `return()` settles a pending pull at once.
  */
 export class Feed implements LiveFeed {
   /** Announced, not delivered yet; taken by the scheduler. */
@@ -72,6 +73,7 @@ export class Feed implements LiveFeed {
   /** Preshaped payloads, in order, from a delivery. */
   push(items: Preshaped[]): void {
     if (this.done || items.length === 0) return;
+    const behind = this.queue.length > 0;
     let start = 0;
     for (const item of items) this.pushedBytes += item.payload.length;
     if (this.waiting) {
@@ -84,7 +86,7 @@ export class Feed implements LiveFeed {
       this.queue.push(items[index]!);
       this.queuedBytes += items[index]!.payload.length;
     }
-    this.checkBacklog();
+    if (behind) this.checkBacklog();
   }
 
   /** Ends the subscription with `error` (e.g. its deliveries kept failing). */

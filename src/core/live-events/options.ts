@@ -51,7 +51,7 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   maxQueuedIds: 10_000,
   maxQueuedBytes: 16 * 1024 * 1024,
   maxMessageBytes: 1_000_000,
-  tenantBytesPerSecond: 16 * 1024 * 1024,
+  tenantBytesPerSecond: 8 * 1024 * 1024,
   tenantShapingMsPerSecond: 400,
   deliveryRetryMs: 120_000,
   maxBatchSubscribers: 500,

@@ -12,6 +12,7 @@ type Limits = Pick<
   | 'tenantBytesPerSecond'
   | 'tenantShapingMsPerSecond'
   | 'deliveryRetryMs'
+  | 'maxQueuedBytes'
 >;
 
 /** A failed delivery is retried after this, doubling per failure in a row up to the maximum. */
@@ -172,9 +173,9 @@ export class FairScheduler {
    */
   private take(state: TenantState): PendingDelivery[] {
     const batch: PendingDelivery[] = [];
-    const maxKeys = state.budget.pairLimit(this.limits.maxBatchIds);
+    const maxKeys = state.budget.pairLimit();
     const feeds = Math.min(state.pending.size, this.limits.maxBatchSubscribers);
-    const share = Math.max(1, Math.floor(maxKeys / Math.max(1, feeds)));
+    const share = Math.min(state.budget.keysPerFeed(), Math.max(1, Math.floor(maxKeys / Math.max(1, feeds))));
     let keys = 0;
     for (const feed of state.pending) {
       if (batch.length >= this.limits.maxBatchSubscribers || keys >= maxKeys) break;
@@ -229,8 +230,13 @@ export class FairScheduler {
         pushedAfter += feed.pushedBytes;
         feed.inFlight = false;
       }
-      const bytes = shaping.serializedBytes + pushedAfter - pushedBefore;
-      state.budget.charge({ bytes, shapingMs: shaping.shapingMs, pairs }, now);
+      const cost = {
+        serializedBytes: shaping.serializedBytes,
+        pushedBytes: pushedAfter - pushedBefore,
+        shapingMs: shaping.shapingMs,
+        pairs,
+      };
+      state.budget.charge(cost, now);
       if (failed.length) this.retryLater(state, failed, failure, now);
       else state.failures = 0;
       this.running--;
