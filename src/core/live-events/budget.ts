@@ -4,7 +4,7 @@ type Limits = Pick<HubOptions, 'tenantBytesPerSecond' | 'tenantShapingMsPerSecon
 
 /**
  * A tenant may bank this much budget while idle (seconds' worth), so an ordinary
- * burst is not paced: a bulk assignment to 5,000 subscribed workers costs about
+ * burst is not paced: one event each for 5,000 subscribed workers costs about
  * 1.5 s of the default budget (BENCHMARKS.md "Subscriptions").
  */
 const CAPACITY_SECONDS = 3;
