@@ -43,7 +43,10 @@ import { subscriptionCapError, TokenSockets, type SocketCaps } from './ws-caps.j
  * Only subscriptions are served here: queries and mutations go over HTTP.
  * Subscriptions get the same query limits as HTTP requests (src/core/limits.ts:
  * text nesting and tokens, depth, aliases, cost, cursors), checked before anything
- * runs, and every error sent carries `extensions.code`, as over HTTP.
+ * runs, and every error sent carries `extensions.code`, as over HTTP. Live
+ * payloads arrive serialized once for all their subscribers and are written as
+ * they are (`outlet`); a subscription the server drops closes its socket with
+ * 4410 and a SUBSCRIPTION_DROPPED reason, which graphql-ws clients retry.
  */
 
 export interface WebSocketOptions {
@@ -74,7 +77,7 @@ const TRY_AGAIN_LATER = 1013;
  * too far behind, or its events could not be delivered): the reason starts with
  * SUBSCRIPTION_DROPPED. graphql-ws clients reconnect and resubscribe; the app refetches.
  */
-export const SUBSCRIPTION_DROPPED_CLOSE_CODE = 4410;
+const SUBSCRIPTION_DROPPED_CLOSE_CODE = 4410;
 
 /** The end of every `next` message written from a preshaped payload. */
 const MESSAGE_END = Buffer.from('}');
@@ -83,9 +86,7 @@ const MESSAGE_END = Buffer.from('}');
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export function serveWebSockets(options: WebSocketOptions): Disposable {
-  const { services, logger } = options;
-  const { limits } = options;
-  const { formatError } = options;
+  const { services, logger, limits, formatError } = options;
   const format = (errors: readonly GraphQLError[]) => errors.map((error) => formatError(error.toJSON(), error));
   // Upgrades are taken from the HTTP server by hand (`noServer`), not by handing ws the server: ws would
   // re-emit the HTTP server's own errors (a port in use at start) as WebSocket errors, logged as such.

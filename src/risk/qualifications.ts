@@ -15,15 +15,16 @@ const PRICED_REQUIRED_COURSES = 20;
  * Who is qualified now on a zone or a piece of equipment (`qualifications`), and
  * each change of it, live (`qualificationChanged`).
  *
- * The subscription follows the `qualification_changed` NOTIFY channel on the
- * live-event hub's one session (src/core/live-events/): triggers announce the
+ * The subscription follows the `qualification_changed` NOTIFY channel
+ * (live-channel.ts) on the live-event hub's one session: triggers announce the
  * users a completion, a cancellation, a new shift or operator concerns, or the
  * whole tenant for a required course added or changed; the scheduler announces
  * completions that expired at the change of day; `announceQualificationChange`
  * (qualifications-sql.ts) is the hook for anything else (a revoked certificate).
  * Each subscriber re-reads only the announced users of its zone or equipment,
  * under its own RLS, one announcement after the other, and pushes a user's
- * Qualification only when it differs from the last one it knew.
+ * Qualification only when it differs from the last one it knew. A read that
+ * fails (the database went away) is retried, so no change is lost to an outage.
  */
 
 /** Announcements a subscriber may have waiting before it is dropped (its client stopped reading). */
