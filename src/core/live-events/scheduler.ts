@@ -187,7 +187,9 @@ export class FairScheduler {
       const room = Math.min(share, maxKeys - keys);
       const taken = feed.pending.length <= room ? feed.pending : feed.pending.slice(0, room);
       feed.pending = taken === feed.pending ? [] : feed.pending.slice(room);
-      if (feed.pending.length === 0) state.pending.delete(feed);
+      state.pending.delete(feed);
+      // Keys left: to the back of the line (this loop skips it as in flight), so feeds beyond one batch get turns.
+      if (feed.pending.length) state.pending.add(feed);
       feed.inFlight = true;
       keys += taken.length;
       batch.push({ feed, keys: taken });
