@@ -4,11 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import {
   AssignTrainingCourseDocument,
+  QualificationChangedDocument,
   TrainingAssignmentCreatedDocument,
   type TrainingAssignmentCreatedSubscription,
 } from '../../src/generated/operations/graphql.js';
 import { onPostgres } from '../support/database.js';
 import { dayFromToday, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { uuid } from '../support/sql.js';
 import { eventually, sleep } from '../support/wait.js';
 import {
   liveClient,
@@ -20,13 +22,16 @@ import {
 } from '../support/ws.js';
 
 /**
- * Live assignments survive the database dropping the API's connections over and
+ * Live events survive the database dropping the API's connections over and
  * over (a failover, a pooler restart, an operator's pg_terminate_backend): while
- * a writer keeps assigning through the API, every backend of the API — pooled
+ * writers keep assigning through the API, every backend of the API — pooled
  * connections and the LISTEN session alike — is killed 15 to 25 times, 100–200 ms
- * apart, until deliveries in flight were hit too. Afterwards each subscriber has received every committed assignment it
- * may see exactly once, including those acknowledged after recovery; none got
- * an error. PostgreSQL only: PGlite runs in-process, without connections to kill.
+ * apart, until deliveries in flight were hit too. Afterwards each subscriber has
+ * received every committed assignment it may see exactly once, including those
+ * acknowledged after recovery, and a `qualificationChanged` subscriber (which
+ * re-reads after every reconnect of the session) is still there for a change made
+ * after recovery; none got an error. PostgreSQL only: PGlite runs in-process,
+ * without connections to kill.
  */
 
 type Feed = LiveSubscription<TrainingAssignmentCreatedSubscription>;
@@ -85,7 +90,7 @@ describe.runIf(onPostgres)('live delivery through repeated connection kills (Pos
     }
   }
 
-  it('delivers every committed assignment exactly once, to the tenant’s and each worker’s subscribers', async () => {
+  it('delivers every committed assignment exactly once to the tenant’s and each worker’s subscribers, and keeps qualificationChanged', async () => {
     const admin = await server.actor('admin');
     const tenantId = admin.tenantId;
     const workers = await Promise.all(Array.from({ length: WORKERS }, () => server.actor('worker', { tenantId })));
@@ -100,10 +105,28 @@ describe.runIf(onPostgres)('live delivery through repeated connection kills (Pos
         [tenantId, admin.userId],
       )
     ).rows.map((row) => row.id);
+    // The workers operate a piece of equipment that requires a course none of them holds.
+    const equipmentId = uuid();
+    await killer.query(
+      `INSERT INTO equipment_operators (tenant_id, equipment_id, user_id) SELECT $1, $2, u FROM unnest($3::uuid[]) AS u`,
+      [tenantId, equipmentId, workers.map((worker) => worker.userId)],
+    );
+    const crane = (
+      await killer.query<{ id: string }>(
+        `INSERT INTO training_courses (tenant_id, title, category, created_by, entity_type, required)
+         VALUES ($1, 'Crane licence', 'compliance', $2, 'equipment', true) RETURNING id::text`,
+        [tenantId, admin.userId],
+      )
+    ).rows[0]!.id;
+
     const tenantFeed = follow(admin);
     const viewerFeed = follow(admin, VIEWER_DEPENDENT);
     const workerFeeds = workers.map((worker) => follow(worker));
+    const qualificationClient = liveClient(instance.url, admin.token);
+    clients.push(qualificationClient);
+    const qualifications = subscribe(qualificationClient, QualificationChangedDocument, { equipmentId });
     await subscribersReach(instance, 2 + WORKERS);
+    await eventually(() => instance.services.liveEvents.stats().followers === 1);
 
     // Writers assign one course after the other, moving on after a failed request (whose
     // assignment may or may not have committed: the database decides, below).
@@ -134,6 +157,15 @@ describe.runIf(onPostgres)('live delivery through repeated connection kills (Pos
     await eventually(() => acknowledged.filter(({ at }) => at > killsEndedAt).length >= 20, 30_000);
     writing = false;
     await Promise.all(writers);
+    // Worker 0 now holds the crane licence: their qualification changes (the completion is assigned too).
+    await killer.query(
+      `WITH assigned AS (
+         INSERT INTO training_assignments (tenant_id, course_id, user_id, status, completed_at)
+         VALUES ($1, $2, $3, 'completed', now()) RETURNING id)
+       INSERT INTO training_completions (tenant_id, assignment_id, course_id, user_id, passed, score)
+       SELECT $1, id, $2, $3, true, 90 FROM assigned`,
+      [tenantId, crane, workers[0]!.userId],
+    );
 
     const committed = (
       await killer.query<{ id: string; user_id: string }>(
@@ -162,6 +194,18 @@ describe.runIf(onPostgres)('live delivery through repeated connection kills (Pos
       expect([...ids(feed)].sort()).toEqual(theirs.sort());
     }
     for (const feed of [tenantFeed, viewerFeed, ...workerFeeds]) expect(feed.completed).toBe(false);
+    await qualifications.until((feed) => feed.results.length >= 1, 30_000);
+    expect(qualifications.completed).toBe(false);
+    expect(qualifications.results).toEqual([
+      {
+        data: {
+          qualificationChanged: expect.objectContaining({
+            user: expect.objectContaining({ id: workers[0]!.userId }),
+            qualified: true,
+          }),
+        },
+      },
+    ]);
     expect(stats()).toMatchObject({ subscribers: 2 + WORKERS, dropped: 0, listening: true });
   }, 180_000);
 });
