@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { startApollo } from './core/apollo.js';
 import { createTokenVerifier } from './core/auth.js';
 import { publicUrlFor, type Config } from './core/config.js';
+import { createErrorFormatter } from './core/errors.js';
 import { startScheduler } from './core/jobs.js';
 import { openReadLanes, type AppServices } from './core/caller/index.js';
 import { openDatabase, type Database } from './core/db.js';
@@ -50,8 +51,15 @@ export async function startApp(options: AppOptions): Promise<App> {
     }));
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
+  // One formatter for live payloads (once per payload) and WebSocket errors, as over HTTP.
+  const formatError = createErrorFormatter(logger, { hideSuggestions: !config.graphqlSuggestions });
   const liveEvents = await startLiveEventHub(db, logger, {
+    // The NOTIFY channels the modules deliver live, each declared by its module.
+    channels: modules.flatMap((module) => module.liveChannels ?? []),
+    formatError,
     readConcurrency: Math.max(1, Math.floor(config.dbPoolMax / 2)),
+    tenantBytesPerSecond: config.liveTenantBytesPerSecond,
+    tenantShapingMsPerSecond: config.liveTenantShapingMsPerSecond,
     ...options.liveEvents,
   });
   const services: AppServices = {
@@ -73,7 +81,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger,
     maxPayload: MAX_BODY_BYTES,
     limits: config.queryLimits,
-    hideSuggestions: !config.graphqlSuggestions,
+    formatError,
     caps: {
       maxSubscriptionsPerSocket: config.wsMaxSubscriptionsPerSocket,
       maxSocketsPerToken: config.wsMaxSocketsPerToken,

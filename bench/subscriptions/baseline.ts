@@ -1,7 +1,7 @@
 import { execute } from 'graphql';
 import type { LiveSubscriber } from '../../src/assignments/live.js';
 import type { App } from '../../src/app.js';
-import { preshaped, type Delivery, type LiveEventHub } from '../../src/core/live-events/index.js';
+import type { Delivery, LiveEventHub } from '../../src/core/live-events/index.js';
 
 /**
  * The per-subscriber path the API had before batched delivery, kept here as the
@@ -24,9 +24,9 @@ function perSubscriberDelivery(readConcurrency: number): Delivery {
       else running--;
     }
   };
-  return async (tenantId, batch) => {
+  return async (tenantId, batch, shaping) => {
     await Promise.all(
-      batch.map(async ({ feed, ids }) => {
+      batch.map(async ({ feed, keys: ids }) => {
         const subscriber = feed.subscriber as LiveSubscriber;
         const rows = await limited(() =>
           subscriber.context.transaction(
@@ -42,7 +42,7 @@ function perSubscriberDelivery(readConcurrency: number): Delivery {
         const payloads = [];
         for (const row of rows) {
           payloads.push(
-            preshaped(
+            shaping.preshape(
               await execute({
                 schema: subscriber.schema,
                 document: subscriber.document,
@@ -70,18 +70,19 @@ export function switchableDelivery(app: App, readConcurrency: number): { use(mod
   let mode: DeliveryMode = 'batched';
   const baseline = perSubscriberDelivery(readConcurrency);
   const hub: LiveEventHub = app.services.liveEvents;
-  const subscribe = hub.assignmentsCreated.bind(hub);
+  const subscribe = hub.subscribe.bind(hub);
   // One switch per delivery function, shared by all its subscribers: the hub batches
   // subscribers by their delivery function, so a wrapper per subscriber would defeat it.
   const switches = new Map<Delivery, Delivery>();
   const switched = (deliver: Delivery): Delivery => {
     let wrapper = switches.get(deliver);
     if (!wrapper) {
-      wrapper = (tenantId, batch) => (mode === 'batched' ? deliver(tenantId, batch) : baseline(tenantId, batch));
+      wrapper = (tenantId, batch, shaping) =>
+        mode === 'batched' ? deliver(tenantId, batch, shaping) : baseline(tenantId, batch, shaping);
       switches.set(deliver, wrapper);
     }
     return wrapper;
   };
-  hub.assignmentsCreated = (filter, subscriber, deliver) => subscribe(filter, subscriber, switched(deliver));
+  hub.subscribe = (channel, filter, subscriber, deliver) => subscribe(channel, filter, subscriber, switched(deliver));
   return { use: (next) => (mode = next) };
 }

@@ -1,6 +1,7 @@
 import { defineModule } from '../core/module.js';
 import { definePermissions, type Granted } from '../core/permissions.js';
 import { overdueSweepJob } from './jobs.js';
+import { assignmentCreated } from './live-channel.js';
 import { assignmentSettings } from './settings.js';
 import './assignment.js';
 import './lifecycle.js';
@@ -23,4 +24,5 @@ export const assignments = defineModule({
   permissions,
   settings: assignmentSettings,
   jobs: [overdueSweepJob],
+  liveChannels: [assignmentCreated],
 });

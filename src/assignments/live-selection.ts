@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import {
   getNamedType,
   isLeafType,
   isObjectType,
   Kind,
+  print,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLObjectType,
@@ -77,24 +79,41 @@ export function isShareableSelection(
   return true;
 }
 
-/** Ids of operations (each cached document's own node), so equal selections find each other cheaply. */
-const operationIds = new WeakMap<object, number>();
+/** Each operation's canonical form (hashed), computed once per parsed document (they are cached by query text). */
+const canonicalForms = new WeakMap<object, string>();
 const documents = new WeakMap<object, DocumentNode>();
-let nextOperationId = 0;
+
+/**
+ * The operation as its payloads see it: printed without its name, with the
+ * fragments it may spread, so documents that differ only in operation name,
+ * spacing or commas share one form. Aliases are kept: they change the payload.
+ */
+function canonicalForm(info: GraphQLResolveInfo): string {
+  let form = canonicalForms.get(info.operation);
+  if (form === undefined) {
+    const text = [
+      print({ ...info.operation, name: undefined }),
+      ...Object.keys(info.fragments)
+        .sort()
+        .map((name) => print(info.fragments[name]!)),
+    ].join('\n');
+    form = createHash('sha256').update(text).digest('base64url');
+    canonicalForms.set(info.operation, form);
+  }
+  return form;
+}
 
 /**
  * What makes two subscriptions' payloads identical for the same row: the same
- * operation (parsed documents are cached by query text, so equal queries share
- * nodes) and the same variables, except the `userId` argument — who is followed
- * decides which rows, not how a row looks.
+ * canonical operation and the same variables, except the `userId` argument —
+ * who is followed decides which rows, not how a row looks. Subscribers with the
+ * same key share one execution and one serialized payload per row.
  */
 export function selectionKey(info: GraphQLResolveInfo): string {
-  let id = operationIds.get(info.operation);
-  if (id === undefined) operationIds.set(info.operation, (id = nextOperationId++));
   const userIdArgument = info.fieldNodes[0]?.arguments?.find((argument) => argument.name.value === 'userId');
   const variables: Record<string, unknown> = { ...info.variableValues };
   if (userIdArgument?.value.kind === Kind.VARIABLE) delete variables[userIdArgument.value.name.value];
-  return `${id}:${JSON.stringify(variables)}`;
+  return `${canonicalForm(info)}:${JSON.stringify(variables)}`;
 }
 
 /** The operation and its fragments as a document, to execute a row against once per selection. */

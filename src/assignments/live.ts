@@ -16,7 +16,7 @@ import {
   type CallerContext,
   type CallerTransaction,
 } from '../core/caller/index.js';
-import { preshaped, type Delivery } from '../core/live-events/index.js';
+import type { Delivery, Preshaped } from '../core/live-events/index.js';
 import { notFound } from '../core/errors.js';
 import { compileJsonPage, readJsonPageIn } from '../core/json-page-sql.js';
 import { may } from '../core/permissions.js';
@@ -24,6 +24,7 @@ import { assertMayReadUser } from '../users/access.js';
 import * as validate from '../core/validate.js';
 import { Assignment } from './assignment.js';
 import { ASSIGNMENT_TABLE } from './assignment-sql.js';
+import { assignmentCreated } from './live-channel.js';
 import { visibleAssignments } from './live-sql.js';
 import { isShareableSelection, operationDocument, selectionKey } from './live-selection.js';
 
@@ -31,14 +32,15 @@ import { isShareableSelection, operationDocument, selectionKey } from './live-se
  * Live assignments: every assignment created for the subscriber — manual, auto
  * or risk-based, on whichever instance wrote it — shortly after its commit.
  *
- * The hub (src/core/live-events/) hands over ids and batches many subscribers of
- * one tenant together; `deliverAssignments` then serves the whole batch with:
+ * The hub (src/core/live-events/) hears the `assignmentCreated` channel
+ * (live-channel.ts), hands over ids and batches many subscribers of one tenant
+ * together; `deliverAssignments` then serves the whole batch with:
  * one visibility statement (live-sql.ts: every subscriber's tenant, user and role
  * joined to the new rows through the same SQL function the RLS policy calls);
  * one read of the visible rows per selection, with the sub-fields that selection
  * asks for (shaped as JSON by PostgreSQL when the selection compiles); one
- * graphql-js execution per (row, selection); and the shared result
- * pushed to every subscriber that may see the row. Nothing runs per subscriber
+ * graphql-js execution per (row, selection), serialized once by the hub's
+ * `preshape`; and that payload pushed to every subscriber that may see the row. Nothing runs per subscriber
  * but the push. Selections that reach viewer-dependent fields
  * (live-selection.ts) are read and shaped as their viewer, once per viewer and
  * selection.
@@ -73,7 +75,7 @@ builder.subscriptionField('trainingAssignmentCreated', (t) =>
     type: Assignment,
     description:
       'Each new assignment for `userId` (a worker: only themselves, the default) or, for an admin, safety officer ' +
-      'or integration that omits it, for the whole tenant. Over graphql-ws; if the client falls too far behind, the subscription ends with an error: subscribe again and refetch.',
+      'or integration that omits it, for the whole tenant. Over graphql-ws; if the client falls too far behind, the connection is closed with 4410 (SUBSCRIPTION_DROPPED): subscribe again and refetch.',
     args: {
       userId: t.arg.id({ description: 'Whose assignments; omit it for your own (worker) or the whole tenant.' }),
     },
@@ -97,14 +99,15 @@ builder.subscriptionField('trainingAssignmentCreated', (t) =>
         operationName: info.operation.name?.value,
         variableValues: info.variableValues,
       };
-      return context.services.liveEvents.assignmentsCreated(
+      return context.services.liveEvents.subscribe(
+        assignmentCreated,
         { tenantId: caller.tenantId, userId: filterUserId },
         subscriber,
         deliverAssignments,
       );
     },
-    // Reached only for an event that is not preshaped (none today): the event is the row.
-    resolve: (assignment) => assignment as TrainingAssignment,
+    // Pothos requires it, graphql-js never calls it here: every event is preshaped and written as it is.
+    resolve: (event) => event as unknown as TrainingAssignment,
   }),
 );
 
@@ -126,7 +129,7 @@ interface Group {
   first: LiveSubscriber;
   ids: Set<string>;
   /** Shaped payloads by row id. */
-  payloads: Map<string, unknown>;
+  payloads: Map<string, Preshaped>;
 }
 
 /** Payloads are matched to subscribers by id: any order will do, and the compiled read needs one. */
@@ -147,7 +150,7 @@ async function readRows(tx: CallerTransaction, tenantId: string, group: Group): 
 }
 
 /** Serves one batch of a tenant's subscribers (see the top of this file). */
-export const deliverAssignments: Delivery = async (tenantId, batch) => {
+export const deliverAssignments: Delivery = async (tenantId, batch, shaping) => {
   const subscribers = batch.map(({ feed }) => feed.subscriber as LiveSubscriber);
   const services = subscribers[0]!.context.services;
   const groups = new Map<string, Group>();
@@ -161,10 +164,16 @@ export const deliverAssignments: Delivery = async (tenantId, batch) => {
     async (tx) => {
       visible = await visibleAssignments(
         tx,
-        batch.map(({ ids }, index) => {
+        batch.map(({ keys }, index) => {
           const { context, filterUserId } = subscribers[index]!;
           const { caller } = context;
-          return { tenantId: caller.tenantId, userId: caller.userId || null, role: caller.role, filterUserId, ids };
+          return {
+            tenantId: caller.tenantId,
+            userId: caller.userId || null,
+            role: caller.role,
+            filterUserId,
+            ids: keys,
+          };
         }),
       );
       visible.forEach((ids, index) => {
@@ -192,33 +201,35 @@ export const deliverAssignments: Delivery = async (tenantId, batch) => {
   // once in one context per selection, so the fields that load (names) are batched by their
   // loaders; viewer-dependent ones may read per row, so a few rows at a time: a
   // flood of them must not queue hundreds of reads ahead of other tenants' deliveries.
-  for (const [group, loaded] of rows) {
-    const { first } = group;
-    const contextValue = first.shared ? tenantDeliveryContext(services, tenantId) : { ...first.context };
-    // Planned on this context too, so Pothos resolves the relations from the rows read above
-    // instead of loading them again row by row.
-    queryFromInfo({ context: contextValue, info: first.info });
-    const shape = async (row: TrainingAssignment) => {
-      const result: ExecutionResult = await execute({
-        schema: first.schema,
-        document: first.document,
-        operationName: first.operationName,
-        variableValues: first.variableValues,
-        rootValue: row,
-        contextValue,
-      });
-      group.payloads.set(row.id, preshaped(result));
-    };
-    const step = first.shared ? loaded.length : VIEWER_SHAPING_CONCURRENCY;
-    for (let start = 0; start < loaded.length; start += step) {
-      await Promise.all(loaded.slice(start, start + step).map(shape));
+  await shaping.time(async () => {
+    for (const [group, loaded] of rows) {
+      const { first } = group;
+      const contextValue = first.shared ? tenantDeliveryContext(services, tenantId) : { ...first.context };
+      // Planned on this context too, so Pothos resolves the relations from the rows read above
+      // instead of loading them again row by row.
+      queryFromInfo({ context: contextValue, info: first.info });
+      const shape = async (row: TrainingAssignment) => {
+        const result: ExecutionResult = await execute({
+          schema: first.schema,
+          document: first.document,
+          operationName: first.operationName,
+          variableValues: first.variableValues,
+          rootValue: row,
+          contextValue,
+        });
+        group.payloads.set(row.id, shaping.preshape(result));
+      };
+      const step = first.shared ? loaded.length : VIEWER_SHAPING_CONCURRENCY;
+      for (let start = 0; start < loaded.length; start += step) {
+        await Promise.all(loaded.slice(start, start + step).map(shape));
+      }
     }
-  }
+  });
 
   batch.forEach(({ feed }, index) => {
     const group = groups.get(subscribers[index]!.groupKey);
     if (!group) return;
-    const payloads: unknown[] = [];
+    const payloads: Preshaped[] = [];
     for (const id of visible[index]!) {
       const payload = group.payloads.get(id);
       if (payload) payloads.push(payload);

@@ -5,6 +5,7 @@ import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './limits.js';
 import { ConfigurationError, readers, type Env, type SettingsDeclaration, type SettingsValues } from './settings.js';
 
 export { ConfigurationError } from './settings.js';
+import { DEFAULT_HUB_OPTIONS } from './live-events/options.js';
 
 /**
  * The service's own settings (server, database, tokens, GraphQL), and each module's under `settings`
@@ -49,6 +50,12 @@ export interface Config {
   wsMaxSocketsPerToken: number;
   /** Each module's own settings, by module. */
   settings: SettingsValues;
+  /**
+   * A tenant's live-delivery budget per second (bytes serialized and sent, milliseconds of shaping): over
+   * it, its deliveries wait and other tenants' go first (src/core/live-events/budget.ts).
+   */
+  liveTenantBytesPerSecond: number;
+  liveTenantShapingMsPerSecond: number;
 }
 
 export interface AuthConfig {
@@ -162,6 +169,11 @@ export function loadConfig(env: Env, modules: readonly SettingsDeclaration<unkno
     wsMaxSubscriptionsPerSocket: setting.integer('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 20),
     wsMaxSocketsPerToken: setting.integer('WS_MAX_SOCKETS_PER_TOKEN', 10),
     settings,
+    liveTenantBytesPerSecond: setting.integer('LIVE_TENANT_BYTES_PER_SECOND', DEFAULT_HUB_OPTIONS.tenantBytesPerSecond),
+    liveTenantShapingMsPerSecond: setting.integer(
+      'LIVE_TENANT_SHAPING_MS_PER_SECOND',
+      DEFAULT_HUB_OPTIONS.tenantShapingMsPerSecond,
+    ),
   };
 }
 

@@ -86,8 +86,12 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     max: poolMax,
     connectionTimeoutMillis: options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
   });
-  // An idle client losing its server (restart, failover) must not crash the process.
+  // An idle client losing its server (restart, failover) must not crash the process; nor may one that is
+  // checked out (pg-pool listens only while a client is idle), e.g. inside a transaction between two
+  // statements: the next statement on it fails instead, and the pool discards it when it comes back.
   pool.on('error', () => {});
+  // A pooled client whose server went away reports it on the client too; the pool already replaces it.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const statementName = preparedStatementNames();
   const prisma = createClient(new PrismaPg(pool, { statementNameGenerator: statementName }), options);
   const clientsOverPools: PrismaClient[] = [];

@@ -31,6 +31,13 @@ export const ErrorCode = {
   TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
   /** A token already holds as many WebSockets as it may (the close reason of code 4429 starts with it). */
   TOO_MANY_SOCKETS: 'TOO_MANY_SOCKETS',
+  /**
+   * The server ended a live subscription it could not keep exact (the client fell too far behind, or its
+   * events could not be delivered): the start of the reason of close code 4410. Subscribe again, refetch.
+   */
+  SUBSCRIPTION_DROPPED: 'SUBSCRIPTION_DROPPED',
+  /** One live event's response is larger than one message may be; the subscription goes on. */
+  MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -120,11 +127,21 @@ export const notASubscription = () =>
   );
 export const invalidQuery = () => new ApiError(ErrorCode.BAD_REQUEST, 'Invalid query');
 
-/** A live subscriber that fell too far behind is ended (never held up for others); it resubscribes and refetches. */
-export const subscriptionDropped = (limit: number) =>
+/**
+ * A live subscription the server ended rather than leave it with a gap: its connection is closed with
+ * 4410 and this message as the reason (at most 123 bytes), which graphql-ws clients retry.
+ */
+export const subscriptionDropped = (why: string) =>
   new ApiError(
-    ErrorCode.INTERNAL_SERVER_ERROR,
-    `Subscription dropped: this client fell more than ${limit} assignments behind. Subscribe again and refetch what you missed.`,
+    ErrorCode.SUBSCRIPTION_DROPPED,
+    `${ErrorCode.SUBSCRIPTION_DROPPED}: ${why}. Subscribe again and refetch what you missed.`,
+  );
+/** One live event whose response (`bytes`) exceeds `limit`: this event only; ask for fewer or smaller fields. */
+export const messageTooLarge = (bytes: number, limit: number) =>
+  new ApiError(
+    ErrorCode.MESSAGE_TOO_LARGE,
+    `This event's response is ${bytes} bytes, over the ${limit}-byte limit of one live message: select fewer or smaller fields and refetch it`,
+    { limit },
   );
 
 /** A client address over its lookup limit: HTTP 429 with Retry-After (seconds), also in `extensions.retryAfter`. */
@@ -209,7 +226,8 @@ function isGraphQLError(error: unknown): error is GraphQLErrorLike {
   return error.name === 'GraphQLError';
 }
 
-function isClientError(error: unknown): boolean {
+/** Whether `error` is meant for the client (it is shown); anything else is masked and logged. */
+export function isClientError(error: unknown): boolean {
   if (error instanceof ApiError) return true;
   if (!isGraphQLError(error)) return false;
   // A GraphQLError without an original error comes from graphql-js itself (validation,

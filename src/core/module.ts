@@ -2,6 +2,7 @@ import type { AppServices } from './caller/index.js';
 import type { Database } from './db.js';
 import type { Route } from './http.js';
 import type { ScheduledJob } from './jobs.js';
+import type { LiveChannel } from './live-events/index.js';
 import type { PermissionTable } from './permissions.js';
 import type { SettingsDeclaration } from './settings.js';
 
@@ -30,6 +31,8 @@ export interface DomainModule {
   settings?: SettingsDeclaration<unknown>;
   /** Its scheduled jobs: cron expression (from its settings) and handler, run once per tenant and slot. */
   jobs?: readonly ScheduledJob[];
+  /** The NOTIFY channels it delivers live (announced keys with a catch-up read, or followed payloads). */
+  liveChannels?: readonly LiveChannel[];
   /** Its HTTP endpoints beside GraphQL. */
   routes?(host: ModuleHost): Route[];
   /** Background work started with the app; undefined when its settings turn it off. */

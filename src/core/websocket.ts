@@ -16,7 +16,6 @@ import { bearerToken } from './auth.js';
 import { requestContext, type AppServices, type Context } from './caller/index.js';
 import {
   ApiError,
-  createErrorFormatter,
   ErrorCode,
   notASubscription,
   subscriptionFailed,
@@ -25,7 +24,7 @@ import {
 } from './errors.js';
 import { checkDocument } from './document-shape.js';
 import { checkOperation, checkQueryText, parseOptionsOf, type QueryLimits } from './limits.js';
-import { subscribeWithPreshaped } from './live-events/index.js';
+import { subscribeWithPreshaped, type FormatError, type Outlet } from './live-events/index.js';
 import type { Logger } from './logger.js';
 import { subscriptionCapError, TokenSockets, type SocketCaps } from './ws-caps.js';
 
@@ -45,7 +44,10 @@ import { subscriptionCapError, TokenSockets, type SocketCaps } from './ws-caps.j
  * Subscriptions get the same query limits as HTTP requests (src/core/limits.ts:
  * text nesting and tokens before parsing, the document's shape — selections, depth,
  * aliases — before validation, cost and arguments before anything runs), and every
- * error sent carries `extensions.code`, as over HTTP.
+ * error sent carries `extensions.code`, as over HTTP. Live
+ * payloads arrive serialized once for all their subscribers and are written as
+ * they are (`outlet`); a subscription the server drops closes its socket with
+ * 4410 and a SUBSCRIPTION_DROPPED reason, which graphql-ws clients retry.
  */
 
 export interface WebSocketOptions {
@@ -58,8 +60,8 @@ export interface WebSocketOptions {
   maxPayload: number;
   /** The query limits (the same as over HTTP). */
   limits: QueryLimits;
-  /** Drop "Did you mean …?" from error messages (production). */
-  hideSuggestions: boolean;
+  /** The app's error formatter (masks and logs what is not meant for the client). */
+  formatError: FormatError;
   /** Subscriptions per socket and sockets per token (ws-caps.ts). */
   caps: SocketCaps;
 }
@@ -71,13 +73,21 @@ export interface WebSocketOptions {
  */
 const TRY_AGAIN_LATER = 1013;
 
+/**
+ * The server ended a subscription rather than leave it with a gap (the client fell
+ * too far behind, or its events could not be delivered): the reason starts with
+ * SUBSCRIPTION_DROPPED. graphql-ws clients reconnect and resubscribe; the app refetches.
+ */
+const SUBSCRIPTION_DROPPED_CLOSE_CODE = 4410;
+
+/** The end of every `next` message written from a preshaped payload. */
+const MESSAGE_END = Buffer.from('}');
+
 /** Longest delay setTimeout honours (~24.8 days); longer waits are re-armed. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export function serveWebSockets(options: WebSocketOptions): Disposable {
-  const { services, logger } = options;
-  const { limits } = options;
-  const formatError = createErrorFormatter(logger, { hideSuggestions: options.hideSuggestions });
+  const { services, logger, limits, formatError } = options;
   const format = (errors: readonly GraphQLError[]) => errors.map((error) => formatError(error.toJSON(), error));
   // Upgrades are taken from the HTTP server by hand (`noServer`), not by handing ws the server: ws would
   // re-emit the HTTP server's own errors (a port in use at start) as WebSocket errors, logged as such.
@@ -145,11 +155,12 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
           return [subscriptionFailed()];
         }
       },
-      // Live payloads arrive shaped once for all their subscribers: no execution per subscriber.
-      subscribe: subscribeWithPreshaped,
+      // Live payloads arrive serialized once for all their subscribers: no execution nor JSON per subscriber.
+      subscribe: (args) => subscribeWithPreshaped(args, (args.contextValue as OutletContext)[OUTLET]),
       // One context per operation: per-request caches (Pothos, loaders) must not be
       // shared by the several subscriptions a socket may carry.
-      context: (ctx) => ({ ...ctx.extra.context }) as unknown as Record<string, unknown>,
+      context: (ctx, id) =>
+        ({ ...ctx.extra.context, [OUTLET]: outlet(ctx.extra.socket, id) }) as unknown as Record<string, unknown>,
       // The same masking as over HTTP: client errors pass, anything else is logged and hidden.
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: format(result.errors) } : undefined,
@@ -157,6 +168,34 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
     },
     sockets,
   );
+}
+
+/** Where a subscription's preshaped events go, kept on its context (a symbol key: no resolver sees it). */
+const OUTLET = Symbol('outlet');
+type OutletContext = Context & { [OUTLET]: Outlet };
+
+/**
+ * Writes preshaped events as graphql-ws `next` messages: the subscription's own
+ * prefix and the shared payload bytes, copied once, no JSON per subscriber.
+ * Resolves once the socket took the message, so a stalled client stops pulling
+ * from its feed (which then drops it, feed.ts) instead of buffering here.
+ */
+function outlet(socket: WebSocket, id: string): Outlet {
+  const prefix = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+  return {
+    send: (event) =>
+      new Promise((resolve) => {
+        if (socket.readyState !== socket.OPEN) return resolve();
+        // A failed write means a closing socket: graphql-ws ends its subscriptions on close.
+        socket.send(Buffer.concat([prefix, event.payload, MESSAGE_END]), { binary: false }, () => resolve());
+      }),
+    // A close reason may hold 123 bytes: ours fit, the code alone is the fallback.
+    drop: (reason) =>
+      socket.close(
+        SUBSCRIPTION_DROPPED_CLOSE_CODE,
+        Buffer.byteLength(reason) <= 123 ? reason : ErrorCode.SUBSCRIPTION_DROPPED,
+      ),
+  };
 }
 
 function closeWhenTokenExpires(socket: WebSocket, authorization: string): void {

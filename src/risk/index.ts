@@ -1,6 +1,7 @@
 import { defineModule } from '../core/module.js';
 import { definePermissions, type Granted } from '../core/permissions.js';
 import { autoAssignJob, qualificationExpiryJob, riskEscalationJob } from './jobs.js';
+import { qualificationChanged } from './live-channel.js';
 import { riskSettings } from './settings.js';
 import './auto-assign.js';
 import './scores.js';
@@ -25,4 +26,5 @@ export const risk = defineModule({
   permissions,
   settings: riskSettings,
   jobs: [autoAssignJob, riskEscalationJob, qualificationExpiryJob],
+  liveChannels: [qualificationChanged],
 });

@@ -4,6 +4,7 @@ import { badInput, subscriptionDropped } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import { Course } from '../courses/course.js';
 import { User } from '../users/user.js';
+import { qualificationChanged } from './live-channel.js';
 import { qualificationRows, type QualificationRow, type QualificationTarget } from './qualifications-sql.js';
 import { MAX_ITEMS_EXTENSION } from '../core/query-cost.js';
 
@@ -14,19 +15,27 @@ const PRICED_REQUIRED_COURSES = 20;
  * Who is qualified now on a zone or a piece of equipment (`qualifications`), and
  * each change of it, live (`qualificationChanged`).
  *
- * The subscription follows the `qualification_changed` NOTIFY channel on the
- * live-event hub's one session (src/core/live-events/): triggers announce the
+ * The subscription follows the `qualification_changed` NOTIFY channel
+ * (live-channel.ts) on the live-event hub's one session: triggers announce the
  * users a completion, a cancellation, a new shift or operator concerns, or the
  * whole tenant for a required course added or changed; the scheduler announces
  * completions that expired at the change of day; `announceQualificationChange`
  * (qualifications-sql.ts) is the hook for anything else (a revoked certificate).
  * Each subscriber re-reads only the announced users of its zone or equipment,
  * under its own RLS, one announcement after the other, and pushes a user's
- * Qualification only when it differs from the last one it knew.
+ * Qualification only when it differs from the last one it knew. A read that
+ * fails (the database went away) is retried, so no change is lost to an outage.
  */
 
 /** Announcements a subscriber may have waiting before it is dropped (its client stopped reading). */
 const MAX_PENDING = 10_000;
+/**
+ * A read that fails (the database went away) is retried after this, doubling up to the maximum, for
+ * as long as live deliveries are (the hub's `deliveryRetryMs`); then the subscriber is dropped.
+ */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+const RETRY_FOR_MS = 120_000;
 
 /** The courses of one list of qualifications, loaded by one query for all of them. */
 interface CourseBatch {
@@ -190,17 +199,30 @@ async function qualificationFeed(
     failure = error instanceof Error ? error : new Error(String(error));
     finish();
   };
+  /** Reads and emits, retrying a failed read (it changed nothing) until it has failed for RETRY_FOR_MS. */
+  const evaluate = async (users: readonly string[] | null) => {
+    const firstTry = Date.now();
+    for (let attempt = 0; !done; attempt++) {
+      try {
+        return emit(await read(users));
+      } catch (error) {
+        if (Date.now() - firstTry >= RETRY_FOR_MS) {
+          context.services.logger.error({ err: error }, 'qualificationChanged: reading the changes kept failing');
+          return fail(subscriptionDropped(`its changes could not be read for ${RETRY_FOR_MS / 1000} s`));
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt)));
+      }
+    }
+  };
   const enqueue = (users: readonly string[] | null) => {
     if (done) return;
-    if (++pending > MAX_PENDING) return fail(subscriptionDropped(MAX_PENDING));
+    if (++pending > MAX_PENDING) return fail(subscriptionDropped(`fell more than ${MAX_PENDING} changes behind`));
     chain = chain
-      .then(async () => {
-        if (!done) emit(await read(users));
-      })
+      .then(() => evaluate(users))
       .catch(fail)
       .finally(() => pending--);
   };
-  const unfollow = context.services.liveEvents.follow('qualification_changed', {
+  const unfollow = context.services.liveEvents.follow(qualificationChanged, {
     payload(payload) {
       const users = announcedUsers(payload, tenantId);
       if (users !== undefined) enqueue(users);

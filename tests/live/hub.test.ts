@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assignmentCreated } from '../../src/assignments/live-channel.js';
+import { createErrorFormatter } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import {
-  ASSIGNMENT_CREATED_CHANNEL,
   startLiveEventHub,
   type Delivery,
   type FeedFilter,
   type LiveEventHub,
+  type LiveFeed,
 } from '../../src/core/live-events/index.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { owner, uuid } from '../support/sql.js';
@@ -32,7 +34,13 @@ let courseB: string;
 beforeAll(async () => {
   db = await freshDatabase();
   sql = owner(db);
-  hub = await startLiveEventHub(db, createLogger('silent'), { maxQueuedIds: 170, maxBatchIds: 150 });
+  const logger = createLogger('silent');
+  hub = await startLiveEventHub(db, logger, {
+    channels: [assignmentCreated],
+    formatError: createErrorFormatter(logger),
+    maxQueuedIds: 170,
+    maxBatchIds: 150,
+  });
   for (const id of [u1, u2, u3]) await sql.insert('profiles', { id, tenant_id: tenantA, role: 'worker' });
   await sql.insert('profiles', { id: v1, tenant_id: tenantB, role: 'worker' });
   courseA = (
@@ -57,20 +65,22 @@ async function insert(tenantId: string, courseId: string, users: string[]): Prom
   return rows.map((row) => row.id);
 }
 
-/** The hub's contract with a domain, at its simplest: each announced id is its own payload. */
-const echo: Delivery = async (_tenantId, batch) => {
+/** The hub's contract with a domain, at its simplest: each announced id is its own payload, `{"data":{"id"}}`. */
+const echo: Delivery = async (_tenantId, batch, shaping) => {
   await new Promise((resolve) => setImmediate(resolve)); // a real delivery waits on the database
-  for (const { feed, ids } of batch) feed.push(ids);
+  for (const { feed, keys } of batch) feed.push(keys.map((id) => shaping.preshape({ data: { id } })));
 };
-const follow = (filter: FeedFilter) => hub.assignmentsCreated(filter, undefined, echo);
+const follow = (filter: FeedFilter) => hub.subscribe(assignmentCreated, filter, undefined, echo);
+const idOf = (payload: { payload: Buffer } | undefined) =>
+  (JSON.parse(String(payload!.payload)) as { data: { id: string } }).data.id;
 
 /** Pulls from `feed` in the background, recording every id. */
-function drain(feed: AsyncIterableIterator<unknown>) {
+function drain(feed: LiveFeed) {
   const received: string[] = [];
   let failure: unknown;
   const done = (async () => {
     try {
-      for await (const id of feed) received.push(id as string);
+      for await (const payload of feed) received.push(idOf(payload));
     } catch (error) {
       failure = error;
     }
@@ -118,7 +128,11 @@ describe('notification hub', () => {
     const third = await insert(tenantA, courseA, [u3]);
     await eventually(() => watcher.received.length === 3);
 
-    for (const id of [...first, ...second, ...third]) expect(await lagging.next()).toEqual({ value: id, done: false });
+    for (const id of [...first, ...second, ...third]) {
+      const next = await lagging.next();
+      expect(next.done).toBe(false);
+      expect(idOf(next.value)).toBe(id);
+    }
     const pending = lagging.next();
     await lagging.return!();
     expect(await pending).toEqual({ value: undefined, done: true });
@@ -144,8 +158,8 @@ describe('notification hub', () => {
     expect(healthy.received.sort()).toEqual([...inserted].sort());
     expect(hub.stats().dropped).toBe(droppedBefore + 1);
     await expect(stalled.next()).rejects.toMatchObject({
-      message: expect.stringMatching(/fell more than 170 assignments behind/),
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      message: expect.stringMatching(/^SUBSCRIPTION_DROPPED: fell more than 170 events behind/),
+      extensions: { code: 'SUBSCRIPTION_DROPPED' },
     });
     expect(await stalled.next()).toEqual({ value: undefined, done: true });
   });
@@ -153,7 +167,7 @@ describe('notification hub', () => {
   it('ignores a malformed notification and keeps delivering', async () => {
     await reset(tenantA);
     const feed = drain(follow({ tenantId: tenantA, userId: u1 }));
-    await sql.query(`SELECT pg_notify($1, 'not json'), pg_notify($1, '{"tenantId": 1}')`, [ASSIGNMENT_CREATED_CHANNEL]);
+    await sql.query(`SELECT pg_notify($1, 'not json'), pg_notify($1, '{"tenantId": 1}')`, [assignmentCreated.name]);
 
     const [id] = await insert(tenantA, courseA, [u1]);
 

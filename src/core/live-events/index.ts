@@ -1,82 +1,99 @@
 import type { Database } from '../db.js';
 import type { Logger } from '../logger.js';
-import { Feed, type AssignmentFeed, type Delivery, type FeedFilter } from './feed.js';
-import { FairScheduler } from './scheduler.js';
+import { checkChannels, type AnnouncedChannel, type FollowedChannel, type LiveChannel } from './channel.js';
+import { Feed, type Delivery, type FeedFilter, type LiveFeed } from './feed.js';
+import { listenPglite, type Listener, type ListenerHooks } from './listener.js';
 import { DEFAULT_HUB_OPTIONS, type HubOptions } from './options.js';
-import { parsePayload, type AssignmentPair, type SideChannel } from './payload.js';
 import { PgListener } from './pg-listener.js';
-import { listenPglite, type Listener } from './pglite-listener.js';
+import { FairScheduler } from './scheduler.js';
+import { ShapingMeter, type FormatError } from './shaping.js';
 import { SubscriberIndex } from './subscriber-index.js';
+import { subscriptionDropped } from '../errors.js';
 
 /**
- * The live-event hub: new assignments, announced by PostgreSQL LISTEN/NOTIFY
- * (see payload.ts), delivered to this instance's GraphQL subscribers.
+ * The live-event hub: events announced by PostgreSQL LISTEN/NOTIFY on the
+ * channels the domains declare (channel.ts), delivered to this instance's
+ * GraphQL subscribers. It knows no table: each channel says how to read its
+ * payloads and what was committed while the session was down.
  *
  * Each API instance holds ONE listening session (a dedicated `pg.Client`, or
  * PGlite's in-process `listen`) and fans every payload out in memory to its own
- * subscribers, indexed by tenant and then user (subscriber-index.ts), so a
- * notification costs O(its ids + the subscribers it concerns), never
- * O(all subscribers). Events carry ids only. The ids a notification hands to
+ * subscribers, indexed by channel, tenant and then user (subscriber-index.ts),
+ * so a notification costs O(its keys + the subscribers it concerns), never
+ * O(all subscribers). Events carry keys only. The keys a notification hands to
  * its subscribers wait on those feeds; the fair scheduler (scheduler.ts) takes
  * them in batches of many subscribers of one tenant and runs the domain's
  * `Delivery` for each batch — one visibility statement for the whole batch and
- * one read and shaping per selection, not one read per subscriber
- * (src/assignments/live.ts) — tenants taking turns for the connections.
+ * one read and shaping per selection, not one read per subscriber — tenants
+ * taking turns for the connections, each within a budget of bytes and shaping
+ * time (budget.ts). A payload is serialized once per selection (shaping.ts) and
+ * that buffer written to every socket that receives it (preshaped.ts).
  *
- * Backpressure: the shaped payloads are pushed onto each subscriber's own
- * bounded queue (feed.ts); nothing here ever awaits a subscriber. One that lets
- * more than `maxQueuedIds` pile up (a stalled or vanished socket stops pulling) is
- * dropped: its queue is freed and its subscription ends with an error telling the
- * client to subscribe again and refetch.
+ * Backpressure: the payloads are pushed onto each subscriber's own bounded
+ * queue (feed.ts); nothing here ever awaits a subscriber. One that lets more
+ * than `maxQueuedIds` payloads or `maxQueuedBytes` bytes pile up (a stalled or
+ * vanished socket stops pulling) is dropped: its queue is freed and its
+ * connection closed with the documented "subscribe again and refetch" signal.
  *
- * Missed events: the PostgreSQL session is watched by a heartbeat and, when lost,
- * re-established with exponential backoff; after reconnecting it reads what was
- * created meanwhile (pg-listener.ts).
+ * Missed events: a delivery that fails (the database went away) is retried with
+ * the same keys; the PostgreSQL session is watched by a heartbeat and, when
+ * lost, re-established with exponential backoff, after which it reads what was
+ * committed meanwhile (pg-listener.ts).
  */
 
-export type { AssignmentFeed, Delivery, Feed, FeedFilter, PendingDelivery } from './feed.js';
-export { preshaped, subscribeWithPreshaped } from './preshaped.js';
+export type { AnnouncedChannel, AnnouncedKey, FollowedChannel, LiveChannel, TenantReader } from './channel.js';
+export type { Delivery, Feed, FeedFilter, LiveFeed, PendingDelivery } from './feed.js';
+export { Preshaped, subscribeWithPreshaped, type Outlet } from './preshaped.js';
+export type { Shaping, FormatError } from './shaping.js';
 export type { HubOptions } from './options.js';
-export { ASSIGNMENT_CREATED_CHANNEL, SIDE_CHANNELS, type SideChannel } from './payload.js';
 export { LISTENER_APPLICATION_NAME } from './pg-listener.js';
 
 export interface HubStats {
   /** Open subscriptions on this instance. */
   subscribers: number;
-  /** Followers of side channels (other subscriptions) on this instance. */
+  /** Followers of followed channels (other subscriptions) on this instance. */
   followers: number;
   /** Whether the listening session is up. */
   listening: boolean;
   /** Subscribers dropped for falling too far behind, since start. */
   dropped: number;
-  /** Assignments delivered by catch-ups after reconnecting, since start. */
+  /** Keys delivered by catch-ups after reconnecting, since start. */
   recovered: number;
+  /** Deliveries that failed (the database went away) and were retried, since start. */
+  retried: number;
+  /** Payloads serialized, since start: one per row and distinct selection, whatever the subscribers. */
+  shaped: number;
 }
 
-/** A follower of a side channel: every payload, and a call when payloads may have been lost (after an outage). */
-export interface SideChannelFollower {
+/** A follower of a followed channel: every payload, and a call when payloads may have been lost (after an outage). */
+export interface ChannelFollower {
   payload(payload: string): void;
   resumed(): void;
 }
 
 export interface LiveEventHub {
   /**
-   * A new subscriber: `deliver` turns the ids announced to it (with many other
-   * subscribers' at once) into payloads; `subscriber` is what it needs to know
-   * about this one.
+   * A new subscriber of `channel`: `deliver` turns the keys announced to it
+   * (with many other subscribers' at once) into payloads; `subscriber` is
+   * what it needs to know about this one.
    */
-  assignmentsCreated(filter: FeedFilter, subscriber: unknown, deliver: Delivery): AssignmentFeed;
-  /** Follows one of SIDE_CHANNELS on the hub's session; returns the unfollow. */
-  follow(channel: SideChannel, follower: SideChannelFollower): () => void;
+  subscribe(channel: AnnouncedChannel, filter: FeedFilter, subscriber: unknown, deliver: Delivery): LiveFeed;
+  /** Follows a followed channel on the hub's session; returns the unfollow. */
+  follow(channel: FollowedChannel, follower: ChannelFollower): () => void;
   stats(): HubStats;
   close(): Promise<void>;
 }
 
-export async function startLiveEventHub(
-  db: Database,
-  logger: Logger,
-  overrides: Partial<HubOptions> = {},
-): Promise<LiveEventHub> {
+export interface HubSettings extends Partial<HubOptions> {
+  /** The channels the domains declare (a plain list: each module brings its own). */
+  channels: readonly LiveChannel[];
+  /** Formats the errors of a payload, once per payload (the app's error formatter: masks and logs). */
+  formatError: FormatError;
+}
+
+export async function startLiveEventHub(db: Database, logger: Logger, settings: HubSettings): Promise<LiveEventHub> {
+  const { channels, formatError, ...overrides } = settings;
+  checkChannels(channels);
   const options = { ...DEFAULT_HUB_OPTIONS, ...overrides };
   if (overrides.tenantReadConcurrency === undefined) {
     options.tenantReadConcurrency = Math.max(
@@ -85,50 +102,71 @@ export async function startLiveEventHub(
     );
   }
   const log = logger.child({ component: 'live-events' });
-  const index = new SubscriberIndex();
-  const scheduler = new FairScheduler(options, (error, batch) => {
-    log.error({ err: error, subscribers: batch.length }, 'delivering live assignments failed');
-    for (const { feed } of batch) feed.fail(error instanceof Error ? error : new Error(String(error)));
-  });
+  const indexes = new Map<AnnouncedChannel, SubscriberIndex>();
+  const followers = new Map<FollowedChannel, Set<ChannelFollower>>();
+  for (const channel of channels) {
+    if (channel.kind === 'announced') indexes.set(channel, new SubscriberIndex());
+    else followers.set(channel, new Set());
+  }
   let dropped = 0;
   let recovered = 0;
+  let shaped = 0;
+  let retried = 0;
+  const shapingSettings = { formatError, maxMessageBytes: options.maxMessageBytes, shaped: () => void shaped++ };
 
-  const announce = (tenantId: string, pairs: AssignmentPair[]) => {
-    for (const feed of index.dispatch(tenantId, pairs)) scheduler.enqueue(feed);
-  };
-  const onPayload = (payload: string) => {
-    const event = parsePayload(payload);
-    if (event) announce(event.tenantId, event.assignments);
-    else log.warn({ payload: payload.slice(0, 200) }, 'ignored a malformed notification');
-  };
+  const scheduler = new FairScheduler(options, {
+    shaping: () => new ShapingMeter(shapingSettings),
+    failed(error, entries, gaveUp) {
+      const tenantId = entries[0]?.feed.filter.tenantId;
+      if (!gaveUp) {
+        retried++;
+        log.warn({ err: error, tenantId, subscribers: entries.length }, 'delivering live events failed; retrying');
+        return;
+      }
+      const seconds = Math.round(options.deliveryRetryMs / 1000);
+      log.error({ err: error, tenantId, subscribers: entries.length }, `live delivery kept failing for ${seconds} s`);
+      const drop = subscriptionDropped(`its events could not be delivered for ${seconds} s`);
+      for (const { feed } of entries) feed.fail(drop);
+    },
+  });
 
-  const followers = new Map<SideChannel, Set<SideChannelFollower>>();
-  const side = (channel: SideChannel, payload: string) => {
-    for (const follower of followers.get(channel) ?? []) follower.payload(payload);
+  const registered = (channel: LiveChannel) => {
+    if (!channels.includes(channel)) throw new Error(`live channel "${channel.name}" was not declared to the hub`);
   };
-  const resumed = () => {
-    for (const set of followers.values()) for (const follower of set) follower.resumed();
+  const hooks: ListenerHooks = {
+    announce(channel, tenantId, keys) {
+      if (keys.length === 0) return;
+      for (const feed of indexes.get(channel)!.dispatch(tenantId, keys)) scheduler.enqueue(feed);
+    },
+    follow(channel, payload) {
+      for (const follower of followers.get(channel)!) follower.payload(payload);
+    },
+    malformed(channel, payload) {
+      log.warn({ channel: channel.name, payload: payload.slice(0, 200) }, 'ignored a malformed notification');
+    },
   };
-
   const listener: Listener =
     'pglite' in db.source
-      ? await listenPglite(db.source.pglite, onPayload, side)
-      : await PgListener.start(db.source.url, options, log, {
-          announce,
-          tenantIds: () => index.tenantIds(),
+      ? await listenPglite(db.source.pglite, channels, hooks)
+      : await PgListener.start(db.source.url, channels, options, log, {
+          ...hooks,
+          tenantIds: (channel) => indexes.get(channel)!.tenantIds(),
           recovered: (count) => (recovered += count),
-          side,
-          resumed,
+          resumed: () => {
+            for (const set of followers.values()) for (const follower of set) follower.resumed();
+          },
         });
 
   return {
-    assignmentsCreated(filter, subscriber, deliver) {
+    subscribe(channel, filter, subscriber, deliver) {
+      registered(channel);
+      const index = indexes.get(channel)!;
       const feed = new Feed(filter, subscriber, deliver, options, {
         closed: (self) => index.remove(self),
         overflowed: (self) => {
           dropped++;
           log.warn(
-            { tenantId: self.filter.tenantId, limit: options.maxQueuedIds },
+            { tenantId: self.filter.tenantId, maxIds: options.maxQueuedIds, maxBytes: options.maxQueuedBytes },
             'dropped a subscriber that fell behind',
           );
         },
@@ -137,22 +175,24 @@ export async function startLiveEventHub(
       return feed;
     },
     follow(channel, follower) {
-      let set = followers.get(channel);
-      if (!set) followers.set(channel, (set = new Set()));
+      registered(channel);
+      const set = followers.get(channel)!;
       set.add(follower);
       return () => void set.delete(follower);
     },
     stats: () => ({
       followers: [...followers.values()].reduce((sum, set) => sum + set.size, 0),
-      subscribers: index.size,
+      subscribers: [...indexes.values()].reduce((sum, index) => sum + index.size, 0),
       listening: listener.listening(),
       dropped,
       recovered,
+      retried,
+      shaped,
     }),
     async close() {
       await listener.close();
-      index.closeAll();
-      await scheduler.idle(); // the database is closed next: let deliveries in flight finish
+      for (const index of indexes.values()) index.closeAll();
+      await scheduler.close(); // the database is closed next: let deliveries in flight finish
     },
   };
 }

@@ -5,6 +5,22 @@ export interface HubOptions {
    * a healthy subscriber should absorb (a tenant-wide one sees every row).
    */
   maxQueuedIds: number;
+  /** Bytes of payloads a subscriber may leave waiting before it is dropped as too slow. */
+  maxQueuedBytes: number;
+  /** Largest response of one live event; a larger one is replaced by a MESSAGE_TOO_LARGE error for that event. */
+  maxMessageBytes: number;
+  /**
+   * A tenant's delivery budget (budget.ts): bytes per second (serialized once per
+   * payload, plus sent once per subscriber) and milliseconds of shaping per
+   * second. Over it, the tenant's deliveries wait while other tenants' go first.
+   */
+  tenantBytesPerSecond: number;
+  tenantShapingMsPerSecond: number;
+  /**
+   * How long a tenant's failing deliveries are retried (with backoff, keys kept
+   * pending) before their subscriptions are dropped with the refetch signal.
+   */
+  deliveryRetryMs: number;
   /** Most subscribers one delivery serves (one visibility statement, one read per selection). */
   maxBatchSubscribers: number;
   /** Most (subscriber, id) pairs one delivery serves: a lagging subscriber gets several notifications at once. */
@@ -33,6 +49,11 @@ export interface HubOptions {
 
 export const DEFAULT_HUB_OPTIONS: HubOptions = {
   maxQueuedIds: 10_000,
+  maxQueuedBytes: 16 * 1024 * 1024,
+  maxMessageBytes: 1_000_000,
+  tenantBytesPerSecond: 8 * 1024 * 1024,
+  tenantShapingMsPerSecond: 400,
+  deliveryRetryMs: 120_000,
   maxBatchSubscribers: 500,
   maxBatchIds: 5_000,
   readConcurrency: 4,

@@ -1,28 +1,17 @@
 import pg from 'pg';
 import { APP_ROLE } from '../app-role.js';
 import type { Logger } from '../logger.js';
+import type { AnnouncedChannel, AnnouncedKey, LiveChannel, TenantReader } from './channel.js';
+import { route, type Listener, type ListenerHooks } from './listener.js';
 import type { HubOptions } from './options.js';
-import {
-  ASSIGNMENT_CREATED_CHANNEL,
-  isSideChannel,
-  NOTIFY_BATCH,
-  parsePayload,
-  SIDE_CHANNELS,
-  type AssignmentPair,
-  type SideChannel,
-} from './payload.js';
-import type { Listener } from './pglite-listener.js';
 import { RecentIds } from './recent-ids.js';
 
-export interface PgListenerHooks {
-  announce(tenantId: string, pairs: AssignmentPair[]): void;
-  /** Tenants that have subscribers now: the only ones a catch-up needs to read. */
-  tenantIds(): string[];
+export interface PgListenerHooks extends ListenerHooks {
+  /** Tenants that have subscribers of `channel` now: the only ones a catch-up needs to read. */
+  tenantIds(channel: AnnouncedChannel): string[];
   recovered(count: number): void;
-  /** A payload on one of SIDE_CHANNELS. */
-  side?(channel: SideChannel, payload: string): void;
-  /** The session is back after an outage: side-channel payloads of the gap are lost. */
-  resumed?(): void;
+  /** The session is back after an outage: followed channels' payloads of the gap are lost. */
+  resumed(): void;
 }
 
 /** Shows up in pg_stat_activity, so operators (and tests) can find the session. */
@@ -30,12 +19,12 @@ export const LISTENER_APPLICATION_NAME = 'safety-training-api:listener';
 
 /**
  * The dedicated PostgreSQL listening session, with heartbeat, reconnect and catch-up.
- * NOTIFY has no replay, so after reconnecting the listener reads (per tenant with
- * subscribers here, as the `service` role under RLS) the assignments created since
- * its last confirmed heartbeat minus `catchUpMarginMs` — the margin covers
- * transactions that began before the outage and committed during it, because
- * created_at is the transaction's start time — and delivers those it has not
- * announced already (RecentIds). An inserting transaction that ran longer than the
+ * NOTIFY has no replay, so after reconnecting the listener asks each announced
+ * channel (per tenant with subscribers here, as the `service` role under RLS) for
+ * the keys committed since its last confirmed heartbeat minus `catchUpMarginMs` —
+ * the margin covers transactions that began before the outage and committed during
+ * it, when the domain dates its rows by transaction start — and delivers those it
+ * has not announced already (RecentIds). A transaction that ran longer than the
  * margin and committed during the outage can still be missed; the outage window is
  * logged either way.
  */
@@ -48,19 +37,33 @@ export class PgListener implements Listener {
   private closed = false;
   /** The database's clock at the last moment we know we were listening. */
   private lastAlive: Date | undefined;
-  private readonly recent: RecentIds;
+  /** Per announced channel. */
+  private readonly recent = new Map<AnnouncedChannel, RecentIds>();
+  private readonly byName: Map<string, LiveChannel>;
 
   private constructor(
     private readonly url: string,
+    private readonly channels: readonly LiveChannel[],
     private readonly options: HubOptions,
     private readonly log: Logger,
     private readonly hooks: PgListenerHooks,
   ) {
-    this.recent = new RecentIds(options.catchUpMarginMs + 3 * options.heartbeatMs);
+    this.byName = new Map(channels.map((channel) => [channel.name, channel]));
+    for (const channel of channels) {
+      if (channel.kind === 'announced') {
+        this.recent.set(channel, new RecentIds(options.catchUpMarginMs + 3 * options.heartbeatMs));
+      }
+    }
   }
 
-  static async start(url: string, options: HubOptions, log: Logger, hooks: PgListenerHooks): Promise<PgListener> {
-    const listener = new PgListener(url, options, log, hooks);
+  static async start(
+    url: string,
+    channels: readonly LiveChannel[],
+    options: HubOptions,
+    log: Logger,
+    hooks: PgListenerHooks,
+  ): Promise<PgListener> {
+    const listener = new PgListener(url, channels, options, log, hooks);
     await listener.connect();
     return listener;
   }
@@ -85,21 +88,20 @@ export class PgListener implements Listener {
       keepAlive: true,
     });
     client.on('notification', (message) => {
-      if (message.channel === ASSIGNMENT_CREATED_CHANNEL && message.payload) this.receive(message.payload);
-      else if (isSideChannel(message.channel) && message.payload) this.hooks.side?.(message.channel, message.payload);
+      const channel = this.byName.get(message.channel);
+      if (channel && message.payload) route(channel, message.payload, this.hooks, this.unseen);
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));
     try {
       await client.connect();
-      // LISTEN takes an identifier, which cannot be a bind parameter: the channel is a constant of this module.
-      await client.query(`LISTEN "${ASSIGNMENT_CREATED_CHANNEL}"`);
-      for (const channel of SIDE_CHANNELS) await client.query(`LISTEN "${channel}"`);
+      // LISTEN takes an identifier, which cannot be a bind parameter: names are checked at start (checkChannels).
+      for (const channel of this.channels) await client.query(`LISTEN "${channel.name}"`);
       const resumedAt = await this.now(client);
       // Listening again before reading the gap, so nothing falls between the two.
       if (this.lastAlive) {
         await this.catchUp(client, this.lastAlive, resumedAt);
-        this.hooks.resumed?.();
+        this.hooks.resumed();
       }
       if (this.closed) return void discard(client);
       this.client = client;
@@ -114,14 +116,8 @@ export class PgListener implements Listener {
     }
   }
 
-  private receive(payload: string): void {
-    const event = parsePayload(payload);
-    if (!event) {
-      this.log.warn({ payload: payload.slice(0, 200) }, 'ignored a malformed notification');
-      return;
-    }
-    this.hooks.announce(event.tenantId, this.recent.keepUnseen(event.assignments));
-  }
+  private readonly unseen = (channel: AnnouncedChannel, keys: AnnouncedKey[]): AnnouncedKey[] =>
+    this.recent.get(channel)!.keepUnseen(keys);
 
   /** The database's clock; also proves the session answers within a heartbeat. */
   private async now(client: pg.Client): Promise<Date> {
@@ -163,10 +159,10 @@ export class PgListener implements Listener {
     if (this.closed || this.client !== client) return;
     this.detach();
     discard(client);
-    this.recent.holdEviction();
+    for (const recent of this.recent.values()) recent.holdEviction();
     this.log.warn(
       { err: error, lastAlive: this.lastAlive },
-      'lost the LISTEN session: live assignment events are paused until it is back',
+      'lost the LISTEN session: live events are paused until it is back',
     );
     this.scheduleRetry();
   }
@@ -191,16 +187,18 @@ export class PgListener implements Listener {
   }
 
   /**
-   * Announces the assignments committed while nobody was listening. Reads as
-   * the `service` role, tenant by tenant, so RLS applies even when the
-   * connecting user is a plain table owner. A query error is logged and
-   * accepted (retrying could never succeed); a lost connection is thrown, so the
-   * next attempt reads the same window again.
+   * Announces the keys committed while nobody was listening, channel by channel.
+   * Reads as the `service` role, tenant by tenant, so RLS applies even when the
+   * connecting user is a plain table owner. A query error is logged and accepted
+   * (retrying could never succeed); a lost connection is thrown, so the next
+   * attempt reads the same window again.
    */
   private async catchUp(client: pg.Client, lastAlive: Date, resumedAt: Date): Promise<void> {
-    const tenants = this.hooks.tenantIds();
-    const window = { from: lastAlive, to: resumedAt, tenants: tenants.length };
+    const since = new Date(lastAlive.getTime() - this.options.catchUpMarginMs);
+    const window = { from: lastAlive, to: resumedAt };
     const seconds = Math.round((resumedAt.getTime() - lastAlive.getTime()) / 1000);
+    const read: TenantReader = async <Row>(text: string, values: unknown[]) =>
+      (await client.query(text, values)).rows as Row[];
     let recovered = 0;
     try {
       await client.query('BEGIN READ ONLY');
@@ -208,35 +206,29 @@ export class PgListener implements Listener {
         `SELECT set_config('role', $1, true), set_config('app.user_id', '', true), set_config('app.role', 'service', true)`,
         [APP_ROLE],
       );
-      for (const tenantId of tenants) {
-        await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId]);
-        const { rows } = await client.query<{ id: string; user_id: string }>(
-          `SELECT id::text, user_id::text FROM training_assignments
-           WHERE tenant_id = $1::uuid AND created_at >= $2::timestamptz - make_interval(secs => $3)
-           ORDER BY created_at, id`,
-          [tenantId, lastAlive, this.options.catchUpMarginMs / 1000],
-        );
-        const missed = this.recent.keepUnseen(rows.map((row): AssignmentPair => [row.id, row.user_id]));
-        for (let start = 0; start < missed.length; start += NOTIFY_BATCH) {
-          this.hooks.announce(tenantId, missed.slice(start, start + NOTIFY_BATCH));
+      for (const [channel, recent] of this.recent) {
+        for (const tenantId of this.hooks.tenantIds(channel)) {
+          await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId]);
+          const missed = recent.keepUnseen(await channel.readMissed(read, { tenantId, since }));
+          if (missed.length) this.hooks.announce(channel, tenantId, missed);
+          recovered += missed.length;
         }
-        recovered += missed.length;
       }
       await client.query('COMMIT');
       this.log.warn(
         { ...window, recovered },
-        `LISTEN session back after ~${seconds} s; delivered ${recovered} assignment(s) created meanwhile`,
+        `LISTEN session back after ~${seconds} s; delivered ${recovered} event(s) committed meanwhile`,
       );
     } catch (error) {
       await client.query('ROLLBACK'); // throws when the session is gone: the caller retries
       this.log.error(
         { err: error, ...window, recovered },
-        `LISTEN session back after ~${seconds} s, but the catch-up failed: assignments created in this window may not have been delivered live`,
+        `LISTEN session back after ~${seconds} s, but the catch-up failed: events committed in this window may not have been delivered live`,
       );
     } finally {
       this.hooks.recovered(recovered);
     }
-    this.recent.resumeEviction();
+    for (const recent of this.recent.values()) recent.resumeEviction();
   }
 }
 

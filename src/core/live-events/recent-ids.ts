@@ -1,8 +1,8 @@
-import type { AssignmentPair } from './payload.js';
+import type { AnnouncedKey } from './channel.js';
 
 /**
- * Ids announced in the last `windowMs` of listening time, so a catch-up never
- * delivers an assignment twice. Eviction is held while the session is down (the
+ * Keys of one channel announced in the last `windowMs` of listening time, so a
+ * catch-up never delivers a key twice. Eviction is held while the session is down (the
  * catch-up after it needs what came just before the outage).
  */
 export class RecentIds {
@@ -15,7 +15,7 @@ export class RecentIds {
   }
 
   /** The pairs whose id was not seen yet; remembers them. */
-  keepUnseen(pairs: AssignmentPair[]): AssignmentPair[] {
+  keepUnseen(pairs: AnnouncedKey[]): AnnouncedKey[] {
     const now = Date.now();
     if (!this.held) this.buckets = this.buckets.filter((bucket) => bucket.startedAt > now - this.windowMs);
     let current = this.buckets.at(-1);

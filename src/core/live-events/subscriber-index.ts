@@ -1,7 +1,7 @@
 import type { Feed } from './feed.js';
-import type { AssignmentPair } from './payload.js';
+import type { AnnouncedKey } from './channel.js';
 
-/** Subscribers by tenant, then by user (null: the whole tenant). */
+/** One channel's subscribers by tenant, then by user (null: the whole tenant). */
 export class SubscriberIndex {
   private readonly tenants = new Map<string, { all: Set<Feed>; users: Map<string, Set<Feed>> }>();
   size = 0;
@@ -34,10 +34,10 @@ export class SubscriberIndex {
   }
 
   /**
-   * Hands each interested feed its ids (without waiting on any of them) and
-   * returns the feeds that took some: O(ids + the subscribers concerned).
+   * Hands each interested feed its keys (without waiting on any of them) and
+   * returns the feeds that took some: O(keys + the subscribers concerned).
    */
-  dispatch(tenantId: string, pairs: AssignmentPair[]): Feed[] {
+  dispatch(tenantId: string, pairs: AnnouncedKey[]): Feed[] {
     const tenant = this.tenants.get(tenantId);
     if (!tenant || pairs.length === 0) return [];
     const concerned: Feed[] = [];

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AutoAssignTrainingSummaryDocument,
+  MyTrainingAssignmentsDocument,
+} from '../../src/generated/operations/graphql.js';
+import { owner } from '../support/sql.js';
+import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { eventually } from '../support/wait.js';
+import { liveClient, subscribe, subscribersReach, type LiveClient } from '../support/ws.js';
+
+/**
+ * One tenant's live deliveries cannot starve another tenant's requests: each
+ * tenant's deliveries get a budget of bytes and shaping time per second
+ * (LIVE_TENANT_BYTES_PER_SECOND, LIVE_TENANT_SHAPING_MS_PER_SECOND) and wait
+ * their turn beyond it, delayed but not dropped. Tenant A's admin holds 4
+ * sockets × 20 subscriptions each selecting a 5,000-character field under 30
+ * aliases (~150 KB per event), then auto-assigns 800 workers: 64,000 events,
+ * ~9.6 GB. Meanwhile tenant B's ordinary requests must stay within 3× their
+ * median of a moment before, measured side by side in this test.
+ */
+
+const SOCKETS = 4;
+const SUBSCRIPTIONS_PER_SOCKET = 20;
+const WORKERS = 800;
+const HEAVY = `subscription { trainingAssignmentCreated { id ${Array.from(
+  { length: 30 },
+  (_, n) => `d${n}: course { description }`,
+).join(' ')} } }`;
+/** Requests of tenant B per phase (each phase also lasts at least FLOOD_MS). */
+const REQUESTS = 40;
+const FLOOD_MS = 8_000;
+
+let server: TestServer;
+const clients: LiveClient[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.dispose()));
+  await server.stop();
+});
+
+/** Tenant B's ordinary request, timed. */
+async function timed(worker: Actor): Promise<number> {
+  const started = performance.now();
+  await ok(worker.request(MyTrainingAssignmentsDocument, { first: 20 }));
+  return performance.now() - started;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** Sequential requests until `count` are done and at least `minMs` has passed. */
+async function requestsFor(worker: Actor, count: number, minMs: number): Promise<number[]> {
+  const latencies: number[] = [];
+  const started = Date.now();
+  while (latencies.length < count || Date.now() - started < minMs) latencies.push(await timed(worker));
+  return latencies;
+}
+
+describe('the delivery budget of a tenant', () => {
+  it('keeps another tenant’s requests within 3× their quiet median while one tenant floods its subscribers', async () => {
+    const sql = owner(server.db);
+    const flooder = await server.actor('admin');
+    const tenantA = flooder.tenantId;
+    await sql.query(
+      `INSERT INTO profiles (id, tenant_id, role) SELECT gen_random_uuid(), $1, 'worker' FROM generate_series(1, $2)`,
+      [tenantA, WORKERS],
+    );
+    await sql.query(
+      `INSERT INTO training_courses (tenant_id, title, description, category, created_by, auto_assign_enabled,
+         entity_type, risk_threshold)
+       VALUES ($1, 'Fatigue', repeat('d', 5000), 'risk_management', $2, true, 'worker', 70)`,
+      [tenantA, flooder.userId],
+    );
+    await sql.query(
+      `INSERT INTO predictive_scores (tenant_id, entity_type, entity_id, score)
+       SELECT $1, 'worker', id, 90 FROM profiles WHERE tenant_id = $1 AND role = 'worker'`,
+      [tenantA],
+    );
+    const flood = Array.from({ length: SOCKETS }, () => {
+      const client = liveClient(server.url, flooder.token);
+      clients.push(client);
+      return Array.from({ length: SUBSCRIPTIONS_PER_SOCKET }, () => subscribe(client, HEAVY));
+    }).flat();
+    await subscribersReach(server.app, flood.length);
+
+    const victim = await server.actor('worker');
+    await requestsFor(victim, 10, 0); // warm-up
+    const quiet = await requestsFor(victim, REQUESTS, 0);
+
+    const run = await ok(flooder.request(AutoAssignTrainingSummaryDocument, {}));
+    expect(run.autoAssignTraining.assignmentsCreated).toBe(WORKERS);
+    const flooded = await requestsFor(victim, REQUESTS, FLOOD_MS);
+
+    const ratio = median(flooded) / median(quiet);
+    const received = flood.reduce((sum, feed) => sum + feed.results.length, 0);
+    const summary = `quiet median ${median(quiet).toFixed(1)} ms, flooded ${median(flooded).toFixed(1)} ms; tenant A received ${received} of ${flood.length * WORKERS}`;
+    expect(ratio, summary).toBeLessThanOrEqual(3);
+    // Delayed, not dropped: tenant A's events keep arriving, in full and without errors.
+    expect(received, summary).toBeGreaterThan(0);
+    expect(received, summary).toBeLessThan(flood.length * WORKERS);
+    await eventually(() => flood.reduce((sum, feed) => sum + feed.results.length, 0) > received, 15_000);
+    expect(flood.filter((feed) => feed.error !== undefined || feed.completed).map((feed) => feed.error)).toEqual([]);
+    expect(server.app.services.liveEvents.stats().dropped).toBe(0);
+    for (const feed of flood) {
+      for (const data of feed.data as { trainingAssignmentCreated: Record<string, { description: string }> }[]) {
+        expect(data.trainingAssignmentCreated.d29!.description).toHaveLength(5000);
+      }
+    }
+  }, 180_000);
+});
