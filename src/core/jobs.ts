@@ -27,7 +27,7 @@ export interface ScheduledJob {
 }
 
 /** Bulk work gets longer than a request's five seconds. */
-export const DEFAULT_JOB_TIMEOUT_MS = 120_000;
+const DEFAULT_JOB_TIMEOUT_MS = 120_000;
 
 /** How long run history is kept. */
 const HISTORY_DAYS = 30;

@@ -50,7 +50,6 @@ export function readers(env: Env) {
     },
   };
 }
-export type SettingReaders = ReturnType<typeof readers>;
 
 /** Where a module's settings live once read: `Config.settings`, keyed by the declaration's name. */
 export type SettingsValues = ReadonlyMap<string, unknown>;
@@ -66,7 +65,7 @@ export interface SettingsDeclaration<T> {
 
 export function defineSettings<T>(
   name: string,
-  read: (setting: SettingReaders, env: Env) => T,
+  read: (setting: ReturnType<typeof readers>, env: Env) => T,
 ): SettingsDeclaration<T> {
   return {
     name,

@@ -18,8 +18,6 @@ import type {
 } from './types.js';
 import { APP_ROLE } from '../app-role.js';
 
-export { APP_ROLE };
-
 export type {
   AppServices,
   Caller,
