@@ -38,6 +38,12 @@ export const ErrorCode = {
   SUBSCRIPTION_DROPPED: 'SUBSCRIPTION_DROPPED',
   /** One live event's response is larger than one message may be; the subscription goes on. */
   MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  /** The course completes only on evidence (a quiz, content, a practical evaluation), not on a reported result. */
+  EVIDENCE_REQUIRED: 'EVIDENCE_REQUIRED',
+  /** The quiz attempt is submitted or past its deadline: no answer is saved into it any more. */
+  ATTEMPT_CLOSED: 'ATTEMPT_CLOSED',
+  /** No attempt at the quiz is allowed now: none left, or not before `retryAfter` seconds (cooldown). */
+  TOO_MANY_ATTEMPTS: 'TOO_MANY_ATTEMPTS',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -142,6 +148,26 @@ export const messageTooLarge = (bytes: number, limit: number) =>
     ErrorCode.MESSAGE_TOO_LARGE,
     `This event's response is ${bytes} bytes, over the ${limit}-byte limit of one live message: select fewer or smaller fields and refetch it`,
     { limit },
+  );
+
+/** The assignee reporting a result of a course that takes evidence: nothing is written. */
+export const evidenceRequired = (requirements: string[]) =>
+  new ApiError(
+    ErrorCode.EVIDENCE_REQUIRED,
+    `This course is completed by its evidence (${requirements.join(', ')}), not by a reported result`,
+    { requirements },
+  );
+/** A save into, or submission of, an attempt that is no longer open. */
+export const attemptClosed = (why: 'submitted' | 'deadline passed') =>
+  new ApiError(ErrorCode.ATTEMPT_CLOSED, `This quiz attempt is closed (${why}): start a new attempt if one is allowed`);
+/** No further attempt: `retryAfterSeconds` null when none is left at all. */
+export const tooManyAttempts = (retryAfterSeconds: number | null) =>
+  new ApiError(
+    ErrorCode.TOO_MANY_ATTEMPTS,
+    retryAfterSeconds === null
+      ? 'No attempt at this quiz is left'
+      : `The next attempt at this quiz may start in ${retryAfterSeconds} s`,
+    retryAfterSeconds === null ? {} : { retryAfter: retryAfterSeconds },
   );
 
 /** A client address over its lookup limit: HTTP 429 with Retry-After (seconds), also in `extensions.retryAfter`. */
