@@ -62,7 +62,7 @@ CREATE TABLE "course_quizzes" (
     "tenant_id"          UUID NOT NULL,
     "course_id"          UUID NOT NULL,
     "tags"               TEXT[] NOT NULL CHECK (cardinality("tags") BETWEEN 1 AND 50),
-    "question_count"     INTEGER NOT NULL CHECK ("question_count" BETWEEN 1 AND 200),
+    "question_count"     INTEGER NOT NULL CHECK ("question_count" BETWEEN 1 AND 100),
     "pass_mark"          DOUBLE PRECISION NOT NULL CHECK ("pass_mark" BETWEEN 0 AND 100),
     "time_limit_minutes" INTEGER CHECK ("time_limit_minutes" BETWEEN 1 AND 1440),
     "max_attempts"       INTEGER CHECK ("max_attempts" BETWEEN 1 AND 100),
@@ -239,7 +239,7 @@ $$ SELECT lower(regexp_replace(p_text, '\s+', '', 'g')) $$;
 --   MULTIPLE_CHOICE: the sum of the chosen choices' credits, clamped to [0, 100] %;
 --   NUMERIC: full within the tolerance; SHORT_ANSWER: full when an accepted answer matches;
 --   MATCHING: the share of items given their partner; ORDERING: the share of places holding the right choice.
--- No answer: 0. Runs with its caller's rights: for anyone who cannot read the key, every credit is 0.
+-- No answer: 0 (and note least()/greatest() skip NULLs: an empty sum is coalesced first). Runs with its caller's rights: for anyone who cannot read the key, every credit is 0.
 CREATE FUNCTION "quiz_question_credits"(p_attempt_ids UUID[])
 RETURNS TABLE (attempt_id UUID, question_id UUID, points DOUBLE PRECISION, answered BOOLEAN, credit DOUBLE PRECISION)
 LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
@@ -250,7 +250,7 @@ LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
                     WHERE c.tenant_id = aq.tenant_id AND c.question_id = aq.question_id
                       AND cardinality(an.choice_ids) = 1 AND c.id = an.choice_ids[1])
                WHEN aq.kind = 'multiple_choice' THEN
-                   (SELECT greatest(least(sum(c.credit), 100), 0) / 100 FROM "quiz_choices" c
+                   (SELECT greatest(least(coalesce(sum(c.credit), 0), 100), 0) / 100 FROM "quiz_choices" c
                     WHERE c.tenant_id = aq.tenant_id AND c.question_id = aq.question_id AND c.id = ANY (an.choice_ids))
                WHEN aq.kind = 'numeric' THEN
                    (SELECT CASE WHEN abs(an.number - q.numeric_answer) <= coalesce(q.tolerance, 0) THEN 1 ELSE 0 END
@@ -553,6 +553,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
       ON cr.attempt_id = aq.attempt_id AND cr.question_id = aq.question_id
     LEFT JOIN "quiz_answers" an
            ON an.tenant_id = aq.tenant_id AND an.attempt_id = aq.attempt_id AND an.question_id = aq.question_id
+    ORDER BY aq.attempt_id, aq.position
 $$;
 
 REVOKE ALL ON FUNCTION "quiz_start_attempt"(UUID) FROM PUBLIC;
