@@ -18,7 +18,7 @@ const AnswerMatchInput = builder.inputType('AnswerMatchInput', {
 
 const AnswerInput = builder.inputType('AnswerInput', {
   description:
-    'An answer; set the field of the question\'s kind only. SINGLE_CHOICE, TRUE_FALSE: choiceIds with one id; ' +
+    "An answer; set the field of the question's kind only. SINGLE_CHOICE, TRUE_FALSE: choiceIds with one id; " +
     'MULTIPLE_CHOICE: choiceIds (any number); NUMERIC: number; SHORT_ANSWER: text; MATCHING: matches (an item ' +
     'at most once); ORDERING: order, every choice id once.',
   fields: (t) => ({
@@ -74,7 +74,8 @@ export function answerColumns(shown: Shown, answer: Answer): AnswerColumns {
       throw badInput(`answer.${other}`, `does not apply to a ${shown.kind.toUpperCase()} question; send ${field}`);
     }
   }
-  if (answer[field] == null) throw badInput(`answer.${field}`, `is required for a ${shown.kind.toUpperCase()} question`);
+  if (answer[field] == null)
+    throw badInput(`answer.${field}`, `is required for a ${shown.kind.toUpperCase()} question`);
   const none: AnswerColumns = { choiceIds: [], number: null, text: null, matches: null, ordering: [] };
   const choiceIds = new Set(shown.choices.map((choice) => choice.id));
   switch (shown.kind) {

@@ -56,7 +56,10 @@ async function submit(context: CallerContext, attemptId: string): Promise<void> 
   await context.transaction(async (tx) => {
     const closed = await closeAttempts(tx, [attemptId], true);
     if (closed.length === 0) {
-      const attempt = await tx.quizAttempt.findFirst({ where: { tenantId, id: attemptId, userId }, select: { id: true } });
+      const attempt = await tx.quizAttempt.findFirst({
+        where: { tenantId, id: attemptId, userId },
+        select: { id: true },
+      });
       if (!attempt) throw notFound('Quiz attempt');
       throw attemptClosed('submitted');
     }
@@ -68,7 +71,7 @@ builder.mutationFields((t) => ({
   startQuizAttempt: t.withAuth({ may: 'quizzes.take' }).prismaField({
     type: QuizAttempt,
     description:
-      "Starts an attempt at the quiz of your started assignment: draws its questions and freezes them. Answers the " +
+      'Starts an attempt at the quiz of your started assignment: draws its questions and freezes them. Answers the ' +
       'attempt already in progress when there is one. TOO_MANY_ATTEMPTS when none is left, or not yet (retryAfter).',
     args: { assignmentId: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, context) => {

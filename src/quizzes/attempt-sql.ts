@@ -30,7 +30,11 @@ export function closeAttempts(
 }
 
 /** Closes the expired attempts of one assignment (before a new one may start). */
-export function closeExpiredOf(tx: CallerTransaction, tenantId: string, assignmentId: string): Promise<ClosedAttempt[]> {
+export function closeExpiredOf(
+  tx: CallerTransaction,
+  tenantId: string,
+  assignmentId: string,
+): Promise<ClosedAttempt[]> {
   return tx.$queryRaw<ClosedAttempt[]>`
     SELECT attempt_id::text, assignment_id::text, user_id::text, score, passed
     FROM quiz_close_attempts(ARRAY(SELECT id FROM quiz_attempts
@@ -76,16 +80,18 @@ function loadersOf(context: Context) {
   if (!found) {
     found = {
       expired: new DataLoader(async (ids) => {
-        const rows = await context.transaction((tx) =>
-          tx.$queryRaw<{ attempt_id: string; score: number; passed: boolean }[]>`
+        const rows = await context.transaction(
+          (tx) =>
+            tx.$queryRaw<{ attempt_id: string; score: number; passed: boolean }[]>`
             SELECT attempt_id::text, score, passed FROM quiz_expired_scores(${[...ids]}::uuid[])`,
         );
         const byId = new Map(rows.map((row) => [row.attempt_id, { score: row.score, passed: row.passed }]));
         return ids.map((id) => byId.get(id) ?? null);
       }),
       review: new DataLoader(async (ids) => {
-        const rows = await context.transaction((tx) =>
-          tx.$queryRaw<ReviewRow[]>`
+        const rows = await context.transaction(
+          (tx) =>
+            tx.$queryRaw<ReviewRow[]>`
             SELECT attempt_id::text, question_id::text, credit, correct, accepted_answers, tolerance, feedback
             FROM quiz_attempt_review(${[...ids]}::uuid[])`,
         );

@@ -168,7 +168,7 @@ builder.queryField('quizAttempt', (t) =>
   t.withAuth({ authenticated: true }).prismaField({
     type: QuizAttempt,
     nullable: true,
-    description: "One quiz attempt; null when there is none the caller may read (a worker reads only their own).",
+    description: 'One quiz attempt; null when there is none the caller may read (a worker reads only their own).',
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, context) =>
       context.db.quizAttempt.findFirst({

@@ -19,7 +19,11 @@ export type QuizReviewValue = (typeof QUIZ_REVIEWS)[number];
 export const ATTEMPT_STATUSES = ['in_progress', 'submitted'] as const;
 export type AttemptStatusValue = (typeof ATTEMPT_STATUSES)[number];
 
-export const QuestionKind = databaseEnum('QuestionKind', QUESTION_KINDS, 'What a question asks for and how it is scored.');
+export const QuestionKind = databaseEnum(
+  'QuestionKind',
+  QUESTION_KINDS,
+  'What a question asks for and how it is scored.',
+);
 export const QuizReview = databaseEnum(
   'QuizReview',
   QUIZ_REVIEWS,
@@ -32,7 +36,11 @@ export const QuizAttemptStatus = databaseEnum(
   'SUBMITTED: closed and scored, by its assignee or by its deadline.',
 );
 
-export const QuestionFormat = databaseEnum('QuestionFormat', ['gift'] as const, "A text format of questions: GIFT is Moodle's.");
+export const QuestionFormat = databaseEnum(
+  'QuestionFormat',
+  ['gift'] as const,
+  "A text format of questions: GIFT is Moodle's.",
+);
 
 /** The draft's kind (upper case, as written) as stored. */
 export const storedKind = (kind: QuestionKindName): QuestionKindValue => kind.toLowerCase() as QuestionKindValue;

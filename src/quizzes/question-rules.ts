@@ -35,7 +35,8 @@ function checkChoice(path: string, kind: QuestionKindName, choice: ChoiceDraft):
   const text = validate.text(`${path}.text`, choice.text, { min: kind === 'MATCHING' ? 0 : 1, max: 2000 });
   const feedback = optionalText(`${path}.feedback`, choice.feedback, 2000);
   if (kind === 'MATCHING') {
-    if (choice.matchText == null) throw badInput(`${path}.matchText`, 'is required: the partner this item is matched with');
+    if (choice.matchText == null)
+      throw badInput(`${path}.matchText`, 'is required: the partner this item is matched with');
     const matchText = validate.text(`${path}.matchText`, choice.matchText, { min: 1, max: 2000 });
     return { id, text, credit: 0, feedback, matchText };
   }

@@ -37,7 +37,8 @@ export const Question = builder.prismaObject('QuizQuestion', {
     choices: t.relation('choices', {
       type: Choice,
       extensions: { [MAX_ITEMS_EXTENSION]: MAX_CHOICES },
-      query: { orderBy: [{ position: 'asc' }, { id: 'asc' }] } }),
+      query: { orderBy: [{ position: 'asc' }, { id: 'asc' }] },
+    }),
     acceptedAnswers: t.exposeStringList('acceptedAnswers', {
       description: 'SHORT_ANSWER: the answers accepted (case and spacing ignored).',
     }),

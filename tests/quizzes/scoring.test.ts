@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnswerInput, QuestionInput } from '../../src/generated/operations/graphql.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
-import { courseWithQuiz, shownId, signIn, startedAssignment, takeQuiz, type ShownQuestion } from '../support/quizzes.js';
+import {
+  courseWithQuiz,
+  shownId,
+  signIn,
+  startedAssignment,
+  takeQuiz,
+  type ShownQuestion,
+} from '../support/quizzes.js';
 
 /**
  * The server scores each kind of question, with partial credit, from the answer saved: one question per quiz, so
