@@ -65,6 +65,12 @@ describe('multiple choice', () => {
     expect(question.choices.map((c) => c.credit)).toEqual([33.33333, 33.33333, 33.33333, -100]);
   });
 
+  it('accepts right answers adding up to 100% within 0.01%, and no further', () => {
+    expect(only('Pick three.{~%33.33%a ~%33.33%b ~%33.33%c ~d}').kind).toBe('MULTIPLE_CHOICE');
+    const { errors } = parseGift('Pick three.{~%33.3%a ~%33.3%b ~%33.3%c ~d}');
+    expect(errors).toEqual([{ line: 1, message: "the right answers' weights add up to 99.9%, not 100%" }]);
+  });
+
   it('reads answers written one per line and indented', () => {
     const question = only(
       ['The hierarchy of controls starts with {', '    ~PPE', '    =elimination', '} of the hazard.'].join('\n'),
@@ -200,6 +206,21 @@ describe('question text', () => {
     );
     expect(question.text).toBe(String.raw`Braces { } equals = tilde ~ hash # colon : slash \ math \(x^2\)`);
     expect(question.choices.map((c) => c.text)).toEqual(['a=b', 'c~d']);
+  });
+
+  it('reads escaped control characters as text, not as titles, answers, weights or feedback', () => {
+    expect(only(String.raw`::Ratio 1\::4::Fuel mix?{=1\:4#It\#s right ~1\:8}`)).toMatchObject({
+      text: 'Fuel mix?',
+      choices: [choice('1:4', 100, 'It#s right'), choice('1:8', 0)],
+    });
+    expect(only(String.raw`Approximately?{=a\~b =x\=y}`)).toMatchObject({
+      kind: 'SHORT_ANSWER',
+      acceptedAnswers: ['a~b', 'x=y'],
+    });
+    expect(only(String.raw`Sharp?{=C\# ~F\#m#Not F\#}`).choices).toEqual([
+      choice('C#', 100),
+      choice('F#m', 0, 'Not F#'),
+    ]);
   });
 
   it('joins wrapped lines with one space and keeps \\n as a line break', () => {
