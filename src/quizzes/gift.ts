@@ -74,15 +74,13 @@ function blocks(text: string): Block[] {
     if (current.lines.length > 0) found.push(current);
     current = { lines: [], comments: [] };
   };
-  text
-    .replace(/^\uFEFF/, '')
-    .split(/\r\n|\r|\n/)
-    .forEach((raw, index) => {
-      const line = raw.trim();
-      if (line === '') close();
-      else if (line.startsWith(COMMENT)) current.comments.push(line);
-      else current.lines.push({ number: index + 1, text: line });
-    });
+  // trim() also drops a byte-order mark.
+  text.split(/\r\n|\r|\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '') close();
+    else if (line.startsWith(COMMENT)) current.comments.push(line);
+    else current.lines.push({ number: index + 1, text: line });
+  });
   close();
   return found;
 }

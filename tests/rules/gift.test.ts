@@ -67,16 +67,16 @@ describe('multiple choice', () => {
 
   it('accepts right answers adding up to 100% within 0.01%, and no further', () => {
     expect(only('Pick three.{~%33.33%a ~%33.33%b ~%33.33%c ~d}').kind).toBe('MULTIPLE_CHOICE');
-    const { errors } = parseGift('Pick three.{~%33.3%a ~%33.3%b ~%33.3%c ~d}');
-    expect(errors).toEqual([{ line: 1, message: "the right answers' weights add up to 99.9%, not 100%" }]);
+    const { errors } = parseGift('Pick two.{~%49.98%a ~%50%b ~c}');
+    expect(errors).toEqual([{ line: 1, message: "the right answers' weights add up to 99.98%, not 100%" }]);
   });
 
   it('reads answers written one per line and indented', () => {
     const question = only(
-      ['The hierarchy of controls starts with {', '    ~PPE', '    =elimination', '} of the hazard.'].join('\n'),
+      ['The hierarchy of controls starts with {', '    ~ %25% PPE', '    =elimination', '} of the hazard.'].join('\n'),
     );
     expect(question.text).toBe('The hierarchy of controls starts with _____ of the hazard.');
-    expect(question.choices.map((c) => c.text)).toEqual(['PPE', 'elimination']);
+    expect(question.choices).toEqual([choice('PPE', 25), choice('elimination', 100)]);
   });
 });
 
@@ -105,6 +105,13 @@ describe('true/false', () => {
       choice('False', 100, 'Right, use firm ground.'),
     ]);
     expect(question.generalFeedback).toBe('See the ladder rules.');
+  });
+
+  it('takes the general feedback from the last ####, as Moodle does', () => {
+    expect(only('Ladder on a pallet?{=No#Right####never ~Yes ####See the rules.}')).toMatchObject({
+      choices: [choice('No', 100, 'Right####never'), choice('Yes', 0)],
+      generalFeedback: 'See the rules.',
+    });
   });
 });
 
@@ -224,7 +231,7 @@ describe('question text', () => {
   });
 
   it('joins wrapped lines with one space and keeps \\n as a line break', () => {
-    const question = only('  Before entering a\n\tconfined   space,\n  test the air.\\nThen ventilate.{T}');
+    const question = only('  Before entering a\n\tconfined   space,\n  test the air. \\n Then ventilate.{T}');
     expect(question.text).toBe('Before entering a confined space, test the air.\nThen ventilate.');
   });
 });
