@@ -90,15 +90,19 @@ function blocks(text: string): Block[] {
  * context (`$course$`, `$system$`, …) and then the context's `top` category, which alone names no category.
  */
 function lastCategorySegment(path: string): string | null {
-  const segments: string[] = [''];
+  const segments: string[] = [];
+  let segment = '';
   for (let at = 0; at < path.length; at++) {
-    if (path[at] !== '/') segments[segments.length - 1] += path[at];
-    else if (path[at + 1] === '/') segments[segments.length - 1] += path[at++];
-    else segments.push('');
+    if (path[at] !== '/') segment += path[at];
+    else if (path[at + 1] === '/') segment += path[at++];
+    else {
+      segments.push(segment);
+      segment = '';
+    }
   }
-  const named = segments
-    .map((segment) => segment.trim())
-    .filter((segment) => segment !== '' && !/^\$\w+\$$/.test(segment));
+  const named = [...segments, segment]
+    .map((name) => name.trim())
+    .filter((name) => name !== '' && !/^\$\w+\$$/.test(name));
   if (named[0] === 'top') named.shift();
   return named.at(-1) ?? null;
 }
