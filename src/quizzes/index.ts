@@ -3,6 +3,7 @@ import { definePermissions, type Granted } from '../core/permissions.js';
 import { quizDeadlinesJob } from './jobs.js';
 import { quizSettings } from './settings.js';
 import './question.js';
+import './import.js';
 import './quiz.js';
 import './attempt.js';
 import './answer.js';

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CourseQuizDocument,
   CreateQuestionDocument,
+  ImportQuestionsDocument,
   QuestionDocument,
   QuestionsDocument,
   SetCourseQuizDocument,
@@ -245,6 +246,48 @@ describe('the question bank', () => {
     expect(errorCode(await worker.request(QuestionDocument, { id }))).toBe('FORBIDDEN');
     expect(errorCode(await worker.request(CreateQuestionDocument, { input: VALID.NUMERIC! }))).toBe('FORBIDDEN');
     expect(errorCode(await worker.request(UpdateQuestionDocument, { id, input: VALID.NUMERIC! }))).toBe('FORBIDDEN');
+  });
+});
+
+describe('importing GIFT', () => {
+  const GIFT = [
+    '// Forklift basics, for the course quiz',
+    '$CATEGORY: $course$/top/forklift-basics',
+    '',
+    '::Load centre:: Where is a load carried?{=Low and tilted back#Right. ~High for visibility ~Tilted forward}',
+    '',
+    'Forks are lowered fully when parked.{T}',
+    '',
+    'What is the rated capacity in kg?{#1500:0}',
+    '',
+    'A broken question {=one ~two',
+    '',
+    'Too many choices{=a ~b ~c ~d ~e ~f ~g ~h ~i ~j ~k ~l ~m ~n ~o ~p ~q ~r ~s ~t ~u}',
+    '',
+    'Order the start-up checks.{=Walk around -> 1 =Seat belt -> 2 =Horn -> 3}',
+  ].join('\n');
+
+  it('adds the questions it reads, tagged by their category, and reports the others with their line', async () => {
+    const before = await server.owner.count('quiz_questions', 'tenant_id = $1', [officer.tenantId]);
+    const result = (await ok(officer.request(ImportQuestionsDocument, { format: 'GIFT', text: GIFT }))).importQuestions;
+    expect(result.imported).toBe(4);
+    expect(result.questions.map((q) => [q.kind, q.tags])).toEqual([
+      ['SINGLE_CHOICE', ['forklift-basics']],
+      ['TRUE_FALSE', ['forklift-basics']],
+      ['NUMERIC', ['forklift-basics']],
+      ['MATCHING', ['forklift-basics']],
+    ]);
+    expect(result.questions[0]!.choices.find((c) => c.credit === 100)).toMatchObject({
+      text: 'Low and tilted back',
+      feedback: 'Right.',
+    });
+    expect(result.errors.map((e) => e.line)).toEqual([10, 12]);
+    expect(result.errors[1]!.message).toMatch(/at most 20 choices/);
+    expect(await server.owner.count('quiz_questions', 'tenant_id = $1', [officer.tenantId])).toBe(before + 4);
+  });
+
+  it('is closed to workers', async () => {
+    expect(errorCode(await worker.request(ImportQuestionsDocument, { format: 'GIFT', text: GIFT }))).toBe('FORBIDDEN');
   });
 });
 
