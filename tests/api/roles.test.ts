@@ -95,6 +95,7 @@ const TESTED_ELSEWHERE = [
   'saveQuizAnswer',
   'submitQuizAttempt',
   'quizAttempt',
+  'regradeQuiz',
 ];
 
 let server: TestServer;
