@@ -3,6 +3,8 @@ import { ASSIGNMENT_TYPES, RISK_ENTITY_TYPES } from '../../src/assignments/assig
 import { ASSIGNMENT_STATUSES } from '../../src/assignments/status.js';
 import { ROLES } from '../../src/core/permissions.js';
 import { COURSE_CATEGORIES, COURSE_ENTITY_TYPES, DIFFICULTY_LEVELS } from '../../src/courses/course.js';
+import { COMPLETION_SOURCES } from '../../src/completions/complete-sql.js';
+import { EVIDENCE_KINDS } from '../../src/completions/evidence.js';
 import { EMAIL_STATUSES, NOTIFICATION_KINDS } from '../../src/notifications/kinds.js';
 import { schema } from '../../src/schema.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
@@ -30,6 +32,8 @@ const ENUM_COLUMNS: Record<string, { values: readonly string[]; graphql?: string
   'notifications.kind': { values: NOTIFICATION_KINDS, graphql: 'NotificationKind' },
   'notifications.email_status': { values: EMAIL_STATUSES },
   'risk_escalations.entity_type': { values: RISK_ENTITY_TYPES, graphql: 'EntityType' },
+  'training_completions.source': { values: COMPLETION_SOURCES, graphql: 'CompletionSource' },
+  'training_evidence.kind': { values: EVIDENCE_KINDS },
 };
 
 let db: TestDatabase;
@@ -103,6 +107,7 @@ describe('enum values: TypeScript, CHECK constraints and the Prisma schema agree
         checked++;
       }
     }
-    expect(checked).toBe(3); // assignment_type 'manual', status 'assigned' and email_status 'pending'
+    // assignment_type 'manual', status 'assigned', email_status 'pending' and a completion's source 'self_report'
+    expect(checked).toBe(4);
   });
 });
