@@ -2,11 +2,16 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { Assignment } from '../assignments/assignment.js';
 import { builder } from '../core/builder.js';
 import { databaseEnum } from '../core/enums.js';
+import { MAX_ITEMS_EXTENSION } from '../core/query-cost.js';
 import { User } from '../users/user.js';
 import { COMPLETION_SOURCES, type CompletionSourceValue } from './complete-sql.js';
 import { Completion } from './completion.js';
+import { EVIDENCE_KINDS } from './evidence.js';
 
 /** What a completion stood on (`Completion.source`, `Completion.evidence`) and an assignment's evidence so far. */
+
+/** How many of an assignment's latest pieces of evidence `Assignment.evidence` shows. */
+const ASSIGNMENT_EVIDENCE_SHOWN = 20;
 
 export const CompletionSource = databaseEnum(
   'CompletionSource',
@@ -76,6 +81,8 @@ builder.prismaObjectFields(Completion, (t) => ({
     description:
       'What it stood on, one entry per requirement met, oldest first, as recorded when it was written (an entry ' +
       'retracted since reads as not passed); a reported or integration result is its one entry.',
+    // One entry per required kind at most (a reported result is one).
+    extensions: { [MAX_ITEMS_EXTENSION]: EVIDENCE_KINDS.length },
     select: { evidence: true },
     resolve: (completion) => fromSnapshot(completion.evidence),
   }),
@@ -85,19 +92,23 @@ builder.prismaObjectFields(Assignment, (t) => ({
   evidence: t.field({
     type: [CompletionEvidence],
     description:
-      'Every piece of evidence recorded for this assignment, passed or failed, oldest first (practical ' +
-      'evaluations with their notes); the latest of each kind counts.',
+      `The latest ${ASSIGNMENT_EVIDENCE_SHOWN} pieces of evidence recorded for this assignment, passed or failed, ` +
+      'oldest first (practical evaluations with their notes); the latest of each kind counts.',
+    extensions: { [MAX_ITEMS_EXTENSION]: ASSIGNMENT_EVIDENCE_SHOWN },
     select: {
       evidence: {
         select: { kind: true, passed: true, score: true, recordedAt: true, recordedBy: true, notes: true },
-        orderBy: [{ recordedAt: 'asc' }, { id: 'asc' }],
+        orderBy: [{ recordedAt: 'desc' }, { id: 'desc' }],
+        take: ASSIGNMENT_EVIDENCE_SHOWN,
       },
     },
     resolve: (assignment) =>
-      assignment.evidence.map((row) => ({
-        ...row,
-        kind: row.kind as CompletionSourceValue,
-        score: row.score === null ? null : Number(row.score),
-      })),
+      assignment.evidence
+        .map((row) => ({
+          ...row,
+          kind: row.kind as CompletionSourceValue,
+          score: row.score === null ? null : Number(row.score),
+        }))
+        .reverse(),
   }),
 }));

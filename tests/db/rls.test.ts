@@ -773,7 +773,10 @@ describe('RLS: each role can do exactly what the permission table allows', () =>
           A.users.worker2,
         ),
       update: (tx) =>
-        tx.$executeRawUnsafe('UPDATE training_evidence SET passed = true WHERE id = $1::uuid', A.rowOf.training_evidence),
+        tx.$executeRawUnsafe(
+          'UPDATE training_evidence SET passed = true WHERE id = $1::uuid',
+          A.rowOf.training_evidence,
+        ),
       delete: (tx) =>
         tx.$executeRawUnsafe('DELETE FROM training_evidence WHERE id = $1::uuid', A.rowOf.training_evidence),
     },
