@@ -1,6 +1,7 @@
 import { autoAssign } from './auto-assign/index.js';
 import { riskLoop } from './auto-assign/risk-loop.js';
 import { analytics } from './analytics/index.js';
+import { fairness } from './fairness/index.js';
 import { http } from './http/index.js';
 import { httpLimits } from './http/limits.js';
 import { soak } from './soak/index.js';
@@ -13,7 +14,16 @@ export interface Benchmark {
 }
 
 /** Every benchmark, in the order of BENCHMARKS.md. */
-export const allBenchmarks: Benchmark[] = [http, httpLimits, analytics, autoAssign, riskLoop, subscriptions, soak];
+export const allBenchmarks: Benchmark[] = [
+  http,
+  httpLimits,
+  fairness,
+  analytics,
+  autoAssign,
+  riskLoop,
+  subscriptions,
+  soak,
+];
 
 // The soak takes SOAK_SECONDS (default 10 minutes), so a plain `npm run bench` leaves it out:
 // it runs when named (`npm run bench -- soak`) or when SOAK_SECONDS is set.

@@ -11,13 +11,7 @@
  * - ORDERING: `choices` in their right order.
  */
 export type QuestionKindName =
-  | 'SINGLE_CHOICE'
-  | 'MULTIPLE_CHOICE'
-  | 'TRUE_FALSE'
-  | 'NUMERIC'
-  | 'SHORT_ANSWER'
-  | 'MATCHING'
-  | 'ORDERING';
+  'SINGLE_CHOICE' | 'MULTIPLE_CHOICE' | 'TRUE_FALSE' | 'NUMERIC' | 'SHORT_ANSWER' | 'MATCHING' | 'ORDERING';
 
 export interface ChoiceDraft {
   /** An existing choice's id keeps it (saved answers still point at it); absent: a new choice. */

@@ -8,49 +8,39 @@ import {
   repeatedBelow,
   representation,
 } from '../support/abuse.js';
-import { median } from '../support/report.js';
 import { startRequestLoop } from '../support/request-loop.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 
 /**
- * One tenant's abusive documents do not make another tenant's requests slow: while two clients of tenant
- * A send an attack in a loop, tenant B's ordinary requests stay within 3× of their median without it,
- * measured side by side in the same test (quiet first, then under attack, in rounds). Each attack is refused
- * before any expensive work, so a loop of them costs the server little more than a loop of small
- * requests. (Introspection is on here, as it is outside production.)
+ * One tenant's abusive documents cannot hold up another tenant: each is refused with 400 before it
+ * reaches the database (not one statement while a loop of them runs), and tenant B's requests sent while
+ * the loop runs are all answered, in full. What the attacks cost tenant B in latency is measured side by
+ * side by `npm run bench -- fairness` (BENCHMARKS.md), not asserted here: timings are the machine's.
+ * (Introspection is on here, as it is outside production.)
  */
 
 const ORDINARY = '{ trainingCourses(first: 10) { totalCount } }';
-const ROUNDS = 4;
-const SAMPLES_PER_ROUND = 10;
 const ATTACKERS = 2;
+/** Answers to the attack loop alone, whose statements are counted. */
+const ATTACKS_ALONE = 40;
 
+const statements: string[] = [];
 let server: TestServer;
 let tenantA: Actor;
 let tenantB: Actor;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({}, { onQuery: (text) => statements.push(text) });
   [tenantA, tenantB] = await Promise.all([server.actor('admin'), server.actor('admin')]);
   await server.owner.query(
     `INSERT INTO training_courses (tenant_id, title, category, created_by)
      SELECT $1::uuid, 'Course ' || n, 'compliance', $2::uuid FROM generate_series(1, 25) n`,
     [tenantB.tenantId, tenantB.userId],
   );
+  // Both callers' profiles recorded once, as any caller's first request does.
+  await Promise.all([tenantA.request(ORDINARY), tenantB.request(ORDINARY)]);
 }, 120_000);
 afterAll(() => server.stop());
-
-/** Milliseconds of each of `count` ordinary requests of tenant B, one after the other. */
-async function ordinaryLatencies(count: number): Promise<number[]> {
-  const latencies: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const started = performance.now();
-    const answer = await tenantB.request<{ trainingCourses: { totalCount: number } }, Record<string, never>>(ORDINARY);
-    latencies.push(performance.now() - started);
-    expect(answer.data?.trainingCourses.totalCount).toBe(25);
-  }
-  return latencies;
-}
 
 const ATTACKS: [string, { query: string; variables?: Record<string, unknown> }][] = [
   ['fragment fan-out, 2 × 17 levels', { query: fanOut(QUERY_HOST, 2, 17) }],
@@ -62,33 +52,50 @@ const ATTACKS: [string, { query: string; variables?: Record<string, unknown> }][
   ['`_entities` of a type that is no entity', { query: ENTITIES, variables: { r: [representation('Profile')] } }],
 ];
 
+function attackLoop(request: { query: string; variables?: Record<string, unknown> }) {
+  return startRequestLoop(
+    server.url,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tenantA.token}` },
+      body: JSON.stringify(request),
+    },
+    ATTACKERS,
+  );
+}
+
 describe('fairness under abusive documents', () => {
-  it.each(ATTACKS)('%s: tenant B stays within 3× of its quiet median', async (_label, request) => {
-    await ordinaryLatencies(5); // warm-up: connections, caches, JIT
-    const quiet: number[] = [];
-    const underAttack: number[] = [];
-    const statuses: number[] = [];
-    // Quiet, then under attack, in rounds: a machine whose load drifts (other tests) weighs on both alike.
-    for (let round = 0; round < ROUNDS; round++) {
-      quiet.push(...(await ordinaryLatencies(SAMPLES_PER_ROUND)));
-      const attack = startRequestLoop(
-        server.url,
-        {
+  it.each(ATTACKS)('%s: refused before the database, and tenant B answered in full meanwhile', async (_l, request) => {
+    // Alone: ATTACKS_ALONE of them, two at a time; the database hears nothing meanwhile.
+    const before = statements.length;
+    const aloneStatuses: number[] = [];
+    for (let i = 0; i < ATTACKS_ALONE / ATTACKERS; i++) {
+      const sent = Array.from({ length: ATTACKERS }, () =>
+        fetch(server.url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${tenantA.token}` },
           body: JSON.stringify(request),
-        },
-        ATTACKERS,
+        }).then(async (response) => {
+          await response.arrayBuffer();
+          return response.status;
+        }),
       );
-      await attack.running;
-      underAttack.push(...(await ordinaryLatencies(SAMPLES_PER_ROUND)));
-      statuses.push(...(await attack.stop()));
+      aloneStatuses.push(...(await Promise.all(sent)));
     }
+    expect(new Set(aloneStatuses)).toEqual(new Set([400]));
+    expect(statements.slice(before)).toEqual([]);
 
-    // The attack ran alongside (at least one answer per two ordinary requests), every request refused.
-    expect(statuses.length).toBeGreaterThanOrEqual((ROUNDS * SAMPLES_PER_ROUND) / 2);
+    // Alongside: every request of tenant B sent while the loop runs is answered, with its whole result.
+    const attack = attackLoop(request);
+    await attack.running;
+    const answers = [];
+    for (let i = 0; i < 20; i++)
+      answers.push(await tenantB.request<{ trainingCourses: { totalCount: number } }, Record<string, never>>(ORDINARY));
+    const statuses = await attack.stop();
+    expect(answers.map((answer) => [answer.status, answer.errors, answer.data?.trainingCourses.totalCount])).toEqual(
+      answers.map(() => [200, undefined, 25]),
+    );
+    expect(statuses.length).toBeGreaterThan(0);
     expect(new Set(statuses)).toEqual(new Set([400]));
-    const [calm, busy] = [median(quiet), median(underAttack)];
-    expect(busy / calm, `quiet median ${calm} ms, under attack ${busy} ms`).toBeLessThanOrEqual(3);
   });
 });

@@ -24,15 +24,16 @@ export interface TestDatabase extends Database {
 }
 
 export async function freshDatabase(
-  options: { migrated?: boolean; onQuery?: (sql: string) => void } = {},
+  options: { migrated?: boolean; onQuery?: (sql: string) => void; serverUrl?: string } = {},
 ): Promise<TestDatabase> {
   const migrated = options.migrated ?? true;
-  if (!serverUrl) {
+  const url = options.serverUrl ?? serverUrl;
+  if (!url) {
     const db = await openDatabase({ dataDir: 'memory://', onQuery: options.onQuery });
     if (migrated) await migrate(db);
     return Object.assign(db, { url: undefined, drop: () => db.close() });
   }
-  const created = await createServerDatabase(serverUrl, 'training_test');
+  const created = await createServerDatabase(url, 'training_test');
   const db = await openDatabase({ url: created.url, poolMax: 20, onQuery: options.onQuery });
   if (migrated) await migrate(db);
   return Object.assign(db, {

@@ -54,9 +54,10 @@ export interface TestServer {
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { onQuery?: (sql: string) => void } = {},
+  /** `serverUrl`: a PostgreSQL server to make the database on, whatever TEST_DATABASE_URL says (benchmarks). */
+  options: { onQuery?: (sql: string) => void; serverUrl?: string } = {},
 ): Promise<TestServer> {
-  const db = await freshDatabase({ onQuery: options.onQuery });
+  const db = await freshDatabase(options);
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PORT: '0', LOG_LEVEL: 'silent', ...env });
   const app = await startApp({ config, logger: createLogger(config.logLevel), schema, db, host: '127.0.0.1' });
 
