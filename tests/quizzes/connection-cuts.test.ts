@@ -13,7 +13,7 @@ import { send, type Cut } from '../support/cut-client.js';
 import { jobNamed, jobRunner } from '../support/jobs.js';
 import { answerFor, credit, keyedQuestion, random, scoreOf, stored, type SavedAnswer } from '../support/quiz-key.js';
 import { courseWithQuiz, createQuestion, signIn, startedAssignment, type Attempt } from '../support/quizzes.js';
-import { startTestServer, type Actor, type GraphQLResponse, type TestServer } from '../support/server.js';
+import { ok, startTestServer, type Actor, type GraphQLResponse, type TestServer } from '../support/server.js';
 
 /**
  * Nothing is lost: WORKERS workers take a QUESTIONS-question quiz at once over real sockets that are cut at random
@@ -46,6 +46,15 @@ beforeAll(async () => {
     review: 'SCORE',
   });
   courseId = setup.courseId;
+  // Completing the course takes a passed quiz: each pass records its evidence and completes the assignment.
+  await ok(
+    officer.request(
+      `mutation($id: ID!) { updateTrainingCourse(id: $id, input: { requirements: { quiz: true } }) { id } }`,
+      {
+        id: courseId,
+      },
+    ),
+  );
   for (let n = 0; n < QUESTIONS; n++) {
     const question = keyedQuestion(n, 'cuts');
     keyOf.set(await createQuestion(officer, question), question);
@@ -268,12 +277,27 @@ describe('attempts whose connections are cut', () => {
     expect(settled).toBeGreaterThan(0);
   });
 
-  it('records at most one passed completion per assignment', async () => {
-    const rows = await server.owner.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM training_completions c JOIN training_assignments a ON a.id = c.assignment_id
-       WHERE a.course_id = $1 AND c.passed GROUP BY c.assignment_id`,
+  it('recorded each pass once: one piece of quiz evidence and one completion by the quiz, none for a failure', async () => {
+    const rows = await server.owner.query<{
+      passed: boolean;
+      score: number;
+      evidence: string[];
+      completions: string[];
+    }>(
+      `SELECT a.passed, a.score,
+              ARRAY(SELECT e.kind || ':' || e.passed || ':' || e.score::float8 FROM training_evidence e
+                    WHERE e.assignment_id = a.assignment_id) AS evidence,
+              ARRAY(SELECT c.source || ':' || c.passed || ':' || c.score::float8 FROM training_completions c
+                    WHERE c.assignment_id = a.assignment_id) AS completions
+       FROM quiz_attempts a WHERE a.course_id = $1`,
       [courseId],
     );
-    expect(rows.filter((row) => row.n > 1)).toEqual([]);
+    expect(rows.filter((row) => row.passed).length).toBeGreaterThan(0);
+    expect(rows.filter((row) => !row.passed).length).toBeGreaterThan(0);
+    for (const row of rows) {
+      const recorded = row.passed ? [`quiz:true:${row.score}`] : [];
+      expect(row.evidence).toEqual(recorded);
+      expect(row.completions).toEqual(recorded);
+    }
   });
 });
