@@ -3,6 +3,7 @@ import { riskLoop } from './auto-assign/risk-loop.js';
 import { analytics } from './analytics/index.js';
 import { fairness } from './fairness/index.js';
 import { http } from './http/index.js';
+import { quiz } from './quiz/index.js';
 import { httpLimits } from './http/limits.js';
 import { soak } from './soak/index.js';
 import { subscriptions } from './subscriptions/index.js';
@@ -22,6 +23,7 @@ export const allBenchmarks: Benchmark[] = [
   autoAssign,
   riskLoop,
   subscriptions,
+  quiz,
   soak,
 ];
 

@@ -35,7 +35,7 @@ import { errorCode, startTestServer, type Actor, type GraphQLResponse, type Test
 const DEPTH = 6;
 const TARGETS = new Set(['QuizAttempt', 'AttemptQuestion', 'Question', 'Choice']);
 const ENTITY_TYPES = ['Assignment', 'Course', 'User', 'Completion'];
-/** Mutations that answer quiz types, and who may send them: the others are tried by workers and refused. */
+/** The mutations answering quiz types: the assignee's, read at every stage, and the bank's, refused to workers. */
 const TAKING = ['startQuizAttempt', 'submitQuizAttempt'];
 const BANK_WRITES = ['createQuestion', 'updateQuestion', 'importQuestions'];
 
