@@ -50,7 +50,9 @@ describe('reading attempts', () => {
       ]);
       const assignmentId = await startedAssignment(officer, worker, courseId);
       for (let n = 0; n < attempts; n++) {
-        await takeQuiz(worker, assignmentId, (q) => (q.kind === 'NUMERIC' ? { number: 3 } : { choiceIds: [shownId(q, 'B')] }));
+        await takeQuiz(worker, assignmentId, (q) =>
+          q.kind === 'NUMERIC' ? { number: 3 } : { choiceIds: [shownId(q, 'B')] },
+        );
       }
       courses.push(courseId);
     }
