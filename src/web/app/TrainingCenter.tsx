@@ -1,14 +1,15 @@
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useMutation, useQuery, useSubscription, type UseQueryState } from 'urql';
 import {
-  CompleteTrainingAssignmentDocument,
   StartTrainingAssignmentDocument,
   WebAssignmentCreatedDocument,
   WebMeDocument,
   WebMyAssignmentsDocument,
   type AssignmentRowFieldsFragment,
+  type CompletionSource,
   type WebMeQuery,
 } from '../../generated/operations/graphql';
+import { CompleteForm } from './ResultForms';
 import type { Session } from './session';
 import {
   categoryName,
@@ -16,9 +17,6 @@ import {
   enumName,
   ErrorMessage,
   formatDate,
-  FormError,
-  formErrors,
-  InputField,
   Loaded,
   percent,
   personName,
@@ -139,6 +137,26 @@ function why(assignment: Assignment): string {
     : enumName(assignment.assignmentType);
 }
 
+const SOURCE_NAMES: Record<CompletionSource, string> = {
+  SELF_REPORT: 'Self-reported result',
+  QUIZ: 'Quiz',
+  CONTENT: 'Course content',
+  PRACTICAL_EVALUATION: 'Practical evaluation',
+  INTEGRATION: 'External training system',
+};
+
+/** What completing the course takes beyond a reported result, in words; empty: the assignee reports it. */
+function requirementsText(requirements: Assignment['course']['requirements']): string {
+  const parts = [
+    requirements.quiz && 'pass the quiz',
+    requirements.content && 'finish the course content',
+    requirements.practicalEvaluation && 'pass a practical evaluation',
+  ].filter((part): part is string => Boolean(part));
+  if (parts.length === 0) return '';
+  const text = parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)!}`;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function AssignmentCard({
   assignment,
   isNew,
@@ -152,8 +170,10 @@ function AssignmentCard({
   const [completing, setCompleting] = useState(false);
   const titleId = `assignment-${assignment.id}`;
   const startable = assignment.status === 'ASSIGNED' || (assignment.status === 'OVERDUE' && !assignment.startedAt);
+  // Only a course without requirements takes a reported result; the others are completed by their evidence.
+  const toComplete = requirementsText(assignment.course.requirements);
   const completable =
-    assignment.status === 'IN_PROGRESS' || (assignment.status === 'OVERDUE' && !!assignment.startedAt);
+    !toComplete && (assignment.status === 'IN_PROGRESS' || (assignment.status === 'OVERDUE' && !!assignment.startedAt));
   const completion = assignment.completion;
 
   return (
@@ -175,8 +195,18 @@ function AssignmentCard({
           <dt>Why</dt>
           <dd>{why(assignment)}</dd>
         </div>
+        {toComplete && assignment.status !== 'COMPLETED' && assignment.status !== 'CANCELLED' && (
+          <div>
+            <dt>To complete</dt>
+            <dd>{toComplete}</dd>
+          </div>
+        )}
         {assignment.status === 'COMPLETED' && completion && (
           <>
+            <div>
+              <dt>Completed by</dt>
+              <dd>{SOURCE_NAMES[completion.source]}</dd>
+            </div>
             <div>
               <dt>Score</dt>
               <dd>{completion.score ?? '—'}</dd>
@@ -237,72 +267,5 @@ function AssignmentCard({
         />
       )}
     </li>
-  );
-}
-
-function CompleteForm({
-  assignmentId,
-  onDone,
-  onCancel,
-}: {
-  assignmentId: string;
-  onDone: () => void;
-  onCancel: () => void;
-}) {
-  const [completeMutation, complete] = useMutation(CompleteTrainingAssignmentDocument);
-  const [score, setScore] = useState('');
-  const [passed, setPassed] = useState(true);
-  const [time, setTime] = useState('');
-  const errors = formErrors(completeMutation.error, ['score', 'passed', 'completionTimeMinutes']);
-  const number = (value: string) => (value.trim() === '' ? null : Number(value));
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const result = await complete({
-      input: { assignmentId, score: number(score), passed, completionTimeMinutes: number(time) },
-    });
-    if (!result.error) onDone();
-  };
-
-  return (
-    <form className="complete-form" onSubmit={submit} noValidate aria-label="Complete the training">
-      {/* The form replaces the button that opened it, so keyboard focus moves into it. */}
-      <InputField
-        label="Score (0–100)"
-        error={errors.fields.score}
-        autoFocus
-        type="number"
-        inputMode="decimal"
-        value={score}
-        onChange={setScore}
-      />
-      <div className="field checkbox">
-        <input
-          id={`${assignmentId}-passed`}
-          type="checkbox"
-          checked={passed}
-          onChange={(e) => setPassed(e.target.checked)}
-        />
-        <label htmlFor={`${assignmentId}-passed`}>Passed</label>
-        {errors.fields.passed && <span className="field-error">{errors.fields.passed}</span>}
-      </div>
-      <InputField
-        label="Minutes spent"
-        error={errors.fields.completionTimeMinutes}
-        type="number"
-        inputMode="numeric"
-        value={time}
-        onChange={setTime}
-      />
-      <FormError message={errors.form} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={completeMutation.fetching}>
-          Complete
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
   );
 }
