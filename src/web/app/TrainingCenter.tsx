@@ -9,6 +9,7 @@ import {
   type AssignmentRowFieldsFragment,
   type WebMeQuery,
 } from '../../generated/operations/graphql';
+import { QuizPanel, useMyQuizzes, type AssignmentQuiz } from './quiz/QuizCard';
 import type { Session } from './session';
 import {
   categoryName,
@@ -61,6 +62,7 @@ export function TrainingCenter({ session }: { session: Session }) {
     return [...arrived.filter((a) => !loadedIds.has(a.id)), ...loaded];
   }, [list.data, arrived]);
   const newIds = useMemo(() => new Set(arrived.map((a) => a.id)), [arrived]);
+  const quizzes = useMyQuizzes(assignments.map((a) => a.id).join());
 
   const refresh = () => {
     refetchList({ requestPolicy: 'network-only' });
@@ -96,6 +98,7 @@ export function TrainingCenter({ session }: { session: Session }) {
                         key={assignment.id}
                         assignment={assignment}
                         isNew={newIds.has(assignment.id)}
+                        quiz={quizzes.get(assignment.id)}
                         onChanged={refresh}
                       />
                     ))}
@@ -142,10 +145,12 @@ function why(assignment: Assignment): string {
 function AssignmentCard({
   assignment,
   isNew,
+  quiz,
   onChanged,
 }: {
   assignment: Assignment;
   isNew: boolean;
+  quiz: AssignmentQuiz | undefined;
   onChanged: () => void;
 }) {
   const [startMutation, start] = useMutation(StartTrainingAssignmentDocument);
@@ -205,6 +210,7 @@ function AssignmentCard({
           </div>
         )}
       </dl>
+      {quiz && <QuizPanel assignmentId={assignment.id} entry={quiz} canTake={completable} />}
       {startMutation.error && <ErrorMessage error={startMutation.error} />}
       <div className="actions">
         {startable && (
