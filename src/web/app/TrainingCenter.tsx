@@ -210,7 +210,7 @@ function AssignmentCard({
           </div>
         )}
       </dl>
-      {quiz && <QuizPanel assignmentId={assignment.id} entry={quiz} canTake={completable} />}
+      {quiz && <QuizPanel assignmentId={assignment.id} quiz={quiz} canTake={completable} />}
       {startMutation.error && <ErrorMessage error={startMutation.error} />}
       <div className="actions">
         {startable && (

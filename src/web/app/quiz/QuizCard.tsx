@@ -8,21 +8,19 @@ import {
 import { ErrorMessage } from '../ui';
 import { attemptPath, goTo } from './routes';
 
-type Row = WebMyQuizzesQuery['myTrainingAssignments']['nodes'][number];
-export interface AssignmentQuiz {
-  quiz: NonNullable<Row['course']['quiz']>;
-  attempts: Row['quizAttempts'];
-}
+export type AssignmentQuiz = NonNullable<WebMyQuizzesQuery['myTrainingAssignments']['nodes'][number]['course']['quiz']>;
 
 /**
  * The quizzes of the caller's assignments, by assignment id (only those whose course has a quiz). `listed` names
- * the assignments on screen: when it changes (one arrived live), the quizzes are read again.
+ * the assignments on screen: when it changes (one arrived live), the quizzes are read again. Attempts are not
+ * listed here (a list of assignments with all their attempts is over the API's query cost): "Take quiz" asks
+ * the server, which answers the attempt in progress when there is one.
  */
 export function useMyQuizzes(listed: string): Map<string, AssignmentQuiz> {
   const [result, refetch] = useQuery({
     query: WebMyQuizzesDocument,
     variables: { first: 200 },
-    context: useMemo(() => ({ additionalTypenames: ['Assignment', 'QuizAttempt'] }), []),
+    context: useMemo(() => ({ additionalTypenames: ['Assignment'] }), []),
   });
   useEffect(() => {
     if (listed) refetch({ requestPolicy: 'network-only' });
@@ -30,7 +28,7 @@ export function useMyQuizzes(listed: string): Map<string, AssignmentQuiz> {
   return useMemo(() => {
     const quizzes = new Map<string, AssignmentQuiz>();
     for (const row of result.data?.myTrainingAssignments.nodes ?? []) {
-      if (row.course.quiz) quizzes.set(row.id, { quiz: row.course.quiz, attempts: row.quizAttempts });
+      if (row.course.quiz) quizzes.set(row.id, row.course.quiz);
     }
     return quizzes;
   }, [result.data]);
@@ -49,27 +47,21 @@ function refusal(error: CombinedError): string | undefined {
   return `Not yet: your next attempt may start at ${time(at)} (in ${wait}).`;
 }
 
-/** The quiz part of an assignment's card: what it takes, the last attempt, and "Take quiz" once started. */
+/** The quiz part of an assignment's card: what it takes, and "Take quiz" (a new attempt, or the one in progress). */
 export function QuizPanel({
   assignmentId,
-  entry,
+  quiz,
   canTake,
 }: {
   assignmentId: string;
-  entry: AssignmentQuiz;
+  quiz: AssignmentQuiz;
   canTake: boolean;
 }) {
   const [starting, start] = useMutation(StartQuizAttemptDocument);
   const [refused, setRefused] = useState<string>();
-  const { quiz, attempts } = entry;
-  const latest = attempts.at(-1);
-  const open = latest?.status === 'IN_PROGRESS' ? latest : undefined;
-  const passed = attempts.some((a) => a.passed);
-  const left = quiz.maxAttempts == null ? null : Math.max(0, quiz.maxAttempts - attempts.length);
 
   const take = async () => {
     setRefused(undefined);
-    if (open) return goTo(attemptPath(open.id));
     const result = await start({ assignmentId });
     if (result.data) return goTo(attemptPath(result.data.startQuizAttempt.id));
     if (result.error) setRefused(refusal(result.error));
@@ -79,7 +71,7 @@ export function QuizPanel({
     `${quiz.questionCount} ${quiz.questionCount === 1 ? 'question' : 'questions'}`,
     `pass mark ${quiz.passMark}%`,
     quiz.timeLimitMinutes ? `${quiz.timeLimitMinutes} min` : 'no time limit',
-    left == null ? null : `${left} ${left === 1 ? 'attempt' : 'attempts'} left`,
+    quiz.maxAttempts == null ? null : `${quiz.maxAttempts} ${quiz.maxAttempts === 1 ? 'attempt' : 'attempts'}`,
   ].filter(Boolean);
 
   return (
@@ -87,14 +79,7 @@ export function QuizPanel({
       <p>
         <strong>Quiz:</strong> {facts.join(' · ')}
       </p>
-      {latest && (
-        <p>
-          {open
-            ? `Attempt ${open.number} is in progress${open.deadline ? ` until ${time(new Date(open.deadline))}` : ''}.`
-            : `Last attempt (${latest.number}): ${latest.score ?? '—'}%, ${latest.passed ? 'passed' : 'not passed'}.`}
-        </p>
-      )}
-      {canTake && !passed && (
+      {canTake && (
         <div className="actions">
           <button type="button" className="primary" disabled={starting.fetching} onClick={take}>
             Take quiz
