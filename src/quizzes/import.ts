@@ -80,7 +80,8 @@ builder.mutationField('importQuestions', (t) =>
       }
       const { drafts, errors } = checked(parsed.questions);
       const { tenantId, userId } = context.caller;
-      const ids = drafts.length === 0 ? [] : await context.transaction((tx) => createQuestions(tx, tenantId, userId, drafts));
+      const ids =
+        drafts.length === 0 ? [] : await context.transaction((tx) => createQuestions(tx, tenantId, userId, drafts));
       const problems = [...parsed.errors, ...errors].sort((a, b) => a.line - b.line);
       return { ids, errors: problems };
     },

@@ -8,6 +8,8 @@ import './quiz.js';
 import './attempt.js';
 import './answer.js';
 import './attempt-flow.js';
+import './regrade.js';
+import './stats.js';
 
 /** Quizzes: the question bank, a course's quiz, attempts scored by the server. */
 const permissions = definePermissions({

@@ -83,6 +83,18 @@ const TESTED_ELSEWHERE = [
   'markNotificationsRead',
   'updateNotificationPreferences',
   'runRecertification', // admin, safety officer, service: tests/notifications/recertification.test.ts
+  // quizzes: the bank and a course's quiz for admins and safety officers, attempts for their assignee
+  // (tests/quizzes/permissions.test.ts)
+  'questions',
+  'question',
+  'createQuestion',
+  'updateQuestion',
+  'importQuestions',
+  'setCourseQuiz',
+  'startQuizAttempt',
+  'saveQuizAnswer',
+  'submitQuizAttempt',
+  'quizAttempt',
 ];
 
 let server: TestServer;

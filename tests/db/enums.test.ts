@@ -4,6 +4,7 @@ import { ASSIGNMENT_STATUSES } from '../../src/assignments/status.js';
 import { ROLES } from '../../src/core/permissions.js';
 import { COURSE_CATEGORIES, COURSE_ENTITY_TYPES, DIFFICULTY_LEVELS } from '../../src/courses/course.js';
 import { EMAIL_STATUSES, NOTIFICATION_KINDS } from '../../src/notifications/kinds.js';
+import { ATTEMPT_STATUSES, QUESTION_KINDS, QUIZ_REVIEWS } from '../../src/quizzes/kinds.js';
 import { schema } from '../../src/schema.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { parsePrismaSchema } from '../support/prisma-schema.js';
@@ -30,6 +31,9 @@ const ENUM_COLUMNS: Record<string, { values: readonly string[]; graphql?: string
   'notifications.kind': { values: NOTIFICATION_KINDS, graphql: 'NotificationKind' },
   'notifications.email_status': { values: EMAIL_STATUSES },
   'risk_escalations.entity_type': { values: RISK_ENTITY_TYPES, graphql: 'EntityType' },
+  'quiz_questions.kind': { values: QUESTION_KINDS, graphql: 'QuestionKind' },
+  'course_quizzes.review': { values: QUIZ_REVIEWS, graphql: 'QuizReview' },
+  'quiz_attempts.status': { values: ATTEMPT_STATUSES, graphql: 'QuizAttemptStatus' },
 };
 
 let db: TestDatabase;
@@ -103,6 +107,8 @@ describe('enum values: TypeScript, CHECK constraints and the Prisma schema agree
         checked++;
       }
     }
-    expect(checked).toBe(3); // assignment_type 'manual', status 'assigned' and email_status 'pending'
+    // assignment_type 'manual', status 'assigned', email_status 'pending', a quiz's review 'score' and an
+    // attempt's status 'in_progress'
+    expect(checked).toBe(5);
   });
 });

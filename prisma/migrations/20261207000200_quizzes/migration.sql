@@ -132,8 +132,9 @@ CREATE TABLE "quiz_attempt_questions" (
     CONSTRAINT "quiz_attempt_questions_attempt_id_position_key" UNIQUE ("attempt_id", "position"),
     CONSTRAINT "quiz_attempt_questions_tenant_id_attempt_id_fkey" FOREIGN KEY ("tenant_id", "attempt_id")
         REFERENCES "quiz_attempts" ("tenant_id", "id") ON DELETE CASCADE ON UPDATE CASCADE,
+    -- A question an attempt showed cannot be deleted (checked at commit).
     CONSTRAINT "quiz_attempt_questions_tenant_id_question_id_fkey" FOREIGN KEY ("tenant_id", "question_id")
-        REFERENCES "quiz_questions" ("tenant_id", "id") ON DELETE RESTRICT ON UPDATE CASCADE
+        REFERENCES "quiz_questions" ("tenant_id", "id") ON DELETE NO ACTION ON UPDATE CASCADE DEFERRABLE INITIALLY DEFERRED
 );
 CREATE INDEX "quiz_attempt_questions_tenant_id_question_id_idx" ON "quiz_attempt_questions" ("tenant_id", "question_id");
 
