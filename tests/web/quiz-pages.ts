@@ -105,7 +105,8 @@ export async function answerRightly(page: Page, { onlyFirstStep = false } = {}):
 
 /** Moves each step up until the list reads in the right order. */
 async function putInOrder(question: Locator): Promise<void> {
-  const shown = () => question.locator('ol > li > span:first-child').allTextContents();
+  const shown = async () =>
+    (await question.locator('ol.steps .step').allTextContents()).map((step) => step.replace(/^\d+\.\s*/, ''));
   for (let target = 0; target < ORDERING.steps.length; target += 1) {
     const step = ORDERING.steps[target]!;
     let at = (await shown()).indexOf(step);

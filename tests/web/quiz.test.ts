@@ -189,6 +189,7 @@ describe('a worker takes a quiz on a phone', () => {
     await page.getByRole('button', { name: 'Question 5', exact: true }).click();
     await answerUpTo(total);
 
+    if (process.env.UPDATE_SCREENSHOTS) await page.screenshot({ path: 'docs/screenshots/take-quiz.png' });
     await page.getByRole('button', { name: 'Submit' }).click();
     await page.getByText(`You answered ${total} of ${total} questions`).waitFor();
     await page.getByRole('button', { name: 'Yes, submit' }).click();
@@ -203,21 +204,53 @@ describe('a worker takes a quiz on a phone', () => {
     expect(await review.filter({ hasText: 'Where is a load carried' }).textContent()).toContain('Right.');
     expect(await scrollWidth(page)).toBeLessThanOrEqual(PHONE.width);
     expect(await seriousViolations(page)).toEqual([]);
+    if (process.env.UPDATE_SCREENSHOTS)
+      await page.screenshot({ path: 'docs/screenshots/quiz-result.png', fullPage: true });
+
+    // The officer's item analysis counts the attempt: one answer each, the short answer never right.
+    const analytics = await open(officer.token, '/analytics');
+    const stats = region(analytics, 'Question statistics');
+    await stats.getByLabel('Quiz of course').selectOption({ label: title });
+    const row = (text: string) => stats.getByRole('row').filter({ hasText: text }).getByRole('cell');
+    await expect.poll(() => row('warns pedestrians').allTextContents()).toEqual(['1', '0%', '—']);
+    expect(await row('rated capacity').allTextContents()).toEqual(['1', '100%', '—']);
+    expect(await stats.getByRole('row').count()).toBe(total + 1);
+    if (process.env.QUIZ_SHOTS) await stats.screenshot({ path: '/tmp/quizweb-stats.png' });
   }, 120_000);
 
-  it('shows that time is up when a save comes after the deadline, then the result', async () => {
+  it('retries a save the network dropped (Saved only once acknowledged); after the deadline shows time is up and the result', async () => {
     const { title, courseId } = await forkliftQuiz(officer, { review: 'SCORE', maxAttempts: 2, cooldownMinutes: 60 });
     const { page } = await workerWith(courseId, 'Tom Okafor');
     await startQuiz(page, title);
     await page.getByText(/^Question 1 of /).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
+    const attemptOf = `SELECT id FROM quiz_attempts WHERE tenant_id = $1 AND status = 'in_progress'
+      AND assignment_id IN (SELECT id FROM training_assignments WHERE course_id = $2)`;
+    const savedAnswers = () =>
+      server.owner.count('quiz_answers', `attempt_id IN (${attemptOf})`, [officer.tenantId, courseId]);
+
+    // The first two saves never reach the server: the mark says so, then the retry lands.
+    let dropped = 0;
+    await page.route('**/graphql', (route) => {
+      if (dropped < 2 && route.request().postData()?.includes('saveQuizAnswer')) {
+        dropped += 1;
+        return route.abort('internetdisconnected');
+      }
+      return route.continue();
+    });
+    await answerRightly(page, { onlyFirstStep: true });
+    await expect.poll(() => saveMark(page)).toBe('Not saved yet: trying again…');
+    expect(await savedAnswers()).toBe(0);
+    await expect.poll(() => saveMark(page), { timeout: 15_000 }).toBe('Saved');
+    expect(dropped).toBe(2);
+    expect(await savedAnswers()).toBe(1);
 
     // The server's deadline passes while the page still counts down.
     await server.owner.query(
-      `UPDATE quiz_attempts SET deadline = now() - interval '1 second' WHERE tenant_id = $1 AND status = 'in_progress'
-         AND assignment_id IN (SELECT id FROM training_assignments WHERE course_id = $2)`,
+      `UPDATE quiz_attempts SET deadline = now() - interval '1 second' WHERE id IN (${attemptOf})`,
       [officer.tenantId, courseId],
     );
+    await page.getByRole('button', { name: 'Next' }).click();
     await answerRightly(page, { onlyFirstStep: true });
     await page.getByText('Time is up: the answers saved by the deadline are being scored.').waitFor();
     await page.getByRole('heading', { name: 'Your result' }).waitFor();
@@ -230,5 +263,6 @@ describe('a worker takes a quiz on a phone', () => {
     const card = region(page, 'In progress').getByRole('listitem').filter({ hasText: title });
     await card.getByRole('button', { name: 'Take quiz' }).click();
     await card.getByText(/^Not yet: your next attempt may start at .+ \(in (59|60) min\)\.$/).waitFor();
+    if (process.env.QUIZ_SHOTS) await card.screenshot({ path: '/tmp/quizweb-card.png' });
   }, 90_000);
 });

@@ -2,7 +2,8 @@ import { useCallback, useEffect, useMemo, useState, type MouseEvent } from 'reac
 import { Provider } from 'urql';
 import { Analytics } from './Analytics';
 import { createApiClient } from './client';
-import { QUESTIONS_PATH, quizScreen } from './quiz/routes';
+import { QUESTIONS_PATH } from './quiz/navigation';
+import { quizScreen } from './quiz/routes';
 import { isManager, sessionFromToken, storedSession, storeSession, takeTokenFromUrl, type Session } from './session';
 import { SignIn } from './SignIn';
 import { TrainingCenter } from './TrainingCenter';

@@ -171,10 +171,12 @@ function OrderingAnswer({ question, answer, onAnswer, labelledBy }: InputProps) 
   return (
     <div className="answer ordering" role="group" aria-labelledby={labelledBy}>
       <p className="hint">Put them in order, first at the top.</p>
-      <ol>
+      <ol className="steps">
         {order.map((choiceId, index) => (
           <li key={choiceId}>
-            <span>{byId.get(choiceId)}</span>
+            <span className="step">
+              <span className="step-number">{index + 1}.</span> {byId.get(choiceId)}
+            </span>
             <span className="move">
               <button
                 type="button"

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
 import {
   CreateQuestionDocument,
@@ -63,6 +63,11 @@ export function QuestionForm({
   const [accepted, setAccepted] = useState(question?.acceptedAnswers.join('\n') ?? '');
 
   const active = question ? updating : creating;
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  // Edit opens the form below the list: take the person there.
+  useEffect(() => {
+    if (question) headingRef.current?.focus();
+  }, [question]);
   const shown = [
     'kind',
     'text',
@@ -120,7 +125,9 @@ export function QuestionForm({
 
   return (
     <form className="sub-panel question-form" onSubmit={submit} noValidate aria-labelledby="question-form-title">
-      <h3 id="question-form-title">{question ? 'Edit question' : 'New question'}</h3>
+      <h3 id="question-form-title" ref={headingRef} tabIndex={-1}>
+        {question ? 'Edit question' : 'New question'}
+      </h3>
       <div className="form-grid">
         <SelectField
           label="Kind"

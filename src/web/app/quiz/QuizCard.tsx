@@ -6,7 +6,7 @@ import {
   type WebMyQuizzesQuery,
 } from '../../../generated/operations/graphql';
 import { ErrorMessage } from '../ui';
-import { attemptPath, goTo } from './routes';
+import { attemptPath, goTo } from './navigation';
 
 export type AssignmentQuiz = NonNullable<WebMyQuizzesQuery['myTrainingAssignments']['nodes'][number]['course']['quiz']>;
 

@@ -34,12 +34,7 @@ export function QuizEditor({ courseId, courseTitle }: { courseId: string; course
       <h3 id="quiz-editor-title">Quiz</h3>
       <Loaded result={result} what="the quiz" retry={() => refetch({ requestPolicy: 'network-only' })}>
         {result.data && (
-          <QuizForm
-            courseId={courseId}
-            courseTitle={courseTitle}
-            quiz={result.data.trainingCourse?.quiz ?? null}
-            key={result.data.trainingCourse?.quiz ? 'set' : 'none'}
-          />
+          <QuizForm courseId={courseId} courseTitle={courseTitle} quiz={result.data.trainingCourse?.quiz ?? null} />
         )}
       </Loaded>
     </section>
@@ -57,6 +52,7 @@ function QuizForm({
 }) {
   const [saving, setQuiz] = useMutation(SetCourseQuizDocument);
   const [notice, setNotice] = useState<string>();
+  const [exists, setExists] = useState(quiz !== null);
   const [values, setValues] = useState({
     tags: quiz?.tags.join(', ') ?? '',
     questionCount: String(quiz?.questionCount ?? 10),
@@ -94,12 +90,14 @@ function QuizForm({
         review: values.review,
       },
     });
-    if (!result.error) setNotice(`Saved the quiz of “${courseTitle}”.`);
+    if (result.error) return;
+    setExists(true);
+    setNotice(`Saved the quiz of “${courseTitle}”.`);
   };
 
   return (
     <form onSubmit={submit} noValidate aria-label={`Quiz of ${courseTitle}`}>
-      {!quiz && <p className="hint">This course has no quiz yet.</p>}
+      {!exists && <p className="hint">This course has no quiz yet.</p>}
       <div className="form-grid">
         <InputField label="Question tags (comma-separated)" autoComplete="off" {...bind('tags')} />
         <InputField label="Questions per attempt" type="number" inputMode="numeric" {...bind('questionCount')} />

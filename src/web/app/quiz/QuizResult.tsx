@@ -10,7 +10,10 @@ const score = (value: number) => `${Number.isInteger(value) ? value : value.toFi
 /** A closed attempt: its score, whether it passed, and as much of the review as the quiz's policy shows. */
 export function QuizResult({ attempt }: { attempt: Attempt }) {
   const quiz = attempt.assignment.course.quiz;
-  const byDeadline = attempt.deadline != null && attempt.submittedAt === attempt.deadline;
+  // Closed by its deadline: stored with the deadline as its time, or read past the deadline before that.
+  const byDeadline =
+    attempt.deadline != null &&
+    (attempt.submittedAt == null || new Date(attempt.submittedAt) >= new Date(attempt.deadline));
   const result = attempt.review ?? (attempt.score != null ? { score: attempt.score, passed: !!attempt.passed } : null);
   const reviews = new Map((attempt.review?.questions ?? []).map((review) => [review.questionId, review]));
 
@@ -64,7 +67,7 @@ export function QuizResult({ attempt }: { attempt: Attempt }) {
 function answerText(question: AttemptQuestion, answer: QuizAnswerFieldsFragment | null | undefined): string[] {
   if (!answer) return [];
   const text = new Map([...question.choices, ...(question.items ?? [])].map((c) => [c.id, c.text]));
-  if (answer.choiceIds) return answer.choiceIds.map((id) => text.get(id) ?? '?');
+  if (answer.choiceIds) return question.choices.filter((c) => answer.choiceIds!.includes(c.id)).map((c) => c.text);
   if (answer.number != null) return [String(answer.number)];
   if (answer.text != null) return [answer.text];
   if (answer.order) return answer.order.map((id, i) => `${i + 1}. ${text.get(id) ?? '?'}`);

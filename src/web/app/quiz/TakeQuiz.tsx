@@ -10,7 +10,7 @@ import { ErrorMessage, Loaded } from '../ui';
 import { AnswerField, answerOf, isAnswered, type AttemptQuestion } from './AnswerInputs';
 import { Countdown } from './Countdown';
 import { QuizResult } from './QuizResult';
-import { goTo } from './routes';
+import { goTo } from './navigation';
 import { useAnswerSaver, type SaveStatus } from './saving';
 import './quiz.css';
 
