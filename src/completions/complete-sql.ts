@@ -3,12 +3,18 @@ import { refuseTransition } from '../assignments/refusal.js';
 import type { CallerTransaction } from '../core/caller/index.js';
 import { certificatePdfPath, newCertificateCode } from './certificate-code.js';
 
-/** One attempt at a started assignment, as validated by `completeTrainingAssignment`. */
+/** What completed an assignment, as stored (GraphQL: SELF_REPORT, QUIZ, …). */
+export const COMPLETION_SOURCES = ['self_report', 'quiz', 'content', 'practical_evaluation', 'integration'] as const;
+export type CompletionSourceValue = (typeof COMPLETION_SOURCES)[number];
+
+/** One attempt at an assignment, as validated by `completeTrainingAssignment` or met by its evidence. */
 export interface Attempt {
   assignmentId: string;
+  /** Null for a completion of evidence: the database takes it from the evidence (the quiz's first). */
   score: number | null;
   passed: boolean;
   completionTimeMinutes: number | null;
+  source: CompletionSourceValue;
 }
 
 function addMonths(day: Date, months: number): Date {
@@ -34,18 +40,26 @@ async function userAtRisk(tx: CallerTransaction, courseId: string, userId: strin
  * Records the attempt in the caller's transaction: one conditional UPDATE moves the assignment on
  * (passed: completed; failed: assigned again, re-startable), so a repeated or concurrent call never
  * applies twice; then the completion with its expiry, and the certificate of a passed attempt at a
- * certifying course. A refused transition is NOT_FOUND or CONFLICT and writes nothing.
+ * certifying course. A self-report needs the assignment started; an integration's result or the
+ * evidence meeting the last requirement completes it whether or not it was started here. A refused
+ * transition is NOT_FOUND or CONFLICT and writes nothing. Returns the completion's id.
  */
 export async function recordAttempt(
   tx: CallerTransaction,
   tenantId: string,
   publicUrl: string,
   attempt: Attempt,
-): Promise<void> {
+): Promise<string> {
   const { assignmentId: id, passed } = attempt;
   const completedAt = new Date();
   const { count } = await tx.trainingAssignment.updateMany({
-    where: { id, tenantId, status: { in: ['in_progress', 'overdue'] }, startedAt: { not: null } },
+    where: {
+      id,
+      tenantId,
+      ...(attempt.source === 'self_report'
+        ? { status: { in: ['in_progress', 'overdue'] }, startedAt: { not: null } }
+        : { status: { in: ['assigned', 'in_progress', 'overdue'] } }),
+    },
     data: passed ? { status: 'completed', completedAt } : { status: 'assigned', startedAt: null },
   });
   if (count === 0) await refuseTransition(tx, tenantId, id, 'complete');
@@ -79,7 +93,9 @@ export async function recordAttempt(
       completedAt,
       expiresAt,
       certificateUrl: code ? publicUrl + certificatePdfPath(code) : null,
+      source: attempt.source,
     },
+    select: { id: true },
   });
   // The certificate is written in the completion's own transaction: both or neither.
   if (code) {
@@ -96,4 +112,5 @@ export async function recordAttempt(
       select: { id: true },
     });
   }
+  return completionId;
 }

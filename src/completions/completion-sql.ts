@@ -19,6 +19,8 @@ export const COMPLETION_TABLE: TableMap = {
     completedAt: { column: 'completed_at', type: 'timestamptz' },
     expiresAt: { column: 'expires_at', type: 'date' },
     createdAt: { column: 'created_at', type: 'timestamptz' },
+    source: { column: 'source', type: 'text' },
+    evidence: { column: 'evidence', type: 'jsonb' },
   },
   relations: {
     assignment: {

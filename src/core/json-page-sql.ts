@@ -19,7 +19,7 @@ import { selectedFieldNames } from './selection.js';
  */
 
 /** The PostgreSQL type of a mapped column: how a filter value is cast, and how the JSON value is read back. */
-export type ColumnType = 'uuid' | 'text' | 'int' | 'boolean' | 'numeric' | 'date' | 'timestamptz';
+export type ColumnType = 'uuid' | 'text' | 'int' | 'boolean' | 'numeric' | 'date' | 'timestamptz' | 'jsonb';
 
 export interface ColumnMap {
   column: string;
@@ -62,6 +62,7 @@ const CASTS: Record<ColumnType, Prisma.Sql> = {
   numeric: Prisma.raw('::numeric'),
   date: Prisma.raw('::date'),
   timestamptz: Prisma.raw('::timestamptz'),
+  jsonb: Prisma.raw('::jsonb'),
 };
 
 function identifier(name: string): Prisma.Sql {
@@ -98,8 +99,8 @@ function sendable(map: ColumnMap, value: unknown): unknown {
   } else if (typeof value === 'boolean') {
     if (map.type !== 'boolean') throw new Unsupported('a boolean for a non-boolean column');
   } else if (typeof value === 'string') {
-    if (map.type === 'date' || map.type === 'timestamptz' || map.type === 'boolean') {
-      throw new Unsupported('a string for a date or boolean column');
+    if (map.type === 'date' || map.type === 'timestamptz' || map.type === 'boolean' || map.type === 'jsonb') {
+      throw new Unsupported('a string for a date, boolean or JSON column');
     }
   } else {
     throw new Unsupported(`a filter value of type ${typeof value}`);

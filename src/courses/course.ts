@@ -8,6 +8,7 @@ import * as validate from '../core/validate.js';
 import { User } from '../users/user.js';
 import { pageCounts, readPage } from '../core/json-page-sql.js';
 import { COURSE_TABLE } from './course-sql.js';
+import { CourseRequirements, CourseRequirementsInput, requirementsData, requirementsOf } from './requirements.js';
 
 export const COURSE_CATEGORIES = [
   'safety_fundamentals',
@@ -97,6 +98,11 @@ export const Course = builder.prismaObject('TrainingCourse', {
       nullable: true,
       description:
         'Days (0–365) before a passed completion expires when the course is assigned again (recertification); null: never.',
+    }),
+    requirements: t.field({
+      type: CourseRequirements,
+      select: { requiresQuiz: true, requiresContent: true, requiresPracticalEvaluation: true },
+      resolve: requirementsOf,
     }),
     createdBy: t.field({ type: User, select: { createdBy: true }, resolve: (course) => ({ id: course.createdBy }) }),
     createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),
@@ -200,6 +206,7 @@ export const CreateTrainingCourseInput = builder.inputType('CreateTrainingCourse
     rearmMargin: t.float({ description: '0–100; null: off.' }),
     escalateAfterDays: t.int({ description: '1–3650; null: off.' }),
     recertifyDaysBefore: t.int({ defaultValue: 30, description: '0–365; null: no recertification.' }),
+    requirements: t.field({ type: CourseRequirementsInput, description: 'What completing it takes; default: none.' }),
   }),
 });
 
@@ -222,6 +229,7 @@ export const UpdateTrainingCourseInput = builder.inputType('UpdateTrainingCourse
     rearmMargin: t.float(),
     escalateAfterDays: t.int(),
     recertifyDaysBefore: t.int({ description: '0–365; null: no recertification.' }),
+    requirements: t.field({ type: CourseRequirementsInput, description: 'The requirements sent are changed.' }),
   }),
 });
 
@@ -260,6 +268,7 @@ function courseData(input: CourseInput): Prisma.TrainingCourseUncheckedUpdateInp
     recertifyDaysBefore: optional(input.recertifyDaysBefore, (v) =>
       validate.integer('input.recertifyDaysBefore', v, { min: 0, max: 365 }),
     ),
+    ...requirementsData(input.requirements),
   };
 }
 

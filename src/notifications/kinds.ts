@@ -6,6 +6,7 @@ export const NOTIFICATION_KINDS = [
   'certificate_expiring',
   'recertification_assigned',
   'risk_not_reduced',
+  'completion_retracted',
 ] as const;
 export type NotificationKindValue = (typeof NOTIFICATION_KINDS)[number];
 

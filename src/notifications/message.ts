@@ -53,6 +53,11 @@ function wording(facts: MessageFacts): { subject: string; body: string } {
         subject: `Risk not reduced: ${course}`,
         body: `A risk score is still at or above the threshold of "${course}" after the training was passed.`,
       };
+    case 'completion_retracted':
+      return {
+        subject: `Training to retake: ${course}`,
+        body: `Your completion of "${course}" no longer stands (its evidence was re-checked): the course is open for you again.`,
+      };
   }
 }
 

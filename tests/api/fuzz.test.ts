@@ -838,9 +838,14 @@ function examine(
       if (LEAK.test(message)) problems.push(`internals in an error message: ${message.slice(0, 300)}`);
     }
   }
-  // The mutation's own field is null exactly when it was refused. A result may come with errors
-  // below it (a worker's answer selecting another user's progress): those are about reading, not input.
-  const refused = status !== 200 || body.data?.[fieldName] == null;
+  // The mutation's own field is null when it was refused. A result may come with errors below it (a
+  // worker's answer selecting another user's progress): those are about reading, not input; one under a
+  // non-null field (an integration's answer selecting User.trainingProgress) nulls the whole result, yet
+  // the mutation ran.
+  const onlyBelow =
+    Array.isArray(errors) &&
+    (errors as ErrorShape[]).every((error) => Array.isArray(error.path) && error.path.length >= 2);
+  const refused = status !== 200 || (body.data?.[fieldName] == null && !onlyBelow);
   if (refused) {
     if (errors === undefined) problems.push('neither errors nor a result');
     if (status === 400 && body.data !== undefined) problems.push('HTTP 400 with data');

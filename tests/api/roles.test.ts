@@ -6,6 +6,7 @@ import {
   CompleteTrainingAssignmentDocument,
   CreateTrainingCourseDocument,
   MyTrainingAssignmentsDocument,
+  RecordPracticalEvaluationDocument,
   RevokeCertificateDocument,
   QualificationsDocument,
   RiskEscalationsDocument,
@@ -54,7 +55,9 @@ const PERMISSIONS = {
   trainingAssignments: EVERYONE,
   assignTrainingCourse: MANAGERS,
   startTrainingAssignment: LEARNERS,
-  completeTrainingAssignment: LEARNERS,
+  // an integration records results from its own system (source INTEGRATION)
+  completeTrainingAssignment: EVERYONE,
+  recordPracticalEvaluation: MANAGERS,
   cancelTrainingAssignment: MANAGERS,
   sweepOverdueTrainingAssignments: MANAGERS,
   // completions: full for admin and safety officer, a worker's own, read for service
@@ -95,6 +98,7 @@ const TESTED_ELSEWHERE = [
   'saveQuizAnswer',
   'submitQuizAttempt',
   'quizAttempt',
+  'regradeQuiz',
 ];
 
 let server: TestServer;
@@ -131,18 +135,21 @@ afterAll(() => server.stop());
 
 const ME = '{ me { id } }';
 
-async function newCourse(title = `Course ${Math.random().toString(36).slice(2)}`): Promise<string> {
+async function newCourse(
+  title = `Course ${Math.random().toString(36).slice(2)}`,
+  requirements: { practicalEvaluation?: boolean } = {},
+): Promise<string> {
   const response = await actors.admin.request(CreateTrainingCourseDocument, {
-    input: { title, category: 'SAFETY_FUNDAMENTALS' },
+    input: { title, category: 'SAFETY_FUNDAMENTALS', requirements },
   });
   expect(response.errors).toBeUndefined();
   return response.data!.createTrainingCourse.id;
 }
 
 /** A fresh course assigned (by the admin) to `learner`; returns the assignment id. */
-async function newAssignment(learner: Actor): Promise<string> {
+async function newAssignment(learner: Actor, requirements: { practicalEvaluation?: boolean } = {}): Promise<string> {
   const response = await actors.admin.request(AssignTrainingCourseDocument, {
-    input: { courseId: await newCourse(), userId: learner.userId, dueDate: dayFromToday(14) },
+    input: { courseId: await newCourse(undefined, requirements), userId: learner.userId, dueDate: dayFromToday(14) },
   });
   expect(response.errors).toBeUndefined();
   return response.data!.assignTrainingCourse.id;
@@ -155,7 +162,13 @@ async function startAs(actor: Actor, assignmentId: string): Promise<void> {
 
 /** Every row of every training table, fingerprinted: any insert, update or delete changes it. */
 const trainingTables = () =>
-  server.owner.fingerprints(['training_courses', 'training_assignments', 'training_completions', 'certificates']);
+  server.owner.fingerprints([
+    'training_courses',
+    'training_assignments',
+    'training_completions',
+    'certificates',
+    'training_evidence',
+  ]);
 
 const assignmentRow = async (id: string) =>
   (await server.owner.query('SELECT * FROM training_assignments WHERE id = $1', [id]))[0];
@@ -300,7 +313,25 @@ const SCENARIOS: Record<Operation, (actor: Actor) => Call | Promise<Call>> = {
         }),
       (data) => {
         expect(data.completeTrainingAssignment.status).toBe('COMPLETED');
-        expect(data.completeTrainingAssignment.completion).toMatchObject({ score: 91, passed: true });
+        expect(data.completeTrainingAssignment.completion).toMatchObject({
+          score: 91,
+          passed: true,
+          source: actor.role === 'service' ? 'INTEGRATION' : 'SELF_REPORT',
+        });
+      },
+    );
+  },
+  recordPracticalEvaluation: async (actor) => {
+    // The evaluator watches the worker on the floor: the assignment need not be started here.
+    const assignmentId = await newAssignment(actors.worker, { practicalEvaluation: true });
+    return call(
+      () =>
+        actor.request(RecordPracticalEvaluationDocument, {
+          input: { assignmentId, passed: true, score: 84, notes: 'Safe reversing' },
+        }),
+      (data) => {
+        expect(data.recordPracticalEvaluation.status).toBe('COMPLETED');
+        expect(data.recordPracticalEvaluation.completion).toMatchObject({ source: 'PRACTICAL_EVALUATION', score: 84 });
       },
     );
   },

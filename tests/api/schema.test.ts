@@ -55,6 +55,7 @@ const CLIENT_OPERATIONS = {
     assignTrainingCourse: { args: ['input'], returns: 'Assignment!' },
     startTrainingAssignment: { args: ['assignmentId'], returns: 'Assignment!' },
     completeTrainingAssignment: { args: ['input'], returns: 'Assignment!' },
+    recordPracticalEvaluation: { args: ['input'], returns: 'Assignment!' },
     cancelTrainingAssignment: { args: ['assignmentId', 'reason'], returns: 'Assignment!' },
     autoAssignTraining: { args: ['entityType', 'entityId', 'minRiskScore', 'dryRun'], returns: 'AutoAssignResult!' },
     recordPredictiveScores: { args: ['scores'], returns: 'Int!' },

@@ -22,6 +22,7 @@ import {
   CompleteTrainingAssignmentDocument,
   MeDocument,
   MyTrainingAssignmentsDocument,
+  RecordPracticalEvaluationDocument,
   StartTrainingAssignmentDocument,
   SweepOverdueTrainingAssignmentsDocument,
   TrainingAnalyticsDocument,
@@ -238,6 +239,19 @@ beforeAll(async () => {
   await startAssignment(bDual, dualDone);
   const dualCompletion = await complete(bDual, dualDone, true);
   const dualAssigned = await assign(bc2, bDual.userId);
+  // A course completed on a practical evaluation: B's failed evaluation of it is an evidence row of B's.
+  const bc5 = await createCourse(bAdmin, {
+    title: `Bravo Reach Truck ${suffix}`,
+    category: 'EQUIPMENT_SAFETY',
+    requirements: { practicalEvaluation: true },
+  });
+  bCourses.push(bc5);
+  const evaluated = await assign(bc5, bWorker1.userId);
+  await ok(
+    bAdmin.request(RecordPracticalEvaluationDocument, {
+      input: { assignmentId: evaluated, passed: false, score: 40, notes: `Bravo evaluation notes ${suffix}` },
+    }),
+  );
 
   // Neighbouring systems' rows for B (risk scores, shifts, equipment operators).
   const bZone = randomUUID();
@@ -326,6 +340,7 @@ beforeAll(async () => {
       lateAssigned,
       dualDone,
       dualAssigned,
+      evaluated,
     ],
     completion: [passedCompletion, failedCompletion, dualCompletion],
     zone: [bZone],
@@ -354,6 +369,7 @@ beforeAll(async () => {
     `Bravo Worker Bartholomew ${suffix}`,
     `Bravo Worker Brunhilde ${suffix}`,
     `Bravo Dual Dagmar ${suffix}`,
+    `Bravo evaluation notes ${suffix}`,
     `Bravo crane signal for stop ${suffix}`,
     `Bravo fist ${suffix}`,
     `Bravo right ${suffix}`,

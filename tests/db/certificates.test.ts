@@ -11,7 +11,8 @@ import { asCaller, attempt, owner, uuid, type Owner } from '../support/sql.js';
 /**
  * The certificates table and its two SECURITY DEFINER functions, in SQL as the application role with no
  * resolver in between: RLS keeps tenants and workers apart, only revocation changes a certificate,
- * `verify_certificate(code)` answers the public fields of that one certificate and nothing else, and
+ * `verify_certificate(code)` answers the public fields of that one certificate (with the evidence it stood on) and
+ * nothing else, and
  * `training_user_at_risk` answers a worker only about themselves.
  */
 
@@ -170,8 +171,10 @@ describe('verify_certificate(code)', () => {
   it('returns the public fields of that one certificate, whoever asks, and nothing for another code', async () => {
     const [row] = await verify(B.code);
     expect(Object.keys(row!).sort()).toEqual(
-      ['completed_at', 'course_title', 'expires_at', 'holder_name', 'issued_at', 'status'].sort(),
+      ['completed_at', 'course_title', 'evidence', 'expires_at', 'holder_name', 'issued_at', 'status'].sort(),
     );
+    // What the certificate stood on: the seeded completion's self-report (no one known to have recorded it).
+    expect(row!.evidence).toEqual([expect.objectContaining({ kind: 'self_report', passed: true })]);
     expect(row).toMatchObject({ status: 'valid', holder_name: 'Wanda Worker', course_title: 'Forklift Safety' });
     expect(await verify('unknown-unknown-unknown-00')).toEqual([]);
     expect(await verify('')).toEqual([]);

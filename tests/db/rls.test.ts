@@ -170,6 +170,19 @@ async function seedTenant(): Promise<Tenant> {
       completed_at: '2026-03-01T12:00:00Z',
     })
   ).id as string;
+  // A failed practical evaluation of the worker's assigned course.
+  const evidence = (
+    await sql.insert('training_evidence', {
+      tenant_id: id,
+      assignment_id: workerAssigned,
+      user_id: users.worker,
+      kind: 'practical_evaluation',
+      passed: false,
+      score: 40,
+      notes: 'Missed the pre-use check',
+      recorded_by: users.safety_officer,
+    })
+  ).id as string;
   const run = (
     await sql.insert('scheduled_job_runs', {
       job: 'overdue_sweep',
@@ -262,6 +275,7 @@ async function seedTenant(): Promise<Tenant> {
       // The admin's own: the one row an admin may update (to show the WITH CHECK refusing a move).
       notification_preferences: users.admin,
       risk_escalations: escalation,
+      training_evidence: evidence,
       scheduled_job_runs: run,
       training_assignment_counts: course1,
       training_assignment_due_counts: course1,
@@ -342,6 +356,17 @@ function newRow(table: Table, t: Tenant): Row {
         score_now: 74,
         threshold: 70,
         completed_at: '2026-03-01T12:00:00Z',
+      };
+    case 'training_evidence':
+      // An admin's practical evaluation of worker2's assignment.
+      return {
+        tenant_id: t.id,
+        assignment_id: t.worker2InProgress,
+        user_id: t.users.worker2,
+        kind: 'practical_evaluation',
+        passed: true,
+        score: 80,
+        recorded_by: t.users.admin,
       };
     case 'scheduled_job_runs':
       return { job: 'auto_assign', tenant_id: t.id, slot: '2026-03-03T00:00:00Z', instance: 'rls-test' };
@@ -842,6 +867,25 @@ describe('RLS: each role can do exactly what the permission table allows', () =>
       delete: (tx) =>
         tx.$executeRawUnsafe('DELETE FROM risk_escalations WHERE id = $1::uuid', A.rowOf.risk_escalations),
     },
+    training_evidence: {
+      read: (tx) => countAs(tx, 'training_evidence'),
+      // A practical evaluation recorded as the caller.
+      insert: (tx) =>
+        tx.$executeRawUnsafe(
+          `INSERT INTO training_evidence (tenant_id, assignment_id, user_id, kind, passed, score, recorded_by)
+           VALUES ($1::uuid, $2::uuid, $3::uuid, 'practical_evaluation', true, 80, app_user_id())`,
+          A.id,
+          A.worker2InProgress,
+          A.users.worker2,
+        ),
+      update: (tx) =>
+        tx.$executeRawUnsafe(
+          'UPDATE training_evidence SET passed = true WHERE id = $1::uuid',
+          A.rowOf.training_evidence,
+        ),
+      delete: (tx) =>
+        tx.$executeRawUnsafe('DELETE FROM training_evidence WHERE id = $1::uuid', A.rowOf.training_evidence),
+    },
     scheduled_job_runs: {
       read: (tx) => countAs(tx, 'scheduled_job_runs'),
       insert: (tx) => insertAs(tx, 'scheduled_job_runs', newRow('scheduled_job_runs', A)),
@@ -890,7 +934,8 @@ describe('RLS: each role can do exactly what the permission table allows', () =>
     ['predictive_scores', 'insert', { admin: Y, safety_officer: N, worker: N, service: Y }],
     // Everyone reads the certificates of the completions they read; managers revoke.
     ['certificates', 'read', { admin: 1, safety_officer: 1, worker: 1, service: 1 }],
-    ['certificates', 'insert', { admin: Y, safety_officer: Y, worker: N, service: N }],
+    // Integrations complete assignments, with their certificates.
+    ['certificates', 'insert', { admin: Y, safety_officer: Y, worker: N, service: Y }],
     ['certificates', 'update', { admin: Y, safety_officer: Y, worker: N, service: N }],
     ['certificates', 'delete', { admin: Y, safety_officer: Y, worker: N, service: N }],
     // One ASSIGNMENT_CREATED per seeded assignment (the worker has three); only the recipient marks one read.
@@ -906,6 +951,11 @@ describe('RLS: each role can do exactly what the permission table allows', () =>
     ['risk_escalations', 'insert', { admin: Y, safety_officer: Y, worker: N, service: Y }],
     ['risk_escalations', 'update', { admin: N, safety_officer: N, worker: N, service: N }],
     ['risk_escalations', 'delete', { admin: Y, safety_officer: N, worker: N, service: N }],
+    // Evidence: read like completions; evaluators record evaluations as themselves; append-only.
+    ['training_evidence', 'read', { admin: 1, safety_officer: 1, worker: 1, service: 1 }],
+    ['training_evidence', 'insert', { admin: Y, safety_officer: Y, worker: N, service: N }],
+    ['training_evidence', 'update', { admin: N, safety_officer: N, worker: N, service: N }],
+    ['training_evidence', 'delete', { admin: N, safety_officer: N, worker: N, service: N }],
     // The scheduler's, which runs as the tenant's integration.
     ['scheduled_job_runs', 'read', { admin: 0, safety_officer: 0, worker: 0, service: 1 }],
     ['scheduled_job_runs', 'insert', { admin: N, safety_officer: N, worker: N, service: Y }],

@@ -117,7 +117,7 @@ function expectedDefault(field: PrismaField): string | null {
   const generated = /^dbgenerated\("(.*)"\)$/.exec(value);
   if (generated) return generated[1]!;
   const text = /^"(.*)"$/.exec(value);
-  if (text) return `'${text[1]}'::text`;
+  if (text) return `'${text[1]}'::${field.type === 'Json' ? 'jsonb' : 'text'}`;
   return value; // true, false, numbers
 }
 

@@ -35,6 +35,7 @@ const OPERATIONS: [name: string, query: string, allowed: Role[]][] = [
   ],
   ['submitQuizAttempt', `mutation { submitQuizAttempt(attemptId: "${id}") { id } }`, LEARNERS],
   ['quizAttempt', `{ quizAttempt(id: "${id}") { id } }`, [...ROLES]],
+  ['regradeQuiz', `mutation { regradeQuiz(courseId: "${id}") { changed } }`, MANAGERS],
 ];
 
 let server: TestServer;

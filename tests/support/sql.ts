@@ -31,6 +31,7 @@ export const TENANT_TABLES = [
   'notifications',
   'notification_preferences',
   'risk_escalations',
+  'training_evidence',
   // The scheduler's record of each tenant's runs (written as the tenant's 'service').
   'scheduled_job_runs',
   // Analytics counters: derived from the tenant's rows, written only by triggers.

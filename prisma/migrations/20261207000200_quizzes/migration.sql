@@ -573,3 +573,17 @@ ALTER FUNCTION "quiz_expired_scores"(UUID[]) OWNER TO "training_quiz_grader";
 ALTER FUNCTION "quiz_regrade"(UUID) OWNER TO "training_quiz_grader";
 ALTER FUNCTION "quiz_attempt_review"(UUID[]) OWNER TO "training_quiz_grader";
 REVOKE CREATE ON SCHEMA public FROM "training_quiz_grader";
+
+-- ---------------------------------------------------------------- quiz evidence
+
+-- A passed quiz is recorded as evidence by the transaction that closes the attempt: the assignee submitting,
+-- the deadline job (as the tenant's service role), or a regrade (an officer). Only with a submitted, passed
+-- attempt of that assignment and user, with the same score, behind it, and as the system (no recorder).
+CREATE POLICY "training_evidence_insert_quiz" ON "training_evidence" FOR INSERT TO "training_app"
+    WITH CHECK ("tenant_id" = "app_tenant_id"() AND "kind" = 'quiz' AND "passed" AND "recorded_by" IS NULL
+                AND EXISTS (SELECT 1 FROM "quiz_attempts" a
+                            WHERE a.tenant_id = "training_evidence".tenant_id
+                              AND a.assignment_id = "training_evidence".assignment_id
+                              AND a.user_id = "training_evidence".user_id
+                              AND a.status = 'submitted' AND a.passed
+                              AND a.score = "training_evidence".score::float8));
