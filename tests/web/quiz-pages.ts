@@ -41,7 +41,10 @@ export const ORDERING = {
   steps: ['Walk around the truck', 'Fasten the seat belt', 'Sound the horn'],
 };
 
-/** Through the API: the GIFT questions and the ordering one under a fresh tag, and a course whose quiz draws all 7. */
+/**
+ * Through the API: the GIFT questions and the ordering one under a fresh tag, and a course completed by passing its
+ * quiz, which draws all 7.
+ */
 export async function forkliftQuiz(officer: Actor, quiz: Partial<QuizInput> = {}) {
   const tag = `forklift-${randomUUID().slice(0, 8)}`;
   await ok(officer.request(ImportQuestionsDocument, { format: 'GIFT', text: forkliftGift(tag) }));
@@ -52,7 +55,7 @@ export async function forkliftQuiz(officer: Actor, quiz: Partial<QuizInput> = {}
     choices: ORDERING.steps.map((text) => ({ text })),
   });
   const title = `Forklift ${tag}`;
-  const courseId = await createCourse(officer, { title, category: 'EQUIPMENT_SAFETY' });
+  const courseId = await createCourse(officer, { title, category: 'EQUIPMENT_SAFETY', requirements: { quiz: true } });
   const input: QuizInput = {
     tags: [tag],
     questionCount: GIFT_QUESTIONS + 1,

@@ -207,6 +207,12 @@ describe('a worker takes a quiz on a phone', () => {
     if (process.env.UPDATE_SCREENSHOTS)
       await page.screenshot({ path: 'docs/screenshots/quiz-result.png', fullPage: true });
 
+    // The pass completed the assignment, with the quiz's score.
+    await page.getByRole('link', { name: 'Back to Training Center' }).click();
+    const done = region(page, 'Completed').getByRole('listitem').filter({ hasText: title });
+    await done.getByText('85.71').waitFor();
+    expect(await done.getByRole('button', { name: 'Take quiz' }).count()).toBe(0);
+
     // The officer's item analysis counts the attempt: one answer each, the short answer never right.
     const analytics = await open(officer.token, '/analytics');
     const stats = region(analytics, 'Question statistics');
