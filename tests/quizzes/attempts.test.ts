@@ -314,3 +314,55 @@ describe('review', () => {
     expect(again.review!.questions![0]!.feedback).toEqual(['Methane rises.', 'Heavier-than-air gases pool low.']);
   });
 });
+
+describe('completing', () => {
+  const REQUIRES_QUIZ = {
+    requirements: { quiz: true, content: false, practicalEvaluation: false },
+    issuesCertificate: true,
+    expiryMonths: 12,
+  };
+  const assignmentState = (assignmentId: string) =>
+    server.owner.query<{ status: string; source: string | null; score: number | null; certificates: number }>(
+      `SELECT a.status, c.source, c.score::float8 AS score,
+              (SELECT count(*)::int FROM certificates ce WHERE ce.completion_id = c.id) AS certificates
+       FROM training_assignments a LEFT JOIN training_completions c ON c.assignment_id = a.id AND c.passed
+       WHERE a.id = $1`,
+      [assignmentId],
+    );
+  const pick = (text: string) => (q: { choices: { id: string; text: string }[] }) => ({
+    choiceIds: [shownId(q as never, text)],
+  });
+
+  it('a failed attempt leaves a course that requires the quiz open; a passed one completes it with its score', async () => {
+    const { courseId } = await courseWithQuiz(officer, [GAS], {}, REQUIRES_QUIZ);
+    const assignmentId = await startedAssignment(officer, worker, courseId);
+    await takeQuiz(worker, assignmentId, pick('Methane'));
+    expect(await assignmentState(assignmentId)).toEqual([
+      { status: 'in_progress', source: null, score: null, certificates: 0 },
+    ]);
+    await takeQuiz(worker, assignmentId, pick('Hydrogen sulfide'));
+    expect(await assignmentState(assignmentId)).toEqual([
+      { status: 'completed', source: 'quiz', score: 100, certificates: 1 },
+    ]);
+    // Completed: no further attempt.
+    expect(errorCode(await worker.request(StartQuizAttemptDocument, { assignmentId }))).toBe('CONFLICT');
+  });
+
+  it('a pass closed by the deadline job completes the assignment too', async () => {
+    const { courseId } = await courseWithQuiz(officer, [GAS], { timeLimitMinutes: 5 }, REQUIRES_QUIZ);
+    const assignmentId = await startedAssignment(officer, other, courseId);
+    const attempt = await startAttempt(other, assignmentId);
+    const gas = attempt.questions[0]!;
+    await saveAnswer(other, attempt.id, gas.id, { choiceIds: [shownId(gas, 'Hydrogen sulfide')] });
+    await expire(attempt.id);
+    const summary = await runScheduledJob(
+      jobRunner(server.db.prisma),
+      jobNamed('quiz_deadlines'),
+      new Date(Date.now() + 60_000),
+    );
+    expect(summary.failed).toBe(0);
+    expect(await assignmentState(assignmentId)).toEqual([
+      { status: 'completed', source: 'quiz', score: 100, certificates: 1 },
+    ]);
+  });
+});

@@ -33,6 +33,22 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => server?.stop());
 
+/** Each assignment's status, its latest completion's result and its certificate's revocation reason. */
+const standing = async (assignmentIds: string[]) =>
+  (
+    await server.owner.query<{ id: string; status: string; passed: boolean | null; revoke_reason: string | null }>(
+      `SELECT a.id, a.status, c.passed, ce.revoke_reason
+       FROM training_assignments a
+       LEFT JOIN LATERAL (SELECT * FROM training_completions c WHERE c.assignment_id = a.id
+                          ORDER BY c.completed_at DESC LIMIT 1) c ON true
+       LEFT JOIN certificates ce ON ce.completion_id = c.id
+       WHERE a.id = ANY($1::uuid[])`,
+      [assignmentIds],
+    )
+  )
+    .sort((a, b) => assignmentIds.indexOf(a.id) - assignmentIds.indexOf(b.id))
+    .map(({ id: _id, ...rest }) => rest);
+
 const attemptRows = (courseId: string) =>
   server.owner.query<{ user_id: string; score: number; passed: boolean }>(
     'SELECT user_id, score, passed FROM quiz_attempts WHERE course_id = $1 ORDER BY user_id',
@@ -40,25 +56,37 @@ const attemptRows = (courseId: string) =>
   );
 
 describe('regradeQuiz', () => {
-  it('scores every submitted attempt again against the fixed key and counts what changed', async () => {
-    const { courseId, questionIds } = await courseWithQuiz(officer, [
-      {
-        kind: 'SINGLE_CHOICE',
-        text: 'Hand signal for emergency stop?',
-        choices: [
-          { text: 'One arm waved', credit: 100 },
-          { text: 'Both arms waved', credit: 0 },
-        ],
-      },
-    ]);
+  it('scores every submitted attempt again against the fixed key; passes lost and won follow to completions and certificates', async () => {
+    const { courseId, questionIds } = await courseWithQuiz(
+      officer,
+      [
+        {
+          kind: 'SINGLE_CHOICE',
+          text: 'Hand signal for emergency stop?',
+          choices: [
+            { text: 'One arm waved', credit: 100 },
+            { text: 'Both arms waved', credit: 0 },
+          ],
+        },
+      ],
+      {},
+      { requirements: { quiz: true, content: false, practicalEvaluation: false }, issuesCertificate: true },
+    );
     const [first, second] = workers as [Actor, Actor];
     const answer = (text: string) => (q: ShownQuestion) => ({ choiceIds: [shownId(q, text)] });
-    expect(
-      await takeQuiz(first, await startedAssignment(officer, first, courseId), answer('One arm waved')),
-    ).toMatchObject({ score: 100, passed: true });
-    expect(
-      await takeQuiz(second, await startedAssignment(officer, second, courseId), answer('Both arms waved')),
-    ).toMatchObject({ score: 0, passed: false });
+    const [firstAssignment, secondAssignment] = [
+      await startedAssignment(officer, first, courseId),
+      await startedAssignment(officer, second, courseId),
+    ];
+    expect(await takeQuiz(first, firstAssignment, answer('One arm waved'))).toMatchObject({ score: 100, passed: true });
+    expect(await takeQuiz(second, secondAssignment, answer('Both arms waved'))).toMatchObject({
+      score: 0,
+      passed: false,
+    });
+    expect(await standing([firstAssignment, secondAssignment])).toEqual([
+      { status: 'completed', passed: true, revoke_reason: null },
+      { status: 'in_progress', passed: null, revoke_reason: null },
+    ]);
 
     // The key was wrong: both arms is the emergency stop.
     const question = (await ok(officer.request(QuestionDocument, { id: questionIds[0]! }))).question!;
@@ -79,6 +107,11 @@ describe('regradeQuiz', () => {
     const byUser = Object.fromEntries((await attemptRows(courseId)).map((row) => [row.user_id, row]));
     expect(byUser[first.userId]).toMatchObject({ score: 0, passed: false });
     expect(byUser[second.userId]).toMatchObject({ score: 100, passed: true });
+    // The first worker's completion no longer stands (certificate revoked, assignment reopened); the second's now does.
+    expect(await standing([firstAssignment, secondAssignment])).toEqual([
+      { status: 'assigned', passed: false, revoke_reason: 'regrade' },
+      { status: 'completed', passed: true, revoke_reason: null },
+    ]);
     // Nothing left to change.
     expect((await ok(officer.request(RegradeQuizDocument, { courseId }))).regradeQuiz).toEqual({
       attemptsRegraded: 2,

@@ -6,6 +6,7 @@ import {
   StartQuizAttemptDocument,
   SubmitQuizAttemptDocument,
   type AnswerInput,
+  type CreateTrainingCourseInput,
   type QuestionInput,
   type QuizAttemptFieldsFragment,
   type QuizInput,
@@ -35,17 +36,23 @@ export interface QuizSetup {
 
 /**
  * A course whose quiz draws from `questions` (tagged with a tag of their own), by default every one of them per
- * attempt, pass mark 70, unlimited attempts without cooldown, reviewing answers.
+ * attempt, pass mark 70, unlimited attempts without cooldown, reviewing answers; the course as `course` says (by
+ * default without requirements: a pass is recorded as evidence and completes nothing).
  */
 export async function courseWithQuiz(
   officer: Actor,
   questions: Omit<QuestionInput, 'tags'>[],
   quiz: Partial<QuizInput> = {},
+  course: Partial<CreateTrainingCourseInput> = {},
 ): Promise<QuizSetup> {
   const tag = `quiz-${randomUUID().slice(0, 8)}`;
   const questionIds: string[] = [];
   for (const question of questions) questionIds.push(await createQuestion(officer, { ...question, tags: [tag] }));
-  const courseId = await createCourse(officer, { title: `Quiz course ${tag}`, category: 'EQUIPMENT_SAFETY' });
+  const courseId = await createCourse(officer, {
+    title: `Quiz course ${tag}`,
+    category: 'EQUIPMENT_SAFETY',
+    ...course,
+  });
   const input: QuizInput = {
     tags: [tag],
     questionCount: questions.length,
