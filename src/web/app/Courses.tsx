@@ -9,6 +9,7 @@ import {
   type CourseFieldsFragment,
   type DifficultyLevel,
 } from '../../generated/operations/graphql';
+import { QuizEditor } from './quiz/QuizEditor';
 import {
   categoryName,
   choices,
@@ -123,6 +124,7 @@ export function Courses() {
           setFormKey((k) => k + 1);
         }}
       />
+      {editing && <QuizEditor key={editing.id} courseId={editing.id} courseTitle={editing.title} />}
     </Section>
   );
 }

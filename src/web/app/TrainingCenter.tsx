@@ -10,6 +10,7 @@ import {
   type WebMeQuery,
 } from '../../generated/operations/graphql';
 import { CompleteForm } from './ResultForms';
+import { QuizPanel, useMyQuizzes, type AssignmentQuiz } from './quiz/QuizCard';
 import type { Session } from './session';
 import {
   categoryName,
@@ -59,6 +60,7 @@ export function TrainingCenter({ session }: { session: Session }) {
     return [...arrived.filter((a) => !loadedIds.has(a.id)), ...loaded];
   }, [list.data, arrived]);
   const newIds = useMemo(() => new Set(arrived.map((a) => a.id)), [arrived]);
+  const quizzes = useMyQuizzes(assignments.map((a) => a.id).join());
 
   const refresh = () => {
     refetchList({ requestPolicy: 'network-only' });
@@ -94,6 +96,7 @@ export function TrainingCenter({ session }: { session: Session }) {
                         key={assignment.id}
                         assignment={assignment}
                         isNew={newIds.has(assignment.id)}
+                        quiz={quizzes.get(assignment.id)}
                         onChanged={refresh}
                       />
                     ))}
@@ -160,10 +163,12 @@ function requirementsText(requirements: Assignment['course']['requirements']): s
 function AssignmentCard({
   assignment,
   isNew,
+  quiz,
   onChanged,
 }: {
   assignment: Assignment;
   isNew: boolean;
+  quiz: AssignmentQuiz | undefined;
   onChanged: () => void;
 }) {
   const [startMutation, start] = useMutation(StartTrainingAssignmentDocument);
@@ -235,6 +240,7 @@ function AssignmentCard({
           </div>
         )}
       </dl>
+      {quiz && <QuizPanel assignmentId={assignment.id} quiz={quiz} canTake={completable} />}
       {startMutation.error && <ErrorMessage error={startMutation.error} />}
       <div className="actions">
         {startable && (
