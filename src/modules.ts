@@ -5,6 +5,7 @@ import { completions } from './completions/index.js';
 import type { DomainModule } from './core/module.js';
 import { courses } from './courses/index.js';
 import { notifications } from './notifications/index.js';
+import { quizzes } from './quizzes/index.js';
 import { recertification } from './recertification/index.js';
 import { risk } from './risk/index.js';
 import { users } from './users/index.js';
@@ -24,5 +25,6 @@ export const modules: readonly DomainModule[] = [
   risk,
   notifications,
   recertification,
+  quizzes,
   web,
 ];

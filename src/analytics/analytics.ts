@@ -4,7 +4,9 @@ import { ASSIGNMENT_STATUSES, type AssignmentStatusValue } from '../assignments/
 import { builder } from '../core/builder.js';
 import { notFound } from '../core/errors.js';
 import type { Context } from '../core/caller/index.js';
+import { MAX_PAGE_SIZE } from '../core/page-size.js';
 import { may } from '../core/permissions.js';
+import * as validate from '../core/validate.js';
 import { assertMayReadUser } from '../users/access.js';
 import { MAX_ITEMS_EXTENSION } from '../core/query-cost.js';
 import { selectedFieldNames } from '../core/selection.js';
@@ -157,7 +159,7 @@ CategoryAnalytics.implement({
 });
 
 /** The courses of one byCourse list, loaded by one query for all its rows (not one per row). */
-interface CourseBatch {
+export interface CourseBatch {
   ids: string[];
   loaded?: Promise<Map<string, unknown>>;
   /** The tenant whose figures these are; null: one user's (no effectiveness). */
@@ -202,7 +204,7 @@ CourseEffectiveness.implement({
   }),
 });
 
-const CourseAnalytics = builder.objectRef<BreakdownShape & { courseId: string; courses: CourseBatch }>(
+export const CourseAnalytics = builder.objectRef<BreakdownShape & { courseId: string; courses: CourseBatch }>(
   'CourseAnalytics',
 );
 CourseAnalytics.implement({
@@ -286,9 +288,19 @@ Analytics.implement({
     }),
     byCourse: t.field({
       type: [CourseAnalytics],
-      description: 'Every course of the tenant, most assignments first.',
-      resolve: async (scope, _args, context) => {
-        const rows = await figures(scope, 'byCourse', context);
+      description:
+        'Every course of the tenant, most assignments first; `courseId` narrows to one course and `first` to the ' +
+        'first ones (a query selecting large lists per course, as questionStats, is priced by it).',
+      args: {
+        courseId: t.arg.id(),
+        first: t.arg.int({ description: `At most ${MAX_PAGE_SIZE}.` }),
+      },
+      resolve: async (scope, args, context) => {
+        const courseId = args.courseId == null ? null : validate.uuid('courseId', args.courseId);
+        const first = args.first == null ? null : validate.integer('first', args.first, { min: 0, max: MAX_PAGE_SIZE });
+        const all = await figures(scope, 'byCourse', context);
+        const narrowed = courseId === null ? all : all.filter((row) => row.course_id === courseId);
+        const rows = first === null ? narrowed : narrowed.slice(0, first);
         const courses: CourseBatch = {
           ids: rows.map((row) => row.course_id),
           tenantId: scope.userId === null ? scope.tenantId : null,

@@ -39,7 +39,7 @@ export function parseGift(text: string): { questions: QuestionDraft[]; errors: I
     if (lines.length === 0) continue;
     const tags = [...new Set([...(categoryTag === null ? [] : [categoryTag]), ...commentTags(block.comments)])];
     try {
-      questions.push(readQuestion(lines.map((line) => line.text).join('\n'), tags));
+      questions.push({ ...readQuestion(lines.map((line) => line.text).join('\n'), tags), line: lines[0]!.number });
     } catch (error) {
       if (!(error instanceof GiftProblem)) throw error;
       errors.push({ line: lines[0]!.number, message: error.message });

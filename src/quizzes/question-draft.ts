@@ -34,6 +34,8 @@ export interface QuestionDraft {
   tolerance: number | null;
   /** Feedback shown with the review whatever was answered (GIFT's general feedback). */
   generalFeedback: string | null;
+  /** From an import: the line its text starts on, so a problem the checks find names it. */
+  line?: number;
 }
 
 /** A question an import could not read: its first line in the text, and why. */

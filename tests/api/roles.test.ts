@@ -86,6 +86,19 @@ const TESTED_ELSEWHERE = [
   'markNotificationsRead',
   'updateNotificationPreferences',
   'runRecertification', // admin, safety officer, service: tests/notifications/recertification.test.ts
+  // quizzes: the bank and a course's quiz for admins and safety officers, attempts for their assignee
+  // (tests/quizzes/permissions.test.ts)
+  'questions',
+  'question',
+  'createQuestion',
+  'updateQuestion',
+  'importQuestions',
+  'setCourseQuiz',
+  'startQuizAttempt',
+  'saveQuizAnswer',
+  'submitQuizAttempt',
+  'quizAttempt',
+  'regradeQuiz',
 ];
 
 let server: TestServer;

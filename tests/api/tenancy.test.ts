@@ -78,7 +78,9 @@ type IdKind =
   | 'equipment'
   | 'shift'
   | 'notification'
-  | 'certificate';
+  | 'certificate'
+  | 'question'
+  | 'attempt';
 /** The kinds an unhinted ID argument or a cursor draws from (a certificate is named by its code, not an ID). */
 const ID_KINDS: IdKind[] = ['tenant', 'user', 'course', 'assignment', 'completion', 'zone', 'equipment', 'shift'];
 const emptyPools = (): Pools => ({
@@ -92,6 +94,8 @@ const emptyPools = (): Pools => ({
   shift: [],
   notification: [],
   certificate: [],
+  question: [],
+  attempt: [],
 });
 type Pools = Record<IdKind, string[]>;
 /** `dual`: a worker of A who is the same person (same token subject) as a worker of B. */
@@ -290,6 +294,33 @@ beforeAll(async () => {
     `SELECT id FROM notifications WHERE tenant_id = $1 ORDER BY created_at, id`,
     [bTenant],
   );
+  // B's quiz: a question bank of one, the quiz of bc2, and bWorker1's attempt at it with an answer saved.
+  const bQuestion = await ok(
+    bAdmin.request(
+      `mutation { createQuestion(input: { kind: SINGLE_CHOICE, text: "Bravo crane signal for stop ${suffix}",
+         tags: ["bravo"], choices: [{ text: "Bravo fist ${suffix}", credit: 100, feedback: "Bravo right ${suffix}" },
+         { text: "Bravo wave ${suffix}" }] }) { id } }`,
+    ),
+  );
+  await ok(
+    bAdmin.request(
+      `mutation { setCourseQuiz(courseId: "${bc2}", input: { tags: ["bravo"], questionCount: 1, passMark: 80 }) { passMark } }`,
+    ),
+  );
+  const bAttempt = await ok(
+    bWorker1.request(
+      `mutation { startQuizAttempt(assignmentId: "${inProgress}") { id questions { id choices { id } } } }`,
+    ),
+  );
+  const { id: bAttemptId, questions: bShown } = (
+    bAttempt as { startQuizAttempt: { id: string; questions: { id: string; choices: { id: string }[] }[] } }
+  ).startQuizAttempt;
+  await ok(
+    bWorker1.request(
+      `mutation { saveQuizAnswer(attemptId: "${bAttemptId}", questionId: "${bShown[0]!.id}",
+         answer: { choiceIds: ["${bShown[0]!.choices[0]!.id}"] }) }`,
+    ),
+  );
   const bCodes = await server.owner.query<{ code: string }>(`SELECT code FROM certificates WHERE tenant_id = $1`, [
     bTenant,
   ]);
@@ -317,6 +348,8 @@ beforeAll(async () => {
     shift: shifts.map((row) => row.id),
     notification: bNotifications.map((row) => row.id),
     certificate: bCodes.map((row) => row.code),
+    question: [(bQuestion as { createQuestion: { id: string } }).createQuestion.id],
+    attempt: [bAttemptId],
   };
   // The dual person's id is legitimately A's too (it is not one of B's secrets); their
   // B training (assignments, completion, B display name) is.
@@ -337,6 +370,9 @@ beforeAll(async () => {
     `Bravo Worker Brunhilde ${suffix}`,
     `Bravo Dual Dagmar ${suffix}`,
     `Bravo evaluation notes ${suffix}`,
+    `Bravo crane signal for stop ${suffix}`,
+    `Bravo fist ${suffix}`,
+    `Bravo right ${suffix}`,
   ].map((secret) => secret.toLowerCase());
   dualUserId = bDual.userId;
 
@@ -383,6 +419,8 @@ beforeAll(async () => {
       await server.owner.query<{ id: string }>(`SELECT id FROM notifications WHERE tenant_id = $1`, [aTenant])
     ).map((row) => row.id),
     certificate: [],
+    question: [],
+    attempt: [],
   };
 
   b.baseline = await checksums(bTenant);
@@ -722,6 +760,8 @@ const ID_HINTS: Record<string, IdKind | 'entity'> = {
   zoneId: 'zone',
   equipmentId: 'equipment',
   tenantId: 'tenant',
+  questionId: 'question',
+  attemptId: 'attempt',
 };
 const ID_HINTS_BY_FIELD: Record<string, IdKind> = {
   trainingCourse: 'course',
@@ -729,6 +769,9 @@ const ID_HINTS_BY_FIELD: Record<string, IdKind> = {
   upsertProfiles: 'user',
   recordShiftAssignments: 'shift',
   markNotificationsRead: 'notification',
+  question: 'question',
+  updateQuestion: 'question',
+  quizAttempt: 'attempt',
 };
 
 const shortText = fc.oneof(
@@ -932,6 +975,8 @@ const POOL_BY_TYPENAME: Record<string, IdKind> = {
   Assignment: 'assignment',
   Completion: 'completion',
   Notification: 'notification',
+  Question: 'question',
+  QuizAttempt: 'attempt',
 };
 
 /** Adds the ids A was shown (A's own: any of B's would have failed the step already) to A's pools. */

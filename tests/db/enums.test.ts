@@ -6,6 +6,7 @@ import { COURSE_CATEGORIES, COURSE_ENTITY_TYPES, DIFFICULTY_LEVELS } from '../..
 import { COMPLETION_SOURCES } from '../../src/completions/complete-sql.js';
 import { EVIDENCE_KINDS } from '../../src/completions/evidence.js';
 import { EMAIL_STATUSES, NOTIFICATION_KINDS } from '../../src/notifications/kinds.js';
+import { ATTEMPT_STATUSES, QUESTION_KINDS, QUIZ_REVIEWS } from '../../src/quizzes/kinds.js';
 import { schema } from '../../src/schema.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { parsePrismaSchema } from '../support/prisma-schema.js';
@@ -34,6 +35,9 @@ const ENUM_COLUMNS: Record<string, { values: readonly string[]; graphql?: string
   'risk_escalations.entity_type': { values: RISK_ENTITY_TYPES, graphql: 'EntityType' },
   'training_completions.source': { values: COMPLETION_SOURCES, graphql: 'CompletionSource' },
   'training_evidence.kind': { values: EVIDENCE_KINDS },
+  'quiz_questions.kind': { values: QUESTION_KINDS, graphql: 'QuestionKind' },
+  'course_quizzes.review': { values: QUIZ_REVIEWS, graphql: 'QuizReview' },
+  'quiz_attempts.status': { values: ATTEMPT_STATUSES, graphql: 'QuizAttemptStatus' },
 };
 
 let db: TestDatabase;
@@ -107,7 +111,8 @@ describe('enum values: TypeScript, CHECK constraints and the Prisma schema agree
         checked++;
       }
     }
-    // assignment_type 'manual', status 'assigned', email_status 'pending' and a completion's source 'self_report'
-    expect(checked).toBe(4);
+    // assignment_type 'manual', status 'assigned', email_status 'pending', a completion's source 'self_report', a
+    // quiz's review 'score' and an attempt's status 'in_progress'
+    expect(checked).toBe(6);
   });
 });

@@ -48,6 +48,10 @@ interface Tenant {
   worker2Passed: string;
   /** The worker's risk score. */
   score: string;
+  /** Two questions of the bank; the worker's open quiz attempt (at workerAssigned) shows both, has an answer to the first. */
+  question: string;
+  question2: string;
+  attempt: string;
   /** A row per table (its KEY value), for targeted statements. */
   rowOf: Record<Table, string>;
 }
@@ -188,9 +192,65 @@ async function seedTenant(): Promise<Tenant> {
       affected: 0,
     })
   ).id as string;
+  // Quizzes: a bank of two questions, course1's quiz, the worker's open attempt showing both, one answer.
+  const question = async (text: string) =>
+    (await sql.insert('quiz_questions', { tenant_id: id, kind: 'single_choice', text, created_by: users.admin }))
+      .id as string;
+  const question1 = await question('Which gas is heavier than air?');
+  const question2 = await question('Who may enter a confined space?');
+  const choice = (
+    await sql.insert('quiz_choices', { tenant_id: id, question_id: question1, position: 0, text: 'H2S', credit: 100 })
+  ).id as string;
+  const quiz = (
+    await sql.insert('course_quizzes', {
+      tenant_id: id,
+      course_id: course1,
+      tags: '{gases}',
+      question_count: 2,
+      pass_mark: 80,
+      updated_by: users.admin,
+    })
+  ).id as string;
+  const attempt = (
+    await sql.insert('quiz_attempts', {
+      tenant_id: id,
+      assignment_id: workerAssigned,
+      course_id: course1,
+      user_id: users.worker,
+      number: 1,
+      pass_mark: 80,
+    })
+  ).id as string;
+  const attemptQuestion = async (question_id: string, position: number) =>
+    (
+      await sql.insert('quiz_attempt_questions', {
+        tenant_id: id,
+        attempt_id: attempt,
+        question_id,
+        position,
+        kind: 'single_choice',
+        text: 'frozen',
+        points: 1,
+        choices: JSON.stringify([{ id: choice, text: 'H2S' }]),
+      })
+    ).id as string;
+  const shown = await attemptQuestion(question1, 0);
+  await attemptQuestion(question2, 1);
+  const answer = (
+    await sql.insert('quiz_answers', {
+      tenant_id: id,
+      attempt_id: attempt,
+      question_id: question1,
+      choice_ids: [choice],
+      ordering: [],
+    })
+  ).id as string;
   return {
     id,
     users,
+    question: question1,
+    question2,
+    attempt,
     course1,
     course2,
     workerAssigned,
@@ -220,6 +280,13 @@ async function seedTenant(): Promise<Tenant> {
       training_assignment_counts: course1,
       training_assignment_due_counts: course1,
       training_completion_counts: course2,
+      quiz_questions: question1,
+      quiz_choices: choice,
+      course_quizzes: quiz,
+      quiz_attempts: attempt,
+      quiz_attempt_questions: shown,
+      // The worker's own, in their open attempt: the one row they may update (to show the WITH CHECK refusing a move).
+      quiz_answers: answer,
     },
   };
 }
@@ -317,6 +384,43 @@ function newRow(table: Table, t: Tenant): Row {
         score_sum: 88,
         score_count: 1,
       };
+    case 'quiz_questions':
+      return { tenant_id: t.id, kind: 'true_false', text: 'Is H2S heavier than air?', created_by: t.users.admin };
+    case 'quiz_choices':
+      return { tenant_id: t.id, question_id: t.question, position: 1, text: 'CH4', credit: 0 };
+    case 'course_quizzes':
+      return {
+        tenant_id: t.id,
+        course_id: t.course2,
+        tags: ['height'],
+        question_count: 1,
+        pass_mark: 50,
+        updated_by: t.users.admin,
+      };
+    case 'quiz_attempts':
+      return {
+        tenant_id: t.id,
+        assignment_id: t.worker2InProgress,
+        course_id: t.course1,
+        user_id: t.users.worker2,
+        number: 1,
+        pass_mark: 80,
+      };
+    case 'quiz_attempt_questions':
+      // Only the grader's functions write here: the privilege refuses this before any key is looked at.
+      return {
+        tenant_id: t.id,
+        attempt_id: t.attempt,
+        question_id: t.question,
+        position: 7,
+        kind: 'single_choice',
+        text: 'frozen',
+        points: 1,
+        choices: [],
+      };
+    case 'quiz_answers':
+      // The worker's answer to the second question of their open attempt.
+      return { tenant_id: t.id, attempt_id: t.attempt, question_id: t.question2, choice_ids: [], ordering: [] };
   }
 }
 
@@ -454,7 +558,9 @@ describe('RLS: a tenant-A session cannot touch tenant B', () => {
   });
 
   // The role that may update the row (job runs are the scheduler's, which runs as 'service').
-  const moverOf = (table: Table): Role => (table === 'scheduled_job_runs' ? 'service' : 'admin');
+  // (and a quiz answer only by its attempt's assignee, while the attempt is open).
+  const moverOf = (table: Table): Role =>
+    table === 'scheduled_job_runs' ? 'service' : table === 'quiz_answers' ? 'worker' : 'admin';
   it.each(TABLES)('%s: even an admin cannot move a row of A into tenant B', async (table) => {
     const moved = await attempt(db, callerOf(A, moverOf(table)), (tx) =>
       tx.$executeRawUnsafe(

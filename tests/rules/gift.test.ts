@@ -33,6 +33,7 @@ describe('multiple choice', () => {
       choices: [choice('A', 0, 'That is ordinary combustibles.'), choice('K', 100, 'Right!'), choice('C', 0)],
       ...NO_ANSWERS,
       generalFeedback: 'Kitchen fires are K.',
+      line: 1,
     });
   });
 
@@ -129,6 +130,7 @@ describe('short answer', () => {
       numericAnswer: null,
       tolerance: null,
       generalFeedback: null,
+      line: 1,
     });
   });
 

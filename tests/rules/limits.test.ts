@@ -165,7 +165,8 @@ describe('estimated cost', () => {
     for (const query of [getIntrospectionQuery(), getIntrospectionQuery(everything)]) {
       const answer = graphqlSync({ schema, source: query });
       expect(cost(query)).toBe(fieldsOfAnswer(answer.data));
-      expect(cost(query)).toBeLessThan(DEFAULT_QUERY_LIMITS.maxCost / 4);
+      // The whole schema's introspection stays well within the limit (it grows with every feature).
+      expect(cost(query)).toBeLessThan(DEFAULT_QUERY_LIMITS.maxCost / 2);
     }
   });
 

@@ -38,6 +38,13 @@ export const TENANT_TABLES = [
   'training_assignment_counts',
   'training_assignment_due_counts',
   'training_completion_counts',
+  // Quizzes: the question bank, a course's quiz, attempts, what they show and their answers.
+  'quiz_questions',
+  'quiz_choices',
+  'course_quizzes',
+  'quiz_attempts',
+  'quiz_attempt_questions',
+  'quiz_answers',
 ] as const;
 
 export type TenantTable = (typeof TENANT_TABLES)[number];

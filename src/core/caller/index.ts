@@ -17,6 +17,7 @@ import type {
   TransactionOptions,
 } from './types.js';
 import { APP_ROLE } from '../app-role.js';
+import type { Role } from '../permissions.js';
 
 export type {
   AppServices,
@@ -97,6 +98,24 @@ export function runAsAppRole<T>(
     await tx.$executeRaw`SELECT set_config('role', ${APP_ROLE}, true)${timeout}`;
     return fn(tx);
   });
+}
+
+/**
+ * Runs `fn` inside `tx` (a transaction as a caller) as a user of the same tenant with `role`, then as before: for
+ * trusted work that records what the user's own action would have, under the user's RLS (a scheduled job closing
+ * the user's timed-out quiz attempt). If `fn` fails, the transaction fails with it.
+ */
+export async function actingAs<T>(
+  tx: CallerTransaction,
+  user: { userId: string; role: Role },
+  fn: () => Promise<T>,
+): Promise<T> {
+  const [before] = await tx.$queryRaw<{ user_id: string; role: string }[]>`
+    SELECT current_setting('app.user_id', true) AS user_id, current_setting('app.role', true) AS role`;
+  await tx.$executeRaw`SELECT set_config('app.user_id', ${user.userId}, true), set_config('app.role', ${user.role}, true)`;
+  const result = await fn();
+  await tx.$executeRaw`SELECT set_config('app.user_id', ${before!.user_id}, true), set_config('app.role', ${before!.role}, true)`;
+  return result;
 }
 
 /** Thrown out of a dry run's transaction to roll it back, carrying what the run would have returned. */
