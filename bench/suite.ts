@@ -3,6 +3,7 @@ import { riskLoop } from './auto-assign/risk-loop.js';
 import { analytics } from './analytics/index.js';
 import { fairness } from './fairness/index.js';
 import { http } from './http/index.js';
+import { quizzes } from './quizzes/index.js';
 import { httpLimits } from './http/limits.js';
 import { soak } from './soak/index.js';
 import { subscriptions } from './subscriptions/index.js';
@@ -21,6 +22,7 @@ export const allBenchmarks: Benchmark[] = [
   analytics,
   autoAssign,
   riskLoop,
+  quizzes,
   subscriptions,
   soak,
 ];
