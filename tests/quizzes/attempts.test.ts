@@ -181,8 +181,9 @@ describe('closing', () => {
     await expire(expired.id);
     // The job visits the tenants with an expired attempt only, not every tenant with a profile.
     await signIn(await server.actor('worker'));
-    const due = await runAsAppRole(server.db.prisma, (tx) =>
-      tx.$queryRaw<{ t: string }[]>`SELECT t::text FROM scheduled_job_tenants('quiz_deadlines') AS t`,
+    const due = await runAsAppRole(
+      server.db.prisma,
+      (tx) => tx.$queryRaw<{ t: string }[]>`SELECT t::text FROM scheduled_job_tenants('quiz_deadlines') AS t`,
     );
     expect(due.map((row) => row.t)).toEqual([officer.tenantId]);
     const summary = await runScheduledJob(jobRunner(server.db.prisma), jobNamed('quiz_deadlines'), new Date());
