@@ -177,8 +177,8 @@ function AssignmentCard({
   const startable = assignment.status === 'ASSIGNED' || (assignment.status === 'OVERDUE' && !assignment.startedAt);
   // Only a course without requirements takes a reported result; the others are completed by their evidence.
   const toComplete = requirementsText(assignment.course.requirements);
-  const completable =
-    !toComplete && (assignment.status === 'IN_PROGRESS' || (assignment.status === 'OVERDUE' && !!assignment.startedAt));
+  const started = assignment.status === 'IN_PROGRESS' || (assignment.status === 'OVERDUE' && !!assignment.startedAt);
+  const completable = !toComplete && started;
   const completion = assignment.completion;
 
   return (
@@ -240,7 +240,7 @@ function AssignmentCard({
           </div>
         )}
       </dl>
-      {quiz && <QuizPanel assignmentId={assignment.id} quiz={quiz} canTake={completable} />}
+      {quiz && <QuizPanel assignmentId={assignment.id} quiz={quiz} canTake={started} />}
       {startMutation.error && <ErrorMessage error={startMutation.error} />}
       <div className="actions">
         {startable && (
