@@ -120,6 +120,21 @@ export function answerColumns(shown: Shown, answer: Answer): AnswerColumns {
   }
 }
 
+/** Why an answer was not saved: no such attempt of the caller's, the attempt closed, or no such question in it. */
+async function whyNotSaved(
+  tx: CallerTransaction,
+  { tenantId, userId }: { tenantId: string; userId: string },
+  attemptId: string,
+): Promise<Error> {
+  const [attempt] = await tx.$queryRaw<{ status: string; open: boolean }[]>`
+    SELECT status, (deadline IS NULL OR deadline > now()) AS open FROM quiz_attempts
+    WHERE tenant_id = ${tenantId}::uuid AND id = ${attemptId}::uuid AND user_id = ${userId}::uuid`;
+  if (!attempt) return notFound('Quiz attempt');
+  if (attempt.status === 'submitted') return attemptClosed('submitted');
+  if (!attempt.open) return attemptClosed('deadline passed');
+  return badInput('questionId', 'is not a question of this attempt');
+}
+
 /**
  * Saves the caller's answer to one question of their open attempt. Touching the attempt first takes its row lock,
  * so the save and the attempt's closing (submit, deadline job) never interleave; a closed or expired attempt
@@ -133,32 +148,18 @@ export async function saveAnswer(
   answer: Answer,
 ): Promise<void> {
   const { tenantId, userId } = caller;
-  const open = await tx.$queryRaw<{ id: string }[]>`
-    UPDATE quiz_attempts SET last_saved_at = now()
-    WHERE tenant_id = ${tenantId}::uuid AND id = ${attemptId}::uuid AND user_id = ${userId}::uuid
-      AND status = 'in_progress' AND (deadline IS NULL OR deadline > now())
-    RETURNING id::text`;
-  if (open.length === 0) {
-    const attempt = await tx.quizAttempt.findFirst({
-      where: { tenantId, id: attemptId, userId },
-      select: { status: true },
-    });
-    if (!attempt) throw notFound('Quiz attempt');
-    throw attemptClosed(attempt.status === 'submitted' ? 'submitted' : 'deadline passed');
-  }
-  const shown = await tx.quizAttemptQuestion.findFirst({
-    where: { tenantId, attemptId, questionId },
-    select: { kind: true, choices: true, items: true },
-  });
-  if (!shown) throw badInput('questionId', 'is not a question of this attempt');
-  const columns = answerColumns(
-    {
-      kind: shown.kind as QuestionKindValue,
-      choices: shown.choices as unknown as { id: string }[],
-      items: shown.items as unknown as { id: string }[] | null,
-    },
-    answer,
-  );
+  // One round trip: locks the open attempt and reads the question as it shows it.
+  const [shown] = await tx.$queryRaw<
+    { kind: QuestionKindValue; choices: { id: string }[]; items: { id: string }[] | null }[]
+  >`
+    UPDATE quiz_attempts a SET last_saved_at = now()
+    FROM quiz_attempt_questions q
+    WHERE a.tenant_id = ${tenantId}::uuid AND a.id = ${attemptId}::uuid AND a.user_id = ${userId}::uuid
+      AND a.status = 'in_progress' AND (a.deadline IS NULL OR a.deadline > now())
+      AND q.tenant_id = a.tenant_id AND q.attempt_id = a.id AND q.question_id = ${questionId}::uuid
+    RETURNING q.kind, q.choices, q.items`;
+  if (!shown) throw await whyNotSaved(tx, caller, attemptId);
+  const columns = answerColumns(shown, answer);
   const matches = columns.matches === null ? null : JSON.stringify(columns.matches);
   await tx.$executeRaw`
     INSERT INTO quiz_answers (tenant_id, attempt_id, question_id, choice_ids, number, text, matches, ordering)

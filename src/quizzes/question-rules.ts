@@ -67,7 +67,8 @@ function checkChoices(path: string, draft: QuestionDraft): ChoiceDraft[] {
       if (credits.sort((a, b) => a - b).join() !== '0,100') {
         throw badInput(`${path}.choices`, 'the right one of "True" and "False" has credit 100, the other 0');
       }
-      break;
+      // Stored, and so shown, as True then False: the order written (often the right one first) would tell.
+      return choices.sort((a, b) => Number(b.text === 'True') - Number(a.text === 'True'));
     }
     case 'SINGLE_CHOICE':
       if (choices.length < 2) throw badInput(`${path}.choices`, 'needs at least two choices');

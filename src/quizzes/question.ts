@@ -12,7 +12,9 @@ import { createQuestions, updateQuestion } from './question-store.js';
 export const Choice = builder.prismaObject('QuizChoice', {
   variant: 'Choice',
   select: { id: true },
-  description: 'A choice of a question. Choices come in the order written (an ORDERING question: the right order).',
+  description:
+    'A choice of a question. Choices come in the order written (an ORDERING question: the right order), but those ' +
+    'of a TRUE_FALSE question: True, then False.',
   fields: (t) => ({
     id: t.exposeID('id'),
     text: t.exposeString('text', { description: 'Empty for a MATCHING distractor (only its matchText is offered).' }),
