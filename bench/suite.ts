@@ -4,6 +4,7 @@ import { analytics } from './analytics/index.js';
 import { fairness } from './fairness/index.js';
 import { http } from './http/index.js';
 import { quiz } from './quiz/index.js';
+import { quizzes } from './quizzes/index.js';
 import { httpLimits } from './http/limits.js';
 import { soak } from './soak/index.js';
 import { subscriptions } from './subscriptions/index.js';
@@ -22,8 +23,9 @@ export const allBenchmarks: Benchmark[] = [
   analytics,
   autoAssign,
   riskLoop,
-  subscriptions,
+  quizzes,
   quiz,
+  subscriptions,
   soak,
 ];
 

@@ -1,11 +1,13 @@
 import { CERTIFICATE_CODE, certificatePdfPath, certificateVerifyPath } from '../completions/certificate-code.js';
 import { Completion } from '../completions/completion.js';
+import { CompletionSource } from '../completions/evidence-fields.js';
 import { builder } from '../core/builder.js';
 import type { Context } from '../core/caller/index.js';
 import { badInput, conflict, notFound, tooManyRequests } from '../core/errors.js';
 import { todayUtc } from '../core/today.js';
 import * as validate from '../core/validate.js';
 import { lookupCertificate, type PublicCertificate } from './certificates-sql.js';
+import type { PublicEvidence } from './evidence-text.js';
 import { lookupLimiter } from './settings.js';
 
 /**
@@ -79,6 +81,20 @@ interface Verification extends PublicCertificate {
   status: CertificateStatusValue;
 }
 
+export const CertificateEvidence = builder.objectRef<PublicEvidence>('CertificateEvidence').implement({
+  description: 'One piece of evidence a certificate stood on, as anyone holding its code may read it.',
+  fields: (t) => ({
+    kind: t.expose('kind', { type: CompletionSource }),
+    passed: t.exposeBoolean('passed', { description: 'False once retracted (a regraded quiz).' }),
+    score: t.exposeFloat('score', { nullable: true }),
+    recordedAt: t.expose('recordedAt', { type: 'DateTime' }),
+    recordedByName: t.exposeString('recordedByName', {
+      nullable: true,
+      description: 'Who recorded it (the evaluator of a practical evaluation), by name as on that day.',
+    }),
+  }),
+});
+
 export const CertificateVerification = builder.objectRef<Verification>('CertificateVerification').implement({
   description: 'What anyone holding a certificate code may learn about it, and nothing else.',
   fields: (t) => ({
@@ -87,6 +103,10 @@ export const CertificateVerification = builder.objectRef<Verification>('Certific
     courseTitle: t.exposeString('courseTitle'),
     issuedAt: t.expose('issuedAt', { type: 'DateTime' }),
     expiresAt: t.expose('expiresAt', { type: 'Date', nullable: true }),
+    evidence: t.expose('evidence', {
+      type: [CertificateEvidence],
+      description: 'What it stood on, oldest first: the quiz, content or practical evaluation, or a reported result.',
+    }),
   }),
 });
 
@@ -101,7 +121,7 @@ builder.queryField('verifyCertificate', (t) =>
     type: CertificateVerification,
     nullable: true,
     description:
-      'Public (no token): the status, holder name, course title and dates of the certificate with this code; ' +
+      'Public (no token): the status, holder name, course title, dates and evidence of the certificate with this code; ' +
       'null for an unknown code. Rate-limited per client address.',
     skipTypeScopes: true,
     args: { code: t.arg.string({ required: true }) },

@@ -1,6 +1,7 @@
 import { runAsAppRole } from '../core/caller/index.js';
 import { CERTIFICATE_CODE } from '../completions/certificate-code.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { PublicEvidence } from './evidence-text.js';
 
 /** What the public may learn about one certificate (the verify page, the PDF, `verifyCertificate`). */
 export interface PublicCertificate {
@@ -10,6 +11,17 @@ export interface PublicCertificate {
   completedAt: Date | null;
   issuedAt: Date;
   expiresAt: Date | null;
+  /** What it stood on, oldest first. */
+  evidence: PublicEvidence[];
+}
+
+/** One entry of the completion's evidence as the database wrote it. */
+interface StoredEvidence {
+  kind: PublicEvidence['kind'];
+  passed: boolean;
+  score: number | null;
+  recordedAt: string;
+  recordedByName: string | null;
 }
 
 interface PublicCertificateRow {
@@ -19,6 +31,7 @@ interface PublicCertificateRow {
   completed_at: Date | null;
   issued_at: Date;
   expires_at: Date | null;
+  evidence: StoredEvidence[];
 }
 
 /**
@@ -31,7 +44,8 @@ export async function lookupCertificate(prisma: PrismaClient, code: string): Pro
   const rows = await runAsAppRole(
     prisma,
     (tx) => tx.$queryRaw<PublicCertificateRow[]>`
-      SELECT status, holder_name, course_title, completed_at, issued_at, expires_at FROM verify_certificate(${code})`,
+      SELECT status, holder_name, course_title, completed_at, issued_at, expires_at, evidence
+      FROM verify_certificate(${code})`,
     { statementTimeoutMs: 5_000 },
   );
   const row = rows[0];
@@ -43,5 +57,12 @@ export async function lookupCertificate(prisma: PrismaClient, code: string): Pro
     completedAt: row.completed_at,
     issuedAt: row.issued_at,
     expiresAt: row.expires_at,
+    evidence: row.evidence.map((entry) => ({
+      kind: entry.kind,
+      passed: entry.passed,
+      score: entry.score,
+      recordedAt: new Date(entry.recordedAt),
+      recordedByName: entry.recordedByName,
+    })),
   };
 }

@@ -1,12 +1,14 @@
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import type { PublicCertificate } from './certificates-sql.js';
+import { evidenceLine } from './evidence-text.js';
 
 const day = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : null);
 
 /**
  * The certificate as a one-page A4 PDF (pdfkit, its built-in Helvetica): holder, course, completion date,
- * expiry, status when no longer valid, the code, and a QR code (a PNG image) of the verify URL.
+ * expiry, the evidence it stood on, status when no longer valid, the code, and a QR code (a PNG image) of the
+ * verify URL.
  */
 export async function certificatePdf(certificate: PublicCertificate, code: string, verifyUrl: string): Promise<Buffer> {
   const qr = await QRCode.toBuffer(verifyUrl, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 6 });
@@ -39,6 +41,12 @@ export async function certificatePdf(certificate: PublicCertificate, code: strin
   doc.font('Helvetica').fontSize(12);
   doc.text(`Completed: ${day(certificate.completedAt ?? certificate.issuedAt)}`, { align: 'center', width });
   doc.text(`Expires: ${day(certificate.expiresAt) ?? 'never'}`, { align: 'center', width });
+  if (certificate.evidence.length > 0) {
+    doc.moveDown(0.5);
+    doc.fontSize(10).text('Evidence:', { align: 'center', width });
+    for (const evidence of certificate.evidence) doc.text(evidenceLine(evidence), { align: 'center', width });
+    doc.fontSize(12);
+  }
   if (certificate.status !== 'valid') {
     doc.moveDown(0.5);
     doc

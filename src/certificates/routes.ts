@@ -5,6 +5,7 @@ import { clientAddress, json, type Route } from '../core/http.js';
 import { certificateVerifyPath } from '../completions/certificate-code.js';
 import { PAGE_HEADERS, sha256Source } from '../core/security-headers.js';
 import { lookupCertificate, type PublicCertificate } from './certificates-sql.js';
+import { evidenceSummary } from './evidence-text.js';
 import { certificatePdf } from './pdf.js';
 import { lookupLimiter } from './settings.js';
 
@@ -104,6 +105,13 @@ export function verification(certificate: PublicCertificate) {
     courseTitle: certificate.courseTitle,
     issuedAt: certificate.issuedAt.toISOString(),
     expiresAt: day(certificate.expiresAt),
+    evidence: certificate.evidence.map((evidence) => ({
+      kind: evidence.kind.toUpperCase(),
+      passed: evidence.passed,
+      score: evidence.score,
+      recordedAt: evidence.recordedAt.toISOString(),
+      recordedByName: evidence.recordedByName,
+    })),
   };
 }
 
@@ -123,6 +131,7 @@ function verifyPage(certificate: PublicCertificate): string {
     ['Course', certificate.courseTitle],
     ['Issued', day(certificate.issuedAt)!],
     ['Expires', day(certificate.expiresAt) ?? 'never'],
+    ['Evidence', evidenceSummary(certificate.evidence) || 'none recorded'],
   ];
   const body =
     `<h1 class="${certificate.status}">${HEADLINES[certificate.status]}</h1><dl>` +

@@ -156,11 +156,18 @@ export const QuizAttempt = builder.prismaObject('QuizAttempt', {
   }),
 });
 
+/** The most attempts one Assignment.quizAttempts lists (what the query cost counts them as with `first`). */
+const MAX_LISTED_ATTEMPTS = 100;
+
 builder.prismaObjectField(Assignment, 'quizAttempts', (t) =>
   t.relation('quizAttempts', {
     type: QuizAttempt,
-    description: "Attempts at the course's quiz, first first (a worker: their own).",
-    query: { orderBy: { number: 'asc' } },
+    description: "Attempts at the course's quiz, latest first (a worker: their own).",
+    args: { first: t.arg.int({ defaultValue: 10, description: `0–${MAX_LISTED_ATTEMPTS}.` }) },
+    query: (args) => ({
+      orderBy: { number: 'desc' },
+      take: validate.integer('first', args.first ?? 10, { min: 0, max: MAX_LISTED_ATTEMPTS }),
+    }),
   }),
 );
 

@@ -4,7 +4,10 @@ import { badInput, notFound } from '../core/errors.js';
 import { storedKind } from './kinds.js';
 import type { QuestionDraft } from './question-draft.js';
 
-/** Writing checked drafts (question-rules.ts) to the bank, as the caller. */
+/**
+ * Writing checked drafts (question-rules.ts) to the bank, as the caller. Choice ids are random (v4, here and the
+ * column's default): ids that grew with the order written would tell an attempt an ORDERING question's order.
+ */
 
 const questionColumns = (draft: QuestionDraft) => ({
   kind: storedKind(draft.kind),

@@ -27,7 +27,7 @@ RegradeResult.implement({
 /** Bulk work: 10,000 attempts regrade in about a second; the request's five seconds would be tight for more. */
 const REGRADE_TIMEOUT_MS = 60_000;
 
-async function regrade(tx: CallerTransaction, tenantId: string, publicUrl: string, courseId: string) {
+export async function regradeCourse(tx: CallerTransaction, tenantId: string, publicUrl: string, courseId: string) {
   const course = await tx.trainingCourse.findFirst({ where: { id: courseId, tenantId }, select: { id: true } });
   if (!course) throw notFound('Course');
   const changed = await tx.$queryRaw<Regraded[]>`
@@ -73,7 +73,7 @@ builder.mutationField('regradeQuiz', (t) =>
     resolve: (_root, args, context) => {
       const courseId = validate.uuid('courseId', args.courseId);
       const { tenantId } = context.caller;
-      return context.transaction((tx) => regrade(tx, tenantId, context.services.config.publicUrl, courseId), {
+      return context.transaction((tx) => regradeCourse(tx, tenantId, context.services.config.publicUrl, courseId), {
         timeout: REGRADE_TIMEOUT_MS,
       });
     },

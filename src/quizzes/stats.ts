@@ -19,7 +19,7 @@ interface StatRow {
 }
 
 /** Pearson's r of a 0/1 credit and a score is the point-biserial; partial credit takes the same formula. */
-function questionStatsOf(tx: CallerTransaction, tenantId: string, courseIds: string[]): Promise<StatRow[]> {
+export function questionStatsOf(tx: CallerTransaction, tenantId: string, courseIds: string[]): Promise<StatRow[]> {
   return tx.$queryRaw<StatRow[]>`
     WITH attempts AS (
       SELECT a.id, a.course_id FROM quiz_attempts a

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import jsQRModule from 'jsqr';
-import { getDocument, OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AssignTrainingCourseDocument,
@@ -15,6 +13,7 @@ import {
   VerifyCertificateDocument,
 } from '../../src/generated/operations/graphql.js';
 import { print } from 'graphql';
+import { readPdf } from '../support/pdf.js';
 import { dayFromToday, errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 
 /**
@@ -23,9 +22,6 @@ import { dayFromToday, errorCode, ok, startTestServer, type Actor, type TestServ
  * rate-limited per client address, revoked by managers only, invisible across tenants; and the
  * risk-adaptive validity of highRiskExpiryMonths.
  */
-
-// jsqr is CommonJS typed as an ES default export: under NodeNext the default import is the function itself.
-const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
 
 const LOOKUP_LIMIT = 5;
 
@@ -112,34 +108,6 @@ function addMonths(day: Date, months: number): string {
   return result.toISOString().slice(0, 10);
 }
 
-/** The PDF's text and the content of every QR code among its images. */
-async function readPdf(bytes: ArrayBuffer): Promise<{ text: string; qrCodes: string[] }> {
-  const pdf = await getDocument({ data: new Uint8Array(bytes), verbosity: 0 }).promise;
-  const page = await pdf.getPage(1);
-  const content = await page.getTextContent();
-  const text = content.items.map((item) => ('str' in item ? item.str : '')).join('\n');
-  const operators = await page.getOperatorList();
-  const qrCodes: string[] = [];
-  for (let i = 0; i < operators.fnArray.length; i++) {
-    if (operators.fnArray[i] !== OPS.paintImageXObject) continue;
-    const id = (operators.argsArray[i] as [string])[0];
-    const image = await new Promise<{ width: number; height: number; data: Uint8Array }>((resolve) => {
-      page.objs.get(id, resolve);
-    });
-    const pixels = image.width * image.height;
-    const channels = image.data.length / pixels; // grey, RGB or RGBA, as pdf.js decoded it
-    const rgba = new Uint8ClampedArray(pixels * 4);
-    for (let p = 0; p < pixels; p++) {
-      for (let c = 0; c < 3; c++) rgba[p * 4 + c] = image.data[p * channels + (channels >= 3 ? c : 0)]!;
-      rgba[p * 4 + 3] = 255;
-    }
-    const qr = jsQR(rgba, image.width, image.height);
-    if (qr) qrCodes.push(qr.data);
-  }
-  await pdf.destroy();
-  return { text, qrCodes };
-}
-
 describe('issuing', () => {
   it('gives a passed completion of a certifying course a certificate with an unguessable code, in its transaction', async () => {
     const { completion, certificate } = await certified();
@@ -208,7 +176,7 @@ describe('the PDF', () => {
 });
 
 describe('verification', () => {
-  it('says VALID with holder, course and dates only, as HTML, JSON and GraphQL', async () => {
+  it('says VALID with holder, course, dates and evidence only, as HTML, JSON and GraphQL', async () => {
     const { certificate, title } = await certified();
     const expected = {
       status: 'VALID',
@@ -216,6 +184,16 @@ describe('verification', () => {
       courseTitle: title,
       issuedAt: certificate.issuedAt,
       expiresAt: certificate.expiresAt,
+      // The worker's own report (tests/api/certificate-evidence.test.ts has evaluations and quizzes).
+      evidence: [
+        {
+          kind: 'SELF_REPORT',
+          passed: true,
+          score: 90,
+          recordedAt: certificate.issuedAt,
+          recordedByName: 'Wanda Worker',
+        },
+      ],
     };
     const asJson = await get(`/verify/${certificate.code}`, { accept: 'application/json' });
     expect(asJson.status).toBe(200);

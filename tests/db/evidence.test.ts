@@ -83,8 +83,8 @@ beforeAll(async () => {
   ] as const) {
     await sql.insert('profiles', { id, tenant_id: tenant, role, display_name: name });
   }
-  // What the quiz feature's own migration does: a worker's transaction records their quiz results. A stand-in
-  // (without the backing attempt row) to show the contract in the worker's transaction.
+  // A stand-in for the quiz feature's policy (which also requires a submitted, passed attempt behind the row), so
+  // the contract is tested in the worker's own transaction without building a quiz.
   await sql.query(`CREATE POLICY "test_worker_quiz" ON "training_evidence" FOR INSERT TO "training_app"
     WITH CHECK ("tenant_id" = "app_tenant_id"() AND "app_role"() = 'worker' AND "user_id" = "app_user_id"()
                 AND "kind" = 'quiz')`);

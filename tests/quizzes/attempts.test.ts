@@ -6,6 +6,7 @@ import {
   SubmitQuizAttemptDocument,
   type QuestionInput,
 } from '../../src/generated/operations/graphql.js';
+import { runAsAppRole } from '../../src/core/caller/index.js';
 import { runScheduledJob } from '../../src/core/jobs.js';
 import { jobNamed, jobRunner } from '../support/jobs.js';
 import { errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
@@ -178,6 +179,13 @@ describe('closing', () => {
     const gas = expired.questions[0]!;
     await saveAnswer(worker, expired.id, gas.id, { choiceIds: [shownId(gas, 'Hydrogen sulfide')] });
     await expire(expired.id);
+    // The job visits the tenants with an expired attempt only, not every tenant with a profile.
+    await signIn(await server.actor('worker'));
+    const due = await runAsAppRole(
+      server.db.prisma,
+      (tx) => tx.$queryRaw<{ t: string }[]>`SELECT t::text FROM scheduled_job_tenants('quiz_deadlines') AS t`,
+    );
+    expect(due.map((row) => row.t)).toEqual([officer.tenantId]);
     const summary = await runScheduledJob(jobRunner(server.db.prisma), jobNamed('quiz_deadlines'), new Date());
     expect(summary.failed).toBe(0);
     const rows = await server.owner.query<{ id: string; status: string; score: number | null; at_deadline: boolean }>(

@@ -587,3 +587,39 @@ CREATE POLICY "training_evidence_insert_quiz" ON "training_evidence" FOR INSERT 
                               AND a.user_id = "training_evidence".user_id
                               AND a.status = 'submitted' AND a.passed
                               AND a.score = "training_evidence".score::float8));
+
+-- ---------------------------------------------------------------- the deadline job's tenants
+
+-- The quiz_deadlines job runs every minute: it visits only the tenants with an attempt in progress past its
+-- deadline. "training_scheduler" may see that much of quiz_attempts and nothing else.
+GRANT SELECT ("tenant_id", "status", "deadline") ON "quiz_attempts" TO "training_scheduler";
+CREATE POLICY "quiz_attempts_scheduler" ON "quiz_attempts" FOR SELECT TO "training_scheduler"
+    USING ("status" = 'in_progress' AND "deadline" <= now());
+
+CREATE OR REPLACE FUNCTION "scheduled_job_tenants"(p_job TEXT) RETURNS SETOF UUID
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT DISTINCT c.tenant_id FROM "training_courses" c
+    WHERE p_job = 'auto_assign' AND c.auto_assign_enabled AND c.risk_threshold IS NOT NULL
+    UNION
+    SELECT DISTINCT a.tenant_id FROM "training_assignments" a
+    WHERE p_job = 'overdue_sweep' AND a.status IN ('assigned', 'in_progress') AND a.due_date < "training_today"()
+    UNION
+    SELECT DISTINCT a.tenant_id FROM "training_assignments" a
+    WHERE p_job = 'reminders' AND a.status IN ('assigned', 'in_progress', 'overdue') AND a.due_date IS NOT NULL
+    UNION
+    SELECT DISTINCT t.tenant_id FROM "training_completions" t
+    WHERE p_job = 'recertification' AND t.passed AND t.expires_at >= "training_today"()
+    UNION
+    SELECT DISTINCT c.tenant_id FROM "training_courses" c
+    WHERE p_job = 'risk_escalation' AND c.escalate_after_days IS NOT NULL AND c.risk_threshold IS NOT NULL
+    UNION
+    SELECT DISTINCT c.tenant_id FROM "training_courses" c
+    WHERE p_job = 'qualification_expiry' AND c.required
+    UNION
+    SELECT DISTINCT q.tenant_id FROM "quiz_attempts" q
+    WHERE p_job = 'quiz_deadlines' AND q.status = 'in_progress' AND q.deadline <= now()
+    UNION
+    SELECT DISTINCT p.tenant_id FROM "profiles" p
+    WHERE p_job NOT IN ('auto_assign', 'overdue_sweep', 'reminders', 'recertification', 'risk_escalation',
+                        'qualification_expiry', 'quiz_deadlines')
+$$;

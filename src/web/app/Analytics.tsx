@@ -11,6 +11,7 @@ import {
 import { Assignments } from './Assignments';
 import { AutoAssign } from './AutoAssign';
 import { Courses } from './Courses';
+import { QuestionStats } from './quiz/QuestionStats';
 import {
   categoryName,
   DataTable,
@@ -65,6 +66,7 @@ export function Analytics() {
       <Loaded result={analytics} what="analytics" retry={refresh}>
         {data && <Figures data={data} />}
       </Loaded>
+      <QuestionStats key={`question-stats-${version}`} />
       <LiveFeed onArrival={() => refetch({ requestPolicy: 'network-only' })} />
       <Courses key={`courses-${version}`} />
       <Assignments key={`assignments-${version}`} />

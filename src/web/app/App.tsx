@@ -2,6 +2,8 @@ import { useCallback, useEffect, useMemo, useState, type MouseEvent } from 'reac
 import { Provider } from 'urql';
 import { Analytics } from './Analytics';
 import { createApiClient } from './client';
+import { QUESTIONS_PATH } from './quiz/navigation';
+import { quizScreen } from './quiz/routes';
 import { isManager, sessionFromToken, storedSession, storeSession, takeTokenFromUrl, type Session } from './session';
 import { SignIn } from './SignIn';
 import { TrainingCenter } from './TrainingCenter';
@@ -68,6 +70,7 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: 
         <nav aria-label="Main">
           <a {...link('/')}>Training Center</a>
           {isManager(session) && <a {...link(ANALYTICS_PATH)}>Training Analytics</a>}
+          {isManager(session) && <a {...link(QUESTIONS_PATH)}>Question bank</a>}
         </nav>
         <div className="who">
           <span>{session.name ?? 'Signed in'}</span>
@@ -77,19 +80,21 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: 
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        {path === ANALYTICS_PATH ? (
-          isManager(session) ? (
-            <Analytics />
+        {quizScreen(path, session) ??
+          (path === ANALYTICS_PATH ? (
+            isManager(session) ? (
+              <Analytics />
+            ) : (
+              <div className="panel">
+                <p role="alert">
+                  Training Analytics is for administrators and safety officers.{' '}
+                  <a {...link('/')}>Go to your training</a>
+                </p>
+              </div>
+            )
           ) : (
-            <div className="panel">
-              <p role="alert">
-                Training Analytics is for administrators and safety officers. <a {...link('/')}>Go to your training</a>
-              </p>
-            </div>
-          )
-        ) : (
-          <TrainingCenter session={session} />
-        )}
+            <TrainingCenter session={session} />
+          ))}
       </main>
     </Provider>
   );

@@ -9,6 +9,7 @@ import {
   type AssignmentStatus,
   type AssignmentType,
 } from '../../generated/operations/graphql';
+import { EvaluationForm } from './ResultForms';
 import {
   choices,
   DataTable,
@@ -34,7 +35,7 @@ const STATUSES: AssignmentStatus[] = ['OVERDUE', 'ASSIGNED', 'IN_PROGRESS', 'COM
 const TYPES: AssignmentType[] = ['MANUAL', 'AUTO', 'RISK_BASED'];
 const ACTIVE: AssignmentStatus[] = ['ASSIGNED', 'IN_PROGRESS', 'OVERDUE'];
 
-/** The tenant's assignments: filter, assign a course to someone, cancel. */
+/** The tenant's assignments: filter, assign a course to someone, record a practical evaluation, cancel. */
 export function Assignments() {
   const [status, setStatus] = useState<AssignmentStatus | ''>('');
   const [courseId, setCourseId] = useState('');
@@ -89,8 +90,8 @@ export function Assignments() {
               <AssignmentRow
                 key={a.id}
                 assignment={a}
-                onCancelled={() => {
-                  setNotice(`Cancelled ${a.course.title} for ${personName(a.user)}.`);
+                onChanged={(what) => {
+                  setNotice(`${what} ${a.course.title} for ${personName(a.user)}.`);
                   reload();
                 }}
               />
@@ -112,36 +113,63 @@ export function Assignments() {
 
 function AssignmentRow({
   assignment,
-  onCancelled,
+  onChanged,
 }: {
   assignment: AssignmentRowFieldsFragment;
-  onCancelled: () => void;
+  /** Says what happened ("Cancelled", …), to be followed by course and person. */
+  onChanged: (what: string) => void;
 }) {
   const [cancelling, cancel] = useMutation(CancelTrainingAssignmentDocument);
+  const [evaluating, setEvaluating] = useState(false);
+  const active = ACTIVE.includes(assignment.status);
+  const who = `${assignment.course.title} for ${personName(assignment.user)}`;
   return (
-    <tr>
-      <th scope="row">{personName(assignment.user)}</th>
-      <td>{assignment.course.title}</td>
-      <td>{STATUS_NAMES[assignment.status]}</td>
-      <td>{formatDate(assignment.dueDate)}</td>
-      <td>{enumName(assignment.assignmentType)}</td>
-      <td>
-        {ACTIVE.includes(assignment.status) && (
-          <button
-            type="button"
-            aria-label={`Cancel ${assignment.course.title} for ${personName(assignment.user)}`}
-            disabled={cancelling.fetching}
-            onClick={async () => {
-              const result = await cancel({ assignmentId: assignment.id, reason: 'Cancelled in Training Analytics' });
-              if (!result.error) onCancelled();
-            }}
-          >
-            Cancel
-          </button>
-        )}
-        {cancelling.error && <ErrorMessage error={cancelling.error} />}
-      </td>
-    </tr>
+    <>
+      <tr>
+        <th scope="row">{personName(assignment.user)}</th>
+        <td>{assignment.course.title}</td>
+        <td>{STATUS_NAMES[assignment.status]}</td>
+        <td>{formatDate(assignment.dueDate)}</td>
+        <td>{enumName(assignment.assignmentType)}</td>
+        <td>
+          {active && assignment.course.requirements.practicalEvaluation && !evaluating && (
+            <button type="button" aria-label={`Record evaluation of ${who}`} onClick={() => setEvaluating(true)}>
+              Record evaluation
+            </button>
+          )}
+          {active && (
+            <button
+              type="button"
+              aria-label={`Cancel ${who}`}
+              disabled={cancelling.fetching}
+              onClick={async () => {
+                const result = await cancel({ assignmentId: assignment.id, reason: 'Cancelled in Training Analytics' });
+                if (!result.error) onChanged('Cancelled');
+              }}
+            >
+              Cancel
+            </button>
+          )}
+          {cancelling.error && <ErrorMessage error={cancelling.error} />}
+        </td>
+      </tr>
+      {evaluating && (
+        <tr>
+          <td colSpan={6}>
+            <EvaluationForm
+              assignmentId={assignment.id}
+              onDone={(passed) => {
+                setEvaluating(false);
+                onChanged(
+                  passed ? 'Recorded a passed practical evaluation of' : 'Recorded a failed practical evaluation of',
+                );
+              }}
+              onCancel={() => setEvaluating(false)}
+            />
+          </td>
+        </tr>
+      )}
+    </>
   );
 }
 

@@ -9,6 +9,7 @@ import {
   type CourseFieldsFragment,
   type DifficultyLevel,
 } from '../../generated/operations/graphql';
+import { QuizEditor } from './quiz/QuizEditor';
 import {
   categoryName,
   choices,
@@ -44,6 +45,10 @@ const CHECKS = [
   ['autoAssignEnabled', 'Assign automatically by risk'],
   ['required', 'Required'],
   ['issuesCertificate', 'Issues a certificate'],
+  // What completing it takes; none: the assignee reports their result.
+  ['quiz', 'Requires a passed quiz'],
+  ['content', 'Requires the course content'],
+  ['practicalEvaluation', 'Requires a practical evaluation'],
 ] as const;
 
 /** The tenant's courses: search, filter, create and edit. */
@@ -119,6 +124,7 @@ export function Courses() {
           setFormKey((k) => k + 1);
         }}
       />
+      {editing && <QuizEditor key={editing.id} courseId={editing.id} courseTitle={editing.title} />}
     </Section>
   );
 }
@@ -159,6 +165,9 @@ function CourseForm({
     autoAssignEnabled: course?.autoAssignEnabled ?? false,
     required: course?.required ?? false,
     issuesCertificate: course?.issuesCertificate ?? false,
+    quiz: course?.requirements.quiz ?? false,
+    content: course?.requirements.content ?? false,
+    practicalEvaluation: course?.requirements.practicalEvaluation ?? false,
   });
   const active = course ? updating : creating;
   const errors = formErrors(active.error, FIELDS);
@@ -187,6 +196,7 @@ function CourseForm({
       autoAssignEnabled: values.autoAssignEnabled,
       required: values.required,
       issuesCertificate: values.issuesCertificate,
+      requirements: { quiz: values.quiz, content: values.content, practicalEvaluation: values.practicalEvaluation },
     };
     const result = course ? await update({ id: course.id, input }) : await create({ input });
     if (result.error) return;

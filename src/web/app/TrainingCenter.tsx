@@ -1,14 +1,16 @@
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useMutation, useQuery, useSubscription, type UseQueryState } from 'urql';
 import {
-  CompleteTrainingAssignmentDocument,
   StartTrainingAssignmentDocument,
   WebAssignmentCreatedDocument,
   WebMeDocument,
   WebMyAssignmentsDocument,
   type AssignmentRowFieldsFragment,
+  type CompletionSource,
   type WebMeQuery,
 } from '../../generated/operations/graphql';
+import { CompleteForm } from './ResultForms';
+import { QuizPanel, useMyQuizzes, type AssignmentQuiz } from './quiz/QuizCard';
 import type { Session } from './session';
 import {
   categoryName,
@@ -16,9 +18,6 @@ import {
   enumName,
   ErrorMessage,
   formatDate,
-  FormError,
-  formErrors,
-  InputField,
   Loaded,
   percent,
   personName,
@@ -61,6 +60,7 @@ export function TrainingCenter({ session }: { session: Session }) {
     return [...arrived.filter((a) => !loadedIds.has(a.id)), ...loaded];
   }, [list.data, arrived]);
   const newIds = useMemo(() => new Set(arrived.map((a) => a.id)), [arrived]);
+  const quizzes = useMyQuizzes(assignments.map((a) => a.id).join());
 
   const refresh = () => {
     refetchList({ requestPolicy: 'network-only' });
@@ -96,6 +96,7 @@ export function TrainingCenter({ session }: { session: Session }) {
                         key={assignment.id}
                         assignment={assignment}
                         isNew={newIds.has(assignment.id)}
+                        quiz={quizzes.get(assignment.id)}
                         onChanged={refresh}
                       />
                     ))}
@@ -139,21 +140,45 @@ function why(assignment: Assignment): string {
     : enumName(assignment.assignmentType);
 }
 
+const SOURCE_NAMES: Record<CompletionSource, string> = {
+  SELF_REPORT: 'Self-reported result',
+  QUIZ: 'Quiz',
+  CONTENT: 'Course content',
+  PRACTICAL_EVALUATION: 'Practical evaluation',
+  INTEGRATION: 'External training system',
+};
+
+/** What completing the course takes beyond a reported result, in words; empty: the assignee reports it. */
+function requirementsText(requirements: Assignment['course']['requirements']): string {
+  const parts = [
+    requirements.quiz && 'pass the quiz',
+    requirements.content && 'finish the course content',
+    requirements.practicalEvaluation && 'pass a practical evaluation',
+  ].filter((part): part is string => Boolean(part));
+  if (parts.length === 0) return '';
+  const text = parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)!}`;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function AssignmentCard({
   assignment,
   isNew,
+  quiz,
   onChanged,
 }: {
   assignment: Assignment;
   isNew: boolean;
+  quiz: AssignmentQuiz | undefined;
   onChanged: () => void;
 }) {
   const [startMutation, start] = useMutation(StartTrainingAssignmentDocument);
   const [completing, setCompleting] = useState(false);
   const titleId = `assignment-${assignment.id}`;
   const startable = assignment.status === 'ASSIGNED' || (assignment.status === 'OVERDUE' && !assignment.startedAt);
-  const completable =
-    assignment.status === 'IN_PROGRESS' || (assignment.status === 'OVERDUE' && !!assignment.startedAt);
+  // Only a course without requirements takes a reported result; the others are completed by their evidence.
+  const toComplete = requirementsText(assignment.course.requirements);
+  const started = assignment.status === 'IN_PROGRESS' || (assignment.status === 'OVERDUE' && !!assignment.startedAt);
+  const completable = !toComplete && started;
   const completion = assignment.completion;
 
   return (
@@ -175,8 +200,18 @@ function AssignmentCard({
           <dt>Why</dt>
           <dd>{why(assignment)}</dd>
         </div>
+        {toComplete && assignment.status !== 'COMPLETED' && assignment.status !== 'CANCELLED' && (
+          <div>
+            <dt>To complete</dt>
+            <dd>{toComplete}</dd>
+          </div>
+        )}
         {assignment.status === 'COMPLETED' && completion && (
           <>
+            <div>
+              <dt>Completed by</dt>
+              <dd>{SOURCE_NAMES[completion.source]}</dd>
+            </div>
             <div>
               <dt>Score</dt>
               <dd>{completion.score ?? '—'}</dd>
@@ -205,6 +240,7 @@ function AssignmentCard({
           </div>
         )}
       </dl>
+      {quiz && <QuizPanel assignmentId={assignment.id} quiz={quiz} canTake={started} />}
       {startMutation.error && <ErrorMessage error={startMutation.error} />}
       <div className="actions">
         {startable && (
@@ -237,72 +273,5 @@ function AssignmentCard({
         />
       )}
     </li>
-  );
-}
-
-function CompleteForm({
-  assignmentId,
-  onDone,
-  onCancel,
-}: {
-  assignmentId: string;
-  onDone: () => void;
-  onCancel: () => void;
-}) {
-  const [completeMutation, complete] = useMutation(CompleteTrainingAssignmentDocument);
-  const [score, setScore] = useState('');
-  const [passed, setPassed] = useState(true);
-  const [time, setTime] = useState('');
-  const errors = formErrors(completeMutation.error, ['score', 'passed', 'completionTimeMinutes']);
-  const number = (value: string) => (value.trim() === '' ? null : Number(value));
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const result = await complete({
-      input: { assignmentId, score: number(score), passed, completionTimeMinutes: number(time) },
-    });
-    if (!result.error) onDone();
-  };
-
-  return (
-    <form className="complete-form" onSubmit={submit} noValidate aria-label="Complete the training">
-      {/* The form replaces the button that opened it, so keyboard focus moves into it. */}
-      <InputField
-        label="Score (0–100)"
-        error={errors.fields.score}
-        autoFocus
-        type="number"
-        inputMode="decimal"
-        value={score}
-        onChange={setScore}
-      />
-      <div className="field checkbox">
-        <input
-          id={`${assignmentId}-passed`}
-          type="checkbox"
-          checked={passed}
-          onChange={(e) => setPassed(e.target.checked)}
-        />
-        <label htmlFor={`${assignmentId}-passed`}>Passed</label>
-        {errors.fields.passed && <span className="field-error">{errors.fields.passed}</span>}
-      </div>
-      <InputField
-        label="Minutes spent"
-        error={errors.fields.completionTimeMinutes}
-        type="number"
-        inputMode="numeric"
-        value={time}
-        onChange={setTime}
-      />
-      <FormError message={errors.form} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={completeMutation.fetching}>
-          Complete
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
   );
 }

@@ -1,0 +1,221 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useMutation } from 'urql';
+import {
+  CreateQuestionDocument,
+  UpdateQuestionDocument,
+  type ChoiceInput,
+  type QuestionFieldsFragment,
+  type QuestionInput,
+  type QuestionKind,
+} from '../../../generated/operations/graphql';
+import { choices as optionsOf, enumName, Field, FormError, InputField, SelectField } from '../ui';
+import { pathErrors } from './pathErrors';
+import { ChoiceRows, rowOf, type ChoiceRow } from './ChoiceRows';
+
+export const KINDS: QuestionKind[] = [
+  'SINGLE_CHOICE',
+  'MULTIPLE_CHOICE',
+  'TRUE_FALSE',
+  'NUMERIC',
+  'SHORT_ANSWER',
+  'MATCHING',
+  'ORDERING',
+];
+const KIND_OPTIONS = optionsOf(KINDS, enumName);
+const WITH_ROWS: QuestionKind[] = ['SINGLE_CHOICE', 'MULTIPLE_CHOICE', 'MATCHING', 'ORDERING'];
+
+const splitTags = (value: string) =>
+  value
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter(Boolean);
+const optional = (value: string) => (value.trim() === '' ? null : value.trim());
+const number = (value: string) => (value.trim() === '' ? null : Number(value.replace(',', '.')));
+
+function initialRows(question: QuestionFieldsFragment | null): ChoiceRow[] {
+  if (question && question.kind !== 'TRUE_FALSE' && question.choices.length) return question.choices.map(rowOf);
+  return [rowOf({ text: '', credit: 100 }), rowOf({ text: '', credit: 0 })];
+}
+
+/** Creates a question of any kind, or edits one (choices keep their ids, so saved answers still point at them). */
+export function QuestionForm({
+  question,
+  onSaved,
+  onCancel,
+}: {
+  question: QuestionFieldsFragment | null;
+  onSaved: (message: string) => void;
+  onCancel: () => void;
+}) {
+  const [creating, create] = useMutation(CreateQuestionDocument);
+  const [updating, update] = useMutation(UpdateQuestionDocument);
+  const [kind, setKind] = useState<QuestionKind>(question?.kind ?? 'SINGLE_CHOICE');
+  const [text, setText] = useState(question?.text ?? '');
+  const [points, setPoints] = useState(String(question?.points ?? 1));
+  const [tags, setTags] = useState(question?.tags.join(', ') ?? '');
+  const [generalFeedback, setGeneralFeedback] = useState(question?.generalFeedback ?? '');
+  const [rows, setRows] = useState(() => initialRows(question));
+  const [trueIsRight, setTrueIsRight] = useState(
+    question?.kind !== 'TRUE_FALSE' || question.choices.some((c) => c.text === 'True' && c.credit === 100),
+  );
+  const [numericAnswer, setNumericAnswer] = useState(question?.numericAnswer?.toString() ?? '');
+  const [tolerance, setTolerance] = useState(question?.tolerance?.toString() ?? '');
+  const [accepted, setAccepted] = useState(question?.acceptedAnswers.join('\n') ?? '');
+
+  const active = question ? updating : creating;
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  // Edit opens the form below the list: take the person there.
+  useEffect(() => {
+    if (question) headingRef.current?.focus();
+  }, [question]);
+  const shown = [
+    'kind',
+    'text',
+    'points',
+    'tags',
+    'generalFeedback',
+    'numericAnswer',
+    'tolerance',
+    'acceptedAnswers',
+    'choices',
+    ...rows.flatMap((_, i) => ['text', 'credit', 'feedback', 'matchText'].map((f) => `choices[${i}].${f}`)),
+  ];
+  const errors = pathErrors(active.error, shown);
+
+  const choicesInput = (): ChoiceInput[] | null => {
+    if (kind === 'TRUE_FALSE') {
+      const idOf = (text: string) => question?.choices.find((c) => c.text === text)?.id ?? null;
+      return [
+        { id: idOf('True'), text: 'True', credit: trueIsRight ? 100 : 0 },
+        { id: idOf('False'), text: 'False', credit: trueIsRight ? 0 : 100 },
+      ];
+    }
+    if (!WITH_ROWS.includes(kind)) return null;
+    return rows.map((row) => ({
+      id: row.id ?? null,
+      text: row.text,
+      credit: kind === 'SINGLE_CHOICE' || kind === 'MULTIPLE_CHOICE' ? (number(row.credit) ?? 0) : 0,
+      feedback: optional(row.feedback),
+      matchText: kind === 'MATCHING' ? row.matchText : null,
+    }));
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const input: QuestionInput = {
+      kind,
+      text,
+      points: number(points),
+      tags: splitTags(tags),
+      generalFeedback: optional(generalFeedback),
+      choices: choicesInput(),
+      numericAnswer: kind === 'NUMERIC' ? number(numericAnswer) : null,
+      tolerance: kind === 'NUMERIC' ? number(tolerance) : null,
+      acceptedAnswers:
+        kind === 'SHORT_ANSWER'
+          ? accepted
+              .split('\n')
+              .map((a) => a.trim())
+              .filter(Boolean)
+          : null,
+    };
+    const result = question ? await update({ id: question.id, input }) : await create({ input });
+    if (!result.error) onSaved(question ? 'Question saved.' : 'Question added to the bank.');
+  };
+
+  return (
+    <form className="sub-panel question-form" onSubmit={submit} noValidate aria-labelledby="question-form-title">
+      <h3 id="question-form-title" ref={headingRef} tabIndex={-1}>
+        {question ? 'Edit question' : 'New question'}
+      </h3>
+      <div className="form-grid">
+        <SelectField
+          label="Kind"
+          options={KIND_OPTIONS}
+          value={kind}
+          onChange={(value) => value && setKind(value)}
+          error={errors.at('kind')}
+        />
+        <InputField
+          label="Points"
+          type="number"
+          inputMode="decimal"
+          value={points}
+          onChange={setPoints}
+          error={errors.at('points')}
+        />
+        <InputField
+          label="Tags (comma-separated)"
+          value={tags}
+          onChange={setTags}
+          error={errors.at('tags')}
+          autoComplete="off"
+        />
+      </div>
+      <Field label="Question" error={errors.at('text')}>
+        {(p) => <textarea {...p} rows={3} value={text} onChange={(e) => setText(e.target.value)} />}
+      </Field>
+      {kind === 'TRUE_FALSE' && (
+        <fieldset className="answer">
+          <legend>The statement is</legend>
+          {[true, false].map((value) => (
+            <label key={String(value)} className="choice">
+              <input
+                type="radio"
+                name="true-false"
+                checked={trueIsRight === value}
+                onChange={() => setTrueIsRight(value)}
+              />
+              <span>{value ? 'True' : 'False'}</span>
+            </label>
+          ))}
+          <FormError message={errors.at('choices')} />
+        </fieldset>
+      )}
+      {kind === 'NUMERIC' && (
+        <div className="form-grid">
+          <InputField
+            label="Right answer"
+            inputMode="decimal"
+            value={numericAnswer}
+            onChange={setNumericAnswer}
+            error={errors.at('numericAnswer')}
+          />
+          <InputField
+            label="Tolerance (±)"
+            inputMode="decimal"
+            value={tolerance}
+            onChange={setTolerance}
+            error={errors.at('tolerance')}
+          />
+        </div>
+      )}
+      {kind === 'SHORT_ANSWER' && (
+        <Field
+          label="Accepted answers (one per line)"
+          error={errors.at('acceptedAnswers')}
+          hint="Case and spacing are ignored."
+        >
+          {(p) => <textarea {...p} rows={3} value={accepted} onChange={(e) => setAccepted(e.target.value)} />}
+        </Field>
+      )}
+      {WITH_ROWS.includes(kind) && <ChoiceRows kind={kind} rows={rows} onChange={setRows} errors={errors} />}
+      <Field label="General feedback" error={errors.at('generalFeedback')} hint="Shown in the review.">
+        {(p) => (
+          <textarea {...p} rows={2} value={generalFeedback} onChange={(e) => setGeneralFeedback(e.target.value)} />
+        )}
+      </Field>
+      <FormError message={errors.form} />
+      <div className="actions">
+        <button type="submit" className="primary" disabled={active.fetching}>
+          {question ? 'Save question' : 'Add question'}
+        </button>
+        {question && (
+          <button type="button" onClick={onCancel}>
+            Stop editing
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}

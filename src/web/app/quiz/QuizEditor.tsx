@@ -1,0 +1,149 @@
+import { useState, type FormEvent } from 'react';
+import { useMutation, useQuery } from 'urql';
+import {
+  CourseQuizDocument,
+  SetCourseQuizDocument,
+  type QuizFieldsFragment,
+  type QuizReview,
+} from '../../../generated/operations/graphql';
+import { FormError, InputField, Loaded, Notice, SelectField, type Choice } from '../ui';
+import { pathErrors } from './pathErrors';
+
+const REVIEWS: Choice<QuizReview>[] = [
+  { value: 'NONE', name: 'Nothing' },
+  { value: 'SCORE', name: 'The score' },
+  { value: 'ANSWERS', name: 'The score and the right answers' },
+  { value: 'ANSWERS_AFTER_PASS', name: 'The right answers once passed' },
+];
+const FIELDS = [
+  'tags',
+  'questionCount',
+  'passMark',
+  'timeLimitMinutes',
+  'maxAttempts',
+  'cooldownMinutes',
+  'shuffleChoices',
+  'review',
+];
+
+/** A course's quiz (admins and safety officers): which bank questions it draws, how it passes, time and attempts. */
+export function QuizEditor({ courseId, courseTitle }: { courseId: string; courseTitle: string }) {
+  const [result, refetch] = useQuery({ query: CourseQuizDocument, variables: { id: courseId } });
+  return (
+    <section className="sub-panel quiz-editor" aria-labelledby="quiz-editor-title">
+      <h3 id="quiz-editor-title">Quiz</h3>
+      <Loaded result={result} what="the quiz" retry={() => refetch({ requestPolicy: 'network-only' })}>
+        {result.data && (
+          <QuizForm courseId={courseId} courseTitle={courseTitle} quiz={result.data.trainingCourse?.quiz ?? null} />
+        )}
+      </Loaded>
+    </section>
+  );
+}
+
+function QuizForm({
+  courseId,
+  courseTitle,
+  quiz,
+}: {
+  courseId: string;
+  courseTitle: string;
+  quiz: QuizFieldsFragment | null;
+}) {
+  const [saving, setQuiz] = useMutation(SetCourseQuizDocument);
+  const [notice, setNotice] = useState<string>();
+  const [exists, setExists] = useState(quiz !== null);
+  const [values, setValues] = useState({
+    tags: quiz?.tags.join(', ') ?? '',
+    questionCount: String(quiz?.questionCount ?? 10),
+    passMark: String(quiz?.passMark ?? 80),
+    timeLimitMinutes: quiz?.timeLimitMinutes?.toString() ?? '',
+    maxAttempts: quiz?.maxAttempts?.toString() ?? '',
+    cooldownMinutes: String(quiz?.cooldownMinutes ?? 0),
+    review: quiz?.review ?? ('SCORE' as QuizReview),
+  });
+  const [shuffleChoices, setShuffleChoices] = useState(quiz?.shuffleChoices ?? true);
+  const errors = pathErrors(saving.error, FIELDS);
+  const bind = (name: Exclude<keyof typeof values, 'review'>) => ({
+    value: values[name],
+    onChange: (value: string) => setValues((v) => ({ ...v, [name]: value })),
+    error: errors.at(name),
+  });
+  const number = (value: string) => (value.trim() === '' ? null : Number(value));
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setNotice(undefined);
+    const result = await setQuiz({
+      courseId,
+      input: {
+        tags: values.tags
+          .split(',')
+          .map((tag) => tag.trim())
+          .filter(Boolean),
+        questionCount: number(values.questionCount) ?? 0,
+        passMark: number(values.passMark) ?? 0,
+        timeLimitMinutes: number(values.timeLimitMinutes),
+        maxAttempts: number(values.maxAttempts),
+        cooldownMinutes: number(values.cooldownMinutes) ?? 0,
+        shuffleChoices,
+        review: values.review,
+      },
+    });
+    if (result.error) return;
+    setExists(true);
+    setNotice(`Saved the quiz of “${courseTitle}”.`);
+  };
+
+  return (
+    <form onSubmit={submit} noValidate aria-label={`Quiz of ${courseTitle}`}>
+      {!exists && <p className="hint">This course has no quiz yet.</p>}
+      <div className="form-grid">
+        <InputField label="Question tags (comma-separated)" autoComplete="off" {...bind('tags')} />
+        <InputField label="Questions per attempt" type="number" inputMode="numeric" {...bind('questionCount')} />
+        <InputField label="Pass mark (%)" type="number" inputMode="decimal" {...bind('passMark')} />
+        <InputField
+          label="Time limit (minutes, empty: none)"
+          type="number"
+          inputMode="numeric"
+          {...bind('timeLimitMinutes')}
+        />
+        <InputField
+          label="Attempts allowed (empty: unlimited)"
+          type="number"
+          inputMode="numeric"
+          {...bind('maxAttempts')}
+        />
+        <InputField
+          label="Wait after a failed attempt (minutes)"
+          type="number"
+          inputMode="numeric"
+          {...bind('cooldownMinutes')}
+        />
+        <SelectField
+          label="After submitting, show"
+          options={REVIEWS}
+          value={values.review}
+          onChange={(review) => review && setValues((v) => ({ ...v, review }))}
+          error={errors.at('review')}
+        />
+      </div>
+      <div className="field checkbox">
+        <input
+          id={`quiz-shuffle-${courseId}`}
+          type="checkbox"
+          checked={shuffleChoices}
+          onChange={(e) => setShuffleChoices(e.target.checked)}
+        />
+        <label htmlFor={`quiz-shuffle-${courseId}`}>Shuffle choices</label>
+      </div>
+      <FormError message={errors.form} />
+      <Notice message={notice} />
+      <div className="actions">
+        <button type="submit" className="primary" disabled={saving.fetching}>
+          Save quiz
+        </button>
+      </div>
+    </form>
+  );
+}
