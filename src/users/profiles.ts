@@ -39,14 +39,14 @@ function update(value: string | null | undefined, check: (value: string) => stri
 }
 
 /**
- * Inserts the new profiles and updates the others, all rows in id order (existing ones locked first, in id
- * order), so two concurrent batches sharing ids lock them in the same order and never deadlock. A field the
- * input left out keeps its stored value (a new profile starts without it). Returns how many were written.
+ * Inserts the new profiles, then locks every row of the batch, then updates them, each step in id order, so
+ * two concurrent batches sharing ids wait for each other in the same order and never deadlock. The lock comes
+ * after the insert because a row another batch inserted meanwhile is skipped by DO NOTHING without a lock,
+ * and an unlocked UPDATE takes its rows in join order. A field the input left out keeps its stored value (a
+ * new profile starts without it). Returns how many were written.
  */
 async function upsertProfileRows(tx: CallerTransaction, tenantId: string, rows: ProfileRow[]): Promise<number> {
   const ids = rows.map((row) => row.id);
-  await tx.$executeRaw`
-    SELECT 1 FROM profiles WHERE tenant_id = ${tenantId}::uuid AND id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
   const input = Prisma.sql`unnest(
     ${ids}::uuid[],
     ${rows.map((row) => (row.displayName.keep ? null : row.displayName.value))}::text[],
@@ -60,6 +60,8 @@ async function upsertProfileRows(tx: CallerTransaction, tenantId: string, rows: 
       SELECT p.id, ${tenantId}::uuid, p.display_name, p.email, p.role FROM ${input}
       ORDER BY p.id
       ON CONFLICT (tenant_id, id) DO NOTHING`;
+  await tx.$executeRaw`
+    SELECT 1 FROM profiles WHERE tenant_id = ${tenantId}::uuid AND id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
   return tx.$executeRaw`
     UPDATE profiles SET
       display_name = CASE WHEN p.keep_display_name THEN profiles.display_name ELSE p.display_name END,
