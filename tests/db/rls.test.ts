@@ -24,6 +24,7 @@ const KEY: Record<Table, string> = {
   training_assignment_counts: 'course_id',
   training_assignment_due_counts: 'course_id',
   training_completion_counts: 'course_id',
+  idempotency_keys: 'user_id',
 };
 
 /** One tenant's seeded rows; the same shape in tenant A and tenant B. */
@@ -269,6 +270,15 @@ async function seedTenant(): Promise<Tenant> {
       seconds_spent: 30,
     })
   ).id as string;
+  // The admin's kept response to a mutation sent with an Idempotency-Key.
+  await sql.insert('idempotency_keys', {
+    tenant_id: id,
+    user_id: users.admin,
+    key: 'retry-1',
+    request_hash: 'h',
+    status: 200,
+    response: '{}',
+  });
   return {
     id,
     users,
@@ -315,6 +325,7 @@ async function seedTenant(): Promise<Tenant> {
       content_files: file,
       course_modules: module,
       module_progress: progress,
+      idempotency_keys: users.admin,
     },
   };
 }
@@ -456,6 +467,8 @@ function newRow(table: Table, t: Tenant): Row {
     case 'module_progress':
       // worker2's progress through course1's video, on their assignment in progress.
       return { tenant_id: t.id, assignment_id: t.worker2InProgress, module_id: t.module, user_id: t.users.worker2 };
+    case 'idempotency_keys':
+      return { tenant_id: t.id, user_id: t.users.admin, key: 'retry-2', request_hash: 'h' };
   }
 }
 

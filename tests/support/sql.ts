@@ -49,6 +49,8 @@ export const TENANT_TABLES = [
   'content_files',
   'course_modules',
   'module_progress',
+  // A mutation's Idempotency-Key and the response it got.
+  'idempotency_keys',
 ] as const;
 
 export type TenantTable = (typeof TENANT_TABLES)[number];
