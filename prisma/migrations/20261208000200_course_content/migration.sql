@@ -51,7 +51,7 @@ CREATE TABLE "course_modules" (
     CONSTRAINT "course_modules_tenant_id_course_id_fkey" FOREIGN KEY ("tenant_id", "course_id")
         REFERENCES "training_courses" ("tenant_id", "id") ON DELETE CASCADE ON UPDATE CASCADE,
     CONSTRAINT "course_modules_tenant_id_content_id_fkey" FOREIGN KEY ("tenant_id", "content_id")
-        REFERENCES "content_files" ("tenant_id", "id") ON DELETE RESTRICT ON UPDATE CASCADE
+        REFERENCES "content_files" ("tenant_id", "id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 CREATE INDEX "course_modules_tenant_id_course_id_position_idx" ON "course_modules" ("tenant_id", "course_id", "position");
 CREATE INDEX "course_modules_tenant_id_content_id_idx" ON "course_modules" ("tenant_id", "content_id");
