@@ -5,6 +5,7 @@ import { contentSettings } from './settings.js';
 import './module-type.js';
 import './module-crud.js';
 import './cmi5-import.js';
+import './stats.js';
 
 /** Course content: uploaded files served with range requests, a course's modules, cmi5 packages. */
 const permissions = definePermissions({

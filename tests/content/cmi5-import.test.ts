@@ -182,3 +182,59 @@ describe('importCmi5Package', () => {
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });
+
+describe('moduleStats', () => {
+  it("reports each module's time spent and where learners stop, in the course's order", async () => {
+    const stats = async () =>
+      (
+        (await ok(
+          admin.request(
+            `query($c: ID!) { moduleStats(courseId: $c) { title position learners launched satisfied totalSecondsSpent averageSecondsSpent stoppedHere } }`,
+            { c: courseId },
+          ),
+        )) as {
+          moduleStats: {
+            title: string;
+            learners: number;
+            satisfied: number;
+            totalSecondsSpent: number;
+            stoppedHere: number;
+          }[];
+        }
+      ).moduleStats;
+    const modules = await server.owner.query<{ id: string }>(
+      'SELECT id FROM course_modules WHERE course_id = $1 ORDER BY position',
+      [courseId],
+    );
+    // Two learners: one done with the first lesson and stuck in the second, one stuck in the first.
+    const learners = [worker.userId, (await server.actor('worker', { tenantId: admin.tenantId })).userId];
+    await server.owner.query(
+      `INSERT INTO profiles (tenant_id, id, role) VALUES ($1, $2, 'worker') ON CONFLICT DO NOTHING`,
+      [admin.tenantId, learners[1]],
+    );
+    const assignments = await server.owner.query<{ id: string }>(
+      `INSERT INTO training_assignments (tenant_id, course_id, user_id, status, started_at)
+       SELECT $1, $2, u, 'in_progress', now() FROM unnest($3::uuid[]) AS u RETURNING id`,
+      [admin.tenantId, courseId, learners],
+    );
+    const progress = (n: number, module: number, seconds: number, satisfied: boolean) =>
+      server.owner.query(
+        `INSERT INTO module_progress (tenant_id, assignment_id, module_id, user_id, launched_at, seconds_spent, satisfied_at)
+         VALUES ($1, $2, $3, $4, now(), $5, CASE WHEN $6 THEN now() END)`,
+        [admin.tenantId, assignments[n]!.id, modules[module]!.id, learners[n], seconds, satisfied],
+      );
+    await progress(0, 0, 300, true);
+    await progress(0, 1, 60, false);
+    await progress(1, 0, 30, false);
+    expect((await stats()).map((s) => [s.title, s.learners, s.satisfied, s.totalSecondsSpent, s.stoppedHere])).toEqual([
+      ['Lesson 0', 2, 1, 330, 1],
+      ['Lesson 1', 1, 0, 60, 1],
+      ['Lesson 2', 0, 0, 0, 0],
+    ]);
+    const missing = await admin.request(`{ moduleStats(courseId: "${crypto.randomUUID()}") { title } }`);
+    expect(missing.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'courseId' });
+    expect(
+      (await worker.request(`{ moduleStats(courseId: "${courseId}") { title } }`)).errors?.[0]?.extensions?.code,
+    ).toBe('FORBIDDEN');
+  });
+});
