@@ -24,6 +24,7 @@ const KEY: Record<Table, string> = {
   training_assignment_counts: 'course_id',
   training_assignment_due_counts: 'course_id',
   training_completion_counts: 'course_id',
+  idempotency_keys: 'user_id',
 };
 
 /** One tenant's seeded rows; the same shape in tenant A and tenant B. */
@@ -245,6 +246,15 @@ async function seedTenant(): Promise<Tenant> {
       ordering: [],
     })
   ).id as string;
+  // The admin's kept response to a mutation sent with an Idempotency-Key.
+  await sql.insert('idempotency_keys', {
+    tenant_id: id,
+    user_id: users.admin,
+    key: 'retry-1',
+    request_hash: 'h',
+    status: 200,
+    response: '{}',
+  });
   return {
     id,
     users,
@@ -287,6 +297,7 @@ async function seedTenant(): Promise<Tenant> {
       quiz_attempt_questions: shown,
       // The worker's own, in their open attempt: the one row they may update (to show the WITH CHECK refusing a move).
       quiz_answers: answer,
+      idempotency_keys: users.admin,
     },
   };
 }
@@ -421,6 +432,8 @@ function newRow(table: Table, t: Tenant): Row {
     case 'quiz_answers':
       // The worker's answer to the second question of their open attempt.
       return { tenant_id: t.id, attempt_id: t.attempt, question_id: t.question2, choice_ids: [], ordering: [] };
+    case 'idempotency_keys':
+      return { tenant_id: t.id, user_id: t.users.admin, key: 'retry-2', request_hash: 'h' };
   }
 }
 

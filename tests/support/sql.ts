@@ -45,6 +45,8 @@ export const TENANT_TABLES = [
   'quiz_attempts',
   'quiz_attempt_questions',
   'quiz_answers',
+  // A mutation's Idempotency-Key and the response it got.
+  'idempotency_keys',
 ] as const;
 
 export type TenantTable = (typeof TENANT_TABLES)[number];
