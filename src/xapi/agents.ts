@@ -9,9 +9,18 @@ const GROUP_KEYS = [...AGENT_KEYS, 'member'];
 
 function identifiers(path: string, value: Json): number {
   let count = 0;
-  if (value.mbox !== undefined) (mbox(`${path}.mbox`, value.mbox), count++);
-  if (value.mbox_sha1sum !== undefined) (sha1(`${path}.mbox_sha1sum`, value.mbox_sha1sum), count++);
-  if (value.openid !== undefined) (iri(`${path}.openid`, value.openid), count++);
+  if (value.mbox !== undefined) {
+    mbox(`${path}.mbox`, value.mbox);
+    count++;
+  }
+  if (value.mbox_sha1sum !== undefined) {
+    sha1(`${path}.mbox_sha1sum`, value.mbox_sha1sum);
+    count++;
+  }
+  if (value.openid !== undefined) {
+    iri(`${path}.openid`, value.openid);
+    count++;
+  }
   if (value.account !== undefined) {
     const account = object(`${path}.account`, value.account, ['homePage', 'name'], ['homePage', 'name']);
     iri(`${path}.account.homePage`, account.homePage);
@@ -24,7 +33,8 @@ function identifiers(path: string, value: Json): number {
 
 export function validateAgent(path: string, value: unknown): Json {
   const agent = object(path, value, AGENT_KEYS);
-  if (agent.objectType !== undefined && agent.objectType !== 'Agent') throw invalid(`${path}.objectType must be "Agent"`);
+  if (agent.objectType !== undefined && agent.objectType !== 'Agent')
+    throw invalid(`${path}.objectType must be "Agent"`);
   if (identifiers(path, agent) !== 1) throw invalid(`${path} must have exactly one inverse functional identifier`);
   return agent;
 }

@@ -23,7 +23,9 @@ function canonical(value: unknown, key = ''): string {
   }
   // Durations compare to 0.01 s.
   if (key === 'duration' && typeof value === 'string') {
-    return JSON.stringify(value.replace(/(\d+(?:\.\d+)?)S$/, (_, s: string) => `${Math.floor(Number(s) * 100) / 100}S`));
+    return JSON.stringify(
+      value.replace(/(\d+(?:\.\d+)?)S$/, (_, s: string) => `${Math.floor(Number(s) * 100) / 100}S`),
+    );
   }
   return JSON.stringify(value);
 }

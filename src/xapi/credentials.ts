@@ -20,7 +20,9 @@ LrsCredential.implement({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
     username: t.string({ description: 'The HTTP Basic user name (the id).', resolve: (credential) => credential.id }),
-    secret: t.exposeString('secret', { description: 'The HTTP Basic password: shown only in this answer, kept hashed.' }),
+    secret: t.exposeString('secret', {
+      description: 'The HTTP Basic password: shown only in this answer, kept hashed.',
+    }),
     endpoint: t.exposeString('endpoint', { description: "The LRS's endpoint, for the tool's settings." }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),

@@ -67,7 +67,11 @@ function checkConditions(existing: StoredDocument | undefined, conditions: Write
   if (ifMatch !== undefined && (!existing || !etagMatches(ifMatch, existing.etag))) {
     throw preconditionFailed('If-Match does not match the document');
   }
-  if (ifNoneMatch !== undefined && existing && (ifNoneMatch.trim() === '*' || etagMatches(ifNoneMatch, existing.etag))) {
+  if (
+    ifNoneMatch !== undefined &&
+    existing &&
+    (ifNoneMatch.trim() === '*' || etagMatches(ifNoneMatch, existing.etag))
+  ) {
     throw preconditionFailed('If-None-Match: the document exists');
   }
   if (conditions.requireCondition && existing && ifMatch === undefined && ifNoneMatch === undefined) {

@@ -45,7 +45,10 @@ export async function fetchAuthToken(prisma: PrismaClient, fetchSecret: string):
   const secret = randomBytes(32).toString('base64url');
   const [row] = await runAsAppRole(
     prisma,
-    (tx) => tx.$queryRaw<{ id: string | null }[]>`SELECT xapi_launch_fetch(${sha256(fetchSecret)}, ${sha256(secret)})::text AS id`,
+    (tx) =>
+      tx.$queryRaw<
+        { id: string | null }[]
+      >`SELECT xapi_launch_fetch(${sha256(fetchSecret)}, ${sha256(secret)})::text AS id`,
   );
   return row?.id ? Buffer.from(`${row.id}:${secret}`).toString('base64') : null;
 }

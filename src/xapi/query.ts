@@ -56,7 +56,8 @@ export async function queryStatements(
     if (!row) throw notFound(`no statement ${id}`);
     return { statements: [row.statement], more: '', single: true, format, attachments };
   }
-  for (const key of params.keys()) if (!FILTERS.includes(key) && key !== 'cursor') throw invalid(`unknown parameter ${key}`);
+  for (const key of params.keys())
+    if (!FILTERS.includes(key) && key !== 'cursor') throw invalid(`unknown parameter ${key}`);
   const limitText = params.get('limit') ?? '0';
   if (!/^\d+$/.test(limitText)) throw invalid('limit must be a whole number');
   const limit = Math.min(Number(limitText) || MAX_PAGE, MAX_PAGE);
@@ -113,7 +114,8 @@ function matching(alias: string, params: URLSearchParams): Prisma.Sql[] {
     );
   }
   const registration = params.get('registration');
-  if (registration !== null) conditions.push(Prisma.sql`${s}.registration = ${uuid('registration', registration)}::uuid`);
+  if (registration !== null)
+    conditions.push(Prisma.sql`${s}.registration = ${uuid('registration', registration)}::uuid`);
   return conditions;
 }
 

@@ -22,7 +22,10 @@ export async function activityResource(request: XapiRequest): Promise<XapiReply>
   const [row] = await request.tx.$queryRaw<{ definition: Json | null }[]>`
     SELECT definition FROM xapi_activities WHERE tenant_id = ${request.tenantId}::uuid AND id = ${id}`;
   // An activity no statement named yet is still an Activity, with no definition.
-  return { status: 200, body: { objectType: 'Activity', id, ...(row?.definition ? { definition: row.definition } : {}) } };
+  return {
+    status: 200,
+    body: { objectType: 'Activity', id, ...(row?.definition ? { definition: row.definition } : {}) },
+  };
 }
 
 /** The Person an agent names: this LRS keeps no identity links, so it is the agent's own identifiers. */

@@ -52,9 +52,10 @@ function send(req: IncomingMessage, res: ServerResponse, versionHeader: string, 
   }
   let body: Buffer | undefined;
   if (reply.body !== undefined) {
-    body = reply.body instanceof Uint8Array
-      ? Buffer.from(reply.body)
-      : Buffer.from(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+    body =
+      reply.body instanceof Uint8Array
+        ? Buffer.from(reply.body)
+        : Buffer.from(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
     headers['content-type'] ??= 'application/json';
     headers['content-length'] = String(body.length);
   }
@@ -81,7 +82,9 @@ async function handle(services: AppServices, req: IncomingMessage, res: ServerRe
       if (method !== 'POST') throw new XapiError(405, 'The fetch URL answers POST');
       const token = await fetchAuthToken(services.prisma, url.pathname.slice(FETCH_PATH.length));
       // cmi5: an error is answered with error-code 1 (already used) in the same JSON shape.
-      const body = token ? { 'auth-token': token } : { 'error-code': '1', 'error-text': 'This fetch URL was already used or expired' };
+      const body = token
+        ? { 'auth-token': token }
+        : { 'error-code': '1', 'error-text': 'This fetch URL was already used or expired' };
       return send(req, res, versionHeader, { status: 200, body });
     }
     const resource = RESOURCES[path];
@@ -90,7 +93,8 @@ async function handle(services: AppServices, req: IncomingMessage, res: ServerRe
     if (!identity) throw unauthorized();
     const xapiVersion = version(req.headers['x-experience-api-version']);
     versionHeader = xapiVersion;
-    if (!['GET', 'HEAD', 'PUT', 'POST', 'DELETE'].includes(method)) throw new XapiError(405, `${method} is not allowed`);
+    if (!['GET', 'HEAD', 'PUT', 'POST', 'DELETE'].includes(method))
+      throw new XapiError(405, `${method} is not allowed`);
     const body = await readBody(req);
     const caller = { tenantId: identity.tenantId, userId: '', role: 'service' as const };
     const reply = await runAsCaller(services.prisma, caller, (tx) =>
@@ -114,7 +118,10 @@ async function handle(services: AppServices, req: IncomingMessage, res: ServerRe
       return send(req, res, versionHeader, { status: error.status, body: { error: error.message } });
     }
     if (sqlState(error) === UNIQUE_VIOLATION || isTransactionConflict(error)) {
-      return send(req, res, versionHeader, { status: 409, body: { error: 'A concurrent request changed this: retry' } });
+      return send(req, res, versionHeader, {
+        status: 409,
+        body: { error: 'A concurrent request changed this: retry' },
+      });
     }
     throw error;
   }

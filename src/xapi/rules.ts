@@ -19,7 +19,12 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz
 export const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export function object(path: string, value: unknown, allowed: readonly string[], required: readonly string[] = []): Json {
+export function object(
+  path: string,
+  value: unknown,
+  allowed: readonly string[],
+  required: readonly string[] = [],
+): Json {
   if (!isObject(value)) throw invalid(`${path} must be an object`);
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) throw invalid(`${path} has an unknown property "${key}"`);

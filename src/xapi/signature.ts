@@ -32,7 +32,9 @@ export function checkSignature(statement: Json, parts: ReadonlyMap<string, { con
     throw invalid('the JWS payload is not this statement');
   }
   if (Array.isArray(header.x5c) && typeof header.x5c[0] === 'string') {
-    const key = createPublicKey(new X509Certificate(Buffer.from(header.x5c[0], 'base64')).publicKey.export({ format: 'pem', type: 'spki' }));
+    const key = createPublicKey(
+      new X509Certificate(Buffer.from(header.x5c[0], 'base64')).publicKey.export({ format: 'pem', type: 'spki' }),
+    );
     const valid = createVerify(hash).update(`${head}.${payload}`).verify(key, Buffer.from(sig, 'base64url'));
     if (!valid) throw invalid('the signature does not verify with its x5c certificate');
   }

@@ -75,7 +75,10 @@ export function validateStatement(value: unknown, version: XapiVersion): Json {
     if (authority.objectType === 'Group' && (authority.member as unknown[] | undefined)?.length !== 2) {
       throw invalid('a group authority has exactly two members');
     }
-    if (authority.objectType === 'Group' && Object.keys(authority).some((key) => !['objectType', 'member', 'name'].includes(key))) {
+    if (
+      authority.objectType === 'Group' &&
+      Object.keys(authority).some((key) => !['objectType', 'member', 'name'].includes(key))
+    ) {
       throw invalid('a group authority is anonymous');
     }
   }
@@ -150,7 +153,10 @@ function validateDefinition(path: string, value: unknown): void {
   if (definition.type !== undefined) iri(`${path}.type`, definition.type);
   if (definition.moreInfo !== undefined) iri(`${path}.moreInfo`, definition.moreInfo);
   if (definition.extensions !== undefined) extensions(`${path}.extensions`, definition.extensions);
-  if (definition.interactionType === undefined && ['correctResponsesPattern', ...COMPONENT_LISTS].some((k) => k in definition)) {
+  if (
+    definition.interactionType === undefined &&
+    ['correctResponsesPattern', ...COMPONENT_LISTS].some((k) => k in definition)
+  ) {
     throw invalid(`${path}: an interaction's properties need its interactionType`);
   }
   if (definition.interactionType !== undefined && !INTERACTION_TYPES.includes(definition.interactionType as string)) {

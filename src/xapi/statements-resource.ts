@@ -103,7 +103,11 @@ async function getStatements(request: XapiRequest): Promise<XapiReply> {
     .map((tag) => tag.split(';')[0]!.trim())
     .filter((tag) => tag && tag !== '*');
   const statements = page.statements.map((statement) =>
-    page.format === 'ids' ? idsFormat(statement) : page.format === 'canonical' ? canonicalFormat(statement, languages) : statement,
+    page.format === 'ids'
+      ? idsFormat(statement)
+      : page.format === 'canonical'
+        ? canonicalFormat(statement, languages)
+        : statement,
   );
   const body: Json | Json[] = page.single ? statements[0]! : { statements, more: page.more };
   const latest = page.statements.reduce((at, s) => (String(s.stored) > at ? String(s.stored) : at), '');

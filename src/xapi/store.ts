@@ -87,7 +87,13 @@ function withActivityLists(part: Json): Json {
   return result;
 }
 
-function storedForm(statement: Json, id: string, stored: string, authority: Json, version: XapiVersion): StoredStatement {
+function storedForm(
+  statement: Json,
+  id: string,
+  stored: string,
+  authority: Json,
+  version: XapiVersion,
+): StoredStatement {
   const timestamp = statement.timestamp as string | undefined;
   return {
     ...withActivityLists(statement),
@@ -219,7 +225,9 @@ function mergeDefinition(before: Json | null, after: Json): Json {
   const merged: Json = { ...(before ?? {}) };
   for (const [key, value] of Object.entries(after)) {
     merged[key] =
-      (key === 'name' || key === 'description') && isObject(merged[key]) ? { ...merged[key], ...(value as Json) } : value;
+      (key === 'name' || key === 'description') && isObject(merged[key])
+        ? { ...merged[key], ...(value as Json) }
+        : value;
   }
   return merged;
 }
