@@ -99,6 +99,7 @@ const TESTED_ELSEWHERE = [
   'submitQuizAttempt',
   'quizAttempt',
   'regradeQuiz',
+  'createLrsCredential', // admin only: tests/xapi/access.test.ts
 ];
 
 let server: TestServer;
