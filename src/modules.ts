@@ -4,6 +4,7 @@ import { certificates } from './certificates/index.js';
 import { completions } from './completions/index.js';
 import type { DomainModule } from './core/module.js';
 import { courses } from './courses/index.js';
+import { idempotency } from './idempotency/index.js';
 import { notifications } from './notifications/index.js';
 import { quizzes } from './quizzes/index.js';
 import { recertification } from './recertification/index.js';
@@ -28,5 +29,6 @@ export const modules: readonly DomainModule[] = [
   recertification,
   quizzes,
   xapi,
+  idempotency,
   web,
 ];

@@ -28,6 +28,7 @@ const KEY: Record<Table, string> = {
   xapi_attachments: 'tenant_id',
   xapi_activities: 'tenant_id',
   xapi_documents: 'tenant_id',
+  idempotency_keys: 'user_id',
 };
 
 /** One tenant's seeded rows; the same shape in tenant A and tenant B. */
@@ -263,6 +264,15 @@ async function seedTenant(): Promise<Tenant> {
   for (const table of ['xapi_attachments', 'xapi_activities', 'xapi_documents'] as const) {
     await sql.insert(table, xapiRow(table, id, seedBytes));
   }
+  // The admin's kept response to a mutation sent with an Idempotency-Key.
+  await sql.insert('idempotency_keys', {
+    tenant_id: id,
+    user_id: users.admin,
+    key: 'retry-1',
+    request_hash: 'h',
+    status: 200,
+    response: '{}',
+  });
   return {
     id,
     users,
@@ -311,6 +321,7 @@ async function seedTenant(): Promise<Tenant> {
       xapi_attachments: id,
       xapi_activities: id,
       xapi_documents: id,
+      idempotency_keys: users.admin,
     },
   };
 }
@@ -506,6 +517,8 @@ function newRow(table: Table, t: Tenant): Row {
     case 'xapi_activities':
     case 'xapi_documents':
       return xapiRow(table, t.id, jsonBytes);
+    case 'idempotency_keys':
+      return { tenant_id: t.id, user_id: t.users.admin, key: 'retry-2', request_hash: 'h' };
   }
 }
 

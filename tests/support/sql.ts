@@ -52,6 +52,8 @@ export const TENANT_TABLES = [
   'xapi_attachments',
   'xapi_activities',
   'xapi_documents',
+  // A mutation's Idempotency-Key and the response it got.
+  'idempotency_keys',
 ] as const;
 
 export type TenantTable = (typeof TENANT_TABLES)[number];
