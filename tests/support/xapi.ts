@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ok, type Actor, type TestServer } from './server.js';
 
 /** Talking to the LRS at /xapi as an xAPI client would: HTTP Basic, the version header, JSON. */
@@ -67,5 +67,42 @@ export function statement(
     actor: { objectType: 'Agent', mbox: `mailto:${who}` },
     verb: { id: verb, display: { 'en-US': 'did' } },
     object: { objectType: 'Activity', id: activity, definition: { name: { 'en-US': 'Course' } } },
+  };
+}
+
+export const BOUNDARY = 'xapi-test-boundary';
+export const MULTIPART = { 'content-type': `multipart/mixed; boundary=${BOUNDARY}` };
+
+/** A multipart/mixed body: the statements as JSON, then each part (text/plain) with its X-Experience-API-Hash. */
+export function multipart(statements: unknown, parts: Buffer[]): Buffer {
+  return Buffer.concat([
+    Buffer.from(`--${BOUNDARY}\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(statements)}\r\n`),
+    ...parts.map((part) =>
+      Buffer.concat([
+        Buffer.from(
+          `--${BOUNDARY}\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\n` +
+            `X-Experience-API-Hash: ${createHash('sha256').update(part).digest('hex')}\r\n\r\n`,
+        ),
+        part,
+        Buffer.from('\r\n'),
+      ]),
+    ),
+    Buffer.from(`--${BOUNDARY}--`),
+  ]);
+}
+
+/** A statement declaring `content` as its attachment. */
+export function withAttachment(content: Buffer, who?: string) {
+  return {
+    ...statement(who),
+    attachments: [
+      {
+        usageType: 'https://example.com/attachment/scan',
+        display: { en: 'Scan' },
+        contentType: 'text/plain',
+        length: content.length,
+        sha2: createHash('sha256').update(content).digest('hex'),
+      },
+    ],
   };
 }

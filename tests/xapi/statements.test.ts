@@ -1,7 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { credentialOf, statement, VERBS, type LrsClient } from '../support/xapi.js';
+import {
+  credentialOf,
+  multipart,
+  MULTIPART,
+  statement,
+  VERBS,
+  withAttachment,
+  type LrsClient,
+} from '../support/xapi.js';
 
 /**
  * The Statement Resource over real HTTP: storing (POST, PUT, batches, attachments), reading (by id, filters,
@@ -116,40 +124,12 @@ describe('reading statements', () => {
 });
 
 describe('attachments', () => {
-  const boundary = 'xapi-test-boundary';
   const content = Buffer.from('the certificate scan');
   const sha2 = createHash('sha256').update(content).digest('hex');
-  const withAttachment = () => ({
-    ...statement(),
-    attachments: [
-      {
-        usageType: 'https://example.com/attachment/scan',
-        display: { en: 'Scan' },
-        contentType: 'text/plain',
-        length: content.length,
-        sha2,
-      },
-    ],
-  });
-  const multipart = (s: unknown, parts: Buffer[]) =>
-    Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(s)}\r\n`),
-      ...parts.map((part) =>
-        Buffer.concat([
-          Buffer.from(
-            `--${boundary}\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\n` +
-              `X-Experience-API-Hash: ${createHash('sha256').update(part).digest('hex')}\r\n\r\n`,
-          ),
-          part,
-          Buffer.from('\r\n'),
-        ]),
-      ),
-      Buffer.from(`--${boundary}--`),
-    ]);
-  const headers = { 'content-type': `multipart/mixed; boundary=${boundary}` };
+  const headers = MULTIPART;
 
   it('stores a statement with its attachment (multipart/mixed) and gives both back with attachments=true', async () => {
-    const s = withAttachment();
+    const s = withAttachment(content);
     const response = await lrs.send('statements', { method: 'POST', body: multipart(s, [content]), headers });
     expect(response.status).toBe(200);
     const back = await lrs.send(`statements?statementId=${s.id}&attachments=true`);
@@ -161,7 +141,7 @@ describe('attachments', () => {
 
   it('refuses an attachment whose part is missing, or a part no attachment declares', async () => {
     const before = await count();
-    const s = withAttachment();
+    const s = withAttachment(content);
     expect((await lrs.send('statements', { method: 'POST', body: multipart(s, []), headers })).status).toBe(400);
     const extra = multipart(s, [content, Buffer.from('stray')]);
     expect((await lrs.send('statements', { method: 'POST', body: extra, headers })).status).toBe(400);
