@@ -57,7 +57,8 @@ export function openSharedWrites(open: (fn: (tx: CallerTransaction) => Promise<v
         } catch (error) {
           // The transaction may be gone (timed out, connection lost): the original error is the one to report.
           await tx
-            .$executeRawUnsafe('ROLLBACK TO SAVEPOINT request_write; RELEASE SAVEPOINT request_write')
+            .$executeRawUnsafe('ROLLBACK TO SAVEPOINT request_write')
+            .then(() => tx.$executeRawUnsafe('RELEASE SAVEPOINT request_write'))
             .catch(() => undefined);
           throw error;
         }
