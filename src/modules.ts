@@ -12,6 +12,7 @@ import { recertification } from './recertification/index.js';
 import { risk } from './risk/index.js';
 import { users } from './users/index.js';
 import { web } from './web/index.js';
+import { xapi } from './xapi/index.js';
 
 /**
  * The app's modules, each a domain folder's front door (`index.ts`). Listed in the order their GraphQL types
@@ -29,6 +30,7 @@ export const modules: readonly DomainModule[] = [
   recertification,
   quizzes,
   content,
+  xapi,
   idempotency,
   web,
 ];

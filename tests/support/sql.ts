@@ -49,6 +49,13 @@ export const TENANT_TABLES = [
   'content_files',
   'course_modules',
   'module_progress',
+  // The LRS: credentials, cmi5 launch tokens, statements, their attachments and activities, documents.
+  'lrs_credentials',
+  'xapi_launch_tokens',
+  'xapi_statements',
+  'xapi_attachments',
+  'xapi_activities',
+  'xapi_documents',
   // A mutation's Idempotency-Key and the response it got.
   'idempotency_keys',
 ] as const;
