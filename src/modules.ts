@@ -4,12 +4,14 @@ import { certificates } from './certificates/index.js';
 import { completions } from './completions/index.js';
 import type { DomainModule } from './core/module.js';
 import { courses } from './courses/index.js';
+import { idempotency } from './idempotency/index.js';
 import { notifications } from './notifications/index.js';
 import { quizzes } from './quizzes/index.js';
 import { recertification } from './recertification/index.js';
 import { risk } from './risk/index.js';
 import { users } from './users/index.js';
 import { web } from './web/index.js';
+import { xapi } from './xapi/index.js';
 
 /**
  * The app's modules, each a domain folder's front door (`index.ts`). Listed in the order their GraphQL types
@@ -26,5 +28,7 @@ export const modules: readonly DomainModule[] = [
   notifications,
   recertification,
   quizzes,
+  xapi,
+  idempotency,
   web,
 ];
