@@ -11,6 +11,7 @@ import { recertification } from './recertification/index.js';
 import { risk } from './risk/index.js';
 import { users } from './users/index.js';
 import { web } from './web/index.js';
+import { xapi } from './xapi/index.js';
 
 /**
  * The app's modules, each a domain folder's front door (`index.ts`). Listed in the order their GraphQL types
@@ -27,6 +28,7 @@ export const modules: readonly DomainModule[] = [
   notifications,
   recertification,
   quizzes,
+  xapi,
   idempotency,
   web,
 ];

@@ -102,6 +102,7 @@ const TESTED_ELSEWHERE = [
   'submitQuizAttempt',
   'quizAttempt',
   'regradeQuiz',
+  'createLrsCredential', // admin only: tests/xapi/access.test.ts
 ];
 
 let server: TestServer;

@@ -45,6 +45,13 @@ export const TENANT_TABLES = [
   'quiz_attempts',
   'quiz_attempt_questions',
   'quiz_answers',
+  // The LRS: credentials, cmi5 launch tokens, statements, their attachments and activities, documents.
+  'lrs_credentials',
+  'xapi_launch_tokens',
+  'xapi_statements',
+  'xapi_attachments',
+  'xapi_activities',
+  'xapi_documents',
   // A mutation's Idempotency-Key and the response it got.
   'idempotency_keys',
 ] as const;
