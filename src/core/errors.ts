@@ -58,11 +58,33 @@ export class ApiError extends GraphQLError {
   }
 }
 
+/**
+ * No token where one is needed: the response is HTTP 401 with `WWW-Authenticate: Bearer` (RFC 6750), as for a
+ * bad token, whatever else it holds. Requests that need no token (`health`, `verifyCertificate`, the schema:
+ * introspection and federation's `_service`) never raise it, so they answer 200 without one.
+ */
 export const unauthenticated = (message = 'Authentication required: send Authorization: Bearer <token>') =>
-  new ApiError(ErrorCode.UNAUTHENTICATED, message);
-/** A token that is present but unusable: the request itself is refused with HTTP 401. */
+  new ApiError(ErrorCode.UNAUTHENTICATED, message, bearerChallenge(`realm="${REALM}"`));
+/** A token that is present but unusable: HTTP 401, the challenge saying why (RFC 6750 `invalid_token`). */
 export const invalidToken = (message: string) =>
-  new ApiError(ErrorCode.UNAUTHENTICATED, message, { http: { status: 401 } });
+  new ApiError(
+    ErrorCode.UNAUTHENTICATED,
+    message,
+    bearerChallenge(`realm="${REALM}", error="invalid_token", error_description="${quoted(message)}"`),
+  );
+const REALM = 'safety-training-api';
+const bearerChallenge = (parameters: string) => ({
+  http: { status: 401, headers: new HeaderMap([['www-authenticate', `Bearer ${parameters}`]]) },
+});
+/** A header's quoted-string: printable ASCII only, quotes and backslashes escaped. */
+const quoted = (text: string) => text.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, '\\$&');
+/** A query reading the schema (`__schema`, `__type`) where introspection is off: production's default. */
+export const introspectionOff = () =>
+  new ApiError(
+    ErrorCode.GRAPHQL_VALIDATION_FAILED,
+    'GraphQL introspection (__schema, __type) is off on this server, as by default in production; ' +
+      'start the server with GRAPHQL_INTROSPECTION=1 to allow it',
+  );
 export const forbidden = (message = 'Your role is not allowed to do this') =>
   new ApiError(ErrorCode.FORBIDDEN, message);
 export const notFound = (what: string) => new ApiError(ErrorCode.NOT_FOUND, `${what} not found`);
