@@ -12,6 +12,7 @@ export const TESTS_OF = {
   'src/core/validate.ts': [
     'tests/rules/validate.test.ts',
     'tests/rules/validate-claims.test.ts',
+    'tests/rules/validate-fields.test.ts',
     'tests/rules/auth.test.ts',
   ],
   'src/core/auth.ts': ['tests/rules/auth.test.ts', 'tests/rules/auth-times.test.ts'],
