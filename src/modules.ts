@@ -1,5 +1,6 @@
 import { analytics } from './analytics/index.js';
 import { assignments } from './assignments/index.js';
+import { audit } from './audit/index.js';
 import { certificates } from './certificates/index.js';
 import { completions } from './completions/index.js';
 import type { DomainModule } from './core/module.js';
@@ -26,5 +27,6 @@ export const modules: readonly DomainModule[] = [
   notifications,
   recertification,
   quizzes,
+  audit,
   web,
 ];

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -14,6 +15,8 @@ import { ApiError, createErrorFormatter, errorResponse } from './errors.js';
 import type { GraphQLExecutor } from './http.js';
 import { checkDocument } from './document-shape.js';
 import { checkOperation, checkQueryText, costLimitPlugin, parseOptionsOf, type QueryLimits } from './limits.js';
+import { operationMetrics } from './telemetry/graphql.js';
+import type { Metrics } from './telemetry/metrics.js';
 
 export interface ApolloOptions {
   schema: GraphQLSchema;
@@ -23,6 +26,8 @@ export interface ApolloOptions {
   httpServer: Server;
   /** Closed (1001 Going Away) when Apollo stops. */
   subscriptions: Disposable;
+  /** Operation durations and error codes, when metrics are on. */
+  metrics?: Metrics;
 }
 
 export interface Apollo {
@@ -66,6 +71,7 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
       ApolloServerPluginCacheControlDisabled(),
       queryReadsShareOneTransaction,
       closeSubscriptions,
+      ...(options.metrics ? [operationMetrics(options.metrics)] : []),
     ],
   });
   await apollo.start();
@@ -73,14 +79,25 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
   return {
     execute: async (httpGraphQLRequest, authorization, clientAddress) => {
       const refused = refuseQuery(httpGraphQLRequest, options.schema, config.queryLimits, checked);
-      if (refused) return refused;
-      return apollo.executeHTTPGraphQLRequest({
+      if (refused) {
+        options.metrics?.graphqlError(refused.extensions.code);
+        return refusal(refused);
+      }
+      const requestId = requestIdOf(httpGraphQLRequest.headers.get('x-request-id'));
+      const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest,
-        context: () => requestContext(services, authorization, clientAddress),
+        context: () => requestContext(services, authorization, clientAddress, requestId),
       });
+      response.headers.set('x-request-id', requestId);
+      return response;
     },
     stop: () => apollo.stop(),
   };
+}
+
+/** A proxy's request id when it looks like one (it lands in the audit trail and logs), else a new one. */
+function requestIdOf(header: string | undefined): string {
+  return header && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
 }
 
 /** The query text, operation name and variables of a GET or POST request, as sent. */
@@ -123,7 +140,7 @@ function refuseQuery(request: HTTPGraphQLRequest, schema: GraphQLSchema, limits:
     checked.add(query);
     return undefined;
   } catch (error) {
-    if (error instanceof ApiError) return refusal(error);
+    if (error instanceof ApiError) return error;
     if (error instanceof GraphQLError) return undefined;
     throw error;
   }

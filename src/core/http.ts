@@ -13,6 +13,7 @@ import {
 } from './errors.js';
 import { GRAPHIQL_ASSETS_PATH, type GraphiQL } from './graphiql/assets.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './telemetry/metrics.js';
 
 /** Largest request body accepted (bytes); larger requests get 413. */
 export const MAX_BODY_BYTES = 1_000_000;
@@ -72,6 +73,8 @@ export interface HttpOptions {
   /** Client addresses come from X-Forwarded-For (see `clientAddress`). */
   trustProxy: boolean;
   logger: Logger;
+  /** Request durations by route, when metrics are on. */
+  metrics?: Metrics;
 }
 
 /**
@@ -99,6 +102,9 @@ const CORS_MAX_AGE_SECONDS = 600;
 /** Longest the readiness probe waits for the database. */
 const READINESS_TIMEOUT_MS = 2_000;
 
+/** The paths answered here before the modules' routes. */
+const OWN_PATHS = new Set(['/healthz', '/readyz', GRAPHQL_PATH]);
+
 /** Routes the server's HTTP requests: health, readiness, GraphiQL, GraphQL, the app's routes, else 404. */
 export function serveHttp(server: Server, options: HttpOptions): void {
   const { ide, logger } = options;
@@ -107,6 +113,19 @@ export function serveHttp(server: Server, options: HttpOptions): void {
   server.on('clientError', answerUnparsableRequest);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const { metrics } = options;
+    if (metrics) {
+      const started = performance.now();
+      // The label is a path the server declares (a route's own, not the URL asked for), so it stays bounded.
+      const route = OWN_PATHS.has(url.pathname)
+        ? url.pathname
+        : url.pathname.startsWith(GRAPHIQL_ASSETS_PATH)
+          ? GRAPHIQL_ASSETS_PATH
+          : (findRoute(url.pathname)?.path ?? 'other');
+      res.once('finish', () =>
+        metrics.httpRequest(route, req.method ?? '', res.statusCode, (performance.now() - started) / 1000),
+      );
+    }
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return void readiness(options.databaseAnswers, res);
     if (ide && url.pathname.startsWith(GRAPHIQL_ASSETS_PATH)) {
