@@ -8,6 +8,7 @@ import { courses } from './courses/index.js';
 import { notifications } from './notifications/index.js';
 import { quizzes } from './quizzes/index.js';
 import { recertification } from './recertification/index.js';
+import { records } from './records/index.js';
 import { risk } from './risk/index.js';
 import { users } from './users/index.js';
 import { web } from './web/index.js';
@@ -28,5 +29,6 @@ export const modules: readonly DomainModule[] = [
   recertification,
   quizzes,
   audit,
+  records,
   web,
 ];

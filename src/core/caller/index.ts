@@ -31,6 +31,7 @@ export type {
   TransactionOptions,
 } from './types.js';
 export { openReadLanes } from './read-lane.js';
+export { readInBatches, type BatchOptions } from './cursor.js';
 export type { ReadLane, ReadLanes } from './types.js';
 
 /**
