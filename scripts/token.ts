@@ -1,7 +1,7 @@
 // `npm run token`: mints an HS256 token with the server's secret (JWT_SECRET, or the development secret).
 // Bad input is one line on stderr and exit code 1; the token alone goes to stdout, so `$(npm run -s token …)` works.
 import { parseArgs } from 'node:util';
-import { isUuid, mintToken } from '../src/core/auth.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, isUuid, lifetimeProblem, mintToken } from '../src/core/auth.js';
 import { loadConfig } from '../src/config.js';
 import { ROLES, type Role } from '../src/core/permissions.js';
 import { emailAddressProblem } from '../src/core/validate.js';
@@ -16,7 +16,7 @@ Prints a signed token for the API (Authorization: Bearer <token>) on stdout.
   --name <text>      display name for the profile
   --email <address>  email for the profile
   --expires <time>   lifetime, e.g. 30m, 12h, 7d (default 12h; the server refuses more than
-                     JWT_MAX_LIFETIME_SECONDS, 30 days unless set)
+                     JWT_MAX_LIFETIME_SECONDS, 30 days unless set; refused here too)
   -h, --help         this text
 
 Signs with JWT_SECRET, or without it the development secret of \`npm start\` (.data/dev-jwt-secret).`;
@@ -25,7 +25,25 @@ class UsageError extends Error {}
 
 /** A lifetime jose accepts and that reads unambiguously: a positive number and a unit. */
 const LIFETIME =
-  /^\d+\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|week|weeks)$/i;
+  /^(\d+)\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|week|weeks)$/i;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/** The seconds a lifetime that matches LIFETIME stands for, as jose reads it (every unit is told by its initial). */
+function lifetimeSeconds(text: string): number {
+  const [, count, unit] = LIFETIME.exec(text)!;
+  return Number(count) * UNIT_SECONDS[unit![0]!.toLowerCase()]!;
+}
+
+/** "2592000 s" in the unit a person would use: "30 days". */
+function inWords(seconds: number): string {
+  for (const [unit, size] of [
+    ['day', 86_400],
+    ['hour', 3600],
+    ['minute', 60],
+  ] as const)
+    if (seconds % size === 0) return `${seconds / size} ${unit}${seconds === size ? '' : 's'}`;
+  return `${seconds} s`;
+}
 
 async function main(args: string[]): Promise<number> {
   if (args.length === 0) {
@@ -75,6 +93,13 @@ async function main(args: string[]): Promise<number> {
   const config = loadConfig();
   if (!config.auth.jwtSecret)
     throw new UsageError('tokens can only be minted with an HS256 JWT_SECRET (JWKS_URL is set)');
+  // The server's own rule, without the clock skew (which is for the issuer's clock, not ours).
+  const maxLifetime = config.auth.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  if (lifetimeProblem(lifetimeSeconds(values.expires), maxLifetime, 0))
+    throw new UsageError(
+      `--expires ${values.expires} is longer than the server accepts: at most ${inWords(maxLifetime)} ` +
+        `(JWT_MAX_LIFETIME_SECONDS=${maxLifetime})`,
+    );
   const token = await mintToken({
     secret: config.auth.jwtSecret,
     tenantId: values.tenant,

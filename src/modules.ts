@@ -5,6 +5,7 @@ import { certificates } from './certificates/index.js';
 import { completions } from './completions/index.js';
 import type { DomainModule } from './core/module.js';
 import { courses } from './courses/index.js';
+import { idempotency } from './idempotency/index.js';
 import { notifications } from './notifications/index.js';
 import { quizzes } from './quizzes/index.js';
 import { recertification } from './recertification/index.js';
@@ -30,5 +31,6 @@ export const modules: readonly DomainModule[] = [
   quizzes,
   audit,
   records,
+  idempotency,
   web,
 ];

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { ApolloServer, HeaderMap, type ApolloServerPlugin, type HTTPGraphQLRequest } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginCacheControlDisabled,
@@ -11,7 +11,8 @@ import { getOperationAST, GraphQLError, parse, type GraphQLSchema } from 'graphq
 import type { Disposable } from 'graphql-ws';
 import type { Config } from './config.js';
 import { requestContext, queryReadsShareOneTransaction, type AppServices, type Context } from './caller/index.js';
-import { ApiError, createErrorFormatter, errorResponse } from './errors.js';
+import { ApiError, createErrorFormatter, refusalResponse } from './errors.js';
+import { executeIdempotently, idempotencyKeyOf } from './idempotency.js';
 import type { GraphQLExecutor } from './http.js';
 import { checkDocument } from './document-shape.js';
 import { checkOperation, checkQueryText, costLimitPlugin, parseOptionsOf, type QueryLimits } from './limits.js';
@@ -81,15 +82,33 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
       const refused = refuseQuery(httpGraphQLRequest, options.schema, config.queryLimits, checked);
       if (refused) {
         options.metrics?.graphqlError(refused.extensions.code);
-        return refusal(refused);
+        return refusalResponse(refused);
       }
       const requestId = requestIdOf(httpGraphQLRequest.headers.get('x-request-id'));
-      const response = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest,
-        context: () => requestContext(services, authorization, clientAddress, requestId),
-      });
+      const response = await idempotently(requestId);
       response.headers.set('x-request-id', requestId);
       return response;
+
+      async function idempotently(requestId: string) {
+        const newContext = () => requestContext(services, authorization, clientAddress, requestId);
+        const run = (context: () => Promise<Context>) =>
+          apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });
+        let key: string | undefined;
+        try {
+          key = idempotencyKeyOf(httpGraphQLRequest);
+        } catch (error) {
+          if (error instanceof ApiError) return refusalResponse(error);
+          throw error;
+        }
+        if (key === undefined) return run(newContext);
+        let context: Context;
+        try {
+          context = await newContext();
+        } catch {
+          return run(newContext); // a refused token is answered by Apollo, as without a key
+        }
+        return executeIdempotently(key, httpGraphQLRequest, context, (writing) => run(async () => writing));
+      }
     },
     stop: () => apollo.stop(),
   };
@@ -144,15 +163,6 @@ function refuseQuery(request: HTTPGraphQLRequest, schema: GraphQLSchema, limits:
     if (error instanceof GraphQLError) return undefined;
     throw error;
   }
-}
-
-function refusal(error: ApiError) {
-  const { status, body } = errorResponse(error);
-  return {
-    status,
-    headers: new HeaderMap([['content-type', 'application/json; charset=utf-8']]),
-    body: { kind: 'complete' as const, string: JSON.stringify(body) },
-  };
 }
 
 /** Longest query text remembered as checked; longer ones are checked every time. */

@@ -83,8 +83,8 @@ function checkToken(
     if (exp <= now) throw invalidToken('Token expired');
     if (typeof iat === 'number' && iat > now + skew)
       throw invalidToken(`Invalid token: issued in the future (iat is more than ${skew} s ahead of the server clock)`);
-    if (exp - Math.min(typeof iat === 'number' ? iat : now, now) > maxLifetime + skew)
-      throw invalidToken(`Invalid token: lifetime (exp - iat) longer than the maximum of ${maxLifetime} s`);
+    const tooLong = lifetimeProblem(exp - Math.min(typeof iat === 'number' ? iat : now, now), maxLifetime, skew);
+    if (tooLong) throw invalidToken(`Invalid token: ${tooLong}`);
     const { sub, tenant_id: tenantId, role, name, email } = payload as Record<string, unknown>;
     if (!isUuid(sub)) throw invalidToken('Invalid token: sub must be a user id (uuid)');
     if (!isUuid(tenantId)) throw invalidToken('Invalid token: tenant_id must be a uuid');
@@ -100,6 +100,15 @@ function checkToken(
     return { identity, exp };
   };
   return Object.assign(async (token: string) => (await withExpiry(token)).identity, { withExpiry });
+}
+
+/**
+ * The lifetime rule, shared with `npm run token` so it never mints a token the server refuses: at most
+ * `maxLifetime` seconds (plus the clock skew the issuer's clock may run ahead by), else why not.
+ */
+export function lifetimeProblem(lifetime: number, maxLifetime: number, skew: number): string | undefined {
+  if (lifetime <= maxLifetime + skew) return undefined;
+  return `lifetime (exp - iat) longer than the maximum of ${maxLifetime} s`;
 }
 
 const MISSING_EXP = 'Invalid token: an exp (expiry) claim is required';

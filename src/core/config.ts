@@ -94,6 +94,28 @@ function publicUrl(name: string, value: string | undefined, port: string | undef
   return parsed.href.replace(/\/+$/, '');
 }
 
+/**
+ * A PostgreSQL connection URL, checked now: anything else would reach the driver, which reads `not-a-url` as
+ * a host name and any scheme (mysql://) as PostgreSQL. The value is quoted without its credentials.
+ */
+function databaseUrl(name: string, value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value.trim());
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^postgres(ql)?:$/.test(parsed.protocol)) {
+    const shown = value.replace(/\/\/[^/@]*@/, '//…@');
+    throw new ConfigurationError(
+      `${name} must be a PostgreSQL URL like postgresql://user:password@host:5432/database ` +
+        `(postgres:// or postgresql://), got "${shown}"; unset it to use the embedded database`,
+    );
+  }
+  return value.trim();
+}
+
 /** A comma-separated list of origins, each checked now so a typo stops start-up instead of refusing browsers. */
 function origins(name: string, value: string | undefined): string[] {
   const listed = (value ?? '')
@@ -143,7 +165,7 @@ export function loadConfig(env: Env, modules: readonly SettingsDeclaration<unkno
     port: setting.integer('PORT', 4000, 0),
     nodeEnv,
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
-    databaseUrl: env.DATABASE_URL || undefined,
+    databaseUrl: databaseUrl('DATABASE_URL', env.DATABASE_URL),
     // `memory://` (a throwaway database) is not a path: resolving it would make a folder named "memory:".
     pgliteDataDir: env.PGLITE_DATA_DIR?.includes('://')
       ? env.PGLITE_DATA_DIR

@@ -150,7 +150,15 @@ function preparedStatementNames(): (query: { sql: string }) => string {
 }
 
 /** Another live process has the PGlite data folder open. */
-export class DataFolderInUse extends Error {}
+export class DataFolderInUse extends Error {
+  constructor(
+    readonly dataDir: string,
+    readonly holder: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * PGlite is PostgreSQL inside one process: two processes on one data folder would each keep their own
@@ -176,6 +184,8 @@ function lockDataFolder(dataDir: string): () => void {
     const live = holder === process.pid ? heldLocks.has(lockFile) : holder > 0 && processLives(holder);
     if (live) {
       throw new DataFolderInUse(
+        dataDir,
+        holder,
         `the embedded database ${dataDir} is open in process ${holder}${holder === process.pid ? ' (this one)' : ''}; ` +
           'stop that process first, or set PGLITE_DATA_DIR to another folder (or DATABASE_URL)',
       );

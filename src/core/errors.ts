@@ -44,6 +44,8 @@ export const ErrorCode = {
   ATTEMPT_CLOSED: 'ATTEMPT_CLOSED',
   /** No attempt at the quiz is allowed now: none left, or not before `retryAfter` seconds (cooldown). */
   TOO_MANY_ATTEMPTS: 'TOO_MANY_ATTEMPTS',
+  /** This Idempotency-Key was already used (by this user) for a different request; use a new key. */
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -84,6 +86,16 @@ export const transactionConflict = () =>
     'A concurrent request changed the same rows and this one was rolled back; nothing was written. Retry it.',
     { retryable: true },
   );
+/** The Idempotency-Key of an earlier request with another body: HTTP 422, nothing runs. */
+export const idempotencyKeyReused = () =>
+  new ApiError(
+    ErrorCode.IDEMPOTENCY_KEY_REUSED,
+    'This Idempotency-Key was already used for a different request; send a new key for a new request',
+    { http: { status: 422 } },
+  );
+/** An Idempotency-Key header that cannot be one (empty, too long, not printable ASCII): HTTP 400. */
+export const badIdempotencyKey = (message: string) =>
+  new ApiError(ErrorCode.BAD_REQUEST, `Idempotency-Key: ${message}`, { http: { status: 400 } });
 /** `field` is the argument path the client sent, e.g. `input.score`. */
 export const badInput = (field: string, message: string) =>
   new ApiError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
@@ -216,6 +228,16 @@ export const internalError = () =>
 export function errorResponse(error: ApiError): { status: number; body: { errors: GraphQLFormattedError[] } } {
   const { http, ...extensions } = error.extensions as { http?: { status?: number } };
   return { status: http?.status ?? 400, body: { errors: [{ message: error.message, extensions }] } };
+}
+
+/** `errorResponse` as Apollo's HTTP response, for a request refused before Apollo runs it. */
+export function refusalResponse(error: ApiError) {
+  const { status, body } = errorResponse(error);
+  return {
+    status,
+    headers: new HeaderMap([['content-type', 'application/json; charset=utf-8']]),
+    body: { kind: 'complete' as const, string: JSON.stringify(body) },
+  };
 }
 
 /** Codes Apollo itself assigns to request errors (parse, validation, variables); shown as they are. */

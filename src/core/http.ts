@@ -94,8 +94,9 @@ export function clientAddress(req: IncomingMessage, trustProxy: boolean): string
   return req.socket.remoteAddress ?? 'unknown';
 }
 
-/** What a cross-origin page may send: the token, JSON, and the header that lets Apollo accept GET queries. */
-const CORS_ALLOWED_HEADERS = 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name';
+/** What a cross-origin page may send: the token, JSON, the headers that let Apollo accept GET queries, a mutation's key. */
+const CORS_ALLOWED_HEADERS =
+  'authorization, content-type, apollo-require-preflight, x-apollo-operation-name, idempotency-key';
 /** How long a browser may reuse a preflight's answer (seconds). */
 const CORS_MAX_AGE_SECONDS = 600;
 

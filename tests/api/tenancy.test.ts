@@ -321,6 +321,15 @@ beforeAll(async () => {
          answer: { choiceIds: ["${bShown[0]!.choices[0]!.id}"] }) }`,
     ),
   );
+  // A mutation of B's sent with an Idempotency-Key: B has a kept response too.
+  const bKey = `bravo-key-${suffix}`;
+  await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bAdmin.token}`, 'idempotency-key': bKey },
+    body: JSON.stringify({
+      query: `mutation { createTrainingCourse(input: { title: "Bravo keyed ${suffix}", category: OTHER }) { id } }`,
+    }),
+  });
   const bCodes = await server.owner.query<{ code: string }>(`SELECT code FROM certificates WHERE tenant_id = $1`, [
     bTenant,
   ]);
@@ -373,6 +382,7 @@ beforeAll(async () => {
     `Bravo crane signal for stop ${suffix}`,
     `Bravo fist ${suffix}`,
     `Bravo right ${suffix}`,
+    bKey,
   ].map((secret) => secret.toLowerCase());
   dualUserId = bDual.userId;
 

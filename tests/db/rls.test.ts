@@ -24,6 +24,7 @@ const KEY: Record<Table, string> = {
   training_assignment_counts: 'course_id',
   training_assignment_due_counts: 'course_id',
   training_completion_counts: 'course_id',
+  idempotency_keys: 'user_id',
 };
 
 /** One tenant's seeded rows; the same shape in tenant A and tenant B. */
@@ -249,6 +250,15 @@ async function seedTenant(): Promise<Tenant> {
   const [auditEvent] = await sql.query<{ id: string }>('SELECT id FROM audit_events WHERE tenant_id = $1 LIMIT 1', [
     id,
   ]);
+  // The admin's kept response to a mutation sent with an Idempotency-Key.
+  await sql.insert('idempotency_keys', {
+    tenant_id: id,
+    user_id: users.admin,
+    key: 'retry-1',
+    request_hash: 'h',
+    status: 200,
+    response: '{}',
+  });
   return {
     id,
     users,
@@ -292,6 +302,7 @@ async function seedTenant(): Promise<Tenant> {
       // The worker's own, in their open attempt: the one row they may update (to show the WITH CHECK refusing a move).
       quiz_answers: answer,
       audit_events: auditEvent!.id,
+      idempotency_keys: users.admin,
     },
   };
 }
@@ -436,6 +447,8 @@ function newRow(table: Table, t: Tenant): Row {
         entity_id: t.course1,
         changes: { before: null, after: {} },
       };
+    case 'idempotency_keys':
+      return { tenant_id: t.id, user_id: t.users.admin, key: 'retry-2', request_hash: 'h' };
   }
 }
 

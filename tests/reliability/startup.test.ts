@@ -88,6 +88,15 @@ describe('start-up with a bad configuration', () => {
     }
   });
 
+  it.each([
+    ['not-a-url', /DATABASE_URL must be a PostgreSQL URL like postgresql:\/\/.*got "not-a-url"/],
+    ['mysql://root:hunter2@db/training', /DATABASE_URL must be a PostgreSQL URL .*got "mysql:\/\/…@db\/training"/],
+  ])('DATABASE_URL=%s, which is no PostgreSQL URL (the password is not repeated)', async (url, says) => {
+    const outcome = await start({ PORT: '0', DATABASE_URL: url });
+    expectOneLine(outcome, says);
+    expect(outcome.stderr).not.toContain('hunter2');
+  });
+
   it('a PostgreSQL database that does not exist', async () => {
     expectOneLine(
       await start({ PORT: '0', DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/no_such_training_database' }),

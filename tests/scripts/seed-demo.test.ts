@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,4 +90,19 @@ describe('npm run seed:demo', () => {
       await db.close();
     }
   }, 300_000);
+
+  it('names PORT and the data folder in use, in one line, when another process has the embedded database open', async () => {
+    // A live process (this one) holds the folder's lock, as `npm start` on another port does.
+    const folder = path.join(dataDir, 'held');
+    writeFileSync(`${folder}.lock`, String(process.pid));
+    const port = await freePort();
+    const result = await seed({ DATABASE_URL: '', PGLITE_DATA_DIR: folder, PORT: String(port) });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n'), result.stderr).toEqual([
+      `seed:demo: no API answers on port ${port} (PORT), but process ${process.pid} has the embedded database ` +
+        `${folder} (PGLITE_DATA_DIR) open. If it is \`npm start\` on another port, run this with its port: ` +
+        `PORT=<its port> npm run seed:demo. Otherwise stop that process, or set PGLITE_DATA_DIR to another folder.`,
+    ]);
+  });
 });

@@ -110,6 +110,33 @@ describe('npm run token', () => {
     expectOneLineError(await token(args), says);
   });
 
+  it.each([
+    [
+      ['--expires', '60d'],
+      {},
+      /--expires 60d is longer than the server accepts: at most 30 days \(JWT_MAX_LIFETIME_SECONDS=2592000\)/,
+    ],
+    [['--expires', '721h'], {}, /--expires 721h is longer .*at most 30 days/],
+    [['--expires', '2h'], { JWT_MAX_LIFETIME_SECONDS: '3600' }, /at most 1 hour \(JWT_MAX_LIFETIME_SECONDS=3600\)/],
+  ])('refuses --expires %j over the lifetime the server accepts, naming the limit', async (expires, env, says) => {
+    expectOneLineError(await token(['--role', 'admin', '--tenant', TENANT, '--user', USER, ...expires], env), says);
+  });
+
+  it('mints the longest lifetime the server accepts (30d by default), and the server accepts it', async () => {
+    const result = await token(['--role', 'admin', '--tenant', TENANT, '--user', USER, '--expires', '30d']);
+    expect(result.code, result.stderr).toBe(0);
+    const { exp, iat } = decodeJwt(result.stdout.trim());
+    expect(exp! - iat!).toBe(30 * 86_400);
+    const verify = createTokenVerifier({
+      jwtSecret: TEST_JWT_SECRET,
+      jwksUrl: undefined,
+      issuer: undefined,
+      audience: undefined,
+      developmentSecret: false,
+    });
+    expect((await verify(result.stdout.trim())).role).toBe('admin');
+  });
+
   it('refuses a production configuration without a secret with one line, not a stack trace', async () => {
     const result = await token(['--role', 'admin', '--tenant', TENANT, '--user', USER], {
       NODE_ENV: 'production',

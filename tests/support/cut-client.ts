@@ -16,6 +16,7 @@ export function send<Data>(
   token: string,
   request: { query: string; variables?: Record<string, unknown> },
   cut: Cut,
+  headers: Record<string, string> = {},
 ): Promise<Sent<Data>> {
   const body = Buffer.from(JSON.stringify(request));
   return new Promise((resolve) => {
@@ -28,7 +29,12 @@ export function send<Data>(
     const outgoing = http.request(url.replace('//localhost:', '//127.0.0.1:'), {
       method: 'POST',
       agent: false,
-      headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${token}` },
+      headers: {
+        ...headers,
+        'content-type': 'application/json',
+        'content-length': body.length,
+        authorization: `Bearer ${token}`,
+      },
     });
     outgoing.on('response', (incoming) => {
       const chunks: Buffer[] = [];

@@ -47,6 +47,8 @@ export const TENANT_TABLES = [
   'quiz_answers',
   // The audit trail: appended by the audit trigger of every other table, read by admins.
   'audit_events',
+  // A mutation's Idempotency-Key and the response it got.
+  'idempotency_keys',
 ] as const;
 
 export type TenantTable = (typeof TENANT_TABLES)[number];

@@ -7,6 +7,7 @@ import { DEFAULT_TRANSACTION_TIMEOUT_MS } from '../db.js';
 import { isTransactionConflict, temporarilyUnavailable, transactionConflict, unauthenticated } from '../errors.js';
 import { pgliteTransaction } from './pglite-transaction.js';
 import { laneTransaction } from './read-lane.js';
+import { openSharedWrites, type SharedWrites } from './shared-writes.js';
 import type {
   AppServices,
   Caller,
@@ -32,6 +33,7 @@ export type {
 } from './types.js';
 export { openReadLanes } from './read-lane.js';
 export { readInBatches, type BatchOptions } from './cursor.js';
+export type { SharedWrites } from './shared-writes.js';
 export type { ReadLane, ReadLanes } from './types.js';
 
 /**
@@ -226,22 +228,40 @@ function callerContext(
   caller: Caller,
   shared: () => SharedReads | undefined,
   clientAddress?: string,
+  writes?: SharedWrites,
 ): CallerContext {
   const transaction: Context['transaction'] = (fn, options) => {
+    if (writes) return writes.run(fn, options);
     const reads = shared();
     return reads ? reads.get().then(fn) : runAsCaller(services.prisma, caller, fn, options);
   };
   return {
     caller,
-    db: callerDb(services.prisma, caller, shared),
+    db: callerDb(services.prisma, caller, writes ? () => writes : shared),
     transaction,
     read: <R>(statement: Prisma.Sql) => {
+      if (writes) return writes.read<R>(statement);
       const reads = shared();
       return reads ? reads.read<R>(statement) : transaction((tx) => tx.$queryRaw<R[]>(statement));
     },
     services,
     clientAddress,
   };
+}
+
+/** Longest an idempotent mutation's one transaction may take (each statement too, in PostgreSQL). */
+const SHARED_WRITES_TIMEOUT_MS = 30_000;
+
+/**
+ * The caller's request context with every read and write in one transaction (`SharedWrites`), which the
+ * caller of this ends: each `transaction` of a resolver becomes a savepoint in it.
+ */
+export function sharedWritesContext(context: CallerContext): { context: CallerContext; writes: SharedWrites } {
+  const { services, caller } = context;
+  const writes = openSharedWrites((fn) =>
+    runAsCaller(services.prisma, caller, fn, { timeout: SHARED_WRITES_TIMEOUT_MS }),
+  );
+  return { context: callerContext(services, caller, () => undefined, context.clientAddress, writes), writes };
 }
 
 /**
@@ -310,7 +330,7 @@ type Delegates = Record<string, Record<string | symbol, (...args: unknown[]) => 
  * is one, else to `perOperationDb` (made on first use: a query operation never needs it).
  * The `$` members are absent, as its type says: they would run as the owner, outside RLS.
  */
-function callerDb(prisma: PrismaClient, caller: Caller, shared: () => SharedReads | undefined): CallerDb {
+function callerDb(prisma: PrismaClient, caller: Caller, shared: () => Pick<SharedReads, 'get'> | undefined): CallerDb {
   let perOperation: CallerDb | undefined;
   const target = () =>
     (shared()?.get() ?? (perOperation ??= perOperationDb(prisma, caller))) as unknown as Delegates | Promise<Delegates>;
