@@ -13,6 +13,7 @@ import { records } from './records/index.js';
 import { risk } from './risk/index.js';
 import { users } from './users/index.js';
 import { web } from './web/index.js';
+import { xapi } from './xapi/index.js';
 
 /**
  * The app's modules, each a domain folder's front door (`index.ts`). Listed in the order their GraphQL types
@@ -31,6 +32,7 @@ export const modules: readonly DomainModule[] = [
   quizzes,
   audit,
   records,
+  xapi,
   idempotency,
   web,
 ];

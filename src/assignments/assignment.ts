@@ -48,6 +48,14 @@ export const AssignmentTrigger = builder.objectRef<TriggerShape>('AssignmentTrig
     entityId: t.exposeID('entityId'),
     score: t.exposeFloat('score'),
     threshold: t.exposeFloat('threshold', { description: "The course's risk threshold at the time." }),
+    person: t.field({
+      type: User,
+      nullable: true,
+      description:
+        'The person the score is about (a worker or driver), named like any user; null for a zone or equipment.',
+      resolve: (trigger) =>
+        trigger.entityType === 'worker' || trigger.entityType === 'driver' ? { id: trigger.entityId } : null,
+    }),
   }),
 });
 

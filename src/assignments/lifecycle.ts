@@ -28,12 +28,15 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: AssignTrainingCourseInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
       const caller = context.caller;
-      const courseId = validate.uuid('input.courseId', input.courseId);
-      const userId = validate.uuid('input.userId', input.userId);
-      const dueDate = input.dueDate ? validate.notInPast('input.dueDate', input.dueDate) : null;
-      const reason = input.assignmentReason
-        ? validate.text('input.assignmentReason', input.assignmentReason, { max: 1000 }) || null
-        : null;
+      const { courseId, userId, dueDate, reason } = validate.fields({
+        courseId: () => validate.uuid('input.courseId', input.courseId),
+        userId: () => validate.uuid('input.userId', input.userId),
+        dueDate: () => (input.dueDate ? validate.notInPast('input.dueDate', input.dueDate) : null),
+        reason: () =>
+          input.assignmentReason
+            ? validate.text('input.assignmentReason', input.assignmentReason, { max: 1000 }) || null
+            : null,
+      });
       const id = await context
         .transaction(async (tx) => {
           const [course, user] = await Promise.all([

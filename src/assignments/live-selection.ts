@@ -38,6 +38,7 @@ const SHARED_OBJECTS = new Set([
   'Assignment.assignedBy',
   'Assignment.cancelledBy',
   'Assignment.trigger',
+  'AssignmentTrigger.person',
   'Assignment.completion',
   'Assignment.completions',
   'Completion.course',

@@ -1,7 +1,7 @@
 import { Assignment } from '../assignments/assignment.js';
 import type { CallerTransaction } from '../core/caller/index.js';
 import { builder } from '../core/builder.js';
-import { badInput, evidenceRequired } from '../core/errors.js';
+import { evidenceRequired } from '../core/errors.js';
 import { requirementsOf } from '../courses/requirements.js';
 import * as validate from '../core/validate.js';
 import { recordAttempt } from './complete-sql.js';
@@ -45,18 +45,20 @@ builder.mutationField('completeTrainingAssignment', (t) =>
     args: { input: t.arg({ type: CompleteTrainingAssignmentInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
       const { tenantId, role } = context.caller;
-      const id = validate.uuid('input.assignmentId', input.assignmentId);
-      const score = input.score == null ? null : validate.number('input.score', input.score, { min: 0, max: 100 });
-      const minutes =
-        input.completionTimeMinutes == null
-          ? null
-          : validate.integer('input.completionTimeMinutes', input.completionTimeMinutes, { min: 1, max: 100_000 });
-      if (input.passed === null) throw badInput('input.passed', 'must not be null');
+      const { id, score, minutes, passed } = validate.fields({
+        id: () => validate.uuid('input.assignmentId', input.assignmentId),
+        score: () => (input.score == null ? null : validate.number('input.score', input.score, { min: 0, max: 100 })),
+        minutes: () =>
+          input.completionTimeMinutes == null
+            ? null
+            : validate.integer('input.completionTimeMinutes', input.completionTimeMinutes, { min: 1, max: 100_000 }),
+        passed: () => validate.present('input.passed', input.passed) ?? true,
+      });
       const integration = role === 'service';
       const attempt = {
         assignmentId: id,
         score,
-        passed: input.passed ?? true,
+        passed,
         completionTimeMinutes: minutes,
         source: integration ? ('integration' as const) : ('self_report' as const),
       };

@@ -100,6 +100,21 @@ export const badIdempotencyKey = (message: string) =>
 export const badInput = (field: string, message: string) =>
   new ApiError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
 
+/** One invalid field of an input: its argument path and what is wrong with it. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+/**
+ * Every invalid field of one input at once: each in `fields`, the first also in `field` (as `badInput` has it),
+ * the message listing them all.
+ */
+export const badInputs = (problems: readonly [FieldProblem, ...FieldProblem[]]) =>
+  new ApiError(ErrorCode.BAD_USER_INPUT, problems.map((problem) => `${problem.field}: ${problem.message}`).join('; '), {
+    field: problems[0].field,
+    fields: problems,
+  });
+
 /** `field` names an id the client sent that matches nothing in the tenant. */
 export const unknownAt = (field: string, message: string) =>
   new ApiError(ErrorCode.NOT_FOUND, `${field}: ${message}`, { field });

@@ -1,5 +1,5 @@
 import addressparser from 'nodemailer/lib/addressparser';
-import { badInput } from './errors.js';
+import { ApiError, badInput, badInputs, ErrorCode, type FieldProblem } from './errors.js';
 import { todayUtc } from './today.js';
 
 /**
@@ -148,4 +148,35 @@ export function notInPast(field: string, day: Date): Date {
 export function present<T>(field: string, value: T | null | undefined): T | undefined {
   if (value === null) throw badInput(field, 'must not be null');
   return value;
+}
+
+/** The field and reason of a BAD_USER_INPUT naming one field; undefined for any other error. */
+function problemOf(error: unknown): FieldProblem | undefined {
+  if (!(error instanceof ApiError) || error.extensions.code !== ErrorCode.BAD_USER_INPUT) return undefined;
+  const { field } = error.extensions;
+  if (typeof field !== 'string' || error.extensions.fields !== undefined) return undefined;
+  const prefix = `${field}: `;
+  return { field, message: error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message };
+}
+
+/**
+ * Runs the check of each field of one input, every one even after another failed, so a form learns all
+ * that is wrong at once: one BAD_USER_INPUT with every invalid field in `extensions.fields`. Errors of
+ * any other kind are thrown as they are.
+ */
+export function fields<T extends Record<string, unknown>>(checks: { [K in keyof T]: () => T[K] }): T {
+  const problems: FieldProblem[] = [];
+  const values: Partial<T> = {};
+  for (const key of Object.keys(checks) as (keyof T)[]) {
+    try {
+      values[key] = checks[key]();
+    } catch (error) {
+      const problem = problemOf(error);
+      if (!problem) throw error;
+      problems.push(problem);
+    }
+  }
+  const [first, ...rest] = problems;
+  if (first) throw badInputs([first, ...rest]);
+  return values as T;
 }

@@ -240,34 +240,39 @@ function courseData(input: CourseInput): Prisma.TrainingCourseUncheckedUpdateInp
   const optional = <T, R>(value: T | null | undefined, check: (value: T) => R): R | null | undefined =>
     value === undefined ? undefined : value === null ? null : check(value);
   return {
-    title: optional(validate.present('input.title', input.title), (v) =>
-      validate.text('input.title', v, { min: 1, max: 200 }),
-    ) as string | undefined,
-    description: optional(input.description, (v) => validate.text('input.description', v, { max: 5000 }) || null),
-    category: validate.present('input.category', input.category),
-    contentUrl: optional(input.contentUrl, (v) => validate.httpUrl('input.contentUrl', v)),
-    durationMinutes: optional(input.durationMinutes, (v) =>
-      validate.integer('input.durationMinutes', v, { min: 1, max: 10_000 }),
-    ),
-    difficultyLevel: input.difficultyLevel,
-    riskThreshold: optional(input.riskThreshold, (v) =>
-      validate.number('input.riskThreshold', v, { min: 0, max: 100 }),
-    ),
-    entityType: input.entityType,
-    autoAssignEnabled: validate.present('input.autoAssignEnabled', input.autoAssignEnabled),
-    required: validate.present('input.required', input.required),
-    expiryMonths: optional(input.expiryMonths, (v) => validate.integer('input.expiryMonths', v, { min: 1, max: 600 })),
-    issuesCertificate: validate.present('input.issuesCertificate', input.issuesCertificate),
-    highRiskExpiryMonths: optional(input.highRiskExpiryMonths, (v) =>
-      validate.integer('input.highRiskExpiryMonths', v, { min: 1, max: 600 }),
-    ),
-    rearmMargin: optional(input.rearmMargin, (v) => validate.number('input.rearmMargin', v, { min: 0, max: 100 })),
-    escalateAfterDays: optional(input.escalateAfterDays, (v) =>
-      validate.integer('input.escalateAfterDays', v, { min: 1, max: 3650 }),
-    ),
-    recertifyDaysBefore: optional(input.recertifyDaysBefore, (v) =>
-      validate.integer('input.recertifyDaysBefore', v, { min: 0, max: 365 }),
-    ),
+    ...validate.fields<Prisma.TrainingCourseUncheckedUpdateInput>({
+      title: () =>
+        optional(validate.present('input.title', input.title), (v) =>
+          validate.text('input.title', v, { min: 1, max: 200 }),
+        ) as string | undefined,
+      description: () =>
+        optional(input.description, (v) => validate.text('input.description', v, { max: 5000 }) || null),
+      category: () => validate.present('input.category', input.category),
+      contentUrl: () => optional(input.contentUrl, (v) => validate.httpUrl('input.contentUrl', v)),
+      durationMinutes: () =>
+        optional(input.durationMinutes, (v) => validate.integer('input.durationMinutes', v, { min: 1, max: 10_000 })),
+      difficultyLevel: () => input.difficultyLevel,
+      riskThreshold: () =>
+        optional(input.riskThreshold, (v) => validate.number('input.riskThreshold', v, { min: 0, max: 100 })),
+      entityType: () => input.entityType,
+      autoAssignEnabled: () => validate.present('input.autoAssignEnabled', input.autoAssignEnabled),
+      required: () => validate.present('input.required', input.required),
+      expiryMonths: () =>
+        optional(input.expiryMonths, (v) => validate.integer('input.expiryMonths', v, { min: 1, max: 600 })),
+      issuesCertificate: () => validate.present('input.issuesCertificate', input.issuesCertificate),
+      highRiskExpiryMonths: () =>
+        optional(input.highRiskExpiryMonths, (v) =>
+          validate.integer('input.highRiskExpiryMonths', v, { min: 1, max: 600 }),
+        ),
+      rearmMargin: () =>
+        optional(input.rearmMargin, (v) => validate.number('input.rearmMargin', v, { min: 0, max: 100 })),
+      escalateAfterDays: () =>
+        optional(input.escalateAfterDays, (v) => validate.integer('input.escalateAfterDays', v, { min: 1, max: 3650 })),
+      recertifyDaysBefore: () =>
+        optional(input.recertifyDaysBefore, (v) =>
+          validate.integer('input.recertifyDaysBefore', v, { min: 0, max: 365 }),
+        ),
+    }),
     ...requirementsData(input.requirements),
   };
 }

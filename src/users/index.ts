@@ -4,6 +4,7 @@ import './user.js';
 import './profiles.js';
 import './shifts.js';
 import './equipment-operators.js';
+import './directory.js';
 
 /** People: the federated `User`, profiles and who works where (shifts, equipment operators). */
 const permissions = definePermissions({
@@ -11,6 +12,8 @@ const permissions = definePermissions({
   'users.feed': ['admin', 'service'],
   /** Read anyone's training in the tenant (everyone else reads only their own). */
   'training.readAnyone': ['admin', 'safety_officer', 'service'],
+  /** Search the tenant's people by name (`users`): every "pick a person" field. */
+  'users.directory': ['admin', 'safety_officer'],
 });
 declare module '../core/permissions.js' {
   interface PermissionNames extends Granted<typeof permissions> {}

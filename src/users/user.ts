@@ -27,7 +27,7 @@ interface ProfileNames {
  */
 const profileLoaders = new WeakMap<CallerContext, DataLoader<string, ProfileNames | null>>();
 
-function profileOf(context: CallerContext, id: string): Promise<ProfileNames | null> {
+function loaderOf(context: CallerContext): DataLoader<string, ProfileNames | null> {
   let loader = profileLoaders.get(context);
   if (!loader) {
     loader = new DataLoader<string, ProfileNames | null>(async (ids: readonly string[]) => {
@@ -40,7 +40,15 @@ function profileOf(context: CallerContext, id: string): Promise<ProfileNames | n
     });
     profileLoaders.set(context, loader);
   }
-  return loader.load(id);
+  return loader;
+}
+
+const profileOf = (context: CallerContext, id: string) => loaderOf(context).load(id);
+
+/** Profiles a list already read (the directory): their names cost no further statement. */
+export function primeProfiles(context: CallerContext, rows: (ProfileNames & { id: string })[]): void {
+  const loader = loaderOf(context);
+  for (const { id, displayName, email } of rows) loader.prime(id, { displayName, email });
 }
 
 User.implement({

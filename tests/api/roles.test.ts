@@ -19,6 +19,7 @@ import {
   TrainingCoursesDocument,
   UpdateTrainingCourseDocument,
   UserTrainingAssignmentsDocument,
+  UsersDocument,
 } from '../../src/generated/operations/graphql.js';
 import { schema } from '../../src/schema.js';
 import {
@@ -68,6 +69,8 @@ const PERMISSIONS = {
   riskEscalations: OVERSEERS,
   qualifications: OVERSEERS,
   me: EVERYONE,
+  // the people directory: admin and safety officer (tests/api/directory.test.ts has search and tenancy)
+  users: MANAGERS,
   // certificates: admin and safety officer revoke (verifyCertificate is public, tests/api/certificates.test.ts)
   revokeCertificate: MANAGERS,
 } satisfies Record<string, readonly Role[]>;
@@ -99,6 +102,7 @@ const TESTED_ELSEWHERE = [
   'submitQuizAttempt',
   'quizAttempt',
   'regradeQuiz',
+  'createLrsCredential', // admin only: tests/xapi/access.test.ts
 ];
 
 let server: TestServer;
@@ -231,6 +235,11 @@ const SCENARIOS: Record<Operation, (actor: Actor) => Call | Promise<Call>> = {
         expect(data.trainingCompletions.totalCount).toBeGreaterThan(0);
         for (const node of data.trainingCompletions.nodes) expect(node.user.id).toBe(actors.worker.userId);
       },
+    ),
+  users: (actor) =>
+    call(
+      () => actor.request(UsersDocument, {}),
+      (data) => expect(data.users.nodes.map((user) => user.id)).toContain(actor.userId),
     ),
   trainingAnalytics: (actor) =>
     call(

@@ -33,9 +33,11 @@ import {
   UpdateTrainingCourseDocument,
   UserTrainingAssignmentsDocument,
 } from '../../src/generated/operations/graphql.js';
+import { runAsCaller } from '../../src/core/caller/index.js';
 import { DEFAULT_QUERY_LIMITS } from '../../src/core/limits.js';
 import { estimateCost } from '../../src/core/query-cost.js';
 import { schema } from '../../src/schema.js';
+import { createLaunchToken } from '../../src/xapi/index.js';
 import {
   dayFromToday,
   errorCode,
@@ -48,6 +50,7 @@ import {
 import { fingerprints, TENANT_TABLES } from '../support/sql.js';
 import { insertNeighbours } from '../support/tenant-rows.js';
 import { assignCourse, completeAssignment, createCourse, startAssignment } from '../support/training.js';
+import { credentialOf, multipart, MULTIPART, withAttachment } from '../support/xapi.js';
 
 /**
  * No role ever reads or writes another tenant's rows.
@@ -330,6 +333,26 @@ beforeAll(async () => {
       query: `mutation { createTrainingCourse(input: { title: "Bravo keyed ${suffix}", category: OTHER }) { id } }`,
     }),
   });
+  // B's learning records: a statement with an attachment (its activity too), a state document, a launch token.
+  const bLrs = await credentialOf(server, bAdmin);
+  const bScan = Buffer.from(`Bravo scan ${suffix}`);
+  await bLrs.send('statements', {
+    method: 'POST',
+    body: multipart(withAttachment(bScan), [bScan]),
+    headers: MULTIPART,
+  });
+  const bState = `activities/state?activityId=${encodeURIComponent('https://example.com/bravo')}&stateId=s&agent=`;
+  await bLrs.send(bState + encodeURIComponent(JSON.stringify({ mbox: 'mailto:bravo@example.com' })), {
+    method: 'PUT',
+    body: { bravo: suffix },
+  });
+  await runAsCaller(server.db.prisma, { tenantId: bTenant, userId: bAdmin.userId, role: 'admin' }, (tx) =>
+    createLaunchToken(tx, bTenant, {
+      actor: { mbox: 'mailto:bravo@example.com' },
+      registration: randomUUID(),
+      activityId: 'https://example.com/bravo',
+    }),
+  );
   const bCodes = await server.owner.query<{ code: string }>(`SELECT code FROM certificates WHERE tenant_id = $1`, [
     bTenant,
   ]);

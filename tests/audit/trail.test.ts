@@ -25,6 +25,10 @@ const EXEMPT: Record<string, string> = {
   training_completion_counts: 'analytics counters derived from training_completions by triggers',
   quiz_attempt_questions: 'what an attempt shows, frozen by the grader when the (audited) attempt starts',
   idempotency_keys: "a mutation's kept response for retries; the mutation's own writes are audited",
+  xapi_statements: 'append-only and immutable: a statement is its own record of who did what, when',
+  xapi_attachments: "a statement's attachments, stored with the (immutable) statement",
+  xapi_activities: "activity definitions the LRS keeps from statements' objects",
+  xapi_documents: 'state and profile documents the running content saves (bytes, often): learner progress, not records',
 };
 
 let server: TestServer;

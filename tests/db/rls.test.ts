@@ -24,6 +24,10 @@ const KEY: Record<Table, string> = {
   training_assignment_counts: 'course_id',
   training_assignment_due_counts: 'course_id',
   training_completion_counts: 'course_id',
+  // Keyed by text (a hash, an IRI, a document's key): the tenant names their rows.
+  xapi_attachments: 'tenant_id',
+  xapi_activities: 'tenant_id',
+  xapi_documents: 'tenant_id',
   idempotency_keys: 'user_id',
 };
 
@@ -250,6 +254,20 @@ async function seedTenant(): Promise<Tenant> {
   const [auditEvent] = await sql.query<{ id: string }>('SELECT id FROM audit_events WHERE tenant_id = $1 LIMIT 1', [
     id,
   ]);
+  // The LRS: a credential, a launch token, a statement, an attachment, an activity, a state document.
+  const credential = (
+    await sql.insert('lrs_credentials', {
+      tenant_id: id,
+      name: 'authoring tool',
+      secret_hash: seedBytes(ZEROS),
+      created_by: users.admin,
+    })
+  ).id as string;
+  const launch = (await sql.insert('xapi_launch_tokens', xapiRow('xapi_launch_tokens', id, seedBytes))).id as string;
+  const statement = (await sql.insert('xapi_statements', xapiRow('xapi_statements', id, seedBytes))).id as string;
+  for (const table of ['xapi_attachments', 'xapi_activities', 'xapi_documents'] as const) {
+    await sql.insert(table, xapiRow(table, id, seedBytes));
+  }
   // The admin's kept response to a mutation sent with an Idempotency-Key.
   await sql.insert('idempotency_keys', {
     tenant_id: id,
@@ -302,9 +320,68 @@ async function seedTenant(): Promise<Tenant> {
       // The worker's own, in their open attempt: the one row they may update (to show the WITH CHECK refusing a move).
       quiz_answers: answer,
       audit_events: auditEvent!.id,
+      lrs_credentials: credential,
+      xapi_launch_tokens: launch,
+      xapi_statements: statement,
+      xapi_attachments: id,
+      xapi_activities: id,
+      xapi_documents: id,
       idempotency_keys: users.admin,
     },
   };
+}
+
+/** bytea for the owner's insert (a Buffer), or as text for insertAs (rows travel as JSON to json_populate_record). */
+const seedBytes = (hex: string): unknown => Buffer.from(hex, 'hex');
+const jsonBytes = (hex: string): unknown => `\\x${hex}`;
+const ZEROS = '00'.repeat(32);
+
+/** A new row of an LRS table (fresh keys each call). */
+function xapiRow(
+  table: 'xapi_launch_tokens' | 'xapi_statements' | 'xapi_attachments' | 'xapi_activities' | 'xapi_documents',
+  tenantId: string,
+  bytes: (hex: string) => unknown,
+): Row {
+  const actor = { mbox: 'mailto:worker@example.com' };
+  switch (table) {
+    case 'xapi_launch_tokens':
+      return {
+        tenant_id: tenantId,
+        fetch_hash: bytes(uuid().replaceAll('-', '')),
+        actor: JSON.stringify(actor),
+        registration: uuid(),
+        activity_id: 'https://example.com/au/1',
+        expires_at: '2999-01-01T00:00:00Z',
+      };
+    case 'xapi_statements':
+      return {
+        tenant_id: tenantId,
+        id: uuid(),
+        stored: '2026-03-03T08:00:00Z',
+        statement: JSON.stringify({ actor, verb: { id: 'http://adlnet.gov/expapi/verbs/experienced' } }),
+        verb_id: 'http://adlnet.gov/expapi/verbs/experienced',
+        actor_key: 'mbox:mailto:worker@example.com',
+        related_agents: ['mbox:mailto:worker@example.com'],
+        related_activities: [],
+      };
+    case 'xapi_attachments':
+      return { tenant_id: tenantId, sha2: uuid(), content_type: 'text/plain', content: bytes(ZEROS) };
+    case 'xapi_activities':
+      return { tenant_id: tenantId, id: `https://example.com/activity/${uuid()}`, definition: null };
+    case 'xapi_documents':
+      return {
+        tenant_id: tenantId,
+        kind: 'state',
+        activity_id: 'https://example.com/au/1',
+        agent_key: 'mbox:mailto:worker@example.com',
+        registration: '',
+        document_id: uuid(),
+        content: bytes(ZEROS),
+        content_type: 'application/json',
+        etag: '"x"',
+        updated_at: '2026-03-03T08:00:00Z',
+      };
+  }
 }
 
 /** A valid new row for `table` in tenant `t` (valid references, no unique clash), so only RLS can refuse it. */
@@ -447,6 +524,14 @@ function newRow(table: Table, t: Tenant): Row {
         entity_id: t.course1,
         changes: { before: null, after: {} },
       };
+    case 'lrs_credentials':
+      return { tenant_id: t.id, name: 'another tool', secret_hash: jsonBytes(ZEROS), created_by: t.users.admin };
+    case 'xapi_launch_tokens':
+    case 'xapi_statements':
+    case 'xapi_attachments':
+    case 'xapi_activities':
+    case 'xapi_documents':
+      return xapiRow(table, t.id, jsonBytes);
     case 'idempotency_keys':
       return { tenant_id: t.id, user_id: t.users.admin, key: 'retry-2', request_hash: 'h' };
   }

@@ -47,6 +47,13 @@ export const TENANT_TABLES = [
   'quiz_answers',
   // The audit trail: appended by the audit trigger of every other table, read by admins.
   'audit_events',
+  // The LRS: credentials, cmi5 launch tokens, statements, their attachments and activities, documents.
+  'lrs_credentials',
+  'xapi_launch_tokens',
+  'xapi_statements',
+  'xapi_attachments',
+  'xapi_activities',
+  'xapi_documents',
   // A mutation's Idempotency-Key and the response it got.
   'idempotency_keys',
 ] as const;

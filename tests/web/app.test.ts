@@ -140,7 +140,10 @@ describe('an officer assigns, a worker completes', () => {
 
     const assignments = region(officerPage, 'Assignments');
     await assignments.getByLabel('Course to assign').selectOption({ label: 'Forklift Safety' });
-    await assignments.getByLabel('Person (user id)').fill(worker.userId);
+    // The person by name: type part of it, pick them from the directory's matches.
+    await assignments.getByRole('combobox', { name: 'Person' }).fill('wei ch');
+    await assignments.getByRole('option', { name: /Wei Chen/ }).click();
+    await assignments.getByText(`Id ${worker.userId}`).waitFor();
     await assignments.getByLabel('Due date').fill('2030-01-31');
     await assignments.getByLabel('Reason').fill('New forklift on site');
     await assignments.getByRole('button', { name: 'Assign', exact: true }).click();
@@ -163,7 +166,7 @@ describe('an officer assigns, a worker completes', () => {
     await started.getByLabel('Minutes spent').fill('41');
     await started.getByRole('button', { name: 'Complete' }).click();
     // The API's error, beside the field it names (read once it has arrived: the request takes a moment).
-    await started.getByText('input.score: must be from 0 to 100').waitFor();
+    await started.getByText('Score must be from 0 to 100').waitFor();
     await expect(started.getByLabel('Score (0–100)').getAttribute('aria-invalid')).resolves.toBe('true');
 
     await started.getByLabel('Score (0–100)').fill('92');
@@ -186,16 +189,19 @@ describe('an officer assigns, a worker completes', () => {
       .toBe(completedBefore + 1);
   }, 60_000);
 
-  it('shows the API’s error beside the course field it names, and writes nothing', async () => {
+  it('shows the API’s errors beside every course field they name, in plain words, and writes nothing', async () => {
     const { page } = await open(officer.token, '/analytics');
     const courses = region(page, 'Courses');
     await courses.getByLabel('Title', { exact: true }).fill('Too risky');
     await courses.getByLabel('Risk threshold (0–100)').fill('150');
+    await courses.getByLabel('Duration (minutes)').fill('0');
     await courses.getByRole('button', { name: 'Create course' }).click();
 
     const threshold = courses.getByLabel('Risk threshold (0–100)');
-    await courses.getByText('input.riskThreshold: must be from 0 to 100').waitFor();
+    await courses.getByText('Risk threshold must be from 0 to 100').waitFor();
     await expect(threshold.getAttribute('aria-invalid')).resolves.toBe('true');
+    await courses.getByText('Duration must be an integer from 1 to 10000').waitFor();
+    await expect(courses.getByLabel('Duration (minutes)').getAttribute('aria-invalid')).resolves.toBe('true');
     const describedBy = (await threshold.getAttribute('aria-describedby'))!;
     expect(await page.locator(`[id="${describedBy.split(' ')[0]}"]`).textContent()).toContain('must be from 0 to 100');
     const list = await officer.request(`{ trainingCourses(filter: { search: "Too risky" }) { totalCount } }` as string);
@@ -249,7 +255,11 @@ describe('Auto-assign', () => {
     await expect.poll(() => createdItems.count()).toBe(3);
     const created = await createdItems.allTextContents();
 
-    expect(preview.some((line) => line.startsWith('Priya Nair — Fatigue and Alertness: risk score 90'))).toBe(true);
+    expect(
+      preview.some((line) =>
+        line.startsWith('Priya Nair — Fatigue and Alertness: Risk score 90 for worker Priya Nair (course threshold'),
+      ),
+    ).toBe(true);
     expect([...created].sort()).toEqual([...preview].sort());
     const stored = await tenant.request(TrainingAssignmentsDocument, { filter: { assignmentType: 'RISK_BASED' } });
     expect(stored.data!.trainingAssignments.totalCount).toBe(3);

@@ -9,6 +9,8 @@ import { SignIn } from './SignIn';
 import { TrainingCenter } from './TrainingCenter';
 
 export const ANALYTICS_PATH = '/analytics';
+/** The caller's own training (a worker's `/`; officers start on Training Analytics). */
+export const TRAINING_PATH = '/training';
 const EXPIRED = 'Your session has ended (the token expired or is no longer valid). Sign in again.';
 
 function initialSession(): { session?: Session; message?: string } {
@@ -48,8 +50,9 @@ export function App() {
 function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: string) => void }) {
   const api = useMemo(() => createApiClient(session.token, () => onSignOut(EXPIRED)), [session.token, onSignOut]);
   useEffect(() => () => api.close(), [api]);
-  const [path, navigate] = usePath();
+  const [path, navigate] = usePath(isManager(session));
 
+  const training = isManager(session) ? TRAINING_PATH : '/';
   const link = (to: string) => ({
     href: to,
     'aria-current': path === to ? ('page' as const) : undefined,
@@ -68,7 +71,7 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: 
       <header className="top-bar">
         <span className="brand">Safety Training</span>
         <nav aria-label="Main">
-          <a {...link('/')}>Training Center</a>
+          <a {...link(training)}>Training Center</a>
           {isManager(session) && <a {...link(ANALYTICS_PATH)}>Training Analytics</a>}
           {isManager(session) && <a {...link(QUESTIONS_PATH)}>Question bank</a>}
         </nav>
@@ -88,7 +91,7 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: 
               <div className="panel">
                 <p role="alert">
                   Training Analytics is for administrators and safety officers.{' '}
-                  <a {...link('/')}>Go to your training</a>
+                  <a {...link(training)}>Go to your training</a>
                 </p>
               </div>
             )
@@ -100,9 +103,17 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: 
   );
 }
 
-/** The client route: the address bar's path, changed with the History API. */
-function usePath(): [string, (to: string) => void] {
-  const [path, setPath] = useState(window.location.pathname);
+/**
+ * The client route: the address bar's path, changed with the History API. `/` is where a session starts:
+ * the Training Center, or for officers Training Analytics (the address says so).
+ */
+function usePath(manager: boolean): [string, (to: string) => void] {
+  const [path, setPath] = useState(() => {
+    const start = window.location.pathname;
+    if (start !== '/' || !manager) return start;
+    history.replaceState(null, '', ANALYTICS_PATH);
+    return ANALYTICS_PATH;
+  });
   useEffect(() => {
     const onPop = () => setPath(window.location.pathname);
     window.addEventListener('popstate', onPop);

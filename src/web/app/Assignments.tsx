@@ -1,4 +1,4 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import {
   CancelTrainingAssignmentDocument,
@@ -8,15 +8,17 @@ import {
   type AssignmentRowFieldsFragment,
   type AssignmentStatus,
   type AssignmentType,
+  type PersonFieldsFragment,
 } from '../../generated/operations/graphql';
+import { PersonPicker } from './PersonPicker';
 import { EvaluationForm } from './ResultForms';
 import {
   choices,
+  ConfirmButton,
   DataTable,
   Empty,
   enumName,
   ErrorMessage,
-  Field,
   formatDate,
   FormError,
   formErrors,
@@ -47,12 +49,6 @@ export function Assignments() {
     variables: { filter, first: 100 },
     context: REFRESH_ON.Assignment,
   });
-  // Everyone who has training, to pick from when assigning (a user id can be typed too).
-  const [everyone] = useQuery({
-    query: WebAssignmentsDocument,
-    variables: { first: 500 },
-    context: REFRESH_ON.Assignment,
-  });
   const [courses] = useQuery({
     query: TrainingCoursesDocument,
     variables: { first: 200 },
@@ -61,11 +57,6 @@ export function Assignments() {
   const reload = () => refetch({ requestPolicy: 'network-only' });
   const nodes = list.data?.trainingAssignments.nodes ?? [];
   const courseChoices = (courses.data?.trainingCourses.nodes ?? []).map((c) => ({ value: c.id, name: c.title }));
-  const people = useMemo(() => {
-    const byId = new Map<string, AssignmentRowFieldsFragment['user']>();
-    for (const a of everyone.data?.trainingAssignments.nodes ?? []) byId.set(a.user.id, a.user);
-    return [...byId.values()].sort((a, b) => personName(a).localeCompare(personName(b)));
-  }, [everyone.data]);
 
   return (
     <Section title="Assignments">
@@ -101,7 +92,6 @@ export function Assignments() {
       </Loaded>
       <AssignForm
         courses={courseChoices}
-        people={people}
         onAssigned={(message) => {
           setNotice(message);
           reload();
@@ -138,17 +128,18 @@ function AssignmentRow({
             </button>
           )}
           {active && (
-            <button
-              type="button"
-              aria-label={`Cancel ${who}`}
+            <ConfirmButton
+              label="Cancel"
+              accessibleLabel={`Cancel ${who}`}
+              question={`Cancel ${who}?`}
+              confirm="Yes, cancel it"
+              keep="Keep it"
               disabled={cancelling.fetching}
-              onClick={async () => {
+              onConfirm={async () => {
                 const result = await cancel({ assignmentId: assignment.id, reason: 'Cancelled in Training Analytics' });
                 if (!result.error) onChanged('Cancelled');
               }}
-            >
-              Cancel
-            </button>
+            />
           )}
           {cancelling.error && <ErrorMessage error={cancelling.error} />}
         </td>
@@ -173,28 +164,27 @@ function AssignmentRow({
   );
 }
 
-function AssignForm({
-  courses,
-  people,
-  onAssigned,
-}: {
-  courses: Choice<string>[];
-  people: AssignmentRowFieldsFragment['user'][];
-  onAssigned: (message: string) => void;
-}) {
+function AssignForm({ courses, onAssigned }: { courses: Choice<string>[]; onAssigned: (message: string) => void }) {
   const [assigning, assign] = useMutation(WebAssignTrainingCourseDocument);
   const [courseId, setCourseId] = useState('');
-  const [userId, setUserId] = useState('');
+  const [person, setPerson] = useState<PersonFieldsFragment | null>(null);
+  const [unpicked, setUnpicked] = useState(false);
   const [dueDate, setDueDate] = useState('');
   const [reason, setReason] = useState('');
-  const errors = formErrors(assigning.error, ['courseId', 'userId', 'dueDate', 'assignmentReason']);
+  const errors = formErrors(assigning.error, ['courseId', 'userId', 'dueDate', 'assignmentReason'], {
+    courseId: 'Course',
+    userId: 'Person',
+    assignmentReason: 'Reason',
+  });
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    setUnpicked(!person);
+    if (!person) return;
     const result = await assign({
       input: {
         courseId: courseId || (courses[0]?.value ?? ''),
-        userId: userId.trim(),
+        userId: person.id,
         dueDate: dueDate || null,
         assignmentReason: reason.trim() || null,
       },
@@ -202,7 +192,7 @@ function AssignForm({
     if (result.error || !result.data) return;
     const created = result.data.assignTrainingCourse;
     onAssigned(`Assigned ${created.course.title} to ${personName(created.user)}.`);
-    setUserId('');
+    setPerson(null);
     setReason('');
   };
 
@@ -217,26 +207,17 @@ function AssignForm({
           onChange={setCourseId}
           options={courses}
         />
-        <Field label="Person (user id)" error={errors.fields.userId} hint="Pick someone or paste their user id.">
-          {(p) => (
-            <>
-              <input
-                {...p}
-                list="assign-people"
-                autoComplete="off"
-                value={userId}
-                onChange={(e) => setUserId(e.target.value)}
-              />
-              <datalist id="assign-people">
-                {people.map((person) => (
-                  <option key={person.id} value={person.id}>
-                    {personName(person)}
-                  </option>
-                ))}
-              </datalist>
-            </>
-          )}
-        </Field>
+        <PersonPicker
+          label="Person"
+          error={
+            unpicked ? 'Pick a person: type part of their name, then choose them from the list' : errors.fields.userId
+          }
+          value={person}
+          onChange={(next) => {
+            setPerson(next);
+            if (next) setUnpicked(false);
+          }}
+        />
         <InputField label="Due date" error={errors.fields.dueDate} type="date" value={dueDate} onChange={setDueDate} />
         <InputField label="Reason" error={errors.fields.assignmentReason} value={reason} onChange={setReason} />
       </div>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useMutation } from 'urql';
 import { WebAutoAssignDocument, type WebAutoAssignMutation } from '../../generated/operations/graphql';
-import { Empty, enumName, ErrorMessage, Field, formatDate, formErrors, personName, Section } from './ui';
+import { Empty, ErrorMessage, Field, formatDate, formErrors, personName, riskReason, Section } from './ui';
 
 type Result = WebAutoAssignMutation['autoAssignTraining'];
 
@@ -61,9 +61,7 @@ export function AutoAssign() {
               {result.assignments.map((a) => (
                 <li key={`${a.user.id}-${a.course.id}`}>
                   <strong>{personName(a.user)}</strong> — {a.course.title}
-                  {a.trigger
-                    ? `: risk score ${a.trigger.score} for ${enumName(a.trigger.entityType).toLowerCase()} ${a.trigger.entityId.slice(0, 8)} (threshold ${a.trigger.threshold})`
-                    : ''}
+                  {a.trigger ? `: ${riskReason(a.trigger)}` : ''}
                   {a.dueDate ? `, due ${formatDate(a.dueDate)}` : ''}
                 </li>
               ))}

@@ -140,6 +140,14 @@ const FIELDS = [
   'entityType',
   'expiryMonths',
 ];
+/** The form's names for the fields the API names otherwise. */
+const LABELS = {
+  contentUrl: 'Content URL',
+  durationMinutes: 'Duration',
+  difficultyLevel: 'Difficulty',
+  entityType: 'Risk scores of',
+  expiryMonths: 'Validity (months)',
+};
 
 function CourseForm({
   course,
@@ -170,7 +178,7 @@ function CourseForm({
     practicalEvaluation: course?.requirements.practicalEvaluation ?? false,
   });
   const active = course ? updating : creating;
-  const errors = formErrors(active.error, FIELDS);
+  const errors = formErrors(active.error, FIELDS, LABELS);
   const set = (name: keyof typeof values) => (value: string | boolean) => setValues((v) => ({ ...v, [name]: value }));
   /** A text or select field's value, its change and the API's error for it. */
   const bind = <Name extends Exclude<keyof typeof values, (typeof CHECKS)[number][0]>>(name: Name) => ({

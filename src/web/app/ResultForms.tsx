@@ -72,7 +72,9 @@ export function CompleteForm({ assignmentId, onDone, onCancel }: FormProps) {
   const [result, setResult] = useState<Result>('');
   const [time, setTime] = useState('');
   const [missing, setMissing] = useState<{ score?: string; passed?: string }>({});
-  const errors = formErrors(completeMutation.error, ['score', 'passed', 'completionTimeMinutes']);
+  const errors = formErrors(completeMutation.error, ['score', 'passed', 'completionTimeMinutes'], {
+    completionTimeMinutes: 'Minutes spent',
+  });
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();

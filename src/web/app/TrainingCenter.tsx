@@ -22,6 +22,7 @@ import {
   percent,
   personName,
   REFRESH_ON,
+  riskReason,
   Section,
   Tile,
 } from './ui';
@@ -131,9 +132,7 @@ function Progress({ result }: { result: UseQueryState<WebMeQuery> }) {
 
 function why(assignment: Assignment): string {
   const trigger = assignment.trigger;
-  if (trigger) {
-    return `Risk score ${trigger.score} for ${enumName(trigger.entityType).toLowerCase()} ${trigger.entityId.slice(0, 8)} (course threshold ${trigger.threshold})`;
-  }
+  if (trigger) return riskReason(trigger);
   if (assignment.assignmentReason) return assignment.assignmentReason;
   return assignment.assignmentType === 'MANUAL'
     ? `Assigned by ${personName(assignment.assignedBy)}`

@@ -1,4 +1,4 @@
-import { useId, type InputHTMLAttributes, type ReactNode } from 'react';
+import { useId, useState, type InputHTMLAttributes, type ReactNode } from 'react';
 import type { CombinedError, OperationContext } from 'urql';
 import type { AssignmentStatus, CourseCategory } from '../../generated/operations/graphql';
 
@@ -25,30 +25,123 @@ export function formatDate(value: string | null | undefined): string {
 }
 
 /**
- * The API's errors split by the input field they name (`extensions.field`, e.g. `input.score`
- * → `score`) when the form shows that field, and the rest as one message for the form.
+ * The API's errors split by the input field they name (`extensions.fields`, or `extensions.field`, e.g.
+ * `input.score` → `score`) when the form shows that field, in plain words ("Score must be from 0 to 100",
+ * the label from `labels` or the field's name), and the rest as one message for the form. Every invalid
+ * field the API reports is marked at once.
  */
 export interface FormErrors {
   fields: Record<string, string>;
   form: string | undefined;
 }
 
-export function formErrors(error: CombinedError | undefined, fieldsShown: string[]): FormErrors {
+interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** `completionTimeMinutes` → "Completion time minutes". */
+const fieldWords = (name: string) => {
+  const spaced = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return spaced.charAt(0).toUpperCase() + spaced.slice(1);
+};
+
+function problemsOf(error: CombinedError['graphQLErrors'][number]): FieldProblem[] | undefined {
+  const { field, fields } = error.extensions ?? {};
+  if (Array.isArray(fields)) return fields as FieldProblem[];
+  if (typeof field !== 'string') return undefined;
+  const prefix = `${field}: `;
+  return [{ field, message: error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message }];
+}
+
+export function formErrors(
+  error: CombinedError | undefined,
+  fieldsShown: string[],
+  labels: Record<string, string> = {},
+): FormErrors {
   const result: FormErrors = { fields: {}, form: undefined };
   if (!error) return result;
   const general: string[] = [];
   for (const graphQLError of error.graphQLErrors) {
-    const field = graphQLError.extensions?.field;
-    const name = typeof field === 'string' ? (field.split('.').pop() ?? field) : undefined;
-    if (name && fieldsShown.includes(name)) {
-      result.fields[name] = graphQLError.message;
-    } else {
+    const problems = problemsOf(graphQLError);
+    if (!problems) {
       general.push(graphQLError.message);
+      continue;
+    }
+    for (const problem of problems) {
+      const name = problem.field.split('.').pop() ?? problem.field;
+      const words = `${labels[name] ?? fieldWords(name)} ${problem.message}`;
+      if (fieldsShown.includes(name)) result.fields[name] ??= words;
+      else general.push(`${words}.`);
     }
   }
   if (error.networkError) general.push('The server cannot be reached. Try again in a moment.');
   if (general.length) result.form = general.join(' ');
   return result;
+}
+
+/** Why the system assigned a course on a risk score, naming the person when the score is about one. */
+export function riskReason(trigger: {
+  score: number;
+  threshold: number;
+  entityType: string;
+  entityId: string;
+  person?: { id: string; displayName?: string | null } | null;
+}): string {
+  const what = words(trigger.entityType).toLowerCase();
+  const about = trigger.person?.displayName ?? `${trigger.entityId.slice(0, 8)}`;
+  return `Risk score ${trigger.score} for ${what} ${about} (course threshold ${trigger.threshold})`;
+}
+
+/**
+ * A button whose action is asked about first: "Cancel" turns into the question with a button that does
+ * it and one that keeps things as they are (focus moves to the question's first button and back).
+ */
+export function ConfirmButton({
+  label,
+  accessibleLabel,
+  question,
+  confirm,
+  keep,
+  disabled,
+  onConfirm,
+}: {
+  label: string;
+  accessibleLabel?: string;
+  question: string;
+  confirm: string;
+  keep: string;
+  disabled?: boolean;
+  onConfirm: () => void;
+}) {
+  const [asking, setAsking] = useState(false);
+  if (!asking) {
+    return (
+      <button type="button" aria-label={accessibleLabel} disabled={disabled} onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <span className="confirm" role="group" aria-label={question}>
+      <span>{question}</span>
+      <button
+        type="button"
+        className="danger"
+        autoFocus
+        disabled={disabled}
+        onClick={() => {
+          setAsking(false);
+          onConfirm();
+        }}
+      >
+        {confirm}
+      </button>
+      <button type="button" onClick={() => setAsking(false)}>
+        {keep}
+      </button>
+    </span>
+  );
 }
 
 export function Loading({ what }: { what: string }) {

@@ -1,0 +1,27 @@
+import type { CallerTransaction } from '../core/caller/index.js';
+import type { Json, XapiVersion } from './rules.js';
+
+/** One authenticated LRS request, as the resource handlers see it. */
+export interface XapiRequest {
+  method: string;
+  url: URL;
+  params: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  version: XapiVersion;
+  tenantId: string;
+  /** Who the statements it stores are recorded as stored by. */
+  authority: Json;
+  tx: CallerTransaction;
+}
+
+export interface XapiReply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: Buffer | string | Json | Json[] | string[];
+}
+
+export const header = (request: XapiRequest, name: string): string | undefined => {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+};

@@ -1,0 +1,145 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordPredictiveScoresDocument } from '../../src/generated/operations/graphql.js';
+import { startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { assignCourse, createCourse } from '../support/training.js';
+import { buildWebApp, launchBrowser, originOf } from './browser.js';
+
+/**
+ * What a safety officer and a worker meet: people picked by name, a question before an assignment is
+ * cancelled, officers starting on Training Analytics, risk reasons that name people, and no page that
+ * pans sideways on a 375 px phone.
+ */
+
+let server: TestServer;
+let browser: Browser;
+let origin: string;
+let officer: Actor;
+let worker: Actor;
+const PHONE = { width: 375, height: 812 };
+
+beforeAll(async () => {
+  buildWebApp();
+  browser = await launchBrowser();
+  server = await startTestServer();
+  origin = originOf(server.url);
+  officer = await server.actor('safety_officer', { name: 'Sam Officer' });
+  worker = await server.actor('worker', { tenantId: officer.tenantId, name: 'Wei Chen', email: 'wei@example.com' });
+  const namesake = await server.actor('worker', { tenantId: officer.tenantId, name: 'Weiss Berg' });
+  // Profiles exist once their tokens were used (or the identity feed sent them).
+  for (const actor of [worker, namesake]) await actor.request('{ me { id } }');
+}, 360_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function open(actor: Actor, path = '/', viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await page.goto(`${origin}${path}#token=${actor.token}`);
+  return page;
+}
+
+const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
+/** How far the page pans sideways beyond the window (0: not at all). */
+const sidewaysPan = async (page: Page) =>
+  Number(await page.evaluate('document.scrollingElement.scrollWidth - window.innerWidth'));
+
+describe('an officer', () => {
+  it('starts on Training Analytics, and finds their own training under Training Center', async () => {
+    const page = await open(officer);
+
+    await page.getByRole('heading', { name: 'Training Analytics' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/analytics');
+    await page.getByRole('link', { name: 'Training Center' }).click();
+    await page.getByRole('heading', { name: 'Training Center' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/training');
+  });
+
+  it('assigns by picking a person by name, by keyboard, the id shown small', async () => {
+    const title = `Harness ${crypto.randomUUID().slice(0, 6)}`;
+    await createCourse(officer, { title, category: 'EQUIPMENT_SAFETY' });
+    const page = await open(officer, '/analytics');
+    const assignments = region(page, 'Assignments');
+    await assignments.getByLabel('Course to assign').selectOption({ label: title });
+
+    // Nobody picked: the form says so beside the field, and nothing is sent.
+    await assignments.getByRole('button', { name: 'Assign', exact: true }).click();
+    await assignments.getByText('Pick a person: type part of their name').waitFor();
+
+    const person = assignments.getByRole('combobox', { name: 'Person' });
+    await person.fill('wei');
+    await assignments.getByRole('option', { name: /Weiss Berg/ }).waitFor();
+    await assignments.getByRole('option', { name: /Wei Chen/ }).waitFor();
+    await person.press('ArrowDown');
+    await person.press('Enter');
+    await expect(person.inputValue()).resolves.toBe('Wei Chen');
+    await assignments.getByText(`Id ${worker.userId}`).waitFor();
+    await assignments.getByRole('button', { name: 'Assign', exact: true }).click();
+    await assignments.getByText(`Assigned ${title} to Wei Chen.`).waitFor();
+  });
+
+  it('is asked before an assignment is cancelled, and may keep it', async () => {
+    const title = `Scaffold ${crypto.randomUUID().slice(0, 6)}`;
+    const courseId = await createCourse(officer, { title, category: 'COMPLIANCE' });
+    const assignmentId = await assignCourse(officer, courseId, worker.userId);
+    const page = await open(officer, '/analytics');
+    const assignments = region(page, 'Assignments');
+    const cancel = assignments.getByRole('button', { name: `Cancel ${title} for Wei Chen` });
+
+    await cancel.click();
+    const question = assignments.getByRole('group', { name: `Cancel ${title} for Wei Chen?` });
+    await question.getByRole('button', { name: 'Keep it' }).click();
+    const status = () =>
+      server.owner.query<{ status: string }>('SELECT status FROM training_assignments WHERE id = $1', [assignmentId]);
+    expect(await status()).toEqual([{ status: 'assigned' }]);
+
+    await cancel.click();
+    await question.getByRole('button', { name: 'Yes, cancel it' }).click();
+    await assignments.getByText(`Cancelled ${title} for Wei Chen.`).waitFor();
+    expect(await status()).toEqual([{ status: 'cancelled' }]);
+  });
+});
+
+describe('a worker', () => {
+  it('reads why a risk-based course was assigned, naming them, not an id', async () => {
+    const title = `Fatigue ${crypto.randomUUID().slice(0, 6)}`;
+    await createCourse(officer, {
+      title,
+      category: 'RISK_MANAGEMENT',
+      entityType: 'WORKER',
+      riskThreshold: 70,
+      autoAssignEnabled: true,
+    });
+    const admin = await server.actor('admin', { tenantId: officer.tenantId });
+    const recorded = await admin.request(RecordPredictiveScoresDocument, {
+      scores: [{ entityType: 'WORKER', entityId: worker.userId, score: 72 }],
+      autoAssign: true,
+    });
+    expect(recorded.errors).toBeUndefined();
+    const page = await open(worker, '/', PHONE);
+
+    const card = region(page, 'To do').getByRole('listitem').filter({ hasText: title });
+    await card.waitFor();
+    expect(await card.textContent()).toContain('Risk score 72 for worker Wei Chen (course threshold 70)');
+  });
+});
+
+describe('on a 375 px phone', () => {
+  it('no page pans sideways', async () => {
+    const routes: [Actor, string, string][] = [
+      [worker, '/', 'Training Center'],
+      [officer, '/training', 'Training Center'],
+      [officer, '/analytics', 'Training Analytics'],
+      [officer, '/questions', 'Question bank'],
+    ];
+    for (const [actor, path, heading] of routes) {
+      const page = await open(actor, path, PHONE);
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+      await expect.poll(() => page.getByText(/^Loading /).count()).toBe(0);
+      expect(await sidewaysPan(page), `${path} as ${actor.role}`).toBeLessThanOrEqual(0);
+      await page.context().close();
+    }
+  }, 120_000);
+});
