@@ -16,6 +16,7 @@ import { serveWebSockets } from './core/websocket.js';
 import type { ModuleHost } from './core/module.js';
 import { createMetrics, operationNamesOf, type Metrics } from './core/telemetry/metrics.js';
 import { serveMetrics, type MetricsServer } from './core/telemetry/metrics-server.js';
+import { startTracing } from './core/telemetry/tracing.js';
 import * as operations from './generated/operations/graphql.js';
 import { modules } from './modules.js';
 import { createProfileRefresher } from './users/profile-refresh.js';
@@ -46,6 +47,8 @@ export interface AppOptions {
 /** The composition root: opens the database, applies migrations and serves HTTP and WebSocket on one port. */
 export async function startApp(options: AppOptions): Promise<App> {
   const { config, logger, schema } = options;
+  // First, so that everything below runs with traces on (OTEL_EXPORTER_OTLP_ENDPOINT).
+  const tracing = config.tracing && startTracing(config.tracing);
   const db =
     options.db ??
     (await openDatabase({
@@ -136,6 +139,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     // Port in use or not allowed: release the database, so the caller sees only the cause. (Apollo is left
     // as it is: stopping it drains a server that never listened, which never finishes.)
     await metricsServer?.close();
+    if (tracing) await tracing.stop();
     await subscriptions.dispose();
     await liveEvents.close();
     if (!options.db) await db.close();
@@ -167,6 +171,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         await liveEvents.close();
         await metricsServer?.close();
         await db.close();
+        if (tracing) await tracing.stop();
       })()),
   };
 }

@@ -16,7 +16,8 @@ import { executeIdempotently, idempotencyKeyOf } from './idempotency.js';
 import type { GraphQLExecutor } from './http.js';
 import { checkDocument } from './document-shape.js';
 import { checkOperation, checkQueryText, costLimitPlugin, parseOptionsOf, type QueryLimits } from './limits.js';
-import { operationMetrics } from './telemetry/graphql.js';
+import { operationMetrics, operationSpans } from './telemetry/graphql.js';
+import { inSpan } from './telemetry/tracing.js';
 import type { Metrics } from './telemetry/metrics.js';
 
 export interface ApolloOptions {
@@ -73,6 +74,7 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
       queryReadsShareOneTransaction,
       closeSubscriptions,
       ...(options.metrics ? [operationMetrics(options.metrics)] : []),
+      operationSpans,
     ],
   });
   await apollo.start();
@@ -85,7 +87,8 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
         return refusalResponse(refused);
       }
       const requestId = requestIdOf(httpGraphQLRequest.headers.get('x-request-id'));
-      const response = await idempotently(requestId);
+      // The operation's span (named once the operation is known: `operationSpans`), parent of its SQL statements.
+      const response = await inSpan('graphql', { 'app.request_id': requestId }, () => idempotently(requestId));
       response.headers.set('x-request-id', requestId);
       return response;
 

@@ -14,6 +14,7 @@ import {
 import { GRAPHIQL_ASSETS_PATH, type GraphiQL } from './graphiql/assets.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './telemetry/metrics.js';
+import { inRequestSpan } from './telemetry/tracing.js';
 
 /** Largest request body accepted (bytes); larger requests get 413. */
 export const MAX_BODY_BYTES = 1_000_000;
@@ -112,21 +113,27 @@ export function serveHttp(server: Server, options: HttpOptions): void {
   const findRoute = routeTable(options.routes);
   const handleGraphQL = graphqlHandler(options.graphql, options.trustProxy, logger);
   server.on('clientError', answerUnparsableRequest);
+  // The label of a request: a path the server declares (a route's own, not the URL asked for), so it stays bounded.
+  const routeOf = (pathname: string) =>
+    OWN_PATHS.has(pathname)
+      ? pathname
+      : pathname.startsWith(GRAPHIQL_ASSETS_PATH)
+        ? GRAPHIQL_ASSETS_PATH
+        : (findRoute(pathname)?.path ?? 'other');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const { metrics } = options;
-    if (metrics) {
-      const started = performance.now();
-      // The label is a path the server declares (a route's own, not the URL asked for), so it stays bounded.
-      const route = OWN_PATHS.has(url.pathname)
-        ? url.pathname
-        : url.pathname.startsWith(GRAPHIQL_ASSETS_PATH)
-          ? GRAPHIQL_ASSETS_PATH
-          : (findRoute(url.pathname)?.path ?? 'other');
-      res.once('finish', () =>
-        metrics.httpRequest(route, req.method ?? '', res.statusCode, (performance.now() - started) / 1000),
-      );
-    }
+    const route = routeOf(url.pathname);
+    const started = performance.now();
+    inRequestSpan(req.method ?? 'GET', route, req.headers, (end) => {
+      res.once('close', () => {
+        options.metrics?.httpRequest(route, req.method ?? '', res.statusCode, (performance.now() - started) / 1000);
+        end(res.statusCode);
+      });
+      handle(req, res, url);
+    });
+  });
+
+  function handle(req: IncomingMessage, res: ServerResponse, url: URL): void {
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return void readiness(options.databaseAnswers, res);
     if (ide && url.pathname.startsWith(GRAPHIQL_ASSETS_PATH)) {
@@ -144,7 +151,7 @@ export function serveHttp(server: Server, options: HttpOptions): void {
       return void (async () => route.handle(req, res, url))().catch((error: unknown) => failed(res, error, logger));
     }
     json(res, 404, { error: 'Not found. GraphQL is at /graphql' });
-  });
+  }
 }
 
 /**

@@ -146,7 +146,7 @@ async function stored(tenantId: string): Promise<Map<string, unknown>> {
 }
 
 describe('audit replay', () => {
-  it('replaying the audit trail reproduces every audited row of the tenant', async () => {
+  it('replaying the audit trail reproduces every audited row of the tenant', { timeout: 300_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 14 }), async (commands) => {
         const officer = await server.actor('safety_officer');

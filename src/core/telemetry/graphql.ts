@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { trace } from '@opentelemetry/api';
 import type { Metrics } from './metrics.js';
 
 /** Times each GraphQL operation over HTTP by type and name, and counts the errors its response carries by code. */
@@ -22,3 +23,20 @@ export function operationMetrics(metrics: Metrics): ApolloServerPlugin {
     },
   };
 }
+
+/** Names the operation's span (started around the request by src/core/apollo.ts) after the operation. */
+export const operationSpans: ApolloServerPlugin = {
+  async requestDidStart() {
+    const span = trace.getActiveSpan();
+    if (!span) return;
+    return {
+      async didResolveOperation({ operation }) {
+        const type = operation?.operation ?? 'unknown';
+        const name = operation?.name?.value;
+        span.updateName(name ? `${type} ${name}` : type);
+        span.setAttribute('graphql.operation.type', type);
+        if (name) span.setAttribute('graphql.operation.name', name);
+      },
+    };
+  },
+};
