@@ -3,7 +3,6 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
 import { inSpan } from '../../src/core/telemetry/tracing.js';
-import { CreateTrainingCourseDocument } from '../../src/generated/operations/graphql.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /**
