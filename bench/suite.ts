@@ -1,4 +1,5 @@
 import { autoAssign } from './auto-assign/index.js';
+import { content } from './content/index.js';
 import { riskLoop } from './auto-assign/risk-loop.js';
 import { analytics } from './analytics/index.js';
 import { fairness } from './fairness/index.js';
@@ -25,6 +26,7 @@ export const allBenchmarks: Benchmark[] = [
   riskLoop,
   quizzes,
   quiz,
+  content,
   subscriptions,
   soak,
 ];

@@ -3,6 +3,7 @@ import { assignments } from './assignments/index.js';
 import { audit } from './audit/index.js';
 import { certificates } from './certificates/index.js';
 import { completions } from './completions/index.js';
+import { content } from './content/index.js';
 import type { DomainModule } from './core/module.js';
 import { courses } from './courses/index.js';
 import { idempotency } from './idempotency/index.js';
@@ -32,6 +33,7 @@ export const modules: readonly DomainModule[] = [
   quizzes,
   audit,
   records,
+  content,
   xapi,
   idempotency,
   web,

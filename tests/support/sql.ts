@@ -47,6 +47,10 @@ export const TENANT_TABLES = [
   'quiz_answers',
   // The audit trail: appended by the audit trigger of every other table, read by admins.
   'audit_events',
+  // Course content: uploaded files, a course's modules, each assignee's progress through them.
+  'content_files',
+  'course_modules',
+  'module_progress',
   // The LRS: credentials, cmi5 launch tokens, statements, their attachments and activities, documents.
   'lrs_credentials',
   'xapi_launch_tokens',
