@@ -6,11 +6,15 @@ import './module-type.js';
 import './module-crud.js';
 import './cmi5-import.js';
 import './stats.js';
+import './launch.js';
+import { contentHost } from './progress.js';
 
 /** Course content: uploaded files served with range requests, a course's modules, cmi5 packages. */
 const permissions = definePermissions({
   /** Upload files, add, change and remove modules, import cmi5 packages. */
   'content.manage': ['admin', 'safety_officer'],
+  /** Launch the modules of one's own started assignments. */
+  'content.learn': ['admin', 'safety_officer', 'worker'],
 });
 declare module '../core/permissions.js' {
   interface PermissionNames extends Granted<typeof permissions> {}
@@ -21,4 +25,5 @@ export const content = defineModule({
   permissions,
   settings: contentSettings,
   routes: ({ services }) => contentRoutes(services),
+  start: ({ services }) => contentHost(services),
 });

@@ -103,6 +103,14 @@ const TESTED_ELSEWHERE = [
   'quizAttempt',
   'regradeQuiz',
   'createLrsCredential', // admin only: tests/xapi/access.test.ts
+  // course content: modules, cmi5 import and statistics for admins and safety officers, launches for the
+  // assignee (tests/content/permissions.test.ts)
+  'addCourseModule',
+  'updateCourseModule',
+  'removeCourseModule',
+  'importCmi5Package',
+  'moduleStats',
+  'launchModule',
 ];
 
 let server: TestServer;
