@@ -1,5 +1,6 @@
 import { analytics } from './analytics/index.js';
 import { assignments } from './assignments/index.js';
+import { audit } from './audit/index.js';
 import { certificates } from './certificates/index.js';
 import { completions } from './completions/index.js';
 import { content } from './content/index.js';
@@ -9,6 +10,7 @@ import { idempotency } from './idempotency/index.js';
 import { notifications } from './notifications/index.js';
 import { quizzes } from './quizzes/index.js';
 import { recertification } from './recertification/index.js';
+import { records } from './records/index.js';
 import { risk } from './risk/index.js';
 import { users } from './users/index.js';
 import { web } from './web/index.js';
@@ -29,6 +31,8 @@ export const modules: readonly DomainModule[] = [
   notifications,
   recertification,
   quizzes,
+  audit,
+  records,
   content,
   xapi,
   idempotency,

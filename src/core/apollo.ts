@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -15,6 +16,9 @@ import { executeIdempotently, idempotencyKeyOf } from './idempotency.js';
 import type { GraphQLExecutor } from './http.js';
 import { checkDocument } from './document-shape.js';
 import { checkOperation, checkQueryText, costLimitPlugin, parseOptionsOf, type QueryLimits } from './limits.js';
+import { operationMetrics, operationSpans } from './telemetry/graphql.js';
+import { inSpan } from './telemetry/tracing.js';
+import type { Metrics } from './telemetry/metrics.js';
 
 export interface ApolloOptions {
   schema: GraphQLSchema;
@@ -24,6 +28,8 @@ export interface ApolloOptions {
   httpServer: Server;
   /** Closed (1001 Going Away) when Apollo stops. */
   subscriptions: Disposable;
+  /** Operation durations and error codes, when metrics are on. */
+  metrics?: Metrics;
 }
 
 export interface Apollo {
@@ -69,6 +75,8 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
       ApolloServerPluginCacheControlDisabled(),
       queryReadsShareOneTransaction,
       closeSubscriptions,
+      ...(options.metrics ? [operationMetrics(options.metrics)] : []),
+      operationSpans,
     ],
   });
   await apollo.start();
@@ -76,30 +84,45 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
   return {
     execute: async (httpGraphQLRequest, authorization, clientAddress) => {
       const refused = refuseQuery(httpGraphQLRequest, options.schema, config.queryLimits, checked);
-      if (refused) return refused;
-      const newContext = () => requestContext(services, authorization, clientAddress);
-      const run = (context: () => Promise<Context>) =>
-        apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });
-      let key: string | undefined;
-      try {
-        key = idempotencyKeyOf(httpGraphQLRequest);
-      } catch (error) {
-        if (error instanceof ApiError) return refusalResponse(error);
-        throw error;
+      if (refused) {
+        options.metrics?.graphqlError(refused.extensions.code);
+        return refusalResponse(refused);
       }
-      if (key === undefined) return run(newContext);
-      let context: Context;
-      try {
-        context = await newContext();
-      } catch {
-        return run(newContext); // a refused token is answered by Apollo, as without a key
+      const requestId = requestIdOf(httpGraphQLRequest.headers.get('x-request-id'));
+      // The operation's span (named once the operation is known: `operationSpans`), parent of its SQL statements.
+      const response = await inSpan('graphql', { 'app.request_id': requestId }, () => idempotently(requestId));
+      response.headers.set('x-request-id', requestId);
+      return response;
+
+      async function idempotently(requestId: string) {
+        const newContext = () => requestContext(services, authorization, clientAddress, requestId);
+        const run = (context: () => Promise<Context>) =>
+          apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });
+        let key: string | undefined;
+        try {
+          key = idempotencyKeyOf(httpGraphQLRequest);
+        } catch (error) {
+          if (error instanceof ApiError) return refusalResponse(error);
+          throw error;
+        }
+        if (key === undefined) return run(newContext);
+        let context: Context;
+        try {
+          context = await newContext();
+        } catch {
+          return run(newContext); // a refused token is answered by Apollo, as without a key
+        }
+        return executeIdempotently(key, httpGraphQLRequest, context, (writing) => run(async () => writing));
       }
-      return executeIdempotently(key, httpGraphQLRequest, context, (writing) => run(async () => writing));
     },
     stop: () => apollo.stop(),
   };
 }
 
+/** A proxy's request id when it looks like one (it lands in the audit trail and logs), else a new one. */
+function requestIdOf(header: string | undefined): string {
+  return header && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
+}
 /** Introspection off (GRAPHQL_INTROSPECTION): a field `__schema` or `__type` anywhere is refused, naming the setting. */
 const noIntrospection: ValidationRule = (context) => ({
   Field(node) {
@@ -147,7 +170,7 @@ function refuseQuery(request: HTTPGraphQLRequest, schema: GraphQLSchema, limits:
     checked.add(query);
     return undefined;
   } catch (error) {
-    if (error instanceof ApiError) return refusalResponse(error);
+    if (error instanceof ApiError) return error;
     if (error instanceof GraphQLError) return undefined;
     throw error;
   }

@@ -130,6 +130,7 @@ export const builder = new SchemaBuilder<{
     Date: { Input: Date; Output: Date };
     DateTime: { Input: Date; Output: Date };
     ID: { Input: string; Output: string };
+    JSON: { Input: never; Output: unknown };
   };
   DefaultFieldNullability: false;
 }>({

@@ -30,6 +30,10 @@ export interface Config {
   publicUrl: string;
   /** Take the client address from X-Forwarded-For (behind a trusted proxy) rather than the socket. */
   trustProxy: boolean;
+  /** Prometheus' /metrics on a listener of its own (METRICS_PORT, METRICS_HOST); undefined: off. */
+  metrics?: { port: number; host: string };
+  /** OpenTelemetry traces to an OTLP/HTTP collector (OTEL_EXPORTER_OTLP_ENDPOINT); undefined: off. */
+  tracing?: { endpoint: string; sampleRatio: number };
   /** Whether GraphiQL and introspection are on (default: off in production). */
   graphqlIde: boolean;
   introspection: boolean;
@@ -179,6 +183,15 @@ export function loadConfig(env: Env, modules: readonly SettingsDeclaration<unkno
     },
     publicUrl: publicUrl('PUBLIC_URL', env.PUBLIC_URL, env.PORT),
     trustProxy: setting.flag('TRUST_PROXY', false),
+    metrics: env.METRICS_PORT
+      ? { port: setting.integer('METRICS_PORT', 9464, 0, 65535), host: env.METRICS_HOST || '0.0.0.0' }
+      : undefined,
+    tracing: env.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? {
+          endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+          sampleRatio: sampleRatio(env.OTEL_TRACES_SAMPLER_ARG),
+        }
+      : undefined,
     graphqlIde: setting.flag('GRAPHQL_IDE', !production),
     introspection: setting.flag('GRAPHQL_INTROSPECTION', !production),
     graphqlSuggestions: setting.flag('GRAPHQL_SUGGESTIONS', !production),
@@ -197,6 +210,15 @@ export function loadConfig(env: Env, modules: readonly SettingsDeclaration<unkno
       DEFAULT_HUB_OPTIONS.tenantShapingMsPerSecond,
     ),
   };
+}
+
+/** OTEL_TRACES_SAMPLER_ARG: the share of traces kept (0–1; default all), as OpenTelemetry's SDKs read it. */
+function sampleRatio(value: string | undefined): number {
+  if (value === undefined || value === '') return 1;
+  const ratio = Number(value);
+  if (!(ratio >= 0 && ratio <= 1))
+    throw new ConfigurationError(`OTEL_TRACES_SAMPLER_ARG must be between 0 and 1, got "${value}"`);
+  return ratio;
 }
 
 /**

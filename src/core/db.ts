@@ -5,6 +5,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { tracedAdapter } from './telemetry/traced-adapter.js';
 
 /**
  * The one module that opens the database: the Prisma client and the pool (or the
@@ -73,8 +74,9 @@ function createClient(adapter: PrismaPg | PrismaPGlite, { onQuery, acquireTimeou
     maxWait: acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
     timeout: DEFAULT_TRANSACTION_TIMEOUT_MS,
   };
-  if (!onQuery) return new PrismaClient({ adapter, transactionOptions });
-  const prisma = new PrismaClient({ adapter, transactionOptions, log: [{ emit: 'event', level: 'query' }] });
+  const traced = tracedAdapter(adapter);
+  if (!onQuery) return new PrismaClient({ adapter: traced, transactionOptions });
+  const prisma = new PrismaClient({ adapter: traced, transactionOptions, log: [{ emit: 'event', level: 'query' }] });
   prisma.$on('query', (event) => onQuery(event.query));
   return prisma;
 }

@@ -13,6 +13,8 @@ import {
 } from './errors.js';
 import { GRAPHIQL_ASSETS_PATH, ideOffPage, type GraphiQL } from './graphiql/assets.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './telemetry/metrics.js';
+import { inRequestSpan } from './telemetry/tracing.js';
 
 /** Largest request body accepted (bytes); larger requests get 413. */
 export const MAX_BODY_BYTES = 1_000_000;
@@ -72,6 +74,8 @@ export interface HttpOptions {
   /** Client addresses come from X-Forwarded-For (see `clientAddress`). */
   trustProxy: boolean;
   logger: Logger;
+  /** Request durations by route, when metrics are on. */
+  metrics?: Metrics;
 }
 
 /**
@@ -100,14 +104,36 @@ const CORS_MAX_AGE_SECONDS = 600;
 /** Longest the readiness probe waits for the database. */
 const READINESS_TIMEOUT_MS = 2_000;
 
+/** The paths answered here before the modules' routes. */
+const OWN_PATHS = new Set(['/healthz', '/readyz', GRAPHQL_PATH]);
+
 /** Routes the server's HTTP requests: health, readiness, GraphiQL, GraphQL, the app's routes, else 404. */
 export function serveHttp(server: Server, options: HttpOptions): void {
   const { ide, logger } = options;
   const findRoute = routeTable(options.routes);
   const handleGraphQL = graphqlHandler(options.graphql, options.trustProxy, logger);
   server.on('clientError', answerUnparsableRequest);
+  // The label of a request: a path the server declares (a route's own, not the URL asked for), so it stays bounded.
+  const routeOf = (pathname: string) =>
+    OWN_PATHS.has(pathname)
+      ? pathname
+      : pathname.startsWith(GRAPHIQL_ASSETS_PATH)
+        ? GRAPHIQL_ASSETS_PATH
+        : (findRoute(pathname)?.path ?? 'other');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = routeOf(url.pathname);
+    const started = performance.now();
+    inRequestSpan(req.method ?? 'GET', route, req.headers, (end) => {
+      res.once('close', () => {
+        options.metrics?.httpRequest(route, req.method ?? '', res.statusCode, (performance.now() - started) / 1000);
+        end(res.statusCode);
+      });
+      handle(req, res, url);
+    });
+  });
+
+  function handle(req: IncomingMessage, res: ServerResponse, url: URL): void {
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return void readiness(options.databaseAnswers, res);
     if (ide && url.pathname.startsWith(GRAPHIQL_ASSETS_PATH)) {
@@ -125,7 +151,7 @@ export function serveHttp(server: Server, options: HttpOptions): void {
       return void (async () => route.handle(req, res, url))().catch((error: unknown) => failed(res, error, logger));
     }
     json(res, 404, { error: 'Not found. GraphQL is at /graphql' });
-  });
+  }
 }
 
 /**

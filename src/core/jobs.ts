@@ -4,6 +4,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { runAsAppRole, runAsCaller, type Caller, type CallerTransaction } from './caller/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './telemetry/metrics.js';
 
 /**
  * Scheduled work per tenant, declared by the modules (`DomainModule.jobs`) and run here on cron expressions
@@ -52,6 +53,8 @@ export interface JobRunner {
   logger: Logger;
   /** Names this instance in scheduled_job_runs. */
   instance?: string;
+  /** Runs, durations and failures per job, when metrics are on. */
+  metrics?: Metrics;
 }
 
 /**
@@ -106,13 +109,17 @@ async function runForTenant(
 export async function runScheduledJob(runner: JobRunner, job: ScheduledJob, slot: Date): Promise<JobRunSummary> {
   const summary: JobRunSummary = { job: job.name, slot, ran: 0, skipped: 0, failed: 0, affected: 0 };
   for (const tenantId of await dueTenants(runner.prisma, job.name)) {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
       const result = await runForTenant(runner, job, slot, tenantId);
       if (result.ran) summary.ran++;
       else summary.skipped++;
       summary.affected += result.affected;
+      runner.metrics?.jobRun(job.name, result.ran ? 'ran' : 'skipped', seconds());
     } catch (error) {
       summary.failed++;
+      runner.metrics?.jobRun(job.name, 'failed', seconds());
       runner.logger.error({ err: error, job: job.name, tenantId, slot }, 'scheduled job failed for a tenant');
     }
   }

@@ -5,6 +5,7 @@ import type { ScheduledJob } from './jobs.js';
 import type { LiveChannel } from './live-events/index.js';
 import type { PermissionTable } from './permissions.js';
 import type { SettingsDeclaration } from './settings.js';
+import type { Metrics } from './telemetry/metrics.js';
 
 /** What a module's routes and workers are given when the app starts. */
 export interface ModuleHost {
@@ -35,6 +36,8 @@ export interface DomainModule {
   liveChannels?: readonly LiveChannel[];
   /** Its HTTP endpoints beside GraphQL. */
   routes?(host: ModuleHost): Route[];
+  /** Its own Prometheus series (gauges read when scraped), added when metrics are on (METRICS_PORT). */
+  metrics?(host: ModuleHost, metrics: Metrics): void;
   /** Background work started with the app; undefined when its settings turn it off. */
   start?(host: ModuleHost): ModuleWorker | undefined;
 }

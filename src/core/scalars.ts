@@ -71,3 +71,18 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
 
 builder.addScalarType('Date', DateScalar);
 builder.addScalarType('DateTime', DateTimeScalar);
+
+/** A JSON value in an answer (never accepted as input: every argument has a type of its own). */
+export const JsonScalar = new GraphQLScalarType<never, unknown>({
+  name: 'JSON',
+  description: 'A JSON value (output only).',
+  serialize: (value) => value,
+  parseValue: () => {
+    throw badScalarValue('JSON is an output type only');
+  },
+  parseLiteral: () => {
+    throw badScalarValue('JSON is an output type only');
+  },
+});
+
+builder.addScalarType('JSON', JsonScalar);

@@ -1,3 +1,4 @@
+import { runAsAppRole } from '../core/caller/index.js';
 import { defineModule } from '../core/module.js';
 import { createDeliverer } from './deliverer.js';
 import { remindersJob } from './jobs.js';
@@ -9,6 +10,19 @@ export const notifications = defineModule({
   name: 'notifications',
   settings: notificationSettings,
   jobs: [remindersJob],
+  metrics({ db }, metrics) {
+    metrics.gauge(
+      'email_outbox_messages',
+      'E-mails in the outbox, all tenants: state="backlog" waiting to be sent, state="failed" failed for good.',
+      () =>
+        runAsAppRole(db.prisma, async (tx) => {
+          const [row] = await tx.$queryRaw<{ backlog: bigint; failed: bigint }[]>`
+            SELECT backlog, failed FROM notification_outbox_counts()`;
+          return { backlog: Number(row!.backlog), failed: Number(row!.failed) };
+        }),
+      'state',
+    );
+  },
   start({ services, db }) {
     const settings = notificationSettings.of(services.config);
     if (settings.emailPollMs === undefined) return undefined;

@@ -252,6 +252,10 @@ async function seedTenant(): Promise<Tenant> {
       ordering: [],
     })
   ).id as string;
+  // The audit trail of the owner's inserts above (the trigger records every write, the owner's too).
+  const [auditEvent] = await sql.query<{ id: string }>('SELECT id FROM audit_events WHERE tenant_id = $1 LIMIT 1', [
+    id,
+  ]);
   // Content: an uploaded video, course1's module playing it, the worker's progress through it.
   const file = (
     await sql.insert('content_files', { tenant_id: id, content_type: 'video/mp4', size: 1024, created_by: users.admin })
@@ -340,6 +344,7 @@ async function seedTenant(): Promise<Tenant> {
       quiz_attempt_questions: shown,
       // The worker's own, in their open attempt: the one row they may update (to show the WITH CHECK refusing a move).
       quiz_answers: answer,
+      audit_events: auditEvent!.id,
       content_files: file,
       course_modules: module,
       module_progress: progress,
@@ -537,6 +542,16 @@ function newRow(table: Table, t: Tenant): Row {
     case 'quiz_answers':
       // The worker's answer to the second question of their open attempt.
       return { tenant_id: t.id, attempt_id: t.attempt, question_id: t.question2, choice_ids: [], ordering: [] };
+    case 'audit_events':
+      // Only the audit trigger (as the owner) appends here: the privilege refuses any caller.
+      return {
+        tenant_id: t.id,
+        actor_id: t.users.admin,
+        action: 'create',
+        entity_type: 'training_courses',
+        entity_id: t.course1,
+        changes: { before: null, after: {} },
+      };
     case 'content_files':
       return { tenant_id: t.id, content_type: 'application/pdf', size: 10, created_by: t.users.admin };
     case 'course_modules':

@@ -45,6 +45,8 @@ export const TENANT_TABLES = [
   'quiz_attempts',
   'quiz_attempt_questions',
   'quiz_answers',
+  // The audit trail: appended by the audit trigger of every other table, read by admins.
+  'audit_events',
   // Course content: uploaded files, a course's modules, each assignee's progress through them.
   'content_files',
   'course_modules',

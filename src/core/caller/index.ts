@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import pg from 'pg';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
@@ -31,6 +32,7 @@ export type {
   TransactionOptions,
 } from './types.js';
 export { openReadLanes } from './read-lane.js';
+export { readInBatches, type BatchOptions } from './cursor.js';
 export type { SharedWrites } from './shared-writes.js';
 export type { ReadLane, ReadLanes } from './types.js';
 
@@ -58,10 +60,17 @@ const READ_TRANSACTION_TIMEOUT_MS = 10_000;
  * statement_timeout matches the transaction's timeout: a statement of a request the API has given up on
  * is cancelled by PostgreSQL instead of running on and holding a pooled connection.
  */
-const CALLER_SETTINGS = ['role', 'app.tenant_id', 'app.user_id', 'app.role', 'statement_timeout'] as const;
+const CALLER_SETTINGS = [
+  'role',
+  'app.tenant_id',
+  'app.user_id',
+  'app.role',
+  'app.request_id',
+  'statement_timeout',
+] as const;
 
 function callerSettingValues(caller: Caller, timeoutMs: number): string[] {
-  return [APP_ROLE, caller.tenantId, caller.userId, caller.role, `${timeoutMs}ms`];
+  return [APP_ROLE, caller.tenantId, caller.userId, caller.role, caller.requestId ?? '', `${timeoutMs}ms`];
 }
 
 /** The caller's settings as one statement, values as parameters (`callerSettingValues`). */
@@ -168,12 +177,13 @@ export async function requestContext(
   services: AppServices,
   authorization: string | undefined | null,
   clientAddress?: string,
+  requestId: string = randomUUID(),
 ): Promise<Context> {
   const token = bearerToken(authorization);
   if (!token) return anonymousContext(services, clientAddress);
   const identity = await services.verifyToken(token);
   await recordProfile(services, identity);
-  const caller: Caller = { tenantId: identity.tenantId, userId: identity.userId, role: identity.role };
+  const caller: Caller = { tenantId: identity.tenantId, userId: identity.userId, role: identity.role, requestId };
   let shared: SharedReads | undefined;
   const sharing: ReadSharing = {
     share() {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { sqlSpan } from '../telemetry/tracing.js';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import type { Database, PooledConnections } from '../db.js';
 import type { ReadLane, ReadLanes, SharedReads } from './types.js';
@@ -168,7 +169,9 @@ class HeldConnection {
   }
 
   private query(config: pg.QueryConfig): Promise<pg.QueryResult> {
-    return this.connection.query({ query_timeout: READ_LANE_QUERY_TIMEOUT_MS, ...config } as pg.QueryConfig);
+    return sqlSpan(config.text, () =>
+      this.connection.query({ query_timeout: READ_LANE_QUERY_TIMEOUT_MS, ...config } as pg.QueryConfig),
+    );
   }
 
   /** Commits (unless nothing was sent) and returns the connection; a broken one is closed instead. */

@@ -10,6 +10,8 @@ export interface Caller {
   tenantId: string;
   userId: string;
   role: Role;
+  /** The request the work belongs to (HTTP request or WebSocket connection), recorded in the audit trail. */
+  requestId?: string;
 }
 
 /** One transaction as the caller: the models and raw SQL, nothing that would open or end a transaction. */

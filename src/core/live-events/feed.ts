@@ -22,6 +22,8 @@ export interface PendingDelivery {
   feed: Feed;
   /** The keys announced to this feed since its last delivery, in announcement order. */
   keys: string[];
+  /** When the first of them was announced (performance.now()). */
+  since: number;
 }
 
 /** One subscriber's stream of preshaped payloads; `return()` unsubscribes. */
@@ -39,6 +41,8 @@ export type LiveFeed = AsyncIterableIterator<Preshaped>;
 export class Feed implements LiveFeed {
   /** Announced, not delivered yet; taken by the scheduler. */
   pending: string[] = [];
+  /** When the oldest of `pending` was announced (performance.now()), for the commit-to-delivery lag. */
+  pendingSince = 0;
   /** A delivery of this feed is running: the next waits, so payloads keep their order. */
   inFlight = false;
   /** Bytes of every payload pushed so far: the scheduler charges a delivery the difference. */
@@ -61,13 +65,16 @@ export class Feed implements LiveFeed {
   /** The hub hands over announced keys; false when the feed is closed. */
   announce(keys: readonly string[]): boolean {
     if (this.done) return false;
+    if (this.pending.length === 0) this.pendingSince = performance.now();
     for (const key of keys) this.pending.push(key);
     return true;
   }
 
   /** A delivery that failed gives its keys back, ahead of what was announced since. */
-  restore(keys: string[]): void {
-    if (!this.done) this.pending = keys.concat(this.pending);
+  restore(keys: string[], since: number): void {
+    if (this.done) return;
+    this.pending = keys.concat(this.pending);
+    this.pendingSince = since;
   }
 
   /** Preshaped payloads, in order, from a delivery. */

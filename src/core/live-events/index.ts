@@ -89,10 +89,12 @@ export interface HubSettings extends Partial<HubOptions> {
   channels: readonly LiveChannel[];
   /** Formats the errors of a payload, once per payload (the app's error formatter: masks and logs). */
   formatError: FormatError;
+  /** Seconds from each notification's arrival (it is sent at commit) to its payload handed to the subscriber. */
+  deliveryLag?: (seconds: number) => void;
 }
 
 export async function startLiveEventHub(db: Database, logger: Logger, settings: HubSettings): Promise<LiveEventHub> {
-  const { channels, formatError, ...overrides } = settings;
+  const { channels, formatError, deliveryLag, ...overrides } = settings;
   checkChannels(channels);
   const options = { ...DEFAULT_HUB_OPTIONS, ...overrides };
   if (overrides.tenantReadConcurrency === undefined) {
@@ -116,6 +118,12 @@ export async function startLiveEventHub(db: Database, logger: Logger, settings: 
 
   const scheduler = new FairScheduler(options, {
     shaping: () => new ShapingMeter(shapingSettings),
+    delivered: deliveryLag
+      ? (entries) => {
+          const now = performance.now();
+          for (const { since } of entries) deliveryLag((now - since) / 1000);
+        }
+      : undefined,
     failed(error, entries, gaveUp) {
       const tenantId = entries[0]?.feed.filter.tenantId;
       if (!gaveUp) {

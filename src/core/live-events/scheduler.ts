@@ -38,6 +38,8 @@ export interface SchedulerEvents {
    * with `gaveUp` (failing for `deliveryRetryMs`) the hub ends those feeds.
    */
   failed(error: unknown, entries: PendingDelivery[], gaveUp: boolean): void;
+  /** A delivery handed its payloads to these subscribers. */
+  delivered?(entries: PendingDelivery[]): void;
 }
 
 /**
@@ -192,7 +194,7 @@ export class FairScheduler {
       if (feed.pending.length) state.pending.add(feed);
       feed.inFlight = true;
       keys += taken.length;
-      batch.push({ feed, keys: taken });
+      batch.push({ feed, keys: taken, since: feed.pendingSince });
     }
     return batch;
   }
@@ -241,6 +243,8 @@ export class FairScheduler {
       state.budget.charge(cost, now);
       if (failed.length) this.retryLater(state, failed, failure, now);
       else state.failures = 0;
+      if (failed.length < batch.length)
+        this.events.delivered?.(failed.length ? batch.filter((e) => !failed.includes(e)) : batch);
       this.running--;
       state.running--;
       this.pump();
@@ -257,8 +261,8 @@ export class FairScheduler {
       state.failures = 0;
       return;
     }
-    for (const { feed, keys } of failed) {
-      feed.restore(keys);
+    for (const { feed, keys, since } of failed) {
+      feed.restore(keys, since);
       if (!feed.done) state.pending.add(feed);
     }
     state.retryAt = now + Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (state.failures - 1));

@@ -1,0 +1,104 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import type { ApiError } from '../core/errors.js';
+import { bearerToken } from '../core/auth.js';
+import { readInBatches, type AppServices, type Caller } from '../core/caller/index.js';
+import { badInput, errorResponse, forbidden, isClientError, unauthenticated } from '../core/errors.js';
+import { json, type Route } from '../core/http.js';
+import { may } from '../core/permissions.js';
+import * as validate from '../core/validate.js';
+import { trainingRecordsSql, type RecordFilter, type RecordRow } from './records-sql.js';
+import { csvWriter, xlsxWriter, type RecordWriter } from './writers.js';
+
+const FORMATS = {
+  csv: { type: 'text/csv; charset=utf-8', writer: csvWriter },
+  xlsx: { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', writer: xlsxWriter },
+} as const;
+
+/**
+ * `GET /exports/training-records.csv` and `.xlsx` for auditors (admin, safety officer; `Authorization: Bearer`):
+ * filters `course`, `zone`, `equipment`, `user` (ids), `from`, `to` (dates or instants). Streamed from a cursor
+ * read as the caller, a batch at a time, each written before the next is fetched.
+ */
+export function recordRoutes(services: AppServices): Route[] {
+  return (['csv', 'xlsx'] as const).map((format) => ({
+    path: `/exports/training-records.${format}`,
+    handle: (req, res, url) => exportRecords(services, format, req, res, url),
+  }));
+}
+
+async function exportRecords(
+  services: AppServices,
+  format: keyof typeof FORMATS,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
+  if (req.method !== 'GET') {
+    res.setHeader('allow', 'GET');
+    return json(res, 405, { error: 'Use GET' });
+  }
+  let caller: Caller;
+  let filter: RecordFilter;
+  try {
+    const token = bearerToken(req.headers.authorization);
+    if (!token) throw unauthenticated();
+    const identity = await services.verifyToken(token);
+    if (!may(identity.role, 'records.export')) throw forbidden();
+    caller = { tenantId: identity.tenantId, userId: identity.userId, role: identity.role };
+    filter = filterOf(url.searchParams);
+  } catch (error) {
+    if (!isClientError(error)) throw error;
+    const { status, body } = errorResponse(error as ApiError);
+    const code = (error as ApiError).extensions.code;
+    return json(res, code === 'UNAUTHENTICATED' ? 401 : code === 'FORBIDDEN' ? 403 : status, body);
+  }
+  const day = new Date().toISOString().slice(0, 10);
+  res.writeHead(200, {
+    'content-type': FORMATS[format].type,
+    'content-disposition': `attachment; filename="training-records-${day}.${format}"`,
+    'cache-control': 'no-store',
+  });
+  const writer: RecordWriter = FORMATS[format].writer(res);
+  let gone = false;
+  res.once('close', () => (gone = !res.writableFinished));
+  try {
+    await readInBatches<RecordRow>(services.prisma, caller, trainingRecordsSql(filter), async (rows) => {
+      writer.rows(rows);
+      // Backpressure: the next batch is fetched once the client has taken this one.
+      if (res.writableNeedDrain) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (gone) throw new Error('the client went away');
+    });
+    await writer.end();
+  } catch (error) {
+    if (!gone) services.logger.error({ err: error }, 'training records export failed');
+    // Headers are gone: cutting the connection is how a client learns the file is incomplete.
+    res.destroy();
+  }
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function bound(name: string, value: string | null): Date | undefined {
+  if (value === null || value === '') return undefined;
+  const date = new Date(DAY.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(date.getTime())) throw badInput(name, 'expected a date (YYYY-MM-DD) or an ISO 8601 instant');
+  return date;
+}
+
+function filterOf(params: URLSearchParams): RecordFilter {
+  const id = (name: string) => {
+    const value = params.get(name);
+    return value ? validate.uuid(name, value) : undefined;
+  };
+  const filter: RecordFilter = {
+    courseId: id('course'),
+    zoneId: id('zone'),
+    equipmentId: id('equipment'),
+    userId: id('user'),
+    from: bound('from', params.get('from')),
+    to: bound('to', params.get('to')),
+  };
+  if (filter.from && filter.to && filter.from > filter.to) throw badInput('to', 'must not be before from');
+  return filter;
+}
