@@ -1,4 +1,5 @@
 import { autoAssign } from './auto-assign/index.js';
+import { content } from './content/index.js';
 import { riskLoop } from './auto-assign/risk-loop.js';
 import { analytics } from './analytics/index.js';
 import { fairness } from './fairness/index.js';
@@ -27,6 +28,7 @@ export const allBenchmarks: Benchmark[] = [
   quizzes,
   quiz,
   xapi,
+  content,
   subscriptions,
   soak,
 ];

@@ -4,8 +4,13 @@
 // `npm run gateway:demo -- --check` runs the query that crosses both subgraphs once, prints it, and exits 0 or 1.
 import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { graphiqlAssets } from '../src/core/graphiql/assets.js';
+import { GRAPHQL_PATH, serveHttp } from '../src/core/http.js';
+import { createLogger } from '../src/core/logger.js';
 import { mintDemoTokens, seedDemoTenant } from '../src/web/demo-data.js';
 import { DEMO_ADMIN, DEMO_USERS, DEMO_WORKERS } from '../src/web/demo-tenant.js';
 import { startUsersSubgraph } from './federation/users-subgraph.js';
@@ -41,6 +46,10 @@ const { app: training, config } = await startLocalApi({ DATABASE_URL: '', PGLITE
 const trainingUrl = training.url.replace('//localhost:', '//127.0.0.1:');
 const users = await startUsersSubgraph(DEMO_USERS.map(({ id, name, email }) => ({ id, name, email })));
 const gateway = new ApolloServer<GatewayContext>({
+  // No stack traces in errors (Apollo adds them outside production), and no landing page from Apollo's CDN:
+  // the page is the API's own GraphiQL, served below from node_modules, so the demo works offline.
+  includeStacktraceInErrorResponses: false,
+  plugins: [ApolloServerPluginLandingPageDisabled()],
   gateway: new ApolloGateway({
     // Each subgraph's SDL from `{ _service { sdl } }`, which answers without a token.
     supergraphSdl: new IntrospectAndCompose({
@@ -60,7 +69,29 @@ const gateway = new ApolloServer<GatewayContext>({
   }),
 });
 
+/** The gateway behind the API's own HTTP layer: GraphQL and, for a browser, GraphiQL at /graphql. */
+async function listen(port: number): Promise<string> {
+  await gateway.start();
+  serveHttp(httpServer, {
+    graphql: (httpGraphQLRequest, authorization) =>
+      gateway.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => ({ authorization }) }),
+    databaseAnswers: async () => {},
+    routes: [],
+    ide: graphiqlAssets(),
+    corsOrigins: [],
+    trustProxy: false,
+    logger: createLogger(process.env.LOG_LEVEL ?? 'warn'),
+  });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, '127.0.0.1', resolve);
+  });
+  return `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}${GRAPHQL_PATH}`;
+}
+const httpServer = createServer();
+
 async function stopAll(): Promise<void> {
+  httpServer.close();
   await gateway.stop().catch(() => {});
   await users.stop().catch(() => {});
   await training.stop();
@@ -70,10 +101,7 @@ let exitCode = 0;
 try {
   const tokens = await mintDemoTokens(config.auth.jwtSecret!, '12h');
   console.log(await seedDemoTenant(training, tokens));
-  const { url } = await startStandaloneServer(gateway, {
-    listen: { port: values.check ? 0 : Number(values.port), host: '127.0.0.1' },
-    context: async ({ req }) => ({ authorization: req.headers.authorization }),
-  });
+  const url = await listen(values.check ? 0 : Number(values.port));
   const token = tokens.get(DEMO_ADMIN.id)!;
   const body = JSON.stringify({ query: CROSSING_QUERY.replace(/\s+/g, ' ') });
 
@@ -100,7 +128,7 @@ try {
     }
   } else {
     console.log(`
-Gateway (users + training subgraphs) at ${url}
+Gateway (users + training subgraphs) at ${url} (open it in a browser for GraphiQL)
   users subgraph    ${users.url}
   training subgraph ${trainingUrl} (its own in-memory database with the demo tenant)
 

@@ -2,6 +2,7 @@ import { analytics } from './analytics/index.js';
 import { assignments } from './assignments/index.js';
 import { certificates } from './certificates/index.js';
 import { completions } from './completions/index.js';
+import { content } from './content/index.js';
 import type { DomainModule } from './core/module.js';
 import { courses } from './courses/index.js';
 import { idempotency } from './idempotency/index.js';
@@ -28,6 +29,7 @@ export const modules: readonly DomainModule[] = [
   notifications,
   recertification,
   quizzes,
+  content,
   xapi,
   idempotency,
   web,

@@ -1,4 +1,5 @@
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
@@ -39,6 +40,9 @@ export interface UsersSubgraph {
 export async function startUsersSubgraph(users: UserRecord[], port = 0): Promise<UsersSubgraph> {
   const byId = new Map(users.map((user) => [user.id, user]));
   const server = new ApolloServer({
+    // As a subgraph of the gateway demo: no stack traces in its errors, no landing page from Apollo's CDN.
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginLandingPageDisabled()],
     schema: buildSubgraphSchema({
       typeDefs: USERS_TYPE_DEFS,
       resolvers: {

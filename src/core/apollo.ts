@@ -6,11 +6,11 @@ import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
-import { getOperationAST, GraphQLError, parse, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, parse, type GraphQLSchema, type ValidationRule } from 'graphql';
 import type { Disposable } from 'graphql-ws';
 import type { Config } from './config.js';
 import { requestContext, queryReadsShareOneTransaction, type AppServices, type Context } from './caller/index.js';
-import { ApiError, createErrorFormatter, refusalResponse } from './errors.js';
+import { ApiError, createErrorFormatter, introspectionOff, refusalResponse } from './errors.js';
 import { executeIdempotently, idempotencyKeyOf } from './idempotency.js';
 import type { GraphQLExecutor } from './http.js';
 import { checkDocument } from './document-shape.js';
@@ -46,7 +46,9 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
   };
   const apollo = new ApolloServer<Context>({
     schema: options.schema,
-    introspection: config.introspection,
+    // Refused by our rule instead of Apollo's, whose message tells to pass an option to ApolloServer.
+    introspection: true,
+    validationRules: config.introspection ? [] : [noIntrospection],
     includeStacktraceInErrorResponses: false,
     // src/main.ts owns SIGTERM/SIGINT and calls stop(). Apollo's own handlers (on outside NODE_ENV=test) would
     // stop Apollo first, and a second apollo.stop() never settles: stop() hung and the DB was never closed.
@@ -97,6 +99,13 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
     stop: () => apollo.stop(),
   };
 }
+
+/** Introspection off (GRAPHQL_INTROSPECTION): a field `__schema` or `__type` anywhere is refused, naming the setting. */
+const noIntrospection: ValidationRule = (context) => ({
+  Field(node) {
+    if (node.name.value === '__schema' || node.name.value === '__type') context.reportError(introspectionOff());
+  },
+});
 
 /** The query text, operation name and variables of a GET or POST request, as sent. */
 function requestParts(request: HTTPGraphQLRequest) {

@@ -78,12 +78,13 @@ function checkToken(
       throw invalidToken(refusal(error as { code?: string; claim?: string; reason?: string }));
     }
     const now = Math.floor(Date.now() / 1000);
-    const { exp, iat } = payload;
-    if (typeof exp !== 'number') throw invalidToken(MISSING_EXP);
+    // jose has checked that exp is present (requiredClaims) and that exp and iat, when present, are numbers.
+    const exp = payload.exp!;
+    const iat = payload.iat ?? now;
     if (exp <= now) throw invalidToken('Token expired');
-    if (typeof iat === 'number' && iat > now + skew)
+    if (iat > now + skew)
       throw invalidToken(`Invalid token: issued in the future (iat is more than ${skew} s ahead of the server clock)`);
-    const tooLong = lifetimeProblem(exp - Math.min(typeof iat === 'number' ? iat : now, now), maxLifetime, skew);
+    const tooLong = lifetimeProblem(exp - Math.min(iat, now), maxLifetime, skew);
     if (tooLong) throw invalidToken(`Invalid token: ${tooLong}`);
     const { sub, tenant_id: tenantId, role, name, email } = payload as Record<string, unknown>;
     if (!isUuid(sub)) throw invalidToken('Invalid token: sub must be a user id (uuid)');
@@ -116,10 +117,9 @@ const MISSING_EXP = 'Invalid token: an exp (expiry) claim is required';
 /** The message for a token jose refused; only whether it expired, lacks exp or is not yet valid is told. */
 function refusal(error: { code?: string; claim?: string; reason?: string }): string {
   if (error.code === 'ERR_JWT_EXPIRED') return 'Token expired';
-  if (error.code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
-    if (error.claim === 'exp') return error.reason === 'missing' ? MISSING_EXP : 'Invalid token: exp must be a number';
-    if (error.claim === 'nbf') return 'Invalid token: not valid yet (nbf is in the future)';
-  }
+  // Only claim validation failures name a claim (besides expiry, above).
+  if (error.claim === 'exp') return error.reason === 'missing' ? MISSING_EXP : 'Invalid token: exp must be a number';
+  if (error.claim === 'nbf') return 'Invalid token: not valid yet (nbf is in the future)';
   return 'Invalid token';
 }
 
@@ -143,10 +143,13 @@ export interface MintOptions {
 
 /** Mints an HS256 token (for `npm run token`, the demo seed and tests). */
 export function mintToken(options: MintOptions): Promise<string> {
-  const claims: Record<string, string> = { tenant_id: options.tenantId, role: options.role };
-  if (options.name) claims.name = options.name;
-  if (options.email) claims.email = options.email;
-  return new SignJWT(claims)
+  // An undefined claim is not serialised: name and email only when given (and not empty).
+  return new SignJWT({
+    tenant_id: options.tenantId,
+    role: options.role,
+    name: options.name || undefined,
+    email: options.email || undefined,
+  })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(options.userId)
     .setIssuedAt()

@@ -44,6 +44,10 @@ export const ErrorCode = {
   ATTEMPT_CLOSED: 'ATTEMPT_CLOSED',
   /** No attempt at the quiz is allowed now: none left, or not before `retryAfter` seconds (cooldown). */
   TOO_MANY_ATTEMPTS: 'TOO_MANY_ATTEMPTS',
+  /** An upload (or what a package expands to) over CONTENT_MAX_BYTES; HTTP 413. Nothing was stored. */
+  CONTENT_TOO_LARGE: 'CONTENT_TOO_LARGE',
+  /** An upload whose bytes are none of the allowed types (whatever its name says); HTTP 415. Nothing was stored. */
+  UNSUPPORTED_CONTENT_TYPE: 'UNSUPPORTED_CONTENT_TYPE',
   /** This Idempotency-Key was already used (by this user) for a different request; use a new key. */
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
 } as const;
@@ -58,11 +62,33 @@ export class ApiError extends GraphQLError {
   }
 }
 
+/**
+ * No token where one is needed: the response is HTTP 401 with `WWW-Authenticate: Bearer` (RFC 6750), as for a
+ * bad token, whatever else it holds. Requests that need no token (`health`, `verifyCertificate`, the schema:
+ * introspection and federation's `_service`) never raise it, so they answer 200 without one.
+ */
 export const unauthenticated = (message = 'Authentication required: send Authorization: Bearer <token>') =>
-  new ApiError(ErrorCode.UNAUTHENTICATED, message);
-/** A token that is present but unusable: the request itself is refused with HTTP 401. */
+  new ApiError(ErrorCode.UNAUTHENTICATED, message, bearerChallenge(`realm="${REALM}"`));
+/** A token that is present but unusable: HTTP 401, the challenge saying why (RFC 6750 `invalid_token`). */
 export const invalidToken = (message: string) =>
-  new ApiError(ErrorCode.UNAUTHENTICATED, message, { http: { status: 401 } });
+  new ApiError(
+    ErrorCode.UNAUTHENTICATED,
+    message,
+    bearerChallenge(`realm="${REALM}", error="invalid_token", error_description="${quoted(message)}"`),
+  );
+const REALM = 'safety-training-api';
+const bearerChallenge = (parameters: string) => ({
+  http: { status: 401, headers: new HeaderMap([['www-authenticate', `Bearer ${parameters}`]]) },
+});
+/** A header's quoted-string: printable ASCII only, quotes and backslashes escaped. */
+const quoted = (text: string) => text.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, '\\$&');
+/** A query reading the schema (`__schema`, `__type`) where introspection is off: production's default. */
+export const introspectionOff = () =>
+  new ApiError(
+    ErrorCode.GRAPHQL_VALIDATION_FAILED,
+    'GraphQL introspection (__schema, __type) is off on this server, as by default in production; ' +
+      'start the server with GRAPHQL_INTROSPECTION=1 to allow it',
+  );
 export const forbidden = (message = 'Your role is not allowed to do this') =>
   new ApiError(ErrorCode.FORBIDDEN, message);
 export const notFound = (what: string) => new ApiError(ErrorCode.NOT_FOUND, `${what} not found`);
@@ -197,6 +223,27 @@ export const tooManyAttempts = (retryAfterSeconds: number | null) =>
     retryAfterSeconds === null ? {} : { retryAfter: retryAfterSeconds },
   );
 
+/** An upload or package past the content size limit. */
+export const contentTooLarge = (maxBytes: number, what = 'The upload') =>
+  new ApiError(
+    ErrorCode.CONTENT_TOO_LARGE,
+    `${what} is larger than the limit of ${maxBytes} bytes (CONTENT_MAX_BYTES)`,
+    {
+      limit: maxBytes,
+      http: { status: 413 },
+    },
+  );
+/** An upload sniffed to be none of `allowed` (its name and declared type are not trusted). */
+export const unsupportedContentType = (allowed: readonly string[]) =>
+  new ApiError(
+    ErrorCode.UNSUPPORTED_CONTENT_TYPE,
+    `The file's bytes are not of an allowed type: ${allowed.join(', ')}`,
+    {
+      allowed,
+      http: { status: 415 },
+    },
+  );
+
 /** A client address over its lookup limit: HTTP 429 with Retry-After (seconds), also in `extensions.retryAfter`. */
 export const tooManyRequests = (retryAfterSeconds: number) =>
   new ApiError(ErrorCode.TOO_MANY_REQUESTS, `Too many lookups from this address; retry in ${retryAfterSeconds} s`, {
@@ -231,6 +278,9 @@ export const headersTooLarge = (maxBytes: number) =>
 /** An HTTP request Node's parser cannot read at all. */
 export const badHttpRequest = () =>
   new ApiError(ErrorCode.BAD_REQUEST, 'Malformed HTTP request', { http: { status: 400 } });
+/** An HTTP method the endpoint does not serve: HTTP 405 (with Allow). */
+export const methodNotAllowed = (allow: string) =>
+  new ApiError(ErrorCode.BAD_REQUEST, `Use ${allow}`, { http: { status: 405 } });
 /** A browser page on an origin that CORS_ORIGINS does not list asked (preflight) to call the API. */
 export const originNotAllowed = (origin: string) =>
   new ApiError(ErrorCode.FORBIDDEN, `Origin ${origin} may not call this API (see CORS_ORIGINS)`, {

@@ -11,7 +11,7 @@ import {
   originNotAllowed,
   type ApiError,
 } from './errors.js';
-import { GRAPHIQL_ASSETS_PATH, type GraphiQL } from './graphiql/assets.js';
+import { GRAPHIQL_ASSETS_PATH, ideOffPage, type GraphiQL } from './graphiql/assets.js';
 import type { Logger } from './logger.js';
 
 /** Largest request body accepted (bytes); larger requests get 413. */
@@ -65,7 +65,7 @@ export interface HttpOptions {
   databaseAnswers(): Promise<unknown>;
   /** The app's own routes, tried after health, readiness, GraphiQL and GraphQL. */
   routes: readonly Route[];
-  /** Serves GraphiQL at /graphql to browsers when present. */
+  /** Serves GraphiQL at /graphql to browsers when present; else browsers get a page saying it is off. */
   ide?: GraphiQL;
   /** Browser origins allowed to call GraphQL across origins (CORS); others are refused. */
   corsOrigins: readonly string[];
@@ -115,8 +115,8 @@ export function serveHttp(server: Server, options: HttpOptions): void {
     }
     if (url.pathname === GRAPHQL_PATH) {
       if (!allowCrossOrigin(req, res, options.corsOrigins)) return;
-      if (ide && req.method === 'GET' && !url.search && (req.headers.accept ?? '').includes('text/html')) {
-        return ide.page(res, req.headers.host);
+      if (req.method === 'GET' && !url.search && (req.headers.accept ?? '').includes('text/html')) {
+        return ide ? ide.page(res, req.headers.host) : ideOffPage(res);
       }
       return void handleGraphQL(req, res, url);
     }

@@ -23,6 +23,7 @@ export const COURSE_TABLE: TableMap = {
     rearmMargin: { column: 'rearm_margin', type: 'numeric' },
     escalateAfterDays: { column: 'escalate_after_days', type: 'int' },
     recertifyDaysBefore: { column: 'recertify_days_before', type: 'int' },
+    leadDays: { column: 'lead_days', type: 'int' },
     requiresQuiz: { column: 'requires_quiz', type: 'boolean' },
     requiresContent: { column: 'requires_content', type: 'boolean' },
     requiresPracticalEvaluation: { column: 'requires_practical_evaluation', type: 'boolean' },

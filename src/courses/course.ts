@@ -88,6 +88,12 @@ export const Course = builder.prismaObject('TrainingCourse', {
       select: { rearmMargin: true },
       resolve: (course) => (course.rearmMargin === null ? null : Number(course.rearmMargin)),
     }),
+    leadDays: t.exposeInt('leadDays', {
+      nullable: true,
+      description:
+        'Trend-triggered assignment (1–365 days; null: off): the course is also assigned when the least-squares line ' +
+        "over an entity's scores of the last 30 days (at least 3) reaches riskThreshold within this many days.",
+    }),
     escalateAfterDays: t.exposeInt('escalateAfterDays', {
       nullable: true,
       description:
@@ -204,6 +210,7 @@ export const CreateTrainingCourseInput = builder.inputType('CreateTrainingCourse
     issuesCertificate: t.boolean({ defaultValue: false }),
     highRiskExpiryMonths: t.int({ description: 'At most expiryMonths (which it needs).' }),
     rearmMargin: t.float({ description: '0–100; null: off.' }),
+    leadDays: t.int({ description: '1–365; null: off.' }),
     escalateAfterDays: t.int({ description: '1–3650; null: off.' }),
     recertifyDaysBefore: t.int({ defaultValue: 30, description: '0–365; null: no recertification.' }),
     requirements: t.field({ type: CourseRequirementsInput, description: 'What completing it takes; default: none.' }),
@@ -227,6 +234,7 @@ export const UpdateTrainingCourseInput = builder.inputType('UpdateTrainingCourse
     issuesCertificate: t.boolean(),
     highRiskExpiryMonths: t.int(),
     rearmMargin: t.float(),
+    leadDays: t.int(),
     escalateAfterDays: t.int(),
     recertifyDaysBefore: t.int({ description: '0–365; null: no recertification.' }),
     requirements: t.field({ type: CourseRequirementsInput, description: 'The requirements sent are changed.' }),
@@ -266,6 +274,7 @@ function courseData(input: CourseInput): Prisma.TrainingCourseUncheckedUpdateInp
         ),
       rearmMargin: () =>
         optional(input.rearmMargin, (v) => validate.number('input.rearmMargin', v, { min: 0, max: 100 })),
+      leadDays: () => optional(input.leadDays, (v) => validate.integer('input.leadDays', v, { min: 1, max: 365 })),
       escalateAfterDays: () =>
         optional(input.escalateAfterDays, (v) => validate.integer('input.escalateAfterDays', v, { min: 1, max: 3650 })),
       recertifyDaysBefore: () =>

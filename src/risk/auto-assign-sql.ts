@@ -72,6 +72,11 @@ interface OutcomeRow {
  *    computed_at, then created_at, then id, so ties are deterministic — then
  *    `scores` keeps those at or above minRiskScore (an entity whose latest score
  *    has dropped is no longer at risk, whatever it scored before).
+ * 3b. `trends` (courses with lead_days only): for entities whose latest score is below a trend course's
+ *    threshold, the least-squares line over their scores of the last 30 days (at least 3, rising); a trend
+ *    match is a course whose threshold that line reaches within lead_days of now. Its trigger is the latest
+ *    score (below the threshold), so the stale-score and hysteresis rules below judge it like any other, and
+ *    `best` prefers a threshold match (always the higher score).
  * 4. `reached`: entity → users. worker/driver: the profile with that id in this
  *    tenant; zone: users with a shift there ending within the last 30 days or
  *    later (shifts end after they start, so that is "overlapping the last 30
@@ -104,11 +109,11 @@ export async function runAutoAssign(tx: CallerTransaction, run: AutoAssignRun): 
   const minRiskScore = scope.minRiskScore ?? 0;
   const [row] = await tx.$queryRaw<OutcomeRow[]>`
   WITH courses AS (
-      SELECT c.id, c.entity_type, c.risk_threshold, c.rearm_margin
+      SELECT c.id, c.entity_type, c.risk_threshold, c.rearm_margin, c.lead_days
       FROM training_courses c
       WHERE c.tenant_id = ${tenantId}::uuid AND c.auto_assign_enabled AND c.risk_threshold IS NOT NULL
   ), course_types AS MATERIALIZED (
-      SELECT c.id AS course_id, c.risk_threshold, c.rearm_margin, t.entity_type
+      SELECT c.id AS course_id, c.risk_threshold, c.rearm_margin, c.lead_days, t.entity_type
       FROM courses c
       JOIN unnest(ARRAY['zone', 'driver', 'worker', 'equipment']) AS t(entity_type)
         ON c.entity_type = t.entity_type OR c.entity_type = 'general'
@@ -123,12 +128,32 @@ export async function runAutoAssign(tx: CallerTransaction, run: AutoAssignRun): 
       ORDER BY s.entity_type, s.entity_id, s.computed_at DESC, s.created_at DESC, s.id DESC
   ), scores AS (
       SELECT * FROM latest WHERE score >= ${minRiskScore}::numeric
+  ), trends AS (
+      SELECT r.entity_type, r.entity_id,
+             regr_slope(r.score, extract(epoch FROM r.computed_at) / 86400) AS slope,
+             regr_intercept(r.score, extract(epoch FROM r.computed_at) / 86400)
+               + regr_slope(r.score, extract(epoch FROM r.computed_at) / 86400) * (extract(epoch FROM now()) / 86400)
+               AS line_now
+      FROM predictive_scores r
+      JOIN scores s ON s.entity_type = r.entity_type AND s.entity_id = r.entity_id
+      WHERE EXISTS (SELECT 1 FROM courses c WHERE c.lead_days IS NOT NULL)
+        AND r.tenant_id = ${tenantId}::uuid AND r.computed_at > now() - interval '30 days'
+        AND s.score < (SELECT max(c.risk_threshold) FROM courses c WHERE c.lead_days IS NOT NULL)
+      GROUP BY r.entity_type, r.entity_id
+      HAVING count(*) >= 3 AND regr_slope(r.score, extract(epoch FROM r.computed_at) / 86400) > 0
   ), matches AS (
       SELECT ct.course_id, ct.risk_threshold, ct.rearm_margin, s.id AS score_id, s.entity_type, s.entity_id, s.score,
-             s.computed_at
+             s.computed_at, NULL::float8 AS slope, NULL::float8 AS line_now
       FROM scores s
       JOIN course_types ct ON ct.entity_type = s.entity_type AND ct.risk_threshold <= s.score
       WHERE s.score >= (SELECT min(c.risk_threshold) FROM courses c)
+      UNION ALL
+      SELECT ct.course_id, ct.risk_threshold, ct.rearm_margin, s.id, s.entity_type, s.entity_id, s.score,
+             s.computed_at, t.slope, t.line_now
+      FROM trends t
+      JOIN scores s ON s.entity_type = t.entity_type AND s.entity_id = t.entity_id
+      JOIN course_types ct ON ct.entity_type = s.entity_type AND ct.lead_days IS NOT NULL
+        AND s.score < ct.risk_threshold AND t.line_now + t.slope * ct.lead_days >= ct.risk_threshold
   ), reached AS (
       SELECT m.*, p.id AS user_id
       FROM matches m
@@ -173,7 +198,12 @@ export async function runAutoAssign(tx: CallerTransaction, run: AutoAssignRun): 
           tenant_id, course_id, user_id, assigned_by, assignment_type, assignment_reason, due_date, status,
           trigger_score_id, trigger_score, trigger_threshold, trigger_entity_type, trigger_entity_id)
       SELECT ${tenantId}::uuid, b.course_id, b.user_id, ${run.assignedBy}::uuid, 'risk_based',
-             format('High risk score (%s) for %s %s', trim_scale(b.score), b.entity_type, b.entity_id),
+             CASE WHEN b.slope IS NULL
+                  THEN format('High risk score (%s) for %s %s', trim_scale(b.score), b.entity_type, b.entity_id)
+                  ELSE format('Rising score: %s, +%s a day, reaches %s around %s', trim_scale(b.score),
+                              round(b.slope::numeric, 1), trim_scale(b.risk_threshold),
+                              training_today() + greatest(0, ceil((b.risk_threshold - b.line_now) / b.slope))::int)
+             END,
              training_today() + ${run.dueDays}::int, 'assigned',
              b.score_id, b.score, b.risk_threshold, b.entity_type, b.entity_id
       FROM best b

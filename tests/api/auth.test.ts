@@ -129,6 +129,7 @@ describe('without an Authorization header', () => {
 
     const response = await server.request(minimalCall(operation, field));
 
+    expect(response.status).toBe(401);
     expect(errorCode(response), JSON.stringify(response.errors)).toBe('UNAUTHENTICATED');
     expect(response.errors![0]!.message).toMatch(/Authorization: Bearer/);
     expect((response.data as Record<string, unknown> | null | undefined)?.[field] ?? null).toBeNull();
@@ -253,6 +254,7 @@ describe('bad credentials are UNAUTHENTICATED with a clear message, and write no
       header,
     );
 
+    expect(response.status).toBe(401);
     expect(errorCode(response)).toBe('UNAUTHENTICATED');
     expect(response.errors![0]!.message).toMatch(message);
     expect(response.data ?? null).toBeNull();

@@ -42,7 +42,7 @@ import { assignCourse, completeAssignment, createCourse, startAssignment } from 
  * ones; sent as variables, as inline literals or a mix.
  *
  * After every response:
- *   - it is HTTP 200 or 400 (401 for a bad token) with a GraphQL body: a
+ *   - it is HTTP 200 or 400 (401 for a bad token, or no token where one is needed) with a GraphQL body: a
  *     result, or `errors` each with a message and a code of the catalogue,
  *     never INTERNAL_SERVER_ERROR, a stack trace or SQL/Prisma text;
  *   - if it refused the call, every tenant table is byte-for-byte what it was
@@ -808,7 +808,8 @@ function examine(
 ): Verdict {
   const problems: string[] = [];
   const badToken = caller !== 'anonymous' && (BAD_CALLERS as readonly string[]).includes(caller);
-  const allowed = badToken ? [401] : [200, 400];
+  // 401 (with WWW-Authenticate) is the answer to a request refused for want of a token; only the anonymous get it.
+  const allowed = badToken ? [401] : caller === 'anonymous' ? [200, 400, 401] : [200, 400];
   if (!allowed.includes(status)) problems.push(`HTTP ${status}, expected ${allowed.join(' or ')}`);
   if (!/json/.test(contentType)) problems.push(`content-type ${contentType}`);
   let body: { data?: Record<string, unknown> | null; errors?: unknown } | undefined;
@@ -829,6 +830,7 @@ function examine(
       if (typeof error.message !== 'string' || error.message === '') problems.push('an error without a message');
       if (!CATALOGUE.has(code)) problems.push(`error code ${code}: ${String(error.message)}`);
       if (badToken && code !== 'UNAUTHENTICATED') problems.push(`bad token answered ${code}`);
+      if (status === 401 && code !== 'UNAUTHENTICATED') problems.push(`HTTP 401 with ${code}`);
       // Input echoed back (graphql-js quotes the value it refused) is not a leak; anything else is.
       let message = String(error.message);
       for (const value of sent) {

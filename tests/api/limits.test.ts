@@ -102,13 +102,26 @@ describe('production mode', () => {
   it('turns introspection off', async () => {
     const prodAdmin = await production.actor('admin');
     const response = await prodAdmin.request('{ __schema { queryType { name } } }');
-    expect(response.errors![0]!.message).toMatch(/introspection/i);
+    expect(response.status).toBe(400);
+    expect(response.errors).toEqual([
+      {
+        message:
+          'GraphQL introspection (__schema, __type) is off on this server, as by default in production; ' +
+          'start the server with GRAPHQL_INTROSPECTION=1 to allow it',
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      },
+    ]);
   });
 
-  it('does not serve the IDE', async () => {
+  it('does not serve the IDE: a browser gets a page saying so and naming GRAPHQL_IDE', async () => {
     const response = await fetch(production.url, { headers: { accept: 'text/html' } });
-    expect(await response.text()).not.toContain('GraphiQL');
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'none'");
+    const page = await response.text();
+    expect(page).toContain('GraphiQL is off on this server');
+    expect(page).toContain('<code>GRAPHQL_IDE=1</code>');
+    expect(page).not.toContain('<script');
     const dev = await fetch(server.url, { headers: { accept: 'text/html' } });
-    expect(await dev.text()).toContain('GraphiQL');
+    expect(await dev.text()).toContain('graphiql.min.js');
   });
 });

@@ -83,7 +83,9 @@ type IdKind =
   | 'notification'
   | 'certificate'
   | 'question'
-  | 'attempt';
+  | 'attempt'
+  | 'module'
+  | 'content';
 /** The kinds an unhinted ID argument or a cursor draws from (a certificate is named by its code, not an ID). */
 const ID_KINDS: IdKind[] = ['tenant', 'user', 'course', 'assignment', 'completion', 'zone', 'equipment', 'shift'];
 const emptyPools = (): Pools => ({
@@ -99,6 +101,8 @@ const emptyPools = (): Pools => ({
   certificate: [],
   question: [],
   attempt: [],
+  module: [],
+  content: [],
 });
 type Pools = Record<IdKind, string[]>;
 /** `dual`: a worker of A who is the same person (same token subject) as a worker of B. */
@@ -356,6 +360,22 @@ beforeAll(async () => {
   const bCodes = await server.owner.query<{ code: string }>(`SELECT code FROM certificates WHERE tenant_id = $1`, [
     bTenant,
   ]);
+  // B's content: an uploaded video, bc2's module playing it, bWorker1's progress through it.
+  const [bContent] = await server.owner.query<{ id: string }>(
+    `INSERT INTO content_files (tenant_id, content_type, size, file_name, created_by)
+     VALUES ($1, 'video/mp4', 2048, 'bravo-${suffix}.mp4', $2) RETURNING id`,
+    [bTenant, bAdmin.userId],
+  );
+  const [bModule] = await server.owner.query<{ id: string }>(
+    `INSERT INTO course_modules (tenant_id, course_id, title, kind, content_id)
+     VALUES ($1, $2, 'Bravo video ${suffix}', 'video', $3) RETURNING id`,
+    [bTenant, bc2, bContent!.id],
+  );
+  await server.owner.query(
+    `INSERT INTO module_progress (tenant_id, assignment_id, module_id, user_id, seconds_spent)
+     VALUES ($1, $2, $3, $4, 42)`,
+    [bTenant, inProgress, bModule!.id, bWorker1.userId],
+  );
 
   b.ids = {
     tenant: [bTenant],
@@ -382,6 +402,8 @@ beforeAll(async () => {
     certificate: bCodes.map((row) => row.code),
     question: [(bQuestion as { createQuestion: { id: string } }).createQuestion.id],
     attempt: [bAttemptId],
+    module: [bModule!.id],
+    content: [bContent!.id],
   };
   // The dual person's id is legitimately A's too (it is not one of B's secrets); their
   // B training (assignments, completion, B display name) is.
@@ -405,6 +427,7 @@ beforeAll(async () => {
     `Bravo crane signal for stop ${suffix}`,
     `Bravo fist ${suffix}`,
     `Bravo right ${suffix}`,
+    `Bravo video ${suffix}`,
     bKey,
   ].map((secret) => secret.toLowerCase());
   dualUserId = bDual.userId;
@@ -454,6 +477,8 @@ beforeAll(async () => {
     certificate: [],
     question: [],
     attempt: [],
+    module: [],
+    content: [],
   };
 
   b.baseline = await checksums(bTenant);
@@ -795,6 +820,8 @@ const ID_HINTS: Record<string, IdKind | 'entity'> = {
   tenantId: 'tenant',
   questionId: 'question',
   attemptId: 'attempt',
+  moduleId: 'module',
+  contentId: 'content',
 };
 const ID_HINTS_BY_FIELD: Record<string, IdKind> = {
   trainingCourse: 'course',
@@ -805,6 +832,8 @@ const ID_HINTS_BY_FIELD: Record<string, IdKind> = {
   question: 'question',
   updateQuestion: 'question',
   quizAttempt: 'attempt',
+  updateCourseModule: 'module',
+  removeCourseModule: 'module',
 };
 
 const shortText = fc.oneof(
@@ -1010,6 +1039,7 @@ const POOL_BY_TYPENAME: Record<string, IdKind> = {
   Notification: 'notification',
   Question: 'question',
   QuizAttempt: 'attempt',
+  CourseModule: 'module',
 };
 
 /** Adds the ids A was shown (A's own: any of B's would have failed the step already) to A's pools. */
@@ -1029,6 +1059,8 @@ const CLIENT_ERROR_CODES = new Set([
   'BAD_USER_INPUT',
   'CONFLICT',
   'GRAPHQL_VALIDATION_FAILED',
+  // A course completed by its evidence refuses a reported result.
+  'EVIDENCE_REQUIRED',
 ]);
 
 describe('tenant A against tenant B: property', () => {

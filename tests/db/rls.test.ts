@@ -53,6 +53,8 @@ interface Tenant {
   worker2Passed: string;
   /** The worker's risk score. */
   score: string;
+  /** course1's video module (an uploaded file). */
+  module: string;
   /** Two questions of the bank; the worker's open quiz attempt (at workerAssigned) shows both, has an answer to the first. */
   question: string;
   question2: string;
@@ -250,6 +252,28 @@ async function seedTenant(): Promise<Tenant> {
       ordering: [],
     })
   ).id as string;
+  // Content: an uploaded video, course1's module playing it, the worker's progress through it.
+  const file = (
+    await sql.insert('content_files', { tenant_id: id, content_type: 'video/mp4', size: 1024, created_by: users.admin })
+  ).id as string;
+  const module = (
+    await sql.insert('course_modules', {
+      tenant_id: id,
+      course_id: course1,
+      title: 'Intro',
+      kind: 'video',
+      content_id: file,
+    })
+  ).id as string;
+  const progress = (
+    await sql.insert('module_progress', {
+      tenant_id: id,
+      assignment_id: workerAssigned,
+      module_id: module,
+      user_id: users.worker,
+      seconds_spent: 30,
+    })
+  ).id as string;
   // The LRS: a credential, a launch token, a statement, an attachment, an activity, a state document.
   const credential = (
     await sql.insert('lrs_credentials', {
@@ -276,6 +300,7 @@ async function seedTenant(): Promise<Tenant> {
   return {
     id,
     users,
+    module,
     question: question1,
     question2,
     attempt,
@@ -315,6 +340,9 @@ async function seedTenant(): Promise<Tenant> {
       quiz_attempt_questions: shown,
       // The worker's own, in their open attempt: the one row they may update (to show the WITH CHECK refusing a move).
       quiz_answers: answer,
+      content_files: file,
+      course_modules: module,
+      module_progress: progress,
       lrs_credentials: credential,
       xapi_launch_tokens: launch,
       xapi_statements: statement,
@@ -509,6 +537,13 @@ function newRow(table: Table, t: Tenant): Row {
     case 'quiz_answers':
       // The worker's answer to the second question of their open attempt.
       return { tenant_id: t.id, attempt_id: t.attempt, question_id: t.question2, choice_ids: [], ordering: [] };
+    case 'content_files':
+      return { tenant_id: t.id, content_type: 'application/pdf', size: 10, created_by: t.users.admin };
+    case 'course_modules':
+      return { tenant_id: t.id, course_id: t.course2, title: 'Checklist', kind: 'link', url: 'https://example.com/x' };
+    case 'module_progress':
+      // worker2's progress through course1's video, on their assignment in progress.
+      return { tenant_id: t.id, assignment_id: t.worker2InProgress, module_id: t.module, user_id: t.users.worker2 };
     case 'lrs_credentials':
       return { tenant_id: t.id, name: 'another tool', secret_hash: jsonBytes(ZEROS), created_by: t.users.admin };
     case 'xapi_launch_tokens':

@@ -173,8 +173,9 @@ describe('token times: exp required, a bounded clock skew, a bounded lifetime', 
 });
 
 describe('profile claims are sanitised, never a refusal', () => {
-  const verify = createTokenVerifier(config({ jwtSecret: SECRET }));
-  const identity = async (extra: JWTPayload) => verify(await sign(hmac('HS256'), { ...claims, ...extra }));
+  // Made per call, inside the test, so that a mutation run can tell which tests reach it.
+  const identity = async (extra: JWTPayload) =>
+    createTokenVerifier(config({ jwtSecret: SECRET }))(await sign(hmac('HS256'), { ...claims, ...extra }));
 
   it.each([
     ['control characters become one space', 'Ada\u0000\u0001Lovelace', 'Ada Lovelace'],

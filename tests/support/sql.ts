@@ -45,6 +45,10 @@ export const TENANT_TABLES = [
   'quiz_attempts',
   'quiz_attempt_questions',
   'quiz_answers',
+  // Course content: uploaded files, a course's modules, each assignee's progress through them.
+  'content_files',
+  'course_modules',
+  'module_progress',
   // The LRS: credentials, cmi5 launch tokens, statements, their attachments and activities, documents.
   'lrs_credentials',
   'xapi_launch_tokens',

@@ -66,3 +66,37 @@ export function graphiqlAssets(): GraphiQL {
     },
   };
 }
+
+/**
+ * What a browser opening /graphql gets when the IDE is off (production's default): a page saying so and
+ * how to turn it on, rather than the JSON refusal a GET without a query earns.
+ */
+export function ideOffPage(res: ServerResponse): void {
+  res.writeHead(200, {
+    ...PAGE_HEADERS,
+    'content-security-policy': contentSecurityPolicy({ script: ["'none'"], style: ["'none'"], connect: [] }),
+    'content-type': 'text/html; charset=utf-8',
+  });
+  res.end(IDE_OFF_PAGE);
+}
+
+const IDE_OFF_PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>Safety Training API — GraphQL</title>
+  </head>
+  <body>
+    <h1>GraphiQL is off on this server</h1>
+    <p>
+      The in-browser IDE is off by default in production (<code>NODE_ENV=production</code>), or because
+      <code>GRAPHQL_IDE</code> is set to off. To serve it here, start the server with <code>GRAPHQL_IDE=1</code>
+      (and <code>GRAPHQL_INTROSPECTION=1</code> for its docs and autocomplete).
+    </p>
+    <p>
+      GraphQL itself answers at this address: POST JSON <code>{"query": "…"}</code> with the header
+      <code>Authorization: Bearer &lt;token&gt;</code>.
+    </p>
+  </body>
+</html>
+`;

@@ -26,9 +26,13 @@ export function PersonPicker({
   const [text, setText] = useState(value ? personName(value) : '');
   const [search, setSearch] = useState('');
   const [open, setOpen] = useState(false);
-  const [active, setActive] = useState(0);
+  // The option arrow keys moved to (-1: none yet); new matches start from none.
+  const [active, setActive] = useState(-1);
   useEffect(() => {
-    const timer = setTimeout(() => setSearch(text.trim()), SEARCH_PAUSE_MS);
+    const timer = setTimeout(() => {
+      setSearch(text.trim());
+      setActive(-1);
+    }, SEARCH_PAUSE_MS);
     return () => clearTimeout(timer);
   }, [text]);
   useEffect(() => {
@@ -49,7 +53,9 @@ export function PersonPicker({
       event.preventDefault();
       setOpen(true);
       const step = event.key === 'ArrowDown' ? 1 : -1;
-      setActive((index) => (people.length ? (index + step + people.length) % people.length : 0));
+      setActive((index) =>
+        people.length ? (Math.max(index, step > 0 ? -1 : 0) + step + people.length) % people.length : -1,
+      );
     } else if (event.key === 'Enter' && open && people[active]) {
       event.preventDefault();
       pick(people[active]);
@@ -75,7 +81,7 @@ export function PersonPicker({
         value={text}
         onChange={(event) => {
           setText(event.target.value);
-          setActive(0);
+          setActive(-1);
           setOpen(true);
           if (value) onChange(null);
         }}

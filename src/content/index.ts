@@ -1,0 +1,24 @@
+import { defineModule } from '../core/module.js';
+import { definePermissions, type Granted } from '../core/permissions.js';
+import { contentRoutes } from './routes.js';
+import { contentSettings } from './settings.js';
+import './module-type.js';
+import './module-crud.js';
+import './cmi5-import.js';
+import './stats.js';
+
+/** Course content: uploaded files served with range requests, a course's modules, cmi5 packages. */
+const permissions = definePermissions({
+  /** Upload files, add, change and remove modules, import cmi5 packages. */
+  'content.manage': ['admin', 'safety_officer'],
+});
+declare module '../core/permissions.js' {
+  interface PermissionNames extends Granted<typeof permissions> {}
+}
+
+export const content = defineModule({
+  name: 'content',
+  permissions,
+  settings: contentSettings,
+  routes: ({ services }) => contentRoutes(services),
+});
