@@ -9,7 +9,11 @@
 export const TESTS_OF = {
   'src/assignments/status.ts': ['tests/rules/status.test.ts', 'tests/api/status-filters.test.ts'],
   // validate.ts also holds isUuid and the token-claim sanitisers, pinned by the auth rule tests.
-  'src/core/validate.ts': ['tests/rules/validate.test.ts', 'tests/rules/auth.test.ts'],
+  'src/core/validate.ts': [
+    'tests/rules/validate.test.ts',
+    'tests/rules/validate-claims.test.ts',
+    'tests/rules/auth.test.ts',
+  ],
   'src/core/auth.ts': ['tests/rules/auth.test.ts', 'tests/rules/auth-times.test.ts'],
   'src/core/limits.ts': ['tests/rules/limits.test.ts'],
   'src/core/document-shape.ts': ['tests/rules/limits-shape.test.ts', 'tests/rules/limits-linear.test.ts'],

@@ -33,14 +33,10 @@ const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F-\u009F]+/g;
  */
 export function claimText(value: unknown, max: number): string | undefined {
   if (typeof value !== 'string') return undefined;
-  let cleaned = value.replace(CONTROL_CHARACTERS, ' ').replace(LONE_SURROGATES, '\uFFFD').trim();
-  if (cleaned.length > max) {
-    cleaned = cleaned.slice(0, max);
-    // Cutting may split a surrogate pair: drop its orphaned first half.
-    if (/[\uD800-\uDBFF]$/.test(cleaned)) cleaned = cleaned.slice(0, -1);
-    cleaned = cleaned.trimEnd();
-  }
-  return cleaned || undefined;
+  let cleaned = value.replace(CONTROL_CHARACTERS, ' ').replace(LONE_SURROGATES, '\uFFFD').trim().slice(0, max);
+  // Cutting may split a surrogate pair: drop its orphaned first half.
+  if (/[\uD800-\uDBFF]$/.test(cleaned)) cleaned = cleaned.slice(0, -1);
+  return cleaned.trimEnd() || undefined;
 }
 
 // What an address may hold beyond letters and digits: RFC 5322's atext in the local part (dot-separated),

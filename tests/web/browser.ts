@@ -2,21 +2,30 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
+/** Debian's `chromium` package, used when installed. */
+const DEBIAN_CHROMIUM = '/usr/bin/chromium';
+/** Named in a variable so type-checking does not need the package where Debian's Chromium is installed. */
+const NPM_CHROMIUM = '@sparticuz/chromium';
+
 /**
- * The browser the web tests drive: Debian's `chromium` package through Playwright
- * (Playwright's own browser download cannot work on our offline machines).
+ * The browser the web tests drive through Playwright (whose own browser download cannot work offline):
+ * CHROMIUM_PATH, else Debian's `chromium` when installed, else the Chromium of the npm package
+ * `@sparticuz/chromium` (a dev dependency; no root needed), which it unpacks to /tmp on first use.
  */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+async function chromiumPath(): Promise<string> {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  if (existsSync(DEBIAN_CHROMIUM)) return DEBIAN_CHROMIUM;
+  const { default: packaged } = (await import(NPM_CHROMIUM)) as { default: { executablePath(): Promise<string> } };
+  return packaged.executablePath();
+}
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `The web tests need Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` ` +
-        '(or set CHROMIUM_PATH to a Chromium binary).',
-    );
+  const executablePath = await chromiumPath();
+  if (!existsSync(executablePath)) {
+    throw new Error(`The web tests need Chromium: nothing at CHROMIUM_PATH=${executablePath}.`);
   }
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     // Without the background-networking flags Chromium's own connections are refused here and it stalls.
     args: [
       '--headless',

@@ -128,6 +128,45 @@ describe('a worker', () => {
   });
 });
 
+describe('notifications in the app', () => {
+  it('count on the bell, arrive live, are marked read, and e-mail preferences are saved', async () => {
+    const learner = await server.actor('worker', { tenantId: officer.tenantId, name: 'Nia Bell' });
+    await learner.request('{ me { id } }');
+    const page = await open(learner, '/', PHONE);
+    await page.getByRole('heading', { name: 'Training Center' }).waitFor();
+    const bell = page.getByRole('button', { name: /^Notifications, \d+ unread$/ });
+    await expect(bell.getAttribute('aria-label')).resolves.toBe('Notifications, 0 unread');
+
+    const title = `Ladder ${crypto.randomUUID().slice(0, 6)}`;
+    const courseId = await createCourse(officer, { title, category: 'COMPLIANCE' });
+    await assignCourse(officer, courseId, learner.userId);
+    await expect.poll(() => bell.getAttribute('aria-label'), { timeout: 10_000 }).toBe('Notifications, 1 unread');
+
+    await bell.click();
+    const panel = page.getByRole('region', { name: 'Notifications' });
+    await panel.getByText(`New training: ${title}`).waitFor();
+    expect(await sidewaysPan(page)).toBeLessThanOrEqual(0);
+    await panel.getByRole('button', { name: 'Mark read' }).click();
+    await expect.poll(() => bell.getAttribute('aria-label')).toBe('Notifications, 0 unread');
+    const [row] = await server.owner.query<{ read: boolean }>(
+      'SELECT read_at IS NOT NULL AS read FROM notifications WHERE user_id = $1',
+      [learner.userId],
+    );
+    expect(row).toEqual({ read: true });
+
+    await panel.getByRole('button', { name: 'E-mail preferences' }).click();
+    await page.getByRole('heading', { name: 'Notification preferences' }).waitFor();
+    await page.getByLabel('Training due soon').uncheck();
+    await page.getByRole('button', { name: 'Save preferences' }).click();
+    await page.getByText('Saved your e-mail preferences.').waitFor();
+    const [preferences] = await server.owner.query<{ email_opt_out: string[] }>(
+      'SELECT email_opt_out FROM notification_preferences WHERE user_id = $1',
+      [learner.userId],
+    );
+    expect(preferences).toEqual({ email_opt_out: ['due_soon'] });
+  }, 60_000);
+});
+
 describe('on a 375 px phone', () => {
   it('no page pans sideways', async () => {
     const routes: [Actor, string, string][] = [
@@ -135,6 +174,7 @@ describe('on a 375 px phone', () => {
       [officer, '/training', 'Training Center'],
       [officer, '/analytics', 'Training Analytics'],
       [officer, '/questions', 'Question bank'],
+      [worker, '/notifications', 'Notification preferences'],
     ];
     for (const [actor, path, heading] of routes) {
       const page = await open(actor, path, PHONE);

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState, type MouseEvent } from 'reac
 import { Provider } from 'urql';
 import { Analytics } from './Analytics';
 import { createApiClient } from './client';
+import { NotificationBell, NotificationPreferences, PREFERENCES_PATH } from './Notifications';
 import { QUESTIONS_PATH } from './quiz/navigation';
 import { quizScreen } from './quiz/routes';
 import { isManager, sessionFromToken, storedSession, storeSession, takeTokenFromUrl, type Session } from './session';
@@ -76,6 +77,7 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: 
           {isManager(session) && <a {...link(QUESTIONS_PATH)}>Question bank</a>}
         </nav>
         <div className="who">
+          <NotificationBell userId={session.userId} onPreferences={() => navigate(PREFERENCES_PATH)} />
           <span>{session.name ?? 'Signed in'}</span>
           <button type="button" onClick={() => onSignOut()}>
             Sign out
@@ -84,7 +86,9 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: 
       </header>
       <main id="main" tabIndex={-1}>
         {quizScreen(path, session) ??
-          (path === ANALYTICS_PATH ? (
+          (path === PREFERENCES_PATH ? (
+            <NotificationPreferences />
+          ) : path === ANALYTICS_PATH ? (
             isManager(session) ? (
               <Analytics />
             ) : (
