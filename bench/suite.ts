@@ -9,6 +9,7 @@ import { quizzes } from './quizzes/index.js';
 import { httpLimits } from './http/limits.js';
 import { soak } from './soak/index.js';
 import { subscriptions } from './subscriptions/index.js';
+import { xapi } from './xapi/index.js';
 
 /** A benchmark returns its BENCHMARKS.md section (markdown). */
 export interface Benchmark {
@@ -26,6 +27,7 @@ export const allBenchmarks: Benchmark[] = [
   riskLoop,
   quizzes,
   quiz,
+  xapi,
   content,
   subscriptions,
   soak,

@@ -167,6 +167,13 @@ export async function documentResource(request: XapiRequest, kind: DocumentKind)
   if (method === 'PUT' || method === 'POST') {
     if (!single) throw invalid(`${idParam} is required`);
     if (params.has('since')) throw invalid('since is only for GET');
+    const ifMatch = header(request, 'if-match');
+    const ifNoneMatch = header(request, 'if-none-match');
+    // 1.0.3 asks a profile's PUT to say what it expects (If-Match or If-None-Match) even for a new document.
+    if (method === 'PUT' && kind !== 'state' && request.version === '1.0.3' && !ifMatch && !ifNoneMatch) {
+      const existing = await readDocument(tx, tenantId, key);
+      if (!existing) throw invalid('send If-None-Match: * to create a profile, or If-Match to change one');
+    }
     const contentType = header(request, 'content-type') ?? 'application/octet-stream';
     const etag = await putDocument(
       tx,
@@ -174,8 +181,8 @@ export async function documentResource(request: XapiRequest, kind: DocumentKind)
       { ...key, content: request.body, contentType },
       {
         merge: method === 'POST',
-        ifMatch: header(request, 'if-match'),
-        ifNoneMatch: header(request, 'if-none-match'),
+        ifMatch,
+        ifNoneMatch,
         requireCondition: method === 'PUT' && (kind !== 'state' || request.version === '2.0.0'),
       },
     );

@@ -61,7 +61,28 @@ export interface LrsIdentity {
   launch?: { actor: Json; registration: string };
 }
 
+/**
+ * Verified credentials, by the hash of their Authorization header, for a few seconds: a tool sends a batch after
+ * another, and looking the credential up each time would cost a transaction per request. A credential deleted
+ * (or a launch token expiring) is refused at most this much later.
+ */
+const VERIFIED_FOR_MS = 10_000;
+const MAX_VERIFIED = 1_000;
+const verified = new Map<string, { identity: LrsIdentity; until: number }>();
+
 export async function authenticateBasic(prisma: PrismaClient, authorization: string | undefined) {
+  const cacheKey = sha256(authorization ?? '').toString('base64');
+  const hit = verified.get(cacheKey);
+  if (hit && hit.until > Date.now()) return hit.identity;
+  const identity = await lookUpBasic(prisma, authorization);
+  if (identity) {
+    if (verified.size >= MAX_VERIFIED) verified.clear();
+    verified.set(cacheKey, { identity, until: Date.now() + VERIFIED_FOR_MS });
+  }
+  return identity;
+}
+
+async function lookUpBasic(prisma: PrismaClient, authorization: string | undefined): Promise<LrsIdentity | null> {
   const match = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(authorization ?? '');
   if (!match) return null;
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');

@@ -7,6 +7,7 @@ import { documentResource } from './documents.js';
 import { invalid, unauthorized, XapiError } from './errors.js';
 import { authenticateBasic, fetchAuthToken, FETCH_PATH, type LrsIdentity } from './launch.js';
 import type { XapiReply, XapiRequest } from './request.js';
+import { unwrapAlternate } from './alternate.js';
 import { about, activityResource, agentResource } from './resources.js';
 import type { Json, XapiVersion } from './rules.js';
 import { statementResource } from './statements-resource.js';
@@ -70,6 +71,7 @@ const authority = (identity: LrsIdentity, publicUrl: string): Json => ({
 });
 
 async function handle(services: AppServices, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  // Answered when the request names no version this LRS speaks: the latest (1.0.3's suite expects 1.0.3 here).
   let versionHeader = '2.0.0';
   try {
     const method = req.method ?? 'GET';
@@ -89,22 +91,28 @@ async function handle(services: AppServices, req: IncomingMessage, res: ServerRe
     }
     const resource = RESOURCES[path];
     if (!resource) throw new XapiError(404, `No LRS resource at ${url.pathname}`);
-    const identity = await authenticateBasic(services.prisma, req.headers.authorization);
-    if (!identity) throw unauthorized();
-    const xapiVersion = version(req.headers['x-experience-api-version']);
-    versionHeader = xapiVersion;
-    if (!['GET', 'HEAD', 'PUT', 'POST', 'DELETE'].includes(method))
+    if (!['GET', 'HEAD', 'PUT', 'POST', 'DELETE'].includes(method)) {
       throw new XapiError(405, `${method} is not allowed`);
-    const body = await readBody(req);
+    }
+    const request = unwrapAlternate({
+      method,
+      headers: req.headers,
+      params: url.searchParams,
+      body: await readBody(req),
+    });
+    const identity = await authenticateBasic(services.prisma, request.headers.authorization);
+    if (!identity) throw unauthorized();
+    const xapiVersion = version(request.headers['x-experience-api-version']);
+    versionHeader = xapiVersion;
+    if (xapiVersion === '2.0.0' && request.method !== method) {
+      throw invalid('xAPI 2.0 has no alternate request syntax');
+    }
     const caller = { tenantId: identity.tenantId, userId: '', role: 'service' as const };
     const reply = await runAsCaller(services.prisma, caller, (tx) =>
       Promise.resolve(
         resource({
-          method,
+          ...request,
           url,
-          params: url.searchParams,
-          headers: req.headers,
-          body,
           version: xapiVersion,
           tenantId: identity.tenantId,
           authority: authority(identity, services.config.publicUrl),
