@@ -8,6 +8,7 @@ import { quizzes } from './quizzes/index.js';
 import { httpLimits } from './http/limits.js';
 import { soak } from './soak/index.js';
 import { subscriptions } from './subscriptions/index.js';
+import { trend } from './trend/index.js';
 
 /** A benchmark returns its BENCHMARKS.md section (markdown). */
 export interface Benchmark {
@@ -23,6 +24,7 @@ export const allBenchmarks: Benchmark[] = [
   analytics,
   autoAssign,
   riskLoop,
+  trend,
   quizzes,
   quiz,
   subscriptions,
