@@ -9,6 +9,7 @@ import { quizzes } from './quizzes/index.js';
 import { httpLimits } from './http/limits.js';
 import { soak } from './soak/index.js';
 import { subscriptions } from './subscriptions/index.js';
+import { trend } from './trend/index.js';
 import { xapi } from './xapi/index.js';
 
 /** A benchmark returns its BENCHMARKS.md section (markdown). */
@@ -25,6 +26,7 @@ export const allBenchmarks: Benchmark[] = [
   analytics,
   autoAssign,
   riskLoop,
+  trend,
   quizzes,
   quiz,
   xapi,

@@ -73,7 +73,8 @@ interface OutcomeRow {
  *    `scores` keeps those at or above minRiskScore (an entity whose latest score
  *    has dropped is no longer at risk, whatever it scored before).
  * 3b. `trends` (courses with lead_days only): for entities whose latest score is below a trend course's
- *    threshold, the least-squares line over their scores of the last 30 days (at least 3, rising); a trend
+ *    threshold, the least-squares line over their scores of the last 30 days (at least 3, rising: its slope at
+ *    least three times its standard error, so noise around a level is not a trend); a trend
  *    match is a course whose threshold that line reaches within lead_days of now. Its trigger is the latest
  *    score (below the threshold), so the stale-score and hysteresis rules below judge it like any other, and
  *    `best` prefers a threshold match (always the higher score).
@@ -141,6 +142,12 @@ export async function runAutoAssign(tx: CallerTransaction, run: AutoAssignRun): 
         AND s.score < (SELECT max(c.risk_threshold) FROM courses c WHERE c.lead_days IS NOT NULL)
       GROUP BY r.entity_type, r.entity_id
       HAVING count(*) >= 3 AND regr_slope(r.score, extract(epoch FROM r.computed_at) / 86400) > 0
+         -- Rising beyond the noise: the slope at least three times its standard error (t ≥ 3).
+         AND regr_slope(r.score, extract(epoch FROM r.computed_at) / 86400) ^ 2
+             * regr_sxx(r.score, extract(epoch FROM r.computed_at) / 86400) * (count(*) - 2)
+             >= 9 * (regr_syy(r.score, extract(epoch FROM r.computed_at) / 86400)
+                     - regr_sxy(r.score, extract(epoch FROM r.computed_at) / 86400) ^ 2
+                       / regr_sxx(r.score, extract(epoch FROM r.computed_at) / 86400))
   ), matches AS (
       SELECT ct.course_id, ct.risk_threshold, ct.rearm_margin, s.id AS score_id, s.entity_type, s.entity_id, s.score,
              s.computed_at, NULL::float8 AS slope, NULL::float8 AS line_now
