@@ -103,6 +103,7 @@ const TESTED_ELSEWHERE = [
   'quizAttempt',
   'regradeQuiz',
   'createLrsCredential', // admin only: tests/xapi/access.test.ts
+  'auditEvents', // admin only: tests/audit/trail.test.ts
   // course content: modules, cmi5 import and statistics for admins and safety officers, launches for the
   // assignee (tests/content/permissions.test.ts)
   'addCourseModule',

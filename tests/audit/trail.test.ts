@@ -202,7 +202,11 @@ describe('auditEvents', () => {
   });
 
   it('is for admins only; a bad filter is refused with its field', async () => {
-    expect(errorCode(await officer.request(AuditEventsDocument, {}))).toBe('FORBIDDEN');
+    for (const role of ['safety_officer', 'worker', 'service'] as const) {
+      const caller = await server.actor(role, { tenantId: admin.tenantId });
+      expect(errorCode(await caller.request(AuditEventsDocument, {})), role).toBe('FORBIDDEN');
+    }
+    expect(errorCode(await server.request(AuditEventsDocument, {}))).toBe('UNAUTHENTICATED');
     const bad = await admin.request(AuditEventsDocument, { filter: { entityId: 'nope' } });
     expect(errorCode(bad)).toBe('BAD_USER_INPUT');
     expect(bad.errors![0]!.extensions?.field).toBe('filter.entityId');
