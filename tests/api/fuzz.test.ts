@@ -896,8 +896,13 @@ describe('fuzzing every mutation', () => {
         await c.query('ROLLBACK');
       }
     });
-    // The counters move with B's passed completion's score.
-    expect(changed).toEqual(['equipment_operators', 'training_completions', 'training_completion_counts']);
+    // The counters move with B's passed completion's score, and the audit trail records both writes.
+    expect(changed).toEqual([
+      'equipment_operators',
+      'training_completions',
+      'training_completion_counts',
+      'audit_events',
+    ]);
     expect(await checksums()).toEqual(baseline);
     const leaked = (message: string, sent: string[] = []) =>
       examine(
