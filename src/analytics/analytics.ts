@@ -1,4 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
+import { Prisma } from '../generated/prisma/client.js';
 import { Assignment, AssignmentStatus } from '../assignments/assignment.js';
 import { ASSIGNMENT_STATUSES, type AssignmentStatusValue } from '../assignments/status.js';
 import { builder } from '../core/builder.js';
@@ -258,6 +259,17 @@ StatusCount.implement({
   }),
 });
 
+const RiskTriggerCounts = builder.objectRef<{ threshold: number; trend: number }>('RiskTriggerCounts');
+RiskTriggerCounts.implement({
+  description: 'Risk-based assignments by what triggered them.',
+  fields: (t) => ({
+    threshold: t.exposeInt('threshold', { description: 'A latest score at or above the course’s threshold.' }),
+    trend: t.exposeInt('trend', {
+      description: 'A rising score expected to reach the threshold within the course’s leadDays (assigned ahead).',
+    }),
+  }),
+});
+
 export const Analytics = builder.objectRef<AnalyticsScope>('Analytics');
 Analytics.implement({
   description: 'Training figures for the tenant, or for one user (a worker always gets their own).',
@@ -306,6 +318,19 @@ Analytics.implement({
           tenantId: scope.userId === null ? scope.tenantId : null,
         };
         return rows.map((row) => ({ courseId: row.course_id, courses, ...toBreakdown(row) }));
+      },
+    }),
+    riskTriggers: t.field({
+      type: RiskTriggerCounts,
+      description: 'Risk-based assignments over the threshold, and those assigned ahead of it by a rising trend.',
+      resolve: async (scope, _args, context) => {
+        const [row] = await context.read<{ threshold: number; trend: number }>(Prisma.sql`
+          SELECT count(*) FILTER (WHERE trigger_score >= trigger_threshold)::int AS threshold,
+                 count(*) FILTER (WHERE trigger_score < trigger_threshold)::int AS trend
+          FROM training_assignments
+          WHERE tenant_id = ${scope.tenantId}::uuid AND assignment_type = 'risk_based'
+            AND (${scope.userId}::uuid IS NULL OR user_id = ${scope.userId}::uuid)`);
+        return row ?? { threshold: 0, trend: 0 };
       },
     }),
     overdueAssignments: t.prismaField({

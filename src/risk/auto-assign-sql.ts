@@ -1,5 +1,6 @@
 import type { RiskEntityTypeValue } from '../assignments/assignment.js';
 import type { CallerTransaction } from '../core/caller/index.js';
+import { Prisma } from '../generated/prisma/client.js';
 
 /**
  * Risk-based auto-assignment (steps 1–7 below) as ONE set-based statement,
@@ -108,6 +109,11 @@ export async function runAutoAssign(tx: CallerTransaction, run: AutoAssignRun): 
   const entityTypes = entities && entities.map((entity) => entity.entityType);
   const entityIds = entities && entities.map((entity) => entity.entityId);
   const minRiskScore = scope.minRiskScore ?? 0;
+  // The scores in scope (alias s): latest and trends read the same ones.
+  const inScope = Prisma.sql`(${entityType}::text IS NULL OR s.entity_type = ${entityType}::text)
+        AND (${entityId}::uuid IS NULL OR s.entity_id = ${entityId}::uuid)
+        AND (${entityTypes}::text[] IS NULL OR (s.entity_type, s.entity_id) IN (
+              SELECT e.entity_type, e.entity_id FROM unnest(${entityTypes}::text[], ${entityIds}::uuid[]) AS e(entity_type, entity_id)))`;
   const [row] = await tx.$queryRaw<OutcomeRow[]>`
   WITH courses AS (
       SELECT c.id, c.entity_type, c.risk_threshold, c.rearm_margin, c.lead_days
@@ -122,32 +128,27 @@ export async function runAutoAssign(tx: CallerTransaction, run: AutoAssignRun): 
       SELECT DISTINCT ON (s.entity_type, s.entity_id) s.id, s.entity_type, s.entity_id, s.score, s.computed_at
       FROM predictive_scores s
       WHERE s.tenant_id = ${tenantId}::uuid
-        AND (${entityType}::text IS NULL OR s.entity_type = ${entityType}::text)
-        AND (${entityId}::uuid IS NULL OR s.entity_id = ${entityId}::uuid)
-        AND (${entityTypes}::text[] IS NULL OR (s.entity_type, s.entity_id) IN (
-              SELECT e.entity_type, e.entity_id FROM unnest(${entityTypes}::text[], ${entityIds}::uuid[]) AS e(entity_type, entity_id)))
+        AND ${inScope}
       ORDER BY s.entity_type, s.entity_id, s.computed_at DESC, s.created_at DESC, s.id DESC
   ), scores AS (
       SELECT * FROM latest WHERE score >= ${minRiskScore}::numeric
   ), trends AS (
-      SELECT r.entity_type, r.entity_id,
-             regr_slope(r.score, extract(epoch FROM r.computed_at) / 86400) AS slope,
-             regr_intercept(r.score, extract(epoch FROM r.computed_at) / 86400)
-               + regr_slope(r.score, extract(epoch FROM r.computed_at) / 86400) * (extract(epoch FROM now()) / 86400)
-               AS line_now
-      FROM predictive_scores r
-      JOIN scores s ON s.entity_type = r.entity_type AND s.entity_id = r.entity_id
-      WHERE EXISTS (SELECT 1 FROM courses c WHERE c.lead_days IS NOT NULL)
-        AND r.tenant_id = ${tenantId}::uuid AND r.computed_at > now() - interval '30 days'
-        AND s.score < (SELECT max(c.risk_threshold) FROM courses c WHERE c.lead_days IS NOT NULL)
-      GROUP BY r.entity_type, r.entity_id
-      HAVING count(*) >= 3 AND regr_slope(r.score, extract(epoch FROM r.computed_at) / 86400) > 0
-         -- Rising beyond the noise: the slope at least three times its standard error (t ≥ 3).
-         AND regr_slope(r.score, extract(epoch FROM r.computed_at) / 86400) ^ 2
-             * regr_sxx(r.score, extract(epoch FROM r.computed_at) / 86400) * (count(*) - 2)
-             >= 9 * (regr_syy(r.score, extract(epoch FROM r.computed_at) / 86400)
-                     - regr_sxy(r.score, extract(epoch FROM r.computed_at) / 86400) ^ 2
-                       / regr_sxx(r.score, extract(epoch FROM r.computed_at) / 86400))
+      SELECT f.entity_type, f.entity_id, f.slope, f.intercept + f.slope * (extract(epoch FROM now()) / 86400) AS line_now
+      FROM (
+          SELECT r.entity_type, r.entity_id, count(*) AS n, regr_slope(r.score, r.day) AS slope,
+                 regr_intercept(r.score, r.day) AS intercept, regr_sxx(r.score, r.day) AS sxx,
+                 regr_syy(r.score, r.day) AS syy, regr_sxy(r.score, r.day) AS sxy
+          FROM (
+              SELECT s.entity_type, s.entity_id, s.score::float8 AS score, extract(epoch FROM s.computed_at) / 86400 AS day
+              FROM predictive_scores s
+              WHERE EXISTS (SELECT 1 FROM courses c WHERE c.lead_days IS NOT NULL)
+                AND s.tenant_id = ${tenantId}::uuid AND s.computed_at > now() - interval '30 days' AND ${inScope}
+          ) AS r
+          GROUP BY r.entity_type, r.entity_id
+      ) AS f
+      WHERE f.n >= 3 AND f.slope > 0
+        -- Rising beyond the noise: the slope at least three times its standard error (t ≥ 3).
+        AND f.slope ^ 2 * f.sxx * (f.n - 2) >= 9 * (f.syy - f.sxy ^ 2 / f.sxx)
   ), matches AS (
       SELECT ct.course_id, ct.risk_threshold, ct.rearm_margin, s.id AS score_id, s.entity_type, s.entity_id, s.score,
              s.computed_at, NULL::float8 AS slope, NULL::float8 AS line_now

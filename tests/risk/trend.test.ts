@@ -221,6 +221,28 @@ describe('trend-triggered assignment (leadDays)', () => {
     expect(await dryThenReal(t)).toEqual([expect.stringMatching(/^Rising score: 57,/)]);
   });
 
+  it('Training Analytics counts trend assignments apart from threshold ones', async () => {
+    const t = await tenant();
+    await history(t, [
+      [21, 40],
+      [14, 45],
+      [7, 50],
+      [0.1, 55],
+    ]);
+    const other = uuid();
+    await server.owner.insert('profiles', { id: other, tenant_id: t.tenantId, role: 'worker' });
+    await server.owner.insert('predictive_scores', {
+      tenant_id: t.tenantId,
+      entity_type: 'worker',
+      entity_id: other,
+      score: 75,
+      computed_at: new Date(),
+    });
+    await dryThenReal(t);
+    const figures = await ok(t.officer.request('{ trainingAnalytics { riskTriggers { threshold trend } } }'));
+    expect(figures).toEqual({ trainingAnalytics: { riskTriggers: { threshold: 1, trend: 1 } } });
+  });
+
   it('a zone’s rising scores reach the workers with a shift there, like a zone over the threshold', async () => {
     const officer = await server.actor('safety_officer');
     const workerId = uuid();

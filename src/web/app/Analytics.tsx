@@ -98,6 +98,8 @@ function Figures({ data }: { data: WebAnalyticsQuery['trainingAnalytics'] }) {
         <Tile label="Overdue" value={data.overdueCount} />
         <Tile label="Completion rate" value={percent(data.completionRate)} />
         <Tile label="Average completion time" value={minutes(data.avgCompletionTime)} />
+        <Tile label="Risk-based: over the threshold" value={data.riskTriggers.threshold} />
+        <Tile label="Risk-based: ahead (rising trend)" value={data.riskTriggers.trend} />
       </div>
       <div className="two-columns">
         <ChartSection
