@@ -22,8 +22,8 @@ export interface Cmi5Course {
 /** Why a cmi5.xml was refused: shown to the client as it is. */
 export class Cmi5Error extends Error {}
 
-const MOVE_ON = ['Passed', 'Completed', 'CompletedAndPassed', 'CompletedOrPassed', 'NotApplicable'];
-const LAUNCH_METHODS = ['AnyWindow', 'OwnWindow'];
+export const MOVE_ON = ['Passed', 'Completed', 'CompletedAndPassed', 'CompletedOrPassed', 'NotApplicable'];
+export const LAUNCH_METHODS = ['AnyWindow', 'OwnWindow'];
 /** The most AUs one course structure may hold. */
 export const MAX_AUS = 5000;
 

@@ -8,7 +8,7 @@ import { isObject, iri, timestamp, uuid, type Json } from './rules.js';
 /** Documents: state, activity profiles and agent profiles, with ETag concurrency. */
 
 export type DocumentKind = 'state' | 'activityProfile' | 'agentProfile';
-const KIND_COLUMN: Record<DocumentKind, string> = {
+export const KIND_COLUMN: Record<DocumentKind, string> = {
   state: 'state',
   activityProfile: 'activity_profile',
   agentProfile: 'agent_profile',

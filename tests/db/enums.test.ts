@@ -8,6 +8,9 @@ import { EVIDENCE_KINDS } from '../../src/completions/evidence.js';
 import { EMAIL_STATUSES, NOTIFICATION_KINDS } from '../../src/notifications/kinds.js';
 import { ATTEMPT_STATUSES, QUESTION_KINDS, QUIZ_REVIEWS } from '../../src/quizzes/kinds.js';
 import { schema } from '../../src/schema.js';
+import { LAUNCH_METHODS, MOVE_ON } from '../../src/content/cmi5-xml.js';
+import { MODULE_KINDS } from '../../src/content/module-type.js';
+import { KIND_COLUMN } from '../../src/xapi/documents.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { parsePrismaSchema } from '../support/prisma-schema.js';
 import { owner } from '../support/sql.js';
@@ -38,6 +41,12 @@ const ENUM_COLUMNS: Record<string, { values: readonly string[]; graphql?: string
   'quiz_questions.kind': { values: QUESTION_KINDS, graphql: 'QuestionKind' },
   'course_quizzes.review': { values: QUIZ_REVIEWS, graphql: 'QuizReview' },
   'quiz_attempts.status': { values: ATTEMPT_STATUSES, graphql: 'QuizAttemptStatus' },
+  'course_modules.kind': { values: MODULE_KINDS, graphql: 'ModuleKind' },
+  'course_modules.move_on': { values: MOVE_ON },
+  'course_modules.launch_method': { values: LAUNCH_METHODS },
+  'xapi_documents.kind': { values: Object.values(KIND_COLUMN) },
+  // The audit trigger writes these; the GraphQL enum AuditAction names them.
+  'audit_events.action': { values: ['create', 'update', 'delete'], graphql: 'AuditAction' },
 };
 
 let db: TestDatabase;
