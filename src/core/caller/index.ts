@@ -8,6 +8,7 @@ import { isTransactionConflict, temporarilyUnavailable, transactionConflict, una
 import { pgliteTransaction } from './pglite-transaction.js';
 import { laneTransaction } from './read-lane.js';
 import { openSharedWrites, type SharedWrites } from './shared-writes.js';
+import { readCursorInBatches, type BatchOptions } from './cursor.js';
 import type {
   AppServices,
   Caller,
@@ -32,7 +33,7 @@ export type {
   TransactionOptions,
 } from './types.js';
 export { openReadLanes } from './read-lane.js';
-export { readInBatches, type BatchOptions } from './cursor.js';
+export type { BatchOptions } from './cursor.js';
 export type { SharedWrites } from './shared-writes.js';
 export type { ReadLane, ReadLanes } from './types.js';
 
@@ -160,6 +161,16 @@ export function runAsCaller<T>(
     throw error;
   });
 }
+
+/** `readCursorInBatches` as the caller: an export's rows a batch at a time, under RLS (cursor.ts). */
+export const readInBatches = <R>(
+  prisma: PrismaClient,
+  caller: Caller,
+  statement: Prisma.Sql,
+  onBatch: (rows: R[]) => Promise<void>,
+  options?: BatchOptions,
+): Promise<number> =>
+  readCursorInBatches<R>((fn, timeout) => runAsCaller(prisma, caller, fn, { timeout }), statement, onBatch, options);
 
 /** Per request: the shared read transaction's switches, used only by the Apollo plugin below. */
 interface ReadSharing {
