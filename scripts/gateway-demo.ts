@@ -16,9 +16,9 @@ import { DEMO_ADMIN, DEMO_USERS, DEMO_WORKERS } from '../src/web/demo-tenant.js'
 import { startUsersSubgraph } from './federation/users-subgraph.js';
 import { startLocalApi } from './local-api.js';
 
-/** Starts in the users subgraph (`users`) and crosses into this one for each user's training. */
+/** Starts in the users subgraph (`people`) and crosses into this one for each user's training. */
 const CROSSING_QUERY = `{
-  users {
+  people {
     name
     email
     trainingAssignments(first: 5) {
@@ -112,12 +112,12 @@ try {
       body,
     });
     const result = (await response.json()) as {
-      data?: { users: { name: string; trainingAssignments: { totalCount: number } }[] };
+      data?: { people: { name: string; trainingAssignments: { totalCount: number } }[] };
       errors?: unknown[];
     };
     console.log(JSON.stringify(result, null, 2));
     const workers = new Set(DEMO_WORKERS.map((worker) => worker.name));
-    const crossed = result.data?.users.filter(
+    const crossed = result.data?.people.filter(
       (user) => workers.has(user.name) && user.trainingAssignments.totalCount > 0,
     );
     if (response.status !== 200 || result.errors || crossed?.length !== workers.size) {

@@ -27,7 +27,7 @@ export const USERS_TYPE_DEFS = parse(`
   }
 
   type Query {
-    users: [User!]!
+    people: [User!]!
   }
 `);
 
@@ -46,7 +46,7 @@ export async function startUsersSubgraph(users: UserRecord[], port = 0): Promise
     schema: buildSubgraphSchema({
       typeDefs: USERS_TYPE_DEFS,
       resolvers: {
-        Query: { users: () => users },
+        Query: { people: () => users },
         User: {
           __resolveReference: (reference: { id: string }) => byId.get(reference.id) ?? null,
           displayName: (user: UserRecord) => user.name,

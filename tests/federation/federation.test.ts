@@ -117,7 +117,7 @@ async function throughGateway(query: string, authorization?: string) {
 }
 
 const CROSSING_QUERY = `{
-  users {
+  people {
     id
     name
     trainingAssignments {
@@ -153,7 +153,7 @@ describe('a gateway over both subgraphs', () => {
     expect(result.errors).toBeUndefined();
     const byName = (a: { title: string }, b: { title: string }) => a.title.localeCompare(b.title);
     const people = (
-      result.data!.users as {
+      result.data!.people as {
         id: string;
         name: string;
         trainingAssignments: { totalCount: number; nodes: { course: { title: string } }[] };

@@ -38,12 +38,12 @@ describe('npm run gateway:demo', () => {
     const ask = (query: string) =>
       fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
 
-    const anonymous = await ask('{ users { name trainingAssignments(first: 1) { totalCount } } }');
+    const anonymous = await ask('{ people { name trainingAssignments(first: 1) { totalCount } } }');
     const anonymousText = await anonymous.text();
     expect(JSON.parse(anonymousText).errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toContain(
       'UNAUTHENTICATED',
     );
-    const invalid = await ask('{ users { nope } }');
+    const invalid = await ask('{ people { nope } }');
     const invalidText = await invalid.text();
     expect(invalid.status).toBe(400);
     expect(JSON.parse(invalidText).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
