@@ -1,3 +1,5 @@
+import { random as seeded } from '../../tests/support/quiz-key.js';
+
 /**
  * Generated score histories for the trend back-test: one score a day for `DAYS` days per entity, in five
  * families — rising (towards and past the threshold), flat, noisy (flat, twice the noise), falling, spiking (flat
@@ -19,20 +21,8 @@ export interface History {
   underlying: number[];
 }
 
-/** mulberry32: a small seeded generator. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function histories(perFamily: number, noise: number, seed: number): History[] {
-  const random = generator(seed);
+  const random = seeded(seed);
   const uniform = (low: number, high: number) => low + (high - low) * random();
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const clip = (score: number) => Math.round(Math.min(100, Math.max(0, score)) * 100) / 100;
