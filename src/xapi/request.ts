@@ -12,6 +12,8 @@ export interface XapiRequest {
   tenantId: string;
   /** Who the statements it stores are recorded as stored by. */
   authority: Json;
+  /** Set when a launch token authenticated the request: the statements it may store are its learner's. */
+  launch?: { actor: Json; registration: string };
   tx: CallerTransaction;
 }
 

@@ -116,6 +116,7 @@ async function handle(services: AppServices, req: IncomingMessage, res: ServerRe
           version: xapiVersion,
           tenantId: identity.tenantId,
           authority: authority(identity, services.config.publicUrl),
+          ...(identity.launch ? { launch: identity.launch } : {}),
           tx,
         }),
       ),

@@ -4,6 +4,7 @@ import { buildMultipart, boundaryOf, parseMultipart } from './multipart.js';
 import { canonicalFormat, idsFormat, queryStatements } from './query.js';
 import { header, type XapiReply, type XapiRequest } from './request.js';
 import { isObject, type Json } from './rules.js';
+import { checkLaunchScope } from './launch-scope.js';
 import { checkSignature } from './signature.js';
 import { storeStatements } from './store.js';
 
@@ -88,6 +89,7 @@ export async function statementResource(request: XapiRequest): Promise<XapiReply
     }
     batch[0] = { ...statements, id };
   } else if (params.size) throw invalid('POST takes no parameters');
+  if (request.launch) checkLaunchScope(batch, request.launch);
   matchAttachments(batch, attachments);
   const ids = await storeStatements(tx, tenantId, batch, request.authority, { version: request.version, attachments });
   return method === 'PUT' ? { status: 204 } : { status: 200, body: ids };

@@ -99,6 +99,42 @@ describe('cmi5 launch tokens and the API for other domains', () => {
     expect(seen.at(-1)).toEqual({ tenantId: admin.tenantId, ids: [s.id] });
   });
 
+  it("refuses (403, nothing stored) a launch token's statement of another actor, registration or an LMS verb", async () => {
+    const registration = randomUUID();
+    const { fetchPath } = await runAsCaller(server.db.prisma, caller(), (tx) =>
+      createLaunchToken(tx, admin.tenantId, { actor, registration, activityId: 'https://example.com/au/2' }),
+    );
+    const origin = new URL(server.url).origin;
+    const fetched = (await (await fetch(`${origin}${fetchPath}`, { method: 'POST' })).json()) as Record<string, string>;
+    const post = (body: unknown) =>
+      fetch(`${origin}/xapi/statements`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${fetched['auth-token']!}`,
+          'x-experience-api-version': '2.0.0',
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(body),
+      });
+    const other = { objectType: 'Agent', account: { homePage: 'https://training.example.com', name: 'w2' } };
+    const waived = { id: 'https://w3id.org/xapi/adl/verbs/waived', display: { en: 'waived' } };
+    const refusals: [unknown, RegExp][] = [
+      [{ ...statement(), actor: other, context: { registration } }, /actor is its learner/],
+      [{ ...statement(), actor, context: { registration: randomUUID() } }, /registration/],
+      [{ ...statement(), actor }, /registration/],
+      [{ ...statement(), actor, verb: waived, context: { registration } }, /written by the LMS/],
+      [[{ ...statement(), actor, context: { registration } }, { ...statement(), actor: other }], /statements\[1\]/],
+    ];
+    const before = await server.owner.count('xapi_statements');
+    for (const [body, message] of refusals) {
+      const response = await post(body);
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as { error: string }).error).toMatch(message);
+    }
+    expect(await server.owner.count('xapi_statements')).toBe(before);
+    expect((await post({ ...statement(), actor, context: { registration } })).status).toBe(200);
+  });
+
   it('storeStatements and putDocument work inside a caller transaction; an invalid statement throws XapiError 400', async () => {
     const s = statement();
     const authority = { objectType: 'Agent', account: { homePage: 'https://training.example.com', name: 'lms' } };
