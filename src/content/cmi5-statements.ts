@@ -27,7 +27,34 @@ export const EXTENSIONS = {
   reason: 'https://w3id.org/xapi/cmi5/result/extensions/reason',
   videoTime: 'https://w3id.org/xapi/video/extensions/time',
   videoTimeTo: 'https://w3id.org/xapi/video/extensions/time-to',
+  videoTimeFrom: 'https://w3id.org/xapi/video/extensions/time-from',
+  videoProgress: 'https://w3id.org/xapi/video/extensions/progress',
+  videoPlayedSegments: 'https://w3id.org/xapi/video/extensions/played-segments',
+  videoLength: 'https://w3id.org/xapi/video/extensions/length',
+  videoSessionId: 'https://w3id.org/xapi/video/extensions/session-id',
 } as const;
+
+/** A video counts as watched when the parts played cover this share of its length. */
+export const VIDEO_WATCHED_SHARE = 0.95;
+
+/** Seconds covered by the video profile's played segments ("0[.]12.5[,]30[.]41"), overlaps counted once. */
+export function playedSeconds(segments: unknown): number {
+  if (typeof segments !== 'string' || segments === '') return 0;
+  const spans = segments
+    .split('[,]')
+    .map((part) => part.split('[.]').map(Number))
+    .filter((pair): pair is [number, number] => pair.length === 2 && pair.every(Number.isFinite))
+    .map(([a, b]) => (a <= b ? [a, b] : [b, a]))
+    .sort((x, y) => x[0]! - y[0]!);
+  let covered = 0;
+  let reached = -Infinity;
+  for (const [start, end] of spans) {
+    const from = Math.max(start!, reached);
+    if (end! > from) covered += end! - from;
+    reached = Math.max(reached, end!);
+  }
+  return covered;
+}
 
 /** The activity id of a module that is not an AU (a video or document the web app reports on). */
 export const moduleActivityId = (moduleId: string) => `urn:uuid:${moduleId}`;

@@ -7,6 +7,7 @@ import './module-crud.js';
 import './cmi5-import.js';
 import './stats.js';
 import './launch.js';
+import './progress-type.js';
 import { contentHost } from './progress.js';
 
 /** Course content: uploaded files served with range requests, a course's modules, cmi5 packages. */

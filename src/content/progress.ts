@@ -3,15 +3,25 @@ import { actingAs } from '../core/caller/index.js';
 import type { Role } from '../core/permissions.js';
 import { meetRequirement } from '../completions/evidence.js';
 import { onStatementsStored, storeStatements, type StoredStatement } from '../xapi/index.js';
-import { durationSeconds, EXTENSIONS, learnerAgent, lmsAuthority, lmsStatement, VERBS } from './cmi5-statements.js';
+import {
+  durationSeconds,
+  EXTENSIONS,
+  learnerAgent,
+  lmsAuthority,
+  lmsStatement,
+  playedSeconds,
+  VERBS,
+  VIDEO_WATCHED_SHARE,
+} from './cmi5-statements.js';
 
 /**
  * What statements do to modules. Every batch the LRS stores (an AU's, the web app's player, the LMS's own) passes
  * here in its transaction: statements of an assignment's registration about one of its course's modules, by its
- * assignee, update that module's progress; a module whose rule is met (an AU's moveOn, a video's or document's
- * completed statement) is satisfied; and when that satisfies every required module of the course, the LMS records
- * `satisfied` and, for a course requiring content, the content evidence that may complete the assignment (§14),
- * with the AUs' mean scaled score as its score.
+ * assignee, update that module's progress; a module whose rule is met (an AU's moveOn, a document's completed
+ * statement, a video's completed one whose played segments cover the video, or the LMS's waived) is satisfied;
+ * and when that satisfies every required module of the course, the LMS records `satisfied` and, for a course
+ * requiring content, the content evidence that may complete the assignment (§14), with the AUs' mean scaled score
+ * as its score.
  */
 
 type Json = Record<string, unknown>;
@@ -23,6 +33,7 @@ const JUDGED = new Set<string>([
   VERBS.played,
   VERBS.paused,
   VERBS.seeked,
+  VERBS.waived,
 ]);
 
 /** The app whose LRS stores the statements (for its public URL): set when the app starts. */
@@ -44,11 +55,16 @@ interface Observation {
   scaled: number | null;
   seconds: number;
   position: number | null;
+  /** A `waived` statement written by the LMS itself (a launch token may not send it, and it has other authority). */
+  waived: boolean;
+  /** Video profile: seconds the played segments cover, and the video's length as the player saw it. */
+  played: number;
+  length: number | null;
 }
 
 const asObject = (value: unknown): Json => (value && typeof value === 'object' ? (value as Json) : {});
 
-function observe(statement: StoredStatement): Observation | undefined {
+function observe(statement: StoredStatement, lms: string): Observation | undefined {
   const verb = asObject(statement.verb).id as string;
   const context = asObject(statement.context);
   const object = asObject(statement.object);
@@ -60,6 +76,7 @@ function observe(statement: StoredStatement): Observation | undefined {
   const extensions = asObject(result.extensions);
   const scaled = asObject(result.score).scaled;
   const position = extensions[EXTENSIONS.videoTimeTo] ?? extensions[EXTENSIONS.videoTime];
+  const length = asObject(context.extensions)[EXTENSIONS.videoLength];
   return {
     registration,
     objectId: object.id as string,
@@ -68,6 +85,9 @@ function observe(statement: StoredStatement): Observation | undefined {
     scaled: typeof scaled === 'number' ? scaled : null,
     seconds: durationSeconds(result.duration),
     position: typeof position === 'number' && position >= 0 ? position : null,
+    waived: verb === VERBS.waived && JSON.stringify(asObject(statement.authority).account) === lms,
+    played: playedSeconds(extensions[EXTENSIONS.videoPlayedSegments]),
+    length: typeof length === 'number' && length > 0 ? length : null,
   };
 }
 
@@ -77,15 +97,32 @@ interface Matched {
   user_id: string;
   role: Role;
   n: number;
+  kind: string;
+  duration_seconds: number | null;
+}
+
+/**
+ * Whether a statement completes its module: a video's `completed` only when its played segments cover
+ * VIDEO_WATCHED_SHARE of the video (its length as the player reports it, else the module's duration), so seeking
+ * to the end is not watching; any other module's `completed` as sent.
+ */
+function completes(o: Observation, row: Matched): boolean {
+  if (o.verb !== VERBS.completed) return false;
+  if (row.kind !== 'video') return true;
+  const length = o.length ?? row.duration_seconds;
+  return length !== null && o.played >= VIDEO_WATCHED_SHARE * length;
 }
 
 async function judge(tx: CallerTransaction, tenantId: string, statements: readonly StoredStatement[]) {
-  const observed = statements.map(observe).filter((o): o is Observation => o !== undefined);
-  if (observed.length === 0 || !running) return;
+  if (!running) return;
   const publicUrl = running.config.publicUrl;
+  const lms = JSON.stringify(lmsAuthority(publicUrl).account);
+  const observed = statements.map((s) => observe(s, lms)).filter((o): o is Observation => o !== undefined);
+  if (observed.length === 0) return;
   // Which assignment and module each statement is about, by its assignee only (one statement for the batch).
   const matched = await tx.$queryRaw<Matched[]>`
-    SELECT a.id::text AS assignment_id, m.id::text AS module_id, a.user_id::text, p.role, o.n
+    SELECT a.id::text AS assignment_id, m.id::text AS module_id, a.user_id::text, p.role, o.n, m.kind,
+           m.duration_seconds
     FROM jsonb_to_recordset(${JSON.stringify(observed.map((o, n) => ({ ...o, n })))}::jsonb)
          AS o(n int, registration text, "objectId" text, learner text)
     JOIN training_assignments a ON a.tenant_id = ${tenantId}::uuid AND a.id::text = lower(o.registration)
@@ -115,29 +152,30 @@ async function record(
       assignment: row.assignment_id,
       module: row.module_id,
       user: row.user_id,
-      completed: o.verb === VERBS.completed ? now : null,
+      completed: completes(o, row) ? now : null,
       passed: o.verb === VERBS.passed ? now : null,
       failed: o.verb === VERBS.failed ? now : null,
       scaled: o.verb === VERBS.passed || o.verb === VERBS.failed ? o.scaled : null,
       seconds: o.seconds,
       position: o.position,
       terminated: o.verb === VERBS.terminated,
+      waived: o.waived,
     };
   });
   const upserted = await tx.$queryRaw<{ id: string; terminated: boolean }[]>`
     WITH merged AS (
       SELECT assignment, module, "user", min(completed) AS completed, min(passed) AS passed, max(failed) AS failed,
              (array_agg(scaled) FILTER (WHERE scaled IS NOT NULL))[1] AS scaled, sum(seconds) AS seconds,
-             max(position) AS position, bool_or(terminated) AS terminated
+             max(position) AS position, bool_or(terminated) AS terminated, bool_or(waived) AS waived
       FROM jsonb_to_recordset(${JSON.stringify(changes)}::jsonb) AS c(assignment uuid, module uuid, "user" uuid,
         completed timestamptz, passed timestamptz, failed timestamptz, scaled float8, seconds float8, position float8,
-        terminated boolean)
+        terminated boolean, waived boolean)
       GROUP BY assignment, module, "user"
     ), written AS (
       INSERT INTO module_progress AS p (tenant_id, assignment_id, module_id, user_id, completed_at, passed_at, failed_at,
-                                        score_scaled, seconds_spent, position_seconds)
+                                        score_scaled, seconds_spent, position_seconds, waived)
       SELECT ${tenantId}::uuid, assignment, module, "user", completed, passed, failed, greatest(-1, least(1, scaled)),
-             seconds, position
+             seconds, position, waived
       FROM merged
       ON CONFLICT (tenant_id, assignment_id, module_id) DO UPDATE SET
         completed_at = coalesce(p.completed_at, excluded.completed_at),
@@ -145,7 +183,8 @@ async function record(
         failed_at = coalesce(excluded.failed_at, p.failed_at),
         score_scaled = coalesce(excluded.score_scaled, p.score_scaled),
         seconds_spent = p.seconds_spent + excluded.seconds_spent,
-        position_seconds = greatest(p.position_seconds, excluded.position_seconds)
+        position_seconds = greatest(p.position_seconds, excluded.position_seconds),
+        waived = p.waived OR excluded.waived
       RETURNING p.id, p.assignment_id, p.module_id
     )
     SELECT w.id::text, m.terminated FROM written w
@@ -154,6 +193,7 @@ async function record(
   const satisfied = await tx.$queryRaw<{ assignment_id: string; fresh: boolean }[]>`
     UPDATE module_progress p
     SET satisfied_at = coalesce(p.satisfied_at, CASE
+          WHEN p.waived THEN now()
           WHEN m.kind <> 'cmi5_au' THEN CASE WHEN p.completed_at IS NOT NULL THEN now() END
           WHEN m.move_on = 'Passed' THEN CASE WHEN p.passed_at IS NOT NULL THEN now() END
           WHEN m.move_on = 'Completed' THEN CASE WHEN p.completed_at IS NOT NULL THEN now() END

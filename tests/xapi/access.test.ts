@@ -123,7 +123,13 @@ describe('cmi5 launch tokens and the API for other domains', () => {
       [{ ...statement(), actor, context: { registration: randomUUID() } }, /registration/],
       [{ ...statement(), actor }, /registration/],
       [{ ...statement(), actor, verb: waived, context: { registration } }, /written by the LMS/],
-      [[{ ...statement(), actor, context: { registration } }, { ...statement(), actor: other }], /statements\[1\]/],
+      [
+        [
+          { ...statement(), actor, context: { registration } },
+          { ...statement(), actor: other },
+        ],
+        /statements\[1\]/,
+      ],
     ];
     const before = await server.owner.count('xapi_statements');
     for (const [body, message] of refusals) {
