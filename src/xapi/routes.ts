@@ -70,7 +70,26 @@ const authority = (identity: LrsIdentity, publicUrl: string): Json => ({
   account: { homePage: `${publicUrl}/xapi`, name: identity.id },
 });
 
+/**
+ * CORS for every origin: an AU runs in a sandboxed page of its package (an opaque origin) or on another host, and
+ * the LRS is authenticated by the Authorization header alone, never by cookies, so no origin gains anything by it.
+ */
+const CORS_PREFLIGHT = {
+  'access-control-allow-methods': 'GET, HEAD, PUT, POST, DELETE',
+  'access-control-allow-headers': 'Authorization, Content-Type, X-Experience-API-Version, If-Match, If-None-Match',
+  'access-control-max-age': '600',
+};
+
 async function handle(services: AppServices, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  res.setHeader('access-control-allow-origin', '*');
+  res.setHeader(
+    'access-control-expose-headers',
+    'ETag, Last-Modified, X-Experience-API-Version, X-Experience-API-Consistent-Through',
+  );
+  if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+    res.writeHead(204, CORS_PREFLIGHT);
+    return void res.end();
+  }
   // Answered when the request names no version this LRS speaks: the latest (1.0.3's suite expects 1.0.3 here).
   let versionHeader = '2.0.0';
   try {

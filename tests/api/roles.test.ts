@@ -112,6 +112,8 @@ const TESTED_ELSEWHERE = [
   'importCmi5Package',
   'moduleStats',
   'launchModule',
+  'moduleProgress',
+  'waiveCourseModule',
 ];
 
 let server: TestServer;

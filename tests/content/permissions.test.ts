@@ -24,6 +24,12 @@ const OPERATIONS: [name: string, query: string, allowed: Role[]][] = [
   ['importCmi5Package', `mutation { importCmi5Package(courseId: "${id}", contentId: "${id}") { id } }`, MANAGERS],
   ['moduleStats', `{ moduleStats(courseId: "${id}") { title } }`, MANAGERS],
   ['launchModule', `mutation { launchModule(assignmentId: "${id}", moduleId: "${id}") { url } }`, LEARNERS],
+  ['moduleProgress', `{ moduleProgress(assignmentId: "${id}") { waived } }`, LEARNERS],
+  [
+    'waiveCourseModule',
+    `mutation { waiveCourseModule(assignmentId: "${id}", moduleId: "${id}", reason: TESTED_OUT) { waived } }`,
+    MANAGERS,
+  ],
 ];
 
 let server: TestServer;

@@ -12,6 +12,7 @@ import { Assignments } from './Assignments';
 import { AutoAssign } from './AutoAssign';
 import { Courses } from './Courses';
 import { QuestionStats } from './quiz/QuestionStats';
+import { ModuleStats } from './content/ModuleStats';
 import {
   categoryName,
   DataTable,
@@ -67,6 +68,7 @@ export function Analytics() {
         {data && <Figures data={data} />}
       </Loaded>
       <QuestionStats key={`question-stats-${version}`} />
+      <ModuleStats key={`module-stats-${version}`} />
       <LiveFeed onArrival={() => refetch({ requestPolicy: 'network-only' })} />
       <Courses key={`courses-${version}`} />
       <Assignments key={`assignments-${version}`} />

@@ -9,6 +9,7 @@ import {
   type CourseFieldsFragment,
   type DifficultyLevel,
 } from '../../generated/operations/graphql';
+import { ModulesEditor } from './content/ModulesEditor';
 import { QuizEditor } from './quiz/QuizEditor';
 import {
   categoryName,
@@ -125,6 +126,7 @@ export function Courses() {
         }}
       />
       {editing && <QuizEditor key={editing.id} courseId={editing.id} courseTitle={editing.title} />}
+      {editing && <ModulesEditor key={`modules-${editing.id}`} courseId={editing.id} courseTitle={editing.title} />}
     </Section>
   );
 }

@@ -9,6 +9,7 @@ import {
   type CompletionSource,
   type WebMeQuery,
 } from '../../generated/operations/graphql';
+import { ModulePanel } from './content/ModulePanel';
 import { CompleteForm } from './ResultForms';
 import { QuizPanel, useMyQuizzes, type AssignmentQuiz } from './quiz/QuizCard';
 import type { Session } from './session';
@@ -240,6 +241,14 @@ function AssignmentCard({
         )}
       </dl>
       {quiz && <QuizPanel assignmentId={assignment.id} quiz={quiz} canTake={started} />}
+      {(started || assignment.status === 'COMPLETED') && (
+        <ModulePanel
+          assignmentId={assignment.id}
+          courseId={assignment.course.id}
+          canLaunch={started}
+          onChanged={onChanged}
+        />
+      )}
       {startMutation.error && <ErrorMessage error={startMutation.error} />}
       <div className="actions">
         {startable && (

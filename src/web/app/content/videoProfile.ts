@@ -1,0 +1,113 @@
+import { isoDuration, type Launched } from './lrs';
+
+/**
+ * The xAPI video profile for one `<video>`: initialized, played, paused, seeked (time-from, time-to), completed
+ * once the parts played cover COMPLETION_THRESHOLD of it, terminated when the player closes. Each carries the
+ * profile's result extensions (time, progress, played-segments) and context (length, session-id); the server
+ * checks the played segments itself before a completed statement satisfies the module.
+ */
+
+const EXT = 'https://w3id.org/xapi/video/extensions/';
+export const COMPLETION_THRESHOLD = 0.95;
+
+const round = (seconds: number) => Math.round(seconds * 1000) / 1000;
+
+export function trackVideo(video: HTMLVideoElement, launched: Launched, onCompleted: () => void): () => void {
+  const sessionId = crypto.randomUUID();
+  const segments: [number, number][] = [];
+  let start: number | null = null;
+  let position = video.currentTime;
+  let completed = false;
+  let initialized = false;
+
+  const length = () => (Number.isFinite(video.duration) ? video.duration : 0);
+  const context = () => ({ [`${EXT}length`]: round(length()), [`${EXT}session-id`]: sessionId });
+  const covered = () => {
+    const sorted = [...segments, ...(start === null ? [] : [[start, video.currentTime] as [number, number]])]
+      .map(([a, b]) => (a <= b ? [a, b] : [b, a]))
+      .sort((x, y) => x[0]! - y[0]!);
+    let total = 0;
+    let reached = -Infinity;
+    for (const [a, b] of sorted) {
+      const from = Math.max(a!, reached);
+      if (b! > from) total += b! - from;
+      reached = Math.max(reached, b!);
+    }
+    return total;
+  };
+  const progress = () => (length() ? Math.min(1, round(covered() / length())) : 0);
+  const playedSegments = () =>
+    [...segments, ...(start === null ? [] : [[start, video.currentTime] as [number, number]])]
+      .map(([a, b]) => `${round(a)}[.]${round(b)}`)
+      .join('[,]');
+  /** Closes the segment being played at `at`; answers its length (the time spent watching since the last report). */
+  const close = (at: number) => {
+    if (start === null) return 0;
+    segments.push([start, at]);
+    const spent = Math.abs(at - start);
+    start = null;
+    return spent;
+  };
+  const state = (time: number) => ({
+    [`${EXT}time`]: round(time),
+    [`${EXT}progress`]: progress(),
+    [`${EXT}played-segments`]: playedSegments(),
+  });
+  const report = (verb: Parameters<Launched['send']>[0], result: Record<string, unknown>) =>
+    void launched.send(verb, result, context()).catch(() => undefined);
+
+  const onLoaded = () => {
+    if (initialized) return;
+    initialized = true;
+    report('initialized', {});
+  };
+  const onPlay = () => {
+    start = video.currentTime;
+    report('played', { extensions: { [`${EXT}time`]: round(video.currentTime) } });
+  };
+  const onPause = () => {
+    if (video.seeking || start === null) return;
+    const time = video.currentTime;
+    const spent = close(time);
+    report('paused', { extensions: state(time), duration: isoDuration(spent) });
+  };
+  const onTime = () => {
+    if (video.seeking) return;
+    position = video.currentTime;
+    if (!completed && progress() >= COMPLETION_THRESHOLD) {
+      completed = true;
+      const playing = start !== null;
+      const spent = close(position);
+      report('completed', { extensions: state(position), completion: true, duration: isoDuration(spent) });
+      if (playing) start = position;
+      onCompleted();
+    }
+  };
+  const onSeeking = () => {
+    const spent = start === null ? 0 : close(position);
+    const to = video.currentTime;
+    report('seeked', {
+      extensions: { [`${EXT}time-from`]: round(position), [`${EXT}time-to`]: round(to) },
+      duration: isoDuration(spent),
+    });
+    position = to;
+    if (!video.paused) start = to;
+  };
+  const onEnded = () => onTime();
+
+  const events: [string, () => void][] = [
+    ['loadedmetadata', onLoaded],
+    ['play', onPlay],
+    ['pause', onPause],
+    ['timeupdate', onTime],
+    ['seeking', onSeeking],
+    ['ended', onEnded],
+  ];
+  for (const [name, handler] of events) video.addEventListener(name, handler);
+  if (video.readyState >= 1) onLoaded();
+  return () => {
+    for (const [name, handler] of events) video.removeEventListener(name, handler);
+    const spent = close(video.currentTime);
+    if (initialized) report('terminated', { extensions: state(video.currentTime), duration: isoDuration(spent) });
+  };
+}
