@@ -17,6 +17,18 @@ export function trackVideo(video: HTMLVideoElement, launched: Launched, onComple
   const segments: [number, number][] = [];
   let start: number | null = null;
   let position = video.currentTime;
+  /** When `position` was read (timeupdate comes only every quarter second or so). */
+  let readAt = performance.now();
+  const read = () => {
+    position = video.currentTime;
+    readAt = performance.now();
+  };
+  /** Where the video was just before a seek: the last reading, moved on by the time played since. */
+  const beforeSeek = () => {
+    if (start === null) return position;
+    const moved = ((performance.now() - readAt) / 1000) * video.playbackRate;
+    return Math.min(position + moved, length() || Infinity);
+  };
   let completed = false;
   let initialized = false;
 
@@ -62,18 +74,20 @@ export function trackVideo(video: HTMLVideoElement, launched: Launched, onComple
     report('initialized', {});
   };
   const onPlay = () => {
+    read();
     start = video.currentTime;
     report('played', { extensions: { [`${EXT}time`]: round(video.currentTime) } });
   };
   const onPause = () => {
     if (video.seeking || start === null) return;
-    const time = video.currentTime;
+    read();
+    const time = position;
     const spent = close(time);
     report('paused', { extensions: state(time), duration: isoDuration(spent) });
   };
   const onTime = () => {
     if (video.seeking) return;
-    position = video.currentTime;
+    read();
     if (!completed && progress() >= COMPLETION_THRESHOLD) {
       completed = true;
       const playing = start !== null;
@@ -84,13 +98,14 @@ export function trackVideo(video: HTMLVideoElement, launched: Launched, onComple
     }
   };
   const onSeeking = () => {
-    const spent = start === null ? 0 : close(position);
+    const from = beforeSeek();
+    const spent = start === null ? 0 : close(from);
     const to = video.currentTime;
     report('seeked', {
-      extensions: { [`${EXT}time-from`]: round(position), [`${EXT}time-to`]: round(to) },
+      extensions: { [`${EXT}time-from`]: round(from), [`${EXT}time-to`]: round(to) },
       duration: isoDuration(spent),
     });
-    position = to;
+    read();
     if (!video.paused) start = to;
   };
   const onEnded = () => onTime();
