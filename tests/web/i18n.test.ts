@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { applyLanguage, formatDate, formatNumber, i18n, pickLanguage } from '../../src/web/app/i18n';
+
+/** What the test uses of the web app's i18n module (typed by src/web/tsconfig.json: DOM, JSON imports, bundler). */
+interface WebI18n {
+  pickLanguage(...candidates: (string | undefined | readonly string[])[]): string;
+  applyLanguage(locale?: string): string;
+  formatDate(value: string | null): string;
+  formatNumber(value: number): string;
+  i18n: { t(key: string): string };
+}
+const webModule = '../../src/web/app/i18n.ts';
+const { applyLanguage, formatDate, formatNumber, i18n, pickLanguage } = (await import(webModule)) as WebI18n;
 
 describe('web app languages', () => {
   it('takes the person’s locale, then the browser’s languages, then English', () => {
