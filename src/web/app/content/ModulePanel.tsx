@@ -5,6 +5,7 @@ import {
   WebLaunchModuleDocument,
   type WebAssignmentModulesQuery,
 } from '../../../generated/operations/graphql';
+import { useTranslation, i18n } from '../i18n';
 import { ErrorMessage, Loaded } from '../ui';
 import { openLaunch, type Launched } from './lrs';
 import { trackVideo } from './videoProfile';
@@ -13,17 +14,16 @@ import './content.css';
 type Module = NonNullable<WebAssignmentModulesQuery['trainingCourse']>['modules'][number];
 type Progress = WebAssignmentModulesQuery['moduleProgress'][number];
 
-const ACTIONS: Record<Module['kind'], string> = { VIDEO: 'Play', DOCUMENT: 'Open', CMI5_AU: 'Launch', LINK: 'Open' };
-
 /** A module's progress in words: done (or waived), how far a video got, or not started. */
 function status(module: Module, progress: Progress | undefined): string {
-  if (!progress) return 'Not started';
-  if (progress.waived) return 'Waived';
-  if (progress.satisfiedAt) return 'Done';
+  if (!progress) return i18n.t('content.status.notStarted');
+  if (progress.waived) return i18n.t('content.status.waived');
+  if (progress.satisfiedAt) return i18n.t('content.status.done');
   if (module.kind === 'VIDEO' && progress.positionSeconds != null && module.durationSeconds) {
-    return `Watched to ${Math.round((100 * progress.positionSeconds) / module.durationSeconds)}%`;
+    const percent = Math.round((100 * progress.positionSeconds) / module.durationSeconds);
+    return i18n.t('content.status.watchedTo', { percent });
   }
-  return progress.launchedAt ? 'Started' : 'Not started';
+  return i18n.t(progress.launchedAt ? 'content.status.started' : 'content.status.notStarted');
 }
 
 /**
@@ -41,6 +41,7 @@ export function ModulePanel({
   canLaunch: boolean;
   onChanged: () => void;
 }) {
+  const { t } = useTranslation();
   const [result, refetch] = useQuery({ query: WebAssignmentModulesDocument, variables: { courseId, assignmentId } });
   const [launching, launch] = useMutation(WebLaunchModuleDocument);
   const [playing, setPlaying] = useState<{ module: Module; launched: Launched }>();
@@ -83,23 +84,26 @@ export function ModulePanel({
   if (!result.fetching && modules.length === 0) return null;
   return (
     <div className="module-panel">
-      <Loaded result={result} what="the course content">
-        <ul className="modules" aria-label="Course content">
+      <Loaded result={result} what={t('content.loadingWhat')}>
+        <ul className="modules" aria-label={t('content.courseContent')}>
           {modules.map((module) => (
             <li key={module.id}>
               <span className="module-title">
                 {module.title}
-                {!module.required && ' (optional)'}
+                {!module.required && t('content.optional')}
               </span>
               <span className="module-status">{status(module, progress.get(module.id))}</span>
               {canLaunch && (
                 <button
                   type="button"
-                  aria-label={`${ACTIONS[module.kind]} ${module.title}`}
+                  aria-label={t('content.actionOn', {
+                    action: t(`content.actions.${module.kind}`),
+                    title: module.title,
+                  })}
                   disabled={launching.fetching}
                   onClick={() => void open(module)}
                 >
-                  {ACTIONS[module.kind]}
+                  {t(`content.actions.${module.kind}`)}
                 </button>
               )}
             </li>
@@ -135,6 +139,7 @@ function VideoPlayer({
   onCompleted: () => void;
   onClose: () => void;
 }) {
+  const { t } = useTranslation();
   const video = useRef<HTMLVideoElement>(null);
   const [watched, setWatched] = useState(false);
   useEffect(() => {
@@ -150,9 +155,9 @@ function VideoPlayer({
       <video ref={video} src={launched.location} controls preload="metadata" aria-label={title} />
       <figcaption>
         {title}
-        {watched && <span role="status"> — watched to the end</span>}
+        {watched && <span role="status">{t('content.watchedToEnd')}</span>}
         <button type="button" onClick={onClose}>
-          Close video
+          {t('content.closeVideo')}
         </button>
       </figcaption>
     </figure>

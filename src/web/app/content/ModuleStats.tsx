@@ -1,37 +1,46 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
 import { WebContentCoursesDocument, WebModuleStatsDocument } from '../../../generated/operations/graphql';
+import { i18n, useTranslation } from '../i18n';
 import { DataTable, Empty, Loaded, Section, SelectField } from '../ui';
 
 const duration = (seconds: number | null | undefined) => {
   if (seconds == null) return '—';
-  if (seconds < 60) return `${Math.round(seconds)} s`;
-  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  if (seconds < 60) return i18n.t('content.seconds', { seconds: Math.round(seconds) });
+  return i18n.t('content.minutes', { minutes: Math.floor(seconds / 60), seconds: Math.round(seconds % 60) });
 };
+
+const STATS_COLUMNS = [
+  'module',
+  'learners',
+  'done',
+  'totalTime',
+  'averageTime',
+  'averagePosition',
+  'stoppedHere',
+] as const;
 
 /** Time spent on each module of a course and where learners stop (the furthest module they reached, not done). */
 export function ModuleStats() {
+  const { t } = useTranslation();
   const [courses] = useQuery({ query: WebContentCoursesDocument, variables: { first: 500 } });
   const list = courses.data?.trainingCourses.nodes ?? [];
   const [chosen, setChosen] = useState('');
   const courseId = chosen || list[0]?.id || '';
   return (
-    <Section title="Course content">
-      <Loaded result={courses} what="courses">
+    <Section title={t('content.courseContent')}>
+      <Loaded result={courses} what={t('content.coursesWhat')}>
         {list.length === 0 ? (
-          <Empty>No courses yet.</Empty>
+          <Empty>{t('content.noCourses')}</Empty>
         ) : (
           <>
             <SelectField
-              label="Content of course"
+              label={t('content.contentOfCourse')}
               value={courseId}
               onChange={setChosen}
               options={list.map((course) => ({ value: course.id, name: course.title }))}
             />
-            <p className="hint">
-              Time spent: from the learners&apos; statements (videos: the time played). Stopped here: learners whose
-              furthest module is this one and who have not finished it.
-            </p>
+            <p className="hint">{t('content.statsHint')}</p>
             {courseId && <StatsTable courseId={courseId} />}
           </>
         )}
@@ -41,24 +50,17 @@ export function ModuleStats() {
 }
 
 function StatsTable({ courseId }: { courseId: string }) {
+  const { t } = useTranslation();
   const [stats, refetch] = useQuery({ query: WebModuleStatsDocument, variables: { courseId } });
   const rows = stats.data?.moduleStats ?? [];
   return (
-    <Loaded result={stats} what="module statistics" retry={() => refetch({ requestPolicy: 'network-only' })}>
+    <Loaded result={stats} what={t('content.statsWhat')} retry={() => refetch({ requestPolicy: 'network-only' })}>
       {rows.length === 0 ? (
-        <Empty>This course has no modules.</Empty>
+        <Empty>{t('content.courseHasNoModules')}</Empty>
       ) : (
         <DataTable
-          label="Time spent by module"
-          columns={[
-            'Module',
-            'Learners',
-            'Done',
-            'Total time',
-            'Average time',
-            'Average video position',
-            'Stopped here',
-          ]}
+          label={t('content.timeByModule')}
+          columns={STATS_COLUMNS.map((column) => t(`content.columns.${column}`))}
         >
           {rows.map((row) => (
             <tr key={row.moduleId}>

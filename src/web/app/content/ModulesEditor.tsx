@@ -9,18 +9,12 @@ import {
   type ModuleKind,
   type WebCourseModulesQuery,
 } from '../../../generated/operations/graphql';
-import { ConfirmButton, DataTable, Empty, enumName, FormError, InputField, Loaded, Notice, Section } from '../ui';
+import { useTranslation } from '../i18n';
+import { ConfirmButton, DataTable, Empty, FormError, InputField, Loaded, Notice, Section } from '../ui';
 import { uploadContent } from './upload';
 import './content.css';
 
 type Module = NonNullable<WebCourseModulesQuery['trainingCourse']>['modules'][number];
-const KIND_NAMES: Record<ModuleKind, string> = {
-  VIDEO: 'Video',
-  DOCUMENT: 'Document',
-  CMI5_AU: 'cmi5 AU',
-  LINK: 'Link',
-};
-
 /** A file chooser that uploads what is chosen, shows how much is sent and the server's refusal. */
 function FileUpload({
   label,
@@ -31,6 +25,7 @@ function FileUpload({
   accept: string;
   onUploaded: (id: string) => void;
 }) {
+  const { t } = useTranslation();
   const [share, setShare] = useState<number>();
   const [error, setError] = useState<string>();
   const [done, setDone] = useState<string>();
@@ -41,7 +36,9 @@ function FileUpload({
     setShare(0);
     try {
       const uploaded = await uploadContent(file, setShare);
-      setDone(`Uploaded ${file.name} (${uploaded.contentType}, ${Math.ceil(uploaded.size / 1024)} KB).`);
+      setDone(
+        t('content.uploaded', { name: file.name, type: uploaded.contentType, size: Math.ceil(uploaded.size / 1024) }),
+      );
       onUploaded(uploaded.id);
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : String(failure));
@@ -56,7 +53,7 @@ function FileUpload({
         <input type="file" accept={accept} onChange={(event) => void choose(event.target.files?.[0])} />
       </label>
       {share !== undefined && (
-        <progress className="upload-progress" aria-label="Upload progress" value={share} max={1}>
+        <progress className="upload-progress" aria-label={t('content.uploadProgress')} value={share} max={1}>
           {Math.round(share * 100)}%
         </progress>
       )}
@@ -68,6 +65,7 @@ function FileUpload({
 
 /** An officer's view of a course's content: its modules, add, edit, remove, upload a file, import a cmi5 package. */
 export function ModulesEditor({ courseId, courseTitle }: { courseId: string; courseTitle: string }) {
+  const { t } = useTranslation();
   const [result, refetch] = useQuery({ query: WebCourseModulesDocument, variables: { courseId } });
   const [removing, remove] = useMutation(WebRemoveCourseModuleDocument);
   const [importing, importPackage] = useMutation(WebImportCmi5PackageDocument);
@@ -81,40 +79,50 @@ export function ModulesEditor({ courseId, courseTitle }: { courseId: string; cou
     setFailure(undefined);
     const answer = await importPackage({ courseId, contentId });
     if (answer.error) return setFailure(answer.error.graphQLErrors.map((e) => e.message).join('; '));
-    setNotice(`Imported the cmi5 package: the course has ${answer.data!.importCmi5Package.modules.length} modules.`);
+    setNotice(t('content.imported', { count: answer.data!.importCmi5Package.modules.length }));
     reload();
   };
 
   return (
-    <Section title={`Content: ${courseTitle}`} className="panel module-editor">
-      <Loaded result={result} what="the course's modules" retry={reload}>
+    <Section title={t('content.editorTitle', { title: courseTitle })} className="panel module-editor">
+      <Loaded result={result} what={t('content.modulesWhat')} retry={reload}>
         {modules.length === 0 ? (
-          <Empty>No modules yet: add a video, a document or a link, or import a cmi5 package.</Empty>
+          <Empty>{t('content.noModules')}</Empty>
         ) : (
-          <DataTable label="Modules" columns={['Module', 'Kind', 'Required', 'Length']} actions>
+          <DataTable
+            label={t('content.modules')}
+            columns={(['module', 'kind', 'required', 'length'] as const).map((c) => t(`content.columns.${c}`))}
+            actions
+          >
             {modules.map((module) => (
               <tr key={module.id}>
                 <th scope="row">
                   {module.title}
                   {module.cmi5?.block && <small> ({module.cmi5.block})</small>}
                 </th>
-                <td>{KIND_NAMES[module.kind]}</td>
-                <td>{module.required ? 'Yes' : 'No'}</td>
-                <td>{module.durationSeconds == null ? '—' : `${module.durationSeconds} s`}</td>
+                <td>{t(`content.kinds.${module.kind}`)}</td>
+                <td>{t(module.required ? 'content.yes' : 'content.no')}</td>
+                <td>
+                  {module.durationSeconds == null ? '—' : t('content.seconds', { seconds: module.durationSeconds })}
+                </td>
                 <td className="actions">
-                  <button type="button" aria-label={`Edit ${module.title}`} onClick={() => setEditing(module)}>
-                    Edit
+                  <button
+                    type="button"
+                    aria-label={t('content.editModule', { title: module.title })}
+                    onClick={() => setEditing(module)}
+                  >
+                    {t('content.edit')}
                   </button>
                   <ConfirmButton
-                    label="Remove"
-                    accessibleLabel={`Remove ${module.title}`}
-                    question={`Remove ${module.title}?`}
-                    confirm="Remove"
-                    keep="Keep"
+                    label={t('content.remove')}
+                    accessibleLabel={t('content.removeModule', { title: module.title })}
+                    question={t('content.removeQuestion', { title: module.title })}
+                    confirm={t('content.remove')}
+                    keep={t('content.keep')}
                     disabled={removing.fetching}
                     onConfirm={async () => {
                       const answer = await remove({ id: module.id });
-                      if (!answer.error) setNotice(`Removed ${module.title}.`);
+                      if (!answer.error) setNotice(t('content.removed', { title: module.title }));
                       reload();
                     }}
                   />
@@ -131,16 +139,16 @@ export function ModulesEditor({ courseId, courseTitle }: { courseId: string; cou
         courseId={courseId}
         editing={editing}
         onSaved={(title) => {
-          setNotice(editing ? `Saved ${title}.` : `Added ${title}.`);
+          setNotice(t(editing ? 'content.saved' : 'content.added', { title }));
           setEditing(null);
           reload();
         }}
         onCancel={() => setEditing(null)}
       />
-      <h3>Import a cmi5 package</h3>
-      <p className="hint">A zip holding cmi5.xml and its AUs (or cmi5.xml alone, for AUs hosted elsewhere).</p>
-      {importing.fetching && <p role="status">Importing…</p>}
-      <FileUpload label="cmi5 package" accept=".zip,.xml" onUploaded={(id) => void imported(id)} />
+      <h3>{t('content.importTitle')}</h3>
+      <p className="hint">{t('content.importHint')}</p>
+      {importing.fetching && <p role="status">{t('content.importing')}</p>}
+      <FileUpload label={t('content.package')} accept=".zip,.xml" onUploaded={(id) => void imported(id)} />
     </Section>
   );
 }
@@ -156,6 +164,7 @@ function ModuleForm({
   onSaved: (title: string) => void;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation();
   const [title, setTitle] = useState(editing?.title ?? '');
   const [kind, setKind] = useState<ModuleKind>(editing?.kind ?? 'VIDEO');
   const [required, setRequired] = useState(editing?.required ?? true);
@@ -165,6 +174,8 @@ function ModuleForm({
   const [added, add] = useMutation(WebAddCourseModuleDocument);
   const [updated, update] = useMutation(WebUpdateCourseModuleDocument);
   const error = (added.error ?? updated.error)?.graphQLErrors.map((e) => e.message).join('; ');
+
+  const heading = editing ? t('content.editModule', { title: editing.title }) : t('content.addModule');
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -181,17 +192,17 @@ function ModuleForm({
   };
 
   return (
-    <form onSubmit={(event) => void submit(event)} aria-label={editing ? `Edit ${editing.title}` : 'Add a module'}>
-      <h3>{editing ? `Edit ${editing.title}` : 'Add a module'}</h3>
-      <InputField label="Module title" value={title} onChange={setTitle} required />
+    <form onSubmit={(event) => void submit(event)} aria-label={heading}>
+      <h3>{heading}</h3>
+      <InputField label={t('content.moduleTitle')} value={title} onChange={setTitle} required />
       {!editing && (
         <div className="field">
           <label>
-            Kind
+            {t('content.kind')}
             <select value={kind} onChange={(event) => setKind(event.target.value as ModuleKind)}>
               {(['VIDEO', 'DOCUMENT', 'LINK'] as const).map((value) => (
                 <option key={value} value={value}>
-                  {enumName(value)}
+                  {t(`content.kinds.${value}`)}
                 </option>
               ))}
             </select>
@@ -200,27 +211,27 @@ function ModuleForm({
       )}
       <label className="check">
         <input type="checkbox" checked={required} onChange={(event) => setRequired(event.target.checked)} />
-        Required
+        {t('content.required')}
       </label>
       {kind !== 'LINK' && editing?.kind !== 'CMI5_AU' && (
         <FileUpload
-          label="File (video, PDF or image)"
+          label={t('content.file')}
           accept={kind === 'VIDEO' ? 'video/*,audio/*' : 'application/pdf,image/*'}
           onUploaded={setContentId}
         />
       )}
       {!contentId && editing?.kind !== 'CMI5_AU' && (
-        <InputField label="Or a URL" type="url" value={url} onChange={setUrl} />
+        <InputField label={t('content.orUrl')} type="url" value={url} onChange={setUrl} />
       )}
-      <InputField label="Length in seconds" type="number" min={0} value={duration} onChange={setDuration} />
+      <InputField label={t('content.lengthSeconds')} type="number" min={0} value={duration} onChange={setDuration} />
       <FormError message={error} />
       <div className="actions">
         <button type="submit" className="primary" disabled={added.fetching || updated.fetching}>
-          {editing ? 'Save module' : 'Add module'}
+          {t(editing ? 'content.saveModule' : 'content.addModuleButton')}
         </button>
         {editing && (
           <button type="button" onClick={onCancel}>
-            Cancel
+            {t('content.cancel')}
           </button>
         )}
       </div>

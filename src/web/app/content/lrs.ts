@@ -4,6 +4,8 @@
  * else or of another registration), so the tenant's LRS credentials never reach the browser.
  */
 
+import { i18n } from '../i18n';
+
 type Json = Record<string, unknown>;
 
 export const VERBS = {
@@ -46,7 +48,7 @@ export async function openLaunch(launchUrl: string, kind: 'video' | 'document', 
   for (const name of ['endpoint', 'fetch', 'actor', 'registration', 'activityId']) q.delete(name);
   const answer = (await (await fetch(local(fetchUrl!), { method: 'POST' })).json()) as Json;
   const token = answer['auth-token'];
-  if (typeof token !== 'string') throw new Error(String(answer['error-text'] ?? 'The launch could not get its token'));
+  if (typeof token !== 'string') throw new Error(String(answer['error-text'] ?? i18n.t('content.noToken')));
   const statements = local(`${endpoint}statements`);
   const object = {
     objectType: 'Activity',
@@ -75,7 +77,7 @@ export async function openLaunch(launchUrl: string, kind: 'video' | 'document', 
         body: JSON.stringify(statement),
         keepalive: true,
       });
-      if (!response.ok) throw new Error(`The LRS refused a ${verb} statement (${response.status})`);
+      if (!response.ok) throw new Error(i18n.t('content.refused', { verb, status: response.status }));
     });
     queue = sent.catch(() => undefined);
     return sent;

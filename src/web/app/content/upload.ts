@@ -1,3 +1,4 @@
+import { i18n } from '../i18n';
 import { storedSession } from '../session';
 
 /** What `POST /content` answers: the stored file. */
@@ -22,7 +23,7 @@ export function uploadContent(file: File, onProgress: (share: number) => void): 
     request.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
     };
-    request.onerror = () => reject(new Error('The upload failed: the server could not be reached.'));
+    request.onerror = () => reject(new Error(i18n.t('content.uploadUnreachable')));
     request.onload = () => {
       let body: { id?: string; errors?: { message: string }[] } = {};
       try {
@@ -31,8 +32,9 @@ export function uploadContent(file: File, onProgress: (share: number) => void): 
         // Not JSON (a proxy's page): the status says what happened.
       }
       if (request.status === 201 && body.id) return resolve(body as Uploaded);
-      const message = body.errors?.map((e) => e.message).join('; ') || `status ${request.status}`;
-      reject(new Error(`The server refused the file: ${message}`));
+      const message =
+        body.errors?.map((e) => e.message).join('; ') || i18n.t('content.statusCode', { status: request.status });
+      reject(new Error(i18n.t('content.uploadRefused', { message })));
     };
     const form = new FormData();
     form.append('file', file);
