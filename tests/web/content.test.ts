@@ -190,5 +190,5 @@ describe('course content in the browser', () => {
     expect(await table.getByRole('row').filter({ hasText: 'Lesson 0' }).innerText()).toMatch(
       /Lesson 0\s+1\s+1\s+2 min 0 s/,
     );
-  }, 120_000);
+  }, 240_000);
 });
