@@ -65,8 +65,9 @@ export function trackVideo(video: HTMLVideoElement, launched: Launched, onComple
     [`${EXT}progress`]: progress(),
     [`${EXT}played-segments`]: playedSegments(),
   });
-  const report = (verb: Parameters<Launched['send']>[0], result: Record<string, unknown>) =>
-    void launched.send(verb, result, context()).catch(() => undefined);
+  /** Sends a statement; `then` runs once the LRS has stored it (what is read back after it then includes it). */
+  const report = (verb: Parameters<Launched['send']>[0], result: Record<string, unknown>, then?: () => void) =>
+    void launched.send(verb, result, context()).then(then, () => undefined);
 
   const onLoaded = () => {
     if (initialized) return;
@@ -92,9 +93,9 @@ export function trackVideo(video: HTMLVideoElement, launched: Launched, onComple
       completed = true;
       const playing = start !== null;
       const spent = close(position);
-      report('completed', { extensions: state(position), completion: true, duration: isoDuration(spent) });
+      const result = { extensions: state(position), completion: true, duration: isoDuration(spent) };
+      report('completed', result, onCompleted);
       if (playing) start = position;
-      onCompleted();
     }
   };
   const onSeeking = () => {
