@@ -177,7 +177,7 @@ describe('course content in the browser', () => {
     await au.getByText('Passed (Passed)').waitFor({ timeout: 20_000 });
     await learner.reload();
     const done = region(learner, 'Completed').getByRole('listitem').filter({ hasText: title });
-    await done.getByText('Course content').waitFor();
+    await done.getByText('Course content', { exact: true }).waitFor();
 
     // Training Analytics: time per module.
     await page.reload();
