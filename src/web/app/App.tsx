@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState, type MouseEvent } from 'react';
 import { Provider } from 'urql';
-import { Analytics } from './Analytics';
+import { Analytics } from './analytics';
 import { createApiClient } from './client';
 import { NotificationBell, NotificationPreferences, PREFERENCES_PATH } from './Notifications';
 import { QUESTIONS_PATH } from './quiz/navigation';
@@ -90,7 +90,7 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: 
             <NotificationPreferences />
           ) : path === ANALYTICS_PATH ? (
             isManager(session) ? (
-              <Analytics />
+              <Analytics token={session.token} />
             ) : (
               <div className="panel">
                 <p role="alert">

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import {
   CancelTrainingAssignmentDocument,
+  RevokeCertificateDocument,
   TrainingCoursesDocument,
   WebAssignmentsDocument,
   WebAssignTrainingCourseDocument,
@@ -110,6 +111,8 @@ function AssignmentRow({
   onChanged: (what: string) => void;
 }) {
   const [cancelling, cancel] = useMutation(CancelTrainingAssignmentDocument);
+  const [revoking, revoke] = useMutation(RevokeCertificateDocument);
+  const certificate = assignment.completion?.certificate;
   const [evaluating, setEvaluating] = useState(false);
   const active = ACTIVE.includes(assignment.status);
   const who = `${assignment.course.title} for ${personName(assignment.user)}`;
@@ -118,7 +121,12 @@ function AssignmentRow({
       <tr>
         <th scope="row">{personName(assignment.user)}</th>
         <td>{assignment.course.title}</td>
-        <td>{STATUS_NAMES[assignment.status]}</td>
+        <td>
+          {STATUS_NAMES[assignment.status]}
+          {certificate &&
+            certificate.status !== 'VALID' &&
+            ` (certificate ${enumName(certificate.status).toLowerCase()})`}
+        </td>
         <td>{formatDate(assignment.dueDate)}</td>
         <td>{enumName(assignment.assignmentType)}</td>
         <td>
@@ -141,7 +149,22 @@ function AssignmentRow({
               }}
             />
           )}
+          {certificate?.status === 'VALID' && (
+            <ConfirmButton
+              label="Revoke certificate"
+              accessibleLabel={`Revoke the certificate of ${who}`}
+              question={`Revoke the certificate of ${who}? Its verify page will say so.`}
+              confirm="Yes, revoke it"
+              keep="Keep it"
+              disabled={revoking.fetching}
+              onConfirm={async () => {
+                const result = await revoke({ code: certificate.code, reason: 'Revoked in Training Analytics' });
+                if (!result.error) onChanged('Revoked the certificate of');
+              }}
+            />
+          )}
           {cancelling.error && <ErrorMessage error={cancelling.error} />}
+          {revoking.error && <ErrorMessage error={revoking.error} />}
         </td>
       </tr>
       {evaluating && (
