@@ -1,4 +1,5 @@
 import type { AnalyticsFilter, AssignmentFilter, AssignmentStatus } from '../../../generated/operations/graphql';
+import { shortId } from '../ui';
 
 /** The screen's filters as its form holds them ('' = not set). */
 export interface Filters {
@@ -69,6 +70,5 @@ export function exportQuery(filters: Filters): string {
   return query ? `?${query}` : '';
 }
 
-/** A zone or piece of equipment by its id (this subgraph keeps no names for them). */
-export const zoneName = (id: string) => `Zone ${id.slice(0, 8)}`;
-export const equipmentName = (id: string) => `Equipment ${id.slice(0, 8)}`;
+export const zoneName = (id: string) => `Zone ${shortId(id)}`;
+export const equipmentName = (id: string) => `Equipment ${shortId(id)}`;
