@@ -1,3 +1,4 @@
+import { AxeBuilder } from '@axe-core/playwright';
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +44,12 @@ async function open(person: DemoUser, path: string, viewport = DESKTOP): Promise
 }
 
 const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((n) => n.target).join(', ')})`);
+}
 const sidewaysPan = async (page: Page) =>
   Number(await page.evaluate('document.scrollingElement.scrollWidth - window.innerWidth'));
 
@@ -86,6 +93,7 @@ describe('the demo tenant on Training Analytics', () => {
     const names = new Set((await people.getByRole('listitem').allTextContents()).map((item) => item.split(' — ')[0]));
     expect([...names].sort()).toEqual([PRIYA.name, TOM.name].sort());
     const listed = Number(/^(\d+) assignment/.exec((await page.getByText(/^\d+ assignment\(s\)/).textContent())!)![1]);
+    expect(await seriousViolations(page)).toEqual([]);
     if (shots) await page.screenshot({ path: `${shots}/analytics-drill-down.png` });
 
     // The export of the same filter: the same people, as many rows as the drill-down lists.
