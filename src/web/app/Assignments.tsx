@@ -11,6 +11,7 @@ import {
   type AssignmentType,
   type PersonFieldsFragment,
 } from '../../generated/operations/graphql';
+import { useTranslation } from './i18n';
 import { PersonPicker } from './PersonPicker';
 import { EvaluationForm } from './ResultForms';
 import {
@@ -111,6 +112,7 @@ function AssignmentRow({
   onChanged: (what: string) => void;
 }) {
   const [cancelling, cancel] = useMutation(CancelTrainingAssignmentDocument);
+  const { t } = useTranslation();
   const [revoking, revoke] = useMutation(RevokeCertificateDocument);
   const certificate = assignment.completion?.certificate;
   const [evaluating, setEvaluating] = useState(false);
@@ -125,7 +127,7 @@ function AssignmentRow({
           {STATUS_NAMES[assignment.status]}
           {certificate &&
             certificate.status !== 'VALID' &&
-            ` (certificate ${enumName(certificate.status).toLowerCase()})`}
+            t('analytics.certificateStatus', { status: enumName(certificate.status).toLowerCase() })}
         </td>
         <td>{formatDate(assignment.dueDate)}</td>
         <td>{enumName(assignment.assignmentType)}</td>
@@ -151,15 +153,15 @@ function AssignmentRow({
           )}
           {certificate?.status === 'VALID' && (
             <ConfirmButton
-              label="Revoke certificate"
-              accessibleLabel={`Revoke the certificate of ${who}`}
-              question={`Revoke the certificate of ${who}? Its verify page will say so.`}
-              confirm="Yes, revoke it"
-              keep="Keep it"
+              label={t('analytics.revokeCertificate')}
+              accessibleLabel={t('analytics.revokeCertificateOf', { who })}
+              question={t('analytics.revokeQuestion', { who })}
+              confirm={t('analytics.yesRevoke')}
+              keep={t('analytics.keepIt')}
               disabled={revoking.fetching}
               onConfirm={async () => {
                 const result = await revoke({ code: certificate.code, reason: 'Revoked in Training Analytics' });
-                if (!result.error) onChanged('Revoked the certificate of');
+                if (!result.error) onChanged(t('analytics.revoked'));
               }}
             />
           )}

@@ -1,5 +1,6 @@
 import { useQuery } from 'urql';
 import { WebAnalyticsBreakdownsDocument, type AssignmentStatus } from '../../../generated/operations/graphql';
+import { useTranslation } from '../i18n';
 import { DataTable, Empty, Loaded, percent, Section, Tile } from '../ui';
 import { analyticsFilter, equipmentName, zoneName, type DrillDown, type Filters } from './filters';
 import { WeekChart } from './WeekChart';
@@ -26,6 +27,7 @@ export function Breakdowns({
   version: number;
   onDrill: (drill: DrillDown) => void;
 }) {
+  const { t } = useTranslation();
   const [result, refetch] = useQuery({
     query: WebAnalyticsBreakdownsDocument,
     variables: { filter: analyticsFilter(filters) },
@@ -36,7 +38,7 @@ export function Breakdowns({
     <button
       type="button"
       className="tile tile-button"
-      aria-label={`${label}: ${value}. Show the people`}
+      aria-label={t('analytics.showPeople', { label, value })}
       onClick={() => onDrill({ title: label, status })}
     >
       <span className="tile-label">{label}</span>
@@ -44,30 +46,36 @@ export function Breakdowns({
     </button>
   );
   return (
-    <Loaded result={result} what="the figures for the filters" retry={() => refetch({ requestPolicy: 'network-only' })}>
+    <Loaded
+      result={result}
+      what={t('analytics.theFiguresForTheFilters')}
+      retry={() => refetch({ requestPolicy: 'network-only' })}
+    >
       {data && (
         <>
-          <Section title="For the filters">
-            <div className="tiles" aria-label="Figures for the filters">
-              {drillTile('People', data.totals.people)}
-              {drillTile('Assignments', data.totals.assignments)}
-              {drillTile('Completed', data.totals.completed, 'COMPLETED')}
-              {drillTile('In progress', data.totals.inProgress, 'IN_PROGRESS')}
-              {drillTile('Overdue', data.totals.overdue, 'OVERDUE')}
-              <Tile label="Completion rate" value={percent(data.totals.completionRate)} />
+          <Section title={t('analytics.forTheFilters')}>
+            <div className="tiles" aria-label={t('analytics.figuresForTheFilters')}>
+              {drillTile(t('analytics.people'), data.totals.people)}
+              {drillTile(t('analytics.assignments'), data.totals.assignments)}
+              {drillTile(t('analytics.completed'), data.totals.completed, 'COMPLETED')}
+              {drillTile(t('analytics.inProgress'), data.totals.inProgress, 'IN_PROGRESS')}
+              {drillTile(t('analytics.overdue'), data.totals.overdue, 'OVERDUE')}
+              <Tile label={t('analytics.completionRate')} value={percent(data.totals.completionRate)} />
             </div>
           </Section>
           <WeekChart weeks={data.byWeek} />
           <div className="two-columns">
             <BreakdownTable
-              title="By zone"
-              empty="No shifts recorded: zones appear once people have shifts there."
+              title={t('analytics.byZone')}
+              label={t('analytics.figuresByZone')}
+              empty={t('analytics.noZones')}
               rows={data.byZone.map((row) => ({ ...row, key: row.zoneId, name: zoneName(row.zoneId) }))}
               onDrill={(row) => onDrill({ title: row.name, zoneId: row.key })}
             />
             <BreakdownTable
-              title="By equipment"
-              empty="No operators recorded: equipment appears once it has operators."
+              title={t('analytics.byEquipment')}
+              label={t('analytics.figuresByEquipment')}
+              empty={t('analytics.noEquipment')}
               rows={data.byEquipment.map((row) => ({
                 ...row,
                 key: row.equipmentId,
@@ -77,8 +85,9 @@ export function Breakdowns({
             />
           </div>
           <BreakdownTable
-            title="By course"
-            empty="No assignments for these filters."
+            title={t('analytics.byCourse')}
+            label={t('analytics.figuresByCourse')}
+            empty={t('analytics.noAssignments')}
             rows={data.byCourse.map((row) => ({ ...row, key: row.course.id, name: row.course.title }))}
             scores
             onDrill={(row) => onDrill({ title: row.name, courseId: row.key })}
@@ -93,29 +102,30 @@ type Row = RowFigures & { key: string; name: string; averageScore?: number | nul
 
 function BreakdownTable({
   title,
+  label,
   empty,
   rows,
   scores = false,
   onDrill,
 }: {
   title: string;
+  /** The table's name for assistive technology. */
+  label: string;
   empty: string;
   rows: Row[];
   /** A column with the average score of the passed completions. */
   scores?: boolean;
   onDrill: (row: Row) => void;
 }) {
-  const columns = ['Name', 'Assignments', 'Completed', 'In progress', 'Overdue', 'Rate'];
+  const { t } = useTranslation();
+  const columns = ['name', 'assignments', 'completed', 'inProgress', 'overdue', 'rate'] as const;
+  const headings = [...columns, ...(scores ? (['avgScore'] as const) : [])].map((key) => t(`analytics.${key}`));
   return (
     <Section title={title}>
       {rows.length === 0 ? (
         <Empty>{empty}</Empty>
       ) : (
-        <DataTable
-          label={`Figures ${title.toLowerCase()}`}
-          columns={scores ? [...columns, 'Avg score'] : columns}
-          actions
-        >
+        <DataTable label={label} columns={headings} actions>
           {rows.map((row) => (
             <tr key={row.key}>
               <th scope="row">{row.name}</th>
@@ -126,8 +136,12 @@ function BreakdownTable({
               <td>{percent(row.completionRate)}</td>
               {scores && <td>{row.averageScore == null ? '—' : row.averageScore.toFixed(1)}</td>}
               <td>
-                <button type="button" aria-label={`People of ${row.name}`} onClick={() => onDrill(row)}>
-                  People
+                <button
+                  type="button"
+                  aria-label={t('analytics.peopleOf', { name: row.name })}
+                  onClick={() => onDrill(row)}
+                >
+                  {t('analytics.people')}
                 </button>
               </td>
             </tr>

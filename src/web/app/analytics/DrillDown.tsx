@@ -1,5 +1,6 @@
 import { useQuery } from 'urql';
 import { WebAssignmentsDocument } from '../../../generated/operations/graphql';
+import { useTranslation } from '../i18n';
 import { Empty, formatDate, Loaded, personName, Section, STATUS_NAMES } from '../ui';
 import { assignmentFilter, type DrillDown, type Filters } from './filters';
 
@@ -16,6 +17,7 @@ export function DrillDownList({
   drill: DrillDown;
   onClose: () => void;
 }) {
+  const { t } = useTranslation();
   const [result, refetch] = useQuery({
     query: WebAssignmentsDocument,
     variables: { filter: assignmentFilter(filters, drill), first: SHOWN },
@@ -23,7 +25,7 @@ export function DrillDownList({
   });
   const page = result.data?.trainingAssignments;
   return (
-    <Section title={`People: ${drill.title}`} className="panel drill-down">
+    <Section title={t('analytics.peopleTitle', { title: drill.title })} className="panel drill-down">
       <div className="row">
         <p className="state">
           {page
@@ -31,19 +33,19 @@ export function DrillDownList({
             : ''}
         </p>
         <button type="button" onClick={onClose} autoFocus>
-          Close
+          {t('analytics.close')}
         </button>
       </div>
-      <Loaded result={result} what="the people" retry={() => refetch({ requestPolicy: 'network-only' })}>
+      <Loaded result={result} what={t('analytics.thePeople')} retry={() => refetch({ requestPolicy: 'network-only' })}>
         {page &&
           (page.nodes.length === 0 ? (
-            <Empty>Nobody for these filters.</Empty>
+            <Empty>{t('analytics.nobody')}</Empty>
           ) : (
-            <ul className="rows" aria-label={`People: ${drill.title}`}>
+            <ul className="rows" aria-label={t('analytics.peopleTitle', { title: drill.title })}>
               {page.nodes.map((a) => (
                 <li key={a.id}>
                   <strong>{personName(a.user)}</strong> — {a.course.title}, {STATUS_NAMES[a.status].toLowerCase()}
-                  {a.dueDate ? `, due ${formatDate(a.dueDate)}` : ''}
+                  {a.dueDate ? t('analytics.due', { date: formatDate(a.dueDate) }) : ''}
                 </li>
               ))}
             </ul>

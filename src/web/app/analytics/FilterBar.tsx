@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
 import { WebAnalyticsPlacesDocument } from '../../../generated/operations/graphql';
+import { useTranslation } from '../i18n';
 import { ErrorMessage, InputField, SelectField } from '../ui';
 import { anyFilter, equipmentName, exportQuery, NO_FILTERS, zoneName, type Filters } from './filters';
 
@@ -19,46 +20,58 @@ export function FilterBar({
   token: string;
   onChange: (next: Filters) => void;
 }) {
+  const { t } = useTranslation();
   const [places] = useQuery({ query: WebAnalyticsPlacesDocument });
   const zones = places.data?.trainingAnalytics.byZone.map((row) => row.zoneId) ?? [];
   const equipment = places.data?.trainingAnalytics.byEquipment.map((row) => row.equipmentId) ?? [];
   const change = (name: keyof Filters) => (value: string) => onChange({ ...filters, [name]: value });
   const rangeError =
-    filters.from && filters.to && filters.from > filters.to ? 'The end is before the start' : undefined;
+    filters.from && filters.to && filters.from > filters.to ? t('analytics.rangeBackwards') : undefined;
 
   return (
-    <form className="panel filter-bar" role="search" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
+    <form
+      className="panel filter-bar"
+      role="search"
+      aria-label={t('analytics.filters')}
+      onSubmit={(e) => e.preventDefault()}
+    >
       <div className="filters">
-        <InputField label="From" type="date" value={filters.from} onChange={change('from')} />
-        <InputField label="To" type="date" value={filters.to} onChange={change('to')} error={rangeError} />
+        <InputField label={t('analytics.from')} type="date" value={filters.from} onChange={change('from')} />
+        <InputField
+          label={t('analytics.to')}
+          type="date"
+          value={filters.to}
+          onChange={change('to')}
+          error={rangeError}
+        />
         <SelectField
-          label="Course"
+          label={t('analytics.course')}
           value={filters.courseId}
           onChange={change('courseId')}
-          none="All courses"
+          none={t('analytics.allCourses')}
           options={courses.map((c) => ({ value: c.id, name: c.title }))}
         />
         <SelectField
-          label="Zone"
+          label={t('analytics.zone')}
           value={filters.zoneId}
           onChange={change('zoneId')}
-          none="All zones"
+          none={t('analytics.allZones')}
           options={zones.map((id) => ({ value: id, name: zoneName(id) }))}
         />
         <SelectField
-          label="Equipment"
+          label={t('analytics.equipment')}
           value={filters.equipmentId}
           onChange={change('equipmentId')}
-          none="All equipment"
+          none={t('analytics.allEquipment')}
           options={equipment.map((id) => ({ value: id, name: equipmentName(id) }))}
         />
       </div>
       <div className="actions">
         <button type="button" disabled={!anyFilter(filters)} onClick={() => onChange(NO_FILTERS)}>
-          Clear filters
+          {t('analytics.clearFilters')}
         </button>
-        <ExportButton format="csv" label="Export CSV" filters={filters} token={token} />
-        <ExportButton format="xlsx" label="Export Excel" filters={filters} token={token} />
+        <ExportButton format="csv" label={t('analytics.exportCsv')} filters={filters} token={token} />
+        <ExportButton format="xlsx" label={t('analytics.exportExcel')} filters={filters} token={token} />
       </div>
     </form>
   );
@@ -76,6 +89,7 @@ function ExportButton({
   filters: Filters;
   token: string;
 }) {
+  const { t } = useTranslation();
   const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
   const download = async () => {
     setState({ busy: true });
@@ -85,7 +99,7 @@ function ExportButton({
       });
       if (!response.ok) {
         const body = (await response.json().catch(() => ({}))) as { errors?: { message: string }[] };
-        throw new Error(body.errors?.[0]?.message ?? `The export failed (HTTP ${response.status}).`);
+        throw new Error(body.errors?.[0]?.message ?? t('analytics.exportFailed', { status: response.status }));
       }
       const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1];
       const url = URL.createObjectURL(await response.blob());
@@ -102,7 +116,7 @@ function ExportButton({
   return (
     <>
       <button type="button" onClick={download} disabled={state.busy}>
-        {state.busy ? 'Exporting…' : label}
+        {state.busy ? t('analytics.exporting') : label}
       </button>
       {state.error && <ErrorMessage error={state.error} />}
     </>

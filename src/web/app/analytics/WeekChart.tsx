@@ -1,28 +1,28 @@
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { WebAnalyticsBreakdownsQuery } from '../../../generated/operations/graphql';
+import { useTranslation } from '../i18n';
 import { Empty, formatDate, Section } from '../ui';
 
 type Week = WebAnalyticsBreakdownsQuery['trainingAnalytics']['byWeek'][number];
 
 const SERIES = [
-  { key: 'assigned', name: 'Assigned', colour: '#3b6fb6' },
-  { key: 'completed', name: 'Completed', colour: '#2e7d32' },
-  { key: 'overdue', name: 'Overdue at week end', colour: '#c62828' },
+  { key: 'assigned', name: 'assigned', colour: '#3b6fb6' },
+  { key: 'completed', name: 'completed', colour: '#2e7d32' },
+  { key: 'overdue', name: 'overdueAtWeekEnd', colour: '#c62828' },
 ] as const;
 
 /** Assigned, completed and overdue week by week, with the same figures in words for screen readers. */
 export function WeekChart({ weeks }: { weeks: Week[] }) {
+  const { t } = useTranslation();
   const empty = weeks.every((week) => week.assigned === 0 && week.completed === 0 && week.overdue === 0);
   const rows = weeks.map((week) => ({ ...week, name: formatDate(week.week) }));
-  const summary =
-    'Week by week: ' +
-    rows
-      .map((row) => `${row.name}: ${row.assigned} assigned, ${row.completed} completed, ${row.overdue} overdue`)
-      .join('; ');
+  const summary = t('analytics.weekChart', {
+    weeks: rows.map((row) => t('analytics.weekSummary', { ...row, week: row.name })).join('; '),
+  });
   return (
-    <Section title="Week by week">
+    <Section title={t('analytics.weekByWeek')}>
       {empty ? (
-        <Empty>Nothing was assigned, completed or overdue in these weeks.</Empty>
+        <Empty>{t('analytics.noWeeks')}</Empty>
       ) : (
         <div className="chart" role="img" aria-label={summary}>
           <ResponsiveContainer width="100%" height={260}>
@@ -36,7 +36,7 @@ export function WeekChart({ weeks }: { weeks: Week[] }) {
                 <Bar
                   key={series.key}
                   dataKey={series.key}
-                  name={series.name}
+                  name={t(`analytics.${series.name}`)}
                   fill={series.colour}
                   isAnimationActive={false}
                 />

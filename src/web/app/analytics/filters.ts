@@ -1,4 +1,5 @@
 import type { AnalyticsFilter, AssignmentFilter, AssignmentStatus } from '../../../generated/operations/graphql';
+import { i18n } from '../i18n';
 import { shortId } from '../ui';
 
 /** The screen's filters as its form holds them ('' = not set). */
@@ -70,5 +71,5 @@ export function exportQuery(filters: Filters): string {
   return query ? `?${query}` : '';
 }
 
-export const zoneName = (id: string) => `Zone ${shortId(id)}`;
-export const equipmentName = (id: string) => `Equipment ${shortId(id)}`;
+export const zoneName = (id: string) => i18n.t('analytics.zoneName', { id: shortId(id) });
+export const equipmentName = (id: string) => i18n.t('analytics.equipmentName', { id: shortId(id) });
