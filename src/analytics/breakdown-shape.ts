@@ -4,7 +4,7 @@ import type { Breakdown } from './analytics-sql.js';
 /** The figures every breakdown row of Analytics has (by category, course, zone, equipment, and the totals). */
 
 const rate = (part: bigint, whole: bigint) =>
-  whole === 0n ? 0 : Math.round((Number(part) * 10000) / Number(whole)) / 100;
+  Number(whole) === 0 ? 0 : Math.round((Number(part) * 10000) / Number(whole)) / 100;
 
 export interface BreakdownShape {
   assignments: number;

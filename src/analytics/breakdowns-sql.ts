@@ -121,8 +121,8 @@ export function byWeekSql(of: FiguresOf, filter: BreakdownFilter & { from: Date;
   return Prisma.sql`
     WITH weeks AS (
       SELECT w::date AS week, least(w::date + 6, training_today()) AS last_day
-      FROM generate_series(date_trunc('week', ${dayText(filter.from)}::date),
-                           date_trunc('week', ${dayText(filter.to)}::date), interval '1 week') w
+      FROM generate_series(date_trunc('week', ${dayText(filter.from)}::timestamp),
+                           date_trunc('week', ${dayText(filter.to)}::timestamp), interval '1 week') w
     ), rows AS (
       SELECT a.assigned_at, a.completed_at, a.cancelled_at, a.due_date, a.status
       FROM training_assignments a

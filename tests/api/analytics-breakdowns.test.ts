@@ -58,7 +58,8 @@ beforeAll(async () => {
     [C2, W2, 'in_progress', day(-7), null, day(30), null],
     [C2, W3, 'cancelled', day(-14), null, day(-12), day(-10)],
     [C1, W3, 'completed', day(-21), day(-2), day(-20), null],
-    [C2, W4, 'assigned', new Date().toISOString(), null, day(30), null],
+    // Now, whatever the hour (the others at 09:00 UTC of their day).
+    [C2, W4, 'assigned', new Date(Date.now() - 9 * 3_600_000).toISOString(), null, day(30), null],
   ];
   for (const [course, user, status, assigned, completed, due, cancelled] of rows) {
     const [row] = await q<{ id: string }>(
