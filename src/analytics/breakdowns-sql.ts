@@ -79,7 +79,7 @@ function groupedBy(of: FiguresOf, grouping: Grouping): { join: Prisma.Sql; key: 
 
 /**
  * The figures of the kept assignments per group (cancelled ones excluded from every figure but none):
- * effective status as everywhere, the score of each one's latest passed completion, and how many people.
+ * effective status as everywhere, the score of its passed completion, and how many people.
  * Most assignments first.
  */
 export function groupedFiguresSql(of: FiguresOf, filter: BreakdownFilter, grouping: Grouping): Prisma.Sql {
@@ -94,12 +94,9 @@ export function groupedFiguresSql(of: FiguresOf, filter: BreakdownFilter, groupi
            round(avg(x.score), 2) AS avg_score
     FROM training_assignments a
     ${join}
-    CROSS JOIN LATERAL (
-      SELECT training_effective_status(a.status, a.due_date) AS status,
-             (SELECT tc.score FROM training_completions tc
-              WHERE tc.tenant_id = a.tenant_id AND tc.assignment_id = a.id AND tc.passed
-              ORDER BY tc.completed_at DESC LIMIT 1) AS score
-    ) x
+    -- At most one passed completion per assignment (a unique partial index): a join, not a subquery per row.
+    LEFT JOIN training_completions tc ON tc.tenant_id = a.tenant_id AND tc.assignment_id = a.id AND tc.passed
+    CROSS JOIN LATERAL (SELECT training_effective_status(a.status, a.due_date) AS status, tc.score) x
     WHERE ${kept(of, filter, { range: true })}
     GROUP BY 1
     ORDER BY count(*) FILTER (WHERE x.status <> 'cancelled') DESC, 1`;
