@@ -177,7 +177,7 @@ async function insertStatements(
       ORDER BY r.n
       ON CONFLICT (tenant_id, id) DO NOTHING
       RETURNING id
-    ), activities AS (${activitiesUpsert(tenantId, statements)})
+    ), ${activitiesUpsert(tenantId, statements)}
     SELECT id::text FROM inserted`;
   const ids = new Set(inserted.map((row) => row.id));
   const voided = statements
@@ -205,9 +205,9 @@ async function insertStatements(
 }
 
 /**
- * The upsert of the activities the statements name, their definitions merged (later statements win), for the
- * statement that inserts them: only activities named by a statement it inserted (`inserted`), so a statement sent
- * again changes nothing. Without activities, a no-op.
+ * The activities the statements name, their definitions merged (later statements win), as common table
+ * expressions of the statement that inserts them: new ones inserted, known ones updated when their definition
+ * changes; only those named by a statement it inserted (`inserted`), so a statement sent again changes nothing.
  */
 function activitiesUpsert(tenantId: string, statements: StoredStatement[]): Prisma.Sql {
   const definitions = new Map<string, { definition: Json | null; by: Set<string> }>();
@@ -234,16 +234,23 @@ function activitiesUpsert(tenantId: string, statements: StoredStatement[]): Pris
     current = statement.id;
     walk(statement);
   }
-  if (!definitions.size) return Prisma.sql`SELECT 1`;
   const rows = JSON.stringify([...definitions].map(([id, { definition, by }]) => ({ id, definition, by: [...by] })));
+  // Not one upsert: ON CONFLICT DO UPDATE locks the row even when nothing changes, and every batch naming the same
+  // course would wait for the one before it to commit. A row is locked only when its definition changes.
   return Prisma.sql`
-    INSERT INTO xapi_activities (tenant_id, id, definition)
-    SELECT ${tenantId}::uuid, a.id, a.definition
-    FROM jsonb_to_recordset(${rows}::jsonb) AS a(id text, definition jsonb, "by" uuid[])
-    WHERE EXISTS (SELECT 1 FROM inserted i WHERE i.id = ANY(a."by"))
-    ON CONFLICT (tenant_id, id) DO UPDATE
-    SET definition = CASE WHEN EXCLUDED.definition IS NULL THEN xapi_activities.definition
-                          ELSE coalesce(xapi_activities.definition, '{}'::jsonb) || EXCLUDED.definition END`;
+    named AS (
+      SELECT a.id, a.definition FROM jsonb_to_recordset(${rows}::jsonb) AS a(id text, definition jsonb, "by" uuid[])
+      WHERE EXISTS (SELECT 1 FROM inserted i WHERE i.id = ANY(a."by"))
+    ), new_activities AS (
+      INSERT INTO xapi_activities (tenant_id, id, definition)
+      SELECT ${tenantId}::uuid, n.id, n.definition FROM named n
+      ON CONFLICT (tenant_id, id) DO NOTHING
+    ), changed_activities AS (
+      UPDATE xapi_activities x SET definition = coalesce(x.definition, '{}'::jsonb) || n.definition
+      FROM named n
+      WHERE x.tenant_id = ${tenantId}::uuid AND x.id = n.id AND n.definition IS NOT NULL
+        AND x.definition IS DISTINCT FROM coalesce(x.definition, '{}'::jsonb) || n.definition
+    )`;
 }
 
 /** A definition's later fields win; its language maps merge by language. */
