@@ -90,7 +90,11 @@ export async function statementResource(request: XapiRequest): Promise<XapiReply
     batch[0] = { ...statements, id };
   } else if (params.size) throw invalid('POST takes no parameters');
   matchAttachments(batch, attachments);
-  const ids = await storeStatements(tx, tenantId, batch, request.authority, { version: request.version, attachments });
+  const ids = await storeStatements(tx, tenantId, batch, request.authority, {
+    version: request.version,
+    attachments,
+    run: request.read,
+  });
   return method === 'PUT' ? { status: 204 } : { status: 200, body: ids };
 }
 

@@ -6,6 +6,7 @@ import { conflict, invalid, XapiError } from './errors.js';
 import { isObject, type Json, type XapiVersion } from './rules.js';
 import { sameStatement } from './compare.js';
 import { VOIDED, validateStatement } from './statement.js';
+import type { Reader } from './request.js';
 
 /** A statement as stored: the JSON an LRS returns, with id, stored, timestamp, authority and version. */
 export type StoredStatement = Json & { id: string; stored: string };
@@ -29,6 +30,8 @@ export interface StoreOptions {
   version?: XapiVersion;
   /** Attachment contents by SHA-2 (from a multipart request), stored with the statements. */
   attachments?: ReadonlyMap<string, { contentType: string; content: Buffer }>;
+  /** Runs the batch's INSERT in `tx` without Prisma (a lane's raw statements); else `tx.$queryRaw`. */
+  run?: Reader;
 }
 
 /**
@@ -57,7 +60,7 @@ export async function storeStatements(
   const ids = batch.map((statement) => ((statement.id as string | undefined) ?? randomUUID()).toLowerCase());
   if (new Set(ids).size !== ids.length) throw invalid('two statements of the batch have the same id');
   const forms = batch.map((statement, index) => storedForm(statement, ids[index]!, stored, authority, version));
-  const inserted = await insertStatements(tx, tenantId, forms, options.attachments);
+  const inserted = await insertStatements(tx, tenantId, forms, options);
   // An id stored before is skipped when its content is the same, and refuses the batch (rolled back) when not.
   const skipped = ids.filter((id) => !inserted.has(id));
   if (skipped.length) {
@@ -161,10 +164,10 @@ async function insertStatements(
   tx: CallerTransaction,
   tenantId: string,
   statements: StoredStatement[],
-  attachments: StoreOptions['attachments'],
+  { attachments, run = (statement) => tx.$queryRaw(statement) }: StoreOptions,
 ): Promise<Set<string>> {
   const rows = JSON.stringify(statements.map((statement, n) => ({ ...filterRow(statement), n })));
-  const inserted = await tx.$queryRaw<{ id: string }[]>`
+  const inserted = await run<{ id: string }>(Prisma.sql`
     WITH inserted AS (
       INSERT INTO xapi_statements (tenant_id, id, stored, statement, verb_id, actor_key, object_agent_key,
         object_activity_id, object_statement_id, registration, related_agents, related_activities)
@@ -178,7 +181,7 @@ async function insertStatements(
       ON CONFLICT (tenant_id, id) DO NOTHING
       RETURNING id
     ), ${activitiesUpsert(tenantId, statements)}
-    SELECT id::text FROM inserted`;
+    SELECT id::text FROM inserted`);
   const ids = new Set(inserted.map((row) => row.id));
   const voided = statements
     .filter((statement) => ids.has(statement.id) && (statement.verb as Json).id === VOIDED)

@@ -33,6 +33,7 @@ export type {
   TransactionOptions,
 } from './types.js';
 export { openReadLanes } from './read-lane.js';
+export { writeOnLane } from './write-lane.js';
 export type { BatchOptions } from './cursor.js';
 export type { SharedWrites } from './shared-writes.js';
 export type { ReadLane, ReadLanes } from './types.js';

@@ -29,11 +29,11 @@ export const APPLY_CALLER = `SELECT ${CALLER_SETTINGS.map((name, index) => `set_
  * a resolver that tried to write in one would fail rather than write. A session left idle inside the
  * transaction (a request that never ended it) is closed by PostgreSQL after the timeout.
  */
-export function beginAsCaller(caller: Caller, timeoutMs: number): string {
+export function beginAsCaller(caller: Caller, timeoutMs: number, readOnly = true): string {
   const values = callerSettingValues(caller, timeoutMs);
   const applied = CALLER_SETTINGS.map(
     (name, index) => `set_config('${name}', ${pg.escapeLiteral(values[index]!)}, true)`,
   );
   applied.push(`set_config('idle_in_transaction_session_timeout', '${timeoutMs}ms', true)`);
-  return `BEGIN READ ONLY; SELECT ${applied.join(', ')}`;
+  return `BEGIN${readOnly ? ' READ ONLY' : ''}; SELECT ${applied.join(', ')}`;
 }
