@@ -22,6 +22,7 @@ const WORKERS = Math.ceil(ROWS / PER_WORKER);
 const SAMPLE_MS = 50;
 const TENANT = '9c4f3d21-5e6a-4b7c-8d9e-0f1a2b3c4d5e';
 const ADMIN = '0d5e4f32-6a7b-4c8d-9e0f-1a2b3c4d5e6f';
+const OFFICER = '1e6f5a43-7b8c-4d9e-8f0a-2b3c4d5e6f70';
 
 const rssMb = (pid: number) => {
   const line = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -66,7 +67,7 @@ export const records: Benchmark = {
           {
             id: TENANT,
             adminId: ADMIN,
-            officerId: ADMIN,
+            officerId: OFFICER,
             workers: WORKERS,
             courses: PER_WORKER,
             assignmentsPerWorker: PER_WORKER,

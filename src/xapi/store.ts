@@ -60,7 +60,7 @@ export async function storeStatements(
   const ids = batch.map((statement) => ((statement.id as string | undefined) ?? randomUUID()).toLowerCase());
   if (new Set(ids).size !== ids.length) throw invalid('two statements of the batch have the same id');
   const forms = batch.map((statement, index) => storedForm(statement, ids[index]!, stored, authority, version));
-  const inserted = await insertStatements(tx, tenantId, forms, options);
+  const inserted = forms.length ? await insertStatements(tx, tenantId, forms, options) : new Set<string>();
   // An id stored before is skipped when its content is the same, and refuses the batch (rolled back) when not.
   const skipped = ids.filter((id) => !inserted.has(id));
   if (skipped.length) {

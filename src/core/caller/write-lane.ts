@@ -1,4 +1,4 @@
-import type { Prisma } from '../../generated/prisma/client.js';
+import { Prisma } from '../../generated/prisma/client.js';
 import { DEFAULT_TRANSACTION_TIMEOUT_MS } from '../db.js';
 import { beginAsCaller } from './settings.js';
 import type { Caller, CallerTransaction, ReadLanes } from './types.js';
@@ -18,7 +18,7 @@ export async function writeOnLane<T>(
   const lane = await lanes.open(beginAsCaller(caller, DEFAULT_TRANSACTION_TIMEOUT_MS, false));
   try {
     const result = await fn(lane.prisma, (statement) => lane.query(statement));
-    await lane.prisma.$executeRawUnsafe('COMMIT');
+    await lane.query(Prisma.sql`COMMIT`);
     return result;
   } catch (error) {
     await lane.prisma.$executeRawUnsafe('ROLLBACK').catch(() => undefined);
