@@ -103,7 +103,7 @@ export const CertificateVerification = builder.objectRef<Verification>('Certific
     holderName: t.exposeString('holderName', { nullable: true }),
     courseTitle: t.exposeString('courseTitle'),
     issuedBy: t.string({
-      description: 'The issuing organisation: the tenant\'s name (see tenantSettings).',
+      description: "The issuing organisation: the tenant's name (see tenantSettings).",
       resolve: (verification) => verification.organisation ?? DEFAULT_ORGANISATION_NAME,
     }),
     issuedAt: t.expose('issuedAt', { type: 'DateTime' }),

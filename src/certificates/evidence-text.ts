@@ -24,7 +24,9 @@ export function evidenceLine(text: CertificateText, evidence: PublicEvidence): s
   return [
     t(text, `evidenceKind.${evidence.kind}`),
     score === null ? null : `${formatNumber(text.locale, Number(score.toFixed(2)))} %`,
-    NAMED.includes(evidence.kind) && evidence.recordedByName ? t(text, 'evidenceBy', { name: evidence.recordedByName }) : null,
+    NAMED.includes(evidence.kind) && evidence.recordedByName
+      ? t(text, 'evidenceBy', { name: evidence.recordedByName })
+      : null,
     t(text, 'evidenceOn', { date: formatDate(text.locale, evidence.recordedAt) }),
     evidence.passed ? null : t(text, 'evidenceNotPassing'),
   ]

@@ -40,7 +40,12 @@ export async function certificatePdf(certificate: PublicCertificate, code: strin
     layout: 'landscape',
     margin: 0,
     lang: text.locale,
-    info: { Title: `${t(text, 'title')} ${code}`, Subject: certificate.courseTitle, Author: organisation, Creator: organisation },
+    info: {
+      Title: `${t(text, 'title')} ${code}`,
+      Subject: certificate.courseTitle,
+      Author: organisation,
+      Creator: organisation,
+    },
   });
   const chunks: Buffer[] = [];
   doc.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -53,13 +58,24 @@ export async function certificatePdf(certificate: PublicCertificate, code: strin
   doc.registerFont('bold', bold);
 
   const { width: pageWidth, height: pageHeight } = doc.page;
-  doc.lineWidth(3).strokeColor(ACCENT).rect(24, 24, pageWidth - 48, pageHeight - 48).stroke();
-  doc.lineWidth(0.75).rect(32, 32, pageWidth - 64, pageHeight - 64).stroke();
+  doc
+    .lineWidth(3)
+    .strokeColor(ACCENT)
+    .rect(24, 24, pageWidth - 48, pageHeight - 48)
+    .stroke();
+  doc
+    .lineWidth(0.75)
+    .rect(32, 32, pageWidth - 64, pageHeight - 64)
+    .stroke();
 
   const left = 64;
   const width = pageWidth - 2 * left;
   const centred = (font: string, size: number, value: string, color = INK, gap = 0) => {
-    doc.font(font).fontSize(size).fillColor(color).text(value, left, doc.y + gap, { width, align: 'center' });
+    doc
+      .font(font)
+      .fontSize(size)
+      .fillColor(color)
+      .text(value, left, doc.y + gap, { width, align: 'center' });
   };
 
   // The organisation heads the page: its logo beside its name.
@@ -67,7 +83,11 @@ export async function certificatePdf(certificate: PublicCertificate, code: strin
   if (certificate.logo) {
     doc.image(certificate.logo, left, top, { fit: [140, 48] });
   }
-  doc.font('bold').fontSize(13).fillColor(MUTED).text(organisation, left, top + 16, { width, align: 'right' });
+  doc
+    .font('bold')
+    .fontSize(13)
+    .fillColor(MUTED)
+    .text(organisation, left, top + 16, { width, align: 'right' });
   top += 64;
   doc.y = top;
   centred('bold', 30, t(text, 'title'), ACCENT);
@@ -88,19 +108,35 @@ export async function certificatePdf(certificate: PublicCertificate, code: strin
   ];
   facts.forEach(([label, value], index) => {
     const x = left + index * columnWidth;
-    doc.font('regular').fontSize(9).fillColor(MUTED).text(label.toLocaleUpperCase(text.locale), x, factsTop, { width: columnWidth - 12 });
+    doc
+      .font('regular')
+      .fontSize(9)
+      .fillColor(MUTED)
+      .text(label.toLocaleUpperCase(text.locale), x, factsTop, { width: columnWidth - 12 });
     const color = index === 2 && certificate.status !== 'valid' ? '#a3121e' : INK;
-    doc.font('bold').fontSize(13).fillColor(color).text(value, x, factsTop + 13, { width: columnWidth - 12 });
+    doc
+      .font('bold')
+      .fontSize(13)
+      .fillColor(color)
+      .text(value, x, factsTop + 13, { width: columnWidth - 12 });
   });
   if (certificate.evidence.length > 0) {
     const lines = certificate.evidence.slice(0, EVIDENCE_LINES).map((entry) => evidenceLine(text, entry));
     if (certificate.evidence.length > EVIDENCE_LINES) lines.push(`+ ${certificate.evidence.length - EVIDENCE_LINES}`);
-    doc.font('regular').fontSize(9).fillColor(MUTED).text(t(text, 'evidence').toLocaleUpperCase(text.locale), left, factsTop + 40);
-    doc.font('regular').fontSize(9).fillColor(INK).text(lines.join('\n'), left, factsTop + 52, {
-      width: width - qrSize - 24,
-      height: pageHeight - 48 - (factsTop + 52) - 24,
-      ellipsis: true,
-    });
+    doc
+      .font('regular')
+      .fontSize(9)
+      .fillColor(MUTED)
+      .text(t(text, 'evidence').toLocaleUpperCase(text.locale), left, factsTop + 40);
+    doc
+      .font('regular')
+      .fontSize(9)
+      .fillColor(INK)
+      .text(lines.join('\n'), left, factsTop + 52, {
+        width: width - qrSize - 24,
+        height: pageHeight - 48 - (factsTop + 52) - 24,
+        ellipsis: true,
+      });
   }
   const qrX = pageWidth - left - qrSize;
   doc.image(qr, qrX, factsTop - 8, { width: qrSize, height: qrSize });

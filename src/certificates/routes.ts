@@ -111,7 +111,13 @@ function notFound(res: ServerResponse, wantsJson: boolean, text: CertificateText
   if (wantsJson) return json(res, 404, { error: 'Not found' });
   res.writeHead(404, { ...PRIVATE_HEADERS, ...htmlHeaders(text.locale) });
   const title = t(text, 'notFoundTitle');
-  res.end(page(text, title, `<div class="card"><div class="status"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(t(text, 'notFoundBody'))}</p></div></div>`));
+  res.end(
+    page(
+      text,
+      title,
+      `<div class="card"><div class="status"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(t(text, 'notFoundBody'))}</p></div></div>`,
+    ),
+  );
 }
 
 const isoDay = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : null);
@@ -150,9 +156,7 @@ function verifyPage(certificate: PublicCertificate, text: CertificateText): stri
     [t(text, 'evidence'), evidenceSummary(text, certificate.evidence) || t(text, 'noEvidence')],
   ];
   const headline = t(text, `headline.${certificate.status}`);
-  const logo = certificate.logoSha256
-    ? `<img src="${escapeHtml(logoPath(certificate.logoSha256))}" alt="">`
-    : '';
+  const logo = certificate.logoSha256 ? `<img src="${escapeHtml(logoPath(certificate.logoSha256))}" alt="">` : '';
   const body =
     `<div class="card ${certificate.status}"><header>${logo}<span>${escapeHtml(organisation)}</span></header>` +
     `<div class="status"><span class="badge">${escapeHtml(t(text, `statusValue.${certificate.status}`))}</span>` +

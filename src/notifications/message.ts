@@ -47,7 +47,10 @@ const escapeHtml = (value: string) =>
 /** A date in words in the recipient's language, with how far away it is: "on Friday, 18 December 2026 (in 12 days)". */
 function when(t: Translate, facts: MessageFacts, date: Date | null): string {
   if (!date) return t('noDate');
-  return t('when', { date: formatDate(facts.locale, date, 'full'), relative: formatDaysFrom(facts.locale, date, facts.today) });
+  return t('when', {
+    date: formatDate(facts.locale, date, 'full'),
+    relative: formatDaysFrom(facts.locale, date, facts.today),
+  });
 }
 
 /** The link the message leads to: the assignment in the Training Center, else the Training Center. */

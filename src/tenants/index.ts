@@ -12,4 +12,8 @@ declare module '../core/permissions.js' {
   interface PermissionNames extends Granted<typeof permissions> {}
 }
 
-export const tenants = defineModule({ name: 'tenants', permissions, routes: ({ services }) => brandingRoutes(services) });
+export const tenants = defineModule({
+  name: 'tenants',
+  permissions,
+  routes: ({ services }) => brandingRoutes(services),
+});

@@ -22,7 +22,9 @@ export function brandingRoutes(services: AppServices): Route[] {
           ? await runAsAppRole(
               services.prisma,
               (tx) =>
-                tx.$queryRaw<{ logo: Uint8Array; logo_type: string }[]>`SELECT logo, logo_type FROM tenant_logo(${sha256})`,
+                tx.$queryRaw<
+                  { logo: Uint8Array; logo_type: string }[]
+                >`SELECT logo, logo_type FROM tenant_logo(${sha256})`,
               { statementTimeoutMs: 5_000 },
             )
           : [];

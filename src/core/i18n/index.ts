@@ -87,8 +87,11 @@ export function formatDate(locale: string | null | undefined, date: Date, style:
 
 /** How far a calendar date is from `today`, in the locale's words: "tomorrow", "in 12 days", "3 days ago". */
 export function formatDaysFrom(locale: string | null | undefined, date: Date, today: Date): string {
-  const days = Math.round((Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()) -
-    Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate())) / 86_400_000);
+  const days = Math.round(
+    (Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()) -
+      Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate())) /
+      86_400_000,
+  );
   return new Intl.RelativeTimeFormat(formatLocale(locale), { numeric: 'auto' }).format(days, 'day');
 }
 
@@ -98,4 +101,5 @@ export function formatNumber(locale: string | null | undefined, value: number): 
 }
 
 /** The tag Intl formats with: the user's own when supported, English otherwise. */
-const formatLocale = (locale: string | null | undefined) => (locale ? supportedLocale(locale) : undefined) ?? DEFAULT_LOCALE;
+const formatLocale = (locale: string | null | undefined) =>
+  (locale ? supportedLocale(locale) : undefined) ?? DEFAULT_LOCALE;
