@@ -91,7 +91,6 @@ export function composeMessage(facts: MessageFacts): Message {
     '',
     `${action}: ${link}`,
     '',
-    '--',
     footer,
     `${t('preferences')}: ${preferencesUrl}`,
     '',
