@@ -1,5 +1,6 @@
 import { builder } from '../core/builder.js';
-import { conflict, notFound, sqlState } from '../core/errors.js';
+import { conflict, notFound } from '../core/errors.js';
+import { sqlState } from '../core/database-errors.js';
 import { UNIQUE_VIOLATION } from '../core/sqlstate.js';
 import * as validate from '../core/validate.js';
 import { Assignment } from './assignment.js';

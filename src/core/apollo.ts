@@ -11,7 +11,8 @@ import { getOperationAST, GraphQLError, parse, type GraphQLSchema, type Validati
 import type { Disposable } from 'graphql-ws';
 import type { Config } from './config.js';
 import { requestContext, queryReadsShareOneTransaction, type AppServices, type Context } from './caller/index.js';
-import { ApiError, createErrorFormatter, introspectionOff, refusalResponse } from './errors.js';
+import { ApiError, introspectionOff, refusalResponse } from './errors.js';
+import { createErrorFormatter } from './error-masking.js';
 import { executeIdempotently, idempotencyKeyOf } from './idempotency.js';
 import type { GraphQLExecutor } from './http.js';
 import { checkDocument } from './document-shape.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { runAsCaller, type AppServices } from '../core/caller/index.js';
-import { isTransactionConflict, sqlState } from '../core/errors.js';
+import { isTransactionConflict, sqlState } from '../core/database-errors.js';
 import type { Route } from '../core/http.js';
 import { UNIQUE_VIOLATION } from '../core/sqlstate.js';
 import { documentResource } from './documents.js';

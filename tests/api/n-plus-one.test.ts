@@ -2,7 +2,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingAssignmentsDocument, TrainingCompletionsDocument } from '../../src/generated/operations/graphql.js';
 import { requestContext, queryReadsShareOneTransaction } from '../../src/core/caller/index.js';
-import { sqlState } from '../../src/core/errors.js';
+import { sqlState } from '../../src/core/database-errors.js';
 import { READ_ONLY_SQL_TRANSACTION } from '../../src/core/sqlstate.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';

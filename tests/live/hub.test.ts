@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignmentCreated } from '../../src/assignments/live-channel.js';
-import { createErrorFormatter } from '../../src/core/errors.js';
+import { createErrorFormatter } from '../../src/core/error-masking.js';
 import { createLogger } from '../../src/core/logger.js';
 import {
   startLiveEventHub,

@@ -1,5 +1,6 @@
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
-import { isClientError, messageTooLarge } from '../errors.js';
+import { messageTooLarge } from '../errors.js';
+import { isClientError } from '../error-masking.js';
 import { Preshaped } from './preshaped.js';
 
 /** The app's error formatter (src/core/errors.ts): client errors pass, anything else is masked and logged. */

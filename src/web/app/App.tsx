@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState, type MouseEvent } from 'reac
 import { Provider } from 'urql';
 import { Analytics } from './Analytics';
 import { createApiClient } from './client';
+import { applyLanguage, i18n, useTranslation } from './i18n';
 import { NotificationBell, NotificationPreferences, PREFERENCES_PATH } from './Notifications';
 import { QUESTIONS_PATH } from './quiz/navigation';
 import { quizScreen } from './quiz/routes';
@@ -12,9 +13,15 @@ import { TrainingCenter } from './TrainingCenter';
 export const ANALYTICS_PATH = '/analytics';
 /** The caller's own training (a worker's `/`; officers start on Training Analytics). */
 export const TRAINING_PATH = '/training';
-const EXPIRED = 'Your session has ended (the token expired or is no longer valid). Sign in again.';
+const expired = () => i18n.t('app.expired');
 
 function initialSession(): { session?: Session; message?: string } {
+  const state = sessionOnLoad();
+  applyLanguage(state.session?.locale);
+  return state;
+}
+
+function sessionOnLoad(): { session?: Session; message?: string } {
   const fromUrl = takeTokenFromUrl();
   if (fromUrl) {
     const session = sessionFromToken(fromUrl);
@@ -30,17 +37,19 @@ export function App() {
 
   const signIn = useCallback((next: Session) => {
     storeSession(next);
+    applyLanguage(next.locale);
     setState({ session: next });
   }, []);
   const signOut = useCallback((why?: string) => {
     storeSession(undefined);
+    applyLanguage(undefined);
     setState({ message: why });
   }, []);
 
   // Back to sign-in the moment the token expires, not at the next failed request.
   useEffect(() => {
     if (!session?.expiresAt) return;
-    const timer = setTimeout(() => signOut(EXPIRED), Math.max(0, session.expiresAt - Date.now()));
+    const timer = setTimeout(() => signOut(expired()), Math.max(0, session.expiresAt - Date.now()));
     return () => clearTimeout(timer);
   }, [session, signOut]);
 
@@ -49,9 +58,10 @@ export function App() {
 }
 
 function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: string) => void }) {
-  const api = useMemo(() => createApiClient(session.token, () => onSignOut(EXPIRED)), [session.token, onSignOut]);
+  const api = useMemo(() => createApiClient(session.token, () => onSignOut(expired())), [session.token, onSignOut]);
   useEffect(() => () => api.close(), [api]);
   const [path, navigate] = usePath(isManager(session));
+  const { t } = useTranslation();
 
   const training = isManager(session) ? TRAINING_PATH : '/';
   const link = (to: string) => ({
@@ -67,20 +77,20 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: 
   return (
     <Provider value={api.client}>
       <a className="skip-link" href="#main">
-        Skip to content
+        {t('app.skipToContent')}
       </a>
       <header className="top-bar">
-        <span className="brand">Safety Training</span>
-        <nav aria-label="Main">
-          <a {...link(training)}>Training Center</a>
-          {isManager(session) && <a {...link(ANALYTICS_PATH)}>Training Analytics</a>}
-          {isManager(session) && <a {...link(QUESTIONS_PATH)}>Question bank</a>}
+        <span className="brand">{t('app.brand')}</span>
+        <nav aria-label={t('app.mainNav')}>
+          <a {...link(training)}>{t('app.trainingCenter')}</a>
+          {isManager(session) && <a {...link(ANALYTICS_PATH)}>{t('app.trainingAnalytics')}</a>}
+          {isManager(session) && <a {...link(QUESTIONS_PATH)}>{t('app.questionBank')}</a>}
         </nav>
         <div className="who">
           <NotificationBell userId={session.userId} onPreferences={() => navigate(PREFERENCES_PATH)} />
-          <span>{session.name ?? 'Signed in'}</span>
+          <span>{session.name ?? t('app.signedIn')}</span>
           <button type="button" onClick={() => onSignOut()}>
-            Sign out
+            {t('app.signOut')}
           </button>
         </div>
       </header>
@@ -94,8 +104,7 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: 
             ) : (
               <div className="panel">
                 <p role="alert">
-                  Training Analytics is for administrators and safety officers.{' '}
-                  <a {...link(training)}>Go to your training</a>
+                  {t('app.analyticsForbidden')} <a {...link(training)}>{t('app.goToTraining')}</a>
                 </p>
               </div>
             )

@@ -1,4 +1,5 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
+import { Trans, useTranslation } from './i18n';
 import { sessionFromToken, type Session } from './session';
 import { Loading } from './ui';
 
@@ -10,13 +11,6 @@ interface DemoUser {
   token: string;
 }
 
-const ROLE_NAMES: Record<Session['role'], string> = {
-  admin: 'Admin',
-  safety_officer: 'Safety officer',
-  worker: 'Worker',
-  service: 'Integration',
-};
-
 /**
  * Sign-in: paste a token of the platform, or (only when the server runs with its development
  * secret) pick one of the demo tenant's people.
@@ -26,6 +20,7 @@ export function SignIn({ message, onSignIn }: { message: string | undefined; onS
   const [error, setError] = useState<string>();
   const tokenId = useId();
   const errorId = useId();
+  const { t } = useTranslation();
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -36,7 +31,7 @@ export function SignIn({ message, onSignIn }: { message: string | undefined; onS
 
   return (
     <main className="sign-in" id="main">
-      <h1>Sign in</h1>
+      <h1>{t('signIn.title')}</h1>
       {message && (
         <p className="notice" role="alert">
           {message}
@@ -44,7 +39,7 @@ export function SignIn({ message, onSignIn }: { message: string | undefined; onS
       )}
       <form onSubmit={submit} noValidate className="panel">
         <div className={error ? 'field invalid' : 'field'}>
-          <label htmlFor={tokenId}>Access token</label>
+          <label htmlFor={tokenId}>{t('signIn.token')}</label>
           <textarea
             id={tokenId}
             value={token}
@@ -60,10 +55,10 @@ export function SignIn({ message, onSignIn }: { message: string | undefined; onS
               {error}
             </span>
           )}
-          <small className="hint">The JWT your platform issued you. It stays in this tab only.</small>
+          <small className="hint">{t('signIn.tokenHint')}</small>
         </div>
         <button type="submit" className="primary">
-          Sign in
+          {t('signIn.submit')}
         </button>
       </form>
       <DemoUsers onSignIn={onSignIn} />
@@ -74,6 +69,7 @@ export function SignIn({ message, onSignIn }: { message: string | undefined; onS
 function DemoUsers({ onSignIn }: { onSignIn: (session: Session) => void }) {
   const [state, setState] = useState<{ users?: DemoUser[]; loading: boolean; failed?: boolean }>({ loading: true });
   const headingId = useId();
+  const { t } = useTranslation();
 
   useEffect(() => {
     let live = true;
@@ -92,15 +88,15 @@ function DemoUsers({ onSignIn }: { onSignIn: (session: Session) => void }) {
     };
   }, []);
 
-  if (state.loading) return <Loading what="demo users" />;
+  if (state.loading) return <Loading what={t('signIn.demoUsersWhat')} />;
   if (!state.users && !state.failed) return null;
   return (
     <section aria-labelledby={headingId} className="panel">
-      <h2 id={headingId}>Demo users</h2>
-      {state.failed && <p role="alert">The demo users could not be loaded.</p>}
+      <h2 id={headingId}>{t('signIn.demoUsers')}</h2>
+      {state.failed && <p role="alert">{t('signIn.demoUsersFailed')}</p>}
       {state.users?.length === 0 && (
         <p className="state empty">
-          No demo users yet. Run <code>npm run seed:demo</code> while the server runs, then reload.
+          <Trans i18nKey="signIn.noDemoUsers" components={{ code: <code /> }} />
         </p>
       )}
       {state.users && state.users.length > 0 && (
@@ -115,7 +111,7 @@ function DemoUsers({ onSignIn }: { onSignIn: (session: Session) => void }) {
                 }}
               >
                 <span className="demo-name">{user.displayName ?? user.id}</span>
-                <span className="demo-role">{ROLE_NAMES[user.role]}</span>
+                <span className="demo-role">{t(`role.${user.role}`)}</span>
               </button>
             </li>
           ))}

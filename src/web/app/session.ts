@@ -1,3 +1,5 @@
+import { i18n } from './i18n';
+
 /** The signed-in person, as their token says (the API checks the token; this only decides what to show). */
 export interface Session {
   token: string;
@@ -5,6 +7,8 @@ export interface Session {
   tenantId: string;
   role: 'admin' | 'safety_officer' | 'worker' | 'service';
   name: string | undefined;
+  /** The person's language (BCP 47, claim `locale`); undefined: the browser's. */
+  locale: string | undefined;
   /** Milliseconds since the epoch; undefined when the token never expires. */
   expiresAt: number | undefined;
 }
@@ -15,27 +19,28 @@ const STORAGE_KEY = 'safety-training.token';
 export function sessionFromToken(raw: string): Session | string {
   const token = raw.trim().replace(/^Bearer\s+/i, '');
   const payload = token.split('.')[1];
-  if (!payload) return 'That is not a token: a token has three parts separated by dots.';
+  if (!payload) return i18n.t('session.notAToken');
   let claims: Record<string, unknown>;
   try {
     const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
     claims = JSON.parse(decodeURIComponent(escape(json))) as Record<string, unknown>;
   } catch {
-    return 'That token cannot be read.';
+    return i18n.t('session.unreadable');
   }
-  const { sub, tenant_id: tenantId, role, name, exp } = claims;
+  const { sub, tenant_id: tenantId, role, name, exp, locale } = claims;
   if (typeof sub !== 'string' || typeof tenantId !== 'string' || typeof role !== 'string') {
-    return 'That token has no user, tenant or role.';
+    return i18n.t('session.missingClaims');
   }
-  if (!['admin', 'safety_officer', 'worker', 'service'].includes(role)) return `Unknown role "${role}".`;
+  if (!['admin', 'safety_officer', 'worker', 'service'].includes(role)) return i18n.t('session.unknownRole', { role });
   const expiresAt = typeof exp === 'number' ? exp * 1000 : undefined;
-  if (expiresAt !== undefined && expiresAt <= Date.now()) return 'That token has expired.';
+  if (expiresAt !== undefined && expiresAt <= Date.now()) return i18n.t('session.expired');
   return {
     token,
     userId: sub,
     tenantId,
     role: role as Session['role'],
     name: typeof name === 'string' ? name : undefined,
+    locale: typeof locale === 'string' ? locale : undefined,
     expiresAt,
   };
 }

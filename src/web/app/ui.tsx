@@ -1,27 +1,39 @@
 import { useId, useState, type InputHTMLAttributes, type ReactNode } from 'react';
 import type { CombinedError, OperationContext } from 'urql';
 import type { AssignmentStatus, CourseCategory } from '../../generated/operations/graphql';
+import { formatDate as formatInLanguage, formatNumber, i18n, useTranslation } from './i18n';
 
 const words = (value: string) => value.charAt(0) + value.slice(1).toLowerCase().replace(/_/g, ' ');
 export const categoryName = (category: CourseCategory | string) => words(category);
-export const STATUS_NAMES: Record<AssignmentStatus, string> = {
-  ASSIGNED: 'To do',
-  IN_PROGRESS: 'In progress',
-  COMPLETED: 'Completed',
-  OVERDUE: 'Overdue',
-  CANCELLED: 'Cancelled',
-};
+/** Each status's name in the current language (read when shown, so a language switch applies). */
+export const STATUS_NAMES = Object.freeze({
+  get ASSIGNED() {
+    return i18n.t('status.ASSIGNED');
+  },
+  get IN_PROGRESS() {
+    return i18n.t('status.IN_PROGRESS');
+  },
+  get COMPLETED() {
+    return i18n.t('status.COMPLETED');
+  },
+  get OVERDUE() {
+    return i18n.t('status.OVERDUE');
+  },
+  get CANCELLED() {
+    return i18n.t('status.CANCELLED');
+  },
+}) satisfies Record<AssignmentStatus, string>;
 export const enumName = words;
 
 export function personName(person: { id: string; displayName?: string | null } | null | undefined): string {
   if (!person) return '—';
-  return person.displayName ?? `User ${person.id.slice(0, 8)}`;
+  return person.displayName ?? i18n.t('ui.unnamedUser', { id: person.id.slice(0, 8) });
 }
 
+/** A date or timestamp from the API as a date in the current language (a bare date is a UTC day). */
 export function formatDate(value: string | null | undefined): string {
   if (!value) return '—';
-  const date = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
-  return date.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
+  return formatInLanguage(new Date(value.length === 10 ? `${value}T00:00:00Z` : value));
 }
 
 /**
@@ -75,7 +87,7 @@ export function formErrors(
       else general.push(`${words}.`);
     }
   }
-  if (error.networkError) general.push('The server cannot be reached. Try again in a moment.');
+  if (error.networkError) general.push(i18n.t('ui.unreachableRetry'));
   if (general.length) result.form = general.join(' ');
   return result;
 }
@@ -90,7 +102,7 @@ export function riskReason(trigger: {
 }): string {
   const what = words(trigger.entityType).toLowerCase();
   const about = trigger.person?.displayName ?? `${trigger.entityId.slice(0, 8)}`;
-  return `Risk score ${trigger.score} for ${what} ${about} (course threshold ${trigger.threshold})`;
+  return i18n.t('ui.riskReason', { score: trigger.score, what, about, threshold: trigger.threshold });
 }
 
 /**
@@ -145,9 +157,10 @@ export function ConfirmButton({
 }
 
 export function Loading({ what }: { what: string }) {
+  const { t } = useTranslation();
   return (
     <p className="state" role="status">
-      Loading {what}…
+      {t('ui.loading', { what })}
     </p>
   );
 }
@@ -157,18 +170,19 @@ export function Empty({ children }: { children: ReactNode }) {
 }
 
 export function ErrorMessage({ error, retry }: { error: CombinedError | string; retry?: () => void }) {
+  const { t } = useTranslation();
   const message =
     typeof error === 'string'
       ? error
       : error.networkError
-        ? 'The server cannot be reached.'
+        ? t('ui.unreachable')
         : error.graphQLErrors.map((e) => e.message).join(' ');
   return (
     <div className="state error" role="alert">
       <p>{message}</p>
       {retry && (
         <button type="button" onClick={retry}>
-          Try again
+          {t('ui.tryAgain')}
         </button>
       )}
     </div>
@@ -321,6 +335,7 @@ export function DataTable({
   actions?: boolean;
   children: ReactNode;
 }) {
+  const { t } = useTranslation();
   return (
     <div className="table-scroll" tabIndex={0} role="region" aria-label={label}>
       <table>
@@ -333,7 +348,7 @@ export function DataTable({
             ))}
             {actions && (
               <th scope="col">
-                <span className="visually-hidden">Actions</span>
+                <span className="visually-hidden">{t('ui.actions')}</span>
               </th>
             )}
           </tr>
@@ -377,5 +392,7 @@ export const REFRESH_ON: Record<'Course' | 'Assignment', Partial<OperationContex
   Assignment: { additionalTypenames: ['Assignment'] },
 };
 
-export const percent = (value: number) => `${value.toFixed(value % 1 === 0 ? 0 : 1)}%`;
-export const minutes = (value: number | null | undefined) => (value == null ? '—' : `${Math.round(value)} min`);
+/** A percentage given as 0–100 (as the API reports them), at most one decimal, in the current language. */
+export const percent = (value: number) => formatNumber(value / 100, { style: 'percent', maximumFractionDigits: 1 });
+export const minutes = (value: number | null | undefined) =>
+  value == null ? '—' : i18n.t('ui.minutes', { value: formatNumber(Math.round(value)) });

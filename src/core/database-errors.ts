@@ -1,0 +1,42 @@
+import { DEADLOCK_DETECTED, FOREIGN_KEY_VIOLATION, SERIALIZATION_FAILURE, UNIQUE_VIOLATION } from './sqlstate.js';
+
+/** PostgreSQL / Prisma error details we turn into client errors. */
+interface DatabaseErrorShape {
+  code?: string;
+  meta?: { code?: string; driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } };
+  cause?: unknown;
+}
+
+/**
+ * A deadlock or serialization failure anywhere in the chain (a statement, a trigger it fired, the
+ * commit): Prisma reports it as P2034 (TransactionWriteConflict), a raw query as P2010 with the
+ * SQLSTATE in `meta.code`, the drivers with the SQLSTATE itself.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && typeof current === 'object' && depth < 8; depth++) {
+    const shape = current as DatabaseErrorShape;
+    const codes = [shape.code, shape.meta?.code, shape.meta?.driverAdapterError?.cause?.originalCode];
+    if (shape.code === 'P2034' || shape.meta?.driverAdapterError?.cause?.kind === 'TransactionWriteConflict')
+      return true;
+    if (codes.some((code) => code === DEADLOCK_DETECTED || code === SERIALIZATION_FAILURE)) return true;
+    current = shape.cause ?? (current as { originalError?: unknown }).originalError;
+  }
+  return false;
+}
+
+/** The SQLSTATE behind a Prisma or driver error, if any. */
+export function sqlState(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 6; depth++) {
+    const shape = current as DatabaseErrorShape;
+    const original = shape.meta?.driverAdapterError?.cause?.originalCode;
+    if (original) return original;
+    if (typeof shape.code === 'string' && /^[0-9A-Z]{5}$/.test(shape.code)) return shape.code;
+    if (shape.code === 'P2002') return UNIQUE_VIOLATION;
+    if (shape.code === 'P2003') return FOREIGN_KEY_VIOLATION;
+    if (shape.code === 'P2025') return 'P2025';
+    current = shape.cause;
+  }
+  return undefined;
+}
