@@ -6,6 +6,7 @@ import { fairness } from './fairness/index.js';
 import { http } from './http/index.js';
 import { quiz } from './quiz/index.js';
 import { quizzes } from './quizzes/index.js';
+import { records } from './records/index.js';
 import { httpLimits } from './http/limits.js';
 import { soak } from './soak/index.js';
 import { subscriptions } from './subscriptions/index.js';
@@ -30,6 +31,7 @@ export const allBenchmarks: Benchmark[] = [
   quizzes,
   quiz,
   xapi,
+  records,
   content,
   subscriptions,
   soak,
