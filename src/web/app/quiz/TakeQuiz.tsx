@@ -6,6 +6,7 @@ import {
   type AnswerInput,
   type WebQuizAttemptQuery,
 } from '../../../generated/operations/graphql';
+import { i18n } from '../i18n';
 import { ErrorMessage, Loaded } from '../ui';
 import { AnswerField, answerOf, isAnswered, type AttemptQuestion } from './AnswerInputs';
 import { Countdown } from './Countdown';
@@ -83,15 +84,17 @@ function SaveMark({ status, answered }: { status: SaveStatus | undefined; answer
   const text =
     status?.state === 'saved'
       ? 'Saved'
-      : status?.state === 'failed'
-        ? status.message
-        : status?.state === 'retrying'
-          ? 'Not saved yet: trying again…'
-          : status?.state === 'saving' || status?.state === 'unsaved'
-            ? 'Saving…'
-            : answered
-              ? ''
-              : 'Not answered yet';
+      : status?.state === 'queued'
+        ? i18n.t('quizSave.queued')
+        : status?.state === 'failed'
+          ? status.message
+          : status?.state === 'retrying'
+            ? 'Not saved yet: trying again…'
+            : status?.state === 'saving' || status?.state === 'unsaved'
+              ? 'Saving…'
+              : answered
+                ? ''
+                : 'Not answered yet';
   return (
     <p className={`save-mark ${status?.state ?? 'none'}`} role="status">
       {text}
@@ -161,7 +164,7 @@ function AttemptForm({
     };
 
   // Unsaved answers are lost with the page: say so before it closes.
-  const pending = Object.values(saver.statuses).some((s) => s.state !== 'saved' && s.state !== 'failed');
+  const pending = Object.values(saver.statuses).some((s) => !['saved', 'queued', 'failed'].includes(s.state));
   useEffect(() => {
     if (!pending) return;
     const warn = (event: BeforeUnloadEvent) => event.preventDefault();
@@ -191,7 +194,7 @@ function AttemptForm({
   const answeredCount = questions.filter((q) => isAnswered(answers[q.id])).length;
   const unsaved = questions.filter((q) => {
     const state = saver.statuses[q.id]?.state;
-    return state !== undefined && state !== 'saved';
+    return state !== undefined && state !== 'saved' && state !== 'queued';
   }).length;
 
   return (
