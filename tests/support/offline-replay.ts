@@ -28,6 +28,8 @@ export interface ReplayOptions {
   reorder?: boolean;
   /** PostgreSQL only: terminate the API's busy database sessions every few milliseconds. */
   killConnections?: boolean;
+  /** false: no cuts, expired tokens, restarts or duplicates (a plain replay, the benchmark's floor). */
+  chaos?: boolean;
 }
 
 export interface Action {
@@ -70,10 +72,14 @@ export interface ReplayReport {
   conflicts: (Action & { code: string | undefined })[];
 }
 
-const CUT_RATE = 0.15;
-const EXPIRED_RATE = 0.08;
-const RESTART_RATE = 0.05;
-const DUPLICATE_RATE = 0.1;
+interface Rates {
+  cut: number;
+  expired: number;
+  restart: number;
+  duplicate: number;
+}
+const CHAOS: Rates = { cut: 0.15, expired: 0.08, restart: 0.05, duplicate: 0.1 };
+const CALM: Rates = { cut: 0, expired: 0, restart: 0, duplicate: 0 };
 const RETRYABLE = new Set(['TRANSACTION_CONFLICT', 'INTERNAL_SERVER_ERROR', 'UNAUTHENTICATED']);
 
 interface Device {
@@ -92,16 +98,22 @@ const token = (userId: string, tenantId: string, expiresAt: number) =>
     .sign(new TextEncoder().encode(TEST_JWT_SECRET));
 
 /** Sends one action until an answer arrives that is not worth retrying; counts what the chaos did. */
-async function deliver(server: TestServer, device: Device, action: Action, stats: ChaosStats): Promise<Outcome> {
+async function deliver(
+  server: TestServer,
+  device: Device,
+  action: Action,
+  stats: ChaosStats,
+  rates: Rates,
+): Promise<Outcome> {
   let last = 'nothing';
   for (let tries = 0; ; tries++) {
     if (tries > 60) throw new Error(`action ${action.key} never got an answer; last: ${last}`);
     let bearer = device.token;
-    if (Math.random() < EXPIRED_RATE) {
+    if (Math.random() < rates.expired) {
       bearer = device.expiredToken;
       stats.expired++;
     }
-    const cut: Cut = Math.random() < CUT_RATE ? { at: 'after-body', delayMs: Math.random() * 25 } : { at: 'never' };
+    const cut: Cut = Math.random() < rates.cut ? { at: 'after-body', delayMs: Math.random() * 25 } : { at: 'never' };
     const sent = await send<unknown>(server.url, bearer, action.request, cut, { 'idempotency-key': action.key });
     if (!sent.answered) {
       stats.cut++;
@@ -183,6 +195,7 @@ export async function replayOutboxes(server: TestServer, admin: Actor, options: 
     restarts: 0,
     killed: 0,
   };
+  const rates = options.chaos === false ? CALM : CHAOS;
   const killer = options.killConnections ? killConnectionsUntil(server, stats) : undefined;
   const outcomes = new Map<string, Outcome>();
   const conflicts: ReplayReport['conflicts'] = [];
@@ -191,9 +204,9 @@ export async function replayOutboxes(server: TestServer, admin: Actor, options: 
     let next = 0;
     while (next < device.queue.length) {
       const action = device.queue[next]!;
-      const outcome = await deliver(server, device, action, stats);
+      const outcome = await deliver(server, device, action, stats, rates);
       // Killed before the outbox recorded the answer: on restart the action is sent again.
-      if (Math.random() < RESTART_RATE) {
+      if (Math.random() < rates.restart) {
         stats.restarts++;
         continue;
       }
@@ -204,9 +217,9 @@ export async function replayOutboxes(server: TestServer, admin: Actor, options: 
       sent.push(action);
       next++;
       // A stale duplicate of an earlier action arrives late (the network kept it): it must replay.
-      if (Math.random() < DUPLICATE_RATE) {
+      if (Math.random() < rates.duplicate) {
         const earlier = sent[Math.floor(Math.random() * sent.length)]!;
-        const again = await deliver(server, device, earlier, stats);
+        const again = await deliver(server, device, earlier, stats, rates);
         stats.duplicates++;
         if (JSON.stringify(again) !== JSON.stringify(outcomes.get(earlier.key))) stats.duplicateMismatches++;
       }
