@@ -89,7 +89,8 @@ interface Device {
   queue: Action[];
 }
 
-const token = (userId: string, tenantId: string, expiresAt: number) =>
+/** A worker's token that expires at `expiresAt` (seconds since the epoch; in the past: already expired). */
+export const workerToken = (userId: string, tenantId: string, expiresAt: number) =>
   new SignJWT({ tenant_id: tenantId, role: 'worker' })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)
@@ -166,8 +167,8 @@ export async function replayOutboxes(server: TestServer, admin: Actor, options: 
     const userId = randomUUID();
     const device = {
       userId,
-      token: await token(userId, tenantId, now + 3600),
-      expiredToken: await token(userId, tenantId, now - 60),
+      token: await workerToken(userId, tenantId, now + 3600),
+      expiredToken: await workerToken(userId, tenantId, now - 60),
       queue: [],
     };
     await ok(server.request('{ me { id } }', {}, `Bearer ${device.token}`));

@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workerToken } from '../support/offline-replay.js';
 import { signIn } from '../support/quizzes.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { assignCourse, createCourse, startAssignment } from '../support/training.js';
@@ -111,6 +112,43 @@ describe('the app offline', () => {
     expect(answers).toHaveLength(1);
     expect(question).toContain(answers[0]!.text.slice(0, 20));
     expect(answers[0]!.revision).toBeLessThanOrEqual(queued - 1);
+    await context.close();
+  }, 180_000);
+
+  it('asks for sign-in when the token expires offline, keeps the outbox, and sends it after sign-in', async () => {
+    const worker = await server.actor('worker', { tenantId: officer.tenantId, name: 'Łukasz Żółć' });
+    const title = 'Confined spaces (expiring sign-in)';
+    const courseId = await createCourse(officer, { title, category: 'SAFETY_FUNDAMENTALS' });
+    const assignmentId = await assignCourse(officer, courseId, worker.userId);
+    const expiresAt = Math.floor(Date.now() / 1000) + 45;
+    const context = await browser.newContext();
+    const page = await installed(context, await workerToken(worker.userId, worker.tenantId, expiresAt));
+    await card(page, 'To do', title).waitFor();
+
+    await context.setOffline(true);
+    await card(page, 'To do', title).getByRole('button', { name: 'Start' }).click();
+    await page.getByText('Started on this device').waitFor();
+    // The token expires: back to sign-in, the queued start still on the device.
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 60_000 });
+    await page.getByText('Actions kept on this device: 1.').waitFor();
+    expect(
+      (
+        await server.owner.query(`SELECT 1 FROM training_assignments WHERE id = $1::uuid AND started_at IS NOT NULL`, [
+          assignmentId,
+        ])
+      ).length,
+    ).toBe(0);
+
+    await context.setOffline(false);
+    await page.getByLabel('Access token').fill(await workerToken(worker.userId, worker.tenantId, expiresAt + 3600));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await card(page, 'In progress', title).waitFor({ timeout: 60_000 });
+    const [row] = await server.owner.query<{ status: string; keys: number }>(
+      `SELECT a.status::text AS status, (SELECT count(*)::int FROM idempotency_keys k WHERE k.user_id = a.user_id) AS keys
+       FROM training_assignments a WHERE a.id = $1::uuid`,
+      [assignmentId],
+    );
+    expect(row).toEqual({ status: 'in_progress', keys: 1 });
     await context.close();
   }, 180_000);
 });
