@@ -262,12 +262,15 @@ function killConnectionsUntil(server: TestServer, stats: ChaosStats): { stop(): 
   const loop = (async () => {
     while (running) {
       await new Promise((resolve) => setTimeout(resolve, 40 + Math.random() * 80));
-      const killed = await server.owner.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM (
-           SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-           WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-             AND state <> 'idle' ORDER BY random() LIMIT 1) AS k`,
-      );
+      // The owner's own pooled sessions are on the same database: one may be the victim. Then try again.
+      const killed = await server.owner
+        .query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM (
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+               AND state <> 'idle' ORDER BY random() LIMIT 1) AS k`,
+        )
+        .catch(() => [{ n: 0 }]);
       stats.killed += killed[0]?.n ?? 0;
     }
   })();

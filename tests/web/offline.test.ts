@@ -117,6 +117,7 @@ describe('the app offline', () => {
 
   it('asks for sign-in when the token expires offline, keeps the outbox, and sends it after sign-in', async () => {
     const worker = await server.actor('worker', { tenantId: officer.tenantId, name: 'Łukasz Żółć' });
+    await signIn(worker);
     const title = 'Confined spaces (expiring sign-in)';
     const courseId = await createCourse(officer, { title, category: 'SAFETY_FUNDAMENTALS' });
     const assignmentId = await assignCourse(officer, courseId, worker.userId);
