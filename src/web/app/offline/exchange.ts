@@ -13,8 +13,8 @@ import { readCached, writeCached } from './store';
 /**
  * The client's offline behaviour, for the person `owner` (`tenantId:userId`):
  * - every mutation carries an Idempotency-Key (so a retry, or an outbox replay, is applied once);
- * - a worker's mutation that gets no answer (no network, or the connection dropped) goes into the outbox under
- *   the same key and the screen is told it is queued (`extensions.queued`);
+ * - a worker's mutation that gets no answer while the device has no network goes into the outbox under the
+ *   same key and the screen is told it is queued (`extensions.queued`);
  * - each query's last answer is kept in IndexedDB, and given back when the network does not answer.
  */
 export function offlineExchange(owner: string): Exchange {
@@ -43,7 +43,10 @@ export function offlineExchange(owner: string): Exchange {
         const cached = await readCached(cacheKey(operation)).catch(() => undefined);
         return cached ? { ...result, data: cached, error: undefined, extensions: { offline: true } } : result;
       }
-      if (operation.kind !== 'mutation' || !unanswered || operation.context.fromOutbox) return result;
+      // Online, a lost answer is the screen's to retry (it says so); the outbox is for a device with no network.
+      if (operation.kind !== 'mutation' || !unanswered || operation.context.fromOutbox || navigator.onLine) {
+        return result;
+      }
       if (!QUEUEABLE.has(operationName(operation))) return result;
       await enqueue({
         owner,
