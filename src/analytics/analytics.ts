@@ -13,12 +13,13 @@ import { MAX_ITEMS_EXTENSION } from '../core/query-cost.js';
 import { selectedFieldNames } from '../core/selection.js';
 import { COURSE_CATEGORIES, Course, CourseCategory } from '../courses/course.js';
 import { User } from '../users/user.js';
+import { breakdownFields, toBreakdown, type BreakdownShape } from './breakdown-shape.js';
+import { addBreakdownFields, AnalyticsFilter, breakdownFilter, groupedFigures } from './breakdowns.js';
 import {
   computeFigures,
   effectivenessOf,
   overdueIds,
   type EffectivenessRow,
-  type Breakdown,
   type Category,
   type Figures,
   type FiguresOf,
@@ -71,9 +72,6 @@ interface AnalyticsScope extends FiguresOf {
   groups: ReadonlySet<Group>;
 }
 
-const rate = (part: bigint, whole: bigint) =>
-  whole === 0n ? 0 : Math.round((Number(part) * 10000) / Number(whole)) / 100;
-
 /** The Analytics fields a query selects (through fragments too), as field groups. */
 function requestedGroups(info: GraphQLResolveInfo): Set<Group> {
   const groups = [...selectedFieldNames(info)].flatMap((name) => GROUP_OF_FIELD[name] ?? []);
@@ -114,40 +112,6 @@ async function figures<G extends Group>(
  */
 function compute(scope: AnalyticsScope, groups: ReadonlySet<Group>, context: Context): Promise<Figures> {
   return context.transaction((tx) => computeFigures(tx, scope, groups));
-}
-
-interface BreakdownShape {
-  assignments: number;
-  completed: number;
-  inProgress: number;
-  overdue: number;
-  completionRate: number;
-  averageScore: number | null;
-}
-
-function toBreakdown(row: Breakdown): BreakdownShape {
-  return {
-    assignments: Number(row.assignments),
-    completed: Number(row.completed),
-    inProgress: Number(row.in_progress),
-    overdue: Number(row.overdue),
-    completionRate: rate(row.completed, row.assignments),
-    averageScore: row.avg_score === null ? null : Number(row.avg_score),
-  };
-}
-
-type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
-
-/** The figures every breakdown row has (by category, by course), after the field that names the row. */
-function breakdownFields<Row extends BreakdownShape>(t: PothosSchemaTypes.ObjectFieldBuilder<Types, Row>) {
-  return {
-    assignments: t.int({ resolve: (row) => row.assignments }),
-    completed: t.int({ resolve: (row) => row.completed }),
-    inProgress: t.int({ resolve: (row) => row.inProgress }),
-    overdue: t.int({ resolve: (row) => row.overdue }),
-    completionRate: t.float({ description: 'Percent, two decimals.', resolve: (row) => row.completionRate }),
-    averageScore: t.float({ nullable: true, resolve: (row) => row.averageScore }),
-  };
 }
 
 const CategoryAnalytics = builder.objectRef<BreakdownShape & { category: Category }>('CategoryAnalytics');
@@ -306,11 +270,20 @@ Analytics.implement({
       args: {
         courseId: t.arg.id(),
         first: t.arg.int({ description: `At most ${MAX_PAGE_SIZE}.` }),
+        filter: t.arg({
+          type: AnalyticsFilter,
+          description: "Figures of the assignments it keeps only (read from the rows, not the tenant's counters).",
+        }),
       },
       resolve: async (scope, args, context) => {
         const courseId = args.courseId == null ? null : validate.uuid('courseId', args.courseId);
         const first = args.first == null ? null : validate.integer('first', args.first, { min: 0, max: MAX_PAGE_SIZE });
-        const all = await figures(scope, 'byCourse', context);
+        const all = args.filter
+          ? (await groupedFigures(context, scope, breakdownFilter(args.filter), 'course')).map((row) => ({
+              ...row,
+              course_id: row.key!,
+            }))
+          : await figures(scope, 'byCourse', context);
         const narrowed = courseId === null ? all : all.filter((row) => row.course_id === courseId);
         const rows = first === null ? narrowed : narrowed.slice(0, first);
         const courses: CourseBatch = {
@@ -358,6 +331,8 @@ Analytics.implement({
     }),
   }),
 });
+
+addBreakdownFields(Analytics);
 
 builder.queryField('trainingAnalytics', (t) =>
   t.withAuth({ may: 'analytics.read' }).field({

@@ -143,6 +143,16 @@ export const AssignmentFilter = builder.inputType('AssignmentFilter', {
     assignmentType: t.field({ type: AssignmentType }),
     dueBefore: t.field({ type: 'Date', description: 'Due strictly before this day.' }),
     dueAfter: t.field({ type: 'Date', description: 'Due strictly after this day.' }),
+    zoneId: t.id({ description: 'Assignments of the people of this zone (a shift there).' }),
+    equipmentId: t.id({ description: 'Assignments of the operators of this equipment.' }),
+    from: t.field({
+      type: 'Date',
+      description: 'Completed on or after this day, or (not completed) assigned on or after it.',
+    }),
+    to: t.field({
+      type: 'Date',
+      description: 'Completed on or before this day, or (not completed) assigned on or before it.',
+    }),
   }),
 });
 
@@ -160,6 +170,20 @@ export function assignmentWhere(
   if (filter?.assignmentType) where.push({ assignmentType: filter.assignmentType });
   if (filter?.dueBefore) where.push({ dueDate: { lt: filter.dueBefore } });
   if (filter?.dueAfter) where.push({ dueDate: { gt: filter.dueAfter } });
+  if (filter?.zoneId) {
+    const zoneId = validate.uuid(`${argPrefix}.zoneId`, filter.zoneId);
+    where.push({ user: { shiftAssignments: { some: { zoneId } } } });
+  }
+  if (filter?.equipmentId) {
+    const equipmentId = validate.uuid(`${argPrefix}.equipmentId`, filter.equipmentId);
+    where.push({ user: { equipment: { some: { equipmentId } } } });
+  }
+  // As the analytics breakdowns and the records export: the completion time, else the assignment time.
+  const bounds = (range: { gte: Date } | { lt: Date }) => ({
+    OR: [{ completedAt: range }, { completedAt: null, assignedAt: range }],
+  });
+  if (filter?.from) where.push(bounds({ gte: filter.from }));
+  if (filter?.to) where.push(bounds({ lt: new Date(filter.to.getTime() + 86_400_000) }));
   return { AND: where };
 }
 

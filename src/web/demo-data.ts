@@ -21,6 +21,7 @@ import {
   DEMO_WORKERS,
   type DemoUser,
 } from './demo-tenant.js';
+import { seedDemoRisk } from './demo-risk.js';
 
 /** Each demo user's token, by user id. */
 export type DemoTokens = Map<string, string>;
@@ -233,8 +234,9 @@ export async function seedDemoTenant(api: { url: string; db: Database }, tokens:
     }
   });
   counts.set('overdue', overdue.length);
+  const risk = await seedDemoRisk(call);
 
   const total = [...counts.values()].reduce((sum, n) => sum + n, 0);
   const byStage = [...counts].map(([stage, n]) => `${n} ${stage}`).join(', ');
-  return `Seeded tenant ${DEMO_TENANT_ID}: ${courseIds.length} courses, ${DEMO_WORKERS.length} workers, ${total} assignments (${byStage}).`;
+  return `Seeded tenant ${DEMO_TENANT_ID}: ${courseIds.length} courses, ${DEMO_WORKERS.length} workers, ${total} assignments (${byStage}); ${risk}.`;
 }

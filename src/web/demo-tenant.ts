@@ -44,3 +44,15 @@ export const DEMO_WORKERS: readonly DemoUser[] = [
 }));
 
 export const DEMO_USERS: readonly DemoUser[] = [DEMO_ADMIN, DEMO_SAFETY_OFFICER, DEMO_SERVICE, ...DEMO_WORKERS];
+
+/** The demo site's zones and equipment (the scheduling and asset systems own their names; these are the ids). */
+export const DEMO_ZONES = {
+  loadingDock: '7e0a1c2e-5afe-4000-8000-00000000c001',
+  highBay: '7e0a1c2e-5afe-4000-8000-00000000c002',
+  yard: '7e0a1c2e-5afe-4000-8000-00000000c003',
+} as const;
+export const DEMO_EQUIPMENT = {
+  forklift: '7e0a1c2e-5afe-4000-8000-00000000d001',
+  reachTruck: '7e0a1c2e-5afe-4000-8000-00000000d002',
+  crane: '7e0a1c2e-5afe-4000-8000-00000000d003',
+} as const;

@@ -49,6 +49,7 @@ describe('npm run seed:demo', () => {
     const first = await seed(env);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/^Seeded tenant 7e0a1c2e-5afe-4000-8000-000000000001: 6 courses, 6 workers/);
+    expect(first.stdout).toMatch(/; 3 zones \(21 shifts\), 3 pieces of equipment, 11 risk scores\./);
     const headers = first.stdout.split('\n').filter((line) => line.startsWith('{"Authorization"'));
     expect(headers).toHaveLength(4);
     for (const line of headers)
@@ -61,7 +62,7 @@ describe('npm run seed:demo', () => {
     // Read back as the demo admin under RLS (forced on every table, the owner included).
     const db = await database();
     try {
-      const { byStatus, profiles } = await db.withConnection(async (connection) => {
+      const { byStatus, profiles, risk } = await db.withConnection(async (connection) => {
         await connection.query('BEGIN');
         try {
           await connection.query('SET LOCAL ROLE training_app');
@@ -75,7 +76,13 @@ describe('npm run seed:demo', () => {
              FROM training_assignments GROUP BY 1`,
           );
           const ids = await connection.query<{ id: string }>('SELECT id::text FROM profiles ORDER BY id');
+          const [risk] = await connection.query<{ zones: number; equipment: number; scores: number }>(
+            `SELECT (SELECT count(DISTINCT zone_id) FROM shift_assignments)::int AS zones,
+                    (SELECT count(DISTINCT equipment_id) FROM equipment_operators)::int AS equipment,
+                    (SELECT count(*) FROM predictive_scores)::int AS scores`,
+          );
           return {
+            risk,
             byStatus: Object.fromEntries(statuses.map((row) => [row.status, row.n])),
             profiles: ids.map((row) => row.id),
           };
@@ -86,6 +93,8 @@ describe('npm run seed:demo', () => {
       expect(Object.keys(byStatus).sort()).toEqual(['assigned', 'cancelled', 'completed', 'in_progress', 'overdue']);
       expect(byStatus.overdue).toBe(DEMO_WORKERS.length);
       expect(profiles).toEqual(DEMO_USERS.map((user) => user.id).sort());
+      // Zones with shifts, equipment with operators and risk scores: Auto-assign's Preview has people to propose.
+      expect(risk).toEqual({ zones: 3, equipment: 3, scores: 11 });
     } finally {
       await db.close();
     }

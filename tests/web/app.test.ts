@@ -368,8 +368,6 @@ describe('with the development secret (no JWT_SECRET) and the demo seed', () => 
     await expect(tile(page, 'Total courses').textContent()).resolves.toBe('6');
     await region(page, 'Assignments').getByRole('table').waitFor();
     expect(await seriousViolations(page)).toEqual([]);
-    if (process.env.UPDATE_SCREENSHOTS) {
-      await page.screenshot({ path: 'docs/screenshots/training-analytics.png', fullPage: true });
-    }
+    // The analytics screenshots come from tests/web/analytics.test.ts (filters, drill-down, Preview).
   }, 90_000);
 });

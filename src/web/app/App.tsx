@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState, type MouseEvent } from 'react';
 import { Provider } from 'urql';
-import { Analytics } from './Analytics';
+import { Analytics } from './analytics';
 import { createApiClient } from './client';
 import { applyLanguage, i18n, useTranslation } from './i18n';
 import { OfflineStatus } from './offline/OfflineStatus';
@@ -120,7 +120,7 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: 
             <NotificationPreferences />
           ) : path === ANALYTICS_PATH ? (
             isManager(session) ? (
-              <Analytics />
+              <Analytics token={session.token} />
             ) : (
               <div className="panel">
                 <p role="alert">

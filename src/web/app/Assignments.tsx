@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import {
   CancelTrainingAssignmentDocument,
+  RevokeCertificateDocument,
   TrainingCoursesDocument,
   WebAssignmentsDocument,
   WebAssignTrainingCourseDocument,
@@ -10,6 +11,7 @@ import {
   type AssignmentType,
   type PersonFieldsFragment,
 } from '../../generated/operations/graphql';
+import { useTranslation } from './i18n';
 import { PersonPicker } from './PersonPicker';
 import { EvaluationForm } from './ResultForms';
 import {
@@ -110,6 +112,9 @@ function AssignmentRow({
   onChanged: (what: string) => void;
 }) {
   const [cancelling, cancel] = useMutation(CancelTrainingAssignmentDocument);
+  const { t } = useTranslation();
+  const [revoking, revoke] = useMutation(RevokeCertificateDocument);
+  const certificate = assignment.completion?.certificate;
   const [evaluating, setEvaluating] = useState(false);
   const active = ACTIVE.includes(assignment.status);
   const who = `${assignment.course.title} for ${personName(assignment.user)}`;
@@ -118,7 +123,12 @@ function AssignmentRow({
       <tr>
         <th scope="row">{personName(assignment.user)}</th>
         <td>{assignment.course.title}</td>
-        <td>{STATUS_NAMES[assignment.status]}</td>
+        <td>
+          {STATUS_NAMES[assignment.status]}
+          {certificate &&
+            certificate.status !== 'VALID' &&
+            t('analytics.certificateStatus', { status: enumName(certificate.status).toLowerCase() })}
+        </td>
         <td>{formatDate(assignment.dueDate)}</td>
         <td>{enumName(assignment.assignmentType)}</td>
         <td>
@@ -141,7 +151,22 @@ function AssignmentRow({
               }}
             />
           )}
+          {certificate?.status === 'VALID' && (
+            <ConfirmButton
+              label={t('analytics.revokeCertificate')}
+              accessibleLabel={t('analytics.revokeCertificateOf', { who })}
+              question={t('analytics.revokeQuestion', { who })}
+              confirm={t('analytics.yesRevoke')}
+              keep={t('analytics.keepIt')}
+              disabled={revoking.fetching}
+              onConfirm={async () => {
+                const result = await revoke({ code: certificate.code, reason: 'Revoked in Training Analytics' });
+                if (!result.error) onChanged(t('analytics.revoked'));
+              }}
+            />
+          )}
           {cancelling.error && <ErrorMessage error={cancelling.error} />}
+          {revoking.error && <ErrorMessage error={revoking.error} />}
         </td>
       </tr>
       {evaluating && (

@@ -101,9 +101,15 @@ export function riskReason(trigger: {
   person?: { id: string; displayName?: string | null } | null;
 }): string {
   const what = words(trigger.entityType).toLowerCase();
-  const about = trigger.person?.displayName ?? `${trigger.entityId.slice(0, 8)}`;
+  const about = trigger.person?.displayName ?? shortId(trigger.entityId);
   return i18n.t('ui.riskReason', { score: trigger.score, what, about, threshold: trigger.threshold });
 }
+
+/**
+ * A zone or piece of equipment (or a person without a profile) by its id: this subgraph keeps no names for
+ * them. The end of the id, since ids a system hands out in sequence share their start.
+ */
+export const shortId = (id: string) => `…${id.slice(-6)}`;
 
 /**
  * A button whose action is asked about first: "Cancel" turns into the question with a button that does
