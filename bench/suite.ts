@@ -7,6 +7,7 @@ import { http } from './http/index.js';
 import { offline } from './offline/index.js';
 import { quiz } from './quiz/index.js';
 import { quizzes } from './quizzes/index.js';
+import { records } from './records/index.js';
 import { httpLimits } from './http/limits.js';
 import { soak } from './soak/index.js';
 import { subscriptions } from './subscriptions/index.js';
@@ -31,6 +32,7 @@ export const allBenchmarks: Benchmark[] = [
   quizzes,
   quiz,
   xapi,
+  records,
   content,
   offline,
   subscriptions,

@@ -107,6 +107,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       maxSubscriptionsPerSocket: config.wsMaxSubscriptionsPerSocket,
       maxSocketsPerToken: config.wsMaxSocketsPerToken,
     },
+    metrics,
   });
   const apollo = await startApollo({ schema, config, services, httpServer: server, subscriptions, metrics });
 

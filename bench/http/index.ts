@@ -9,6 +9,7 @@ import { fmt, median, table } from '../../tests/support/report.js';
 import { freePort, startChild, stopAll, waitReady, type Child } from '../../tests/support/processes.js';
 import { seedTraining, type SeedCounts } from '../../tests/support/seed.js';
 import { sleep } from '../../tests/support/wait.js';
+import { overheadReport, scrapeEvery, startReceiver, TRACE_SAMPLE_RATIO, type Receiver } from './telemetry.js';
 
 /**
  * HTTP throughput and latency of two typical reads against our API, PostGraphile
@@ -32,9 +33,9 @@ export const TENANTS = [
 const OFFICER = { id: '1a9e7c55-3b1f-4c2d-8e4f-5a6b7c8d9e01', name: 'Sam Officer', email: 'sam@tenant0.example' };
 const WORKER = { id: '2b8f6d44-4c2e-4d3e-9f5a-6b7c8d9e0f12', name: 'Wei Chen', email: 'wei@tenant0.example' };
 
-type TargetName = 'ours' | 'postgraphile' | 'floor';
+type TargetName = 'ours' | 'telemetry' | 'postgraphile' | 'floor';
 type QueryName = 'courses' | 'assignments';
-const ALL_TARGETS: TargetName[] = ['ours', 'postgraphile', 'floor'];
+const ALL_TARGETS: TargetName[] = ['ours', 'telemetry', 'postgraphile', 'floor'];
 // HTTP_TARGETS=ours (comma-separated) measures a subset, for profiling (HTTP_OURS_NODE_ARGS=--cpu-prof); the
 // published figures always come from all three.
 const TARGETS: TargetName[] = process.env.HTTP_TARGETS
@@ -44,6 +45,7 @@ const OURS_NODE_ARGS = (process.env.HTTP_OURS_NODE_ARGS ?? '').split(' ').filter
 const QUERIES: QueryName[] = ['courses', 'assignments'];
 const TARGET_LABEL: Record<TargetName, string> = {
   ours: 'our API (Pothos + Apollo + Prisma)',
+  telemetry: `our API, metrics on + traces at ${TRACE_SAMPLE_RATIO * 100} %`,
   postgraphile: 'PostGraphile v4',
   floor: 'bare pg handler (floor)',
 };
@@ -81,6 +83,8 @@ export const http: Benchmark = {
     const loadAverage = os.loadavg()[0]!;
     const db = await createBenchDatabase('bench_http');
     const children: Child[] = [];
+    const receiver: Receiver = await startReceiver();
+    let stopScraping = () => {};
     try {
       console.log(`database ${db.name}: seeding…`);
       const seedStarted = Date.now();
@@ -88,17 +92,23 @@ export const http: Benchmark = {
       const seedSeconds = (Date.now() - seedStarted) / 1000;
       console.log(`seeded in ${seedSeconds.toFixed(1)} s: ${JSON.stringify(counts)}`);
 
-      const ports = { ours: await freePort(), postgraphile: await freePort(), floor: await freePort() };
+      const ports = {
+        ours: await freePort(),
+        telemetry: await freePort(),
+        postgraphile: await freePort(),
+        floor: await freePort(),
+      };
+      const metricsPort = await freePort();
       const commonEnv = { DATABASE_URL: db.url, JWT_SECRET: secret, DB_POOL_MAX: String(POOL_MAX) };
       // One at a time: start-up is CPU-heavy and this machine is small.
       const start = async (target: TargetName, name: string, script: string, env: Record<string, string>) => {
-        const nodeArgs = target === 'ours' ? [...OURS_NODE_ARGS, script] : [script];
+        const nodeArgs = target === 'ours' || target === 'telemetry' ? [...OURS_NODE_ARGS, script] : [script];
         const child = startChild(name, nodeArgs, { ...commonEnv, PORT: String(ports[target]), ...env });
         children.push(child);
         await waitReady(child, `http://127.0.0.1:${ports[target]}/readyz`);
         return child;
       };
-      const ours = await start('ours', 'our API', 'src/main.ts', {
+      const oursEnv = {
         LOG_LEVEL: 'warn',
         NODE_ENV: 'production',
         // The hourly auto-assign and overdue-sweep timers must not fire mid-measurement, nor may the e-mail
@@ -111,12 +121,26 @@ export const http: Benchmark = {
         RECERTIFICATION_CRON: '',
         QUALIFICATION_EXPIRY_CRON: '',
         EMAIL_POLL_MS: 'off',
+      };
+      const ours = await start('ours', 'our API', 'src/main.ts', oursEnv);
+      const telemetry = await start('telemetry', 'our API with telemetry', 'src/main.ts', {
+        ...oursEnv,
+        METRICS_PORT: String(metricsPort),
+        METRICS_HOST: '127.0.0.1',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_TRACES_SAMPLER_ARG: String(TRACE_SAMPLE_RATIO),
       });
+      stopScraping = scrapeEvery(`http://127.0.0.1:${metricsPort}/metrics`);
       const postgraphile = await start('postgraphile', 'PostGraphile', 'bench/http/postgraphile-server.ts', {
         NODE_ENV: 'production',
       });
       const floor = await start('floor', 'floor', 'bench/http/floor-server.ts', { NODE_ENV: 'production' });
-      const pids: Record<TargetName, number> = { ours: ours.pid, postgraphile: postgraphile.pid, floor: floor.pid };
+      const pids: Record<TargetName, number> = {
+        ours: ours.pid,
+        telemetry: telemetry.pid,
+        postgraphile: postgraphile.pid,
+        floor: floor.pid,
+      };
 
       const officerToken = await mintToken({
         secret,
@@ -232,9 +256,20 @@ export const http: Benchmark = {
         }
       }
       const measuredSeconds = (Date.now() - started) / 1000;
-      return report({ counts, seedSeconds, results, names, loadAverage, measuredSeconds, xactsPerRequest });
+      return report({
+        counts,
+        seedSeconds,
+        results,
+        names,
+        loadAverage,
+        measuredSeconds,
+        xactsPerRequest,
+        exported: receiver.received(),
+      });
     } finally {
+      stopScraping();
       await stopAll(children);
+      await receiver.close();
       await db.drop();
     }
   },
@@ -363,21 +398,23 @@ function buildRequests(
     }
   }
 }`;
-  return {
-    ours: {
-      courses: {
-        url: graphql(ports.ours),
-        token: officerToken,
-        body: JSON.stringify({ query: OUR_COURSES }),
-        ids: (body) => idsOf(nodesAt(body, ['data', 'trainingCourses', 'nodes'])),
-      },
-      assignments: {
-        url: graphql(ports.ours),
-        token: workerToken,
-        body: JSON.stringify({ query: OUR_ASSIGNMENTS, variables: { userId: WORKER.id } }),
-        ids: (body) => idsOf(nodesAt(body, ['data', 'userTrainingAssignments', 'nodes'])),
-      },
+  const ours = (port: number): Record<QueryName, Request> => ({
+    courses: {
+      url: graphql(port),
+      token: officerToken,
+      body: JSON.stringify({ query: OUR_COURSES }),
+      ids: (body) => idsOf(nodesAt(body, ['data', 'trainingCourses', 'nodes'])),
     },
+    assignments: {
+      url: graphql(port),
+      token: workerToken,
+      body: JSON.stringify({ query: OUR_ASSIGNMENTS, variables: { userId: WORKER.id } }),
+      ids: (body) => idsOf(nodesAt(body, ['data', 'userTrainingAssignments', 'nodes'])),
+    },
+  });
+  return {
+    ours: ours(ports.ours),
+    telemetry: ours(ports.telemetry),
     postgraphile: {
       courses: {
         url: graphql(ports.postgraphile),
@@ -451,6 +488,7 @@ function report(input: {
   loadAverage: number;
   measuredSeconds: number;
   xactsPerRequest: Map<string, number>;
+  exported: { batches: number; bytes: number };
 }): string {
   const { counts, results, names } = input;
   const summary = (target: TargetName, query: QueryName) => {
@@ -473,6 +511,7 @@ function report(input: {
   for (const query of QUERIES) {
     const ours = summary('ours', query);
     for (const target of TARGETS) {
+      if (target === 'telemetry') continue;
       const s = summary(target, query);
       rows.push([
         `${query}: ${TARGET_LABEL[target]}`,
@@ -526,7 +565,7 @@ Before any load each target's sample response was checked: no \`errors\`, 50 nod
 statuses in the same order on all three. Under load every response body must equal that verified sample byte for byte,
 otherwise it counts as an error (as do connection errors, timeouts and non-2xx).
 
-Method: ${WARMUP_SECONDS} s warm-up per target and query, then ${ROUNDS} rounds × 2 queries × 3 targets × ${SECONDS} s,
+Method: ${WARMUP_SECONDS} s warm-up per target and query, then ${ROUNDS} rounds × 2 queries × ${TARGETS.length} targets × ${SECONDS} s,
 ${CONNECTIONS} connections, the target order rotated every round (${fmt(input.measuredSeconds / 60, 1)} min measured).
 Reported: the median over rounds of req/s (each round's value listed) and of the p50/p97.5/p99 latency; errors summed over all
 rounds; server CPU = user+system CPU time of the server process per request (from /proc/<pid>/stat; excludes PostgreSQL and
@@ -563,6 +602,8 @@ ${table(
   ],
   ratios,
 )}
+
+${TARGETS.includes('telemetry') ? overheadReport(QUERIES, (target, query) => summary(target, query as QueryName), input.exported) : ''}
 
 ${readFileSync(new URL('./levers.md', import.meta.url), 'utf8').trim()}
 `;

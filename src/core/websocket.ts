@@ -26,6 +26,7 @@ import { checkDocument } from './document-shape.js';
 import { checkOperation, checkQueryText, parseOptionsOf, type QueryLimits } from './limits.js';
 import { subscribeWithPreshaped, type FormatError, type Outlet } from './live-events/index.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './telemetry/metrics.js';
 import { subscriptionCapError, TokenSockets, type SocketCaps } from './ws-caps.js';
 
 /**
@@ -64,6 +65,8 @@ export interface WebSocketOptions {
   formatError: FormatError;
   /** Subscriptions per socket and sockets per token (ws-caps.ts). */
   caps: SocketCaps;
+  /** Counts each operation as over HTTP: by type and (known) name, from subscribe to its start, and its errors. */
+  metrics?: Metrics;
 }
 
 /**
@@ -87,8 +90,30 @@ const MESSAGE_END = Buffer.from('}');
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export function serveWebSockets(options: WebSocketOptions): Disposable {
-  const { services, logger, limits, formatError } = options;
-  const format = (errors: readonly GraphQLError[]) => errors.map((error) => formatError(error.toJSON(), error));
+  const { services, logger, limits, formatError, metrics } = options;
+  // Every error sent (a refusal, or in a payload) passes here once: counted by code, as over HTTP.
+  const format = (errors: readonly GraphQLError[]) => {
+    for (const error of errors) metrics?.graphqlError(error.extensions?.code);
+    return errors.map((error) => formatError(error.toJSON(), error));
+  };
+  // When each operation of a socket was subscribed, by the socket's extra and the operation's id.
+  const subscribedAt = new WeakMap<object, Map<string, number>>();
+  const operationDone = (extra: object, id: string, type: string, name: string | null | undefined) => {
+    const started = subscribedAt.get(extra)?.get(id);
+    subscribedAt.get(extra)?.delete(id);
+    if (started !== undefined) metrics?.graphqlOperation(type, name, (performance.now() - started) / 1000);
+  };
+  /** An operation refused before it ran is counted too (its errors by `format`, through onError). */
+  const refused = (
+    extra: object,
+    id: string,
+    type: string,
+    name: string | null | undefined,
+    errors: GraphQLError[],
+  ) => {
+    operationDone(extra, id, type, name);
+    return errors;
+  };
   // Upgrades are taken from the HTTP server by hand (`noServer`), not by handing ws the server: ws would
   // re-emit the HTTP server's own errors (a port in use at start) as WebSocket errors, logged as such.
   const sockets = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
@@ -132,16 +157,19 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
       },
       // A syntax or validation error answers that one operation instead of closing the socket.
       // The cost (and cursors) need the variables, so they are checked per subscription, before it starts.
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: (ctx, id, payload) => {
+        if (metrics) subscribedAt.set(ctx.extra, (subscribedAt.get(ctx.extra) ?? new Map()).set(id, performance.now()));
+        const name = payload.operationName;
         const capped = subscriptionCapError(ctx.subscriptions, options.caps.maxSubscriptionsPerSocket);
-        if (capped) return capped;
+        if (capped) return refused(ctx.extra, id, 'subscription', name, capped);
         try {
           const document = documents.get(payload.query);
-          if (Array.isArray(document)) return document;
+          if (Array.isArray(document)) return refused(ctx.extra, id, 'unknown', name, [...document]);
           const parsed = document as DocumentNode;
           const operation = getOperationAST(parsed, payload.operationName);
-          if (!operation) return [unknownOperation(payload.operationName)];
-          if (operation.operation !== 'subscription') return [notASubscription()];
+          if (!operation) return refused(ctx.extra, id, 'unknown', name, [unknownOperation(payload.operationName)]);
+          const type = operation.operation;
+          if (type !== 'subscription') return refused(ctx.extra, id, type, operation.name?.value, [notASubscription()]);
           checkOperation(options.schema, parsed, operation, payload.variables ?? {}, limits);
           return {
             schema: options.schema,
@@ -150,10 +178,15 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
             variableValues: payload.variables,
           };
         } catch (error) {
-          if (error instanceof ApiError) return [error];
+          if (error instanceof ApiError) return refused(ctx.extra, id, 'subscription', name, [error]);
           logger.error({ err: error }, 'websocket subscribe failed');
-          return [subscriptionFailed()];
+          return refused(ctx.extra, id, 'subscription', name, [subscriptionFailed()]);
         }
+      },
+      // Started (or answered at once with errors, which onNext/onError count): its time from subscribe to here.
+      onOperation: (ctx, id, _payload, args) => {
+        const operation = getOperationAST(args.document, args.operationName);
+        operationDone(ctx.extra, id, operation?.operation ?? 'unknown', operation?.name?.value);
       },
       // Live payloads arrive serialized once for all their subscribers: no execution nor JSON per subscriber.
       subscribe: (args) => subscribeWithPreshaped(args, (args.contextValue as OutletContext)[OUTLET]),

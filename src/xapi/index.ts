@@ -1,7 +1,8 @@
 import { defineModule } from '../core/module.js';
 import { definePermissions, type Granted } from '../core/permissions.js';
 import { xapiRoutes } from './routes.js';
-import './credentials.js';
+import { lrsCredentialRevoked } from './credentials.js';
+import { forgetCredential } from './launch.js';
 
 /**
  * The Learning Record Store at /xapi (xAPI 2.0.0 and 1.0.3): statements, documents, activities, agents, about,
@@ -10,7 +11,7 @@ import './credentials.js';
  * launch tokens.
  */
 const permissions = definePermissions({
-  /** Create LRS credentials (their secrets are shown once). */
+  /** Create, list and revoke LRS credentials (their secrets are shown once). */
   'xapi.credentials': ['admin'],
 });
 declare module '../core/permissions.js' {
@@ -21,6 +22,15 @@ export const xapi = defineModule({
   name: 'xapi',
   permissions,
   routes: ({ services }) => xapiRoutes(services),
+  liveChannels: [lrsCredentialRevoked],
+  start: ({ services }) => {
+    // Another instance revoked a credential; after an outage of the session any may have been, so forget all.
+    const unfollow = services.liveEvents.follow(lrsCredentialRevoked, {
+      payload: (id) => forgetCredential(id),
+      resumed: () => forgetCredential(),
+    });
+    return { stop: async () => unfollow() };
+  },
 });
 
 export { storeStatements, onStatementsStored, type StatementsStoredHook, type StoredStatement } from './store.js';

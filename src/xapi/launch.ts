@@ -63,12 +63,17 @@ export interface LrsIdentity {
 
 /**
  * Verified credentials, by the hash of their Authorization header, for a few seconds: a tool sends a batch after
- * another, and looking the credential up each time would cost a transaction per request. A credential deleted
- * (or a launch token expiring) is refused at most this much later.
+ * another, and looking the credential up each time would cost a transaction per request. A launch token expiring
+ * is refused at most this much later; a revoked credential at once (`forgetCredential`).
  */
 const VERIFIED_FOR_MS = 10_000;
 const MAX_VERIFIED = 1_000;
 const verified = new Map<string, { identity: LrsIdentity; until: number }>();
+
+/** Drops a credential (by its id, the Basic user name) from the cache; none given: every one. */
+export function forgetCredential(id?: string): void {
+  for (const [key, entry] of verified) if (id === undefined || entry.identity.id === id) verified.delete(key);
+}
 
 export async function authenticateBasic(prisma: PrismaClient, authorization: string | undefined) {
   const cacheKey = sha256(authorization ?? '').toString('base64');

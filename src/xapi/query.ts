@@ -1,5 +1,5 @@
 import { Prisma } from '../generated/prisma/client.js';
-import type { CallerTransaction } from '../core/caller/index.js';
+import type { Reader } from './request.js';
 import { agentIds, agentKey, agentParameter } from './agents.js';
 import { invalid, notFound } from './errors.js';
 import { isObject, iri, timestamp, uuid, type Json } from './rules.js';
@@ -34,7 +34,7 @@ export interface StatementPage {
 }
 
 export async function queryStatements(
-  tx: CallerTransaction,
+  read: Reader,
   tenantId: string,
   params: URLSearchParams,
   moreUrl: (token: string) => string,
@@ -50,9 +50,9 @@ export async function queryStatements(
     for (const key of params.keys()) if (!SINGLE.includes(key)) throw invalid(`${key} cannot be used with an id`);
     if (statementId !== null && voidedId !== null) throw invalid('send statementId or voidedStatementId, not both');
     const id = uuid(statementId === null ? 'voidedStatementId' : 'statementId', statementId ?? voidedId);
-    const [row] = await tx.$queryRaw<{ statement: Json }[]>`
+    const [row] = await read<{ statement: Json }>(Prisma.sql`
       SELECT statement FROM xapi_statements
-      WHERE tenant_id = ${tenantId}::uuid AND id = ${id}::uuid AND voided = ${voidedId !== null}`;
+      WHERE tenant_id = ${tenantId}::uuid AND id = ${id}::uuid AND voided = ${voidedId !== null}`);
     if (!row) throw notFound(`no statement ${id}`);
     return { statements: [row.statement], more: '', single: true, format, attachments };
   }
@@ -62,9 +62,7 @@ export async function queryStatements(
   if (!/^\d+$/.test(limitText)) throw invalid('limit must be a whole number');
   const limit = Math.min(Number(limitText) || MAX_PAGE, MAX_PAGE);
   const ascending = booleanParam(params, 'ascending');
-  const rows = await tx.$queryRaw<{ statement: Json; stored: Date; seq: bigint }[]>(
-    pageSql(tenantId, params, limit, ascending),
-  );
+  const rows = await read<{ statement: Json; stored: Date; seq: bigint }>(pageSql(tenantId, params, limit, ascending));
   let next = '';
   if (rows.length > limit) {
     rows.length = limit;

@@ -1,4 +1,5 @@
 import type { CallerTransaction } from '../core/caller/index.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { Json, XapiVersion } from './rules.js';
 
 /** One authenticated LRS request, as the resource handlers see it. */
@@ -13,7 +14,11 @@ export interface XapiRequest {
   /** Who the statements it stores are recorded as stored by. */
   authority: Json;
   tx: CallerTransaction;
+  /** A raw read in `tx` (GET and HEAD: straight to the read lane, no Prisma). */
+  read: Reader;
 }
+
+export type Reader = <R>(statement: Prisma.Sql) => Promise<R[]>;
 
 export interface XapiReply {
   status: number;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Prisma } from '../generated/prisma/client.js';
 import { invalid } from './errors.js';
 import { buildMultipart, boundaryOf, parseMultipart } from './multipart.js';
 import { canonicalFormat, idsFormat, queryStatements } from './query.js';
@@ -89,13 +90,17 @@ export async function statementResource(request: XapiRequest): Promise<XapiReply
     batch[0] = { ...statements, id };
   } else if (params.size) throw invalid('POST takes no parameters');
   matchAttachments(batch, attachments);
-  const ids = await storeStatements(tx, tenantId, batch, request.authority, { version: request.version, attachments });
+  const ids = await storeStatements(tx, tenantId, batch, request.authority, {
+    version: request.version,
+    attachments,
+    run: request.read,
+  });
   return method === 'PUT' ? { status: 204 } : { status: 200, body: ids };
 }
 
 async function getStatements(request: XapiRequest): Promise<XapiReply> {
-  const { tx, tenantId } = request;
-  const page = await queryStatements(tx, tenantId, new URLSearchParams(request.params), (token) => {
+  const { read, tenantId } = request;
+  const page = await queryStatements(read, tenantId, new URLSearchParams(request.params), (token) => {
     return `${request.url.pathname}?more=${token}`;
   });
   const languages = (header(request, 'accept-language') ?? '')
@@ -122,9 +127,9 @@ async function getStatements(request: XapiRequest): Promise<XapiReply> {
       for (const attachment of (list as Json[] | undefined) ?? []) hashes.add(String(attachment.sha2).toLowerCase());
     }
   }
-  const rows = await tx.$queryRaw<{ sha2: string; content_type: string; content: Buffer }[]>`
+  const rows = await read<{ sha2: string; content_type: string; content: Buffer }>(Prisma.sql`
     SELECT sha2, content_type, content FROM xapi_attachments
-    WHERE tenant_id = ${tenantId}::uuid AND sha2 = ANY(${[...hashes]})`;
+    WHERE tenant_id = ${tenantId}::uuid AND sha2 = ANY(${[...hashes]})`);
   const multipart = buildMultipart(
     body,
     rows.map((row) => ({ sha2: row.sha2, contentType: row.content_type, content: Buffer.from(row.content) })),

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { Prisma } from '../generated/prisma/client.js';
 import type { CallerTransaction } from '../core/caller/index.js';
 import { agentKey, agentKeys } from './agents.js';
 import { conflict, invalid, XapiError } from './errors.js';
 import { isObject, type Json, type XapiVersion } from './rules.js';
 import { sameStatement } from './compare.js';
 import { VOIDED, validateStatement } from './statement.js';
+import type { Reader } from './request.js';
 
 /** A statement as stored: the JSON an LRS returns, with id, stored, timestamp, authority and version. */
 export type StoredStatement = Json & { id: string; stored: string };
@@ -28,6 +30,8 @@ export interface StoreOptions {
   version?: XapiVersion;
   /** Attachment contents by SHA-2 (from a multipart request), stored with the statements. */
   attachments?: ReadonlyMap<string, { contentType: string; content: Buffer }>;
+  /** Runs the batch's INSERT in `tx` without Prisma (a lane's raw statements); else `tx.$queryRaw`. */
+  run?: Reader;
 }
 
 /**
@@ -55,20 +59,21 @@ export async function storeStatements(
   });
   const ids = batch.map((statement) => ((statement.id as string | undefined) ?? randomUUID()).toLowerCase());
   if (new Set(ids).size !== ids.length) throw invalid('two statements of the batch have the same id');
-  const existing = await tx.$queryRaw<{ id: string; statement: Json }[]>`
-    SELECT id::text, statement FROM xapi_statements WHERE tenant_id = ${tenantId}::uuid AND id = ANY(${ids}::uuid[])`;
-  const known = new Map(existing.map((row) => [row.id, row.statement]));
-  const fresh: StoredStatement[] = [];
-  batch.forEach((statement, index) => {
-    const id = ids[index]!;
-    const before = known.get(id);
-    if (before) {
-      if (!sameStatement(before, statement)) throw conflict(`statement ${id} is already stored with other content`);
-      return;
+  const forms = batch.map((statement, index) => storedForm(statement, ids[index]!, stored, authority, version));
+  const inserted = forms.length ? await insertStatements(tx, tenantId, forms, options) : new Set<string>();
+  // An id stored before is skipped when its content is the same, and refuses the batch (rolled back) when not.
+  const skipped = ids.filter((id) => !inserted.has(id));
+  if (skipped.length) {
+    const existing = await tx.$queryRaw<{ id: string; statement: Json }[]>`
+      SELECT id::text, statement FROM xapi_statements WHERE tenant_id = ${tenantId}::uuid AND id = ANY(${skipped}::uuid[])`;
+    const known = new Map(existing.map((row) => [row.id, row.statement]));
+    for (const id of skipped) {
+      if (!sameStatement(known.get(id) ?? {}, batch[ids.indexOf(id)]!)) {
+        throw conflict(`statement ${id} is already stored with other content`);
+      }
     }
-    fresh.push(storedForm(statement, id, stored, authority, version));
-  });
-  if (fresh.length) await insertStatements(tx, tenantId, fresh, options.attachments);
+  }
+  const fresh = forms.filter((form) => inserted.has(form.id));
   for (const hook of hooks) await hook(tx, tenantId, fresh);
   return ids;
 }
@@ -151,25 +156,35 @@ function filterRow(statement: StoredStatement) {
   };
 }
 
+/**
+ * Inserts the statements not stored yet and upserts the activities they name, in one statement (one round trip);
+ * then voids what voiding statements target. Returns the ids inserted (those already stored are skipped).
+ */
 async function insertStatements(
   tx: CallerTransaction,
   tenantId: string,
   statements: StoredStatement[],
-  attachments: StoreOptions['attachments'],
-): Promise<void> {
+  { attachments, run = (statement) => tx.$queryRaw(statement) }: StoreOptions,
+): Promise<Set<string>> {
   const rows = JSON.stringify(statements.map((statement, n) => ({ ...filterRow(statement), n })));
-  await tx.$executeRaw`
-    INSERT INTO xapi_statements (tenant_id, id, stored, statement, verb_id, actor_key, object_agent_key,
-      object_activity_id, object_statement_id, registration, related_agents, related_activities)
-    SELECT ${tenantId}::uuid, r.id, ${statements[0]!.stored}::timestamptz, r.statement, r.verb_id, r.actor_key,
-      r.object_agent_key, r.object_activity_id, r.object_statement_id, r.registration, r.related_agents,
-      r.related_activities
-    FROM jsonb_to_recordset(${rows}::jsonb) AS r(id uuid, statement jsonb, verb_id text,
-      actor_key text, object_agent_key text, object_activity_id text, object_statement_id uuid, registration uuid,
-      related_agents text[], related_activities text[], n int)
-    ORDER BY r.n`;
+  const inserted = await run<{ id: string }>(Prisma.sql`
+    WITH inserted AS (
+      INSERT INTO xapi_statements (tenant_id, id, stored, statement, verb_id, actor_key, object_agent_key,
+        object_activity_id, object_statement_id, registration, related_agents, related_activities)
+      SELECT ${tenantId}::uuid, r.id, ${statements[0]!.stored}::timestamptz, r.statement, r.verb_id, r.actor_key,
+        r.object_agent_key, r.object_activity_id, r.object_statement_id, r.registration, r.related_agents,
+        r.related_activities
+      FROM jsonb_to_recordset(${rows}::jsonb) AS r(id uuid, statement jsonb, verb_id text,
+        actor_key text, object_agent_key text, object_activity_id text, object_statement_id uuid, registration uuid,
+        related_agents text[], related_activities text[], n int)
+      ORDER BY r.n
+      ON CONFLICT (tenant_id, id) DO NOTHING
+      RETURNING id
+    ), ${activitiesUpsert(tenantId, statements)}
+    SELECT id::text FROM inserted`);
+  const ids = new Set(inserted.map((row) => row.id));
   const voided = statements
-    .filter((statement) => (statement.verb as Json).id === VOIDED)
+    .filter((statement) => ids.has(statement.id) && (statement.verb as Json).id === VOIDED)
     .map((statement) => (statement.object as Json).id as string);
   if (voided.length) {
     // A voiding statement cannot itself be voided.
@@ -177,7 +192,6 @@ async function insertStatements(
       UPDATE xapi_statements SET voided = true
       WHERE tenant_id = ${tenantId}::uuid AND id = ANY(${voided}::uuid[]) AND verb_id <> ${VOIDED}`;
   }
-  await upsertActivities(tx, tenantId, statements);
   if (attachments?.size) {
     const contents = [...attachments].map(([sha2, part]) => ({
       sha2,
@@ -190,16 +204,26 @@ async function insertStatements(
       FROM jsonb_to_recordset(${JSON.stringify(contents)}::jsonb) AS a(sha2 text, content_type text, content text)
       ON CONFLICT (tenant_id, sha2) DO NOTHING`;
   }
+  return ids;
 }
 
-/** The activities the statements name, their definitions merged (later statements win), one upsert. */
-async function upsertActivities(tx: CallerTransaction, tenantId: string, statements: StoredStatement[]): Promise<void> {
-  const definitions = new Map<string, Json | null>();
+/**
+ * The activities the statements name, their definitions merged (later statements win), as common table
+ * expressions of the statement that inserts them: new ones inserted, known ones updated when their definition
+ * changes; only those named by a statement it inserted (`inserted`), so a statement sent again changes nothing.
+ */
+function activitiesUpsert(tenantId: string, statements: StoredStatement[]): Prisma.Sql {
+  const definitions = new Map<string, { definition: Json | null; by: Set<string> }>();
+  let current = '';
   const visit = (activity: Json) => {
     const id = activity.id as string;
     const definition = activity.definition as Json | undefined;
-    const before = definitions.get(id) ?? null;
-    definitions.set(id, definition ? mergeDefinition(before, definition) : before);
+    const before = definitions.get(id) ?? { definition: null, by: new Set<string>() };
+    before.by.add(current);
+    definitions.set(id, {
+      definition: definition ? mergeDefinition(before.definition, definition) : before.definition,
+      by: before.by,
+    });
   };
   const walk = (part: Json) => {
     const object = part.object as Json;
@@ -209,15 +233,27 @@ async function upsertActivities(tx: CallerTransaction, tenantId: string, stateme
     const lists = ((part.context as Json | undefined)?.contextActivities as Json | undefined) ?? {};
     for (const list of Object.values(lists)) for (const a of Array.isArray(list) ? list : [list]) visit(a as Json);
   };
-  statements.forEach(walk);
-  if (!definitions.size) return;
-  const rows = JSON.stringify([...definitions].map(([id, definition]) => ({ id, definition })));
-  await tx.$executeRaw`
-    INSERT INTO xapi_activities (tenant_id, id, definition)
-    SELECT ${tenantId}::uuid, a.id, a.definition FROM jsonb_to_recordset(${rows}::jsonb) AS a(id text, definition jsonb)
-    ON CONFLICT (tenant_id, id) DO UPDATE
-    SET definition = CASE WHEN EXCLUDED.definition IS NULL THEN xapi_activities.definition
-                          ELSE coalesce(xapi_activities.definition, '{}'::jsonb) || EXCLUDED.definition END`;
+  for (const statement of statements) {
+    current = statement.id;
+    walk(statement);
+  }
+  const rows = JSON.stringify([...definitions].map(([id, { definition, by }]) => ({ id, definition, by: [...by] })));
+  // Not one upsert: ON CONFLICT DO UPDATE locks the row even when nothing changes, and every batch naming the same
+  // course would wait for the one before it to commit. A row is locked only when its definition changes.
+  return Prisma.sql`
+    named AS (
+      SELECT a.id, a.definition FROM jsonb_to_recordset(${rows}::jsonb) AS a(id text, definition jsonb, "by" uuid[])
+      WHERE EXISTS (SELECT 1 FROM inserted i WHERE i.id = ANY(a."by"))
+    ), new_activities AS (
+      INSERT INTO xapi_activities (tenant_id, id, definition)
+      SELECT ${tenantId}::uuid, n.id, n.definition FROM named n
+      ON CONFLICT (tenant_id, id) DO NOTHING
+    ), changed_activities AS (
+      UPDATE xapi_activities x SET definition = coalesce(x.definition, '{}'::jsonb) || n.definition
+      FROM named n
+      WHERE x.tenant_id = ${tenantId}::uuid AND x.id = n.id AND n.definition IS NOT NULL
+        AND x.definition IS DISTINCT FROM coalesce(x.definition, '{}'::jsonb) || n.definition
+    )`;
 }
 
 /** A definition's later fields win; its language maps merge by language. */

@@ -67,6 +67,14 @@ describe('storing statements', () => {
     expect(await count()).toBe(before);
   });
 
+  it('answers an empty batch with no ids and stores nothing', async () => {
+    const before = await count();
+    const response = await post(lrs, []);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual([]);
+    expect(await count()).toBe(before);
+  });
+
   it('stores a batch with one INSERT, not one per statement', async () => {
     const batch = Array.from({ length: 50 }, (_, n) => statement(`w${n}@example.com`));
     sent.length = 0;

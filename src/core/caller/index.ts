@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
-import pg from 'pg';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { bearerToken, type Identity } from '../auth.js';
 import { DEFAULT_TRANSACTION_TIMEOUT_MS } from '../db.js';
@@ -20,6 +19,7 @@ import type {
   SharedReads,
   TransactionOptions,
 } from './types.js';
+import { APPLY_CALLER, beginAsCaller, callerSettingValues } from './settings.js';
 import { APP_ROLE } from '../app-role.js';
 import type { Role } from '../permissions.js';
 
@@ -34,6 +34,7 @@ export type {
   TransactionOptions,
 } from './types.js';
 export { openReadLanes } from './read-lane.js';
+export { writeOnLane } from './write-lane.js';
 export type { BatchOptions } from './cursor.js';
 export type { SharedWrites } from './shared-writes.js';
 export type { ReadLane, ReadLanes } from './types.js';
@@ -48,7 +49,8 @@ export type { ReadLane, ReadLanes } from './types.js';
  *   read goes to one shared READ ONLY transaction instead (opened on first use, ended with the response by
  *   `queryReadsShareOneTransaction`): a read lane on PostgreSQL (read-lane.ts), a Prisma interactive
  *   transaction on PGlite (pglite-transaction.ts).
- * - `runAsCaller`: one transaction as a caller, for work outside a request (scheduled jobs).
+ * - `runAsCaller`: one transaction as a caller, for work outside a request (scheduled jobs); `readAsCaller`
+ *   one that only reads, on a read lane on PostgreSQL.
  * - `runAsAppRole`: the application role with no caller, for the few narrow cross-tenant SECURITY DEFINER
  *   functions (which tenants a job visits, which e-mails are due, a public certificate lookup).
  * - `tenantDeliveryContext`: live delivery's context, as the tenant's service role.
@@ -56,42 +58,6 @@ export type { ReadLane, ReadLanes } from './types.js';
 
 /** Longest a query operation's reads may take together (and each statement, in PostgreSQL). */
 const READ_TRANSACTION_TIMEOUT_MS = 10_000;
-
-/**
- * The settings every transaction as the caller applies first, by name, and their values for a caller.
- * statement_timeout matches the transaction's timeout: a statement of a request the API has given up on
- * is cancelled by PostgreSQL instead of running on and holding a pooled connection.
- */
-const CALLER_SETTINGS = [
-  'role',
-  'app.tenant_id',
-  'app.user_id',
-  'app.role',
-  'app.request_id',
-  'statement_timeout',
-] as const;
-
-function callerSettingValues(caller: Caller, timeoutMs: number): string[] {
-  return [APP_ROLE, caller.tenantId, caller.userId, caller.role, caller.requestId ?? '', `${timeoutMs}ms`];
-}
-
-/** The caller's settings as one statement, values as parameters (`callerSettingValues`). */
-const APPLY_CALLER = `SELECT ${CALLER_SETTINGS.map((name, index) => `set_config('${name}', $${index + 1}, true)`).join(', ')}`;
-
-/**
- * BEGIN and the caller's settings as one script (one round trip) for a read lane, values as literals: the
- * simple-query protocol that runs a script takes no parameters. READ ONLY: a query operation only reads, and
- * a resolver that tried to write in one would fail rather than write. A session left idle inside the
- * transaction (a request that never ended it) is closed by PostgreSQL after the timeout.
- */
-function beginAsCaller(caller: Caller, timeoutMs: number): string {
-  const values = callerSettingValues(caller, timeoutMs);
-  const applied = CALLER_SETTINGS.map(
-    (name, index) => `set_config('${name}', ${pg.escapeLiteral(values[index]!)}, true)`,
-  );
-  applied.push(`set_config('idle_in_transaction_session_timeout', '${timeoutMs}ms', true)`);
-  return `BEGIN READ ONLY; SELECT ${applied.join(', ')}`;
-}
 
 /**
  * One transaction as the application role with no caller at all: only for the SECURITY DEFINER functions that
@@ -161,6 +127,26 @@ export function runAsCaller<T>(
     if (error instanceof DryRunRollback) return error.result as T;
     throw error;
   });
+}
+
+/**
+ * `fn` as the caller, for reads only (a READ ONLY transaction): on PostgreSQL on a read lane (BEGIN and the
+ * caller's settings go out with the first read, raw reads skip Prisma), on PGlite in a transaction.
+ */
+export async function readAsCaller<T>(
+  services: AppServices,
+  caller: Caller,
+  fn: (tx: CallerTransaction, read: <R>(statement: Prisma.Sql) => Promise<R[]>) => Promise<T>,
+): Promise<T> {
+  const lanes = services.readLanes;
+  const timeout = READ_TRANSACTION_TIMEOUT_MS;
+  if (!lanes) return runAsCaller(services.prisma, caller, (tx) => fn(tx, (s) => tx.$queryRaw(s)), { timeout });
+  const reads = laneTransaction(lanes, () => beginAsCaller(caller, timeout));
+  try {
+    return await fn(await reads.get(), (statement) => reads.read(statement));
+  } finally {
+    await reads.end();
+  }
 }
 
 /** `readCursorInBatches` as the caller: an export's rows a batch at a time, under RLS (cursor.ts). */

@@ -1,0 +1,39 @@
+import pg from 'pg';
+import { APP_ROLE } from '../app-role.js';
+import type { Caller } from './types.js';
+
+/**
+ * The settings every transaction as the caller applies first, by name, and their values for a caller.
+ * statement_timeout matches the transaction's timeout: a statement of a request the API has given up on
+ * is cancelled by PostgreSQL instead of running on and holding a pooled connection.
+ */
+const CALLER_SETTINGS = [
+  'role',
+  'app.tenant_id',
+  'app.user_id',
+  'app.role',
+  'app.request_id',
+  'statement_timeout',
+] as const;
+
+export function callerSettingValues(caller: Caller, timeoutMs: number): string[] {
+  return [APP_ROLE, caller.tenantId, caller.userId, caller.role, caller.requestId ?? '', `${timeoutMs}ms`];
+}
+
+/** The caller's settings as one statement, values as parameters (`callerSettingValues`). */
+export const APPLY_CALLER = `SELECT ${CALLER_SETTINGS.map((name, index) => `set_config('${name}', $${index + 1}, true)`).join(', ')}`;
+
+/**
+ * BEGIN and the caller's settings as one script (one round trip) for a read lane, values as literals: the
+ * simple-query protocol that runs a script takes no parameters. READ ONLY: a query operation only reads, and
+ * a resolver that tried to write in one would fail rather than write. A session left idle inside the
+ * transaction (a request that never ended it) is closed by PostgreSQL after the timeout.
+ */
+export function beginAsCaller(caller: Caller, timeoutMs: number, readOnly = true): string {
+  const values = callerSettingValues(caller, timeoutMs);
+  const applied = CALLER_SETTINGS.map(
+    (name, index) => `set_config('${name}', ${pg.escapeLiteral(values[index]!)}, true)`,
+  );
+  applied.push(`set_config('idle_in_transaction_session_timeout', '${timeoutMs}ms', true)`);
+  return `BEGIN${readOnly ? ' READ ONLY' : ''}; SELECT ${applied.join(', ')}`;
+}
