@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, isUuid, lifetimeProblem, mintToken } from '../src/core/auth.js';
 import { loadConfig } from '../src/config.js';
+import { LOCALES, supportedLocale } from '../src/core/i18n/index.js';
 import { ROLES, type Role } from '../src/core/permissions.js';
 import { emailAddressProblem } from '../src/core/validate.js';
 
@@ -15,6 +16,8 @@ Prints a signed token for the API (Authorization: Bearer <token>) on stdout.
   --user <uuid>      the caller's user id (their profile is created on first use)
   --name <text>      display name for the profile
   --email <address>  email for the profile
+  --locale <tag>     the user's language (${LOCALES.join(', ')}, BCP-47: es-MX); taken while their
+                     profile has none
   --expires <time>   lifetime, e.g. 30m, 12h, 7d (default 12h; the server refuses more than
                      JWT_MAX_LIFETIME_SECONDS, 30 days unless set; refused here too)
   -h, --help         this text
@@ -60,6 +63,7 @@ async function main(args: string[]): Promise<number> {
         user: { type: 'string' },
         name: { type: 'string' },
         email: { type: 'string' },
+        locale: { type: 'string' },
         expires: { type: 'string', default: '12h' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -87,6 +91,10 @@ async function main(args: string[]): Promise<number> {
   // The server would drop such a claim silently: say so here instead.
   const emailProblem = values.email === undefined ? undefined : emailAddressProblem(values.email);
   if (emailProblem) throw new UsageError(`--email ${emailProblem} (got ${JSON.stringify(values.email)})`);
+  if (values.locale !== undefined && !supportedLocale(values.locale))
+    throw new UsageError(
+      `--locale must be a BCP-47 tag of ${LOCALES.join(', ')} (got ${JSON.stringify(values.locale)})`,
+    );
   if (!LIFETIME.test(values.expires))
     throw new UsageError(`--expires must be a number and a unit such as 30m, 12h or 7d (got "${values.expires}")`);
 
@@ -107,6 +115,7 @@ async function main(args: string[]): Promise<number> {
     role,
     name: values.name,
     email: values.email,
+    locale: values.locale,
     expiresIn: values.expires,
   });
   console.error(`# role=${role} tenant=${values.tenant} user=${values.user} expires in ${values.expires}`);

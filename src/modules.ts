@@ -12,6 +12,7 @@ import { quizzes } from './quizzes/index.js';
 import { recertification } from './recertification/index.js';
 import { records } from './records/index.js';
 import { risk } from './risk/index.js';
+import { tenants } from './tenants/index.js';
 import { users } from './users/index.js';
 import { web } from './web/index.js';
 import { xapi } from './xapi/index.js';
@@ -22,6 +23,7 @@ import { xapi } from './xapi/index.js';
  */
 export const modules: readonly DomainModule[] = [
   users,
+  tenants,
   courses,
   assignments,
   completions,

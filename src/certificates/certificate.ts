@@ -6,6 +6,7 @@ import type { Context } from '../core/caller/index.js';
 import { badInput, conflict, notFound, tooManyRequests } from '../core/errors.js';
 import { todayUtc } from '../core/today.js';
 import * as validate from '../core/validate.js';
+import { DEFAULT_ORGANISATION_NAME } from '../tenants/branding.js';
 import { lookupCertificate, type PublicCertificate } from './certificates-sql.js';
 import type { PublicEvidence } from './evidence-text.js';
 import { lookupLimiter } from './settings.js';
@@ -101,6 +102,10 @@ export const CertificateVerification = builder.objectRef<Verification>('Certific
     status: t.field({ type: CertificateStatus, resolve: (verification) => verification.status }),
     holderName: t.exposeString('holderName', { nullable: true }),
     courseTitle: t.exposeString('courseTitle'),
+    issuedBy: t.string({
+      description: "The issuing organisation: the tenant's name (see tenantSettings).",
+      resolve: (verification) => verification.organisation ?? DEFAULT_ORGANISATION_NAME,
+    }),
     issuedAt: t.expose('issuedAt', { type: 'DateTime' }),
     expiresAt: t.expose('expiresAt', { type: 'Date', nullable: true }),
     evidence: t.expose('evidence', {

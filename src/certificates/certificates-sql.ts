@@ -13,6 +13,12 @@ export interface PublicCertificate {
   expiresAt: Date | null;
   /** What it stood on, oldest first. */
   evidence: PublicEvidence[];
+  /** The holder's language (the PDF is written in it); null: English. */
+  holderLocale: string | null;
+  /** The issuing organisation: the tenant's name (null: not set) and logo (PNG or JPEG bytes, its hash). */
+  organisation: string | null;
+  logo: Buffer | null;
+  logoSha256: string | null;
 }
 
 /** One entry of the completion's evidence as the database wrote it. */
@@ -32,6 +38,10 @@ interface PublicCertificateRow {
   issued_at: Date;
   expires_at: Date | null;
   evidence: StoredEvidence[];
+  holder_locale: string | null;
+  tenant_name: string | null;
+  logo: Uint8Array | null;
+  logo_sha256: string | null;
 }
 
 /**
@@ -44,7 +54,8 @@ export async function lookupCertificate(prisma: PrismaClient, code: string): Pro
   const rows = await runAsAppRole(
     prisma,
     (tx) => tx.$queryRaw<PublicCertificateRow[]>`
-      SELECT status, holder_name, course_title, completed_at, issued_at, expires_at, evidence
+      SELECT status, holder_name, course_title, completed_at, issued_at, expires_at, evidence, holder_locale,
+             tenant_name, logo, logo_sha256
       FROM verify_certificate(${code})`,
     { statementTimeoutMs: 5_000 },
   );
@@ -64,5 +75,9 @@ export async function lookupCertificate(prisma: PrismaClient, code: string): Pro
       recordedAt: new Date(entry.recordedAt),
       recordedByName: entry.recordedByName,
     })),
+    holderLocale: row.holder_locale,
+    organisation: row.tenant_name,
+    logo: row.logo ? Buffer.from(row.logo) : null,
+    logoSha256: row.logo_sha256,
   };
 }

@@ -1,4 +1,6 @@
 import type { CompletionSourceValue } from '../completions/complete-sql.js';
+import { formatDate, formatNumber } from '../core/i18n/index.js';
+import { t, type CertificateText } from './text.js';
 
 /** What a certificate stood on, as the public may read it: the kinds, results, dates and who recorded each. */
 export interface PublicEvidence {
@@ -10,39 +12,31 @@ export interface PublicEvidence {
   recordedByName: string | null;
 }
 
-const LABELS: Record<CompletionSourceValue, string> = {
-  self_report: 'Self-reported result',
-  quiz: 'Quiz',
-  content: 'Course content',
-  practical_evaluation: 'Practical evaluation',
-  integration: 'Result from an external system',
-};
-
-const day = (date: Date) => date.toISOString().slice(0, 10);
-
 /** Whose name a line gives: the evaluator's, the integration's; a self-report is the holder's own. */
 const NAMED: readonly CompletionSourceValue[] = ['practical_evaluation', 'integration'];
 
 /**
- * One line per piece: "Quiz 85 % on 2026-12-01", "Practical evaluation by Sam Officer on 2026-12-02" (an
- * evaluation's own score is the evaluator's note, not a result to quote).
+ * One line per piece in the reader's language: "Quiz 85 % on December 1, 2026", "Practical evaluation by Sam
+ * Officer on December 2, 2026" (an evaluation's own score is the evaluator's note, not a result to quote).
  */
-export function evidenceLine(evidence: PublicEvidence): string {
+export function evidenceLine(text: CertificateText, evidence: PublicEvidence): string {
   const score = evidence.kind === 'practical_evaluation' ? null : evidence.score;
   return [
-    LABELS[evidence.kind],
-    score === null ? null : `${Number(score.toFixed(2))} %`,
-    NAMED.includes(evidence.kind) && evidence.recordedByName ? `by ${evidence.recordedByName}` : null,
-    `on ${day(evidence.recordedAt)}`,
-    evidence.passed ? null : '(no longer passing)',
+    t(text, `evidenceKind.${evidence.kind}`),
+    score === null ? null : `${formatNumber(text.locale, Number(score.toFixed(2)))} %`,
+    NAMED.includes(evidence.kind) && evidence.recordedByName
+      ? t(text, 'evidenceBy', { name: evidence.recordedByName })
+      : null,
+    t(text, 'evidenceOn', { date: formatDate(text.locale, evidence.recordedAt) }),
+    evidence.passed ? null : t(text, 'evidenceNotPassing'),
   ]
     .filter((part) => part !== null)
     .join(' ');
 }
 
-/** The whole evidence in one sentence: "Quiz 85 % on 2026-12-01; practical evaluation by Sam Officer on …". */
-export const evidenceSummary = (evidence: readonly PublicEvidence[]): string =>
+/** The whole evidence in one sentence: "Quiz 85 % on …; practical evaluation by Sam Officer on …". */
+export const evidenceSummary = (text: CertificateText, evidence: readonly PublicEvidence[]): string =>
   evidence
-    .map(evidenceLine)
-    .map((line, index) => (index === 0 ? line : line.charAt(0).toLowerCase() + line.slice(1)))
+    .map((entry) => evidenceLine(text, entry))
+    .map((line, index) => (index === 0 ? line : line.charAt(0).toLocaleLowerCase(text.locale) + line.slice(1)))
     .join('; ');

@@ -5,7 +5,10 @@ import { clientAddress, json, type Route } from '../core/http.js';
 import { certificateVerifyPath } from '../completions/certificate-code.js';
 import { PAGE_HEADERS, sha256Source } from '../core/security-headers.js';
 import { lookupCertificate, type PublicCertificate } from './certificates-sql.js';
+import { negotiateLocale } from '../core/i18n/index.js';
+import { DEFAULT_ORGANISATION_NAME, logoPath } from '../tenants/branding.js';
 import { evidenceSummary } from './evidence-text.js';
+import { certificateText, day, t, type CertificateText } from './text.js';
 import { certificatePdf } from './pdf.js';
 import { lookupLimiter } from './settings.js';
 
@@ -40,7 +43,7 @@ export function certificateRoutes(services: AppServices): Route[] {
         const match = /^\/certificates\/([^/]+)\.pdf$/.exec(url.pathname);
         const code = match?.[1] ?? '';
         const certificate = match ? await lookupCertificate(services.prisma, code) : null;
-        if (!certificate) return notFound(res, false);
+        if (!certificate) return notFound(res, false, certificateText(null));
         // services.config, not config: the app fills in the bound port after listening.
         const pdf = await certificatePdf(certificate, code, services.config.publicUrl + certificateVerifyPath(code));
         res.writeHead(200, {
@@ -57,15 +60,16 @@ export function certificateRoutes(services: AppServices): Route[] {
       handle: async (req, res, url) => {
         if (!onlyGet(req, res) || !allowed(req, res)) return;
         const wantsJson = (req.headers.accept ?? '').includes('application/json');
+        const text = certificateText(negotiateLocale(req.headers['accept-language']));
         const match = /^\/verify\/([^/]+)$/.exec(url.pathname);
         const certificate = match ? await lookupCertificate(services.prisma, match[1]!) : null;
-        if (!certificate) return notFound(res, wantsJson);
+        if (!certificate) return notFound(res, wantsJson, text);
         if (wantsJson) {
           res.writeHead(200, { ...PRIVATE_HEADERS, 'content-type': 'application/json; charset=utf-8' });
           return void res.end(JSON.stringify(verification(certificate)));
         }
-        res.writeHead(200, { ...PRIVATE_HEADERS, ...HTML_HEADERS });
-        res.end(verifyPage(certificate));
+        res.writeHead(200, { ...PRIVATE_HEADERS, ...htmlHeaders(text.locale) });
+        res.end(verifyPage(certificate, text));
       },
     },
   ];
@@ -77,25 +81,46 @@ const PRIVATE_HEADERS = {
   'cache-control': 'no-store',
   'x-robots-tag': 'noindex',
 };
-/** The pages' only style, inline; nothing else loads: no script, image, font, form or frame. */
+/** The pages' only style, inline; nothing else loads but the tenant's logo from this server. */
 const PAGE_STYLE =
-  'body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5}' +
-  'dt{font-weight:600}dd{margin:0 0 .5rem}.valid{color:#11612b}.expired{color:#8a5300}.revoked{color:#a3121e}';
+  ':root{color-scheme:light;--ink:#1f2937;--muted:#4b5563;--line:#e5e7eb;--accent:#1d4ed8}' +
+  '*{box-sizing:border-box}body{margin:0;background:#f3f4f6;color:var(--ink);' +
+  'font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;line-height:1.5}' +
+  'main{max-width:36rem;margin:2rem auto;padding:0 1rem}' +
+  '.card{background:#fff;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.12);overflow:hidden}' +
+  'header{display:flex;align-items:center;gap:12px;padding:16px 24px;border-bottom:3px solid var(--accent)}' +
+  'header img{max-height:40px;max-width:160px}header span{font-weight:700;font-size:1.1rem}' +
+  '.status{padding:20px 24px 0}.badge{display:inline-block;padding:4px 12px;border-radius:999px;font-weight:700}' +
+  '.valid .badge{background:#dcfce7;color:#11612b}.expired .badge{background:#fef3c7;color:#8a5300}' +
+  '.revoked .badge{background:#fee2e2;color:#a3121e}h1{font-size:1.4rem;margin:12px 0 0}' +
+  'dl{margin:0;padding:16px 24px 24px;display:grid;grid-template-columns:max-content 1fr;gap:8px 16px}' +
+  'dt{color:var(--muted)}dd{margin:0;font-weight:600;overflow-wrap:anywhere}' +
+  'footer{padding:12px 24px;border-top:1px solid var(--line);color:var(--muted);font-size:.85rem}' +
+  '@media (max-width:420px){dl{grid-template-columns:1fr}dd{margin-bottom:8px}}';
 const HTML_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'content-security-policy':
-    `default-src 'none'; style-src ${sha256Source(PAGE_STYLE)}; ` +
+    `default-src 'none'; style-src ${sha256Source(PAGE_STYLE)}; img-src 'self'; ` +
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  vary: 'Accept-Language',
 };
+const htmlHeaders = (locale: string) => ({ ...HTML_HEADERS, 'content-language': locale });
 
 /** The same answer for a malformed and an unknown code (and for any path under these prefixes). */
-function notFound(res: ServerResponse, wantsJson: boolean): void {
+function notFound(res: ServerResponse, wantsJson: boolean, text: CertificateText): void {
   if (wantsJson) return json(res, 404, { error: 'Not found' });
-  res.writeHead(404, { ...PRIVATE_HEADERS, ...HTML_HEADERS });
-  res.end(page('Certificate not found', '<h1>Certificate not found</h1><p>No certificate has this code.</p>'));
+  res.writeHead(404, { ...PRIVATE_HEADERS, ...htmlHeaders(text.locale) });
+  const title = t(text, 'notFoundTitle');
+  res.end(
+    page(
+      text,
+      title,
+      `<div class="card"><div class="status"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(t(text, 'notFoundBody'))}</p></div></div>`,
+    ),
+  );
 }
 
-const day = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : null);
+const isoDay = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : null);
 
 /** The JSON answer: the fields of GraphQL's CertificateVerification, in its spelling. */
 export function verification(certificate: PublicCertificate) {
@@ -103,8 +128,9 @@ export function verification(certificate: PublicCertificate) {
     status: certificate.status.toUpperCase(),
     holderName: certificate.holderName,
     courseTitle: certificate.courseTitle,
+    issuedBy: certificate.organisation ?? DEFAULT_ORGANISATION_NAME,
     issuedAt: certificate.issuedAt.toISOString(),
-    expiresAt: day(certificate.expiresAt),
+    expiresAt: isoDay(certificate.expiresAt),
     evidence: certificate.evidence.map((evidence) => ({
       kind: evidence.kind.toUpperCase(),
       passed: evidence.passed,
@@ -118,32 +144,32 @@ export function verification(certificate: PublicCertificate) {
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
-const HEADLINES: Record<PublicCertificate['status'], string> = {
-  valid: 'Valid certificate',
-  expired: 'Expired certificate',
-  revoked: 'Revoked certificate',
-};
-
-function verifyPage(certificate: PublicCertificate): string {
+/** The verify page in the viewer's language: the organisation and its logo, the status first, then the facts. */
+function verifyPage(certificate: PublicCertificate, text: CertificateText): string {
+  const organisation = certificate.organisation ?? DEFAULT_ORGANISATION_NAME;
   const rows: [string, string][] = [
-    ['Status', certificate.status.toUpperCase()],
-    ['Holder', certificate.holderName ?? '(name not on record)'],
-    ['Course', certificate.courseTitle],
-    ['Issued', day(certificate.issuedAt)!],
-    ['Expires', day(certificate.expiresAt) ?? 'never'],
-    ['Evidence', evidenceSummary(certificate.evidence) || 'none recorded'],
+    [t(text, 'holder'), certificate.holderName ?? t(text, 'nameNotOnRecord')],
+    [t(text, 'course'), certificate.courseTitle],
+    [t(text, 'completed'), day(text, certificate.completedAt ?? certificate.issuedAt)],
+    [t(text, 'issued'), day(text, certificate.issuedAt)],
+    [t(text, 'validUntil'), certificate.expiresAt ? day(text, certificate.expiresAt) : t(text, 'noExpiry')],
+    [t(text, 'evidence'), evidenceSummary(text, certificate.evidence) || t(text, 'noEvidence')],
   ];
+  const headline = t(text, `headline.${certificate.status}`);
+  const logo = certificate.logoSha256 ? `<img src="${escapeHtml(logoPath(certificate.logoSha256))}" alt="">` : '';
   const body =
-    `<h1 class="${certificate.status}">${HEADLINES[certificate.status]}</h1><dl>` +
-    rows.map(([term, value]) => `<dt>${term}</dt><dd>${escapeHtml(value)}</dd>`).join('') +
-    '</dl>';
-  return page(HEADLINES[certificate.status], body);
+    `<div class="card ${certificate.status}"><header>${logo}<span>${escapeHtml(organisation)}</span></header>` +
+    `<div class="status"><span class="badge">${escapeHtml(t(text, `statusValue.${certificate.status}`))}</span>` +
+    `<h1>${escapeHtml(headline)}</h1></div><dl>` +
+    rows.map(([term, value]) => `<dt>${escapeHtml(term)}</dt><dd>${escapeHtml(value)}</dd>`).join('') +
+    `</dl><footer>${escapeHtml(t(text, 'issuedBy', { organisation }))}</footer></div>`;
+  return page(text, headline, body);
 }
 
-function page(title: string, body: string): string {
+function page(text: CertificateText, title: string, body: string): string {
   return (
-    '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
+    `<!doctype html><html lang="${escapeHtml(text.locale)}"><head><meta charset="utf-8">` +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    `<title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head><body>${body}</body></html>`
+    `<title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head><body><main>${body}</main></body></html>`
   );
 }

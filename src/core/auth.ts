@@ -3,6 +3,7 @@ import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jo
 import type { AuthConfig } from './config.js';
 import { ROLES, type Role } from './permissions.js';
 import { invalidToken } from './errors.js';
+import { supportedLocale } from './i18n/index.js';
 import { claimEmail, claimText, DISPLAY_NAME_MAX, isUuid } from './validate.js';
 
 export { isUuid };
@@ -14,6 +15,8 @@ export interface Identity {
   role: Role;
   name: string | undefined;
   email: string | undefined;
+  /** The `locale` claim when it names a language the product speaks (a BCP-47 tag, canonical). */
+  locale?: string | undefined;
 }
 
 /** How far ahead of ours the issuer's clock may run (`iat`, `nbf`), unless configured. */
@@ -86,7 +89,7 @@ function checkToken(
       throw invalidToken(`Invalid token: issued in the future (iat is more than ${skew} s ahead of the server clock)`);
     const tooLong = lifetimeProblem(exp - Math.min(iat, now), maxLifetime, skew);
     if (tooLong) throw invalidToken(`Invalid token: ${tooLong}`);
-    const { sub, tenant_id: tenantId, role, name, email } = payload as Record<string, unknown>;
+    const { sub, tenant_id: tenantId, role, name, email, locale } = payload as Record<string, unknown>;
     if (!isUuid(sub)) throw invalidToken('Invalid token: sub must be a user id (uuid)');
     if (!isUuid(tenantId)) throw invalidToken('Invalid token: tenant_id must be a uuid');
     if (!ROLES.includes(role as Role)) throw invalidToken(`Invalid token: role must be one of ${ROLES.join(', ')}`);
@@ -97,6 +100,8 @@ function checkToken(
       // Sanitised and bounded like upsertProfiles' input; a bad email is dropped. Never a refusal.
       name: claimText(name, DISPLAY_NAME_MAX),
       email: claimEmail(email),
+      // A language the product does not speak is ignored like a bad email: the user reads English.
+      locale: typeof locale === 'string' && locale.length <= 35 ? supportedLocale(locale) : undefined,
     };
     return { identity, exp };
   };
@@ -138,6 +143,7 @@ export interface MintOptions {
   role: Role;
   name?: string;
   email?: string;
+  locale?: string;
   expiresIn?: string;
 }
 
@@ -149,6 +155,7 @@ export function mintToken(options: MintOptions): Promise<string> {
     role: options.role,
     name: options.name || undefined,
     email: options.email || undefined,
+    locale: options.locale || undefined,
   })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(options.userId)

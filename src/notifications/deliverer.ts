@@ -3,11 +3,13 @@ import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { runAsAppRole } from '../core/caller/index.js';
+import { todayUtc } from '../core/today.js';
+import { DEFAULT_ORGANISATION_NAME, logoPath } from '../tenants/branding.js';
 import { emailAddressProblem } from '../core/validate.js';
 import type { Logger } from '../core/logger.js';
 import type { EmailStatusValue, NotificationKindValue } from './kinds.js';
 import { composeMessage } from './message.js';
-import type { NotificationSettings } from './settings.js';
+import { mailFromAddress, type NotificationSettings } from './settings.js';
 
 /**
  * E-mails the outbox. Each batch is one claim through notification_emails_claim()
@@ -17,7 +19,8 @@ import type { NotificationSettings } from './settings.js';
  * every poll). One short statement locks rows FOR UPDATE SKIP LOCKED, so instances
  * polling at the same moment split the rows and none is sent twice; it marks the
  * rows that need no e-mail (no address, an address that breaks the address rule,
- * the user opted out of that kind) skipped in bulk, so they never take a place in
+ * the user opted out of that kind, a reminder or "new training" whose assignment was cancelled or
+ * completed meanwhile) skipped in bulk with the reason, so they never take a place in
  * a batch, and claims the rest fairly: at most `emailBatchPerTenant` of one
  * tenant, in turns, so one tenant's backlog cannot hold up another tenant's mail.
  * The SMTP conversation then runs outside any transaction, and the outcome is
@@ -72,8 +75,15 @@ interface ClaimedRow {
   course_title: string | null;
   due_date: Date | null;
   expires_at: Date | null;
-  /** Set on the rows the claim marked skipped (no address, a bad address, opted out); null on claimed rows. */
+  /**
+   * Set on the rows the claim marked skipped (no address, a bad address, opted out, the assignment cancelled or
+   * completed before its mail went out); null on claimed rows.
+   */
   skipped_because: string | null;
+  locale: string | null;
+  assignment_reason: string | null;
+  tenant_name: string | null;
+  logo_sha256: string | null;
 }
 
 /** One short statement; the role switch is local to its transaction (the function's only grantee is the app role). */
@@ -121,6 +131,8 @@ function transportFor(config: DelivererConfig): Transporter {
 export function createDeliverer(options: DelivererOptions): Deliverer {
   const { prisma, config, logger } = options;
   const transport = transportFor(config);
+  // The name beside the address is each message's organisation.
+  const fromAddress = mailFromAddress(config.mailFrom, config.publicUrl);
 
   async function send(row: ClaimedRow & { email: string }): Promise<void> {
     const message = composeMessage({
@@ -129,15 +141,21 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       courseTitle: row.course_title,
       dueDate: row.due_date,
       expiresAt: row.expires_at,
+      locale: row.locale,
+      reason: row.assignment_reason,
+      assignmentId: row.assignment_id,
+      organisation: row.tenant_name,
+      logoUrl: row.logo_sha256 ? config.publicUrl + logoPath(row.logo_sha256) : null,
       publicUrl: config.publicUrl,
+      today: todayUtc(),
     });
     const info = (await transport.sendMail({
-      from: config.mailFrom,
+      from: { name: row.tenant_name ?? DEFAULT_ORGANISATION_NAME, address: fromAddress },
       to: row.display_name ? { name: row.display_name, address: row.email } : row.email,
       subject: message.subject,
       text: message.text,
       html: message.html,
-      headers: { 'X-Notification-Id': row.id },
+      headers: { 'X-Notification-Id': row.id, 'Content-Language': message.language },
     })) as { message?: Buffer | string };
     if (!config.smtpUrl) {
       mkdirSync(config.mailDir, { recursive: true });

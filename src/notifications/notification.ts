@@ -5,7 +5,7 @@ import { databaseEnum } from '../core/enums.js';
 import { badInput } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import { User } from '../users/user.js';
-import { NOTIFICATION_KINDS, type NotificationKindValue } from './kinds.js';
+import { EMAIL_STATUSES, NOTIFICATION_KINDS, type EmailStatusValue, type NotificationKindValue } from './kinds.js';
 
 /**
  * The caller's notifications (the outbox rows written with each event, see the
@@ -17,6 +17,12 @@ export const NotificationKind = databaseEnum(
   'NotificationKind',
   NOTIFICATION_KINDS,
   'What a notification is about. Each is sent at most once per recipient and subject.',
+);
+
+export const NotificationEmailStatus = databaseEnum(
+  'NotificationEmailStatus',
+  EMAIL_STATUSES,
+  "Where the notification's e-mail is: PENDING, SENDING, then SENT, FAILED or SKIPPED (see emailNote).",
 );
 
 export const Notification = builder.prismaObject('Notification', {
@@ -31,6 +37,17 @@ export const Notification = builder.prismaObject('Notification', {
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     readAt: t.expose('readAt', { type: 'DateTime', nullable: true, description: 'null: unread.' }),
+    emailStatus: t.field({
+      type: NotificationEmailStatus,
+      select: { emailStatus: true },
+      resolve: (notification) => notification.emailStatus as EmailStatusValue,
+    }),
+    emailNote: t.exposeString('emailLastError', {
+      nullable: true,
+      description:
+        'Why the e-mail was not sent: skipped ("no e-mail address", "opted out", "assignment cancelled", ' +
+        '"assignment already completed", …) or the last delivery error.',
+    }),
     assignment: t.relation('assignment', {
       type: Assignment,
       nullable: true,

@@ -8,8 +8,11 @@ export const notificationSettings = defineSettings('notifications', (setting, en
   remindersCron: setting.cron('REMINDERS_CRON', '10 * * * *'),
   /** SMTP server for notification e-mail (smtp://user:pass@host:port); undefined: .eml files in `mailDir`. */
   smtpUrl: setting.optionalText('SMTP_URL'),
-  /** The From header of notification e-mail. */
-  mailFrom: setting.text('MAIL_FROM', 'Safety Training <no-reply@localhost>'),
+  /**
+   * The From address of notification e-mail (`training@example.com`, or `Name <address>`: the name shown is
+   * always the tenant's organisation name); undefined: `training@` the host of PUBLIC_URL.
+   */
+  mailFrom: setting.optionalText('MAIL_FROM'),
   /** Where e-mail goes without SMTP_URL (one .eml file per message). */
   mailDir: path.resolve(env.MAIL_DIR ?? '.data/mail'),
   /**
@@ -31,3 +34,9 @@ export const notificationSettings = defineSettings('notifications', (setting, en
   emailBatchPerTenant: setting.integer('EMAIL_BATCH_PER_TENANT', 10, 1, 500),
 }));
 export type NotificationSettings = ReturnType<typeof notificationSettings.read>;
+
+/** The From address: MAIL_FROM's address part, or `training@` the web app's host. */
+export function mailFromAddress(mailFrom: string | undefined, publicUrl: string): string {
+  if (mailFrom) return /<([^<>]+)>\s*$/.exec(mailFrom)?.[1]?.trim() ?? mailFrom.trim();
+  return `training@${new URL(publicUrl).hostname}`;
+}

@@ -5,6 +5,7 @@ import './profiles.js';
 import './shifts.js';
 import './equipment-operators.js';
 import './directory.js';
+import './locale.js';
 
 /** People: the federated `User`, profiles and who works where (shifts, equipment operators). */
 const permissions = definePermissions({

@@ -10,6 +10,8 @@ import {
 import { readPdf } from '../support/pdf.js';
 import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { assignCourse, createCourse } from '../support/training.js';
+import { formatDate } from '../../src/core/i18n/index.js';
+import { todayUtc } from '../../src/core/today.js';
 
 /**
  * A certificate says what it stood on: the PDF, the verify page (HTML and JSON) and verifyCertificate list
@@ -33,7 +35,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => server.stop());
 
-const today = () => new Date().toISOString().slice(0, 10);
+// Dates as the pages write them for a reader of English.
+const today = () => formatDate('en', todayUtc());
 
 /** A forklift course needing a quiz and a practical evaluation, passed by the worker: its assignment and code. */
 async function certifiedOnEvidence(): Promise<{ assignmentId: string; code: string }> {

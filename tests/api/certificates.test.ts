@@ -15,6 +15,7 @@ import {
 import { print } from 'graphql';
 import { readPdf } from '../support/pdf.js';
 import { dayFromToday, errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { formatDate } from '../../src/core/i18n/index.js';
 
 /**
  * Certificates: issued with a passed completion of a certifying course, read back as a PDF (its text and
@@ -162,8 +163,8 @@ describe('the PDF', () => {
     const { text, qrCodes } = await readPdf(await response.arrayBuffer());
     expect(text).toContain('Wanda Worker');
     expect(text).toContain(title);
-    expect(text).toContain(`Completed: ${completion.completedAt!.slice(0, 10)}`);
-    expect(text).toContain(`Expires: ${completion.expiresAt}`);
+    expect(text).toContain(formatDate('en', new Date(completion.completedAt!)));
+    expect(text).toContain(formatDate('en', new Date(completion.expiresAt!)));
     expect(text).toContain(certificate.code);
     expect(qrCodes).toEqual([certificate.verifyUrl]);
   });
@@ -182,6 +183,7 @@ describe('verification', () => {
       status: 'VALID',
       holderName: 'Wanda Worker',
       courseTitle: title,
+      issuedBy: 'Safety Training',
       issuedAt: certificate.issuedAt,
       expiresAt: certificate.expiresAt,
       // The worker's own report (tests/api/certificate-evidence.test.ts has evaluations and quizzes).
@@ -205,7 +207,7 @@ describe('verification', () => {
     expect(html).toContain('Valid certificate');
     expect(html).toContain('Wanda Worker');
     expect(html).toContain(title);
-    expect(html).toContain(certificate.expiresAt!);
+    expect(html).toContain(formatDate('en', new Date(certificate.expiresAt!)));
     expect(html).not.toContain(worker.userId);
     expect(html).not.toContain(worker.tenantId);
   });

@@ -280,11 +280,12 @@ beforeAll(async () => {
   );
   // B's rows in the other tenant tables, so that a change to any of them shows in B's checksums:
   // notifications (every assignment above wrote one), the certificate of the dual person's passed
-  // completion, preferences, an escalation of the passed completion, a scheduler run; the counters
-  // are the triggers'.
+  // completion, preferences, an escalation of the passed completion, a scheduler run, the tenant's name;
+  // the counters are the triggers'.
   await ok(
     bWorker1.request(`mutation { updateNotificationPreferences(input: { emailOptOut: [DUE_SOON] }) { emailOptOut } }`),
   );
+  await ok(bAdmin.request(`mutation { updateTenantSettings(input: { name: "Bravo Corp ${suffix}" }) { name } }`));
   const escalations = await server.owner.query<{ id: string }>(
     `INSERT INTO risk_escalations (tenant_id, completion_id, assignment_id, course_id, user_id, entity_type, entity_id,
                                    score_before, score_now, threshold, completed_at)

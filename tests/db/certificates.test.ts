@@ -171,7 +171,20 @@ describe('verify_certificate(code)', () => {
   it('returns the public fields of that one certificate, whoever asks, and nothing for another code', async () => {
     const [row] = await verify(B.code);
     expect(Object.keys(row!).sort()).toEqual(
-      ['completed_at', 'course_title', 'evidence', 'expires_at', 'holder_name', 'issued_at', 'status'].sort(),
+      [
+        'completed_at',
+        'course_title',
+        'evidence',
+        'expires_at',
+        'holder_name',
+        'issued_at',
+        'status',
+        // The holder's language and the issuing organisation (its name and logo), for the PDF and the page.
+        'holder_locale',
+        'tenant_name',
+        'logo',
+        'logo_sha256',
+      ].sort(),
     );
     // What the certificate stood on: the seeded completion's self-report (no one known to have recorded it).
     expect(row!.evidence).toEqual([expect.objectContaining({ kind: 'self_report', passed: true })]);

@@ -8,6 +8,7 @@ import { EVIDENCE_KINDS } from '../../src/completions/evidence.js';
 import { EMAIL_STATUSES, NOTIFICATION_KINDS } from '../../src/notifications/kinds.js';
 import { ATTEMPT_STATUSES, QUESTION_KINDS, QUIZ_REVIEWS } from '../../src/quizzes/kinds.js';
 import { schema } from '../../src/schema.js';
+import { LOGO_TYPES } from '../../src/tenants/branding.js';
 import { LAUNCH_METHODS, MOVE_ON } from '../../src/content/cmi5-xml.js';
 import { MODULE_KINDS } from '../../src/content/module-type.js';
 import { KIND_COLUMN } from '../../src/xapi/documents.js';
@@ -34,7 +35,7 @@ const ENUM_COLUMNS: Record<string, { values: readonly string[]; graphql?: string
   'training_assignments.status': { values: ASSIGNMENT_STATUSES, graphql: 'AssignmentStatus' },
   'training_assignments.trigger_entity_type': { values: RISK_ENTITY_TYPES, graphql: 'EntityType' },
   'notifications.kind': { values: NOTIFICATION_KINDS, graphql: 'NotificationKind' },
-  'notifications.email_status': { values: EMAIL_STATUSES },
+  'notifications.email_status': { values: EMAIL_STATUSES, graphql: 'NotificationEmailStatus' },
   'risk_escalations.entity_type': { values: RISK_ENTITY_TYPES, graphql: 'EntityType' },
   'training_completions.source': { values: COMPLETION_SOURCES, graphql: 'CompletionSource' },
   'training_evidence.kind': { values: EVIDENCE_KINDS },
@@ -45,6 +46,7 @@ const ENUM_COLUMNS: Record<string, { values: readonly string[]; graphql?: string
   'course_modules.move_on': { values: MOVE_ON },
   'course_modules.launch_method': { values: LAUNCH_METHODS },
   'xapi_documents.kind': { values: Object.values(KIND_COLUMN) },
+  'tenant_settings.logo_type': { values: LOGO_TYPES },
   // The audit trigger writes these; the GraphQL enum AuditAction names them.
   'audit_events.action': { values: ['create', 'update', 'delete'], graphql: 'AuditAction' },
 };

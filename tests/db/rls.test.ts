@@ -29,6 +29,7 @@ const KEY: Record<Table, string> = {
   xapi_activities: 'tenant_id',
   xapi_documents: 'tenant_id',
   idempotency_keys: 'user_id',
+  tenant_settings: 'tenant_id',
 };
 
 /** One tenant's seeded rows; the same shape in tenant A and tenant B. */
@@ -292,6 +293,8 @@ async function seedTenant(): Promise<Tenant> {
   for (const table of ['xapi_attachments', 'xapi_activities', 'xapi_documents'] as const) {
     await sql.insert(table, xapiRow(table, id, seedBytes));
   }
+  // The tenant's name (one row per tenant).
+  await sql.insert('tenant_settings', { tenant_id: id, name: 'Seeded Org', updated_by: users.admin });
   // The admin's kept response to a mutation sent with an Idempotency-Key.
   await sql.insert('idempotency_keys', {
     tenant_id: id,
@@ -355,6 +358,7 @@ async function seedTenant(): Promise<Tenant> {
       xapi_activities: id,
       xapi_documents: id,
       idempotency_keys: users.admin,
+      tenant_settings: id,
     },
   };
 }
@@ -569,6 +573,9 @@ function newRow(table: Table, t: Tenant): Row {
       return xapiRow(table, t.id, jsonBytes);
     case 'idempotency_keys':
       return { tenant_id: t.id, user_id: t.users.admin, key: 'retry-2', request_hash: 'h' };
+    case 'tenant_settings':
+      // The tenant's one row exists: RLS refuses before the key would (only B's is ever inserted here).
+      return { tenant_id: t.id, name: 'Another name' };
   }
 }
 
@@ -1034,6 +1041,11 @@ describe('RLS: each role can do exactly what the permission table allows', () =>
       delete: (tx) =>
         tx.$executeRawUnsafe('DELETE FROM training_evidence WHERE id = $1::uuid', A.rowOf.training_evidence),
     },
+    tenant_settings: {
+      read: (tx) => countAs(tx, 'tenant_settings'),
+      update: (tx) => tx.$executeRawUnsafe(`UPDATE tenant_settings SET name = name || ' (rev. 2)'`),
+      delete: (tx) => tx.$executeRawUnsafe('DELETE FROM tenant_settings'),
+    },
     scheduled_job_runs: {
       read: (tx) => countAs(tx, 'scheduled_job_runs'),
       insert: (tx) => insertAs(tx, 'scheduled_job_runs', newRow('scheduled_job_runs', A)),
@@ -1104,6 +1116,10 @@ describe('RLS: each role can do exactly what the permission table allows', () =>
     ['training_evidence', 'insert', { admin: Y, safety_officer: Y, worker: N, service: N }],
     ['training_evidence', 'update', { admin: N, safety_officer: N, worker: N, service: N }],
     ['training_evidence', 'delete', { admin: N, safety_officer: N, worker: N, service: N }],
+    // The tenant's name and logo: everyone reads, admins change; nobody deletes (no privilege).
+    ['tenant_settings', 'read', { admin: 1, safety_officer: 1, worker: 1, service: 1 }],
+    ['tenant_settings', 'update', { admin: Y, safety_officer: N, worker: N, service: N }],
+    ['tenant_settings', 'delete', { admin: N, safety_officer: N, worker: N, service: N }],
     // The scheduler's, which runs as the tenant's integration.
     ['scheduled_job_runs', 'read', { admin: 0, safety_officer: 0, worker: 0, service: 1 }],
     ['scheduled_job_runs', 'insert', { admin: N, safety_officer: N, worker: N, service: Y }],

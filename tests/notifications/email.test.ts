@@ -14,6 +14,7 @@ import { createDeliverer, type DelivererConfig } from '../../src/notifications/d
 import { sleep } from '../support/wait.js';
 import { dayFromToday, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { parseMail, startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+import { formatDate } from '../../src/core/i18n/index.js';
 
 /**
  * E-mail delivery of the outbox to a real SMTP server started here: exactly the
@@ -99,10 +100,11 @@ describe('delivery over SMTP', () => {
     expect(mail!.subject).toBe('New training: Confined Spaces');
     expect(mail!.raw).toMatch(/^To: "?Ana Lima"? <ana@example\.com>/m);
     expect(mail!.text).toContain('Hello Ana Lima,');
-    expect(mail!.text).toContain(`You have been assigned "Confined Spaces", due ${dayFromToday(7)}.`);
-    expect(mail!.text).toContain(`${PUBLIC_URL}/`);
-    expect(mail!.html).toContain(`<a href="${PUBLIC_URL}/">`);
-    expect(mail!.html).toContain('&quot;Confined Spaces&quot;');
+    const due = formatDate('en', new Date(dayFromToday(7)), 'full');
+    expect(mail!.text).toContain(`You have been assigned “Confined Spaces”, due on ${due} (in 7 days).`);
+    expect(mail!.text).toContain(`${PUBLIC_URL}/?assignment=`);
+    expect(mail!.html).toContain(`<a href="${PUBLIC_URL}/?assignment=`);
+    expect(mail!.html).toContain('“Confined Spaces”');
 
     // Nothing is sent twice: a second round finds nothing due.
     expect(await deliverer.runOnce()).toMatchObject({ claimed: 0 });
@@ -228,7 +230,7 @@ describe('without SMTP_URL', () => {
       expect(mail.raw).toMatch(/^From: Safety Training <training@example\.com>/m);
       expect(mail.subject).toBe('New training: Confined Spaces');
       expect(mail.text).toContain(`${PUBLIC_URL}/`);
-      expect(mail.html).toContain(`<a href="${PUBLIC_URL}/">`);
+      expect(mail.html).toContain(`<a href="${PUBLIC_URL}/?assignment=`);
       expect(await deliverer.runOnce()).toMatchObject({ claimed: 0 });
       expect(readdirSync(mailDir)).toHaveLength(1);
     } finally {

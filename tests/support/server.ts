@@ -42,7 +42,10 @@ export interface TestServer {
   owner: Owner;
   url: string;
   /** A caller with a fresh user id (or the given one) in `tenantId` (default: a fresh tenant). */
-  actor(role: Role, options?: { tenantId?: string; userId?: string; name?: string; email?: string }): Promise<Actor>;
+  actor(
+    role: Role,
+    options?: { tenantId?: string; userId?: string; name?: string; email?: string; locale?: string },
+  ): Promise<Actor>;
   /** Sends a request with an arbitrary Authorization header (or none). */
   request<Data = unknown>(
     document: TypedDocumentNode<Data, never> | string,
@@ -89,6 +92,7 @@ export async function startTestServer(
         role,
         name: options.name,
         email: options.email,
+        locale: options.locale,
       });
       return {
         role,

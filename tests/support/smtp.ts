@@ -47,12 +47,24 @@ function part(raw: string, type: string): string {
   return content;
 }
 
-/** Subject header, unfolded (nodemailer folds and, for non-ASCII, encodes long ones). */
-function subjectOf(raw: string): string {
+/** RFC 2047 encoded words (`=?UTF-8?Q?…?=`, `=?UTF-8?B?…?=`) decoded; the space between two of them dropped. */
+const decodeWords = (value: string) =>
+  value
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?UTF-8\?([QB])\?([^?]*)\?=/gi, (_m, encoding: string, text: string) =>
+      encoding.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : decodeQuotedPrintable(text.replace(/_/g, ' ')),
+    );
+
+/** A header's value, unfolded and decoded (nodemailer folds long ones and encodes non-ASCII ones). */
+export function headerOf(raw: string, name: string): string {
   const headers = raw.slice(0, raw.search(/\r?\n\r?\n/));
-  const match = /^Subject: (.*(?:\r?\n[ \t].*)*)/im.exec(headers);
-  return (match?.[1] ?? '').replace(/\r?\n[ \t]/g, ' ');
+  const match = new RegExp(`^${name}: (.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(headers);
+  return decodeWords((match?.[1] ?? '').replace(/\r?\n[ \t]/g, ' '));
 }
+
+const subjectOf = (raw: string) => headerOf(raw, 'Subject');
 
 export function parseMail(raw: string): Pick<ReceivedMail, 'raw' | 'subject' | 'text' | 'html'> {
   return { raw, subject: subjectOf(raw), text: part(raw, 'text/plain'), html: part(raw, 'text/html') };

@@ -60,6 +60,8 @@ export const TENANT_TABLES = [
   'xapi_documents',
   // A mutation's Idempotency-Key and the response it got.
   'idempotency_keys',
+  // The tenant's name and logo.
+  'tenant_settings',
 ] as const;
 
 export type TenantTable = (typeof TENANT_TABLES)[number];
