@@ -4,6 +4,7 @@ import { riskLoop } from './auto-assign/risk-loop.js';
 import { analytics } from './analytics/index.js';
 import { fairness } from './fairness/index.js';
 import { http } from './http/index.js';
+import { offline } from './offline/index.js';
 import { quiz } from './quiz/index.js';
 import { quizzes } from './quizzes/index.js';
 import { records } from './records/index.js';
@@ -33,6 +34,7 @@ export const allBenchmarks: Benchmark[] = [
   xapi,
   records,
   content,
+  offline,
   subscriptions,
   soak,
 ];

@@ -4,10 +4,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
-import { WEB_DIST_DIR } from './serve.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const sources = ['src/web/app', 'src/generated/operations', 'src/web/vite.config.ts'].map((entry) =>
+const sources = ['src/web/app', 'src/generated/operations', 'src/web/vite.config.ts', 'src/web/icons.ts'].map((entry) =>
   path.join(root, entry),
 );
 
@@ -18,7 +17,9 @@ function newestChange(entry: string): number {
   return Math.max(stat.mtimeMs, ...readdirSync(entry).map((name) => newestChange(path.join(entry, name))));
 }
 
-const index = path.join(WEB_DIST_DIR, 'index.html');
+// Not serve.ts's WEB_DIST_DIR: importing the server's modules loads the Prisma client, which sets a global
+// `__dirname` that misleads vite-plugin-pwa's lookup of its own package.json.
+const index = path.join(root, 'dist/web/index.html');
 const stale = !existsSync(index) || Math.max(...sources.map(newestChange)) > statSync(index).mtimeMs;
 if (process.argv.includes('--if-stale') && !stale) {
   process.stdout.write('web app: dist/web is up to date\n');

@@ -39,9 +39,12 @@ const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
   '.ico': 'image/x-icon',
   '.json': 'application/json; charset=utf-8',
+  '.webmanifest': 'application/manifest+json; charset=utf-8',
   '.woff2': 'font/woff2',
   '.map': 'application/json; charset=utf-8',
 };
+
+const SERVICE_WORKER_FILES = new Set(['/sw.js', '/registerSW.js', '/manifest.webmanifest']);
 
 /** Roles a person signs in as on the demo picker, in the order they are listed. */
 const DEMO_ROLES: Role[] = ['admin', 'safety_officer', 'worker'];
@@ -119,7 +122,9 @@ function createWebHandler(options: WebOptions): (req: IncomingMessage, res: Serv
     if (url.pathname !== '/' && file !== index && isFile(file)) {
       // Vite names bundled assets by content hash, so they never change under the same name.
       const immutable = url.pathname.startsWith('/assets/');
-      serveFile(req, res, file, immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=3600');
+      // The service worker is checked for a new build on every visit (it decides what the app runs offline).
+      const cache = SERVICE_WORKER_FILES.has(url.pathname) ? 'no-cache' : 'public, max-age=3600';
+      serveFile(req, res, file, immutable ? 'public, max-age=31536000, immutable' : cache);
       return true;
     }
     // A client route (no file extension) gets the app's page; a missing file is a 404.

@@ -3,10 +3,20 @@ import { Provider } from 'urql';
 import { Analytics } from './analytics';
 import { createApiClient } from './client';
 import { applyLanguage, i18n, useTranslation } from './i18n';
+import { OfflineStatus } from './offline/OfflineStatus';
+import { forgetCached } from './offline/store';
 import { NotificationBell, NotificationPreferences, PREFERENCES_PATH } from './Notifications';
 import { QUESTIONS_PATH } from './quiz/navigation';
 import { quizScreen } from './quiz/routes';
-import { isManager, sessionFromToken, storedSession, storeSession, takeTokenFromUrl, type Session } from './session';
+import {
+  isManager,
+  ownerOf,
+  sessionFromToken,
+  storedSession,
+  storeSession,
+  takeTokenFromUrl,
+  type Session,
+} from './session';
 import { SignIn } from './SignIn';
 import { TrainingCenter } from './TrainingCenter';
 
@@ -58,7 +68,9 @@ export function App() {
 }
 
 function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: string) => void }) {
-  const api = useMemo(() => createApiClient(session.token, () => onSignOut(expired())), [session.token, onSignOut]);
+  const owner = ownerOf(session);
+  const expire = useCallback(() => onSignOut(expired()), [onSignOut]);
+  const api = useMemo(() => createApiClient(session.token, owner, expire), [session.token, owner, expire]);
   useEffect(() => () => api.close(), [api]);
   const [path, navigate] = usePath(isManager(session));
   const { t } = useTranslation();
@@ -89,12 +101,20 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: 
         <div className="who">
           <NotificationBell userId={session.userId} onPreferences={() => navigate(PREFERENCES_PATH)} />
           <span>{session.name ?? t('app.signedIn')}</span>
-          <button type="button" onClick={() => onSignOut()}>
+          <button
+            type="button"
+            onClick={() => {
+              // The next person on this device must not see this one's training; the outbox stays (sent at their next sign-in).
+              void forgetCached(owner);
+              onSignOut();
+            }}
+          >
             {t('app.signOut')}
           </button>
         </div>
       </header>
       <main id="main" tabIndex={-1}>
+        <OfflineStatus owner={owner} onSignInNeeded={expire} />
         {quizScreen(path, session) ??
           (path === PREFERENCES_PATH ? (
             <NotificationPreferences />

@@ -8,19 +8,20 @@ import {
   WebNotificationsDocument,
   type NotificationKind,
 } from '../../generated/operations/graphql';
+import { useTranslation } from './i18n';
 import { Empty, formatDate, Loaded, Notice, Section } from './ui';
 
 export const PREFERENCES_PATH = '/notifications';
 
-export const KIND_NAMES: Record<NotificationKind, string> = {
-  ASSIGNMENT_CREATED: 'New training',
-  DUE_SOON: 'Training due soon',
-  OVERDUE: 'Training overdue',
-  CERTIFICATE_EXPIRING: 'Certificate expiring',
-  RECERTIFICATION_ASSIGNED: 'Recertification assigned',
-  RISK_NOT_REDUCED: 'Risk not reduced after training',
-  COMPLETION_RETRACTED: 'Completion retracted',
-};
+const KINDS: readonly NotificationKind[] = [
+  'ASSIGNMENT_CREATED',
+  'DUE_SOON',
+  'OVERDUE',
+  'CERTIFICATE_EXPIRING',
+  'RECERTIFICATION_ASSIGNED',
+  'RISK_NOT_REDUCED',
+  'COMPLETION_RETRACTED',
+];
 
 /**
  * The bell: the unread count on the button, the latest notifications in a panel, mark read. It refreshes the
@@ -29,6 +30,7 @@ export const KIND_NAMES: Record<NotificationKind, string> = {
  */
 export function NotificationBell({ userId, onPreferences }: { userId: string; onPreferences: () => void }) {
   const [open, setOpen] = useState(false);
+  const { t } = useTranslation();
   const [result, refetch] = useQuery({ query: WebNotificationsDocument, variables: { first: 15 } });
   const [marking, mark] = useMutation(MarkNotificationsReadDocument);
   const [live] = useSubscription({ query: WebAssignmentCreatedDocument, variables: { userId } });
@@ -55,42 +57,48 @@ export function NotificationBell({ userId, onPreferences }: { userId: string; on
         type="button"
         aria-expanded={open}
         aria-controls="notifications-panel"
-        aria-label={`Notifications, ${unread} unread`}
+        aria-label={t('notifications.bellLabel', { n: unread })}
         onClick={() => setOpen(!open)}
       >
-        Notifications{' '}
+        {t('notifications.title')}{' '}
         {unread > 0 && (
           <span className="badge" aria-hidden="true">
             {unread}
           </span>
         )}
       </button>
-      <div id="notifications-panel" className="bell-panel" hidden={!open} role="region" aria-label="Notifications">
+      <div
+        id="notifications-panel"
+        className="bell-panel"
+        hidden={!open}
+        role="region"
+        aria-label={t('notifications.title')}
+      >
         <div className="row">
-          <strong>{unread === 0 ? 'All read' : `${unread} unread`}</strong>
+          <strong>{unread === 0 ? t('notifications.allRead') : t('notifications.unread', { n: unread })}</strong>
           <button
             type="button"
             disabled={unread === 0 || marking.fetching}
             onClick={() => markRead(nodes.filter((n) => !n.readAt).map((n) => n.id))}
           >
-            Mark all read
+            {t('notifications.markAllRead')}
           </button>
         </div>
         {nodes.length === 0 ? (
-          <Empty>No notifications yet.</Empty>
+          <Empty>{t('notifications.none')}</Empty>
         ) : (
           <ul className="rows">
             {nodes.map((n) => (
               <li key={n.id} className={n.readAt ? 'read' : 'unread'}>
                 <span>
-                  <strong>{KIND_NAMES[n.kind]}</strong>
+                  <strong>{t(`notifications.kind.${n.kind}`)}</strong>
                   {n.assignment ? `: ${n.assignment.course.title}` : ''}
-                  {n.assignment?.dueDate ? `, due ${formatDate(n.assignment.dueDate)}` : ''}
+                  {n.assignment?.dueDate ? t('notifications.due', { date: formatDate(n.assignment.dueDate) }) : ''}
                 </span>{' '}
                 <small className="hint">{formatDate(n.createdAt)}</small>{' '}
                 {!n.readAt && (
                   <button type="button" disabled={marking.fetching} onClick={() => markRead([n.id])}>
-                    Mark read
+                    {t('notifications.markRead')}
                   </button>
                 )}
               </li>
@@ -105,14 +113,12 @@ export function NotificationBell({ userId, onPreferences }: { userId: string; on
             onPreferences();
           }}
         >
-          E-mail preferences
+          {t('notifications.emailPreferences')}
         </button>
       </div>
     </div>
   );
 }
-
-const KINDS = Object.keys(KIND_NAMES) as NotificationKind[];
 
 /** Which notifications also come by e-mail (every kind always shows in the app). */
 export function NotificationPreferences() {
@@ -120,22 +126,23 @@ export function NotificationPreferences() {
   const [saving, save] = useMutation(UpdateNotificationPreferencesDocument);
   const [optOut, setOptOut] = useState<NotificationKind[] | undefined>();
   const [notice, setNotice] = useState<string>();
+  const { t } = useTranslation();
   const stored = result.data?.me.notificationPreferences?.emailOptOut;
   const current = optOut ?? stored ?? [];
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const response = await save({ input: { emailOptOut: current } });
-    if (!response.error) setNotice('Saved your e-mail preferences.');
+    if (!response.error) setNotice(t('notifications.saved'));
   };
 
   return (
     <div className="page">
-      <h1>Notification preferences</h1>
-      <Section title="E-mail me about">
-        <Loaded result={result} what="your preferences">
-          <form onSubmit={submit} aria-label="E-mail preferences">
-            <p className="hint">Every notification shows in the app; untick what you want no e-mail for.</p>
+      <h1>{t('notifications.preferences')}</h1>
+      <Section title={t('notifications.emailMeAbout')}>
+        <Loaded result={result} what={t('notifications.yourPreferences')}>
+          <form onSubmit={submit} aria-label={t('notifications.emailPreferences')}>
+            <p className="hint">{t('notifications.hint')}</p>
             {KINDS.map((kind) => (
               <div key={kind} className="field checkbox">
                 <input
@@ -146,12 +153,12 @@ export function NotificationPreferences() {
                     setOptOut(event.target.checked ? current.filter((k) => k !== kind) : [...current, kind])
                   }
                 />
-                <label htmlFor={`email-${kind}`}>{KIND_NAMES[kind]}</label>
+                <label htmlFor={`email-${kind}`}>{t(`notifications.kind.${kind}`)}</label>
               </div>
             ))}
             <div className="actions">
               <button type="submit" className="primary" disabled={saving.fetching}>
-                Save preferences
+                {t('notifications.save')}
               </button>
             </div>
             <Notice message={notice} />

@@ -1,6 +1,7 @@
 import { useEffect, useId, useState, type KeyboardEvent } from 'react';
 import { useQuery } from 'urql';
 import { UsersDocument, type PersonFieldsFragment } from '../../generated/operations/graphql';
+import { useTranslation } from './i18n';
 import { personName } from './ui';
 
 /** How long typing pauses before the directory is asked. */
@@ -23,6 +24,7 @@ export function PersonPicker({
   onChange: (person: PersonFieldsFragment | null) => void;
 }) {
   const id = useId();
+  const { t } = useTranslation();
   const [text, setText] = useState(value ? personName(value) : '');
   const [search, setSearch] = useState('');
   const [open, setOpen] = useState(false);
@@ -89,10 +91,10 @@ export function PersonPicker({
         onBlur={() => setOpen(false)}
         onKeyDown={onKeyDown}
       />
-      {value && <small className="hint person-id">Id {value.id}</small>}
+      {value && <small className="hint person-id">{t('personPicker.id', { id: value.id })}</small>}
       <ul id={listId} role="listbox" aria-label={`${label}: matches`} className="person-options" hidden={!open}>
-        {open && found.fetching && people.length === 0 && <li className="state">Searching…</li>}
-        {open && !found.fetching && people.length === 0 && <li className="state">Nobody matches.</li>}
+        {open && found.fetching && people.length === 0 && <li className="state">{t('personPicker.searching')}</li>}
+        {open && !found.fetching && people.length === 0 && <li className="state">{t('personPicker.nobody')}</li>}
         {people.map((person, index) => (
           <li
             key={person.id}

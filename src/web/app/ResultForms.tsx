@@ -4,6 +4,7 @@ import {
   CompleteTrainingAssignmentDocument,
   WebRecordPracticalEvaluationDocument,
 } from '../../generated/operations/graphql';
+import { useTranslation } from './i18n';
 import { Field, FormError, formErrors, InputField } from './ui';
 
 /**
@@ -25,16 +26,17 @@ function ResultChoice({
   error?: string;
 }) {
   const id = useId();
+  const { t } = useTranslation();
   return (
     <fieldset
       className={error ? 'field result invalid' : 'field result'}
       aria-describedby={error ? `${id}-error` : undefined}
     >
-      <legend>Result</legend>
+      <legend>{t('result.result')}</legend>
       {(
         [
-          ['passed', 'Passed'],
-          ['failed', 'Not passed'],
+          ['passed', t('result.passed')],
+          ['failed', t('result.notPassed')],
         ] as const
       ).map(([choice, label]) => (
         <div className="field checkbox" key={choice}>
@@ -72,15 +74,16 @@ export function CompleteForm({ assignmentId, onDone, onCancel }: FormProps) {
   const [result, setResult] = useState<Result>('');
   const [time, setTime] = useState('');
   const [missing, setMissing] = useState<{ score?: string; passed?: string }>({});
+  const { t } = useTranslation();
   const errors = formErrors(completeMutation.error, ['score', 'passed', 'completionTimeMinutes'], {
-    completionTimeMinutes: 'Minutes spent',
+    completionTimeMinutes: t('result.minutes'),
   });
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const absent = {
-      score: score.trim() === '' ? 'Enter your score.' : undefined,
-      passed: result === '' ? 'Choose whether you passed.' : undefined,
+      score: score.trim() === '' ? t('result.enterScore') : undefined,
+      passed: result === '' ? t('result.choosePassed') : undefined,
     };
     setMissing(absent);
     if (absent.score || absent.passed) return;
@@ -92,10 +95,10 @@ export function CompleteForm({ assignmentId, onDone, onCancel }: FormProps) {
   };
 
   return (
-    <form className="complete-form" onSubmit={submit} noValidate aria-label="Complete the training">
+    <form className="complete-form" onSubmit={submit} noValidate aria-label={t('result.completeForm')}>
       {/* The form replaces the button that opened it, so keyboard focus moves into it. */}
       <InputField
-        label="Score (0–100)"
+        label={t('result.score')}
         error={missing.score ?? errors.fields.score}
         autoFocus
         required
@@ -106,7 +109,7 @@ export function CompleteForm({ assignmentId, onDone, onCancel }: FormProps) {
       />
       <ResultChoice value={result} onChange={setResult} error={missing.passed ?? errors.fields.passed} />
       <InputField
-        label="Minutes spent"
+        label={t('result.minutes')}
         error={errors.fields.completionTimeMinutes}
         type="number"
         inputMode="numeric"
@@ -116,10 +119,10 @@ export function CompleteForm({ assignmentId, onDone, onCancel }: FormProps) {
       <FormError message={errors.form} />
       <div className="actions">
         <button type="submit" className="primary" disabled={completeMutation.fetching}>
-          Complete
+          {t('result.complete')}
         </button>
         <button type="button" onClick={onCancel}>
-          Cancel
+          {t('result.cancel')}
         </button>
       </div>
     </form>
@@ -133,11 +136,12 @@ export function EvaluationForm({ assignmentId, onDone, onCancel }: FormProps) {
   const [score, setScore] = useState('');
   const [notes, setNotes] = useState('');
   const [missing, setMissing] = useState<string>();
+  const { t } = useTranslation();
   const errors = formErrors(recording.error, ['passed', 'score', 'notes']);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setMissing(result === '' ? 'Choose whether the evaluation was passed.' : undefined);
+    setMissing(result === '' ? t('result.chooseEvaluation') : undefined);
     if (result === '') return;
     const passed = result === 'passed';
     const response = await record({
@@ -147,26 +151,26 @@ export function EvaluationForm({ assignmentId, onDone, onCancel }: FormProps) {
   };
 
   return (
-    <form className="complete-form" onSubmit={submit} noValidate aria-label="Record a practical evaluation">
+    <form className="complete-form" onSubmit={submit} noValidate aria-label={t('result.evaluationForm')}>
       <ResultChoice value={result} onChange={setResult} error={missing ?? errors.fields.passed} />
       <InputField
-        label="Evaluation score (0–100)"
+        label={t('result.evaluationScore')}
         error={errors.fields.score}
         type="number"
         inputMode="decimal"
         value={score}
         onChange={setScore}
       />
-      <Field label="Notes" error={errors.fields.notes}>
+      <Field label={t('result.notes')} error={errors.fields.notes}>
         {(p) => <textarea {...p} rows={2} value={notes} onChange={(e) => setNotes(e.target.value)} />}
       </Field>
       <FormError message={errors.form} />
       <div className="actions">
         <button type="submit" className="primary" disabled={recording.fetching}>
-          Record evaluation
+          {t('result.recordEvaluation')}
         </button>
         <button type="button" onClick={onCancel}>
-          Cancel
+          {t('result.cancel')}
         </button>
       </div>
     </form>

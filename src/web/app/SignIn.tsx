@@ -1,5 +1,6 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { Trans, useTranslation } from './i18n';
+import { outboxSize } from './offline/store';
 import { sessionFromToken, type Session } from './session';
 import { Loading } from './ui';
 
@@ -32,6 +33,7 @@ export function SignIn({ message, onSignIn }: { message: string | undefined; onS
   return (
     <main className="sign-in" id="main">
       <h1>{t('signIn.title')}</h1>
+      <KeptOffline />
       {message && (
         <p className="notice" role="alert">
           {message}
@@ -64,6 +66,27 @@ export function SignIn({ message, onSignIn }: { message: string | undefined; onS
       <DemoUsers onSignIn={onSignIn} />
     </main>
   );
+}
+
+/** Actions taken offline still on this device (an expired sign-in keeps them): they go out after sign-in. */
+function KeptOffline() {
+  const { t } = useTranslation();
+  const [kept, setKept] = useState(0);
+  useEffect(() => {
+    let live = true;
+    void outboxSize().then(
+      (size) => live && setKept(size),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  return kept > 0 ? (
+    <p className="notice" role="status">
+      {t('offline.waitingSignIn', { n: kept })}
+    </p>
+  ) : null;
 }
 
 function DemoUsers({ onSignIn }: { onSignIn: (session: Session) => void }) {

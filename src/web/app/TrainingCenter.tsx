@@ -10,6 +10,7 @@ import {
   type WebMeQuery,
 } from '../../generated/operations/graphql';
 import { ModulePanel } from './content/ModulePanel';
+import { i18n } from './i18n';
 import { CompleteForm } from './ResultForms';
 import { QuizPanel, useMyQuizzes, type AssignmentQuiz } from './quiz/QuizCard';
 import type { Session } from './session';
@@ -20,6 +21,7 @@ import {
   ErrorMessage,
   formatDate,
   Loaded,
+  Notice,
   percent,
   personName,
   REFRESH_ON,
@@ -173,8 +175,11 @@ function AssignmentCard({
 }) {
   const [startMutation, start] = useMutation(StartTrainingAssignmentDocument);
   const [completing, setCompleting] = useState(false);
+  // Started with no network: the start waits in the outbox.
+  const [queued, setQueued] = useState(false);
   const titleId = `assignment-${assignment.id}`;
-  const startable = assignment.status === 'ASSIGNED' || (assignment.status === 'OVERDUE' && !assignment.startedAt);
+  const startable =
+    !queued && (assignment.status === 'ASSIGNED' || (assignment.status === 'OVERDUE' && !assignment.startedAt));
   // Only a course without requirements takes a reported result; the others are completed by their evidence.
   const toComplete = requirementsText(assignment.course.requirements);
   const started = assignment.status === 'IN_PROGRESS' || (assignment.status === 'OVERDUE' && !!assignment.startedAt);
@@ -250,6 +255,7 @@ function AssignmentCard({
         />
       )}
       {startMutation.error && <ErrorMessage error={startMutation.error} />}
+      {queued && <Notice message={i18n.t('offline.queuedStart')} />}
       <div className="actions">
         {startable && (
           <button
@@ -258,7 +264,8 @@ function AssignmentCard({
             disabled={startMutation.fetching}
             onClick={async () => {
               const result = await start({ assignmentId: assignment.id });
-              if (!result.error) onChanged();
+              if (result.extensions?.queued) setQueued(true);
+              else if (!result.error) onChanged();
             }}
           >
             Start

@@ -1,12 +1,18 @@
 import { cacheExchange, Client, fetchExchange, mapExchange, subscriptionExchange } from 'urql';
 import { createClient as createWsClient } from 'graphql-ws';
+import { offlineExchange } from './offline/exchange';
 
 /**
  * The one GraphQL client of a session: queries and mutations over HTTP, live data over
  * graphql-ws, the token on both. `onUnauthenticated` runs when the API no longer accepts
- * the token (expired, revoked), so the app can send the person back to sign-in.
+ * the token (expired, revoked), so the app can send the person back to sign-in. `owner` (`tenantId:userId`)
+ * names whose offline reads and outbox the client uses.
  */
-export function createApiClient(token: string, onUnauthenticated: () => void): { client: Client; close(): void } {
+export function createApiClient(
+  token: string,
+  owner: string,
+  onUnauthenticated: () => void,
+): { client: Client; close(): void } {
   const wsUrl = `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/graphql`;
   const ws = createWsClient({
     url: wsUrl,
@@ -34,6 +40,7 @@ export function createApiClient(token: string, onUnauthenticated: () => void): {
           if (error.response && (error.response as Response).status === 401) onUnauthenticated();
         },
       }),
+      offlineExchange(owner),
       fetchExchange,
       subscriptionExchange({
         forwardSubscription(request) {

@@ -13,6 +13,8 @@ export interface Session {
   expiresAt: number | undefined;
 }
 
+// Kept on the device, not in the tab: the installed app must open signed in with no network (it signs in again
+// when the token has expired; signing out removes it).
 const STORAGE_KEY = 'safety-training.token';
 
 /** Reads a JWT's claims (no verification: the API verifies every request). */
@@ -46,19 +48,19 @@ export function sessionFromToken(raw: string): Session | string {
 }
 
 export function storedSession(): Session | undefined {
-  const token = sessionStorage.getItem(STORAGE_KEY);
+  const token = localStorage.getItem(STORAGE_KEY);
   if (!token) return undefined;
   const session = sessionFromToken(token);
   if (typeof session === 'string') {
-    sessionStorage.removeItem(STORAGE_KEY);
+    localStorage.removeItem(STORAGE_KEY);
     return undefined;
   }
   return session;
 }
 
 export function storeSession(session: Session | undefined): void {
-  if (session) sessionStorage.setItem(STORAGE_KEY, session.token);
-  else sessionStorage.removeItem(STORAGE_KEY);
+  if (session) localStorage.setItem(STORAGE_KEY, session.token);
+  else localStorage.removeItem(STORAGE_KEY);
 }
 
 /** `#token=…` in the address: taken once, then removed so it is neither bookmarked nor shared. */
@@ -68,5 +70,8 @@ export function takeTokenFromUrl(): string | undefined {
   history.replaceState(null, '', window.location.pathname + window.location.search);
   return decodeURIComponent(match[1]);
 }
+
+/** Whose offline reads and outbox are this session's. */
+export const ownerOf = (session: Session) => `${session.tenantId}:${session.userId}`;
 
 export const isManager = (session: Session) => session.role === 'admin' || session.role === 'safety_officer';

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { useTranslation } from '../i18n';
 
 const WARN_AT_SECONDS = 60;
 
@@ -33,13 +34,18 @@ export function Countdown({ deadline, onExpired }: { deadline: string; onExpired
     }
   }, [left]);
 
+  const { t } = useTranslation();
   const minutesLeft = Math.ceil(left / 60);
   const announcement =
-    left <= 0 ? 'Time is up.' : minutesLeft === 5 || minutesLeft === 1 ? `${minutesLeft} min left` : '';
+    left <= 0
+      ? t('quiz.timeUp')
+      : minutesLeft === 5 || minutesLeft === 1
+        ? t('quiz.minutesLeft', { value: minutesLeft })
+        : '';
   return (
     <div className={left <= WARN_AT_SECONDS ? 'countdown low' : 'countdown'}>
-      <span className="countdown-label">Time left</span>{' '}
-      <span role="timer" aria-label={`Time left ${clock(left)}`} className="countdown-value">
+      <span className="countdown-label">{t('quiz.timeLeft')}</span>{' '}
+      <span role="timer" aria-label={`${t('quiz.timeLeft')} ${clock(left)}`} className="countdown-value">
         {clock(left)}
       </span>
       <span className="visually-hidden" role="status">

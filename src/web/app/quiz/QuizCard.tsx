@@ -5,7 +5,8 @@ import {
   WebMyQuizzesDocument,
   type WebMyQuizzesQuery,
 } from '../../../generated/operations/graphql';
-import { ErrorMessage } from '../ui';
+import { formatDate, formatNumber, i18n, useTranslation } from '../i18n';
+import { ErrorMessage, percent } from '../ui';
 import { attemptPath, goTo } from './navigation';
 
 export type AssignmentQuiz = NonNullable<WebMyQuizzesQuery['myTrainingAssignments']['nodes'][number]['course']['quiz']>;
@@ -34,17 +35,18 @@ export function useMyQuizzes(listed: string): Map<string, AssignmentQuiz> {
   }, [result.data]);
 }
 
-const time = (date: Date) => date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+const time = (date: Date) => formatDate(date, { hour: '2-digit', minute: '2-digit' });
 
 /** TOO_MANY_ATTEMPTS in words: when the next attempt may start (`retryAfter` seconds), or that none is left. */
 function refusal(error: CombinedError): string | undefined {
   const tooMany = error.graphQLErrors.find((e) => e.extensions?.code === 'TOO_MANY_ATTEMPTS');
   if (!tooMany) return undefined;
   const retryAfter = tooMany.extensions.retryAfter;
-  if (typeof retryAfter !== 'number') return 'No attempt at this quiz is left.';
+  if (typeof retryAfter !== 'number') return i18n.t('quiz.noAttemptLeft');
   const at = new Date(Date.now() + retryAfter * 1000);
-  const wait = retryAfter < 90 ? `${retryAfter} s` : `${Math.ceil(retryAfter / 60)} min`;
-  return `Not yet: your next attempt may start at ${time(at)} (in ${wait}).`;
+  const wait =
+    retryAfter < 90 ? `${formatNumber(retryAfter)} s` : i18n.t('ui.minutes', { value: Math.ceil(retryAfter / 60) });
+  return i18n.t('quiz.notYet', { time: time(at), wait });
 }
 
 /** The quiz part of an assignment's card: what it takes, and "Take quiz" (a new attempt, or the one in progress). */
@@ -59,6 +61,7 @@ export function QuizPanel({
 }) {
   const [starting, start] = useMutation(StartQuizAttemptDocument);
   const [refused, setRefused] = useState<string>();
+  const { t } = useTranslation();
 
   const take = async () => {
     setRefused(undefined);
@@ -68,21 +71,21 @@ export function QuizPanel({
   };
 
   const facts = [
-    `${quiz.questionCount} ${quiz.questionCount === 1 ? 'question' : 'questions'}`,
-    `pass mark ${quiz.passMark}%`,
-    quiz.timeLimitMinutes ? `${quiz.timeLimitMinutes} min` : 'no time limit',
-    quiz.maxAttempts == null ? null : `${quiz.maxAttempts} ${quiz.maxAttempts === 1 ? 'attempt' : 'attempts'}`,
+    t('quiz.questionCount', { n: quiz.questionCount }),
+    t('quiz.passMark', { mark: percent(quiz.passMark) }),
+    quiz.timeLimitMinutes ? t('ui.minutes', { value: quiz.timeLimitMinutes }) : t('quiz.noTimeLimit'),
+    quiz.maxAttempts == null ? null : t('quiz.attempts', { n: quiz.maxAttempts }),
   ].filter(Boolean);
 
   return (
     <div className="quiz-panel">
       <p>
-        <strong>Quiz:</strong> {facts.join(' · ')}
+        <strong>{t('quiz.quiz')}</strong> {facts.join(' · ')}
       </p>
       {canTake && (
         <div className="actions">
           <button type="button" className="primary" disabled={starting.fetching} onClick={take}>
-            Take quiz
+            {t('quiz.take')}
           </button>
         </div>
       )}

@@ -6,6 +6,7 @@ import {
   type AnswerInput,
   type WebQuizAttemptQuery,
 } from '../../../generated/operations/graphql';
+import { formatNumber, i18n, useTranslation } from '../i18n';
 import { ErrorMessage, Loaded } from '../ui';
 import { AnswerField, answerOf, isAnswered, type AttemptQuestion } from './AnswerInputs';
 import { Countdown } from './Countdown';
@@ -25,6 +26,7 @@ const SUBMIT_WAIT_MS = 10_000;
 
 /** One attempt at a course's quiz: read back from the server, so a reload resumes it with its saved answers. */
 export function TakeQuiz({ attemptId }: { attemptId: string }) {
+  const { t } = useTranslation();
   const [result, refetch] = useQuery({
     query: WebQuizAttemptDocument,
     variables: { id: attemptId },
@@ -43,13 +45,11 @@ export function TakeQuiz({ attemptId }: { attemptId: string }) {
 
   return (
     <div className="page quiz-page">
-      <Loaded result={result} what="the quiz" retry={reload}>
-        {result.data && !attempt && (
-          <ErrorMessage error="There is no such quiz attempt of yours. Start the quiz from your Training Center." />
-        )}
+      <Loaded result={result} what={t('takeQuiz.what')} retry={reload}>
+        {result.data && !attempt && <ErrorMessage error={t('takeQuiz.noSuchAttempt')} />}
         {attempt && (
           <>
-            <h1>Quiz: {attempt.assignment.course.title}</h1>
+            <h1>{t('takeQuiz.title', { title: attempt.assignment.course.title })}</h1>
             {open ? (
               <AttemptForm
                 key={attempt.id}
@@ -72,7 +72,7 @@ export function TakeQuiz({ attemptId }: { attemptId: string }) {
             goTo('/');
           }}
         >
-          Back to Training Center
+          {t('takeQuiz.back')}
         </a>
       </p>
     </div>
@@ -82,16 +82,18 @@ export function TakeQuiz({ attemptId }: { attemptId: string }) {
 function SaveMark({ status, answered }: { status: SaveStatus | undefined; answered: boolean }) {
   const text =
     status?.state === 'saved'
-      ? 'Saved'
-      : status?.state === 'failed'
-        ? status.message
-        : status?.state === 'retrying'
-          ? 'Not saved yet: trying again…'
-          : status?.state === 'saving' || status?.state === 'unsaved'
-            ? 'Saving…'
-            : answered
-              ? ''
-              : 'Not answered yet';
+      ? i18n.t('quizSave.saved')
+      : status?.state === 'queued'
+        ? i18n.t('quizSave.queued')
+        : status?.state === 'failed'
+          ? status.message
+          : status?.state === 'retrying'
+            ? i18n.t('quizSave.retrying')
+            : status?.state === 'saving' || status?.state === 'unsaved'
+              ? i18n.t('quizSave.saving')
+              : answered
+                ? ''
+                : i18n.t('quizSave.notAnswered');
   return (
     <p className={`save-mark ${status?.state ?? 'none'}`} role="status">
       {text}
@@ -110,6 +112,7 @@ function AttemptForm({
   onTimeUp: () => void;
   onSubmitted: () => void;
 }) {
+  const { t } = useTranslation();
   const questions = attempt.questions;
   const [answers, setAnswers] = useState<Record<string, AnswerInput | undefined>>(() =>
     Object.fromEntries(questions.map((q) => [q.id, answerOf(q.savedAnswer)])),
@@ -161,7 +164,7 @@ function AttemptForm({
     };
 
   // Unsaved answers are lost with the page: say so before it closes.
-  const pending = Object.values(saver.statuses).some((s) => s.state !== 'saved' && s.state !== 'failed');
+  const pending = Object.values(saver.statuses).some((s) => !['saved', 'queued', 'failed'].includes(s.state));
   useEffect(() => {
     if (!pending) return;
     const warn = (event: BeforeUnloadEvent) => event.preventDefault();
@@ -191,30 +194,28 @@ function AttemptForm({
   const answeredCount = questions.filter((q) => isAnswered(answers[q.id])).length;
   const unsaved = questions.filter((q) => {
     const state = saver.statuses[q.id]?.state;
-    return state !== undefined && state !== 'saved';
+    return state !== undefined && state !== 'saved' && state !== 'queued';
   }).length;
 
   return (
     <div className="attempt">
       <div className="attempt-bar">
-        <span>
-          Question {index + 1} of {questions.length}
-        </span>
+        <span>{t('takeQuiz.questionOf', { n: index + 1, of: questions.length })}</span>
         {attempt.deadline && <Countdown deadline={attempt.deadline} onExpired={onTimeUp} />}
       </div>
       {timeUp && (
         <p className="notice" role="alert">
-          Time is up: the answers saved by the deadline are being scored.
+          {t('takeQuiz.timeUp')}
         </p>
       )}
-      <nav className="question-nav" aria-label="Questions">
+      <nav className="question-nav" aria-label={t('takeQuiz.questions')}>
         {questions.map((q, i) => (
           <button
             key={q.id}
             type="button"
             aria-current={i === index ? 'step' : undefined}
             className={isAnswered(answers[q.id]) ? 'answered' : undefined}
-            aria-label={`Question ${i + 1}${isAnswered(answers[q.id]) ? ', answered' : ''}`}
+            aria-label={t(isAnswered(answers[q.id]) ? 'takeQuiz.questionAnswered' : 'takeQuiz.question', { n: i + 1 })}
             onClick={() => goToQuestion(i)}
           >
             {i + 1}
@@ -225,9 +226,7 @@ function AttemptForm({
         <h2 id={headingId} ref={headingRef} tabIndex={-1}>
           {question.text}
         </h2>
-        <p className="points">
-          {question.points} {question.points === 1 ? 'point' : 'points'}
-        </p>
+        <p className="points">{t('takeQuiz.points', { n: formatNumber(question.points) })}</p>
         <AnswerField
           key={question.id}
           question={question}
@@ -240,21 +239,20 @@ function AttemptForm({
       </section>
       <div className="actions quiz-actions">
         <button type="button" disabled={index === 0} onClick={() => goToQuestion(index - 1)}>
-          Previous
+          {t('takeQuiz.previous')}
         </button>
         <button type="button" disabled={index === questions.length - 1} onClick={() => goToQuestion(index + 1)}>
-          Next
+          {t('takeQuiz.next')}
         </button>
         <button type="button" className="primary" disabled={timeUp} onClick={() => setConfirming(true)}>
-          Submit
+          {t('takeQuiz.submit')}
         </button>
       </div>
       {confirming && (
         <div className="confirm panel" role="group" aria-labelledby="confirm-submit">
           <p id="confirm-submit">
-            Submit your answers? You answered {answeredCount} of {questions.length} questions
-            {unsaved > 0 ? `, and ${unsaved} ${unsaved === 1 ? 'answer is' : 'answers are'} not saved yet` : ''}. You
-            cannot change them afterwards.
+            {t('takeQuiz.confirm', { n: answeredCount, of: questions.length })}{' '}
+            {unsaved > 0 && t('takeQuiz.unsaved', { n: unsaved })} {t('takeQuiz.final')}
           </p>
           {submitting.error && <ErrorMessage error={submitting.error} />}
           <div className="actions">
@@ -265,10 +263,10 @@ function AttemptForm({
               disabled={waiting || submitting.fetching || timeUp}
               onClick={confirmSubmit}
             >
-              {waiting ? 'Saving your last answers…' : 'Yes, submit'}
+              {waiting ? t('takeQuiz.savingLast') : t('takeQuiz.yesSubmit')}
             </button>
             <button type="button" onClick={() => setConfirming(false)}>
-              Keep answering
+              {t('takeQuiz.keepAnswering')}
             </button>
           </div>
         </div>

@@ -5,10 +5,12 @@ import { SaveQuizAnswerDocument, type AnswerInput } from '../../../generated/ope
 /**
  * Where one question's answer stands: `saved` only once the server answered `true` for the latest answer given
  * (or it was read back from the server); `failed` when the server refused it (not retried: the same answer
- * would be refused again); `retrying` while the network or the server is down.
+ * would be refused again); `retrying` while the server is down; `queued` when there is no network and the answer
+ * waits in the device's outbox (sent, in order, when the network returns).
  */
 export type SaveStatus =
   | { state: 'saved' }
+  | { state: 'queued' }
   | { state: 'unsaved' }
   | { state: 'saving' }
   | { state: 'retrying' }
@@ -68,6 +70,10 @@ export function useAnswerSaver(attemptId: string, saved: readonly string[], onCl
           .mutation(SaveQuizAnswerDocument, { attemptId, questionId, answer }, { requestPolicy: 'network-only' })
           .toPromise();
         if (!alive.current) return;
+        if (result.extensions?.queued) {
+          if (!isLatest(questionId, revision)) continue;
+          return setStatus(questionId, { state: 'queued' });
+        }
         if (result.data?.saveQuizAnswer === true) {
           if (!isLatest(questionId, revision)) continue;
           return setStatus(questionId, typing.current.has(questionId) ? { state: 'unsaved' } : { state: 'saved' });
