@@ -10,7 +10,7 @@ import {
   type WebMeQuery,
 } from '../../generated/operations/graphql';
 import { ModulePanel } from './content/ModulePanel';
-import { i18n } from './i18n';
+import { formatNumber, i18n, useTranslation } from './i18n';
 import { CompleteForm } from './ResultForms';
 import { QuizPanel, useMyQuizzes, type AssignmentQuiz } from './quiz/QuizCard';
 import type { Session } from './session';
@@ -32,15 +32,17 @@ import {
 
 type Assignment = AssignmentRowFieldsFragment;
 
-const GROUPS: { title: string; matches: (assignment: Assignment) => boolean; empty: string }[] = [
-  { title: 'Overdue', matches: (a) => a.status === 'OVERDUE', empty: 'Nothing overdue.' },
-  { title: 'To do', matches: (a) => a.status === 'ASSIGNED', empty: 'Nothing waiting to be started.' },
-  { title: 'In progress', matches: (a) => a.status === 'IN_PROGRESS', empty: 'Nothing in progress.' },
-  { title: 'Completed', matches: (a) => a.status === 'COMPLETED', empty: 'Nothing completed yet.' },
-];
+// The class names stay English (the stylesheet uses them) whatever the language of the titles.
+const GROUPS = [
+  { status: 'OVERDUE', className: 'overdue' },
+  { status: 'ASSIGNED', className: 'to do' },
+  { status: 'IN_PROGRESS', className: 'in progress' },
+  { status: 'COMPLETED', className: 'completed' },
+] as const;
 
 /** The caller's own training: grouped assignments, start and complete, live arrivals, own progress. */
 export function TrainingCenter({ session }: { session: Session }) {
+  const { t } = useTranslation();
   const [me, refetchMe] = useQuery({ query: WebMeDocument });
   const [list, refetchList] = useQuery({
     query: WebMyAssignmentsDocument,
@@ -73,26 +75,28 @@ export function TrainingCenter({ session }: { session: Session }) {
 
   return (
     <div className="page">
-      <h1>Training Center</h1>
+      <h1>{t('app.trainingCenter')}</h1>
       <Progress result={me} />
       {live.error && (
         <p className="notice" role="status">
-          Live updates are paused; new training shows when you reload.
+          {t('training.livePaused')}
         </p>
       )}
-      <Loaded result={list} what="your training" retry={refresh}>
-        {assignments.length === 0 && (
-          <Empty>You have no training assigned. New assignments appear here as soon as they are made.</Empty>
-        )}
+      <Loaded result={list} what={t('training.what')} retry={refresh}>
+        {assignments.length === 0 && <Empty>{t('training.none')}</Empty>}
       </Loaded>
       <div className="groups" aria-live="polite">
         {(list.data || arrived.length > 0) &&
           GROUPS.map((group) => {
-            const members = assignments.filter(group.matches);
+            const members = assignments.filter((a) => a.status === group.status);
             return (
-              <Section key={group.title} title={group.title} className={`group group-${group.title.toLowerCase()}`}>
+              <Section
+                key={group.status}
+                title={t(`status.${group.status}`)}
+                className={`group group-${group.className}`}
+              >
                 {members.length === 0 ? (
-                  <Empty>{group.empty}</Empty>
+                  <Empty>{t(`training.empty.${group.status}`)}</Empty>
                 ) : (
                   <ul className="cards">
                     {members.map((assignment) => (
@@ -115,17 +119,18 @@ export function TrainingCenter({ session }: { session: Session }) {
 }
 
 function Progress({ result }: { result: UseQueryState<WebMeQuery> }) {
+  const { t } = useTranslation();
   const progress = result.data?.me.trainingProgress;
   return (
-    <Section title="Your progress" className="panel summary">
-      <Loaded result={result} what="your progress">
+    <Section title={t('training.progress')} className="panel summary">
+      <Loaded result={result} what={t('training.progressWhat')}>
         {progress && (
           <div className="tiles">
-            <Tile label="Assigned" value={progress.totalAssignments} />
-            <Tile label="Completed" value={progress.completedCount} />
-            <Tile label="In progress" value={progress.inProgressCount} />
-            <Tile label="Overdue" value={progress.overdueCount} />
-            <Tile label="Completion rate" value={percent(progress.completionRate)} />
+            <Tile label={t('training.assigned')} value={formatNumber(progress.totalAssignments)} />
+            <Tile label={t('status.COMPLETED')} value={formatNumber(progress.completedCount)} />
+            <Tile label={t('status.IN_PROGRESS')} value={formatNumber(progress.inProgressCount)} />
+            <Tile label={t('status.OVERDUE')} value={formatNumber(progress.overdueCount)} />
+            <Tile label={t('training.completionRate')} value={percent(progress.completionRate)} />
           </div>
         )}
       </Loaded>
@@ -138,27 +143,24 @@ function why(assignment: Assignment): string {
   if (trigger) return riskReason(trigger);
   if (assignment.assignmentReason) return assignment.assignmentReason;
   return assignment.assignmentType === 'MANUAL'
-    ? `Assigned by ${personName(assignment.assignedBy)}`
+    ? i18n.t('training.assignedBy', { name: personName(assignment.assignedBy) })
     : enumName(assignment.assignmentType);
 }
 
-const SOURCE_NAMES: Record<CompletionSource, string> = {
-  SELF_REPORT: 'Self-reported result',
-  QUIZ: 'Quiz',
-  CONTENT: 'Course content',
-  PRACTICAL_EVALUATION: 'Practical evaluation',
-  INTEGRATION: 'External training system',
-};
+const sourceName = (source: CompletionSource) => i18n.t(`training.source.${source}`);
 
 /** What completing the course takes beyond a reported result, in words; empty: the assignee reports it. */
 function requirementsText(requirements: Assignment['course']['requirements']): string {
   const parts = [
-    requirements.quiz && 'pass the quiz',
-    requirements.content && 'finish the course content',
-    requirements.practicalEvaluation && 'pass a practical evaluation',
+    requirements.quiz && i18n.t('training.requirement.quiz'),
+    requirements.content && i18n.t('training.requirement.content'),
+    requirements.practicalEvaluation && i18n.t('training.requirement.practicalEvaluation'),
   ].filter((part): part is string => Boolean(part));
   if (parts.length === 0) return '';
-  const text = parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)!}`;
+  const text =
+    parts.length === 1
+      ? parts[0]!
+      : i18n.t('training.requirement.list', { list: parts.slice(0, -1).join(', '), last: parts.at(-1)! });
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
@@ -173,6 +175,7 @@ function AssignmentCard({
   quiz: AssignmentQuiz | undefined;
   onChanged: () => void;
 }) {
+  const { t } = useTranslation();
   const [startMutation, start] = useMutation(StartTrainingAssignmentDocument);
   const [completing, setCompleting] = useState(false);
   // Started with no network: the start waits in the outbox.
@@ -190,47 +193,47 @@ function AssignmentCard({
     <li className={isNew ? 'card new' : 'card'} aria-labelledby={titleId}>
       <div className="card-head">
         <h3 id={titleId}>{assignment.course.title}</h3>
-        {isNew && <span className="badge">New</span>}
+        {isNew && <span className="badge">{t('training.new')}</span>}
       </div>
       <dl className="facts">
         <div>
-          <dt>Category</dt>
+          <dt>{t('training.category')}</dt>
           <dd>{categoryName(assignment.course.category)}</dd>
         </div>
         <div>
-          <dt>Due</dt>
+          <dt>{t('training.due')}</dt>
           <dd>{formatDate(assignment.dueDate)}</dd>
         </div>
         <div>
-          <dt>Why</dt>
+          <dt>{t('training.why')}</dt>
           <dd>{why(assignment)}</dd>
         </div>
         {toComplete && assignment.status !== 'COMPLETED' && assignment.status !== 'CANCELLED' && (
           <div>
-            <dt>To complete</dt>
+            <dt>{t('training.toComplete')}</dt>
             <dd>{toComplete}</dd>
           </div>
         )}
         {assignment.status === 'COMPLETED' && completion && (
           <>
             <div>
-              <dt>Completed by</dt>
-              <dd>{SOURCE_NAMES[completion.source]}</dd>
+              <dt>{t('training.completedBy')}</dt>
+              <dd>{sourceName(completion.source)}</dd>
             </div>
             <div>
-              <dt>Score</dt>
-              <dd>{completion.score ?? '—'}</dd>
+              <dt>{t('training.score')}</dt>
+              <dd>{completion.score == null ? '—' : formatNumber(completion.score)}</dd>
             </div>
             <div>
-              <dt>Expires</dt>
-              <dd>{completion.expiresAt ? formatDate(completion.expiresAt) : 'Never'}</dd>
+              <dt>{t('training.expires')}</dt>
+              <dd>{completion.expiresAt ? formatDate(completion.expiresAt) : t('training.never')}</dd>
             </div>
             {completion.certificate && (
               <div>
-                <dt>Certificate</dt>
+                <dt>{t('training.certificate')}</dt>
                 <dd>
                   <a href={completion.certificate.url} target="_blank" rel="noreferrer">
-                    Certificate (PDF)
+                    {t('training.certificatePdf')}
                   </a>
                   {completion.certificate.status !== 'VALID' && ` — ${enumName(completion.certificate.status)}`}
                 </dd>
@@ -240,8 +243,12 @@ function AssignmentCard({
         )}
         {assignment.status !== 'COMPLETED' && completion && !completion.passed && (
           <div>
-            <dt>Last attempt</dt>
-            <dd>Not passed (score {completion.score ?? '—'})</dd>
+            <dt>{t('training.lastAttempt')}</dt>
+            <dd>
+              {t('training.notPassedScore', {
+                score: completion.score == null ? '—' : formatNumber(completion.score),
+              })}
+            </dd>
           </div>
         )}
       </dl>
@@ -268,12 +275,12 @@ function AssignmentCard({
               else if (!result.error) onChanged();
             }}
           >
-            Start
+            {t('training.start')}
           </button>
         )}
         {completable && !completing && (
           <button type="button" className="primary" onClick={() => setCompleting(true)}>
-            Complete
+            {t('result.complete')}
           </button>
         )}
       </div>

@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
 import type { AnswerInput, QuizAttemptFieldsFragment } from '../../../generated/operations/graphql';
+import { useTranslation } from '../i18n';
 
 export type AttemptQuestion = QuizAttemptFieldsFragment['questions'][number];
 
@@ -58,6 +59,7 @@ export function AnswerField(props: InputProps) {
 }
 
 function ChoiceAnswer({ question, answer, onAnswer, labelledBy }: InputProps) {
+  const { t } = useTranslation();
   const multiple = question.kind === 'MULTIPLE_CHOICE';
   const picked = new Set(answer?.choiceIds ?? []);
   const toggle = (id: string, checked: boolean) => {
@@ -67,7 +69,7 @@ function ChoiceAnswer({ question, answer, onAnswer, labelledBy }: InputProps) {
   };
   return (
     <fieldset className="answer choices" aria-labelledby={labelledBy}>
-      {multiple && <p className="hint">Pick every right answer.</p>}
+      {multiple && <p className="hint">{t('answer.pickEvery')}</p>}
       {question.choices.map((choice) => (
         <label key={choice.id} className="choice">
           <input
@@ -84,13 +86,14 @@ function ChoiceAnswer({ question, answer, onAnswer, labelledBy }: InputProps) {
 }
 
 function NumberAnswer({ answer, onAnswer, onBlur }: InputProps) {
+  const { t } = useTranslation();
   const id = useId();
   const [value, setValue] = useState(answer?.number == null ? '' : String(answer.number));
   const number = Number(value.trim().replace(',', '.'));
   const invalid = value.trim() !== '' && !Number.isFinite(number);
   return (
     <div className={invalid ? 'field invalid answer' : 'field answer'}>
-      <label htmlFor={id}>Your answer (a number)</label>
+      <label htmlFor={id}>{t('answer.number')}</label>
       <input
         id={id}
         type="text"
@@ -108,7 +111,7 @@ function NumberAnswer({ answer, onAnswer, onBlur }: InputProps) {
       />
       {invalid && (
         <span id={`${id}-error`} className="field-error">
-          Enter a number, e.g. 9.81: this is not saved.
+          {t('answer.notANumber')}
         </span>
       )}
     </div>
@@ -116,10 +119,11 @@ function NumberAnswer({ answer, onAnswer, onBlur }: InputProps) {
 }
 
 function TextAnswer({ answer, onAnswer, onBlur }: InputProps) {
+  const { t } = useTranslation();
   const id = useId();
   return (
     <div className="field answer">
-      <label htmlFor={id}>Your answer</label>
+      <label htmlFor={id}>{t('quizResult.yourAnswer')}</label>
       <input
         id={id}
         type="text"
@@ -134,6 +138,7 @@ function TextAnswer({ answer, onAnswer, onBlur }: InputProps) {
 }
 
 function MatchingAnswer({ question, answer, onAnswer, labelledBy }: InputProps) {
+  const { t } = useTranslation();
   const id = useId();
   const matches = answer?.matches ?? [];
   const partnerOf = (itemId: string) => matches.find((m) => m.itemId === itemId)?.choiceId ?? '';
@@ -147,7 +152,7 @@ function MatchingAnswer({ question, answer, onAnswer, labelledBy }: InputProps) 
         <div className="field" key={item.id}>
           <label htmlFor={`${id}-${index}`}>{item.text}</label>
           <select id={`${id}-${index}`} value={partnerOf(item.id)} onChange={(e) => pick(item.id, e.target.value)}>
-            <option value="">Choose a match…</option>
+            <option value="">{t('answer.chooseMatch')}</option>
             {question.choices.map((choice) => (
               <option key={choice.id} value={choice.id}>
                 {choice.text}
@@ -161,6 +166,7 @@ function MatchingAnswer({ question, answer, onAnswer, labelledBy }: InputProps) 
 }
 
 function OrderingAnswer({ question, answer, onAnswer, labelledBy }: InputProps) {
+  const { t } = useTranslation();
   const byId = new Map(question.choices.map((choice) => [choice.id, choice.text]));
   const order = answer?.order?.length ? answer.order : question.choices.map((choice) => choice.id);
   const move = (index: number, by: -1 | 1) => {
@@ -170,7 +176,7 @@ function OrderingAnswer({ question, answer, onAnswer, labelledBy }: InputProps) 
   };
   return (
     <div className="answer ordering" role="group" aria-labelledby={labelledBy}>
-      <p className="hint">Put them in order, first at the top.</p>
+      <p className="hint">{t('answer.putInOrder')}</p>
       <ol className="steps">
         {order.map((choiceId, index) => (
           <li key={choiceId}>
@@ -181,18 +187,18 @@ function OrderingAnswer({ question, answer, onAnswer, labelledBy }: InputProps) 
               <button
                 type="button"
                 disabled={index === 0}
-                aria-label={`Move “${byId.get(choiceId)}” up`}
+                aria-label={t('answer.moveUp', { text: byId.get(choiceId) })}
                 onClick={() => move(index, -1)}
               >
-                ↑ Up
+                {t('answer.up')}
               </button>
               <button
                 type="button"
                 disabled={index === order.length - 1}
-                aria-label={`Move “${byId.get(choiceId)}” down`}
+                aria-label={t('answer.moveDown', { text: byId.get(choiceId) })}
                 onClick={() => move(index, 1)}
               >
-                ↓ Down
+                {t('answer.down')}
               </button>
             </span>
           </li>
@@ -200,7 +206,7 @@ function OrderingAnswer({ question, answer, onAnswer, labelledBy }: InputProps) 
       </ol>
       {!answer?.order?.length && (
         <button type="button" onClick={() => onAnswer({ order })}>
-          Keep this order
+          {t('answer.keepOrder')}
         </button>
       )}
     </div>

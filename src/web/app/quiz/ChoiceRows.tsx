@@ -1,4 +1,5 @@
 import type { QuestionKind } from '../../../generated/operations/graphql';
+import { i18n, useTranslation } from '../i18n';
 import { FormError, InputField } from '../ui';
 import type { PathErrors } from './pathErrors';
 
@@ -30,12 +31,9 @@ export function rowOf(choice: {
   };
 }
 
-const HINTS: Partial<Record<QuestionKind, string>> = {
-  SINGLE_CHOICE: 'Credit: percent of the points a choice earns (100 for the right one).',
-  MULTIPLE_CHOICE: 'Credit: percent of the points; the right choices add up to 100, wrong ones may be negative.',
-  MATCHING: 'Each item with the answer it matches; an item left empty adds its match as a distractor.',
-  ORDERING: 'In the right order, first at the top; the quiz shows them shuffled.',
-};
+const HINTED = ['SINGLE_CHOICE', 'MULTIPLE_CHOICE', 'MATCHING', 'ORDERING'] as const;
+const hint = (kind: QuestionKind) =>
+  (HINTED as readonly string[]).includes(kind) ? i18n.t(`choiceRows.hint.${kind as (typeof HINTED)[number]}`) : '';
 
 /** The choices of a choice, matching or ordering question, with the API's error beside each field. */
 export function ChoiceRows({
@@ -49,8 +47,9 @@ export function ChoiceRows({
   onChange: (rows: ChoiceRow[]) => void;
   errors: PathErrors;
 }) {
+  const { t } = useTranslation();
   const credited = kind === 'SINGLE_CHOICE' || kind === 'MULTIPLE_CHOICE';
-  const noun = kind === 'MATCHING' ? 'Item' : kind === 'ORDERING' ? 'Step' : 'Choice';
+  const noun = kind === 'MATCHING' ? 'item' : kind === 'ORDERING' ? 'step' : 'choice';
   const set = (index: number, change: Partial<ChoiceRow>) =>
     onChange(rows.map((row, i) => (i === index ? { ...row, ...change } : row)));
   const move = (index: number, by: -1 | 1) => {
@@ -61,8 +60,8 @@ export function ChoiceRows({
 
   return (
     <fieldset className="choice-rows">
-      <legend>{kind === 'MATCHING' ? 'Pairs' : kind === 'ORDERING' ? 'Steps' : 'Choices'}</legend>
-      <p className="hint">{HINTS[kind]}</p>
+      <legend>{t(`choiceRows.legend.${noun}`)}</legend>
+      <p className="hint">{hint(kind)}</p>
       <FormError message={errors.at('choices')} />
       <ol>
         {rows.map((row, i) => {
@@ -70,14 +69,14 @@ export function ChoiceRows({
           return (
             <li key={row.key} className="choice-row">
               <InputField
-                label={`${noun} ${i + 1}`}
+                label={t(`choiceRows.${noun}.label`, { n: i + 1 })}
                 value={row.text}
                 onChange={(text) => set(i, { text })}
                 error={at('text')}
               />
               {kind === 'MATCHING' && (
                 <InputField
-                  label={`Match ${i + 1}`}
+                  label={t('choiceRows.match', { n: i + 1 })}
                   value={row.matchText}
                   onChange={(matchText) => set(i, { matchText })}
                   error={at('matchText')}
@@ -86,7 +85,7 @@ export function ChoiceRows({
               {credited && (
                 <>
                   <InputField
-                    label={`Credit ${i + 1} (%)`}
+                    label={t('choiceRows.credit', { n: i + 1 })}
                     type="number"
                     inputMode="decimal"
                     value={row.credit}
@@ -94,7 +93,7 @@ export function ChoiceRows({
                     error={at('credit')}
                   />
                   <InputField
-                    label={`Feedback ${i + 1}`}
+                    label={t('choiceRows.feedback', { n: i + 1 })}
                     value={row.feedback}
                     onChange={(feedback) => set(i, { feedback })}
                     error={at('feedback')}
@@ -105,15 +104,15 @@ export function ChoiceRows({
                 {kind === 'ORDERING' && (
                   <>
                     <button type="button" disabled={i === 0} onClick={() => move(i, -1)}>
-                      Move {noun.toLowerCase()} {i + 1} up
+                      {t(`choiceRows.${noun}.up`, { n: i + 1 })}
                     </button>
                     <button type="button" disabled={i === rows.length - 1} onClick={() => move(i, 1)}>
-                      Move {noun.toLowerCase()} {i + 1} down
+                      {t(`choiceRows.${noun}.down`, { n: i + 1 })}
                     </button>
                   </>
                 )}
                 <button type="button" onClick={() => onChange(rows.filter((_, j) => j !== i))}>
-                  Remove {noun.toLowerCase()} {i + 1}
+                  {t(`choiceRows.${noun}.remove`, { n: i + 1 })}
                 </button>
               </div>
             </li>
@@ -121,7 +120,7 @@ export function ChoiceRows({
         })}
       </ol>
       <button type="button" onClick={() => onChange([...rows, rowOf({ text: '', credit: 0 })])}>
-        Add {noun.toLowerCase()}
+        {t(`choiceRows.${noun}.add`)}
       </button>
     </fieldset>
   );

@@ -1,14 +1,17 @@
 import type { QuizAnswerFieldsFragment, WebQuizAttemptQuery } from '../../../generated/operations/graphql';
+import { formatNumber, i18n, useTranslation } from '../i18n';
 import { formatDate } from '../ui';
 import type { AttemptQuestion } from './AnswerInputs';
 
 type Attempt = NonNullable<WebQuizAttemptQuery['quizAttempt']>;
 type QuestionReview = NonNullable<NonNullable<Attempt['review']>['questions']>[number];
 
-const score = (value: number) => `${Number.isInteger(value) ? value : value.toFixed(1)}%`;
+const score = (value: number) =>
+  formatNumber(value / 100, { style: 'percent', minimumFractionDigits: 0, maximumFractionDigits: 1 });
 
 /** A closed attempt: its score, whether it passed, and as much of the review as the quiz's policy shows. */
 export function QuizResult({ attempt }: { attempt: Attempt }) {
+  const { t } = useTranslation();
   const quiz = attempt.assignment.course.quiz;
   // Closed by its deadline: stored with the deadline as its time, or read past the deadline before that.
   const byDeadline =
@@ -19,36 +22,36 @@ export function QuizResult({ attempt }: { attempt: Attempt }) {
 
   return (
     <section className="panel quiz-result" aria-labelledby="quiz-result">
-      <h2 id="quiz-result">Your result</h2>
+      <h2 id="quiz-result">{t('quizResult.title')}</h2>
       {byDeadline && (
         <p className="notice" role="status">
-          Time ran out: the answers saved by the deadline were scored.
+          {t('quizResult.timeRanOut')}
         </p>
       )}
       {result ? (
         <div className="tiles">
           <div className="tile" role="group" aria-labelledby="result-score">
             <span id="result-score" className="tile-label">
-              Score
+              {t('quizResult.score')}
             </span>
             <span className="tile-value">{score(result.score)}</span>
           </div>
           <div className="tile" role="group" aria-labelledby="result-passed">
             <span id="result-passed" className="tile-label">
-              Result
+              {t('result.result')}
             </span>
             <span className={result.passed ? 'tile-value passed' : 'tile-value failed'}>
-              {result.passed ? 'Passed' : 'Not passed'}
+              {result.passed ? t('result.passed') : t('result.notPassed')}
             </span>
           </div>
         </div>
       ) : (
-        <p>Your answers are submitted. This quiz does not show results.</p>
+        <p>{t('quizResult.noResults')}</p>
       )}
       <p className="hint">
-        Attempt {attempt.number}
-        {attempt.submittedAt ? `, submitted ${formatDate(attempt.submittedAt)}` : ''}
-        {quiz ? ` · pass mark ${score(quiz.passMark)}` : ''}
+        {t('quizResult.attempt', { n: formatNumber(attempt.number) })}
+        {attempt.submittedAt ? t('quizResult.submitted', { date: formatDate(attempt.submittedAt) }) : ''}
+        {quiz ? ` · ${t('quiz.passMark', { mark: score(quiz.passMark) })}` : ''}
       </p>
       {attempt.review?.questions ? (
         <ol className="review">
@@ -57,7 +60,7 @@ export function QuizResult({ attempt }: { attempt: Attempt }) {
           ))}
         </ol>
       ) : (
-        quiz?.review === 'ANSWERS_AFTER_PASS' && <p>The right answers are shown once you pass this quiz.</p>
+        quiz?.review === 'ANSWERS_AFTER_PASS' && <p>{t('quizResult.afterPass')}</p>
       )}
     </section>
   );
@@ -68,7 +71,7 @@ function answerText(question: AttemptQuestion, answer: QuizAnswerFieldsFragment 
   if (!answer) return [];
   const text = new Map([...question.choices, ...(question.items ?? [])].map((c) => [c.id, c.text]));
   if (answer.choiceIds) return question.choices.filter((c) => answer.choiceIds!.includes(c.id)).map((c) => c.text);
-  if (answer.number != null) return [String(answer.number)];
+  if (answer.number != null) return [formatNumber(answer.number)];
   if (answer.text != null) return [answer.text];
   if (answer.order) return answer.order.map((id, i) => `${i + 1}. ${text.get(id) ?? '?'}`);
   if (answer.matches) {
@@ -81,27 +84,32 @@ function answerText(question: AttemptQuestion, answer: QuizAnswerFieldsFragment 
 }
 
 function ReviewedQuestion({ question, review }: { question: AttemptQuestion; review: QuestionReview | undefined }) {
+  const { t } = useTranslation();
   const given = answerText(question, question.savedAnswer);
   const right = review ? answerText(question, review.correctAnswer) : [];
-  const tolerance = review?.tolerance ? ` (± ${review.tolerance})` : '';
-  const verdict = !review ? '' : review.credit >= 100 ? 'right' : review.credit > 0 ? 'partly right' : 'wrong';
+  const tolerance = review?.tolerance ? ` (± ${formatNumber(review.tolerance)})` : '';
+  // The class names stay English for the stylesheet; the words shown are translated.
+  const verdict = !review ? '' : review.credit >= 100 ? 'right' : review.credit > 0 ? 'partly-right' : 'wrong';
   return (
-    <li className={`reviewed ${verdict.replace(' ', '-')}`}>
+    <li className={`reviewed ${verdict}`}>
       <p className="reviewed-text">{question.text}</p>
       {review && (
         <p className="hint">
-          {verdict[0]!.toUpperCase() + verdict.slice(1)}: {score(review.credit)} of {question.points}{' '}
-          {question.points === 1 ? 'point' : 'points'}
+          {t(`quizResult.verdict.${verdict as 'right' | 'partly-right' | 'wrong'}`)}:{' '}
+          {i18n.t(question.points === 1 ? 'quizResult.ofPoint' : 'quizResult.ofPoints', {
+            credit: score(review.credit),
+            n: formatNumber(question.points),
+          })}
         </p>
       )}
       <dl className="facts">
         <div>
-          <dt>Your answer</dt>
-          <dd>{given.length ? given.map((line, i) => <div key={i}>{line}</div>) : 'Not answered'}</dd>
+          <dt>{t('quizResult.yourAnswer')}</dt>
+          <dd>{given.length ? given.map((line, i) => <div key={i}>{line}</div>) : t('quizResult.notAnswered')}</dd>
         </div>
         {review && (
           <div>
-            <dt>Right answer</dt>
+            <dt>{t('quizResult.rightAnswer')}</dt>
             <dd>
               {right.map((line, i) => (
                 <div key={i}>
@@ -110,7 +118,7 @@ function ReviewedQuestion({ question, review }: { question: AttemptQuestion; rev
                 </div>
               ))}
               {review.acceptedAnswers.length > 1 && (
-                <div>Also accepted: {review.acceptedAnswers.slice(1).join(', ')}</div>
+                <div>{t('quizResult.alsoAccepted', { answers: review.acceptedAnswers.slice(1).join(', ') })}</div>
               )}
             </dd>
           </div>
