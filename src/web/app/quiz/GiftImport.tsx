@@ -1,10 +1,12 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
 import { ImportQuestionsDocument } from '../../../generated/operations/graphql';
+import { formatNumber, i18n, useTranslation } from '../i18n';
 import { ErrorMessage, Field, Section } from '../ui';
 
 /** Adds questions written in Moodle's GIFT format, pasted or from a file; reports each left-out question by line. */
 export function GiftImport({ onImported }: { onImported: () => void }) {
+  const { t } = useTranslation();
   const [importing, importQuestions] = useMutation(ImportQuestionsDocument);
   const [text, setText] = useState('');
   const [fileError, setFileError] = useState<string>();
@@ -18,13 +20,9 @@ export function GiftImport({ onImported }: { onImported: () => void }) {
   };
 
   return (
-    <Section title="Import GIFT">
+    <Section title={t('giftImport.title')}>
       <form onSubmit={submit} noValidate>
-        <Field
-          label="GIFT text"
-          error={undefined}
-          hint="One question per block, blank lines between them; a $CATEGORY: line tags the questions after it."
-        >
+        <Field label={t('giftImport.text')} error={undefined} hint={t('giftImport.hint')}>
           {(p) => (
             <textarea
               {...p}
@@ -37,7 +35,7 @@ export function GiftImport({ onImported }: { onImported: () => void }) {
           )}
         </Field>
         <div className="field">
-          <label htmlFor={fileId}>Or read a GIFT file</label>
+          <label htmlFor={fileId}>{t('giftImport.file')}</label>
           <input
             id={fileId}
             type="file"
@@ -49,7 +47,7 @@ export function GiftImport({ onImported }: { onImported: () => void }) {
                 setText(await file.text());
                 setFileError(undefined);
               } catch {
-                setFileError(`${file.name} cannot be read.`);
+                setFileError(t('giftImport.unreadable', { name: file.name }));
               }
             }}
           />
@@ -57,7 +55,7 @@ export function GiftImport({ onImported }: { onImported: () => void }) {
         </div>
         <div className="actions">
           <button type="submit" className="primary" disabled={importing.fetching || text.trim() === ''}>
-            Import
+            {t('giftImport.import')}
           </button>
         </div>
       </form>
@@ -65,14 +63,18 @@ export function GiftImport({ onImported }: { onImported: () => void }) {
       {outcome && (
         <div className="import-result" role="status">
           <p>
-            Imported {outcome.imported} {outcome.imported === 1 ? 'question' : 'questions'}
-            {outcome.errors.length ? `; ${outcome.errors.length} left out:` : '.'}
+            {i18n.t(outcome.imported === 1 ? 'giftImport.importedOne' : 'giftImport.imported', {
+              n: formatNumber(outcome.imported),
+            })}
+            {outcome.errors.length
+              ? t('giftImport.leftOut', { n: formatNumber(outcome.errors.length) })
+              : t('giftImport.end')}
           </p>
           {outcome.errors.length > 0 && (
-            <ul className="import-errors" aria-label="Questions left out">
+            <ul className="import-errors" aria-label={t('giftImport.leftOutLabel')}>
               {outcome.errors.map((error) => (
                 <li key={`${error.line}-${error.message}`}>
-                  Line {error.line}: {error.message}
+                  {t('giftImport.line', { n: error.line, message: error.message })}
                 </li>
               ))}
             </ul>

@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useQuery } from 'urql';
 import { QuestionsDocument, type QuestionFieldsFragment } from '../../../generated/operations/graphql';
+import { formatNumber, i18n, useTranslation } from '../i18n';
 import { Empty, enumName, InputField, Loaded, Notice, Section } from '../ui';
 import { GiftImport } from './GiftImport';
 import { QuestionForm } from './QuestionForm';
@@ -10,6 +11,7 @@ const PAGE = 50;
 
 /** The tenant's question bank (admins and safety officers): find, add, edit and import questions. */
 export function QuestionBank() {
+  const { t } = useTranslation();
   const [tag, setTag] = useState('');
   const [search, setSearch] = useState('');
   const [shown, setShown] = useState(PAGE);
@@ -32,20 +34,22 @@ export function QuestionBank() {
 
   return (
     <div className="page">
-      <h1>Question bank</h1>
-      <Section title="Questions">
-        <div className="filters" role="search" aria-label="Questions">
-          <InputField label="Tag" value={tag} onChange={setTag} autoComplete="off" />
-          <InputField label="Search questions" type="search" value={search} onChange={setSearch} />
+      <h1>{t('app.questionBank')}</h1>
+      <Section title={t('questionBank.questions')}>
+        <div className="filters" role="search" aria-label={t('questionBank.questions')}>
+          <InputField label={t('questionBank.tag')} value={tag} onChange={setTag} autoComplete="off" />
+          <InputField label={t('questionBank.search')} type="search" value={search} onChange={setSearch} />
         </div>
-        <Loaded result={questions} what="questions" retry={reload}>
+        <Loaded result={questions} what={t('questionBank.what')} retry={reload}>
           {page && page.nodes.length === 0 ? (
-            <Empty>{tag || search ? 'No question matches.' : 'No questions yet: add one or import GIFT below.'}</Empty>
+            <Empty>{tag || search ? t('questionBank.noMatch') : t('questionBank.none')}</Empty>
           ) : (
             page && (
               <>
                 <p className="hint">
-                  {page.totalCount} {page.totalCount === 1 ? 'question' : 'questions'}
+                  {i18n.t(page.totalCount === 1 ? 'questionBank.countOne' : 'questionBank.count', {
+                    n: formatNumber(page.totalCount),
+                  })}
                 </p>
                 <ul className="rows question-list">
                   {page.nodes.map((question) => (
@@ -54,26 +58,26 @@ export function QuestionBank() {
                         <strong>{question.text}</strong>
                         <br />
                         <small>
-                          {enumName(question.kind)} · {question.points} pt
+                          {enumName(question.kind)} · {t('questionBank.points', { n: formatNumber(question.points) })}
                           {question.tags.length ? ` · ${question.tags.join(', ')}` : ''}
                         </small>
                       </span>
                       <button
                         type="button"
-                        aria-label={`Edit question: ${question.text}`}
+                        aria-label={t('questionBank.editLabel', { text: question.text })}
                         onClick={() => {
                           resetForm();
                           setEditing(question);
                         }}
                       >
-                        Edit
+                        {t('questionBank.edit')}
                       </button>
                     </li>
                   ))}
                 </ul>
                 {page.pageInfo.hasNextPage && (
                   <button type="button" onClick={() => setShown((n) => n + PAGE)}>
-                    Show more
+                    {t('questionBank.showMore')}
                   </button>
                 )}
               </>

@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useQuery } from 'urql';
 import { QuestionStatsDocument, WebQuizCoursesDocument } from '../../../generated/operations/graphql';
+import { formatNumber, useTranslation } from '../i18n';
 import { DataTable, Empty, Loaded, percent, Section, SelectField } from '../ui';
 
 /** Below this a question tells stronger and weaker attempts apart poorly: worth a second look. */
@@ -8,6 +9,7 @@ const LOW_DISCRIMINATION = 0.2;
 
 /** Item analysis of a course's quiz: per question, how often it was answered and right, and how it discriminates. */
 export function QuestionStats() {
+  const { t } = useTranslation();
   const [courses] = useQuery({ query: WebQuizCoursesDocument, variables: { first: 500 } });
   const withQuiz = useMemo(
     () => (courses.data?.trainingCourses.nodes ?? []).filter((course) => course.quiz),
@@ -17,23 +19,19 @@ export function QuestionStats() {
   const courseId = chosen || withQuiz[0]?.id || '';
 
   return (
-    <Section title="Question statistics">
-      <Loaded result={courses} what="courses with a quiz">
+    <Section title={t('questionStats.title')}>
+      <Loaded result={courses} what={t('questionStats.coursesWhat')}>
         {withQuiz.length === 0 ? (
-          <Empty>No course has a quiz yet.</Empty>
+          <Empty>{t('questionStats.noQuiz')}</Empty>
         ) : (
           <>
             <SelectField
-              label="Quiz of course"
+              label={t('questionStats.course')}
               value={courseId}
               onChange={setChosen}
               options={withQuiz.map((course) => ({ value: course.id, name: course.title }))}
             />
-            <p className="hint">
-              Correct rate: the share of the points earned by the submitted attempts that drew the question.
-              Discrimination: how well the question tells stronger attempts from weaker ones (−1 to 1); below{' '}
-              {LOW_DISCRIMINATION} is worth a second look.
-            </p>
+            <p className="hint">{t('questionStats.hint', { low: formatNumber(LOW_DISCRIMINATION) })}</p>
             {courseId && <StatsTable courseId={courseId} />}
           </>
         )}
@@ -43,24 +41,35 @@ export function QuestionStats() {
 }
 
 function StatsTable({ courseId }: { courseId: string }) {
+  const { t } = useTranslation();
   const [stats, refetch] = useQuery({ query: QuestionStatsDocument, variables: { courseId } });
   const rows = stats.data?.trainingAnalytics.byCourse[0]?.questionStats ?? [];
   return (
-    <Loaded result={stats} what="question statistics" retry={() => refetch({ requestPolicy: 'network-only' })}>
+    <Loaded result={stats} what={t('questionStats.what')} retry={() => refetch({ requestPolicy: 'network-only' })}>
       {rows.length === 0 ? (
-        <Empty>No submitted attempt yet.</Empty>
+        <Empty>{t('questionStats.none')}</Empty>
       ) : (
-        <DataTable label="Statistics by question" columns={['Question', 'Answered', 'Correct rate', 'Discrimination']}>
+        <DataTable
+          label={t('questionStats.table')}
+          columns={[
+            t('questionStats.question'),
+            t('questionStats.answered'),
+            t('questionStats.correctRate'),
+            t('questionStats.discrimination'),
+          ]}
+        >
           {rows.map((row) => (
             <tr key={row.question.id}>
               <th scope="row" className="stats-question">
                 {row.question.text}
               </th>
-              <td>{row.answered}</td>
+              <td>{formatNumber(row.answered)}</td>
               <td>{percent(Math.round(row.correctRate * 1000) / 10)}</td>
               <td>
-                {row.discrimination == null ? '—' : row.discrimination.toFixed(2)}
-                {row.discrimination != null && row.discrimination < LOW_DISCRIMINATION && ' (low)'}
+                {row.discrimination == null
+                  ? '—'
+                  : formatNumber(row.discrimination, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}
+                {row.discrimination != null && row.discrimination < LOW_DISCRIMINATION && ` ${t('questionStats.low')}`}
               </td>
             </tr>
           ))}

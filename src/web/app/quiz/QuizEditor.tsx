@@ -6,15 +6,14 @@ import {
   type QuizFieldsFragment,
   type QuizReview,
 } from '../../../generated/operations/graphql';
+import { i18n, useTranslation } from '../i18n';
 import { FormError, InputField, Loaded, Notice, SelectField, type Choice } from '../ui';
 import { pathErrors } from './pathErrors';
 
-const REVIEWS: Choice<QuizReview>[] = [
-  { value: 'NONE', name: 'Nothing' },
-  { value: 'SCORE', name: 'The score' },
-  { value: 'ANSWERS', name: 'The score and the right answers' },
-  { value: 'ANSWERS_AFTER_PASS', name: 'The right answers once passed' },
-];
+const REVIEWS = ['NONE', 'SCORE', 'ANSWERS', 'ANSWERS_AFTER_PASS'] as const satisfies QuizReview[];
+/** Read when shown, so a language switch applies. */
+const reviewChoices = (): Choice<QuizReview>[] =>
+  REVIEWS.map((value) => ({ value, name: i18n.t(`quizEditor.review.${value}`) }));
 const FIELDS = [
   'tags',
   'questionCount',
@@ -28,11 +27,12 @@ const FIELDS = [
 
 /** A course's quiz (admins and safety officers): which bank questions it draws, how it passes, time and attempts. */
 export function QuizEditor({ courseId, courseTitle }: { courseId: string; courseTitle: string }) {
+  const { t } = useTranslation();
   const [result, refetch] = useQuery({ query: CourseQuizDocument, variables: { id: courseId } });
   return (
     <section className="sub-panel quiz-editor" aria-labelledby="quiz-editor-title">
-      <h3 id="quiz-editor-title">Quiz</h3>
-      <Loaded result={result} what="the quiz" retry={() => refetch({ requestPolicy: 'network-only' })}>
+      <h3 id="quiz-editor-title">{t('quizEditor.title')}</h3>
+      <Loaded result={result} what={t('takeQuiz.what')} retry={() => refetch({ requestPolicy: 'network-only' })}>
         {result.data && (
           <QuizForm courseId={courseId} courseTitle={courseTitle} quiz={result.data.trainingCourse?.quiz ?? null} />
         )}
@@ -50,6 +50,7 @@ function QuizForm({
   courseTitle: string;
   quiz: QuizFieldsFragment | null;
 }) {
+  const { t } = useTranslation();
   const [saving, setQuiz] = useMutation(SetCourseQuizDocument);
   const [notice, setNotice] = useState<string>();
   const [exists, setExists] = useState(quiz !== null);
@@ -92,37 +93,27 @@ function QuizForm({
     });
     if (result.error) return;
     setExists(true);
-    setNotice(`Saved the quiz of “${courseTitle}”.`);
+    setNotice(t('quizEditor.saved', { title: courseTitle }));
   };
 
   return (
-    <form onSubmit={submit} noValidate aria-label={`Quiz of ${courseTitle}`}>
-      {!exists && <p className="hint">This course has no quiz yet.</p>}
+    <form onSubmit={submit} noValidate aria-label={t('quizEditor.formLabel', { title: courseTitle })}>
+      {!exists && <p className="hint">{t('quizEditor.noQuiz')}</p>}
       <div className="form-grid">
-        <InputField label="Question tags (comma-separated)" autoComplete="off" {...bind('tags')} />
-        <InputField label="Questions per attempt" type="number" inputMode="numeric" {...bind('questionCount')} />
-        <InputField label="Pass mark (%)" type="number" inputMode="decimal" {...bind('passMark')} />
+        <InputField label={t('quizEditor.tags')} autoComplete="off" {...bind('tags')} />
         <InputField
-          label="Time limit (minutes, empty: none)"
+          label={t('quizEditor.questionCount')}
           type="number"
           inputMode="numeric"
-          {...bind('timeLimitMinutes')}
+          {...bind('questionCount')}
         />
-        <InputField
-          label="Attempts allowed (empty: unlimited)"
-          type="number"
-          inputMode="numeric"
-          {...bind('maxAttempts')}
-        />
-        <InputField
-          label="Wait after a failed attempt (minutes)"
-          type="number"
-          inputMode="numeric"
-          {...bind('cooldownMinutes')}
-        />
+        <InputField label={t('quizEditor.passMark')} type="number" inputMode="decimal" {...bind('passMark')} />
+        <InputField label={t('quizEditor.timeLimit')} type="number" inputMode="numeric" {...bind('timeLimitMinutes')} />
+        <InputField label={t('quizEditor.maxAttempts')} type="number" inputMode="numeric" {...bind('maxAttempts')} />
+        <InputField label={t('quizEditor.cooldown')} type="number" inputMode="numeric" {...bind('cooldownMinutes')} />
         <SelectField
-          label="After submitting, show"
-          options={REVIEWS}
+          label={t('quizEditor.show')}
+          options={reviewChoices()}
           value={values.review}
           onChange={(review) => review && setValues((v) => ({ ...v, review }))}
           error={errors.at('review')}
@@ -135,13 +126,13 @@ function QuizForm({
           checked={shuffleChoices}
           onChange={(e) => setShuffleChoices(e.target.checked)}
         />
-        <label htmlFor={`quiz-shuffle-${courseId}`}>Shuffle choices</label>
+        <label htmlFor={`quiz-shuffle-${courseId}`}>{t('quizEditor.shuffle')}</label>
       </div>
       <FormError message={errors.form} />
       <Notice message={notice} />
       <div className="actions">
         <button type="submit" className="primary" disabled={saving.fetching}>
-          Save quiz
+          {t('quizEditor.save')}
         </button>
       </div>
     </form>
