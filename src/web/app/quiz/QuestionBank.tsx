@@ -2,9 +2,9 @@ import { useMemo, useState } from 'react';
 import { useQuery } from 'urql';
 import { QuestionsDocument, type QuestionFieldsFragment } from '../../../generated/operations/graphql';
 import { formatNumber, i18n, useTranslation } from '../i18n';
-import { Empty, enumName, InputField, Loaded, Notice, Section } from '../ui';
+import { Empty, InputField, Loaded, Notice, Section } from '../ui';
 import { GiftImport } from './GiftImport';
-import { QuestionForm } from './QuestionForm';
+import { kindName, QuestionForm } from './QuestionForm';
 import './quiz.css';
 
 const PAGE = 50;
@@ -58,7 +58,7 @@ export function QuestionBank() {
                         <strong>{question.text}</strong>
                         <br />
                         <small>
-                          {enumName(question.kind)} · {t('questionBank.points', { n: formatNumber(question.points) })}
+                          {kindName(question.kind)} · {t('questionBank.points', { n: formatNumber(question.points) })}
                           {question.tags.length ? ` · ${question.tags.join(', ')}` : ''}
                         </small>
                       </span>

@@ -8,7 +8,8 @@ import {
   type QuestionInput,
   type QuestionKind,
 } from '../../../generated/operations/graphql';
-import { choices as optionsOf, enumName, Field, FormError, InputField, SelectField } from '../ui';
+import { i18n, useTranslation } from '../i18n';
+import { choices as optionsOf, Field, FormError, InputField, SelectField } from '../ui';
 import { pathErrors } from './pathErrors';
 import { ChoiceRows, rowOf, type ChoiceRow } from './ChoiceRows';
 
@@ -21,7 +22,8 @@ export const KINDS: QuestionKind[] = [
   'MATCHING',
   'ORDERING',
 ];
-const KIND_OPTIONS = optionsOf(KINDS, enumName);
+/** A question kind's name in the current language. */
+export const kindName = (kind: QuestionKind) => i18n.t(`questionForm.kindName.${kind}`);
 const WITH_ROWS: QuestionKind[] = ['SINGLE_CHOICE', 'MULTIPLE_CHOICE', 'MATCHING', 'ORDERING'];
 
 const splitTags = (value: string) =>
@@ -47,6 +49,7 @@ export function QuestionForm({
   onSaved: (message: string) => void;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation();
   const [creating, create] = useMutation(CreateQuestionDocument);
   const [updating, update] = useMutation(UpdateQuestionDocument);
   const [kind, setKind] = useState<QuestionKind>(question?.kind ?? 'SINGLE_CHOICE');
@@ -120,24 +123,24 @@ export function QuestionForm({
           : null,
     };
     const result = question ? await update({ id: question.id, input }) : await create({ input });
-    if (!result.error) onSaved(question ? 'Question saved.' : 'Question added to the bank.');
+    if (!result.error) onSaved(question ? t('questionForm.saved') : t('questionForm.added'));
   };
 
   return (
     <form className="sub-panel question-form" onSubmit={submit} noValidate aria-labelledby="question-form-title">
       <h3 id="question-form-title" ref={headingRef} tabIndex={-1}>
-        {question ? 'Edit question' : 'New question'}
+        {question ? t('questionForm.editTitle') : t('questionForm.newTitle')}
       </h3>
       <div className="form-grid">
         <SelectField
-          label="Kind"
-          options={KIND_OPTIONS}
+          label={t('questionForm.kind')}
+          options={optionsOf(KINDS, kindName)}
           value={kind}
           onChange={(value) => value && setKind(value)}
           error={errors.at('kind')}
         />
         <InputField
-          label="Points"
+          label={t('questionForm.points')}
           type="number"
           inputMode="decimal"
           value={points}
@@ -145,19 +148,19 @@ export function QuestionForm({
           error={errors.at('points')}
         />
         <InputField
-          label="Tags (comma-separated)"
+          label={t('questionForm.tags')}
           value={tags}
           onChange={setTags}
           error={errors.at('tags')}
           autoComplete="off"
         />
       </div>
-      <Field label="Question" error={errors.at('text')}>
+      <Field label={t('questionForm.question')} error={errors.at('text')}>
         {(p) => <textarea {...p} rows={3} value={text} onChange={(e) => setText(e.target.value)} />}
       </Field>
       {kind === 'TRUE_FALSE' && (
         <fieldset className="answer">
-          <legend>The statement is</legend>
+          <legend>{t('questionForm.statementIs')}</legend>
           {[true, false].map((value) => (
             <label key={String(value)} className="choice">
               <input
@@ -166,7 +169,7 @@ export function QuestionForm({
                 checked={trueIsRight === value}
                 onChange={() => setTrueIsRight(value)}
               />
-              <span>{value ? 'True' : 'False'}</span>
+              <span>{value ? t('questionForm.true') : t('questionForm.false')}</span>
             </label>
           ))}
           <FormError message={errors.at('choices')} />
@@ -175,14 +178,14 @@ export function QuestionForm({
       {kind === 'NUMERIC' && (
         <div className="form-grid">
           <InputField
-            label="Right answer"
+            label={t('questionForm.rightAnswer')}
             inputMode="decimal"
             value={numericAnswer}
             onChange={setNumericAnswer}
             error={errors.at('numericAnswer')}
           />
           <InputField
-            label="Tolerance (±)"
+            label={t('questionForm.tolerance')}
             inputMode="decimal"
             value={tolerance}
             onChange={setTolerance}
@@ -192,15 +195,19 @@ export function QuestionForm({
       )}
       {kind === 'SHORT_ANSWER' && (
         <Field
-          label="Accepted answers (one per line)"
+          label={t('questionForm.accepted')}
           error={errors.at('acceptedAnswers')}
-          hint="Case and spacing are ignored."
+          hint={t('questionForm.acceptedHint')}
         >
           {(p) => <textarea {...p} rows={3} value={accepted} onChange={(e) => setAccepted(e.target.value)} />}
         </Field>
       )}
       {WITH_ROWS.includes(kind) && <ChoiceRows kind={kind} rows={rows} onChange={setRows} errors={errors} />}
-      <Field label="General feedback" error={errors.at('generalFeedback')} hint="Shown in the review.">
+      <Field
+        label={t('questionForm.generalFeedback')}
+        error={errors.at('generalFeedback')}
+        hint={t('questionForm.generalFeedbackHint')}
+      >
         {(p) => (
           <textarea {...p} rows={2} value={generalFeedback} onChange={(e) => setGeneralFeedback(e.target.value)} />
         )}
@@ -208,11 +215,11 @@ export function QuestionForm({
       <FormError message={errors.form} />
       <div className="actions">
         <button type="submit" className="primary" disabled={active.fetching}>
-          {question ? 'Save question' : 'Add question'}
+          {question ? t('questionForm.save') : t('questionForm.add')}
         </button>
         {question && (
           <button type="button" onClick={onCancel}>
-            Stop editing
+            {t('questionForm.stopEditing')}
           </button>
         )}
       </div>
