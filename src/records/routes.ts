@@ -67,7 +67,7 @@ async function exportRecords(
     await readInBatches<RecordRow>(services.prisma, caller, trainingRecordsSql(filter), async (rows) => {
       writer.rows(rows);
       // Backpressure: the next batch is fetched once the client has taken this one.
-      if (res.writableNeedDrain) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (res.writableNeedDrain) await drainOrClose(res);
       if (gone) throw new Error('the client went away');
     });
     await writer.end();
@@ -75,6 +75,16 @@ async function exportRecords(
     if (!gone) services.logger.error({ err: error }, 'training records export failed');
     // Headers are gone: cutting the connection is how a client learns the file is incomplete.
     res.destroy();
+  }
+}
+
+/** Waits for the response to drain or close, then lets go of both listeners (one wait per batch, a million rows). */
+async function drainOrClose(res: ServerResponse): Promise<void> {
+  const done = new AbortController();
+  try {
+    await Promise.race([once(res, 'drain', { signal: done.signal }), once(res, 'close', { signal: done.signal })]);
+  } finally {
+    done.abort();
   }
 }
 
