@@ -40,3 +40,27 @@ export function sqlState(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The session itself is gone: PostgreSQL ended it (terminated by an operator or a failover, shutting down: class
+ * 57P0x), the connection failed (class 08), or the driver found the socket closed. Nothing more can run on it.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && typeof current === 'object' && depth < 8; depth++) {
+    const shape = current as DatabaseErrorShape & { message?: unknown };
+    const codes = [shape.code, shape.meta?.code, shape.meta?.driverAdapterError?.cause?.originalCode];
+    if (codes.some((code) => typeof code === 'string' && /^(08...|57P0.)$/.test(code))) return true;
+    if (shape.meta?.driverAdapterError?.cause?.kind === 'ConnectionClosed') return true;
+    if (typeof shape.message === 'string' && LOST_CONNECTION_MESSAGES.some((text) => shape.message === text))
+      return true;
+    current = shape.cause ?? (current as { originalError?: unknown }).originalError;
+  }
+  return false;
+}
+
+/** What pg says when a statement meets a socket that closed under it, or was found closed before it was sent. */
+const LOST_CONNECTION_MESSAGES = [
+  'Connection terminated unexpectedly',
+  'Client has encountered a connection error and is not queryable',
+];

@@ -26,7 +26,7 @@ export interface ReplayOptions {
   cancelledPerDevice: number;
   /** Interleave each device's assignments at random (each assignment's own start still before its completion). */
   reorder?: boolean;
-  /** PostgreSQL only: terminate the API's busy database sessions every few milliseconds. */
+  /** PostgreSQL only: terminate one of the API's database sessions every few milliseconds. */
   killConnections?: boolean;
   /** false: no cuts, expired tokens, restarts or duplicates (a plain replay, the benchmark's floor). */
   chaos?: boolean;
@@ -256,7 +256,13 @@ export async function replayOutboxes(server: TestServer, admin: Actor, options: 
   };
 }
 
-/** Terminates the API's busy database sessions every few milliseconds until stopped. */
+/**
+ * Terminates one of the API's database sessions, idle in the pool or busy, every few milliseconds until stopped.
+ * Not only busy ones: once few devices are left, their requests' sessions would be the only busy ones and be
+ * killed again within 40–120 ms every time they were retried, so the last actions could never get through
+ * (no server can answer a request whose every connection is killed before it ends); an idle pooled session
+ * killed is also what the next request must survive.
+ */
 function killConnectionsUntil(server: TestServer, stats: ChaosStats): { stop(): Promise<void> } {
   let running = true;
   const loop = (async () => {
@@ -268,7 +274,7 @@ function killConnectionsUntil(server: TestServer, stats: ChaosStats): { stop(): 
           `SELECT count(*)::int AS n FROM (
              SELECT pg_terminate_backend(pid) FROM pg_stat_activity
              WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-               AND state <> 'idle' ORDER BY random() LIMIT 1) AS k`,
+             ORDER BY random() LIMIT 1) AS k`,
         )
         .catch(() => [{ n: 0 }]);
       stats.killed += killed[0]?.n ?? 0;

@@ -4,7 +4,7 @@ import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { bearerToken, type Identity } from '../auth.js';
 import { DEFAULT_TRANSACTION_TIMEOUT_MS } from '../db.js';
 import { temporarilyUnavailable, transactionConflict, unauthenticated } from '../errors.js';
-import { isTransactionConflict } from '../database-errors.js';
+import { isConnectionLost, isTransactionConflict } from '../database-errors.js';
 import { pgliteTransaction } from './pglite-transaction.js';
 import { laneTransaction } from './read-lane.js';
 import { openSharedWrites, type SharedWrites } from './shared-writes.js';
@@ -104,8 +104,16 @@ class DryRunRollback<T> extends Error {
   }
 }
 
+/**
+ * Times a transaction is opened when its pooled connection turns out to be dead before `fn` ran. A session
+ * terminated while idle in the pool (an operator, a failover, a pooler) is found dead only by the next
+ * statement on it: that request did nothing on it yet, so it opens the transaction again on another
+ * connection instead of failing for a session that was never its own.
+ */
+const OPEN_ATTEMPTS = 3;
+
 /** Runs `fn` in one transaction as the caller: RLS governs every statement inside. */
-export function runAsCaller<T>(
+export async function runAsCaller<T>(
   prisma: PrismaClient,
   caller: Caller,
   fn: (tx: CallerTransaction) => Promise<T>,
@@ -113,20 +121,24 @@ export function runAsCaller<T>(
 ): Promise<T> {
   const { dryRun, ...limits } = options ?? {};
   const timeout = limits.timeout ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
-  const run = prisma.$transaction(
-    async (tx) => {
-      await tx.$executeRawUnsafe(APPLY_CALLER, ...callerSettingValues(caller, timeout));
-      const result = await fn(tx);
-      if (dryRun) throw new DryRunRollback(result);
-      return result;
-    },
-    { ...limits, timeout },
-  );
-  if (!dryRun) return run;
-  return run.catch((error: unknown) => {
-    if (error instanceof DryRunRollback) return error.result as T;
-    throw error;
-  });
+  for (let attempt = 1; ; attempt++) {
+    let began = false;
+    try {
+      return await prisma.$transaction(
+        async (tx) => {
+          await tx.$executeRawUnsafe(APPLY_CALLER, ...callerSettingValues(caller, timeout));
+          began = true;
+          const result = await fn(tx);
+          if (dryRun) throw new DryRunRollback(result);
+          return result;
+        },
+        { ...limits, timeout },
+      );
+    } catch (error) {
+      if (error instanceof DryRunRollback) return error.result as T;
+      if (began || attempt >= OPEN_ATTEMPTS || !isConnectionLost(error)) throw error;
+    }
+  }
 }
 
 /**
