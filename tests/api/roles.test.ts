@@ -114,6 +114,12 @@ const TESTED_ELSEWHERE = [
   'launchModule',
   'moduleProgress',
   'waiveCourseModule',
+  'lrsCredentials', // admin only: tests/xapi/credentials.test.ts
+  'revokeLrsCredential',
+  // the tenant's name and logo: every role reads, admins change (tests/api/tenant-settings.test.ts)
+  'tenantSettings',
+  'updateTenantSettings',
+  'updateMyProfile', // every role, own profile only: tests/api/tenant-settings.test.ts
 ];
 
 let server: TestServer;

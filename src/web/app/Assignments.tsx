@@ -23,7 +23,6 @@ import {
   ErrorMessage,
   formatDate,
   FormError,
-  formErrors,
   InputField,
   Loaded,
   Notice,
@@ -34,6 +33,7 @@ import {
   STATUS_NAMES,
   type Choice,
 } from './ui';
+import { formErrors } from './form-errors';
 
 const STATUSES: AssignmentStatus[] = ['OVERDUE', 'ASSIGNED', 'IN_PROGRESS', 'COMPLETED', 'CANCELLED'];
 const TYPES: AssignmentType[] = ['MANUAL', 'AUTO', 'RISK_BASED'];

@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { useMutation } from 'urql';
 import { WebAutoAssignDocument, type WebAutoAssignMutation } from '../../generated/operations/graphql';
-import { Empty, ErrorMessage, Field, formatDate, formErrors, personName, riskReason, Section } from './ui';
+import { Empty, ErrorMessage, Field, formatDate, personName, riskReason, Section } from './ui';
+import { formErrors } from './form-errors';
 
 type Result = WebAutoAssignMutation['autoAssignTraining'];
 

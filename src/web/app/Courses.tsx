@@ -18,7 +18,6 @@ import {
   enumName,
   Field,
   FormError,
-  formErrors,
   InputField,
   Loaded,
   Notice,
@@ -26,6 +25,7 @@ import {
   Section,
   SelectField,
 } from './ui';
+import { formErrors } from './form-errors';
 
 export const CATEGORIES: CourseCategory[] = [
   'SAFETY_FUNDAMENTALS',

@@ -5,7 +5,8 @@ import {
   WebRecordPracticalEvaluationDocument,
 } from '../../generated/operations/graphql';
 import { useTranslation } from './i18n';
-import { Field, FormError, formErrors, InputField } from './ui';
+import { Field, FormError, InputField } from './ui';
+import { formErrors } from './form-errors';
 
 /**
  * The two forms that record a result: the assignee's self-report ("Complete", only for courses without
