@@ -172,7 +172,8 @@ describe('on a 375 px phone', () => {
         : await (await browser.newContext({ viewport: PHONE })).newPage();
       if (!person) await page.goto(`${origin}${path}`);
       await ready(page);
-      await expect.poll(() => page.getByText(/^Loading /).count()).toBe(0);
+      // A loaded machine may take seconds to answer the page's queries.
+      await expect.poll(() => page.getByText(/^Loading /).count(), { timeout: 20_000 }).toBe(0);
       expect(await sidewaysPan(page), `${path} as ${person?.name ?? 'nobody'}`).toBeLessThanOrEqual(0);
       await page.context().close();
     }

@@ -200,8 +200,8 @@ describe('in Chromium', () => {
       await verify.goto(origin + verifyPath);
       const heading = verify.getByRole('heading', { name: 'Valid certificate' });
       await heading.waitFor();
-      // The inline style applied: the heading is green.
-      expect(await verify.evaluate("getComputedStyle(document.querySelector('h1')).color")).toBe('rgb(17, 97, 43)');
+      // The inline style applied: a valid certificate's badge is green.
+      expect(await verify.evaluate("getComputedStyle(document.querySelector('.badge')).color")).toBe('rgb(17, 97, 43)');
 
       const ide = await context.newPage();
       const ideViolations = cspViolations(ide);

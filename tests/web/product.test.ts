@@ -179,7 +179,8 @@ describe('on a 375 px phone', () => {
     for (const [actor, path, heading] of routes) {
       const page = await open(actor, path, PHONE);
       await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-      await expect.poll(() => page.getByText(/^Loading /).count()).toBe(0);
+      // A loaded machine may take seconds to answer the page's queries.
+      await expect.poll(() => page.getByText(/^Loading /).count(), { timeout: 20_000 }).toBe(0);
       expect(await sidewaysPan(page), `${path} as ${actor.role}`).toBeLessThanOrEqual(0);
       await page.context().close();
     }
