@@ -96,12 +96,15 @@ describe('course content in the browser', () => {
       .setInputFiles({ name: 'forklift.zip', mimeType: 'application/zip', buffer: cmi5Package() });
     await content.getByText('Imported the cmi5 package: the course has 3 modules.').waitFor();
     const rows = content.getByRole('region', { name: 'Modules' }).getByRole('row');
-    expect(await rows.allInnerTexts()).toEqual([
-      expect.stringContaining('Module'),
-      expect.stringMatching(/Forklift video\s+Video\s+Yes\s+6 s/),
-      expect.stringMatching(/Safety sheet\s+Document\s+Yes/),
-      expect.stringMatching(/Lesson 0\s+cmi5 AU\s+Yes/),
-    ]);
+    // The list is read again after the import's answer: on a loaded machine a moment later.
+    await expect
+      .poll(() => rows.allInnerTexts(), { timeout: 20_000 })
+      .toEqual([
+        expect.stringContaining('Module'),
+        expect.stringMatching(/Forklift video\s+Video\s+Yes\s+6 s/),
+        expect.stringMatching(/Safety sheet\s+Document\s+Yes/),
+        expect.stringMatching(/Lesson 0\s+cmi5 AU\s+Yes/),
+      ]);
 
     // The worker's side.
     const worker = await server.actor('worker', { tenantId: officer.tenantId, name: 'Wei Worker' });
