@@ -122,11 +122,12 @@ describe.runIf(onPostgres)('live delivery through repeated connection kills (Pos
     const tenantFeed = follow(admin);
     const viewerFeed = follow(admin, VIEWER_DEPENDENT);
     const workerFeeds = workers.map((worker) => follow(worker));
+    const followersBefore = instance.services.liveEvents.stats().followers;
     const qualificationClient = liveClient(instance.url, admin.token);
     clients.push(qualificationClient);
     const qualifications = subscribe(qualificationClient, QualificationChangedDocument, { equipmentId });
     await subscribersReach(instance, 2 + WORKERS);
-    await eventually(() => instance.services.liveEvents.stats().followers === 1);
+    await eventually(() => instance.services.liveEvents.stats().followers === followersBefore + 1);
 
     // Writers assign one course after the other, moving on after a failed request (whose
     // assignment may or may not have committed: the database decides, below).

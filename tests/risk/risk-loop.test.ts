@@ -498,10 +498,12 @@ describe('who is qualified now', () => {
       clients.push(client);
       return client;
     };
+    // Other modules follow channels of their own: count this test's two subscriptions on top of them.
+    const followersBefore = server.app.services.liveEvents.stats().followers;
     const feed = subscribe(connect(s.officer.token), QualificationChangedDocument, { zoneId: s.zone });
     const stranger = await server.actor('safety_officer');
     const theirs = subscribe(connect(stranger.token), QualificationChangedDocument, { zoneId: s.zone });
-    await eventually(() => server.app.services.liveEvents.stats().followers === 2, 20_000);
+    await eventually(() => server.app.services.liveEvents.stats().followers === followersBefore + 2, 20_000);
 
     const expected = [
       { user: 'u2', qualified: false, missing: ['Site safety'], expiresAt: null },
