@@ -57,7 +57,7 @@ async function open(token: string, path = '/'): Promise<Page> {
   return page;
 }
 
-const lang = (page: Page) => page.evaluate(() => document.documentElement.lang);
+const lang = (page: Page) => page.evaluate('document.documentElement.lang');
 const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
 
 describe('a worker picks their language', () => {
@@ -83,6 +83,7 @@ describe('a worker picks their language', () => {
     expect(await polishCard.textContent()).toContain('Bezpieczeństwo sprzętu');
     expect(await page.getByRole('button', { name: 'Wyloguj' }).isVisible()).toBe(true);
     expect(await lang(page)).toBe('pl');
+    expect(await page.title()).toBe('Szkolenia BHP');
     await expect.poll(async () => (await ok(worker.request(WebMyLocaleDocument, {}))).me.locale, PAGE).toBe('pl');
 
     await page.reload();

@@ -53,7 +53,12 @@ export function riskReason(trigger: {
 }): string {
   const what = enumName(trigger.entityType).toLowerCase();
   const about = trigger.person?.displayName ?? shortId(trigger.entityId);
-  return i18n.t('ui.riskReason', { score: trigger.score, what, about, threshold: trigger.threshold });
+  return i18n.t('ui.riskReason', {
+    score: formatNumber(trigger.score),
+    what,
+    about,
+    threshold: formatNumber(trigger.threshold),
+  });
 }
 
 /**
