@@ -30,7 +30,7 @@ interface Scope {
 const obj = (value: unknown): Ast | undefined =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Ast) : undefined;
 const list = (value: unknown): Ast[] => (Array.isArray(value) ? (value as Ast[]) : []);
-const str = (value: unknown): string | undefined => obj(value)?.String && (obj(obj(value)!.String)!.sval as string);
+const str = (value: unknown): string | undefined => obj(obj(value)?.String)?.sval as string | undefined;
 
 /** Why `sql` may span tenants (one line per table), or an empty list when it stays on one tenant. */
 export async function tenancyProblems(sql: string, tenantTables: ReadonlySet<string>): Promise<string[]> {
