@@ -35,6 +35,18 @@ describe('a statement that names one tenant', () => {
       'a CTE',
       'WITH mine AS (SELECT * FROM training_assignments WHERE tenant_id = $1) SELECT * FROM mine JOIN training_courses c ON c.tenant_id = mine.tenant_id',
     ],
+    [
+      "Prisma's relation load: a list of the parents' tenant_id",
+      'SELECT * FROM training_courses WHERE id IN ($1, $2) AND tenant_id IN ($3, $4)',
+    ],
+    [
+      'a join on (tenant_id, id) as a row',
+      'SELECT * FROM training_assignments a LEFT JOIN training_courses c ON (c.tenant_id, c.id) = (a.tenant_id, a.course_id) WHERE a.tenant_id = $1',
+    ],
+    [
+      "Prisma's batch of lookups: tenant_id in each branch of an OR",
+      'SELECT * FROM training_courses WHERE (id = $1 AND tenant_id = $2) OR (id = $3 AND tenant_id = $4)',
+    ],
     ['an INSERT with tenant_id', 'INSERT INTO training_courses (tenant_id, title) VALUES ($1, $2) RETURNING id'],
     ['a shared table', 'SELECT * FROM scheduled_jobs WHERE name = $1'],
     ['no table', "BEGIN READ ONLY; SELECT set_config('app.tenant_id', '…', true)"],
@@ -47,6 +59,16 @@ describe('a statement that may span tenants', () => {
   it.each([
     ['a lookup by id', 'SELECT * FROM training_courses WHERE id = $1', 'training_courses'],
     ['tenant_id under OR', 'SELECT * FROM training_courses WHERE tenant_id = $1 OR id = $2', 'training_courses'],
+    [
+      'an OR with a branch that names no tenant',
+      'SELECT * FROM training_courses WHERE (id = $1 AND tenant_id = $2) OR id = $3',
+      'training_courses',
+    ],
+    [
+      'tenant_id from a subquery',
+      'SELECT * FROM training_courses WHERE tenant_id IN (SELECT tenant_id FROM training_assignments WHERE id = $1)',
+      'training_assignments',
+    ],
     ['tenant_id from a list', 'SELECT * FROM training_courses WHERE tenant_id = ANY($1)', 'training_courses'],
     [
       'a join on id alone',

@@ -187,20 +187,20 @@ class Checker {
   /** Marks the tables limited to one tenant by `conditions`, then reports every tenant table left unlimited. */
   private settle(scope: Scope, conditions: Ast[]): void {
     const pairs = conditions.flatMap((condition) => equality(condition));
+    // An OR limits a table when each of its branches does (Prisma's batch of lookups by key, tenant_id in each).
+    const branches = conditions
+      .filter((condition) => obj(condition.BoolExpr)?.boolop === 'OR_EXPR')
+      .map((condition) => list(obj(condition.BoolExpr)!.args).map((arm) => conjuncts(arm).flatMap(equality)));
     for (let changed = true; changed;) {
       changed = false;
-      for (const [left, right] of pairs) {
-        const a = this.tenantColumn(left, scope);
-        const b = this.tenantColumn(right, scope);
-        for (const [range, other, otherSide] of [
-          [a, b, right],
-          [b, a, left],
-        ] as const) {
-          if (!range || range.limited) continue;
-          if ((other && other.limited) || (!other && pinned(otherSide))) {
-            range.limited = true;
-            changed = true;
-          }
+      for (const range of scope.ranges) {
+        if (!range.tenant || range.limited) continue;
+        if (
+          this.limits(pairs, range, scope) ||
+          branches.some((arms) => arms.every((arm) => this.limits(arm, range, scope)))
+        ) {
+          range.limited = true;
+          changed = true;
         }
       }
     }
@@ -210,6 +210,20 @@ class Checker {
         this.problems.push(`${range.table}${as} is not limited to one tenant (no tenant_id = … in its WHERE or join)`);
       }
     }
+  }
+
+  /** Whether one of `pairs` sets the tenant_id of `range` to a value, or to the tenant_id of a limited table. */
+  private limits(pairs: [Ast, Ast][], range: Range, scope: Scope): boolean {
+    return pairs.some(([left, right]) =>
+      [
+        [left, right],
+        [right, left],
+      ].some(([column, value]) => {
+        if (this.tenantColumn(column!, scope) !== range) return false;
+        const other = this.tenantColumn(value!, scope);
+        return other ? other.limited : constant(value!, true);
+      }),
+    );
   }
 
   /** The range whose tenant_id `expr` is, looking outwards from `scope`, or undefined. */
@@ -243,15 +257,25 @@ function conjuncts(condition: unknown): Ast[] {
   return [ast];
 }
 
-/** `a = b` as [a, b]; `a IN (b)` with one value too. */
+/**
+ * `a = b` as [a, b]; `(a, b) = (c, d)` as [a, c] and [b, d]; `a IN (b)` too. `a IN (values…)` counts as `a = <a value>`: that is how Prisma loads a
+ * relation, listing the tenant_id of each parent row, all of them the caller's tenant's (Citus routes it by the
+ * values, to that tenant's shard); an empty list is `IN (NULL)`.
+ */
 function equality(condition: Ast): [Ast, Ast][] {
   const expr = obj(condition.A_Expr);
   if (!expr || str(list(expr.name)[0]) !== '=') return [];
   const left = obj(expr.lexpr);
-  if (expr.kind === 'AEXPR_OP' && left && obj(expr.rexpr)) return [[left, obj(expr.rexpr)!]];
+  const right = obj(expr.rexpr);
+  const [row, otherRow] = [list(obj(left?.RowExpr)?.args), list(obj(right?.RowExpr)?.args)];
+  if (expr.kind === 'AEXPR_OP' && row.length && row.length === otherRow.length) {
+    return row.map((item, index) => [item, otherRow[index]!]);
+  }
+  if (expr.kind === 'AEXPR_OP' && left && right) return [[left, right]];
   const values = list(obj(obj(expr.rexpr)?.List)?.items ?? expr.rexpr);
-  if (expr.kind === 'AEXPR_IN' && left && values.length === 1) return [[left, values[0]!]];
-  return [];
+  if (expr.kind !== 'AEXPR_IN' || !left || !values.length) return [];
+  if (values.length === 1) return [[left, values[0]!]];
+  return values.every((value) => constant(value, true)) ? [[left, values[0]!]] : [];
 }
 
 function uncast(expr: Ast): Ast {
@@ -259,8 +283,8 @@ function uncast(expr: Ast): Ast {
   return cast && obj(cast.arg) ? uncast(obj(cast.arg)!) : expr;
 }
 
-/** A parameter or a constant: one value, the same for every row. */
-function pinned(expr: Ast): boolean {
+/** A parameter or a constant (NULL too with `orNull`): one value, the same for every row. */
+function constant(expr: Ast, orNull = false): boolean {
   const value = uncast(expr);
-  return 'ParamRef' in value || ('A_Const' in value && !obj(value.A_Const)?.isnull);
+  return 'ParamRef' in value || ('A_Const' in value && (orNull || !obj(value.A_Const)?.isnull));
 }

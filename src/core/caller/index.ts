@@ -127,11 +127,11 @@ export async function runAsCaller<T>(
   for (let attempt = 1; ; attempt++) {
     let began = false;
     try {
-      return await tenantScoped(prisma, caller.tenantId).$transaction(
+      return await prisma.$transaction(
         async (tx) => {
           await tx.$executeRawUnsafe(APPLY_CALLER, ...callerSettingValues(caller, timeout));
           began = true;
-          const result = await fn(tx);
+          const result = await fn(tenantScoped(tx, caller.tenantId));
           if (dryRun) throw new DryRunRollback(result);
           return result;
         },

@@ -59,7 +59,7 @@ function readLanes(pooled: PooledConnections): ReadLanes {
       // still running: until then no other use can hold the lane, so nothing of this one reaches theirs.
       const use = new LaneUse(() => idle.push(lane));
       return {
-        prisma: use.guard(tenantScoped(lane.prisma, tenantId)),
+        prisma: tenantScoped(use.guard(lane.prisma), tenantId),
         async query<R>(statement: Prisma.Sql) {
           if (use.ended) throw laneEnded();
           return held.read<R>(statement, pooled.statementName({ sql: statement.text }));
