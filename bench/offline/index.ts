@@ -63,6 +63,12 @@ export const offline: Benchmark = {
           ...(chaos ? { killConnections: true } : { chaos: false }),
         });
         console.log(`${name}: ${report.completed} / ${report.expectedCompleted} in ${fmt(report.seconds)} s`);
+        for (const [what, list] of [
+          ['answer differing from the first under its key', report.mismatches],
+          ['conflict on an assignment not cancelled', report.unexpectedConflicts],
+        ] as const) {
+          for (const item of list) console.log(`${name}: ${what}: ${JSON.stringify(item)}`);
+        }
         return report;
       } finally {
         await server.stop();
@@ -107,7 +113,9 @@ ${table(
 )}
 
 Exactly the expected rows in both: **${exact ? 'yes' : 'NO'}**. Conflicts: ${chaos.conflicts.length} (${conflictCodes || 'none'}),
-all ${chaos.cancelled.size} cancelled assignments' start and completion, every one listed. The chaos replay took
+all ${chaos.cancelled.size} cancelled assignments' start and completion, every one listed; conflicts on assignments not
+cancelled: ${chaos.unexpectedConflicts.length + calm.unexpectedConflicts.length}, answers differing from the first
+under their key: ${chaos.mismatches.length + calm.mismatches.length} (each printed above the table). The chaos replay took
 ${fmt(chaos.seconds / calm.seconds, 2)}× the calm one's time.`;
   },
 };

@@ -39,6 +39,9 @@ describe('offline outboxes replayed through cuts, expired tokens, duplicates and
     expect(report.duplicateRows).toBe(0);
     expect(report.lost).toBe(0);
     expect(report.cancelledTouched).toBe(0);
+    // Each differing answer and each conflict on an assignment not cancelled, with its key and bodies, for the logs.
+    expect(report.mismatches, JSON.stringify(report.mismatches, null, 2)).toEqual([]);
+    expect(report.unexpectedConflicts, JSON.stringify(report.unexpectedConflicts, null, 2)).toEqual([]);
     expect(report.stats.duplicateMismatches).toBe(0);
     // Every conflict is listed, and only the cancelled assignments' actions are conflicts.
     expect(new Set(report.conflicts.map((action) => action.assignmentId))).toEqual(report.cancelled);

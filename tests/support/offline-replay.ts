@@ -70,6 +70,21 @@ export interface ReplayReport {
   cancelledTouched: number;
   cancelled: Set<string>;
   conflicts: (Action & { code: string | undefined })[];
+  /** Each later answer under a key that differed from its first answer (must be none). */
+  mismatches: Discrepancy[];
+  /** Conflicts on assignments not cancelled (must be none): an action refused though nothing should refuse it. */
+  unexpectedConflicts: Discrepancy[];
+}
+
+/** An action whose answer was not the one it must be, with what was answered, to look up in the server's logs. */
+export interface Discrepancy {
+  key: string;
+  assignmentId: string;
+  operation: string;
+  /** The first answer recorded for the key. */
+  first: Outcome;
+  /** The later answer that differed (a mismatch), none for an unexpected conflict. */
+  later?: Outcome;
 }
 
 interface Rates {
@@ -200,6 +215,20 @@ export async function replayOutboxes(server: TestServer, admin: Actor, options: 
   const killer = options.killConnections ? killConnectionsUntil(server, stats) : undefined;
   const outcomes = new Map<string, Outcome>();
   const conflicts: ReplayReport['conflicts'] = [];
+  const mismatches: Discrepancy[] = [];
+  const unexpected: Action[] = [];
+  const discrepancy = (action: Action, later?: Outcome): Discrepancy => ({
+    key: action.key,
+    assignmentId: action.assignmentId,
+    operation: operationOf(action),
+    first: outcomes.get(action.key)!,
+    ...(later ? { later } : {}),
+  });
+  const compare = (action: Action, later: Outcome) => {
+    if (JSON.stringify(later) === JSON.stringify(outcomes.get(action.key))) return;
+    stats.duplicateMismatches++;
+    mismatches.push(discrepancy(action, later));
+  };
   const replayDevice = async (device: Device) => {
     const sent: Action[] = [];
     let next = 0;
@@ -214,7 +243,8 @@ export async function replayOutboxes(server: TestServer, admin: Actor, options: 
       if (!outcomes.has(action.key)) {
         outcomes.set(action.key, outcome);
         if (outcome.code) conflicts.push({ ...action, code: outcome.code });
-      } else if (outcomes.get(action.key)!.body !== outcome.body) stats.duplicateMismatches++;
+        if (outcome.code && !cancelled.has(action.assignmentId)) unexpected.push(action);
+      } else compare(action, outcome);
       sent.push(action);
       next++;
       // A stale duplicate of an earlier action arrives late (the network kept it): it must replay.
@@ -222,7 +252,7 @@ export async function replayOutboxes(server: TestServer, admin: Actor, options: 
         const earlier = sent[Math.floor(Math.random() * sent.length)]!;
         const again = await deliver(server, device, earlier, stats, rates);
         stats.duplicates++;
-        if (JSON.stringify(again) !== JSON.stringify(outcomes.get(earlier.key))) stats.duplicateMismatches++;
+        compare(earlier, again);
       }
     }
   };
@@ -253,8 +283,12 @@ export async function replayOutboxes(server: TestServer, admin: Actor, options: 
     cancelledTouched: gone.filter((row) => row.status !== 'cancelled' || row.completions > 0 || row.started).length,
     cancelled,
     conflicts,
+    mismatches,
+    unexpectedConflicts: unexpected.map((action) => discrepancy(action)),
   };
 }
+
+const operationOf = (action: Action) => /mutation\s+(\w+)/.exec(action.request.query)?.[1] ?? 'unknown';
 
 /**
  * Terminates one of the API's database sessions, idle in the pool or busy, every few milliseconds until stopped.
