@@ -110,8 +110,10 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
         let context: Context;
         try {
           context = await newContext();
-        } catch {
-          return run(newContext); // a refused token is answered by Apollo, as without a key
+        } catch (error) {
+          // Answered by Apollo as without a key (a refused token, a profile write that lost a conflict), and the
+          // mutation is not run: a second context would run it outside the key's transaction, keeping nothing.
+          return run(() => Promise.reject(error));
         }
         return executeIdempotently(key, httpGraphQLRequest, context, (writing) => run(async () => writing));
       }

@@ -153,6 +153,50 @@ describe('Idempotency-Key on a mutation', () => {
     expect(unkeyed.body.errors?.[0]?.extensions?.code).toBe('CONFLICT');
   });
 
+  it('runs nothing when the context fails (the profile write lost a conflict): the retry runs under the key', async () => {
+    const worker = await server.actor('worker', { tenantId: admin.tenantId });
+    await worker.request('{ me { id } }');
+    const assignmentId = await assignCourse(
+      admin,
+      await createCourse(admin, { title: 'Lockout', category: 'SAFETY_FUNDAMENTALS' }),
+      worker.userId,
+    );
+    // A new name in the token makes the request record the profile again; its first write loses a conflict,
+    // as against a concurrent writer (a sequence: what counts the attempts must outlive their rollback).
+    const renamed = await server.actor('worker', { tenantId: admin.tenantId, userId: worker.userId, name: 'Renamed' });
+    const script = (sql: string) => server.db.withConnection((connection) => connection.exec(sql));
+    await script(`
+      CREATE SEQUENCE profile_write_attempts;
+      CREATE FUNCTION lose_first_profile_write() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+      BEGIN
+        IF NEW.id = '${worker.userId}'::uuid AND nextval('profile_write_attempts') = 1 THEN
+          RAISE EXCEPTION 'concurrent profile write' USING ERRCODE = '40001';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER lose_first_profile_write BEFORE INSERT ON profiles
+        FOR EACH ROW EXECUTE FUNCTION lose_first_profile_write();`);
+    try {
+      const body = { query: print(StartTrainingAssignmentDocument), variables: { assignmentId } };
+      const key = uuid();
+      const started = () =>
+        server.owner.count('training_assignments', 'id = $1::uuid AND started_at IS NOT NULL', [assignmentId]);
+      const refused = await post(renamed, body, key);
+      expect(refused.body.errors?.[0]?.extensions?.code).toBe('TRANSACTION_CONFLICT');
+      expect(await started()).toBe(0);
+      const first = await post(renamed, body, key);
+      const again = await post(renamed, body, key);
+      expect(first.body.errors).toBeUndefined();
+      expect(await started()).toBe(1);
+      expect(again.body).toEqual({ ...first.body, extensions: { replayed: true } });
+    } finally {
+      await script(`
+        DROP TRIGGER lose_first_profile_write ON profiles;
+        DROP FUNCTION lose_first_profile_write();
+        DROP SEQUENCE profile_write_attempts;`);
+    }
+  });
+
   it('a key is one user’s of one tenant: the same key elsewhere runs as a new request', async () => {
     const key = uuid();
     const colleague = await server.actor('admin', { tenantId: admin.tenantId });
