@@ -7,9 +7,9 @@
 --     as the row is inserted and held to it by the foreign key;
 --   * the checks of a new row against other rows (a completion matches its assignment, a certificate its
 --     passed completion of a certifying course, evidence its passed quiz or satisfied modules, progress its
---     assignee): BEFORE INSERT triggers, run as the caller under the caller's RLS as the policies' subqueries
---     were, raising what a policy raises (42501, "new row violates row-level security policy"). Each fires
---     after the table's other BEFORE INSERT triggers (by name), so it sees the row the policy saw.
+--     assignee): looked up by BEFORE INSERT triggers, whose verdict the policy reads from a setting (below).
+--     Each trigger fires after the table's other BEFORE INSERT triggers (by name), so it sees the row the
+--     policy sees.
 
 -- 1. The certificate lookup.
 CREATE FUNCTION "certificate_lookup_key"(p_part TEXT) RETURNS UUID LANGUAGE sql STABLE AS
@@ -120,25 +120,22 @@ ALTER POLICY "quiz_answers_select" ON "quiz_answers"
     USING ("tenant_id" = "app_tenant_id"()
            AND ("app_role"() IN ('admin', 'safety_officer', 'service') OR "user_id" = "app_user_id"()));
 
--- 3. A new row checked against other rows, where the policies applied: to training_app (and its members),
--- under RLS (not for a superuser or the owner of a table without forced RLS).
-CREATE FUNCTION "rls_insert_check_applies"(p_table REGCLASS) RETURNS BOOLEAN LANGUAGE sql STABLE AS
-$$ SELECT row_security_active(p_table) AND pg_has_role('training_app', 'USAGE') $$;
-
-CREATE FUNCTION "rls_insert_refused"(p_table TEXT) RETURNS VOID LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'new row violates row-level security policy for table "%"', p_table
-        USING ERRCODE = 'insufficient_privilege';
-END $$;
+-- 3. A new row checked against other rows. A BEFORE INSERT trigger (run as the caller, under the caller's RLS,
+-- as the policy's subquery was) looks the other rows up and leaves its verdict in a setting: the row's id when
+-- they hold, '' when not. It fires right before the row's policies are checked, and for every row, so a
+-- setting made by the caller is overwritten; the policy compares the setting with its row's id, together
+-- with any other permissive policy exactly as before.
+CREATE FUNCTION "rls_row_checked"(p_table TEXT, p_id UUID) RETURNS BOOLEAN LANGUAGE sql STABLE AS
+$$ SELECT coalesce(current_setting('app.checked_' || p_table, true) = p_id::text, false) $$;
 
 -- A completion is of its assignment's course and user.
 CREATE FUNCTION "training_completions_insert_check"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF "rls_insert_check_applies"(TG_RELID) AND NOT EXISTS (
-        SELECT 1 FROM "training_assignments" a
-        WHERE a.tenant_id = NEW.tenant_id AND a.id = NEW.assignment_id AND a.course_id = NEW.course_id
-          AND a.user_id = NEW.user_id) THEN
-        PERFORM "rls_insert_refused"(TG_TABLE_NAME);
+    IF row_security_active(TG_RELID) THEN
+        PERFORM set_config('app.checked_training_completions', CASE WHEN EXISTS (
+            SELECT 1 FROM "training_assignments" a
+            WHERE a.tenant_id = NEW.tenant_id AND a.id = NEW.assignment_id AND a.course_id = NEW.course_id
+              AND a.user_id = NEW.user_id) THEN NEW.id::text ELSE '' END, true);
     END IF;
     RETURN NEW;
 END $$;
@@ -147,17 +144,19 @@ CREATE TRIGGER "training_completions_insert_check" BEFORE INSERT ON "training_co
 ALTER POLICY "training_completions_insert" ON "training_completions"
     WITH CHECK ("tenant_id" = "app_tenant_id"()
                 AND ("app_role"() IN ('admin', 'safety_officer', 'service')
-                     OR ("app_role"() = 'worker' AND "user_id" = "app_user_id"())));
+                     OR ("app_role"() = 'worker' AND "user_id" = "app_user_id"()))
+                AND "rls_row_checked"('training_completions', "id"));
 
 -- A certificate is of a passed completion of a course that issues certificates, the same user and course.
 CREATE FUNCTION "certificates_insert_check"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF "rls_insert_check_applies"(TG_RELID) AND NOT EXISTS (
-        SELECT 1 FROM "training_completions" tc
-        JOIN "training_courses" c ON c.tenant_id = tc.tenant_id AND c.id = tc.course_id
-        WHERE tc.tenant_id = NEW.tenant_id AND tc.id = NEW.completion_id AND tc.user_id = NEW.user_id
-          AND tc.course_id = NEW.course_id AND tc.passed AND c.issues_certificate) THEN
-        PERFORM "rls_insert_refused"(TG_TABLE_NAME);
+    IF row_security_active(TG_RELID) THEN
+        PERFORM set_config('app.checked_certificates', CASE WHEN EXISTS (
+            SELECT 1 FROM "training_completions" tc
+            JOIN "training_courses" c ON c.tenant_id = tc.tenant_id AND c.id = tc.course_id
+            WHERE tc.tenant_id = NEW.tenant_id AND tc.id = NEW.completion_id AND tc.user_id = NEW.user_id
+              AND tc.course_id = NEW.course_id AND tc.passed AND c.issues_certificate) THEN NEW.id::text ELSE '' END,
+            true);
     END IF;
     RETURN NEW;
 END $$;
@@ -167,49 +166,52 @@ ALTER POLICY "certificates_insert" ON "certificates"
     WITH CHECK ("tenant_id" = "app_tenant_id"()
                 AND ("app_role"() IN ('admin', 'safety_officer', 'service')
                      OR ("app_role"() = 'worker' AND "user_id" = "app_user_id"()))
-                AND "revoked_at" IS NULL);
+                AND "revoked_at" IS NULL AND "rls_row_checked"('certificates', "id"));
 
--- Evidence recorded by the system (no recorder) stands on a submitted, passed attempt of the assignment and
--- user with the same score (quiz), or on every required module of the course satisfied (content). Other
--- evidence is the officers' policy's alone.
+-- Evidence recorded by the system stands on a submitted, passed attempt of the assignment and user with the
+-- same score (quiz), or on every required module of the course satisfied (content).
 CREATE FUNCTION "training_evidence_insert_check"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT "rls_insert_check_applies"(TG_RELID) OR NOT NEW.passed OR NEW.recorded_by IS NOT NULL THEN
-        RETURN NEW;
-    END IF;
-    IF NEW.kind = 'quiz' AND NOT EXISTS (
-        SELECT 1 FROM "quiz_attempts" a
-        WHERE a.tenant_id = NEW.tenant_id AND a.assignment_id = NEW.assignment_id AND a.user_id = NEW.user_id
-          AND a.status = 'submitted' AND a.passed AND a.score = NEW.score::double precision) THEN
-        PERFORM "rls_insert_refused"(TG_TABLE_NAME);
-    END IF;
-    IF NEW.kind = 'content' AND NOT (
-        EXISTS (SELECT 1 FROM "training_assignments" a
-                JOIN "course_modules" m ON m.tenant_id = a.tenant_id AND m.course_id = a.course_id
-                WHERE a.tenant_id = NEW.tenant_id AND a.id = NEW.assignment_id AND m.required)
-        AND NOT EXISTS (SELECT 1 FROM "training_assignments" a
-                        JOIN "course_modules" m ON m.tenant_id = a.tenant_id AND m.course_id = a.course_id AND m.required
-                        LEFT JOIN "module_progress" p
-                               ON p.tenant_id = m.tenant_id AND p.module_id = m.id AND p.assignment_id = a.id
-                        WHERE a.tenant_id = NEW.tenant_id AND a.id = NEW.assignment_id AND p.satisfied_at IS NULL)) THEN
-        PERFORM "rls_insert_refused"(TG_TABLE_NAME);
+    IF row_security_active(TG_RELID) THEN
+        PERFORM set_config('app.checked_training_evidence', CASE
+            WHEN NEW.kind = 'quiz' AND EXISTS (
+                SELECT 1 FROM "quiz_attempts" a
+                WHERE a.tenant_id = NEW.tenant_id AND a.assignment_id = NEW.assignment_id AND a.user_id = NEW.user_id
+                  AND a.status = 'submitted' AND a.passed AND a.score = NEW.score::double precision)
+                THEN NEW.id::text
+            WHEN NEW.kind = 'content'
+                AND EXISTS (SELECT 1 FROM "training_assignments" a
+                            JOIN "course_modules" m ON m.tenant_id = a.tenant_id AND m.course_id = a.course_id
+                            WHERE a.tenant_id = NEW.tenant_id AND a.id = NEW.assignment_id AND m.required)
+                AND NOT EXISTS (SELECT 1 FROM "training_assignments" a
+                                JOIN "course_modules" m
+                                  ON m.tenant_id = a.tenant_id AND m.course_id = a.course_id AND m.required
+                                LEFT JOIN "module_progress" p
+                                  ON p.tenant_id = m.tenant_id AND p.module_id = m.id AND p.assignment_id = a.id
+                                WHERE a.tenant_id = NEW.tenant_id AND a.id = NEW.assignment_id
+                                  AND p.satisfied_at IS NULL)
+                THEN NEW.id::text
+            ELSE '' END, true);
     END IF;
     RETURN NEW;
 END $$;
 CREATE TRIGGER "training_evidence_insert_check" BEFORE INSERT ON "training_evidence"
     FOR EACH ROW EXECUTE FUNCTION "training_evidence_insert_check"();
 ALTER POLICY "training_evidence_insert_quiz" ON "training_evidence"
-    WITH CHECK ("tenant_id" = "app_tenant_id"() AND "kind" = 'quiz' AND "passed" AND "recorded_by" IS NULL);
+    WITH CHECK ("tenant_id" = "app_tenant_id"() AND "kind" = 'quiz' AND "passed" AND "recorded_by" IS NULL
+                AND "rls_row_checked"('training_evidence', "id"));
 ALTER POLICY "training_evidence_insert_content" ON "training_evidence"
-    WITH CHECK ("tenant_id" = "app_tenant_id"() AND "kind" = 'content' AND "passed" AND "recorded_by" IS NULL);
+    WITH CHECK ("tenant_id" = "app_tenant_id"() AND "kind" = 'content' AND "passed" AND "recorded_by" IS NULL
+                AND "rls_row_checked"('training_evidence', "id"));
 
 -- Progress is of the assignment's assignee.
 CREATE FUNCTION "module_progress_insert_check"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF "rls_insert_check_applies"(TG_RELID) AND NOT EXISTS (
-        SELECT 1 FROM "training_assignments" a
-        WHERE a.tenant_id = NEW.tenant_id AND a.id = NEW.assignment_id AND a.user_id = NEW.user_id) THEN
-        PERFORM "rls_insert_refused"(TG_TABLE_NAME);
+    IF row_security_active(TG_RELID) THEN
+        PERFORM set_config('app.checked_module_progress', CASE WHEN EXISTS (
+            SELECT 1 FROM "training_assignments" a
+            WHERE a.tenant_id = NEW.tenant_id AND a.id = NEW.assignment_id AND a.user_id = NEW.user_id)
+            THEN NEW.id::text ELSE '' END, true);
     END IF;
     RETURN NEW;
 END $$;
@@ -217,4 +219,5 @@ CREATE TRIGGER "module_progress_insert_check" BEFORE INSERT ON "module_progress"
     FOR EACH ROW EXECUTE FUNCTION "module_progress_insert_check"();
 ALTER POLICY "module_progress_insert" ON "module_progress"
     WITH CHECK ("tenant_id" = "app_tenant_id"()
-                AND ("app_role"() IN ('admin', 'safety_officer') OR "user_id" = "app_user_id"()));
+                AND ("app_role"() IN ('admin', 'safety_officer') OR "user_id" = "app_user_id"())
+                AND "rls_row_checked"('module_progress', "id"));
