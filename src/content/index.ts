@@ -8,7 +8,7 @@ import './cmi5-import.js';
 import './stats.js';
 import './launch.js';
 import './progress-type.js';
-import { contentHost } from './progress.js';
+import './progress.js';
 
 /** Course content: uploaded files served with range requests, a course's modules, cmi5 packages. */
 const permissions = definePermissions({
@@ -26,5 +26,4 @@ export const content = defineModule({
   permissions,
   settings: contentSettings,
   routes: ({ services }) => contentRoutes(services),
-  start: ({ services }) => contentHost(services),
 });

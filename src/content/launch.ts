@@ -104,7 +104,7 @@ async function recordLaunch(
     content: JSON.stringify(launchData),
     contentType: 'application/json',
   });
-  await storeStatements(tx, tenantId, statements, authority);
+  await storeStatements(tx, tenantId, statements, authority, { publicUrl: config.publicUrl });
   await tx.$executeRaw`
     INSERT INTO module_progress (tenant_id, assignment_id, module_id, user_id, launched_at, session_id, session_open)
     VALUES (${tenantId}::uuid, ${assignmentId}::uuid, ${row.module_id}::uuid, ${row.user_id}::uuid, now(),

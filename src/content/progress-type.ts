@@ -128,7 +128,7 @@ builder.mutationField('waiveCourseModule', (t) =>
           { success: true, completion: true, extensions: { [EXTENSIONS.reason]: REASONS[args.reason] } },
         );
         // The LRS's hook (progress.ts) marks the module waived and satisfied in this transaction.
-        await storeStatements(tx, tenantId, [waived], lmsAuthority(publicUrl));
+        await storeStatements(tx, tenantId, [waived], lmsAuthority(publicUrl), { publicUrl });
         return tx.moduleProgress.findFirstOrThrow({
           ...query,
           where: { tenantId, assignmentId, moduleId },

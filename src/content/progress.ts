@@ -1,8 +1,8 @@
-import type { AppServices, CallerTransaction } from '../core/caller/index.js';
+import type { CallerTransaction } from '../core/caller/index.js';
 import { actingAs } from '../core/caller/index.js';
 import type { Role } from '../core/permissions.js';
 import { meetRequirement } from '../completions/evidence.js';
-import { onStatementsStored, storeStatements, type StoredStatement } from '../xapi/index.js';
+import { onStatementsStored, storeStatements, type StoredBatch, type StoredStatement } from '../xapi/index.js';
 import {
   durationSeconds,
   EXTENSIONS,
@@ -35,17 +35,6 @@ const JUDGED = new Set<string>([
   VERBS.seeked,
   VERBS.waived,
 ]);
-
-/** The app whose LRS stores the statements (for its public URL): set when the app starts. */
-let running: AppServices | undefined;
-export function contentHost(services: AppServices) {
-  running = services;
-  return {
-    stop: async () => {
-      if (running === services) running = undefined;
-    },
-  };
-}
 
 interface Observation {
   registration: string;
@@ -113,9 +102,7 @@ function completes(o: Observation, row: Matched): boolean {
   return length !== null && o.played >= VIDEO_WATCHED_SHARE * length;
 }
 
-async function judge(tx: CallerTransaction, tenantId: string, statements: readonly StoredStatement[]) {
-  if (!running) return;
-  const publicUrl = running.config.publicUrl;
+async function judge({ tx, tenantId, statements, publicUrl }: StoredBatch) {
   const lms = JSON.stringify(lmsAuthority(publicUrl).account);
   const observed = statements.map((s) => observe(s, lms)).filter((o): o is Observation => o !== undefined);
   if (observed.length === 0) return;
@@ -232,7 +219,7 @@ async function courseDone(tx: CallerTransaction, tenantId: string, publicUrl: st
       contextActivities: { category: [{ id: 'https://w3id.org/xapi/cmi5/context/categories/cmi5' }] },
     }),
   );
-  await storeStatements(tx, tenantId, satisfiedStatements, lmsAuthority(publicUrl));
+  await storeStatements(tx, tenantId, satisfiedStatements, lmsAuthority(publicUrl), { publicUrl });
   for (const row of done.filter((r) => r.requires_content)) {
     const score = row.score === null ? null : Math.round(Math.min(100, row.score) * 100) / 100;
     await meetRequirement(tx, tenantId, publicUrl, {

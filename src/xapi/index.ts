@@ -33,7 +33,13 @@ export const xapi = defineModule({
   },
 });
 
-export { storeStatements, onStatementsStored, type StatementsStoredHook, type StoredStatement } from './store.js';
+export {
+  storeStatements,
+  onStatementsStored,
+  type StatementsStoredHook,
+  type StoredBatch,
+  type StoredStatement,
+} from './store.js';
 export { putDocument, type DocumentKind, type DocumentWrite } from './documents.js';
 export { createLaunchToken, FETCH_PATH, LAUNCH_TOKEN_TTL_MS, type LaunchScope } from './launch.js';
 export { XapiError } from './errors.js';

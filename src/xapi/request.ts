@@ -11,6 +11,8 @@ export interface XapiRequest {
   body: Buffer;
   version: XapiVersion;
   tenantId: string;
+  /** The app's public URL. */
+  publicUrl: string;
   /** Who the statements it stores are recorded as stored by. */
   authority: Json;
   /** Set when a launch token authenticated the request: the statements it may store are its learner's. */

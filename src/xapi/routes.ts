@@ -140,6 +140,7 @@ async function handle(services: AppServices, req: IncomingMessage, res: ServerRe
           url,
           version: xapiVersion,
           tenantId: identity.tenantId,
+          publicUrl: services.config.publicUrl,
           authority: authority(identity, services.config.publicUrl),
           ...(identity.launch ? { launch: identity.launch } : {}),
           tx,

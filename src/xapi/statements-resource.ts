@@ -93,6 +93,7 @@ export async function statementResource(request: XapiRequest): Promise<XapiReply
   if (request.launch) checkLaunchScope(batch, request.launch);
   matchAttachments(batch, attachments);
   const ids = await storeStatements(tx, tenantId, batch, request.authority, {
+    publicUrl: request.publicUrl,
     version: request.version,
     attachments,
     run: request.read,

@@ -11,12 +11,16 @@ import type { Reader } from './request.js';
 /** A statement as stored: the JSON an LRS returns, with id, stored, timestamp, authority and version. */
 export type StoredStatement = Json & { id: string; stored: string };
 
+/** A batch just stored: its transaction, tenant, statements and the LRS's public URL (for the LMS's agents). */
+export interface StoredBatch {
+  tx: CallerTransaction;
+  tenantId: string;
+  statements: readonly StoredStatement[];
+  publicUrl: string;
+}
+
 /** Runs in the transaction that stored statements, after they are stored (content judges cmi5 AU statements). */
-export type StatementsStoredHook = (
-  tx: CallerTransaction,
-  tenantId: string,
-  statements: readonly StoredStatement[],
-) => Promise<void>;
+export type StatementsStoredHook = (batch: StoredBatch) => Promise<void>;
 
 const hooks: StatementsStoredHook[] = [];
 
@@ -26,6 +30,8 @@ export function onStatementsStored(hook: StatementsStoredHook): void {
 }
 
 export interface StoreOptions {
+  /** The app's public URL, which the hooks name the LMS by. */
+  publicUrl: string;
   /** The xAPI version the client speaks (validation, the default `version`); 2.0.0 unless said. */
   version?: XapiVersion;
   /** Attachment contents by SHA-2 (from a multipart request), stored with the statements. */
@@ -45,7 +51,7 @@ export async function storeStatements(
   tenantId: string,
   statements: unknown[],
   authority: Json,
-  options: StoreOptions = {},
+  options: StoreOptions,
 ): Promise<string[]> {
   const version = options.version ?? '2.0.0';
   const stored = new Date().toISOString();
@@ -74,7 +80,7 @@ export async function storeStatements(
     }
   }
   const fresh = forms.filter((form) => inserted.has(form.id));
-  for (const hook of hooks) await hook(tx, tenantId, fresh);
+  for (const hook of hooks) await hook({ tx, tenantId, statements: fresh, publicUrl: options.publicUrl });
   return ids;
 }
 

@@ -23,7 +23,7 @@ const seen: { tenantId: string; ids: string[] }[] = [];
 beforeAll(async () => {
   server = await startTestServer();
   admin = await server.actor('admin');
-  onStatementsStored(async (_tx, tenantId, statements) => {
+  onStatementsStored(async ({ tenantId, statements }) => {
     seen.push({ tenantId, ids: statements.map((s) => s.id) });
   });
 }, 60_000);
@@ -154,12 +154,12 @@ describe('cmi5 launch tokens and the API for other domains', () => {
         content: JSON.stringify({ launchMode: 'Normal' }),
         contentType: 'application/json',
       });
-      return storeStatements(tx, admin.tenantId, [s], authority);
+      return storeStatements(tx, admin.tenantId, [s], authority, { publicUrl: server.url });
     });
     expect(ids).toEqual([s.id]);
     expect(seen.at(-1)).toEqual({ tenantId: admin.tenantId, ids: [s.id] });
     const refused = runAsCaller(server.db.prisma, caller(), (tx) =>
-      storeStatements(tx, admin.tenantId, [{ actor }], authority),
+      storeStatements(tx, admin.tenantId, [{ actor }], authority, { publicUrl: server.url }),
     );
     await expect(refused).rejects.toBeInstanceOf(XapiError);
     await expect(refused).rejects.toMatchObject({ status: 400 });
