@@ -11,6 +11,8 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
+    // Checks, once the run ends, that every statement the API sent names one tenant (STATEMENT_TENANCY).
+    globalSetup: ['tests/support/statement-tenancy-setup.ts'],
     environment: 'node',
     pool: 'forks',
     testTimeout: 30_000,

@@ -1,14 +1,36 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type pg from 'pg';
 import { mintToken } from '../../src/core/auth.js';
-import { createBenchDatabase, withCaller } from '../../tests/support/database.js';
-import { runLoad, type LoadOptions, type LoadResult } from '../../tests/support/load.js';
-import { fmt, table } from '../../tests/support/report.js';
+import { createBenchDatabase } from '../../tests/support/database.js';
+import { runLoad, type LoadOptions } from '../../tests/support/load.js';
 import { freePort, startChild, waitReady, type Child } from '../../tests/support/processes.js';
-import { seedTraining, type SeedCounts } from '../../tests/support/seed.js';
+import { seedTraining } from '../../tests/support/seed.js';
 import type { Benchmark } from '../suite.js';
+import {
+  SECONDS,
+  SAMPLE_MS,
+  TENANT,
+  OFFICER,
+  COURSES_FOR_WRITES,
+  WORKERS_FOR_WRITES,
+  WORKERS_FOR_READS,
+  type Sample,
+  type Worker,
+  COURSES_QUERY,
+  ASSIGNMENTS_QUERY,
+  ANALYTICS_QUERY,
+  CREATE_COURSE,
+  ASSIGN,
+  START,
+  COMPLETE,
+  noErrors,
+  pick,
+  asWorker,
+  asOfficer,
+  courseInput,
+  graphql,
+} from './workload.js';
+import { vmRss, report } from './report.js';
 
 /**
  * Soak: SOAK_SECONDS (default 600) of mixed reads and writes against our API in a child
@@ -18,66 +40,6 @@ import type { Benchmark } from '../suite.js';
  * Not part of a plain `npm run bench` (it takes SOAK_SECONDS): it runs when named
  * (`npm run bench -- soak`) or when SOAK_SECONDS is set (see bench/suite.ts).
  */
-
-const SECONDS = Number(process.env.SOAK_SECONDS || 600);
-const WARMUP_SECONDS = Math.min(60, Math.round(SECONDS / 5));
-const SAMPLE_MS = 10_000;
-
-const TENANT = 'be6b7f2d-5a6c-4b8d-8fa0-6c7d8e9fa0b5';
-const OFFICER = 'cf7c803e-6b7d-4c9e-9ab1-7d8e9fa0b1c6';
-const COURSES_FOR_WRITES = 20;
-const WORKERS_FOR_WRITES = 200;
-const WORKERS_FOR_READS = 50;
-
-interface Sample {
-  t: number;
-  rss: number;
-  heapTotal: number;
-  heapUsed: number;
-  external: number;
-  arrayBuffers: number;
-  /** VmRSS of the child read from /proc by this process at the same moment (bytes). */
-  vmRss: number;
-}
-
-interface Worker {
-  id: string;
-  token: string;
-}
-
-const COURSES_QUERY = '{ trainingCourses(first: 50) { totalCount nodes { id title category riskThreshold } } }';
-const ASSIGNMENTS_QUERY = `query($userId: ID!) { userTrainingAssignments(userId: $userId, first: 50) {
-  nodes { id status dueDate course { id title category } completion { score passed completedAt expiresAt } } } }`;
-const ANALYTICS_QUERY = `{ trainingAnalytics { totalCourses totalAssignments completedCount inProgressCount overdueCount
-  completionRate avgCompletionTime byStatus { status count } byCategory { category assignments completionRate } } }`;
-const CREATE_COURSE = `mutation($input: CreateTrainingCourseInput!) { createTrainingCourse(input: $input) { id title } }`;
-const ASSIGN = `mutation($input: AssignTrainingCourseInput!) { assignTrainingCourse(input: $input) { id status } }`;
-const START = `mutation($id: ID!) { startTrainingAssignment(assignmentId: $id) { id status startedAt } }`;
-const COMPLETE = `mutation($input: CompleteTrainingAssignmentInput!) {
-  completeTrainingAssignment(input: $input) { id status completion { score passed expiresAt certificateUrl } } }`;
-
-const noErrors = (body: string) => body.startsWith('{"data":') && !body.includes('"errors"');
-const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)]!;
-
-/** The assigned worker's next step in the write loop; skipped when the assignment was not made. */
-function asWorker(body: (assignmentId: unknown) => { query: string; variables: Record<string, unknown> }) {
-  const request: NonNullable<LoadOptions['requests']>[number] = {
-    method: 'POST',
-    path: '/graphql',
-    setupRequest: (request, context) =>
-      context.assignmentId
-        ? {
-            ...request,
-            headers: {
-              'content-type': 'application/json',
-              authorization: `Bearer ${(context.worker as Worker).token}`,
-            },
-            body: JSON.stringify(body(context.assignmentId)),
-          }
-        : null,
-  };
-  return request;
-}
 
 export const soak: Benchmark = {
   name: 'soak',
@@ -303,129 +265,3 @@ export const soak: Benchmark = {
     }
   },
 };
-
-/** Reads as the tenant's safety officer under RLS, rolled back. */
-const asOfficer = <T>(client: pg.Client, fn: () => Promise<T>) =>
-  withCaller(client, { tenantId: TENANT, userId: OFFICER, role: 'safety_officer' }, fn);
-
-function courseInput(title: string) {
-  return {
-    title,
-    category: 'EQUIPMENT_SAFETY',
-    durationMinutes: 30,
-    expiryMonths: 12,
-    issuesCertificate: true,
-    riskThreshold: 70,
-    entityType: 'WORKER',
-    autoAssignEnabled: false,
-  };
-}
-
-async function graphql(url: string, token: string, query: string, variables: unknown): Promise<unknown> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: unknown; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(`soak setup: ${JSON.stringify(body).slice(0, 500)}`);
-  return body.data;
-}
-
-function vmRss(pid: number): number {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** Least-squares slope of y (bytes) over t (ms), in MB per minute. */
-function slopeMbPerMinute(points: { t: number; y: number }[]): number {
-  if (points.length < 2) return Number.NaN;
-  const n = points.length;
-  const meanT = points.reduce((sum, p) => sum + p.t, 0) / n;
-  const meanY = points.reduce((sum, p) => sum + p.y, 0) / n;
-  const num = points.reduce((sum, p) => sum + (p.t - meanT) * (p.y - meanY), 0);
-  const den = points.reduce((sum, p) => sum + (p.t - meanT) ** 2, 0);
-  return ((num / den) * 60_000) / 2 ** 20;
-}
-
-const mb = (bytes: number) => fmt(bytes / 2 ** 20, 1);
-
-function report(input: {
-  counts: SeedCounts;
-  streams: { name: string; connections: number; result: LoadResult }[];
-  samples: Sample[];
-  started: number;
-  elapsed: number;
-  loadAverage: number;
-  completionRows: number;
-}): string {
-  const { samples, started } = input;
-  const end = started + input.elapsed * 1000;
-  const window = samples.filter((s) => s.t >= started + WARMUP_SECONDS * 1000 && s.t <= end + SAMPLE_MS);
-  const first = window[0];
-  const last = window[window.length - 1];
-  const metrics: [string, (s: Sample) => number][] = [
-    ['heap used (after GC)', (s) => s.heapUsed],
-    ['heap total', (s) => s.heapTotal],
-    ['external + array buffers', (s) => s.external],
-    ['RSS (process.memoryUsage)', (s) => s.rss],
-    ['VmRSS (/proc/<pid>/status)', (s) => s.vmRss],
-  ];
-  const memoryRows = metrics.map(([name, get]) => [
-    name,
-    first ? mb(get(first)) : '–',
-    last ? mb(get(last)) : '–',
-    window.length ? mb(Math.min(...window.map(get))) : '–',
-    window.length ? mb(Math.max(...window.map(get))) : '–',
-    fmt(slopeMbPerMinute(window.map((s) => ({ t: s.t, y: get(s) }))), 2),
-  ]);
-  const minutes = Math.floor((end - started) / 60_000);
-  const marks: string[] = [];
-  const idle = samples.filter((sample) => sample.t < started).at(-1);
-  if (idle) marks.push(`before traffic ${mb(idle.heapUsed)}`);
-  for (let minute = 1; minute <= minutes; minute++) {
-    const sample = samples.find((candidate) => candidate.t >= started + minute * 60_000);
-    if (sample) marks.push(`${minute} min ${mb(sample.heapUsed)}`);
-  }
-  const after = samples.find((sample) => sample.t > end);
-  if (after) marks.push(`after traffic ${mb(after.heapUsed)}`);
-  const perMinute = marks.join(' · ');
-  const totalRequests = input.streams.reduce((sum, s) => sum + s.result.requests, 0);
-  const totalErrors = input.streams.reduce((sum, s) => sum + s.result.errors, 0);
-  return `## Soak: ${fmt(SECONDS / 60, 0)} minutes of mixed traffic
-
-Our API in a child process (\`node --expose-gc --import tsx bench/soak/server.ts\`: \`startApp\` as src/main.ts does, NODE_ENV=production,
-LOG_LEVEL=warn, scheduler on) on a throwaway database (1 tenant, 200 courses, ${input.counts.profiles.toLocaleString('en-US')} profiles,
-${input.counts.assignments.toLocaleString('en-US')} assignments seeded). Every ${SAMPLE_MS / 1000} s the child forces a full GC and writes
-\`process.memoryUsage()\` as a JSON line (so the heap figure is what is actually retained); at the same moment this process reads the
-child's VmRSS from /proc. Traffic: ${input.streams.length} autocannon instances at once for ${fmt(input.elapsed, 0)} s, every response
-checked for \`errors\`; the write loop walks (course, worker) pairs in turn so it never hits a legitimate CONFLICT, and creates a
-completion per cycle (${(input.completionRows - input.counts.completions).toLocaleString('en-US')} completions written during the soak).
-Memory is read from the first sample after a ${WARMUP_SECONDS} s warm-up to the first sample after the traffic stops; slope = least
-squares over those ${window.length} samples. Load average at start: ${fmt(input.loadAverage, 1)} on ${os.cpus().length} cores.
-Not part of a plain \`npm run bench\`: run it with \`npm run bench -- soak\` or set \`SOAK_SECONDS\` (default 600).
-
-${table(
-  ['stream', 'connections', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
-  input.streams.map((s) => [
-    s.name,
-    s.connections,
-    s.result.requests.toLocaleString('en-US'),
-    fmt(s.result.rps, 1),
-    fmt(s.result.p50, 0),
-    fmt(s.result.p99, 0),
-    s.result.errors,
-  ]),
-)}
-
-Total: ${totalRequests.toLocaleString('en-US')} requests, ${totalErrors} errors.
-
-${table(['memory (MB)', 'after warm-up', 'end', 'min', 'max', 'slope MB/min'], memoryRows)}
-
-Heap used after GC (MB): ${perMinute}.
-`;
-}

@@ -91,7 +91,8 @@ async function runForTenant(
       if (!claim) return { ran: false, affected: 0 };
       const affected = await job.run(tx, tenantId, runner.config);
       await tx.$executeRaw`
-        UPDATE scheduled_job_runs SET affected = ${affected}, finished_at = clock_timestamp() WHERE id = ${claim.id}::uuid`;
+        UPDATE scheduled_job_runs SET affected = ${affected}, finished_at = clock_timestamp()
+        WHERE tenant_id = ${tenantId}::uuid AND id = ${claim.id}::uuid`;
       await tx.$executeRaw`
         DELETE FROM scheduled_job_runs
         WHERE job = ${job.name} AND tenant_id = ${tenantId}::uuid

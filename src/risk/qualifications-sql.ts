@@ -31,7 +31,8 @@ export interface QualificationRow {
 export const CURRENT_COMPLETION = (alias: string) =>
   Prisma.sql`${Prisma.raw(alias)}.passed AND (${Prisma.raw(alias)}.expires_at IS NULL OR ${Prisma.raw(alias)}.expires_at >= training_today())
     AND NOT EXISTS (SELECT 1 FROM certificates revoked
-                    WHERE revoked.completion_id = ${Prisma.raw(alias)}.id AND revoked.revoked_at IS NOT NULL)`;
+                    WHERE revoked.tenant_id = ${Prisma.raw(alias)}.tenant_id
+                      AND revoked.completion_id = ${Prisma.raw(alias)}.id AND revoked.revoked_at IS NOT NULL)`;
 
 const members = (tenantId: string, target: QualificationTarget) =>
   target.kind === 'zone'

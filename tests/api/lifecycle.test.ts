@@ -144,7 +144,7 @@ describe('start and complete', () => {
       Date.UTC(completedOn.getUTCFullYear() + 1, completedOn.getUTCMonth(), completedOn.getUTCDate()),
     );
     expect(completion.expiresAt).toBe(expected.toISOString().slice(0, 10));
-    // The PDF of its certificate, under the server's public URL (certificates.test.ts reads it back).
+    // The PDF of its certificate, under the server's public URL (certificates-issuing.test.ts reads it back).
     expect(completion.certificateUrl).toMatch(
       new RegExp(`^${server.app.services.config.publicUrl}/certificates/[A-Za-z0-9_-]{24}\\.pdf$`),
     );

@@ -29,7 +29,7 @@ const begin = (tenantId: string) =>
   `BEGIN; SELECT set_config('role', 'training_app', true), set_config('app.tenant_id', '${tenantId}', true)`;
 
 async function inLane<T>(tenantId: string, fn: (lane: ReadLane) => Promise<T>): Promise<T> {
-  const lane = await lanes.open(begin(tenantId));
+  const lane = await lanes.open(begin(tenantId), tenantId);
   try {
     return await fn(lane);
   } finally {
@@ -102,13 +102,13 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
 
   it("refuses its Prisma client once it ended, also after another lane took that client over: nothing runs with the other caller's settings", async () => {
     const [first, second] = [randomUUID(), randomUUID()];
-    const laneA = await lanes.open(begin(first));
+    const laneA = await lanes.open(begin(first), first);
     const keptPastEnd = laneA.prisma;
     expect(await keptPastEnd.$queryRaw(settings)).toEqual([{ role: 'training_app', tenant: first }]);
     await laneA.end();
     await expect(keptPastEnd.$queryRaw(settings)).rejects.toThrow(/after its transaction ended/);
 
-    const laneB = await lanes.open(begin(second));
+    const laneB = await lanes.open(begin(second), second);
     await expect(keptPastEnd.$queryRaw(settings)).rejects.toThrow(/after its transaction ended/);
     await expect(keptPastEnd.profile.count()).rejects.toThrow(/after its transaction ended/);
     expect(await laneB.prisma.$queryRaw(settings)).toEqual([{ role: 'training_app', tenant: second }]);
@@ -117,7 +117,7 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
 
   it("keeps a lane's client from the next use while an operation of its last use still runs", async () => {
     const [first, second] = [randomUUID(), randomUUID()];
-    const laneA = await lanes.open(begin(first));
+    const laneA = await lanes.open(begin(first), first);
     // Started (awaited) before the lane ends, as a resolver's read is.
     const slow = laneA.prisma
       .$queryRaw<{ tenant: string }[]>(
@@ -126,7 +126,7 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
       .then((rows) => rows);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const endA = laneA.end();
-    const laneB = await lanes.open(begin(second));
+    const laneB = await lanes.open(begin(second), second);
     expect(laneB.prisma).not.toBe(laneA.prisma);
     expect(await laneB.prisma.$queryRaw(settings)).toEqual([{ role: 'training_app', tenant: second }]);
     expect((await slow)[0]!.tenant).toBe(first);
@@ -151,12 +151,12 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
     const hung = await openDatabase({ url: relayed.toString(), poolMax: 1, acquireTimeoutMs: 300 });
     try {
       const hungLanes = openReadLanes(hung)!;
-      const warm = await hungLanes.open(begin(randomUUID()));
+      const warm = await hungLanes.open(begin(randomUUID()), randomUUID());
       await warm.query(settings);
       await warm.end();
 
       frozen = true;
-      const lane = await hungLanes.open(begin(randomUUID()));
+      const lane = await hungLanes.open(begin(randomUUID()), randomUUID());
       const started = Date.now();
       await expect(lane.query(settings)).rejects.toThrow(/timeout/i);
       expect(Date.now() - started).toBeLessThan(3_000);
@@ -170,7 +170,7 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
 
   it('refuses statements after it ended, and sends no COMMIT for a lane nothing was read in', async () => {
     statements.length = 0;
-    const lane = await lanes.open(begin(randomUUID()));
+    const lane = await lanes.open(begin(randomUUID()), randomUUID());
     await lane.end();
     expect(statements).toEqual([]);
     await expect(lane.query(settings)).rejects.toThrow(/after its transaction ended/);

@@ -34,6 +34,14 @@ function leaves(value: unknown, prefix = ''): Map<string, string> {
   return found;
 }
 
+/**
+ * Strings a language may word exactly as English does though they have two words or more (a product name and
+ * a format's name), as `language:key`. Single words ("Quiz", "Status", "OK") may be equal in any language.
+ */
+const SAME_AS_ENGLISH = new Set(['pl:giftImport.title']);
+/** The words of a string, leaving out its placeholders and tags (a copy of a sentence has two or more). */
+const words = (text: string) => text.replace(/\{\{[^}]*\}\}|<[^>]*>/g, ' ').match(/\p{L}{2,}/gu) ?? [];
+
 const placeholders = (text: string) => [...text.matchAll(/\{\{\s*([\w.]+)[^}]*\}\}/g)].map((m) => m[1]).sort();
 const read = (file: string) => leaves(JSON.parse(readFileSync(file, 'utf8')));
 const relative = (file: string) => path.relative(path.dirname(SRC), file);
@@ -59,6 +67,8 @@ function catalogProblems(folder: string): string[] {
       const translated = catalog.get(key);
       if (translated === undefined) problems.push(`${relative(file)}: lacks "${key}"`);
       else if (translated.trim() === '') problems.push(`${relative(file)}: "${key}" is empty`);
+      else if (translated === text && words(text).length > 1 && !SAME_AS_ENGLISH.has(`${language}:${key}`))
+        problems.push(`${relative(file)}: "${key}" is the English text, not translated`);
       else if (placeholders(translated).join() !== placeholders(text).join())
         problems.push(
           `${relative(file)}: "${key}" has {{${placeholders(translated).join('}}, {{')}}}, en.json {{${placeholders(text).join('}}, {{')}}}`,
@@ -84,7 +94,7 @@ describe('the translation catalogs', () => {
   });
 
   it.each(folders.map((folder) => [path.relative(SRC, folder), folder]))(
-    '%s: every language has exactly the keys and placeholders of en.json',
+    '%s: every language has exactly the keys and placeholders of en.json, each translated',
     (_name, folder) => {
       expect(catalogProblems(folder)).toEqual([]);
     },
@@ -92,20 +102,22 @@ describe('the translation catalogs', () => {
 });
 
 describe('the catalog check', () => {
-  it('names the file and the key a language lacks, has extra, or words with other placeholders', () => {
+  it('names the file and the key a language lacks, has extra, leaves in English, or words with other placeholders', () => {
     const folder = mkdtempSync(path.join(tmpdir(), 'locales-'));
     try {
       const write = (language: string, catalog: unknown) =>
         writeFileSync(path.join(folder, `${language}.json`), JSON.stringify(catalog));
-      write('en', { greeting: 'Hello {{name}}', subject: { due: 'Due {{date}}' } });
+      write('en', { greeting: 'Hello {{name}}', subject: { due: 'Due on {{date}}' } });
       write('es', { greeting: 'Hola {{name}}' });
       write('pl', { greeting: 'Dzień dobry {{imie}}', subject: { due: 'Termin {{date}}' }, extra: 'x' });
-      write('vi', { greeting: 'Xin chào {{name}}', subject: { due: 'Hạn {{date}}' } });
+      // "Hello" may stay (one word); a sentence copied from English may not.
+      write('vi', { greeting: 'Hello {{name}}', subject: { due: 'Due on {{date}}' } });
       const problems = catalogProblems(folder).map((line) => line.slice(line.indexOf(': ') + 2));
       expect(problems).toEqual([
         'lacks "subject.due"',
         '"greeting" has {{imie}}, en.json {{name}}',
         'has "extra", which en.json does not',
+        '"subject.due" is the English text, not translated',
       ]);
       expect(catalogProblems(folder)[0]).toMatch(/es\.json: lacks/);
     } finally {

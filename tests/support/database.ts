@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Caller } from '../../src/core/caller/index.js';
 import { openDatabase, type Database } from '../../src/core/db.js';
 import { migrate } from '../../src/core/migrate.js';
+import { recordStatement, statementLogged } from './statement-log.js';
 
 /**
  * Throwaway, migrated databases. Each test file gets its own, so tests never see
@@ -28,13 +29,15 @@ export async function freshDatabase(
 ): Promise<TestDatabase> {
   const migrated = options.migrated ?? true;
   const url = options.serverUrl ?? serverUrl;
+  const counted = options.onQuery;
+  const onQuery = statementLogged ? (sql: string) => (recordStatement(sql), counted?.(sql)) : counted;
   if (!url) {
-    const db = await openDatabase({ dataDir: 'memory://', onQuery: options.onQuery });
+    const db = await openDatabase({ dataDir: 'memory://', onQuery });
     if (migrated) await migrate(db);
     return Object.assign(db, { url: undefined, drop: () => db.close() });
   }
   const created = await createServerDatabase(url, 'training_test');
-  const db = await openDatabase({ url: created.url, poolMax: 20, onQuery: options.onQuery });
+  const db = await openDatabase({ url: created.url, poolMax: 20, onQuery });
   if (migrated) await migrate(db);
   return Object.assign(db, {
     url: created.url,

@@ -3,6 +3,7 @@ import { assert, expect } from 'vitest';
 import { runAsCaller, type Caller, type CallerTransaction } from '../../src/core/caller/index.js';
 import type { SqlConnection } from '../../src/core/db.js';
 import type { TestDatabase } from './database.js';
+import { asHarness } from './statement-log.js';
 
 /**
  * Small helpers for tests that talk SQL directly to the database: seeding rows
@@ -14,57 +15,7 @@ export const uuid = (): string => randomUUID();
 
 export type Row = Record<string, unknown>;
 
-/**
- * The tables that hold a tenant's rows: each has `tenant_id`, and RLS is forced on it. Every
- * table of the database with a `tenant_id` column must be listed (tests/db/rls.test.ts checks
- * it), so the generic checks (RLS per table, the tenancy and fuzz checksums) cover a new one.
- */
-export const TENANT_TABLES = [
-  'profiles',
-  'predictive_scores',
-  'shift_assignments',
-  'equipment_operators',
-  'training_courses',
-  'training_assignments',
-  'training_completions',
-  'certificates',
-  'notifications',
-  'notification_preferences',
-  'risk_escalations',
-  'training_evidence',
-  // The scheduler's record of each tenant's runs (written as the tenant's 'service').
-  'scheduled_job_runs',
-  // Analytics counters: derived from the tenant's rows, written only by triggers.
-  'training_assignment_counts',
-  'training_assignment_due_counts',
-  'training_completion_counts',
-  // Quizzes: the question bank, a course's quiz, attempts, what they show and their answers.
-  'quiz_questions',
-  'quiz_choices',
-  'course_quizzes',
-  'quiz_attempts',
-  'quiz_attempt_questions',
-  'quiz_answers',
-  // The audit trail: appended by the audit trigger of every other table, read by admins.
-  'audit_events',
-  // Course content: uploaded files, a course's modules, each assignee's progress through them.
-  'content_files',
-  'course_modules',
-  'module_progress',
-  // The LRS: credentials, cmi5 launch tokens, statements, their attachments and activities, documents.
-  'lrs_credentials',
-  'xapi_launch_tokens',
-  'xapi_statements',
-  'xapi_attachments',
-  'xapi_activities',
-  'xapi_documents',
-  // A mutation's Idempotency-Key and the response it got.
-  'idempotency_keys',
-  // The tenant's name and logo.
-  'tenant_settings',
-] as const;
-
-export type TenantTable = (typeof TENANT_TABLES)[number];
+export { TENANT_TABLES, type TenantTable } from './tenant-tables.js';
 
 /** `INSERT INTO table (keys…) VALUES (…) RETURNING *` on an owner connection (no RLS for the superuser). */
 export async function insertRow(connection: SqlConnection, table: string, row: Row): Promise<Row> {
@@ -185,9 +136,11 @@ export async function attempt<T>(
   fn: (tx: CallerTransaction) => Promise<T>,
 ): Promise<Outcome<T>> {
   try {
-    await runAsCaller(db.prisma, caller, async (tx) => {
-      throw new Rollback(await fn(tx));
-    });
+    await asHarness(() =>
+      runAsCaller(db.prisma, caller, async (tx) => {
+        throw new Rollback(await fn(tx));
+      }),
+    );
   } catch (error) {
     if (error instanceof Rollback) return { ok: true, value: error.value as T };
     const { code, message } = sqlError(error);
@@ -198,5 +151,5 @@ export async function attempt<T>(
 
 /** Runs one query as `caller` and commits. */
 export function asCaller<R = Row>(db: TestDatabase, caller: Caller, text: string, ...params: unknown[]): Promise<R[]> {
-  return runAsCaller(db.prisma, caller, (tx) => tx.$queryRawUnsafe<R[]>(text, ...params));
+  return asHarness(() => runAsCaller(db.prisma, caller, (tx) => tx.$queryRawUnsafe<R[]>(text, ...params)));
 }

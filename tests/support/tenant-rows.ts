@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { runAsCaller } from '../../src/core/caller/index.js';
+import { asHarness } from './statement-log.js';
 import type { TestDatabase } from './database.js';
 import type { Owner } from './sql.js';
 
@@ -32,14 +33,16 @@ export async function insertCourse(sql: Owner, tenantId: string, createdBy: stri
 
 /** Assignments inserted as the database sees a bulk auto-assignment: one multi-row statement. */
 export function insertAssignmentsInBulk(db: TestDatabase, tenantId: string, courseId: string, userIds: string[]) {
-  return runAsCaller(db.prisma, { tenantId, userId: randomUUID(), role: 'service' }, (tx) =>
-    tx.$queryRawUnsafe<{ id: string; user_id: string }[]>(
-      `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
-       SELECT $1::uuid, $2::uuid, u, 'auto' FROM unnest($3::uuid[]) AS u
-       RETURNING id::text, user_id::text`,
-      tenantId,
-      courseId,
-      userIds,
+  return asHarness(() =>
+    runAsCaller(db.prisma, { tenantId, userId: randomUUID(), role: 'service' }, (tx) =>
+      tx.$queryRawUnsafe<{ id: string; user_id: string }[]>(
+        `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
+         SELECT $1::uuid, $2::uuid, u, 'auto' FROM unnest($3::uuid[]) AS u
+         RETURNING id::text, user_id::text`,
+        tenantId,
+        courseId,
+        userIds,
+      ),
     ),
   );
 }

@@ -20,6 +20,7 @@ import type {
   TransactionOptions,
 } from './types.js';
 import { APPLY_CALLER, beginAsCaller, callerSettingValues } from './settings.js';
+import { tenantScoped, tenantScopedArgs } from './tenant-scope.js';
 import { APP_ROLE } from '../app-role.js';
 import type { Role } from '../permissions.js';
 
@@ -54,6 +55,8 @@ export type { ReadLane, ReadLanes } from './types.js';
  * - `runAsAppRole`: the application role with no caller, for the few narrow cross-tenant SECURITY DEFINER
  *   functions (which tenants a job visits, which e-mails are due, a public certificate lookup).
  * - `tenantDeliveryContext`: live delivery's context, as the tenant's service role.
+ *
+ * Every model operation as a caller also names the caller's tenant in its SQL (tenant-scope.ts).
  */
 
 /** Longest a query operation's reads may take together (and each statement, in PostgreSQL). */
@@ -128,7 +131,7 @@ export async function runAsCaller<T>(
         async (tx) => {
           await tx.$executeRawUnsafe(APPLY_CALLER, ...callerSettingValues(caller, timeout));
           began = true;
-          const result = await fn(tx);
+          const result = await fn(tenantScoped(tx, caller.tenantId));
           if (dryRun) throw new DryRunRollback(result);
           return result;
         },
@@ -153,7 +156,7 @@ export async function readAsCaller<T>(
   const lanes = services.readLanes;
   const timeout = READ_TRANSACTION_TIMEOUT_MS;
   if (!lanes) return runAsCaller(services.prisma, caller, (tx) => fn(tx, (s) => tx.$queryRaw(s)), { timeout });
-  const reads = laneTransaction(lanes, () => beginAsCaller(caller, timeout));
+  const reads = laneTransaction(lanes, caller.tenantId, () => beginAsCaller(caller, timeout));
   try {
     return await fn(await reads.get(), (statement) => reads.read(statement));
   } finally {
@@ -199,7 +202,9 @@ export async function requestContext(
     share() {
       shared ??= refusedAfterEnd(
         services.readLanes
-          ? laneTransaction(services.readLanes, () => beginAsCaller(caller, READ_TRANSACTION_TIMEOUT_MS))
+          ? laneTransaction(services.readLanes, caller.tenantId, () =>
+              beginAsCaller(caller, READ_TRANSACTION_TIMEOUT_MS),
+            )
           : pgliteTransaction((fn) =>
               runAsCaller(services.prisma, caller, fn, { timeout: READ_TRANSACTION_TIMEOUT_MS }),
             ),
@@ -321,10 +326,10 @@ function perOperationDb(prisma: PrismaClient, caller: Caller): CallerDb {
   return prisma.$extends({
     query: {
       $allModels: {
-        async $allOperations({ args, query }) {
+        async $allOperations({ model, operation, args, query }) {
           const [, result] = await prisma.$transaction([
             prisma.$executeRawUnsafe(APPLY_CALLER, ...callerSettingValues(caller, DEFAULT_TRANSACTION_TIMEOUT_MS)),
-            query(args),
+            query(tenantScopedArgs(model, operation, args as Record<string, unknown>, caller.tenantId) as typeof args),
           ]);
           return result;
         },

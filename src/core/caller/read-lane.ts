@@ -2,6 +2,7 @@ import pg from 'pg';
 import { sqlSpan } from '../telemetry/tracing.js';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import type { Database, PooledConnections } from '../db.js';
+import { tenantScoped } from './tenant-scope.js';
 import type { ReadLane, ReadLanes, SharedReads } from './types.js';
 
 /**
@@ -24,9 +25,9 @@ export function openReadLanes(db: Database): ReadLanes | undefined {
 }
 
 /** A query operation's shared reads on a lane, opened by `begin()` on first use. */
-export function laneTransaction(lanes: ReadLanes, begin: () => string): SharedReads {
+export function laneTransaction(lanes: ReadLanes, tenantId: string, begin: () => string): SharedReads {
   let lane: Promise<ReadLane> | undefined;
-  const opened = () => (lane ??= lanes.open(begin()));
+  const opened = () => (lane ??= lanes.open(begin(), tenantId));
   return {
     get: () => opened().then((open) => open.prisma),
     read: (statement) => opened().then((open) => open.query(statement)),
@@ -50,7 +51,7 @@ function readLanes(pooled: PooledConnections): ReadLanes {
     return { prisma: pooled.prismaOver(lanePool), pool: lanePool };
   };
   return {
-    async open(begin) {
+    async open(begin, tenantId) {
       const held = new HeldConnection(await pooled.pool.connect(), begin, pooled.onQuery, pooled.acquireTimeoutMs);
       const lane = idle.pop() ?? makeLane();
       lane.pool.held = held;
@@ -58,7 +59,7 @@ function readLanes(pooled: PooledConnections): ReadLanes {
       // still running: until then no other use can hold the lane, so nothing of this one reaches theirs.
       const use = new LaneUse(() => idle.push(lane));
       return {
-        prisma: use.guard(lane.prisma),
+        prisma: tenantScoped(use.guard(lane.prisma), tenantId),
         async query<R>(statement: Prisma.Sql) {
           if (use.ended) throw laneEnded();
           return held.read<R>(statement, pooled.statementName({ sql: statement.text }));

@@ -102,6 +102,9 @@ export interface ReadLane {
 }
 
 export interface ReadLanes {
-  /** Takes a pooled connection; `begin` (a script without parameters) opens the lane's transaction. */
-  open(begin: string): Promise<ReadLane>;
+  /**
+   * Takes a pooled connection; `begin` (a script without parameters) opens the lane's transaction, whose model
+   * operations name `tenantId`.
+   */
+  open(begin: string, tenantId: string): Promise<ReadLane>;
 }

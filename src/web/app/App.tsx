@@ -5,12 +5,14 @@ import { createApiClient } from './client';
 import { applyLanguage, i18n, useTranslation } from './i18n';
 import { OfflineStatus } from './offline/OfflineStatus';
 import { forgetCached } from './offline/store';
+import { LanguagePicker } from './LanguagePicker';
 import { NotificationBell, NotificationPreferences, PREFERENCES_PATH } from './Notifications';
 import { QUESTIONS_PATH } from './quiz/navigation';
 import { quizScreen } from './quiz/routes';
 import {
   isManager,
   ownerOf,
+  rememberedLanguage,
   sessionFromToken,
   storedSession,
   storeSession,
@@ -27,7 +29,7 @@ const expired = () => i18n.t('app.expired');
 
 function initialSession(): { session?: Session; message?: string } {
   const state = sessionOnLoad();
-  applyLanguage(state.session?.locale);
+  applyLanguage(rememberedLanguage(state.session) ?? state.session?.locale);
   return state;
 }
 
@@ -47,7 +49,7 @@ export function App() {
 
   const signIn = useCallback((next: Session) => {
     storeSession(next);
-    applyLanguage(next.locale);
+    applyLanguage(rememberedLanguage(next) ?? next.locale);
     setState({ session: next });
   }, []);
   const signOut = useCallback((why?: string) => {
@@ -101,6 +103,7 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (why?: 
         <div className="who">
           <NotificationBell userId={session.userId} onPreferences={() => navigate(PREFERENCES_PATH)} />
           <span>{session.name ?? t('app.signedIn')}</span>
+          <LanguagePicker session={session} />
           <button
             type="button"
             onClick={() => {

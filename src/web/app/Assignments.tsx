@@ -45,6 +45,7 @@ export function Assignments() {
   const [courseId, setCourseId] = useState('');
   const [type, setType] = useState<AssignmentType | ''>('');
   const [notice, setNotice] = useState<string>();
+  const { t } = useTranslation();
   const filter = { status: status || null, courseId: courseId || null, assignmentType: type || null };
   const [list, refetch] = useQuery({
     query: WebAssignmentsDocument,
@@ -61,30 +62,52 @@ export function Assignments() {
   const courseChoices = (courses.data?.trainingCourses.nodes ?? []).map((c) => ({ value: c.id, name: c.title }));
 
   return (
-    <Section title="Assignments">
-      <div className="filters" role="search" aria-label="Assignments">
+    <Section title={t('assignments.title')}>
+      <div className="filters" role="search" aria-label={t('assignments.title')}>
         <SelectField
-          label="Status"
+          label={t('assignments.status')}
           value={status}
           onChange={setStatus}
-          none="Any status"
+          none={t('assignments.anyStatus')}
           options={choices(STATUSES, (s) => STATUS_NAMES[s])}
         />
-        <SelectField label="Course" value={courseId} onChange={setCourseId} none="Any course" options={courseChoices} />
-        <SelectField label="Type" value={type} onChange={setType} none="Any type" options={choices(TYPES, enumName)} />
+        <SelectField
+          label={t('assignments.course')}
+          value={courseId}
+          onChange={setCourseId}
+          none={t('assignments.anyCourse')}
+          options={courseChoices}
+        />
+        <SelectField
+          label={t('assignments.type')}
+          value={type}
+          onChange={setType}
+          none={t('assignments.anyType')}
+          options={choices(TYPES, enumName)}
+        />
       </div>
       <Notice message={notice} />
-      <Loaded result={list} what="assignments" retry={reload}>
+      <Loaded result={list} what={t('assignments.what')} retry={reload}>
         {nodes.length === 0 ? (
-          <Empty>{status || courseId || type ? 'No assignment matches.' : 'No assignments yet.'}</Empty>
+          <Empty>{status || courseId || type ? t('assignments.noMatch') : t('assignments.none')}</Empty>
         ) : (
-          <DataTable label="Assignment list" columns={['Person', 'Course', 'Status', 'Due', 'Type']} actions>
+          <DataTable
+            label={t('assignments.list')}
+            columns={[
+              t('assignments.person'),
+              t('assignments.course'),
+              t('assignments.status'),
+              t('assignments.due'),
+              t('assignments.type'),
+            ]}
+            actions
+          >
             {nodes.map((a) => (
               <AssignmentRow
                 key={a.id}
                 assignment={a}
-                onChanged={(what) => {
-                  setNotice(`${what} ${a.course.title} for ${personName(a.user)}.`);
+                onChanged={(message) => {
+                  setNotice(message);
                   reload();
                 }}
               />
@@ -108,8 +131,8 @@ function AssignmentRow({
   onChanged,
 }: {
   assignment: AssignmentRowFieldsFragment;
-  /** Says what happened ("Cancelled", …), to be followed by course and person. */
-  onChanged: (what: string) => void;
+  /** Says what happened, naming the course and the person. */
+  onChanged: (message: string) => void;
 }) {
   const [cancelling, cancel] = useMutation(CancelTrainingAssignmentDocument);
   const { t } = useTranslation();
@@ -117,7 +140,8 @@ function AssignmentRow({
   const certificate = assignment.completion?.certificate;
   const [evaluating, setEvaluating] = useState(false);
   const active = ACTIVE.includes(assignment.status);
-  const who = `${assignment.course.title} for ${personName(assignment.user)}`;
+  const names = { course: assignment.course.title, person: personName(assignment.user) };
+  const who = t('assignments.who', names);
   return (
     <>
       <tr>
@@ -133,21 +157,26 @@ function AssignmentRow({
         <td>{enumName(assignment.assignmentType)}</td>
         <td>
           {active && assignment.course.requirements.practicalEvaluation && !evaluating && (
-            <button type="button" aria-label={`Record evaluation of ${who}`} onClick={() => setEvaluating(true)}>
-              Record evaluation
+            <button
+              type="button"
+              aria-label={t('assignments.recordEvaluationOf', { who })}
+              onClick={() => setEvaluating(true)}
+            >
+              {t('assignments.recordEvaluation')}
             </button>
           )}
           {active && (
             <ConfirmButton
-              label="Cancel"
-              accessibleLabel={`Cancel ${who}`}
-              question={`Cancel ${who}?`}
-              confirm="Yes, cancel it"
-              keep="Keep it"
+              label={t('assignments.cancel')}
+              accessibleLabel={t('assignments.cancelOf', { who })}
+              question={t('assignments.cancelQuestion', { who })}
+              confirm={t('assignments.yesCancel')}
+              keep={t('analytics.keepIt')}
               disabled={cancelling.fetching}
               onConfirm={async () => {
+                // The reason is stored and audited: kept in one language whoever cancels.
                 const result = await cancel({ assignmentId: assignment.id, reason: 'Cancelled in Training Analytics' });
-                if (!result.error) onChanged('Cancelled');
+                if (!result.error) onChanged(t('assignments.cancelled', names));
               }}
             />
           )}
@@ -161,7 +190,7 @@ function AssignmentRow({
               disabled={revoking.fetching}
               onConfirm={async () => {
                 const result = await revoke({ code: certificate.code, reason: 'Revoked in Training Analytics' });
-                if (!result.error) onChanged(t('analytics.revoked'));
+                if (!result.error) onChanged(t('assignments.revoked', names));
               }}
             />
           )}
@@ -176,9 +205,7 @@ function AssignmentRow({
               assignmentId={assignment.id}
               onDone={(passed) => {
                 setEvaluating(false);
-                onChanged(
-                  passed ? 'Recorded a passed practical evaluation of' : 'Recorded a failed practical evaluation of',
-                );
+                onChanged(t(passed ? 'assignments.evaluationPassed' : 'assignments.evaluationFailed', names));
               }}
               onCancel={() => setEvaluating(false)}
             />
@@ -196,10 +223,12 @@ function AssignForm({ courses, onAssigned }: { courses: Choice<string>[]; onAssi
   const [unpicked, setUnpicked] = useState(false);
   const [dueDate, setDueDate] = useState('');
   const [reason, setReason] = useState('');
+  const { t } = useTranslation();
   const errors = formErrors(assigning.error, ['courseId', 'userId', 'dueDate', 'assignmentReason'], {
-    courseId: 'Course',
-    userId: 'Person',
-    assignmentReason: 'Reason',
+    courseId: t('assignments.course'),
+    userId: t('assignments.person'),
+    dueDate: t('assignments.dueDate'),
+    assignmentReason: t('assignments.reason'),
   });
 
   const submit = async (event: FormEvent) => {
@@ -216,40 +245,49 @@ function AssignForm({ courses, onAssigned }: { courses: Choice<string>[]; onAssi
     });
     if (result.error || !result.data) return;
     const created = result.data.assignTrainingCourse;
-    onAssigned(`Assigned ${created.course.title} to ${personName(created.user)}.`);
+    onAssigned(t('assignments.assigned', { course: created.course.title, person: personName(created.user) }));
     setPerson(null);
     setReason('');
   };
 
   return (
     <form className="sub-panel" onSubmit={submit} noValidate aria-labelledby="assign-form-title">
-      <h3 id="assign-form-title">Assign a course</h3>
+      <h3 id="assign-form-title">{t('assignments.assignTitle')}</h3>
       <div className="form-grid">
         <SelectField
-          label="Course to assign"
+          label={t('assignments.courseToAssign')}
           error={errors.fields.courseId}
           value={courseId}
           onChange={setCourseId}
           options={courses}
         />
         <PersonPicker
-          label="Person"
-          error={
-            unpicked ? 'Pick a person: type part of their name, then choose them from the list' : errors.fields.userId
-          }
+          label={t('assignments.person')}
+          error={unpicked ? t('assignments.pickPerson') : errors.fields.userId}
           value={person}
           onChange={(next) => {
             setPerson(next);
             if (next) setUnpicked(false);
           }}
         />
-        <InputField label="Due date" error={errors.fields.dueDate} type="date" value={dueDate} onChange={setDueDate} />
-        <InputField label="Reason" error={errors.fields.assignmentReason} value={reason} onChange={setReason} />
+        <InputField
+          label={t('assignments.dueDate')}
+          error={errors.fields.dueDate}
+          type="date"
+          value={dueDate}
+          onChange={setDueDate}
+        />
+        <InputField
+          label={t('assignments.reason')}
+          error={errors.fields.assignmentReason}
+          value={reason}
+          onChange={setReason}
+        />
       </div>
       <FormError message={errors.form} />
       <div className="actions">
         <button type="submit" className="primary" disabled={assigning.fetching || courses.length === 0}>
-          Assign
+          {t('assignments.assign')}
         </button>
       </div>
     </form>

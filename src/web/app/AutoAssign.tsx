@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useMutation } from 'urql';
 import { WebAutoAssignDocument, type WebAutoAssignMutation } from '../../generated/operations/graphql';
+import { formatNumber, useTranslation } from './i18n';
 import { Empty, ErrorMessage, Field, formatDate, personName, riskReason, Section } from './ui';
 import { formErrors } from './form-errors';
 
@@ -11,7 +12,8 @@ export function AutoAssign() {
   const [running, run] = useMutation(WebAutoAssignDocument);
   const [minRiskScore, setMinRiskScore] = useState('0');
   const [result, setResult] = useState<Result>();
-  const errors = formErrors(running.error, ['minRiskScore']);
+  const { t } = useTranslation();
+  const errors = formErrors(running.error, ['minRiskScore'], { minRiskScore: t('autoAssign.minRiskScore') });
 
   const go = async (dryRun: boolean) => {
     setResult(undefined);
@@ -23,47 +25,45 @@ export function AutoAssign() {
   };
 
   return (
-    <Section title="Auto-assign">
-      <p>
-        Courses set to assign automatically go to the people whose latest risk score reaches the course’s threshold.
-        Preview first; nothing is written until you choose Assign.
-      </p>
+    <Section title={t('autoAssign.title')}>
+      <p>{t('autoAssign.intro')}</p>
       <div className="filters">
-        <Field label="Minimum risk score" error={errors.fields.minRiskScore}>
+        <Field label={t('autoAssign.minRiskScore')} error={errors.fields.minRiskScore}>
           {(p) => <input {...p} type="number" value={minRiskScore} onChange={(e) => setMinRiskScore(e.target.value)} />}
         </Field>
       </div>
       <div className="actions">
         <button type="button" onClick={() => go(true)} disabled={running.fetching}>
-          Preview
+          {t('autoAssign.preview')}
         </button>
         <button type="button" className="primary" onClick={() => go(false)} disabled={running.fetching}>
-          Assign
+          {t('autoAssign.assign')}
         </button>
       </div>
       {running.fetching && (
         <p role="status" className="state">
-          Working…
+          {t('autoAssign.working')}
         </p>
       )}
       {errors.form && <ErrorMessage error={errors.form} />}
       {result && (
         <div className="auto-assign-result" role="status">
           <p>
-            {result.dryRun
-              ? `Preview: ${result.assignments.length} assignment(s) would be created`
-              : `Created ${result.assignmentsCreated} assignment(s)`}{' '}
-            ({result.coursesChecked} course(s) and {result.scoresChecked} score(s) checked).
+            {t(result.dryRun ? 'autoAssign.wouldCreate' : 'autoAssign.created', {
+              n: formatNumber(result.dryRun ? result.assignments.length : result.assignmentsCreated),
+              courses: formatNumber(result.coursesChecked),
+              scores: formatNumber(result.scoresChecked),
+            })}
           </p>
           {result.assignments.length === 0 ? (
-            <Empty>Nobody needs new training right now.</Empty>
+            <Empty>{t('autoAssign.nobody')}</Empty>
           ) : (
-            <ul className="rows" aria-label={result.dryRun ? 'Would be assigned' : 'Assigned'}>
+            <ul className="rows" aria-label={t(result.dryRun ? 'autoAssign.wouldBeAssigned' : 'autoAssign.assigned')}>
               {result.assignments.map((a) => (
                 <li key={`${a.user.id}-${a.course.id}`}>
                   <strong>{personName(a.user)}</strong> — {a.course.title}
                   {a.trigger ? `: ${riskReason(a.trigger)}` : ''}
-                  {a.dueDate ? `, due ${formatDate(a.dueDate)}` : ''}
+                  {a.dueDate ? t('analytics.due', { date: formatDate(a.dueDate) }) : ''}
                 </li>
               ))}
             </ul>

@@ -10,6 +10,7 @@ import {
   type DifficultyLevel,
 } from '../../generated/operations/graphql';
 import { ModulesEditor } from './content/ModulesEditor';
+import { formatNumber, i18n, useTranslation } from './i18n';
 import { QuizEditor } from './quiz/QuizEditor';
 import {
   categoryName,
@@ -38,18 +39,15 @@ export const CATEGORIES: CourseCategory[] = [
 ];
 const ENTITY_TYPES: CourseEntityType[] = ['GENERAL', 'WORKER', 'DRIVER', 'ZONE', 'EQUIPMENT'];
 const DIFFICULTIES: DifficultyLevel[] = ['BEGINNER', 'INTERMEDIATE', 'ADVANCED'];
-const CATEGORY_CHOICES = choices(CATEGORIES, categoryName);
-const ENTITY_TYPE_CHOICES = choices(ENTITY_TYPES, enumName);
-const DIFFICULTY_CHOICES = choices(DIFFICULTIES, enumName);
-/** The course's yes-or-no settings and their labels. */
+/** The course's yes-or-no settings (each labelled by `courses.check.<name>`). */
 const CHECKS = [
-  ['autoAssignEnabled', 'Assign automatically by risk'],
-  ['required', 'Required'],
-  ['issuesCertificate', 'Issues a certificate'],
+  'autoAssignEnabled',
+  'required',
+  'issuesCertificate',
   // What completing it takes; none: the assignee reports their result.
-  ['quiz', 'Requires a passed quiz'],
-  ['content', 'Requires the course content'],
-  ['practicalEvaluation', 'Requires a practical evaluation'],
+  'quiz',
+  'content',
+  'practicalEvaluation',
 ] as const;
 
 /** The tenant's courses: search, filter, create and edit. */
@@ -59,6 +57,7 @@ export function Courses() {
   const [editing, setEditing] = useState<CourseFieldsFragment | null>(null);
   const [formKey, setFormKey] = useState(0);
   const [notice, setNotice] = useState<string>();
+  const { t } = useTranslation();
   const filter = { search: search.trim() || null, category: category || null };
   const [courses, refetch] = useQuery({
     query: TrainingCoursesDocument,
@@ -69,20 +68,20 @@ export function Courses() {
   const nodes = courses.data?.trainingCourses.nodes ?? [];
 
   return (
-    <Section title="Courses">
-      <div className="filters" role="search" aria-label="Courses">
-        <InputField label="Search courses" type="search" value={search} onChange={setSearch} />
+    <Section title={t('courses.title')}>
+      <div className="filters" role="search" aria-label={t('courses.title')}>
+        <InputField label={t('courses.search')} type="search" value={search} onChange={setSearch} />
         <SelectField
-          label="Category"
+          label={t('courses.category')}
           value={category}
           onChange={setCategory}
-          none="All categories"
-          options={CATEGORY_CHOICES}
+          none={t('courses.allCategories')}
+          options={choices(CATEGORIES, categoryName)}
         />
       </div>
-      <Loaded result={courses} what="courses" retry={reload}>
+      <Loaded result={courses} what={t('courses.what')} retry={reload}>
         {nodes.length === 0 ? (
-          <Empty>{search || category ? 'No course matches.' : 'No courses yet: create the first one below.'}</Empty>
+          <Empty>{search || category ? t('courses.noMatch') : t('courses.none')}</Empty>
         ) : (
           <ul className="rows">
             {nodes.map((course) => (
@@ -90,20 +89,25 @@ export function Courses() {
                 <span>
                   <strong>{course.title}</strong> · {categoryName(course.category)}
                   {course.autoAssignEnabled && course.riskThreshold != null
-                    ? ` · auto-assigned at risk ${course.riskThreshold} (${enumName(course.entityType ?? 'GENERAL').toLowerCase()})`
+                    ? ` · ${t('courses.autoAssignedAt', {
+                        threshold: formatNumber(course.riskThreshold),
+                        entity: enumName(course.entityType ?? 'GENERAL').toLowerCase(),
+                      })}`
                     : ''}
-                  {course.expiryMonths ? ` · valid ${course.expiryMonths} months` : ''}
+                  {course.expiryMonths
+                    ? ` · ${t('courses.validMonths', { months: formatNumber(course.expiryMonths) })}`
+                    : ''}
                 </span>
                 <button
                   type="button"
-                  aria-label={`Edit ${course.title}`}
+                  aria-label={t('courses.editLabel', { title: course.title })}
                   onClick={() => {
                     setEditing(course);
                     setNotice(undefined);
                     setFormKey((k) => k + 1);
                   }}
                 >
-                  Edit
+                  {t('courses.edit')}
                 </button>
               </li>
             ))}
@@ -142,14 +146,18 @@ const FIELDS = [
   'entityType',
   'expiryMonths',
 ];
-/** The form's names for the fields the API names otherwise. */
-const LABELS = {
-  contentUrl: 'Content URL',
-  durationMinutes: 'Duration',
-  difficultyLevel: 'Difficulty',
-  entityType: 'Risk scores of',
-  expiryMonths: 'Validity (months)',
-};
+/** The form's names for the fields, in the API's errors (read when shown, so a language switch applies). */
+const errorLabels = () => ({
+  title: i18n.t('courses.field.title'),
+  description: i18n.t('courses.field.description'),
+  category: i18n.t('courses.category'),
+  contentUrl: i18n.t('courses.field.contentUrl'),
+  durationMinutes: i18n.t('courses.field.duration'),
+  difficultyLevel: i18n.t('courses.field.difficulty'),
+  riskThreshold: i18n.t('courses.field.riskThreshold'),
+  entityType: i18n.t('courses.field.entityType'),
+  expiryMonths: i18n.t('courses.field.validity'),
+});
 
 function CourseForm({
   course,
@@ -180,10 +188,11 @@ function CourseForm({
     practicalEvaluation: course?.requirements.practicalEvaluation ?? false,
   });
   const active = course ? updating : creating;
-  const errors = formErrors(active.error, FIELDS, LABELS);
+  const { t } = useTranslation();
+  const errors = formErrors(active.error, FIELDS, errorLabels());
   const set = (name: keyof typeof values) => (value: string | boolean) => setValues((v) => ({ ...v, [name]: value }));
   /** A text or select field's value, its change and the API's error for it. */
-  const bind = <Name extends Exclude<keyof typeof values, (typeof CHECKS)[number][0]>>(name: Name) => ({
+  const bind = <Name extends Exclude<keyof typeof values, (typeof CHECKS)[number]>>(name: Name) => ({
     value: values[name],
     onChange: set(name),
     error: errors.fields[name],
@@ -210,29 +219,39 @@ function CourseForm({
     };
     const result = course ? await update({ id: course.id, input }) : await create({ input });
     if (result.error) return;
-    onSaved(course ? `Saved “${values.title}”.` : `Created “${values.title}”.`);
+    onSaved(t(course ? 'courses.saved' : 'courses.created', { title: values.title }));
   };
 
   return (
     <form className="sub-panel" onSubmit={submit} noValidate aria-labelledby="course-form-title">
-      <h3 id="course-form-title">{course ? `Edit “${course.title}”` : 'New course'}</h3>
+      <h3 id="course-form-title">{course ? t('courses.editTitle', { title: course.title }) : t('courses.new')}</h3>
       <div className="form-grid">
-        <InputField label="Title" {...bind('title')} />
-        <SelectField label="Category" options={CATEGORY_CHOICES} {...bind('category')} />
-        <Field label="Description" error={errors.fields.description}>
+        <InputField label={t('courses.field.title')} {...bind('title')} />
+        <SelectField label={t('courses.category')} options={choices(CATEGORIES, categoryName)} {...bind('category')} />
+        <Field label={t('courses.field.description')} error={errors.fields.description}>
           {(p) => (
             <textarea {...p} rows={2} value={values.description} onChange={(e) => set('description')(e.target.value)} />
           )}
         </Field>
-        <InputField label="Content URL" type="url" {...bind('contentUrl')} />
-        <InputField label="Duration (minutes)" type="number" {...bind('durationMinutes')} />
-        <SelectField label="Difficulty" none="Not set" options={DIFFICULTY_CHOICES} {...bind('difficultyLevel')} />
-        <InputField label="Risk threshold (0–100)" type="number" {...bind('riskThreshold')} />
-        <SelectField label="Risk scores of" none="Not set" options={ENTITY_TYPE_CHOICES} {...bind('entityType')} />
-        <InputField label="Valid for (months)" type="number" {...bind('expiryMonths')} />
+        <InputField label={t('courses.field.contentUrl')} type="url" {...bind('contentUrl')} />
+        <InputField label={t('courses.durationMinutes')} type="number" {...bind('durationMinutes')} />
+        <SelectField
+          label={t('courses.field.difficulty')}
+          none={t('courses.notSet')}
+          options={choices(DIFFICULTIES, enumName)}
+          {...bind('difficultyLevel')}
+        />
+        <InputField label={t('courses.riskThresholdRange')} type="number" {...bind('riskThreshold')} />
+        <SelectField
+          label={t('courses.field.entityType')}
+          none={t('courses.notSet')}
+          options={choices(ENTITY_TYPES, enumName)}
+          {...bind('entityType')}
+        />
+        <InputField label={t('courses.validFor')} type="number" {...bind('expiryMonths')} />
       </div>
       <div className="checks">
-        {CHECKS.map(([name, label]) => (
+        {CHECKS.map((name) => (
           <div className="field checkbox" key={name}>
             <input
               id={`course-${name}`}
@@ -240,18 +259,18 @@ function CourseForm({
               checked={values[name]}
               onChange={(e) => set(name)(e.target.checked)}
             />
-            <label htmlFor={`course-${name}`}>{label}</label>
+            <label htmlFor={`course-${name}`}>{t(`courses.check.${name}`)}</label>
           </div>
         ))}
       </div>
       <FormError message={errors.form} />
       <div className="actions">
         <button type="submit" className="primary" disabled={active.fetching}>
-          {course ? 'Save changes' : 'Create course'}
+          {course ? t('courses.save') : t('courses.create')}
         </button>
         {course && (
           <button type="button" onClick={onCancel}>
-            Stop editing
+            {t('courses.stopEditing')}
           </button>
         )}
       </div>

@@ -79,7 +79,7 @@ export function PersonPicker({
         aria-invalid={Boolean(error)}
         aria-describedby={error ? errorId : undefined}
         autoComplete="off"
-        placeholder="Type a name or email"
+        placeholder={t('personPicker.placeholder')}
         value={text}
         onChange={(event) => {
           setText(event.target.value);

@@ -55,12 +55,15 @@ void i18n.use(initReactI18next).init({
 
 /**
  * The language for a person: their own `locale` (token claim or profile), else the browser's, else English.
- * Also sets `<html lang>` so screen readers pronounce the page in that language.
+ * Also sets `<html lang>` so screen readers pronounce the page in that language, and the window's title.
  */
 export function applyLanguage(userLocale?: string | null): Language {
   const language = pickLanguage(userLocale, browserLanguages());
   if (i18n.language !== language) void i18n.changeLanguage(language);
-  if (typeof document !== 'undefined') document.documentElement.lang = language;
+  if (typeof document !== 'undefined') {
+    document.documentElement.lang = language;
+    document.title = i18n.t('app.brand');
+  }
   return language;
 }
 

@@ -71,6 +71,20 @@ export function takeTokenFromUrl(): string | undefined {
   return decodeURIComponent(match[1]);
 }
 
+const languageKey = (owner: string) => `safety-training.language.${owner}`;
+
+/**
+ * The language last applied for a person on this device, so that the app opens in it at once (their profile,
+ * read right after, has the last word).
+ */
+export function rememberedLanguage(session: Session | undefined): string | undefined {
+  return session ? (localStorage.getItem(languageKey(ownerOf(session))) ?? undefined) : undefined;
+}
+
+export function rememberLanguage(owner: string, language: string): void {
+  localStorage.setItem(languageKey(owner), language);
+}
+
 /** Whose offline reads and outbox are this session's. */
 export const ownerOf = (session: Session) => `${session.tenantId}:${session.userId}`;
 

@@ -2,9 +2,17 @@ import { useId, useState, type InputHTMLAttributes, type ReactNode } from 'react
 import type { CombinedError, OperationContext } from 'urql';
 import type { AssignmentStatus, CourseCategory } from '../../generated/operations/graphql';
 import { formatDate as formatInLanguage, formatNumber, i18n, useTranslation } from './i18n';
+import en from './locales/en.json';
 
+type EnumValue = keyof (typeof en)['enum'];
+const isEnumValue = (value: string): value is EnumValue => Object.hasOwn(en.enum, value);
 const words = (value: string) => value.charAt(0) + value.slice(1).toLowerCase().replace(/_/g, ' ');
-export const categoryName = (category: CourseCategory | string) => words(category);
+/**
+ * An API enum value (assignment type, entity type, difficulty, certificate status …) in the current language;
+ * a value the catalogs do not know yet in plain words.
+ */
+export const enumName = (value: string) => (isEnumValue(value) ? i18n.t(`enum.${value}`) : words(value));
+export const categoryName = (category: CourseCategory) => enumName(category);
 /** Each status's name in the current language (read when shown, so a language switch applies). */
 export const STATUS_NAMES = Object.freeze({
   get ASSIGNED() {
@@ -23,7 +31,6 @@ export const STATUS_NAMES = Object.freeze({
     return i18n.t('status.CANCELLED');
   },
 }) satisfies Record<AssignmentStatus, string>;
-export const enumName = words;
 
 export function personName(person: { id: string; displayName?: string | null } | null | undefined): string {
   if (!person) return '—';
@@ -44,9 +51,14 @@ export function riskReason(trigger: {
   entityId: string;
   person?: { id: string; displayName?: string | null } | null;
 }): string {
-  const what = words(trigger.entityType).toLowerCase();
+  const what = enumName(trigger.entityType).toLowerCase();
   const about = trigger.person?.displayName ?? shortId(trigger.entityId);
-  return i18n.t('ui.riskReason', { score: trigger.score, what, about, threshold: trigger.threshold });
+  return i18n.t('ui.riskReason', {
+    score: formatNumber(trigger.score),
+    what,
+    about,
+    threshold: formatNumber(trigger.threshold),
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { useQuery } from 'urql';
 import { WebAnalyticsBreakdownsDocument, type AssignmentStatus } from '../../../generated/operations/graphql';
-import { useTranslation } from '../i18n';
+import { formatNumber, useTranslation } from '../i18n';
 import { DataTable, Empty, Loaded, percent, Section, Tile } from '../ui';
 import { analyticsFilter, equipmentName, zoneName, type DrillDown, type Filters } from './filters';
 import { WeekChart } from './WeekChart';
@@ -129,12 +129,18 @@ function BreakdownTable({
           {rows.map((row) => (
             <tr key={row.key}>
               <th scope="row">{row.name}</th>
-              <td>{row.assignments}</td>
-              <td>{row.completed}</td>
-              <td>{row.inProgress}</td>
-              <td>{row.overdue}</td>
+              <td>{formatNumber(row.assignments)}</td>
+              <td>{formatNumber(row.completed)}</td>
+              <td>{formatNumber(row.inProgress)}</td>
+              <td>{formatNumber(row.overdue)}</td>
               <td>{percent(row.completionRate)}</td>
-              {scores && <td>{row.averageScore == null ? '—' : row.averageScore.toFixed(1)}</td>}
+              {scores && (
+                <td>
+                  {row.averageScore == null
+                    ? '—'
+                    : formatNumber(row.averageScore, { minimumFractionDigits: 1, maximumFractionDigits: 1 })}
+                </td>
+              )}
               <td>
                 <button
                   type="button"

@@ -1,4 +1,5 @@
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { formatNumber } from '../i18n';
 import { Empty, Section } from '../ui';
 
 /** A section with a bar chart, or `empty` instead when there is nothing to chart. */
@@ -23,15 +24,22 @@ export interface ChartRow {
 }
 
 function Chart({ label, rows, unit }: { label: string; rows: ChartRow[]; unit?: string }) {
-  const summary = `${label}: ${rows.map((row) => `${row.name} ${row.value}${unit ?? ''}`).join(', ')}`;
+  const shown = (value: unknown) => `${typeof value === 'number' ? formatNumber(value) : String(value)}${unit ?? ''}`;
+  const summary = `${label}: ${rows.map((row) => `${row.name} ${shown(row.value)}`).join(', ')}`;
   return (
     <div className="chart" role="img" aria-label={summary}>
       <ResponsiveContainer width="100%" height={240}>
         <BarChart data={rows} margin={{ top: 8, right: 8, bottom: 8, left: 0 }} accessibilityLayer={false}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis dataKey="name" interval={0} tick={{ fontSize: 11 }} angle={-25} textAnchor="end" height={64} />
-          <YAxis allowDecimals={false} unit={unit} width={44} tick={{ fontSize: 11 }} />
-          <Tooltip formatter={(value) => `${value}${unit ?? ''}`} />
+          <YAxis
+            allowDecimals={false}
+            unit={unit}
+            width={44}
+            tick={{ fontSize: 11 }}
+            tickFormatter={(value: number) => formatNumber(value)}
+          />
+          <Tooltip formatter={shown} />
           <Bar dataKey="value" isAnimationActive={false}>
             {rows.map((row) => (
               <Cell key={row.name} fill={row.colour} />

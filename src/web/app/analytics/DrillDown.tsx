@@ -1,6 +1,6 @@
 import { useQuery } from 'urql';
 import { WebAssignmentsDocument } from '../../../generated/operations/graphql';
-import { useTranslation } from '../i18n';
+import { formatNumber, useTranslation } from '../i18n';
 import { Empty, formatDate, Loaded, personName, Section, STATUS_NAMES } from '../ui';
 import { assignmentFilter, type DrillDown, type Filters } from './filters';
 
@@ -29,7 +29,8 @@ export function DrillDownList({
       <div className="row">
         <p className="state">
           {page
-            ? `${page.totalCount} assignment(s)${page.totalCount > SHOWN ? `, the newest ${SHOWN} shown` : ''}`
+            ? t('analytics.assignmentCount', { count: page.totalCount }) +
+              (page.totalCount > SHOWN ? t('analytics.newestShown', { shown: formatNumber(SHOWN) }) : '')
             : ''}
         </p>
         <button type="button" onClick={onClose} autoFocus>

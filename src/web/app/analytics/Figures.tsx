@@ -1,4 +1,5 @@
 import type { AssignmentStatus, WebAnalyticsQuery } from '../../../generated/operations/graphql';
+import { formatNumber, useTranslation } from '../i18n';
 import { categoryName, Empty, formatDate, minutes, percent, personName, Section, STATUS_NAMES, Tile } from '../ui';
 import { ChartSection } from './Chart';
 
@@ -11,6 +12,7 @@ const STATUS_COLOURS: Record<AssignmentStatus, string> = {
 };
 /** The tenant's figures of all time: the seven tiles, the charts and who is past due. */
 export function Figures({ data }: { data: WebAnalyticsQuery['trainingAnalytics'] }) {
+  const { t } = useTranslation();
   const noAssignments = data.totalAssignments === 0 && data.byStatus.every((s) => s.count === 0);
   const statusRows = data.byStatus.map((s) => ({
     name: STATUS_NAMES[s.status],
@@ -24,40 +26,41 @@ export function Figures({ data }: { data: WebAnalyticsQuery['trainingAnalytics']
   }));
   return (
     <>
-      <div className="tiles wide" aria-label="Figures">
-        <Tile label="Total courses" value={data.totalCourses} />
-        <Tile label="Total assignments" value={data.totalAssignments} />
-        <Tile label="Completed" value={data.completedCount} />
-        <Tile label="In progress" value={data.inProgressCount} />
-        <Tile label="Overdue" value={data.overdueCount} />
-        <Tile label="Completion rate" value={percent(data.completionRate)} />
-        <Tile label="Average completion time" value={minutes(data.avgCompletionTime)} />
-        <Tile label="Risk-based: over the threshold" value={data.riskTriggers.threshold} />
-        <Tile label="Risk-based: ahead (rising trend)" value={data.riskTriggers.trend} />
+      <div className="tiles wide" aria-label={t('figures.label')}>
+        <Tile label={t('figures.totalCourses')} value={formatNumber(data.totalCourses)} />
+        <Tile label={t('figures.totalAssignments')} value={formatNumber(data.totalAssignments)} />
+        <Tile label={t('analytics.completed')} value={formatNumber(data.completedCount)} />
+        <Tile label={t('analytics.inProgress')} value={formatNumber(data.inProgressCount)} />
+        <Tile label={t('analytics.overdue')} value={formatNumber(data.overdueCount)} />
+        <Tile label={t('analytics.completionRate')} value={percent(data.completionRate)} />
+        <Tile label={t('figures.averageTime')} value={minutes(data.avgCompletionTime)} />
+        <Tile label={t('figures.riskThreshold')} value={formatNumber(data.riskTriggers.threshold)} />
+        <Tile label={t('figures.riskTrend')} value={formatNumber(data.riskTriggers.trend)} />
       </div>
       <div className="two-columns">
         <ChartSection
-          title="By status"
-          label="Assignments by status"
-          empty={noAssignments ? 'No assignments yet.' : undefined}
+          title={t('figures.byStatus')}
+          label={t('figures.byStatusLabel')}
+          empty={noAssignments ? t('assignments.none') : undefined}
           rows={statusRows}
         />
         <ChartSection
-          title="By category"
-          label="Completion rate by category, in percent"
+          title={t('figures.byCategory')}
+          label={t('figures.byCategoryLabel')}
           unit="%"
-          empty={data.byCategory.length === 0 ? 'No courses yet.' : undefined}
+          empty={data.byCategory.length === 0 ? t('figures.noCourses') : undefined}
           rows={categoryRows}
         />
       </div>
-      <Section title="Past due">
+      <Section title={t('figures.pastDue')}>
         {data.overdueAssignments.length === 0 ? (
-          <Empty>Nobody is past a due date.</Empty>
+          <Empty>{t('figures.nobodyPastDue')}</Empty>
         ) : (
           <ul className="rows">
             {data.overdueAssignments.map((a) => (
               <li key={a.id}>
-                <strong>{personName(a.user)}</strong> — {a.course.title}, due {formatDate(a.dueDate)}
+                <strong>{personName(a.user)}</strong> — {a.course.title}
+                {t('analytics.due', { date: formatDate(a.dueDate) })}
               </li>
             ))}
           </ul>

@@ -6,6 +6,7 @@ import { AutoAssign } from '../AutoAssign';
 import { Courses } from '../Courses';
 import { ModuleStats } from '../content/ModuleStats';
 import { QuestionStats } from '../quiz/QuestionStats';
+import { useTranslation } from '../i18n';
 import { Loaded } from '../ui';
 import { Breakdowns } from './Breakdowns';
 import { DrillDownList } from './DrillDown';
@@ -23,6 +24,7 @@ export function Analytics({ token }: { token: string }) {
   const [version, setVersion] = useState(0);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [drill, setDrill] = useState<DrillDown | null>(null);
+  const { t } = useTranslation();
   const refresh = () => {
     refetch({ requestPolicy: 'network-only' });
     setVersion((v) => v + 1);
@@ -39,9 +41,9 @@ export function Analytics({ token }: { token: string }) {
   return (
     <div className="page">
       <div className="page-head">
-        <h1>Training Analytics</h1>
+        <h1>{t('app.trainingAnalytics')}</h1>
         <button type="button" onClick={refresh} disabled={analytics.fetching}>
-          Refresh
+          {t('analytics.refresh')}
         </button>
       </div>
       <FilterBar
@@ -55,7 +57,7 @@ export function Analytics({ token }: { token: string }) {
       />
       {drill && <DrillDownList filters={filters} drill={drill} onClose={() => setDrill(null)} />}
       <Breakdowns key={`breakdowns-${version}`} filters={filters} version={version} onDrill={setDrill} />
-      <Loaded result={analytics} what="analytics" retry={refresh}>
+      <Loaded result={analytics} what={t('analytics.what')} retry={refresh}>
         {data && <Figures data={data} />}
       </Loaded>
       <QuestionStats key={`question-stats-${version}`} />

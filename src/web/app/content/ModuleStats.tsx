@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
 import { WebContentCoursesDocument, WebModuleStatsDocument } from '../../../generated/operations/graphql';
-import { i18n, useTranslation } from '../i18n';
+import { formatNumber, i18n, useTranslation } from '../i18n';
 import { DataTable, Empty, Loaded, Section, SelectField } from '../ui';
 
 const duration = (seconds: number | null | undefined) => {
@@ -65,12 +65,12 @@ function StatsTable({ courseId }: { courseId: string }) {
           {rows.map((row) => (
             <tr key={row.moduleId}>
               <th scope="row">{row.title}</th>
-              <td>{row.learners}</td>
-              <td>{row.satisfied}</td>
+              <td>{formatNumber(row.learners)}</td>
+              <td>{formatNumber(row.satisfied)}</td>
               <td>{duration(row.totalSecondsSpent)}</td>
               <td>{duration(row.averageSecondsSpent)}</td>
               <td>{row.kind === 'VIDEO' ? duration(row.averagePositionSeconds) : '—'}</td>
-              <td>{row.stoppedHere}</td>
+              <td>{formatNumber(row.stoppedHere)}</td>
             </tr>
           ))}
         </DataTable>

@@ -1,4 +1,5 @@
 import type { CombinedError } from 'urql';
+import { i18n } from '../i18n';
 
 /**
  * The API's errors by the input path they name, under `input.` (e.g. `choices[2].credit`, `tags`), for forms
@@ -21,6 +22,6 @@ export function pathErrors(error: CombinedError | undefined, shown: readonly str
     if (path && shown.includes(path) && !byPath.has(path)) byPath.set(path, graphQLError.message);
     else general.push(graphQLError.message);
   }
-  if (error?.networkError) general.push('The server cannot be reached. Try again in a moment.');
+  if (error?.networkError) general.push(i18n.t('ui.unreachableRetry'));
   return { at: (path) => byPath.get(path), form: general.length ? general.join(' ') : undefined };
 }

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { i18n } from '../i18n';
 import { isManager, type Session } from '../session';
 import { QuestionBank } from './QuestionBank';
 import { ATTEMPT_PATH, QUESTIONS_PATH } from './navigation';
@@ -13,7 +14,7 @@ export function quizScreen(path: string, session: Session): ReactNode | null {
   return (
     <div className="panel">
       <p role="alert">
-        The question bank is for administrators and safety officers. <a href="/">Go to your training</a>
+        {i18n.t('questionBank.forbidden')} <a href="/">{i18n.t('app.goToTraining')}</a>
       </p>
     </div>
   );

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useClient, type CombinedError } from 'urql';
 import { SaveQuizAnswerDocument, type AnswerInput } from '../../../generated/operations/graphql';
+import { i18n } from '../i18n';
 
 /**
  * Where one question's answer stands: `saved` only once the server answered `true` for the latest answer given
@@ -80,14 +81,14 @@ export function useAnswerSaver(attemptId: string, saved: readonly string[], onCl
         }
         const code = codeOf(result.error);
         if (code === 'ATTEMPT_CLOSED') {
-          setStatus(questionId, { state: 'failed', message: 'Not saved: the attempt is closed.' });
+          setStatus(questionId, { state: 'failed', message: i18n.t('quizSave.closed') });
           return closedRef.current();
         }
         if (code === 'UNAUTHENTICATED') return setStatus(questionId, { state: 'unsaved' });
         if (!isLatest(questionId, revision)) continue;
         if (!transient(result.error)) {
-          const message = result.error?.graphQLErrors.map((e) => e.message).join(' ') ?? 'Not saved.';
-          return setStatus(questionId, { state: 'failed', message: `Not saved: ${message}` });
+          const message = result.error?.graphQLErrors.map((e) => e.message).join(' ') ?? i18n.t('quizSave.refused');
+          return setStatus(questionId, { state: 'failed', message: i18n.t('quizSave.failed', { message }) });
         }
         setStatus(questionId, { state: 'retrying' });
         await sleep(delay);

@@ -1,0 +1,169 @@
+import os from 'node:os';
+import { type BenchDatabase } from '../../tests/support/database.js';
+import { fmt, table } from '../../tests/support/report.js';
+import { type SeedCounts } from '../../tests/support/seed.js';
+import { RUNS, WARMUP, QUIESCE_MS, WORKERS, NOISE_WORKERS, PER_WORKER, FULL_QUERY, EXPLAINED } from './queries.js';
+import { type Timing } from './timing.js';
+import { asAdmin, type Figures, type CounterSizes } from './figures.js';
+import { type WriteCost } from './writes.js';
+
+/** EXPLAIN ANALYZE of each statement, and the BENCHMARKS.md section. */
+
+export interface Plan {
+  label: string;
+  executionMs: number;
+  text: string;
+}
+
+export async function explainAll(db: BenchDatabase): Promise<Plan[]> {
+  return db.withClient(async (client) => {
+    const plans: Plan[] = [];
+    for (const [label, statement] of Object.entries(EXPLAINED)) {
+      const lines = await asAdmin(client, async () => {
+        await client.query("SET LOCAL statement_timeout = '300s'");
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${statement.text}`,
+          statement.values,
+        );
+        return rows.map((row) => row['QUERY PLAN']);
+      }).catch((error: Error) => [`(not finished: ${error.message})`]);
+      const execution = lines.find((line) => line.startsWith('Execution Time'));
+      plans.push({ label, executionMs: Number(/([\d.]+) ms/.exec(execution ?? '')?.[1]), text: lines.join('\n') });
+      console.log(`${label}: ${execution}`);
+    }
+    return plans;
+  });
+}
+
+export function report(input: {
+  counts: SeedCounts;
+  seedSeconds: number;
+  phases: { name: string; timings: Timing[] }[];
+  plans: Plan[];
+  loadAverage: number;
+  expected: Figures;
+  cancelled: number;
+  sizes: CounterSizes;
+  writes: WriteCost[];
+}): string {
+  const { counts, phases, plans, expected, sizes } = input;
+  const labels = phases[0]!.timings.map((timing) => timing.label);
+  const rows = labels.map((label) => [
+    label,
+    ...phases.flatMap((phase) => {
+      const timing = phase.timings.find((t) => t.label === label)!;
+      return [
+        fmt(timing.median),
+        fmt(timing.p95),
+        timing.failures ? `**${timing.failures}/${timing.attempted}**` : `0/${timing.attempted}`,
+      ];
+    }),
+  ]);
+  const failures = phases.flatMap((phase) =>
+    phase.timings
+      .filter((timing) => timing.error)
+      .map(
+        (timing) =>
+          `- ${phase.name}, ${timing.label}: ${timing.failures}/${timing.attempted} requests failed — ${timing.error}`,
+      ),
+  );
+  const tenantAssignments = WORKERS * PER_WORKER;
+  const n = (value: number) => value.toLocaleString('en-US');
+  const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
+  const recount = plans.find((plan) => plan.label.startsWith('for comparison'));
+  return `## Analytics on ${n(tenantAssignments)} assignments
+
+\`trainingAnalytics\` for a tenant with ${n(tenantAssignments)} assignments (${n(WORKERS)} workers × ${PER_WORKER}, 200
+courses) beside a noise tenant with ${n(NOISE_WORKERS * PER_WORKER)} more — in all ${n(counts.assignments)} assignments and
+${n(counts.completions)} completions, seeded set-based as the owner in ${fmt(input.seedSeconds, 0)} s, through the counter
+triggers (states: 50 % completed, 20 % assigned, 15 % in progress, 5 % stored overdue, 5 % past due but not swept, 5 %
+cancelled).
+
+**How it is computed.** Tenant-wide figures are sums over counters the database keeps on every write (migration
+\`20261125000400_analytics_counters\`): \`training_assignment_counts\` holds n per (tenant, course, stored status);
+\`training_assignment_due_counts\` holds n per (tenant, due date, course, stored status) for the rows whose effective status
+depends on the day (stored \`assigned\`/\`in_progress\` with a due date); \`training_completion_counts\` holds, per (tenant,
+course), the passed completions with the sums and counts of their minutes and scores. Statement-level AFTER triggers with
+transition tables turn each INSERT/UPDATE/DELETE (a bulk auto-assignment, the overdue sweep, a cascade) into one grouped
+upsert per counter table of the buckets it changes, in key order; a bucket that reaches zero is deleted. The trigger
+functions are SECURITY DEFINER, owned by the NOLOGIN role \`training_counter\`, which may write the counters and nothing
+else; requests (\`training_app\`) may only read them, and RLS shows a tenant's counters to its admins, safety officers and
+integrations only. Overdue stays exact between sweeps: \`training_assignment_effective_counts(tenant)\` reads the due counters
+for the past dates only (an index range: \`due_date < training_today()\`) and moves those from their stored status to overdue,
+the rule of \`training_effective_status\` applied to buckets — so a read does not grow with the number of future due dates.
+One user's figures (a worker's own progress) are still counted from that user's rows.
+
+**Correct to the row (checked before timing):** the counters the seed's writes produced equal a recount of every row of
+both tables (0 differing buckets), and \`get_training_analytics(tenant)\` equals the formula recounted from the rows:
+${expected.total_assignments} assignments counted, ${expected.completed_count} completed, ${expected.in_progress_count} in
+progress, ${expected.overdue_count} overdue, rate ${expected.completion_rate} %, mean ${expected.avg_completion_time} min.
+Every GraphQL run of the full query is checked against those recounted figures.
+
+**Sizes:** the tenant has ${n(sizes.tenantBuckets)} (course, status) buckets and ${n(sizes.tenantDueBuckets)} due-date
+buckets, ${n(sizes.tenantPastDueBuckets)} of them past due (the seed leaves 5 % of its assignments past due and unswept; the
+overdue sweep would move them to the overdue bucket); ${n(sizes.allBuckets)} assignment buckets in all, plus
+${n(sizes.completionBuckets)} completion buckets. The counter tables with their indexes take ${mib(sizes.countersBytes)} MiB,
+against ${mib(sizes.assignmentsBytes)} MiB for training_assignments. A tenant read touches its (course, status) buckets, its
+past-due buckets and its 200 courses, never its rows.
+
+Measured: (a) SQL on one connection, in a transaction with the admin's RLS settings (\`training_app\`,
+\`app.tenant_id/user_id/role\` exactly as src/core/caller/index.ts sets them), statement time only: the function, and the byStatus /
+byCategory / byCourse statements of src/analytics/analytics.ts; (b) GraphQL as the tenant's admin through our HTTP API (a
+child process, NODE_ENV=production), client-observed time: the full query \`${FULL_QUERY.replace(/\s+/g, ' ').trim()}\`,
+the same one field group at a time, a dashboard query (every group, byCourse with each course's title, the 20 longest
+overdue assignments), and the full query as a worker (their own ${PER_WORKER} assignments, counted from the rows). One
+request computes the groups it selects one after the other in one transaction; byCourse loads its courses in one more
+query and the overdue list is one more. ${WARMUP} warm-up runs, then ${RUNS} sequential runs each; median and p95 (nearest
+rank) in ms; "failed" = failed / sent requests, warm-ups included (between measurements, statements of requests the API
+gave up on get ${QUIESCE_MS / 1000} s and are then cancelled: ${input.cancelled} in this run). First on the database as
+loaded (autovacuum off on these tables: no statistics, no visibility map), then after \`VACUUM ANALYZE\`. Load average at
+start: ${fmt(input.loadAverage, 1)} on ${os.cpus().length} cores.
+
+${table(['measurement', ...phases.flatMap((phase) => [`median ms, ${phase.name}`, 'p95 ms', 'failed'])], rows)}
+${failures.length ? `\nFailures (median and p95 are over the successful runs only):\n\n${failures.join('\n')}\n` : ''}
+
+**Where the time goes** (EXPLAIN ANALYZE after VACUUM ANALYZE, as the admin under RLS; statements copied from the
+migration and src/analytics/analytics.ts, and for comparison the recount from the rows that the counters replace):
+
+${table(
+  ['statement', 'execution ms'],
+  plans.map((plan) => [plan.label, fmt(plan.executionMs)]),
+)}
+
+The counter statements read the tenant's ${n(sizes.tenantBuckets)} (course, status) buckets, its
+${n(sizes.tenantPastDueBuckets)} past-due buckets and its 200 courses; the recount reads its
+${n(tenantAssignments)} assignment rows and passed completions (${recount ? `${fmt(recount.executionMs, 0)} ms` : 'not measured'}
+here). Through GraphQL the rest is HTTP, JSON, the transaction's round trips (BEGIN, the caller's settings, one statement
+per group, COMMIT) and, for the dashboard, the course titles and the overdue list.
+
+${plans.map((plan) => `<details><summary>${plan.label}</summary>\n\n\`\`\`\n${plan.text}\n\`\`\`\n</details>`).join('\n\n')}
+
+**Cost on writes** (measured here, on this database after VACUUM ANALYZE, as the owner: each write in its own transaction,
+rolled back, with the six counter triggers enabled or disabled inside it; medians, runs interleaved; statement time only):
+
+${table(
+  ['write', 'runs each', 'without counters, ms', 'with counters, ms', 'added, ms'],
+  input.writes.map((w) => [
+    w.label,
+    w.runs,
+    fmt(w.without, 2),
+    fmt(w.withCounters, 2),
+    fmt(w.withCounters - w.without, 2),
+  ]),
+)}
+
+${
+  input.writes.some((w) => w.withCounters < w.without)
+    ? `A negative "added" means the counters' cost is below this run's noise: those rows are medians of a few runs of
+statements that take seconds on a shared machine, whose run-to-run spread is larger than the trigger's work.
+
+`
+    : ''
+}A write pays one statement-level trigger per statement (the transition table, one grouped upsert of the buckets it
+changes, and a delete of any bucket it empties), not one per row. Trade-offs: writers of the same bucket (any two writes that
+change the counts of one course and status, e.g. two completions of one course) serialize on that bucket's row until they
+commit, which bounds write concurrency per course, not per tenant; buckets are locked in key order within a statement, so two bulk
+statements do not deadlock on them. If one bucket ever becomes a hot spot, a small shard number in the key (summed on read)
+spreads it.
+`;
+}
