@@ -10,7 +10,7 @@ import type { Benchmark } from '../suite.js';
  * through the chaos of tests/support/offline-replay.ts — requests cut mid-flight, expired tokens, apps killed
  * before they record an answer, stale duplicates, killed database sessions — while CANCELLED of each device's
  * assignments were cancelled meanwhile. Then the same volume replayed calmly (no chaos) on a fresh tenant: the
- * floor. Reported: the rows against the expected ones, duplicates, lost actions, conflicts, and the time.
+ * floor (run first; each replay on a server and database of its own). Reported: the rows against the expected ones, duplicates, lost actions, conflicts, and the time.
  */
 
 const DEVICES = Number(process.env.OFFLINE_BENCH_DEVICES ?? 50);
@@ -47,29 +47,42 @@ const row = (name: string, report: ReplayReport) => [
 export const offline: Benchmark = {
   name: 'offline',
   async run() {
-    const server = await startTestServer(LOGS, { serverUrl: benchServerUrl });
-    try {
-      const options = {
-        devices: DEVICES,
-        assignmentsPerDevice: ACTIONS / 2,
-        cancelledPerDevice: CANCELLED,
-        reorder: true,
-      };
-      const chaos = await replayOutboxes(server, await server.actor('admin'), { ...options, killConnections: true });
-      const calm = await replayOutboxes(server, await server.actor('admin'), { ...options, chaos: false });
-      const conflictCodes = [...new Set(chaos.conflicts.map((c) => c.code))].join(', ');
-      const exact = [chaos, calm].every(
-        (r) => r.completed === r.expectedCompleted && r.duplicateRows + r.lost + r.cancelledTouched === 0,
-      );
-      return `## Offline outboxes replayed (\`npm run bench -- offline\`)
+    const options = {
+      devices: DEVICES,
+      assignmentsPerDevice: ACTIONS / 2,
+      cancelledPerDevice: CANCELLED,
+      reorder: true,
+    };
+    // Each replay on a server and database of its own, so the floor inherits nothing of the chaos (a pool and a
+    // database after minutes of killed sessions); the floor first, so a run cut short still has it.
+    const replay = async (name: string, chaos: boolean) => {
+      const server = await startTestServer(LOGS, { serverUrl: benchServerUrl });
+      try {
+        const report = await replayOutboxes(server, await server.actor('admin'), {
+          ...options,
+          ...(chaos ? { killConnections: true } : { chaos: false }),
+        });
+        console.log(`${name}: ${report.completed} / ${report.expectedCompleted} in ${fmt(report.seconds)} s`);
+        return report;
+      } finally {
+        await server.stop();
+      }
+    };
+    const calm = await replay('calm', false);
+    const chaos = await replay('chaos', true);
+    const conflictCodes = [...new Set(chaos.conflicts.map((c) => c.code))].join(', ');
+    const exact = [chaos, calm].every(
+      (r) => r.completed === r.expectedCompleted && r.duplicateRows + r.lost + r.cancelledTouched === 0,
+    );
+    return `## Offline outboxes replayed (\`npm run bench -- offline\`)
 
 ${DEVICES} devices × ${ACTIONS} actions queued offline (start and complete ${ACTIONS / 2} assignments each,
 interleaved at random), ${CANCELLED} of each device's assignments cancelled meanwhile; all devices replay at once
-against one API process on PostgreSQL. Chaos: 15 % of requests cut after their body was sent, 8 % sent with an
+against an API process on PostgreSQL, each replay on a server and database of its own. Chaos: 15 % of requests cut after their body was sent, 8 % sent with an
 expired token (the device signs in again, keeping its queue), 5 % of answers lost to an app killed before it
 recorded them (the action is sent again on restart), 10 % stale duplicates of an earlier action, one of the
 API's database sessions (busy, or idle in the pool) terminated every 40–120 ms. The floor: the same volume
-replayed once, calmly, in the same run.
+replayed once, calmly, first, in the same run.
 
 ${table(
   [
@@ -96,8 +109,5 @@ ${table(
 Exactly the expected rows in both: **${exact ? 'yes' : 'NO'}**. Conflicts: ${chaos.conflicts.length} (${conflictCodes || 'none'}),
 all ${chaos.cancelled.size} cancelled assignments' start and completion, every one listed. The chaos replay took
 ${fmt(chaos.seconds / calm.seconds, 2)}× the calm one's time.`;
-    } finally {
-      await server.stop();
-    }
   },
 };

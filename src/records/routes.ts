@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { once } from 'node:events';
+import { channel } from 'node:diagnostics_channel';
 import type { ApiError } from '../core/errors.js';
 import { bearerToken } from '../core/auth.js';
 import { readInBatches, type AppServices, type Caller } from '../core/caller/index.js';
@@ -15,6 +15,19 @@ const FORMATS = {
   csv: { type: 'text/csv; charset=utf-8', writer: csvWriter },
   xlsx: { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', writer: xlsxWriter },
 } as const;
+
+/**
+ * Published as an export reads a batch (`rows` read so far) and each time it waits for its client to take what
+ * was written (`waiting`), with the bytes of the file then held in this process (`buffered`).
+ */
+export interface ExportProgress {
+  format: keyof typeof FORMATS;
+  rows: number;
+  buffered: number;
+  waiting: boolean;
+}
+/** How far an export's cursor runs ahead of its client, for whoever subscribes (tests, diagnostics). */
+export const exportProgress = channel('training-records.export');
 
 /**
  * `GET /exports/training-records.csv` and `.xlsx` for auditors (admin, safety officer; `Authorization: Bearer`):
@@ -60,14 +73,21 @@ async function exportRecords(
     'content-disposition': `attachment; filename="training-records-${day}.${format}"`,
     'cache-control': 'no-store',
   });
-  const writer: RecordWriter = FORMATS[format].writer(res);
+  let read = 0;
+  const progress = (waiting: boolean) => {
+    if (!exportProgress.hasSubscribers) return;
+    const message: ExportProgress = { format, rows: read, buffered: writer.buffered(), waiting };
+    exportProgress.publish(message);
+  };
+  const writer: RecordWriter = FORMATS[format].writer(res, () => progress(true));
   let gone = false;
   res.once('close', () => (gone = !res.writableFinished));
   try {
     await readInBatches<RecordRow>(services.prisma, caller, trainingRecordsSql(filter), async (rows) => {
-      writer.rows(rows);
+      read += rows.length;
+      progress(false);
       // Backpressure: the next batch is fetched once the client has taken this one.
-      if (res.writableNeedDrain) await drainOrClose(res);
+      await writer.rows(rows);
       if (gone) throw new Error('the client went away');
     });
     await writer.end();
@@ -75,16 +95,6 @@ async function exportRecords(
     if (!gone) services.logger.error({ err: error }, 'training records export failed');
     // Headers are gone: cutting the connection is how a client learns the file is incomplete.
     res.destroy();
-  }
-}
-
-/** Waits for the response to drain or close, then lets go of both listeners (one wait per batch, a million rows). */
-async function drainOrClose(res: ServerResponse): Promise<void> {
-  const done = new AbortController();
-  try {
-    await Promise.race([once(res, 'drain', { signal: done.signal }), once(res, 'close', { signal: done.signal })]);
-  } finally {
-    done.abort();
   }
 }
 

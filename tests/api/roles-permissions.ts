@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { ROLES, type Role } from '../../src/core/permissions.js';
 import {
   AssignTrainingCourseDocument,
@@ -21,20 +21,22 @@ import {
   UserTrainingAssignmentsDocument,
   UsersDocument,
 } from '../../src/generated/operations/graphql.js';
-import { schema } from '../../src/schema.js';
+import { dayFromToday, type Actor, type GraphQLResponse } from '../support/server.js';
 import {
-  dayFromToday,
-  errorCode,
-  startTestServer,
-  type Actor,
-  type GraphQLResponse,
-  type TestServer,
-} from '../support/server.js';
+  ME,
+  actors,
+  assignmentRow,
+  newAssignment,
+  newCourse,
+  otherWorker,
+  server,
+  sharedCourseId,
+  startAs,
+} from './roles-fixtures.js';
 
 /**
- * The permission table (README "Security: tenants and roles"), operation by operation, for every role, within
- * one tenant. An allowed call succeeds; a refused one answers FORBIDDEN and
- * leaves every training table exactly as it was.
+ * The permission table (README "Security: tenants and roles"): who may call each operation (PERMISSIONS), and
+ * how roles-permission-table.test.ts exercises each one (SCENARIOS).
  */
 
 const EVERYONE = ROLES;
@@ -43,7 +45,7 @@ const LEARNERS = ['admin', 'safety_officer', 'worker'] as const;
 const OVERSEERS = ['admin', 'safety_officer', 'service'] as const;
 
 /** Who may call each operation. A worker's reads are narrowed to their own rows. */
-const PERMISSIONS = {
+export const PERMISSIONS = {
   // courses: full for admin and safety officer, read for worker and service
   trainingCourses: EVERYONE,
   trainingCourse: EVERYONE,
@@ -65,21 +67,22 @@ const PERMISSIONS = {
   trainingCompletions: EVERYONE,
   // analytics: admin and safety officer; a worker their own progress; service no
   trainingAnalytics: LEARNERS,
-  // risk oversight: escalations and who is qualified now (tests/risk/risk-loop.test.ts has the rules)
+  // risk oversight: escalations and who is qualified now (tests/risk/risk-loop-*.test.ts have the rules)
   riskEscalations: OVERSEERS,
   qualifications: OVERSEERS,
   me: EVERYONE,
   // the people directory: admin and safety officer (tests/api/directory.test.ts has search and tenancy)
   users: MANAGERS,
-  // certificates: admin and safety officer revoke (verifyCertificate is public, tests/api/certificates.test.ts)
+  // certificates: admin and safety officer revoke (verifyCertificate is public:
+  // tests/api/certificates-verification.test.ts)
   revokeCertificate: MANAGERS,
 } satisfies Record<string, readonly Role[]>;
-type Operation = keyof typeof PERMISSIONS;
+export type Operation = keyof typeof PERMISSIONS;
 
 /** Root fields whose permissions are tested with their feature, not here. */
-const TESTED_ELSEWHERE = [
-  'health', // public by design (auth.test.ts)
-  'verifyCertificate', // public by design (tests/api/certificates.test.ts)
+export const TESTED_ELSEWHERE = [
+  'health', // public by design (auth-credentials.test.ts)
+  'verifyCertificate', // public by design (tests/api/certificates-verification.test.ts)
   'autoAssignTraining', // tests/risk/auto-assign.test.ts
   'recordPredictiveScores', // tests/risk/scores.test.ts
   'upsertProfiles', // neighbouring-system feeds (src/users/ingest.ts)
@@ -122,78 +125,6 @@ const TESTED_ELSEWHERE = [
   'updateMyProfile', // every role, own profile only: tests/api/tenant-settings.test.ts
 ];
 
-let server: TestServer;
-const actors = {} as Record<Role, Actor>;
-/** The worker in `actors` is this tenant's first worker; this is a second one. */
-let otherWorker: Actor;
-let sharedCourseId: string;
-let otherWorkersAssignmentId: string;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  actors.admin = await server.actor('admin');
-  const tenantId = actors.admin.tenantId;
-  actors.safety_officer = await server.actor('safety_officer', { tenantId });
-  actors.worker = await server.actor('worker', { tenantId, name: 'Wanda Worker' });
-  actors.service = await server.actor('service', { tenantId });
-  otherWorker = await server.actor('worker', { tenantId, name: 'Otto Other' });
-  // Profiles are created on first use: everyone signs in once.
-  for (const actor of [...Object.values(actors), otherWorker]) {
-    expect((await actor.request(ME)).errors).toBeUndefined();
-  }
-
-  sharedCourseId = await newCourse('Shared course');
-  // The worker has a passed completion; the other worker an open assignment.
-  const done = await newAssignment(actors.worker);
-  await startAs(actors.worker, done);
-  const completed = await actors.worker.request(CompleteTrainingAssignmentDocument, {
-    input: { assignmentId: done, score: 88, passed: true, completionTimeMinutes: 25 },
-  });
-  expect(completed.errors).toBeUndefined();
-  otherWorkersAssignmentId = await newAssignment(otherWorker);
-});
-afterAll(() => server.stop());
-
-const ME = '{ me { id } }';
-
-async function newCourse(
-  title = `Course ${Math.random().toString(36).slice(2)}`,
-  requirements: { practicalEvaluation?: boolean } = {},
-): Promise<string> {
-  const response = await actors.admin.request(CreateTrainingCourseDocument, {
-    input: { title, category: 'SAFETY_FUNDAMENTALS', requirements },
-  });
-  expect(response.errors).toBeUndefined();
-  return response.data!.createTrainingCourse.id;
-}
-
-/** A fresh course assigned (by the admin) to `learner`; returns the assignment id. */
-async function newAssignment(learner: Actor, requirements: { practicalEvaluation?: boolean } = {}): Promise<string> {
-  const response = await actors.admin.request(AssignTrainingCourseDocument, {
-    input: { courseId: await newCourse(undefined, requirements), userId: learner.userId, dueDate: dayFromToday(14) },
-  });
-  expect(response.errors).toBeUndefined();
-  return response.data!.assignTrainingCourse.id;
-}
-
-async function startAs(actor: Actor, assignmentId: string): Promise<void> {
-  const response = await actor.request(StartTrainingAssignmentDocument, { assignmentId });
-  expect(response.errors).toBeUndefined();
-}
-
-/** Every row of every training table, fingerprinted: any insert, update or delete changes it. */
-const trainingTables = () =>
-  server.owner.fingerprints([
-    'training_courses',
-    'training_assignments',
-    'training_completions',
-    'certificates',
-    'training_evidence',
-  ]);
-
-const assignmentRow = async (id: string) =>
-  (await server.owner.query('SELECT * FROM training_assignments WHERE id = $1', [id]))[0];
-
 /**
  * How each operation is exercised: `prepare` arranges what the call needs
  * (before the tables are fingerprinted) and returns the call and what an
@@ -208,7 +139,7 @@ const call = <Data>(
   succeeded: (data: Data) => void | Promise<void>,
 ): Call => ({ send, succeeded: (data) => succeeded(data as Data) });
 
-const SCENARIOS: Record<Operation, (actor: Actor) => Call | Promise<Call>> = {
+export const SCENARIOS: Record<Operation, (actor: Actor) => Call | Promise<Call>> = {
   trainingCourses: (actor) =>
     call(
       () => actor.request(TrainingCoursesDocument, {}),
@@ -408,105 +339,3 @@ const SCENARIOS: Record<Operation, (actor: Actor) => Call | Promise<Call>> = {
     );
   },
 };
-
-describe('the permission table', () => {
-  const cases = (Object.keys(PERMISSIONS) as Operation[]).flatMap((operation) =>
-    ROLES.map((role): [Operation, Role] => [operation, role]),
-  );
-  const allowed = ([operation, role]: [Operation, Role]) => (PERMISSIONS[operation] as readonly Role[]).includes(role);
-
-  it.each(cases.filter(allowed))('%s: %s may', async (operation, role) => {
-    const { send, succeeded } = await SCENARIOS[operation](actors[role]);
-
-    const response = await send();
-
-    expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-    await succeeded(response.data);
-  });
-
-  it.each(cases.filter((c) => !allowed(c)))(
-    '%s: %s is refused with FORBIDDEN and nothing changes',
-    async (operation, role) => {
-      const { send } = await SCENARIOS[operation](actors[role]);
-      const before = await trainingTables();
-
-      const response = await send();
-
-      expect(errorCode(response)).toBe('FORBIDDEN');
-      expect(response.errors![0]!.path).toEqual([operation]);
-      expect((response.data as Record<string, unknown> | null | undefined)?.[operation] ?? null).toBeNull();
-      expect(await trainingTables()).toEqual(before);
-    },
-  );
-
-  it('covers every Query and Mutation field of the schema', () => {
-    const rootFields = [schema.getQueryType()!, schema.getMutationType()!].flatMap((type) =>
-      Object.keys(type.getFields()),
-    );
-    const untested = rootFields.filter(
-      (field) => !field.startsWith('_') && !(field in PERMISSIONS) && !TESTED_ELSEWHERE.includes(field),
-    );
-    const stale = Object.keys(PERMISSIONS).filter((operation) => !rootFields.includes(operation));
-
-    expect(untested, 'a new operation needs a row in PERMISSIONS and SCENARIOS').toEqual([]);
-    expect(stale, 'PERMISSIONS names operations the schema no longer has').toEqual([]);
-  });
-});
-
-describe("a worker and another user's training", () => {
-  it.each<[string, (worker: Actor) => Promise<GraphQLResponse<unknown>>]>([
-    [
-      'userTrainingAssignments(userId: other)',
-      (worker) => worker.request(UserTrainingAssignmentsDocument, { userId: otherWorker.userId }),
-    ],
-    [
-      'trainingAssignments(filter: { userId: other })',
-      (worker) => worker.request(TrainingAssignmentsDocument, { filter: { userId: otherWorker.userId } }),
-    ],
-    [
-      'trainingCompletions(filter: { userId: other })',
-      (worker) => worker.request(TrainingCompletionsDocument, { filter: { userId: otherWorker.userId } }),
-    ],
-  ])('%s is FORBIDDEN', async (_operation, send) => {
-    const response = await send(actors.worker);
-
-    expect(errorCode(response)).toBe('FORBIDDEN');
-    expect(JSON.stringify(response)).not.toContain(otherWorkersAssignmentId);
-  });
-
-  it("starting another worker's assignment is refused as NOT_FOUND (RLS hides it) and changes nothing", async () => {
-    const before = await assignmentRow(otherWorkersAssignmentId);
-
-    const response = await actors.worker.request(StartTrainingAssignmentDocument, {
-      assignmentId: otherWorkersAssignmentId,
-    });
-
-    expect(errorCode(response)).toBe('NOT_FOUND');
-    expect(await assignmentRow(otherWorkersAssignmentId)).toEqual(before);
-    expect(before?.status).toBe('assigned');
-  });
-
-  it("completing another worker's started assignment is refused as NOT_FOUND and records nothing", async () => {
-    const assignmentId = await newAssignment(otherWorker);
-    await startAs(otherWorker, assignmentId);
-    const before = await trainingTables();
-
-    const response = await actors.worker.request(CompleteTrainingAssignmentDocument, {
-      input: { assignmentId, score: 100, passed: true, completionTimeMinutes: 5 },
-    });
-
-    expect(errorCode(response)).toBe('NOT_FOUND');
-    expect(await trainingTables()).toEqual(before);
-    expect((await assignmentRow(assignmentId))?.status).toBe('in_progress');
-  });
-
-  it('sees only their own rows in the tenant-wide lists', async () => {
-    const assignments = await actors.worker.request(TrainingAssignmentsDocument, {});
-    const completions = await actors.worker.request(TrainingCompletionsDocument, {});
-
-    expect(assignments.data?.trainingAssignments.nodes.length).toBeGreaterThan(0);
-    expect(assignments.data?.trainingAssignments.nodes.every((a) => a.user.id === actors.worker.userId)).toBe(true);
-    expect(assignments.data?.trainingAssignments.totalCount).toBe(assignments.data?.trainingAssignments.nodes.length);
-    expect(completions.data?.trainingCompletions.nodes.every((c) => c.user.id === actors.worker.userId)).toBe(true);
-  });
-});

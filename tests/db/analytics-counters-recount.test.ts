@@ -1,0 +1,172 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { freshDatabase, onPostgres } from '../support/database.js';
+import { asCaller } from '../support/sql.js';
+import {
+  db,
+  sql,
+  makeWorld,
+  workerOf,
+  type Op,
+  opArb,
+  run,
+  counterDifferences,
+  expectFiguresAgree,
+  useCountersDatabase,
+  switchDatabase,
+} from './analytics-counters-world.js';
+
+/**
+ * The counters stay equal to a recount of the rows: after the backfill, after random sequences of writes, under
+ * TRUNCATE, and under concurrent writers on PostgreSQL.
+ */
+
+useCountersDatabase();
+
+describe('analytics counters', () => {
+  it('a migrated database starts with counters equal to a recount (the backfill), and no empty bucket', async () => {
+    expect(await counterDifferences()).toEqual({ assignments: [], completions: [] });
+  });
+
+  it('stay equal to a recount of the rows after any sequence of writes, in every tenant', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(1), opArb), { minLength: 1, maxLength: onPostgres ? 30 : 25 }),
+        async (ops) => {
+          const worlds = [await makeWorld(), await makeWorld()];
+          for (const [w, op] of ops) {
+            await run(worlds[w]!, op);
+            const differences = await counterDifferences();
+            expect(differences, `after ${JSON.stringify(op)}`).toEqual({ assignments: [], completions: [] });
+          }
+          for (const world of worlds) {
+            await expectFiguresAgree(world);
+            // A worker asking for the tenant gets their own figures, recounted from their own rows.
+            const [someone] = world.workers;
+            await expectFiguresAgree(world, workerOf(world, someone!));
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  }, 600_000);
+
+  it('effective statuses from the counters equal those of the rows, today (past-due active ones overdue)', async () => {
+    const world = await makeWorld();
+    for (const op of [
+      { kind: 'bulkAssign', due: -1 },
+      { kind: 'assign', course: 0, worker: 0, due: null },
+      { kind: 'start', n: 0 },
+      { kind: 'start', n: 4 },
+      { kind: 'complete', n: 0, passed: true, score: 90, minutes: 20 },
+      { kind: 'cancel', n: 7 },
+      { kind: 'moveDue', n: 2, due: 0 },
+      { kind: 'moveDue', n: 3, due: 5 },
+    ] satisfies Op[]) {
+      await run(world, op);
+    }
+    const statuses = (source: 'rows' | 'counters') =>
+      asCaller<{ status: string; n: number }>(
+        db,
+        world.admin,
+        source === 'rows'
+          ? `SELECT training_effective_status(status, due_date) AS status, count(*)::int AS n
+             FROM training_assignments WHERE tenant_id = $1::uuid GROUP BY 1 ORDER BY 1`
+          : `SELECT status, sum(n)::int AS n FROM training_assignment_effective_counts($1::uuid)
+             GROUP BY 1 HAVING sum(n) <> 0 ORDER BY 1`,
+        world.tenant,
+      );
+    const fromCounters = await statuses('counters');
+    expect(fromCounters).toEqual(await statuses('rows'));
+    expect(fromCounters.map((row) => row.status)).toEqual(
+      expect.arrayContaining(['assigned', 'cancelled', 'completed', 'overdue']),
+    );
+  });
+
+  it('deletes a bucket when its count drops to zero', async () => {
+    const world = await makeWorld();
+    await run(world, { kind: 'bulkAssign', due: 2 });
+    const buckets = async () => ({
+      counts: await sql.query<{ n: number }>(`SELECT n::int FROM training_assignment_counts WHERE tenant_id = $1`, [
+        world.tenant,
+      ]),
+      due: await sql.query<{ n: number }>(`SELECT n::int FROM training_assignment_due_counts WHERE tenant_id = $1`, [
+        world.tenant,
+      ]),
+    });
+    const perCourse = world.courses.map(() => ({ n: world.workers.length }));
+    expect(await buckets()).toEqual({ counts: perCourse, due: perCourse });
+    await run(world, { kind: 'shiftAllDue', days: 1 }); // every due bucket moves to the next day
+    expect(await buckets()).toEqual({ counts: perCourse, due: perCourse });
+    await sql.query(`DELETE FROM training_assignments WHERE tenant_id = $1`, [world.tenant]);
+    expect(await buckets()).toEqual({ counts: [], due: [] });
+  });
+});
+
+describe('TRUNCATE (the owner only)', () => {
+  it('empties the counters of the tables it empties, cascades included', async () => {
+    const other = await freshDatabase();
+    try {
+      const saved = db;
+      switchDatabase(other);
+      try {
+        const world = await makeWorld();
+        await run(world, { kind: 'bulkAssign', due: 1 });
+        await run(world, { kind: 'start', n: 0 });
+        await run(world, { kind: 'complete', n: 0, passed: true, score: 70, minutes: 10 });
+        const total = async () =>
+          (
+            await sql.query<{ n: number }>(
+              `SELECT (SELECT count(*) FROM training_assignment_counts) + (SELECT count(*) FROM training_assignment_due_counts)
+                      + (SELECT count(*) FROM training_completion_counts) AS n`,
+            )
+          )[0]!.n;
+        expect(Number(await total())).toBeGreaterThan(0);
+        await sql.query('TRUNCATE training_assignments CASCADE'); // and training_completions with it
+        expect(Number(await total())).toBe(0);
+        await run(world, { kind: 'bulkAssign', due: 1 });
+        expect(await counterDifferences()).toEqual({ assignments: [], completions: [] });
+      } finally {
+        switchDatabase(saved);
+      }
+    } finally {
+      await other.drop();
+    }
+  });
+});
+
+describe.runIf(onPostgres)('analytics counters under concurrent writers (PostgreSQL)', () => {
+  it('concurrent bulk inserts, starts, completions and sweeps on shared buckets: no deadlock, counters exact', async () => {
+    const world = await makeWorld();
+    // More workers, so many statements touch the same (course, status, due date) buckets.
+    const extra = await sql.query<{ id: string }>(
+      `INSERT INTO profiles (id, tenant_id, role) SELECT gen_random_uuid(), $1::uuid, 'worker'
+       FROM generate_series(1, 30) RETURNING id::text`,
+      [world.tenant],
+    );
+    world.workers.push(...extra.map((row) => row.id));
+    // Single-row writes, bulk inserts, completions (two statements) and the sweep. Left out:
+    // owner deletes and tenant-wide UPDATEs, which can deadlock on the rows themselves
+    // (arbitrary row order), counters or not.
+    const concurrent = new Set<Op['kind']>(['assign', 'bulkAssign', 'start', 'complete', 'cancel', 'sweep', 'moveDue']);
+    const ops = fc.sample(
+      opArb.filter((op) => concurrent.has(op.kind)),
+      { numRuns: 240, seed: 42 },
+    );
+    const lanes = 8;
+    await Promise.all(
+      Array.from({ length: lanes }, async (_, lane) => {
+        for (let i = lane; i < ops.length; i += lanes) await run(world, ops[i]!);
+      }),
+    );
+    const [done] = await sql.query<{ assignments: number; completions: number }>(
+      `SELECT (SELECT count(*) FROM training_assignments WHERE tenant_id = $1)::int AS assignments,
+              (SELECT count(*) FROM training_completions WHERE tenant_id = $1)::int AS completions`,
+      [world.tenant],
+    );
+    expect(done!.assignments).toBeGreaterThan(50);
+    expect(done!.completions).toBeGreaterThan(0);
+    expect(await counterDifferences()).toEqual({ assignments: [], completions: [] });
+    await expectFiguresAgree(world);
+  }, 300_000);
+});
