@@ -164,7 +164,10 @@ builder.mutationField('revokeCertificate', (t) =>
         if (!existing) throw notFound('Certificate');
         throw conflict('This certificate is already revoked');
       });
-      return context.db.certificate.findUniqueOrThrow({ ...query, where: { code } });
+      return context.db.certificate.findUniqueOrThrow({
+        ...query,
+        where: { tenantId_code: { tenantId: caller.tenantId, code } },
+      });
     },
   }),
 );

@@ -210,7 +210,7 @@ async function courseDone(tx: CallerTransaction, tenantId: string, publicUrl: st
     LEFT JOIN module_progress g ON g.tenant_id = a.tenant_id AND g.assignment_id = a.id AND g.module_id = m.id
     WHERE a.tenant_id = ${tenantId}::uuid AND a.id = ANY(${assignmentIds}::uuid[])
       AND a.status IN ('assigned', 'in_progress', 'overdue')
-    GROUP BY a.id, c.id
+    GROUP BY a.tenant_id, a.id, c.tenant_id, c.id
     HAVING bool_and(g.satisfied_at IS NOT NULL)`;
   if (done.length === 0) return;
   const satisfiedStatements = done.map((row) =>

@@ -86,6 +86,6 @@ export async function updateQuestion(
     SELECT c.id, ${tenantId}::uuid, ${id}::uuid, c.position, c.text, c.credit, c.feedback, c.match_text
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
          AS c(id uuid, position int, text text, credit float8, feedback text, match_text text)
-    ON CONFLICT (id) DO UPDATE SET position = EXCLUDED.position, text = EXCLUDED.text, credit = EXCLUDED.credit,
+    ON CONFLICT (tenant_id, id) DO UPDATE SET position = EXCLUDED.position, text = EXCLUDED.text, credit = EXCLUDED.credit,
                                    feedback = EXCLUDED.feedback, match_text = EXCLUDED.match_text`;
 }

@@ -158,6 +158,12 @@ function columnOf(model: PrismaModel, fieldName: string): string {
   return field.column;
 }
 
+/**
+ * Relations with no foreign key in SQL: a renewal's completion would close a foreign-key cycle with
+ * completions.assignment_id, which a cluster distributing by tenant cannot create (20261211300000_tenant_keys).
+ */
+const UNENFORCED_RELATIONS = new Set(['TrainingAssignment.recertificationOf']);
+
 const byColumn = (a: { column: string }, b: { column: string }) => a.column.localeCompare(b.column);
 
 describe('schema.prisma and the migrated database', () => {
@@ -196,8 +202,15 @@ describe('schema.prisma and the migrated database', () => {
   it.each(models.map((m) => [m.name, m] as const))(
     '%s: every @@index/@@unique/@id is an index on the same columns, and no plain index is undeclared',
     async (_name, model) => {
-      const expected = model.indexes
-        .map((index) => ({ unique: index.unique, columns: index.fields.map((f) => columnOf(model, f)).join(',') }))
+      const tenantTable = model.columns.some((f) => f.column === 'tenant_id');
+      const keys = model.indexes.map((index) => ({
+        unique: index.unique,
+        columns: index.fields.map((f) => columnOf(model, f)).join(','),
+      }));
+      // A tenant model's `id @id` is the primary key (tenant_id, id) in SQL, like its @@unique([tenantId, id]).
+      const expected = keys
+        .map((key) => (tenantTable && key.unique && key.columns === 'id' ? { ...key, columns: 'tenant_id,id' } : key))
+        .filter((key, i, all) => all.findIndex((k) => k.unique === key.unique && k.columns === key.columns) === i)
         .sort((a, b) => a.columns.localeCompare(b.columns) || Number(a.unique) - Number(b.unique));
       const actual = await owner(db).query<{ unique: boolean; columns: string }>(
         `SELECT i.indisunique AS unique,
@@ -219,6 +232,7 @@ describe('schema.prisma and the migrated database', () => {
       .flatMap((model) =>
         model.fields
           .filter((f) => f.relation && f.relation.fields.length > 0)
+          .filter((f) => !UNENFORCED_RELATIONS.has(`${model.name}.${f.name}`))
           .map((f) => {
             const target = tableOf.get(f.type)!;
             return {

@@ -84,7 +84,8 @@ describe('ASSIGNMENT_CREATED', () => {
           INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
           VALUES (${admin.tenantId}::uuid, ${courseId}::uuid, ${colleague.userId}::uuid, 'manual')`;
         expect(
-          await tx.$queryRaw<unknown[]>`SELECT 1 FROM notifications WHERE user_id = ${colleague.userId}::uuid`,
+          await tx.$queryRaw<unknown[]>`
+            SELECT 1 FROM notifications WHERE tenant_id = ${admin.tenantId}::uuid AND user_id = ${colleague.userId}::uuid`,
         ).toHaveLength(1);
         throw new Error('the event fails after its insert');
       }),
