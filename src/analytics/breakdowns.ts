@@ -7,6 +7,7 @@ import * as validate from '../core/validate.js';
 import type { Breakdown, FiguresOf } from './analytics-sql.js';
 import { breakdownFields, toBreakdown, type BreakdownShape, type Types } from './breakdown-shape.js';
 import { byWeekSql, groupedFiguresSql, type BreakdownFilter, type GroupRow, type WeekRow } from './breakdowns-sql.js';
+import { Rule } from '../core/field-rules.js';
 
 /**
  * The filtered breakdowns of Analytics: a date range and a course, zone or piece of equipment narrow them, and
@@ -47,7 +48,9 @@ export function breakdownFilter(input: AnalyticsFilterInput | null | undefined, 
     zoneId: id('zoneId'),
     equipmentId: id('equipmentId'),
   };
-  if (filter.from && filter.to && filter.from > filter.to) throw badInput(`${arg}.to`, 'must not be before from');
+  if (filter.from && filter.to && filter.from > filter.to) {
+    throw badInput(`${arg}.to`, 'must not be before from', Rule.notBefore, { other: 'from' });
+  }
   return filter;
 }
 
@@ -118,7 +121,7 @@ function weeksOf(filter: BreakdownFilter): BreakdownFilter & { from: Date; to: D
   const monday = to.getTime() - ((to.getUTCDay() + 6) % 7) * DAY_MS;
   const from = filter.from ?? new Date(monday - (DEFAULT_WEEKS - 1) * 7 * DAY_MS);
   if ((to.getTime() - from.getTime()) / DAY_MS > MAX_WEEKS * 7) {
-    throw badInput('filter.from', `the range is over ${MAX_WEEKS} weeks`);
+    throw badInput('filter.from', `the range is over ${MAX_WEEKS} weeks`, Rule.maxWeeks, { max: MAX_WEEKS });
   }
   return { ...filter, from, to };
 }

@@ -4,6 +4,7 @@ import { badInput } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { User } from '../users/user.js';
+import { Rule } from '../core/field-rules.js';
 
 /**
  * The audit trail: rows appended by the database's audit trigger (migration 20261209000100_audit_trail) in the
@@ -74,7 +75,7 @@ function auditWhere(
   if (filter?.actorId) where.actorId = validate.uuid('filter.actorId', filter.actorId);
   if (filter?.action) where.action = filter.action;
   if (filter?.from && filter.to && filter.from > filter.to) {
-    throw badInput('filter.to', 'must not be before filter.from');
+    throw badInput('filter.to', 'must not be before filter.from', Rule.notBefore, { other: 'filter.from' });
   }
   if (filter?.from || filter?.to) where.at = { gte: filter.from ?? undefined, lt: filter.to ?? undefined };
   return where;

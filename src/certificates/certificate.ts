@@ -10,6 +10,9 @@ import { DEFAULT_ORGANISATION_NAME } from '../tenants/branding.js';
 import { lookupCertificate, type PublicCertificate } from './certificates-sql.js';
 import type { PublicEvidence } from './evidence-text.js';
 import { lookupLimiter } from './settings.js';
+import { fieldRules } from '../core/field-rules.js';
+
+const CertificateRule = fieldRules('certificateCode');
 
 /**
  * Certificates of passed completions of certifying courses: the holder's view (`Completion.certificate`),
@@ -149,7 +152,8 @@ builder.mutationField('revokeCertificate', (t) =>
     resolve: async (query, _root, args, context) => {
       const caller = context.caller;
       const code = args.code.trim();
-      if (!CERTIFICATE_CODE.test(code)) throw badInput('code', 'is not a certificate code');
+      if (!CERTIFICATE_CODE.test(code))
+        throw badInput('code', 'is not a certificate code', CertificateRule.certificateCode);
       const reason = validate.text('reason', args.reason, { min: 1, max: 1000 });
       await context.transaction(async (tx) => {
         const { count } = await tx.certificate.updateMany({

@@ -9,6 +9,7 @@ import { checkZip, type CheckedZip } from './cmi5-zip.js';
 import { isAbsoluteUrl } from './module-type.js';
 import { contentSettings } from './settings.js';
 import { exists, filePath, packageFolder } from './storage.js';
+import { ContentRule } from './input-rules.js';
 
 /** The largest cmi5.xml uploaded alone. */
 const MAX_XML_BYTES = 20 * 1024 * 1024;
@@ -48,8 +49,8 @@ builder.mutationField('importCmi5Package', (t) =>
           tx.contentFile.findFirst({ where: { id: contentId, tenantId }, select: { contentType: true } }),
         ]),
       );
-      if (!course) throw unknownAt('courseId', 'no such course');
-      if (!file) throw unknownAt('contentId', 'no such content in this tenant');
+      if (!course) throw unknownAt('courseId', 'no such course', 'course');
+      if (!file) throw unknownAt('contentId', 'no such content in this tenant', 'content');
       const stored = filePath(config, tenantId, contentId);
       let zip: CheckedZip | undefined;
       let extracted: string | undefined;
@@ -104,7 +105,9 @@ builder.mutationField('importCmi5Package', (t) =>
         );
         extracted = undefined;
       } catch (error) {
-        if (error instanceof Cmi5Error) throw badInput('contentId', error.message);
+        if (error instanceof Cmi5Error) {
+          throw badInput('contentId', error.message, ContentRule.cmi5Package, { detail: error.message });
+        }
         throw error;
       } finally {
         zip?.close();

@@ -15,6 +15,7 @@ import {
   type SessionContext,
 } from './cmi5-statements.js';
 import { isAbsoluteUrl, signedContentUrl } from './module-type.js';
+import { ContentRule } from './input-rules.js';
 
 /** What launching a module answers: the URL to open (an AU's launch URL, cmi5 §8.1). */
 export const Launch = builder.objectRef<{ url: string }>('Launch');
@@ -146,7 +147,7 @@ builder.mutationField('launchModule', (t) =>
           WHERE a.tenant_id = ${tenantId}::uuid AND a.id = ${assignmentId}::uuid
           FOR UPDATE OF a`;
         if (!row || row.user_id !== userId) throw notFound('Assignment');
-        if (!row.module_id) throw unknownAt('moduleId', "no such module in the assignment's course");
+        if (!row.module_id) throw unknownAt('moduleId', "no such module in the assignment's course", 'module');
         if (!['in_progress', 'overdue'].includes(row.status) || !row.started_at) {
           throw conflict(`Start the assignment before launching its modules (it is ${row.status})`);
         }
@@ -155,7 +156,14 @@ builder.mutationField('launchModule', (t) =>
           return await recordLaunch(tx, config, tenantId, assignmentId, row);
         } catch (error) {
           if (error instanceof XapiError)
-            throw badInput('moduleId', `the launch could not be recorded: ${error.message}`);
+            throw badInput(
+              'moduleId',
+              `the launch could not be recorded: ${error.message}`,
+              ContentRule.launchNotRecorded,
+              {
+                detail: error.message,
+              },
+            );
           throw error;
         }
       });

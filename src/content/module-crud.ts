@@ -5,6 +5,8 @@ import { badInput, notFound, unknownAt } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import { Course } from '../courses/course.js';
 import { CourseModule, ModuleKind, type ModuleKindValue } from './module-type.js';
+import { ContentRule } from './input-rules.js';
+import { Rule } from '../core/field-rules.js';
 
 /** The file types each kind of module may play (an upload sniffed as one of them). */
 const PLAYABLE: Record<Exclude<ModuleKindValue, 'cmi5_au' | 'link'>, RegExp> = {
@@ -38,10 +40,18 @@ const UpdateCourseModuleInput = builder.inputType('UpdateCourseModuleInput', {
 async function playableContent(tx: CallerTransaction, tenantId: string, kind: ModuleKindValue, contentId: string) {
   const id = validate.uuid('input.contentId', contentId);
   const file = await tx.contentFile.findFirst({ where: { id, tenantId }, select: { contentType: true } });
-  if (!file) throw unknownAt('input.contentId', 'no such content in this tenant');
+  if (!file) throw unknownAt('input.contentId', 'no such content in this tenant', 'content');
   const pattern = kind === 'video' || kind === 'document' ? PLAYABLE[kind] : undefined;
   if (!pattern?.test(file.contentType)) {
-    throw badInput('input.contentId', `a ${kind.toUpperCase()} module cannot play ${file.contentType}`);
+    throw badInput(
+      'input.contentId',
+      `a ${kind.toUpperCase()} module cannot play ${file.contentType}`,
+      ContentRule.moduleCannotPlay,
+      {
+        kind: kind.toUpperCase(),
+        contentType: file.contentType,
+      },
+    );
   }
   return id;
 }
@@ -66,12 +76,18 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, { courseId, input }, context) => {
       const course = validate.uuid('courseId', courseId);
       const kind = input.kind;
-      if (kind === 'cmi5_au') throw badInput('input.kind', 'cmi5 AUs come from importCmi5Package');
+      if (kind === 'cmi5_au') {
+        throw badInput('input.kind', 'cmi5 AUs come from importCmi5Package', ContentRule.cmi5FromPackage);
+      }
       const data = fields(input);
       if ((input.url == null) === (input.contentId == null)) {
-        throw badInput('input.url', 'give exactly one of url and contentId');
+        throw badInput('input.url', 'give exactly one of url and contentId', Rule.exactlyOneOf, {
+          fields: 'url, contentId',
+        });
       }
-      if (kind === 'link' && input.contentId != null) throw badInput('input.contentId', 'a LINK module has a url');
+      if (kind === 'link' && input.contentId != null) {
+        throw badInput('input.contentId', 'a LINK module has a url', ContentRule.linkHasUrl);
+      }
       const { tenantId } = context.caller;
       const id = await context.transaction(async (tx) => {
         const [row] = await tx.$queryRaw<{ next: number }[]>`
@@ -79,7 +95,7 @@ builder.mutationFields((t) => ({
           FROM training_courses c LEFT JOIN course_modules m ON m.tenant_id = c.tenant_id AND m.course_id = c.id
           WHERE c.tenant_id = ${tenantId}::uuid AND c.id = ${course}::uuid
           GROUP BY c.id`;
-        if (!row) throw unknownAt('courseId', 'no such course');
+        if (!row) throw unknownAt('courseId', 'no such course', 'course');
         const contentId = input.contentId == null ? null : await playableContent(tx, tenantId, kind, input.contentId);
         const created = await tx.courseModule.create({
           data: { ...data, title: data.title!, tenantId, courseId: course, kind, position: row.next, contentId },
@@ -105,7 +121,7 @@ builder.mutationFields((t) => ({
         const current = await tx.courseModule.findFirst({ where: { id: moduleId, tenantId }, select: { kind: true } });
         if (!current) throw notFound('Course module');
         if (current.kind === 'cmi5_au' && (input.url != null || input.contentId != null)) {
-          throw badInput('input.url', "a cmi5 AU's location comes from its package");
+          throw badInput('input.url', "a cmi5 AU's location comes from its package", ContentRule.cmi5FromPackage);
         }
         if (input.contentId != null) {
           data.contentId = await playableContent(tx, tenantId, current.kind as ModuleKindValue, input.contentId);

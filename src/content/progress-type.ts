@@ -113,7 +113,7 @@ builder.mutationField('waiveCourseModule', (t) =>
           WHERE a.tenant_id = ${tenantId}::uuid AND a.id = ${assignmentId}::uuid
           FOR UPDATE OF a`;
         if (!row) throw notFound('Assignment');
-        if (!row.module_id) throw unknownAt('moduleId', "no such module in the assignment's course");
+        if (!row.module_id) throw unknownAt('moduleId', "no such module in the assignment's course", 'module');
         if (!['assigned', 'in_progress', 'overdue'].includes(row.status)) {
           throw conflict(`The assignment is ${row.status}: nothing left to waive`);
         }

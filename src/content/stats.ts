@@ -76,7 +76,7 @@ builder.queryField('moduleStats', (t) =>
         SELECT NULL, NULL, NULL, NULL, false, 0, 0, 0, 0, NULL, NULL, 0
         WHERE NOT EXISTS (SELECT 1 FROM training_courses WHERE tenant_id = ${tenantId}::uuid AND id = ${courseId}::uuid)
         ORDER BY 4, 1`);
-      if (rows.some((row) => !row.course)) throw unknownAt('courseId', 'no such course');
+      if (rows.some((row) => !row.course)) throw unknownAt('courseId', 'no such course', 'course');
       return rows;
     },
   }),

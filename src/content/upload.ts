@@ -8,6 +8,7 @@ import { badInput, contentTooLarge, unsupportedContentType, type ApiError } from
 import { contentSettings } from './settings.js';
 import { ALLOWED_TYPES, SNIFF_BYTES, sniffType } from './sniff.js';
 import { openUpload } from './storage.js';
+import { Rule } from '../core/field-rules.js';
 
 /** A file received whole into its temporary place, sniffed and measured; `keep` puts it in place. */
 export interface Received {
@@ -41,7 +42,9 @@ export async function receiveUpload(
   try {
     parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 10, fieldSize: 1024 } });
   } catch {
-    return { refused: badInput('file', 'send multipart/form-data with the file in a field named "file"') };
+    return {
+      refused: badInput('file', 'send multipart/form-data with the file in a field named "file"', Rule.required),
+    };
   }
   const id = randomUUID();
   let stored: Promise<Received | { refused: ApiError }> | undefined;
@@ -50,7 +53,8 @@ export async function receiveUpload(
     stored = store(file, config, tenantId, id, info.filename, maxBytes);
   });
   await pipeline(req, parser);
-  if (!stored) return { refused: badInput('file', 'no file: send it in a multipart field named "file"') };
+  if (!stored)
+    return { refused: badInput('file', 'no file: send it in a multipart field named "file"', Rule.required) };
   return stored;
 }
 

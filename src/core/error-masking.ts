@@ -1,6 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { isTransactionConflict } from './database-errors.js';
 import { ApiError, ErrorCode, INTERNAL_ERROR_MESSAGE, transactionConflict } from './errors.js';
+import { Rule } from './field-rules.js';
 import type { Logger } from './logger.js';
 
 /** Codes Apollo itself assigns to request errors (parse, validation, variables); shown as they are. */
@@ -99,6 +100,11 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
       if (extensions.code === ErrorCode.BAD_USER_INPUT && extensions.field === undefined) {
         const field = variableField(formatted.message);
         if (field) extensions.field = field;
+      }
+      // graphql-js' own refusals of a variable's value carry no rule: a missing one, or a value of another type.
+      if (extensions.code === ErrorCode.BAD_USER_INPUT && typeof extensions.field === 'string' && !extensions.rule) {
+        extensions.rule = / was not provided\.$/.test(formatted.message) ? Rule.required : Rule.invalidValue;
+        extensions.params = {};
       }
       return { ...formatted, extensions };
     }

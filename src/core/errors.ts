@@ -1,5 +1,6 @@
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { Rule, type RuleParams } from './field-rules.js';
 
 /**
  * The one catalogue of error codes clients see. Anything else thrown
@@ -120,14 +121,19 @@ export const idempotencyKeyReused = () =>
 /** An Idempotency-Key header that cannot be one (empty, too long, not printable ASCII): HTTP 400. */
 export const badIdempotencyKey = (message: string) =>
   new ApiError(ErrorCode.BAD_REQUEST, `Idempotency-Key: ${message}`, { http: { status: 400 } });
-/** `field` is the argument path the client sent, e.g. `input.score`. */
-export const badInput = (field: string, message: string) =>
-  new ApiError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
+/**
+ * `field` is the argument path the client sent, e.g. `input.score`; `rule` and `params` say what is wrong in a
+ * form a client translates (src/core/field-rules.ts), `message` in English.
+ */
+export const badInput = (field: string, message: string, rule: string, params: RuleParams = {}) =>
+  new ApiError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field, rule, params });
 
-/** One invalid field of an input: its argument path and what is wrong with it. */
+/** One invalid field of an input: its argument path, what is wrong with it, and that as a rule and parameters. */
 export interface FieldProblem {
   field: string;
   message: string;
+  rule: string;
+  params: RuleParams;
 }
 /**
  * Every invalid field of one input at once: each in `fields`, the first also in `field` (as `badInput` has it),
@@ -139,14 +145,15 @@ export const badInputs = (problems: readonly [FieldProblem, ...FieldProblem[]]) 
     fields: problems,
   });
 
-/** `field` names an id the client sent that matches nothing in the tenant. */
-export const unknownAt = (field: string, message: string) =>
-  new ApiError(ErrorCode.NOT_FOUND, `${field}: ${message}`, { field });
+/** `field` names an id the client sent that matches nothing in the tenant (`what`: the kind of thing sought). */
+export const unknownAt = (field: string, message: string, what: string) =>
+  new ApiError(ErrorCode.NOT_FOUND, `${field}: ${message}`, { field, rule: Rule.notFound, params: { what } });
 /**
  * A scalar value that does not parse. No `field`: a scalar does not know which argument it is
  * parsing; graphql-js wraps this error with the variable's path, from which the formatter names it.
  */
-export const badScalarValue = (message: string) => new ApiError(ErrorCode.BAD_USER_INPUT, message);
+export const badScalarValue = (message: string, rule: string) =>
+  new ApiError(ErrorCode.BAD_USER_INPUT, message, { rule, params: {} });
 /** A query over a limit of src/core/limits.ts (size, depth, aliases, cost…): refused before anything runs, HTTP 400. */
 export const queryLimitExceeded = (message: string) =>
   new ApiError(ErrorCode.GRAPHQL_VALIDATION_FAILED, message, { http: { status: 400 } });
@@ -159,12 +166,14 @@ export const fragmentSpreadsItself = (name: string) =>
 export const queryTooNested = (message: string) =>
   new ApiError(ErrorCode.GRAPHQL_PARSE_FAILED, message, { http: { status: 400 } });
 /** An `_entities` representation that is not `{ __typename, id: "<uuid>" }`; refused before anything loads. */
-export const badRepresentation = (field: string, message: string) =>
-  new ApiError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field, http: { status: 400 } });
+export const badRepresentation = (field: string, message: string, rule: string) =>
+  new ApiError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field, rule, params: {}, http: { status: 400 } });
 /** An `after`/`before` cursor this API did not write. */
 export const badCursor = (field: string) =>
   new ApiError(ErrorCode.BAD_USER_INPUT, `${field}: not a cursor of this list; use a pageInfo cursor`, {
     field,
+    rule: Rule.cursor,
+    params: {},
     http: { status: 400 },
   });
 /** An automatic persisted query whose sha256Hash is not the hash of the query sent with it. */

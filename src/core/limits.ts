@@ -12,6 +12,7 @@ import {
 import { badCursor, badRepresentation, queryLimitExceeded, queryTooNested } from './errors.js';
 import { argumentValue, estimateCost, representationsOf } from './query-cost.js';
 import { fragmentsOf, type Fragments } from './selection.js';
+import { Rule } from './field-rules.js';
 
 /**
  * Limits against abusive queries, the one policy of every entry point (HTTP POST and GET, graphql-ws,
@@ -127,14 +128,20 @@ function checkRepresentations(
   representations.forEach((representation, index) => {
     const at = `representations[${index}]`;
     if (typeof representation !== 'object' || representation === null || Array.isArray(representation)) {
-      throw badRepresentation(at, 'expected an object with __typename and id');
+      throw badRepresentation(at, 'expected an object with __typename and id', Rule.invalidValue);
     }
     const { __typename: typename, id } = representation as Record<string, unknown>;
-    if (typeof typename !== 'string') throw badRepresentation(`${at}.__typename`, 'expected a type name');
+    if (typeof typename !== 'string')
+      throw badRepresentation(`${at}.__typename`, 'expected a type name', Rule.unknownType);
     if (!entities.has(typename)) {
-      throw badRepresentation(`${at}.__typename`, `expected an entity type: ${[...entities].join(', ')}`);
+      throw badRepresentation(
+        `${at}.__typename`,
+        `expected an entity type: ${[...entities].join(', ')}`,
+        Rule.unknownType,
+      );
     }
-    if (typeof id !== 'string' || !UUID.test(id)) throw badRepresentation(`${at}.id`, 'expected a UUID string');
+    if (typeof id !== 'string' || !UUID.test(id))
+      throw badRepresentation(`${at}.id`, 'expected a UUID string', Rule.uuid);
   });
 }
 

@@ -1,6 +1,7 @@
 import { GraphQLScalarType, Kind } from 'graphql';
 import { builder } from './builder.js';
 import { badScalarValue } from './errors.js';
+import { Rule } from './field-rules.js';
 
 /**
  * `Date` is a calendar day (YYYY-MM-DD, UTC) and `DateTime` an ISO 8601 instant.
@@ -18,7 +19,10 @@ function parseDay(value: unknown): Date {
   const match = typeof value === 'string' ? DAY.exec(value) : null;
   const date = match ? new Date(`${value as string}T00:00:00.000Z`) : undefined;
   if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value || !inPostgresRange(date)) {
-    throw badScalarValue(`Date: expected a calendar date YYYY-MM-DD in years 0001-9999, got ${JSON.stringify(value)}`);
+    throw badScalarValue(
+      `Date: expected a calendar date YYYY-MM-DD in years 0001-9999, got ${JSON.stringify(value)}`,
+      Rule.date,
+    );
   }
   return date;
 }
@@ -42,6 +46,7 @@ function parseInstant(value: unknown): Date {
   if (!date || Number.isNaN(date.getTime()) || !inPostgresRange(date)) {
     throw badScalarValue(
       `DateTime: expected an ISO 8601 date-time with an offset (e.g. 2026-11-25T12:00:00Z) in years 0001-9999, got ${JSON.stringify(value)}`,
+      Rule.dateTime,
     );
   }
   return date;
@@ -78,10 +83,10 @@ export const JsonScalar = new GraphQLScalarType<never, unknown>({
   description: 'A JSON value (output only).',
   serialize: (value) => value,
   parseValue: () => {
-    throw badScalarValue('JSON is an output type only');
+    throw badScalarValue('JSON is an output type only', Rule.invalidValue);
   },
   parseLiteral: () => {
-    throw badScalarValue('JSON is an output type only');
+    throw badScalarValue('JSON is an output type only', Rule.invalidValue);
   },
 });
 

@@ -1,5 +1,6 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import { ApiError, badInput, badInputs, ErrorCode, type FieldProblem } from './errors.js';
+import { Rule, type RuleParams } from './field-rules.js';
 import { todayUtc } from './today.js';
 
 /**
@@ -16,7 +17,7 @@ export const DISPLAY_NAME_MAX = 200;
 export const EMAIL_MAX = 254;
 
 export function uuid(field: string, value: string): string {
-  if (!isUuid(value)) throw badInput(field, 'must be a UUID');
+  if (!isUuid(value)) throw badInput(field, 'must be a UUID', Rule.uuid);
   return value.toLowerCase();
 }
 
@@ -54,27 +55,39 @@ const NOT_IN_ONE_ADDRESS = /[\s\u0000-\u001F\u007F-\u009F,;<>]/u;
  * whitespace, line breaks or other controls, commas, semicolons or angle brackets, a domain with a dot
  * (or `localhost`), at most EMAIL_MAX characters.
  */
-export function emailAddressProblem(value: string): string | undefined {
-  if (value.length > EMAIL_MAX) return `must be at most ${EMAIL_MAX} characters`;
-  if (LONE_SURROGATE.test(value)) return 'must be valid Unicode (no lone surrogates)';
+export function emailAddressProblem(value: string): RuleProblem | undefined {
+  if (value.length > EMAIL_MAX) {
+    return { message: `must be at most ${EMAIL_MAX} characters`, rule: Rule.maxLength, params: { max: EMAIL_MAX } };
+  }
+  if (LONE_SURROGATE.test(value)) return { message: 'must be valid Unicode (no lone surrogates)', rule: Rule.unicode };
   if (NOT_IN_ONE_ADDRESS.test(value)) {
-    return 'must be one address: no spaces, line breaks, commas, semicolons or angle brackets';
+    return {
+      message: 'must be one address: no spaces, line breaks, commas, semicolons or angle brackets',
+      rule: Rule.emailOneAddress,
+    };
   }
   const parsed = addressparser(value, { flatten: true });
   const only = parsed.length === 1 ? parsed[0]! : undefined;
   const at = value.lastIndexOf('@');
   const [local, domain] = [value.slice(0, at), value.slice(at + 1)];
   if (only?.address !== value || only.name !== '' || at < 1 || !LOCAL_PART.test(local)) {
-    return 'must be one address of the form local@domain, without a display name';
+    return { message: 'must be one address of the form local@domain, without a display name', rule: Rule.email };
   }
   const labels = domain.split('.');
   if (
     !labels.every((label) => DOMAIN_LABEL.test(label)) ||
     (labels.length < 2 && domain.toLowerCase() !== 'localhost')
   ) {
-    return 'must have a domain such as example.com';
+    return { message: 'must have a domain such as example.com', rule: Rule.emailDomain };
   }
   return undefined;
+}
+
+/** What is wrong with a value: in English, and as a rule with its parameters. */
+export interface RuleProblem {
+  message: string;
+  rule: string;
+  params?: RuleParams;
 }
 
 /** Spaces around an address are dropped; any other whitespace (line breaks, tabs) is left for the rule to refuse. */
@@ -84,7 +97,7 @@ const withoutSurroundingSpaces = (value: string) => value.replace(/^ +| +$/g, ''
 export function email(field: string, value: string): string {
   const address = withoutSurroundingSpaces(value);
   const problem = emailAddressProblem(address);
-  if (problem) throw badInput(field, problem);
+  if (problem) throw badInput(field, problem.message, problem.rule, problem.params);
   return address;
 }
 
@@ -102,24 +115,29 @@ export function claimEmail(value: unknown): string | undefined {
 export function text(field: string, value: string, { min = 0, max }: { min?: number; max: number }): string {
   const trimmed = value.trim();
   // PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
-  if (trimmed.includes('\u0000')) throw badInput(field, 'must not contain NUL characters');
+  if (trimmed.includes('\u0000')) throw badInput(field, 'must not contain NUL characters', Rule.noNul);
   // A lone UTF-16 surrogate is no character at all; Prisma's query protocol cannot carry one.
-  if (LONE_SURROGATE.test(trimmed)) throw badInput(field, 'must be valid Unicode (no lone surrogates)');
-  if (trimmed.length < min)
-    throw badInput(field, min === 1 ? 'must not be empty' : `must be at least ${min} characters`);
-  if (trimmed.length > max) throw badInput(field, `must be at most ${max} characters`);
+  if (LONE_SURROGATE.test(trimmed)) throw badInput(field, 'must be valid Unicode (no lone surrogates)', Rule.unicode);
+  if (trimmed.length < min) {
+    throw min === 1
+      ? badInput(field, 'must not be empty', Rule.notEmpty)
+      : badInput(field, `must be at least ${min} characters`, Rule.minLength, { min });
+  }
+  if (trimmed.length > max) throw badInput(field, `must be at most ${max} characters`, Rule.maxLength, { max });
   return trimmed;
 }
 
 export function integer(field: string, value: number, { min, max }: { min: number; max: number }): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw badInput(field, `must be an integer from ${min} to ${max}`);
+    throw badInput(field, `must be an integer from ${min} to ${max}`, Rule.integerRange, { min, max });
   }
   return value;
 }
 
 export function number(field: string, value: number, { min, max }: { min: number; max: number }): number {
-  if (!Number.isFinite(value) || value < min || value > max) throw badInput(field, `must be from ${min} to ${max}`);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw badInput(field, `must be from ${min} to ${max}`, Rule.numberRange, { min, max });
+  }
   return value;
 }
 
@@ -129,30 +147,36 @@ export function httpUrl(field: string, value: string): string {
   try {
     url = new URL(trimmed);
   } catch {
-    throw badInput(field, 'must be an absolute http(s) URL');
+    throw badInput(field, 'must be an absolute http(s) URL', Rule.httpUrl);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badInput(field, 'must be an absolute http(s) URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw badInput(field, 'must be an absolute http(s) URL', Rule.httpUrl);
   return trimmed;
 }
 
 export function notInPast(field: string, day: Date): Date {
-  if (day.getTime() < todayUtc().getTime()) throw badInput(field, 'must not be in the past');
+  if (day.getTime() < todayUtc().getTime()) throw badInput(field, 'must not be in the past', Rule.notInPast);
   return day;
 }
 
 /** Non-null GraphQL arguments that a partial update may omit but not null out. */
 export function present<T>(field: string, value: T | null | undefined): T | undefined {
-  if (value === null) throw badInput(field, 'must not be null');
+  if (value === null) throw badInput(field, 'must not be null', Rule.notNull);
   return value;
 }
 
-/** The field and reason of a BAD_USER_INPUT naming one field; undefined for any other error. */
+/** The field, reason and rule of a BAD_USER_INPUT naming one field; undefined for any other error. */
 function problemOf(error: unknown): FieldProblem | undefined {
   if (!(error instanceof ApiError) || error.extensions.code !== ErrorCode.BAD_USER_INPUT) return undefined;
-  const { field } = error.extensions;
+  const { field, rule, params } = error.extensions;
   if (typeof field !== 'string' || error.extensions.fields !== undefined) return undefined;
   const prefix = `${field}: `;
-  return { field, message: error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message };
+  return {
+    field,
+    message: error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message,
+    rule: typeof rule === 'string' ? rule : Rule.invalidValue,
+    params: (params as RuleParams | undefined) ?? {},
+  };
 }
 
 /**

@@ -10,6 +10,7 @@ import { User } from '../users/user.js';
 import { pageCounts, readPage } from '../core/json-page-sql.js';
 import { COURSE_TABLE } from './course-sql.js';
 import { CourseRequirements, CourseRequirementsInput, requirementsData, requirementsOf } from './requirements.js';
+import { Rule } from '../core/field-rules.js';
 
 export const COURSE_CATEGORIES = [
   'safety_fundamentals',
@@ -290,9 +291,14 @@ function courseData(input: CourseInput): Prisma.TrainingCourseUncheckedUpdateInp
 /** highRiskExpiryMonths needs expiryMonths and may not exceed it, whichever of the two a change sends. */
 function checkHighRiskExpiry(expiryMonths: number | null | undefined, highRiskExpiryMonths: number | null | undefined) {
   if (highRiskExpiryMonths == null) return;
-  if (expiryMonths == null) throw badInput('input.highRiskExpiryMonths', 'needs expiryMonths');
+  if (expiryMonths == null) {
+    throw badInput('input.highRiskExpiryMonths', 'needs expiryMonths', Rule.requiresField, { other: 'expiryMonths' });
+  }
   if (highRiskExpiryMonths > expiryMonths) {
-    throw badInput('input.highRiskExpiryMonths', `must be at most expiryMonths (${expiryMonths})`);
+    throw badInput('input.highRiskExpiryMonths', `must be at most expiryMonths (${expiryMonths})`, Rule.atMostField, {
+      other: 'expiryMonths',
+      value: expiryMonths,
+    });
   }
 }
 
@@ -338,10 +344,25 @@ builder.mutationFields((t) => ({
                 ? current.highRiskExpiryMonths
                 : (data.highRiskExpiryMonths as number | null);
             if (highRisk != null && expiry == null && data.highRiskExpiryMonths === undefined) {
-              throw badInput('input.expiryMonths', 'cannot be cleared while highRiskExpiryMonths is set');
+              throw badInput(
+                'input.expiryMonths',
+                'cannot be cleared while highRiskExpiryMonths is set',
+                Rule.keptByField,
+                {
+                  other: 'highRiskExpiryMonths',
+                },
+              );
             }
             if (highRisk != null && expiry != null && highRisk > expiry && data.highRiskExpiryMonths === undefined) {
-              throw badInput('input.expiryMonths', `must be at least highRiskExpiryMonths (${highRisk})`);
+              throw badInput(
+                'input.expiryMonths',
+                `must be at least highRiskExpiryMonths (${highRisk})`,
+                Rule.atLeastField,
+                {
+                  other: 'highRiskExpiryMonths',
+                  value: highRisk,
+                },
+              );
             }
             checkHighRiskExpiry(expiry, highRisk);
           }
@@ -349,7 +370,14 @@ builder.mutationFields((t) => ({
         })
         .catch((error: unknown) => {
           if (sqlState(error) === CHECK_VIOLATION) {
-            throw badInput('input.highRiskExpiryMonths', 'must be at most expiryMonths (and needs it)');
+            throw badInput(
+              'input.highRiskExpiryMonths',
+              'must be at most expiryMonths (and needs it)',
+              Rule.atMostField,
+              {
+                other: 'expiryMonths',
+              },
+            );
           }
           throw error;
         });

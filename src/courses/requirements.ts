@@ -1,5 +1,6 @@
 import { builder } from '../core/builder.js';
 import { badInput } from '../core/errors.js';
+import { Rule } from '../core/field-rules.js';
 
 /** What completing a course takes: `Course.requirements`, set through `requirements` on create and update. */
 
@@ -46,10 +47,10 @@ export const requirementsOf = (course: {
 /** The columns a `requirements` input sets (absent: unchanged); null is refused. */
 export function requirementsData(input: typeof CourseRequirementsInput.$inferInput | null | undefined) {
   if (input === undefined) return {};
-  if (input === null) throw badInput('input.requirements', 'must not be null');
+  if (input === null) throw badInput('input.requirements', 'must not be null', Rule.notNull);
   const flag = (name: keyof RequirementsShape): boolean | undefined => {
     const value = input[name];
-    if (value === null) throw badInput(`input.requirements.${name}`, 'must not be null');
+    if (value === null) throw badInput(`input.requirements.${name}`, 'must not be null', Rule.notNull);
     return value;
   };
   return {

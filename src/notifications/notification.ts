@@ -6,6 +6,7 @@ import { badInput } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import { User } from '../users/user.js';
 import { EMAIL_STATUSES, NOTIFICATION_KINDS, type EmailStatusValue, type NotificationKindValue } from './kinds.js';
+import { Rule } from '../core/field-rules.js';
 
 /**
  * The caller's notifications (the outbox rows written with each event, see the
@@ -96,7 +97,9 @@ builder.mutationField('markNotificationsRead', (t) =>
       "Unknown ids, ids already read and other users' notifications count 0.",
     args: { ids: t.arg.idList({ required: true }) },
     resolve: async (_root, args, context) => {
-      if (args.ids.length > MAX_MARK_IDS) throw badInput('ids', `must hold at most ${MAX_MARK_IDS} ids`);
+      if (args.ids.length > MAX_MARK_IDS) {
+        throw badInput('ids', `must hold at most ${MAX_MARK_IDS} ids`, Rule.maxItems, { max: MAX_MARK_IDS });
+      }
       const ids = args.ids.map((id, index) => validate.uuid(`ids[${index}]`, id));
       if (ids.length === 0) return 0;
       const { count } = await context.db.notification.updateMany({

@@ -3,6 +3,8 @@ import type { CallerTransaction } from '../core/caller/index.js';
 import { attemptClosed, badInput, notFound } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import type { QuestionKindValue } from './kinds.js';
+import { QuizRule } from './input-rules.js';
+import { Rule } from '../core/field-rules.js';
 
 /**
  * Saving an answer into an open attempt: checked against what the attempt shows (never the key, so a refusal
@@ -61,7 +63,9 @@ const ANSWER_FIELDS = ['choiceIds', 'number', 'text', 'matches', 'order'] as con
 function idsAmong(field: string, ids: readonly string[], allowed: ReadonlySet<string>): string[] {
   return ids.map((id, index) => {
     const checked = validate.uuid(`${field}[${index}]`, id);
-    if (!allowed.has(checked)) throw badInput(`${field}[${index}]`, 'is not a choice of this question');
+    if (!allowed.has(checked)) {
+      throw badInput(`${field}[${index}]`, 'is not a choice of this question', QuizRule.notAChoice);
+    }
     return checked;
   });
 }
@@ -71,11 +75,23 @@ export function answerColumns(shown: Shown, answer: Answer): AnswerColumns {
   const field = FIELD_OF_KIND[shown.kind];
   for (const other of ANSWER_FIELDS) {
     if (other !== field && answer[other] != null) {
-      throw badInput(`answer.${other}`, `does not apply to a ${shown.kind.toUpperCase()} question; send ${field}`);
+      throw badInput(
+        `answer.${other}`,
+        `does not apply to a ${shown.kind.toUpperCase()} question; send ${field}`,
+        QuizRule.notForKind,
+        { kind: shown.kind.toUpperCase() },
+      );
     }
   }
   if (answer[field] == null)
-    throw badInput(`answer.${field}`, `is required for a ${shown.kind.toUpperCase()} question`);
+    throw badInput(
+      `answer.${field}`,
+      `is required for a ${shown.kind.toUpperCase()} question`,
+      QuizRule.requiredForKind,
+      {
+        kind: shown.kind.toUpperCase(),
+      },
+    );
   const none: AnswerColumns = { choiceIds: [], number: null, text: null, matches: null, ordering: [] };
   const choiceIds = new Set(shown.choices.map((choice) => choice.id));
   switch (shown.kind) {
@@ -84,13 +100,17 @@ export function answerColumns(shown: Shown, answer: Answer): AnswerColumns {
     case 'multiple_choice': {
       const ids = idsAmong('answer.choiceIds', answer.choiceIds!, choiceIds);
       if (shown.kind !== 'multiple_choice' && ids.length !== 1) {
-        throw badInput('answer.choiceIds', 'must name exactly one choice');
+        throw badInput('answer.choiceIds', 'must name exactly one choice', QuizRule.exactlyOneChoice);
       }
-      if (new Set(ids).size !== ids.length) throw badInput('answer.choiceIds', 'must not name a choice twice');
+      if (new Set(ids).size !== ids.length) {
+        throw badInput('answer.choiceIds', 'must not name a choice twice', Rule.unique);
+      }
       return { ...none, choiceIds: ids.sort() };
     }
     case 'numeric':
-      if (!Number.isFinite(answer.number)) throw badInput('answer.number', 'must be a finite number');
+      if (!Number.isFinite(answer.number)) {
+        throw badInput('answer.number', 'must be a finite number', Rule.finiteNumber);
+      }
       return { ...none, number: answer.number! };
     case 'short_answer':
       return { ...none, text: validate.text('answer.text', answer.text!, { max: 1000 }) };
@@ -99,21 +119,27 @@ export function answerColumns(shown: Shown, answer: Answer): AnswerColumns {
       const matches = answer.matches!.map((match, index) => {
         const itemId = validate.uuid(`answer.matches[${index}].itemId`, match.itemId);
         const choiceId = validate.uuid(`answer.matches[${index}].choiceId`, match.choiceId);
-        if (!items.has(itemId)) throw badInput(`answer.matches[${index}].itemId`, 'is not an item of this question');
+        if (!items.has(itemId)) {
+          throw badInput(`answer.matches[${index}].itemId`, 'is not an item of this question', QuizRule.notAnItem);
+        }
         if (!choiceIds.has(choiceId)) {
-          throw badInput(`answer.matches[${index}].choiceId`, 'is not a choice of this question');
+          throw badInput(`answer.matches[${index}].choiceId`, 'is not a choice of this question', QuizRule.notAChoice);
         }
         return { itemId, choiceId };
       });
       if (new Set(matches.map((match) => match.itemId)).size !== matches.length) {
-        throw badInput('answer.matches', 'must match an item at most once');
+        throw badInput('answer.matches', 'must match an item at most once', QuizRule.matchOnce);
       }
       return { ...none, matches: matches.sort((a, b) => a.itemId.localeCompare(b.itemId)) };
     }
     case 'ordering': {
       const order = idsAmong('answer.order', answer.order!, choiceIds);
       if (new Set(order).size !== order.length || order.length !== choiceIds.size) {
-        throw badInput('answer.order', 'must name every choice of the question exactly once');
+        throw badInput(
+          'answer.order',
+          'must name every choice of the question exactly once',
+          QuizRule.orderEveryChoice,
+        );
       }
       return { ...none, ordering: order };
     }
@@ -132,7 +158,7 @@ async function whyNotSaved(
   if (!attempt) return notFound('Quiz attempt');
   if (attempt.status === 'submitted') return attemptClosed('submitted');
   if (!attempt.open) return attemptClosed('deadline passed');
-  return badInput('questionId', 'is not a question of this attempt');
+  return badInput('questionId', 'is not a question of this attempt', QuizRule.notInAttempt);
 }
 
 /**

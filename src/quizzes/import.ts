@@ -7,6 +7,8 @@ import type { ImportProblem, QuestionDraft } from './question-draft.js';
 import { checkQuestion } from './question-rules.js';
 import { createQuestions } from './question-store.js';
 import { Question } from './question.js';
+import { QuizRule } from './input-rules.js';
+import { Rule } from '../core/field-rules.js';
 
 /** Importing questions written in a text format: each readable, well-formed question is added; the others reported. */
 
@@ -71,12 +73,22 @@ builder.mutationField('importQuestions', (t) =>
     },
     resolve: async (_root, args, context) => {
       // Not trimmed: problems are reported by line.
-      if (args.text.length > MAX_TEXT) throw badInput('text', `must be at most ${MAX_TEXT} characters`);
-      if (args.text.includes('\u0000')) throw badInput('text', 'must not contain NUL characters');
+      if (args.text.length > MAX_TEXT) {
+        throw badInput('text', `must be at most ${MAX_TEXT} characters`, Rule.maxLength, { max: MAX_TEXT });
+      }
+      if (args.text.includes('\u0000')) throw badInput('text', 'must not contain NUL characters', Rule.noNul);
       const parsed = parseGift(args.text);
       const found = parsed.questions.length + parsed.errors.length;
       if (found > MAX_IMPORTED) {
-        throw badInput('text', `holds ${found} questions; import at most ${MAX_IMPORTED} at a time`);
+        throw badInput(
+          'text',
+          `holds ${found} questions; import at most ${MAX_IMPORTED} at a time`,
+          QuizRule.maxQuestions,
+          {
+            found,
+            max: MAX_IMPORTED,
+          },
+        );
       }
       const { drafts, errors } = checked(parsed.questions);
       const { tenantId, userId } = context.caller;

@@ -3,6 +3,7 @@ import type { CallerTransaction } from '../core/caller/index.js';
 import { badInput, notFound } from '../core/errors.js';
 import { storedKind } from './kinds.js';
 import type { QuestionDraft } from './question-draft.js';
+import { QuizRule } from './input-rules.js';
 
 /**
  * Writing checked drafts (question-rules.ts) to the bank, as the caller. Choice ids are random (v4, here and the
@@ -65,7 +66,7 @@ export async function updateQuestion(
   );
   draft.choices.forEach((choice, index) => {
     if (choice.id && !existing.has(choice.id)) {
-      throw badInput(`${path}.choices[${index}].id`, 'is not a choice of this question');
+      throw badInput(`${path}.choices[${index}].id`, 'is not a choice of this question', QuizRule.notAChoice);
     }
   });
   const rows = draft.choices.map((choice, position) => ({

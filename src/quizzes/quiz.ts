@@ -3,6 +3,7 @@ import { badInput, notFound } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import { Course } from '../courses/course.js';
 import { QuizReview, type QuizReviewValue } from './kinds.js';
+import { Rule } from '../core/field-rules.js';
 
 /** The most questions an attempt draws (also what the query cost counts an attempt's questions as). */
 export const MAX_QUESTION_COUNT = 100;
@@ -47,7 +48,9 @@ const QuizInput = builder.inputType('QuizInput', {
 });
 
 function quizData(input: typeof QuizInput.$inferInput) {
-  if (input.tags.length === 0 || input.tags.length > 50) throw badInput('input.tags', 'must hold 1 to 50 tags');
+  if (input.tags.length === 0 || input.tags.length > 50) {
+    throw badInput('input.tags', 'must hold 1 to 50 tags', Rule.itemsRange, { min: 1, max: 50 });
+  }
   const tags = input.tags.map((tag, index) => validate.text(`input.tags[${index}]`, tag, { min: 1, max: 100 }));
   return {
     tags: [...new Set(tags)],

@@ -10,6 +10,7 @@ import { may } from '../core/permissions.js';
 import * as validate from '../core/validate.js';
 import { trainingRecordsSql, type RecordFilter, type RecordRow } from './records-sql.js';
 import { csvWriter, xlsxWriter, type RecordWriter } from './writers.js';
+import { Rule } from '../core/field-rules.js';
 
 const FORMATS = {
   csv: { type: 'text/csv; charset=utf-8', writer: csvWriter },
@@ -103,7 +104,9 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 function bound(name: string, value: string | null): Date | undefined {
   if (value === null || value === '') return undefined;
   const date = new Date(DAY.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(date.getTime())) throw badInput(name, 'expected a date (YYYY-MM-DD) or an ISO 8601 instant');
+  if (Number.isNaN(date.getTime())) {
+    throw badInput(name, 'expected a date (YYYY-MM-DD) or an ISO 8601 instant', Rule.dateTime);
+  }
   return date;
 }
 
@@ -120,6 +123,8 @@ function filterOf(params: URLSearchParams): RecordFilter {
     from: bound('from', params.get('from')),
     to: bound('to', params.get('to')),
   };
-  if (filter.from && filter.to && filter.from > filter.to) throw badInput('to', 'must not be before from');
+  if (filter.from && filter.to && filter.from > filter.to) {
+    throw badInput('to', 'must not be before from', Rule.notBefore, { other: 'from' });
+  }
   return filter;
 }

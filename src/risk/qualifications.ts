@@ -7,6 +7,7 @@ import { User } from '../users/user.js';
 import { qualificationChanged } from './live-channel.js';
 import { qualificationRows, type QualificationRow, type QualificationTarget } from './qualifications-sql.js';
 import { MAX_ITEMS_EXTENSION } from '../core/query-cost.js';
+import { Rule } from '../core/field-rules.js';
 
 /** How many missing courses the query cost assumes per user (src/core/limits.ts). */
 const PRICED_REQUIRED_COURSES = 20;
@@ -113,7 +114,14 @@ function targetOf(args: { zoneId?: string | null; equipmentId?: string | null })
   const zone = args.zoneId ?? null;
   const equipment = args.equipmentId ?? null;
   if ((zone === null) === (equipment === null)) {
-    throw badInput(zone === null ? 'zoneId' : 'equipmentId', 'give exactly one of zoneId and equipmentId');
+    throw badInput(
+      zone === null ? 'zoneId' : 'equipmentId',
+      'give exactly one of zoneId and equipmentId',
+      Rule.exactlyOneOf,
+      {
+        fields: 'zoneId, equipmentId',
+      },
+    );
   }
   return zone !== null
     ? { kind: 'zone', id: validate.uuid('zoneId', zone) }

@@ -5,6 +5,7 @@ import * as validate from '../core/validate.js';
 import { AUTO_ASSIGN_TIMEOUT_MS, runAutoAssign } from './auto-assign-sql.js';
 import { insertScores, type ScoreRow } from './scores-sql.js';
 import { riskSettings } from './settings.js';
+import { Rule } from '../core/field-rules.js';
 
 /**
  * Predictive scores ingest, for admins and integrations. The Predictive
@@ -32,13 +33,17 @@ export const PredictiveScoreInput = builder.inputType('PredictiveScoreInput', {
 });
 
 function scoreRows(scores: (typeof PredictiveScoreInput.$inferInput)[]): ScoreRow[] {
-  if (scores.length > MAX_SCORES_PER_CALL) throw badInput('scores', `at most ${MAX_SCORES_PER_CALL} rows per call`);
+  if (scores.length > MAX_SCORES_PER_CALL) {
+    throw badInput('scores', `at most ${MAX_SCORES_PER_CALL} rows per call`, Rule.maxRows, {
+      max: MAX_SCORES_PER_CALL,
+    });
+  }
   const latestAllowed = Date.now() + CLOCK_SKEW_MS;
   return scores.map((input, index) => {
     const at = `scores[${index}]`;
     const score = validate.number(`${at}.score`, input.score, { min: 0, max: 100 });
     if (input.computedAt && input.computedAt.getTime() > latestAllowed) {
-      throw badInput(`${at}.computedAt`, 'must not be in the future (more than 5 minutes ahead)');
+      throw badInput(`${at}.computedAt`, 'must not be in the future (more than 5 minutes ahead)', Rule.notInFuture);
     }
     return {
       entityType: input.entityType,

@@ -4,6 +4,7 @@ import { badCursor, badInput } from '../core/errors.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../core/page-size.js';
 import * as validate from '../core/validate.js';
 import { primeProfiles, User } from './user.js';
+import { Rule } from '../core/field-rules.js';
 
 /**
  * The people directory: the tenant's profiles by name, for every "pick a person" field of a dashboard.
@@ -40,7 +41,11 @@ builder.queryField('users', (t) =>
       args: { search: t.arg.string({ description: 'Text in the display name or email.' }) },
       resolve: async (_root, args, context) => {
         if (args.last != null || args.before != null) {
-          throw badInput(args.last != null ? 'last' : 'before', 'this list pages forward only: use first and after');
+          throw badInput(
+            args.last != null ? 'last' : 'before',
+            'this list pages forward only: use first and after',
+            Rule.forwardOnly,
+          );
         }
         const first =
           args.first == null

@@ -1,5 +1,6 @@
 import type { CallerTransaction } from '../core/caller/index.js';
 import { badInput, unknownAt } from '../core/errors.js';
+import { Rule } from '../core/field-rules.js';
 
 /**
  * Rules shared by the feeds of inputs owned by neighbouring systems: the users
@@ -16,7 +17,9 @@ import { badInput, unknownAt } from '../core/errors.js';
 const MAX_ROWS_PER_CALL = 5_000;
 
 export function batch<T>(field: string, rows: T[]): T[] {
-  if (rows.length > MAX_ROWS_PER_CALL) throw badInput(field, `at most ${MAX_ROWS_PER_CALL} rows per call`);
+  if (rows.length > MAX_ROWS_PER_CALL) {
+    throw badInput(field, `at most ${MAX_ROWS_PER_CALL} rows per call`, Rule.maxRows, { max: MAX_ROWS_PER_CALL });
+  }
   return rows;
 }
 
@@ -25,7 +28,9 @@ export function unique(field: string, ids: (string | null)[], what: (index: numb
   const seen = new Set<string>();
   ids.forEach((id, index) => {
     if (id === null) return;
-    if (seen.has(id)) throw badInput(what(index), `${field} appears more than once in this batch`);
+    if (seen.has(id)) {
+      throw badInput(what(index), `${field} appears more than once in this batch`, Rule.unique, { field });
+    }
     seen.add(id);
   });
 }
@@ -43,6 +48,6 @@ export async function assertUsersExist(
     ORDER BY u.ordinal LIMIT 1`;
   if (missing) {
     const at = field(Number(missing.ordinal) - 1);
-    throw unknownAt(at, 'no such user in this tenant');
+    throw unknownAt(at, 'no such user in this tenant', 'user');
   }
 }

@@ -2,6 +2,7 @@ import { builder } from '../core/builder.js';
 import { badInput } from '../core/errors.js';
 import { LOCALES, supportedLocale } from '../core/i18n/index.js';
 import { User } from './user.js';
+import { Rule } from '../core/field-rules.js';
 
 /**
  * The user's language: what their e-mails and certificates are written in (the web app follows it too).
@@ -48,6 +49,8 @@ builder.mutationField('updateMyProfile', (t) =>
           throw badInput(
             'input.locale',
             `must be a BCP-47 language tag of a language this product speaks: ${LOCALES.join(', ')} (e.g. es or es-MX)`,
+            Rule.locale,
+            { languages: LOCALES.join(', ') },
           );
         }
       }

@@ -3,6 +3,7 @@ import type { CallerTransaction } from '../core/caller/index.js';
 import { badInput } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import { assertUsersExist, batch, unique } from './feeds.js';
+import { Rule } from '../core/field-rules.js';
 
 /**
  * Who works in which zone and when, as the scheduling system knows it (see feeds.ts).
@@ -62,7 +63,7 @@ builder.mutationField('recordShiftAssignments', (t) =>
       const rows = batch('shifts', args.shifts).map((input, index): ShiftRow => {
         const at = `shifts[${index}]`;
         if (input.endsAt.getTime() <= input.startsAt.getTime())
-          throw badInput(`${at}.endsAt`, 'must be after startsAt');
+          throw badInput(`${at}.endsAt`, 'must be after startsAt', Rule.after, { other: 'startsAt' });
         return {
           id: input.id == null ? null : validate.uuid(`${at}.id`, input.id),
           zoneId: validate.uuid(`${at}.zoneId`, input.zoneId),

@@ -27,7 +27,7 @@ describe('validate.fields', () => {
     expect(Object.keys(values)).toEqual(['title', 'minutes', 'note']);
   });
 
-  it('refuses with every invalid field at once, in order, each message without its field prefix', () => {
+  it('refuses with every invalid field at once, in order, each message without its field prefix, with its rule', () => {
     let checkedLast = false;
     const error = refusal(() =>
       validate.fields({
@@ -46,8 +46,13 @@ describe('validate.fields', () => {
       code: 'BAD_USER_INPUT',
       field: 'input.score',
       fields: [
-        { field: 'input.score', message: 'must be from 0 to 100' },
-        { field: 'input.minutes', message: 'must be an integer from 1 to 60' },
+        { field: 'input.score', message: 'must be from 0 to 100', rule: 'numberRange', params: { min: 0, max: 100 } },
+        {
+          field: 'input.minutes',
+          message: 'must be an integer from 1 to 60',
+          rule: 'integerRange',
+          params: { min: 1, max: 60 },
+        },
       ],
     });
   });
@@ -57,11 +62,11 @@ describe('validate.fields', () => {
     expect(error.extensions).toEqual({
       code: 'BAD_USER_INPUT',
       field: 'input.a',
-      fields: [{ field: 'input.a', message: 'must not be null' }],
+      fields: [{ field: 'input.a', message: 'must not be null', rule: 'notNull', params: {} }],
     });
   });
 
-  it('keeps a message that does not start with its field as it is', () => {
+  it('keeps a message that does not start with its field as it is; a refusal without a rule is an invalid value', () => {
     const odd = new ApiError('BAD_USER_INPUT', 'something else', { field: 'input.b' });
     const error = refusal(() =>
       validate.fields({
@@ -70,13 +75,15 @@ describe('validate.fields', () => {
         },
       }),
     );
-    expect(error.extensions.fields).toEqual([{ field: 'input.b', message: 'something else' }]);
+    expect(error.extensions.fields).toEqual([
+      { field: 'input.b', message: 'something else', rule: 'invalidValue', params: {} },
+    ]);
   });
 
   it('throws any other error as it is, at once: another code, a nameless refusal, an already grouped one', () => {
     const other = conflict('taken');
     const nameless = new ApiError('BAD_USER_INPUT', 'bad value');
-    const grouped = badInputs([{ field: 'input.c', message: 'x' }]);
+    const grouped = badInputs([{ field: 'input.c', message: 'x', rule: 'notEmpty', params: {} }]);
     const plain = new Error('boom');
     for (const thrown of [other, nameless, grouped, plain]) {
       let after = false;
@@ -87,7 +94,7 @@ describe('validate.fields', () => {
           },
           second: () => {
             after = true;
-            throw badInput('input.d', 'also bad');
+            throw badInput('input.d', 'also bad', 'notEmpty');
           },
         }),
       );
@@ -101,7 +108,7 @@ describe('validate.fields', () => {
     const error = refusal(() =>
       validate.fields({
         bad: () => {
-          throw badInput('input.e', 'bad');
+          throw badInput('input.e', 'bad', 'notEmpty');
         },
         other: () => {
           throw other;
