@@ -157,7 +157,12 @@ describe('`_entities` with a type that is no entity', () => {
       expect(withToken.status).toBe(400);
       expect(withToken.errors).toEqual([
         expect.objectContaining({
-          extensions: { code: 'BAD_USER_INPUT', field: 'representations[1].__typename' },
+          extensions: {
+            code: 'BAD_USER_INPUT',
+            field: 'representations[1].__typename',
+            rule: 'unknownType',
+            params: {},
+          },
         }),
       ]);
       expect(statements.filter((sql) => /training_(courses|assignments|completions)/.test(sql))).toEqual([]);

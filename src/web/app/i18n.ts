@@ -4,6 +4,10 @@ import en from './locales/en.json';
 import es from './locales/es.json';
 import pl from './locales/pl.json';
 import vi from './locales/vi.json';
+import errorsEn from './errors/locales/en.json';
+import errorsEs from './errors/locales/es.json';
+import errorsPl from './errors/locales/pl.json';
+import errorsVi from './errors/locales/vi.json';
 
 /**
  * The web app's languages. Every catalog is bundled (they are small) so that a language switch and the
@@ -22,7 +26,7 @@ export const LANGUAGE_NAMES: Record<Language, string> = {
 declare module 'i18next' {
   interface CustomTypeOptions {
     // Keys are checked against the English catalog at compile time.
-    resources: { translation: typeof en };
+    resources: { translation: typeof en; errors: typeof errorsEn };
     returnNull: false;
   }
 }
@@ -42,7 +46,13 @@ const browserLanguages = (): readonly string[] =>
 
 export const i18n = i18next.createInstance();
 void i18n.use(initReactI18next).init({
-  resources: { en: { translation: en }, es: { translation: es }, pl: { translation: pl }, vi: { translation: vi } },
+  // The API's errors by code and rule (errors/translate.ts) are the `errors` namespace.
+  resources: {
+    en: { translation: en, errors: errorsEn },
+    es: { translation: es, errors: errorsEs },
+    pl: { translation: pl, errors: errorsPl },
+    vi: { translation: vi, errors: errorsVi },
+  },
   lng: pickLanguage(browserLanguages()),
   fallbackLng: 'en',
   supportedLngs: [...LANGUAGES],

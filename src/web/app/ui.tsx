@@ -3,6 +3,7 @@ import type { CombinedError, OperationContext } from 'urql';
 import type { AssignmentStatus, CourseCategory } from '../../generated/operations/graphql';
 import { formatDate as formatInLanguage, formatNumber, i18n, useTranslation } from './i18n';
 import en from './locales/en.json';
+import { combinedErrorText } from './errors/translate';
 
 type EnumValue = keyof (typeof en)['enum'];
 const isEnumValue = (value: string): value is EnumValue => Object.hasOwn(en.enum, value);
@@ -133,12 +134,7 @@ export function Empty({ children }: { children: ReactNode }) {
 
 export function ErrorMessage({ error, retry }: { error: CombinedError | string; retry?: () => void }) {
   const { t } = useTranslation();
-  const message =
-    typeof error === 'string'
-      ? error
-      : error.networkError
-        ? t('ui.unreachable')
-        : error.graphQLErrors.map((e) => e.message).join(' ');
+  const message = typeof error === 'string' ? error : combinedErrorText(error, t('ui.unreachable'));
   return (
     <div className="state error" role="alert">
       <p>{message}</p>

@@ -4,6 +4,7 @@ import { WebAnalyticsPlacesDocument } from '../../../generated/operations/graphq
 import { useTranslation } from '../i18n';
 import { ErrorMessage, InputField, SelectField } from '../ui';
 import { anyFilter, equipmentName, exportQuery, NO_FILTERS, zoneName, type Filters } from './filters';
+import { errorText, type ApiErrorLike } from '../errors/translate';
 
 /**
  * The date range and the course, zone and equipment the breakdowns (and the exports) are narrowed to,
@@ -98,8 +99,9 @@ function ExportButton({
         headers: { authorization: `Bearer ${token}` },
       });
       if (!response.ok) {
-        const body = (await response.json().catch(() => ({}))) as { errors?: { message: string }[] };
-        throw new Error(body.errors?.[0]?.message ?? t('analytics.exportFailed', { status: response.status }));
+        const body = (await response.json().catch(() => ({}))) as { errors?: ApiErrorLike[] };
+        const refusal = body.errors?.[0];
+        throw new Error(refusal ? errorText(refusal) : t('analytics.exportFailed', { status: response.status }));
       }
       const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1];
       const url = URL.createObjectURL(await response.blob());

@@ -13,6 +13,7 @@ import { useTranslation } from '../i18n';
 import { ConfirmButton, DataTable, Empty, FormError, InputField, Loaded, Notice, Section } from '../ui';
 import { uploadContent } from './upload';
 import './content.css';
+import { combinedErrorText } from '../errors/translate';
 
 type Module = NonNullable<WebCourseModulesQuery['trainingCourse']>['modules'][number];
 /** A file chooser that uploads what is chosen, shows how much is sent and the server's refusal. */
@@ -78,7 +79,7 @@ export function ModulesEditor({ courseId, courseTitle }: { courseId: string; cou
   const imported = async (contentId: string) => {
     setFailure(undefined);
     const answer = await importPackage({ courseId, contentId });
-    if (answer.error) return setFailure(answer.error.graphQLErrors.map((e) => e.message).join('; '));
+    if (answer.error) return setFailure(combinedErrorText(answer.error));
     setNotice(t('content.imported', { count: answer.data!.importCmi5Package.modules.length }));
     reload();
   };
@@ -133,7 +134,7 @@ export function ModulesEditor({ courseId, courseTitle }: { courseId: string; cou
         )}
       </Loaded>
       <Notice message={notice} />
-      <FormError message={failure ?? removing.error?.graphQLErrors.map((e) => e.message).join('; ')} />
+      <FormError message={failure ?? (removing.error && combinedErrorText(removing.error))} />
       <ModuleForm
         key={editing?.id ?? 'new'}
         courseId={courseId}
@@ -173,7 +174,8 @@ function ModuleForm({
   const [duration, setDuration] = useState(editing?.durationSeconds == null ? '' : String(editing.durationSeconds));
   const [added, add] = useMutation(WebAddCourseModuleDocument);
   const [updated, update] = useMutation(WebUpdateCourseModuleDocument);
-  const error = (added.error ?? updated.error)?.graphQLErrors.map((e) => e.message).join('; ');
+  const failed = added.error ?? updated.error;
+  const error = failed && combinedErrorText(failed);
 
   const heading = editing ? t('content.editModule', { title: editing.title }) : t('content.addModule');
 

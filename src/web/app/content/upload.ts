@@ -1,5 +1,6 @@
 import { i18n } from '../i18n';
 import { storedSession } from '../session';
+import { errorText, type ApiErrorLike } from '../errors/translate';
 
 /** What `POST /content` answers: the stored file. */
 export interface Uploaded {
@@ -25,7 +26,7 @@ export function uploadContent(file: File, onProgress: (share: number) => void): 
     };
     request.onerror = () => reject(new Error(i18n.t('content.uploadUnreachable')));
     request.onload = () => {
-      let body: { id?: string; errors?: { message: string }[] } = {};
+      let body: { id?: string; errors?: ApiErrorLike[] } = {};
       try {
         body = JSON.parse(request.responseText) as typeof body;
       } catch {
@@ -33,7 +34,7 @@ export function uploadContent(file: File, onProgress: (share: number) => void): 
       }
       if (request.status === 201 && body.id) return resolve(body as Uploaded);
       const message =
-        body.errors?.map((e) => e.message).join('; ') || i18n.t('content.statusCode', { status: request.status });
+        body.errors?.map((e) => errorText(e)).join(' ') || i18n.t('content.statusCode', { status: request.status });
       reject(new Error(i18n.t('content.uploadRefused', { message })));
     };
     const form = new FormData();

@@ -3,6 +3,7 @@ import { useClient } from 'urql';
 import { i18n, useTranslation } from '../i18n';
 import { dismissConflict, flushOutbox, onOutboxChange, outboxOf } from './outbox';
 import type { OutboxEntry } from './store';
+import { codeText } from '../errors/translate';
 
 const RETRY_MS = 10_000;
 
@@ -92,7 +93,7 @@ export function OfflineStatus({ owner, onSignInNeeded }: { owner: string; onSign
               <li key={entry.seq}>
                 <strong>{actionName(entry.operationName)}</strong>
                 {' — '}
-                {entry.conflict!.message}{' '}
+                {codeText(entry.conflict!.code, entry.conflict!.message)}{' '}
                 <button type="button" onClick={() => void dismissConflict(entry)}>
                   {t('offline.dismiss')}
                 </button>

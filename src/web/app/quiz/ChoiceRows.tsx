@@ -35,6 +35,23 @@ const HINTED = ['SINGLE_CHOICE', 'MULTIPLE_CHOICE', 'MATCHING', 'ORDERING'] as c
 const hint = (kind: QuestionKind) =>
   (HINTED as readonly string[]).includes(kind) ? i18n.t(`choiceRows.hint.${kind as (typeof HINTED)[number]}`) : '';
 
+/** What one row of the kind is called: a pair's item, a step, a choice. */
+export const rowNoun = (kind: QuestionKind) => (kind === 'MATCHING' ? 'item' : kind === 'ORDERING' ? 'step' : 'choice');
+
+/** The form's label of each field of the rows, by its path in the API's errors (`choices[1].text`). */
+export function rowLabels(kind: QuestionKind, count: number): Record<string, string> {
+  const noun = rowNoun(kind);
+  const labels: Record<string, string> = { choices: i18n.t(`choiceRows.legend.${noun}`) };
+  for (let i = 0; i < count; i++) {
+    const n = i + 1;
+    labels[`choices[${i}].text`] = i18n.t(`choiceRows.${noun}.label`, { n });
+    labels[`choices[${i}].matchText`] = i18n.t('choiceRows.match', { n });
+    labels[`choices[${i}].credit`] = i18n.t('choiceRows.credit', { n });
+    labels[`choices[${i}].feedback`] = i18n.t('choiceRows.feedback', { n });
+  }
+  return labels;
+}
+
 /** The choices of a choice, matching or ordering question, with the API's error beside each field. */
 export function ChoiceRows({
   kind,
@@ -49,7 +66,7 @@ export function ChoiceRows({
 }) {
   const { t } = useTranslation();
   const credited = kind === 'SINGLE_CHOICE' || kind === 'MULTIPLE_CHOICE';
-  const noun = kind === 'MATCHING' ? 'item' : kind === 'ORDERING' ? 'step' : 'choice';
+  const noun = rowNoun(kind);
   const set = (index: number, change: Partial<ChoiceRow>) =>
     onChange(rows.map((row, i) => (i === index ? { ...row, ...change } : row)));
   const move = (index: number, by: -1 | 1) => {

@@ -11,7 +11,7 @@ import {
 import { i18n, useTranslation } from '../i18n';
 import { choices as optionsOf, Field, FormError, InputField, SelectField } from '../ui';
 import { pathErrors } from './pathErrors';
-import { ChoiceRows, rowOf, type ChoiceRow } from './ChoiceRows';
+import { ChoiceRows, rowLabels, rowOf, type ChoiceRow } from './ChoiceRows';
 
 export const KINDS: QuestionKind[] = [
   'SINGLE_CHOICE',
@@ -83,7 +83,17 @@ export function QuestionForm({
     'choices',
     ...rows.flatMap((_, i) => ['text', 'credit', 'feedback', 'matchText'].map((f) => `choices[${i}].${f}`)),
   ];
-  const errors = pathErrors(active.error, shown);
+  const errors = pathErrors(active.error, shown, {
+    kind: t('questionForm.kind'),
+    text: t('questionForm.question'),
+    points: t('questionForm.points'),
+    tags: t('questionForm.tags'),
+    generalFeedback: t('questionForm.generalFeedback'),
+    numericAnswer: t('questionForm.rightAnswer'),
+    tolerance: t('questionForm.tolerance'),
+    acceptedAnswers: t('questionForm.accepted'),
+    ...rowLabels(kind, rows.length),
+  });
 
   const choicesInput = (): ChoiceInput[] | null => {
     if (kind === 'TRUE_FALSE') {

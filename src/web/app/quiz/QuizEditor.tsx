@@ -64,7 +64,16 @@ function QuizForm({
     review: quiz?.review ?? ('SCORE' as QuizReview),
   });
   const [shuffleChoices, setShuffleChoices] = useState(quiz?.shuffleChoices ?? true);
-  const errors = pathErrors(saving.error, FIELDS);
+  const errors = pathErrors(saving.error, FIELDS, {
+    tags: t('quizEditor.tags'),
+    questionCount: t('quizEditor.questionCount'),
+    passMark: t('quizEditor.passMark'),
+    timeLimitMinutes: t('quizEditor.timeLimit'),
+    maxAttempts: t('quizEditor.maxAttempts'),
+    cooldownMinutes: t('quizEditor.cooldown'),
+    shuffleChoices: t('quizEditor.shuffle'),
+    review: t('quizEditor.show'),
+  });
   const bind = (name: Exclude<keyof typeof values, 'review'>) => ({
     value: values[name],
     onChange: (value: string) => setValues((v) => ({ ...v, [name]: value })),

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { useClient, type CombinedError } from 'urql';
 import { SaveQuizAnswerDocument, type AnswerInput } from '../../../generated/operations/graphql';
 import { i18n } from '../i18n';
+import { combinedErrorText } from '../errors/translate';
 
 /**
  * Where one question's answer stands: `saved` only once the server answered `true` for the latest answer given
@@ -87,7 +88,7 @@ export function useAnswerSaver(attemptId: string, saved: readonly string[], onCl
         if (code === 'UNAUTHENTICATED') return setStatus(questionId, { state: 'unsaved' });
         if (!isLatest(questionId, revision)) continue;
         if (!transient(result.error)) {
-          const message = result.error?.graphQLErrors.map((e) => e.message).join(' ') ?? i18n.t('quizSave.refused');
+          const message = result.error ? combinedErrorText(result.error) : i18n.t('quizSave.refused');
           return setStatus(questionId, { state: 'failed', message: i18n.t('quizSave.failed', { message }) });
         }
         setStatus(questionId, { state: 'retrying' });
