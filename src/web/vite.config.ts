@@ -2,6 +2,7 @@ import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { ICON_SIZES, iconPng } from './icons.js';
+import { manifestNames } from './manifest.js';
 
 /** Server routes a navigation must reach (never answered with the app's page by the service worker). */
 const SERVER_PATHS = [
@@ -43,9 +44,7 @@ export default defineConfig({
       // A registration script file, not inline: the page's CSP allows no inline script.
       injectRegister: 'script',
       manifest: {
-        name: 'Safety Training',
-        short_name: 'Training',
-        description: 'Your safety training, online and offline',
+        ...manifestNames(),
         start_url: '/',
         scope: '/',
         display: 'standalone',

@@ -65,7 +65,8 @@ void i18n.use(initReactI18next).init({
 
 /**
  * The language for a person: their own `locale` (token claim or profile), else the browser's, else English.
- * Also sets `<html lang>` so screen readers pronounce the page in that language, and the window's title.
+ * Also sets `<html lang>` so screen readers pronounce the page in that language, the window's title and the
+ * app's name (`application-name`, and `apple-mobile-web-app-title`, the name iOS gives it on the home screen).
  */
 export function applyLanguage(userLocale?: string | null): Language {
   const language = pickLanguage(userLocale, browserLanguages());
@@ -73,6 +74,10 @@ export function applyLanguage(userLocale?: string | null): Language {
   if (typeof document !== 'undefined') {
     document.documentElement.lang = language;
     document.title = i18n.t('app.brand');
+    for (const name of ['application-name', 'apple-mobile-web-app-title']) {
+      document.querySelector(`meta[name="${name}"]`)?.setAttribute('content', i18n.t('app.brand'));
+    }
+    document.querySelector('meta[name="description"]')?.setAttribute('content', i18n.t('app.description'));
   }
   return language;
 }
