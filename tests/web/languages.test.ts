@@ -141,3 +141,35 @@ describe('an officer whose language is Spanish', () => {
     }
   }, 120_000);
 });
+
+describe("the API's errors in the person's language", () => {
+  it('shows a Spanish officer both invalid fields of a course in Spanish, each beside its field, and a Polish one too', async () => {
+    const spanish = await server.actor('safety_officer', { tenantId: officer.tenantId, locale: 'es' });
+    const page = await open(spanish.token, '/analytics');
+    const courses = region(page, 'Cursos');
+    await courses.getByLabel('Título', { exact: true }).fill('Demasiado arriesgado');
+    await courses.getByLabel('Umbral de riesgo (0–100)').fill('150');
+    await courses.getByLabel('Duración (minutos)').fill('0');
+    await courses.getByRole('button', { name: 'Crear curso' }).click();
+
+    const threshold = courses.getByLabel('Umbral de riesgo (0–100)');
+    await courses.getByText('Umbral de riesgo debe estar entre 0 y 100', { exact: true }).waitFor(PAGE);
+    await courses.getByText('Duración debe ser un número entero entre 1 y 10000', { exact: true }).waitFor(PAGE);
+    await expect(threshold.getAttribute('aria-invalid')).resolves.toBe('true');
+    const describedBy = (await threshold.getAttribute('aria-describedby'))!.split(' ')[0];
+    expect(await page.locator(`[id="${describedBy}"]`).textContent()).toBe('Umbral de riesgo debe estar entre 0 y 100');
+    // Nothing of the server's English wording is shown.
+    const text = (await courses.textContent()) ?? '';
+    expect(text).not.toMatch(/must be|input\./);
+
+    const polish = await server.actor('safety_officer', { tenantId: officer.tenantId, locale: 'pl' });
+    const polishPage = await open(polish.token, '/analytics');
+    const kursy = region(polishPage, 'Kursy');
+    await kursy.getByLabel('Tytuł', { exact: true }).fill('Zbyt ryzykowny');
+    await kursy.getByLabel('Próg ryzyka (0–100)').fill('-1');
+    await kursy.getByLabel('Czas trwania (minuty)').fill('20000');
+    await kursy.getByRole('button', { name: 'Utwórz kurs' }).click();
+    await kursy.getByText('Próg ryzyka: musi wynosić od 0 do 100', { exact: true }).waitFor(PAGE);
+    await kursy.getByText('Czas trwania: musi być liczbą całkowitą od 1 do 10000', { exact: true }).waitFor(PAGE);
+  }, 120_000);
+});

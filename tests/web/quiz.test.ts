@@ -101,7 +101,7 @@ describe('the question bank and a course quiz, by an officer', () => {
     await questions.getByLabel('Step 1', { exact: true }).fill('Walk around the truck');
     await questions.getByRole('button', { name: 'Add question' }).click();
     const secondStep = questions.getByLabel('Step 2', { exact: true });
-    await questions.getByText('input.choices[1].text: must not be empty').waitFor();
+    await questions.getByText('Step 2 must not be empty', { exact: true }).waitFor();
     await expect(secondStep.getAttribute('aria-invalid')).resolves.toBe('true');
     await secondStep.fill('Fasten the seat belt');
     await questions.getByRole('button', { name: 'Add step' }).click();
@@ -130,7 +130,7 @@ describe('the question bank and a course quiz, by an officer', () => {
     await quiz.getByLabel('Questions per attempt').fill('5');
     await quiz.getByLabel('Pass mark (%)').fill('150');
     await quiz.getByRole('button', { name: 'Save quiz' }).click();
-    await quiz.getByText('input.passMark: must be from 0 to 100').waitFor();
+    await quiz.getByText('Pass mark (%) must be from 0 to 100', { exact: true }).waitFor();
     expect((await ok(officer.request(CourseQuizDocument, { id: courseId }))).trainingCourse!.quiz).toBeNull();
 
     await quiz.getByLabel('Pass mark (%)').fill('75');

@@ -49,7 +49,7 @@ export function fieldProblems(error: ApiErrorLike): FieldProblem[] | undefined {
 
 /** A parameter as the sentence shows it: numbers in the language's format, names of things and kinds translated. */
 function paramText(name: string, value: string | number, labels: Record<string, string>): string {
-  if (typeof value === 'number') return formatNumber(value);
+  if (typeof value === 'number') return formatNumber(value, { useGrouping: false });
   if (name === 'what' && i18n.exists(`errors:thing.${value}`)) return i18n.t(`errors:thing.${value}` as never);
   if (name === 'kind') {
     if (i18n.exists(`questionForm.kindName.${value}`)) return i18n.t(`questionForm.kindName.${value}` as never);
