@@ -111,6 +111,48 @@ describe('bad input is refused with BAD_USER_INPUT and writes nothing', () => {
     });
   });
 
+  describe('what a client translates', () => {
+    it('names each refused field with its rule and parameters beside its English message', async () => {
+      const response = await admin.request(CreateTrainingCourseDocument, {
+        input: { ...FULL_INPUT, title: ' ', riskThreshold: 150, durationMinutes: 0 },
+      });
+
+      expectBadInput(response, 'input.title');
+      expect(response.errors![0]!.extensions).toMatchObject({
+        fields: [
+          { field: 'input.title', message: 'must not be empty', rule: 'notEmpty', params: {} },
+          {
+            field: 'input.durationMinutes',
+            message: 'must be an integer from 1 to 10000',
+            rule: 'integerRange',
+            params: { min: 1, max: 10000 },
+          },
+          {
+            field: 'input.riskThreshold',
+            message: 'must be from 0 to 100',
+            rule: 'numberRange',
+            params: { min: 0, max: 100 },
+          },
+        ],
+      });
+    });
+
+    it("gives graphql-js' own refusals of a variable a rule too: a missing field, a value of another type", async () => {
+      const missing = await admin.request(CreateTrainingCourseDocument, {
+        input: { category: 'COMPLIANCE' } as CreateTrainingCourseInput,
+      });
+      expect(missing.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', rule: 'required', params: {} });
+      const mistyped = await admin.request(CreateTrainingCourseDocument, {
+        input: { ...FULL_INPUT, riskThreshold: 'high' } as unknown as CreateTrainingCourseInput,
+      });
+      expect(mistyped.errors![0]!.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'input.riskThreshold',
+        rule: 'invalidValue',
+      });
+    });
+  });
+
   describe('updateTrainingCourse', () => {
     let courseId: string;
     let stored: string | undefined;
