@@ -5,8 +5,21 @@ import { declaredFieldRules } from '../../src/core/field-rules.js';
 import { LOCALES } from '../../src/core/i18n/index.js';
 // Every module's rules are declared once the schema is built.
 import '../../src/schema.js';
-import { errorText, problemText } from '../../src/web/app/errors/translate.js';
-import { i18n } from '../../src/web/app/i18n.js';
+
+/** What the test uses of the web app's modules (typed by src/web/tsconfig.json: DOM, JSON imports, bundler). */
+interface Problem {
+  field: string;
+  message: string;
+  rule?: string;
+  params?: Record<string, string | number>;
+}
+interface WebErrors {
+  problemText(problem: Problem, label?: string, labels?: Record<string, string>): string;
+  errorText(error: { message: string; extensions?: Record<string, unknown> }, labels?: Record<string, string>): string;
+}
+const [translateModule, i18nModule] = ['../../src/web/app/errors/translate.ts', '../../src/web/app/i18n.ts'];
+const { errorText, problemText } = (await import(translateModule)) as WebErrors;
+const { i18n } = (await import(i18nModule)) as { i18n: { changeLanguage(language: string): Promise<unknown> } };
 
 /**
  * The web app shows the API's errors in the reader's language from the `errors` catalogs: a sentence for every
