@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordPredictiveScoresDocument } from '../../src/generated/operations/graphql.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { assignCourse, createCourse } from '../support/training.js';
-import { buildWebApp, launchBrowser, originOf } from './browser.js';
+import { buildWebApp, launchBrowser, liveSubscription, originOf } from './browser.js';
 
 /**
  * What a safety officer and a worker meet: people picked by name, a question before an assignment is
@@ -132,8 +132,10 @@ describe('notifications in the app', () => {
   it('count on the bell, arrive live, are marked read, and e-mail preferences are saved', async () => {
     const learner = await server.actor('worker', { tenantId: officer.tenantId, name: 'Nia Bell' });
     await learner.request('{ me { id } }');
+    const live = liveSubscription(server);
     const page = await open(learner, '/', PHONE);
     await page.getByRole('heading', { name: 'Training Center' }).waitFor();
+    await live();
     const bell = page.getByRole('button', { name: /^Notifications, \d+ unread$/ });
     await expect(bell.getAttribute('aria-label')).resolves.toBe('Notifications, 0 unread');
 
