@@ -169,6 +169,31 @@ describe('notifications in the app', () => {
   }, 60_000);
 });
 
+describe('notifications written by scheduled jobs', () => {
+  it('reach the bell within a minute while the app is in view, with no live event and no reload', async () => {
+    const learner = await server.actor('worker', { tenantId: officer.tenantId, name: 'Ola Minute' });
+    await learner.request('{ me { id } }');
+    const title = `Harness ${crypto.randomUUID().slice(0, 6)}`;
+    const assignmentId = await assignCourse(officer, await createCourse(officer, { title, category: 'COMPLIANCE' }), learner.userId);
+    const context = await browser.newContext({ viewport: PHONE });
+    const page = await context.newPage();
+    await page.clock.install();
+    await page.goto(`${origin}/#token=${learner.token}`);
+    const bell = page.getByRole('button', { name: /^Notifications, \d+ unread$/ });
+    await expect.poll(() => bell.getAttribute('aria-label')).toBe('Notifications, 1 unread');
+
+    // What the reminders job writes: a row, announced on no live channel.
+    await server.owner.query(
+      `INSERT INTO notifications (tenant_id, user_id, kind, assignment_id, subject)
+       VALUES ($1, $2, 'due_soon', $3, $4)`,
+      [officer.tenantId, learner.userId, assignmentId, `Due soon: ${title}`],
+    );
+    await page.clock.fastForward(61_000);
+    await expect.poll(() => bell.getAttribute('aria-label')).toBe('Notifications, 2 unread');
+    await context.close();
+  }, 60_000);
+});
+
 describe('on a 375 px phone', () => {
   it('no page pans sideways', async () => {
     const routes: [Actor, string, string][] = [
