@@ -46,7 +46,7 @@ const world = fc.record({
   /** Ask for only some of the target's users (as a subscriber re-reading announced ones does). */
   only: fc.option(fc.array(fc.nat(7), { maxLength: 4 }), { nil: null }),
 });
-type World = fc.RecordValue<typeof world>;
+type World = typeof world extends fc.Arbitrary<infer T> ? T : never;
 
 interface Seeded {
   tenantId: string;
@@ -85,14 +85,18 @@ async function seed(w: World, like?: Seeded): Promise<Seeded> {
      FROM jsonb_to_recordset($3::jsonb) AS c(id uuid, n int, required boolean, kind text)`,
     [tenantId, officerId, json(w.courses.map((c, n) => ({ id: courses[n], n, ...c })))],
   );
-  const shifts = w.users.flatMap((u, i) => u.shifts.map((s) => ({ user: users[i], zone: zones[s.zone], ends: s.ends })));
+  const shifts = w.users.flatMap((u, i) =>
+    u.shifts.map((s) => ({ user: users[i], zone: zones[s.zone], ends: s.ends })),
+  );
   await sql.query(
     `INSERT INTO shift_assignments (tenant_id, zone_id, user_id, starts_at, ends_at)
      SELECT $1::uuid, s.zone, s."user", now() + (s.ends - 1) * interval '1 day', now() + s.ends * interval '1 day'
      FROM jsonb_to_recordset($2::jsonb) AS s("user" uuid, zone uuid, ends float8)`,
     [tenantId, json(shifts)],
   );
-  const operators = w.users.flatMap((u, i) => [...new Set(u.operates)].map((e) => ({ user: users[i], eq: equipment[e] })));
+  const operators = w.users.flatMap((u, i) =>
+    [...new Set(u.operates)].map((e) => ({ user: users[i], eq: equipment[e] })),
+  );
   await sql.query(
     `INSERT INTO equipment_operators (tenant_id, equipment_id, user_id)
      SELECT $1::uuid, o.eq, o."user" FROM jsonb_to_recordset($2::jsonb) AS o("user" uuid, eq uuid)`,
@@ -139,9 +143,7 @@ function expected(w: World, s: Seeded, kind: 'zone' | 'equipment', index: number
   return w.users
     .map((u, i) => ({ u, id: s.users[i]! }))
     .filter(({ u }) =>
-      kind === 'zone'
-        ? u.shifts.some((sh) => sh.zone === index && sh.ends > -30)
-        : u.operates.includes(index),
+      kind === 'zone' ? u.shifts.some((sh) => sh.zone === index && sh.ends > -30) : u.operates.includes(index),
     )
     .filter(({ id }) => only === null || only.includes(id))
     .map(({ u, id }) => {
