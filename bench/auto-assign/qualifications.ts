@@ -148,6 +148,8 @@ ${table(
   ]),
 )}
 
+The goal, p95 < 100 ms: ${percentile(now.ms, 95) < 100 ? 'met' : 'not met'} in this run (new ÷ baseline as it was, p50: ${fmt(median(now.ms) / median(before.ms), 2)}×).
+
 ${readFileSync(new URL('./qualifications-levers.md', import.meta.url), 'utf8').trim()}`;
     } finally {
       await owner.end();
