@@ -165,8 +165,22 @@ export const requestTrace = (requestId: unknown): Trace | undefined =>
   typeof requestId === 'string' && requests.size ? requests.get(requestId)?.trace : undefined;
 
 /** The current trace and span ids, for log lines. */
-export function traceIds(): { trace_id: string; span_id: string } | undefined {
-  if (!current) return undefined;
-  const spanContext = current.span.spanContext();
+export const traceIds = () => current && idsOf(current);
+
+function idsOf(trace: Trace): { trace_id: string; span_id: string } {
+  const spanContext = trace.span.spanContext();
   return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
+}
+
+/** Errors a sampled operation's response carries, for the line that logs one when it is masked. */
+const errorTraces = new WeakMap<object, Trace>();
+
+export function traceErrors(errors: readonly object[], trace: Trace): void {
+  for (const error of errors) errorTraces.set(error, trace);
+}
+
+/** The trace and span ids of the sampled operation whose response carries `error` (none: no fields). */
+export function errorTraceIds(error: unknown): { trace_id?: string; span_id?: string } {
+  const trace = typeof error === 'object' && error !== null ? errorTraces.get(error) : undefined;
+  return trace ? idsOf(trace) : {};
 }
