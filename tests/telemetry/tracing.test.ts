@@ -2,7 +2,9 @@ import { createServer, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
-import { inRequestSpan, inSpan } from '../../src/core/telemetry/tracing.js';
+import { GraphQLError } from 'graphql';
+import { createErrorFormatter } from '../../src/core/error-masking.js';
+import { inRequestSpan, inSpan, traceErrors, type Trace } from '../../src/core/telemetry/tracing.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /**
@@ -120,6 +122,16 @@ describe('traces', () => {
         }),
     );
 
+    // A masked error is logged when Apollo formats it, after the operation's code ran: with its trace's ids.
+    let failing: Trace | undefined;
+    inRequestSpan('POST', '/graphql', {}, (end, request) => {
+      failing = request;
+      end(200);
+    });
+    const unexpected = new GraphQLError('boom', { originalError: new Error('boom') });
+    traceErrors([unexpected], failing!);
+    createErrorFormatter(logger)({ message: 'boom' }, unexpected);
+
     await server.stop(); // flushes the exporter
     stopped = true;
 
@@ -149,5 +161,9 @@ describe('traces', () => {
     expect(loggedIn).toMatch(/^[0-9a-f]{32}$/);
     expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'inside a span', trace_id: loggedIn });
     expect(JSON.parse(lines[1]!)).toMatchObject({ msg: 'inside a child span', span_id: child });
+    expect(JSON.parse(lines[2]!)).toMatchObject({
+      msg: 'unexpected error while resolving',
+      trace_id: failing!.span.spanContext().traceId,
+    });
   });
 });
