@@ -13,7 +13,7 @@ import {
   BatchSpanProcessor,
   NodeTracerProvider,
   ParentBasedSampler,
-  TraceIdRatioBasedSampler,
+  AlwaysOnSampler,
 } from '@opentelemetry/sdk-trace-node';
 
 /**
@@ -28,6 +28,8 @@ import {
  */
 const tracer = trace.getTracer('safety-training-api');
 let on = false;
+/** The share of requests without a `traceparent` that are traced. */
+let ratio = 1;
 
 /** A sampled trace's span, for its children. */
 export interface Trace {
@@ -51,12 +53,14 @@ export interface Tracing {
 export function startTracing({ endpoint, sampleRatio }: { endpoint: string; sampleRatio: number }): Tracing {
   const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` });
   const provider = new NodeTracerProvider({
-    // A request that arrives with a sampled traceparent is traced; others keep `sampleRatio` of the traces.
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(sampleRatio) }),
+    // A request that arrives with a traceparent follows its sampled flag; others were kept or left out by
+    // `inRequestSpan` before any span exists (`sampleRatio` of them), so a root span here is always kept.
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   // The tracer and the W3C propagator; no context manager (see above).
   provider.register({ contextManager: null });
+  ratio = sampleRatio;
   on = true;
   return {
     async stop() {
@@ -80,6 +84,8 @@ export function inRequestSpan(
 ): void {
   if (!on) return fn(noEnd);
   const parent = headers.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers);
+  // A new trace (no valid traceparent) is kept for `ratio` of requests, decided before any span is made.
+  if (parent === ROOT_CONTEXT && Math.random() >= ratio) return fn(noEnd);
   const span = tracer.startSpan(`${method} ${path}`, { kind: SpanKind.SERVER }, parent);
   if (!span.isRecording()) return fn(noEnd);
   span.setAttributes({ 'http.request.method': method, 'url.path': path });
