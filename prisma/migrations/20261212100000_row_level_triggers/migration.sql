@@ -19,138 +19,113 @@ DROP TRIGGER "training_completion_counts_delete" ON "training_completions";
 CREATE OR REPLACE FUNCTION "training_assignment_counts_apply"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-    -- The row as it arrived (+1) and as it left (-1).
-    r_tenant UUID[] := '{}'; r_course UUID[] := '{}'; r_status TEXT[] := '{}'; r_due DATE[] := '{}';
-    r_d BIGINT[] := '{}';
-    k_tenant UUID[]; k_course UUID[]; k_status TEXT[]; k_n BIGINT[];
-    d_tenant UUID[]; d_due DATE[]; d_course UUID[]; d_status TEXT[]; d_n BIGINT[];
+    -- Whether the row leaves (old) and enters (new) a bucket of each table; a bucket it stays in is left alone.
+    v_old BOOLEAN := TG_OP <> 'INSERT';
+    v_new BOOLEAN := TG_OP <> 'DELETE';
+    v_old_due BOOLEAN := TG_OP <> 'INSERT' AND OLD.status IN ('assigned', 'in_progress') AND OLD.due_date IS NOT NULL;
+    v_new_due BOOLEAN := TG_OP <> 'DELETE' AND NEW.status IN ('assigned', 'in_progress') AND NEW.due_date IS NOT NULL;
+    v_step INT;
+    v_n BIGINT;
 BEGIN
-    IF TG_OP <> 'DELETE' THEN
-        r_tenant := r_tenant || NEW.tenant_id; r_course := r_course || NEW.course_id;
-        r_status := r_status || NEW.status::text; r_due := r_due || NEW.due_date; r_d := r_d || 1::bigint;
+    IF v_old AND v_new AND (OLD.tenant_id, OLD.course_id, OLD.status) = (NEW.tenant_id, NEW.course_id, NEW.status) THEN
+        v_old := false; v_new := false;
     END IF;
-    IF TG_OP <> 'INSERT' THEN
-        r_tenant := r_tenant || OLD.tenant_id; r_course := r_course || OLD.course_id;
-        r_status := r_status || OLD.status::text; r_due := r_due || OLD.due_date; r_d := r_d || -1::bigint;
+    IF v_old_due AND v_new_due
+       AND (OLD.tenant_id, OLD.due_date, OLD.course_id, OLD.status) = (NEW.tenant_id, NEW.due_date, NEW.course_id, NEW.status) THEN
+        v_old_due := false; v_new_due := false;
     END IF;
 
-    WITH src AS (SELECT * FROM unnest(r_tenant, r_course, r_status, r_due, r_d) AS s(tenant_id, course_id, status, due_date, d)),
-    k AS (SELECT tenant_id, course_id, status, sum(d)::bigint AS n FROM src GROUP BY 1, 2, 3 HAVING sum(d) <> 0),
-    dd AS (SELECT tenant_id, due_date, course_id, status, sum(d)::bigint AS n FROM src
-           WHERE status IN ('assigned', 'in_progress') AND due_date IS NOT NULL
-           GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0)
-    SELECT (SELECT array_agg(tenant_id) FROM k), (SELECT array_agg(course_id) FROM k),
-           (SELECT array_agg(status) FROM k), (SELECT array_agg(n) FROM k),
-           (SELECT array_agg(tenant_id) FROM dd), (SELECT array_agg(due_date) FROM dd),
-           (SELECT array_agg(course_id) FROM dd), (SELECT array_agg(status) FROM dd), (SELECT array_agg(n) FROM dd)
-    INTO k_tenant, k_course, k_status, k_n, d_tenant, d_due, d_course, d_status, d_n;
-
-    IF k_tenant IS NOT NULL THEN
-        WITH changed AS (
+    -- training_assignment_counts, then training_assignment_due_counts; in each, the lower key first.
+    FOR v_step IN 1..2 LOOP
+        IF v_new AND ((v_step = 1) = (NOT v_old OR (NEW.tenant_id, NEW.course_id, NEW.status) < (OLD.tenant_id, OLD.course_id, OLD.status))) THEN
             INSERT INTO "training_assignment_counts" AS c ("tenant_id", "course_id", "status", "n")
-            SELECT * FROM unnest(k_tenant, k_course, k_status, k_n)
-            ORDER BY 1, 2, 3
-            ON CONFLICT ("tenant_id", "course_id", "status") DO UPDATE SET "n" = c."n" + EXCLUDED."n"
-            RETURNING c.tenant_id, c.course_id, c.status, c.n
-        )
-        SELECT array_agg(tenant_id), array_agg(course_id), array_agg(status)
-        INTO k_tenant, k_course, k_status
-        FROM changed WHERE n = 0;
-        IF k_tenant IS NOT NULL THEN
-            DELETE FROM "training_assignment_counts" c
-            USING unnest(k_tenant, k_course, k_status) AS z(tenant_id, course_id, status)
-            WHERE c.tenant_id = z.tenant_id AND c.course_id = z.course_id AND c.status = z.status AND c.n = 0;
+            VALUES (NEW.tenant_id, NEW.course_id, NEW.status, 1)
+            ON CONFLICT ("tenant_id", "course_id", "status") DO UPDATE SET "n" = c."n" + 1;
+        ELSIF v_old AND ((v_step = 1) = (NOT v_new OR (OLD.tenant_id, OLD.course_id, OLD.status) < (NEW.tenant_id, NEW.course_id, NEW.status))) THEN
+            INSERT INTO "training_assignment_counts" AS c ("tenant_id", "course_id", "status", "n")
+            VALUES (OLD.tenant_id, OLD.course_id, OLD.status, -1)
+            ON CONFLICT ("tenant_id", "course_id", "status") DO UPDATE SET "n" = c."n" - 1
+            RETURNING c."n" INTO v_n;
+            IF v_n = 0 THEN
+                DELETE FROM "training_assignment_counts" c
+                WHERE c.tenant_id = OLD.tenant_id AND c.course_id = OLD.course_id AND c.status = OLD.status AND c.n = 0;
+            END IF;
         END IF;
-    END IF;
-
-    IF d_tenant IS NOT NULL THEN
-        WITH changed AS (
+    END LOOP;
+    FOR v_step IN 1..2 LOOP
+        IF v_new_due AND ((v_step = 1) = (NOT v_old_due OR (NEW.tenant_id, NEW.due_date, NEW.course_id, NEW.status)
+                                                             < (OLD.tenant_id, OLD.due_date, OLD.course_id, OLD.status))) THEN
             INSERT INTO "training_assignment_due_counts" AS c ("tenant_id", "due_date", "course_id", "status", "n")
-            SELECT * FROM unnest(d_tenant, d_due, d_course, d_status, d_n)
-            ORDER BY 1, 2, 3, 4
-            ON CONFLICT ("tenant_id", "due_date", "course_id", "status") DO UPDATE SET "n" = c."n" + EXCLUDED."n"
-            RETURNING c.tenant_id, c.due_date, c.course_id, c.status, c.n
-        )
-        SELECT array_agg(tenant_id), array_agg(due_date), array_agg(course_id), array_agg(status)
-        INTO d_tenant, d_due, d_course, d_status
-        FROM changed WHERE n = 0;
-        IF d_tenant IS NOT NULL THEN
-            DELETE FROM "training_assignment_due_counts" c
-            USING unnest(d_tenant, d_due, d_course, d_status) AS z(tenant_id, due_date, course_id, status)
-            WHERE c.tenant_id = z.tenant_id AND c.due_date = z.due_date AND c.course_id = z.course_id
-              AND c.status = z.status AND c.n = 0;
+            VALUES (NEW.tenant_id, NEW.due_date, NEW.course_id, NEW.status, 1)
+            ON CONFLICT ("tenant_id", "due_date", "course_id", "status") DO UPDATE SET "n" = c."n" + 1;
+        ELSIF v_old_due AND ((v_step = 1) = (NOT v_new_due OR (OLD.tenant_id, OLD.due_date, OLD.course_id, OLD.status)
+                                                                < (NEW.tenant_id, NEW.due_date, NEW.course_id, NEW.status))) THEN
+            INSERT INTO "training_assignment_due_counts" AS c ("tenant_id", "due_date", "course_id", "status", "n")
+            VALUES (OLD.tenant_id, OLD.due_date, OLD.course_id, OLD.status, -1)
+            ON CONFLICT ("tenant_id", "due_date", "course_id", "status") DO UPDATE SET "n" = c."n" - 1
+            RETURNING c."n" INTO v_n;
+            IF v_n = 0 THEN
+                DELETE FROM "training_assignment_due_counts" c
+                WHERE c.tenant_id = OLD.tenant_id AND c.due_date = OLD.due_date AND c.course_id = OLD.course_id
+                  AND c.status = OLD.status AND c.n = 0;
+            END IF;
         END IF;
-    END IF;
+    END LOOP;
     RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION "training_completion_counts_apply"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-    -- The row as it arrived (+1) and as it left (-1), if passed: failed attempts count nowhere.
-    r_tenant UUID[] := '{}'; r_course UUID[] := '{}'; r_minutes INT[] := '{}'; r_score NUMERIC[] := '{}';
-    r_s INT[] := '{}';
-    v_tenant  UUID[];
-    v_course  UUID[];
-    v_passed  BIGINT[];
-    v_minutes BIGINT[];
-    v_minutes_count BIGINT[];
-    v_score   NUMERIC[];
-    v_score_count BIGINT[];
+    -- A passed completion counts in its course's bucket; a failed attempt counts nowhere.
+    v_old BOOLEAN := TG_OP <> 'INSERT' AND OLD.passed;
+    v_new BOOLEAN := TG_OP <> 'DELETE' AND NEW.passed;
+    v_step INT;
+    v_n BIGINT;
 BEGIN
-    IF TG_OP <> 'DELETE' AND NEW.passed THEN
-        r_tenant := r_tenant || NEW.tenant_id; r_course := r_course || NEW.course_id;
-        r_minutes := r_minutes || NEW.completion_time_minutes::int; r_score := r_score || NEW.score::numeric;
-        r_s := r_s || 1;
-    END IF;
-    IF TG_OP <> 'INSERT' AND OLD.passed THEN
-        r_tenant := r_tenant || OLD.tenant_id; r_course := r_course || OLD.course_id;
-        r_minutes := r_minutes || OLD.completion_time_minutes::int; r_score := r_score || OLD.score::numeric;
-        r_s := r_s || -1;
-    END IF;
-    IF cardinality(r_s) = 0 THEN
+    IF v_old AND v_new AND (OLD.tenant_id, OLD.course_id) = (NEW.tenant_id, NEW.course_id) THEN
+        -- Same bucket: only the figures move (the trigger's WHEN says one did).
+        UPDATE "training_completion_counts" k SET
+            "minutes_sum"   = k."minutes_sum" + coalesce(NEW.completion_time_minutes, 0) - coalesce(OLD.completion_time_minutes, 0),
+            "minutes_count" = k."minutes_count" + (NEW.completion_time_minutes IS NOT NULL)::int
+                                                - (OLD.completion_time_minutes IS NOT NULL)::int,
+            "score_sum"     = k."score_sum" + coalesce(NEW.score, 0) - coalesce(OLD.score, 0),
+            "score_count"   = k."score_count" + (NEW.score IS NOT NULL)::int - (OLD.score IS NOT NULL)::int
+        WHERE k.tenant_id = NEW.tenant_id AND k.course_id = NEW.course_id;
         RETURN NULL;
     END IF;
 
-    SELECT array_agg(g.tenant_id), array_agg(g.course_id), array_agg(g.passed), array_agg(g.minutes),
-           array_agg(g.minutes_count), array_agg(g.score), array_agg(g.score_count)
-    INTO v_tenant, v_course, v_passed, v_minutes, v_minutes_count, v_score, v_score_count
-    FROM (SELECT d.tenant_id, d.course_id, sum(d.s)::bigint AS passed,
-                 coalesce(sum(d.s * d.completion_time_minutes), 0)::bigint AS minutes,
-                 sum(d.s * (d.completion_time_minutes IS NOT NULL)::int)::bigint AS minutes_count,
-                 coalesce(sum(d.s * d.score), 0) AS score,
-                 sum(d.s * (d.score IS NOT NULL)::int)::bigint AS score_count
-          FROM unnest(r_tenant, r_course, r_minutes, r_score, r_s) AS d(tenant_id, course_id, completion_time_minutes, score, s)
-          GROUP BY 1, 2
-          -- An update that changes no passed completion's figures changes no bucket.
-          HAVING sum(d.s) <> 0 OR coalesce(sum(d.s * d.completion_time_minutes), 0) <> 0
-              OR sum(d.s * (d.completion_time_minutes IS NOT NULL)::int) <> 0
-              OR coalesce(sum(d.s * d.score), 0) <> 0 OR sum(d.s * (d.score IS NOT NULL)::int) <> 0) g;
-    IF v_tenant IS NULL THEN
-        RETURN NULL;
-    END IF;
-
-    WITH changed AS (
-        INSERT INTO "training_completion_counts" AS k
-            ("tenant_id", "course_id", "passed_count", "minutes_sum", "minutes_count", "score_sum", "score_count")
-        SELECT * FROM unnest(v_tenant, v_course, v_passed, v_minutes, v_minutes_count, v_score, v_score_count)
-        ORDER BY 1, 2
-        ON CONFLICT ("tenant_id", "course_id") DO UPDATE SET
-            "passed_count"  = k."passed_count"  + EXCLUDED."passed_count",
-            "minutes_sum"   = k."minutes_sum"   + EXCLUDED."minutes_sum",
-            "minutes_count" = k."minutes_count" + EXCLUDED."minutes_count",
-            "score_sum"     = k."score_sum"     + EXCLUDED."score_sum",
-            "score_count"   = k."score_count"   + EXCLUDED."score_count"
-        RETURNING k.tenant_id, k.course_id, k.passed_count
-    )
-    SELECT array_agg(tenant_id), array_agg(course_id) INTO v_tenant, v_course
-    FROM changed WHERE passed_count = 0;
-
-    IF v_tenant IS NOT NULL THEN
-        DELETE FROM "training_completion_counts" k
-        USING unnest(v_tenant, v_course) AS z(tenant_id, course_id)
-        WHERE k.tenant_id = z.tenant_id AND k.course_id = z.course_id AND k.passed_count = 0;
-    END IF;
+    -- The lower key first.
+    FOR v_step IN 1..2 LOOP
+        IF v_new AND ((v_step = 1) = (NOT v_old OR (NEW.tenant_id, NEW.course_id) < (OLD.tenant_id, OLD.course_id))) THEN
+            INSERT INTO "training_completion_counts" AS k
+                ("tenant_id", "course_id", "passed_count", "minutes_sum", "minutes_count", "score_sum", "score_count")
+            VALUES (NEW.tenant_id, NEW.course_id, 1, coalesce(NEW.completion_time_minutes, 0),
+                    (NEW.completion_time_minutes IS NOT NULL)::int, coalesce(NEW.score, 0), (NEW.score IS NOT NULL)::int)
+            ON CONFLICT ("tenant_id", "course_id") DO UPDATE SET
+                "passed_count"  = k."passed_count"  + 1,
+                "minutes_sum"   = k."minutes_sum"   + EXCLUDED."minutes_sum",
+                "minutes_count" = k."minutes_count" + EXCLUDED."minutes_count",
+                "score_sum"     = k."score_sum"     + EXCLUDED."score_sum",
+                "score_count"   = k."score_count"   + EXCLUDED."score_count";
+        ELSIF v_old AND ((v_step = 1) = (NOT v_new OR (OLD.tenant_id, OLD.course_id) < (NEW.tenant_id, NEW.course_id))) THEN
+            INSERT INTO "training_completion_counts" AS k
+                ("tenant_id", "course_id", "passed_count", "minutes_sum", "minutes_count", "score_sum", "score_count")
+            VALUES (OLD.tenant_id, OLD.course_id, -1, -coalesce(OLD.completion_time_minutes, 0),
+                    -(OLD.completion_time_minutes IS NOT NULL)::int, -coalesce(OLD.score, 0), -(OLD.score IS NOT NULL)::int)
+            ON CONFLICT ("tenant_id", "course_id") DO UPDATE SET
+                "passed_count"  = k."passed_count"  - 1,
+                "minutes_sum"   = k."minutes_sum"   + EXCLUDED."minutes_sum",
+                "minutes_count" = k."minutes_count" + EXCLUDED."minutes_count",
+                "score_sum"     = k."score_sum"     + EXCLUDED."score_sum",
+                "score_count"   = k."score_count"   + EXCLUDED."score_count"
+            RETURNING k."passed_count" INTO v_n;
+            IF v_n = 0 THEN
+                DELETE FROM "training_completion_counts" k
+                WHERE k.tenant_id = OLD.tenant_id AND k.course_id = OLD.course_id AND k.passed_count = 0;
+            END IF;
+        END IF;
+    END LOOP;
     RETURN NULL;
 END $$;
 
