@@ -1,11 +1,11 @@
 import type { AnnouncedChannel, AnnouncedKey, TenantReader } from '../core/live-events/index.js';
 
 /**
- * New assignments, as the live-event hub hears them: an AFTER INSERT row trigger
- * on training_assignments (migration 20261212100000_row_level_triggers) NOTIFYs
+ * New assignments, as the live-event hub hears them: an AFTER INSERT statement
+ * trigger on training_assignments (migration 20261125000100_security) NOTIFYs
  * after commit — a rolled-back insert announces nothing — on
- * `training_assignment_created` with `{"tenantId", "assignments": [[id, userId], …]}`
- * (one pair per row; the payload allows more).
+ * `training_assignment_created` with `{"tenantId", "assignments": [[id, userId], …]}`,
+ * at most 80 pairs per payload.
  */
 export const assignmentCreated: AnnouncedChannel = {
   kind: 'announced',

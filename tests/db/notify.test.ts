@@ -7,8 +7,9 @@ import { owner, uuid } from '../support/sql.js';
 /**
  * Live assignments: events come from PostgreSQL (LISTEN/NOTIFY after
  * commit), so a rolled-back transaction emits nothing. The AFTER INSERT
- * row trigger on training_assignments announces each new row on channel
- * `training_assignment_created` as {"tenantId", "assignments": [[id, userId]]}.
+ * statement trigger on training_assignments announces new rows on channel
+ * `training_assignment_created` as {"tenantId", "assignments": [[id, userId], …]},
+ * at most 80 per payload.
  */
 
 const CHANNEL = 'training_assignment_created';
@@ -118,7 +119,7 @@ describe('training_assignment_created notifications', () => {
     expect(await sql.count('training_assignments', 'id = $1', [rolledBack!.id])).toBe(0);
   });
 
-  it('announces each row of a 200-row statement exactly once', async () => {
+  it('batches a 200-row statement into payloads of at most 80 that carry every id exactly once', async () => {
     await sql.query(
       `INSERT INTO profiles (id, tenant_id, role, display_name)
        SELECT gen_random_uuid(), $1, 'worker', 'bulk-' || n FROM generate_series(1, 200) AS n`,
@@ -136,12 +137,13 @@ describe('training_assignment_created notifications', () => {
     );
     expect(inserted).toHaveLength(200);
 
-    await listener.waitFor((p) => allPairs(p).length >= 200);
+    const payloads = await listener.waitFor((p) => allPairs(p).length >= 200);
     await new Promise((resolve) => setTimeout(resolve, 100)); // nothing more should follow
     const batches = parse(listener.payloads);
 
-    expect(batches.map((b) => b.assignments.length)).toEqual(Array<number>(200).fill(1));
+    expect(batches.map((b) => b.assignments.length).sort((a, b) => a - b)).toEqual([40, 80, 80]);
     expect(batches.every((b) => b.tenantId === tenantA)).toBe(true);
+    expect(payloads.every((p) => Buffer.byteLength(p) < 8000)).toBe(true); // PostgreSQL's NOTIFY payload limit
     const announced = allPairs(listener.payloads).sort(([a], [b]) => a.localeCompare(b));
     expect(announced).toEqual(inserted.map((r) => [r.id, r.user_id]).sort(([a], [b]) => a!.localeCompare(b!)));
     expect(new Set(announced.map(([id]) => id)).size).toBe(200);

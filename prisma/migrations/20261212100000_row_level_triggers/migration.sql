@@ -2,6 +2,9 @@
 -- distributed by tenant_id (Citus) runs a table's triggers on each shard, where no
 -- transition table exists. Each trigger keeps its name (same firing order) and does the
 -- same work for one row. What a statement now costs: one trigger call per row it writes.
+-- training_assignments_notify_created stays a statement trigger: its NOTIFY would fire on a
+-- worker anyway, and its batches of 80 ids are what keeps the hub's delivery one statement per
+-- batch; it goes when the API raises the event itself.
 
 -- ---------------------------------------------------------------------------------
 -- Analytics counters. A row moves between at most two buckets of each counter table;
@@ -165,20 +168,6 @@ BEGIN
 END $$;
 CREATE TRIGGER "training_assignments_outbox_created" AFTER INSERT ON "training_assignments"
     FOR EACH ROW EXECUTE FUNCTION "training_assignments_outbox_created"();
-
--- ---------------------------------------------------------------------------------
--- Live events: one payload per row (the hub batches what it hears).
--- ---------------------------------------------------------------------------------
-DROP TRIGGER "training_assignments_notify_created" ON "training_assignments";
-DROP FUNCTION "training_assignments_notify_created"();
-CREATE FUNCTION "training_assignments_notify_created"() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('training_assignment_created',
-        json_build_object('tenantId', NEW.tenant_id, 'assignments', json_build_array(json_build_array(NEW.id, NEW.user_id)))::text);
-    RETURN NULL;
-END $$;
-CREATE TRIGGER "training_assignments_notify_created" AFTER INSERT ON "training_assignments"
-    FOR EACH ROW EXECUTE FUNCTION "training_assignments_notify_created"();
 
 -- Completions (new, changed, deleted), new or changed shifts, new operators, changed
 -- certificates: the user concerned. PostgreSQL sends a transaction's identical payloads
