@@ -165,8 +165,8 @@ describe('row-level security policies of tenant tables', () => {
 });
 
 /**
- * The one statement trigger left with a transition table: its NOTIFY would fire on a worker anyway,
- * and it goes when the API raises the event itself (README, "Running on Citus").
+ * The one statement trigger left with a transition table: on Citus its NOTIFY would fire on a worker,
+ * not where the API listens, so it goes when the API raises the event itself (README, "Running on Citus").
  */
 const TRANSITION_TABLE_TRIGGERS = ['training_assignments: training_assignments_notify_created'];
 

@@ -2,9 +2,9 @@
 -- distributed by tenant_id (Citus) runs a table's triggers on each shard, where no
 -- transition table exists. Each trigger keeps its name (same firing order) and does the
 -- same work for one row. What a statement now costs: one trigger call per row it writes.
--- training_assignments_notify_created stays a statement trigger: its NOTIFY would fire on a
--- worker anyway, and its batches of 80 ids are what keeps the hub's delivery one statement per
--- batch; it goes when the API raises the event itself.
+-- training_assignments_notify_created stays a statement trigger: its batches of 80 ids keep
+-- the hub's delivery to a few statements per burst, and on Citus its NOTIFY would fire on a
+-- worker, not where the API listens; it goes when the API raises the event itself.
 
 -- ---------------------------------------------------------------------------------
 -- Analytics counters. A row moves between at most two buckets of each counter table;
