@@ -3,6 +3,7 @@ import { isTransactionConflict } from './database-errors.js';
 import { ApiError, ErrorCode, INTERNAL_ERROR_MESSAGE, transactionConflict } from './errors.js';
 import { Rule } from './field-rules.js';
 import type { Logger } from './logger.js';
+import { errorTraceIds } from './telemetry/tracing.js';
 
 /** Codes Apollo itself assigns to request errors (parse, validation, variables); shown as they are. */
 const REQUEST_ERROR_CODES = new Set([
@@ -109,7 +110,10 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
       return { ...formatted, extensions };
     }
     if (isTransactionConflict(original)) {
-      logger.warn({ err: original, path: formatted.path }, 'transaction aborted by a concurrent one (retryable)');
+      logger.warn(
+        { err: original, path: formatted.path, ...errorTraceIds(error) },
+        'transaction aborted by a concurrent one (retryable)',
+      );
       const conflict = transactionConflict();
       return {
         message: conflict.message,
@@ -118,7 +122,7 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
         extensions: conflict.extensions,
       };
     }
-    logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving');
+    logger.error({ err: original, path: formatted.path, ...errorTraceIds(error) }, 'unexpected error while resolving');
     return {
       message: INTERNAL_ERROR_MESSAGE,
       path: formatted.path,
