@@ -10,27 +10,11 @@ export interface RecordFilter {
   to?: Date;
 }
 
-/** One row of the training records: every value text (or null), as written to the file. */
-export interface RecordRow {
-  person: string | null;
-  email: string | null;
-  course: string;
-  assigned: string;
-  due: string | null;
-  status: string;
-  completed: string | null;
-  source: string | null;
-  evidence: string | null;
-  evaluator: string | null;
-  score: string | null;
-  passed: string | null;
-  certificate: string | null;
-  certificate_status: string | null;
-  expires: string | null;
-}
-
-/** The file's columns, in order, with their headings. */
-export const RECORD_COLUMNS: readonly (readonly [keyof RecordRow, string])[] = [
+/**
+ * The file's columns, in order, with their headings: the columns `trainingRecordsSql` selects, in its order, each
+ * a text or null (a row arrives as an array of them).
+ */
+export const RECORD_COLUMNS = [
   ['person', 'Person'],
   ['email', 'Email'],
   ['course', 'Course'],
@@ -46,7 +30,7 @@ export const RECORD_COLUMNS: readonly (readonly [keyof RecordRow, string])[] = [
   ['certificate', 'Certificate code'],
   ['certificate_status', 'Certificate status'],
   ['expires', 'Expires'],
-];
+] as const;
 
 const instant = (column: Prisma.Sql) => Prisma.sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
 
