@@ -85,7 +85,7 @@ async function exportRecords(
   let gone = false;
   res.once('close', () => (gone = !res.writableFinished));
   try {
-    await readInBatches(db, caller, trainingRecordsSql(filter), async (rows) => {
+    await readInBatches(db, caller, trainingRecordsSql(filter, caller.tenantId), async (rows) => {
       read += rows.length;
       progress(false);
       // Backpressure: the next batch is fetched once the client has taken this one.
