@@ -89,7 +89,9 @@ async function onPostgres(
     try {
       // Also a server that stopped answering fails the read by its deadline.
       const timeout = Math.max(1, deadline - Date.now());
-      return await sqlSpan(config.text, () => connection.query({ ...config, query_timeout: timeout } as pg.QueryConfig));
+      return await sqlSpan(config.text, () =>
+        connection.query({ ...config, query_timeout: timeout } as pg.QueryConfig),
+      );
     } catch (error) {
       if (!(error instanceof pg.DatabaseError)) broken ??= error as Error;
       throw error;
