@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Prisma } from '../../generated/prisma/client.js';
-import type { Database } from '../db.js';
+import { DEFAULT_ACQUIRE_TIMEOUT_MS, type Database } from '../db.js';
 import { sqlSpan } from '../telemetry/tracing.js';
 import { APPLY_CALLER, beginAsCaller, callerSettingValues } from './settings.js';
 import type { Caller } from './types.js';
@@ -87,8 +87,9 @@ async function onPostgres(
   const query = async (config: pg.QueryConfig & { rowMode?: 'array' }) => {
     onQuery?.(config.text);
     try {
-      // Also a server that stopped answering fails the read by its deadline.
-      const timeout = Math.max(1, deadline - Date.now());
+      // A server that stopped answering fails the read by its deadline too; the ROLLBACK of a read that ran out
+      // of time still gets as long as opening a transaction may take.
+      const timeout = Math.max(DEFAULT_ACQUIRE_TIMEOUT_MS, deadline - Date.now());
       return await sqlSpan(config.text, () =>
         connection.query({ ...config, query_timeout: timeout } as pg.QueryConfig),
       );
