@@ -69,12 +69,11 @@ async function exportOnce(url: string, token: string, pid: number): Promise<Expo
     for await (const chunk of response.body!) bytes += (chunk as Uint8Array).length;
     const seconds = (performance.now() - started) / 1000;
     const peakMb = Math.max(sampled, statusMb(pid, 'VmRSS'), hwm ? statusMb(pid, 'VmHWM') : 0);
-    const quarterPeaksMb = [0, 1, 2, 3].map((quarter) =>
-      Math.max(
-        0,
-        ...samples.filter(([at]) => Math.min(3, Math.floor((4 * at) / bytes)) === quarter).map(([, mb]) => mb),
-      ),
-    );
+    // A quarter no sample fell in (a short export) is NaN, printed as –.
+    const quarterPeaksMb = [0, 1, 2, 3].map((quarter) => {
+      const inQuarter = samples.filter(([at]) => Math.min(3, Math.floor((4 * at) / bytes)) === quarter);
+      return inQuarter.length ? Math.max(...inQuarter.map(([, mb]) => mb)) : Number.NaN;
+    });
     return { bytes, seconds, beforeMb, peakMb, afterMb: statusMb(pid, 'VmRSS'), quarterPeaksMb };
   } finally {
     clearInterval(sampler);
@@ -159,7 +158,7 @@ export const records: Benchmark = {
             fmt(run.beforeMb, 0),
             fmt(run.peakMb, 0),
             `+${fmt(run.peakMb - run.beforeMb, 0)}`,
-            run.quarterPeaksMb.map((mb) => fmt(mb, 0)).join(' / '),
+            run.quarterPeaksMb.map((mb) => (Number.isNaN(mb) ? '–' : fmt(mb, 0))).join(' / '),
             fmt(run.afterMb, 0),
           ]);
         }
