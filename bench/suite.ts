@@ -1,6 +1,7 @@
 import { autoAssign } from './auto-assign/index.js';
 import { content } from './content/index.js';
 import { riskLoop } from './auto-assign/risk-loop.js';
+import { qualifications } from './auto-assign/qualifications.js';
 import { analytics } from './analytics/index.js';
 import { fairness } from './fairness/index.js';
 import { http } from './http/index.js';
@@ -28,6 +29,7 @@ export const allBenchmarks: Benchmark[] = [
   analytics,
   autoAssign,
   riskLoop,
+  qualifications,
   trend,
   quizzes,
   quiz,

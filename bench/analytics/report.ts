@@ -83,9 +83,10 @@ cancelled).
 \`20261125000400_analytics_counters\`): \`training_assignment_counts\` holds n per (tenant, course, stored status);
 \`training_assignment_due_counts\` holds n per (tenant, due date, course, stored status) for the rows whose effective status
 depends on the day (stored \`assigned\`/\`in_progress\` with a due date); \`training_completion_counts\` holds, per (tenant,
-course), the passed completions with the sums and counts of their minutes and scores. Statement-level AFTER triggers with
-transition tables turn each INSERT/UPDATE/DELETE (a bulk auto-assignment, the overdue sweep, a cascade) into one grouped
-upsert per counter table of the buckets it changes, in key order; a bucket that reaches zero is deleted. The trigger
+course), the passed completions with the sums and counts of their minutes and scores. AFTER row triggers (migration
+\`20261212100000_row_level_triggers\`: Citus runs no transition table on a shard) turn each row an INSERT/UPDATE/DELETE
+writes (a bulk auto-assignment, the overdue sweep, a cascade) into an upsert of the one or two buckets it moves between, in
+key order; a bucket that reaches zero is deleted. The trigger
 functions are SECURITY DEFINER, owned by the NOLOGIN role \`training_counter\`, which may write the counters and nothing
 else; requests (\`training_app\`) may only read them, and RLS shows a tenant's counters to its admins, safety officers and
 integrations only. Overdue stays exact between sweeps: \`training_assignment_effective_counts(tenant)\` reads the due counters
@@ -159,11 +160,11 @@ statements that take seconds on a shared machine, whose run-to-run spread is lar
 
 `
     : ''
-}A write pays one statement-level trigger per statement (the transition table, one grouped upsert of the buckets it
-changes, and a delete of any bucket it empties), not one per row. Trade-offs: writers of the same bucket (any two writes that
-change the counts of one course and status, e.g. two completions of one course) serialize on that bucket's row until they
-commit, which bounds write concurrency per course, not per tenant; buckets are locked in key order within a statement, so two bulk
-statements do not deadlock on them. If one bucket ever becomes a hot spot, a small shard number in the key (summed on read)
-spreads it.
+}A write pays one row trigger per row it writes (an upsert of the buckets the row moves between, and a delete of any bucket
+it empties); an update that moves no row between buckets calls nothing (the trigger's WHEN). Trade-offs: writers of the same
+bucket (any two writes that change the counts of one course and status, e.g. two completions of one course) serialize on that
+bucket's row until they commit, which bounds write concurrency per course, not per tenant; a row's buckets are locked in key
+order, and the batch writes (auto-assignment, recertification, the overdue sweep) write their rows in course order, so they do
+not deadlock on them. If one bucket ever becomes a hot spot, a small shard number in the key (summed on read) spreads it.
 `;
 }

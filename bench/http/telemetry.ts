@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { fmt, table } from '../../tests/support/report.js';
 
@@ -57,7 +58,7 @@ interface Summary {
   cpu: number;
 }
 
-/** The section's paragraph: telemetry on vs off, per query, from the same rounds. */
+/** The section's paragraph: telemetry on vs off, per query, from the same rounds, then its levers (by hand). */
 export function overheadReport(
   queries: readonly string[],
   summary: (target: 'ours' | 'telemetry', query: string) => Summary,
@@ -79,9 +80,11 @@ export function overheadReport(
   return `### Telemetry on vs off (same run)
 
 Our API twice, loaded in the same rounds: off (as above) and on — metrics on (METRICS_PORT, /metrics scraped every 5 s)
-and traces sampled at ${TRACE_SAMPLE_RATIO * 100} % (a span per request, operation and SQL statement), exported over OTLP/HTTP
+and traces sampled at ${TRACE_SAMPLE_RATIO * 100} % (a sampled request: a span per request, operation and SQL statement), exported over OTLP/HTTP
 to a receiver in the benchmark process (${exported.batches.toLocaleString('en-US')} export requests,
 ${fmt(exported.bytes / 2 ** 20, 1)} MiB). Goal: within 3 % of the figures without them.
 
-${table(['query', 'req/s off', 'req/s on', 'req/s change', 'p50 ms off / on', 'CPU ms/req off / on', 'CPU change'], rows)}`;
+${table(['query', 'req/s off', 'req/s on', 'req/s change', 'p50 ms off / on', 'CPU ms/req off / on', 'CPU change'], rows)}
+
+${readFileSync(new URL('./telemetry-levers.md', import.meta.url), 'utf8').trim()}`;
 }

@@ -17,8 +17,8 @@ import { executeIdempotently, idempotencyKeyOf } from './idempotency.js';
 import type { GraphQLExecutor } from './http.js';
 import { checkDocument } from './document-shape.js';
 import { checkOperation, checkQueryText, costLimitPlugin, parseOptionsOf, type QueryLimits } from './limits.js';
-import { operationMetrics, operationSpans } from './telemetry/graphql.js';
-import { inSpan } from './telemetry/tracing.js';
+import { operationTelemetry, traceOperation } from './telemetry/graphql.js';
+import { inSpan, whileRequestTraced, type Trace } from './telemetry/tracing.js';
 import type { Metrics } from './telemetry/metrics.js';
 
 export interface ApolloOptions {
@@ -76,27 +76,32 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
       ApolloServerPluginCacheControlDisabled(),
       queryReadsShareOneTransaction,
       closeSubscriptions,
-      ...(options.metrics ? [operationMetrics(options.metrics)] : []),
-      operationSpans,
+      ...(options.metrics || config.tracing ? [operationTelemetry(options.metrics)] : []),
     ],
   });
   await apollo.start();
   const checked = new CheckedQueries();
   return {
-    execute: async (httpGraphQLRequest, authorization, clientAddress) => {
+    execute: async (httpGraphQLRequest, authorization, clientAddress, trace) => {
       const refused = refuseQuery(httpGraphQLRequest, options.schema, config.queryLimits, checked);
       if (refused) {
         options.metrics?.graphqlError(refused.extensions.code);
         return refusalResponse(refused);
       }
       const requestId = requestIdOf(httpGraphQLRequest.headers.get('x-request-id'));
-      // The operation's span (named once the operation is known: `operationSpans`), parent of its SQL statements.
-      const response = await inSpan('graphql', { 'app.request_id': requestId }, () => idempotently(requestId));
+      // A sampled request's operation span (named once the operation is known: `operationTelemetry`), parent
+      // of its SQL statements: the caller's transactions find it by the request id.
+      const response = await (trace
+        ? inSpan(trace, 'graphql', { 'app.request_id': requestId }, (operation) => {
+            traceOperation(httpGraphQLRequest, operation!);
+            return whileRequestTraced(requestId, operation, () => idempotently(requestId, operation));
+          })
+        : idempotently(requestId));
       response.headers.set('x-request-id', requestId);
       return response;
 
-      async function idempotently(requestId: string) {
-        const newContext = () => requestContext(services, authorization, clientAddress, requestId);
+      async function idempotently(requestId: string, operation?: Trace) {
+        const newContext = () => requestContext(services, authorization, clientAddress, requestId, operation);
         const run = (context: () => Promise<Context>) =>
           apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });
         let key: string | undefined;

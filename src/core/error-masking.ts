@@ -2,6 +2,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { isTransactionConflict } from './database-errors.js';
 import { ApiError, ErrorCode, INTERNAL_ERROR_MESSAGE, transactionConflict } from './errors.js';
 import type { Logger } from './logger.js';
+import { errorTraceIds } from './telemetry/tracing.js';
 
 /** Codes Apollo itself assigns to request errors (parse, validation, variables); shown as they are. */
 const REQUEST_ERROR_CODES = new Set([
@@ -103,7 +104,10 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
       return { ...formatted, extensions };
     }
     if (isTransactionConflict(original)) {
-      logger.warn({ err: original, path: formatted.path }, 'transaction aborted by a concurrent one (retryable)');
+      logger.warn(
+        { err: original, path: formatted.path, ...errorTraceIds(error) },
+        'transaction aborted by a concurrent one (retryable)',
+      );
       const conflict = transactionConflict();
       return {
         message: conflict.message,
@@ -112,7 +116,7 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
         extensions: conflict.extensions,
       };
     }
-    logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving');
+    logger.error({ err: original, path: formatted.path, ...errorTraceIds(error) }, 'unexpected error while resolving');
     return {
       message: INTERNAL_ERROR_MESSAGE,
       path: formatted.path,

@@ -14,7 +14,7 @@ import {
 import { GRAPHIQL_ASSETS_PATH, ideOffPage, type GraphiQL } from './graphiql/assets.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './telemetry/metrics.js';
-import { inRequestSpan } from './telemetry/tracing.js';
+import { inRequestSpan, type Trace } from './telemetry/tracing.js';
 
 /** Largest request body accepted (bytes); larger requests get 413. */
 export const MAX_BODY_BYTES = 1_000_000;
@@ -54,11 +54,12 @@ export function routeTable(routes: readonly Route[]): (pathname: string) => Rout
   return (pathname) => exact.get(pathname) ?? prefixes.find((r) => pathname.startsWith(r.path));
 }
 
-/** Runs one GraphQL request (Apollo) as the caller the Authorization header names. */
+/** Runs one GraphQL request (Apollo) as the caller the Authorization header names; `trace` if sampled. */
 export type GraphQLExecutor = (
   request: HTTPGraphQLRequest,
   authorization: string | undefined,
   clientAddress: string,
+  trace?: Trace,
 ) => Promise<HTTPGraphQLResponse>;
 
 export interface HttpOptions {
@@ -124,16 +125,16 @@ export function serveHttp(server: Server, options: HttpOptions): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = routeOf(url.pathname);
     const started = performance.now();
-    inRequestSpan(req.method ?? 'GET', route, req.headers, (end) => {
+    inRequestSpan(req.method ?? 'GET', route, req.headers, (end, trace) => {
       res.once('close', () => {
         options.metrics?.httpRequest(route, req.method ?? '', res.statusCode, (performance.now() - started) / 1000);
         end(res.statusCode);
       });
-      handle(req, res, url);
+      handle(req, res, url, trace);
     });
   });
 
-  function handle(req: IncomingMessage, res: ServerResponse, url: URL): void {
+  function handle(req: IncomingMessage, res: ServerResponse, url: URL, trace: Trace | undefined): void {
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return void readiness(options.databaseAnswers, res);
     if (ide && url.pathname.startsWith(GRAPHIQL_ASSETS_PATH)) {
@@ -144,7 +145,7 @@ export function serveHttp(server: Server, options: HttpOptions): void {
       if (req.method === 'GET' && !url.search && (req.headers.accept ?? '').includes('text/html')) {
         return ide ? ide.page(res, req.headers.host) : ideOffPage(res);
       }
-      return void handleGraphQL(req, res, url);
+      return void handleGraphQL(req, res, url, trace);
     }
     const route = findRoute(url.pathname);
     if (route) {
@@ -284,7 +285,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 /** Node's HTTP request → Apollo's transport-neutral request, and back. */
 function graphqlHandler(execute: GraphQLExecutor, trustProxy: boolean, logger: Logger) {
-  return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL, trace: Trace | undefined) => {
     try {
       const raw = req.method === 'POST' ? await readBody(req) : '';
       const headers = new HeaderMap();
@@ -303,6 +304,7 @@ function graphqlHandler(execute: GraphQLExecutor, trustProxy: boolean, logger: L
         { method: req.method ?? 'GET', headers, search: url.search, body },
         req.headers.authorization,
         clientAddress(req, trustProxy),
+        trace,
       );
       for (const [key, value] of response.headers) res.setHeader(key, value);
       res.statusCode = response.status ?? 200;

@@ -25,14 +25,15 @@ export interface QualificationRow {
 
 /**
  * What makes a completion count towards a qualification: passed and not expired
- * (expires_at today still counts). The one place to add another condition, such
- * as "its certificate is not revoked", for every statement here at once.
+ * (expires_at today still counts), its certificate not revoked. The one place to
+ * add another condition for every statement here at once. The revoked
+ * certificates are a NOT IN list (completion_id is never null) so that they are
+ * read once into a hash, not looked up once per completion.
  */
-export const CURRENT_COMPLETION = (alias: string) =>
+export const CURRENT_COMPLETION = (alias: string, tenantId: string) =>
   Prisma.sql`${Prisma.raw(alias)}.passed AND (${Prisma.raw(alias)}.expires_at IS NULL OR ${Prisma.raw(alias)}.expires_at >= training_today())
-    AND NOT EXISTS (SELECT 1 FROM certificates revoked
-                    WHERE revoked.tenant_id = ${Prisma.raw(alias)}.tenant_id
-                      AND revoked.completion_id = ${Prisma.raw(alias)}.id AND revoked.revoked_at IS NOT NULL)`;
+    AND ${Prisma.raw(alias)}.id NOT IN (SELECT revoked.completion_id FROM certificates revoked
+                    WHERE revoked.tenant_id = ${tenantId}::uuid AND revoked.revoked_at IS NOT NULL)`;
 
 const members = (tenantId: string, target: QualificationTarget) =>
   target.kind === 'zone'
@@ -63,38 +64,34 @@ export function qualificationSql(
   userIds: readonly string[] | null = null,
 ): Prisma.Sql {
   const only = userIds ? Prisma.sql`WHERE m.user_id = ANY(${[...userIds]}::uuid[])` : Prisma.empty;
-  // Shaped for the planner: the required course ids go into the completions' index condition as
-  // one array; only the missing (user, course) pairs — few — are aggregated in order; the rest are
-  // hash joins and hash aggregates, with nothing sorted but the final list.
+  // Shaped for the planner, one pass over the members in user id order: each member's current completions of the
+  // required courses come from one index-only scan (training_completions_current, covering), grouped per course
+  // (a sort of that member's few rows), then per member as they stream by; no sort or hash of the whole set. A
+  // member without any such completion is one row with a null course (the LEFT JOIN), so it is kept, counted as
+  // holding nothing. `missing` keeps the required ids' order (uuid order).
   return Prisma.sql`
-    WITH members AS MATERIALIZED (
-        SELECT m.user_id FROM (${members(tenantId, target)}) m ${only}
-    ), required AS MATERIALIZED (
-        SELECT c.id FROM training_courses c
+    WITH required AS MATERIALIZED (
+        SELECT coalesce(array_agg(c.id ORDER BY c.id), '{}') AS ids FROM training_courses c
         WHERE c.tenant_id = ${tenantId}::uuid AND c.required AND c.entity_type IN (${target.kind}, 'general')
-    ), held AS MATERIALIZED (
-        SELECT tc.user_id, tc.course_id,
+    ), held AS (
+        SELECT m.user_id, tc.course_id,
                CASE WHEN bool_or(tc.expires_at IS NULL) THEN NULL ELSE max(tc.expires_at) END AS expires_at
-        FROM members m
-        JOIN training_completions tc
-          ON tc.tenant_id = ${tenantId}::uuid AND tc.user_id = m.user_id
-         AND tc.course_id = ANY (ARRAY(SELECT r.id FROM required r))
-        WHERE ${CURRENT_COMPLETION('tc')}
-        GROUP BY tc.user_id, tc.course_id
-    ), missing AS (
-        SELECT m.user_id, array_agg(r.id::text ORDER BY r.id) AS missing
-        FROM members m CROSS JOIN required r
-        WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.user_id = m.user_id AND h.course_id = r.id)
-        GROUP BY m.user_id
-    ), expiry AS (
-        SELECT h.user_id, min(h.expires_at) AS expires_at FROM held h GROUP BY h.user_id
+        FROM (SELECT m.user_id FROM (${members(tenantId, target)}) m ${only}) m
+        LEFT JOIN (
+            SELECT tc.user_id, tc.course_id, tc.expires_at FROM training_completions tc
+            WHERE tc.tenant_id = ${tenantId}::uuid AND tc.course_id = ANY ((SELECT r.ids FROM required r)::uuid[])
+              AND ${CURRENT_COMPLETION('tc', tenantId)}
+        ) tc ON tc.user_id = m.user_id
+        GROUP BY m.user_id, tc.course_id
     )
-    SELECT m.user_id::text AS user_id, mi.user_id IS NULL AS qualified,
-           coalesce(mi.missing, '{}') AS missing, e.expires_at
-    FROM members m
-    LEFT JOIN missing mi ON mi.user_id = m.user_id
-    LEFT JOIN expiry e ON e.user_id = m.user_id
-    ORDER BY m.user_id`;
+    SELECT h.user_id::text AS user_id,
+           count(h.course_id) = cardinality((SELECT r.ids FROM required r)) AS qualified,
+           ARRAY(SELECT x.id::text FROM unnest((SELECT r.ids FROM required r)) WITH ORDINALITY AS x(id, n)
+                 WHERE x.id <> ALL (array_remove(array_agg(h.course_id), NULL)) ORDER BY x.n) AS missing,
+           min(h.expires_at) AS expires_at
+    FROM held h
+    GROUP BY h.user_id
+    ORDER BY h.user_id`;
 }
 
 /**

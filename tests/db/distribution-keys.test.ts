@@ -163,3 +163,29 @@ describe('row-level security policies of tenant tables', () => {
     expect(withSubqueries).toEqual([]);
   });
 });
+
+/**
+ * The one statement trigger left with a transition table: on Citus its NOTIFY would fire on a worker,
+ * not where the API listens, so it goes when the API raises the event itself (README, "Running on Citus").
+ */
+const TRANSITION_TABLE_TRIGGERS = ['training_assignments: training_assignments_notify_created'];
+
+describe('triggers of tenant tables', () => {
+  it('none has a transition table (Citus runs a table’s triggers on each shard, where none exists)', async () => {
+    const triggers = await owner(db).query<{ table: string; name: string }>(
+      `SELECT t.tgrelid::regclass::text AS table, t.tgname AS name
+       FROM pg_trigger t
+       WHERE NOT t.tgisinternal AND t.tgrelid::regclass::text = ANY($1)`,
+      [tenantTables],
+    );
+    expect(triggers.length).toBeGreaterThan(20);
+    const withTransitionTables = await owner(db).query<{ trigger: string }>(
+      `SELECT t.tgrelid::regclass::text || ': ' || t.tgname AS trigger
+       FROM pg_trigger t
+       WHERE (t.tgoldtable IS NOT NULL OR t.tgnewtable IS NOT NULL) AND t.tgrelid::regclass::text = ANY($1)
+       ORDER BY 1`,
+      [tenantTables],
+    );
+    expect(withTransitionTables.map((row) => row.trigger)).toEqual(TRANSITION_TABLE_TRIGGERS);
+  });
+});

@@ -2,7 +2,9 @@ import { createServer, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
-import { inSpan } from '../../src/core/telemetry/tracing.js';
+import { GraphQLError } from 'graphql';
+import { createErrorFormatter } from '../../src/core/error-masking.js';
+import { inRequestSpan, inSpan, traceErrors, type Trace } from '../../src/core/telemetry/tracing.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /**
@@ -71,6 +73,25 @@ describe('traces', () => {
     });
     expect(response.status).toBe(200);
 
+    // A query (its reads share one transaction: a read lane on PostgreSQL), and one whose caller did not sample it.
+    const queryTrace = '5cf92f3577b34da6a3ce929d0e0e4737';
+    const unsampledTrace = '6df92f3577b34da6a3ce929d0e0e4738';
+    for (const [id, flags] of [
+      [queryTrace, '01'],
+      [unsampledTrace, '00'],
+    ]) {
+      const read = await fetch(server.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${admin.token}`,
+          traceparent: `00-${id}-${callerSpan}-${flags}`,
+        },
+        body: JSON.stringify({ query: 'query Courses { trainingCourses(first: 5) { totalCount nodes { id } } }' }),
+      });
+      expect(read.status).toBe(200);
+    }
+
     // A log line written inside a span carries its trace id (the app's logger is the same function).
     const lines: string[] = [];
     const sink = new Writable({
@@ -80,10 +101,36 @@ describe('traces', () => {
       },
     });
     const logger = createLogger('info', sink);
-    const loggedIn = await inSpan('log-check', {}, async (span) => {
+    let loggedIn: string | undefined;
+    inRequestSpan('GET', '/log-check', {}, (end, request) => {
       logger.info('inside a span');
-      return span!.spanContext().traceId;
+      loggedIn = request?.span.spanContext().traceId;
+      end(200);
     });
+    // And in a child span.
+    let child: string | undefined;
+    inRequestSpan(
+      'GET',
+      '/log-check',
+      {},
+      (end, request) =>
+        void inSpan(request, 'child', {}, async (trace) => {
+          logger.info('inside a child span');
+          child = trace?.span.spanContext().spanId;
+          await Promise.resolve();
+          end(200);
+        }),
+    );
+
+    // A masked error is logged when Apollo formats it, after the operation's code ran: with its trace's ids.
+    let failing: Trace | undefined;
+    inRequestSpan('POST', '/graphql', {}, (end, request) => {
+      failing = request;
+      end(200);
+    });
+    const unexpected = new GraphQLError('boom', { originalError: new Error('boom') });
+    traceErrors([unexpected], failing!);
+    createErrorFormatter(logger)({ message: 'boom' }, unexpected);
 
     await server.stop(); // flushes the exporter
     stopped = true;
@@ -104,6 +151,19 @@ describe('traces', () => {
     // Parameters are never exported: the course's title is in no span.
     expect(JSON.stringify(inTrace)).not.toContain('Traced');
 
+    const queryOperation = received.find((span) => span.traceId === queryTrace && span.name === 'query Courses');
+    const reads = received.filter((span) => span.traceId === queryTrace && span.name === 'db.query');
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.every((span) => span.parentSpanId === queryOperation!.spanId)).toBe(true);
+    // A request its caller did not sample leaves no span at all (nor any of its statements).
+    expect(received.filter((span) => span.traceId === unsampledTrace)).toEqual([]);
+
+    expect(loggedIn).toMatch(/^[0-9a-f]{32}$/);
     expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'inside a span', trace_id: loggedIn });
+    expect(JSON.parse(lines[1]!)).toMatchObject({ msg: 'inside a child span', span_id: child });
+    expect(JSON.parse(lines[2]!)).toMatchObject({
+      msg: 'unexpected error while resolving',
+      trace_id: failing!.span.spanContext().traceId,
+    });
   });
 });

@@ -18,7 +18,7 @@ import {
 import { errorCode, startTestServer, TEST_JWT_SECRET, type Actor, type TestServer } from '../support/server.js';
 import { DEMO_TENANT_ID } from '../../src/web/demo-tenant.js';
 import type { DemoUser } from '../../src/web/serve.js';
-import { buildWebApp, launchBrowser, originOf, subscribed } from './browser.js';
+import { buildWebApp, launchBrowser, liveSubscription, originOf } from './browser.js';
 
 /**
  * The web app in a real browser against the real server: what a worker on a phone and a
@@ -52,14 +52,14 @@ async function open(
   token: string | undefined,
   path = '/',
   viewport = { width: 1280, height: 900 },
-): Promise<{ page: Page; live: Promise<void> }> {
+): Promise<{ page: Page; live: () => Promise<void> }> {
   const context = await browser.newContext({ viewport });
   contexts.push(context);
   const page = await context.newPage();
   page.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
   });
-  const live = subscribed(page);
+  const live = liveSubscription(server);
   await page.goto(`${origin}${path}${token ? `#token=${token}` : ''}`);
   return { page, live };
 }
@@ -123,7 +123,7 @@ describe('an officer assigns, a worker completes', () => {
     const worker = await server.actor('worker', { tenantId: officer.tenantId, name: 'Wei Chen' });
     const { page: workerPage, live } = await open(worker.token, '/', { width: 375, height: 812 });
     await workerPage.getByText('You have no training assigned').waitFor();
-    await live;
+    await live();
 
     const { page: officerPage } = await open(officer.token, '/analytics');
     await officerPage.getByRole('heading', { name: 'Training Analytics' }).waitFor();
@@ -297,7 +297,7 @@ describe('accessibility (axe-core: no serious or critical violation)', () => {
     const { page } = await open(undefined);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
-  });
+  }, 60_000);
 
   it('on the Training Center, at 375 px', async () => {
     const worker = await server.actor('worker', { tenantId: officer.tenantId });
@@ -370,5 +370,5 @@ describe('with the development secret (no JWT_SECRET) and the demo seed', () => 
     await region(page, 'Assignments').getByRole('table').waitFor();
     expect(await seriousViolations(page)).toEqual([]);
     // The analytics screenshots come from tests/web/analytics.test.ts (filters, drill-down, Preview).
-  }, 90_000);
+  }, 180_000);
 });

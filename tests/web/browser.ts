@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
+import type { TestServer } from '../support/server.js';
+import { eventually } from '../support/wait.js';
 
 /** Debian's `chromium` package, used when installed. */
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
@@ -24,7 +26,7 @@ export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(executablePath)) {
     throw new Error(`The web tests need Chromium: nothing at CHROMIUM_PATH=${executablePath}.`);
   }
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath,
     // Without the background-networking flags Chromium's own connections are refused here and it stalls.
     args: [
@@ -38,6 +40,16 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+  // Every context waits longer than Playwright's 30 s defaults: CI runs the whole suite on two loaded cores,
+  // where a page's first load can take longer. What is slow is measured by the benchmarks, not here.
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    context.setDefaultTimeout(60_000);
+    context.setDefaultNavigationTimeout(90_000);
+    return context;
+  };
+  return browser;
 }
 
 /** Builds the web app when a source is newer than dist/web (as `npm start` does). */
@@ -48,16 +60,13 @@ export function buildWebApp(): void {
 /** The server's origin for the browser (127.0.0.1: the test server listens on IPv4 only). */
 export const originOf = (graphqlUrl: string) => new URL(graphqlUrl).origin.replace('localhost', '127.0.0.1');
 
-/** Resolves once the page has subscribed over graphql-ws (so no event can be missed after it). */
-export function subscribed(page: Page): Promise<void> {
-  return new Promise((resolve) => {
-    page.on('websocket', (socket) => {
-      socket.on('framesent', (frame) => {
-        if (typeof frame.payload === 'string' && frame.payload.includes('"type":"subscribe"')) {
-          // Let the server register the subscription with its notification hub.
-          setTimeout(resolve, 300);
-        }
-      });
-    });
-  });
+/**
+ * Call before opening a page; the returned wait resolves once the server holds a live subscriber more than
+ * it held then, so no event committed after it can be missed (the page's subscribe frame alone is not
+ * enough: the server registers the subscription a moment later).
+ */
+export function liveSubscription(server: TestServer): () => Promise<void> {
+  const subscribers = () => server.app.services.liveEvents.stats().subscribers;
+  const before = subscribers();
+  return () => eventually(() => subscribers() > before, 20_000, () => `live subscribers: ${subscribers()}`);
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordPredictiveScoresDocument } from '../../src/generated/operations/graphql.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { assignCourse, createCourse } from '../support/training.js';
-import { buildWebApp, launchBrowser, originOf } from './browser.js';
+import { buildWebApp, launchBrowser, liveSubscription, originOf } from './browser.js';
 
 /**
  * What a safety officer and a worker meet: people picked by name, a question before an assignment is
@@ -132,8 +132,10 @@ describe('notifications in the app', () => {
   it('count on the bell, arrive live, are marked read, and e-mail preferences are saved', async () => {
     const learner = await server.actor('worker', { tenantId: officer.tenantId, name: 'Nia Bell' });
     await learner.request('{ me { id } }');
+    const live = liveSubscription(server);
     const page = await open(learner, '/', PHONE);
     await page.getByRole('heading', { name: 'Training Center' }).waitFor();
+    await live();
     const bell = page.getByRole('button', { name: /^Notifications, \d+ unread$/ });
     await expect(bell.getAttribute('aria-label')).resolves.toBe('Notifications, 0 unread');
 
@@ -164,6 +166,31 @@ describe('notifications in the app', () => {
       [learner.userId],
     );
     expect(preferences).toEqual({ email_opt_out: ['due_soon'] });
+  }, 60_000);
+});
+
+describe('notifications written by scheduled jobs', () => {
+  it('reach the bell within a minute while the app is in view, with no live event and no reload', async () => {
+    const learner = await server.actor('worker', { tenantId: officer.tenantId, name: 'Ola Minute' });
+    await learner.request('{ me { id } }');
+    const title = `Harness ${crypto.randomUUID().slice(0, 6)}`;
+    const assignmentId = await assignCourse(officer, await createCourse(officer, { title, category: 'COMPLIANCE' }), learner.userId);
+    const context = await browser.newContext({ viewport: PHONE });
+    const page = await context.newPage();
+    await page.clock.install();
+    await page.goto(`${origin}/#token=${learner.token}`);
+    const bell = page.getByRole('button', { name: /^Notifications, \d+ unread$/ });
+    await expect.poll(() => bell.getAttribute('aria-label')).toBe('Notifications, 1 unread');
+
+    // What the reminders job writes: a row, announced on no live channel.
+    await server.owner.query(
+      `INSERT INTO notifications (tenant_id, user_id, kind, assignment_id, subject)
+       VALUES ($1, $2, 'due_soon', $3, $4)`,
+      [officer.tenantId, learner.userId, assignmentId, `Due soon: ${title}`],
+    );
+    await page.clock.fastForward(61_000);
+    await expect.poll(() => bell.getAttribute('aria-label')).toBe('Notifications, 2 unread');
+    await context.close();
   }, 60_000);
 });
 

@@ -155,7 +155,7 @@ export async function readAsCaller<T>(
   const lanes = services.readLanes;
   const timeout = READ_TRANSACTION_TIMEOUT_MS;
   if (!lanes) return runAsCaller(services.prisma, caller, (tx) => fn(tx, (s) => tx.$queryRaw(s)), { timeout });
-  const reads = laneTransaction(lanes, caller.tenantId, () => beginAsCaller(caller, timeout));
+  const reads = laneTransaction(lanes, caller, () => beginAsCaller(caller, timeout));
   try {
     return await fn(await reads.get(), (statement) => reads.read(statement));
   } finally {
@@ -174,26 +174,26 @@ interface ReadSharing {
 const readSharing = Symbol('readSharing');
 type SharingContext = Context & { [readSharing]?: ReadSharing };
 
-/** The context of one GraphQL request (HTTP) or one subscription's socket (WebSocket). */
+/** The context of one GraphQL request (HTTP) or one subscription's socket (WebSocket); `trace` if sampled. */
 export async function requestContext(
   services: AppServices,
   authorization: string | undefined | null,
   clientAddress?: string,
   requestId: string = randomUUID(),
+  trace?: Caller['trace'],
 ): Promise<Context> {
   const token = bearerToken(authorization);
   if (!token) return anonymousContext(services, clientAddress);
   const identity = await services.verifyToken(token);
   await recordProfile(services, identity);
-  const caller: Caller = { tenantId: identity.tenantId, userId: identity.userId, role: identity.role, requestId };
+  const { tenantId, userId, role } = identity;
+  const caller: Caller = { tenantId, userId, role, requestId, trace };
   let shared: SharedReads | undefined;
   const sharing: ReadSharing = {
     share() {
       shared ??= refusedAfterEnd(
         services.readLanes
-          ? laneTransaction(services.readLanes, caller.tenantId, () =>
-              beginAsCaller(caller, READ_TRANSACTION_TIMEOUT_MS),
-            )
+          ? laneTransaction(services.readLanes, caller, () => beginAsCaller(caller, READ_TRANSACTION_TIMEOUT_MS))
           : pgliteTransaction((fn) =>
               runAsCaller(services.prisma, caller, fn, { timeout: READ_TRANSACTION_TIMEOUT_MS }),
             ),

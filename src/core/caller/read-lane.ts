@@ -1,9 +1,9 @@
 import pg from 'pg';
-import { sqlSpan } from '../telemetry/tracing.js';
+import { sqlSpan, type Trace } from '../telemetry/tracing.js';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import type { Database, PooledConnections } from '../db.js';
 import { tenantScoped } from './tenant-scope.js';
-import type { ReadLane, ReadLanes, SharedReads } from './types.js';
+import type { Caller, ReadLane, ReadLanes, SharedReads } from './types.js';
 
 /**
  * PostgreSQL: a query operation's one READ ONLY transaction as the caller, on a pooled connection of its own
@@ -24,10 +24,10 @@ export function openReadLanes(db: Database): ReadLanes | undefined {
   return db.pooled && readLanes(db.pooled);
 }
 
-/** A query operation's shared reads on a lane, opened by `begin()` on first use. */
-export function laneTransaction(lanes: ReadLanes, tenantId: string, begin: () => string): SharedReads {
+/** A query operation's shared reads as `caller` on a lane, opened by `begin()` on first use. */
+export function laneTransaction(lanes: ReadLanes, caller: Caller, begin: () => string): SharedReads {
   let lane: Promise<ReadLane> | undefined;
-  const opened = () => (lane ??= lanes.open(begin(), tenantId));
+  const opened = () => (lane ??= lanes.open(begin(), caller.tenantId, caller.trace));
   return {
     get: () => opened().then((open) => open.prisma),
     read: (statement) => opened().then((open) => open.query(statement)),
@@ -51,8 +51,9 @@ function readLanes(pooled: PooledConnections): ReadLanes {
     return { prisma: pooled.prismaOver(lanePool), pool: lanePool };
   };
   return {
-    async open(begin, tenantId) {
-      const held = new HeldConnection(await pooled.pool.connect(), begin, pooled.onQuery, pooled.acquireTimeoutMs);
+    async open(begin, tenantId, trace) {
+      const connection = await pooled.pool.connect();
+      const held = new HeldConnection(connection, begin, pooled.onQuery, pooled.acquireTimeoutMs, trace);
       const lane = idle.pop() ?? makeLane();
       lane.pool.held = held;
       // The lane's client goes back to `idle` only once this use has ended and none of its operations is
@@ -107,6 +108,7 @@ class HeldConnection {
     private begin: string | undefined,
     private readonly onQuery: ((sql: string) => void) | undefined,
     private readonly openTimeoutMs: number,
+    private readonly trace: Trace | undefined,
   ) {
     // A held connection the server closes (idle-in-transaction timeout, restart) reports it here, not to the pool.
     connection.on('error', this.onError);
@@ -170,7 +172,7 @@ class HeldConnection {
   }
 
   private query(config: pg.QueryConfig): Promise<pg.QueryResult> {
-    return sqlSpan(config.text, () =>
+    return sqlSpan(this.trace, config.text, () =>
       this.connection.query({ query_timeout: READ_LANE_QUERY_TIMEOUT_MS, ...config } as pg.QueryConfig),
     );
   }

@@ -16,6 +16,9 @@ const CALLER_SETTINGS = [
   'statement_timeout',
 ] as const;
 
+/** Where the request id is among `callerSettingValues` (tracing finds a transaction's request by it). */
+export const REQUEST_ID_SETTING = CALLER_SETTINGS.indexOf('app.request_id');
+
 export function callerSettingValues(caller: Caller, timeoutMs: number): string[] {
   return [APP_ROLE, caller.tenantId, caller.userId, caller.role, caller.requestId ?? '', `${timeoutMs}ms`];
 }

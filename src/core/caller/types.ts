@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { LiveEventHub } from '../live-events/index.js';
 import type { Logger } from '../logger.js';
 import type { Role } from '../permissions.js';
+import type { Trace } from '../telemetry/tracing.js';
 
 /** Who is asking: every SQL statement of a request runs with these settings. */
 export interface Caller {
@@ -12,6 +13,8 @@ export interface Caller {
   role: Role;
   /** The request the work belongs to (HTTP request or WebSocket connection), recorded in the audit trail. */
   requestId?: string;
+  /** The request's GraphQL operation span, when its trace is sampled: its statements' parent. */
+  trace?: Trace;
 }
 
 /** One transaction as the caller: the models and raw SQL, nothing that would open or end a transaction. */
@@ -104,7 +107,7 @@ export interface ReadLane {
 export interface ReadLanes {
   /**
    * Takes a pooled connection; `begin` (a script without parameters) opens the lane's transaction, whose model
-   * operations name `tenantId`.
+   * operations name `tenantId`; its statements are child spans of `trace` when given.
    */
-  open(begin: string, tenantId: string): Promise<ReadLane>;
+  open(begin: string, tenantId: string, trace?: Trace): Promise<ReadLane>;
 }

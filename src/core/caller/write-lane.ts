@@ -15,7 +15,8 @@ export async function writeOnLane<T>(
   caller: Caller,
   fn: (tx: CallerTransaction, run: <R>(statement: Prisma.Sql) => Promise<R[]>) => Promise<T>,
 ): Promise<T> {
-  const lane = await lanes.open(beginAsCaller(caller, DEFAULT_TRANSACTION_TIMEOUT_MS, false), caller.tenantId);
+  const begin = beginAsCaller(caller, DEFAULT_TRANSACTION_TIMEOUT_MS, false);
+  const lane = await lanes.open(begin, caller.tenantId, caller.trace);
   try {
     const result = await fn(lane.prisma, (statement) => lane.query(statement));
     await lane.query(Prisma.sql`COMMIT`);

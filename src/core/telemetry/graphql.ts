@@ -1,11 +1,24 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-import { trace } from '@opentelemetry/api';
+import type { ApolloServerPlugin, HTTPGraphQLRequest } from '@apollo/server';
 import type { Metrics } from './metrics.js';
+import { traceErrors, type Trace } from './tracing.js';
 
-/** Times each GraphQL operation over HTTP by type and name, and counts the errors its response carries by code. */
-export function operationMetrics(metrics: Metrics): ApolloServerPlugin {
+/** The operation spans of sampled requests, by the request Apollo runs (its `request.http`). */
+const operationTraces = new WeakMap<HTTPGraphQLRequest, Trace>();
+
+/** Marks `request`'s operation as traced by `trace` (a span started around it by src/core/apollo.ts). */
+export const traceOperation = (request: HTTPGraphQLRequest, trace: Trace) => operationTraces.set(request, trace);
+
+/**
+ * Per GraphQL operation over HTTP: with metrics, its duration by type and name and the errors its response
+ * carries by code; in a sampled trace, its span named after the operation, and the errors it carries marked with the trace. One plugin for both, doing nothing
+ * for a request that neither needs (no metrics, not sampled).
+ */
+export function operationTelemetry(metrics: Metrics | undefined): ApolloServerPlugin {
   return {
-    async requestDidStart() {
+    async requestDidStart({ request }) {
+      const trace = request.http && operationTraces.get(request.http);
+      const span = trace?.span;
+      if (!metrics && !span) return;
       const started = performance.now();
       let type = 'unknown';
       let name: string | undefined;
@@ -13,8 +26,17 @@ export function operationMetrics(metrics: Metrics): ApolloServerPlugin {
         async didResolveOperation({ operation }) {
           type = operation?.operation ?? 'unknown';
           name = operation?.name?.value;
+          if (!span) return;
+          span.updateName(name ? `${type} ${name}` : type);
+          span.setAttribute('graphql.operation.type', type);
+          if (name) span.setAttribute('graphql.operation.name', name);
+        },
+        // Before Apollo formats (and src/core/error-masking.ts logs) them.
+        async didEncounterErrors({ errors }) {
+          if (trace) traceErrors(errors, trace);
         },
         async willSendResponse({ response }) {
+          if (!metrics) return;
           metrics.graphqlOperation(type, name, (performance.now() - started) / 1000);
           if (response.body.kind !== 'single') return;
           for (const error of response.body.singleResult.errors ?? []) metrics.graphqlError(error.extensions?.code);
@@ -23,20 +45,3 @@ export function operationMetrics(metrics: Metrics): ApolloServerPlugin {
     },
   };
 }
-
-/** Names the operation's span (started around the request by src/core/apollo.ts) after the operation. */
-export const operationSpans: ApolloServerPlugin = {
-  async requestDidStart() {
-    const span = trace.getActiveSpan();
-    if (!span) return;
-    return {
-      async didResolveOperation({ operation }) {
-        const type = operation?.operation ?? 'unknown';
-        const name = operation?.name?.value;
-        span.updateName(name ? `${type} ${name}` : type);
-        span.setAttribute('graphql.operation.type', type);
-        if (name) span.setAttribute('graphql.operation.name', name);
-      },
-    };
-  },
-};

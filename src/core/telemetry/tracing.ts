@@ -1,18 +1,48 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import {
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import {
   BatchSpanProcessor,
   NodeTracerProvider,
   ParentBasedSampler,
-  TraceIdRatioBasedSampler,
+  AlwaysOnSampler,
 } from '@opentelemetry/sdk-trace-node';
 
 /**
  * OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT): a span per HTTP request, a child per GraphQL operation
  * and a grandchild per SQL statement, exported over OTLP/HTTP. Off, every helper here is one flag check.
+ *
+ * The sampler decides once per request, when its span starts; a request left out gets no `Trace` and costs
+ * nothing more. A sampled request's `Trace` is handed down explicitly (HTTP → GraphQL → the caller's
+ * transactions), never through a context manager: OpenTelemetry's (AsyncLocalStorage) turns on Node 20's
+ * promise hooks for every promise of every request, sampled or not, which cost more than all the rest of the
+ * telemetry (`BENCHMARKS.md`, "Telemetry on vs off").
  */
 const tracer = trace.getTracer('safety-training-api');
 let on = false;
+/** The share of requests without a `traceparent` that are traced. */
+let ratio = 1;
+
+/** A sampled trace's span, for its children. */
+export interface Trace {
+  readonly span: Span;
+  /** The span as OpenTelemetry's parent for children. */
+  readonly context: Context;
+}
+
+/**
+ * The span whose code runs synchronously now (a request's handler, a span's function until its first await):
+ * what log lines written there name (`traceIds`).
+ */
+let current: Trace | undefined;
 
 export interface Tracing {
   /** Exports what is buffered and stops. */
@@ -23,75 +53,140 @@ export interface Tracing {
 export function startTracing({ endpoint, sampleRatio }: { endpoint: string; sampleRatio: number }): Tracing {
   const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` });
   const provider = new NodeTracerProvider({
-    // A request that arrives with a sampled traceparent is traced; others keep `sampleRatio` of the traces.
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(sampleRatio) }),
+    // A request that arrives with a traceparent follows its sampled flag; others were kept or left out by
+    // `inRequestSpan` before any span exists (`sampleRatio` of them), so a root span here is always kept.
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
-  provider.register();
+  // The tracer and the W3C propagator; no context manager (see above).
+  provider.register({ contextManager: null });
+  ratio = sampleRatio;
   on = true;
   return {
     async stop() {
       on = false;
       await provider.shutdown();
       trace.disable();
-      context.disable();
       propagation.disable();
     },
   };
 }
 
-/** Runs `fn` in a server span for an HTTP request (continuing a `traceparent` it carries), ended by `fn`. */
+/**
+ * Runs `fn` for an HTTP request, in a server span when the request is sampled (continuing a `traceparent` it
+ * carries): `fn` gets the request's `Trace` then, and ends the span with the response's status.
+ */
 export function inRequestSpan(
   method: string,
   path: string,
-  headers: Record<string, unknown>,
-  fn: (end: (status: number) => void) => void,
+  headers: Record<string, string | string[] | undefined>,
+  fn: (end: (status: number) => void, trace?: Trace) => void,
 ): void {
-  if (!on) return fn(() => {});
-  const parent = propagation.extract(context.active(), headers);
-  const span = tracer.startSpan(
-    `${method} ${path}`,
-    { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path } },
-    parent,
-  );
-  context.with(trace.setSpan(parent, span), () =>
-    fn((status) => {
-      span.setAttribute('http.response.status_code', status);
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    }),
-  );
+  if (!on) return fn(noEnd);
+  const parent = headers.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers);
+  // A new trace (no valid traceparent) is kept for `ratio` of requests, decided before any span is made.
+  if (parent === ROOT_CONTEXT && Math.random() >= ratio) return fn(noEnd);
+  const span = tracer.startSpan(`${method} ${path}`, { kind: SpanKind.SERVER }, parent);
+  if (!span.isRecording()) return fn(noEnd);
+  span.setAttributes({ 'http.request.method': method, 'url.path': path });
+  const request = { span, context: trace.setSpan(parent, span) };
+  const end = (status: number) => {
+    span.setAttribute('http.response.status_code', status);
+    if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  };
+  const previous = current;
+  current = request;
+  try {
+    fn(end, request);
+  } finally {
+    current = previous;
+  }
 }
 
-/** Runs `fn` in a span (a child of the active one), ended when its promise settles. */
+const noEnd = () => {};
+
+/**
+ * Runs `fn` in a child span of `parent`, ended when its promise settles; with no parent (traces off, or the
+ * request not sampled) just runs `fn`.
+ */
 export function inSpan<T>(
+  parent: Trace | undefined,
   name: string,
-  attributes: Record<string, string>,
-  fn: (span?: Span) => Promise<T>,
+  attributes: Attributes,
+  fn: (trace?: Trace) => Promise<T>,
 ): Promise<T> {
-  if (!on) return fn();
-  return tracer.startActiveSpan(name, { attributes }, (span) =>
-    fn(span).then(
-      (value) => {
-        span.end();
-        return value;
-      },
-      (error: unknown) => {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-        span.end();
-        throw error;
-      },
-    ),
+  if (!parent) return fn();
+  const span = tracer.startSpan(name, { attributes }, parent.context);
+  const child = { span, context: trace.setSpan(parent.context, span) };
+  const previous = current;
+  current = child;
+  let settled: Promise<T>;
+  try {
+    settled = fn(child);
+  } catch (error) {
+    settled = Promise.reject(error);
+  } finally {
+    current = previous;
+  }
+  return settled.then(
+    (value) => {
+      span.end();
+      return value;
+    },
+    (error: unknown) => {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      span.end();
+      throw error;
+    },
   );
 }
 
-/** A SQL statement's span: the statement's text (parameters are never recorded). */
-export const sqlSpan = <T>(sql: string, fn: () => Promise<T>): Promise<T> =>
-  on ? inSpan('db.query', { 'db.system.name': 'postgresql', 'db.query.text': sql }, fn) : fn();
+/** A SQL statement's span under `parent`: the statement's text (parameters are never recorded). */
+export const sqlSpan = <T>(parent: Trace | undefined, sql: string, fn: () => Promise<T>): Promise<T> =>
+  parent ? inSpan(parent, 'db.query', { 'db.system.name': 'postgresql', 'db.query.text': sql }, fn) : fn();
 
-/** The active trace and span ids, for log lines. */
-export function traceIds(): { trace_id: string; span_id: string } | undefined {
-  if (!on) return undefined;
-  const spanContext = trace.getActiveSpan()?.spanContext();
-  return spanContext ? { trace_id: spanContext.traceId, span_id: spanContext.spanId } : undefined;
+/**
+ * Sampled requests in flight by request id, for the caller's Prisma transactions, which name their request only
+ * in the settings they apply first (traced-adapter.ts). An id two requests in flight share (a client's
+ * `X-Request-Id`) names neither.
+ */
+const requests = new Map<string, { trace: Trace | undefined; count: number }>();
+
+/** Runs `fn` with `trace` found by `requestTrace(requestId)` until it settles. */
+export async function whileRequestTraced<T>(requestId: string, trace: Trace | undefined, fn: () => Promise<T>) {
+  if (!trace) return fn();
+  const shared = requests.get(requestId);
+  requests.set(requestId, shared ? { trace: undefined, count: shared.count + 1 } : { trace, count: 1 });
+  try {
+    return await fn();
+  } finally {
+    const entry = requests.get(requestId)!;
+    if (--entry.count === 0) requests.delete(requestId);
+  }
+}
+
+/** The trace of the sampled request in flight with this id, if any. */
+export const requestTrace = (requestId: unknown): Trace | undefined =>
+  typeof requestId === 'string' && requests.size ? requests.get(requestId)?.trace : undefined;
+
+/** The current trace and span ids, for log lines. */
+export const traceIds = () => current && idsOf(current);
+
+function idsOf(trace: Trace): { trace_id: string; span_id: string } {
+  const spanContext = trace.span.spanContext();
+  return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
+}
+
+/** Errors a sampled operation's response carries, for the line that logs one when it is masked. */
+const errorTraces = new WeakMap<object, Trace>();
+
+export function traceErrors(errors: readonly object[], trace: Trace): void {
+  for (const error of errors) errorTraces.set(error, trace);
+}
+
+/** The trace and span ids of the sampled operation whose response carries `error` (none: no fields). */
+export function errorTraceIds(error: unknown): { trace_id?: string; span_id?: string } {
+  const trace = typeof error === 'object' && error !== null ? errorTraces.get(error) : undefined;
+  return trace ? idsOf(trace) : {};
 }

@@ -26,7 +26,8 @@ const KINDS: readonly NotificationKind[] = [
 /**
  * The bell: the unread count on the button, the latest notifications in a panel, mark read. It refreshes the
  * moment a new assignment for the caller is committed (the live feed the Training Center uses; a new
- * assignment's notification is written in the same transaction) and whenever the window regains focus.
+ * assignment's notification is written in the same transaction), whenever the window regains focus, and each
+ * minute while in view.
  */
 export function NotificationBell({ userId, onPreferences }: { userId: string; onPreferences: () => void }) {
   const [open, setOpen] = useState(false);
@@ -38,9 +39,17 @@ export function NotificationBell({ userId, onPreferences }: { userId: string; on
     if (live.data) refetch({ requestPolicy: 'network-only' });
   }, [live.data, refetch]);
   useEffect(() => {
-    const onFocus = () => refetch({ requestPolicy: 'network-only' });
-    window.addEventListener('focus', onFocus);
-    return () => window.removeEventListener('focus', onFocus);
+    const refresh = () => refetch({ requestPolicy: 'network-only' });
+    // Reminders and expiry notices are written by scheduled jobs, not announced live: look again each minute
+    // while the app is in view.
+    const everyMinute = window.setInterval(() => {
+      if (document.visibilityState === 'visible') refresh();
+    }, 60_000);
+    window.addEventListener('focus', refresh);
+    return () => {
+      window.clearInterval(everyMinute);
+      window.removeEventListener('focus', refresh);
+    };
   }, [refetch]);
 
   const unread = result.data?.unread.totalCount ?? 0;
