@@ -62,7 +62,7 @@ export function readInBatches(
     await tx.query(APPLY_CALLER, callerSettingValues(caller, timeoutMs));
     return read(async (text, values = []) => {
       db.onQuery?.(text);
-      return (await sqlSpan(text, () => tx.query<TextRow>(text, [...values], { rowMode: 'array' }))).rows;
+      return (await sqlSpan(caller.trace, text, () => tx.query<TextRow>(text, [...values], { rowMode: 'array' }))).rows;
     });
   });
 }
@@ -90,7 +90,7 @@ async function onPostgres(
       // A server that stopped answering fails the read by its deadline too; the ROLLBACK of a read that ran out
       // of time still gets as long as opening a transaction may take.
       const timeout = Math.max(DEFAULT_ACQUIRE_TIMEOUT_MS, deadline - Date.now());
-      return await sqlSpan(config.text, () =>
+      return await sqlSpan(caller.trace, config.text, () =>
         connection.query({ ...config, query_timeout: timeout } as pg.QueryConfig),
       );
     } catch (error) {
