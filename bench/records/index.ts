@@ -14,7 +14,7 @@ import { seedRecords } from './seed.js';
  * one-course export (ROWS / PER_WORKER rows) runs first, then the whole tenant. The server's peak resident memory
  * of each export is its VmHWM, reset before the export (/proc/<pid>/clear_refs), and at least the largest VmRSS
  * sampled every SAMPLE_MS. Flat memory: the whole tenant's peak is no higher than the one course's, though the file
- * is a hundred times larger.
+ * is a hundred times larger, and within one export the peak of each quarter of the file is no higher than the last.
  */
 
 const ROWS = Number(process.env.RECORDS_BENCH_ROWS ?? 1_000_000);
@@ -46,6 +46,8 @@ interface Exported {
   beforeMb: number;
   peakMb: number;
   afterMb: number;
+  /** The largest VmRSS sampled while each quarter of the file's bytes arrived: flat memory keeps these level. */
+  quarterPeaksMb: number[];
 }
 
 /** Downloads `url`, counting bytes, while sampling the server's resident memory. */
@@ -53,16 +55,26 @@ async function exportOnce(url: string, token: string, pid: number): Promise<Expo
   const hwm = resetPeak(pid);
   const beforeMb = statusMb(pid, 'VmRSS');
   let sampled = beforeMb;
-  const sampler = setInterval(() => (sampled = Math.max(sampled, statusMb(pid, 'VmRSS'))), SAMPLE_MS);
+  let bytes = 0;
+  const samples: [bytes: number, rssMb: number][] = [];
+  const sampler = setInterval(() => {
+    const rssMb = statusMb(pid, 'VmRSS');
+    sampled = Math.max(sampled, rssMb);
+    samples.push([bytes, rssMb]);
+  }, SAMPLE_MS);
   const started = performance.now();
   try {
     const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
     if (response.status !== 200) throw new Error(`${url}: ${response.status} ${await response.text()}`);
-    let bytes = 0;
     for await (const chunk of response.body!) bytes += (chunk as Uint8Array).length;
     const seconds = (performance.now() - started) / 1000;
     const peakMb = Math.max(sampled, statusMb(pid, 'VmRSS'), hwm ? statusMb(pid, 'VmHWM') : 0);
-    return { bytes, seconds, beforeMb, peakMb, afterMb: statusMb(pid, 'VmRSS') };
+    // A quarter no sample fell in (a short export) is NaN, printed as –.
+    const quarterPeaksMb = [0, 1, 2, 3].map((quarter) => {
+      const inQuarter = samples.filter(([at]) => Math.min(3, Math.floor((4 * at) / bytes)) === quarter);
+      return inQuarter.length ? Math.max(...inQuarter.map(([, mb]) => mb)) : Number.NaN;
+    });
+    return { bytes, seconds, beforeMb, peakMb, afterMb: statusMb(pid, 'VmRSS'), quarterPeaksMb };
   } finally {
     clearInterval(sampler);
   }
@@ -145,6 +157,8 @@ export const records: Benchmark = {
             Math.round(count / run.seconds).toLocaleString('en'),
             fmt(run.beforeMb, 0),
             fmt(run.peakMb, 0),
+            `+${fmt(run.peakMb - run.beforeMb, 0)}`,
+            run.quarterPeaksMb.map((mb) => (Number.isNaN(mb) ? '–' : fmt(mb, 0))).join(' / '),
             fmt(run.afterMb, 0),
           ]);
         }
@@ -166,11 +180,23 @@ export const records: Benchmark = {
           `(${courseRows.toLocaleString('en')} rows) is exported first, then the whole tenant, on one server ` +
           `(RSS ${fmt(startMb, 0)} MiB before its first export). Peak RSS: the server's VmHWM, reset before each ` +
           `export through /proc/<pid>/clear_refs, and never below the VmRSS sampled every ${SAMPLE_MS} ms; RSS ` +
-          'before and after: VmRSS when the export starts and once the last byte is read. Seconds: request to last ' +
-          'byte.',
+          'before and after: VmRSS when the export starts and once the last byte is read; by quarter: the largest ' +
+          'VmRSS sampled while each quarter of the file arrived (level quarters: memory does not grow with the rows ' +
+          'read). Seconds: request to last byte.',
         '',
         table(
-          ['export', 'rows', 'output MiB', 'seconds', 'rows/s', 'RSS before MiB', 'peak RSS MiB', 'RSS after MiB'],
+          [
+            'export',
+            'rows',
+            'output MiB',
+            'seconds',
+            'rows/s',
+            'RSS before MiB',
+            'peak RSS MiB',
+            'peak − before MiB',
+            'peak RSS by quarter of the file MiB',
+            'RSS after MiB',
+          ],
           rows,
         ),
         '',

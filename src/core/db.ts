@@ -28,6 +28,8 @@ export interface Database {
   source: { url: string } | { pglite: PGlite };
   /** PostgreSQL's pool (absent on PGlite), for code that holds a pooled connection itself. */
   pooled?: PooledConnections;
+  /** To be called with every statement the API sends other than through Prisma (tests count them). */
+  onQuery?: (sql: string) => void;
   close(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     kind: 'postgres',
     prisma,
     source: { url },
+    onQuery: options.onQuery,
     pooled: {
       pool,
       statementName,
@@ -234,6 +237,7 @@ async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Da
     kind: 'pglite',
     prisma,
     source: { pglite },
+    onQuery: options.onQuery,
     // PGlite is a single in-process session: there is nothing to borrow.
     withConnection: (fn) => fn(connection),
     async close() {

@@ -14,5 +14,5 @@ declare module '../core/permissions.js' {
 export const records = defineModule({
   name: 'records',
   permissions,
-  routes: ({ services }) => recordRoutes(services),
+  routes: ({ services, db }) => recordRoutes(services, db),
 });

@@ -10,27 +10,11 @@ export interface RecordFilter {
   to?: Date;
 }
 
-/** One row of the training records: every value text (or null), as written to the file. */
-export interface RecordRow {
-  person: string | null;
-  email: string | null;
-  course: string;
-  assigned: string;
-  due: string | null;
-  status: string;
-  completed: string | null;
-  source: string | null;
-  evidence: string | null;
-  evaluator: string | null;
-  score: string | null;
-  passed: string | null;
-  certificate: string | null;
-  certificate_status: string | null;
-  expires: string | null;
-}
-
-/** The file's columns, in order, with their headings. */
-export const RECORD_COLUMNS: readonly (readonly [keyof RecordRow, string])[] = [
+/**
+ * The file's columns, in order, with their headings: the columns `trainingRecordsSql` selects, in its order, each
+ * a text or null (a row arrives as an array of them).
+ */
+export const RECORD_COLUMNS = [
   ['person', 'Person'],
   ['email', 'Email'],
   ['course', 'Course'],
@@ -46,17 +30,18 @@ export const RECORD_COLUMNS: readonly (readonly [keyof RecordRow, string])[] = [
   ['certificate', 'Certificate code'],
   ['certificate_status', 'Certificate status'],
   ['expires', 'Expires'],
-];
+] as const;
 
 const instant = (column: Prisma.Sql) => Prisma.sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
 
 /**
  * Who was trained in what: one row per assignment of the caller's tenant (RLS: run as the caller) with its latest
  * completion, the evidence behind it and who recorded it, and its certificate. `from`/`to` bound the completion
- * time, or the assignment time of what is not completed. Ordered by assignment time, so files are stable.
+ * time, or the assignment time of what is not completed. Ordered by assignment time, so files are stable. It
+ * names the caller's tenant itself (`tenantId`), as every statement as a caller does, besides RLS.
  */
-export function trainingRecordsSql(filter: RecordFilter): Prisma.Sql {
-  const where: Prisma.Sql[] = [Prisma.sql`a.tenant_id = app_tenant_id()`];
+export function trainingRecordsSql(filter: RecordFilter, tenantId: string): Prisma.Sql {
+  const where: Prisma.Sql[] = [Prisma.sql`a.tenant_id = ${tenantId}::uuid`];
   if (filter.courseId) where.push(Prisma.sql`a.course_id = ${filter.courseId}::uuid`);
   if (filter.userId) where.push(Prisma.sql`a.user_id = ${filter.userId}::uuid`);
   if (filter.zoneId) {
@@ -92,7 +77,7 @@ export function trainingRecordsSql(filter: RecordFilter): Prisma.Sql {
             SELECT * FROM training_completions c
              WHERE c.tenant_id = a.tenant_id AND c.assignment_id = a.id
              ORDER BY c.completed_at DESC, c.id DESC LIMIT 1) c ON true
-      LEFT JOIN certificates ce ON ce.tenant_id = c.tenant_id AND ce.completion_id = c.id
+      LEFT JOIN certificates ce ON ce.tenant_id = a.tenant_id AND ce.completion_id = c.id
      WHERE ${Prisma.join(where, ' AND ')}
      ORDER BY a.assigned_at, a.id`;
 }

@@ -3,12 +3,13 @@ import { channel } from 'node:diagnostics_channel';
 import type { ApiError } from '../core/errors.js';
 import { bearerToken } from '../core/auth.js';
 import { readInBatches, type AppServices, type Caller } from '../core/caller/index.js';
+import type { Database } from '../core/db.js';
 import { badInput, errorResponse, forbidden, unauthenticated } from '../core/errors.js';
 import { isClientError } from '../core/error-masking.js';
 import { json, type Route } from '../core/http.js';
 import { may } from '../core/permissions.js';
 import * as validate from '../core/validate.js';
-import { trainingRecordsSql, type RecordFilter, type RecordRow } from './records-sql.js';
+import { trainingRecordsSql, type RecordFilter } from './records-sql.js';
 import { csvWriter, xlsxWriter, type RecordWriter } from './writers.js';
 import { Rule } from '../core/field-rules.js';
 
@@ -35,15 +36,16 @@ export const exportProgress = channel('training-records.export');
  * filters `course`, `zone`, `equipment`, `user` (ids), `from`, `to` (dates or instants). Streamed from a cursor
  * read as the caller, a batch at a time, each written before the next is fetched.
  */
-export function recordRoutes(services: AppServices): Route[] {
+export function recordRoutes(services: AppServices, db: Database): Route[] {
   return (['csv', 'xlsx'] as const).map((format) => ({
     path: `/exports/training-records.${format}`,
-    handle: (req, res, url) => exportRecords(services, format, req, res, url),
+    handle: (req, res, url) => exportRecords(services, db, format, req, res, url),
   }));
 }
 
 async function exportRecords(
   services: AppServices,
+  db: Database,
   format: keyof typeof FORMATS,
   req: IncomingMessage,
   res: ServerResponse,
@@ -84,7 +86,7 @@ async function exportRecords(
   let gone = false;
   res.once('close', () => (gone = !res.writableFinished));
   try {
-    await readInBatches<RecordRow>(services.prisma, caller, trainingRecordsSql(filter), async (rows) => {
+    await readInBatches(db, caller, trainingRecordsSql(filter, caller.tenantId), async (rows) => {
       read += rows.length;
       progress(false);
       // Backpressure: the next batch is fetched once the client has taken this one.

@@ -1,12 +1,13 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
-import { RECORD_COLUMNS, type RecordRow } from './records-sql.js';
+import type { TextRow } from '../core/caller/index.js';
+import { RECORD_COLUMNS } from './records-sql.js';
 
 /** A file being written to the response, a batch of rows at a time. */
 export interface RecordWriter {
   /** Writes the batch; resolves once the client has taken enough of it that the next batch may be read. */
-  rows(batch: RecordRow[]): Promise<void>;
+  rows(batch: TextRow[]): Promise<void>;
   end(): Promise<void>;
   /** Bytes of the file held in this process, written but not yet handed to the socket. */
   buffered(): number;
@@ -63,7 +64,7 @@ export function csvWriter(out: Writable, waiting: () => void): RecordWriter {
     async rows(batch) {
       let text = '';
       for (const row of batch) {
-        text += `${RECORD_COLUMNS.map(([key]) => csvField(row[key])).join(',')}\r\n`;
+        text += `${row.map(csvField).join(',')}\r\n`;
         if (text.length < CHUNK_CHARS) continue;
         out.write(text);
         text = '';
@@ -76,6 +77,9 @@ export function csvWriter(out: Writable, waiting: () => void): RecordWriter {
     buffered: () => out.writableLength,
   };
 }
+
+/** The score is the one number of a row: a cell spreadsheet software can sum. */
+const SCORE = RECORD_COLUMNS.findIndex(([key]) => key === 'score');
 
 /** Rows committed to the workbook between two looks at whether the zip has taken them. */
 const XLSX_ROWS_PER_WAIT = 64;
@@ -110,10 +114,9 @@ export function xlsxWriter(out: Writable, waiting: () => void): RecordWriter {
       for (const [index, row] of batch.entries()) {
         sheet
           .addRow(
-            RECORD_COLUMNS.map(([key]) => {
-              const value = row[key];
+            row.map((value, column) => {
               if (value === null) return null;
-              return key === 'score' ? Number(value) : inert(value);
+              return column === SCORE ? Number(value) : inert(value);
             }),
           )
           .commit();

@@ -1,11 +1,10 @@
-import { AxeBuilder } from '@axe-core/playwright';
 import { readFile } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mintDemoTokens, seedDemoTenant, type DemoTokens } from '../../src/web/demo-data.js';
 import { DEMO_SAFETY_OFFICER, DEMO_WORKERS, DEMO_ZONES, type DemoUser } from '../../src/web/demo-tenant.js';
-import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server.js';
-import { buildWebApp, launchBrowser, originOf } from './browser.js';
+import { TEST_JWT_SECRET } from '../support/server.js';
+import { region, seriousViolations, sidewaysPan, useWebApp } from './browser.js';
 
 /**
  * Training Analytics on the seeded demo tenant (`seedDemoTenant` on a fresh database, as `npm run seed:demo`
@@ -14,9 +13,7 @@ import { buildWebApp, launchBrowser, originOf } from './browser.js';
  * `UPDATE_SCREENSHOTS=1` rewrites the README's analytics screenshots.
  */
 
-let server: TestServer;
-let browser: Browser;
-let origin: string;
+const web = useWebApp();
 let tokens: DemoTokens;
 const PHONE = { width: 375, height: 812 };
 const DESKTOP = { width: 1280, height: 900 };
@@ -25,33 +22,12 @@ const shots = process.env.UPDATE_SCREENSHOTS ? 'docs/screenshots' : undefined;
 const [WEI, , TOM, PRIYA, , LENA] = DEMO_WORKERS as [DemoUser, DemoUser, DemoUser, DemoUser, DemoUser, DemoUser];
 
 beforeAll(async () => {
-  buildWebApp();
-  browser = await launchBrowser();
-  server = await startTestServer();
-  origin = originOf(server.url);
   tokens = await mintDemoTokens(TEST_JWT_SECRET, '1h');
-  await seedDemoTenant({ url: server.url, db: server.db }, tokens);
+  await seedDemoTenant({ url: web.server.url, db: web.server.db }, tokens);
 }, 360_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
-async function open(person: DemoUser, path: string, viewport = DESKTOP): Promise<Page> {
-  const page = await (await browser.newContext({ viewport, acceptDownloads: true })).newPage();
-  await page.goto(`${origin}${path}#token=${tokens.get(person.id)}`);
-  return page;
-}
-
-const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((n) => n.target).join(', ')})`);
-}
-const sidewaysPan = async (page: Page) =>
-  Number(await page.evaluate('document.scrollingElement.scrollWidth - window.innerWidth'));
+const open = (person: DemoUser, path: string, viewport = DESKTOP) =>
+  web.open(tokens.get(person.id), path, { viewport, acceptDownloads: true });
 
 describe('the demo tenant on Training Analytics', () => {
   it("Auto-assign's Preview proposes people, each with the score behind it", async () => {
@@ -125,7 +101,7 @@ describe('the demo tenant on Training Analytics', () => {
       name: `Revoke the certificate of ${who}? Its verify page will say so.`,
     });
     const revoked = () =>
-      server.owner.query<{ revoked: boolean }>(
+      web.server.owner.query<{ revoked: boolean }>(
         `SELECT c.revoked_at IS NOT NULL AS revoked FROM certificates c
          JOIN training_courses co ON co.id = c.course_id WHERE c.user_id = $1 AND co.title = 'Working at Heights'`,
         [LENA.id],
@@ -146,7 +122,7 @@ describe('the demo tenant on Training Analytics', () => {
 
 describe('on a 375 px phone', () => {
   it('no page pans sideways: sign-in, both screens with their panels open, question bank, preferences, verify', async () => {
-    const [certificate] = await server.owner.query<{ code: string }>('SELECT code FROM certificates LIMIT 1');
+    const [certificate] = await web.server.owner.query<{ code: string }>('SELECT code FROM certificates LIMIT 1');
     const visits: [DemoUser | null, string, (page: Page) => Promise<void>][] = [
       [null, '/', (page) => page.getByRole('heading', { name: 'Sign in' }).waitFor()],
       [WEI, '/', (page) => page.getByRole('heading', { name: 'Training Center', level: 1 }).waitFor()],
@@ -169,8 +145,8 @@ describe('on a 375 px phone', () => {
     for (const [person, path, ready] of visits) {
       const page = person
         ? await open(person, path, PHONE)
-        : await (await browser.newContext({ viewport: PHONE })).newPage();
-      if (!person) await page.goto(`${origin}${path}`);
+        : await (await web.newContext({ viewport: PHONE })).newPage();
+      if (!person) await page.goto(`${web.origin}${path}`);
       await ready(page);
       // A loaded machine may take seconds to answer the page's queries.
       await expect.poll(() => page.getByText(/^Loading /).count(), { timeout: 20_000 }).toBe(0);

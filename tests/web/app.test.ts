@@ -1,10 +1,9 @@
-import { AxeBuilder } from '@axe-core/playwright';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/core/auth.js';
 import {
@@ -18,34 +17,23 @@ import {
 import { errorCode, startTestServer, TEST_JWT_SECRET, type Actor, type TestServer } from '../support/server.js';
 import { DEMO_TENANT_ID } from '../../src/web/demo-tenant.js';
 import type { DemoUser } from '../../src/web/serve.js';
-import { buildWebApp, launchBrowser, liveSubscription, originOf } from './browser.js';
+import { liveSubscription, originOf, region, seriousViolations, useWebApp } from './browser.js';
 
 /**
  * The web app in a real browser against the real server: what a worker on a phone and a
  * safety officer at a desk do, found by the headings, labels and button names people see.
  */
 
-let server: TestServer;
-let browser: Browser;
-let origin: string;
+const web = useWebApp();
 let officer: Actor;
-const contexts: BrowserContext[] = [];
 /** What the page's Content-Security-Policy refused (Chromium says so on the console): a policy that breaks the app. */
 const cspViolations: string[] = [];
 
 beforeAll(async () => {
-  buildWebApp();
-  browser = await launchBrowser();
-  server = await startTestServer();
-  origin = originOf(server.url);
-  officer = await server.actor('safety_officer', { name: 'Sam Officer' });
+  officer = await web.server.actor('safety_officer', { name: 'Sam Officer' });
 }, 360_000);
 afterEach(() => {
   expect(cspViolations.splice(0)).toEqual([]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
 });
 
 async function open(
@@ -53,31 +41,22 @@ async function open(
   path = '/',
   viewport = { width: 1280, height: 900 },
 ): Promise<{ page: Page; live: () => Promise<void> }> {
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
+  const context = await web.newContext({ viewport });
   const page = await context.newPage();
   page.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
   });
-  const live = liveSubscription(server);
-  await page.goto(`${origin}${path}${token ? `#token=${token}` : ''}`);
+  const live = liveSubscription(web.server);
+  await page.goto(`${web.origin}${path}${token ? `#token=${token}` : ''}`);
   return { page, live };
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((n) => n.target).join(', ')})`);
 }
 
 const tile = (page: Page, label: string) =>
   page.getByRole('group', { name: label, exact: true }).locator('.tile-value');
-const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
 
 describe('sign-in', () => {
   it('takes a pasted token, keeps it for the tab, and shows no demo picker with a configured secret', async () => {
-    const worker = await server.actor('worker', { tenantId: officer.tenantId, name: 'Paste Person' });
+    const worker = await web.server.actor('worker', { tenantId: officer.tenantId, name: 'Paste Person' });
     const { page } = await open(undefined);
 
     await expect(page.getByRole('heading', { name: 'Sign in' }).isVisible()).resolves.toBe(true);
@@ -91,15 +70,15 @@ describe('sign-in', () => {
     await page.reload();
     await page.getByRole('heading', { name: 'Training Center' }).waitFor();
     expect(await page.getByRole('heading', { name: 'Demo users' }).count()).toBe(0);
-    expect((await fetch(`${origin}/dev/demo-users`)).status).toBe(404);
+    expect((await fetch(`${web.origin}/dev/demo-users`)).status).toBe(404);
   });
 
   it('takes #token= from the address and removes it from the address bar', async () => {
-    const worker = await server.actor('worker', { tenantId: officer.tenantId });
+    const worker = await web.server.actor('worker', { tenantId: officer.tenantId });
     const { page } = await open(worker.token);
 
     await page.getByRole('heading', { name: 'Training Center' }).waitFor();
-    expect(page.url()).toBe(`${origin}/`);
+    expect(page.url()).toBe(`${web.origin}/`);
   });
 
   it('sends a person whose token expires mid-session back to sign-in with a message', async () => {
@@ -120,7 +99,7 @@ describe('sign-in', () => {
 
 describe('an officer assigns, a worker completes', () => {
   it('shows the new assignment live in the worker’s open Training Center, and the officer’s tiles follow', async () => {
-    const worker = await server.actor('worker', { tenantId: officer.tenantId, name: 'Wei Chen' });
+    const worker = await web.server.actor('worker', { tenantId: officer.tenantId, name: 'Wei Chen' });
     const { page: workerPage, live } = await open(worker.token, '/', { width: 375, height: 812 });
     await workerPage.getByText('You have no training assigned').waitFor();
     await live();
@@ -212,10 +191,10 @@ describe('an officer assigns, a worker completes', () => {
 
 describe('Auto-assign', () => {
   it('previews exactly what the real run then creates', async () => {
-    const tenant = await server.actor('admin');
+    const tenant = await web.server.actor('admin');
     const workers = await Promise.all(
       ['Maria Lopez', 'Tom Okafor', 'Priya Nair'].map((name) =>
-        server.actor('worker', { tenantId: tenant.tenantId, name }),
+        web.server.actor('worker', { tenantId: tenant.tenantId, name }),
       ),
     );
     for (const worker of workers) await worker.request(WebMeDocument);
@@ -272,7 +251,7 @@ describe('Auto-assign', () => {
 
 describe('roles', () => {
   it('keeps Training Analytics from a worker, in the UI and in the API', async () => {
-    const worker = await server.actor('worker', { tenantId: officer.tenantId });
+    const worker = await web.server.actor('worker', { tenantId: officer.tenantId });
     const { page } = await open(worker.token, '/analytics');
 
     await page.getByText('Training Analytics is for administrators and safety officers.').waitFor();
@@ -300,7 +279,7 @@ describe('accessibility (axe-core: no serious or critical violation)', () => {
   }, 60_000);
 
   it('on the Training Center, at 375 px', async () => {
-    const worker = await server.actor('worker', { tenantId: officer.tenantId });
+    const worker = await web.server.actor('worker', { tenantId: officer.tenantId });
     const { page } = await open(worker.token, '/', { width: 375, height: 812 });
     await page.getByRole('heading', { name: 'Overdue' }).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
@@ -348,8 +327,7 @@ describe('with the development secret (no JWT_SECRET) and the demo seed', () => 
       'Wei Chen',
     ]);
 
-    const context = await browser.newContext({ viewport: { width: 375, height: 812 } });
-    contexts.push(context);
+    const context = await web.newContext({ viewport: { width: 375, height: 812 } });
     const page = await context.newPage();
     await page.goto(devOrigin);
     await page.getByRole('heading', { name: 'Demo users' }).waitFor();

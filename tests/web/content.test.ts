@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ok, type Actor } from '../support/server.js';
 import { assignCourse, createCourse } from '../support/training.js';
-import { buildWebApp, launchBrowser, originOf } from './browser.js';
+import { region, useWebApp } from './browser.js';
 import { cmi5Package, PDF } from './content-au.js';
 
 /**
@@ -14,30 +13,15 @@ import { cmi5Package, PDF } from './content-au.js';
  * The video is tests/web/fixtures/clip.webm: 6 s of VP8, 96×64, a key frame every second (ffmpeg's testsrc).
  */
 
-let server: TestServer;
-let browser: Browser;
-let origin: string;
+const web = useWebApp();
 let officer: Actor;
 const CLIP = readFileSync(new URL('./fixtures/clip.webm', import.meta.url));
 
 beforeAll(async () => {
-  buildWebApp();
-  browser = await launchBrowser();
-  server = await startTestServer();
-  origin = originOf(server.url);
-  officer = await server.actor('safety_officer', { name: 'Sam Officer' });
+  officer = await web.server.actor('safety_officer', { name: 'Sam Officer' });
 }, 360_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
-async function open(token: string, path: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${origin}${path}#token=${token}`);
-  return page;
-}
+const open = (token: string, path: string) => web.open(token, path);
 
 /** What the test uses of the page's HTMLVideoElement (the tests are type-checked without the DOM's types). */
 interface Media {
@@ -50,7 +34,6 @@ interface Media {
   addEventListener(name: string, listener: (value?: unknown) => void, options?: { once: boolean }): void;
 }
 
-const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
 const EXT = 'https://w3id.org/xapi/video/extensions/';
 
 describe('course content in the browser', () => {
@@ -107,7 +90,7 @@ describe('course content in the browser', () => {
       ]);
 
     // The worker's side.
-    const worker = await server.actor('worker', { tenantId: officer.tenantId, name: 'Wei Worker' });
+    const worker = await web.server.actor('worker', { tenantId: officer.tenantId, name: 'Wei Worker' });
     await ok(worker.request('{ me { id } }'));
     const assignmentId = await assignCourse(officer, courseId, worker.userId);
     const learner = await open(worker.token, '/');
@@ -147,7 +130,7 @@ describe('course content in the browser', () => {
     await card.getByText('— watched to the end').waitFor();
     await modules.getByRole('listitem').filter({ hasText: 'Forklift video' }).getByText('Done').waitFor();
 
-    const statements = await server.owner.query<{ verb: string; result: { extensions?: Record<string, number> } }>(
+    const statements = await web.server.owner.query<{ verb: string; result: { extensions?: Record<string, number> } }>(
       `SELECT verb_id AS verb, statement->'result' AS result FROM xapi_statements
        WHERE registration = $1 AND statement->'object'->>'id' LIKE 'urn:uuid:%' ORDER BY stored`,
       [assignmentId],
@@ -166,7 +149,7 @@ describe('course content in the browser', () => {
       modules.getByRole('button', { name: 'Open Safety sheet' }).click(),
     ]);
     await modules.getByRole('listitem').filter({ hasText: 'Safety sheet' }).getByText('Done').waitFor();
-    const documentVerbs = await server.owner.query<{ verb: string }>(
+    const documentVerbs = await web.server.owner.query<{ verb: string }>(
       `SELECT verb_id AS verb FROM xapi_statements WHERE registration = $1 AND statement->'object'->'definition'->>'type'
        = 'http://id.tincanapi.com/activitytype/document' ORDER BY stored`,
       [assignmentId],

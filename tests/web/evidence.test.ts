@@ -1,14 +1,13 @@
-import { AxeBuilder } from '@axe-core/playwright';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   StartTrainingAssignmentDocument,
   TrainingCoursesDocument,
   WebMeDocument,
 } from '../../src/generated/operations/graphql.js';
-import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { ok, type Actor } from '../support/server.js';
 import { assignCourse, createCourse } from '../support/training.js';
-import { buildWebApp, launchBrowser, originOf } from './browser.js';
+import { region, seriousViolations, useWebApp } from './browser.js';
 
 /**
  * Trusted completions in the web app, in a real browser: the worker's "Complete" form only for courses that take
@@ -16,46 +15,21 @@ import { buildWebApp, launchBrowser, originOf } from './browser.js';
  * record practical evaluations.
  */
 
-let server: TestServer;
-let browser: Browser;
-let origin: string;
+const web = useWebApp();
 let officer: Actor;
 let worker: Actor;
-const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  buildWebApp();
-  browser = await launchBrowser();
-  server = await startTestServer();
-  origin = originOf(server.url);
-  officer = await server.actor('safety_officer', { name: 'Sam Officer' });
-  worker = await server.actor('worker', { tenantId: officer.tenantId, name: 'Wei Chen' });
+  officer = await web.server.actor('safety_officer', { name: 'Sam Officer' });
+  worker = await web.server.actor('worker', { tenantId: officer.tenantId, name: 'Wei Chen' });
   await ok(worker.request(WebMeDocument));
 }, 360_000);
-afterAll(async () => {
-  for (const context of contexts) await context.close();
-  await browser?.close();
-  await server?.stop();
-});
 
-async function open(actor: Actor, path: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
-  const page = await context.newPage();
-  await page.goto(`${origin}${path}#token=${actor.token}`);
-  return page;
-}
+const open = (actor: Actor, path: string, viewport = { width: 1280, height: 900 }) =>
+  web.open(actor.token, path, { viewport });
 
-const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
 const card = (page: Page, group: string, title: string) =>
   region(page, group).getByRole('listitem').filter({ hasText: title });
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help}`);
-}
 
 /** A started assignment of a new course for the worker. */
 async function started(title: string, requirements: { practicalEvaluation?: boolean } = {}): Promise<string> {
@@ -66,7 +40,7 @@ async function started(title: string, requirements: { practicalEvaluation?: bool
 }
 
 const completionsOf = async (assignmentId: string) =>
-  server.owner.query<{ passed: boolean; source: string; score: string }>(
+  web.server.owner.query<{ passed: boolean; source: string; score: string }>(
     'SELECT passed, source, score::text AS score FROM training_completions WHERE assignment_id = $1',
     [assignmentId],
   );
@@ -140,7 +114,7 @@ describe('the officer', () => {
     await form.getByRole('button', { name: 'Record evaluation' }).click();
     await page.getByText('Recorded a passed practical evaluation of Forklift Operation for Wei Chen.').waitFor();
     expect(await completionsOf(assignmentId)).toEqual([{ passed: true, source: 'practical_evaluation', score: '91' }]);
-    const [evidence] = await server.owner.query<{ n: number }>(
+    const [evidence] = await web.server.owner.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM training_evidence WHERE assignment_id = $1 AND recorded_by = $2',
       [assignmentId, officer.userId],
     );

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, ConsoleMessage, Page } from 'playwright-core';
+import type { ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AssignTrainingCourseDocument,
@@ -9,8 +9,8 @@ import {
   CreateTrainingCourseDocument,
   StartTrainingAssignmentDocument,
 } from '../../src/generated/operations/graphql.js';
-import { dayFromToday, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
-import { buildWebApp, launchBrowser, originOf } from './browser.js';
+import { dayFromToday, ok, type Actor } from '../support/server.js';
+import { useWebApp } from './browser.js';
 
 /**
  * The security headers of the server's pages, over real HTTP and in a real browser: the web app (every
@@ -20,26 +20,16 @@ import { buildWebApp, launchBrowser, originOf } from './browser.js';
  * the address) gets nothing rendered; and the pages still work under their policies.
  */
 
-let server: TestServer;
-let browser: Browser;
-let origin: string;
+const web = useWebApp();
 let worker: Actor;
 let verifyPath: string;
 
 beforeAll(async () => {
-  buildWebApp();
-  browser = await launchBrowser();
-  server = await startTestServer();
-  origin = originOf(server.url);
-  const officer = await server.actor('safety_officer');
-  worker = await server.actor('worker', { tenantId: officer.tenantId, name: 'Frame Target' });
+  const officer = await web.server.actor('safety_officer');
+  worker = await web.server.actor('worker', { tenantId: officer.tenantId, name: 'Frame Target' });
   await ok(worker.request('{ me { id } }'));
   verifyPath = `/verify/${await certificateCode(officer)}`;
 }, 360_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
 /** A passed completion of a certifying course: its certificate's code. */
 async function certificateCode(officer: Actor): Promise<string> {
@@ -64,7 +54,7 @@ async function certificateCode(officer: Actor): Promise<string> {
   return trainingCompletions.nodes[0]!.certificate!.code;
 }
 
-const get = (path: string, accept = 'text/html') => fetch(origin + path, { headers: { accept } });
+const get = (path: string, accept = 'text/html') => fetch(web.origin + path, { headers: { accept } });
 
 /** The directives of a Content-Security-Policy header, by name. */
 function directives(policy: string | null): Record<string, string> {
@@ -98,7 +88,7 @@ function cspViolations(page: Page): string[] {
 
 describe('over HTTP', () => {
   it('the app, under every address of its page and on a client route, with its policy and no caching', async () => {
-    const host = new URL(origin).host;
+    const host = new URL(web.origin).host;
     for (const path of ['/', '/index.html', '/analytics']) {
       const response = await get(path);
 
@@ -160,7 +150,7 @@ describe('in Chromium', () => {
     // Another origin (another port) whose page frames the app with a token in its address.
     framer = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<!doctype html><title>Framer</title><iframe src="${origin}/#token=${worker.token}"></iframe>`);
+      res.end(`<!doctype html><title>Framer</title><iframe src="${web.origin}/#token=${worker.token}"></iframe>`);
     });
     await new Promise<void>((resolve) => framer.listen(0, '127.0.0.1', resolve));
     framerOrigin = `http://127.0.0.1:${(framer.address() as AddressInfo).port}`;
@@ -168,12 +158,12 @@ describe('in Chromium', () => {
   afterAll(() => new Promise<void>((resolve) => framer?.close(() => resolve())));
 
   it('another origin that frames the app gets nothing rendered, and the token is never used', async () => {
-    const context = await browser.newContext();
+    const context = await web.newContext();
     try {
       const page = await context.newPage();
       const apiRequests: string[] = [];
       context.on('request', (request) => {
-        if (request.url().startsWith(`${origin}/graphql`)) apiRequests.push(request.url());
+        if (request.url().startsWith(`${web.origin}/graphql`)) apiRequests.push(request.url());
       });
       const refused = page.waitForEvent('console', {
         predicate: (message) => /frame-ancestors/.test(message.text()),
@@ -193,11 +183,11 @@ describe('in Chromium', () => {
   });
 
   it('the verify page renders with its style, and GraphiQL runs, without a CSP violation', async () => {
-    const context = await browser.newContext();
+    const context = await web.newContext();
     try {
       const verify = await context.newPage();
       const verifyViolations = cspViolations(verify);
-      await verify.goto(origin + verifyPath);
+      await verify.goto(web.origin + verifyPath);
       const heading = verify.getByRole('heading', { name: 'Valid certificate' });
       await heading.waitFor();
       // The inline style applied: a valid certificate's badge is green.
@@ -205,7 +195,7 @@ describe('in Chromium', () => {
 
       const ide = await context.newPage();
       const ideViolations = cspViolations(ide);
-      await ide.goto(`${origin}/graphql`);
+      await ide.goto(`${web.origin}/graphql`);
       await ide.locator('.graphiql-container').waitFor({ timeout: 30_000 });
       await ide.getByText('Mint a token with').first().waitFor();
 

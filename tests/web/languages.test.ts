@@ -1,12 +1,12 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AssignTrainingCourseDocument,
   CreateTrainingCourseDocument,
   WebMyLocaleDocument,
 } from '../../src/generated/operations/graphql.js';
-import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
-import { buildWebApp, launchBrowser, originOf } from './browser.js';
+import { ok, type Actor } from '../support/server.js';
+import { region, useWebApp } from './browser.js';
 
 /**
  * The web app in the person's language, in a real browser: a worker switches to Polish in the header and keeps
@@ -14,22 +14,15 @@ import { buildWebApp, launchBrowser, originOf } from './browser.js';
  * manages courses and assignments in Spanish.
  */
 
-let server: TestServer;
-let browser: Browser;
-let origin: string;
+const web = useWebApp();
 let officer: Actor;
 let worker: Actor;
-const contexts: BrowserContext[] = [];
 /** Polls for what a page shows: the machine running the tests may be slow. */
 const PAGE = { timeout: 20_000 };
 
 beforeAll(async () => {
-  buildWebApp();
-  browser = await launchBrowser();
-  server = await startTestServer();
-  origin = originOf(server.url);
-  officer = await server.actor('safety_officer', { name: 'Olga Officer' });
-  worker = await server.actor('worker', { tenantId: officer.tenantId, name: 'Łukasz Żółć' });
+  officer = await web.server.actor('safety_officer', { name: 'Olga Officer' });
+  worker = await web.server.actor('worker', { tenantId: officer.tenantId, name: 'Łukasz Żółć' });
   // A person exists once they have signed in.
   await ok(worker.request(WebMyLocaleDocument, {}));
   const { createTrainingCourse: course } = await ok(
@@ -43,22 +36,12 @@ beforeAll(async () => {
     }),
   );
 }, 360_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
 /** A new device (no storage) whose browser speaks English, signed in with the token. */
-async function open(token: string, path = '/'): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
-  contexts.push(context);
-  const page = await context.newPage();
-  await page.goto(`${origin}${path}#token=${token}`);
-  return page;
-}
+const open = (token: string, path = '/') =>
+  web.open(token, path, { viewport: { width: 1280, height: 900 }, locale: 'en-US' });
 
 const lang = (page: Page) => page.evaluate('document.documentElement.lang');
-const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
 
 describe('a worker picks their language', () => {
   it('switches to Polski at once, saves it to their profile, and keeps it after a reload and on another device', async () => {
@@ -106,7 +89,7 @@ describe('a worker picks their language', () => {
 
 describe('an officer whose language is Spanish', () => {
   it('sees Training Analytics, Courses, Assignments and Auto-assign in Spanish, dates and names too', async () => {
-    const spanish = await server.actor('safety_officer', { tenantId: officer.tenantId, locale: 'es' });
+    const spanish = await web.server.actor('safety_officer', { tenantId: officer.tenantId, locale: 'es' });
     const page = await open(spanish.token, '/analytics');
     await page.getByRole('heading', { name: 'Análisis de formación', level: 1 }).waitFor(PAGE);
     expect(await lang(page)).toBe('es');

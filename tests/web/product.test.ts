@@ -1,9 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RecordPredictiveScoresDocument } from '../../src/generated/operations/graphql.js';
-import { startTestServer, type Actor, type TestServer } from '../support/server.js';
+import type { Actor } from '../support/server.js';
 import { assignCourse, createCourse } from '../support/training.js';
-import { buildWebApp, launchBrowser, liveSubscription, originOf } from './browser.js';
+import { liveSubscription, region, sidewaysPan, useWebApp } from './browser.js';
 
 /**
  * What a safety officer and a worker meet: people picked by name, a question before an assignment is
@@ -11,40 +10,21 @@ import { buildWebApp, launchBrowser, liveSubscription, originOf } from './browse
  * pans sideways on a 375 px phone.
  */
 
-let server: TestServer;
-let browser: Browser;
-let origin: string;
+const web = useWebApp();
 let officer: Actor;
 let worker: Actor;
 const PHONE = { width: 375, height: 812 };
 
 beforeAll(async () => {
-  buildWebApp();
-  browser = await launchBrowser();
-  server = await startTestServer();
-  origin = originOf(server.url);
-  officer = await server.actor('safety_officer', { name: 'Sam Officer' });
-  worker = await server.actor('worker', { tenantId: officer.tenantId, name: 'Wei Chen', email: 'wei@example.com' });
-  const namesake = await server.actor('worker', { tenantId: officer.tenantId, name: 'Weiss Berg' });
+  officer = await web.server.actor('safety_officer', { name: 'Sam Officer' });
+  worker = await web.server.actor('worker', { tenantId: officer.tenantId, name: 'Wei Chen', email: 'wei@example.com' });
+  const namesake = await web.server.actor('worker', { tenantId: officer.tenantId, name: 'Weiss Berg' });
   // Profiles exist once their tokens were used (or the identity feed sent them).
   for (const actor of [worker, namesake]) await actor.request('{ me { id } }');
 }, 360_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
-async function open(actor: Actor, path = '/', viewport = { width: 1280, height: 900 }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  await page.goto(`${origin}${path}#token=${actor.token}`);
-  return page;
-}
-
-const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
-/** How far the page pans sideways beyond the window (0: not at all). */
-const sidewaysPan = async (page: Page) =>
-  Number(await page.evaluate('document.scrollingElement.scrollWidth - window.innerWidth'));
+const open = (actor: Actor, path = '/', viewport = { width: 1280, height: 900 }) =>
+  web.open(actor.token, path, { viewport });
 
 describe('an officer', () => {
   it('starts on Training Analytics, and finds their own training under Training Center', async () => {
@@ -94,7 +74,9 @@ describe('an officer', () => {
     const question = assignments.getByRole('group', { name: `Cancel ${title} for Wei Chen?` });
     await question.getByRole('button', { name: 'Keep it' }).click();
     const status = () =>
-      server.owner.query<{ status: string }>('SELECT status FROM training_assignments WHERE id = $1', [assignmentId]);
+      web.server.owner.query<{ status: string }>('SELECT status FROM training_assignments WHERE id = $1', [
+        assignmentId,
+      ]);
     expect(await status()).toEqual([{ status: 'assigned' }]);
 
     await cancel.click();
@@ -114,7 +96,7 @@ describe('a worker', () => {
       riskThreshold: 70,
       autoAssignEnabled: true,
     });
-    const admin = await server.actor('admin', { tenantId: officer.tenantId });
+    const admin = await web.server.actor('admin', { tenantId: officer.tenantId });
     const recorded = await admin.request(RecordPredictiveScoresDocument, {
       scores: [{ entityType: 'WORKER', entityId: worker.userId, score: 72 }],
       autoAssign: true,
@@ -130,9 +112,9 @@ describe('a worker', () => {
 
 describe('notifications in the app', () => {
   it('count on the bell, arrive live, are marked read, and e-mail preferences are saved', async () => {
-    const learner = await server.actor('worker', { tenantId: officer.tenantId, name: 'Nia Bell' });
+    const learner = await web.server.actor('worker', { tenantId: officer.tenantId, name: 'Nia Bell' });
     await learner.request('{ me { id } }');
-    const live = liveSubscription(server);
+    const live = liveSubscription(web.server);
     const page = await open(learner, '/', PHONE);
     await page.getByRole('heading', { name: 'Training Center' }).waitFor();
     await live();
@@ -150,7 +132,7 @@ describe('notifications in the app', () => {
     expect(await sidewaysPan(page)).toBeLessThanOrEqual(0);
     await panel.getByRole('button', { name: 'Mark read' }).click();
     await expect.poll(() => bell.getAttribute('aria-label')).toBe('Notifications, 0 unread');
-    const [row] = await server.owner.query<{ read: boolean }>(
+    const [row] = await web.server.owner.query<{ read: boolean }>(
       'SELECT read_at IS NOT NULL AS read FROM notifications WHERE user_id = $1',
       [learner.userId],
     );
@@ -161,7 +143,7 @@ describe('notifications in the app', () => {
     await page.getByLabel('Training due soon').uncheck();
     await page.getByRole('button', { name: 'Save preferences' }).click();
     await page.getByText('Saved your e-mail preferences.').waitFor();
-    const [preferences] = await server.owner.query<{ email_opt_out: string[] }>(
+    const [preferences] = await web.server.owner.query<{ email_opt_out: string[] }>(
       'SELECT email_opt_out FROM notification_preferences WHERE user_id = $1',
       [learner.userId],
     );
@@ -171,19 +153,23 @@ describe('notifications in the app', () => {
 
 describe('notifications written by scheduled jobs', () => {
   it('reach the bell within a minute while the app is in view, with no live event and no reload', async () => {
-    const learner = await server.actor('worker', { tenantId: officer.tenantId, name: 'Ola Minute' });
+    const learner = await web.server.actor('worker', { tenantId: officer.tenantId, name: 'Ola Minute' });
     await learner.request('{ me { id } }');
     const title = `Harness ${crypto.randomUUID().slice(0, 6)}`;
-    const assignmentId = await assignCourse(officer, await createCourse(officer, { title, category: 'COMPLIANCE' }), learner.userId);
-    const context = await browser.newContext({ viewport: PHONE });
+    const assignmentId = await assignCourse(
+      officer,
+      await createCourse(officer, { title, category: 'COMPLIANCE' }),
+      learner.userId,
+    );
+    const context = await web.newContext({ viewport: PHONE });
     const page = await context.newPage();
     await page.clock.install();
-    await page.goto(`${origin}/#token=${learner.token}`);
+    await page.goto(`${web.origin}/#token=${learner.token}`);
     const bell = page.getByRole('button', { name: /^Notifications, \d+ unread$/ });
     await expect.poll(() => bell.getAttribute('aria-label')).toBe('Notifications, 1 unread');
 
     // What the reminders job writes: a row, announced on no live channel.
-    await server.owner.query(
+    await web.server.owner.query(
       `INSERT INTO notifications (tenant_id, user_id, kind, assignment_id, subject)
        VALUES ($1, $2, 'due_soon', $3, $4)`,
       [officer.tenantId, learner.userId, assignmentId, `Due soon: ${title}`],

@@ -1,11 +1,10 @@
-import { AxeBuilder } from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CourseQuizDocument, QuestionsDocument } from '../../src/generated/operations/graphql.js';
 import { signIn } from '../support/quizzes.js';
-import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { ok, type Actor } from '../support/server.js';
 import { assignCourse, createCourse } from '../support/training.js';
-import { buildWebApp, launchBrowser, originOf } from './browser.js';
+import { region, seriousViolations, useWebApp } from './browser.js';
 import {
   answerRightly,
   BROKEN_LINE,
@@ -22,44 +21,21 @@ import {
  * course's quiz; a worker on a phone takes it, answer by answer, through a reload, to the result and its review.
  */
 
-let server: TestServer;
-let browser: Browser;
-let origin: string;
+const web = useWebApp();
 let officer: Actor;
 
 beforeAll(async () => {
-  buildWebApp();
-  browser = await launchBrowser();
-  server = await startTestServer();
-  origin = originOf(server.url);
-  officer = await server.actor('safety_officer', { name: 'Sam Officer' });
+  officer = await web.server.actor('safety_officer', { name: 'Sam Officer' });
 }, 360_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
 const PHONE = { width: 375, height: 812 };
 
-async function open(token: string, path: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  await page.goto(`${origin}${path}#token=${token}`);
-  return page;
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((n) => n.target).join(', ')})`);
-}
-
-const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
+const open = (token: string, path: string, viewport = { width: 1280, height: 900 }) =>
+  web.open(token, path, { viewport });
 
 /** A worker of the officer's tenant with the course assigned, on the Training Center at phone width. */
 async function workerWith(courseId: string, name: string): Promise<{ worker: Actor; page: Page }> {
-  const worker = await server.actor('worker', { tenantId: officer.tenantId, name });
+  const worker = await web.server.actor('worker', { tenantId: officer.tenantId, name });
   await signIn(worker);
   await assignCourse(officer, courseId, worker.userId);
   return { worker, page: await open(worker.token, '/', PHONE) };
@@ -233,7 +209,7 @@ describe('a worker takes a quiz on a phone', () => {
     const attemptOf = `SELECT id FROM quiz_attempts WHERE tenant_id = $1 AND status = 'in_progress'
       AND assignment_id IN (SELECT id FROM training_assignments WHERE course_id = $2)`;
     const savedAnswers = () =>
-      server.owner.count('quiz_answers', `attempt_id IN (${attemptOf})`, [officer.tenantId, courseId]);
+      web.server.owner.count('quiz_answers', `attempt_id IN (${attemptOf})`, [officer.tenantId, courseId]);
 
     // The first two saves never reach the server: the mark says so, then the retry lands.
     let dropped = 0;
@@ -252,7 +228,7 @@ describe('a worker takes a quiz on a phone', () => {
     expect(await savedAnswers()).toBe(1);
 
     // The server's deadline passes while the page still counts down.
-    await server.owner.query(
+    await web.server.owner.query(
       `UPDATE quiz_attempts SET deadline = now() - interval '1 second' WHERE id IN (${attemptOf})`,
       [officer.tenantId, courseId],
     );

@@ -8,7 +8,6 @@ import { isConnectionLost, isTransactionConflict } from '../database-errors.js';
 import { pgliteTransaction } from './pglite-transaction.js';
 import { laneTransaction } from './read-lane.js';
 import { openSharedWrites, type SharedWrites } from './shared-writes.js';
-import { readCursorInBatches, type BatchOptions } from './cursor.js';
 import type {
   AppServices,
   Caller,
@@ -36,7 +35,7 @@ export type {
 } from './types.js';
 export { openReadLanes } from './read-lane.js';
 export { writeOnLane } from './write-lane.js';
-export type { BatchOptions } from './cursor.js';
+export { readInBatches, type BatchOptions, type TextRow } from './cursor.js';
 export type { SharedWrites } from './shared-writes.js';
 export type { ReadLane, ReadLanes } from './types.js';
 
@@ -163,16 +162,6 @@ export async function readAsCaller<T>(
     await reads.end();
   }
 }
-
-/** `readCursorInBatches` as the caller: an export's rows a batch at a time, under RLS (cursor.ts). */
-export const readInBatches = <R>(
-  prisma: PrismaClient,
-  caller: Caller,
-  statement: Prisma.Sql,
-  onBatch: (rows: R[]) => Promise<void>,
-  options?: BatchOptions,
-): Promise<number> =>
-  readCursorInBatches<R>((fn, timeout) => runAsCaller(prisma, caller, fn, { timeout }), statement, onBatch, options);
 
 /** Per request: the shared read transaction's switches, used only by the Apollo plugin below. */
 interface ReadSharing {
