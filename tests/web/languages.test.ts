@@ -127,7 +127,7 @@ describe('an officer whose language is Spanish', () => {
 
 describe("the API's errors in the person's language", () => {
   it('shows a Spanish officer both invalid fields of a course in Spanish, each beside its field, and a Polish one too', async () => {
-    const spanish = await server.actor('safety_officer', { tenantId: officer.tenantId, locale: 'es' });
+    const spanish = await web.server.actor('safety_officer', { tenantId: officer.tenantId, locale: 'es' });
     const page = await open(spanish.token, '/analytics');
     const courses = region(page, 'Cursos');
     await courses.getByLabel('Título', { exact: true }).fill('Demasiado arriesgado');
@@ -145,7 +145,7 @@ describe("the API's errors in the person's language", () => {
     const text = (await courses.textContent()) ?? '';
     expect(text).not.toMatch(/must be|input\./);
 
-    const polish = await server.actor('safety_officer', { tenantId: officer.tenantId, locale: 'pl' });
+    const polish = await web.server.actor('safety_officer', { tenantId: officer.tenantId, locale: 'pl' });
     const polishPage = await open(polish.token, '/analytics');
     const kursy = region(polishPage, 'Kursy');
     await kursy.getByLabel('Tytuł', { exact: true }).fill('Zbyt ryzykowny');
