@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { APP_ROLE } from '../app-role.js';
-import type { Caller } from './types.js';
+import type { Caller } from './caller.js';
 
 /**
  * The settings every transaction as the caller applies first, by name, and their values for a caller.

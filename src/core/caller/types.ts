@@ -3,19 +3,10 @@ import type { Identity, TokenVerifier } from '../auth.js';
 import type { Config } from '../config.js';
 import type { LiveEventHub } from '../live-events/index.js';
 import type { Logger } from '../logger.js';
-import type { Role } from '../permissions.js';
 import type { Trace } from '../telemetry/tracing.js';
+import type { Caller } from './caller.js';
 
-/** Who is asking: every SQL statement of a request runs with these settings. */
-export interface Caller {
-  tenantId: string;
-  userId: string;
-  role: Role;
-  /** The request the work belongs to (HTTP request or WebSocket connection), recorded in the audit trail. */
-  requestId?: string;
-  /** The request's GraphQL operation span, when its trace is sampled: its statements' parent. */
-  trace?: Trace;
-}
+export type { Caller };
 
 /** One transaction as the caller: the models and raw SQL, nothing that would open or end a transaction. */
 export type CallerTransaction = Prisma.TransactionClient;
