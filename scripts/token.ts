@@ -90,7 +90,7 @@ async function main(args: string[]): Promise<number> {
   if (!isUuid(values.user)) throw new UsageError(`--user must be a UUID (got "${values.user}")`);
   // The server would drop such a claim silently: say so here instead.
   const emailProblem = values.email === undefined ? undefined : emailAddressProblem(values.email);
-  if (emailProblem) throw new UsageError(`--email ${emailProblem} (got ${JSON.stringify(values.email)})`);
+  if (emailProblem) throw new UsageError(`--email ${emailProblem.message} (got ${JSON.stringify(values.email)})`);
   if (values.locale !== undefined && !supportedLocale(values.locale))
     throw new UsageError(
       `--locale must be a BCP-47 tag of ${LOCALES.join(', ')} (got ${JSON.stringify(values.locale)})`,
