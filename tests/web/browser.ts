@@ -23,12 +23,12 @@ async function chromiumPath(): Promise<string> {
   return packaged.executablePath();
 }
 
-export async function launchBrowser(): Promise<Browser> {
+async function launchBrowser(): Promise<Browser> {
   const executablePath = await chromiumPath();
   if (!existsSync(executablePath)) {
     throw new Error(`The web tests need Chromium: nothing at CHROMIUM_PATH=${executablePath}.`);
   }
-  const browser = await chromium.launch({
+  return chromium.launch({
     executablePath,
     // Without the background-networking flags Chromium's own connections are refused here and it stalls.
     args: [
@@ -42,16 +42,6 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
-  // Every context waits longer than Playwright's 30 s defaults: CI runs the whole suite on two loaded cores,
-  // where a page's first load can take longer. What is slow is measured by the benchmarks, not here.
-  const newContext = browser.newContext.bind(browser);
-  browser.newContext = async (options) => {
-    const context = await newContext(options);
-    context.setDefaultTimeout(60_000);
-    context.setDefaultNavigationTimeout(90_000);
-    return context;
-  };
-  return browser;
 }
 
 /** Builds the web app when a source is newer than dist/web (as `npm start` does). */
@@ -124,6 +114,10 @@ export function useWebApp(serverEnv?: Parameters<typeof startTestServer>[0]): We
     },
     async newContext(options) {
       const context = await get().browser.newContext(options);
+      // Longer than Playwright's 30 s defaults: CI runs the whole suite on two loaded cores, where a page's
+      // first load can take longer. What is slow is measured by the benchmarks, not here.
+      context.setDefaultTimeout(60_000);
+      context.setDefaultNavigationTimeout(90_000);
       contexts.push(context);
       return context;
     },
