@@ -50,9 +50,15 @@ export async function dropCitusDatabase(serverUrl: string, name: string): Promis
 /**
  * Distributes every tenant table by `tenant_id`, referenced tables before the tables whose foreign
  * keys point at them, and makes every other table of the schema but the migration history a
- * reference table.
+ * reference table. Citus opens its connections to the workers as the current role, so the roles a
+ * request switches to (NOLOGIN on PostgreSQL) may log in here.
  */
 export async function distributeTables(databaseUrl: string): Promise<void> {
+  const roles = await query<{ name: string }>(
+    databaseUrl,
+    "SELECT rolname AS name FROM pg_roles WHERE rolname LIKE 'training\\_%' AND NOT rolcanlogin",
+  );
+  for (const { name } of roles) await query(databaseUrl, `ALTER ROLE "${name}" LOGIN`);
   const references = await query<{ child: string; parent: string }>(
     databaseUrl,
     `SELECT conrelid::regclass::text AS child, confrelid::regclass::text AS parent
