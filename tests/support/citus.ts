@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Database } from '../../src/core/db.js';
 import { TENANT_TABLES } from './tenant-tables.js';
 
 /**
@@ -107,4 +108,22 @@ async function query<Row>(url: string, sql: string): Promise<Row[]> {
   } finally {
     await client.end();
   }
+}
+
+type WithConnection = Database['withConnection'];
+
+/**
+ * The tests' own SQL on a connection of the pool (seeding, reading back as the owner) may span tenants:
+ * only the API's statements are held to one shard (the API takes no such connection).
+ */
+export function spanningTenants(withConnection: WithConnection): WithConnection {
+  return (fn) =>
+    withConnection(async (connection) => {
+      await connection.exec(`SET citus.multi_task_query_log_level = 'off'`);
+      try {
+        return await fn(connection);
+      } finally {
+        await connection.exec('RESET citus.multi_task_query_log_level');
+      }
+    });
 }

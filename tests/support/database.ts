@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { Caller } from '../../src/core/caller/index.js';
 import { openDatabase, type Database } from '../../src/core/db.js';
 import { migrate } from '../../src/core/migrate.js';
-import { distributeTables, dropCitusDatabase, onCitus, prepareCitusDatabase } from './citus.js';
+import { distributeTables, dropCitusDatabase, onCitus, prepareCitusDatabase, spanningTenants } from './citus.js';
 import { recordStatement, statementLogged } from './statement-log.js';
 
 /**
@@ -41,6 +41,7 @@ export async function freshDatabase(
   const db = await openDatabase({ url: created.url, poolMax: 20, onQuery });
   if (migrated) await migrate(db);
   if (migrated && onCitus) await distributeTables(created.url);
+  if (onCitus) db.withConnection = spanningTenants(db.withConnection.bind(db));
   return Object.assign(db, {
     url: created.url,
     async drop() {
