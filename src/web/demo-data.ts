@@ -207,8 +207,7 @@ export async function seedDemoTenant(api: { url: string; db: Database }, tokens:
     try {
       await connection.query('SET LOCAL ROLE training_app');
       await connection.query(
-        `SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true),
-                set_config('app.role', 'service', true)`,
+        `SELECT app_set_local('app.tenant_id', $1, 'app.user_id', $2, 'app.role', 'service')`,
         [DEMO_TENANT_ID, DEMO_SERVICE.id],
       );
       for (const row of overdue) {

@@ -74,9 +74,9 @@ export function runAsAppRole<T>(
   const timeout =
     options.statementTimeoutMs === undefined
       ? Prisma.empty
-      : Prisma.sql`, set_config('statement_timeout', ${`${options.statementTimeoutMs}ms`}, true)`;
+      : Prisma.sql`, 'statement_timeout', ${`${options.statementTimeoutMs}ms`}`;
   return prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT set_config('role', ${APP_ROLE}, true)${timeout}`;
+    await tx.$executeRaw`SELECT app_set_local('role', ${APP_ROLE}${timeout})`;
     return fn(tx);
   });
 }
@@ -93,9 +93,9 @@ export async function actingAs<T>(
 ): Promise<T> {
   const [before] = await tx.$queryRaw<{ user_id: string; role: string }[]>`
     SELECT current_setting('app.user_id', true) AS user_id, current_setting('app.role', true) AS role`;
-  await tx.$executeRaw`SELECT set_config('app.user_id', ${user.userId}, true), set_config('app.role', ${user.role}, true)`;
+  await tx.$executeRaw`SELECT app_set_local('app.user_id', ${user.userId}, 'app.role', ${user.role})`;
   const result = await fn();
-  await tx.$executeRaw`SELECT set_config('app.user_id', ${before!.user_id}, true), set_config('app.role', ${before!.role}, true)`;
+  await tx.$executeRaw`SELECT app_set_local('app.user_id', ${before!.user_id}, 'app.role', ${before!.role})`;
   return result;
 }
 
