@@ -109,7 +109,8 @@ type Counted = { data?: { trainingCourses: { totalCount: number } } | null; erro
 
 describe('one transaction per query operation', () => {
   /** Each transaction applies the caller's settings once (src/core/caller/index.ts). */
-  const transactions = () => statements.filter((sql) => /app_set_local\('role', [^,]+, 'app\.tenant_id'/.test(sql)).length;
+  const transactions = () =>
+    statements.filter((sql) => /app_set_local\('role', [^,]+, 'app\.tenant_id'/.test(sql)).length;
 
   it('runs every read of a query in one transaction as the caller', async () => {
     statements.length = 0;
@@ -121,7 +122,9 @@ describe('one transaction per query operation', () => {
     expect(result.errors).toBeUndefined();
     // Both lists read (one statement each with the compiled page reads; `me` reads nothing)
     // after the one application of the caller's settings.
-    const reads = statements.filter((sql) => !/^(BEGIN|COMMIT|ROLLBACK)\b/i.test(sql) && !sql.includes('app_set_local('));
+    const reads = statements.filter(
+      (sql) => !/^(BEGIN|COMMIT|ROLLBACK)\b/i.test(sql) && !sql.includes('app_set_local('),
+    );
     expect(reads.length, statements.join('\n')).toBeGreaterThanOrEqual(2);
     expect(transactions()).toBe(1);
   });

@@ -202,10 +202,7 @@ export class PgListener implements Listener {
     let recovered = 0;
     try {
       await client.query('BEGIN READ ONLY');
-      await client.query(
-        `SELECT app_set_local('role', $1, 'app.user_id', '', 'app.role', 'service')`,
-        [APP_ROLE],
-      );
+      await client.query(`SELECT app_set_local('role', $1, 'app.user_id', '', 'app.role', 'service')`, [APP_ROLE]);
       for (const [channel, recent] of this.recent) {
         for (const tenantId of this.hooks.tenantIds(channel)) {
           await client.query(`SELECT app_set_local('app.tenant_id', $1)`, [tenantId]);
