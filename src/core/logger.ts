@@ -17,7 +17,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 
 /** Where a line with fields goes: the app's logger, or a request's. */
 export interface LogLines {
-  info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
 }
@@ -37,10 +36,6 @@ export class RequestLog implements LogLines {
     private readonly trace?: Trace,
     private readonly traceparent?: unknown,
   ) {}
-
-  info(fields: object, message: string): void {
-    this.lines().info(fields, message);
-  }
 
   warn(fields: object, message: string): void {
     this.lines().warn(fields, message);

@@ -91,6 +91,8 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export function serveWebSockets(options: WebSocketOptions): Disposable {
   const { services, logger, limits, formatError, metrics } = options;
+  // Each operation's log lines (its own trace id), by its payload: graphql-ws hands every hook the same object.
+  const operationLogs = new WeakMap<SubscribePayload, RequestLog>();
   // Every error sent (a refusal, or in a payload) passes here once: counted by code, as over HTTP; a masked one
   // is logged to its operation.
   const format = (errors: readonly GraphQLError[], payload: SubscribePayload) => {
@@ -98,8 +100,6 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
     const log = operationLogs.get(payload);
     return errors.map((error) => formatError(error.toJSON(), error, log));
   };
-  // Each operation's log lines (its own trace id), by its payload: graphql-ws hands every hook the same object.
-  const operationLogs = new WeakMap<SubscribePayload, RequestLog>();
   // When each operation of a socket was subscribed, by the socket's extra and the operation's id.
   const subscribedAt = new WeakMap<object, Map<string, number>>();
   const operationDone = (extra: object, id: string, type: string, name: string | null | undefined) => {
