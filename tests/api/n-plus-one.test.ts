@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingAssignmentsDocument, TrainingCompletionsDocument } from '../../src/generated/operations/graphql.js';
 import { requestContext, queryReadsShareOneTransaction } from '../../src/core/caller/index.js';
 import { sqlState } from '../../src/core/database-errors.js';
+import { RequestLog } from '../../src/core/logger.js';
 import { READ_ONLY_SQL_TRANSACTION } from '../../src/core/sqlstate.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
@@ -143,7 +144,11 @@ describe('one transaction per query operation', () => {
 
   it("refuses a read that comes after the query's transaction ended, instead of opening another", async () => {
     // graphql-js answers without waiting for pending siblings of a field whose error nulled their parent.
-    const context = await requestContext(server.app.services, `Bearer ${admin.token}`);
+    const context = await requestContext(
+      server.app.services,
+      `Bearer ${admin.token}`,
+      new RequestLog(server.app.services.logger),
+    );
     const hooks = await queryReadsShareOneTransaction.requestDidStart!({ contextValue: context } as never);
     await hooks!.didResolveOperation!({ operation: { operation: 'query' } } as never);
     expect(await context.db.trainingCourse.count()).toBe(10);
@@ -156,7 +161,11 @@ describe('one transaction per query operation', () => {
   });
 
   it('makes it read only: a query operation cannot write, even through a resolver that tried', async () => {
-    const context = await requestContext(server.app.services, `Bearer ${admin.token}`);
+    const context = await requestContext(
+      server.app.services,
+      `Bearer ${admin.token}`,
+      new RequestLog(server.app.services.logger),
+    );
     const hooks = await queryReadsShareOneTransaction.requestDidStart!({ contextValue: context } as never);
     await hooks!.didResolveOperation!({ operation: { operation: 'query' } } as never);
     const write = context.transaction((tx) => tx.$executeRaw`UPDATE training_courses SET title = 'overwritten'`);

@@ -22,6 +22,7 @@ import { APPLY_CALLER, beginAsCaller, callerSettingValues } from './settings.js'
 import { tenantScoped, tenantScopedArgs } from './tenant-scope.js';
 import { APP_ROLE } from '../app-role.js';
 import type { Role } from '../permissions.js';
+import { RequestLog } from '../logger.js';
 
 export type {
   AppServices,
@@ -174,18 +175,19 @@ interface ReadSharing {
 const readSharing = Symbol('readSharing');
 type SharingContext = Context & { [readSharing]?: ReadSharing };
 
-/** The context of one GraphQL request (HTTP) or one subscription's socket (WebSocket); `trace` if sampled. */
+/** A GraphQL request's (HTTP) or a subscription socket's (WebSocket) context, logging to `log`; `trace` if sampled. */
 export async function requestContext(
   services: AppServices,
   authorization: string | undefined | null,
+  log: RequestLog,
   clientAddress?: string,
   requestId: string = randomUUID(),
   trace?: Caller['trace'],
 ): Promise<Context> {
   const token = bearerToken(authorization);
-  if (!token) return anonymousContext(services, clientAddress);
+  if (!token) return anonymousContext(services, log, clientAddress);
   const identity = await services.verifyToken(token);
-  await recordProfile(services, identity);
+  await recordProfile(services, identity, log);
   const { tenantId, userId, role } = identity;
   const caller: Caller = { tenantId, userId, role, requestId, trace };
   let shared: SharedReads | undefined;
@@ -201,20 +203,20 @@ export async function requestContext(
     },
     end: async () => shared?.end(),
   };
-  const context: CallerContext & SharingContext = callerContext(services, caller, () => shared, clientAddress);
+  const context: CallerContext & SharingContext = callerContext(services, caller, log, () => shared, clientAddress);
   context[readSharing] = sharing;
   return context;
 }
 
-async function recordProfile(services: AppServices, identity: Identity): Promise<void> {
+async function recordProfile(services: AppServices, identity: Identity, log: RequestLog): Promise<void> {
   try {
     await services.profiles.ensure(identity);
   } catch (error) {
     if (isTransactionConflict(error)) {
-      services.logger.warn({ err: error }, 'recording the caller profile lost to a concurrent write (retryable)');
+      log.warn({ err: error }, 'recording the caller profile lost to a concurrent write (retryable)');
       throw transactionConflict();
     }
-    services.logger.error({ err: error }, 'could not record the caller profile');
+    log.error({ err: error }, 'could not record the caller profile');
     throw temporarilyUnavailable();
   }
 }
@@ -224,12 +226,14 @@ async function recordProfile(services: AppServices, identity: Identity): Promise
  * every subscriber allowed to see it), as the `service` role under RLS to that tenant, no user.
  */
 export function tenantDeliveryContext(services: AppServices, tenantId: string): CallerContext {
-  return callerContext(services, { tenantId, userId: '', role: 'service' }, () => undefined);
+  const service: Caller = { tenantId, userId: '', role: 'service' };
+  return callerContext(services, service, new RequestLog(services.logger), () => undefined);
 }
 
 function callerContext(
   services: AppServices,
   caller: Caller,
+  log: RequestLog,
   shared: () => SharedReads | undefined,
   clientAddress?: string,
   writes?: SharedWrites,
@@ -249,6 +253,7 @@ function callerContext(
       return reads ? reads.read<R>(statement) : transaction((tx) => tx.$queryRaw<R[]>(statement));
     },
     services,
+    log,
     clientAddress,
   };
 }
@@ -265,7 +270,10 @@ export function sharedWritesContext(context: CallerContext): { context: CallerCo
   const writes = openSharedWrites((fn) =>
     runAsCaller(services.prisma, caller, fn, { timeout: SHARED_WRITES_TIMEOUT_MS }),
   );
-  return { context: callerContext(services, caller, () => undefined, context.clientAddress, writes), writes };
+  return {
+    context: callerContext(services, caller, context.log, () => undefined, context.clientAddress, writes),
+    writes,
+  };
 }
 
 /**
@@ -375,7 +383,7 @@ const anonymousPrototype: object = Object.defineProperty({}, 'db', {
   },
 });
 
-function anonymousContext(services: AppServices, clientAddress: string | undefined): Context {
+function anonymousContext(services: AppServices, log: RequestLog, clientAddress: string | undefined): Context {
   // Deny by default: scope-auth refuses anonymous callers before any resolver runs;
   // these throw only if a resolver forgot its scopes.
   const context = Object.create(anonymousPrototype) as Context;
@@ -384,6 +392,7 @@ function anonymousContext(services: AppServices, clientAddress: string | undefin
     transaction: () => Promise.reject(unauthenticated()),
     read: () => Promise.reject(unauthenticated()),
     services,
+    log,
     clientAddress,
   });
 }
