@@ -20,9 +20,14 @@ export interface VisibilityProbe {
  * `training_assignment_visible` (the very function the SELECT policy calls)
  * allows it. Returns, per subscriber index, its visible ids in creation order.
  * Runs under RLS too (the hub uses the tenant's `service` role), so even a wrong
- * argument here could not reach another tenant.
+ * argument here could not reach another tenant. The subscribers are all of
+ * `tenantId`, which the statement names (one shard on a distributed database).
  */
-export async function visibleAssignments(tx: CallerTransaction, probes: VisibilityProbe[]): Promise<string[][]> {
+export async function visibleAssignments(
+  tx: CallerTransaction,
+  tenantId: string,
+  probes: VisibilityProbe[],
+): Promise<string[][]> {
   const pairSubscribers: number[] = [];
   const pairIds: string[] = [];
   probes.forEach((probe, index) => {
@@ -39,7 +44,8 @@ export async function visibleAssignments(tx: CallerTransaction, probes: Visibili
                 ${probes.map((probe) => probe.filterUserId)}::uuid[])
          AS s(sub, tenant_id, user_id, role, filter_user_id) ON s.sub = c.sub
     JOIN training_assignments a ON a.tenant_id = s.tenant_id AND a.id = c.id
-    WHERE training_assignment_visible(a.tenant_id, a.user_id, s.tenant_id, s.user_id, s.role)
+    WHERE a.tenant_id = ${tenantId}::uuid
+      AND training_assignment_visible(a.tenant_id, a.user_id, s.tenant_id, s.user_id, s.role)
       AND (s.filter_user_id IS NULL OR a.user_id = s.filter_user_id)
     GROUP BY c.sub, a.id, a.created_at
     ORDER BY c.sub, a.created_at, a.id`);

@@ -164,6 +164,7 @@ export const deliverAssignments: Delivery = async (tenantId, batch, shaping) => 
     async (tx) => {
       visible = await visibleAssignments(
         tx,
+        tenantId,
         batch.map(({ keys }, index) => {
           const { context, filterUserId } = subscribers[index]!;
           const { caller } = context;

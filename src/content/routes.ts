@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestContext, runAsCaller, type AppServices, type Caller } from '../core/caller/index.js';
 import { ApiError, errorResponse, forbidden, methodNotAllowed, notFound, unauthenticated } from '../core/errors.js';
 import { json, type Route } from '../core/http.js';
+import type { RequestLog } from '../core/logger.js';
 import { may } from '../core/permissions.js';
 import { isUuid } from '../core/validate.js';
 import { serveFile } from './serve.js';
@@ -23,9 +24,9 @@ export function contentRoutes(services: AppServices): Route[] {
   return [
     {
       path: '/content',
-      handle: async (req, res) => {
+      handle: async (req, res, _url, log) => {
         if (req.method !== 'POST') return refuseMethod(res, 'POST');
-        const caller = await callerOf(req, res, services);
+        const caller = await callerOf(req, res, services, log);
         if (!caller) return;
         if (!may(caller.role, 'content.manage')) return send(res, forbidden(), 403);
         await upload(req, res, services, caller);
@@ -33,7 +34,7 @@ export function contentRoutes(services: AppServices): Route[] {
     },
     {
       path: '/content/',
-      handle: async (req, res, url) => {
+      handle: async (req, res, url, log) => {
         if (req.method !== 'GET' && req.method !== 'HEAD') return refuseMethod(res, 'GET, HEAD');
         const match = /^\/content\/([^/]+)(?:\/t\/([^/]+)(\/.*)?)?$/.exec(url.pathname);
         const contentId = match?.[1] ?? '';
@@ -44,7 +45,7 @@ export function contentRoutes(services: AppServices): Route[] {
           if (!grant) return send(res, notFound('Content'), 404);
           caller = { tenantId: grant.tenantId, userId: grant.userId, role: 'worker' };
         } else {
-          caller = await callerOf(req, res, services);
+          caller = await callerOf(req, res, services, log);
           if (!caller) return;
         }
         const row = await runAsCaller(services.prisma, caller, (tx) =>
@@ -102,9 +103,14 @@ async function upload(req: IncomingMessage, res: ServerResponse, services: AppSe
 }
 
 /** The caller of a bearer token (its profile recorded), or undefined once the refusal has been answered. */
-async function callerOf(req: IncomingMessage, res: ServerResponse, services: AppServices): Promise<Caller | undefined> {
+async function callerOf(
+  req: IncomingMessage,
+  res: ServerResponse,
+  services: AppServices,
+  log: RequestLog,
+): Promise<Caller | undefined> {
   try {
-    const context = await requestContext(services, req.headers.authorization);
+    const context = await requestContext(services, req.headers.authorization, log);
     if (context.caller) return context.caller;
     send(res, unauthenticated(), 401);
   } catch (error) {

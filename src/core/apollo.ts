@@ -12,9 +12,10 @@ import type { Disposable } from 'graphql-ws';
 import type { Config } from './config.js';
 import { requestContext, queryReadsShareOneTransaction, type AppServices, type Context } from './caller/index.js';
 import { ApiError, introspectionOff, refusalResponse } from './errors.js';
-import { createErrorFormatter } from './error-masking.js';
+import { createErrorFormatter, errorsLoggedToTheirRequest } from './error-masking.js';
 import { executeIdempotently, idempotencyKeyOf } from './idempotency.js';
 import type { GraphQLExecutor } from './http.js';
+import { RequestLog } from './logger.js';
 import { checkDocument } from './document-shape.js';
 import { checkOperation, checkQueryText, costLimitPlugin, parseOptionsOf, type QueryLimits } from './limits.js';
 import { operationTelemetry, traceOperation } from './telemetry/graphql.js';
@@ -75,6 +76,7 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
       // No HTTP caching of GraphQL responses here (they are per caller): skip its per-field hook.
       ApolloServerPluginCacheControlDisabled(),
       queryReadsShareOneTransaction,
+      errorsLoggedToTheirRequest,
       closeSubscriptions,
       ...(options.metrics || config.tracing ? [operationTelemetry(options.metrics)] : []),
     ],
@@ -82,7 +84,7 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
   await apollo.start();
   const checked = new CheckedQueries();
   return {
-    execute: async (httpGraphQLRequest, authorization, clientAddress, trace) => {
+    execute: async (httpGraphQLRequest, authorization, clientAddress, log, trace) => {
       const refused = refuseQuery(httpGraphQLRequest, options.schema, config.queryLimits, checked);
       if (refused) {
         options.metrics?.graphqlError(refused.extensions.code);
@@ -90,18 +92,19 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
       }
       const requestId = requestIdOf(httpGraphQLRequest.headers.get('x-request-id'));
       // A sampled request's operation span (named once the operation is known: `operationTelemetry`), parent
-      // of its SQL statements: the caller's transactions find it by the request id.
+      // of its SQL statements: the caller's transactions find it by the request id; its log lines name it.
       const response = await (trace
         ? inSpan(trace, 'graphql', { 'app.request_id': requestId }, (operation) => {
             traceOperation(httpGraphQLRequest, operation!);
-            return whileRequestTraced(requestId, operation, () => idempotently(requestId, operation));
+            const operationLog = new RequestLog(services.logger, operation);
+            return whileRequestTraced(requestId, operation, () => idempotently(requestId, operationLog, operation));
           })
-        : idempotently(requestId));
+        : idempotently(requestId, log));
       response.headers.set('x-request-id', requestId);
       return response;
 
-      async function idempotently(requestId: string, operation?: Trace) {
-        const newContext = () => requestContext(services, authorization, clientAddress, requestId, operation);
+      async function idempotently(requestId: string, log: RequestLog, operation?: Trace) {
+        const newContext = () => requestContext(services, authorization, log, clientAddress, requestId, operation);
         const run = (context: () => Promise<Context>) =>
           apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });
         let key: string | undefined;

@@ -1,9 +1,10 @@
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
+import type { Context } from './caller/index.js';
 import { isTransactionConflict } from './database-errors.js';
 import { ApiError, ErrorCode, INTERNAL_ERROR_MESSAGE, transactionConflict } from './errors.js';
 import { Rule } from './field-rules.js';
-import type { Logger } from './logger.js';
-import { errorTraceIds } from './telemetry/tracing.js';
+import type { LogLines, Logger, RequestLog } from './logger.js';
 
 /** Codes Apollo itself assigns to request errors (parse, validation, variables); shown as they are. */
 const REQUEST_ERROR_CODES = new Set([
@@ -73,9 +74,27 @@ export interface ErrorFormatterOptions {
   hideSuggestions?: boolean;
 }
 
-/** Apollo `formatError`: pass client errors through, mask and log everything else. */
+/** The request each error of an HTTP operation's response came from, for the line that logs one when it is masked. */
+const errorLogs = new WeakMap<object, RequestLog>();
+
+const markErrors: GraphQLRequestListener<Context> = {
+  // Before Apollo formats (and masks) them.
+  async didEncounterErrors({ errors, contextValue }) {
+    for (const error of errors) errorLogs.set(error, contextValue.log);
+  },
+};
+
+/** Apollo plugin: a masked error is logged with its request's trace id (Apollo's `formatError` knows no request). */
+export const errorsLoggedToTheirRequest: ApolloServerPlugin<Context> = {
+  requestDidStart: async () => markErrors,
+};
+
+/**
+ * Apollo `formatError`: pass client errors through, mask and log everything else — to `log` (a WebSocket
+ * operation's), else to the request whose response carries the error, else to `logger`.
+ */
 export function createErrorFormatter(logger: Logger, options: ErrorFormatterOptions = {}) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+  return (formatted: GraphQLFormattedError, error: unknown, log?: LogLines): GraphQLFormattedError => {
     const original = isGraphQLError(error) && error.originalError != null ? error.originalError : error;
     // Pothos refuses bad paging arguments (`first: -1`, a forged cursor) with this error.
     if (original instanceof Error && original.name === 'PothosValidationError') {
@@ -109,11 +128,9 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
       }
       return { ...formatted, extensions };
     }
+    const lines = log ?? (typeof error === 'object' && error !== null ? errorLogs.get(error) : undefined) ?? logger;
     if (isTransactionConflict(original)) {
-      logger.warn(
-        { err: original, path: formatted.path, ...errorTraceIds(error) },
-        'transaction aborted by a concurrent one (retryable)',
-      );
+      lines.warn({ err: original, path: formatted.path }, 'transaction aborted by a concurrent one (retryable)');
       const conflict = transactionConflict();
       return {
         message: conflict.message,
@@ -122,7 +139,7 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
         extensions: conflict.extensions,
       };
     }
-    logger.error({ err: original, path: formatted.path, ...errorTraceIds(error) }, 'unexpected error while resolving');
+    lines.error({ err: original, path: formatted.path }, 'unexpected error while resolving');
     return {
       message: INTERNAL_ERROR_MESSAGE,
       path: formatted.path,

@@ -12,7 +12,7 @@ import {
   type ApiError,
 } from './errors.js';
 import { GRAPHIQL_ASSETS_PATH, ideOffPage, type GraphiQL } from './graphiql/assets.js';
-import type { Logger } from './logger.js';
+import { RequestLog, type Logger } from './logger.js';
 import type { Metrics } from './telemetry/metrics.js';
 import { inRequestSpan, type Trace } from './telemetry/tracing.js';
 
@@ -36,7 +36,8 @@ export const GRAPHQL_PATH = '/graphql';
 /** An HTTP endpoint of a module: `path` is exact, or a prefix when it ends with `/`. */
 export interface Route {
   path: string;
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): void | Promise<void>;
+  /** `log`: the request's log lines (its trace id). */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL, log: RequestLog): void | Promise<void>;
 }
 
 /**
@@ -54,11 +55,15 @@ export function routeTable(routes: readonly Route[]): (pathname: string) => Rout
   return (pathname) => exact.get(pathname) ?? prefixes.find((r) => pathname.startsWith(r.path));
 }
 
-/** Runs one GraphQL request (Apollo) as the caller the Authorization header names; `trace` if sampled. */
+/**
+ * Runs one GraphQL request (Apollo) as the caller the Authorization header names, logging to `log`; `trace` if
+ * sampled.
+ */
 export type GraphQLExecutor = (
   request: HTTPGraphQLRequest,
   authorization: string | undefined,
   clientAddress: string,
+  log: RequestLog,
   trace?: Trace,
 ) => Promise<HTTPGraphQLResponse>;
 
@@ -112,7 +117,7 @@ const OWN_PATHS = new Set(['/healthz', '/readyz', GRAPHQL_PATH]);
 export function serveHttp(server: Server, options: HttpOptions): void {
   const { ide, logger } = options;
   const findRoute = routeTable(options.routes);
-  const handleGraphQL = graphqlHandler(options.graphql, options.trustProxy, logger);
+  const handleGraphQL = graphqlHandler(options.graphql, options.trustProxy);
   server.on('clientError', answerUnparsableRequest);
   // The label of a request: a path the server declares (a route's own, not the URL asked for), so it stays bounded.
   const routeOf = (pathname: string) =>
@@ -130,11 +135,11 @@ export function serveHttp(server: Server, options: HttpOptions): void {
         options.metrics?.httpRequest(route, req.method ?? '', res.statusCode, (performance.now() - started) / 1000);
         end(res.statusCode);
       });
-      handle(req, res, url, trace);
+      handle(req, res, url, new RequestLog(logger, trace, req.headers.traceparent), trace);
     });
   });
 
-  function handle(req: IncomingMessage, res: ServerResponse, url: URL, trace: Trace | undefined): void {
+  function handle(req: IncomingMessage, res: ServerResponse, url: URL, log: RequestLog, trace?: Trace): void {
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return void readiness(options.databaseAnswers, res);
     if (ide && url.pathname.startsWith(GRAPHIQL_ASSETS_PATH)) {
@@ -145,11 +150,11 @@ export function serveHttp(server: Server, options: HttpOptions): void {
       if (req.method === 'GET' && !url.search && (req.headers.accept ?? '').includes('text/html')) {
         return ide ? ide.page(res, req.headers.host) : ideOffPage(res);
       }
-      return void handleGraphQL(req, res, url, trace);
+      return void handleGraphQL(req, res, url, log, trace);
     }
     const route = findRoute(url.pathname);
     if (route) {
-      return void (async () => route.handle(req, res, url))().catch((error: unknown) => failed(res, error, logger));
+      return void (async () => route.handle(req, res, url, log))().catch((error: unknown) => failed(res, error, log));
     }
     json(res, 404, { error: 'Not found. GraphQL is at /graphql' });
   }
@@ -216,8 +221,8 @@ async function readiness(databaseAnswers: () => Promise<unknown>, res: ServerRes
 }
 
 /** An unexpected failure outside GraphQL execution: logged, answered with a masked 500. */
-function failed(res: ServerResponse, error: unknown, logger: Logger): void {
-  logger.error({ err: error }, 'request failed outside GraphQL execution');
+function failed(res: ServerResponse, error: unknown, log: RequestLog): void {
+  log.error({ err: error }, 'request failed outside GraphQL execution');
   if (!res.headersSent) sendError(res, internalError());
   else res.end();
 }
@@ -284,8 +289,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** Node's HTTP request → Apollo's transport-neutral request, and back. */
-function graphqlHandler(execute: GraphQLExecutor, trustProxy: boolean, logger: Logger) {
-  return async (req: IncomingMessage, res: ServerResponse, url: URL, trace: Trace | undefined) => {
+function graphqlHandler(execute: GraphQLExecutor, trustProxy: boolean) {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL, log: RequestLog, trace?: Trace) => {
     try {
       const raw = req.method === 'POST' ? await readBody(req) : '';
       const headers = new HeaderMap();
@@ -304,6 +309,7 @@ function graphqlHandler(execute: GraphQLExecutor, trustProxy: boolean, logger: L
         { method: req.method ?? 'GET', headers, search: url.search, body },
         req.headers.authorization,
         clientAddress(req, trustProxy),
+        log,
         trace,
       );
       for (const [key, value] of response.headers) res.setHeader(key, value);
@@ -319,7 +325,7 @@ function graphqlHandler(execute: GraphQLExecutor, trustProxy: boolean, logger: L
         res.setHeader('connection', 'close');
         return sendError(res, bodyTooLarge(MAX_BODY_BYTES));
       }
-      failed(res, error, logger);
+      failed(res, error, log);
     }
   };
 }

@@ -78,7 +78,7 @@ export async function executeIdempotently(
     try {
       await writes.end(true);
     } catch (error) {
-      context.services.logger.warn({ err: error }, 'an idempotent mutation failed to commit (retryable)');
+      context.log.warn({ err: error }, 'an idempotent mutation failed to commit (retryable)');
       return refusalResponse(transactionConflict());
     }
     return response;

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { traceIds } from './telemetry/tracing.js';
+import { newTraceId, traceIdOf, traceIdsOf, type Trace } from './telemetry/tracing.js';
 
 export type Logger = pino.Logger;
 
@@ -10,9 +10,44 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       base: { service: 'safety-training-api' },
       redact: ['req.headers.authorization'],
-      // Every line written inside a traced request carries its trace and span ids.
-      mixin: () => traceIds() ?? {},
     },
     destination,
   );
+}
+
+/** Where a line with fields goes: the app's logger, or a request's. */
+export interface LogLines {
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/**
+ * One request's log lines (an HTTP request, a GraphQL operation, a WebSocket connection or operation), handed
+ * down explicitly: the app's logger bound to the request's trace id — its sampled span's, else the one its
+ * `traceparent` names, else a new one — and to the sampled span's id. The child logger (and a new trace id) is
+ * made by the first line: most requests write none.
+ */
+export class RequestLog implements LogLines {
+  private bound: Logger | undefined;
+
+  constructor(
+    private readonly logger: Logger,
+    /** The request's sampled span, if any. */
+    private readonly trace?: Trace,
+    private readonly traceparent?: unknown,
+  ) {}
+
+  warn(fields: object, message: string): void {
+    this.lines().warn(fields, message);
+  }
+
+  error(fields: object, message: string): void {
+    this.lines().error(fields, message);
+  }
+
+  private lines(): Logger {
+    return (this.bound ??= this.logger.child(
+      this.trace ? traceIdsOf(this.trace) : { trace_id: traceIdOf(this.traceparent) ?? newTraceId() },
+    ));
+  }
 }

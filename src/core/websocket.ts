@@ -8,7 +8,7 @@ import {
   type DocumentNode,
   type GraphQLSchema,
 } from 'graphql';
-import { CloseCode, type Disposable } from 'graphql-ws';
+import { CloseCode, type Disposable, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -25,7 +25,7 @@ import {
 import { checkDocument } from './document-shape.js';
 import { checkOperation, checkQueryText, parseOptionsOf, type QueryLimits } from './limits.js';
 import { subscribeWithPreshaped, type FormatError, type Outlet } from './live-events/index.js';
-import type { Logger } from './logger.js';
+import { RequestLog, type Logger } from './logger.js';
 import type { Metrics } from './telemetry/metrics.js';
 import { subscriptionCapError, TokenSockets, type SocketCaps } from './ws-caps.js';
 
@@ -91,10 +91,14 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export function serveWebSockets(options: WebSocketOptions): Disposable {
   const { services, logger, limits, formatError, metrics } = options;
-  // Every error sent (a refusal, or in a payload) passes here once: counted by code, as over HTTP.
-  const format = (errors: readonly GraphQLError[]) => {
+  // Each operation's log lines (its own trace id), by its payload: graphql-ws hands every hook the same object.
+  const operationLogs = new WeakMap<SubscribePayload, RequestLog>();
+  // Every error sent (a refusal, or in a payload) passes here once: counted by code, as over HTTP; a masked one
+  // is logged to its operation.
+  const format = (errors: readonly GraphQLError[], payload: SubscribePayload) => {
     for (const error of errors) metrics?.graphqlError(error.extensions?.code);
-    return errors.map((error) => formatError(error.toJSON(), error));
+    const log = operationLogs.get(payload);
+    return errors.map((error) => formatError(error.toJSON(), error, log));
   };
   // When each operation of a socket was subscribed, by the socket's extra and the operation's id.
   const subscribedAt = new WeakMap<object, Map<string, number>>();
@@ -132,9 +136,10 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
       onConnect: async (ctx) => {
         const { socket } = ctx.extra;
         const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const log = new RequestLog(logger, undefined, ctx.extra.request.headers.traceparent);
         try {
           if (typeof authorization !== 'string') throw unauthenticated();
-          const context = await requestContext(services, authorization);
+          const context = await requestContext(services, authorization, log);
           if (!context.caller) throw unauthenticated();
           if (!tokenSockets.admit(authorization, socket)) return false; // closed with 4429 TOO_MANY_SOCKETS
           ctx.extra.context = context;
@@ -149,7 +154,7 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
           ) {
             socket.close(CloseCode.Forbidden, error.message.length < 124 ? error.message : 'Forbidden');
           } else {
-            logger.error({ err: error }, 'websocket connection failed');
+            log.error({ err: error }, 'websocket connection failed');
             socket.close(TRY_AGAIN_LATER, 'Try again later');
           }
           return false; // the socket is already closing; graphql-ws's own close is then a no-op
@@ -158,6 +163,8 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
       // A syntax or validation error answers that one operation instead of closing the socket.
       // The cost (and cursors) need the variables, so they are checked per subscription, before it starts.
       onSubscribe: (ctx, id, payload) => {
+        const log = new RequestLog(logger);
+        operationLogs.set(payload, log);
         if (metrics) subscribedAt.set(ctx.extra, (subscribedAt.get(ctx.extra) ?? new Map()).set(id, performance.now()));
         const name = payload.operationName;
         const capped = subscriptionCapError(ctx.subscriptions, options.caps.maxSubscriptionsPerSocket);
@@ -179,7 +186,7 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
           };
         } catch (error) {
           if (error instanceof ApiError) return refused(ctx.extra, id, 'subscription', name, [error]);
-          logger.error({ err: error }, 'websocket subscribe failed');
+          log.error({ err: error }, 'websocket subscribe failed');
           return refused(ctx.extra, id, 'subscription', name, [subscriptionFailed()]);
         }
       },
@@ -192,12 +199,16 @@ export function serveWebSockets(options: WebSocketOptions): Disposable {
       subscribe: (args) => subscribeWithPreshaped(args, (args.contextValue as OutletContext)[OUTLET]),
       // One context per operation: per-request caches (Pothos, loaders) must not be
       // shared by the several subscriptions a socket may carry.
-      context: (ctx, id) =>
-        ({ ...ctx.extra.context, [OUTLET]: outlet(ctx.extra.socket, id) }) as unknown as Record<string, unknown>,
+      context: (ctx, id, payload) =>
+        ({
+          ...ctx.extra.context,
+          log: operationLogs.get(payload),
+          [OUTLET]: outlet(ctx.extra.socket, id),
+        }) as unknown as Record<string, unknown>,
       // The same masking as over HTTP: client errors pass, anything else is logged and hidden.
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: format(result.errors) } : undefined,
-      onError: (_ctx, _id, _payload, errors) => format(errors),
+      onNext: (_ctx, _id, payload, _args, result) =>
+        result.errors ? { ...result, errors: format(result.errors, payload) } : undefined,
+      onError: (_ctx, _id, payload, errors) => format(errors, payload),
     },
     sockets,
   );

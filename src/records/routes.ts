@@ -7,6 +7,7 @@ import type { Database } from '../core/db.js';
 import { badInput, errorResponse, forbidden, unauthenticated } from '../core/errors.js';
 import { isClientError } from '../core/error-masking.js';
 import { json, type Route } from '../core/http.js';
+import type { RequestLog } from '../core/logger.js';
 import { may } from '../core/permissions.js';
 import * as validate from '../core/validate.js';
 import { trainingRecordsSql, type RecordFilter } from './records-sql.js';
@@ -49,7 +50,7 @@ export const exportProgress = channel('training-records.export');
 export function recordRoutes(services: AppServices, db: Database): Route[] {
   return (['csv', 'xlsx'] as const).map((format) => ({
     path: `/exports/training-records.${format}`,
-    handle: (req, res, url) => exportRecords(services, db, format, req, res, url),
+    handle: (req, res, url, log) => exportRecords(services, db, format, req, res, url, log),
   }));
 }
 
@@ -60,6 +61,7 @@ async function exportRecords(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
+  log: RequestLog,
 ): Promise<void> {
   if (req.method !== 'GET') {
     res.setHeader('allow', 'GET');
@@ -111,7 +113,7 @@ async function exportRecords(
     );
     await writer.end();
   } catch (error) {
-    if (!gone) services.logger.error({ err: error }, 'training records export failed');
+    if (!gone) log.error({ err: error }, 'training records export failed');
     // Headers are gone: cutting the connection is how a client learns the file is incomplete.
     res.destroy();
   }

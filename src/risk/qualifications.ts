@@ -215,7 +215,7 @@ async function qualificationFeed(
         return emit(await read(users));
       } catch (error) {
         if (Date.now() - firstTry >= RETRY_FOR_MS) {
-          context.services.logger.error({ err: error }, 'qualificationChanged: reading the changes kept failing');
+          context.log.error({ err: error }, 'qualificationChanged: reading the changes kept failing');
           return fail(subscriptionDropped(`its changes could not be read for ${RETRY_FOR_MS / 1000} s`));
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt)));

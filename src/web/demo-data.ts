@@ -206,11 +206,10 @@ export async function seedDemoTenant(api: { url: string; db: Database }, tokens:
     await connection.query('BEGIN');
     try {
       await connection.query('SET LOCAL ROLE training_app');
-      await connection.query(
-        `SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true),
-                set_config('app.role', 'service', true)`,
-        [DEMO_TENANT_ID, DEMO_SERVICE.id],
-      );
+      await connection.query(`SELECT app_set_local('app.tenant_id', $1, 'app.user_id', $2, 'app.role', 'service')`, [
+        DEMO_TENANT_ID,
+        DEMO_SERVICE.id,
+      ]);
       for (const row of overdue) {
         await connection.query(
           `INSERT INTO training_assignments

@@ -195,13 +195,13 @@ describe('trainingAnalytics for the tenant (admin, safety officer)', () => {
     await analytics(admin); // the caller's profile is refreshed on first use only
     statements.length = 0;
     await analytics(admin);
-    const transactions = statements.filter((sql) => sql.includes("set_config('role'"));
+    const transactions = statements.filter((sql) => sql.includes("app_set_local('role'"));
     // The figure groups (seven figures, byStatus, byCategory, byCourse) in one transaction; the
     // overdue list and the byCourse courses (one query for all rows) in one each at most (a
     // query's reads may also share one transaction).
     expect(transactions.length).toBeGreaterThanOrEqual(1);
     expect(transactions.length).toBeLessThanOrEqual(3);
-    expect(statements.filter((sql) => sql.includes("set_config('statement_timeout'"))).not.toHaveLength(0);
+    expect(statements.filter((sql) => sql.includes("'statement_timeout', "))).not.toHaveLength(0);
   });
 
   it('lists the longest overdue first, stored or not, whatever their stored status, up to `first`', async () => {

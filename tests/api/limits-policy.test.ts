@@ -48,7 +48,7 @@ const codes = (answer: Answer) => answer.body.errors?.map((error) => error.exten
 async function queriesDuring(run: () => Promise<unknown>): Promise<string[]> {
   statements.length = 0;
   await run();
-  return statements.filter((sql) => /\bFROM\b/i.test(sql) && !sql.includes('set_config'));
+  return statements.filter((sql) => /\bFROM\b/i.test(sql) && !sql.includes('app_set_local('));
 }
 
 const nested = (levels: number) => `{${' trainingCourses { nodes {'.repeat(levels)} id ${'} }'.repeat(levels)}}`;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingAssignmentsDocument, TrainingCompletionsDocument } from '../../src/generated/operations/graphql.js';
 import { requestContext, queryReadsShareOneTransaction } from '../../src/core/caller/index.js';
 import { sqlState } from '../../src/core/database-errors.js';
+import { RequestLog } from '../../src/core/logger.js';
 import { READ_ONLY_SQL_TRANSACTION } from '../../src/core/sqlstate.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
@@ -109,7 +110,8 @@ type Counted = { data?: { trainingCourses: { totalCount: number } } | null; erro
 
 describe('one transaction per query operation', () => {
   /** Each transaction applies the caller's settings once (src/core/caller/index.ts). */
-  const transactions = () => statements.filter((sql) => sql.includes("set_config('app.tenant_id'")).length;
+  const transactions = () =>
+    statements.filter((sql) => /app_set_local\('role', [^,]+, 'app\.tenant_id'/.test(sql)).length;
 
   it('runs every read of a query in one transaction as the caller', async () => {
     statements.length = 0;
@@ -121,7 +123,9 @@ describe('one transaction per query operation', () => {
     expect(result.errors).toBeUndefined();
     // Both lists read (one statement each with the compiled page reads; `me` reads nothing)
     // after the one application of the caller's settings.
-    const reads = statements.filter((sql) => !/^(BEGIN|COMMIT|ROLLBACK)\b/i.test(sql) && !sql.includes('set_config('));
+    const reads = statements.filter(
+      (sql) => !/^(BEGIN|COMMIT|ROLLBACK)\b/i.test(sql) && !sql.includes('app_set_local('),
+    );
     expect(reads.length, statements.join('\n')).toBeGreaterThanOrEqual(2);
     expect(transactions()).toBe(1);
   });
@@ -140,7 +144,11 @@ describe('one transaction per query operation', () => {
 
   it("refuses a read that comes after the query's transaction ended, instead of opening another", async () => {
     // graphql-js answers without waiting for pending siblings of a field whose error nulled their parent.
-    const context = await requestContext(server.app.services, `Bearer ${admin.token}`);
+    const context = await requestContext(
+      server.app.services,
+      `Bearer ${admin.token}`,
+      new RequestLog(server.app.services.logger),
+    );
     const hooks = await queryReadsShareOneTransaction.requestDidStart!({ contextValue: context } as never);
     await hooks!.didResolveOperation!({ operation: { operation: 'query' } } as never);
     expect(await context.db.trainingCourse.count()).toBe(10);
@@ -153,7 +161,11 @@ describe('one transaction per query operation', () => {
   });
 
   it('makes it read only: a query operation cannot write, even through a resolver that tried', async () => {
-    const context = await requestContext(server.app.services, `Bearer ${admin.token}`);
+    const context = await requestContext(
+      server.app.services,
+      `Bearer ${admin.token}`,
+      new RequestLog(server.app.services.logger),
+    );
     const hooks = await queryReadsShareOneTransaction.requestDidStart!({ contextValue: context } as never);
     await hooks!.didResolveOperation!({ operation: { operation: 'query' } } as never);
     const write = context.transaction((tx) => tx.$executeRaw`UPDATE training_courses SET title = 'overwritten'`);

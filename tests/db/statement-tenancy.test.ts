@@ -70,6 +70,18 @@ describe('a statement that may span tenants', () => {
       'training_assignments',
     ],
     ['tenant_id from a list', 'SELECT * FROM training_courses WHERE tenant_id = ANY($1)', 'training_courses'],
+    // The caller's tenant from a setting: PostgreSQL folds no STABLE function at planning, and Citus evaluates
+    // only parameters of a SELECT before choosing its shards, so this reads every shard.
+    [
+      'tenant_id from a function',
+      'SELECT * FROM training_courses WHERE tenant_id = app_tenant_id()',
+      'training_courses',
+    ],
+    [
+      'tenant_id from a setting',
+      "SELECT * FROM training_courses WHERE tenant_id = current_setting('app.tenant_id')::uuid",
+      'training_courses',
+    ],
     [
       'a join on id alone',
       'SELECT * FROM training_assignments a JOIN training_courses c ON c.id = a.course_id WHERE a.tenant_id = $1',

@@ -121,6 +121,7 @@ describe('one visibility rule for RLS and live delivery', () => {
             (tx) =>
               visibleAssignments(
                 tx,
+                tenant.tenantId,
                 mine.map(({ probe }) => probe),
               ),
           );

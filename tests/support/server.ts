@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import { mintToken } from '../../src/core/auth.js';
 import { loadConfig } from '../../src/config.js';
 import type { Role } from '../../src/core/permissions.js';
-import { createLogger } from '../../src/core/logger.js';
+import { createLogger, type Logger } from '../../src/core/logger.js';
 import { startApp, type App } from '../../src/app.js';
 import { schema } from '../../src/schema.js';
 import { freshDatabase, type TestDatabase } from './database.js';
@@ -57,12 +57,16 @@ export interface TestServer {
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  /** `serverUrl`: a PostgreSQL server to make the database on, whatever TEST_DATABASE_URL says (benchmarks). */
-  options: { onQuery?: (sql: string) => void; serverUrl?: string } = {},
+  /**
+   * `serverUrl`: a PostgreSQL server to make the database on, whatever TEST_DATABASE_URL says (benchmarks);
+   * `logger`: where the app logs (default: LOG_LEVEL, silent).
+   */
+  options: { onQuery?: (sql: string) => void; serverUrl?: string; logger?: Logger } = {},
 ): Promise<TestServer> {
   const db = await freshDatabase(options);
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PORT: '0', LOG_LEVEL: 'silent', ...env });
-  const app = await startApp({ config, logger: createLogger(config.logLevel), schema, db, host: '127.0.0.1' });
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const app = await startApp({ config, logger, schema, db, host: '127.0.0.1' });
 
   const send = async <Data>(
     document: TypedDocumentNode<Data, never> | TypedDocumentNode<Data, Record<string, unknown>> | string,

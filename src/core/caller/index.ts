@@ -22,6 +22,7 @@ import { APPLY_CALLER, beginAsCaller, callerSettingValues } from './settings.js'
 import { tenantScoped, tenantScopedArgs } from './tenant-scope.js';
 import { APP_ROLE } from '../app-role.js';
 import type { Role } from '../permissions.js';
+import { RequestLog } from '../logger.js';
 
 export type {
   AppServices,
@@ -74,9 +75,9 @@ export function runAsAppRole<T>(
   const timeout =
     options.statementTimeoutMs === undefined
       ? Prisma.empty
-      : Prisma.sql`, set_config('statement_timeout', ${`${options.statementTimeoutMs}ms`}, true)`;
+      : Prisma.sql`, 'statement_timeout', ${`${options.statementTimeoutMs}ms`}`;
   return prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT set_config('role', ${APP_ROLE}, true)${timeout}`;
+    await tx.$executeRaw`SELECT app_set_local('role', ${APP_ROLE}${timeout})`;
     return fn(tx);
   });
 }
@@ -93,9 +94,9 @@ export async function actingAs<T>(
 ): Promise<T> {
   const [before] = await tx.$queryRaw<{ user_id: string; role: string }[]>`
     SELECT current_setting('app.user_id', true) AS user_id, current_setting('app.role', true) AS role`;
-  await tx.$executeRaw`SELECT set_config('app.user_id', ${user.userId}, true), set_config('app.role', ${user.role}, true)`;
+  await tx.$executeRaw`SELECT app_set_local('app.user_id', ${user.userId}, 'app.role', ${user.role})`;
   const result = await fn();
-  await tx.$executeRaw`SELECT set_config('app.user_id', ${before!.user_id}, true), set_config('app.role', ${before!.role}, true)`;
+  await tx.$executeRaw`SELECT app_set_local('app.user_id', ${before!.user_id}, 'app.role', ${before!.role})`;
   return result;
 }
 
@@ -174,18 +175,19 @@ interface ReadSharing {
 const readSharing = Symbol('readSharing');
 type SharingContext = Context & { [readSharing]?: ReadSharing };
 
-/** The context of one GraphQL request (HTTP) or one subscription's socket (WebSocket); `trace` if sampled. */
+/** A GraphQL request's (HTTP) or a subscription socket's (WebSocket) context, logging to `log`; `trace` if sampled. */
 export async function requestContext(
   services: AppServices,
   authorization: string | undefined | null,
+  log: RequestLog,
   clientAddress?: string,
   requestId: string = randomUUID(),
   trace?: Caller['trace'],
 ): Promise<Context> {
   const token = bearerToken(authorization);
-  if (!token) return anonymousContext(services, clientAddress);
+  if (!token) return anonymousContext(services, log, clientAddress);
   const identity = await services.verifyToken(token);
-  await recordProfile(services, identity);
+  await recordProfile(services, identity, log);
   const { tenantId, userId, role } = identity;
   const caller: Caller = { tenantId, userId, role, requestId, trace };
   let shared: SharedReads | undefined;
@@ -201,20 +203,20 @@ export async function requestContext(
     },
     end: async () => shared?.end(),
   };
-  const context: CallerContext & SharingContext = callerContext(services, caller, () => shared, clientAddress);
+  const context: CallerContext & SharingContext = callerContext(services, caller, log, () => shared, clientAddress);
   context[readSharing] = sharing;
   return context;
 }
 
-async function recordProfile(services: AppServices, identity: Identity): Promise<void> {
+async function recordProfile(services: AppServices, identity: Identity, log: RequestLog): Promise<void> {
   try {
     await services.profiles.ensure(identity);
   } catch (error) {
     if (isTransactionConflict(error)) {
-      services.logger.warn({ err: error }, 'recording the caller profile lost to a concurrent write (retryable)');
+      log.warn({ err: error }, 'recording the caller profile lost to a concurrent write (retryable)');
       throw transactionConflict();
     }
-    services.logger.error({ err: error }, 'could not record the caller profile');
+    log.error({ err: error }, 'could not record the caller profile');
     throw temporarilyUnavailable();
   }
 }
@@ -224,12 +226,14 @@ async function recordProfile(services: AppServices, identity: Identity): Promise
  * every subscriber allowed to see it), as the `service` role under RLS to that tenant, no user.
  */
 export function tenantDeliveryContext(services: AppServices, tenantId: string): CallerContext {
-  return callerContext(services, { tenantId, userId: '', role: 'service' }, () => undefined);
+  const service: Caller = { tenantId, userId: '', role: 'service' };
+  return callerContext(services, service, new RequestLog(services.logger), () => undefined);
 }
 
 function callerContext(
   services: AppServices,
   caller: Caller,
+  log: RequestLog,
   shared: () => SharedReads | undefined,
   clientAddress?: string,
   writes?: SharedWrites,
@@ -249,6 +253,7 @@ function callerContext(
       return reads ? reads.read<R>(statement) : transaction((tx) => tx.$queryRaw<R[]>(statement));
     },
     services,
+    log,
     clientAddress,
   };
 }
@@ -265,7 +270,10 @@ export function sharedWritesContext(context: CallerContext): { context: CallerCo
   const writes = openSharedWrites((fn) =>
     runAsCaller(services.prisma, caller, fn, { timeout: SHARED_WRITES_TIMEOUT_MS }),
   );
-  return { context: callerContext(services, caller, () => undefined, context.clientAddress, writes), writes };
+  return {
+    context: callerContext(services, caller, context.log, () => undefined, context.clientAddress, writes),
+    writes,
+  };
 }
 
 /**
@@ -375,7 +383,7 @@ const anonymousPrototype: object = Object.defineProperty({}, 'db', {
   },
 });
 
-function anonymousContext(services: AppServices, clientAddress: string | undefined): Context {
+function anonymousContext(services: AppServices, log: RequestLog, clientAddress: string | undefined): Context {
   // Deny by default: scope-auth refuses anonymous callers before any resolver runs;
   // these throw only if a resolver forgot its scopes.
   const context = Object.create(anonymousPrototype) as Context;
@@ -384,6 +392,7 @@ function anonymousContext(services: AppServices, clientAddress: string | undefin
     transaction: () => Promise.reject(unauthenticated()),
     read: () => Promise.reject(unauthenticated()),
     services,
+    log,
     clientAddress,
   });
 }

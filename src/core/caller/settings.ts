@@ -23,8 +23,12 @@ export function callerSettingValues(caller: Caller, timeoutMs: number): string[]
   return [APP_ROLE, caller.tenantId, caller.userId, caller.role, caller.requestId ?? '', `${timeoutMs}ms`];
 }
 
-/** The caller's settings as one statement, values as parameters (`callerSettingValues`). */
-export const APPLY_CALLER = `SELECT ${CALLER_SETTINGS.map((name, index) => `set_config('${name}', $${index + 1}, true)`).join(', ')}`;
+/**
+ * The caller's settings as one statement, values as parameters (`callerSettingValues`). `app_set_local` applies
+ * each with SET LOCAL, which a distributed database (Citus) sends on to every node of the transaction, where a
+ * set_config(…, true) would stay on the node that ran it and leave RLS there without a caller.
+ */
+export const APPLY_CALLER = `SELECT app_set_local(${CALLER_SETTINGS.map((name, index) => `'${name}', $${index + 1}`).join(', ')})`;
 
 /**
  * BEGIN and the caller's settings as one script (one round trip) for a read lane, values as literals: the
@@ -34,9 +38,7 @@ export const APPLY_CALLER = `SELECT ${CALLER_SETTINGS.map((name, index) => `set_
  */
 export function beginAsCaller(caller: Caller, timeoutMs: number, readOnly = true): string {
   const values = callerSettingValues(caller, timeoutMs);
-  const applied = CALLER_SETTINGS.map(
-    (name, index) => `set_config('${name}', ${pg.escapeLiteral(values[index]!)}, true)`,
-  );
-  applied.push(`set_config('idle_in_transaction_session_timeout', '${timeoutMs}ms', true)`);
-  return `BEGIN${readOnly ? ' READ ONLY' : ''}; SELECT ${applied.join(', ')}`;
+  const applied = CALLER_SETTINGS.map((name, index) => `'${name}', ${pg.escapeLiteral(values[index]!)}`);
+  applied.push(`'idle_in_transaction_session_timeout', '${timeoutMs}ms'`);
+  return `BEGIN${readOnly ? ' READ ONLY' : ''}; SELECT app_set_local(${applied.join(', ')})`;
 }

@@ -2,7 +2,7 @@ import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import type { Identity, TokenVerifier } from '../auth.js';
 import type { Config } from '../config.js';
 import type { LiveEventHub } from '../live-events/index.js';
-import type { Logger } from '../logger.js';
+import type { Logger, RequestLog } from '../logger.js';
 import type { Trace } from '../telemetry/tracing.js';
 import type { Caller } from './caller.js';
 
@@ -63,6 +63,8 @@ export interface Context {
    */
   read<R>(statement: Prisma.Sql): Promise<R[]>;
   services: AppServices;
+  /** The request's log lines, which carry its trace id: every line a request writes goes here. */
+  log: RequestLog;
   /** The client's address (HTTP), for per-address limits; undefined over WebSocket. */
   clientAddress?: string;
 }

@@ -202,13 +202,10 @@ export class PgListener implements Listener {
     let recovered = 0;
     try {
       await client.query('BEGIN READ ONLY');
-      await client.query(
-        `SELECT set_config('role', $1, true), set_config('app.user_id', '', true), set_config('app.role', 'service', true)`,
-        [APP_ROLE],
-      );
+      await client.query(`SELECT app_set_local('role', $1, 'app.user_id', '', 'app.role', 'service')`, [APP_ROLE]);
       for (const [channel, recent] of this.recent) {
         for (const tenantId of this.hooks.tenantIds(channel)) {
-          await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId]);
+          await client.query(`SELECT app_set_local('app.tenant_id', $1)`, [tenantId]);
           const missed = recent.keepUnseen(await channel.readMissed(read, { tenantId, since }));
           if (missed.length) this.hooks.announce(channel, tenantId, missed);
           recovered += missed.length;

@@ -1,10 +1,14 @@
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
 import { messageTooLarge } from '../errors.js';
 import { isClientError } from '../error-masking.js';
+import type { LogLines } from '../logger.js';
 import { Preshaped } from './preshaped.js';
 
-/** The app's error formatter (src/core/errors.ts): client errors pass, anything else is masked and logged. */
-export type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+/**
+ * The app's error formatter (src/core/error-masking.ts): client errors pass, anything else is masked and logged
+ * (to `log`, the request's, when given).
+ */
+export type FormatError = (formatted: GraphQLFormattedError, error: unknown, log?: LogLines) => GraphQLFormattedError;
 
 /** What a delivery uses to turn rows into payloads; its work is charged to the tenant's budget (budget.ts). */
 export interface Shaping {

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, HTTPGraphQLRequest } from '@apollo/server';
 import type { Metrics } from './metrics.js';
-import { traceErrors, type Trace } from './tracing.js';
+import type { Trace } from './tracing.js';
 
 /** The operation spans of sampled requests, by the request Apollo runs (its `request.http`). */
 const operationTraces = new WeakMap<HTTPGraphQLRequest, Trace>();
@@ -10,14 +10,13 @@ export const traceOperation = (request: HTTPGraphQLRequest, trace: Trace) => ope
 
 /**
  * Per GraphQL operation over HTTP: with metrics, its duration by type and name and the errors its response
- * carries by code; in a sampled trace, its span named after the operation, and the errors it carries marked with the trace. One plugin for both, doing nothing
+ * carries by code; in a sampled trace, its span named after the operation. One plugin for both, doing nothing
  * for a request that neither needs (no metrics, not sampled).
  */
 export function operationTelemetry(metrics: Metrics | undefined): ApolloServerPlugin {
   return {
     async requestDidStart({ request }) {
-      const trace = request.http && operationTraces.get(request.http);
-      const span = trace?.span;
+      const span = request.http && operationTraces.get(request.http)?.span;
       if (!metrics && !span) return;
       const started = performance.now();
       let type = 'unknown';
@@ -30,10 +29,6 @@ export function operationTelemetry(metrics: Metrics | undefined): ApolloServerPl
           span.updateName(name ? `${type} ${name}` : type);
           span.setAttribute('graphql.operation.type', type);
           if (name) span.setAttribute('graphql.operation.name', name);
-        },
-        // Before Apollo formats (and src/core/error-masking.ts logs) them.
-        async didEncounterErrors({ errors }) {
-          if (trace) traceErrors(errors, trace);
         },
         async willSendResponse({ response }) {
           if (!metrics) return;

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import {
+  isValidSpanId,
+  isValidTraceId,
   propagation,
   ROOT_CONTEXT,
   SpanKind,
@@ -37,12 +40,6 @@ export interface Trace {
   /** The span as OpenTelemetry's parent for children. */
   readonly context: Context;
 }
-
-/**
- * The span whose code runs synchronously now (a request's handler, a span's function until its first await):
- * what log lines written there name (`traceIds`).
- */
-let current: Trace | undefined;
 
 export interface Tracing {
   /** Exports what is buffered and stops. */
@@ -95,13 +92,7 @@ export function inRequestSpan(
     if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
   };
-  const previous = current;
-  current = request;
-  try {
-    fn(end, request);
-  } finally {
-    current = previous;
-  }
+  fn(end, request);
 }
 
 const noEnd = () => {};
@@ -119,15 +110,11 @@ export function inSpan<T>(
   if (!parent) return fn();
   const span = tracer.startSpan(name, { attributes }, parent.context);
   const child = { span, context: trace.setSpan(parent.context, span) };
-  const previous = current;
-  current = child;
   let settled: Promise<T>;
   try {
     settled = fn(child);
   } catch (error) {
     settled = Promise.reject(error);
-  } finally {
-    current = previous;
   }
   return settled.then(
     (value) => {
@@ -170,23 +157,22 @@ export async function whileRequestTraced<T>(requestId: string, trace: Trace | un
 export const requestTrace = (requestId: unknown): Trace | undefined =>
   typeof requestId === 'string' && requests.size ? requests.get(requestId)?.trace : undefined;
 
-/** The current trace and span ids, for log lines. */
-export const traceIds = () => current && idsOf(current);
-
-function idsOf(trace: Trace): { trace_id: string; span_id: string } {
+/** A sampled span's trace and span ids, for log lines. */
+export function traceIdsOf(trace: Trace): { trace_id: string; span_id: string } {
   const spanContext = trace.span.spanContext();
   return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
 }
 
-/** Errors a sampled operation's response carries, for the line that logs one when it is masked. */
-const errorTraces = new WeakMap<object, Trace>();
+/** A W3C `traceparent`: version, trace id, parent span id, flags (later versions may append fields). */
+const TRACEPARENT = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}(-.*)?$/;
 
-export function traceErrors(errors: readonly object[], trace: Trace): void {
-  for (const error of errors) errorTraces.set(error, trace);
+/** The trace id a valid W3C `traceparent` header names, whether tracing is on or not. */
+export function traceIdOf(traceparent: unknown): string | undefined {
+  if (typeof traceparent !== 'string') return undefined;
+  const match = TRACEPARENT.exec(traceparent.trim());
+  if (!match || match[1] === 'ff' || (match[1] === '00' && match[4] !== undefined)) return undefined;
+  return isValidTraceId(match[2]!) && isValidSpanId(match[3]!) ? match[2] : undefined;
 }
 
-/** The trace and span ids of the sampled operation whose response carries `error` (none: no fields). */
-export function errorTraceIds(error: unknown): { trace_id?: string; span_id?: string } {
-  const trace = typeof error === 'object' && error !== null ? errorTraces.get(error) : undefined;
-  return trace ? idsOf(trace) : {};
-}
+/** A new W3C trace id (32 lowercase hex digits, random): a random UUID's digits, the cheapest random source here. */
+export const newTraceId = (): string => randomUUID().replaceAll('-', '');
