@@ -224,7 +224,7 @@ export const records: Benchmark = {
       }
       const loadAfter = readFileSync('/proc/loadavg', 'utf8').trim();
       return [
-        '## Records for auditors: streaming a million-row export',
+        `## Records for auditors: streaming a ${ROWS.toLocaleString('en')}-row export`,
         '',
         `\`npm run bench -- records\` — one tenant with ${counts.assignments.toLocaleString('en')} assignments ` +
           `(${WORKERS.toLocaleString('en')} workers × ${PER_WORKER} courses, ${counts.completions.toLocaleString('en')} ` +

@@ -52,8 +52,8 @@ export function readInBatches(
       if (count === 0) return total;
       total += count;
       await onBatch(rows);
-      // Emptied once written: the driver's finished query leaves references to this array behind in the old
-      // generation, which kept every row alive through minor GCs (promoted, hundreds of MiB until a full GC).
+      // Emptied once written: the driver leaves this array referenced from V8's old generation after it is done
+      // with it, which kept every row alive through minor GCs (promoted: hundreds of MiB until a full GC).
       rows.length = 0;
       if (count < batchSize) return total;
     }
