@@ -96,17 +96,19 @@ const NON_CANCELLED_COUNTS = Prisma.sql`
 
 /**
  * One user's assignments per course with their effective status and the score of their
- * latest passed completion (an assignment has at most one passed completion).
+ * latest passed completion (an assignment has at most one passed completion). A plain join on
+ * the course with the tenant as a value: Citus refuses an outer join ON true on PostgreSQL 15
+ * and 16, and sends a subquery to one shard only when its tenant_id equals a value.
  */
-const userRows = (userId: string) => Prisma.sql`
-  LEFT JOIN LATERAL (
-    SELECT training_effective_status(a.status, a.due_date) AS status,
+const userRows = (of: { tenantId: string; userId: string }) => Prisma.sql`
+  LEFT JOIN (
+    SELECT a.course_id, training_effective_status(a.status, a.due_date) AS status,
            (SELECT tc.score FROM training_completions tc
-            WHERE tc.tenant_id = a.tenant_id AND tc.assignment_id = a.id AND tc.passed
+            WHERE tc.tenant_id = ${of.tenantId}::uuid AND tc.assignment_id = a.id AND tc.passed
             ORDER BY tc.completed_at DESC LIMIT 1) AS score
     FROM training_assignments a
-    WHERE a.tenant_id = c.tenant_id AND a.course_id = c.id AND a.user_id = ${userId}::uuid
-  ) s ON true`;
+    WHERE a.tenant_id = ${of.tenantId}::uuid AND a.user_id = ${of.userId}::uuid
+  ) s ON s.course_id = c.id`;
 
 /**
  * The tenant's figures per course, from the counters: its assignments per effective status
@@ -163,7 +165,7 @@ async function byCategoryOf(tx: CallerTransaction, of: FiguresOf) {
           SELECT c.category, ${NON_CANCELLED_COUNTS},
                  round(avg(s.score), 2) AS avg_score
           FROM training_courses c
-          ${userRows(of.userId)}
+          ${userRows({ tenantId: of.tenantId, userId: of.userId })}
           WHERE c.tenant_id = ${of.tenantId}::uuid
           GROUP BY c.category
           ORDER BY c.category`
@@ -178,7 +180,7 @@ async function byCourseOf(tx: CallerTransaction, of: FiguresOf) {
           SELECT c.id AS course_id, ${NON_CANCELLED_COUNTS},
                  round(avg(s.score), 2) AS avg_score
           FROM training_courses c
-          ${userRows(of.userId)}
+          ${userRows({ tenantId: of.tenantId, userId: of.userId })}
           WHERE c.tenant_id = ${of.tenantId}::uuid
           GROUP BY c.id
           -- "Most assignments first" by the figure reported (cancelled excluded), not by
