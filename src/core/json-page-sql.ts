@@ -2,6 +2,7 @@ import { Prisma } from '../generated/prisma/client.js';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { CallerContext, CallerTransaction } from './caller/index.js';
 import { selectedFieldNames } from './selection.js';
+import { tenantOf } from './where-tenant.js';
 
 /**
  * Hot list reads in one statement, shaped by PostgreSQL. plugin-prisma turns a connection's
@@ -157,14 +158,8 @@ export function whereSql(table: TableMap, alias: string, where: unknown): Prisma
       for (const item of Array.isArray(value) ? value : [value]) parts.push(whereSql(table, alias, item));
     } else if (key === 'OR') {
       if (!Array.isArray(value)) throw new Unsupported('OR');
-      parts.push(
-        value.length
-          ? Prisma.sql`(${Prisma.join(
-              value.map((item) => whereSql(table, alias, item)),
-              ' OR ',
-            )})`
-          : Prisma.sql`FALSE`,
-      );
+      const branches = value.map((item) => whereSql(table, alias, item));
+      parts.push(branches.length ? Prisma.sql`(${Prisma.join(branches, ' OR ')})` : Prisma.sql`FALSE`);
     } else {
       parts.push(condition(table, alias, key, value));
     }
@@ -195,6 +190,8 @@ function count(value: unknown, what: string): number | undefined {
 
 interface Compiler {
   aliases: number;
+  /** The one tenant the page's filter names (`tenantOf`), if any. */
+  tenantId: string | undefined;
 }
 
 /** json_build_object(...) of one row of `table` (alias), with the fields of a Prisma `select` (true: every scalar). */
@@ -250,10 +247,13 @@ function relationSql(
     for (const key of Object.keys(value)) if (!NESTED_KEYS.has(key)) throw new Unsupported(`relation argument ${key}`);
   }
   const args = value === true ? {} : (value as Record<string, unknown>);
-  const join = relation.on.map(
-    ([targetField, parentField]) =>
-      Prisma.sql`${column(target, alias, targetField).sql} = ${column(parent, parentAlias, parentField).sql}`,
-  );
+  // The tenant pair equals the page's tenant, not the parent's column (the same rows): Citus sends a subquery
+  // to one tenant's shard only when its tenant_id equals a value.
+  const join = relation.on.map(([targetField, parentField]) => {
+    const { sql, map } = column(target, alias, targetField);
+    const tenantPair = targetField === 'tenantId' && parentField === 'tenantId' && compiler.tenantId !== undefined;
+    return Prisma.sql`${sql} = ${tenantPair ? parameter(map, compiler.tenantId) : column(parent, parentAlias, parentField).sql}`;
+  });
   if (args.where !== undefined) join.push(whereSql(target, alias, args.where));
   const where = Prisma.join(join, ' AND ');
   const object = objectSql(compiler, target, alias, value === true ? true : args);
@@ -308,7 +308,7 @@ export function compileJsonPage(
     }
     const take = count(query.take, 'take (a backwards page)');
     const skip = count(query.skip, 'skip') ?? 0;
-    const compiler: Compiler = { aliases: 0 };
+    const compiler: Compiler = { aliases: 0, tenantId: tenantOf(where) };
     const alias = 'p';
     const object = objectSql(compiler, table, alias, query);
     const from = Prisma.sql`${identifier(table.table)} ${Prisma.raw(alias)}`;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileJsonPage } from '../../src/core/json-page-sql.js';
@@ -112,5 +113,28 @@ describe('compiled page reads', () => {
     expect(assignments({ user: { select: { id: true } } })).toBeUndefined();
     expect(assignments({ course: { include: { completions: true } } })).toBeUndefined();
     expect(assignments({ course: { select: { id: true }, take: 1 } })).toBeUndefined();
+  });
+
+  it("limits each relation's subquery to the page's tenant by value (on Citus, one shard), else by the parent row", () => {
+    const tenantId = '00000000-0000-4000-8000-000000000001';
+    const select = {
+      id: true,
+      course: { select: { id: true } },
+      completions: { select: { id: true }, orderBy: [{ completedAt: 'desc' }], take: 1 },
+    };
+    const compile = (where: unknown) =>
+      compileJsonPage(ASSIGNMENT_TABLE, { take: 51, select }, where, [{ id: 'asc' }], false)!.sql;
+    for (const where of [{ tenantId }, { AND: [{ userId: tenantId }, { AND: [{ tenantId }] }] }]) {
+      const { text, values } = compile(where);
+      expect(text).not.toContain('= p.tenant_id');
+      for (const alias of ['j0', 'j1']) {
+        const placeholder = new RegExp(`${alias}\\.tenant_id = \\$(\\d+)::uuid`).exec(text);
+        expect(values[Number(placeholder?.[1]) - 1], `${alias} in ${text}`).toBe(tenantId);
+      }
+    }
+    // A filter that names no single tenant (none here; an OR of two) keeps the correlation.
+    for (const where of [{}, { OR: [{ tenantId }, { tenantId: randomUUID() }] }]) {
+      expect(compile(where).sql.match(/j[01]\.tenant_id = p\.tenant_id/g)).toHaveLength(2);
+    }
   });
 });

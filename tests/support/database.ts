@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Caller } from '../../src/core/caller/index.js';
 import { openDatabase, type Database } from '../../src/core/db.js';
 import { migrate } from '../../src/core/migrate.js';
+import { distributeTables, dropCitusDatabase, onCitus, prepareCitusDatabase, spanningTenants } from './citus.js';
 import { recordStatement, statementLogged } from './statement-log.js';
 
 /**
@@ -39,6 +40,8 @@ export async function freshDatabase(
   const created = await createServerDatabase(url, 'training_test');
   const db = await openDatabase({ url: created.url, poolMax: 20, onQuery });
   if (migrated) await migrate(db);
+  if (migrated && onCitus) await distributeTables(created.url);
+  if (onCitus) db.withConnection = spanningTenants(db.withConnection.bind(db));
   return Object.assign(db, {
     url: created.url,
     async drop() {
@@ -121,10 +124,14 @@ async function createServerDatabase(
 ): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   await onServer(server, `CREATE DATABASE "${name}"`);
+  if (onCitus) await prepareCitusDatabase(server, name);
   return {
     name,
     url: withDatabase(server, name),
-    drop: () => onServer(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    async drop() {
+      await onServer(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      if (onCitus) await dropCitusDatabase(server, name);
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { onCitus } from './citus.js';
 
 /**
  * Realistic training data, written set-based (a handful of INSERT … SELECT
@@ -216,6 +217,7 @@ const BULK_TABLES = ['training_assignments', 'training_completions'];
 export async function seedAsOwner(client: pg.Client, script: (client: pg.Client) => Promise<void>): Promise<void> {
   await client.query('BEGIN');
   try {
+    if (onCitus) await client.query(`SET LOCAL citus.multi_task_query_log_level = 'off'`);
     for (const table of SEEDED_TABLES) await client.query(`ALTER TABLE "${table}" NO FORCE ROW LEVEL SECURITY`);
     await client.query('ALTER TABLE "training_assignments" DISABLE TRIGGER "training_assignments_notify_created"');
     const { rows: foreignKeys } = await client.query<{ name: string; table_name: string; def: string }>(
