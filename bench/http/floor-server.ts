@@ -1,8 +1,8 @@
 // The floor for bench/http: a bare Node HTTP handler with `pg`, no GraphQL. Run in its own
 // process (`node --import tsx bench/http/floor-server.ts`) with DATABASE_URL, PORT,
 // JWT_SECRET and DB_POOL_MAX. Per request: read the JSON body, verify the JWT (as the
-// other two do), then BEGIN; the same set_config calls as src/core/caller/index.ts; the
-// equivalent SQL; COMMIT; and JSON shaped like the GraphQL response.
+// other two do), then BEGIN; the caller's settings with set_config (the API sends them as SET LOCAL, see
+// src/core/caller/settings.ts); the equivalent SQL; COMMIT; and JSON shaped like the GraphQL response.
 //   POST /courses      {"first": 50}
 //   POST /assignments  {"userId": "…", "first": 50}
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

@@ -92,7 +92,7 @@ Targets: **our API** (\`node --import tsx src/main.ts\`, NODE_ENV=production, LO
 \`${names.effectiveStatus}\` (a one-line SQL function added to the bench database only) so it returns the same on-read overdue status
 as ours — names found by introspection; in its process every \`require('graphql')\` is pinned to PostGraphile's own graphql 15,
 because this install hoists our graphql 16 where PostGraphile's helper \`graphql-parse-resolve-info\` finds it); **floor**: a bare Node \`http\` + \`pg\` handler that verifies the same JWT, runs
-BEGIN, the same \`set_config\` calls, the equivalent hand-written SQL (list + count; one join with a lateral
+BEGIN, the caller's settings (\`set_config\`), the equivalent hand-written SQL (list + count; one join with a lateral
 latest-completion), COMMIT, and writes the JSON. Each server runs in **its own child process** so it does not share an
 event loop with the load generator (autocannon, in the benchmark process); on this ${os.cpus().length}-core machine the
 load generator, the server and PostgreSQL still compete for cores, which is why only ratios from the same run mean anything

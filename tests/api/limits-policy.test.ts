@@ -3,6 +3,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_QUERY_LIMITS } from '../../src/core/limits.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { appliesCallerSettings } from '../support/sql.js';
 import { liveClient, subscriptionErrors, type LiveClient } from '../support/ws.js';
 
 /**
@@ -48,7 +49,7 @@ const codes = (answer: Answer) => answer.body.errors?.map((error) => error.exten
 async function queriesDuring(run: () => Promise<unknown>): Promise<string[]> {
   statements.length = 0;
   await run();
-  return statements.filter((sql) => /\bFROM\b/i.test(sql) && !sql.includes('app_set_local('));
+  return statements.filter((sql) => /\bFROM\b/i.test(sql) && !appliesCallerSettings(sql));
 }
 
 const nested = (levels: number) => `{${' trainingCourses { nodes {'.repeat(levels)} id ${'} }'.repeat(levels)}}`;

@@ -7,6 +7,7 @@ import { RequestLog } from '../../src/core/logger.js';
 import { READ_ONLY_SQL_TRANSACTION } from '../../src/core/sqlstate.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { appliesCallerSettings } from '../support/sql.js';
 
 /**
  * No N+1: a page of assignments with course, user and completion costs
@@ -110,8 +111,7 @@ type Counted = { data?: { trainingCourses: { totalCount: number } } | null; erro
 
 describe('one transaction per query operation', () => {
   /** Each transaction applies the caller's settings once (src/core/caller/index.ts). */
-  const transactions = () =>
-    statements.filter((sql) => /app_set_local\('role', [^,]+, 'app\.tenant_id'/.test(sql)).length;
+  const transactions = () => statements.filter(appliesCallerSettings).length;
 
   it('runs every read of a query in one transaction as the caller', async () => {
     statements.length = 0;
@@ -123,9 +123,7 @@ describe('one transaction per query operation', () => {
     expect(result.errors).toBeUndefined();
     // Both lists read (one statement each with the compiled page reads; `me` reads nothing)
     // after the one application of the caller's settings.
-    const reads = statements.filter(
-      (sql) => !/^(BEGIN|COMMIT|ROLLBACK)\b/i.test(sql) && !sql.includes('app_set_local('),
-    );
+    const reads = statements.filter((sql) => !/^(BEGIN|COMMIT|ROLLBACK)\b/i.test(sql) && !appliesCallerSettings(sql));
     expect(reads.length, statements.join('\n')).toBeGreaterThanOrEqual(2);
     expect(transactions()).toBe(1);
   });

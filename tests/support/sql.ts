@@ -153,3 +153,10 @@ export async function attempt<T>(
 export function asCaller<R = Row>(db: TestDatabase, caller: Caller, text: string, ...params: unknown[]): Promise<R[]> {
   return asHarness(() => runAsCaller(db.prisma, caller, (tx) => tx.$queryRawUnsafe<R[]>(text, ...params)));
 }
+
+/**
+ * Whether a logged statement is a transaction's application of the caller's settings (src/core/caller/settings.ts):
+ * `app_set_local(…)` with parameters, or a lane's BEGIN script of SET LOCAL statements.
+ */
+export const appliesCallerSettings = (sql: string): boolean =>
+  /app_set_local\('role', [^,]+, 'app\.tenant_id'|^BEGIN\b[^;]*; SET LOCAL role TO /.test(sql);
