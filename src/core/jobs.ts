@@ -3,7 +3,7 @@ import { Cron } from 'croner';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { runAsAppRole, runAsCaller, type Caller, type CallerTransaction } from './caller/index.js';
 import type { Config } from './config.js';
-import type { Logger } from './logger.js';
+import { RequestLog, type Logger } from './logger.js';
 import type { Metrics } from './telemetry/metrics.js';
 
 /**
@@ -105,9 +105,15 @@ async function runForTenant(
 
 /**
  * One slot of one job across the tenants due for it, a tenant at a time (one tenant's failure is logged and
- * does not stop the others). Exported so tests can play several instances racing for the same slot.
+ * does not stop the others); the run's lines share one trace id (`log`). Exported so tests can play several
+ * instances racing for the same slot.
  */
-export async function runScheduledJob(runner: JobRunner, job: ScheduledJob, slot: Date): Promise<JobRunSummary> {
+export async function runScheduledJob(
+  runner: JobRunner,
+  job: ScheduledJob,
+  slot: Date,
+  log = new RequestLog(runner.logger),
+): Promise<JobRunSummary> {
   const summary: JobRunSummary = { job: job.name, slot, ran: 0, skipped: 0, failed: 0, affected: 0 };
   for (const tenantId of await dueTenants(runner.prisma, job.name)) {
     const started = performance.now();
@@ -121,7 +127,7 @@ export async function runScheduledJob(runner: JobRunner, job: ScheduledJob, slot
     } catch (error) {
       summary.failed++;
       runner.metrics?.jobRun(job.name, 'failed', seconds());
-      runner.logger.error({ err: error, job: job.name, tenantId, slot }, 'scheduled job failed for a tenant');
+      log.error({ err: error, job: job.name, tenantId, slot }, 'scheduled job failed for a tenant');
     }
   }
   return summary;
@@ -151,11 +157,12 @@ export function startScheduler(runner: JobRunner, jobs: readonly ScheduledJob[])
       const fired = self.currentRun() ?? new Date();
       // The scheduled instant this tick belongs to (timers fire a little after it, never before).
       const slot = self.previousRuns(1, new Date(fired.getTime() + 1))[0] ?? fired;
-      const run = runScheduledJob(runner, job, slot).then(
+      const log = new RequestLog(runner.logger);
+      const run = runScheduledJob(runner, job, slot, log).then(
         (summary) => {
-          if (summary.ran > 0 || summary.failed > 0) runner.logger.info(summary, 'scheduled job ran');
+          if (summary.ran > 0 || summary.failed > 0) log.info(summary, 'scheduled job ran');
         },
-        (error: unknown) => runner.logger.error({ err: error, job: job.name, slot }, 'scheduled job failed'),
+        (error: unknown) => log.error({ err: error, job: job.name, slot }, 'scheduled job failed'),
       );
       running.add(run);
       await run;

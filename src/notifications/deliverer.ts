@@ -6,7 +6,7 @@ import { runAsAppRole } from '../core/caller/index.js';
 import { todayUtc } from '../core/today.js';
 import { DEFAULT_ORGANISATION_NAME, logoPath } from '../tenants/branding.js';
 import { emailAddressProblem } from '../core/validate.js';
-import type { Logger } from '../core/logger.js';
+import { RequestLog, type LogLines, type Logger } from '../core/logger.js';
 import type { EmailStatusValue, NotificationKindValue } from './kinds.js';
 import { composeMessage } from './message.js';
 import { mailFromAddress, type NotificationSettings } from './settings.js';
@@ -134,7 +134,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   // The name beside the address is each message's organisation.
   const fromAddress = mailFromAddress(config.mailFrom, config.publicUrl);
 
-  async function send(row: ClaimedRow & { email: string }): Promise<void> {
+  async function send(row: ClaimedRow & { email: string }, log: LogLines): Promise<void> {
     const message = composeMessage({
       kind: row.kind,
       displayName: row.display_name,
@@ -161,16 +161,16 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       mkdirSync(config.mailDir, { recursive: true });
       const file = path.join(config.mailDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${row.id}.eml`);
       writeFileSync(file, info.message ?? '');
-      logger.info({ path: file, to: row.email, subject: message.subject }, 'e-mail written (no SMTP_URL)');
+      log.info({ path: file, to: row.email, subject: message.subject }, 'e-mail written (no SMTP_URL)');
     }
   }
 
-  async function deliver(row: ClaimedRow, round: DeliveryRound): Promise<void> {
+  async function deliver(row: ClaimedRow, round: DeliveryRound, log: LogLines): Promise<void> {
     // The claim skips rows without an address in SQL; an address stored before the address rule held
     // (or written past it) is checked here again and never mailed when it breaks the rule.
     if (row.email === null || emailAddressProblem(row.email) !== undefined) {
       round.skipped++;
-      logger.warn({ notification: row.id }, 'e-mail skipped: no usable address');
+      log.warn({ notification: row.id }, 'e-mail skipped: no usable address');
       await finish(
         prisma,
         row.id,
@@ -181,17 +181,17 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       return;
     }
     try {
-      await send({ ...row, email: row.email });
+      await send({ ...row, email: row.email }, log);
     } catch (error) {
       const reason = (error as Error).message ?? String(error);
       if (row.attempts >= config.emailMaxAttempts) {
         round.failed++;
-        logger.error({ err: error, notification: row.id, attempts: row.attempts }, 'e-mail failed for good');
+        log.error({ err: error, notification: row.id, attempts: row.attempts }, 'e-mail failed for good');
         await finish(prisma, row.id, 'failed', reason, null);
       } else {
         round.retried++;
         const delay = config.emailRetryBaseMs * 2 ** (row.attempts - 1);
-        logger.warn({ err: error, notification: row.id, attempts: row.attempts, delay }, 'e-mail failed; will retry');
+        log.warn({ err: error, notification: row.id, attempts: row.attempts, delay }, 'e-mail failed; will retry');
         await finish(prisma, row.id, 'pending', reason, new Date(Date.now() + delay));
       }
       return;
@@ -201,44 +201,48 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   }
 
   /** One claim and its sending, added to `totals`; returns how many rows the claim took or skipped. */
-  async function batch(totals: DeliveryRound): Promise<number> {
+  async function batch(totals: DeliveryRound, log: LogLines): Promise<number> {
     const rows = await claim(prisma, config);
     for (const row of rows) {
       if (row.skipped_because !== null) {
         totals.skipped++;
       } else {
         totals.claimed++;
-        await deliver(row, totals);
+        await deliver(row, totals, log);
       }
     }
     return rows.length;
   }
 
   // One batch or round at a time per deliverer: a caller arriving mid-round waits for it, then runs its own.
+  // A round's lines share one trace id.
   let chain: Promise<unknown> = Promise.resolve();
-  const serialized = (work: (totals: DeliveryRound) => Promise<void>) => (): Promise<DeliveryRound> => {
-    const round = chain.then(async () => {
-      const totals: DeliveryRound = { claimed: 0, sent: 0, retried: 0, failed: 0, skipped: 0 };
-      await work(totals);
-      return totals;
-    });
-    chain = round.catch(() => undefined);
-    return round;
-  };
-  const runBatch = serialized(async (totals) => void (await batch(totals)));
+  const serialized =
+    (work: (totals: DeliveryRound, log: LogLines) => Promise<void>) =>
+    (log: LogLines = new RequestLog(logger)): Promise<DeliveryRound> => {
+      const round = chain.then(async () => {
+        const totals: DeliveryRound = { claimed: 0, sent: 0, retried: 0, failed: 0, skipped: 0 };
+        await work(totals, log);
+        return totals;
+      });
+      chain = round.catch(() => undefined);
+      return round;
+    };
+  const runBatch = serialized(async (totals, log) => void (await batch(totals, log)));
   // Each batch takes what is due by then, so mail that arrives during a long round still gets its turn.
-  const runOnce = serialized(async (totals) => {
-    while ((await batch(totals)) > 0);
+  const runOnce = serialized(async (totals, log) => {
+    while ((await batch(totals, log)) > 0);
   });
 
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const tick = async () => {
+    const log = new RequestLog(logger);
     try {
-      const round = await runOnce();
-      if (round.claimed + round.skipped > 0) logger.info(round, 'notification e-mail round');
+      const round = await runOnce(log);
+      if (round.claimed + round.skipped > 0) log.info(round, 'notification e-mail round');
     } catch (error) {
-      logger.error({ err: error }, 'notification e-mail round failed');
+      log.error({ err: error }, 'notification e-mail round failed');
     }
     if (!stopped && config.emailPollMs !== undefined) timer = setTimeout(() => void tick(), config.emailPollMs);
   };

@@ -1,15 +1,24 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QualificationChangedDocument, TrainingCoursesDocument } from '../../src/generated/operations/graphql.js';
+import {
+  AssignTrainingCourseDocument,
+  CreateTrainingCourseDocument,
+  QualificationChangedDocument,
+  TrainingCoursesDocument,
+} from '../../src/generated/operations/graphql.js';
 import { createLogger } from '../../src/core/logger.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { createDeliverer } from '../../src/notifications/deliverer.js';
+import { ok, startTestServer, type TestServer } from '../support/server.js';
 import { liveClient, subscribe } from '../support/ws.js';
 import { eventually } from '../support/wait.js';
 
 /**
- * Every log line a request writes carries its trace id, whether the request is sampled, left out by its caller's
+ * Every log line a request (or a unit of background work: an e-mail round, a job's run) writes carries its trace id, whether the request is sampled, left out by its caller's
  * `traceparent`, or tracing is off: the `traceparent`'s trace id when it came with a valid one, else a new one;
  * a sampled request's lines carry its span id too. Lines are read from the app's real logger (a captured pino
  * destination) while real requests run against real servers.
@@ -149,6 +158,53 @@ describe('the trace id on every log line', () => {
     const failed = linesSaying(PROFILE_FAILED).slice(before);
     expect(failed).toHaveLength(traceIds.length);
     expect(new Set(failed.map((line) => line.trace_id))).toEqual(new Set(traceIds));
+  });
+
+  it('background work: each e-mail round’s lines share one trace id of their own', async () => {
+    const admin = await untraced.actor('admin');
+    const course = await ok(
+      admin.request(CreateTrainingCourseDocument, { input: { title: 'Lockout', category: 'HAZARD_AWARENESS' } }),
+    );
+    const assignTo = async (email: string) => {
+      const worker = await untraced.actor('worker', { tenantId: admin.tenantId, email });
+      await ok(worker.request('{ me { id } }'));
+      const input = { courseId: course.createTrainingCourse.id, userId: worker.userId };
+      await ok(admin.request(AssignTrainingCourseDocument, { input }));
+    };
+    const mailDir = mkdtempSync(path.join(tmpdir(), 'trace-mail-'));
+    const deliverer = createDeliverer({
+      prisma: untraced.db.prisma,
+      logger,
+      config: {
+        smtpUrl: undefined,
+        mailFrom: 'training@example.com',
+        mailDir,
+        publicUrl: 'https://training.example.com',
+        emailPollMs: undefined,
+        emailMaxAttempts: 3,
+        emailRetryBaseMs: 20,
+        emailBatchSize: 50,
+        emailBatchPerTenant: 50,
+      },
+    });
+    try {
+      const roundOf = async (emails: string[]) => {
+        const before = linesSaying('e-mail written (no SMTP_URL)').length;
+        for (const email of emails) await assignTo(email);
+        expect(await deliverer.runOnce()).toMatchObject({ sent: emails.length });
+        return linesSaying('e-mail written (no SMTP_URL)').slice(before);
+      };
+      const first = await roundOf(['ana@example.com', 'bo@example.com']);
+      const second = await roundOf(['cy@example.com']);
+      expect(first).toHaveLength(2);
+      expect(first[0]!.trace_id).toMatch(/^[0-9a-f]{32}$/);
+      expect(first[1]!.trace_id).toBe(first[0]!.trace_id);
+      expect(second[0]!.trace_id).toMatch(/^[0-9a-f]{32}$/);
+      expect(second[0]!.trace_id).not.toBe(first[0]!.trace_id);
+    } finally {
+      await deliverer.stop();
+      rmSync(mailDir, { recursive: true, force: true });
+    }
   });
 
   describe('with a statement failing unexpectedly (its table renamed away)', () => {
