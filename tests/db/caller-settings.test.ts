@@ -7,9 +7,8 @@ import type { SqlConnection } from '../../src/core/db.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 
 /**
- * The caller's settings (src/core/caller/settings.ts) go out as SET LOCAL — through one statement,
- * `app_set_local`, when the values are parameters, or as SET LOCAL statements in a read lane's BEGIN script —
- * the form a distributed database (Citus) passes on to every node of the transaction.
+ * The caller's settings (src/core/caller/settings.ts) go out as one statement, `app_set_local`, which applies
+ * each with SET LOCAL: the form a distributed database (Citus) passes on to every node of the transaction.
  */
 
 let db: TestDatabase;
@@ -50,15 +49,15 @@ const text = fc.oneof(
 );
 
 describe('the caller settings statement', () => {
-  it('is one call of app_set_local, with parameters, and the BEGIN script sets each with SET LOCAL and a literal', () => {
+  it('is one call of app_set_local, with parameters, and the BEGIN script calls it with literals', () => {
     expect(APPLY_CALLER).toBe(
       "SELECT app_set_local('role', $1, 'app.tenant_id', $2, 'app.user_id', $3, 'app.role', $4, " +
         "'app.request_id', $5, 'statement_timeout', $6)",
     );
     expect(APPLY_CALLER).not.toContain('set_config');
     const script = beginAsCaller(caller('r-1'), 5000);
-    expect(script).toMatch(/^BEGIN READ ONLY; SET LOCAL role TO 'training_app'; SET LOCAL app\.tenant_id TO '/);
-    expect(script).toContain("; SET LOCAL idle_in_transaction_session_timeout TO '5000ms'");
+    expect(script).toMatch(/^BEGIN READ ONLY; SELECT app_set_local\('role', 'training_app', 'app\.tenant_id', '/);
+    expect(script).toContain(", 'idle_in_transaction_session_timeout', '5000ms')");
     expect(script).not.toContain('set_config');
   });
 

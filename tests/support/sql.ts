@@ -156,7 +156,7 @@ export function asCaller<R = Row>(db: TestDatabase, caller: Caller, text: string
 
 /**
  * Whether a logged statement is a transaction's application of the caller's settings (src/core/caller/settings.ts):
- * `app_set_local(…)` with parameters, or a lane's BEGIN script of SET LOCAL statements.
+ * `app_set_local(…)`, with parameters or (a lane's BEGIN script) literals.
  */
 export const appliesCallerSettings = (sql: string): boolean =>
-  /app_set_local\('role', [^,]+, 'app\.tenant_id'|^BEGIN\b[^;]*; SET LOCAL role TO /.test(sql);
+  /app_set_local\('role', [^,]+, 'app\.tenant_id'/.test(sql);

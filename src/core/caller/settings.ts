@@ -32,15 +32,15 @@ export const APPLY_CALLER = `SELECT app_set_local(${CALLER_SETTINGS.map((name, i
 
 /**
  * BEGIN and the caller's settings as one script (one round trip) for a read lane, values as literals: the
- * simple-query protocol that runs a script takes no parameters. Plain SET LOCAL statements, which Citus passes
- * on like `app_set_local`'s and which cost PostgreSQL less than any function call (no plan, no executor).
- * READ ONLY: a query operation only reads, and a resolver that tried to write in one would fail rather than
- * write. A session left idle inside the transaction (a request that never ended it) is closed by PostgreSQL
- * after the timeout.
+ * simple-query protocol that runs a script takes no parameters. Through `app_set_local`, not SET LOCAL statements
+ * in the script: Citus passes each SET LOCAL on to the workers by its query's text, which for a statement of a
+ * script is the whole script. READ ONLY: a query operation only reads, and a resolver that tried to write in one
+ * would fail rather than write. A session left idle inside the transaction (a request that never ended it) is
+ * closed by PostgreSQL after the timeout.
  */
 export function beginAsCaller(caller: Caller, timeoutMs: number, readOnly = true): string {
   const values = callerSettingValues(caller, timeoutMs);
-  const applied = CALLER_SETTINGS.map((name, index) => `SET LOCAL ${name} TO ${pg.escapeLiteral(values[index]!)}`);
-  applied.push(`SET LOCAL idle_in_transaction_session_timeout TO '${timeoutMs}ms'`);
-  return [`BEGIN${readOnly ? ' READ ONLY' : ''}`, ...applied].join('; ');
+  const applied = CALLER_SETTINGS.map((name, index) => `'${name}', ${pg.escapeLiteral(values[index]!)}`);
+  applied.push(`'idle_in_transaction_session_timeout', '${timeoutMs}ms'`);
+  return `BEGIN${readOnly ? ' READ ONLY' : ''}; SELECT app_set_local(${applied.join(', ')})`;
 }
