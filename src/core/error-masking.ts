@@ -1,6 +1,5 @@
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
-import type { Context } from './caller/index.js';
 import { isTransactionConflict } from './database-errors.js';
 import { ApiError, ErrorCode, INTERNAL_ERROR_MESSAGE, transactionConflict } from './errors.js';
 import { Rule } from './field-rules.js';
@@ -77,7 +76,12 @@ export interface ErrorFormatterOptions {
 /** The request each error of an HTTP operation's response came from, for the line that logs one when it is masked. */
 const errorLogs = new WeakMap<object, RequestLog>();
 
-const markErrors: GraphQLRequestListener<Context> = {
+/** What the plugin needs of a request's context (the caller's context has more). */
+interface LoggedContext {
+  log: RequestLog;
+}
+
+const markErrors: GraphQLRequestListener<LoggedContext> = {
   // Before Apollo formats (and masks) them.
   async didEncounterErrors({ errors, contextValue }) {
     for (const error of errors) errorLogs.set(error, contextValue.log);
@@ -85,7 +89,7 @@ const markErrors: GraphQLRequestListener<Context> = {
 };
 
 /** Apollo plugin: a masked error is logged with its request's trace id (Apollo's `formatError` knows no request). */
-export const errorsLoggedToTheirRequest: ApolloServerPlugin<Context> = {
+export const errorsLoggedToTheirRequest: ApolloServerPlugin<LoggedContext> = {
   requestDidStart: async () => markErrors,
 };
 
