@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,6 +12,7 @@ import {
 } from '../../src/generated/operations/graphql.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createDeliverer } from '../../src/notifications/deliverer.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp.js';
 import { ok, startTestServer, type TestServer } from '../support/server.js';
 import { liveClient, subscribe } from '../support/ws.js';
 import { eventually } from '../support/wait.js';
@@ -40,36 +40,25 @@ const sink = new Writable({
 });
 const logger = createLogger('info', sink);
 
-/** Spans exported by the traced server, to match a sampled line's span id against. */
-const exported: { traceId: string; spanId: string; name: string }[] = [];
-let receiver: Server;
+/** Receives the traced server's spans, to match a sampled line's span id against. */
+let receiver: OtlpReceiver;
 let traced: TestServer;
 let untraced: TestServer;
 let tracedStopped = false;
 
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-        resourceSpans: { scopeSpans: { spans: { traceId: string; spanId: string; name: string }[] }[] }[];
-      };
-      for (const resource of body.resourceSpans) for (const scope of resource.scopeSpans) exported.push(...scope.spans);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const address = receiver.address();
-  const endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  receiver = await startOtlpReceiver();
   // Requests without a traceparent are never sampled here: only a caller's sampled flag makes a span.
-  traced = await startTestServer({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER_ARG: '0' }, { logger });
+  traced = await startTestServer(
+    { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_SAMPLER_ARG: '0' },
+    { logger },
+  );
   untraced = await startTestServer({}, { logger });
 });
 afterAll(async () => {
   if (!tracedStopped) await traced.stop();
   await untraced.stop();
-  await new Promise((resolve) => receiver.close(resolve));
+  await receiver.close();
 });
 
 const newTraceId = () => randomBytes(16).toString('hex');
@@ -123,7 +112,7 @@ describe('the trace id on every log line', () => {
     expect(unsampledLine!.span_id).toBeUndefined();
     // The sampled line names the request's GraphQL operation span, as exported.
     expect(sampledLine).toMatchObject({ trace_id: sampledTrace, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
-    const span = exported.find((candidate) => candidate.spanId === sampledLine!.span_id);
+    const span = receiver.spans.find((candidate) => candidate.spanId === sampledLine!.span_id);
     expect(span).toMatchObject({ traceId: sampledTrace, name: 'graphql' });
   });
 

@@ -1,5 +1,5 @@
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOtlpReceiver, type ExportedSpan, type OtlpReceiver } from '../support/otlp.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /**
@@ -7,42 +7,17 @@ import { startTestServer, type TestServer } from '../support/server.js';
  * JSON export): a request's span, its GraphQL operation's child, the SQL statements' grandchildren.
  */
 
-interface ExportedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  attributes: { key: string; value: { stringValue?: string } }[];
-}
-
-const received: ExportedSpan[] = [];
-let receiver: Server;
-let endpoint: string;
+let receiver: OtlpReceiver;
 let server: TestServer;
 let stopped = false;
 
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      expect(req.url).toBe('/v1/traces');
-      expect(req.headers['content-type']).toContain('application/json');
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-        resourceSpans: { scopeSpans: { spans: ExportedSpan[] }[] }[];
-      };
-      for (const resource of body.resourceSpans) for (const scope of resource.scopeSpans) received.push(...scope.spans);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const address = receiver.address();
-  endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  server = await startTestServer({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER_ARG: '1' });
+  receiver = await startOtlpReceiver();
+  server = await startTestServer({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_SAMPLER_ARG: '1' });
 });
 afterAll(async () => {
   if (!stopped) await server.stop();
-  await new Promise((resolve) => receiver.close(resolve));
+  await receiver.close();
 });
 
 const attribute = (span: ExportedSpan, key: string) => span.attributes.find((a) => a.key === key)?.value.stringValue;
@@ -90,9 +65,9 @@ describe('traces', () => {
     await server.stop(); // flushes the exporter
     stopped = true;
 
-    const inTrace = received.filter((span) => span.traceId === traceId);
+    const inTrace = receiver.spans.filter((span) => span.traceId === traceId);
     const http = inTrace.find((span) => span.name === 'POST /graphql');
-    expect(http, JSON.stringify(received.map((s) => s.name))).toBeDefined();
+    expect(http, JSON.stringify(receiver.spans.map((s) => s.name))).toBeDefined();
     expect(http!.parentSpanId).toBe(callerSpan);
     const operation = inTrace.find((span) => span.name === 'mutation CreateTrainingCourse');
     expect(operation?.parentSpanId).toBe(http!.spanId);
@@ -106,11 +81,11 @@ describe('traces', () => {
     // Parameters are never exported: the course's title is in no span.
     expect(JSON.stringify(inTrace)).not.toContain('Traced');
 
-    const queryOperation = received.find((span) => span.traceId === queryTrace && span.name === 'query Courses');
-    const reads = received.filter((span) => span.traceId === queryTrace && span.name === 'db.query');
+    const queryOperation = receiver.spans.find((span) => span.traceId === queryTrace && span.name === 'query Courses');
+    const reads = receiver.spans.filter((span) => span.traceId === queryTrace && span.name === 'db.query');
     expect(reads.length).toBeGreaterThan(0);
     expect(reads.every((span) => span.parentSpanId === queryOperation!.spanId)).toBe(true);
     // A request its caller did not sample leaves no span at all (nor any of its statements).
-    expect(received.filter((span) => span.traceId === unsampledTrace)).toEqual([]);
+    expect(receiver.spans.filter((span) => span.traceId === unsampledTrace)).toEqual([]);
   });
 });
