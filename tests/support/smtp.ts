@@ -21,6 +21,12 @@ export interface TestSmtpServer {
   received: ReceivedMail[];
   /** Messages refused so far. */
   refused: number;
+  /** Messages the server is holding unanswered (only with `hold`). */
+  held: number;
+  /** Resolves once `count` messages are held at the same time. */
+  whenHolding(count: number): Promise<void>;
+  /** Answers every held message and stops holding. */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -70,11 +76,44 @@ export function parseMail(raw: string): Pick<ReceivedMail, 'raw' | 'subject' | '
   return { raw, subject: subjectOf(raw), text: part(raw, 'text/plain'), html: part(raw, 'text/html') };
 }
 
-/** `delayMs`: how long the server takes to accept each message (to keep racing deliverers busy). */
+/**
+ * `hold`: each message waits unanswered until `release()`, so a test can have two senders busy at the same time
+ * without guessing at delays.
+ */
 export async function startSmtpServer(
-  options: { refuseFirst?: number; delayMs?: number } = {},
+  options: { refuseFirst?: number; hold?: boolean } = {},
 ): Promise<TestSmtpServer> {
-  const state: TestSmtpServer = { url: '', received: [], refused: 0, close: async () => {} };
+  let holding = options.hold ?? false;
+  const waiting: Array<() => void> = [];
+  const watchers: Array<{ count: number; resolve: () => void }> = [];
+  const state: TestSmtpServer = {
+    url: '',
+    received: [],
+    refused: 0,
+    held: 0,
+    whenHolding: (count) =>
+      new Promise<void>((resolve) => {
+        if (state.held >= count) resolve();
+        else watchers.push({ count, resolve });
+      }),
+    release() {
+      holding = false;
+      for (const answer of waiting.splice(0)) answer();
+    },
+    close: async () => {},
+  };
+  const held = () =>
+    new Promise<void>((resolve) => {
+      state.held++;
+      waiting.push(() => {
+        state.held--;
+        resolve();
+      });
+      for (const watcher of watchers.filter((w) => state.held >= w.count)) {
+        watchers.splice(watchers.indexOf(watcher), 1);
+        watcher.resolve();
+      }
+    });
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -83,7 +122,7 @@ export async function startSmtpServer(
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', async () => {
-        if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+        if (holding) await held();
         if (state.refused < (options.refuseFirst ?? 0)) {
           state.refused++;
           const error = Object.assign(new Error('Try again later'), { responseCode: 451 });
