@@ -4,24 +4,14 @@ import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { bearerToken, type Identity } from '../auth.js';
 import { DEFAULT_TRANSACTION_TIMEOUT_MS } from '../db.js';
 import { temporarilyUnavailable, transactionConflict, unauthenticated } from '../errors.js';
-import { isConnectionLost, isTransactionConflict } from '../database-errors.js';
+import { isTransactionConflict } from '../database-errors.js';
 import { pgliteTransaction } from './pglite-transaction.js';
 import { laneTransaction } from './read-lane.js';
+import { runAsCaller } from './transactions.js';
 import { openSharedWrites, type SharedWrites } from './shared-writes.js';
-import type {
-  AppServices,
-  Caller,
-  CallerContext,
-  CallerDb,
-  CallerTransaction,
-  Context,
-  SharedReads,
-  TransactionOptions,
-} from './types.js';
+import type { AppServices, Caller, CallerContext, CallerDb, CallerTransaction, Context, SharedReads } from './types.js';
 import { APPLY_CALLER, beginAsCaller, callerSettingValues } from './settings.js';
-import { tenantScoped, tenantScopedArgs } from './tenant-scope.js';
-import { APP_ROLE } from '../app-role.js';
-import type { Role } from '../permissions.js';
+import { tenantScopedArgs } from './tenant-scope.js';
 import { RequestLog } from '../logger.js';
 
 export type {
@@ -34,6 +24,7 @@ export type {
   ProfileRefresher,
   TransactionOptions,
 } from './types.js';
+export { actingAs, runAsAppRole, runAsCaller } from './transactions.js';
 export { openReadLanes } from './read-lane.js';
 export { writeOnLane } from './write-lane.js';
 export { readInBatches, type BatchOptions, type TextRow } from './cursor.js';
@@ -50,7 +41,7 @@ export type { ReadLane, ReadLanes } from './types.js';
  *   read goes to one shared READ ONLY transaction instead (opened on first use, ended with the response by
  *   `queryReadsShareOneTransaction`): a read lane on PostgreSQL (read-lane.ts), a Prisma interactive
  *   transaction on PGlite (pglite-transaction.ts).
- * - `runAsCaller`: one transaction as a caller, for work outside a request (scheduled jobs); `readAsCaller`
+ * - `runAsCaller` (transactions.ts): one transaction as a caller, for work outside a request (scheduled jobs); `readAsCaller`
  *   one that only reads, on a read lane on PostgreSQL.
  * - `runAsAppRole`: the application role with no caller, for the few narrow cross-tenant SECURITY DEFINER
  *   functions (which tenants a job visits, which e-mails are due, a public certificate lookup).
@@ -61,88 +52,6 @@ export type { ReadLane, ReadLanes } from './types.js';
 
 /** Longest a query operation's reads may take together (and each statement, in PostgreSQL). */
 const READ_TRANSACTION_TIMEOUT_MS = 10_000;
-
-/**
- * One transaction as the application role with no caller at all: only for the SECURITY DEFINER functions that
- * answer a cross-tenant question narrowly (which tenants a job visits, which e-mails are due, what a public
- * certificate code shows), which RLS rightly answers for no caller. `statementTimeoutMs` bounds a public lookup.
- */
-export function runAsAppRole<T>(
-  prisma: PrismaClient,
-  fn: (tx: CallerTransaction) => Promise<T>,
-  options: { statementTimeoutMs?: number } = {},
-): Promise<T> {
-  const timeout =
-    options.statementTimeoutMs === undefined
-      ? Prisma.empty
-      : Prisma.sql`, 'statement_timeout', ${`${options.statementTimeoutMs}ms`}`;
-  return prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT app_set_local('role', ${APP_ROLE}${timeout})`;
-    return fn(tx);
-  });
-}
-
-/**
- * Runs `fn` inside `tx` (a transaction as a caller) as a user of the same tenant with `role`, then as before: for
- * trusted work that records what the user's own action would have, under the user's RLS (a scheduled job closing
- * the user's timed-out quiz attempt). If `fn` fails, the transaction fails with it.
- */
-export async function actingAs<T>(
-  tx: CallerTransaction,
-  user: { userId: string; role: Role },
-  fn: () => Promise<T>,
-): Promise<T> {
-  const [before] = await tx.$queryRaw<{ user_id: string; role: string }[]>`
-    SELECT current_setting('app.user_id', true) AS user_id, current_setting('app.role', true) AS role`;
-  await tx.$executeRaw`SELECT app_set_local('app.user_id', ${user.userId}, 'app.role', ${user.role})`;
-  const result = await fn();
-  await tx.$executeRaw`SELECT app_set_local('app.user_id', ${before!.user_id}, 'app.role', ${before!.role})`;
-  return result;
-}
-
-/** Thrown out of a dry run's transaction to roll it back, carrying what the run would have returned. */
-class DryRunRollback<T> extends Error {
-  constructor(readonly result: T) {
-    super('dry run: rolled back');
-  }
-}
-
-/**
- * Times a transaction is opened when its pooled connection turns out to be dead before `fn` ran. A session
- * terminated while idle in the pool (an operator, a failover, a pooler) is found dead only by the next
- * statement on it: that request did nothing on it yet, so it opens the transaction again on another
- * connection instead of failing for a session that was never its own.
- */
-const OPEN_ATTEMPTS = 3;
-
-/** Runs `fn` in one transaction as the caller: RLS governs every statement inside. */
-export async function runAsCaller<T>(
-  prisma: PrismaClient,
-  caller: Caller,
-  fn: (tx: CallerTransaction) => Promise<T>,
-  options?: TransactionOptions,
-): Promise<T> {
-  const { dryRun, ...limits } = options ?? {};
-  const timeout = limits.timeout ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
-  for (let attempt = 1; ; attempt++) {
-    let began = false;
-    try {
-      return await prisma.$transaction(
-        async (tx) => {
-          await tx.$executeRawUnsafe(APPLY_CALLER, ...callerSettingValues(caller, timeout));
-          began = true;
-          const result = await fn(tenantScoped(tx, caller.tenantId));
-          if (dryRun) throw new DryRunRollback(result);
-          return result;
-        },
-        { ...limits, timeout },
-      );
-    } catch (error) {
-      if (error instanceof DryRunRollback) return error.result as T;
-      if (began || attempt >= OPEN_ATTEMPTS || !isConnectionLost(error)) throw error;
-    }
-  }
-}
 
 /**
  * `fn` as the caller, for reads only (a READ ONLY transaction): on PostgreSQL on a read lane (BEGIN and the

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { sqlSpan, type Trace } from '../telemetry/tracing.js';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import type { Database, PooledConnections } from '../db.js';
+import { ClientUse } from './client-use.js';
 import { tenantScoped } from './tenant-scope.js';
 import type { Caller, ReadLane, ReadLanes, SharedReads } from './types.js';
 
@@ -58,7 +59,7 @@ function readLanes(pooled: PooledConnections): ReadLanes {
       lane.pool.held = held;
       // The lane's client goes back to `idle` only once this use has ended and none of its operations is
       // still running: until then no other use can hold the lane, so nothing of this one reaches theirs.
-      const use = new LaneUse(() => idle.push(lane));
+      const use = new ClientUse(laneEnded);
       return {
         prisma: tenantScoped(use.guard(lane.prisma), tenantId),
         async query<R>(statement: Prisma.Sql) {
@@ -68,7 +69,7 @@ function readLanes(pooled: PooledConnections): ReadLanes {
         async end() {
           if (use.ended) return;
           lane.pool.held = undefined;
-          use.end();
+          void use.end().then(() => idle.push(lane));
           await held.release();
         },
       };
@@ -221,73 +222,4 @@ function sqlLiteral(value: unknown): string | undefined {
     return pg.escapeLiteral(`{${items.join(',')}}`);
   }
   return undefined;
-}
-
-/**
- * One use of a lane's Prisma client (one query operation). The client a use hands out is this guard, not
- * the lane's client itself: code may keep it past the end of its operation (a resolver graphql-js stopped
- * waiting for), and the lane's client is bound to whichever use holds the lane at the time a statement is
- * sent. So the guard refuses every operation once its use has ended, and counts the ones under way: the
- * lane is free for another use only when this one has ended and the count is back to zero.
- */
-class LaneUse {
-  ended = false;
-  private running = 0;
-
-  constructor(private readonly free: () => void) {}
-
-  end(): void {
-    this.ended = true;
-    if (this.running === 0) this.free();
-  }
-
-  /** The lane's client, through this use: model operations and raw statements alike. */
-  guard(prisma: PrismaClient): PrismaClient {
-    const delegates = new Map<PropertyKey, unknown>();
-    return new Proxy(prisma, {
-      get: (client, property) => {
-        const member: unknown = Reflect.get(client, property);
-        if (typeof member === 'function') return (...args: unknown[]) => this.run(() => member.apply(client, args));
-        if (typeof member !== 'object' || member === null || typeof property !== 'string' || property.startsWith('$'))
-          return member;
-        if (!delegates.has(property)) {
-          delegates.set(
-            property,
-            new Proxy(member, {
-              get: (delegate, operation) => {
-                const method: unknown = Reflect.get(delegate, operation);
-                if (typeof method !== 'function') return method;
-                return (...args: unknown[]) => this.run(() => method.apply(delegate, args));
-              },
-            }),
-          );
-        }
-        return delegates.get(property);
-      },
-    });
-  }
-
-  /**
-   * An operation of this use, started (like Prisma's own promises) when first awaited: refused if the use
-   * has ended by then, else counted until it settles.
-   */
-  private run(operation: () => unknown): PromiseLike<unknown> {
-    let started: Promise<unknown> | undefined;
-    const start = () => (started ??= this.ended ? Promise.reject(laneEnded()) : this.counted(operation));
-    return {
-      then: (onFulfilled, onRejected) => start().then(onFulfilled, onRejected),
-      catch: (onRejected: (reason: unknown) => unknown) => start().catch(onRejected),
-      finally: (onFinally: () => void) => start().finally(onFinally),
-    } as Promise<unknown>;
-  }
-
-  private counted(operation: () => unknown): Promise<unknown> {
-    this.running++;
-    return Promise.resolve()
-      .then(operation)
-      .finally(() => {
-        this.running--;
-        if (this.ended && this.running === 0) this.free();
-      });
-  }
 }

@@ -15,7 +15,10 @@ export interface SharedWrites {
   run<T>(fn: (tx: CallerTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** One raw read in it. */
   read<R>(statement: Prisma.Sql): Promise<R[]>;
-  /** Commits (or rolls back) and waits for it; a failed commit rejects. Safe to call more than once. */
+  /**
+   * Commits (or rolls back) once the statements under way have answered (as every transaction as the caller
+   * does), and waits for it; a failed commit rejects. Statements after it are refused. Safe to call more than once.
+   */
   end(commit: boolean): Promise<void>;
 }
 
