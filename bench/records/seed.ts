@@ -13,7 +13,7 @@ import { seedAsOwner } from '../../tests/support/seed.js';
  * Every row trigger of these tables is off while seeding, and what the export reads of their work is written
  * here, set-based: the evidence (the trigger derives it from training_evidence rows this seed has no need of)
  * and, so that analytics over this tenant agree with its rows, the counters, recounted once at the end. Left
- * unwritten: the audit trail, the notification outbox and the qualification NOTIFYs (nobody reads them here).
+ * unwritten: the audit trail and the notification outbox (nobody reads them here).
  * Why: each trigger runs once per row, and the counter triggers update the same hundred-odd buckets over and
  * over in one transaction, every update walking the versions the transaction already made of its row, so the
  * seed grew with the square of its rows (a million took over 38 minutes); with them off it is linear. The
