@@ -307,13 +307,15 @@ builder.mutationFields((t) => ({
     type: Course,
     description: 'Creates a course (admin, safety officer).',
     args: { input: t.arg({ type: CreateTrainingCourseInput, required: true }) },
-    resolve: (query, _root, { input }, context) => {
+    resolve: async (query, _root, { input }, context) => {
       const data = courseData(input) as Prisma.TrainingCourseUncheckedCreateInput;
       checkHighRiskExpiry(data.expiryMonths, data.highRiskExpiryMonths);
-      return context.db.trainingCourse.create({
-        ...query,
+      // Read back with the tenant: Prisma reads a created row with relations selected by its id alone.
+      const { id } = await context.db.trainingCourse.create({
         data: { ...data, tenantId: context.caller.tenantId, createdBy: context.caller.userId },
+        select: { id: true },
       });
+      return context.db.trainingCourse.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),
   updateTrainingCourse: t.withAuth({ may: 'courses.manage' }).prismaField({
