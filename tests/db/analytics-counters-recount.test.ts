@@ -125,7 +125,7 @@ describe('analytics counters', () => {
     expect(counted!.n).toBe(1);
   });
 
-  it('counts exactly a statement that changes more buckets than a transaction keeps pending (1,024)', async () => {
+  it('counts exactly a statement that changes more buckets than a transaction keeps pending (512)', async () => {
     const world = await makeWorld();
     await sql.query(
       `INSERT INTO profiles (id, tenant_id, role) SELECT gen_random_uuid(), $1::uuid, 'worker'

@@ -9,8 +9,9 @@
 -- The pending deltas live in transaction-local settings (set_config(…, true)): they roll back with
 -- a savepoint or the transaction, and unlike a temporary table they leave the transaction free to
 -- be prepared (two-phase commit). Slots are a fixed set of names, hashed from the bucket's key
--- (linear probing), so a session never holds more than 1,024 of them; a statement touching more
--- buckets than that writes the pending ones early and goes on.
+-- (linear probing), so a session never holds more than 1,024 of them; when 512 are in use (probing
+-- a fuller table gets long) the pending buckets are written early and the statement goes on.
+-- `training_counts.used` counts the slots in use.
 --
 -- An entry is `kind|key…|delta…`: `a|tenant|course|status|n` (training_assignment_counts),
 -- `d|tenant|due_date|course|status|n` (training_assignment_due_counts),
@@ -32,7 +33,7 @@ BEGIN
     v_slots := string_to_array(substr(v_touched, 2), ',');
     SELECT array_agg(current_setting('training_counts.s' || substr(s, 2), true)) INTO v_entries FROM unnest(v_slots) s;
     PERFORM set_config('training_counts.s' || substr(s, 2), '', true) FROM unnest(v_slots) s;
-    PERFORM set_config('training_counts.touched', '', true);
+    PERFORM set_config('training_counts.touched', '', true), set_config('training_counts.used', '', true);
 
     -- Each table's buckets in key order, so writers lock them in the same order.
     IF strpos(v_touched, ',a') > 0 THEN
@@ -100,26 +101,28 @@ CREATE FUNCTION "training_counts_pending_add"(p_key TEXT, p_deltas NUMERIC[]) RE
 LANGUAGE plpgsql AS $$
 DECLARE
     v_slot INT := hashtext(p_key) & 1023;
-    v_probes INT := 0;
+    v_used INT;
     v_entry TEXT;
 BEGIN
     LOOP
         v_entry := current_setting('training_counts.s' || v_slot, true);
         IF v_entry IS NULL OR v_entry = '' THEN
+            v_used := coalesce(nullif(current_setting('training_counts.used', true), ''), '0')::int;
+            IF v_used >= 512 THEN
+                PERFORM "training_counts_flush_pending"(); -- half the slots taken: write them, start over
+                v_slot := hashtext(p_key) & 1023;
+                v_used := 0;
+            END IF;
             PERFORM set_config('training_counts.s' || v_slot, p_key || '|' || array_to_string(p_deltas, '|'), true),
                     set_config('training_counts.touched',
-                               concat(current_setting('training_counts.touched', true), ',', left(p_key, 1), v_slot), true);
+                               concat(current_setting('training_counts.touched', true), ',', left(p_key, 1), v_slot), true),
+                    set_config('training_counts.used', (v_used + 1)::text, true);
             RETURN;
         ELSIF starts_with(v_entry, p_key || '|') THEN
             PERFORM set_config('training_counts.s' || v_slot, p_key || '|' || array_to_string(ARRAY(
                 SELECT d + x::numeric
                 FROM unnest(p_deltas, string_to_array(substr(v_entry, length(p_key) + 2), '|')) AS u(d, x)), '|'), true);
             RETURN;
-        END IF;
-        v_probes := v_probes + 1;
-        IF v_probes = 1024 THEN
-            PERFORM "training_counts_flush_pending"(); -- every slot is taken: write them and start over
-            v_probes := 0;
         END IF;
         v_slot := (v_slot + 1) & 1023;
     END LOOP;
