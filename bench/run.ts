@@ -26,6 +26,11 @@ for (const bench of selected) {
   const started = Date.now();
   const section = await bench.run();
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  const unpublished = bench.unpublished?.();
+  if (unpublished) {
+    console.log(`\n${section}\n(${seconds} s; not written: ${unpublished})`);
+    continue;
+  }
   const stamp = `_Run on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in ${seconds} s; load average at start ${os.loadavg()[0]!.toFixed(1)}. Machine: ${machine}._`;
   writeFileSync(new URL(`${bench.name}.md`, resultsDir), `${section.trim()}\n\n${stamp}\n`);
   console.log(`\n${section}\n(${seconds} s)`);

@@ -19,6 +19,8 @@ import { xapi } from './xapi/index.js';
 export interface Benchmark {
   name: string;
   run(): Promise<string>;
+  /** Why this run is not the published one (say, a subset for profiling), if so: it is printed, not written. */
+  unpublished?(): string | undefined;
 }
 
 /** Every benchmark, in the order of BENCHMARKS.md. */

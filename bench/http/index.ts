@@ -11,6 +11,7 @@ import { sleep } from '../../tests/support/wait.js';
 import { report } from './report.js';
 import { cpuMs, discoverPostGraphile, post, transactions } from './probes.js';
 import {
+  ALL_TARGETS,
   CONNECTIONS,
   type Measured,
   OFFICER,
@@ -53,6 +54,8 @@ export const OUR_ASSIGNMENTS = `query Assignments($userId: ID!) {
 
 export const http: Benchmark = {
   name: 'http',
+  unpublished: () =>
+    TARGETS.length < ALL_TARGETS.length ? `HTTP_TARGETS=${TARGETS.join(',')} measures a subset` : undefined,
   async run() {
     const secret = randomBytes(32).toString('hex');
     const loadAverage = os.loadavg()[0]!;
