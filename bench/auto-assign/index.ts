@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import { runAsCaller, type Caller } from '../../src/core/caller/index.js';
@@ -343,5 +344,7 @@ Memory of this process around the runs of ours and the floor at each size (the s
 ${memoryLines.join('\n')}
 
 Row-by-row, by contrast, holds every latest score in Node: heap ${mib(baseline.heapBefore)} → ${mib(baseline.heapAfter)} for
-${count(baseline.scoresTotal)} scores. Seeding (not timed above): ${seeding.map((s) => `${count(s.size)} in ${seconds(s.ms)}`).join(', ')}.`;
+${count(baseline.scoresTotal)} scores. Seeding (not timed above): ${seeding.map((s) => `${count(s.size)} in ${seconds(s.ms)}`).join(', ')}.
+
+${readFileSync(new URL('./trigger-levers.md', import.meta.url), 'utf8').trim()}`;
 }

@@ -312,13 +312,13 @@ builder.mutationFields((t) => ({
       const data = courseData(input) as Prisma.TrainingCourseUncheckedCreateInput;
       checkHighRiskExpiry(data.expiryMonths, data.highRiskExpiryMonths);
       const tenantId = context.caller.tenantId;
+      // Read back with the tenant: Prisma reads a created row with relations selected by its id alone.
       const id = await context.transaction(async (tx) => {
         const created = await tx.trainingCourse.create({
           data: { ...data, tenantId, createdBy: context.caller.userId },
           select: { id: true },
         });
-        // A new required course concerns every user of the tenant.
-        if (data.required) await announceQualificationChange(tx, tenantId, null);
+        if (data.required) await announceQualificationChange(tx, tenantId, null); // it concerns every user
         return created.id;
       });
       return context.db.trainingCourse.findUniqueOrThrow({ ...query, where: { id } });
