@@ -3,15 +3,20 @@ import { type BenchDatabase } from '../../tests/support/database.js';
 import { fmt, median } from '../../tests/support/report.js';
 import { WRITE_RUNS, BULK_WRITE_RUNS, BULK_INSERT_ROWS, BULK_UPDATE_ROWS, TENANT, ADMIN } from './queries.js';
 
-/** The cost the counter triggers add to writes: each kind of write with and without them, rolled back. */
+/**
+ * The cost the counter triggers add to writes: each kind of write with and without them, rolled back.
+ * The row triggers collect each bucket's deltas and the statement triggers (`…_flush`) write them.
+ */
 
 export const COUNTER_TRIGGERS: [table: string, trigger: string][] = [
   ['training_assignments', 'training_assignment_counts_insert'],
   ['training_assignments', 'training_assignment_counts_update'],
   ['training_assignments', 'training_assignment_counts_delete'],
+  ['training_assignments', 'training_assignment_counts_flush'],
   ['training_completions', 'training_completion_counts_insert'],
   ['training_completions', 'training_completion_counts_update'],
   ['training_completions', 'training_completion_counts_delete'],
+  ['training_completions', 'training_completion_counts_flush'],
 ];
 
 export interface WriteCost {
@@ -69,18 +74,19 @@ export async function measureWrites(db: BenchDatabase): Promise<WriteCost[]> {
         label: 'start one assignment (1-row UPDATE)',
         runs: assigned.length,
         write: (c, _p, i) =>
-          c.query(`UPDATE training_assignments SET status = 'in_progress', started_at = now() WHERE id = $1`, [
-            assigned[i],
-          ]),
+          c.query(
+            `UPDATE training_assignments SET status = 'in_progress', started_at = now() WHERE tenant_id = $2 AND id = $1`,
+            [assigned[i], TENANT],
+          ),
       },
       {
         label: 'complete one (1-row UPDATE + passed completion INSERT)',
         runs: started.length,
         write: async (c, _p, i) => {
           const { rows } = await c.query<{ course_id: string; user_id: string }>(
-            `UPDATE training_assignments SET status = 'completed', completed_at = now() WHERE id = $1
+            `UPDATE training_assignments SET status = 'completed', completed_at = now() WHERE tenant_id = $2 AND id = $1
              RETURNING course_id, user_id`,
-            [started[i]],
+            [started[i], TENANT],
           );
           await c.query(
             `INSERT INTO training_completions (tenant_id, assignment_id, course_id, user_id, score, passed, completion_time_minutes)

@@ -111,7 +111,7 @@ export async function runAutoAssignBaseline(tx: CallerTransaction, run: AutoAssi
   SELECT (SELECT count(*) FROM created)::int AS assignments_created,
          (SELECT count(*) FROM courses)::int AS courses_checked,
          (SELECT count(*) FROM scores)::int AS scores_checked,
-         CASE WHEN ${run.returnIds ?? false}::boolean THEN (SELECT coalesce(array_agg(id::text), '{}') FROM created) END AS assignment_ids`;
+         (SELECT coalesce(array_agg(id::text), '{}') FROM created) AS assignment_ids`;
   if (!row) throw new Error('auto-assignment returned no summary row');
   return {
     assignmentsCreated: row.assignments_created,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import { runAsCaller, type Caller } from '../../src/core/caller/index.js';
@@ -18,11 +19,11 @@ import { appendEntities, COURSES, SERVICE, TENANT } from './seed.js';
  * 1M latest scores, 50 courses). At each size, alternately, after the created
  * assignments are deleted and the table vacuumed:
  *  - ours: `runAutoAssign` (src/risk/auto-assign-sql.ts) exactly as the API and
- *    the scheduler run it — one statement, in a transaction as an integration
- *    under RLS, with the NOTIFY trigger on;
+ *    the scheduler run it — one statement and its announcement of the new
+ *    rows, in a transaction as an integration under RLS;
  *  - floor: a bare `INSERT … SELECT` of the very rows ours created (saved from
- *    its first run), under the same role, indexes and trigger: the cost of
- *    writing them, with nothing decided;
+ *    its first run), under the same role, indexes and triggers, announcing
+ *    nothing: the cost of writing them, with nothing decided;
  *  - floor without the outbox: the same bare insert with the notification
  *    outbox trigger disabled, so the report shows what writing one
  *    ASSIGNMENT_CREATED notification per assignment (same statement, same
@@ -294,9 +295,10 @@ PostgreSQL as installed (${settings}); load average at start ${loadAverage.toFix
 (other work was running: compare the columns, not the seconds).
 
 - **ours**: \`runAutoAssign\` (src/risk/auto-assign-sql.ts), as the API and the scheduler run it: one statement in
-  a transaction as an integration under RLS, NOTIFY trigger on. Median of the runs (count in brackets).
+  a transaction as an integration under RLS, then its announcement of the new rows (one more statement). Median of
+  the runs (count in brackets).
 - **floor**: \`INSERT INTO training_assignments … SELECT\` of exactly the rows ours created, same role, indexes and
-  trigger: the cost of writing them with nothing decided.
+  triggers, announcing nothing: the cost of writing them with nothing decided.
 - **row-by-row**: the same rules row by row (bench/auto-assign/row-by-row.ts): load the latest scores into Node,
   then per score that matches a course the users of its entity, and per matching course and user an
   active-assignment query, a completion query and an INSERT, on one connection in one transaction —
@@ -342,5 +344,7 @@ Memory of this process around the runs of ours and the floor at each size (the s
 ${memoryLines.join('\n')}
 
 Row-by-row, by contrast, holds every latest score in Node: heap ${mib(baseline.heapBefore)} → ${mib(baseline.heapAfter)} for
-${count(baseline.scoresTotal)} scores. Seeding (not timed above): ${seeding.map((s) => `${count(s.size)} in ${seconds(s.ms)}`).join(', ')}.`;
+${count(baseline.scoresTotal)} scores. Seeding (not timed above): ${seeding.map((s) => `${count(s.size)} in ${seconds(s.ms)}`).join(', ')}.
+
+${readFileSync(new URL('./trigger-levers.md', import.meta.url), 'utf8').trim()}`;
 }

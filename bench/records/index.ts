@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { mintToken } from '../../src/core/auth.js';
 import { createBenchDatabase } from '../../tests/support/database.js';
@@ -8,10 +9,12 @@ import { freePort, startChild, stopAll, waitReady, type Child } from '../../test
 import { fmt, table } from '../../tests/support/report.js';
 import type { Benchmark } from '../suite.js';
 import { seedRecords } from './seed.js';
+import { xlsxRows } from './xlsx-rows.js';
 
 /**
  * The auditors' export streamed: GET /exports/training-records.csv and .xlsx of a tenant with ROWS assignments (one
- * row each), from our API in a process of its own, the body read here and counted, not kept. For each format a
+ * row each), from our API in a process of its own, the body read here and counted, not kept (an .xlsx is kept in a
+ * temporary file until its rows are counted). Every file must hold one row per seeded assignment. For each format a
  * one-course export (ROWS / PER_WORKER rows) runs first, then the whole tenant. The server's peak resident memory
  * of each export is its VmHWM, reset before the export (/proc/<pid>/clear_refs), and at least the largest VmRSS
  * sampled every SAMPLE_MS. Flat memory: the whole tenant's peak is no higher than the one course's, though the file
@@ -57,8 +60,47 @@ interface Exported {
   load: number;
 }
 
-/** Downloads `url`, counting bytes, while sampling the server's resident memory. */
-async function exportOnce(url: string, token: string, pid: number): Promise<Exported> {
+/** The data rows of a downloaded file: its lines but the heading (no field of this seed breaks a line). */
+function csvRows() {
+  let lines = 0;
+  return {
+    take(chunk: Uint8Array) {
+      for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
+    },
+    count: async () => lines - 1,
+  };
+}
+
+/** The data rows of a downloaded workbook: its worksheet's rows but the heading, counted once it is complete. */
+function workbookRows() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'records-bench-'));
+  const file = path.join(dir, 'export.xlsx');
+  const fd = openSync(file, 'w');
+  return {
+    take: (chunk: Uint8Array) => void writeSync(fd, chunk),
+    async count() {
+      closeSync(fd);
+      try {
+        return (await xlsxRows(file)) - 1;
+      } finally {
+        rmSync(dir, { recursive: true });
+      }
+    },
+  };
+}
+
+/**
+ * Downloads `url`, counting bytes, while sampling the server's resident memory; fails unless the file holds
+ * `expectedRows` rows.
+ */
+async function exportOnce(
+  url: string,
+  token: string,
+  pid: number,
+  format: 'csv' | 'xlsx',
+  expectedRows: number,
+): Promise<Exported> {
+  const rowCounter = format === 'csv' ? csvRows() : workbookRows();
   const hwm = resetPeak(pid);
   const beforeMb = statusMb(pid, 'VmRSS');
   let sampled = beforeMb;
@@ -73,7 +115,10 @@ async function exportOnce(url: string, token: string, pid: number): Promise<Expo
   try {
     const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
     if (response.status !== 200) throw new Error(`${url}: ${response.status} ${await response.text()}`);
-    for await (const chunk of response.body!) bytes += (chunk as Uint8Array).length;
+    for await (const chunk of response.body!) {
+      bytes += (chunk as Uint8Array).length;
+      rowCounter.take(chunk as Uint8Array);
+    }
     const seconds = (performance.now() - started) / 1000;
     const peakMb = Math.max(sampled, statusMb(pid, 'VmRSS'), hwm ? statusMb(pid, 'VmHWM') : 0);
     // A quarter no sample fell in (a short export) is NaN, printed as –.
@@ -81,14 +126,18 @@ async function exportOnce(url: string, token: string, pid: number): Promise<Expo
       const inQuarter = samples.filter(([at]) => Math.min(3, Math.floor((4 * at) / bytes)) === quarter);
       return inQuarter.length ? Math.max(...inQuarter.map(([, mb]) => mb)) : Number.NaN;
     });
+    const afterMb = statusMb(pid, 'VmRSS');
+    const load = os.loadavg()[0]!;
+    const rows = await rowCounter.count();
+    if (rows !== expectedRows) throw new Error(`${url}: ${rows} rows exported, ${expectedRows} seeded`);
     return {
       bytes,
       seconds,
       beforeMb,
       peakMb,
-      afterMb: statusMb(pid, 'VmRSS'),
+      afterMb,
       quarterPeaksMb,
-      load: os.loadavg()[0]!,
+      load,
     };
   } finally {
     clearInterval(sampler);
@@ -185,8 +234,8 @@ export const records: Benchmark = {
       const flat: string[] = [];
       for (const format of ['csv', 'xlsx'] as const) {
         const url = `${origin}/exports/training-records.${format}`;
-        const small = await exportOnce(`${url}?course=${oneCourse}`, token, server.pid);
-        const full = await exportOnce(url, token, server.pid);
+        const small = await exportOnce(`${url}?course=${oneCourse}`, token, server.pid, format, courseRows);
+        const full = await exportOnce(url, token, server.pid, format, counts.assignments);
         console.log(
           `${format}: ${JSON.stringify({ small, full })}, load ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
         );
@@ -231,7 +280,8 @@ export const records: Benchmark = {
           `completions with their evidence, ${counts.certificates.toLocaleString('en')} certificates; seeded set-based ` +
           `by bench/records/seed.ts ${earlier ? 'in an earlier run' : `in ${fmt(seedSeconds, 0)} s`}), exported by an admin with ` +
           '`GET /exports/training-records.csv` and `.xlsx` from our API in its own process (production mode, ' +
-          'PostgreSQL, RLS), the body read and counted by the benchmark, not kept. For each format one course ' +
+          'PostgreSQL, RLS), the body read and counted by the benchmark, not kept, and its rows counted: each file ' +
+          'holds one row per assignment it covers, or the run fails. For each format one course ' +
           `(${courseRows.toLocaleString('en')} rows) is exported first, then the whole tenant, on one server ` +
           `(RSS ${fmt(startMb, 0)} MiB before its first export). Peak RSS: the server's VmHWM, reset before each ` +
           `export through /proc/<pid>/clear_refs, and never below the VmRSS sampled every ${SAMPLE_MS} ms; RSS ` +

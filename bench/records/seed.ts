@@ -10,9 +10,15 @@ import { seedAsOwner } from '../../tests/support/seed.js';
  * with quiz evidence and, on every other course, a certificate, one in twenty of them revoked), the rest assigned,
  * in progress, overdue or cancelled, a fifth of the started ones with a failed attempt too.
  *
- * The per-row evidence trigger (which would write the evidence this seed writes itself) and the notification
- * outbox (a million ASSIGNMENT_CREATED messages nobody reads here) are off while seeding; the statement-level
- * counters stay on, so the analytics tables match the rows.
+ * Every row trigger of these tables is off while seeding, and what the export reads of their work is written
+ * here, set-based: the evidence (the trigger derives it from training_evidence rows this seed has no need of)
+ * and, so that analytics over this tenant agree with its rows, the counters, recounted once at the end. Left
+ * unwritten: the audit trail and the notification outbox (nobody reads them here).
+ * Why: each trigger runs once per row, and the counter triggers update the same hundred-odd buckets over and
+ * over in one transaction, every update walking the versions the transaction already made of its row, so the
+ * seed grew with the square of its rows (a million took over 38 minutes); with them off it is linear. The
+ * insert checks do nothing for the owner, and the foreign keys stay (seedAsOwner validates those of the big
+ * tables in bulk).
  */
 
 export interface RecordsTenant {
@@ -99,6 +105,22 @@ SELECT ${uuid(`'z' || i`)}, tenant_id, ${uuid(`'p' || i`)}, user_id, course_id, 
        CASE WHEN h2 % 20 = 0 THEN 'Issued in error' END
 FROM (${SLOTS}) x, seed_records WHERE h < 50 AND k % 2 = 0`;
 
+const COUNTERS = ['training_assignment_counts', 'training_assignment_due_counts', 'training_completion_counts'];
+
+/** The analytics counters as the triggers would have left them (the same recount the migration that added them ran). */
+const RECOUNTS = [
+  `INSERT INTO training_assignment_counts (tenant_id, course_id, status, n)
+   SELECT tenant_id, course_id, status, count(*) FROM training_assignments GROUP BY 1, 2, 3`,
+  `INSERT INTO training_assignment_due_counts (tenant_id, due_date, course_id, status, n)
+   SELECT tenant_id, due_date, course_id, status, count(*) FROM training_assignments
+   WHERE status IN ('assigned', 'in_progress') AND due_date IS NOT NULL GROUP BY 1, 2, 3, 4`,
+  `INSERT INTO training_completion_counts
+     (tenant_id, course_id, passed_count, minutes_sum, minutes_count, score_sum, score_count)
+   SELECT tenant_id, course_id, count(*), coalesce(sum(completion_time_minutes), 0), count(completion_time_minutes),
+          coalesce(sum(score), 0), count(score)
+   FROM training_completions WHERE passed GROUP BY 1, 2`,
+];
+
 export interface RecordsCounts {
   assignments: number;
   completions: number;
@@ -113,18 +135,23 @@ export async function seedRecords(client: pg.Client, tenant: RecordsTenant): Pro
        SELECT $1::int AS rows, $2::int AS per_worker, $3::uuid AS tenant_id, $4::uuid AS admin_id, $5::uuid AS officer_id`,
       [tenant.workers * tenant.perWorker, tenant.perWorker, tenant.tenantId, tenant.adminId, tenant.officerId],
     );
-    await sql.query('ALTER TABLE training_assignments DISABLE TRIGGER training_assignments_outbox_created');
-    await sql.query('ALTER TABLE training_completions DISABLE TRIGGER training_completions_evidence');
-    await sql.query('ALTER TABLE certificates NO FORCE ROW LEVEL SECURITY');
-    for (const statement of [PROFILES, COURSES, ASSIGNMENTS, COMPLETIONS, CERTIFICATES]) {
+    const { rows: triggers } = await sql.query<{ table_name: string; name: string }>(
+      `SELECT tgrelid::regclass::text AS table_name, tgname AS name FROM pg_trigger
+       WHERE NOT tgisinternal AND tgenabled <> 'D' AND tgrelid = ANY($1::regclass[])`,
+      [['profiles', 'training_courses', 'training_assignments', 'training_completions', 'certificates']],
+    );
+    for (const t of triggers) await sql.query(`ALTER TABLE ${t.table_name} DISABLE TRIGGER "${t.name}"`);
+    for (const table of ['certificates', ...COUNTERS]) {
+      await sql.query(`ALTER TABLE ${table} NO FORCE ROW LEVEL SECURITY`);
+    }
+    for (const statement of [PROFILES, COURSES, ASSIGNMENTS, COMPLETIONS, CERTIFICATES, ...RECOUNTS]) {
       const started = performance.now();
       const { rowCount } = await sql.query(statement);
       console.log(`  seeded ${rowCount} rows in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       counts.push(rowCount ?? 0);
     }
-    await sql.query('ALTER TABLE certificates FORCE ROW LEVEL SECURITY');
-    await sql.query('ALTER TABLE training_completions ENABLE TRIGGER training_completions_evidence');
-    await sql.query('ALTER TABLE training_assignments ENABLE TRIGGER training_assignments_outbox_created');
+    for (const table of ['certificates', ...COUNTERS]) await sql.query(`ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`);
+    for (const t of triggers) await sql.query(`ALTER TABLE ${t.table_name} ENABLE TRIGGER "${t.name}"`);
   });
   return { assignments: counts[2]!, completions: counts[3]!, certificates: counts[4]! };
 }

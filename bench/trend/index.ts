@@ -48,7 +48,6 @@ function trendAssigned(db: Database): Promise<string[]> {
         tenantId: BACKTEST_TENANT,
         assignedBy: null,
         dueDays: 14,
-        returnIds: true,
       });
       const rows = await tx.$queryRaw<{ id: string }[]>`
         SELECT trigger_entity_id::text AS id FROM training_assignments

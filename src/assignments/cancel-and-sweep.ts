@@ -1,5 +1,6 @@
 import { builder } from '../core/builder.js';
 import * as validate from '../core/validate.js';
+import { announceQualificationChange } from '../users/qualification-change.js';
 import { Assignment } from './assignment.js';
 import { refuseTransition } from './refusal.js';
 import { ACTIVE_STATUSES } from './status.js';
@@ -16,11 +17,17 @@ builder.mutationFields((t) => ({
       const id = validate.uuid('assignmentId', args.assignmentId);
       const reason = args.reason ? validate.text('reason', args.reason, { max: 1000 }) || null : null;
       await context.transaction(async (tx) => {
-        const { count } = await tx.trainingAssignment.updateMany({
+        const cancelled = await tx.trainingAssignment.updateManyAndReturn({
           where: { id, tenantId: caller.tenantId, status: { in: [...ACTIVE_STATUSES] } },
           data: { status: 'cancelled', cancelledAt: new Date(), cancelledBy: caller.userId, cancelReason: reason },
+          select: { userId: true },
         });
-        if (count === 0) await refuseTransition(tx, caller.tenantId, id, 'cancel');
+        if (cancelled.length === 0) await refuseTransition(tx, caller.tenantId, id, 'cancel');
+        await announceQualificationChange(
+          tx,
+          caller.tenantId,
+          cancelled.map((row) => row.userId),
+        );
       });
       return context.db.trainingAssignment.findUniqueOrThrow({ ...query, where: { id } });
     },

@@ -4,6 +4,7 @@ import { sqlState } from '../core/database-errors.js';
 import { UNIQUE_VIOLATION } from '../core/sqlstate.js';
 import * as validate from '../core/validate.js';
 import { Assignment } from './assignment.js';
+import { announceAssignmentsCreated } from './live-channel.js';
 import { refuseTransition } from './refusal.js';
 
 /**
@@ -58,6 +59,7 @@ builder.mutationFields((t) => ({
             },
             select: { id: true },
           });
+          await announceAssignmentsCreated(tx, caller.tenantId, [{ id: created.id, userId }]);
           return created.id;
         })
         .catch((error: unknown) => {

@@ -1,11 +1,26 @@
+import type { CallerTransaction } from '../core/caller/index.js';
 import type { AnnouncedChannel, AnnouncedKey, TenantReader } from '../core/live-events/index.js';
 
 /**
- * New assignments, as the live-event hub hears them: an AFTER INSERT statement
- * trigger on training_assignments (migration 20261125000100_security) NOTIFYs
- * after commit — a rolled-back insert announces nothing — on
- * `training_assignment_created` with `{"tenantId", "assignments": [[id, userId], …]}`,
- * at most 80 pairs per payload.
+ * Announces new assignments of one tenant: every statement that inserts assignments calls it in its
+ * transaction, after the insert. The SQL function (migration 20261214400000_api_raises_live_events)
+ * reads no table, so on a distributed database it runs where the API listens, not on the shard that
+ * holds the rows; PostgreSQL sends its NOTIFYs at commit only, so a rolled-back insert announces nothing.
+ */
+export async function announceAssignmentsCreated(
+  tx: CallerTransaction,
+  tenantId: string,
+  created: readonly { id: string; userId: string }[],
+): Promise<void> {
+  if (created.length === 0) return;
+  await tx.$executeRaw`SELECT announce_assignments_created(${tenantId}::uuid, ${created.map((row) => row.id)}::uuid[],
+                                                           ${created.map((row) => row.userId)}::uuid[])`;
+}
+
+/**
+ * New assignments, as the live-event hub hears them: `announceAssignmentsCreated` NOTIFYs after commit
+ * on `training_assignment_created` with `{"tenantId", "assignments": [[id, userId], …]}`, at most 80
+ * pairs per payload (a burst arrives as several payloads the hub reads together).
  */
 export const assignmentCreated: AnnouncedChannel = {
   kind: 'announced',

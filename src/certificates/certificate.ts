@@ -7,6 +7,7 @@ import { badInput, conflict, notFound, tooManyRequests } from '../core/errors.js
 import { todayUtc } from '../core/today.js';
 import * as validate from '../core/validate.js';
 import { DEFAULT_ORGANISATION_NAME } from '../tenants/branding.js';
+import { announceQualificationChange } from '../users/qualification-change.js';
 import { lookupCertificate, type PublicCertificate } from './certificates-sql.js';
 import type { PublicEvidence } from './evidence-text.js';
 import { lookupLimiter } from './settings.js';
@@ -156,11 +157,20 @@ builder.mutationField('revokeCertificate', (t) =>
         throw badInput('code', 'is not a certificate code', CertificateRule.certificateCode);
       const reason = validate.text('reason', args.reason, { min: 1, max: 1000 });
       await context.transaction(async (tx) => {
-        const { count } = await tx.certificate.updateMany({
+        const revoked = await tx.certificate.updateManyAndReturn({
           where: { code, tenantId: caller.tenantId, revokedAt: null },
           data: { revokedAt: new Date(), revokedBy: caller.userId, revokeReason: reason },
+          select: { userId: true },
         });
-        if (count > 0) return;
+        if (revoked.length > 0) {
+          // A revoked certificate no longer qualifies its holder.
+          await announceQualificationChange(
+            tx,
+            caller.tenantId,
+            revoked.map((row) => row.userId),
+          );
+          return;
+        }
         const existing = await tx.certificate.findFirst({
           where: { code, tenantId: caller.tenantId },
           select: { id: true },

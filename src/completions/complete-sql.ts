@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { refuseTransition } from '../assignments/refusal.js';
 import type { CallerTransaction } from '../core/caller/index.js';
+import { announceQualificationChange } from '../users/qualification-change.js';
 import { certificatePdfPath, newCertificateCode } from './certificate-code.js';
 
 /** What completed an assignment, as stored (GraphQL: SELF_REPORT, QUIZ, …). */
@@ -97,6 +98,7 @@ export async function recordAttempt(
     },
     select: { id: true },
   });
+  await announceQualificationChange(tx, tenantId, [assignment.userId]);
   // The certificate is written in the completion's own transaction: both or neither.
   if (code) {
     await tx.certificate.create({

@@ -2,6 +2,7 @@ import { refuseTransition } from '../assignments/refusal.js';
 import type { CallerTransaction } from '../core/caller/index.js';
 import { notFound } from '../core/errors.js';
 import { recordAttempt } from './complete-sql.js';
+import { announceQualificationChange } from '../users/qualification-change.js';
 
 /**
  * Evidence towards completing an assignment, and the completion it earns. A course may require a passed quiz,
@@ -113,7 +114,7 @@ export async function retractRequirement(
   const { assignmentIds, kind, reason } = retraction;
   if (assignmentIds.length === 0) return { completionIds: [] };
   // Each part of the statement runs to completion whether or not the final SELECT reads it.
-  const rows = await tx.$queryRaw<{ id: string }[]>`
+  const rows = await tx.$queryRaw<{ id: string; user_id: string }[]>`
     WITH latest AS (
       SELECT DISTINCT ON (e.assignment_id) e.assignment_id, e.user_id, e.passed
       FROM training_evidence e
@@ -155,6 +156,8 @@ export async function retractRequirement(
       FROM retracted r
       ON CONFLICT (tenant_id, user_id, kind, subject) DO NOTHING
     )
-    SELECT r.id FROM retracted r ORDER BY r.id`;
+    SELECT r.id, r.user_id::text FROM retracted r ORDER BY r.id`;
+  // The retracted completions (and their revoked certificates) no longer qualify their holders.
+  await announceQualificationChange(tx, tenantId, [...new Set(rows.map((row) => row.user_id))]);
   return { completionIds: rows.map((row) => row.id) };
 }

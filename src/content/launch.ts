@@ -106,12 +106,15 @@ async function recordLaunch(
     contentType: 'application/json',
   });
   await storeStatements(tx, tenantId, statements, authority, { publicUrl: config.publicUrl });
+  // A relaunch keeps the first launch's time; excluded.launched_at is this transaction's now(), which a
+  // distributed database (Citus) refuses inside the update's COALESCE.
   await tx.$executeRaw`
     INSERT INTO module_progress (tenant_id, assignment_id, module_id, user_id, launched_at, session_id, session_open)
     VALUES (${tenantId}::uuid, ${assignmentId}::uuid, ${row.module_id}::uuid, ${row.user_id}::uuid, now(),
             ${session.sessionId}::uuid, true)
     ON CONFLICT (tenant_id, assignment_id, module_id) DO UPDATE
-    SET launched_at = coalesce(module_progress.launched_at, now()), session_id = excluded.session_id, session_open = true`;
+    SET launched_at = coalesce(module_progress.launched_at, excluded.launched_at), session_id = excluded.session_id,
+        session_open = true`;
   const query = new URLSearchParams({
     endpoint: `${config.publicUrl}/xapi/`,
     fetch: `${config.publicUrl}${fetchPath}`,

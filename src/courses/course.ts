@@ -7,6 +7,7 @@ import { sqlState } from '../core/database-errors.js';
 import { CHECK_VIOLATION } from '../core/sqlstate.js';
 import * as validate from '../core/validate.js';
 import { User } from '../users/user.js';
+import { announceQualificationChange } from '../users/qualification-change.js';
 import { pageCounts, readPage } from '../core/json-page-sql.js';
 import { COURSE_TABLE } from './course-sql.js';
 import { CourseRequirements, CourseRequirementsInput, requirementsData, requirementsOf } from './requirements.js';
@@ -307,13 +308,20 @@ builder.mutationFields((t) => ({
     type: Course,
     description: 'Creates a course (admin, safety officer).',
     args: { input: t.arg({ type: CreateTrainingCourseInput, required: true }) },
-    resolve: (query, _root, { input }, context) => {
+    resolve: async (query, _root, { input }, context) => {
       const data = courseData(input) as Prisma.TrainingCourseUncheckedCreateInput;
       checkHighRiskExpiry(data.expiryMonths, data.highRiskExpiryMonths);
-      return context.db.trainingCourse.create({
-        ...query,
-        data: { ...data, tenantId: context.caller.tenantId, createdBy: context.caller.userId },
+      const tenantId = context.caller.tenantId;
+      // Read back with the tenant: Prisma reads a created row with relations selected by its id alone.
+      const id = await context.transaction(async (tx) => {
+        const created = await tx.trainingCourse.create({
+          data: { ...data, tenantId, createdBy: context.caller.userId },
+          select: { id: true },
+        });
+        if (data.required) await announceQualificationChange(tx, tenantId, null); // it concerns every user
+        return created.id;
       });
+      return context.db.trainingCourse.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),
   updateTrainingCourse: t.withAuth({ may: 'courses.manage' }).prismaField({
@@ -366,7 +374,11 @@ builder.mutationFields((t) => ({
             }
             checkHighRiskExpiry(expiry, highRisk);
           }
-          return (await tx.trainingCourse.updateMany({ where, data })).count;
+          const updated = await tx.trainingCourse.updateManyAndReturn({ where, data, select: { required: true } });
+          // Setting whether it is required, or the entity type of a required course, concerns every user.
+          const concernsAll = data.required !== undefined || (data.entityType !== undefined && updated[0]?.required);
+          if (updated.length > 0 && concernsAll) await announceQualificationChange(tx, context.caller.tenantId, null);
+          return updated.length;
         })
         .catch((error: unknown) => {
           if (sqlState(error) === CHECK_VIOLATION) {

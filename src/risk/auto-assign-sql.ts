@@ -1,4 +1,5 @@
 import type { RiskEntityTypeValue } from '../assignments/assignment.js';
+import { announceAssignmentsCreated } from '../assignments/live-channel.js';
 import type { CallerTransaction } from '../core/caller/index.js';
 import { Prisma } from '../generated/prisma/client.js';
 
@@ -41,8 +42,6 @@ export interface AutoAssignRun {
   /** Due date = today (UTC) + dueDays. */
   dueDays: number;
   scope?: AutoAssignScope;
-  /** Return the created ids (the mutation loads them); the scheduler and ingest need only the count. */
-  returnIds?: boolean;
 }
 
 export interface AutoAssignOutcome {
@@ -51,7 +50,7 @@ export interface AutoAssignOutcome {
   coursesChecked: number;
   /** Latest scores in scope, at or above minRiskScore (step 2). */
   scoresChecked: number;
-  /** Empty unless `returnIds`. */
+  /** The created ids, in id order (announced live; the mutation loads them). */
   assignmentIds: string[];
 }
 
@@ -60,6 +59,7 @@ interface OutcomeRow {
   courses_checked: number;
   scores_checked: number;
   assignment_ids: string[] | null;
+  user_ids: string[] | null;
 }
 
 /**
@@ -98,7 +98,8 @@ interface OutcomeRow {
  *    current; expires_at today: still current). Active assignments are the
  *    index's job. The trigger columns record that score, so an assignment
  *    always says which score created it.
- * 6–7. insert with the reason text, due date and trigger columns; report counts.
+ * 6–7. insert with the reason text, due date and trigger columns; report counts and the new ids, which
+ *    are then announced live in the same transaction.
  */
 export async function runAutoAssign(tx: CallerTransaction, run: AutoAssignRun): Promise<AutoAssignOutcome> {
   const { tenantId } = run;
@@ -221,17 +222,25 @@ export async function runAutoAssign(tx: CallerTransaction, run: AutoAssignRun): 
             AND tc.passed AND (tc.expires_at IS NULL OR tc.expires_at >= training_today()))
       ORDER BY b.course_id, b.user_id
       ON CONFLICT (tenant_id, course_id, user_id) WHERE status IN ('assigned', 'in_progress', 'overdue') DO NOTHING
-      RETURNING id
+      RETURNING id, user_id
   )
   SELECT (SELECT count(*) FROM created)::int AS assignments_created,
          (SELECT count(*) FROM courses)::int AS courses_checked,
          (SELECT count(*) FROM scores)::int AS scores_checked,
-         CASE WHEN ${run.returnIds ?? false}::boolean THEN (SELECT coalesce(array_agg(id::text), '{}') FROM created) END AS assignment_ids`;
+         (SELECT array_agg(c.id::text ORDER BY c.id) FROM created c) AS assignment_ids,
+         (SELECT array_agg(c.user_id::text ORDER BY c.id) FROM created c) AS user_ids`;
   if (!row) throw new Error('auto-assignment returned no summary row');
+  const assignmentIds = row.assignment_ids ?? [];
+  const userIds = row.user_ids ?? [];
+  await announceAssignmentsCreated(
+    tx,
+    tenantId,
+    assignmentIds.map((id, at) => ({ id, userId: userIds[at]! })),
+  );
   return {
     assignmentsCreated: row.assignments_created,
     coursesChecked: row.courses_checked,
     scoresChecked: row.scores_checked,
-    assignmentIds: row.assignment_ids ?? [],
+    assignmentIds,
   };
 }

@@ -1,4 +1,5 @@
 import { Prisma } from '../generated/prisma/client.js';
+import { announceQualificationChange } from '../users/qualification-change.js';
 import type { CallerTransaction } from '../core/caller/index.js';
 
 /**
@@ -95,32 +96,20 @@ export function qualificationSql(
 }
 
 /**
- * The hook for every change of qualification that no trigger sees (a revoked
- * certificate, …): announces, after commit, that these users' qualifications
- * may have changed (null: every user of the tenant). Subscribers re-read them
- * and push only what really changed.
- */
-export async function announceQualificationChange(
-  tx: CallerTransaction,
-  tenantId: string,
-  userIds: readonly string[] | null,
-): Promise<void> {
-  await tx.$queryRaw`SELECT notify_qualification_changed(${tenantId}::uuid, ${userIds ? [...userIds] : null}::uuid[])::text`;
-}
-
-/**
  * The change of day: passed completions that expired yesterday (expires_at is
  * the last valid day) change their holders' qualifications. Announces those
- * users; returns how many.
+ * users (a statement of its own, which reads no table: on a distributed
+ * database a statement that read the completions would run, and notify, on
+ * their shard); returns how many.
  */
 export async function announceExpiredQualifications(tx: CallerTransaction, tenantId: string): Promise<number> {
-  const [row] = await tx.$queryRaw<{ users: number }[]>`
-    WITH expired AS (
-        SELECT DISTINCT tc.user_id FROM training_completions tc
-        WHERE tc.tenant_id = ${tenantId}::uuid AND tc.passed AND tc.expires_at = training_today() - 1
-    ), announced AS (
-        SELECT notify_qualification_changed(${tenantId}::uuid, array_agg(e.user_id)) FROM expired e HAVING count(*) > 0
-    )
-    SELECT (SELECT count(*) FROM expired)::int AS users, (SELECT count(*) FROM announced)::int AS announced`;
-  return row?.users ?? 0;
+  const expired = await tx.$queryRaw<{ user_id: string }[]>`
+    SELECT DISTINCT tc.user_id::text FROM training_completions tc
+    WHERE tc.tenant_id = ${tenantId}::uuid AND tc.passed AND tc.expires_at = training_today() - 1`;
+  await announceQualificationChange(
+    tx,
+    tenantId,
+    expired.map((row) => row.user_id),
+  );
+  return expired.length;
 }

@@ -17,11 +17,11 @@ const PRICED_REQUIRED_COURSES = 20;
  * each change of it, live (`qualificationChanged`).
  *
  * The subscription follows the `qualification_changed` NOTIFY channel
- * (live-channel.ts) on the live-event hub's one session: triggers announce the
- * users a completion, a cancellation, a new shift or operator concerns, or the
- * whole tenant for a required course added or changed; the scheduler announces
- * completions that expired at the change of day; `announceQualificationChange`
- * (qualifications-sql.ts) is the hook for anything else (a revoked certificate).
+ * (live-channel.ts) on the live-event hub's one session: the writes announce, in
+ * their transaction, the users a completion, a cancellation, a revoked certificate,
+ * a new shift or operator concerns, or the whole tenant for a required course added
+ * or changed (`announceQualificationChange`, users/qualification-change.ts); the
+ * scheduler announces completions that expired at the change of day.
  * Each subscriber re-reads only the announced users of its zone or equipment,
  * under its own RLS, one announcement after the other, and pushes a user's
  * Qualification only when it differs from the last one it knew. A read that

@@ -2,6 +2,7 @@ import { builder } from '../core/builder.js';
 import type { CallerTransaction } from '../core/caller/index.js';
 import * as validate from '../core/validate.js';
 import { assertUsersExist, batch, unique } from './feeds.js';
+import { announceQualificationChange } from './qualification-change.js';
 
 /**
  * Who operates which equipment, as the asset-management system knows it (see feeds.ts).
@@ -26,6 +27,7 @@ interface OperatorPair {
  * per piece of equipment, in equipment-id order, so a second call listing the same equipment waits there
  * for the first to commit before touching any row. (Locking the rows themselves is not enough: rows a
  * concurrent call inserts after that lock are still taken by the DELETE, in no particular order.)
+ * The users of the operators added are announced (they may now be qualified to operate it).
  */
 async function replaceOperators(
   tx: CallerTransaction,
@@ -44,12 +46,14 @@ async function replaceOperators(
       AND (eo.equipment_id, eo.user_id) NOT IN (
           SELECT w.equipment_id, w.user_id
           FROM unnest(${pairEquipment}::uuid[], ${pairUsers}::uuid[]) AS w(equipment_id, user_id))`;
-  await tx.$executeRaw`
+  const added = await tx.$queryRaw<{ user_id: string }[]>`
     INSERT INTO equipment_operators (tenant_id, equipment_id, user_id)
     SELECT ${tenantId}::uuid, w.equipment_id, w.user_id
     FROM unnest(${pairEquipment}::uuid[], ${pairUsers}::uuid[]) AS w(equipment_id, user_id)
     ORDER BY w.equipment_id, w.user_id
-    ON CONFLICT (tenant_id, equipment_id, user_id) DO NOTHING`;
+    ON CONFLICT (tenant_id, equipment_id, user_id) DO NOTHING
+    RETURNING user_id::text`;
+  await announceQualificationChange(tx, tenantId, [...new Set(added.map((row) => row.user_id))]);
 }
 
 builder.mutationField('setEquipmentOperators', (t) =>

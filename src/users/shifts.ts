@@ -3,6 +3,7 @@ import type { CallerTransaction } from '../core/caller/index.js';
 import { badInput } from '../core/errors.js';
 import * as validate from '../core/validate.js';
 import { assertUsersExist, batch, unique } from './feeds.js';
+import { announceQualificationChange } from './qualification-change.js';
 import { Rule } from '../core/field-rules.js';
 
 /**
@@ -85,7 +86,10 @@ builder.mutationField('recordShiftAssignments', (t) =>
           rows.map((row) => row.userId),
           (index) => `shifts[${index}].userId`,
         );
-        return upsertShiftRows(tx, context.caller.tenantId, rows);
+        const written = await upsertShiftRows(tx, context.caller.tenantId, rows);
+        // A new or changed shift can change who is qualified in its zone: its user is announced.
+        await announceQualificationChange(tx, context.caller.tenantId, [...new Set(rows.map((row) => row.userId))]);
+        return written;
       });
     },
   }),

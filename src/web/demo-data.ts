@@ -210,12 +210,14 @@ export async function seedDemoTenant(api: { url: string; db: Database }, tokens:
         DEMO_TENANT_ID,
         DEMO_SERVICE.id,
       ]);
+      const created: { id: string; user_id: string }[] = [];
       for (const row of overdue) {
-        await connection.query(
+        const rows = await connection.query<{ id: string; user_id: string }>(
           `INSERT INTO training_assignments
              (tenant_id, course_id, user_id, assigned_by, assignment_reason, due_date, status, assigned_at, started_at)
            VALUES ($1, $2, $3, $4, 'Carried over from the previous training system', $5::date,
-                   $6, $5::date - 30, CASE WHEN $6 = 'in_progress' THEN $5::date - 10 END)`,
+                   $6, $5::date - 30, CASE WHEN $6 = 'in_progress' THEN $5::date - 10 END)
+           RETURNING id::text, user_id::text`,
           [
             DEMO_TENANT_ID,
             row.courseId,
@@ -225,7 +227,14 @@ export async function seedDemoTenant(api: { url: string; db: Database }, tokens:
             row.started ? 'in_progress' : 'assigned',
           ],
         );
+        created.push(...rows);
       }
+      // As the API does after writing assignments: announced to live subscribers at commit.
+      await connection.query('SELECT announce_assignments_created($1::uuid, $2::uuid[], $3::uuid[])', [
+        DEMO_TENANT_ID,
+        created.map((row) => row.id),
+        created.map((row) => row.user_id),
+      ]);
       await connection.query('COMMIT');
     } catch (error) {
       await connection.query('ROLLBACK');

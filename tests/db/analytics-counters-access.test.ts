@@ -129,14 +129,22 @@ describe('who may read and write the counters', () => {
     });
     const owners = await sql.query<{ proname: string; owner: string; definer: boolean }>(
       `SELECT proname, pg_get_userbyid(proowner) AS owner, prosecdef AS definer FROM pg_proc
-       WHERE proname IN ('training_assignment_counts_apply', 'training_completion_counts_apply', 'training_counts_truncate')
+       WHERE proname IN ('training_assignment_counts_apply', 'training_completion_counts_apply', 'training_counts_truncate',
+                         'training_counts_flush', 'training_counts_flush_pending')
        ORDER BY proname`,
     );
     expect(owners).toEqual([
       { proname: 'training_assignment_counts_apply', owner: 'training_counter', definer: true },
       { proname: 'training_completion_counts_apply', owner: 'training_counter', definer: true },
+      { proname: 'training_counts_flush', owner: 'training_counter', definer: true },
+      { proname: 'training_counts_flush_pending', owner: 'training_counter', definer: true },
       { proname: 'training_counts_truncate', owner: 'training_counter', definer: true },
     ]);
+    // A request may not write pending deltas into the counters itself.
+    const [call] = await sql.query<{ app: boolean }>(
+      `SELECT has_function_privilege('training_app', 'training_counts_flush_pending()', 'EXECUTE') AS app`,
+    );
+    expect(call).toEqual({ app: false });
   });
 
   it('refuses a second passed completion of one assignment (what makes averageScore a per-course sum)', async () => {

@@ -101,6 +101,56 @@ describe('analytics counters', () => {
     await sql.query(`DELETE FROM training_assignments WHERE tenant_id = $1`, [world.tenant]);
     expect(await buckets()).toEqual({ counts: [], due: [] });
   });
+
+  it('a statement that fails after some of its rows were counted leaves no count behind (savepoint)', async () => {
+    const world = await makeWorld();
+    const insert = `INSERT INTO training_assignments (tenant_id, course_id, user_id, due_date)
+      SELECT $1::uuid, c, u, training_today() + 3 FROM unnest($2::uuid[]) c, unnest($3::uuid[]) u ORDER BY u = $4::uuid`;
+    const stranger = crypto.randomUUID(); // no such profile: the foreign key fails after the others' rows
+    await db.withConnection(async (c) => {
+      await c.query('BEGIN');
+      await c.query('SAVEPOINT bulk');
+      await expect(
+        c.query(insert, [world.tenant, world.courses, [...world.workers, stranger], stranger]),
+      ).rejects.toThrow(/foreign key/);
+      await c.query('ROLLBACK TO SAVEPOINT bulk');
+      await c.query(insert, [world.tenant, world.courses.slice(0, 1), world.workers.slice(0, 1), stranger]);
+      await c.query('COMMIT');
+    });
+    expect(await counterDifferences()).toEqual({ assignments: [], completions: [] });
+    const [counted] = await sql.query<{ n: number }>(
+      `SELECT sum(n)::int AS n FROM training_assignment_counts WHERE tenant_id = $1`,
+      [world.tenant],
+    );
+    expect(counted!.n).toBe(1);
+  });
+
+  it('counts exactly a statement that changes more buckets than a transaction keeps pending (512)', async () => {
+    const world = await makeWorld();
+    await sql.query(
+      `INSERT INTO profiles (id, tenant_id, role) SELECT gen_random_uuid(), $1::uuid, 'worker'
+       FROM generate_series(1, 400)`,
+      [world.tenant],
+    );
+    // 1,200 assignments, each due on its own day: 1,200 due-date buckets in one statement.
+    await sql.query(
+      `INSERT INTO training_assignments (tenant_id, course_id, user_id, due_date)
+       SELECT $1::uuid, c.id, p.id, training_today() + (row_number() OVER (ORDER BY c.id, p.id))::int
+       FROM training_courses c JOIN profiles p ON p.tenant_id = c.tenant_id AND p.role = 'worker'
+       WHERE c.tenant_id = $1::uuid AND p.id <> ALL ($2::uuid[])`,
+      [world.tenant, world.workers],
+    );
+    expect(await counterDifferences()).toEqual({ assignments: [], completions: [] });
+    await sql.query(`UPDATE training_assignments SET status = 'in_progress', started_at = now() WHERE tenant_id = $1`, [
+      world.tenant,
+    ]);
+    expect(await counterDifferences()).toEqual({ assignments: [], completions: [] });
+    const [due] = await sql.query<{ buckets: number }>(
+      `SELECT count(*)::int AS buckets FROM training_assignment_due_counts WHERE tenant_id = $1 AND status = 'in_progress'`,
+      [world.tenant],
+    );
+    expect(due!.buckets).toBe(1_200);
+  });
 });
 
 describe('TRUNCATE (the owner only)', () => {

@@ -164,12 +164,6 @@ describe('row-level security policies of tenant tables', () => {
   });
 });
 
-/**
- * The one statement trigger left with a transition table: on Citus its NOTIFY would fire on a worker,
- * not where the API listens, so it goes when the API raises the event itself (README, "Running on Citus").
- */
-const TRANSITION_TABLE_TRIGGERS = ['training_assignments: training_assignments_notify_created'];
-
 describe('triggers of tenant tables', () => {
   it('none has a transition table (Citus runs a table’s triggers on each shard, where none exists)', async () => {
     const triggers = await owner(db).query<{ table: string; name: string }>(
@@ -186,6 +180,18 @@ describe('triggers of tenant tables', () => {
        ORDER BY 1`,
       [tenantTables],
     );
-    expect(withTransitionTables.map((row) => row.trigger)).toEqual(TRANSITION_TABLE_TRIGGERS);
+    expect(withTransitionTables.map((row) => row.trigger)).toEqual([]);
+  });
+
+  it('none sends a notification (on a shard, nobody listens: the API announces after its writes)', async () => {
+    const notifying = await owner(db).query<{ trigger: string }>(
+      `SELECT t.tgrelid::regclass::text || ': ' || t.tgname AS trigger
+       FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+       WHERE NOT t.tgisinternal AND t.tgrelid::regclass::text = ANY($1)
+         AND p.prosrc ~* '(pg_notify|\\mnotify\\M|notify_qualification_changed|announce_assignments_created)'
+       ORDER BY 1`,
+      [tenantTables],
+    );
+    expect(notifying.map((row) => row.trigger)).toEqual([]);
   });
 });

@@ -6,10 +6,12 @@ import { owner, uuid } from '../support/sql.js';
 
 /**
  * Live assignments: events come from PostgreSQL (LISTEN/NOTIFY after
- * commit), so a rolled-back transaction emits nothing. The AFTER INSERT
- * statement trigger on training_assignments announces new rows on channel
- * `training_assignment_created` as {"tenantId", "assignments": [[id, userId], …]},
- * at most 80 per payload.
+ * commit), so a rolled-back transaction emits nothing. The writer of new
+ * assignments announces them in its transaction, after the insert, with
+ * `announce_assignments_created(tenant, ids, users)` (no trigger: on a
+ * distributed database a trigger's NOTIFY fires on the shard, where nobody
+ * listens), on channel `training_assignment_created` as
+ * {"tenantId", "assignments": [[id, userId], …]}, at most 80 per payload.
  */
 
 const CHANNEL = 'training_assignment_created';
@@ -28,23 +30,35 @@ const admin = uuid();
 const workers = [uuid(), uuid(), uuid(), uuid()];
 const workerB = uuid();
 let course: string;
-let courseB: string;
 
 const adminA: Caller = { tenantId: tenantA, userId: admin, role: 'admin' };
 const parse = (payloads: string[]): Payload[] => payloads.map((p) => JSON.parse(p) as Payload);
 const allPairs = (payloads: string[]) => parse(payloads).flatMap((p) => p.assignments);
 
-/** Assigns `course` to `user` (each test uses its own worker, so the one-active index never interferes). */
-function insertAssignment(tx: CallerTransaction, user: string) {
-  return tx
-    .$queryRawUnsafe<{ id: string; user_id: string }[]>(
-      `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
-       VALUES ($1::uuid, $2::uuid, $3::uuid, 'manual') RETURNING id::text, user_id::text`,
-      tenantA,
-      course,
-      user,
-    )
-    .then((rows) => rows[0]!);
+/** Announces `rows` of tenant A as the API does, in the writing transaction. */
+async function announce(tx: CallerTransaction, rows: { id: string; user_id: string }[], tenantId = tenantA) {
+  await tx.$executeRawUnsafe(
+    'SELECT announce_assignments_created($1::uuid, $2::uuid[], $3::uuid[])',
+    tenantId,
+    rows.map((row) => row.id),
+    rows.map((row) => row.user_id),
+  );
+}
+
+/**
+ * Assigns `course` to `user` and announces it (each test uses its own worker, so the one-active index never
+ * interferes); `announced: false` only inserts.
+ */
+async function insertAssignment(tx: CallerTransaction, user: string, { announced = true } = {}) {
+  const [row] = await tx.$queryRawUnsafe<{ id: string; user_id: string }[]>(
+    `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
+     VALUES ($1::uuid, $2::uuid, $3::uuid, 'manual') RETURNING id::text, user_id::text`,
+    tenantA,
+    course,
+    user,
+  );
+  if (announced) await announce(tx, [row!]);
+  return row!;
 }
 
 beforeAll(async () => {
@@ -59,14 +73,6 @@ beforeAll(async () => {
       title: 'Lockout/tagout',
       category: 'equipment_safety',
       created_by: admin,
-    })
-  ).id as string;
-  courseB = (
-    await sql.insert('training_courses', {
-      tenant_id: tenantB,
-      title: 'Lockout/tagout',
-      category: 'equipment_safety',
-      created_by: workerB,
     })
   ).id as string;
   listener = await listen(db, CHANNEL);
@@ -126,15 +132,17 @@ describe('training_assignment_created notifications', () => {
       [tenantA],
     );
 
-    const inserted = await runAsCaller(db.prisma, { ...adminA, role: 'service' }, (tx) =>
-      tx.$queryRawUnsafe<{ id: string; user_id: string }[]>(
+    const inserted = await runAsCaller(db.prisma, { ...adminA, role: 'service' }, async (tx) => {
+      const rows = await tx.$queryRawUnsafe<{ id: string; user_id: string }[]>(
         `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
          SELECT tenant_id, $2::uuid, id, 'auto' FROM profiles WHERE tenant_id = $1::uuid AND display_name LIKE 'bulk-%'
          RETURNING id::text, user_id::text`,
         tenantA,
         course,
-      ),
-    );
+      );
+      await announce(tx, rows);
+      return rows;
+    });
     expect(inserted).toHaveLength(200);
 
     const payloads = await listener.waitFor((p) => allPairs(p).length >= 200);
@@ -149,17 +157,21 @@ describe('training_assignment_created notifications', () => {
     expect(new Set(announced.map(([id]) => id)).size).toBe(200);
   });
 
-  it('keeps tenants apart when one statement inserts for several tenants', async () => {
-    const rows = await sql.query<{ id: string; tenant_id: string; user_id: string }>(
-      `INSERT INTO training_assignments (tenant_id, course_id, user_id, status)
-       VALUES ($1, $2, $3, 'assigned'), ($4, $5, $6, 'assigned')
-       RETURNING id::text, tenant_id::text, user_id::text`,
-      [tenantA, course, workers[3], tenantB, courseB, workerB],
+  it('announces each call under its own tenant, and nothing for an insert without the call or an empty list', async () => {
+    const [silent, rowB] = await runAsCaller(db.prisma, adminA, async (tx) => {
+      const quiet = await insertAssignment(tx, workers[3]!, { announced: false });
+      await announce(tx, []);
+      return [quiet, { id: uuid(), user_id: workerB }] as const;
+    });
+    await runAsCaller(db.prisma, { tenantId: tenantB, userId: workerB, role: 'service' }, (tx) =>
+      announce(tx, [rowB], tenantB),
     );
 
-    const payloads = await listener.waitFor((p) => p.length >= 2);
+    const payloads = await listener.waitFor((p) => p.length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // nothing more should follow
 
-    const byTenant = Object.fromEntries(parse(payloads).map((p) => [p.tenantId, p.assignments]));
-    expect(byTenant).toEqual(Object.fromEntries(rows.map((r) => [r.tenant_id, [[r.id, r.user_id]]])));
+    expect(parse(listener.payloads)).toEqual([{ tenantId: tenantB, assignments: [[rowB.id, workerB]] }]);
+    expect(payloads).toHaveLength(1);
+    expect(await sql.count('training_assignments', 'id = $1', [silent.id])).toBe(1);
   });
 });

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { runAsCaller } from '../../src/core/caller/index.js';
 import type { App } from '../../src/app.js';
 import { TrainingAssignmentCreatedDocument } from '../../src/generated/operations/graphql.js';
+import { announceAssignments, inTransaction } from '../support/announce.js';
 import { owner, uuid } from '../support/sql.js';
 import { insertCourse, insertWorkers } from '../support/tenant-rows.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -48,18 +49,21 @@ afterAll(async () => {
   await server.stop();
 });
 
-/** One statement assigning a new course to `users`, with a 16 KB reason each; the new ids. */
+/** One statement assigning a new course to `users`, with a 16 KB reason each, announced as the API does; the new ids. */
 async function heavyBurst(tenantId: string, createdBy: string, users: string[]): Promise<string[]> {
   const courseId = await insertCourse(owner(server.db), tenantId, createdBy, 'Burst');
-  const rows = await runAsCaller(server.db.prisma, { tenantId, userId: uuid(), role: 'service' }, (tx) =>
-    tx.$queryRawUnsafe<{ id: string }[]>(
+  const rows = await runAsCaller(server.db.prisma, { tenantId, userId: uuid(), role: 'service' }, async (tx) => {
+    const created = await tx.$queryRawUnsafe<{ id: string; tenant_id: string; user_id: string }[]>(
       `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_reason)
-       SELECT $1::uuid, $2::uuid, u, repeat('x', 16000) FROM unnest($3::uuid[]) AS u RETURNING id::text`,
+       SELECT $1::uuid, $2::uuid, u, repeat('x', 16000) FROM unnest($3::uuid[]) AS u
+       RETURNING id::text, tenant_id::text, user_id::text`,
       tenantId,
       courseId,
       users,
-    ),
-  );
+    );
+    await announceAssignments(inTransaction(tx), created);
+    return created;
+  });
   return rows.map((row) => row.id);
 }
 

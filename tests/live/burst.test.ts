@@ -4,6 +4,7 @@ import {
   TrainingAssignmentCreatedDocument,
   type TrainingAssignmentCreatedSubscription,
 } from '../../src/generated/operations/graphql.js';
+import { announceAssignments } from '../support/announce.js';
 import { owner, uuid } from '../support/sql.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { liveClient, subscribe, subscribersReach, type LiveClient, type LiveSubscription } from '../support/ws.js';
@@ -39,7 +40,10 @@ interface Burst {
   workers: { inserted: string[]; received: string[] }[];
 }
 
-/** `count` workers of a fresh tenant each follow their own assignments; one INSERT assigns a course to all. */
+/**
+ * `count` workers of a fresh tenant each follow their own assignments; one INSERT assigns a course to all, and one
+ * call announces them, as the API does.
+ */
 async function burst(count: number): Promise<Burst> {
   const tenantId = uuid();
   const userIds = Array.from({ length: count }, () => uuid());
@@ -64,16 +68,19 @@ async function burst(count: number): Promise<Burst> {
     await subscribersReach(server.app, count);
 
     statements.length = 0;
-    const inserted = await sql.query<{ id: string; user_id: string }>(
+    const inserted = await sql.query<{ id: string; tenant_id: string; user_id: string }>(
       `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
        SELECT $1::uuid, $2::uuid, u, 'auto' FROM unnest($3::uuid[]) AS u
-       RETURNING id::text, user_id::text`,
+       RETURNING id::text, tenant_id::text, user_id::text`,
       [tenantId, course!.id, userIds],
     );
+    await announceAssignments(sql.query, inserted);
     await Promise.all(feeds.map((feed) => feed.until((f) => f.results.length >= 1)));
     // Late duplicates or strays would arrive by now.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const delivered = statements.filter((text) => !/^\s*INSERT INTO training_assignments/i.test(text)).length;
+    const delivered = statements.filter(
+      (text) => !/^\s*(INSERT INTO training_assignments|SELECT announce_assignments_created)/i.test(text),
+    ).length;
     return {
       statements: delivered,
       compiledRead: statements.some((text) => text.includes('json_build_object')),
@@ -112,7 +119,7 @@ describe('a live assignment', () => {
 
       // Risk-based, completed twice (a fail, then a pass that expires), instants with microseconds:
       // everything the live read shapes in SQL and a read through Prisma must render alike.
-      const [assignment] = await sql.query<{ id: string }>(
+      const [assignment] = await sql.query<{ id: string; tenant_id: string; user_id: string }>(
         `WITH assignment AS (
            INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type, status, due_date,
              assigned_at, started_at, completed_at, assignment_reason, trigger_entity_type, trigger_entity_id,
@@ -128,9 +135,10 @@ describe('a live assignment', () => {
            FROM assignment, (VALUES (40.5, false, '2026-11-30 09:45:00.000001+00', NULL),
                                     (92.75, true, '2026-11-30 10:15:30.987654+00', '2027-11-30')) AS s(score, passed, completed_at, expires_at)
            RETURNING 1)
-         SELECT id::text FROM assignment, (SELECT count(*) FROM completions) AS written`,
+         SELECT id::text, tenant_id::text, user_id::text FROM assignment, (SELECT count(*) FROM completions) AS written`,
         [tenantId, course!.id, userId],
       );
+      await announceAssignments(sql.query, [assignment!]);
       await feed.until((f) => f.results.length >= 1);
       const read = await worker.request<{ _entities: unknown[] }, Record<string, unknown>>(
         `query ($representations: [_Any!]!) {

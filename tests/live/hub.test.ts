@@ -10,6 +10,7 @@ import {
   type LiveFeed,
 } from '../../src/core/live-events/index.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { announceAssignments } from '../support/announce.js';
 import { owner, uuid } from '../support/sql.js';
 import { insertWorkers } from '../support/tenant-rows.js';
 import { eventually } from '../support/wait.js';
@@ -55,13 +56,15 @@ afterAll(async () => {
   await db.drop();
 });
 
-/** One INSERT statement (one trigger run); returns the new ids in order. */
+/** One INSERT statement, announced as the API does (one call); returns the new ids in order. */
 async function insert(tenantId: string, courseId: string, users: string[]): Promise<string[]> {
-  const rows = await sql.query<{ id: string }>(
+  const rows = await sql.query<{ id: string; tenant_id: string; user_id: string }>(
     `INSERT INTO training_assignments (tenant_id, course_id, user_id)
-     SELECT $1, $2, u FROM unnest($3::uuid[]) WITH ORDINALITY AS t(u, n) ORDER BY n RETURNING id::text`,
+     SELECT $1, $2, u FROM unnest($3::uuid[]) WITH ORDINALITY AS t(u, n) ORDER BY n
+     RETURNING id::text, tenant_id::text, user_id::text`,
     [tenantId, courseId, users],
   );
+  await announceAssignments(sql.query, rows);
   return rows.map((row) => row.id);
 }
 

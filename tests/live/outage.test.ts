@@ -8,6 +8,7 @@ import {
   TrainingAssignmentCreatedDocument,
   type TrainingAssignmentCreatedSubscription,
 } from '../../src/generated/operations/graphql.js';
+import { announceAssignments, announceQualifications } from '../support/announce.js';
 import { onPostgres } from '../support/database.js';
 import { dayFromToday, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { uuid } from '../support/sql.js';
@@ -158,15 +159,23 @@ describe.runIf(onPostgres)('live delivery through repeated connection kills (Pos
     await eventually(() => acknowledged.filter(({ at }) => at > killsEndedAt).length >= 20, 30_000);
     writing = false;
     await Promise.all(writers);
-    // Worker 0 now holds the crane licence: their qualification changes (the completion is assigned too).
-    await killer.query(
+    // Worker 0 now holds the crane licence: their qualification changes (the completion is assigned too),
+    // announced in the writing transaction as the API does.
+    await killer.query('BEGIN');
+    const { rows: crew } = await killer.query<{ id: string; tenant_id: string; user_id: string }>(
       `WITH assigned AS (
          INSERT INTO training_assignments (tenant_id, course_id, user_id, status, completed_at)
-         VALUES ($1, $2, $3, 'completed', now()) RETURNING id)
-       INSERT INTO training_completions (tenant_id, assignment_id, course_id, user_id, passed, score)
-       SELECT $1, id, $2, $3, true, 90 FROM assigned`,
+         VALUES ($1, $2, $3, 'completed', now()) RETURNING id, tenant_id, user_id),
+       completed AS (
+         INSERT INTO training_completions (tenant_id, assignment_id, course_id, user_id, passed, score)
+         SELECT $1, id, $2, $3, true, 90 FROM assigned)
+       SELECT id::text, tenant_id::text, user_id::text FROM assigned`,
       [tenantId, crane, workers[0]!.userId],
     );
+    const query = (text: string, params: unknown[]) => killer.query(text, params);
+    await announceAssignments(query, crew);
+    await announceQualifications(query, tenantId, [workers[0]!.userId]);
+    await killer.query('COMMIT');
 
     const committed = (
       await killer.query<{ id: string; user_id: string }>(

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import { announceAssignments } from '../support/announce.js';
 import { owner } from '../support/sql.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { liveClient, startInstance, subscribe, subscribersReach, type LiveClient } from '../support/ws.js';
@@ -60,11 +61,12 @@ async function course(admin: Actor): Promise<string> {
 }
 
 async function insertAssignments(admin: Actor, userIds: string[], reason = 'Annual'): Promise<string[]> {
-  const rows = await sql.query<{ id: string }>(
+  const rows = await sql.query<{ id: string; tenant_id: string; user_id: string }>(
     `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_reason)
-     SELECT $1, $2, u, $4 FROM unnest($3::uuid[]) AS u RETURNING id::text`,
+     SELECT $1, $2, u, $4 FROM unnest($3::uuid[]) AS u RETURNING id::text, tenant_id::text, user_id::text`,
     [admin.tenantId, await course(admin), userIds, reason],
   );
+  await announceAssignments(sql.query, rows);
   return rows.map((row) => row.id);
 }
 

@@ -7,6 +7,7 @@ import {
   TrainingAssignmentCreatedDocument,
   type TrainingAssignmentCreatedSubscription,
 } from '../../src/generated/operations/graphql.js';
+import { announceAssignments, inTransaction } from '../support/announce.js';
 import { owner, uuid } from '../support/sql.js';
 import { insertAssignmentsInBulk, insertCourse, insertWorkers } from '../support/tenant-rows.js';
 import { dayFromToday, startTestServer, TEST_JWT_SECRET, type Actor, type TestServer } from '../support/server.js';
@@ -283,12 +284,14 @@ describe('delivery', () => {
 
     await expect(
       runAsCaller(server.db.prisma, admin, async (tx) => {
-        await tx.$executeRawUnsafe(
-          `INSERT INTO training_assignments (tenant_id, course_id, user_id) VALUES ($1::uuid, $2::uuid, $3::uuid)`,
+        const created = await tx.$queryRawUnsafe<{ id: string; tenant_id: string; user_id: string }[]>(
+          `INSERT INTO training_assignments (tenant_id, course_id, user_id) VALUES ($1::uuid, $2::uuid, $3::uuid)
+           RETURNING id::text, tenant_id::text, user_id::text`,
           admin.tenantId,
           courseId,
           worker,
         );
+        await announceAssignments(inTransaction(tx), created); // as the API does; NOTIFY waits for the commit
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');

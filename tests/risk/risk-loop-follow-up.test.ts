@@ -7,6 +7,7 @@ import {
 import { runAsCaller } from '../../src/core/caller/index.js';
 import { runScheduledJob } from '../../src/core/jobs.js';
 import { uuid } from '../support/sql.js';
+import { asHarness } from '../support/statement-log.js';
 import { errorCode, ok } from '../support/server.js';
 import { jobNamed, jobRunner } from '../support/jobs.js';
 import { server, useRiskLoopServer, daysAgo, tenant, score } from './risk-loop-fixtures.js';
@@ -159,13 +160,12 @@ describe('risk_escalations under RLS', () => {
     expect(row).toBeDefined();
     const other = uuid();
     for (const role of ['admin', 'safety_officer', 'service', 'worker'] as const) {
-      const seen = await runAsCaller(
-        server.db.prisma,
-        { tenantId: other, userId: victim.userId, role },
-        async (tx) => ({
+      // The test's own SQL, which spans tenants on purpose: not the API's (the statement tenancy check).
+      const seen = await asHarness(() =>
+        runAsCaller(server.db.prisma, { tenantId: other, userId: victim.userId, role }, async (tx) => ({
           read: (await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM risk_escalations`)[0]!.n,
           deleted: await tx.$executeRaw`DELETE FROM risk_escalations WHERE id = ${row!.id}::uuid`,
-        }),
+        })),
       );
       expect(seen).toEqual({ read: 0, deleted: 0 });
       const insert = runAsCaller(
@@ -194,10 +194,12 @@ describe('risk_escalations under RLS', () => {
       await expect(insert).rejects.toThrow();
     }
     // A worker of the same tenant does not read them either.
-    const worker = await runAsCaller(
-      server.db.prisma,
-      { tenantId: t.tenantId, userId: victim.userId, role: 'worker' },
-      (tx) => tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM risk_escalations`,
+    const worker = await asHarness(() =>
+      runAsCaller(
+        server.db.prisma,
+        { tenantId: t.tenantId, userId: victim.userId, role: 'worker' },
+        (tx) => tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM risk_escalations`,
+      ),
     );
     expect(worker[0]!.n).toBe(0);
     expect(await server.owner.count('risk_escalations', 'tenant_id = $1', [t.tenantId])).toBe(1);

@@ -8,6 +8,7 @@ import {
 } from '../../src/generated/operations/graphql.js';
 import { runScheduledJob } from '../../src/core/jobs.js';
 import { eventually } from '../support/wait.js';
+import { announceQualifications } from '../support/announce.js';
 import { uuid } from '../support/sql.js';
 import { dayFromToday, errorCode, ok } from '../support/server.js';
 import { liveClient, subscribe } from '../support/ws.js';
@@ -30,14 +31,18 @@ async function site() {
   for (const [name, id] of Object.entries(people)) {
     await server.owner.insert('profiles', { id, tenant_id: tenantId, role: 'worker', display_name: name });
   }
-  const shift = (userId: string, endedDaysAgo: number, zoneId = zone) =>
-    server.owner.insert('shift_assignments', {
+  // Rows written with SQL are announced as the API announces its own writes.
+  const announce = (userId: string) => announceQualifications(server.owner.query, tenantId, [userId]);
+  const shift = async (userId: string, endedDaysAgo: number, zoneId = zone) => {
+    await server.owner.insert('shift_assignments', {
       tenant_id: tenantId,
       zone_id: zoneId,
       user_id: userId,
       starts_at: daysAgo(endedDaysAgo + 1),
       ends_at: daysAgo(endedDaysAgo),
     });
+    await announce(userId);
+  };
   await shift(people.u1, 2);
   await shift(people.u2, -3); // a future shift
   await shift(people.u3, 40); // too long ago
@@ -69,17 +74,17 @@ async function site() {
       status: passed ? 'completed' : 'assigned',
       completed_at: passed ? new Date() : null,
     });
-    return (
-      await server.owner.insert('training_completions', {
-        tenant_id: tenantId,
-        assignment_id: assignment.id,
-        course_id: courseId,
-        user_id: userId,
-        passed,
-        score: passed ? 90 : 20,
-        expires_at: expiresAt,
-      })
-    ).id as string;
+    const completion = await server.owner.insert('training_completions', {
+      tenant_id: tenantId,
+      assignment_id: assignment.id,
+      course_id: courseId,
+      user_id: userId,
+      passed,
+      score: passed ? 90 : 20,
+      expires_at: expiresAt,
+    });
+    await announce(userId);
+    return completion.id as string;
   };
   return { officer, tenantId, zone, equipment, people, courses, shift, complete };
 }
@@ -173,7 +178,7 @@ describe('who is qualified now', () => {
     await s.shift(s.people.u4, 0);
     await arrived(4);
     // 4. The change of day: u1's zone induction (last valid day today) has expired. Moved
-    // without firing triggers, so only the scheduler's announcement can tell.
+    // without firing triggers and announcing nothing, so only the scheduler's announcement can tell.
     await server.db.withConnection(async (c) => {
       await c.query(`SET session_replication_role = replica`);
       try {

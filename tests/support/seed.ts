@@ -206,8 +206,8 @@ const BULK_TABLES = ['training_assignments', 'training_completions'];
 
 /**
  * Runs a set-based seed as the table owner, in one transaction. RLS is forced on every
- * table (even for the owner), so it is lifted for the seed and restored afterwards; the
- * NOTIFY trigger (payloads for subscribers nobody has here) is switched off meanwhile.
+ * table (even for the owner), so it is lifted for the seed and restored afterwards (it
+ * announces nothing: no trigger does, and subscribers nobody has here would not hear it).
  * For speed, the secondary indexes and foreign keys of the assignment and completion
  * tables are dropped first and recreated afterwards from their own definitions
  * (pg_get_indexdef / pg_get_constraintdef), so the schema ends exactly as migrated and
@@ -219,7 +219,6 @@ export async function seedAsOwner(client: pg.Client, script: (client: pg.Client)
   try {
     if (onCitus) await client.query(`SET LOCAL citus.multi_task_query_log_level = 'off'`);
     for (const table of SEEDED_TABLES) await client.query(`ALTER TABLE "${table}" NO FORCE ROW LEVEL SECURITY`);
-    await client.query('ALTER TABLE "training_assignments" DISABLE TRIGGER "training_assignments_notify_created"');
     const { rows: foreignKeys } = await client.query<{ name: string; table_name: string; def: string }>(
       `SELECT conname AS name, conrelid::regclass::text AS table_name, pg_get_constraintdef(oid) AS def
        FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY($1::regclass[])`,
@@ -242,7 +241,6 @@ export async function seedAsOwner(client: pg.Client, script: (client: pg.Client)
     for (const fk of foreignKeys) {
       await client.query(`ALTER TABLE ${fk.table_name} ADD CONSTRAINT "${fk.name}" ${fk.def}`);
     }
-    await client.query('ALTER TABLE "training_assignments" ENABLE TRIGGER "training_assignments_notify_created"');
     for (const table of SEEDED_TABLES) await client.query(`ALTER TABLE "${table}" FORCE ROW LEVEL SECURITY`);
     await client.query('COMMIT');
   } catch (error) {

@@ -80,9 +80,7 @@ export function parseMail(raw: string): Pick<ReceivedMail, 'raw' | 'subject' | '
  * `hold`: each message waits unanswered until `release()`, so a test can have two senders busy at the same time
  * without guessing at delays.
  */
-export async function startSmtpServer(
-  options: { refuseFirst?: number; hold?: boolean } = {},
-): Promise<TestSmtpServer> {
+export async function startSmtpServer(options: { refuseFirst?: number; hold?: boolean } = {}): Promise<TestSmtpServer> {
   let holding = options.hold ?? false;
   const waiting: Array<() => void> = [];
   const watchers: Array<{ count: number; resolve: () => void }> = [];

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { runAsCaller } from '../../src/core/caller/index.js';
+import { announceAssignments, inTransaction } from './announce.js';
 import { asHarness } from './statement-log.js';
 import type { TestDatabase } from './database.js';
 import type { Owner } from './sql.js';
@@ -31,19 +32,24 @@ export async function insertCourse(sql: Owner, tenantId: string, createdBy: stri
   return row.id as string;
 }
 
-/** Assignments inserted as the database sees a bulk auto-assignment: one multi-row statement. */
+/**
+ * Assignments inserted as the database sees a bulk auto-assignment: one multi-row statement, then their
+ * announcement in the same transaction.
+ */
 export function insertAssignmentsInBulk(db: TestDatabase, tenantId: string, courseId: string, userIds: string[]) {
   return asHarness(() =>
-    runAsCaller(db.prisma, { tenantId, userId: randomUUID(), role: 'service' }, (tx) =>
-      tx.$queryRawUnsafe<{ id: string; user_id: string }[]>(
+    runAsCaller(db.prisma, { tenantId, userId: randomUUID(), role: 'service' }, async (tx) => {
+      const rows = await tx.$queryRawUnsafe<{ id: string; tenant_id: string; user_id: string }[]>(
         `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type)
          SELECT $1::uuid, $2::uuid, u, 'auto' FROM unnest($3::uuid[]) AS u
-         RETURNING id::text, user_id::text`,
+         RETURNING id::text, tenant_id::text, user_id::text`,
         tenantId,
         courseId,
         userIds,
-      ),
-    ),
+      );
+      await announceAssignments(inTransaction(tx), rows);
+      return rows.map(({ id, user_id }) => ({ id, user_id }));
+    }),
   );
 }
 
