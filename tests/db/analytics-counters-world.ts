@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { runAsCaller, type Caller, type CallerTransaction } from '../../src/core/caller/index.js';
+import { asHarness } from '../support/statement-log.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { asCaller, attempt, owner, sqlError, uuid } from '../support/sql.js';
 import {
@@ -64,7 +65,7 @@ export const workerOf = (world: World, userId: string): Caller => ({ tenantId: w
 /** Runs statements as `caller` under RLS and commits; a refused write (SQL error) changes nothing. */
 export async function as(caller: Caller, fn: (tx: CallerTransaction) => Promise<unknown>): Promise<void> {
   try {
-    await runAsCaller(db.prisma, caller, fn);
+    await asHarness(() => runAsCaller(db.prisma, caller, fn));
   } catch (error) {
     const { code, message } = sqlError(error);
     // Refusals the operations may legitimately meet (a second passed completion of one

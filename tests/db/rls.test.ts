@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAsCaller, type Caller, type CallerTransaction } from '../../src/core/caller/index.js';
+import { runAsCaller as runAsCallerOf, type Caller, type CallerTransaction } from '../../src/core/caller/index.js';
 import { openDatabase, type SqlConnection } from '../../src/core/db.js';
 import { ROLES, type Role } from '../../src/core/permissions.js';
 import { FOREIGN_KEY_VIOLATION, INSUFFICIENT_PRIVILEGE } from '../../src/core/sqlstate.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { asHarness } from '../support/statement-log.js';
 import { attempt, owner, sqlError, TENANT_TABLES, uuid, type Row } from '../support/sql.js';
+
+/** This file's statements are its own probes of RLS, not the API's: kept out of the statement-tenancy check. */
+const runAsCaller: typeof runAsCallerOf = (...args) => asHarness(() => runAsCallerOf(...args));
 
 /**
  * A resolver bug must still not leak a row: the database alone stops
