@@ -14,11 +14,10 @@ import { seedAsOwner } from '../../tests/support/seed.js';
  * here, set-based: the evidence (the trigger derives it from training_evidence rows this seed has no need of)
  * and, so that analytics over this tenant agree with its rows, the counters, recounted once at the end. Left
  * unwritten: the audit trail and the notification outbox (nobody reads them here).
- * Why: each trigger runs once per row, and the counter triggers update the same hundred-odd buckets over and
- * over in one transaction, every update walking the versions the transaction already made of its row, so the
- * seed grew with the square of its rows (a million took over 38 minutes); with them off it is linear. The
- * insert checks do nothing for the owner, and the foreign keys stay (seedAsOwner validates those of the big
- * tables in bulk).
+ * Why: each trigger runs once per row (audit, outbox, counter deltas), which a million-row seed does not need to
+ * measure an export; with the counter triggers of the time, which updated the same buckets once per row, it took
+ * over 38 minutes. The insert checks do nothing for the owner, and the foreign keys stay (seedAsOwner validates
+ * those of the big tables in bulk).
  */
 
 export interface RecordsTenant {
