@@ -1,8 +1,10 @@
 -- The pending counter deltas are written tenant by tenant, each statement naming its tenant: on a database
 -- distributed by tenant_id (Citus) the statement trigger runs on a shard, where a statement that names no
--- tenant (the emptied buckets' DELETE joined its tenants from the entries) would touch every shard.
+-- tenant (the emptied buckets' DELETE joined its tenants from the entries) would touch every shard. Planned
+-- with the tenant's value at each call: a generic plan (PL/pgSQL's after five calls in a session) leaves
+-- Citus no value to choose the shard of a statement with a join by, and it goes to every shard.
 CREATE OR REPLACE FUNCTION "training_counts_flush_pending"() RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     v_touched TEXT := current_setting('training_counts.touched', true);
     v_slots TEXT[];
