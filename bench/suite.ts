@@ -12,6 +12,7 @@ import { records } from './records/index.js';
 import { httpLimits } from './http/limits.js';
 import { soak } from './soak/index.js';
 import { subscriptions } from './subscriptions/index.js';
+import { subscriptionsInstances } from './subscriptions/instances.js';
 import { trend } from './trend/index.js';
 import { xapi } from './xapi/index.js';
 
@@ -40,6 +41,7 @@ export const allBenchmarks: Benchmark[] = [
   content,
   offline,
   subscriptions,
+  subscriptionsInstances,
   soak,
 ];
 

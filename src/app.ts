@@ -49,7 +49,7 @@ export interface AppOptions {
 export async function startApp(options: AppOptions): Promise<App> {
   const { config, logger, schema } = options;
   // First, so that everything below runs with traces on (OTEL_EXPORTER_OTLP_ENDPOINT).
-  const tracing = config.tracing && startTracing(config.tracing);
+  const tracing = config.tracing && (await startTracing(config.tracing));
   const db =
     options.db ??
     (await openDatabase({

@@ -1,7 +1,8 @@
 // The subscribers of the subscriptions benchmark, in their own process so that the API's process
 // holds only server state (its memory is what is measured) and the clients' JSON parsing runs on the
 // other core. Reads its plan from the JSON file named by SUBSCRIBERS_PLAN; writes one line per event
-// (`E <assignment id> <receive time, ms since the epoch>`) and progress lines for the parent.
+// (`E <assignment id> <receive time, ms since the epoch> <index of the receiving worker in the plan>`)
+// and progress lines for the parent.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { print } from 'graphql';
@@ -31,7 +32,8 @@ process.on('SIGTERM', () => {
 
 for (let start = 0; start < plan.userIds.length; start += CONNECT_BATCH) {
   await Promise.all(
-    plan.userIds.slice(start, start + CONNECT_BATCH).map(async (userId) => {
+    plan.userIds.slice(start, start + CONNECT_BATCH).map(async (userId, offset) => {
+      const worker = start + offset;
       const token = await mintToken({ secret: plan.secret, tenantId: plan.tenantId, userId, role: 'worker' });
       const client = createClient({
         url: plan.url,
@@ -46,7 +48,7 @@ for (let start = 0; start < plan.userIds.length; start += CONNECT_BATCH) {
         {
           next: (result) => {
             const id = result.data?.trainingAssignmentCreated.id;
-            console.log(id ? `E ${id} ${now()}` : `X ${JSON.stringify(result.errors)}`);
+            console.log(id ? `E ${id} ${now()} ${worker}` : `X ${JSON.stringify(result.errors)}`);
           },
           error: (error) => console.log(`X ${error instanceof Error ? error.message : JSON.stringify(error)}`),
           complete: () => console.log('X completed'),

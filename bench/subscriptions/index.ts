@@ -5,6 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { announceAssignmentsCreated } from '../../src/assignments/live-channel.js';
 import { loadConfig } from '../../src/config.js';
 import { runAsCaller } from '../../src/core/caller/index.js';
 import { openDatabase } from '../../src/core/db.js';
@@ -126,15 +127,23 @@ async function measure(
     const rows = await runAsCaller(
       app.db.prisma,
       service,
-      (tx) =>
-        tx.$queryRawUnsafe<{ id: string }[]>(
+      async (tx) => {
+        const created = await tx.$queryRawUnsafe<{ id: string; user_id: string }[]>(
           `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type, due_date)
            SELECT $1::uuid, $2::uuid, u, 'auto', training_today() + 14 FROM unnest($3::uuid[]) AS u
-           RETURNING id::text`,
+           RETURNING id::text, user_id::text`,
           tenantId,
           courseId,
           users,
-        ),
+        );
+        // As the API's writers do (no trigger announces new rows).
+        await announceAssignmentsCreated(
+          tx,
+          tenantId,
+          created.map((row) => ({ id: row.id, userId: row.user_id })),
+        );
+        return created;
+      },
       { timeout: 60_000 },
     );
     return { ids: rows.map((row) => row.id), committedAt: now() };

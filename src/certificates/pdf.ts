@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import PDFDocument from 'pdfkit';
-import QRCode from 'qrcode';
 import { DEFAULT_ORGANISATION_NAME } from '../tenants/branding.js';
 import type { PublicCertificate } from './certificates-sql.js';
 import { evidenceLine } from './evidence-text.js';
@@ -34,6 +32,8 @@ const EVIDENCE_LINES = 4;
 export async function certificatePdf(certificate: PublicCertificate, code: string, verifyUrl: string): Promise<Buffer> {
   const text = certificateText(certificate.holderLocale);
   const organisation = certificate.organisation ?? DEFAULT_ORGANISATION_NAME;
+  // Loaded on the first certificate: pdfkit (with its fonts' metrics) is some 18 MB of a process's memory.
+  const [{ default: PDFDocument }, { default: QRCode }] = await Promise.all([import('pdfkit'), import('qrcode')]);
   const qr = await QRCode.toBuffer(verifyUrl, { type: 'png', errorCorrectionLevel: 'M', margin: 1, scale: 5 });
   const doc = new PDFDocument({
     size: 'A4',

@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
+import type { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { aroundTransactionStatements, oneStatementAtATime } from './adapter-transactions.js';
 import { tracedAdapter } from './telemetry/traced-adapter.js';
 
 /**
@@ -38,7 +38,12 @@ export interface PooledConnections {
   pool: pg.Pool;
   /** The name a statement text is prepared under, the same on every connection and for every client. */
   statementName: (query: { sql: string }) => string;
-  /** A Prisma client configured as the database's own, whose statements go to `pool`; disconnected on close. */
+  /**
+   * A Prisma client configured as the database's own, whose statements go to `pool`, a stand-in whose
+   * connections are each already inside a transaction (a read lane's): the client's interactive transactions are
+   * those, so it sends no COMMIT or ROLLBACK of its own. Its statements are not reported to `onQuery` (the
+   * stand-in reports what it sends). Disconnected on close.
+   */
   prismaOver(pool: pg.Pool): PrismaClient;
   /** How long taking a connection, or opening a transaction on one, may wait (DB_ACQUIRE_TIMEOUT_MS). */
   acquireTimeoutMs: number;
@@ -76,11 +81,40 @@ function createClient(adapter: PrismaPg | PrismaPGlite, { onQuery, acquireTimeou
     maxWait: acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
     timeout: DEFAULT_TRANSACTION_TIMEOUT_MS,
   };
-  const traced = tracedAdapter(adapter);
+  // Spans time a statement from when it is sent, not from when it joined its transaction's queue.
+  const traced = aroundTransactionStatements(tracedAdapter(adapter), oneStatementAtATime);
   if (!onQuery) return new PrismaClient({ adapter: traced, transactionOptions });
   const prisma = new PrismaClient({ adapter: traced, transactionOptions, log: [{ emit: 'event', level: 'query' }] });
   prisma.$on('query', (event) => onQuery(event.query));
   return prisma;
+}
+
+/**
+ * `factory` with transactions that its connections already have open: Prisma's COMMIT and ROLLBACK become no
+ * statement at all (the adapter's "phantom" ones), and whoever opened the transaction ends it.
+ */
+function inOpenTransactions(factory: PrismaPg): PrismaPg {
+  const phantom = { usePhantomQuery: true };
+  const transaction = (tx: object) =>
+    new Proxy(tx, { get: (target, property) => (property === 'options' ? phantom : bound(target, property)) });
+  const adapter = (connection: Awaited<ReturnType<PrismaPg['connect']>>) =>
+    new Proxy(connection, {
+      get: (target, property) =>
+        property === 'startTransaction'
+          ? async (...args: Parameters<typeof target.startTransaction>) =>
+              transaction(await target.startTransaction(...args))
+          : bound(target, property),
+    });
+  return new Proxy(factory, {
+    get: (target, property) =>
+      property === 'connect' ? async () => adapter(await target.connect()) : bound(target, property),
+  });
+}
+
+/** A member of `target`, methods bound to it (for proxies that pass it through). */
+function bound(target: object, property: PropertyKey): unknown {
+  const member: unknown = Reflect.get(target, property);
+  return typeof member === 'function' ? member.bind(target) : member;
 }
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
@@ -108,7 +142,8 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
       pool,
       statementName,
       prismaOver(otherPool) {
-        const client = createClient(new PrismaPg(otherPool, { statementNameGenerator: statementName }), options);
+        const adapter = new PrismaPg(otherPool, { statementNameGenerator: statementName });
+        const client = createClient(inOpenTransactions(adapter), { ...options, onQuery: undefined });
         clientsOverPools.push(client);
         return client;
       },
@@ -213,6 +248,13 @@ function processLives(pid: number): boolean {
 }
 
 async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Database> {
+  // Loaded only here: the embedded database's code is some 35 MB of a process's memory, which a process on
+  // PostgreSQL never needs.
+  const [{ PGlite }, { pg_trgm }, { PrismaPGlite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite/contrib/pg_trgm'),
+    import('pglite-prisma-adapter'),
+  ]);
   let unlock = () => {};
   if (!dataDir.includes('://')) {
     mkdirSync(dataDir, { recursive: true });

@@ -94,7 +94,7 @@ async function exportRecords(
     const message: ExportProgress = { format, rows: read, buffered: writer.buffered(), waiting };
     exportProgress.publish(message);
   };
-  const writer: RecordWriter = FORMATS[format].writer(res, () => progress(true));
+  const writer: RecordWriter = await FORMATS[format].writer(res, () => progress(true));
   let gone = false;
   res.once('close', () => (gone = !res.writableFinished));
   try {

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import type { TextRow } from '../core/caller/index.js';
 import { RECORD_COLUMNS } from './records-sql.js';
 
@@ -97,7 +97,9 @@ function sheetIntake(sheet: ExcelJS.Worksheet): Writable | undefined {
  * written so far (its intake below its mark), then until the response has; otherwise batches pile up
  * uncompressed in the zip's intake while the client reads slowly.
  */
-export function xlsxWriter(out: Writable, waiting: () => void): RecordWriter {
+export async function xlsxWriter(out: Writable, waiting: () => void): Promise<RecordWriter> {
+  // Loaded on the first .xlsx export: exceljs is some 19 MB of a process's memory.
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
   const sheet = workbook.addWorksheet('Training records');
   sheet.columns = RECORD_COLUMNS.map(([key, heading]) => ({ key, header: heading, width: 20 }));

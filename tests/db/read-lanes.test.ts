@@ -133,6 +133,35 @@ describe.runIf(onPostgres)('read lanes (PostgreSQL)', () => {
     await Promise.all([endA, laneB.end()]);
   });
 
+  it("keeps each lane's Prisma reads on the lane's own connection, also reads of one shape in one tick (which Prisma merges into one statement outside a transaction)", async () => {
+    const [first, second] = [randomUUID(), randomUUID()];
+    const person = randomUUID();
+    await db.withConnection((connection) =>
+      connection.query(
+        `INSERT INTO profiles (id, tenant_id, display_name, role) VALUES ($1, $2, 'first', 'worker'), ($1, $3, 'second', 'worker')`,
+        [person, first, second],
+      ),
+    );
+    const [laneA, laneB] = await Promise.all([lanes.open(begin(first), first), lanes.open(begin(second), second)]);
+    try {
+      // Both lanes' Prisma transactions open first, so the reads below reach Prisma in one tick.
+      await Promise.all([laneA.prisma.$queryRaw(settings), laneB.prisma.$queryRaw(settings)]);
+      const find = (lane: ReadLane, tenantId: string) =>
+        lane.prisma.profile.findUnique({
+          where: { tenantId_id: { tenantId, id: person } },
+          select: { displayName: true },
+        });
+      expect(await Promise.all([find(laneA, first), find(laneB, second), find(laneA, first)])).toEqual([
+        { displayName: 'first' },
+        { displayName: 'second' },
+        { displayName: 'first' },
+      ]);
+      expect(await laneB.prisma.$queryRaw(settings)).toEqual([{ role: 'training_app', tenant: second }]);
+    } finally {
+      await Promise.all([laneA.end(), laneB.end()]);
+    }
+  });
+
   it('gives up opening within the acquire timeout when the server stops answering, and closes that connection', async () => {
     // A TCP relay to the test database that can stop passing bytes: a hung server whose socket stays open.
     const upstream = new URL(db.url!);

@@ -104,6 +104,29 @@ describe('several instances on one database', () => {
     }
   });
 
+  it.runIf(onPostgres)("serves each event only on the instance of its worker's connection", async () => {
+    const admin = await server.actor('admin');
+    const onFirst = await server.actor('worker', { tenantId: admin.tenantId });
+    const onSecond = await server.actor('worker', { tenantId: admin.tenantId });
+    const feeds = { onFirst: follow(server.app, onFirst), onSecond: follow(second, onSecond) };
+    await eventually(() => subscribers(server.app) === 1 && subscribers(second) === 1);
+    const shapedBefore = [server.app, second].map((app) => app.services.liveEvents.stats().shaped);
+
+    const forFirst = await assignAt(server.app, admin, onFirst.userId, 'For the worker on the first');
+    const forSecond = await assignAt(second, admin, onSecond.userId, 'For the worker on the second');
+    const againForFirst = await assignAt(second, admin, onFirst.userId, 'Again for the worker on the first');
+    // Each instance reads the notifications in commit order: once its worker has the event committed after
+    // the other worker's, it has handled that one too.
+    await feeds.onSecond.until((f) => f.results.length >= 1);
+    await feeds.onFirst.until((f) => f.results.length >= 2);
+
+    expect(ids(feeds.onFirst)).toEqual([forFirst, againForFirst]);
+    expect(ids(feeds.onSecond)).toEqual([forSecond]);
+    // Neither instance read or shaped the other's event.
+    const shapedAfter = [server.app, second].map((app) => app.services.liveEvents.stats().shaped);
+    expect(shapedAfter.map((shaped, index) => shaped - shapedBefore[index]!)).toEqual([2, 1]);
+  });
+
   it.runIf(onPostgres)(
     'each recovers the assignments committed while its LISTEN session was down, exactly once',
     async () => {

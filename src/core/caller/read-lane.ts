@@ -4,20 +4,22 @@ import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import type { Database, PooledConnections } from '../db.js';
 import { ClientUse } from './client-use.js';
 import { tenantScoped } from './tenant-scope.js';
-import type { Caller, ReadLane, ReadLanes, SharedReads } from './types.js';
+import type { Caller, CallerTransaction, ReadLane, ReadLanes, SharedReads } from './types.js';
 
 /**
  * PostgreSQL: a query operation's one READ ONLY transaction as the caller, on a pooled connection of its own
  * (a read lane). A Prisma interactive transaction's machinery was the largest share of a read's CPU; a lane
  * instead takes a pooled connection, opens the transaction itself (BEGIN and the caller's settings in one round
- * trip, with the first read when it can), and sends compiled reads to it straight through pg. Reads that go
- * through Prisma use the lane's own Prisma client, whose "pool" hands every statement to that same connection,
- * so they are plain operations on the open transaction.
+ * trip, with the first read when it can), and sends compiled reads to it straight through pg: a lane that only
+ * runs compiled reads never involves Prisma.
  *
- * A lane's Prisma client costs about 7 MB; lanes are made on demand and kept, at most one per pooled
- * connection (a lane is taken only once a connection is). A lane's client must never open a transaction
- * of its own (its COMMIT would end the caller's transaction and leave the connection without the caller's
- * settings), so its pool refuses `connect()`: Prisma's plain reads never call it.
+ * Reads that go through Prisma use one Prisma client shared by every lane (a client costs several MB: its query
+ * compiler's instance in WebAssembly memory, which never shrinks, and its plan cache). A lane's first such read
+ * opens an interactive transaction of that client whose "connection" is the lane's own (`LaneSession`): its
+ * statements go to the lane's connection, in the lane's transaction, and Prisma sends neither BEGIN nor COMMIT
+ * nor ROLLBACK of its own there (db.ts `prismaOver`). Only an interactive transaction binds Prisma's operations
+ * to one connection: outside one, Prisma merges the `findUnique`s of one tick into one statement, whoever asked.
+ * The lanes' client cannot open a transaction outside a lane, and a lane's cannot open one of its own.
  */
 
 /** The read lanes of a PostgreSQL database; undefined on PGlite (one in-process session: no round trips to save). */
@@ -41,40 +43,150 @@ export function laneTransaction(lanes: ReadLanes, caller: Caller, begin: () => s
   };
 }
 
+/**
+ * Prisma's limit on a lane's interactive transaction, a backstop only (the lane's statements have their own
+ * timeouts): past it Prisma refuses the lane's model operations; it sends nothing to the connection.
+ */
+const LANE_PRISMA_TRANSACTION_TIMEOUT_MS = 5 * 60_000;
+
+const ownTransaction = () => new Error('a read lane cannot open a transaction of its own');
+
+/** The lane whose connection an interactive transaction of the lanes' client is: its key is its only value. */
+const BIND_LANE = 'SELECT $1::text AS read_lane';
+
+/** The lane a Prisma transaction is bound to. */
+interface Binding {
+  held: HeldConnection;
+  /** The lane has ended: nothing more reaches its connection. */
+  ended: boolean;
+}
+
 function readLanes(pooled: PooledConnections): ReadLanes {
-  const idle: { prisma: PrismaClient; pool: LanePool }[] = [];
-  const makeLane = () => {
-    const lanePool = Object.assign(new pg.Pool({ max: 1 }), { held: undefined }) as LanePool;
-    lanePool.query = ((config: pg.QueryConfig) =>
-      lanePool.held ? lanePool.held.send(config) : Promise.reject(laneEnded())) as pg.Pool['query'];
-    lanePool.connect = (() =>
-      Promise.reject(new Error('a read lane cannot open a transaction of its own'))) as pg.Pool['connect'];
-    return { prisma: pooled.prismaOver(lanePool), pool: lanePool };
-  };
+  // Lanes whose Prisma transaction is opening, by key, until its session takes them.
+  const opening = new Map<string, Binding>();
+  let keys = 0;
+  const stand = new pg.Pool({ max: 1 });
+  stand.query = (() => Promise.reject(ownTransaction())) as pg.Pool['query'];
+  stand.connect = (async () => new LaneSession(opening, pooled.onQuery)) as unknown as pg.Pool['connect'];
+  const prisma = pooled.prismaOver(stand);
   return {
     async open(begin, tenantId, trace) {
       const connection = await pooled.pool.connect();
       const held = new HeldConnection(connection, begin, pooled.onQuery, pooled.acquireTimeoutMs, trace);
-      const lane = idle.pop() ?? makeLane();
-      lane.pool.held = held;
-      // The lane's client goes back to `idle` only once this use has ended and none of its operations is
-      // still running: until then no other use can hold the lane, so nothing of this one reaches theirs.
+      const binding: Binding = { held, ended: false };
+      let transaction: Promise<CallerTransaction> | undefined;
+      let close = () => {};
+      const prismaTransaction = () =>
+        (transaction ??= new Promise<CallerTransaction>((resolve, reject) => {
+          const closed = new Promise<void>((done) => (close = done));
+          const key = String(++keys);
+          opening.set(key, binding);
+          prisma
+            .$transaction(
+              async (tx) => {
+                await tx.$executeRawUnsafe(BIND_LANE, key);
+                resolve(tx);
+                await closed;
+              },
+              { timeout: LANE_PRISMA_TRANSACTION_TIMEOUT_MS },
+            )
+            .catch(reject) // after `resolve` this only ends it: the operations themselves report their errors
+            .finally(() => opening.delete(key));
+        }));
+      // The lane's Prisma transaction ends only once this use has ended and none of its operations is still
+      // running; from the end on, nothing it sends reaches the connection, which goes back to the pool.
       const use = new ClientUse(laneEnded);
       return {
-        prisma: tenantScoped(use.guard(lane.prisma), tenantId),
+        prisma: tenantScoped(use.guard(deferred(prisma, prismaTransaction)), tenantId),
         async query<R>(statement: Prisma.Sql) {
           if (use.ended) throw laneEnded();
           return held.read<R>(statement, pooled.statementName({ sql: statement.text }));
         },
         async end() {
           if (use.ended) return;
-          lane.pool.held = undefined;
-          void use.end().then(() => idle.push(lane));
+          binding.ended = true;
+          void use.end().then(() => close());
           await held.release();
         },
       };
     },
   };
+}
+
+/**
+ * `client`'s models and raw statements, each run in the transaction `transaction()` gives (opened by the first
+ * operation that is run). A lane's client opens no transaction of its own.
+ */
+function deferred(client: PrismaClient, transaction: () => Promise<CallerTransaction>): CallerTransaction {
+  type Members = Record<PropertyKey, (...args: unknown[]) => unknown>;
+  const delegates = new Map<PropertyKey, object>();
+  return new Proxy(client, {
+    get(target, property) {
+      if (property === '$transaction') return () => Promise.reject(ownTransaction());
+      const member: unknown = Reflect.get(target, property);
+      if (typeof member === 'function') {
+        return (...args: unknown[]) => transaction().then((tx) => (tx as unknown as Members)[property]!(...args));
+      }
+      if (typeof member !== 'object' || member === null || typeof property !== 'string' || property.startsWith('$'))
+        return member;
+      let delegate = delegates.get(property);
+      if (!delegate) {
+        delegate = new Proxy(member, {
+          get(model, operation) {
+            const method: unknown = Reflect.get(model, operation);
+            if (typeof method !== 'function') return method;
+            return (...args: unknown[]) =>
+              transaction().then((tx) =>
+                (tx as unknown as Record<string, Members>)[property]![operation as string]!(...args),
+              );
+          },
+        });
+        delegates.set(property, delegate);
+      }
+      return delegate;
+    },
+  }) as unknown as CallerTransaction;
+}
+
+const NOTHING_SENT: pg.QueryResult = { command: '', rowCount: 0, oid: 0, fields: [], rows: [] };
+
+/**
+ * One interactive transaction of the lanes' Prisma client, as that client's pooled connection: until it is bound
+ * to a lane it runs nothing. Prisma's adapter opens it with BEGIN, which goes nowhere (the lane's own BEGIN script
+ * opens the transaction); `BIND_LANE` with a lane's key then binds it to that lane, and every later statement goes
+ * to the lane's connection (reported to `onQuery` as it is sent), until the lane ends.
+ */
+class LaneSession {
+  private lane: Binding | undefined;
+
+  constructor(
+    private readonly opening: Map<string, Binding>,
+    private readonly onQuery: ((sql: string) => void) | undefined,
+  ) {}
+
+  query(config: pg.QueryConfig): Promise<pg.QueryResult> {
+    if (!this.lane) {
+      if (config.text === 'BEGIN') return Promise.resolve(NOTHING_SENT);
+      const lane = config.text === BIND_LANE ? this.opening.get(String(config.values?.[0])) : undefined;
+      if (!lane) return Promise.reject(ownTransaction());
+      this.opening.delete(String(config.values![0]));
+      this.lane = lane;
+      return Promise.resolve(NOTHING_SENT);
+    }
+    if (this.lane.ended) return Promise.reject(laneEnded());
+    this.onQuery?.(config.text);
+    return this.lane.held.send(config);
+  }
+
+  // What Prisma's adapter calls on a pooled connection besides `query`: the held connection's errors are the
+  // lane's (HeldConnection listens), and the lane hands the connection back itself.
+  on(): this {
+    return this;
+  }
+  removeListener(): this {
+    return this;
+  }
+  release(): void {}
 }
 
 /**
@@ -86,9 +198,6 @@ const READ_LANE_QUERY_TIMEOUT_MS = 15_000;
 
 /** A statement sent through a lane after its transaction ended (by code that kept the lane past its operation). */
 const laneEnded = () => new Error('read lane used after its transaction ended');
-
-/** A pg.Pool stand-in for a lane's Prisma client: every statement goes to the connection the lane holds. */
-type LanePool = pg.Pool & { held: HeldConnection | undefined };
 
 /**
  * A pooled connection while a lane holds it. The lane's BEGIN script goes out with the first statement:

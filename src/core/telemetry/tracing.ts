@@ -11,13 +11,6 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import {
-  BatchSpanProcessor,
-  NodeTracerProvider,
-  ParentBasedSampler,
-  AlwaysOnSampler,
-} from '@opentelemetry/sdk-trace-node';
 
 /**
  * OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT): a span per HTTP request, a child per GraphQL operation
@@ -47,7 +40,16 @@ export interface Tracing {
 }
 
 /** Starts exporting to `endpoint` (the collector's base URL; traces go to /v1/traces), keeping `sampleRatio`. */
-export function startTracing({ endpoint, sampleRatio }: { endpoint: string; sampleRatio: number }): Tracing {
+export async function startTracing({
+  endpoint,
+  sampleRatio,
+}: {
+  endpoint: string;
+  sampleRatio: number;
+}): Promise<Tracing> {
+  // The SDK and its exporter are loaded only when traces are on: some 15 MB of a process's memory otherwise.
+  const [{ OTLPTraceExporter }, { BatchSpanProcessor, NodeTracerProvider, ParentBasedSampler, AlwaysOnSampler }] =
+    await Promise.all([import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/sdk-trace-node')]);
   const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` });
   const provider = new NodeTracerProvider({
     // A request that arrives with a traceparent follows its sampled flag; others were kept or left out by
