@@ -44,7 +44,7 @@ async function start(context: CallerContext, assignmentId: string): Promise<stri
       WHERE tenant_id = ${tenantId}::uuid AND id = ${assignmentId}::uuid AND user_id = ${context.caller.userId}::uuid
       FOR UPDATE`;
     if (mine.length === 0) throw notFound('Assignment');
-    const started = await startAttempt(tx, assignmentId);
+    const started = await startAttempt(tx, tenantId, assignmentId);
     if (started.refusal) throw refusal(started.refusal, started.retryAfterSeconds);
     return started.attemptId!;
   });

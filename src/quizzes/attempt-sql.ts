@@ -44,13 +44,15 @@ export function closeExpiredOf(
 
 export type StartRefusal = 'not_found' | 'not_started' | 'no_quiz' | 'no_questions' | 'no_attempts_left' | 'cooldown';
 
+/** Starts an attempt of the caller's. The call names only the function: Citus may run it whole on the tenant's node. */
 export async function startAttempt(
   tx: CallerTransaction,
+  tenantId: string,
   assignmentId: string,
 ): Promise<{ attemptId: string | null; refusal: StartRefusal | null; retryAfterSeconds: number | null }> {
   const [row] = await tx.$queryRaw<
     { attempt_id: string | null; refusal: StartRefusal | null; retry_after_seconds: number | null }[]
-  >`SELECT attempt_id::text, refusal, retry_after_seconds FROM quiz_start_attempt(${assignmentId}::uuid)`;
+  >`SELECT attempt_id::text, refusal, retry_after_seconds FROM quiz_start_attempt(${tenantId}::uuid, ${assignmentId}::uuid)`;
   return { attemptId: row!.attempt_id, refusal: row!.refusal, retryAfterSeconds: row!.retry_after_seconds };
 }
 

@@ -171,8 +171,9 @@ export async function run(world: World, op: Op): Promise<void> {
       return as(workerOf(world, row.user_id), (tx) =>
         tx.$executeRawUnsafe(
           `UPDATE training_assignments SET status = 'in_progress', started_at = now()
-           WHERE id = $1::uuid AND status IN ('assigned', 'overdue') AND started_at IS NULL`,
+           WHERE tenant_id = $2::uuid AND id = $1::uuid AND status IN ('assigned', 'overdue') AND started_at IS NULL`,
           row.id,
+          world.tenant,
         ),
       );
     }
@@ -184,12 +185,15 @@ export async function run(world: World, op: Op): Promise<void> {
         const updated = await tx.$queryRawUnsafe<{ course_id: string }[]>(
           `UPDATE training_assignments
            SET status = CASE WHEN $2 THEN 'completed' ELSE 'assigned' END,
-               completed_at = CASE WHEN $2 THEN now() END,
+               completed_at = CASE WHEN $2 THEN $4::timestamptz END,
                started_at = CASE WHEN $2 THEN started_at END
-           WHERE id = $1::uuid AND status IN ('in_progress', 'overdue') AND started_at IS NOT NULL
+           WHERE tenant_id = $3::uuid AND id = $1::uuid AND status IN ('in_progress', 'overdue') AND started_at IS NOT NULL
            RETURNING course_id::text`,
           row.id,
           op.passed,
+          world.tenant,
+          // A value, not now() in the CASE: Citus refuses a non-IMMUTABLE function there.
+          new Date(),
         );
         if (!updated.length) return;
         await tx.$executeRawUnsafe(
@@ -211,9 +215,10 @@ export async function run(world: World, op: Op): Promise<void> {
       return as(world.admin, (tx) =>
         tx.$executeRawUnsafe(
           `UPDATE training_assignments SET status = 'cancelled', cancelled_at = now(), cancelled_by = $2::uuid
-           WHERE id = $1::uuid AND status IN ${ACTIVE}`,
+           WHERE tenant_id = $3::uuid AND id = $1::uuid AND status IN ${ACTIVE}`,
           row.id,
           world.admin.userId,
+          world.tenant,
         ),
       );
     }
@@ -224,9 +229,10 @@ export async function run(world: World, op: Op): Promise<void> {
       if (!row) return;
       return as(world.admin, (tx) =>
         tx.$executeRawUnsafe(
-          `UPDATE training_assignments SET due_date = training_today() + $2::int WHERE id = $1::uuid`,
+          `UPDATE training_assignments SET due_date = training_today() + $2::int WHERE tenant_id = $3::uuid AND id = $1::uuid`,
           row.id,
           op.due,
+          world.tenant,
         ),
       );
     }
@@ -247,11 +253,12 @@ export async function run(world: World, op: Op): Promise<void> {
         tx.$executeRawUnsafe(
           `UPDATE training_completions
            SET score = $2::numeric, completion_time_minutes = $3::int, passed = passed <> $4
-           WHERE id = $1::uuid`,
+           WHERE tenant_id = $5::uuid AND id = $1::uuid`,
           row.id,
           op.score,
           op.minutes,
           op.flip,
+          world.tenant,
         ),
       );
     }

@@ -85,7 +85,21 @@ export async function distributeTables(databaseUrl: string): Promise<void> {
     done.add(table);
   };
   for (const { name } of tables) await visit(name, []);
+  for (const fn of TENANT_FUNCTIONS) {
+    await query(
+      databaseUrl,
+      `SELECT create_distributed_function('${fn}', '$1', colocate_with := 'training_assignments', force_delegation := true)`,
+    );
+  }
 }
+
+/**
+ * SECURITY DEFINER functions a caller's transaction calls after locking or writing the tenant's rows, whose first
+ * argument is the tenant: distributed by it, a call runs whole on the node of the tenant's shards, in the caller's
+ * connection. Run from the coordinator, their statements would open a connection of the owner's, which Citus
+ * refuses on shards the caller's connection wrote and which waits for the caller's locks.
+ */
+const TENANT_FUNCTIONS = ['quiz_start_attempt(uuid, uuid)'];
 
 function onNode(serverUrl: string, node: Node): string {
   const url = new URL(serverUrl);
