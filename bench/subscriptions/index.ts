@@ -5,7 +5,6 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { announceAssignmentsCreated } from '../../src/assignments/live-channel.js';
 import { loadConfig } from '../../src/config.js';
 import { runAsCaller } from '../../src/core/caller/index.js';
 import { openDatabase } from '../../src/core/db.js';
@@ -17,6 +16,7 @@ import { seedAsOwner } from '../../tests/support/seed.js';
 import { fmt, percentile, table } from '../../tests/support/report.js';
 import { startChild, type Child } from '../../tests/support/processes.js';
 import type { Benchmark } from '../suite.js';
+import { assignInBulk } from './bulk-assign.js';
 import { switchableDelivery, type DeliveryMode } from './baseline.js';
 import type { SubscribersPlan } from './clients.js';
 
@@ -124,28 +124,7 @@ async function measure(
     });
   /** Assigns `courseId` to `users` in one INSERT (one transaction) and returns the ids once it has committed. */
   const assign = async (courseId: string, users: string[]) => {
-    const rows = await runAsCaller(
-      app.db.prisma,
-      service,
-      async (tx) => {
-        const created = await tx.$queryRawUnsafe<{ id: string; user_id: string }[]>(
-          `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type, due_date)
-           SELECT $1::uuid, $2::uuid, u, 'auto', training_today() + 14 FROM unnest($3::uuid[]) AS u
-           RETURNING id::text, user_id::text`,
-          tenantId,
-          courseId,
-          users,
-        );
-        // As the API's writers do (no trigger announces new rows).
-        await announceAssignmentsCreated(
-          tx,
-          tenantId,
-          created.map((row) => ({ id: row.id, userId: row.user_id })),
-        );
-        return created;
-      },
-      { timeout: 60_000 },
-    );
+    const rows = await assignInBulk(app.db.prisma, service, courseId, users);
     return { ids: rows.map((row) => row.id), committedAt: now() };
   };
   const before = memory();

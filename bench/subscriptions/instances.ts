@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { announceAssignmentsCreated } from '../../src/assignments/live-channel.js';
 import { runAsCaller } from '../../src/core/caller/index.js';
 import { openDatabase, type Database } from '../../src/core/db.js';
 import { createBenchDatabase, type BenchDatabase } from '../../tests/support/database.js';
@@ -11,6 +10,7 @@ import { freePort, startChild, stopAll, waitReady, type Child } from '../../test
 import { fmt } from '../../tests/support/report.js';
 import { seedAsOwner } from '../../tests/support/seed.js';
 import type { Benchmark } from '../suite.js';
+import { assignInBulk } from './bulk-assign.js';
 import type { SubscribersPlan } from './clients.js';
 import { report, type Row } from './instances-report.js';
 import type { InstanceStats } from './server.js';
@@ -124,28 +124,7 @@ async function measure(instances: Instance[], db: BenchDatabase, writer: Databas
   const expected = new Map<string, number>();
   /** Assigns `courseId` to `users` in one INSERT (one transaction); the ids once it has committed. */
   const assign = async (courseId: string, users: string[]) => {
-    const rows = await runAsCaller(
-      writer.prisma,
-      service,
-      async (tx) => {
-        const created = await tx.$queryRawUnsafe<{ id: string; user_id: string }[]>(
-          `INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type, due_date)
-           SELECT $1::uuid, $2::uuid, u, 'auto', training_today() + 14 FROM unnest($3::uuid[]) AS u
-           RETURNING id::text, user_id::text`,
-          tenantId,
-          courseId,
-          users,
-        );
-        // As the API's writers do (no trigger announces new rows).
-        await announceAssignmentsCreated(
-          tx,
-          tenantId,
-          created.map((row) => ({ id: row.id, userId: row.user_id })),
-        );
-        return created;
-      },
-      { timeout: 60_000 },
-    );
+    const rows = await assignInBulk(writer.prisma, service, courseId, users);
     for (const row of rows) expected.set(row.id, workerOf.get(row.user_id)!);
     return { ids: rows.map((row) => row.id), committedAt: now() };
   };

@@ -21,28 +21,13 @@ interface Factory {
 
 type Send = (query: Statement) => Promise<unknown>;
 
-/**
- * `factory` whose transactions send each statement through `around(send)`, made once per transaction (so it may
- * keep that transaction's state). The transaction's other members are its own.
- */
-export function aroundTransactionStatements<F extends Factory>(factory: F, around: () => (send: Send) => Send): F {
-  const wrapTransaction = <T extends Queryable>(target: T): T => {
-    const wrap = around();
-    const queryRaw = wrap((query) => target.queryRaw(query));
-    const executeRaw = wrap((query) => target.executeRaw(query));
-    return new Proxy(target, {
-      get(object, property, receiver) {
-        if (property === 'queryRaw') return queryRaw;
-        if (property === 'executeRaw') return executeRaw;
-        return bound(object, property, receiver);
-      },
-    });
-  };
+/** `factory` whose connections' transactions are `wrap(transaction)`: one proxy shape for every such change. */
+export function aroundTransactions<F extends Factory>(factory: F, wrap: <T extends Queryable>(transaction: T) => T): F {
   const wrapConnection = <C extends Connection>(connection: C): C =>
     new Proxy(connection, {
       get(object, property, receiver) {
         if (property !== 'startTransaction') return bound(object, property, receiver);
-        return async (...args: unknown[]) => wrapTransaction(await object.startTransaction(...args));
+        return async (...args: unknown[]) => wrap(await object.startTransaction(...args));
       },
     });
   return new Proxy(factory, {
@@ -53,7 +38,27 @@ export function aroundTransactionStatements<F extends Factory>(factory: F, aroun
   });
 }
 
-function bound(object: object, property: PropertyKey, receiver: unknown): unknown {
+/**
+ * `factory` whose transactions send each statement through `around(send)`, made once per transaction (so it may
+ * keep that transaction's state). The transaction's other members are its own.
+ */
+export function aroundTransactionStatements<F extends Factory>(factory: F, around: () => (send: Send) => Send): F {
+  return aroundTransactions(factory, (target) => {
+    const wrap = around();
+    const queryRaw = wrap((query) => target.queryRaw(query));
+    const executeRaw = wrap((query) => target.executeRaw(query));
+    return new Proxy(target, {
+      get(object, property, receiver) {
+        if (property === 'queryRaw') return queryRaw;
+        if (property === 'executeRaw') return executeRaw;
+        return bound(object, property, receiver);
+      },
+    });
+  });
+}
+
+/** A member of `object`, methods bound to it (for proxies that pass it through). */
+export function bound(object: object, property: PropertyKey, receiver?: unknown): unknown {
   const member: unknown = Reflect.get(object, property, receiver);
   return typeof member === 'function' ? member.bind(object) : member;
 }

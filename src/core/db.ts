@@ -4,7 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { aroundTransactionStatements, oneStatementAtATime } from './adapter-transactions.js';
+import { aroundTransactions, aroundTransactionStatements, bound, oneStatementAtATime } from './adapter-transactions.js';
 import { tracedAdapter } from './telemetry/traced-adapter.js';
 
 /**
@@ -95,26 +95,13 @@ function createClient(adapter: PrismaPg | PrismaPGlite, { onQuery, acquireTimeou
  */
 function inOpenTransactions(factory: PrismaPg): PrismaPg {
   const phantom = { usePhantomQuery: true };
-  const transaction = (tx: object) =>
-    new Proxy(tx, { get: (target, property) => (property === 'options' ? phantom : bound(target, property)) });
-  const adapter = (connection: Awaited<ReturnType<PrismaPg['connect']>>) =>
-    new Proxy(connection, {
-      get: (target, property) =>
-        property === 'startTransaction'
-          ? async (...args: Parameters<typeof target.startTransaction>) =>
-              transaction(await target.startTransaction(...args))
-          : bound(target, property),
-    });
-  return new Proxy(factory, {
-    get: (target, property) =>
-      property === 'connect' ? async () => adapter(await target.connect()) : bound(target, property),
-  });
-}
-
-/** A member of `target`, methods bound to it (for proxies that pass it through). */
-function bound(target: object, property: PropertyKey): unknown {
-  const member: unknown = Reflect.get(target, property);
-  return typeof member === 'function' ? member.bind(target) : member;
+  return aroundTransactions(
+    factory,
+    (transaction) =>
+      new Proxy(transaction, {
+        get: (target, property, receiver) => (property === 'options' ? phantom : bound(target, property, receiver)),
+      }),
+  );
 }
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
