@@ -4,7 +4,8 @@
 -- function's writes would reach the shards in its owner's connection, and the caller's statements after it in the
 -- same transaction (recording the passes, or reading the attempt) would be refused on the shards it wrote.
 -- The scores are read first and written by position: Citus 13.2.2 crashed (signal 11) planning the UPDATE joined
--- with the scoring function in its FROM. Otherwise unchanged.
+-- with the scoring function in its FROM, and deparsing a SET whose value is a bare array subscript (hence the
+-- coalesce; every attempt closed has a score). Otherwise unchanged.
 DROP FUNCTION "quiz_close_attempts"(UUID[], BOOLEAN);
 CREATE FUNCTION "quiz_close_attempts"(p_tenant_id uuid, p_attempt_ids uuid[], p_submit boolean)
  RETURNS TABLE(attempt_id uuid, assignment_id uuid, user_id uuid, score double precision, passed boolean)
@@ -37,7 +38,7 @@ BEGIN
     RETURN QUERY
         UPDATE "quiz_attempts" a
         SET "status" = 'submitted', "submitted_at" = least(v_now, coalesce(a.deadline, v_now)),
-            "score" = v_scores[array_position(v_scored, a.id)],
+            "score" = coalesce(v_scores[array_position(v_scored, a.id)], 0),
             "passed" = v_scores[array_position(v_scored, a.id)] >= a.pass_mark
         WHERE a.tenant_id = v_tenant AND a.id = ANY (v_scored) AND a.status = 'in_progress'
         RETURNING a.id, a.assignment_id, a.user_id, a.score, a.passed;
