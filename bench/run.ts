@@ -9,11 +9,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { allBenchmarks, benchmarks } from './suite.js';
 
+// `--assemble`: run nothing, only rebuild BENCHMARKS.md from bench/results (after editing a section by hand).
+const assembleOnly = process.argv.includes('--assemble');
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
-const selected = (only.length ? allBenchmarks : benchmarks).filter(
-  (bench) => only.length === 0 || only.includes(bench.name),
-);
-if (selected.length === 0)
+const selected = assembleOnly
+  ? []
+  : (only.length ? allBenchmarks : benchmarks).filter((bench) => only.length === 0 || only.includes(bench.name));
+if (selected.length === 0 && !assembleOnly)
   throw new Error(`No benchmark named ${only.join(', ')}; have ${allBenchmarks.map((b) => b.name).join(', ')}`);
 
 const resultsDir = new URL('./results/', import.meta.url);

@@ -80,13 +80,15 @@ triggers (states: 50 % completed, 20 % assigned, 15 % in progress, 5 % stored ov
 cancelled).
 
 **How it is computed.** Tenant-wide figures are sums over counters the database keeps on every write (migration
-\`20261125000400_analytics_counters\`): \`training_assignment_counts\` holds n per (tenant, course, stored status);
-\`training_assignment_due_counts\` holds n per (tenant, due date, course, stored status) for the rows whose effective status
-depends on the day (stored \`assigned\`/\`in_progress\` with a due date); \`training_completion_counts\` holds, per (tenant,
-course), the passed completions with the sums and counts of their minutes and scores. AFTER row triggers (migration
-\`20261212100000_row_level_triggers\`: Citus runs no transition table on a shard) turn each row an INSERT/UPDATE/DELETE
-writes (a bulk auto-assignment, the overdue sweep, a cascade) into an upsert of the one or two buckets it moves between, in
-key order; a bucket that reaches zero is deleted. The trigger
+\`20261125000400_analytics_counters\`, one row per course since \`20261216200000_counter_columns_per_status\`):
+\`training_assignment_counts\` holds, per (tenant, course), a count per stored status (a column each);
+\`training_assignment_due_counts\` holds, per (tenant, due date, course), the counts of the rows whose effective status
+depends on the day (stored \`assigned\`/\`in_progress\` with a due date, a column each); \`training_completion_counts\` holds,
+per (tenant, course), the passed completions with the sums and counts of their minutes and scores. AFTER row triggers
+(Citus runs no transition table on a shard) add each row an INSERT/UPDATE/DELETE writes (a bulk auto-assignment, the
+overdue sweep, a cascade) to the counter rows it moves between, kept in the transaction's settings, and a statement
+trigger upserts each counter row the statement changed once, in key order (a start or a completion: one row per counter
+table); a row whose counts all reach zero is deleted. The trigger
 functions are SECURITY DEFINER, owned by the NOLOGIN role \`training_counter\`, which may write the counters and nothing
 else; requests (\`training_app\`) may only read them, and RLS shows a tenant's counters to its admins, safety officers and
 integrations only. Overdue stays exact between sweeps: \`training_assignment_effective_counts(tenant)\` reads the due counters
@@ -100,12 +102,12 @@ ${expected.total_assignments} assignments counted, ${expected.completed_count} c
 progress, ${expected.overdue_count} overdue, rate ${expected.completion_rate} %, mean ${expected.avg_completion_time} min.
 Every GraphQL run of the full query is checked against those recounted figures.
 
-**Sizes:** the tenant has ${n(sizes.tenantBuckets)} (course, status) buckets and ${n(sizes.tenantDueBuckets)} due-date
-buckets, ${n(sizes.tenantPastDueBuckets)} of them past due (the seed leaves 5 % of its assignments past due and unswept; the
-overdue sweep would move them to the overdue bucket); ${n(sizes.allBuckets)} assignment buckets in all, plus
-${n(sizes.completionBuckets)} completion buckets. The counter tables with their indexes take ${mib(sizes.countersBytes)} MiB,
-against ${mib(sizes.assignmentsBytes)} MiB for training_assignments. A tenant read touches its (course, status) buckets, its
-past-due buckets and its 200 courses, never its rows.
+**Sizes:** the tenant has ${n(sizes.tenantBuckets)} course counter rows and ${n(sizes.tenantDueBuckets)} (due date,
+course) rows, ${n(sizes.tenantPastDueBuckets)} of them past due (the seed leaves 5 % of its assignments past due and unswept;
+the overdue sweep would move them to the overdue column); ${n(sizes.allBuckets)} assignment counter rows in all, plus
+${n(sizes.completionBuckets)} completion counter rows. The counter tables with their indexes take ${mib(sizes.countersBytes)} MiB,
+against ${mib(sizes.assignmentsBytes)} MiB for training_assignments. A tenant read touches its course counter rows, its
+past-due rows and its 200 courses, never its rows.
 
 Measured: (a) SQL on one connection, in a transaction with the admin's RLS settings (\`training_app\`,
 \`app.tenant_id/user_id/role\` exactly as src/core/caller/index.ts sets them), statement time only: the function, and the byStatus /
@@ -131,8 +133,8 @@ ${table(
   plans.map((plan) => [plan.label, fmt(plan.executionMs)]),
 )}
 
-The counter statements read the tenant's ${n(sizes.tenantBuckets)} (course, status) buckets, its
-${n(sizes.tenantPastDueBuckets)} past-due buckets and its 200 courses; the recount reads its
+The counter statements read the tenant's ${n(sizes.tenantBuckets)} course counter rows, its
+${n(sizes.tenantPastDueBuckets)} past-due rows and its 200 courses; the recount reads its
 ${n(tenantAssignments)} assignment rows and passed completions (${recount ? `${fmt(recount.executionMs, 0)} ms` : 'not measured'}
 here). Through GraphQL the rest is HTTP, JSON, the transaction's round trips (BEGIN, the caller's settings, one statement
 per group, COMMIT) and, for the dashboard, the course titles and the overdue list.
@@ -176,13 +178,15 @@ statements that take seconds on a shared machine, whose run-to-run spread is lar
 
 `
     : ''
-}A write pays one row trigger per row it writes, which adds the row's deltas to the buckets it moves between in the
-transaction's settings (an update that moves no row between buckets calls nothing: the trigger's WHEN), and one statement
-trigger, which upserts each bucket the statement changed once, in key order, and deletes any bucket it empties (row by row,
-a bucket's counter row was updated once per row, and each update walked every version the transaction had made). Trade-offs: writers of the same
-bucket (any two writes that change the counts of one course and status, e.g. two completions of one course) serialize on that
-bucket's row until they commit, which bounds write concurrency per course, not per tenant; a statement's buckets are locked in
-key order, so they do not deadlock on them. If one bucket ever becomes a hot spot, a small shard number in the key (summed on read) spreads it.
+}A write pays one row trigger per row it writes, which adds the row's deltas to the counter rows it moves between in the
+transaction's settings (an update that moves no row between counts calls nothing: the trigger's WHEN; a start or a
+completion moves its row between two status columns of one counter row), and one statement trigger, which upserts each
+counter row the statement changed once, in key order, and deletes any row it empties (row by row, a counter row was
+updated once per row, and each update walked every version the transaction had made). Trade-offs: writers of the same
+course (any two writes that change the counts of one course, e.g. a start and a completion of one course) serialize on
+that course's counter row until they commit, which bounds write concurrency per course, not per tenant; a statement's
+counter rows are locked in key order, so they do not deadlock on them. If one course ever becomes a hot spot, a small shard
+number in the key (summed on read) spreads it.
 `;
 }
 

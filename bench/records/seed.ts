@@ -108,11 +108,15 @@ const COUNTERS = ['training_assignment_counts', 'training_assignment_due_counts'
 
 /** The analytics counters as the triggers would have left them (the same recount the migration that added them ran). */
 const RECOUNTS = [
-  `INSERT INTO training_assignment_counts (tenant_id, course_id, status, n)
-   SELECT tenant_id, course_id, status, count(*) FROM training_assignments GROUP BY 1, 2, 3`,
-  `INSERT INTO training_assignment_due_counts (tenant_id, due_date, course_id, status, n)
-   SELECT tenant_id, due_date, course_id, status, count(*) FROM training_assignments
-   WHERE status IN ('assigned', 'in_progress') AND due_date IS NOT NULL GROUP BY 1, 2, 3, 4`,
+  `INSERT INTO training_assignment_counts (tenant_id, course_id, assigned, in_progress, completed, overdue, cancelled)
+   SELECT tenant_id, course_id, count(*) FILTER (WHERE status = 'assigned'), count(*) FILTER (WHERE status = 'in_progress'),
+          count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status = 'overdue'),
+          count(*) FILTER (WHERE status = 'cancelled')
+   FROM training_assignments GROUP BY 1, 2`,
+  `INSERT INTO training_assignment_due_counts (tenant_id, due_date, course_id, assigned, in_progress)
+   SELECT tenant_id, due_date, course_id, count(*) FILTER (WHERE status = 'assigned'),
+          count(*) FILTER (WHERE status = 'in_progress')
+   FROM training_assignments WHERE status IN ('assigned', 'in_progress') AND due_date IS NOT NULL GROUP BY 1, 2, 3`,
   `INSERT INTO training_completion_counts
      (tenant_id, course_id, passed_count, minutes_sum, minutes_count, score_sum, score_count)
    SELECT tenant_id, course_id, count(*), coalesce(sum(completion_time_minutes), 0), count(completion_time_minutes),

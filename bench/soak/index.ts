@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { mintToken } from '../../src/core/auth.js';
@@ -33,8 +34,9 @@ import {
 import { vmRss, report } from './report.js';
 
 /**
- * Soak: SOAK_SECONDS (default 600) of mixed reads and writes against our API in a child
- * process that reports its memory after a forced GC every 10 s (bench/soak/server.ts).
+ * Soak: SOAK_SECONDS (default 600) of mixed reads and writes against our API as production runs it
+ * (`npm run build`, then `node dist/src/main.js`, compiled JavaScript without a TypeScript loader), which
+ * reports its memory after a forced GC every 10 s (bench/soak/memory-sampler.mjs).
  * Flat heap is the goal: the slope of the GC'd heap after warm-up should be ~0 MB/min.
  *
  * Not part of a plain `npm run bench` (it takes SOAK_SECONDS): it runs when named
@@ -46,6 +48,8 @@ export const soak: Benchmark = {
   async run() {
     const secret = randomBytes(32).toString('hex');
     const loadAverage = os.loadavg()[0]!;
+    // The process measured is the build of this checkout, not a stale dist/.
+    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { stdio: 'inherit' });
     const db = await createBenchDatabase('bench_soak');
     let api: Child | undefined;
     try {
@@ -65,15 +69,20 @@ export const soak: Benchmark = {
       console.log(`database ${db.name} seeded: ${JSON.stringify(counts)}`);
 
       const port = await freePort();
-      api = startChild('our API (soak)', ['--expose-gc', 'bench/soak/server.ts'], {
-        DATABASE_URL: db.url,
-        PORT: String(port),
-        JWT_SECRET: secret,
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'production',
-        SOAK_SAMPLE_MS: String(SAMPLE_MS),
-        // The scheduler stays on (its default hourly timers), as in production.
-      });
+      api = startChild(
+        'our API (soak)',
+        ['--expose-gc', '--import', './bench/soak/memory-sampler.mjs', 'dist/src/main.js'],
+        {
+          DATABASE_URL: db.url,
+          PORT: String(port),
+          JWT_SECRET: secret,
+          LOG_LEVEL: 'warn',
+          NODE_ENV: 'production',
+          SOAK_SAMPLE_MS: String(SAMPLE_MS),
+          // The scheduler stays on (its default hourly timers), as in production.
+        },
+        { typescript: false },
+      );
       const samples: Sample[] = [];
       const child = api;
       api.onLine((line) => {

@@ -9,8 +9,10 @@ import type { COURSE_CATEGORIES } from '../courses/course.js';
  *
  * Tenant-wide figures come from counters the database keeps on every write
  * (training_assignment_counts, training_assignment_due_counts and
- * training_completion_counts, migration 20261125000400_analytics_counters): sums over
- * about a thousand buckets instead of a scan of the tenant's assignments. Overdue stays
+ * training_completion_counts, migrations 20261125000400_analytics_counters and
+ * 20261216200000_counter_columns_per_status: a row per course, or per due date and course,
+ * with a column per status): sums over a few hundred rows instead of a scan of the tenant's
+ * assignments. Overdue stays
  * exact: active assignments are also counted per due date, and those past due are read
  * as overdue at read time (training_assignment_effective_counts). One user's figures (a
  * worker's own progress, User.trainingProgress) read that user's rows.
@@ -113,17 +115,19 @@ const userRows = (of: { tenantId: string; userId: string }) => Prisma.sql`
 /**
  * The tenant's assignments per course and effective status, from the counters: what
  * training_assignment_effective_counts answers (stored status, past-due active ones moved to
- * overdue), written out as sums. A statement that joins a tenant table goes whole to the
- * tenant's shard on Citus, where that function's own reads would be a distributed query run
- * from a shard, which Citus refuses.
+ * overdue), written out as sums over the counters' status columns. A statement that joins a
+ * tenant table goes whole to the tenant's shard on Citus, where that function's own reads would
+ * be a distributed query run from a shard, which Citus refuses.
  */
 const effectiveCounts = (tenantId: string) => Prisma.sql`
-  SELECT k.course_id, k.status, k.n FROM training_assignment_counts k WHERE k.tenant_id = ${tenantId}::uuid
+  SELECT k.course_id, s.status, s.n FROM training_assignment_counts k
+  CROSS JOIN LATERAL (VALUES ('assigned', k.assigned), ('in_progress', k.in_progress), ('completed', k.completed),
+                             ('overdue', k.overdue), ('cancelled', k.cancelled)) s(status, n)
+  WHERE k.tenant_id = ${tenantId}::uuid
   UNION ALL
-  SELECT d.course_id, d.status, -d.n FROM training_assignment_due_counts d
-  WHERE d.tenant_id = ${tenantId}::uuid AND d.due_date < training_today()
-  UNION ALL
-  SELECT d.course_id, 'overdue', d.n FROM training_assignment_due_counts d
+  SELECT d.course_id, s.status, s.n FROM training_assignment_due_counts d
+  CROSS JOIN LATERAL (VALUES ('assigned', -d.assigned), ('in_progress', -d.in_progress),
+                             ('overdue', d.assigned + d.in_progress)) s(status, n)
   WHERE d.tenant_id = ${tenantId}::uuid AND d.due_date < training_today()`;
 
 /** The tenant's figures per course, from the counters: its assignments per effective status and its passed completions' score sums. */

@@ -1,5 +1,6 @@
 import type { CallerTransaction } from '../core/caller/index.js';
 import type { AnnouncedChannel, AnnouncedKey, TenantReader } from '../core/live-events/index.js';
+import { Prisma } from '../generated/prisma/client.js';
 
 /**
  * Announces new assignments of one tenant: every statement that inserts assignments calls it in its
@@ -15,6 +16,17 @@ export async function announceAssignmentsCreated(
   if (created.length === 0) return;
   await tx.$executeRaw`SELECT announce_assignments_created(${tenantId}::uuid, ${created.map((row) => row.id)}::uuid[],
                                                            ${created.map((row) => row.userId)}::uuid[])`;
+}
+
+/**
+ * The same announcement made by the inserting statement itself, for set-based inserts of many rows: a
+ * scalar subquery for its final SELECT over its `created` CTE (columns id, user_id), so the new ids do
+ * not travel to Node and back. Its value means nothing; an empty `created` announces nothing.
+ */
+export function announceCreatedInStatement(tenantId: string): Prisma.Sql {
+  return Prisma.sql`(SELECT announce_assignments_created(${tenantId}::uuid, array_agg(c.id ORDER BY c.id),
+                                                          array_agg(c.user_id ORDER BY c.id))::text
+                     FROM created c HAVING count(*) > 0)`;
 }
 
 /**

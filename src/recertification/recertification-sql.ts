@@ -1,4 +1,4 @@
-import { announceAssignmentsCreated } from '../assignments/live-channel.js';
+import { announceCreatedInStatement } from '../assignments/live-channel.js';
 import type { CallerTransaction } from '../core/caller/index.js';
 
 /**
@@ -20,7 +20,7 @@ import type { CallerTransaction } from '../core/caller/index.js';
  *    active per (course, user), one renewal per completion — so repeated and
  *    concurrent runs create each renewal once. Its outbox row
  *    (RECERTIFICATION_ASSIGNED) comes from the assignments' insert trigger; the new
- *    assignments are announced live after the statement, in the same transaction.
+ *    assignments are announced live by the statement itself (sent at commit).
  * 4. `warned`: CERTIFICATE_EXPIRING to every holder in step 1, renewed or not,
  *    once per completion.
  */
@@ -34,7 +34,7 @@ export interface RecertificationOutcome {
 }
 
 export async function runRecertification(tx: CallerTransaction, tenantId: string): Promise<RecertificationOutcome> {
-  const [row] = await tx.$queryRaw<{ created: number; warned: number; ids: string[]; user_ids: string[] }[]>`
+  const [row] = await tx.$queryRaw<{ created: number; warned: number; ids: string[] }[]>`
   WITH expiring AS (
       SELECT tc.id AS completion_id, tc.user_id, tc.course_id, tc.expires_at,
              co.required, co.risk_threshold,
@@ -86,12 +86,7 @@ export async function runRecertification(tx: CallerTransaction, tenantId: string
   SELECT (SELECT count(*) FROM created)::int AS created,
          (SELECT count(*) FROM warned)::int AS warned,
          (SELECT coalesce(array_agg(c.id::text ORDER BY c.id), '{}') FROM created c) AS ids,
-         (SELECT coalesce(array_agg(c.user_id::text ORDER BY c.id), '{}') FROM created c) AS user_ids`;
+         ${announceCreatedInStatement(tenantId)} AS announced`;
   if (!row) throw new Error('recertification returned no summary row');
-  await announceAssignmentsCreated(
-    tx,
-    tenantId,
-    row.ids.map((id, at) => ({ id, userId: row.user_ids[at]! })),
-  );
   return { assignmentsCreated: row.created, notificationsWritten: row.warned, assignmentIds: row.ids };
 }

@@ -1,5 +1,5 @@
 import type { RiskEntityTypeValue } from '../assignments/assignment.js';
-import { announceAssignmentsCreated } from '../assignments/live-channel.js';
+import { announceCreatedInStatement } from '../assignments/live-channel.js';
 import type { CallerTransaction } from '../core/caller/index.js';
 import { Prisma } from '../generated/prisma/client.js';
 
@@ -42,6 +42,8 @@ export interface AutoAssignRun {
   /** Due date = today (UTC) + dueDays. */
   dueDays: number;
   scope?: AutoAssignScope;
+  /** Return the created ids (the mutation loads them); otherwise none travel to Node. */
+  returnIds?: boolean;
 }
 
 export interface AutoAssignOutcome {
@@ -50,7 +52,7 @@ export interface AutoAssignOutcome {
   coursesChecked: number;
   /** Latest scores in scope, at or above minRiskScore (step 2). */
   scoresChecked: number;
-  /** The created ids, in id order (announced live; the mutation loads them). */
+  /** The created ids in id order when asked for (returnIds), else empty. */
   assignmentIds: string[];
 }
 
@@ -59,7 +61,6 @@ interface OutcomeRow {
   courses_checked: number;
   scores_checked: number;
   assignment_ids: string[] | null;
-  user_ids: string[] | null;
 }
 
 /**
@@ -98,8 +99,8 @@ interface OutcomeRow {
  *    current; expires_at today: still current). Active assignments are the
  *    index's job. The trigger columns record that score, so an assignment
  *    always says which score created it.
- * 6–7. insert with the reason text, due date and trigger columns; report counts and the new ids, which
- *    are then announced live in the same transaction.
+ * 6–7. insert with the reason text, due date and trigger columns; announce the new assignments live (sent
+ *    at commit); report counts and, when asked, the new ids.
  */
 export async function runAutoAssign(tx: CallerTransaction, run: AutoAssignRun): Promise<AutoAssignOutcome> {
   const { tenantId } = run;
@@ -227,20 +228,14 @@ export async function runAutoAssign(tx: CallerTransaction, run: AutoAssignRun): 
   SELECT (SELECT count(*) FROM created)::int AS assignments_created,
          (SELECT count(*) FROM courses)::int AS courses_checked,
          (SELECT count(*) FROM scores)::int AS scores_checked,
-         (SELECT array_agg(c.id::text ORDER BY c.id) FROM created c) AS assignment_ids,
-         (SELECT array_agg(c.user_id::text ORDER BY c.id) FROM created c) AS user_ids`;
+         CASE WHEN ${run.returnIds ?? false}::boolean THEN (SELECT array_agg(c.id::text ORDER BY c.id) FROM created c)
+         END AS assignment_ids,
+         ${announceCreatedInStatement(tenantId)} AS announced`;
   if (!row) throw new Error('auto-assignment returned no summary row');
-  const assignmentIds = row.assignment_ids ?? [];
-  const userIds = row.user_ids ?? [];
-  await announceAssignmentsCreated(
-    tx,
-    tenantId,
-    assignmentIds.map((id, at) => ({ id, userId: userIds[at]! })),
-  );
   return {
     assignmentsCreated: row.assignments_created,
     coursesChecked: row.courses_checked,
     scoresChecked: row.scores_checked,
-    assignmentIds,
+    assignmentIds: row.assignment_ids ?? [],
   };
 }

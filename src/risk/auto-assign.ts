@@ -64,6 +64,7 @@ builder.mutationField('autoAssignTraining', (t) =>
             assignedBy: caller.userId,
             dueDays: riskSettings.of(context.services.config).autoAssignDueDays,
             scope: { entityType: args.entityType, entityId, minRiskScore },
+            returnIds: loadAssignments,
           });
           // Loaded inside the transaction with the client's nested selection, so a dry run can
           // show the rows (course, completion…) before they are rolled back.

@@ -177,9 +177,14 @@ describe('trainingAnalytics for the tenant (admin, safety officer)', () => {
          UNION ALL
          SELECT course_id, status, due_date, count(*)::bigint FROM training_assignments
          WHERE tenant_id = $1 AND status IN ('assigned', 'in_progress') AND due_date IS NOT NULL GROUP BY 1, 2, 3),
-       kept AS (SELECT course_id, status, NULL::date AS due_date, n FROM training_assignment_counts WHERE tenant_id = $1
+       kept AS (SELECT k.course_id, s.status, NULL::date AS due_date, s.n FROM training_assignment_counts k
+                CROSS JOIN LATERAL (VALUES ('assigned', k.assigned), ('in_progress', k.in_progress),
+                                           ('completed', k.completed), ('overdue', k.overdue), ('cancelled', k.cancelled)) s(status, n)
+                WHERE k.tenant_id = $1 AND s.n <> 0
                 UNION ALL
-                SELECT course_id, status, due_date, n FROM training_assignment_due_counts WHERE tenant_id = $1)
+                SELECT d.course_id, s.status, d.due_date, s.n FROM training_assignment_due_counts d
+                CROSS JOIN LATERAL (VALUES ('assigned', d.assigned), ('in_progress', d.in_progress)) s(status, n)
+                WHERE d.tenant_id = $1 AND s.n <> 0)
        SELECT count(*)::int AS n FROM ((TABLE recount EXCEPT TABLE kept) UNION ALL (TABLE kept EXCEPT TABLE recount)) d`,
       [admin.tenantId],
     );

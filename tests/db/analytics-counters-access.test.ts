@@ -76,12 +76,16 @@ describe('who may read and write the counters', () => {
   });
 
   it.each([
-    ['INSERT', `INSERT INTO training_assignment_counts VALUES ($1::uuid, gen_random_uuid(), 'assigned', 1000)`],
-    ['UPDATE', `UPDATE training_assignment_counts SET n = n + 1000 WHERE tenant_id = $1::uuid`],
+    [
+      'INSERT',
+      `INSERT INTO training_assignment_counts (tenant_id, course_id, assigned) VALUES ($1::uuid, gen_random_uuid(), 1000)`,
+    ],
+    ['UPDATE', `UPDATE training_assignment_counts SET assigned = assigned + 1000 WHERE tenant_id = $1::uuid`],
     ['DELETE', `DELETE FROM training_assignment_counts WHERE tenant_id = $1::uuid`],
     [
       'INSERT',
-      `INSERT INTO training_assignment_due_counts VALUES ($1::uuid, current_date, gen_random_uuid(), 'assigned', 1000)`,
+      `INSERT INTO training_assignment_due_counts (tenant_id, due_date, course_id, assigned)
+       VALUES ($1::uuid, current_date, gen_random_uuid(), 1000)`,
     ],
     ['UPDATE', `UPDATE training_assignment_due_counts SET due_date = due_date - 100 WHERE tenant_id = $1::uuid`],
     ['DELETE', `DELETE FROM training_assignment_due_counts WHERE tenant_id = $1::uuid`],
@@ -130,21 +134,24 @@ describe('who may read and write the counters', () => {
     const owners = await sql.query<{ proname: string; owner: string; definer: boolean }>(
       `SELECT proname, pg_get_userbyid(proowner) AS owner, prosecdef AS definer FROM pg_proc
        WHERE proname IN ('training_assignment_counts_apply', 'training_completion_counts_apply', 'training_counts_truncate',
-                         'training_counts_flush', 'training_counts_flush_pending')
+                         'training_counts_flush', 'training_counts_flush_pending', 'training_counts_delete_emptied')
        ORDER BY proname`,
     );
     expect(owners).toEqual([
       { proname: 'training_assignment_counts_apply', owner: 'training_counter', definer: true },
       { proname: 'training_completion_counts_apply', owner: 'training_counter', definer: true },
+      { proname: 'training_counts_delete_emptied', owner: 'training_counter', definer: true },
       { proname: 'training_counts_flush', owner: 'training_counter', definer: true },
       { proname: 'training_counts_flush_pending', owner: 'training_counter', definer: true },
       { proname: 'training_counts_truncate', owner: 'training_counter', definer: true },
     ]);
-    // A request may not write pending deltas into the counters itself.
-    const [call] = await sql.query<{ app: boolean }>(
-      `SELECT has_function_privilege('training_app', 'training_counts_flush_pending()', 'EXECUTE') AS app`,
+    // A request may not write pending deltas into the counters itself, nor delete counter rows.
+    const [call] = await sql.query<{ flush: boolean; delete: boolean }>(
+      `SELECT has_function_privilege('training_app', 'training_counts_flush_pending()', 'EXECUTE') AS flush,
+              has_function_privilege('training_app', 'training_counts_delete_emptied(uuid, uuid[], date[], uuid[], uuid[])',
+                                     'EXECUTE') AS delete`,
     );
-    expect(call).toEqual({ app: false });
+    expect(call).toEqual({ flush: false, delete: false });
   });
 
   it('refuses a second passed completion of one assignment (what makes averageScore a per-course sum)', async () => {

@@ -83,16 +83,19 @@ describe('analytics counters', () => {
     );
   });
 
-  it('deletes a bucket when its count drops to zero', async () => {
+  it('deletes a counter row when its counts all drop to zero', async () => {
     const world = await makeWorld();
     await run(world, { kind: 'bulkAssign', due: 2 });
     const buckets = async () => ({
-      counts: await sql.query<{ n: number }>(`SELECT n::int FROM training_assignment_counts WHERE tenant_id = $1`, [
-        world.tenant,
-      ]),
-      due: await sql.query<{ n: number }>(`SELECT n::int FROM training_assignment_due_counts WHERE tenant_id = $1`, [
-        world.tenant,
-      ]),
+      counts: await sql.query<{ n: number }>(
+        `SELECT (assigned + in_progress + completed + overdue + cancelled)::int AS n
+         FROM training_assignment_counts WHERE tenant_id = $1`,
+        [world.tenant],
+      ),
+      due: await sql.query<{ n: number }>(
+        `SELECT (assigned + in_progress)::int AS n FROM training_assignment_due_counts WHERE tenant_id = $1`,
+        [world.tenant],
+      ),
     });
     const perCourse = world.courses.map(() => ({ n: world.workers.length }));
     expect(await buckets()).toEqual({ counts: perCourse, due: perCourse });
@@ -119,7 +122,8 @@ describe('analytics counters', () => {
     });
     expect(await counterDifferences()).toEqual({ assignments: [], completions: [] });
     const [counted] = await sql.query<{ n: number }>(
-      `SELECT sum(n)::int AS n FROM training_assignment_counts WHERE tenant_id = $1`,
+      `SELECT sum(assigned + in_progress + completed + overdue + cancelled)::int AS n
+       FROM training_assignment_counts WHERE tenant_id = $1`,
       [world.tenant],
     );
     expect(counted!.n).toBe(1);
@@ -146,7 +150,7 @@ describe('analytics counters', () => {
     ]);
     expect(await counterDifferences()).toEqual({ assignments: [], completions: [] });
     const [due] = await sql.query<{ buckets: number }>(
-      `SELECT count(*)::int AS buckets FROM training_assignment_due_counts WHERE tenant_id = $1 AND status = 'in_progress'`,
+      `SELECT count(*)::int AS buckets FROM training_assignment_due_counts WHERE tenant_id = $1 AND in_progress > 0`,
       [world.tenant],
     );
     expect(due!.buckets).toBe(1_200);

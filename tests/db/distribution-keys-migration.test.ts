@@ -168,7 +168,9 @@ describe('the distribution-key migrations keep the data', () => {
 
   it('every row is still there, unchanged (a new column aside)', async () => {
     const after = await snapshot();
-    for (const table of TENANT_TABLES) {
+    // The assignment counters change shape in a later migration (a row per course), which its own test checks.
+    const reshaped = ['training_assignment_counts', 'training_assignment_due_counts'];
+    for (const table of TENANT_TABLES.filter((name) => !reshaped.includes(name))) {
       const kept = before.get(table)!;
       const columns = new Set(kept.flatMap((row) => Object.keys(row)));
       const now = after

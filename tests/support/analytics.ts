@@ -3,7 +3,11 @@
  * from training_assignments and training_completions, for tests and the analytics benchmark.
  */
 
-/** Assignment-count buckets that differ between the counters and a recount of the rows: `side` missing or extra. */
+/**
+ * Assignment counts that differ between the counters and a recount of the rows: `side` missing or extra, one row per
+ * (tenant, course, status, due date or null), as the counters' status columns read; a counter row of all zeros is
+ * extra with a null status.
+ */
 export const ASSIGNMENT_COUNTER_DIFFERENCES = `
   WITH recount AS (
     SELECT tenant_id, course_id, status, NULL::date AS due_date, count(*)::bigint AS n
@@ -13,9 +17,20 @@ export const ASSIGNMENT_COUNTER_DIFFERENCES = `
     FROM training_assignments WHERE status IN ('assigned', 'in_progress') AND due_date IS NOT NULL
     GROUP BY 1, 2, 3, 4),
   kept AS (
-    SELECT tenant_id, course_id, status, NULL::date AS due_date, n FROM training_assignment_counts
+    SELECT k.tenant_id, k.course_id, s.status, NULL::date AS due_date, s.n FROM training_assignment_counts k
+    CROSS JOIN LATERAL (VALUES ('assigned', k.assigned), ('in_progress', k.in_progress), ('completed', k.completed),
+                               ('overdue', k.overdue), ('cancelled', k.cancelled)) s(status, n)
+    WHERE s.n <> 0
     UNION ALL
-    SELECT tenant_id, course_id, status, due_date, n FROM training_assignment_due_counts)
+    SELECT d.tenant_id, d.course_id, s.status, d.due_date, s.n FROM training_assignment_due_counts d
+    CROSS JOIN LATERAL (VALUES ('assigned', d.assigned), ('in_progress', d.in_progress)) s(status, n)
+    WHERE s.n <> 0
+    UNION ALL -- a counter row left with nothing to count
+    SELECT tenant_id, course_id, NULL, NULL, 0 FROM training_assignment_counts
+    WHERE (assigned, in_progress, completed, overdue, cancelled) = (0, 0, 0, 0, 0)
+    UNION ALL
+    SELECT tenant_id, course_id, NULL, due_date, 0 FROM training_assignment_due_counts
+    WHERE (assigned, in_progress) = (0, 0))
   (SELECT 'missing' AS side, * FROM (TABLE recount EXCEPT ALL TABLE kept) m)
   UNION ALL
   (SELECT 'extra', * FROM (TABLE kept EXCEPT ALL TABLE recount) e)`;

@@ -38,9 +38,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `node <nodeArgs…>` from the repository root, TypeScript loaded by tsx. */
-export function startChild(name: string, nodeArgs: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs], {
+/**
+ * Starts `node <nodeArgs…>` from the repository root, TypeScript loaded by tsx unless `typescript` is
+ * false (compiled JavaScript only, as production runs it).
+ */
+export function startChild(
+  name: string,
+  nodeArgs: string[],
+  env: NodeJS.ProcessEnv,
+  { typescript = true }: { typescript?: boolean } = {},
+): Child {
+  const child = spawn(process.execPath, [...(typescript ? ['--import', 'tsx'] : []), ...nodeArgs], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
