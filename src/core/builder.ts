@@ -9,7 +9,16 @@ import FederationPlugin from '@pothos/plugin-federation';
 import PrismaPlugin, { type PrismaClient as PothosPrismaClient } from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { type ReplaceContext } from '@pothos/plugin-scope-auth';
-import type { GraphQLFieldResolver } from 'graphql';
+import {
+  getNamedType,
+  GraphQLObjectType,
+  isLeafType,
+  Kind,
+  type FieldNode,
+  type GraphQLFieldResolver,
+  type GraphQLResolveInfo,
+  type SelectionNode,
+} from 'graphql';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
 import type { CallerContext, Context } from './caller/index.js';
@@ -32,8 +41,10 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './page-size.js';
  *
  * Two plugins around plugin-prisma's wrapper: `loadedFieldsInner` (just inside it) records the resolver
  * plugin-prisma wraps, and `loadedFields` (just outside it, inside scope-auth) calls that recorded resolver
- * when the row holds the columns and plugin-prisma's wrapper otherwise. Relations, object-typed fields and
- * selections computed from arguments are left to plugin-prisma: their nested mapping matters.
+ * when the row holds the columns and plugin-prisma's wrapper otherwise. A to-one relation whose selection is
+ * such leaf fields is read from the row the same way (`relatedRowAnswers`). To-many relations, other
+ * object-typed fields and selections computed from arguments are left to plugin-prisma: their nested mapping
+ * matters.
  */
 
 const innerResolvers = new WeakMap<object, GraphQLFieldResolver<unknown, unknown>>();
@@ -57,12 +68,72 @@ function columnsOf<Types extends SchemaTypes>(fieldConfig: PothosOutputFieldConf
   return fixedColumns((fieldConfig.extensions as Record<string, unknown> | undefined)?.pothosPrismaSelect);
 }
 
+/** The relation a to-one `t.relation` field reads (`pothosPrismaRelationField`), else undefined. */
+function toOneRelationOf<Types extends SchemaTypes>(fieldConfig: PothosOutputFieldConfig<Types>): string | undefined {
+  if (fieldConfig.kind !== 'PrismaObject') return undefined;
+  const relation = (fieldConfig.extensions as Record<string, unknown> | undefined)?.pothosPrismaRelationField as
+    { name: string; isList: boolean } | undefined;
+  return relation && !relation.isList ? relation.name : undefined;
+}
+
+/**
+ * The columns the selection beneath a field reads from the related row when every field it selects is
+ * `__typename` or a scalar/enum field of fixed columns (each read straight from the row, above); null when
+ * anything beneath may need plugin-prisma's mapping (an object field, a computed selection, a fragment on
+ * another type).
+ */
+function leafColumnsOf(info: GraphQLResolveInfo): string[] | null {
+  const type = getNamedType(info.returnType);
+  if (!(type instanceof GraphQLObjectType)) return null;
+  const columns = new Set<string>();
+  const fields = type.getFields();
+  const visit = (selections: readonly SelectionNode[]): boolean =>
+    selections.every((selection) => {
+      if (selection.kind === Kind.FIELD) {
+        if (selection.name.value === '__typename') return true;
+        const field = fields[selection.name.value];
+        const select =
+          field && isLeafType(getNamedType(field.type)) && fixedColumns(field.extensions?.pothosPrismaSelect);
+        if (!select) return false;
+        for (const column of select) columns.add(column);
+        return true;
+      }
+      const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : info.fragments[selection.name.value];
+      if (!fragment || (fragment.typeCondition && fragment.typeCondition.name.value !== type.name)) return false;
+      return visit(fragment.selectionSet.selections);
+    });
+  return info.fieldNodes.every((node) => node.selectionSet && visit(node.selectionSet.selections))
+    ? [...columns]
+    : null;
+}
+
+/**
+ * For one to-one relation field: whether the related row a parent row holds answers the field's selection
+ * straight from the row, i.e. that selection is leaf fields whose columns the related row holds. None of them
+ * then asks plugin-prisma's loader map, so the relation needs neither its own mapping (`getLoaderMapping`: a
+ * path key per row) nor the one it records for the fields beneath. The columns are worked out once per
+ * selection: graphql-js hands every row of a list the same field nodes.
+ */
+function relatedRowAnswers(): (related: object, info: GraphQLResolveInfo) => boolean {
+  let nodes: readonly FieldNode[] | undefined;
+  let columns: string[] | null = null;
+  return (related, info) => {
+    if (info.fieldNodes !== nodes) {
+      columns = leafColumnsOf(info);
+      nodes = info.fieldNodes;
+    }
+    if (!columns) return false;
+    for (const column of columns) if ((related as Record<string, unknown>)[column] === undefined) return false;
+    return true;
+  };
+}
+
 export class LoadedFieldsInnerPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
   override wrapResolve(
     resolver: GraphQLFieldResolver<unknown, Types['Context'], object>,
     fieldConfig: PothosOutputFieldConfig<Types>,
   ): GraphQLFieldResolver<unknown, Types['Context'], object> {
-    if (columnsOf(fieldConfig)) {
+    if (columnsOf(fieldConfig) || toOneRelationOf(fieldConfig)) {
       innerResolvers.set(fieldConfig, resolver as GraphQLFieldResolver<unknown, unknown>);
     }
     return resolver;
@@ -74,9 +145,22 @@ export class LoadedFieldsPlugin<Types extends SchemaTypes> extends BasePlugin<Ty
     resolver: GraphQLFieldResolver<unknown, Types['Context'], object>,
     fieldConfig: PothosOutputFieldConfig<Types>,
   ): GraphQLFieldResolver<unknown, Types['Context'], object> {
-    const columns = columnsOf(fieldConfig);
     const inner = innerResolvers.get(fieldConfig);
-    if (!columns || !inner || inner === resolver) return resolver;
+    if (!inner || inner === resolver) return resolver;
+    const relation = toOneRelationOf(fieldConfig);
+    if (relation) {
+      // A row without the relation or a column, or a selection that needs more, goes through plugin-prisma.
+      const answers = relatedRowAnswers();
+      return (parent, args, context, info) => {
+        const related =
+          typeof parent === 'object' && parent !== null ? (parent as Record<string, unknown>)[relation] : undefined;
+        return related === null || (typeof related === 'object' && related !== undefined && answers(related, info))
+          ? inner(parent, args, context, info)
+          : resolver(parent, args, context, info);
+      };
+    }
+    const columns = columnsOf(fieldConfig);
+    if (!columns) return resolver;
     const [only] = columns;
     if (columns.length === 1) {
       return (parent, args, context, info) =>

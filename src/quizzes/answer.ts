@@ -187,6 +187,8 @@ export async function saveAnswer(
   if (!shown) throw await whyNotSaved(tx, caller, attemptId);
   const columns = answerColumns(shown, answer);
   const matches = columns.matches === null ? null : JSON.stringify(columns.matches);
+  // saved_at takes the new row's default (now()): a distributed database (Citus) refuses a function that is not
+  // IMMUTABLE in an upsert's DO UPDATE SET.
   await tx.$executeRaw`
     INSERT INTO quiz_answers (tenant_id, attempt_id, question_id, choice_ids, number, text, matches, ordering)
     VALUES (${tenantId}::uuid, ${attemptId}::uuid, ${questionId}::uuid, ${columns.choiceIds}::uuid[],
@@ -194,7 +196,7 @@ export async function saveAnswer(
     ON CONFLICT (tenant_id, attempt_id, question_id) DO UPDATE
     SET choice_ids = EXCLUDED.choice_ids, number = EXCLUDED.number, text = EXCLUDED.text,
         matches = EXCLUDED.matches, ordering = EXCLUDED.ordering,
-        revision = quiz_answers.revision + 1, saved_at = now()
+        revision = quiz_answers.revision + 1, saved_at = EXCLUDED.saved_at
     WHERE (quiz_answers.choice_ids, quiz_answers.number, quiz_answers.text, quiz_answers.matches, quiz_answers.ordering)
           IS DISTINCT FROM (EXCLUDED.choice_ids, EXCLUDED.number, EXCLUDED.text, EXCLUDED.matches, EXCLUDED.ordering)`;
 }

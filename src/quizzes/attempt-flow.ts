@@ -54,7 +54,7 @@ async function start(context: CallerContext, assignmentId: string): Promise<stri
 async function submit(context: CallerContext, attemptId: string): Promise<void> {
   const { tenantId, userId } = context.caller;
   await context.transaction(async (tx) => {
-    const closed = await closeAttempts(tx, [attemptId], true);
+    const closed = await closeAttempts(tx, tenantId, [attemptId], true);
     if (closed.length === 0) {
       const attempt = await tx.quizAttempt.findFirst({
         where: { tenantId, id: attemptId, userId },

@@ -17,29 +17,38 @@ export interface ClosedAttempt {
 
 /**
  * Closes and scores attempts in progress: `submit` the caller's own given ones; otherwise the given ones (every
- * one of the tenant's when null) past their deadline.
+ * one of the tenant's when null) past their deadline. The call names only the function, the tenant first: Citus may
+ * run it whole on the tenant's node, in the caller's connection.
  */
 export function closeAttempts(
   tx: CallerTransaction,
+  tenantId: string,
   attemptIds: readonly string[] | null,
   submit: boolean,
 ): Promise<ClosedAttempt[]> {
   return tx.$queryRaw<ClosedAttempt[]>`
     SELECT attempt_id::text, assignment_id::text, user_id::text, score, passed
-    FROM quiz_close_attempts(${attemptIds}::uuid[], ${submit})`;
+    FROM quiz_close_attempts(${tenantId}::uuid, ${attemptIds}::uuid[], ${submit})`;
 }
 
 /** Closes the expired attempts of one assignment (before a new one may start). */
-export function closeExpiredOf(
+export async function closeExpiredOf(
   tx: CallerTransaction,
   tenantId: string,
   assignmentId: string,
 ): Promise<ClosedAttempt[]> {
-  return tx.$queryRaw<ClosedAttempt[]>`
-    SELECT attempt_id::text, assignment_id::text, user_id::text, score, passed
-    FROM quiz_close_attempts(ARRAY(SELECT id FROM quiz_attempts
-                                   WHERE tenant_id = ${tenantId}::uuid AND assignment_id = ${assignmentId}::uuid
-                                     AND status = 'in_progress' AND deadline <= now()), false)`;
+  // Read first, then closed by a call whose arguments are values (not a subquery), as closeAttempts says.
+  const expired = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id::text FROM quiz_attempts
+    WHERE tenant_id = ${tenantId}::uuid AND assignment_id = ${assignmentId}::uuid
+      AND status = 'in_progress' AND deadline <= now()`;
+  if (expired.length === 0) return [];
+  return closeAttempts(
+    tx,
+    tenantId,
+    expired.map((row) => row.id),
+    false,
+  );
 }
 
 export type StartRefusal = 'not_found' | 'not_started' | 'no_quiz' | 'no_questions' | 'no_attempts_left' | 'cooldown';

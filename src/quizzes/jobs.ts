@@ -12,7 +12,7 @@ export const quizDeadlinesJob: ScheduledJob = {
   name: 'quiz_deadlines',
   schedule: (config) => quizSettings.of(config).quizDeadlinesCron,
   async run(tx, tenantId, config) {
-    const closed = await closeAttempts(tx, null, false);
+    const closed = await closeAttempts(tx, tenantId, null, false);
     // An integration (the job's role) records no evidence-backed completion: each pass is recorded as its
     // assignee's own submit would have, under their RLS.
     for (const attempt of closed.filter((found) => found.passed)) {

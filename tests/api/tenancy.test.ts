@@ -47,6 +47,7 @@ import {
   type GraphQLResponse,
   type TestServer,
 } from '../support/server.js';
+import { onCitus } from '../support/citus.js';
 import { fingerprints, TENANT_TABLES } from '../support/sql.js';
 import { insertNeighbours } from '../support/tenant-rows.js';
 import { assignCourse, completeAssignment, createCourse, startAssignment } from '../support/training.js';
@@ -164,6 +165,9 @@ let compiledPageReads = 0;
 const ENTITIES_QUERY = `query($r:[_Any!]!){ _entities(representations:$r){ __typename ... on Course { id title } ... on Assignment { id } ... on Completion { id } } }`;
 
 // ---------------------------------------------------------------- arrange
+
+// On Citus, making the distributed databases alone takes 25–90 s.
+const SETUP_TIMEOUT_MS = onCitus ? 600_000 : 120_000;
 
 beforeAll(async () => {
   const t0 = Date.now();
@@ -484,7 +488,7 @@ beforeAll(async () => {
 
   b.baseline = await checksums(bTenant);
   if (process.env.TENANCY_VERBOSE) console.warn(`arranged in ${Date.now() - t0} ms`);
-}, 120_000);
+}, SETUP_TIMEOUT_MS);
 
 afterAll(() => server?.stop());
 
