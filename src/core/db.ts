@@ -159,6 +159,11 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
 }
 /** Distinct statement texts that get a name (and so stay prepared on each pooled connection). */
 const MAX_PREPARED_STATEMENTS = 256;
+/**
+ * Longer texts are never named: their length grows with their input (a multi-row VALUES of a score batch, a long IN
+ * list), so the shape seldom recurs, and each connection would keep a large plan for it.
+ */
+const MAX_PREPARED_TEXT_LENGTH = 16_384;
 
 /**
  * Named prepared statements: a statement Prisma sends again on a connection skips PostgreSQL's
@@ -170,7 +175,9 @@ function preparedStatementNames(): (query: { sql: string }) => string {
   const names = new Map<string, string>();
   return ({ sql }) => {
     let name = names.get(sql);
-    if (name === undefined && names.size < MAX_PREPARED_STATEMENTS) names.set(sql, (name = `prisma_${names.size}`));
+    if (name === undefined && names.size < MAX_PREPARED_STATEMENTS && sql.length <= MAX_PREPARED_TEXT_LENGTH) {
+      names.set(sql, (name = `prisma_${names.size}`));
+    }
     // undefined: pg's unnamed statement (the adapter passes the value to pg as the statement's name).
     return name as string;
   };
