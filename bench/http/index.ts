@@ -15,6 +15,7 @@ import {
   CONNECTIONS,
   type Measured,
   OFFICER,
+  OUR_INSTANCES,
   OURS_NODE_ARGS,
   POOL_MAX,
   PROBE_REQUESTS,
@@ -73,6 +74,7 @@ export const http: Benchmark = {
       const ports = {
         ours: await freePort(),
         telemetry: await freePort(),
+        control: await freePort(),
         postgraphile: await freePort(),
         floor: await freePort(),
       };
@@ -80,7 +82,7 @@ export const http: Benchmark = {
       const commonEnv = { DATABASE_URL: db.url, JWT_SECRET: secret, DB_POOL_MAX: String(POOL_MAX) };
       // One at a time: start-up is CPU-heavy and this machine is small.
       const start = async (target: TargetName, name: string, script: string, env: Record<string, string>) => {
-        const nodeArgs = target === 'ours' || target === 'telemetry' ? [...OURS_NODE_ARGS, script] : [script];
+        const nodeArgs = OUR_INSTANCES.includes(target) ? [...OURS_NODE_ARGS, script] : [script];
         const child = startChild(name, nodeArgs, { ...commonEnv, PORT: String(ports[target]), ...env });
         children.push(child);
         await waitReady(child, `http://127.0.0.1:${ports[target]}/readyz`);
@@ -108,6 +110,7 @@ export const http: Benchmark = {
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_TRACES_SAMPLER_ARG: String(TRACE_SAMPLE_RATIO),
       });
+      const control = await start('control', 'our API again (control)', 'src/main.ts', oursEnv);
       stopScraping = scrapeEvery(`http://127.0.0.1:${metricsPort}/metrics`);
       const postgraphile = await start('postgraphile', 'PostGraphile', 'bench/http/postgraphile-server.ts', {
         NODE_ENV: 'production',
@@ -116,6 +119,7 @@ export const http: Benchmark = {
       const pids: Record<TargetName, number> = {
         ours: ours.pid,
         telemetry: telemetry.pid,
+        control: control.pid,
         postgraphile: postgraphile.pid,
         floor: floor.pid,
       };
@@ -341,6 +345,7 @@ function buildRequests(
   return {
     ours: ours(ports.ours),
     telemetry: ours(ports.telemetry),
+    control: ours(ports.control),
     postgraphile: {
       courses: {
         url: graphql(ports.postgraphile),

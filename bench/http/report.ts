@@ -51,7 +51,7 @@ export function report(input: {
   for (const query of QUERIES) {
     const ours = summary('ours', query);
     for (const target of TARGETS) {
-      if (target === 'telemetry') continue;
+      if (target === 'telemetry' || target === 'control') continue;
       const s = summary(target, query);
       rows.push([
         `${query}: ${TARGET_LABEL[target]}`,
@@ -143,7 +143,7 @@ ${table(
   ratios,
 )}
 
-${TARGETS.includes('telemetry') ? overheadReport(QUERIES, (target, query) => summary(target, query as QueryName), input.exported) : ''}
+${TARGETS.includes('telemetry') && TARGETS.includes('control') ? overheadReport(QUERIES, (target, query) => results.get(`${target}/${query}`) ?? [], input.exported) : ''}
 
 ${readFileSync(new URL('./levers.md', import.meta.url), 'utf8').trim()}
 `;

@@ -23,9 +23,11 @@ export const OFFICER = {
 };
 export const WORKER = { id: '2b8f6d44-4c2e-4d3e-9f5a-6b7c8d9e0f12', name: 'Wei Chen', email: 'wei@tenant0.example' };
 
-export type TargetName = 'ours' | 'telemetry' | 'postgraphile' | 'floor';
+export type TargetName = 'ours' | 'telemetry' | 'control' | 'postgraphile' | 'floor';
 export type QueryName = 'courses' | 'assignments';
-export const ALL_TARGETS: TargetName[] = ['ours', 'telemetry', 'postgraphile', 'floor'];
+export const ALL_TARGETS: TargetName[] = ['ours', 'telemetry', 'control', 'postgraphile', 'floor'];
+/** Our API's instances: the same server, telemetry off (ours, control) or on. */
+export const OUR_INSTANCES: readonly TargetName[] = ['ours', 'telemetry', 'control'];
 // HTTP_TARGETS=ours (comma-separated) measures a subset, for profiling (HTTP_OURS_NODE_ARGS=--cpu-prof); such a run
 // prints its figures and writes nothing: the published ones always come from all four.
 export const TARGETS: TargetName[] = process.env.HTTP_TARGETS
@@ -36,6 +38,7 @@ export const QUERIES: QueryName[] = ['courses', 'assignments'];
 export const TARGET_LABEL: Record<TargetName, string> = {
   ours: 'our API (Pothos + Apollo + Prisma)',
   telemetry: `our API, metrics on + traces at ${TRACE_SAMPLE_RATIO * 100} %`,
+  control: 'our API again, telemetry off (the control)',
   postgraphile: 'PostGraphile v4',
   floor: 'bare pg handler (floor)',
 };

@@ -20,13 +20,14 @@ export async function announceAssignmentsCreated(
 
 /**
  * The same announcement made by the inserting statement itself, for set-based inserts of many rows: a
- * scalar subquery for its final SELECT over its `created` CTE (columns id, user_id), so the new ids do
- * not travel to Node and back. Its value means nothing; an empty `created` announces nothing.
+ * scalar subquery for its final SELECT over the statement's CTE named `createdCte` (the inserted rows'
+ * id and user_id), so the new ids do not travel to Node and back. Its value means nothing; an empty CTE
+ * announces nothing.
  */
-export function announceCreatedInStatement(tenantId: string): Prisma.Sql {
+export function announceCreatedInStatement(tenantId: string, createdCte: string): Prisma.Sql {
   return Prisma.sql`(SELECT announce_assignments_created(${tenantId}::uuid, array_agg(c.id ORDER BY c.id),
                                                           array_agg(c.user_id ORDER BY c.id))::text
-                     FROM created c HAVING count(*) > 0)`;
+                     FROM ${Prisma.raw(createdCte)} c HAVING count(*) > 0)`;
 }
 
 /**

@@ -90,8 +90,10 @@ async function runForTenant(
       const claim = claimed[0];
       if (!claim) return { ran: false, affected: 0 };
       const affected = await job.run(tx, tenantId, runner.config);
+      // statement_timestamp(), not clock_timestamp(): a distributed database (Citus) refuses a VOLATILE function in
+      // an UPDATE, and this statement's start is the job's end all the same.
       await tx.$executeRaw`
-        UPDATE scheduled_job_runs SET affected = ${affected}, finished_at = clock_timestamp()
+        UPDATE scheduled_job_runs SET affected = ${affected}, finished_at = statement_timestamp()
         WHERE tenant_id = ${tenantId}::uuid AND id = ${claim.id}::uuid`;
       await tx.$executeRaw`
         DELETE FROM scheduled_job_runs

@@ -89,12 +89,14 @@ const loaders = new WeakMap<
 function loadersOf(context: Context) {
   let found = loaders.get(context);
   if (!found) {
+    // The tenant first, as closeAttempts says; without a caller no attempt is found.
+    const tenantId = context.caller?.tenantId ?? null;
     found = {
       expired: new DataLoader(async (ids) => {
         const rows = await context.transaction(
           (tx) =>
             tx.$queryRaw<{ attempt_id: string; score: number; passed: boolean }[]>`
-            SELECT attempt_id::text, score, passed FROM quiz_expired_scores(${[...ids]}::uuid[])`,
+            SELECT attempt_id::text, score, passed FROM quiz_expired_scores(${tenantId}::uuid, ${[...ids]}::uuid[])`,
         );
         const byId = new Map(rows.map((row) => [row.attempt_id, { score: row.score, passed: row.passed }]));
         return ids.map((id) => byId.get(id) ?? null);
@@ -104,7 +106,7 @@ function loadersOf(context: Context) {
           (tx) =>
             tx.$queryRaw<ReviewRow[]>`
             SELECT attempt_id::text, question_id::text, credit, correct, accepted_answers, tolerance, feedback
-            FROM quiz_attempt_review(${[...ids]}::uuid[])`,
+            FROM quiz_attempt_review(${tenantId}::uuid, ${[...ids]}::uuid[])`,
         );
         return ids.map((id) => rows.filter((row) => row.attempt_id === id));
       }),

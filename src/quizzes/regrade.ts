@@ -32,7 +32,7 @@ export async function regradeCourse(tx: CallerTransaction, tenantId: string, pub
   if (!course) throw notFound('Course');
   const changed = await tx.$queryRaw<Regraded[]>`
     SELECT attempt_id::text, assignment_id::text, user_id::text, score, was_passed, passed
-    FROM quiz_regrade(${courseId}::uuid)`;
+    FROM quiz_regrade(${tenantId}::uuid, ${courseId}::uuid)`;
   const [{ regraded }] = await tx.$queryRaw<[{ regraded: number }]>`
     SELECT count(*)::int AS regraded FROM quiz_attempts
     WHERE tenant_id = ${tenantId}::uuid AND course_id = ${courseId}::uuid AND status = 'submitted'`;

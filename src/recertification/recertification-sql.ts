@@ -86,7 +86,7 @@ export async function runRecertification(tx: CallerTransaction, tenantId: string
   SELECT (SELECT count(*) FROM created)::int AS created,
          (SELECT count(*) FROM warned)::int AS warned,
          (SELECT coalesce(array_agg(c.id::text ORDER BY c.id), '{}') FROM created c) AS ids,
-         ${announceCreatedInStatement(tenantId)} AS announced`;
+         ${announceCreatedInStatement(tenantId, 'created')} AS announced`;
   if (!row) throw new Error('recertification returned no summary row');
   return { assignmentsCreated: row.created, notificationsWritten: row.warned, assignmentIds: row.ids };
 }

@@ -230,7 +230,7 @@ export async function runAutoAssign(tx: CallerTransaction, run: AutoAssignRun): 
          (SELECT count(*) FROM scores)::int AS scores_checked,
          CASE WHEN ${run.returnIds ?? false}::boolean THEN (SELECT array_agg(c.id::text ORDER BY c.id) FROM created c)
          END AS assignment_ids,
-         ${announceCreatedInStatement(tenantId)} AS announced`;
+         ${announceCreatedInStatement(tenantId, 'created')} AS announced`;
   if (!row) throw new Error('auto-assignment returned no summary row');
   return {
     assignmentsCreated: row.assignments_created,

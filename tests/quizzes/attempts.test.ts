@@ -336,8 +336,10 @@ describe('completing', () => {
   const assignmentState = (assignmentId: string) =>
     server.owner.query<{ status: string; source: string | null; score: number | null; certificates: number }>(
       `SELECT a.status, c.source, c.score::float8 AS score,
-              (SELECT count(*)::int FROM certificates ce WHERE ce.completion_id = c.id) AS certificates
-       FROM training_assignments a LEFT JOIN training_completions c ON c.assignment_id = a.id AND c.passed
+              (SELECT count(*)::int FROM certificates ce
+               WHERE ce.tenant_id = c.tenant_id AND ce.completion_id = c.id) AS certificates
+       FROM training_assignments a
+       LEFT JOIN training_completions c ON c.tenant_id = a.tenant_id AND c.assignment_id = a.id AND c.passed
        WHERE a.id = $1`,
       [assignmentId],
     );

@@ -97,18 +97,29 @@ export async function distributeTables(databaseUrl: string): Promise<void> {
 }
 
 /**
- * SECURITY DEFINER functions a caller's transaction calls after locking or writing the tenant's rows, whose first
- * argument is the tenant: distributed by it, a call runs whole on the node of the tenant's shards, in the caller's
- * connection. Run from the coordinator, their statements would open a connection of the owner's, which Citus
- * refuses on shards the caller's connection wrote and which waits for the caller's locks.
+ * SECURITY DEFINER functions whose first argument is the tenant: distributed by it, a call runs whole on the node of
+ * the tenant's shards, in the caller's connection, and may join its tables with the grader's functions that read
+ * them. Run from the coordinator, their statements would open a connection of the owner's, which Citus refuses on
+ * shards the caller's connection wrote and which waits for the caller's locks.
  */
-const TENANT_FUNCTIONS = ['quiz_start_attempt(uuid, uuid)', 'quiz_close_attempts(uuid, uuid[], boolean)'];
+const TENANT_FUNCTIONS = [
+  'quiz_start_attempt(uuid, uuid)',
+  'quiz_close_attempts(uuid, uuid[], boolean)',
+  'quiz_regrade(uuid, uuid)',
+  'quiz_attempt_review(uuid, uuid[])',
+  'quiz_expired_scores(uuid, uuid[])',
+];
 
 /**
- * SECURITY DEFINER functions that look a row up across tenants on purpose, before any tenant is known: an LRS
- * credential or a cmi5 launch token by its id. Their reads go to every shard, which this cluster otherwise refuses.
+ * SECURITY DEFINER functions that read across tenants on purpose, before any tenant is known: an LRS credential or a
+ * cmi5 launch token by its id, and the tenants a scheduled job has work in. Their reads go to every shard, which this
+ * cluster otherwise refuses.
  */
-const CROSS_TENANT_FUNCTIONS = ['lrs_authenticate(uuid, bytea)', 'xapi_launch_fetch(bytea, bytea)'];
+const CROSS_TENANT_FUNCTIONS = [
+  'lrs_authenticate(uuid, bytea)',
+  'xapi_launch_fetch(bytea, bytea)',
+  'scheduled_job_tenants(text)',
+];
 
 function onNode(serverUrl: string, node: Node): string {
   const url = new URL(serverUrl);
