@@ -18,15 +18,27 @@ interface StatRow {
   discrimination: number | null;
 }
 
-/** Pearson's r of a 0/1 credit and a score is the point-biserial; partial credit takes the same formula. */
-export function questionStatsOf(tx: CallerTransaction, tenantId: string, courseIds: string[]): Promise<StatRow[]> {
+/**
+ * Pearson's r of a 0/1 credit and a score is the point-biserial; partial credit takes the same formula. The attempts
+ * are read first: the statement that scores them names no table, so a distributed database (Citus) runs the scoring
+ * function from the coordinator and does not nest its reads in a query on a shard, which it refuses.
+ */
+export async function questionStatsOf(
+  tx: CallerTransaction,
+  tenantId: string,
+  courseIds: string[],
+): Promise<StatRow[]> {
+  const attempts = await tx.$queryRaw<{ id: string; course_id: string }[]>`
+    SELECT a.id::text, a.course_id::text FROM quiz_attempts a
+    WHERE a.tenant_id = ${tenantId}::uuid AND a.course_id = ANY(${courseIds}::uuid[]) AND a.status = 'submitted'`;
+  if (attempts.length === 0) return [];
+  const ids = attempts.map((attempt) => attempt.id);
   return tx.$queryRaw<StatRow[]>`
     WITH attempts AS (
-      SELECT a.id, a.course_id FROM quiz_attempts a
-      WHERE a.tenant_id = ${tenantId}::uuid AND a.course_id = ANY(${courseIds}::uuid[]) AND a.status = 'submitted'
+      SELECT * FROM unnest(${ids}::uuid[], ${attempts.map((attempt) => attempt.course_id)}::uuid[]) AS a(id, course_id)
     ), credits AS (
       SELECT c.attempt_id, c.question_id, c.points, c.answered, c.credit, at.course_id
-      FROM quiz_question_credits(ARRAY(SELECT id FROM attempts)) c JOIN attempts at ON at.id = c.attempt_id
+      FROM quiz_question_credits(${ids}::uuid[]) c JOIN attempts at ON at.id = c.attempt_id
     ), totals AS (
       SELECT attempt_id, sum(points * credit) AS earned, sum(points) AS possible FROM credits GROUP BY attempt_id
     )

@@ -8,10 +8,13 @@ import type { CallerTransaction } from '../core/caller/index.js';
  * later, as auto-assignment reaches them) or of a piece of equipment (its
  * operators), each checked against the tenant's `required` courses whose entity
  * type is that kind or `general`. A course is held through a current completion
- * (CURRENT_COMPLETION: passed, unexpired, its certificate not revoked); the user is
- * qualified when they hold every one.
+ * (passed, unexpired: expires_at today still counts, its certificate not revoked);
+ * the user is qualified when they hold every one.
  * `expires_at` is the earliest expiry among the completions that qualify them
  * (per course the longest-lasting current completion; null: none expires).
+ * Read from training_holdings (migration 20261217100000_training_holdings): per
+ * user, each course held through a passed, unrevoked completion with its latest
+ * expiry, in expiry order, kept by the completions' and certificates' triggers.
  */
 
 export type QualificationTarget = { kind: 'zone' | 'equipment'; id: string };
@@ -23,18 +26,6 @@ export interface QualificationRow {
   missing: string[];
   expires_at: Date | null;
 }
-
-/**
- * What makes a completion count towards a qualification: passed and not expired
- * (expires_at today still counts), its certificate not revoked. The one place to
- * add another condition for every statement here at once. The revoked
- * certificates are a NOT IN list (completion_id is never null) so that they are
- * read once into a hash, not looked up once per completion.
- */
-export const CURRENT_COMPLETION = (alias: string, tenantId: string) =>
-  Prisma.sql`${Prisma.raw(alias)}.passed AND (${Prisma.raw(alias)}.expires_at IS NULL OR ${Prisma.raw(alias)}.expires_at >= training_today())
-    AND ${Prisma.raw(alias)}.id NOT IN (SELECT revoked.completion_id FROM certificates revoked
-                    WHERE revoked.tenant_id = ${tenantId}::uuid AND revoked.revoked_at IS NOT NULL)`;
 
 const members = (tenantId: string, target: QualificationTarget) =>
   target.kind === 'zone'
@@ -65,34 +56,33 @@ export function qualificationSql(
   userIds: readonly string[] | null = null,
 ): Prisma.Sql {
   const only = userIds ? Prisma.sql`WHERE m.user_id = ANY(${[...userIds]}::uuid[])` : Prisma.empty;
-  // Shaped for the planner, one pass over the members in user id order: each member's current completions of the
-  // required courses come from one index-only scan (training_completions_current, covering), grouped per course
-  // (a sort of that member's few rows), then per member as they stream by; no sort or hash of the whole set. A
-  // member without any such completion is one row with a null course (the LEFT JOIN), so it is kept, counted as
-  // holding nothing. `missing` keeps the required ids' order (uuid order).
+  // One row of training_holdings per member (a member without one holds nothing), the members in user id order.
+  // The courses held today are the tail of the member's arrays after those expired before today (width_bucket: how
+  // many expiries are before today, the arrays being in expiry order). Plain array operators where they answer:
+  // qualified when the required ids are all among the held ones; the earliest expiry is the first held one's when
+  // every held course is required. `missing` keeps the required ids' order (uuid order). OFFSET 0 keeps the lateral
+  // a subquery of its own, so each member's tail is cut once, not once for each expression that reads it.
   return Prisma.sql`
     WITH required AS MATERIALIZED (
         SELECT coalesce(array_agg(c.id ORDER BY c.id), '{}') AS ids FROM training_courses c
         WHERE c.tenant_id = ${tenantId}::uuid AND c.required AND c.entity_type IN (${target.kind}, 'general')
-    ), held AS (
-        SELECT m.user_id, tc.course_id,
-               CASE WHEN bool_or(tc.expires_at IS NULL) THEN NULL ELSE max(tc.expires_at) END AS expires_at
-        FROM (SELECT m.user_id FROM (${members(tenantId, target)}) m ${only}) m
-        LEFT JOIN (
-            SELECT tc.user_id, tc.course_id, tc.expires_at FROM training_completions tc
-            WHERE tc.tenant_id = ${tenantId}::uuid AND tc.course_id = ANY ((SELECT r.ids FROM required r)::uuid[])
-              AND ${CURRENT_COMPLETION('tc', tenantId)}
-        ) tc ON tc.user_id = m.user_id
-        GROUP BY m.user_id, tc.course_id
     )
-    SELECT h.user_id::text AS user_id,
-           count(h.course_id) = cardinality((SELECT r.ids FROM required r)) AS qualified,
-           ARRAY(SELECT x.id::text FROM unnest((SELECT r.ids FROM required r)) WITH ORDINALITY AS x(id, n)
-                 WHERE x.id <> ALL (array_remove(array_agg(h.course_id), NULL)) ORDER BY x.n) AS missing,
-           min(h.expires_at) AS expires_at
-    FROM held h
-    GROUP BY h.user_id
-    ORDER BY h.user_id`;
+    SELECT m.user_id::text AS user_id, k.qualified,
+           CASE WHEN k.qualified THEN '{}'::text[]
+                ELSE ARRAY(SELECT r.id::text FROM unnest((SELECT r.ids FROM required r)) WITH ORDINALITY AS r(id, n)
+                           WHERE r.id <> ALL (k.ids) ORDER BY r.n) END AS missing,
+           CASE WHEN k.ids <@ (SELECT r.ids FROM required r) THEN nullif(k.expires[1], 'infinity')
+                ELSE (SELECT min(nullif(u.expires_on, 'infinity')) FROM unnest(k.ids, k.expires) AS u(id, expires_on)
+                      WHERE u.id = ANY ((SELECT r.ids FROM required r)::uuid[])) END AS expires_at
+    FROM (SELECT m.user_id FROM (${members(tenantId, target)}) m ${only}) m
+    LEFT JOIN training_holdings h ON h.tenant_id = ${tenantId}::uuid AND h.user_id = m.user_id
+    CROSS JOIN LATERAL (
+        SELECT s.ids, s.expires, (SELECT r.ids FROM required r) <@ s.ids AS qualified
+        FROM (SELECT coalesce(h.course_ids[w.expired + 1:], '{}') AS ids, coalesce(h.expires_on[w.expired + 1:], '{}') AS expires
+              FROM (SELECT width_bucket(training_today() - 1, h.expires_on) AS expired) w) s
+        OFFSET 0
+    ) k
+    ORDER BY m.user_id`;
 }
 
 /**

@@ -1099,13 +1099,30 @@ describe('tenant A against tenant B: property', () => {
         for (const table of TENANT_TABLES) {
           await c.query('SAVEPOINT one_table');
           // The audit trail refuses deletes (append-only): an appended row is the change it can undergo.
-          await c.query(
-            table === 'audit_events'
-              ? `INSERT INTO audit_events (tenant_id, action, entity_type, entity_id, changes)
-                 SELECT tenant_id, action, entity_type, entity_id, changes FROM audit_events WHERE tenant_id = $1 LIMIT 1`
-              : `DELETE FROM "${table}" WHERE ctid = (SELECT ctid FROM "${table}" WHERE tenant_id = $1 LIMIT 1)`,
-            [b.ids.tenant[0]],
-          );
+          if (table === 'audit_events') {
+            await c.query(
+              `INSERT INTO audit_events (tenant_id, action, entity_type, entity_id, changes)
+               SELECT tenant_id, action, entity_type, entity_id, changes FROM audit_events WHERE tenant_id = $1 LIMIT 1`,
+              [b.ids.tenant[0]],
+            );
+          } else {
+            // One of B's rows, deleted by its primary key (a distributed table has no ctid to delete by).
+            const key = await c.query<{ name: string; type: string }>(
+              `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_index i
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+               WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY a.attnum`,
+              [`"${table}"`],
+            );
+            const columns = key.map((column) => `"${column.name}"`);
+            const [sample] = await c.query<Record<string, string>>(
+              `SELECT ${columns.map((column) => `${column}::text`).join(', ')} FROM "${table}" WHERE tenant_id = $1 LIMIT 1`,
+              [b.ids.tenant[0]],
+            );
+            await c.query(
+              `DELETE FROM "${table}" WHERE tenant_id = $1 AND ${columns.map((column, i) => `${column} = $${i + 2}::${key[i]!.type}`).join(' AND ')}`,
+              [b.ids.tenant[0], ...key.map((column) => sample![column.name])],
+            );
+          }
           const row = await fingerprints(c, [table], b.ids.tenant[0]);
           if (row[table] !== b.baseline[table]) found.push(table);
           await c.query('ROLLBACK TO SAVEPOINT one_table');

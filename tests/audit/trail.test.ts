@@ -23,6 +23,7 @@ const EXEMPT: Record<string, string> = {
   training_assignment_counts: 'analytics counters derived from training_assignments by triggers',
   training_assignment_due_counts: 'analytics counters derived from training_assignments by triggers',
   training_completion_counts: 'analytics counters derived from training_completions by triggers',
+  training_holdings: "each user's holdings, derived from training_completions and certificates by triggers",
   quiz_attempt_questions: 'what an attempt shows, frozen by the grader when the (audited) attempt starts',
   idempotency_keys: "a mutation's kept response for retries; the mutation's own writes are audited",
   xapi_statements: 'append-only and immutable: a statement is its own record of who did what, when',

@@ -96,10 +96,13 @@ function seedSql(t: ReturnType<typeof seedIds>): string {
       VALUES ('${t.tenant}', '${t.admin}', 'retry-1', 'h', 200, '{}');`;
 }
 
+/** Tables a later migration creates and fills from the others (its own test checks that). */
+const CREATED_LATER: readonly string[] = ['training_holdings'];
+
 /** Every row of every tenant table, as JSON, in a stable order. */
 async function snapshot(): Promise<Map<string, Record<string, unknown>[]>> {
   const tables = new Map<string, Record<string, unknown>[]>();
-  for (const table of TENANT_TABLES) {
+  for (const table of TENANT_TABLES.filter((name) => !CREATED_LATER.includes(name))) {
     const rows = await sql.query<{ row: Record<string, unknown> }>(
       `SELECT to_jsonb(t) AS row FROM "${table}" t ORDER BY to_jsonb(t)::text`,
     );
@@ -170,7 +173,7 @@ describe('the distribution-key migrations keep the data', () => {
     const after = await snapshot();
     // The assignment counters change shape in a later migration (a row per course), which its own test checks.
     const reshaped = ['training_assignment_counts', 'training_assignment_due_counts'];
-    for (const table of TENANT_TABLES.filter((name) => !reshaped.includes(name))) {
+    for (const table of TENANT_TABLES.filter((name) => !reshaped.includes(name) && !CREATED_LATER.includes(name))) {
       const kept = before.get(table)!;
       const columns = new Set(kept.flatMap((row) => Object.keys(row)));
       const now = after

@@ -28,6 +28,7 @@ const KEY: Record<Table, string> = {
   training_assignment_counts: 'course_id',
   training_assignment_due_counts: 'course_id',
   training_completion_counts: 'course_id',
+  training_holdings: 'user_id',
   // Keyed by text (a hash, an IRI, a document's key): the tenant names their rows.
   xapi_attachments: 'tenant_id',
   xapi_activities: 'tenant_id',
@@ -344,6 +345,7 @@ async function seedTenant(): Promise<Tenant> {
       training_assignment_counts: course1,
       training_assignment_due_counts: course1,
       training_completion_counts: course2,
+      training_holdings: users.worker,
       quiz_questions: question1,
       quiz_choices: choice,
       course_quizzes: quiz,
@@ -503,6 +505,8 @@ function newRow(table: Table, t: Tenant): Row {
       return { tenant_id: t.id, course_id: t.course1, overdue: 1 };
     case 'training_assignment_due_counts':
       return { tenant_id: t.id, due_date: '2026-03-03', course_id: t.course1, assigned: 1 };
+    case 'training_holdings':
+      return { tenant_id: t.id, user_id: t.users.admin, course_ids: [t.course1], expires_on: ['infinity'] };
     case 'training_completion_counts':
       return {
         tenant_id: t.id,
@@ -1056,19 +1060,24 @@ describe('RLS: each role can do exactly what the permission table allows', () =>
         tx.$executeRawUnsafe('DELETE FROM scheduled_job_runs WHERE id = $1::uuid', A.rowOf.scheduled_job_runs),
     },
     ...(Object.fromEntries(
-      (['training_assignment_counts', 'training_assignment_due_counts', 'training_completion_counts'] as const).map(
-        (table) => [
-          table,
-          {
-            read: (tx: CallerTransaction) => countAs(tx, table),
-            insert: (tx: CallerTransaction) => insertAs(tx, table, newRow(table, A)),
-            update: (tx: CallerTransaction) =>
-              tx.$executeRawUnsafe(`UPDATE "${table}" SET tenant_id = tenant_id WHERE tenant_id = $1::uuid`, A.id),
-            delete: (tx: CallerTransaction) =>
-              tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE tenant_id = $1::uuid`, A.id),
-          },
-        ],
-      ),
+      (
+        [
+          'training_assignment_counts',
+          'training_assignment_due_counts',
+          'training_completion_counts',
+          'training_holdings',
+        ] as const
+      ).map((table) => [
+        table,
+        {
+          read: (tx: CallerTransaction) => countAs(tx, table),
+          insert: (tx: CallerTransaction) => insertAs(tx, table, newRow(table, A)),
+          update: (tx: CallerTransaction) =>
+            tx.$executeRawUnsafe(`UPDATE "${table}" SET tenant_id = tenant_id WHERE tenant_id = $1::uuid`, A.id),
+          delete: (tx: CallerTransaction) =>
+            tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE tenant_id = $1::uuid`, A.id),
+        },
+      ]),
     ) as Partial<Record<Table, Partial<Record<Operation, (tx: CallerTransaction) => Promise<number>>>>>),
   };
 
@@ -1128,8 +1137,16 @@ describe('RLS: each role can do exactly what the permission table allows', () =>
     ['training_assignment_counts', 'read', { admin: 2, safety_officer: 2, worker: 0, service: 2 }],
     ['training_assignment_due_counts', 'read', { admin: 1, safety_officer: 1, worker: 0, service: 1 }],
     ['training_completion_counts', 'read', { admin: 1, safety_officer: 1, worker: 0, service: 1 }],
+    // Holdings: read by whoever reads the user's completions (worker and worker2 hold course2); written only by
+    // the triggers.
+    ['training_holdings', 'read', { admin: 2, safety_officer: 2, worker: 1, service: 2 }],
     ...(
-      ['training_assignment_counts', 'training_assignment_due_counts', 'training_completion_counts'] as const
+      [
+        'training_assignment_counts',
+        'training_assignment_due_counts',
+        'training_completion_counts',
+        'training_holdings',
+      ] as const
     ).flatMap((table) =>
       (['insert', 'update', 'delete'] as const).map(
         (operation) =>

@@ -97,7 +97,11 @@ function expectedColumn(field: PrismaField): ColumnShape {
     default:
       throw new Error(`no column mapping for ${field.type}`);
   }
-  if (field.list) type = `${type}[]`;
+  if (field.list) {
+    type = `${type}[]`;
+    // information_schema gives an array column no precision (a date[] has none, where a date has 0).
+    precision = null;
+  }
   return {
     column: field.column,
     type,

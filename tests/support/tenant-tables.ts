@@ -22,6 +22,8 @@ export const TENANT_TABLES = [
   'training_assignment_counts',
   'training_assignment_due_counts',
   'training_completion_counts',
+  // Each user's holdings (courses held and until when): derived from completions and certificates by triggers.
+  'training_holdings',
   // Quizzes: the question bank, a course's quiz, attempts, what they show and their answers.
   'quiz_questions',
   'quiz_choices',
