@@ -10,6 +10,7 @@ import {
 } from '../support/abuse.js';
 import { startRequestLoop } from '../support/request-loop.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * One tenant's abusive documents cannot hold up another tenant: each is refused with 400 before it
@@ -39,7 +40,7 @@ beforeAll(async () => {
   );
   // Both callers' profiles recorded once, as any caller's first request does.
   await Promise.all([tenantA.request(ORDINARY), tenantB.request(ORDINARY)]);
-}, 120_000);
+}, setupTimeout(120_000));
 afterAll(() => server.stop());
 
 const ATTACKS: [string, { query: string; variables?: Record<string, unknown> }][] = [

@@ -6,6 +6,7 @@ import {
   type AnalyticsFilter,
 } from '../../src/generated/operations/graphql.js';
 import { errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Training Analytics' filtered breakdowns (totals, by zone, equipment, course and week) and the drill-down
@@ -86,7 +87,7 @@ beforeAll(async () => {
     [tenant, Z1, Z2, W1, W2, W3],
   );
   await q(`INSERT INTO equipment_operators (tenant_id, equipment_id, user_id) VALUES ($1, $2, $3)`, [tenant, E1, W3]);
-}, 120_000);
+}, setupTimeout(120_000));
 afterAll(() => server.stop());
 
 const breakdowns = async (filter?: AnalyticsFilter) =>

@@ -9,7 +9,7 @@ import {
   type CourseCategory,
   type TrainingAnalyticsQuery,
 } from '../../src/generated/operations/graphql.js';
-import { onCitus } from '../support/citus.js';
+import { setupTimeout } from '../support/citus.js';
 import { dayFromToday, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 
 /**
@@ -96,9 +96,6 @@ export const statusCounts = (counts: Partial<Record<string, number>>) =>
     count: counts[status] ?? 0,
   }));
 
-// On Citus, making the distributed database alone takes 25–90 s.
-const SETUP_TIMEOUT_MS = onCitus ? 600_000 : 120_000;
-
 /** Starts the file's server and builds the data set above; call once at the top of a test file. */
 export function useAnalyticsData(): void {
   beforeAll(async () => {
@@ -156,7 +153,7 @@ export function useAnalyticsData(): void {
       score: 100,
     });
     await movePastDue([await assign(otherAdmin, otherCourse2, otherWorker)]);
-  }, SETUP_TIMEOUT_MS);
+  }, setupTimeout(120_000));
 
   afterAll(() => server?.stop());
 }

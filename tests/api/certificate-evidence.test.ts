@@ -12,6 +12,7 @@ import { ok, startTestServer, type Actor, type TestServer } from '../support/ser
 import { assignCourse, createCourse } from '../support/training.js';
 import { formatDate } from '../../src/core/i18n/index.js';
 import { todayUtc } from '../../src/core/today.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * A certificate says what it stood on: the PDF, the verify page (HTML and JSON) and verifyCertificate list
@@ -32,7 +33,7 @@ beforeAll(async () => {
   officer = await server.actor('safety_officer', { tenantId: admin.tenantId, name: 'Sam Officer' });
   worker = await server.actor('worker', { tenantId: admin.tenantId, name: 'Wanda Worker' });
   for (const actor of [admin, officer, worker]) await ok(actor.request('{ me { id } }'));
-}, 120_000);
+}, setupTimeout(120_000));
 afterAll(() => server.stop());
 
 // Dates as the pages write them for a reader of English.

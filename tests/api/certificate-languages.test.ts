@@ -12,6 +12,7 @@ import {
 import { pngImage } from '../support/images.js';
 import { readPdf } from '../support/pdf.js';
 import { dayFromToday, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Certificates for people of any Latin, Greek or Cyrillic name, in their language, naming the issuing
@@ -45,7 +46,7 @@ beforeAll(async () => {
     }),
   );
   courseId = created.createTrainingCourse.id;
-}, 120_000);
+}, setupTimeout(120_000));
 afterAll(() => server.stop());
 
 /** A worker of this name and language with a certificate of the course; its code and completion. */

@@ -11,6 +11,7 @@ import {
 } from '../../src/generated/operations/graphql.js';
 import { print } from 'graphql';
 import { dayFromToday, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Shared by the certificates-*.test.ts files. Certificates: issued with a passed completion of a certifying
@@ -35,7 +36,7 @@ export function useCertificatesServer(): void {
     officer = await server.actor('safety_officer', { name: 'Sam Officer' });
     worker = await server.actor('worker', { tenantId: officer.tenantId, name: 'Wanda Worker' });
     await worker.request(MyTrainingAssignmentsDocument, {});
-  }, 120_000);
+  }, setupTimeout(120_000));
   afterAll(() => server.stop());
 }
 

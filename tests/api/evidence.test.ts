@@ -11,6 +11,7 @@ import {
 } from '../../src/generated/operations/graphql.js';
 import { errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { assignCourse, createCourse } from '../support/training.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Trusted completions over the API: a course's requirements, EVIDENCE_REQUIRED for a reported result of a
@@ -32,7 +33,7 @@ beforeAll(async () => {
   worker = await server.actor('worker', { tenantId, name: 'Wanda Worker' });
   service = await server.actor('service', { tenantId, name: 'Acme LMS' });
   for (const actor of [admin, officer, worker, service]) await ok(actor.request('{ me { id } }'));
-}, 120_000);
+}, setupTimeout(120_000));
 afterAll(() => server.stop());
 
 const newCourse = (input: Partial<CreateTrainingCourseInput> = {}) =>

@@ -14,6 +14,7 @@ import { ROLES, type Role, type BadCaller, type CallerName, type Pools, IdRef } 
 import { type Case, caseArb } from './fuzz/cases.js';
 import { regressions } from './fuzz/regressions.js';
 import { examine } from './fuzz/oracle.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Every mutation of the live schema (so a new one is fuzzed without touching
@@ -195,7 +196,7 @@ beforeAll(async () => {
   badAuthorization.basic = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
 
   baseline = await checksums();
-}, 120_000);
+}, setupTimeout(120_000));
 
 afterAll(() => server?.stop());
 

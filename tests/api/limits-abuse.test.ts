@@ -13,6 +13,7 @@ import {
 } from '../support/abuse.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { liveClient, subscriptionErrors, type LiveClient } from '../support/ws.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * One anonymous request cannot stall the server: each class of abusive document is refused with its code
@@ -29,7 +30,7 @@ beforeAll(async () => {
   server = await startTestServer({}, { onQuery: (sql) => statements.push(sql) });
   admin = await server.actor('admin');
   live = liveClient(server.url, admin.token);
-}, 120_000);
+}, setupTimeout(120_000));
 afterAll(async () => {
   await live.dispose();
   await server.stop();

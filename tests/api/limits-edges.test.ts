@@ -2,6 +2,7 @@ import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_QUERY_LIMITS } from '../../src/core/limits.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Each query limit through the API: a query exactly at it runs, one past it is refused with 400 before
@@ -15,7 +16,7 @@ beforeAll(async () => {
   server = await startTestServer();
   admin = await server.actor('admin');
   // A fresh database and a server on a machine shared with other test runs: allow for a slow start.
-}, 180_000);
+}, setupTimeout(180_000));
 afterAll(() => server.stop());
 
 /** `levels` nested single objects below an Assignment: completion { assignment { … id } }. */

@@ -4,6 +4,7 @@ import { UpsertProfilesDocument } from '../../src/generated/operations/graphql.j
 import { createProfileRefresher } from '../../src/users/profile-refresh.js';
 import { attempt } from '../support/sql.js';
 import { errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * What a profile's name and email become, from every way they enter: `upsertProfiles` (a field left
@@ -19,7 +20,7 @@ let service: Actor;
 beforeAll(async () => {
   server = await startTestServer();
   service = await server.actor('service');
-}, 180_000);
+}, setupTimeout(180_000));
 afterAll(() => server?.stop());
 
 type ProfileFields = { displayName?: string | null; email?: string | null };

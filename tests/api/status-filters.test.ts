@@ -5,6 +5,7 @@ import {
   type AssignmentStatus,
 } from '../../src/generated/operations/graphql.js';
 import { dayFromToday, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * The status filter of trainingAssignments selects by effective status: an active assignment past
@@ -72,7 +73,7 @@ beforeAll(async () => {
   for (const { id, name } of inserted) ids[name] = id;
   expect(Object.keys(ids).sort()).toEqual(ROWS.map(([name]) => name).sort());
   // A fresh database and a server on a machine shared with other test runs: allow for a slow start.
-}, 180_000);
+}, setupTimeout(180_000));
 afterAll(() => server.stop());
 
 /** The names of the assignments the filter returns, and the status each is shown with. */

@@ -47,7 +47,7 @@ import {
   type GraphQLResponse,
   type TestServer,
 } from '../support/server.js';
-import { onCitus } from '../support/citus.js';
+import { setupTimeout } from '../support/citus.js';
 import { fingerprints, TENANT_TABLES } from '../support/sql.js';
 import { insertNeighbours } from '../support/tenant-rows.js';
 import { assignCourse, completeAssignment, createCourse, startAssignment } from '../support/training.js';
@@ -165,9 +165,6 @@ let compiledPageReads = 0;
 const ENTITIES_QUERY = `query($r:[_Any!]!){ _entities(representations:$r){ __typename ... on Course { id title } ... on Assignment { id } ... on Completion { id } } }`;
 
 // ---------------------------------------------------------------- arrange
-
-// On Citus, making the distributed databases alone takes 25–90 s.
-const SETUP_TIMEOUT_MS = onCitus ? 600_000 : 120_000;
 
 beforeAll(async () => {
   const t0 = Date.now();
@@ -488,7 +485,7 @@ beforeAll(async () => {
 
   b.baseline = await checksums(bTenant);
   if (process.env.TENANCY_VERBOSE) console.warn(`arranged in ${Date.now() - t0} ms`);
-}, SETUP_TIMEOUT_MS);
+}, setupTimeout(120_000));
 
 afterAll(() => server?.stop());
 

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { pngImage } from '../support/images.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * The tenant's name and logo (admins set them, everyone reads them, audited, the logo served publicly by its
@@ -33,7 +34,7 @@ beforeAll(async () => {
   server = await startTestServer({ PUBLIC_URL: 'https://training.example.com' });
   admin = await server.actor('admin');
   worker = await server.actor('worker', { tenantId: admin.tenantId });
-}, 120_000);
+}, setupTimeout(120_000));
 afterAll(() => server.stop());
 
 describe('tenantSettings', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayFromToday, errorCode, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Every free-text argument keeps text outside the BMP (emoji such as 🦺) intact, and refuses a NUL
@@ -27,7 +28,7 @@ beforeAll(async () => {
   );
   courseId = created.data!.createTrainingCourse.id;
   // A fresh database and a server on a machine shared with other test runs: allow for a slow start.
-}, 180_000);
+}, setupTimeout(180_000));
 afterAll(() => server.stop());
 
 /** Every row the API can write, hashed: any insert, update or delete changes it. */

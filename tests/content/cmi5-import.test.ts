@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upload } from '../support/content.js';
 import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { cmi5Xml, makeZip } from '../support/zip.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * importCmi5Package: a zip holding cmi5.xml (or the XML alone) becomes CMI5_AU modules with the course structure's
@@ -43,7 +44,7 @@ beforeAll(async () => {
     admin.request(`mutation { createTrainingCourse(input: { title: "Forklift", category: EQUIPMENT_SAFETY }) { id } }`),
   );
   courseId = (created as { createTrainingCourse: { id: string } }).createTrainingCourse.id;
-}, 60_000);
+}, setupTimeout(60_000));
 afterAll(async () => {
   await server?.stop();
   await rm(folder, { recursive: true, force: true });

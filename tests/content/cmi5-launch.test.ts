@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upload } from '../support/content.js';
 import { dayFromToday, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { cmi5Xml } from '../support/zip.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * An AU played over real HTTP, as cmi5 says: the worker launches it, the AU fetches its token once, reads
@@ -23,7 +24,7 @@ beforeAll(async () => {
   admin = await server.actor('admin');
   worker = await server.actor('worker', { tenantId: admin.tenantId, name: 'Wei Chen' });
   await ok(worker.request('{ me { id } }'));
-}, 60_000);
+}, setupTimeout(60_000));
 afterAll(async () => {
   await server?.stop();
   await rm(folder, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../../src/core/permissions.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Who may call each content operation: modules, cmi5 imports and statistics are for admins and safety officers;
@@ -41,7 +42,7 @@ beforeAll(async () => {
   for (const role of ROLES.filter((r) => r !== 'admin')) {
     actors[role] = await server.actor(role, { tenantId: actors.admin.tenantId });
   }
-}, 60_000);
+}, setupTimeout(60_000));
 afterAll(() => server?.stop());
 
 describe('content operations by role', () => {

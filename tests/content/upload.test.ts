@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mp4Bytes, upload } from '../support/content.js';
 import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Uploads (POST /content) and what serves them: streamed to the content folder, typed by their bytes, held to
@@ -24,7 +25,7 @@ beforeAll(async () => {
   admin = await server.actor('admin');
   worker = await server.actor('worker', { tenantId: admin.tenantId });
   outsider = await server.actor('admin');
-}, 60_000);
+}, setupTimeout(60_000));
 afterAll(async () => {
   await server?.stop();
   await rm(folder, { recursive: true, force: true });

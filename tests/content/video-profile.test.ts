@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayFromToday, errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * A video and a document reported through the LRS with the xAPI video profile, from a token of launchModule: a
@@ -16,7 +17,7 @@ beforeAll(async () => {
   officer = await server.actor('safety_officer');
   worker = await server.actor('worker', { tenantId: officer.tenantId, name: 'Ana Video' });
   await ok(worker.request('{ me { id } }'));
-}, 60_000);
+}, setupTimeout(60_000));
 afterAll(() => server?.stop());
 
 const data = <T>(response: Promise<unknown>) => ok(response as never) as Promise<T>;

@@ -14,6 +14,7 @@ import {
   type Op,
   type World,
 } from './analytics-counters-world.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * The migration that turns the counters into one row per course (a column per status) keeps them: a database
@@ -72,7 +73,7 @@ beforeAll(async () => {
   for (const world of worlds) before.push(await effective(world.tenant), await completions(world.tenant));
   const applied = await migrate(db);
   expect(applied[0]).toBe(OURS);
-}, 240_000);
+}, setupTimeout(240_000));
 afterAll(() => db.drop());
 
 describe('the migration to a counter row per course', () => {

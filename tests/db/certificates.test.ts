@@ -7,6 +7,7 @@ import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../src/core/migrate.js';
 import { INSUFFICIENT_PRIVILEGE } from '../../src/core/sqlstate.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { asCaller, attempt, owner, uuid, type Owner } from '../support/sql.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * The certificates table and its two SECURITY DEFINER functions, in SQL as the application role with no
@@ -102,7 +103,7 @@ beforeAll(async () => {
   sql = owner(db);
   A = await seed();
   B = await seed();
-}, 120_000);
+}, setupTimeout(120_000));
 afterAll(() => db.drop());
 
 describe('RLS on certificates', () => {

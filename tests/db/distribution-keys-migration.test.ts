@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../src/core/migrate.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { owner, TENANT_TABLES, uuid } from '../support/sql.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * The migrations that put tenant_id into every key (and make the policies row-local) keep the data: a
@@ -130,7 +131,7 @@ beforeAll(async () => {
   before = await snapshot();
   const applied = await migrate(db);
   expect(applied.slice(0, OURS.length)).toEqual(OURS);
-}, 240_000);
+}, setupTimeout(240_000));
 afterAll(() => db.drop());
 
 describe('the distribution-key migrations keep the data', () => {

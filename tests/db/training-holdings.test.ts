@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../src/core/migrate.js';
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/database.js';
 import { asCaller, owner, uuid } from '../support/sql.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * training_holdings (migration 20261217100000_training_holdings), which the qualifications read instead of the
@@ -240,7 +241,7 @@ describe('the migration to training_holdings', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 240_000);
+  }, setupTimeout(240_000));
   afterAll(() => before?.drop());
 
   it('backfills every user’s holdings from the rows, and its triggers keep them equal to a recount', async () => {

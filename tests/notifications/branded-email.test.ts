@@ -13,6 +13,7 @@ import { createDeliverer, type DelivererConfig } from '../../src/notifications/d
 import { pngImage } from '../support/images.js';
 import { dayFromToday, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { headerOf, startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * What a worker receives by e-mail, through a real SMTP server: the organisation's name (From and heading) and
@@ -58,7 +59,7 @@ beforeAll(async () => {
     }),
   );
   courseId = created.createTrainingCourse.id;
-}, 120_000);
+}, setupTimeout(120_000));
 afterAll(async () => {
   await smtp.close();
   await server.stop();

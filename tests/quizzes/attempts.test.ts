@@ -8,7 +8,7 @@ import {
 } from '../../src/generated/operations/graphql.js';
 import { runAsAppRole } from '../../src/core/caller/index.js';
 import { runScheduledJob } from '../../src/core/jobs.js';
-import { onCitus } from '../support/citus.js';
+import { setupTimeout } from '../support/citus.js';
 import { jobNamed, jobRunner } from '../support/jobs.js';
 import { errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import {
@@ -25,9 +25,6 @@ import { assignCourse } from '../support/training.js';
 
 /** Attempts: saving, closing by submit and by deadline, attempt limits, who reads what, and that nothing leaks. */
 
-// On Citus, making the distributed database alone takes 25–90 s.
-const SETUP_TIMEOUT_MS = onCitus ? 600_000 : 60_000;
-
 let server: TestServer;
 let officer: Actor;
 let worker: Actor;
@@ -39,7 +36,7 @@ beforeAll(async () => {
   worker = await server.actor('worker', { tenantId: officer.tenantId });
   other = await server.actor('worker', { tenantId: officer.tenantId });
   for (const actor of [worker, other]) await signIn(actor);
-}, SETUP_TIMEOUT_MS);
+}, setupTimeout(60_000));
 afterAll(() => server?.stop());
 
 const GAS: Omit<QuestionInput, 'tags'> = {

@@ -12,6 +12,7 @@ import {
 import { errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { createQuestion } from '../support/quizzes.js';
 import { createCourse } from '../support/training.js';
+import { setupTimeout } from '../support/citus.js';
 
 /** The question bank and a course's quiz: officers write them, checked per kind; workers never read the bank. */
 
@@ -23,7 +24,7 @@ beforeAll(async () => {
   server = await startTestServer();
   officer = await server.actor('safety_officer');
   worker = await server.actor('worker', { tenantId: officer.tenantId });
-}, 60_000);
+}, setupTimeout(60_000));
 afterAll(() => server?.stop());
 
 const bank = () => server.owner.fingerprints(['quiz_questions', 'quiz_choices'], officer.tenantId);

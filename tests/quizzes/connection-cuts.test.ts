@@ -14,6 +14,7 @@ import { jobNamed, jobRunner } from '../support/jobs.js';
 import { answerFor, credit, keyedQuestion, random, scoreOf, stored, type SavedAnswer } from '../support/quiz-key.js';
 import { courseWithQuiz, createQuestion, signIn, startedAssignment, type Attempt } from '../support/quizzes.js';
 import { ok, startTestServer, type Actor, type GraphQLResponse, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Nothing is lost: WORKERS workers take a QUESTIONS-question quiz at once over real sockets that are cut at random
@@ -74,7 +75,7 @@ beforeAll(async () => {
   await server.owner.query(
     'CREATE TRIGGER test_attempt_changed AFTER UPDATE ON quiz_attempts FOR EACH ROW EXECUTE FUNCTION test_attempt_changed()',
   );
-}, 120_000);
+}, setupTimeout(120_000));
 afterAll(() => server?.stop());
 
 interface Sending {

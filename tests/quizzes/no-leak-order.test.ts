@@ -11,6 +11,7 @@ import {
   type Attempt,
 } from '../support/quizzes.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Nothing leaks through what an attempt shows in order or by id: the order of an ORDERING question's choices,
@@ -48,7 +49,7 @@ beforeAll(async () => {
     await submitAttempt(worker, attempt.id);
     attempts.push(attempt);
   }
-}, 120_000);
+}, setupTimeout(120_000));
 afterAll(() => server?.stop());
 
 const shown = (attempt: Attempt, text: string) => attempt.questions.find((question) => question.text === text)!;

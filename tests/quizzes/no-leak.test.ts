@@ -24,6 +24,7 @@ import {
   type Selection,
 } from '../support/schema-walk.js';
 import { errorCode, startTestServer, type Actor, type GraphQLResponse, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Nothing leaks: whatever the schema can reach from a quiz attempt or the question bank, read by the assignee at
@@ -55,7 +56,7 @@ beforeAll(async () => {
     officer.tenantId,
   ]);
   choiceIds = new Set(rows.map((row) => row.id));
-}, 60_000);
+}, setupTimeout(60_000));
 afterAll(() => server?.stop());
 
 interface Ids {

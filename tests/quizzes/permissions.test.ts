@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/core/permissions.js';
 import { ROLES } from '../../src/core/permissions.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Who may call each quiz operation: the bank, a course's quiz and regrading are for admins and safety officers;
@@ -47,7 +48,7 @@ beforeAll(async () => {
   for (const role of ROLES.filter((r) => r !== 'admin')) {
     actors[role] = await server.actor(role, { tenantId: actors.admin.tenantId });
   }
-}, 60_000);
+}, setupTimeout(60_000));
 afterAll(() => server?.stop());
 
 describe('quiz operations by role', () => {

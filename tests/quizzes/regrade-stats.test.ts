@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onCitus } from '../support/citus.js';
+import { setupTimeout } from '../support/citus.js';
 import {
   QuestionDocument,
   QuestionStatsDocument,
@@ -23,9 +23,6 @@ let server: TestServer;
 let officer: Actor;
 const workers: Actor[] = [];
 
-// On Citus, making the distributed database alone takes 25–90 s.
-const SETUP_TIMEOUT_MS = onCitus ? 600_000 : 60_000;
-
 beforeAll(async () => {
   server = await startTestServer();
   officer = await server.actor('admin');
@@ -34,7 +31,7 @@ beforeAll(async () => {
     await signIn(worker);
     workers.push(worker);
   }
-}, SETUP_TIMEOUT_MS);
+}, setupTimeout(60_000));
 afterAll(() => server?.stop());
 
 /** Each assignment's status, its latest completion's result and its certificate's revocation reason. */

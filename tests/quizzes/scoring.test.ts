@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onCitus } from '../support/citus.js';
+import { setupTimeout } from '../support/citus.js';
 import type { AnswerInput, QuestionInput } from '../../src/generated/operations/graphql.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 import {
@@ -20,15 +20,12 @@ let server: TestServer;
 let officer: Actor;
 let worker: Actor;
 
-// On Citus, making the distributed database alone takes 25–90 s.
-const SETUP_TIMEOUT_MS = onCitus ? 600_000 : 60_000;
-
 beforeAll(async () => {
   server = await startTestServer();
   officer = await server.actor('safety_officer');
   worker = await server.actor('worker', { tenantId: officer.tenantId });
   await signIn(worker);
-}, SETUP_TIMEOUT_MS);
+}, setupTimeout(60_000));
 afterAll(() => server?.stop());
 
 type Given = (question: ShownQuestion) => AnswerInput | null;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { courseWithQuiz, shownId, signIn, startedAssignment, takeQuiz } from '../support/quizzes.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * No N+1: an assignment's attempts, with their questions, saved answers, scores and reviews, cost the same number
@@ -17,7 +18,7 @@ beforeAll(async () => {
   officer = await server.actor('safety_officer');
   worker = await server.actor('worker', { tenantId: officer.tenantId });
   await signIn(worker);
-}, 60_000);
+}, setupTimeout(60_000));
 afterAll(() => server?.stop());
 
 const ATTEMPTS = `query($id: ID!) {

@@ -4,6 +4,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportProgress } from '../../src/records/routes.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * The training records export streams with bounded buffers: while the client reads nothing, the server stops
@@ -46,7 +47,7 @@ beforeAll(async () => {
      WHERE c.tenant_id = $1::uuid AND p.tenant_id = $1::uuid AND p.role = 'worker'`,
     [admin.tenantId],
   );
-}, 180_000);
+}, setupTimeout(180_000));
 afterAll(() => server.stop());
 
 /** Starts the export and pauses its response at once, as a client that reads slowly; `resume` reads it all. */

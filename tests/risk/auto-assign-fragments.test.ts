@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { seedScenario } from './scenario.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * autoAssignTraining loads `assignments` only when the client selects them: selected through an
@@ -16,7 +17,7 @@ beforeAll(async () => {
   const scenario = await seedScenario(server.db, other.tenantId);
   admin = await server.actor('admin', { tenantId: scenario.tenantId, userId: scenario.adminId });
   // A fresh database and a server on a machine shared with other test runs: allow for a slow start.
-}, 180_000);
+}, setupTimeout(180_000));
 afterAll(() => server.stop());
 
 type Result = {

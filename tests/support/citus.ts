@@ -11,6 +11,14 @@ import { TENANT_TABLES } from './tenant-tables.js';
  */
 export const onCitus = process.env.CITUS === '1';
 
+/**
+ * The timeout of a setup hook that makes a test database: `ms`, what the hook needs on PGlite and
+ * PostgreSQL, and on Citus at least 600 s, since distributing a new database alone takes 25–90 s.
+ */
+export function setupTimeout(ms: number): number {
+  return onCitus ? Math.max(ms, 600_000) : ms;
+}
+
 interface Node {
   nodename: string;
   nodeport: number;

@@ -18,6 +18,7 @@ import { errorCode, startTestServer, TEST_JWT_SECRET, type Actor, type TestServe
 import { DEMO_TENANT_ID } from '../../src/web/demo-tenant.js';
 import type { DemoUser } from '../../src/web/serve.js';
 import { liveSubscription, originOf, region, seriousViolations, useWebApp } from './browser.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * The web app in a real browser against the real server: what a worker on a phone and a
@@ -308,7 +309,7 @@ describe('with the development secret (no JWT_SECRET) and the demo seed', () => 
       env: { ...process.env, JWT_SECRET: '', DEV_JWT_SECRET_FILE: secretFile, PORT: port, DATABASE_URL: '' },
       timeout: 240_000,
     });
-  }, 300_000);
+  }, setupTimeout(300_000));
   afterAll(() => devServer?.stop());
 
   it('lists the demo tenant’s people with fresh tokens, and signs in as one with a click', async () => {

@@ -5,6 +5,7 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 import { afterAll, beforeAll } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { eventually } from '../support/wait.js';
+import { setupTimeout } from '../support/citus.js';
 
 /** Debian's `chromium` package, used when installed. */
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
@@ -96,7 +97,7 @@ export function useWebApp(serverEnv?: Parameters<typeof startTestServer>[0]): We
     const browser = await launchBrowser();
     const server = await startTestServer(serverEnv);
     started = { browser, server, origin: originOf(server.url) };
-  }, 360_000);
+  }, setupTimeout(360_000));
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => undefined);
     await started?.browser.close();

@@ -10,6 +10,7 @@ import {
 } from '../../src/xapi/index.js';
 import { errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { CREATE_CREDENTIAL, credentialOf, lrsClient, statement } from '../support/xapi.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Who may use the LRS: credentials (admins create them; the secret is shown once and kept hashed), refusals of bad
@@ -26,7 +27,7 @@ beforeAll(async () => {
   onStatementsStored(async ({ tenantId, statements }) => {
     seen.push({ tenantId, ids: statements.map((s) => s.id) });
   });
-}, 60_000);
+}, setupTimeout(60_000));
 afterAll(() => server?.stop());
 
 describe('createLrsCredential', () => {

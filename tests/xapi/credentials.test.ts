@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, ok, startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { credentialOf, statement, type LrsClient } from '../support/xapi.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * Listing and revoking LRS credentials: admins only; a revoked credential is refused (401) from its very next
@@ -28,7 +29,7 @@ beforeAll(async () => {
   server = await startTestServer();
   admin = await server.actor('admin');
   otherAdmin = await server.actor('admin');
-}, 60_000);
+}, setupTimeout(60_000));
 afterAll(() => server?.stop());
 
 const list = async (actor: Actor) =>

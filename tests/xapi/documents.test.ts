@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { credentialOf, type LrsClient } from '../support/xapi.js';
+import { setupTimeout } from '../support/citus.js';
 
 /** State, activity profile and agent profile documents: ETag concurrency, merging, and tenant isolation. */
 
@@ -13,7 +14,7 @@ beforeAll(async () => {
   server = await startTestServer();
   lrs = await credentialOf(server, await server.actor('admin'));
   other = await credentialOf(server, await server.actor('admin'));
-}, 60_000);
+}, setupTimeout(60_000));
 afterAll(() => server?.stop());
 
 const agent = encodeURIComponent(JSON.stringify({ mbox: 'mailto:worker@example.com' }));

@@ -10,6 +10,7 @@ import {
   withAttachment,
   type LrsClient,
 } from '../support/xapi.js';
+import { setupTimeout } from '../support/citus.js';
 
 /**
  * The Statement Resource over real HTTP: storing (POST, PUT, batches, attachments), reading (by id, filters,
@@ -26,7 +27,7 @@ beforeAll(async () => {
   server = await startTestServer({}, { onQuery: (sql) => sent.push(sql) });
   lrs = await credentialOf(server, await server.actor('admin'));
   other = await credentialOf(server, await server.actor('admin'));
-}, 60_000);
+}, setupTimeout(60_000));
 afterAll(() => server?.stop());
 
 const count = (tenantWhere = 'true') => server.owner.count('xapi_statements', tenantWhere);
