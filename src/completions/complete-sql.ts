@@ -29,11 +29,12 @@ function addMonths(day: Date, months: number): Date {
  * Whether the user's relevant latest risk score is at or above the course's threshold now (false for a
  * course without threshold). Runs in the completion's transaction through the SECURITY DEFINER function
  * `training_user_at_risk` (migration 20261202000300): a worker completing cannot read scores, and learns
- * only this boolean about themselves.
+ * only this boolean about themselves. It takes the tenant first, so that a distributed database runs the call on
+ * the tenant's node in this transaction's connection (migration 20261218300000_risk_check_by_tenant).
  */
-async function userAtRisk(tx: CallerTransaction, courseId: string, userId: string): Promise<boolean> {
+async function userAtRisk(tx: CallerTransaction, tenantId: string, courseId: string, userId: string): Promise<boolean> {
   const [row] = await tx.$queryRaw<[{ at_risk: boolean }]>`
-    SELECT training_user_at_risk(${courseId}::uuid, ${userId}::uuid) AS at_risk`;
+    SELECT training_user_at_risk(${tenantId}::uuid, ${courseId}::uuid, ${userId}::uuid) AS at_risk`;
   return row.at_risk;
 }
 
@@ -76,7 +77,7 @@ export async function recordAttempt(
   const { expiryMonths, highRiskExpiryMonths, issuesCertificate } = assignment.course;
   // Risk-adaptive validity: at or above the course's threshold now, the shorter validity applies.
   const months =
-    passed && highRiskExpiryMonths !== null && (await userAtRisk(tx, assignment.courseId, assignment.userId))
+    passed && highRiskExpiryMonths !== null && (await userAtRisk(tx, tenantId, assignment.courseId, assignment.userId))
       ? highRiskExpiryMonths
       : expiryMonths;
   const expiresAt = passed && months ? addMonths(completedAt, months) : null;

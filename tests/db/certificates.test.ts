@@ -212,7 +212,7 @@ describe('verify_certificate(code)', () => {
   });
 });
 
-describe('training_user_at_risk(course, user)', () => {
+describe('training_user_at_risk(tenant, course, user)', () => {
   it('answers about the caller (or for managers, anyone) and never for a worker asking about someone else', async () => {
     await sql.insert('predictive_scores', {
       tenant_id: A.tenant,
@@ -225,7 +225,8 @@ describe('training_user_at_risk(course, user)', () => {
         await asCaller<{ r: boolean }>(
           db,
           caller,
-          'SELECT training_user_at_risk($1::uuid, $2::uuid) AS r',
+          'SELECT training_user_at_risk($1::uuid, $2::uuid, $3::uuid) AS r',
+          A.tenant,
           A.course,
           userId,
         )

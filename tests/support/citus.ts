@@ -116,16 +116,18 @@ const TENANT_FUNCTIONS = [
   'quiz_regrade(uuid, uuid)',
   'quiz_attempt_review(uuid, uuid[])',
   'quiz_expired_scores(uuid, uuid[])',
+  'training_user_at_risk(uuid, uuid, uuid)',
 ];
 
 /**
  * SECURITY DEFINER functions that read across tenants on purpose, before any tenant is known: an LRS credential or a
- * cmi5 launch token by its id, and the tenants a scheduled job has work in. Their reads go to every shard, which this
+ * cmi5 launch token by its id, a certificate by its public code, and the tenants a scheduled job has work in. Their reads go to every shard, which this
  * cluster otherwise refuses.
  */
 const CROSS_TENANT_FUNCTIONS = [
   'lrs_authenticate(uuid, bytea)',
   'xapi_launch_fetch(bytea, bytea)',
+  'verify_certificate(text)',
   'scheduled_job_tenants(text)',
 ];
 
