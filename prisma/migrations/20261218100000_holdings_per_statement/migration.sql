@@ -62,12 +62,18 @@ BEGIN
 END $$;
 
 -- A certificate counts only once revoked; its holder is its completion's user (a certificate's own user_id is
--- checked against it only under RLS), found by the statement trigger.
+-- checked against it only under RLS), found by the statement trigger. A revocation that is the statement's first
+-- entry (the API's) sets it in one expression.
 CREATE OR REPLACE FUNCTION "training_holdings_certificate"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     v_put BOOLEAN;
 BEGIN
+    IF TG_OP = 'UPDATE' AND (NEW.tenant_id, NEW.completion_id) = (OLD.tenant_id, OLD.completion_id)
+       AND coalesce(current_setting('training_holdings.e', true), '') = '' THEN
+        v_put := set_config('training_holdings.e', concat_ws('|', 'c', NEW.tenant_id, NEW.completion_id), true) <> '';
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_put := "training_holdings_put"(concat_ws('|', 'c', OLD.tenant_id, OLD.completion_id));
     END IF;
