@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../src/core/migrate.js';
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/database.js';
-import { asCaller, owner, uuid } from '../support/sql.js';
+import { asCaller, owner } from '../support/sql.js';
+import { DIFFERENCES, RECOUNT, makeWorld as newWorld, type World } from './training-holdings-world.js';
 
 /**
  * training_holdings (migration 20261217100000_training_holdings), which the qualifications read instead of the
@@ -18,51 +19,10 @@ import { asCaller, owner, uuid } from '../support/sql.js';
 
 const OURS = '20261217100000_training_holdings';
 
-/** Per user, each course held through a passed completion whose certificate is not revoked, with its latest expiry. */
-const RECOUNT = `
-  SELECT k.tenant_id::text, k.user_id::text, array_agg(k.course_id::text ORDER BY k.expires_on, k.course_id) AS course_ids,
-         array_agg(k.expires_on::text ORDER BY k.expires_on, k.course_id) AS expires_on
-  FROM (SELECT tc.tenant_id, tc.user_id, tc.course_id, max(coalesce(tc.expires_at, 'infinity')) AS expires_on
-        FROM training_completions tc
-        WHERE tc.passed AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.tenant_id = tc.tenant_id
-                                          AND c.completion_id = tc.id AND c.revoked_at IS NOT NULL)
-        GROUP BY 1, 2, 3) k
-  GROUP BY 1, 2`;
-const STORED = `
-  SELECT h.tenant_id::text, h.user_id::text, h.course_ids::text[] AS course_ids, h.expires_on::text[] AS expires_on
-  FROM training_holdings h`;
-/** Rows of the recount missing from the table, and rows of the table the recount does not have. */
-const DIFFERENCES = `
-  (SELECT 'missing' AS side, * FROM (${RECOUNT} EXCEPT ${STORED}) a)
-  UNION ALL (SELECT 'extra' AS side, * FROM (${STORED} EXCEPT ${RECOUNT}) b)`;
-
 let db: TestDatabase;
 let sql: ReturnType<typeof owner>;
 const differences = () => sql.query(DIFFERENCES);
-
-interface World {
-  tenant: string;
-  admin: string;
-  users: string[];
-  courses: string[];
-}
-
-async function makeWorld(): Promise<World> {
-  const tenant = uuid();
-  const admin = uuid();
-  const users = [uuid(), uuid(), uuid()];
-  await sql.query(
-    `INSERT INTO profiles (id, tenant_id, role) SELECT u, $1::uuid, 'worker' FROM unnest($2::uuid[]) u
-     UNION ALL SELECT $3::uuid, $1::uuid, 'admin'`,
-    [tenant, users, admin],
-  );
-  const courses = await sql.query<{ id: string }>(
-    `INSERT INTO training_courses (tenant_id, title, category, created_by, required, issues_certificate)
-     SELECT $1::uuid, 'Course ' || n, 'compliance', $2::uuid, true, true FROM generate_series(1, 3) n RETURNING id::text`,
-    [tenant, admin],
-  );
-  return { tenant, admin, users, courses: courses.map((row) => row.id) };
-}
+const makeWorld = () => newWorld(sql);
 
 type Op =
   | { kind: 'complete'; user: number; course: number; passed: boolean; expires: number | null; certificate: boolean }
