@@ -15,6 +15,11 @@ RUN npm run generate && npm run build && npm prune --omit=dev --ignore-scripts -
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production PORT=4000
+# glibc raises its mmap threshold (up to 32 MB) each time a large block is freed, after which V8's worker threads
+# take large blocks from their malloc arenas and those arenas never give the memory back: about 70 MB resident in
+# the soak (BENCHMARKS.md). A fixed threshold (glibc's own default, 128 KiB) keeps large blocks in mmap, returned
+# on free. bench/soak reads this line, so the soak measures what the image runs.
+ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { mintToken } from '../../src/core/auth.js';
 import { createBenchDatabase } from '../../tests/support/database.js';
 import { runLoad, type LoadOptions } from '../../tests/support/load.js';
-import { freePort, startChild, waitReady, type Child } from '../../tests/support/processes.js';
+import { freePort, ROOT, startChild, waitReady, type Child } from '../../tests/support/processes.js';
 import { seedTraining } from '../../tests/support/seed.js';
 import type { Benchmark } from '../suite.js';
 import {
@@ -37,11 +39,27 @@ import { vmRss, report } from './report.js';
  * Soak: SOAK_SECONDS (default 600) of mixed reads and writes against our API as production runs it
  * (`npm run build`, then `node dist/src/main.js`, compiled JavaScript without a TypeScript loader), which
  * reports its memory after a forced GC every 10 s (bench/soak/memory-sampler.mjs).
+ * The server gets the image's GLIBC_TUNABLES (Dockerfile) and SOAK_NODE_ARGS, if set.
  * Flat heap is the goal: the slope of the GC'd heap after warm-up should be ~0 MB/min.
  *
  * Not part of a plain `npm run bench` (it takes SOAK_SECONDS): it runs when named
  * (`npm run bench -- soak`) or when SOAK_SECONDS is set (see bench/suite.ts).
  */
+
+// Node flags for the measured server only (a memory lever tried without touching the load generator),
+// e.g. SOAK_NODE_ARGS='--max-semi-space-size=4'.
+const NODE_ARGS = (process.env.SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+/**
+ * The malloc settings the image runs the server with (Dockerfile `ENV GLIBC_TUNABLES=…`); SOAK_GLIBC_TUNABLES
+ * overrides them (empty: glibc's defaults, to compare).
+ */
+function imageGlibcTunables(): string {
+  if (process.env.SOAK_GLIBC_TUNABLES !== undefined) return process.env.SOAK_GLIBC_TUNABLES;
+  const match = /^ENV GLIBC_TUNABLES=(\S+)$/m.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
+  if (!match) throw new Error('bench/soak: the Dockerfile sets no GLIBC_TUNABLES');
+  return match[1]!;
+}
 
 export const soak: Benchmark = {
   name: 'soak',
@@ -69,15 +87,17 @@ export const soak: Benchmark = {
       console.log(`database ${db.name} seeded: ${JSON.stringify(counts)}`);
 
       const port = await freePort();
+      const glibcTunables = imageGlibcTunables();
       api = startChild(
         'our API (soak)',
-        ['--expose-gc', '--import', './bench/soak/memory-sampler.mjs', 'dist/src/main.js'],
+        [...NODE_ARGS, '--expose-gc', '--import', './bench/soak/memory-sampler.mjs', 'dist/src/main.js'],
         {
           DATABASE_URL: db.url,
           PORT: String(port),
           JWT_SECRET: secret,
           LOG_LEVEL: 'warn',
           NODE_ENV: 'production',
+          GLIBC_TUNABLES: glibcTunables,
           SOAK_SAMPLE_MS: String(SAMPLE_MS),
           // The scheduler stays on (its default hourly timers), as in production.
         },
@@ -267,6 +287,8 @@ export const soak: Benchmark = {
         elapsed,
         loadAverage,
         completionRows: rows,
+        nodeArgs: NODE_ARGS,
+        glibcTunables,
       });
     } finally {
       await api?.stop();

@@ -37,6 +37,9 @@ export function report(input: {
   elapsed: number;
   loadAverage: number;
   completionRows: number;
+  /** The server's node flags and malloc settings, as run. */
+  nodeArgs: string[];
+  glibcTunables: string;
 }): string {
   const { samples, started } = input;
   const end = started + input.elapsed * 1000;
@@ -73,8 +76,8 @@ export function report(input: {
   const totalErrors = input.streams.reduce((sum, s) => sum + s.result.errors, 0);
   return `## Soak: ${fmt(SECONDS / 60, 0)} minutes of mixed traffic
 
-Our API as production runs it, built by \`npm run build\` (\`node --expose-gc --import ./bench/soak/memory-sampler.mjs dist/src/main.js\`:
-compiled JavaScript, no TypeScript loader; NODE_ENV=production, LOG_LEVEL=warn, scheduler on) on a throwaway database (1 tenant, 200 courses, ${input.counts.profiles.toLocaleString('en-US')} profiles,
+Our API as production runs it, built by \`npm run build\` (\`${['node', ...input.nodeArgs].join(' ')} --expose-gc --import ./bench/soak/memory-sampler.mjs dist/src/main.js\`:
+compiled JavaScript, no TypeScript loader; NODE_ENV=production, LOG_LEVEL=warn, scheduler on, \`GLIBC_TUNABLES=${input.glibcTunables}\` ${process.env.SOAK_GLIBC_TUNABLES === undefined ? 'as the Dockerfile sets it' : 'from SOAK_GLIBC_TUNABLES'}) on a throwaway database (1 tenant, 200 courses, ${input.counts.profiles.toLocaleString('en-US')} profiles,
 ${input.counts.assignments.toLocaleString('en-US')} assignments seeded). Every ${SAMPLE_MS / 1000} s the child forces a full GC and writes
 \`process.memoryUsage()\` as a JSON line (so the heap figure is what is actually retained); at the same moment this process reads the
 child's VmRSS from /proc. Traffic: ${input.streams.length} autocannon instances at once for ${fmt(input.elapsed, 0)} s, every response
