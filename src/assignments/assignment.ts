@@ -187,7 +187,10 @@ export function assignmentWhere(
   return { AND: where };
 }
 
-const ASSIGNMENT_ORDER: Prisma.TrainingAssignmentOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'asc' }];
+export const ASSIGNMENT_ORDER: Prisma.TrainingAssignmentOrderByWithRelationInput[] = [
+  { createdAt: 'desc' },
+  { id: 'asc' },
+];
 
 /** What plugin-prisma hands a connection's resolver: the selection and the page. */
 interface AssignmentPageQuery {
@@ -265,7 +268,7 @@ builder.queryFields((t) => ({
   ),
 }));
 
-function tenantAssignments(context: CallerContext, filter: AssignmentFilterInput | null | undefined) {
+export function tenantAssignments(context: CallerContext, filter: AssignmentFilterInput | null | undefined) {
   const caller = context.caller;
   if (!may(caller.role, 'training.readAnyone')) {
     if (filter?.userId && validate.uuid('filter.userId', filter.userId) !== caller.userId) {

@@ -7,6 +7,7 @@ import './assignment.js';
 import './lifecycle.js';
 import './cancel-and-sweep.js';
 import './live.js';
+import './plain-pages.js';
 
 /** Assignments: who must take which course by when, their life cycle, and live delivery of new ones. */
 const permissions = definePermissions({

@@ -4,6 +4,7 @@ import './complete.js';
 import './completion.js';
 import './evidence-fields.js';
 import './practical-evaluation.js';
+import './plain-fields.js';
 
 /** Completions: the results of training, the evidence behind them, and their expiry. */
 const permissions = definePermissions({

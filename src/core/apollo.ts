@@ -16,6 +16,7 @@ import { createErrorFormatter, errorsLoggedToTheirRequest } from './error-maskin
 import { executeIdempotently, idempotencyKeyOf } from './idempotency.js';
 import type { GraphQLExecutor } from './http.js';
 import { RequestLog } from './logger.js';
+import { plainPagesGateway } from './plain-pages/index.js';
 import { checkDocument } from './document-shape.js';
 import { checkOperation, checkQueryText, costLimitPlugin, parseOptionsOf, type QueryLimits } from './limits.js';
 import { operationTelemetry, traceOperation } from './telemetry/graphql.js';
@@ -53,7 +54,8 @@ export async function startApollo(options: ApolloOptions): Promise<Apollo> {
     },
   };
   const apollo = new ApolloServer<Context>({
-    schema: options.schema,
+    // The subgraph's own schema, executed by graphql-js except for plain pages (core/plain-pages).
+    gateway: plainPagesGateway(options.schema),
     // Refused by our rule instead of Apollo's, whose message tells to pass an option to ApolloServer.
     introspection: true,
     validationRules: config.introspection ? [] : [noIntrospection],

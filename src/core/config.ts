@@ -44,6 +44,11 @@ export interface Config {
    * path (core/json-page-sql.ts) instead of Prisma's queries; the same answer either way, by test.
    */
   compiledReads: boolean;
+  /**
+   * Whether a query operation that is one compiled page of plain fields is answered from PostgreSQL's JSON without
+   * graphql-js's execution (core/plain-pages); needs `compiledReads`; the same answer either way, by test.
+   */
+  plainPages: boolean;
   /** Depth, aliases, cost, `_entities` representations and query text limits, for HTTP and WebSocket alike. */
   queryLimits: QueryLimits;
   /** Browser origins (scheme://host[:port]) allowed to call the API across origins; empty: none. */
@@ -196,6 +201,7 @@ export function loadConfig(env: Env, modules: readonly SettingsDeclaration<unkno
     introspection: setting.flag('GRAPHQL_INTROSPECTION', !production),
     graphqlSuggestions: setting.flag('GRAPHQL_SUGGESTIONS', !production),
     compiledReads: setting.flag('COMPILED_READS', true),
+    plainPages: setting.flag('PLAIN_PAGES', true),
     queryLimits: {
       ...DEFAULT_QUERY_LIMITS,
       maxRepresentations: setting.integer('MAX_ENTITY_REPRESENTATIONS', DEFAULT_QUERY_LIMITS.maxRepresentations),

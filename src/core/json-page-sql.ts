@@ -44,7 +44,7 @@ export interface TableMap {
 }
 
 /** Thrown inside the compiler for anything it does not support; the caller falls back to Prisma. */
-class Unsupported extends Error {}
+export class Unsupported extends Error {}
 
 /** How to turn one parsed JSON object back into a Prisma-shaped row. */
 interface RowPlan {
@@ -168,7 +168,7 @@ export function whereSql(table: TableMap, alias: string, where: unknown): Prisma
 }
 
 /** A Prisma `orderBy` ({ field: 'asc' | 'desc' } or a list of them) as SQL; PostgreSQL's NULLS default, as Prisma's. */
-function orderSql(table: TableMap, alias: string, orderBy: unknown): Prisma.Sql {
+export function orderSql(table: TableMap, alias: string, orderBy: unknown): Prisma.Sql {
   const items = Array.isArray(orderBy) ? orderBy : [orderBy];
   const parts: Prisma.Sql[] = [];
   for (const item of items) {

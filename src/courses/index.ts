@@ -1,6 +1,7 @@
 import { defineModule } from '../core/module.js';
 import { definePermissions, type Granted } from '../core/permissions.js';
 import './course.js';
+import './plain-fields.js';
 
 /** Courses: the catalogue officers manage and everyone reads. */
 const permissions = definePermissions({

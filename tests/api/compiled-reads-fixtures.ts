@@ -12,6 +12,7 @@ import { startTestServer, type Actor, type TestServer } from '../support/server.
 let server: TestServer;
 const statements: string[] = [];
 const COMPILED = 'json_agg(json_build_object(';
+const PLAIN = ')::text AS nodes';
 
 /** Starts the file's server, logging every statement into `statements`. */
 export function useCompiledReadsServer(): void {
@@ -286,14 +287,15 @@ export async function seed(data: Data) {
   return { officer, workers, courseIds };
 }
 
-/** The raw response text, and whether a compiled statement ran for it. */
+/** The raw response text, and whether a compiled statement (a plain page's, `ranPlain`) ran for it. */
 export async function send(
   actor: Actor,
   query: string,
   variables: Record<string, unknown> | undefined,
   compiled: boolean,
+  plainPages = compiled,
 ) {
-  server.app.services.config = { ...server.app.services.config, compiledReads: compiled };
+  server.app.services.config = { ...server.app.services.config, compiledReads: compiled, plainPages };
   statements.length = 0;
   const response = await fetch(server.url, {
     method: 'POST',
@@ -301,5 +303,11 @@ export async function send(
     body: JSON.stringify({ query, variables }),
   });
   const text = await response.text();
-  return { status: response.status, text, ranCompiled: statements.some((sql) => sql.includes(COMPILED)) };
+  return {
+    status: response.status,
+    text,
+    ranCompiled: statements.some((sql) => sql.includes(COMPILED)),
+    ranPlain: statements.some((sql) => sql.includes(PLAIN)),
+    statements: [...statements],
+  };
 }

@@ -1,0 +1,192 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { useCompiledReadsServer, dataArb, seed, send } from './compiled-reads-fixtures.js';
+
+/**
+ * Plain pages (src/core/plain-pages): an operation that is one assignment page of plain fields is answered from
+ * PostgreSQL's JSON without graphql-js. On random data and random operations — aliases, `__typename`,
+ * variables, page sizes, nested course and latest completion — the response (status and text, byte for byte)
+ * equals graphql-js's (plain pages off, compiled reads on in both). Operations the fast path must leave to
+ * graphql-js — fragments, `@include`/`@skip`, `edges`/`pageInfo`, fields it does not map, refused arguments,
+ * another worker's page, a variable of the wrong type — get graphql-js's answer, and the statement log shows
+ * which path ran.
+ */
+
+useCompiledReadsServer();
+
+const SEED = Number(process.env.PLAIN_PAGES_SEED ?? 20261207);
+const RUNS = Number(process.env.PLAIN_PAGES_RUNS ?? 25);
+const QUERIES_PER_RUN = 8;
+
+const COURSE = ['id', 'title', 'description', 'category', 'riskThreshold', 'entityType', 'required', 'createdAt'];
+const COMPLETION = ['id', 'score', 'passed', 'completedAt', 'expiresAt', 'expired', 'completionTimeMinutes'];
+const ASSIGNMENT = ['id', 'status', 'dueDate', 'assignmentType', 'createdAt', 'startedAt', 'cancelReason'];
+
+/** A selection of some of `fields`, each maybe under an alias, maybe with `__typename` among them. */
+const pick = (fields: string[]) =>
+  fc
+    .tuple(
+      fc.subarray([...fields, '__typename'], { minLength: 1 }),
+      fc.array(fc.boolean(), { minLength: fields.length + 1, maxLength: fields.length + 1 }),
+    )
+    .map(([chosen, aliased]) => chosen.map((field, i) => (aliased[i] ? `a${i}: ${field}` : field)).join(' '));
+
+/** What the fast path leaves to graphql-js, put somewhere in the operation; `none` leaves the operation plain. */
+const fallbackArb = fc.oneof(
+  { arbitrary: fc.constant('none'), weight: 12 },
+  {
+    arbitrary: fc.constantFrom(
+      'fragment',
+      'inline',
+      'include',
+      'skip',
+      'pageInfo',
+      'edges',
+      'user',
+      'completions',
+      'typenameRoot',
+    ),
+    weight: 9,
+  },
+);
+
+const caseArb = (workers: string[]) =>
+  fc.record({
+    field: fc.constantFrom('trainingAssignments', 'userTrainingAssignments', 'myTrainingAssignments'),
+    who: fc.constantFrom<'officer' | 'worker'>('officer', 'worker', 'worker'),
+    first: fc.oneof(fc.constantFrom(null, 1, 3, 10), fc.constantFrom<number | string>(0, -1, 501, 'x')),
+    status: fc.constantFrom(null, 'ASSIGNED', 'IN_PROGRESS', 'COMPLETED', 'OVERDUE', 'CANCELLED'),
+    // Another user's page (refused to a worker), a malformed id (refused to all), or the caller's own.
+    userId: fc.oneof(fc.constant('own'), fc.constantFrom(...workers, 'not-a-uuid')),
+    nodes: fc.tuple(
+      pick(ASSIGNMENT),
+      fc.option(pick(COURSE)),
+      fc.option(fc.tuple(pick(COMPLETION), fc.option(pick(COURSE)))),
+    ),
+    totalCount: fc.constantFrom('', 'totalCount', 'n: totalCount'),
+    typename: fc.boolean(),
+    fallback: fallbackArb,
+  });
+type Case = typeof caseArb extends (workers: string[]) => fc.Arbitrary<infer T> ? T : never;
+
+/** The operation, its variables and whether nothing in it is left to graphql-js by its shape. */
+function operationOf(testCase: Case, ownId: string) {
+  const [fields, course, completion] = testCase.nodes;
+  const { fallback } = testCase;
+  let nodes = [
+    fields,
+    course ? `course { ${course} }` : '',
+    completion ? `latest: completion { ${completion[0]} ${completion[1] ? `course { ${completion[1]} }` : ''} }` : '',
+    fallback === 'user' ? 'user { id }' : '',
+    fallback === 'completions' ? 'completions { id }' : '',
+    fallback === 'include' ? 'dueDate2: dueDate @include(if: $yes)' : '',
+    fallback === 'skip' ? 'dueDate3: dueDate @skip(if: $yes)' : '',
+  ].join(' ');
+  if (fallback === 'inline') nodes = `... on Assignment { ${nodes} }`;
+  if (fallback === 'fragment') nodes = '...Parts';
+  const connection = [
+    testCase.totalCount,
+    testCase.typename ? '__typename' : '',
+    `nodes { ${nodes} }`,
+    fallback === 'pageInfo' ? 'pageInfo { hasNextPage }' : '',
+    fallback === 'edges' ? 'edges { cursor }' : '',
+  ].join(' ');
+  const args = ['first: $first'];
+  const directive = fallback === 'include' || fallback === 'skip';
+  const definitions = ['$first: Int', ...(directive ? ['$yes: Boolean!'] : [])];
+  const variables: Record<string, unknown> = { first: testCase.first, ...(directive ? { yes: true } : {}) };
+  if (testCase.field === 'trainingAssignments') {
+    args.push('filter: $filter');
+    definitions.push('$filter: AssignmentFilter');
+    variables.filter = { status: testCase.status, userId: testCase.userId === 'own' ? ownId : testCase.userId };
+  } else {
+    args.push('status: $status');
+    definitions.push('$status: AssignmentStatus');
+    variables.status = testCase.status;
+    if (testCase.field === 'userTrainingAssignments') {
+      args.push('userId: $userId');
+      definitions.push('$userId: ID!');
+      variables.userId = testCase.userId === 'own' ? ownId : testCase.userId;
+    }
+  }
+  const fragment =
+    fallback === 'fragment'
+      ? `fragment Parts on Assignment { ${[fields, course ? `course { ${course} }` : ''].join(' ')} }`
+      : '';
+  const root = `${testCase.field}(${args.join(', ')}) { ${connection} }`;
+  const query = `query Page(${definitions.join(', ')}) { ${fallback === 'typenameRoot' ? '__typename ' : ''}${root} } ${fragment}`;
+  // A page size of none, 0, below 0 or over the largest page is graphql-js's (plugin-prisma's rules for it).
+  const plainSize =
+    testCase.first === null || (typeof testCase.first === 'number' && testCase.first >= 1 && testCase.first <= 500);
+  return { query, variables, plainShape: fallback === 'none' && plainSize };
+}
+
+describe('plain pages', () => {
+  it('answer byte for byte what graphql-js answers, on random data, operations, variables and fallbacks', async () => {
+    let plainRuns = 0;
+    let fallbackRuns = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        dataArb.chain((data) => fc.tuple(fc.constant(data), fc.integer())),
+        async ([data, salt]) => {
+          const { officer, workers } = await seed(data);
+          const cases = fc.sample(caseArb(workers.map((worker) => worker.userId)), {
+            numRuns: QUERIES_PER_RUN,
+            seed: salt,
+          });
+          for (const testCase of cases) {
+            const actor = testCase.who === 'officer' ? officer : workers[0]!;
+            const { query, variables, plainShape } = operationOf(testCase, actor.userId);
+            const viaGraphqlJs = await send(actor, query, variables, true, false);
+            const plain = await send(actor, query, variables, true, true);
+            const where = `${testCase.who}: ${query}\n${JSON.stringify(variables)}`;
+            expect(viaGraphqlJs.ranPlain, where).toBe(false);
+            expect(plain.status, where).toBe(viaGraphqlJs.status);
+            expect(plain.text, where).toBe(viaGraphqlJs.text);
+            if (!plainShape) expect(plain.ranPlain, where).toBe(false);
+            // An operation of plain shape (and size) that graphql-js answers without errors is the fast path's.
+            if (plainShape && !viaGraphqlJs.text.includes('"errors"')) expect(plain.ranPlain, where).toBe(true);
+            if (plain.ranPlain) plainRuns++;
+            else fallbackRuns++;
+          }
+        },
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+    expect(plainRuns).toBeGreaterThan((RUNS * QUERIES_PER_RUN) / 8);
+    expect(fallbackRuns).toBeGreaterThan((RUNS * QUERIES_PER_RUN) / 4);
+  }, 300_000);
+
+  it('read a page with its courses, latest completions and count in one statement (no N+1)', async () => {
+    const { workers } = await seed({
+      courses: [
+        {
+          title: 'A',
+          description: null,
+          category: 'other',
+          riskThreshold: '50.5',
+          entityType: null,
+          autoAssignEnabled: false,
+          required: true,
+          createdAt: null,
+        },
+      ],
+      assignments: Array.from({ length: 12 }, (_, i) => ({
+        course: 0,
+        worker: 0,
+        status: 'completed',
+        dueDay: i % 2 ? null : -1,
+        createdAt: null,
+        completions: [{ score: '75.25', passed: i % 3 === 0, completedAt: null, expiresDay: 1 }],
+      })),
+    });
+    const query = `{ myTrainingAssignments(first: 10) { totalCount nodes { id status course { id title } completion { score expired course { title } } } } }`;
+    const plain = await send(workers[0]!, query, undefined, true, true);
+    const viaGraphqlJs = await send(workers[0]!, query, undefined, true, false);
+    expect(plain.text).toBe(viaGraphqlJs.text);
+    expect(JSON.parse(plain.text).data.myTrainingAssignments.nodes).toHaveLength(10);
+    const reads = plain.statements.filter((sql) => /training_(assignments|courses|completions)/.test(sql));
+    expect(reads).toHaveLength(1);
+    expect(plain.ranPlain).toBe(true);
+  });
+});
