@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { assert, expect } from 'vitest';
 import { runAsCaller, type Caller, type CallerTransaction } from '../../src/core/caller/index.js';
 import type { SqlConnection } from '../../src/core/db.js';
+import { onCitus } from './citus.js';
 import type { TestDatabase } from './database.js';
 import { asHarness } from './statement-log.js';
 
@@ -138,6 +139,7 @@ export async function attempt<T>(
   try {
     await asHarness(() =>
       runAsCaller(db.prisma, caller, async (tx) => {
+        await mayProbeEveryShard(tx);
         throw new Rollback(await fn(tx));
       }),
     );
@@ -151,7 +153,20 @@ export async function attempt<T>(
 
 /** Runs one query as `caller` and commits. */
 export function asCaller<R = Row>(db: TestDatabase, caller: Caller, text: string, ...params: unknown[]): Promise<R[]> {
-  return asHarness(() => runAsCaller(db.prisma, caller, (tx) => tx.$queryRawUnsafe<R[]>(text, ...params)));
+  return asHarness(() =>
+    runAsCaller(db.prisma, caller, async (tx) => {
+      await mayProbeEveryShard(tx);
+      return tx.$queryRawUnsafe<R[]>(text, ...params);
+    }),
+  );
+}
+
+/**
+ * A test's own statements as a caller probe RLS on purpose, with or without a tenant: on Citus they may read
+ * every shard (RLS still applies there); only the API's statements are held to one.
+ */
+async function mayProbeEveryShard(tx: CallerTransaction): Promise<void> {
+  if (onCitus) await tx.$executeRawUnsafe(`SET LOCAL citus.multi_task_query_log_level = 'off'`);
 }
 
 /**
