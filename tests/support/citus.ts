@@ -11,13 +11,15 @@ import { TENANT_TABLES } from './tenant-tables.js';
  * production would be: the worker nodes registered in the server database's `pg_dist_node` get the
  * same database with the extension, the new database registers them, and once migrated every tenant
  * table is distributed by `tenant_id` (the rest become reference tables). Citus keeps its metadata per
- * database, so this runs for every database a test makes.
+ * database: a migrated test database is a copy of a template made so, an unmigrated one is prepared
+ * the same way before the test migrates it.
  */
 export const onCitus = process.env.CITUS === '1';
 
 /**
  * The timeout of a setup hook that makes a test database: `ms`, what the hook needs on PGlite and
- * PostgreSQL, and on Citus at least 600 s, since distributing a new database alone takes 25–90 s.
+ * PostgreSQL, and on Citus at least 600 s: the first hook distributes the template (25–90 s) and the
+ * others wait for it.
  */
 export function setupTimeout(ms: number): number {
   return onCitus ? Math.max(ms, 600_000) : ms;
@@ -54,7 +56,8 @@ export async function prepareCitusDatabase(serverUrl: string, name: string): Pro
  * worker (`CREATE DATABASE … TEMPLATE`, file by file: Citus's metadata, the shards and their placements are
  * the same in each copy, and Citus reaches a database's shards under the database's own name). Distributing a
  * new database takes 25–90 s; a copy a few seconds. The template is made once per set of migrations and of
- * this file, by whichever test comes first (the others wait on an advisory lock), and kept between runs.
+ * this file and of workers, by whichever test comes first (the others wait on an advisory lock), and kept between
+ * runs.
  */
 export async function copyCitusTemplate(serverUrl: string, name: string): Promise<void> {
   const template = await citusTemplate(serverUrl);
@@ -65,6 +68,7 @@ export async function copyCitusTemplate(serverUrl: string, name: string): Promis
 
 async function citusTemplate(serverUrl: string): Promise<string> {
   const fingerprint = createHash('sha256');
+  fingerprint.update(`${(await workerUrls(serverUrl)).join(' ')}\n`);
   for (const migration of readMigrations()) fingerprint.update(`${migration.name}:${migration.checksum}\n`);
   for (const file of ['citus.ts', 'tenant-tables.ts']) fingerprint.update(readFileSync(new URL(file, import.meta.url)));
   const template = `training_citus_${fingerprint.digest('hex').slice(0, 16)}`;
