@@ -137,12 +137,9 @@ export async function attempt<T>(
   fn: (tx: CallerTransaction) => Promise<T>,
 ): Promise<Outcome<T>> {
   try {
-    await asHarness(() =>
-      runAsCaller(db.prisma, caller, async (tx) => {
-        await mayProbeEveryShard(tx);
-        throw new Rollback(await fn(tx));
-      }),
-    );
+    await probeAsCaller(db.prisma, caller, async (tx) => {
+      throw new Rollback(await fn(tx));
+    });
   } catch (error) {
     if (error instanceof Rollback) return { ok: true, value: error.value as T };
     const { code, message } = sqlError(error);
@@ -151,14 +148,23 @@ export async function attempt<T>(
   throw new Error('unreachable: the attempt always rolls back');
 }
 
+/** `runAsCaller` for a test's own statements as the caller (not the API's): RLS probes, with or without a tenant. */
+export const probeAsCaller: typeof runAsCaller = (prisma, caller, fn, options) =>
+  asHarness(() =>
+    runAsCaller(
+      prisma,
+      caller,
+      async (tx) => {
+        await mayProbeEveryShard(tx);
+        return fn(tx);
+      },
+      options,
+    ),
+  );
+
 /** Runs one query as `caller` and commits. */
 export function asCaller<R = Row>(db: TestDatabase, caller: Caller, text: string, ...params: unknown[]): Promise<R[]> {
-  return asHarness(() =>
-    runAsCaller(db.prisma, caller, async (tx) => {
-      await mayProbeEveryShard(tx);
-      return tx.$queryRawUnsafe<R[]>(text, ...params);
-    }),
-  );
+  return probeAsCaller(db.prisma, caller, (tx) => tx.$queryRawUnsafe<R[]>(text, ...params));
 }
 
 /**
