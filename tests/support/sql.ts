@@ -90,8 +90,9 @@ export function sqlError(error: unknown): SqlError {
   const cause = fields.meta?.driverAdapterError?.cause;
   const code = cause?.originalCode ?? (typeof fields.code === 'string' ? fields.code : undefined);
   const message = cause?.originalMessage ?? error.message;
-  const constraint =
-    typeof fields.constraint === 'string' ? fields.constraint : /constraint "([^"]+)"/.exec(message)?.[1];
+  const named = typeof fields.constraint === 'string' ? fields.constraint : /constraint "([^"]+)"/.exec(message)?.[1];
+  // On Citus a shard's constraint is named after the table's with the shard's id appended.
+  const constraint = onCitus ? named?.replace(/_\d+$/, '') : named;
   return { code, constraint, message };
 }
 
