@@ -293,9 +293,9 @@ describe('attempts whose connections are cut', () => {
     }>(
       `SELECT a.passed, a.score,
               ARRAY(SELECT e.kind || ':' || e.passed || ':' || e.score::float8 FROM training_evidence e
-                    WHERE e.assignment_id = a.assignment_id) AS evidence,
+                    WHERE e.tenant_id = a.tenant_id AND e.assignment_id = a.assignment_id) AS evidence,
               ARRAY(SELECT c.source || ':' || c.passed || ':' || c.score::float8 FROM training_completions c
-                    WHERE c.assignment_id = a.assignment_id) AS completions
+                    WHERE c.tenant_id = a.tenant_id AND c.assignment_id = a.assignment_id) AS completions
        FROM quiz_attempts a WHERE a.course_id = $1`,
       [courseId],
     );
