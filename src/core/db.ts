@@ -4,6 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { withQueryCompilerUnretained } from './query-compiler.js';
 import { aroundTransactions, aroundTransactionStatements, bound, oneStatementAtATime } from './adapter-transactions.js';
 import { tracedAdapter } from './telemetry/traced-adapter.js';
 
@@ -83,10 +84,10 @@ function createClient(adapter: PrismaPg | PrismaPGlite, { onQuery, acquireTimeou
   };
   // Spans time a statement from when it is sent, not from when it joined its transaction's queue.
   const traced = aroundTransactionStatements(tracedAdapter(adapter), oneStatementAtATime);
-  if (!onQuery) return new PrismaClient({ adapter: traced, transactionOptions });
+  if (!onQuery) return withQueryCompilerUnretained(new PrismaClient({ adapter: traced, transactionOptions }));
   const prisma = new PrismaClient({ adapter: traced, transactionOptions, log: [{ emit: 'event', level: 'query' }] });
   prisma.$on('query', (event) => onQuery(event.query));
-  return prisma;
+  return withQueryCompilerUnretained(prisma);
 }
 
 /**
