@@ -16,7 +16,8 @@ export default defineConfig({
     environment: 'node',
     pool: 'forks',
     testTimeout: 30_000,
-    // On Citus (CITUS=1) a setup hook that makes a database distributes it, 25–90 s alone (tests/support/citus.ts).
+    // On Citus (CITUS=1) the first setup hook that makes a database distributes a template, 25–90 s alone
+    // (tests/support/citus.ts).
     hookTimeout: process.env.CITUS === '1' ? 600_000 : 60_000,
     env: { NODE_ENV: 'test' },
   },

@@ -7,6 +7,7 @@ import {
 } from '../../src/generated/operations/graphql.js';
 import { runScheduledJob } from '../../src/core/jobs.js';
 import { jobNamed, jobRunner } from '../support/jobs.js';
+import { onCitus } from '../support/citus.js';
 import { uuid } from '../support/sql.js';
 import { startTestServer, type Actor, type TestServer } from '../support/server.js';
 import { assignCourse, createCourse } from '../support/training.js';
@@ -153,19 +154,27 @@ describe('Idempotency-Key on a mutation', () => {
     expect(unkeyed.body.errors?.[0]?.extensions?.code).toBe('CONFLICT');
   });
 
-  it('runs nothing when the context fails (the profile write lost a conflict): the retry runs under the key', async () => {
-    const worker = await server.actor('worker', { tenantId: admin.tenantId });
-    await worker.request('{ me { id } }');
-    const assignmentId = await assignCourse(
-      admin,
-      await createCourse(admin, { title: 'Lockout', category: 'SAFETY_FUNDAMENTALS' }),
-      worker.userId,
-    );
-    // A new name in the token makes the request record the profile again; its first write loses a conflict,
-    // as against a concurrent writer (a sequence: what counts the attempts must outlive their rollback).
-    const renamed = await server.actor('worker', { tenantId: admin.tenantId, userId: worker.userId, name: 'Renamed' });
-    const script = (sql: string) => server.db.withConnection((connection) => connection.exec(sql));
-    await script(`
+  // Its stand-in for a concurrent writer is a trigger counting on a sequence of the coordinator's, which the shards,
+  // where Citus runs the trigger, do not have.
+  it.skipIf(onCitus)(
+    'runs nothing when the context fails (the profile write lost a conflict): the retry runs under the key',
+    async () => {
+      const worker = await server.actor('worker', { tenantId: admin.tenantId });
+      await worker.request('{ me { id } }');
+      const assignmentId = await assignCourse(
+        admin,
+        await createCourse(admin, { title: 'Lockout', category: 'SAFETY_FUNDAMENTALS' }),
+        worker.userId,
+      );
+      // A new name in the token makes the request record the profile again; its first write loses a conflict,
+      // as against a concurrent writer (a sequence: what counts the attempts must outlive their rollback).
+      const renamed = await server.actor('worker', {
+        tenantId: admin.tenantId,
+        userId: worker.userId,
+        name: 'Renamed',
+      });
+      const script = (sql: string) => server.db.withConnection((connection) => connection.exec(sql));
+      await script(`
       CREATE SEQUENCE profile_write_attempts;
       CREATE FUNCTION lose_first_profile_write() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
       BEGIN
@@ -176,26 +185,27 @@ describe('Idempotency-Key on a mutation', () => {
       END $$;
       CREATE TRIGGER lose_first_profile_write BEFORE INSERT ON profiles
         FOR EACH ROW EXECUTE FUNCTION lose_first_profile_write();`);
-    try {
-      const body = { query: print(StartTrainingAssignmentDocument), variables: { assignmentId } };
-      const key = uuid();
-      const started = () =>
-        server.owner.count('training_assignments', 'id = $1::uuid AND started_at IS NOT NULL', [assignmentId]);
-      const refused = await post(renamed, body, key);
-      expect(refused.body.errors?.[0]?.extensions?.code).toBe('TRANSACTION_CONFLICT');
-      expect(await started()).toBe(0);
-      const first = await post(renamed, body, key);
-      const again = await post(renamed, body, key);
-      expect(first.body.errors).toBeUndefined();
-      expect(await started()).toBe(1);
-      expect(again.body).toEqual({ ...first.body, extensions: { replayed: true } });
-    } finally {
-      await script(`
+      try {
+        const body = { query: print(StartTrainingAssignmentDocument), variables: { assignmentId } };
+        const key = uuid();
+        const started = () =>
+          server.owner.count('training_assignments', 'id = $1::uuid AND started_at IS NOT NULL', [assignmentId]);
+        const refused = await post(renamed, body, key);
+        expect(refused.body.errors?.[0]?.extensions?.code).toBe('TRANSACTION_CONFLICT');
+        expect(await started()).toBe(0);
+        const first = await post(renamed, body, key);
+        const again = await post(renamed, body, key);
+        expect(first.body.errors).toBeUndefined();
+        expect(await started()).toBe(1);
+        expect(again.body).toEqual({ ...first.body, extensions: { replayed: true } });
+      } finally {
+        await script(`
         DROP TRIGGER lose_first_profile_write ON profiles;
         DROP FUNCTION lose_first_profile_write();
         DROP SEQUENCE profile_write_attempts;`);
-    }
-  });
+      }
+    },
+  );
 
   it('a key is one user’s of one tenant: the same key elsewhere runs as a new request', async () => {
     const key = uuid();

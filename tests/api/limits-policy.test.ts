@@ -299,15 +299,17 @@ describe('graphql-ws: the same limits and coded errors as HTTP', () => {
 
 describe('course search', () => {
   it('is served by the trigram indexes (pg_trgm), on PGlite and PostgreSQL', async () => {
+    // SET LOCAL, which Citus also applies on the node that plans each shard's part.
     const plan = await server.db.withConnection(async (connection) => {
-      await connection.query('SET enable_seqscan = off');
+      await connection.query('BEGIN');
       try {
+        await connection.query('SET LOCAL enable_seqscan = off');
         const rows = await connection.query<{ 'QUERY PLAN': string }>(
           `EXPLAIN SELECT id FROM training_courses WHERE title ILIKE '%height%' OR description ILIKE '%height%'`,
         );
         return rows.map((row) => row['QUERY PLAN']).join('\n');
       } finally {
-        await connection.query('RESET enable_seqscan');
+        await connection.query('ROLLBACK');
       }
     });
     expect(plan).toContain('training_courses_title_trgm_idx');

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { freshDatabase, onPostgres } from '../support/database.js';
+import { onCitus } from '../support/citus.js';
 import { asCaller } from '../support/sql.js';
 import {
   db,
@@ -175,7 +176,15 @@ describe('TRUNCATE (the owner only)', () => {
                       + (SELECT count(*) FROM training_completion_counts) AS n`,
             )
           )[0]!.n;
-        expect(Number(await total())).toBeGreaterThan(0);
+        const before = Number(await total());
+        expect(before).toBeGreaterThan(0);
+        if (onCitus) {
+          // The trigger's owner is a second user on the shards the TRUNCATE changed: Citus refuses the whole statement.
+          await expect(sql.query('TRUNCATE training_assignments CASCADE')).rejects.toThrow(/by a different user/);
+          expect(Number(await total())).toBe(before);
+          expect(await counterDifferences()).toEqual({ assignments: [], completions: [] });
+          return;
+        }
         await sql.query('TRUNCATE training_assignments CASCADE'); // and training_completions with it
         expect(Number(await total())).toBe(0);
         await run(world, { kind: 'bulkAssign', due: 1 });

@@ -65,10 +65,11 @@ const stateOf = async (assignmentId: string) => {
   const [row] = await sql.query<{ status: string; completions: unknown[] }>(
     `SELECT a.status, coalesce((SELECT json_agg(json_build_object('source', c.source, 'passed', c.passed,
               'score', c.score::float, 'kinds', (SELECT json_agg(e->>'kind') FROM jsonb_array_elements(c.evidence) e),
-              'certificate', (SELECT ce.revoke_reason IS NULL FROM certificates ce WHERE ce.completion_id = c.id)))
-            FROM training_completions c WHERE c.assignment_id = a.id), '[]') AS completions
-     FROM training_assignments a WHERE a.id = $1`,
-    [assignmentId],
+              'certificate', (SELECT ce.revoke_reason IS NULL FROM certificates ce
+                              WHERE ce.tenant_id = c.tenant_id AND ce.completion_id = c.id)))
+            FROM training_completions c WHERE c.tenant_id = a.tenant_id AND c.assignment_id = a.id), '[]') AS completions
+     FROM training_assignments a WHERE a.tenant_id = $2 AND a.id = $1`,
+    [assignmentId, tenant],
   );
   return row!;
 };

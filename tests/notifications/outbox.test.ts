@@ -106,19 +106,25 @@ describe('ASSIGNMENT_CREATED', () => {
       await server.owner.insert('profiles', { id, tenant_id: admin.tenantId, role: 'worker' });
     }
     const caller = { tenantId: admin.tenantId, userId: admin.userId, role: 'service' as const };
-    const created = await runAsCaller(
+    // Shaped as auto-assignment's statement: one tenant's rows in a modifying CTE, which Citus sends whole to the
+    // tenant's shard (a bare INSERT … SELECT it would copy, and COPY refuses RLS).
+    const [created] = await runAsCaller(
       server.db.prisma,
       caller,
-      (tx) => tx.$executeRaw`
-        INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type, due_date)
-        SELECT ${admin.tenantId}::uuid, ${course.id as string}::uuid, u, 'risk_based', training_today() + 14
-        FROM unnest(${users}::uuid[]) AS u`,
+      (tx) => tx.$queryRaw<{ n: number }[]>`
+        WITH created AS (
+          INSERT INTO training_assignments (tenant_id, course_id, user_id, assignment_type, due_date)
+          SELECT ${admin.tenantId}::uuid, ${course.id as string}::uuid, p.id, 'risk_based', training_today() + 14
+          FROM profiles p WHERE p.tenant_id = ${admin.tenantId}::uuid AND p.id = ANY(${users}::uuid[])
+          RETURNING 1)
+        SELECT count(*)::int AS n FROM created`,
     );
-    expect(created).toBe(120);
+    expect(created!.n).toBe(120);
     const [row] = await server.owner.query<{ n: number; users: number }>(
       `SELECT count(*)::int AS n, count(DISTINCT user_id)::int AS users FROM notifications
-       WHERE kind = 'assignment_created' AND assignment_id IN (SELECT id FROM training_assignments WHERE course_id = $1)`,
-      [course.id],
+       WHERE tenant_id = $2 AND kind = 'assignment_created'
+         AND assignment_id IN (SELECT id FROM training_assignments WHERE tenant_id = $2 AND course_id = $1)`,
+      [course.id, admin.tenantId],
     );
     expect(row).toEqual({ n: 120, users: 120 });
   });

@@ -101,7 +101,8 @@ const kindsFor = async (userId: string) =>
       `SELECT n.kind FROM notifications n
        WHERE n.user_id = $1
          AND NOT EXISTS (SELECT 1 FROM training_assignments a
-                         WHERE a.id = n.assignment_id AND a.status = 'completed' AND n.kind = 'assignment_created')
+                         WHERE a.tenant_id = n.tenant_id AND a.id = n.assignment_id AND a.status = 'completed'
+                           AND n.kind = 'assignment_created')
        ORDER BY n.kind`,
       [userId],
     )

@@ -158,7 +158,7 @@ describe('a client disconnecting mid-mutation', () => {
         `SELECT a.id::text, a.status, a.completed_at,
                 count(c.id)::int AS completions, count(c.id) FILTER (WHERE c.passed AND c.score = 88
                   AND c.completion_time_minutes = 30 AND c.expires_at IS NOT NULL AND c.certificate_url IS NOT NULL)::int AS passed
-         FROM training_assignments a LEFT JOIN training_completions c ON c.assignment_id = a.id
+         FROM training_assignments a LEFT JOIN training_completions c ON c.tenant_id = a.tenant_id AND c.assignment_id = a.id
          WHERE a.course_id = $1 GROUP BY a.tenant_id, a.id ORDER BY a.id`,
         [courseId],
       );

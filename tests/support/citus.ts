@@ -1,5 +1,9 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Database } from '../../src/core/db.js';
+import { openDatabase } from '../../src/core/db.js';
+import { migrate, readMigrations } from '../../src/core/migrate.js';
 import { TENANT_TABLES } from './tenant-tables.js';
 
 /**
@@ -7,13 +11,15 @@ import { TENANT_TABLES } from './tenant-tables.js';
  * production would be: the worker nodes registered in the server database's `pg_dist_node` get the
  * same database with the extension, the new database registers them, and once migrated every tenant
  * table is distributed by `tenant_id` (the rest become reference tables). Citus keeps its metadata per
- * database, so this runs for every database a test makes.
+ * database: a migrated test database is a copy of a template made so, an unmigrated one is prepared
+ * the same way before the test migrates it.
  */
 export const onCitus = process.env.CITUS === '1';
 
 /**
  * The timeout of a setup hook that makes a test database: `ms`, what the hook needs on PGlite and
- * PostgreSQL, and on Citus at least 600 s, since distributing a new database alone takes 25–90 s.
+ * PostgreSQL, and on Citus at least 600 s: the first hook distributes the template (25–90 s) and the
+ * others wait for it.
  */
 export function setupTimeout(ms: number): number {
   return onCitus ? Math.max(ms, 600_000) : ms;
@@ -45,6 +51,71 @@ export async function prepareCitusDatabase(serverUrl: string, name: string): Pro
   for (const sql of statements) await query(withDatabase(serverUrl, name), sql);
 }
 
+/**
+ * Makes `name`, migrated and distributed, as a copy of a template database on the coordinator and on every
+ * worker (`CREATE DATABASE … TEMPLATE`, file by file: Citus's metadata, the shards and their placements are
+ * the same in each copy, and Citus reaches a database's shards under the database's own name). Distributing a
+ * new database takes 25–90 s; a copy a few seconds. The template is made once per set of migrations and of
+ * this file and of workers, by whichever test comes first (the others wait on an advisory lock), and kept between
+ * runs.
+ */
+export async function copyCitusTemplate(serverUrl: string, name: string): Promise<void> {
+  const template = await citusTemplate(serverUrl);
+  for (const node of [serverUrl, ...(await workerUrls(serverUrl))]) {
+    await query(node, `CREATE DATABASE "${name}" TEMPLATE "${template}" STRATEGY FILE_COPY`);
+  }
+}
+
+async function citusTemplate(serverUrl: string): Promise<string> {
+  const fingerprint = createHash('sha256');
+  fingerprint.update(`${(await workerUrls(serverUrl)).join(' ')}\n`);
+  for (const migration of readMigrations()) fingerprint.update(`${migration.name}:${migration.checksum}\n`);
+  for (const file of ['citus.ts', 'tenant-tables.ts']) fingerprint.update(readFileSync(new URL(file, import.meta.url)));
+  const template = `training_citus_${fingerprint.digest('hex').slice(0, 16)}`;
+  const lock = new pg.Client({ connectionString: serverUrl });
+  await lock.connect();
+  try {
+    await lock.query("SELECT pg_advisory_lock(hashtext('training citus template'))");
+    const { rows } = await lock.query('SELECT 1 FROM pg_database WHERE datname = $1 AND NOT datallowconn', [template]);
+    if (rows.length === 0) await buildTemplate(serverUrl, template);
+    return template;
+  } finally {
+    await lock.end();
+  }
+}
+
+/**
+ * A database that is copied must have no session: once built, the template refuses connections and the
+ * sessions still in it (Citus's maintenance daemon, the coordinator's connections to the workers) end.
+ * It is marked done by refusing connections, so a build cut short is made again.
+ */
+async function buildTemplate(serverUrl: string, template: string): Promise<void> {
+  const nodes = [serverUrl, ...(await workerUrls(serverUrl))];
+  for (const node of nodes) await query(node, `DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`);
+  await query(serverUrl, `CREATE DATABASE "${template}"`);
+  await prepareCitusDatabase(serverUrl, template);
+  const url = withDatabase(serverUrl, template);
+  const db = await openDatabase({ url, poolMax: 2 });
+  try {
+    await migrate(db);
+  } finally {
+    await db.close();
+  }
+  await distributeTables(url);
+  for (const node of nodes.reverse()) {
+    await query(node, `ALTER DATABASE "${template}" WITH ALLOW_CONNECTIONS false`);
+    await query(node, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${template}'`);
+  }
+}
+
+async function workerUrls(serverUrl: string): Promise<string[]> {
+  const workers = await query<Node>(
+    serverUrl,
+    "SELECT nodename, nodeport FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary' ORDER BY nodeid",
+  );
+  return workers.map((worker) => onNode(serverUrl, worker));
+}
+
 /** Drops `name` on every worker (the coordinator's copy is dropped by the caller). */
 export async function dropCitusDatabase(serverUrl: string, name: string): Promise<void> {
   const workers = await query<Node>(
@@ -62,7 +133,7 @@ export async function dropCitusDatabase(serverUrl: string, name: string): Promis
  * reference table. Citus opens its connections to the workers as the current role, so the roles a
  * request switches to (NOLOGIN on PostgreSQL) may log in here.
  */
-export async function distributeTables(databaseUrl: string): Promise<void> {
+async function distributeTables(databaseUrl: string): Promise<void> {
   const roles = await query<{ name: string }>(
     databaseUrl,
     "SELECT rolname AS name FROM pg_roles WHERE rolname LIKE 'training\\_%' AND NOT rolcanlogin",

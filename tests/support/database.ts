@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { Caller } from '../../src/core/caller/index.js';
 import { openDatabase, type Database } from '../../src/core/db.js';
 import { migrate } from '../../src/core/migrate.js';
-import { distributeTables, dropCitusDatabase, onCitus, prepareCitusDatabase, spanningTenants } from './citus.js';
+import { copyCitusTemplate, dropCitusDatabase, onCitus, prepareCitusDatabase, spanningTenants } from './citus.js';
 import { recordStatement, statementLogged } from './statement-log.js';
 
 /**
@@ -37,10 +37,11 @@ export async function freshDatabase(
     if (migrated) await migrate(db);
     return Object.assign(db, { url: undefined, drop: () => db.close() });
   }
-  const created = await createServerDatabase(url, 'training_test');
+  // On Citus a migrated database is a copy of one already migrated and distributed (citus.ts).
+  const copied = migrated && onCitus;
+  const created = await createServerDatabase(url, 'training_test', { copied });
   const db = await openDatabase({ url: created.url, poolMax: 20, onQuery });
-  if (migrated) await migrate(db);
-  if (migrated && onCitus) await distributeTables(created.url);
+  if (migrated && !copied) await migrate(db);
   if (onCitus) db.withConnection = spanningTenants(db.withConnection.bind(db));
   return Object.assign(db, {
     url: created.url,
@@ -121,10 +122,15 @@ export async function withCaller<T>(
 async function createServerDatabase(
   server: string,
   prefix: string,
+  { copied = false } = {},
 ): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  await onServer(server, `CREATE DATABASE "${name}"`);
-  if (onCitus) await prepareCitusDatabase(server, name);
+  if (copied) {
+    await copyCitusTemplate(server, name);
+  } else {
+    await onServer(server, `CREATE DATABASE "${name}"`);
+    if (onCitus) await prepareCitusDatabase(server, name);
+  }
   return {
     name,
     url: withDatabase(server, name),
