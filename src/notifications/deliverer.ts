@@ -13,10 +13,11 @@ import { mailFromAddress, type NotificationSettings } from './settings.js';
 
 /**
  * E-mails the outbox. Each batch is one claim through notification_emails_claim()
- * (migrations 20261202000400_notifications and 20261204000100_fair_email_claims: a
+ * (migrations 20261204000100_fair_email_claims and 20261219100000_email_claims_by_tenant: a
  * narrow SECURITY DEFINER function, because RLS gives the application role no
  * cross-tenant view and a claim per tenant would cost a transaction per tenant
- * every poll). One short statement locks rows FOR UPDATE SKIP LOCKED, so instances
+ * every poll). It reads which tenants have mail due, then one short statement per such
+ * tenant locks its rows FOR UPDATE SKIP LOCKED, so instances
  * polling at the same moment split the rows and none is sent twice; it marks the
  * rows that need no e-mail (no address, an address that breaks the address rule,
  * the user opted out of that kind, a reminder or "new training" whose assignment was cancelled or
@@ -98,14 +99,15 @@ function claim(prisma: PrismaClient, config: DelivererConfig): Promise<ClaimedRo
 
 function finish(
   prisma: PrismaClient,
-  id: string,
+  row: ClaimedRow,
   status: EmailStatusValue,
   error: string | null,
   retryAt: Date | null,
 ): Promise<unknown> {
   return runAsAppRole(
     prisma,
-    (tx) => tx.$queryRaw`SELECT notification_email_finish(${id}::uuid, ${status}, ${error}, ${retryAt}::timestamptz)`,
+    (tx) => tx.$queryRaw`SELECT notification_email_finish(
+      ${row.tenant_id}::uuid, ${row.id}::uuid, ${status}, ${error}, ${retryAt}::timestamptz)`,
   );
 }
 
@@ -171,13 +173,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     if (row.email === null || emailAddressProblem(row.email) !== undefined) {
       round.skipped++;
       log.warn({ notification: row.id }, 'e-mail skipped: no usable address');
-      await finish(
-        prisma,
-        row.id,
-        'skipped',
-        row.email === null ? 'no e-mail address' : 'invalid e-mail address',
-        null,
-      );
+      await finish(prisma, row, 'skipped', row.email === null ? 'no e-mail address' : 'invalid e-mail address', null);
       return;
     }
     try {
@@ -187,17 +183,17 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       if (row.attempts >= config.emailMaxAttempts) {
         round.failed++;
         log.error({ err: error, notification: row.id, attempts: row.attempts }, 'e-mail failed for good');
-        await finish(prisma, row.id, 'failed', reason, null);
+        await finish(prisma, row, 'failed', reason, null);
       } else {
         round.retried++;
         const delay = config.emailRetryBaseMs * 2 ** (row.attempts - 1);
         log.warn({ err: error, notification: row.id, attempts: row.attempts, delay }, 'e-mail failed; will retry');
-        await finish(prisma, row.id, 'pending', reason, new Date(Date.now() + delay));
+        await finish(prisma, row, 'pending', reason, new Date(Date.now() + delay));
       }
       return;
     }
     round.sent++;
-    await finish(prisma, row.id, 'sent', null, null);
+    await finish(prisma, row, 'sent', null, null);
   }
 
   /** One claim and its sending, added to `totals`; returns how many rows the claim took or skipped. */

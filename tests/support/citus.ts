@@ -192,7 +192,8 @@ const TENANT_FUNCTIONS = [
 
 /**
  * SECURITY DEFINER functions that read across tenants on purpose, before any tenant is known: an LRS credential or a
- * cmi5 launch token by its id, a certificate by its public code, and the tenants a scheduled job has work in. Their reads go to every shard, which this
+ * cmi5 launch token by its id, a certificate by its public code, the tenants a scheduled job has work in, and those with
+ * e-mail due. Their reads go to every shard, which this
  * cluster otherwise refuses.
  */
 const CROSS_TENANT_FUNCTIONS = [
@@ -200,6 +201,7 @@ const CROSS_TENANT_FUNCTIONS = [
   'xapi_launch_fetch(bytea, bytea)',
   'verify_certificate(text)',
   'scheduled_job_tenants(text)',
+  'notification_email_due_tenants(integer)',
 ];
 
 function onNode(serverUrl: string, node: Node): string {
