@@ -57,6 +57,36 @@ export function aroundTransactionStatements<F extends Factory>(factory: F, aroun
   });
 }
 
+/**
+ * `factory` that reports every statement it ran to `onQuery` once it succeeded, in a transaction or not, as
+ * Prisma's query log does (the adapter's own BEGIN, which that log leaves out too, aside).
+ */
+export function reportingStatements<F extends Factory>(factory: F, onQuery: (sql: string) => void): F {
+  const reporting = <Q extends Queryable>(queryable: Q): Q =>
+    new Proxy(queryable, {
+      get(object, property, receiver) {
+        if (property === 'queryRaw' || property === 'executeRaw') {
+          return async (query: Statement) => {
+            const result = await object[property](query);
+            onQuery(query.sql);
+            return result;
+          };
+        }
+        if (property === 'startTransaction') {
+          return async (...args: unknown[]) =>
+            reporting(await (object as unknown as Connection).startTransaction(...args));
+        }
+        return bound(object, property, receiver);
+      },
+    });
+  return new Proxy(factory, {
+    get(object, property, receiver) {
+      if (property === 'connect') return async () => reporting(await object.connect());
+      return bound(object, property, receiver);
+    },
+  });
+}
+
 /** A member of `object`, methods bound to it (for proxies that pass it through). */
 export function bound(object: object, property: PropertyKey, receiver?: unknown): unknown {
   const member: unknown = Reflect.get(object, property, receiver);

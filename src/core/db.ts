@@ -4,7 +4,9 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { aroundTransactions, aroundTransactionStatements, bound, oneStatementAtATime } from './adapter-transactions.js';
+import { withQueryCompilerUnretained } from './query-compiler.js';
+import { aroundTransactionStatements, oneStatementAtATime, reportingStatements } from './adapter-transactions.js';
+import { OpenTransactions, type InOpenTransaction } from './open-transactions.js';
 import { tracedAdapter } from './telemetry/traced-adapter.js';
 
 /**
@@ -39,12 +41,11 @@ export interface PooledConnections {
   /** The name a statement text is prepared under, the same on every connection and for every client. */
   statementName: (query: { sql: string }) => string;
   /**
-   * A Prisma client configured as the database's own, whose statements go to `pool`, a stand-in whose
-   * connections are each already inside a transaction (a read lane's): the client's interactive transactions are
-   * those, so it sends no COMMIT or ROLLBACK of its own. Its statements are not reported to `onQuery` (the
-   * stand-in reports what it sends). Disconnected on close.
+   * Runs a function in an interactive transaction of the database's Prisma client on a connection already inside
+   * a transaction (a read lane's), whose opener ends it: Prisma sends it no BEGIN, COMMIT or ROLLBACK, and its
+   * statements are not reported to `onQuery` (the connection reports what it sends).
    */
-  prismaOver(pool: pg.Pool): PrismaClient;
+  inOpenTransaction: InOpenTransaction;
   /** How long taking a connection, or opening a transaction on one, may wait (DB_ACQUIRE_TIMEOUT_MS). */
   acquireTimeoutMs: number;
   /** Called with every statement sent (tests count them). */
@@ -83,25 +84,10 @@ function createClient(adapter: PrismaPg | PrismaPGlite, { onQuery, acquireTimeou
   };
   // Spans time a statement from when it is sent, not from when it joined its transaction's queue.
   const traced = aroundTransactionStatements(tracedAdapter(adapter), oneStatementAtATime);
-  if (!onQuery) return new PrismaClient({ adapter: traced, transactionOptions });
+  if (!onQuery) return withQueryCompilerUnretained(new PrismaClient({ adapter: traced, transactionOptions }));
   const prisma = new PrismaClient({ adapter: traced, transactionOptions, log: [{ emit: 'event', level: 'query' }] });
   prisma.$on('query', (event) => onQuery(event.query));
-  return prisma;
-}
-
-/**
- * `factory` with transactions that its connections already have open: Prisma's COMMIT and ROLLBACK become no
- * statement at all (the adapter's "phantom" ones), and whoever opened the transaction ends it.
- */
-function inOpenTransactions(factory: PrismaPg): PrismaPg {
-  const phantom = { usePhantomQuery: true };
-  return aroundTransactions(
-    factory,
-    (transaction) =>
-      new Proxy(transaction, {
-        get: (target, property, receiver) => (property === 'options' ? phantom : bound(target, property, receiver)),
-      }),
-  );
+  return withQueryCompilerUnretained(prisma);
 }
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
@@ -118,8 +104,11 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   // A pooled client whose server went away reports it on the client too; the pool already replaces it.
   pool.on('connect', (client) => client.on('error', () => {}));
   const statementName = preparedStatementNames();
-  const prisma = createClient(new PrismaPg(pool, { statementNameGenerator: statementName }), options);
-  const clientsOverPools: PrismaClient[] = [];
+  const open = new OpenTransactions(statementName);
+  const factory = new PrismaPg(pool, { statementNameGenerator: statementName });
+  // Reported by the adapter, not through Prisma's query log, which would report open transactions' statements too.
+  const reported = options.onQuery ? reportingStatements(factory, options.onQuery) : factory;
+  const prisma = createClient(open.route(reported), { ...options, onQuery: undefined });
   return {
     kind: 'postgres',
     prisma,
@@ -128,12 +117,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     pooled: {
       pool,
       statementName,
-      prismaOver(otherPool) {
-        const adapter = new PrismaPg(otherPool, { statementNameGenerator: statementName });
-        const client = createClient(inOpenTransactions(adapter), { ...options, onQuery: undefined });
-        clientsOverPools.push(client);
-        return client;
-      },
+      inOpenTransaction: open.runner(prisma),
       acquireTimeoutMs: options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
       onQuery: options.onQuery,
     },
@@ -152,7 +136,6 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     },
     async close() {
       await prisma.$disconnect();
-      await Promise.all(clientsOverPools.map((client) => client.$disconnect()));
       await pool.end();
     },
   };

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { sqlSpan, type Trace } from '../telemetry/tracing.js';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import type { Database, PooledConnections } from '../db.js';
+import type { OpenTransaction } from '../open-transactions.js';
 import { ClientUse } from './client-use.js';
 import { tenantScoped } from './tenant-scope.js';
 import type { Caller, CallerTransaction, ReadLane, ReadLanes, SharedReads } from './types.js';
@@ -13,18 +14,18 @@ import type { Caller, CallerTransaction, ReadLane, ReadLanes, SharedReads } from
  * trip, with the first read when it can), and sends compiled reads to it straight through pg: a lane that only
  * runs compiled reads never involves Prisma.
  *
- * Reads that go through Prisma use one Prisma client shared by every lane (a client costs several MB: its query
- * compiler's instance in WebAssembly memory, which never shrinks, and its plan cache). A lane's first such read
- * opens an interactive transaction of that client whose "connection" is the lane's own (`LaneSession`): its
- * statements go to the lane's connection, in the lane's transaction, and Prisma sends neither BEGIN nor COMMIT
- * nor ROLLBACK of its own there (db.ts `prismaOver`). Only an interactive transaction binds Prisma's operations
+ * Reads that go through Prisma use the database's one Prisma client (a client costs several MB: its query
+ * parameterization graph and its plan cache). A lane's first such read opens an interactive transaction of that
+ * client whose "connection" is the lane's own (`LaneSession`): its statements go to the lane's connection, in
+ * the lane's transaction, and Prisma sends neither BEGIN nor COMMIT nor ROLLBACK of its own there
+ * (`inOpenTransaction`, src/core/open-transactions.ts). Only an interactive transaction binds Prisma's operations
  * to one connection: outside one, Prisma merges the `findUnique`s of one tick into one statement, whoever asked.
- * The lanes' client cannot open a transaction outside a lane, and a lane's cannot open one of its own.
+ * A lane's client cannot open a transaction of its own.
  */
 
 /** The read lanes of a PostgreSQL database; undefined on PGlite (one in-process session: no round trips to save). */
 export function openReadLanes(db: Database): ReadLanes | undefined {
-  return db.pooled && readLanes(db.pooled);
+  return db.pooled && readLanes(db.prisma, db.pooled);
 }
 
 /** A query operation's shared reads as `caller` on a lane, opened by `begin()` on first use. */
@@ -51,24 +52,14 @@ const LANE_PRISMA_TRANSACTION_TIMEOUT_MS = 5 * 60_000;
 
 const ownTransaction = () => new Error('a read lane cannot open a transaction of its own');
 
-/** The lane whose connection an interactive transaction of the lanes' client is: its key is its only value. */
-const BIND_LANE = 'SELECT $1::text AS read_lane';
-
-/** The lane a Prisma transaction is bound to. */
+/** The lane a Prisma transaction runs in. */
 interface Binding {
   held: HeldConnection;
   /** The lane has ended: nothing more reaches its connection. */
   ended: boolean;
 }
 
-function readLanes(pooled: PooledConnections): ReadLanes {
-  // Lanes whose Prisma transaction is opening, by key, until its session takes them.
-  const opening = new Map<string, Binding>();
-  let keys = 0;
-  const stand = new pg.Pool({ max: 1 });
-  stand.query = (() => Promise.reject(ownTransaction())) as pg.Pool['query'];
-  stand.connect = (async () => new LaneSession(opening, pooled.onQuery)) as unknown as pg.Pool['connect'];
-  const prisma = pooled.prismaOver(stand);
+function readLanes(prisma: PrismaClient, pooled: PooledConnections): ReadLanes {
   return {
     async open(begin, tenantId, trace) {
       const connection = await pooled.pool.connect();
@@ -79,19 +70,16 @@ function readLanes(pooled: PooledConnections): ReadLanes {
       const prismaTransaction = () =>
         (transaction ??= new Promise<CallerTransaction>((resolve, reject) => {
           const closed = new Promise<void>((done) => (close = done));
-          const key = String(++keys);
-          opening.set(key, binding);
-          prisma
-            .$transaction(
+          pooled
+            .inOpenTransaction(
+              new LaneSession(binding, pooled.onQuery),
               async (tx) => {
-                await tx.$executeRawUnsafe(BIND_LANE, key);
                 resolve(tx);
                 await closed;
               },
-              { timeout: LANE_PRISMA_TRANSACTION_TIMEOUT_MS },
+              LANE_PRISMA_TRANSACTION_TIMEOUT_MS,
             )
-            .catch(reject) // after `resolve` this only ends it: the operations themselves report their errors
-            .finally(() => opening.delete(key));
+            .catch(reject); // after `resolve` this only ends it: the operations themselves report their errors
         }));
       // The lane's Prisma transaction ends only once this use has ended and none of its operations is still
       // running; from the end on, nothing it sends reaches the connection, which goes back to the pool.
@@ -148,45 +136,21 @@ function deferred(client: PrismaClient, transaction: () => Promise<CallerTransac
   }) as unknown as CallerTransaction;
 }
 
-const NOTHING_SENT: pg.QueryResult = { command: '', rowCount: 0, oid: 0, fields: [], rows: [] };
-
 /**
- * One interactive transaction of the lanes' Prisma client, as that client's pooled connection: until it is bound
- * to a lane it runs nothing. Prisma's adapter opens it with BEGIN, which goes nowhere (the lane's own BEGIN script
- * opens the transaction); `BIND_LANE` with a lane's key then binds it to that lane, and every later statement goes
- * to the lane's connection (reported to `onQuery` as it is sent), until the lane ends.
+ * A lane's connection as its Prisma transaction's: every statement goes to the lane's connection (reported to
+ * `onQuery` as it is sent), until the lane ends.
  */
-class LaneSession {
-  private lane: Binding | undefined;
-
+class LaneSession implements OpenTransaction {
   constructor(
-    private readonly opening: Map<string, Binding>,
+    private readonly lane: Binding,
     private readonly onQuery: ((sql: string) => void) | undefined,
   ) {}
 
   query(config: pg.QueryConfig): Promise<pg.QueryResult> {
-    if (!this.lane) {
-      if (config.text === 'BEGIN') return Promise.resolve(NOTHING_SENT);
-      const lane = config.text === BIND_LANE ? this.opening.get(String(config.values?.[0])) : undefined;
-      if (!lane) return Promise.reject(ownTransaction());
-      this.opening.delete(String(config.values![0]));
-      this.lane = lane;
-      return Promise.resolve(NOTHING_SENT);
-    }
     if (this.lane.ended) return Promise.reject(laneEnded());
     this.onQuery?.(config.text);
     return this.lane.held.send(config);
   }
-
-  // What Prisma's adapter calls on a pooled connection besides `query`: the held connection's errors are the
-  // lane's (HeldConnection listens), and the lane hands the connection back itself.
-  on(): this {
-    return this;
-  }
-  removeListener(): this {
-    return this;
-  }
-  release(): void {}
 }
 
 /**
