@@ -249,7 +249,8 @@ export interface EffectivenessRow {
  * (before) with that after-score; pairs are averaged per entity first (a zone's
  * score that trained ten of its workers counts once), then over the entities:
  * `trained_entities` is how many, the means are rounded to two decimals, and
- * `mean_change` = after − before (negative: the risk went down).
+ * `mean_change` = after − before (negative: the risk went down). Each subquery names the tenant itself, so a
+ * database distributed by tenant sends the whole statement to the tenant's shard.
  */
 export function effectivenessOf(
   tx: CallerTransaction,
@@ -263,10 +264,11 @@ export function effectivenessOf(
         FROM training_assignments a
         CROSS JOIN LATERAL (
             SELECT max(tc.completed_at) AS completed_at FROM training_completions tc
-            WHERE tc.tenant_id = a.tenant_id AND tc.assignment_id = a.id AND tc.passed) done
+            WHERE tc.tenant_id = ${tenantId}::uuid AND tc.assignment_id = a.id AND tc.passed) done
         CROSS JOIN LATERAL (
             SELECT s.score FROM predictive_scores s
-            WHERE s.tenant_id = a.tenant_id AND s.entity_type = a.trigger_entity_type AND s.entity_id = a.trigger_entity_id
+            WHERE s.tenant_id = ${tenantId}::uuid AND s.entity_type = a.trigger_entity_type
+              AND s.entity_id = a.trigger_entity_id
               AND s.computed_at >= done.completed_at + interval '7 days'
               AND s.computed_at <= done.completed_at + interval '90 days'
             ORDER BY s.computed_at DESC, s.created_at DESC, s.id DESC

@@ -6,7 +6,7 @@ import {
 } from '../../src/generated/operations/graphql.js';
 import { runAsCaller } from '../../src/core/caller/index.js';
 import { runScheduledJob } from '../../src/core/jobs.js';
-import { uuid } from '../support/sql.js';
+import { probeAsCaller, uuid } from '../support/sql.js';
 import { asHarness } from '../support/statement-log.js';
 import { errorCode, ok } from '../support/server.js';
 import { jobNamed, jobRunner } from '../support/jobs.js';
@@ -161,11 +161,13 @@ describe('risk_escalations under RLS', () => {
     const other = uuid();
     for (const role of ['admin', 'safety_officer', 'service', 'worker'] as const) {
       // The test's own SQL, which spans tenants on purpose: not the API's (the statement tenancy check).
-      const seen = await asHarness(() =>
-        runAsCaller(server.db.prisma, { tenantId: other, userId: victim.userId, role }, async (tx) => ({
+      const seen = await probeAsCaller(
+        server.db.prisma,
+        { tenantId: other, userId: victim.userId, role },
+        async (tx) => ({
           read: (await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM risk_escalations`)[0]!.n,
           deleted: await tx.$executeRaw`DELETE FROM risk_escalations WHERE id = ${row!.id}::uuid`,
-        })),
+        }),
       );
       expect(seen).toEqual({ read: 0, deleted: 0 });
       const insert = runAsCaller(

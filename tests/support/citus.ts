@@ -192,8 +192,9 @@ const TENANT_FUNCTIONS = [
 
 /**
  * SECURITY DEFINER functions that read across tenants on purpose, before any tenant is known: an LRS credential or a
- * cmi5 launch token by its id, a certificate by its public code, the tenants a scheduled job has work in, and those with
- * e-mail due. Their reads go to every shard, which this
+ * cmi5 launch token by its id, a certificate by its public code, the tenants a scheduled job has work in, those with
+ * e-mail due, a logo by its digest (a public link), and the outbox's size for the operators' metrics. Their reads go
+ * to every shard, which this
  * cluster otherwise refuses.
  */
 const CROSS_TENANT_FUNCTIONS = [
@@ -202,6 +203,8 @@ const CROSS_TENANT_FUNCTIONS = [
   'verify_certificate(text)',
   'scheduled_job_tenants(text)',
   'notification_email_due_tenants(integer)',
+  'tenant_logo(text)',
+  'notification_outbox_counts()',
 ];
 
 function onNode(serverUrl: string, node: Node): string {
