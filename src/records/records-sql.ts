@@ -38,7 +38,8 @@ const instant = (column: Prisma.Sql) => Prisma.sql`to_char(${column} AT TIME ZON
  * Who was trained in what: one row per assignment of the caller's tenant (RLS: run as the caller) with its latest
  * completion, the evidence behind it and who recorded it, and its certificate. `from`/`to` bound the completion
  * time, or the assignment time of what is not completed. Ordered by assignment time, so files are stable. It
- * names the caller's tenant itself (`tenantId`), as every statement as a caller does, besides RLS.
+ * names the caller's tenant itself (`tenantId`), as every statement as a caller does, besides RLS, in each
+ * subquery too: a database distributed by tenant then sends it whole to the tenant's shard.
  */
 export function trainingRecordsSql(filter: RecordFilter, tenantId: string): Prisma.Sql {
   const where: Prisma.Sql[] = [Prisma.sql`a.tenant_id = ${tenantId}::uuid`];
@@ -46,11 +47,11 @@ export function trainingRecordsSql(filter: RecordFilter, tenantId: string): Pris
   if (filter.userId) where.push(Prisma.sql`a.user_id = ${filter.userId}::uuid`);
   if (filter.zoneId) {
     where.push(Prisma.sql`a.user_id IN (SELECT s.user_id FROM shift_assignments s
-                                        WHERE s.tenant_id = a.tenant_id AND s.zone_id = ${filter.zoneId}::uuid)`);
+                                        WHERE s.tenant_id = ${tenantId}::uuid AND s.zone_id = ${filter.zoneId}::uuid)`);
   }
   if (filter.equipmentId) {
     where.push(Prisma.sql`a.user_id IN (SELECT o.user_id FROM equipment_operators o
-                                        WHERE o.tenant_id = a.tenant_id AND o.equipment_id = ${filter.equipmentId}::uuid)`);
+                                        WHERE o.tenant_id = ${tenantId}::uuid AND o.equipment_id = ${filter.equipmentId}::uuid)`);
   }
   const when = Prisma.sql`coalesce(c.completed_at, a.assigned_at)`;
   if (filter.from) where.push(Prisma.sql`${when} >= ${filter.from.toISOString()}::timestamptz`);
@@ -75,7 +76,7 @@ export function trainingRecordsSql(filter: RecordFilter, tenantId: string): Pris
       LEFT JOIN profiles p ON p.tenant_id = a.tenant_id AND p.id = a.user_id
       LEFT JOIN LATERAL (
             SELECT * FROM training_completions c
-             WHERE c.tenant_id = a.tenant_id AND c.assignment_id = a.id
+             WHERE c.tenant_id = ${tenantId}::uuid AND c.assignment_id = a.id
              ORDER BY c.completed_at DESC, c.id DESC LIMIT 1) c ON true
       LEFT JOIN certificates ce ON ce.tenant_id = a.tenant_id AND ce.completion_id = c.id
      WHERE ${Prisma.join(where, ' AND ')}
