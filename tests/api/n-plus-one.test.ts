@@ -166,7 +166,10 @@ describe('one transaction per query operation', () => {
     );
     const hooks = await queryReadsShareOneTransaction.requestDidStart!({ contextValue: context } as never);
     await hooks!.didResolveOperation!({ operation: { operation: 'query' } } as never);
-    const write = context.transaction((tx) => tx.$executeRaw`UPDATE training_courses SET title = 'overwritten'`);
+    const write = context.transaction(
+      (tx) =>
+        tx.$executeRaw`UPDATE training_courses SET title = 'overwritten' WHERE tenant_id = ${admin.tenantId}::uuid`,
+    );
     const refused = await write.then(
       () => undefined,
       (error: unknown) => error,

@@ -233,17 +233,18 @@ async function query<Row>(url: string, sql: string): Promise<Row[]> {
 type WithConnection = Database['withConnection'];
 
 /**
- * The tests' own SQL on a connection of the pool (seeding, reading back as the owner) may span tenants:
- * only the API's statements are held to one shard (the API takes no such connection).
+ * The tests' own SQL on a connection of the pool (seeding, reading back as the owner) may span tenants, and join
+ * by other columns than the tenant's: only the API's statements are held to one shard (the API takes no such
+ * connection).
  */
 export function spanningTenants(withConnection: WithConnection): WithConnection {
   return (fn) =>
     withConnection(async (connection) => {
-      await connection.exec(`SET citus.multi_task_query_log_level = 'off'`);
+      await connection.exec(`SET citus.multi_task_query_log_level = 'off'; SET citus.enable_repartition_joins = on`);
       try {
         return await fn(connection);
       } finally {
-        await connection.exec('RESET citus.multi_task_query_log_level');
+        await connection.exec('RESET citus.multi_task_query_log_level; RESET citus.enable_repartition_joins');
       }
     });
 }
