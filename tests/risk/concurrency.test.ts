@@ -6,6 +6,7 @@ import {
   RecordPredictiveScoresDocument,
 } from '../../src/generated/operations/graphql.js';
 import { runAutoAssign } from '../../src/risk/auto-assign-sql.js';
+import { onCitus } from '../support/citus.js';
 import { onPostgres } from '../support/database.js';
 import { owner, uuid } from '../support/sql.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -110,10 +111,11 @@ describe('auto-assignment under concurrency (PostgreSQL)', () => {
     ).catch((error: Error) => error);
     await until(async () => release !== undefined);
     const second = autoAssign(caller);
-    // The second run's insert waits for the first run's transaction (its uncommitted index entries).
+    // The second run's insert waits for the first run's transaction (its uncommitted index entries); on Citus it
+    // waits on the worker, which citus_stat_activity shows.
     await until(async () => {
       const [row] = await sql.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity
+        `SELECT count(*)::int AS n FROM ${onCitus ? 'citus_stat_activity' : 'pg_stat_activity'}
          WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'transactionid'`,
       );
       return row!.n > 0;
