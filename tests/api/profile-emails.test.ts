@@ -213,13 +213,17 @@ describe('direct writes to profiles (integrations, as training_app)', () => {
 
   it('keep a row stored before the rule writable when its email is left as it is', async () => {
     const id = randomUUID();
-    await server.db.withConnection((c) =>
-      c.exec(`BEGIN;
-        ALTER TABLE profiles DISABLE TRIGGER profiles_check_email;
-        INSERT INTO profiles (id, tenant_id, email, role) VALUES ('${id}', '${service.tenantId}', 'old, list@example.com', 'worker');
-        ALTER TABLE profiles ENABLE TRIGGER profiles_check_email;
-        COMMIT;`),
-    );
+    // Written before the rule held: the database's triggers, its check among them, are off for this transaction
+    // (on every node of a distributed database too).
+    await server.db.withConnection(async (c) => {
+      await c.query('BEGIN');
+      await c.query('SET LOCAL session_replication_role = replica');
+      await c.query(
+        `INSERT INTO profiles (id, tenant_id, email, role) VALUES ($1, $2, 'old, list@example.com', 'worker')`,
+        [id, service.tenantId],
+      );
+      await c.query('COMMIT');
+    });
     const rename = await attempt(server.db, asIntegration(), (tx) =>
       tx.$executeRawUnsafe(`UPDATE profiles SET display_name = 'Renamed', email = email WHERE id = $1::uuid`, id),
     );
