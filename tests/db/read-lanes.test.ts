@@ -3,6 +3,7 @@ import net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReadLanes, type ReadLane, type ReadLanes } from '../../src/core/caller/index.js';
+import { beginAsCaller } from '../../src/core/caller/settings.js';
 import { openDatabase } from '../../src/core/db.js';
 import { Prisma, type PrismaClient } from '../../src/generated/prisma/client.js';
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/database.js';
@@ -25,8 +26,8 @@ beforeAll(async () => {
 });
 afterAll(() => db?.drop());
 
-const begin = (tenantId: string) =>
-  `BEGIN; SELECT set_config('role', 'training_app', true), set_config('app.tenant_id', '${tenantId}', true)`;
+/** A lane's BEGIN script as a request's (src/core/caller/settings.ts), so its settings reach every node on Citus. */
+const begin = (tenantId: string) => beginAsCaller({ tenantId, userId: randomUUID(), role: 'admin' }, 5_000);
 
 async function inLane<T>(tenantId: string, fn: (lane: ReadLane) => Promise<T>): Promise<T> {
   const lane = await lanes.open(begin(tenantId), tenantId);
