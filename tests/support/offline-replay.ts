@@ -266,7 +266,8 @@ export async function replayOutboxes(server: TestServer, admin: Actor, options: 
 
   const rows = await server.owner.query<{ id: string; status: string; completions: number; started: boolean }>(
     `SELECT a.id, a.status::text AS status, a.started_at IS NOT NULL AS started,
-            (SELECT count(*)::int FROM training_completions c WHERE c.assignment_id = a.id) AS completions
+            (SELECT count(*)::int FROM training_completions c
+              WHERE c.tenant_id = a.tenant_id AND c.assignment_id = a.id) AS completions
      FROM training_assignments a WHERE a.tenant_id = $1::uuid`,
     [tenantId],
   );

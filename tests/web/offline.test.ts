@@ -94,8 +94,9 @@ describe('the app offline', () => {
     );
     expect(assignment).toEqual({ status: 'in_progress', started: true });
     const answers = await web.server.owner.query<{ revision: number; text: string }>(
-      `SELECT a.revision, q.text FROM quiz_answers a JOIN quiz_questions q ON q.id = a.question_id
-       JOIN quiz_attempts t ON t.id = a.attempt_id WHERE t.user_id = $1::uuid`,
+      `SELECT a.revision, q.text FROM quiz_answers a
+       JOIN quiz_questions q ON q.tenant_id = a.tenant_id AND q.id = a.question_id
+       JOIN quiz_attempts t ON t.tenant_id = a.tenant_id AND t.id = a.attempt_id WHERE t.user_id = $1::uuid`,
       [worker.userId],
     );
     expect(answers).toHaveLength(1);
@@ -135,7 +136,8 @@ describe('the app offline', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await card(page, 'In progress', title).waitFor({ timeout: 60_000 });
     const [row] = await web.server.owner.query<{ status: string; keys: number }>(
-      `SELECT a.status::text AS status, (SELECT count(*)::int FROM idempotency_keys k WHERE k.user_id = a.user_id) AS keys
+      `SELECT a.status::text AS status, (SELECT count(*)::int FROM idempotency_keys k
+                                                   WHERE k.tenant_id = a.tenant_id AND k.user_id = a.user_id) AS keys
        FROM training_assignments a WHERE a.id = $1::uuid`,
       [assignmentId],
     );
