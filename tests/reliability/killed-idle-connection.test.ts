@@ -26,7 +26,7 @@ function terminateWhileBlocked(url: string, pid: number): void {
     (async () => {
       const client = new pg.Client({ connectionString: process.argv[1] });
       await client.connect();
-      await client.query('SELECT pg_terminate_backend($1)', [Number(process.argv[2])]);
+      await client.query('SELECT pg_terminate_backend($1::int)', [Number(process.argv[2])]);
       while ((await client.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [Number(process.argv[2])])).rowCount)
         await new Promise((resolve) => setTimeout(resolve, 10));
       await client.end();
@@ -69,7 +69,7 @@ describe.runIf(onPostgres)('a pooled connection killed while idle (PostgreSQL)',
     const killedMidway = runAsCaller(db.prisma, caller, async (tx) => {
       runs++;
       const pid = await backendPid(tx);
-      await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+      await killer.query('SELECT pg_terminate_backend($1::int)', [pid]);
       return backendPid(tx);
     });
     await expect(killedMidway).rejects.toThrow();
