@@ -145,11 +145,12 @@ describe('token claims and the profile they refresh', () => {
   });
 
   it('never store an address that breaks the rule: it is dropped and the stored one kept', async () => {
-    const userId = randomUUID();
-    await ok((await server.actor('worker', { userId, email: 'wei@example.com' })).request('{ me { id } }'));
+    // One tenant for every token: the same user id in a fresh tenant would be another profile.
+    const [tenantId, userId] = [randomUUID(), randomUUID()];
+    await ok((await server.actor('worker', { tenantId, userId, email: 'wei@example.com' })).request('{ me { id } }'));
 
     for (const email of ['wei@example.com, spy@evil.example', 'wei@example.com\r\nBcc: spy@evil.example']) {
-      const user = await server.actor('worker', { userId, email });
+      const user = await server.actor('worker', { tenantId, userId, email });
       await ok(user.request('{ me { id } }'));
       expect((await stored(userId))?.email).toBe('wei@example.com');
     }
