@@ -32,11 +32,7 @@ interface Node {
 
 /** Creates `name` with the extension on every worker and registers the coordinator and workers in it. */
 export async function prepareCitusDatabase(serverUrl: string, name: string): Promise<void> {
-  const workers = await query<Node>(
-    serverUrl,
-    "SELECT nodename, nodeport FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary' ORDER BY nodeid",
-  );
-  if (workers.length === 0) throw new Error('CITUS=1: the server database has no worker in pg_dist_node');
+  const workers = await workerNodes(serverUrl);
   for (const worker of workers) {
     const workerServer = onNode(serverUrl, worker);
     await query(workerServer, `CREATE DATABASE "${name}"`);
@@ -108,23 +104,23 @@ async function buildTemplate(serverUrl: string, template: string): Promise<void>
   }
 }
 
-async function workerUrls(serverUrl: string): Promise<string[]> {
+/** The primary workers registered in the server database's `pg_dist_node`, in the order they were added. */
+async function workerNodes(serverUrl: string): Promise<Node[]> {
   const workers = await query<Node>(
     serverUrl,
     "SELECT nodename, nodeport FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary' ORDER BY nodeid",
   );
-  return workers.map((worker) => onNode(serverUrl, worker));
+  if (workers.length === 0) throw new Error('CITUS=1: the server database has no worker in pg_dist_node');
+  return workers;
+}
+
+async function workerUrls(serverUrl: string): Promise<string[]> {
+  return (await workerNodes(serverUrl)).map((worker) => onNode(serverUrl, worker));
 }
 
 /** Drops `name` on every worker (the coordinator's copy is dropped by the caller). */
 export async function dropCitusDatabase(serverUrl: string, name: string): Promise<void> {
-  const workers = await query<Node>(
-    serverUrl,
-    "SELECT nodename, nodeport FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary'",
-  );
-  for (const worker of workers) {
-    await query(onNode(serverUrl, worker), `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  }
+  for (const url of await workerUrls(serverUrl)) await query(url, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 }
 
 /**
