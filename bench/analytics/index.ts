@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
 import { mintToken } from '../../src/core/auth.js';
 import { createBenchDatabase } from '../../tests/support/database.js';
 import { freePort, startChild, waitReady, type Child } from '../../tests/support/processes.js';
@@ -35,6 +36,9 @@ import { explainAll, report } from './report.js';
  * and the cost the counter triggers add to writes (with and without them, rolled back).
  */
 
+const BASELINE = process.env.ANALYTICS_BASELINE;
+const BASELINE_MAIN = BASELINE ? path.resolve(BASELINE, 'src/main.ts') : undefined;
+
 export const analytics: Benchmark = {
   name: 'analytics',
   async run() {
@@ -42,6 +46,8 @@ export const analytics: Benchmark = {
     const loadAverage = os.loadavg()[0]!;
     const db = await createBenchDatabase('bench_analytics');
     let api: Child | undefined;
+    let baseline: Child | undefined;
+    let baselineUrl = '';
     try {
       // "As loaded" must mean it: no autovacuum/autoanalyze until we ask for VACUUM ANALYZE.
       await db.withClient(async (client) => {
@@ -69,17 +75,25 @@ export const analytics: Benchmark = {
       }
       console.log(`counters equal a recount: ${JSON.stringify(sizes)}`);
 
-      const port = await freePort();
-      api = startChild('our API', ['src/main.ts'], {
-        DATABASE_URL: db.url,
-        PORT: String(port),
-        JWT_SECRET: secret,
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'production',
-        AUTO_ASSIGN_CRON: '',
-        OVERDUE_SWEEP_CRON: '',
-      });
-      await waitReady(api, `http://127.0.0.1:${port}/readyz`);
+      const startApi = async (name: string, main: string) => {
+        const port = await freePort();
+        const child = startChild(name, [main], {
+          DATABASE_URL: db.url,
+          PORT: String(port),
+          JWT_SECRET: secret,
+          LOG_LEVEL: 'warn',
+          NODE_ENV: 'production',
+          AUTO_ASSIGN_CRON: '',
+          OVERDUE_SWEEP_CRON: '',
+        });
+        await waitReady(child, `http://127.0.0.1:${port}/readyz`);
+        return { child, graphqlUrl: `http://127.0.0.1:${port}/graphql` };
+      };
+      let graphqlUrl: string;
+      ({ child: api, graphqlUrl } = await startApi('our API', 'src/main.ts'));
+      // ANALYTICS_BASELINE: another checkout (with node_modules), e.g. main's, whose API answers the dashboard
+      // right before ours on the same database, for a before/after side by side; its answer must equal ours.
+      if (BASELINE_MAIN) ({ child: baseline, graphqlUrl: baselineUrl } = await startApi('baseline API', BASELINE_MAIN));
       const token = await mintToken({ secret, userId: ADMIN, tenantId: TENANT, role: 'admin', name: 'Ada Admin' });
       const worker = await db.withClient(
         async (client) =>
@@ -91,7 +105,6 @@ export const analytics: Benchmark = {
           ).rows[0]!.id,
       );
       const workerToken = await mintToken({ secret, userId: worker, tenantId: TENANT, role: 'worker', name: 'Wes' });
-      const graphqlUrl = `http://127.0.0.1:${port}/graphql`;
 
       const phases: { name: string; timings: Timing[] }[] = [];
       let cancelled = 0;
@@ -120,15 +133,23 @@ export const analytics: Benchmark = {
           cancelled += await quiesce(db);
           timings.push(await timeGraphql(api, graphqlUrl, token, `GraphQL: ${label} only`, query));
         }
+        const dashboard = 'GraphQL: dashboard (all groups, byCourse with 200 course titles, 20 overdue)';
+        let before: string | undefined;
+        if (baseline) {
+          cancelled += await quiesce(db);
+          timings.push(
+            await timeGraphql(baseline, baselineUrl, token, `${dashboard}, baseline API`, DASHBOARD_QUERY, (data) => {
+              before ??= JSON.stringify(data);
+            }),
+          );
+        }
         cancelled += await quiesce(db);
         timings.push(
-          await timeGraphql(
-            api,
-            graphqlUrl,
-            token,
-            'GraphQL: dashboard (all groups, byCourse with 200 course titles, 20 overdue)',
-            DASHBOARD_QUERY,
-          ),
+          await timeGraphql(api, graphqlUrl, token, dashboard, DASHBOARD_QUERY, (data) => {
+            if (before !== undefined && JSON.stringify(data) !== before) {
+              throw new Error(`dashboard: our answer differs from the baseline API's`);
+            }
+          }),
         );
         cancelled += await quiesce(db);
         timings.push(
@@ -153,6 +174,7 @@ export const analytics: Benchmark = {
       return report({ counts, seedSeconds, phases, plans, loadAverage, expected, cancelled, sizes, writes });
     } finally {
       await api?.stop();
+      await baseline?.stop();
       await db.drop();
     }
   },

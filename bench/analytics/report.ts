@@ -71,6 +71,7 @@ export function report(input: {
   const n = (value: number) => value.toLocaleString('en-US');
   const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
   const recount = plans.find((plan) => plan.label.startsWith('for comparison'));
+  const baselined = labels.some((label) => label.endsWith('baseline API'));
   return `## Analytics on ${n(tenantAssignments)} assignments
 
 \`trainingAnalytics\` for a tenant with ${n(tenantAssignments)} assignments (${n(WORKERS)} workers × ${PER_WORKER}, 200
@@ -110,13 +111,19 @@ against ${mib(sizes.assignmentsBytes)} MiB for training_assignments. A tenant re
 past-due rows and its 200 courses, never its rows.
 
 Measured: (a) SQL on one connection, in a transaction with the admin's RLS settings (\`training_app\`,
-\`app.tenant_id/user_id/role\` exactly as src/core/caller/index.ts sets them), statement time only: the function, and the byStatus /
-byCategory / byCourse statements of src/analytics/analytics.ts; (b) GraphQL as the tenant's admin through our HTTP API (a
+\`app.tenant_id/user_id/role\` exactly as src/core/caller/index.ts sets them), statement time only: the function, the byStatus /
+byCategory / byCourse statements of src/analytics/analytics-sql.ts, and the one read of src/analytics/tenant-figures.ts; (b) GraphQL as the tenant's admin through our HTTP API (a
 child process, NODE_ENV=production), client-observed time: the full query \`${FULL_QUERY.replace(/\s+/g, ' ').trim()}\`,
 the same one field group at a time, a dashboard query (every group, byCourse with each course's title, the 20 longest
-overdue assignments), and the full query as a worker (their own ${PER_WORKER} assignments, counted from the rows). One
-request computes the groups it selects one after the other in one transaction; byCourse loads its courses in one more
-query and the overdue list is one more. ${WARMUP} warm-up runs, then ${RUNS} sequential runs each; median and p95 (nearest
+overdue assignments), and the full query as a worker (their own ${PER_WORKER} assignments, counted from the rows). A
+request that selects one group of a tenant's figures runs that group's statement; one that selects several gets all four
+from one read of the counters (per course, per category and for the tenant by GROUPING SETS, each course with its title,
+so byCourse loads no courses when it asks for no more than id, title, category); the overdue list is one more query.${
+    baselined
+      ? ` The dashboard is also timed through an API started from another checkout (\`ANALYTICS_BASELINE\`, the code
+before the change), right before ours, on the same database; each of our answers equals its answer.`
+      : ''
+  } ${WARMUP} warm-up runs, then ${RUNS} sequential runs each; median and p95 (nearest
 rank) in ms; "failed" = failed / sent requests, warm-ups included (between measurements, statements of requests the API
 gave up on get ${QUIESCE_MS / 1000} s and are then cancelled: ${input.cancelled} in this run). First on the database as
 loaded (autovacuum off on these tables: no statistics, no visibility map), then after \`VACUUM ANALYZE\`. Load average at
@@ -137,7 +144,7 @@ The counter statements read the tenant's ${n(sizes.tenantBuckets)} course counte
 ${n(sizes.tenantPastDueBuckets)} past-due rows and its 200 courses; the recount reads its
 ${n(tenantAssignments)} assignment rows and passed completions (${recount ? `${fmt(recount.executionMs, 0)} ms` : 'not measured'}
 here). Through GraphQL the rest is HTTP, JSON, the transaction's round trips (BEGIN, the caller's settings, one statement
-per group, COMMIT) and, for the dashboard, the course titles and the overdue list.
+per group or one for all, COMMIT) and, for the dashboard, the overdue list.
 
 ${plans.map((plan) => `<details><summary>${plan.label}</summary>\n\n\`\`\`\n${plan.text}\n\`\`\`\n</details>`).join('\n\n')}
 

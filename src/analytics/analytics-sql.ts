@@ -52,7 +52,15 @@ export interface Figures {
   headline?: Headline;
   byStatus?: { status: AssignmentStatusValue; count: number }[];
   byCategory?: (Breakdown & { category: Category })[];
-  byCourse?: (Breakdown & { course_id: string })[];
+  /** `course`: the course's columns, when the figures were read with them (tenant-figures.ts). */
+  byCourse?: (Breakdown & { course_id: string; course?: CourseColumns })[];
+}
+
+/** Columns of a course: byCourse's `course` is answered from them when it selects no others. */
+export interface CourseColumns {
+  id: string;
+  title: string;
+  category: string;
 }
 
 /** The groups asked for, one statement after the other in one transaction. */

@@ -21,17 +21,20 @@ import {
   overdueIds,
   type EffectivenessRow,
   type Category,
+  type CourseColumns,
   type Figures,
   type FiguresOf,
   type Group,
   type Headline,
 } from './analytics-sql.js';
+import { tenantFigures } from './tenant-figures.js';
 
 /**
  * Training analytics: seven headline figures plus breakdowns, computed in SQL under the
  * caller's RLS (analytics-sql.ts), so a worker's figures are their own. Each request
  * computes the field groups it asks for, one after the other, in one transaction (not
- * one transaction per group: that exhausts the pool).
+ * one transaction per group: that exhausts the pool); several groups of a tenant's
+ * figures come from one read of its counters (tenant-figures.ts).
  */
 
 /** The seven headline figures: GraphQL field, column of get_training_analytics, type and description. */
@@ -111,6 +114,8 @@ async function figures<G extends Group>(
  * is cancelled instead of running on and holding a connection.
  */
 function compute(scope: AnalyticsScope, groups: ReadonlySet<Group>, context: Context): Promise<Figures> {
+  // One group alone keeps its own statement: each reads less than all four together.
+  if (scope.userId === null && groups.size > 1) return tenantFigures(context, scope.tenantId);
   return context.transaction((tx) => computeFigures(tx, scope, groups));
 }
 
@@ -127,6 +132,8 @@ CategoryAnalytics.implement({
 export interface CourseBatch {
   ids: string[];
   loaded?: Promise<Map<string, unknown>>;
+  /** The courses' columns, when the figures were read with them. */
+  known: Map<string, CourseColumns>;
   /** The tenant whose figures these are; null: one user's (no effectiveness). */
   tenantId: string | null;
   /** Every row's effectiveness, by one statement for the whole list. */
@@ -138,6 +145,21 @@ interface EffectivenessShape {
   meanScoreBefore: number | null;
   meanScoreAfter: number | null;
   meanChange: number | null;
+}
+
+type LoadedCourse = ReturnType<Context['db']['trainingCourse']['findUniqueOrThrow']>;
+
+/**
+ * Whether a course's columns are all that plugin-prisma's `query` would load: a selection of columns only,
+ * each one of them (a relation, or any other column, loads the course).
+ */
+function answers(query: object, known: CourseColumns): boolean {
+  const { select, ...rest } = query as { select?: Record<string, unknown> };
+  return (
+    select !== undefined &&
+    Object.keys(rest).length === 0 &&
+    Object.entries(select).every(([column, value]) => value === true && Object.hasOwn(known, column))
+  );
 }
 
 const decimal = (value: { toString(): string } | null) => (value === null ? null : Number(value));
@@ -178,8 +200,10 @@ CourseAnalytics.implement({
     course: t.prismaField({
       type: Course,
       resolve: async (query, row, _args, context) => {
-        // Every row's `course` has the same selection, so the first one's query serves them all.
         const select = (query as { select?: Record<string, unknown> }).select;
+        const known = row.courses.known.get(row.courseId);
+        if (known && answers(query, known)) return known as unknown as Awaited<LoadedCourse>;
+        // Every row's `course` has the same selection, so the first one's query serves them all.
         row.courses.loaded ??= context.db.trainingCourse
           .findMany({
             ...query,
@@ -189,7 +213,7 @@ CourseAnalytics.implement({
           .then((courses) => new Map(courses.map((course) => [course.id, course])));
         const course = (await row.courses.loaded).get(row.courseId);
         if (!course) throw notFound('Course');
-        return course as Awaited<ReturnType<typeof context.db.trainingCourse.findUniqueOrThrow>>;
+        return course as Awaited<LoadedCourse>;
       },
     }),
     effectiveness: t.field({
@@ -288,6 +312,11 @@ Analytics.implement({
         const rows = first === null ? narrowed : narrowed.slice(0, first);
         const courses: CourseBatch = {
           ids: rows.map((row) => row.course_id),
+          known: new Map(
+            rows.flatMap((row): [string, CourseColumns][] =>
+              'course' in row && row.course ? [[row.course_id, row.course]] : [],
+            ),
+          ),
           tenantId: scope.userId === null ? scope.tenantId : null,
         };
         return rows.map((row) => ({ courseId: row.course_id, courses, ...toBreakdown(row) }));
