@@ -28,7 +28,8 @@ interface Row extends Breakdown {
 
 /** The one statement; exported so bench/analytics times and explains it. */
 export const tenantFiguresSql = (tenantId: string) => Prisma.sql`
-  WITH past_due AS (
+  -- Summed once: without statistics (a table not yet analyzed) the planner may otherwise re-run it per course.
+  WITH past_due AS MATERIALIZED (
       SELECT d.course_id, sum(d.assigned) AS assigned, sum(d.in_progress) AS in_progress
       FROM training_assignment_due_counts d
       WHERE d.tenant_id = ${tenantId}::uuid AND d.due_date < training_today()
