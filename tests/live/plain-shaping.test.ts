@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingAssignmentCreatedDocument } from '../../src/generated/operations/graphql.js';
 import { announceAssignments } from '../support/announce.js';
 import { owner, uuid } from '../support/sql.js';
-import { startTestServer, type Actor, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 import type { App } from '../../src/app.js';
 import { liveClient, startInstance, subscribe, subscribersReach, type LiveClient } from '../support/ws.js';
 
