@@ -6,7 +6,7 @@ import path from 'node:path';
 import { mintToken } from '../../src/core/auth.js';
 import { createBenchDatabase } from '../../tests/support/database.js';
 import { runLoad, type LoadOptions } from '../../tests/support/load.js';
-import { freePort, ROOT, startChild, waitReady, type Child } from '../../tests/support/processes.js';
+import { freePort, imageNodeCommand, ROOT, startChild, waitReady, type Child } from '../../tests/support/processes.js';
 import { seedTraining } from '../../tests/support/seed.js';
 import type { Benchmark } from '../suite.js';
 import {
@@ -39,16 +39,25 @@ import { vmRss, report } from './report.js';
  * Soak: SOAK_SECONDS (default 600) of mixed reads and writes against our API as production runs it
  * (`npm run build`, then `node dist/src/main.js`, compiled JavaScript without a TypeScript loader), which
  * reports its memory after a forced GC every 10 s (bench/soak/memory-sampler.mjs).
- * The server gets the image's GLIBC_TUNABLES (Dockerfile) and SOAK_NODE_ARGS, if set.
+ * The server gets the image's GLIBC_TUNABLES and node flags (Dockerfile), or SOAK_GLIBC_TUNABLES and
+ * SOAK_NODE_ARGS when set.
  * Flat heap is the goal: the slope of the GC'd heap after warm-up should be ~0 MB/min.
  *
  * Not part of a plain `npm run bench` (it takes SOAK_SECONDS): it runs when named
  * (`npm run bench -- soak`) or when SOAK_SECONDS is set (see bench/suite.ts).
  */
 
-// Node flags for the measured server only (a memory lever tried without touching the load generator),
-// e.g. SOAK_NODE_ARGS='--max-semi-space-size=4'.
-const NODE_ARGS = (process.env.SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/**
+ * Node flags for the measured server only: the image's (the Dockerfile's `CMD ["node", …flags, "dist/src/main.js"]`),
+ * or SOAK_NODE_ARGS to try a lever without touching the load generator (e.g. '--max-semi-space-size=4'; empty:
+ * none, to compare).
+ */
+function imageNodeArgs(): string[] {
+  if (process.env.SOAK_NODE_ARGS !== undefined) return process.env.SOAK_NODE_ARGS.split(' ').filter(Boolean);
+  const command = imageNodeCommand();
+  if (command.at(-1) !== 'dist/src/main.js') throw new Error('bench/soak: the image does not run dist/src/main.js');
+  return command.slice(0, -1);
+}
 
 /**
  * The malloc settings the image runs the server with (Dockerfile `ENV GLIBC_TUNABLES=…`); SOAK_GLIBC_TUNABLES
@@ -66,6 +75,7 @@ export const soak: Benchmark = {
   async run() {
     const secret = randomBytes(32).toString('hex');
     const loadAverage = os.loadavg()[0]!;
+    const nodeArgs = imageNodeArgs();
     // The process measured is the build of this checkout, not a stale dist/.
     execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { stdio: 'inherit' });
     const db = await createBenchDatabase('bench_soak');
@@ -90,7 +100,7 @@ export const soak: Benchmark = {
       const glibcTunables = imageGlibcTunables();
       api = startChild(
         'our API (soak)',
-        [...NODE_ARGS, '--expose-gc', '--import', './bench/soak/memory-sampler.mjs', 'dist/src/main.js'],
+        [...nodeArgs, '--expose-gc', '--import', './bench/soak/memory-sampler.mjs', 'dist/src/main.js'],
         {
           DATABASE_URL: db.url,
           PORT: String(port),
@@ -287,7 +297,7 @@ export const soak: Benchmark = {
         elapsed,
         loadAverage,
         completionRows: rows,
-        nodeArgs: NODE_ARGS,
+        nodeArgs,
         glibcTunables,
       });
     } finally {

@@ -8,13 +8,13 @@ import { promisify } from 'node:util';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { CreateTrainingCourseDocument } from '../../src/generated/operations/graphql.js';
-import { freePort } from '../support/processes.js';
+import { freePort, imageNodeCommand } from '../support/processes.js';
 import { eventually } from '../support/wait.js';
 import { databaseTargets, probe, startApiProcess, tokenFor, type ApiProcess } from './support.js';
 
 /**
  * Production runs the compiled build: `npm run build`, then `node dist/src/main.js` as the container's
- * PID 1, with no TypeScript tooling loaded. SIGTERM to that process must let a request that is already
+ * PID 1 (with the image's node flags), with no TypeScript tooling loaded. SIGTERM to that process must let a request that is already
  * arriving finish with its full answer, then exit 0 — on an embedded database in a data folder, and on
  * PostgreSQL when the suite runs against a server.
  */
@@ -83,7 +83,7 @@ describe.each(databaseTargets(dataDir))(
       const target = await database();
       onTestFinished(() => target.drop());
       // Nothing may smuggle a TypeScript loader into the production process.
-      const app = startApiProcess(['dist/src/main.js'], port, { ...target.env, NODE_OPTIONS: '' });
+      const app = startApiProcess(imageNodeCommand(), port, { ...target.env, NODE_OPTIONS: '' });
       child = app;
       const { base, output, logLines } = app;
       await app.ready();

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,6 +11,13 @@ import { createInterface } from 'node:readline';
 
 /** The repository root (children run from there, so `tsx` and `src/` resolve). */
 export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** The Dockerfile's `CMD ["node", …]` arguments after `node` (its flags, then the script), as the image runs the API. */
+export function imageNodeCommand(): string[] {
+  const match = /^CMD \["node", (.*)\]$/m.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
+  if (!match) throw new Error('the Dockerfile has no CMD ["node", …]');
+  return JSON.parse(`[${match[1]}]`) as string[];
+}
 
 export interface Child {
   name: string;
