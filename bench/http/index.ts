@@ -11,8 +11,10 @@ import { sleep } from '../../tests/support/wait.js';
 import { report } from './report.js';
 import { cpuMs, discoverPostGraphile, post, transactions } from './probes.js';
 import {
+  ALL_QUERIES,
   ALL_TARGETS,
   CONNECTIONS,
+  CONTROL_ENV,
   type Measured,
   OFFICER,
   OUR_INSTANCES,
@@ -55,8 +57,12 @@ export const OUR_ASSIGNMENTS = `query Assignments($userId: ID!) {
 
 export const http: Benchmark = {
   name: 'http',
-  unpublished: () =>
-    TARGETS.length < ALL_TARGETS.length ? `HTTP_TARGETS=${TARGETS.join(',')} measures a subset` : undefined,
+  unpublished: () => {
+    if (TARGETS.length < ALL_TARGETS.length) return `HTTP_TARGETS=${TARGETS.join(',')} measures a subset`;
+    if (QUERIES.length < ALL_QUERIES.length) return `HTTP_QUERIES=${QUERIES.join(',')} measures a subset`;
+    if (Object.keys(CONTROL_ENV).length) return `HTTP_CONTROL_ENV=${process.env.HTTP_CONTROL_ENV} changes the control`;
+    return undefined;
+  },
   async run() {
     const secret = randomBytes(32).toString('hex');
     const loadAverage = os.loadavg()[0]!;
@@ -110,7 +116,7 @@ export const http: Benchmark = {
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_TRACES_SAMPLER_ARG: String(TRACE_SAMPLE_RATIO),
       });
-      const control = await start('control', 'our API again (control)', 'src/main.ts', oursEnv);
+      const control = await start('control', 'our API again (control)', 'src/main.ts', { ...oursEnv, ...CONTROL_ENV });
       stopScraping = scrapeEvery(`http://127.0.0.1:${metricsPort}/metrics`);
       const postgraphile = await start('postgraphile', 'PostGraphile', 'bench/http/postgraphile-server.ts', {
         NODE_ENV: 'production',

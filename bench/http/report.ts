@@ -105,7 +105,7 @@ Before any load each target's sample response was checked: no \`errors\`, 50 nod
 statuses in the same order on all three. Under load every response body must equal that verified sample byte for byte,
 otherwise it counts as an error (as do connection errors, timeouts and non-2xx).
 
-Method: ${WARMUP_SECONDS} s warm-up per target and query, then ${ROUNDS} rounds × 2 queries × ${TARGETS.length} targets × ${SECONDS} s,
+Method: ${WARMUP_SECONDS} s warm-up per target and query, then ${ROUNDS} rounds × ${QUERIES.length} queries × ${TARGETS.length} targets × ${SECONDS} s,
 ${CONNECTIONS} connections, the target order rotated every round (${fmt(input.measuredSeconds / 60, 1)} min measured).
 Reported: the median over rounds of req/s (each round's value listed) and of the p50/p97.5/p99 latency; errors summed over all
 rounds; server CPU = user+system CPU time of the server process per request (from /proc/<pid>/stat; excludes PostgreSQL and

@@ -34,7 +34,18 @@ export const TARGETS: TargetName[] = process.env.HTTP_TARGETS
   ? ALL_TARGETS.filter((target) => process.env.HTTP_TARGETS!.split(',').includes(target))
   : ALL_TARGETS;
 export const OURS_NODE_ARGS = (process.env.HTTP_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean);
-export const QUERIES: QueryName[] = ['courses', 'assignments'];
+export const ALL_QUERIES: QueryName[] = ['courses', 'assignments'];
+// A lever's trial: HTTP_QUERIES=courses measures a subset of the queries, HTTP_CONTROL_ENV='PLAIN_PAGES=off' (space-separated
+// NAME=value) runs the control with a lever off, so before and after run side by side. Such a run writes nothing either.
+export const QUERIES: QueryName[] = process.env.HTTP_QUERIES
+  ? ALL_QUERIES.filter((query) => process.env.HTTP_QUERIES!.split(',').includes(query))
+  : ALL_QUERIES;
+export const CONTROL_ENV: Record<string, string> = Object.fromEntries(
+  (process.env.HTTP_CONTROL_ENV ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 export const TARGET_LABEL: Record<TargetName, string> = {
   ours: 'our API (Pothos + Apollo + Prisma)',
   telemetry: `our API, metrics on + traces at ${TRACE_SAMPLE_RATIO * 100} %`,

@@ -141,7 +141,7 @@ export const CourseFilter = builder.inputType('CourseFilter', {
   }),
 });
 
-function courseWhere(tenantId: string, filter: typeof CourseFilter.$inferInput | null | undefined) {
+export function courseWhere(tenantId: string, filter: typeof CourseFilter.$inferInput | null | undefined) {
   const where: Prisma.TrainingCourseWhereInput = { tenantId };
   if (!filter) return where;
   if (filter.category) where.category = filter.category;
@@ -163,7 +163,7 @@ function courseWhere(tenantId: string, filter: typeof CourseFilter.$inferInput |
   return where;
 }
 
-const COURSE_ORDER: Prisma.TrainingCourseOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'asc' }];
+export const COURSE_ORDER: Prisma.TrainingCourseOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'asc' }];
 
 builder.queryFields((t) => ({
   trainingCourses: t.withAuth({ authenticated: true }).prismaConnection(

@@ -194,6 +194,9 @@ export function caseArb(ids: { courses: string[]; workers: string[] }): fc.Arbit
   return fc.oneof(courses, assignments);
 }
 
+/** SQL on the test database as its owner (no RLS). */
+export const ownerQuery = (text: string, params?: unknown[]) => server.owner.query(text, params);
+
 export type Data = typeof dataArb extends fc.Arbitrary<infer T> ? T : never;
 
 export async function seed(data: Data) {
@@ -287,9 +290,9 @@ export async function seed(data: Data) {
   return { officer, workers, courseIds };
 }
 
-/** The raw response text, and whether a compiled statement (a plain page's, `ranPlain`) ran for it. */
+/** The raw response text, and whether a compiled statement (a plain page's, `ranPlain`) ran for it; `null`: no token. */
 export async function send(
-  actor: Actor,
+  actor: Actor | null,
   query: string,
   variables: Record<string, unknown> | undefined,
   compiled: boolean,
@@ -299,7 +302,7 @@ export async function send(
   statements.length = 0;
   const response = await fetch(server.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${actor.token}` },
+    headers: { 'content-type': 'application/json', ...(actor && { authorization: `Bearer ${actor.token}` }) },
     body: JSON.stringify({ query, variables }),
   });
   const text = await response.text();

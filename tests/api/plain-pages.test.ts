@@ -1,16 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { useCompiledReadsServer, dataArb, seed, send } from './compiled-reads-fixtures.js';
+import { courseCaseArb, courseExtrasArb, courseOperationOf, pick, setCourseExtras } from './plain-pages-fixtures.js';
 
 /**
- * Plain pages (src/core/plain-pages): an operation that is one assignment page of plain fields is answered from
- * PostgreSQL's JSON without graphql-js. On random data and random operations — aliases, `__typename`,
- * variables, page sizes, nested course, latest completion and people's ids, fragment spreads (nested too),
- * inline fragments with and without their type, a key asked twice — the response (status and text, byte for
- * byte) equals graphql-js's (plain pages off, compiled reads on in both). Operations the fast path must leave
- * to graphql-js — a directive (on a field or a fragment spread), `edges`/`pageInfo`, fields it does not map,
- * refused arguments, another worker's page, a variable of the wrong type — get graphql-js's answer, and the
- * statement log shows which path ran.
+ * Plain pages (src/core/plain-pages): an operation that is one assignment or course page of plain fields is
+ * answered from PostgreSQL's JSON without graphql-js. On random data and random operations — aliases, `__typename`,
+ * variables, page sizes, nested course, latest completion and people's ids, fragment spreads (nested too), inline
+ * fragments with and without their type, a key asked twice; course filters and searches — the response (status
+ * and text, byte for byte) equals graphql-js's (plain pages off, compiled reads on in both; for courses also with
+ * compiled reads off, Prisma's queries). Operations the fast path must leave to graphql-js — a directive (on a field
+ * or a fragment spread), `edges`/`pageInfo`, fields it does not map, refused arguments, another worker's page, a
+ * page after a cursor, no caller, a variable of the wrong type — get graphql-js's answer, and the statement log
+ * shows which path ran.
  */
 
 useCompiledReadsServer();
@@ -53,15 +55,6 @@ const ASSIGNMENT = [
   'assignedBy { id }',
   'trigger { score person { id } }',
 ];
-
-/** A selection of some of `fields`, each maybe under an alias, maybe with `__typename` among them. */
-const pick = (fields: string[]) =>
-  fc
-    .tuple(
-      fc.subarray([...fields, '__typename'], { minLength: 1 }),
-      fc.array(fc.boolean(), { minLength: fields.length + 1, maxLength: fields.length + 1 }),
-    )
-    .map(([chosen, aliased]) => chosen.map((field, i) => (aliased[i] ? `a${i}: ${field}` : field)).join(' '));
 
 /**
  * How the nodes' selection is written, each the same fields to graphql-js: as it is, in a fragment spread (the
@@ -234,5 +227,98 @@ describe('plain pages', () => {
     const reads = plain.statements.filter((sql) => /training_(assignments|courses|completions)/.test(sql));
     expect(reads).toHaveLength(1);
     expect(plain.ranPlain).toBe(true);
+  });
+
+  it('answer trainingCourses byte for byte as graphql-js does: filters, searches, pages after a cursor, refusals', async () => {
+    let plainRuns = 0;
+    let fallbackRuns = 0;
+    await fc.assert(
+      fc.asyncProperty(dataArb, courseExtrasArb, fc.integer(), async (data, extras, salt) => {
+        const { officer, workers, courseIds } = await seed(data);
+        await setCourseExtras(officer.tenantId, courseIds, extras);
+        // The tenant's courses' cursors in their order, as graphql-js hands them out.
+        const edges = await send(officer, '{ trainingCourses(first: 500) { edges { cursor } } }', undefined, true);
+        const cursors = (
+          JSON.parse(edges.text) as { data: { trainingCourses: { edges: { cursor: string }[] } } }
+        ).data.trainingCourses.edges.map((edge) => edge.cursor);
+        for (const testCase of fc.sample(courseCaseArb, { numRuns: QUERIES_PER_RUN, seed: salt })) {
+          const actor = testCase.who === 'officer' ? officer : testCase.who === 'worker' ? workers[0]! : null;
+          const { query, variables, plainShape } = courseOperationOf(testCase, cursors);
+          const viaPrisma = await send(actor, query, variables, false, false);
+          const viaGraphqlJs = await send(actor, query, variables, true, false);
+          const plain = await send(actor, query, variables, true, true);
+          const where = `${testCase.who}: ${query}\n${JSON.stringify(variables)}`;
+          expect(viaGraphqlJs.ranPlain, where).toBe(false);
+          expect(viaGraphqlJs.status, where).toBe(viaPrisma.status);
+          expect(viaGraphqlJs.text, where).toBe(viaPrisma.text);
+          expect(plain.status, where).toBe(viaGraphqlJs.status);
+          expect(plain.text, where).toBe(viaGraphqlJs.text);
+          if (!plainShape) expect(plain.ranPlain, where).toBe(false);
+          if (plainShape && !viaGraphqlJs.text.includes('"errors"')) expect(plain.ranPlain, where).toBe(true);
+          if (plain.ranPlain) plainRuns++;
+          else fallbackRuns++;
+        }
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+    expect(plainRuns).toBeGreaterThan((RUNS * QUERIES_PER_RUN) / 8);
+    expect(fallbackRuns).toBeGreaterThan((RUNS * QUERIES_PER_RUN) / 4);
+  }, 300_000);
+
+  it("search courses as ILIKE on the literal text in one statement, another tenant's courses unseen", async () => {
+    const titles = ['100% safe', '100 safe', 'under_score', 'underXscore', 'back\\slash', 'backslash', `it's "quoted"`];
+    const course = (title: string, description: string | null = null) => ({
+      title,
+      description,
+      category: 'other',
+      riskThreshold: null,
+      entityType: null,
+      autoAssignEnabled: false,
+      required: false,
+      createdAt: null,
+    });
+    const courses = [...titles.map((title) => course(title)), course('Hoist', 'FORKLIFT checks'), course('ForkLift')];
+    const { officer } = await seed({ courses, assignments: [] });
+    await seed({ courses, assignments: [] }); // another tenant, the same courses
+    const cases: [string, string[]][] = [
+      ['%', ['100% safe']],
+      ['_', ['under_score']],
+      ['\\', ['back\\slash']],
+      ["'", [`it's "quoted"`]],
+      ['"QUOTED"', [`it's "quoted"`]],
+      ['forklift', ['Hoist', 'ForkLift']],
+      ['  100  ', ['100% safe', '100 safe']],
+    ];
+    const query = `query($search: String) {
+      trainingCourses(first: 50, filter: { search: $search }) { totalCount nodes { title } }
+    }`;
+    for (const [search, expected] of cases) {
+      const plain = await send(officer, query, { search }, true, true);
+      const viaGraphqlJs = await send(officer, query, { search }, true, false);
+      expect(plain.text, search).toBe(viaGraphqlJs.text);
+      expect(plain.ranPlain, search).toBe(true);
+      expect(
+        plain.statements.filter((sql) => sql.includes('training_courses')),
+        search,
+      ).toHaveLength(1);
+      const page = (
+        JSON.parse(plain.text) as { data: { trainingCourses: { totalCount: number; nodes: { title: string }[] } } }
+      ).data.trainingCourses;
+      expect(page.nodes.map((node) => node.title).sort(), search).toEqual([...expected].sort());
+      expect(page.totalCount, search).toBe(expected.length);
+    }
+    // Refused as graphql-js refuses it (the field's own check): a search over 200 characters, no caller.
+    for (const [actor, code] of [
+      [officer, 'BAD_USER_INPUT'],
+      [null, 'UNAUTHENTICATED'],
+    ] as const) {
+      const variables = { search: 'x'.repeat(201) };
+      const plain = await send(actor, query, variables, true, true);
+      expect(plain.text).toBe((await send(actor, query, variables, true, false)).text);
+      expect(plain.ranPlain).toBe(false);
+      expect(
+        (JSON.parse(plain.text) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code,
+      ).toBe(code);
+    }
   });
 });
