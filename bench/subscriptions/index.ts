@@ -254,9 +254,10 @@ spread over the N: the everyday case. Both modes run on the same connected clien
 
 - **batched** — the API's delivery (src/assignments/live.ts): per batch of up to 500 subscribers of a tenant,
   one statement joins the subscribers' (tenant, user, role) to the new rows through
-  \`training_assignment_visible\` (the function the RLS policy calls), one read per selection loads the
-  visible rows (one statement shaped as JSON by PostgreSQL, src/core/json-page-sql.ts), graphql-js executes
-  each row once per selection, and the result is pushed to every subscriber that may see it;
+  \`training_assignment_visible\` (the function the RLS policy calls), one statement per selection returns
+  each visible row's response as PostgreSQL writes it (this selection is all plain fields, src/core/plain-pages;
+  another would be read as JSON, src/core/json-page-sql.ts, and executed by graphql-js once per row), and that
+  text is pushed to every subscriber that may see it;
 - **per-subscriber** — the path it replaced, kept in bench/subscriptions/baseline.ts: each subscriber reads
   its own rows in its own RLS transaction, ${READ_CONCURRENCY} at a time, and graphql-js executes each row for each subscriber.
 

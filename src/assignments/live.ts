@@ -19,6 +19,8 @@ import {
 import type { Delivery, Preshaped } from '../core/live-events/index.js';
 import { notFound } from '../core/errors.js';
 import { compileJsonPage, readJsonPageIn } from '../core/json-page-sql.js';
+import { graphqlJsonText, plainObjectsSql, plainSelectionOf, type PlainSelection } from '../core/plain-pages/index.js';
+import { todayUtc } from '../core/today.js';
 import { may } from '../core/permissions.js';
 import { assertMayReadUser } from '../users/access.js';
 import * as validate from '../core/validate.js';
@@ -41,7 +43,9 @@ import { isShareableSelection, operationDocument, selectionKey } from './live-se
  * asks for (shaped as JSON by PostgreSQL when the selection compiles); one
  * graphql-js execution per (row, selection), serialized once by the hub's
  * `preshape`; and that payload pushed to every subscriber that may see the row. Nothing runs per subscriber
- * but the push. Selections that reach viewer-dependent fields
+ * but the push. A shared selection of plain fields only (core/plain-pages) skips graphql-js: its read returns
+ * each row's response text, written by PostgreSQL as graphql-js would (`preshapeData`).
+ * Selections that reach viewer-dependent fields
  * (live-selection.ts) are read and shaped as their viewer, once per viewer and
  * selection.
  */
@@ -58,6 +62,8 @@ export interface LiveSubscriber {
   groupKey: string;
   /** Shaped once for everyone allowed to see the row, or as this subscriber (viewer-dependent fields). */
   shared: boolean;
+  /** A shared selection of plain fields: PostgreSQL writes its payloads. */
+  plain: PlainSelection | null;
   /** Prisma's select for the sub-fields this selection asks for. */
   query: Awaited<ReturnType<typeof queryFromInfo>>;
   /** The subscribe-time resolve info: planning it again on a shaping context tells Pothos what each row holds. */
@@ -92,6 +98,7 @@ builder.subscriptionField('trainingAssignmentCreated', (t) =>
         filterUserId,
         groupKey: shared ? key : `${key}:${caller.role}:${caller.userId}`,
         shared,
+        plain: shared ? plainSelectionOf(info) : null,
         query: await queryFromInfo({ context, info }),
         info,
         schema: info.schema,
@@ -132,6 +139,12 @@ interface Group {
   payloads: Map<string, Preshaped>;
 }
 
+/** A row of a plain selection: its id and the JSON text of its response's `data`. */
+interface ShapedRow {
+  id: string;
+  data: string;
+}
+
 /** Payloads are matched to subscribers by id: any order will do, and the compiled read needs one. */
 const READ_ORDER = { id: 'asc' } as const;
 
@@ -149,12 +162,23 @@ async function readRows(tx: CallerTransaction, tenantId: string, group: Group): 
   return tx.trainingAssignment.findMany({ ...group.first.query, where });
 }
 
+/** A plain shared group's rows as PostgreSQL writes their responses; undefined when graphql-js shapes them. */
+async function readShaped(tx: CallerTransaction, tenantId: string, group: Group): Promise<ShapedRow[] | undefined> {
+  const { first } = group;
+  const { config } = first.context.services;
+  if (!first.plain || !config.compiledReads || !config.plainPages) return undefined;
+  const where = { tenantId, id: { in: [...group.ids] } };
+  const statement = plainObjectsSql(first.plain, ASSIGNMENT_TABLE, where, { tenantId, today: todayUtc() });
+  return statement && tx.$queryRaw<ShapedRow[]>(statement);
+}
+
 /** Serves one batch of a tenant's subscribers (see the top of this file). */
 export const deliverAssignments: Delivery = async (tenantId, batch, shaping) => {
   const subscribers = batch.map(({ feed }) => feed.subscriber as LiveSubscriber);
   const services = subscribers[0]!.context.services;
   const groups = new Map<string, Group>();
   const rows = new Map<Group, TrainingAssignment[]>();
+  const shaped = new Map<Group, ShapedRow[]>();
   let visible: string[][] = [];
   // As the tenant's `service` role: RLS keeps everything inside the tenant; the
   // visibility function narrows each subscriber to what its own read would return.
@@ -185,7 +209,12 @@ export const deliverAssignments: Delivery = async (tenantId, batch, shaping) => 
           groups.set(subscriber.groupKey, (group = { first: subscriber, ids: new Set(), payloads: new Map() }));
         for (const id of ids) group.ids.add(id);
       });
-      for (const group of groups.values()) if (group.first.shared) rows.set(group, await readRows(tx, tenantId, group));
+      for (const group of groups.values()) {
+        if (!group.first.shared) continue;
+        const written = await readShaped(tx, tenantId, group);
+        if (written) shaped.set(group, written);
+        else rows.set(group, await readRows(tx, tenantId, group));
+      }
     },
     { timeout: DELIVERY_TIMEOUT_MS },
   );
@@ -203,6 +232,9 @@ export const deliverAssignments: Delivery = async (tenantId, batch, shaping) => 
   // loaders; viewer-dependent ones may read per row, so a few rows at a time: a
   // flood of them must not queue hundreds of reads ahead of other tenants' deliveries.
   await shaping.time(async () => {
+    for (const [group, written] of shaped) {
+      for (const row of written) group.payloads.set(row.id, shaping.preshapeData(graphqlJsonText(row.data)));
+    }
     for (const [group, loaded] of rows) {
       const { first } = group;
       const contextValue = first.shared ? tenantDeliveryContext(services, tenantId) : { ...first.context };

@@ -1,11 +1,12 @@
 import { Prisma } from '../generated/prisma/client.js';
 import { plainLeaf, registerPlainFields, sameTenant } from '../core/plain-pages/index.js';
+import { userOf } from '../users/plain-fields.js';
 
 // The Completion fields PostgreSQL writes as their resolvers serialise them (plain pages, core/plain-pages), and
 // the relations to and from it.
 registerPlainFields('Completion', {
   id: plainLeaf.value('id'),
-  score: plainLeaf.value('score'),
+  score: plainLeaf.decimal('score'),
   passed: plainLeaf.value('passed'),
   completionTimeMinutes: plainLeaf.value('completion_time_minutes'),
   certificateUrl: plainLeaf.value('certificate_url'),
@@ -14,7 +15,9 @@ registerPlainFields('Completion', {
   // As the resolver: expiresAt before today (UTC).
   expired: (row, scope) =>
     Prisma.sql`(${Prisma.raw(row)}.expires_at IS NOT NULL AND ${Prisma.raw(row)}.expires_at < ${day(scope.today)}::date)`,
+  source: plainLeaf.enum('source'),
   createdAt: plainLeaf.instant('created_at'),
+  user: userOf('user_id'),
   course: {
     type: 'Course',
     from: (row, related, scope) =>

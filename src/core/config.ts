@@ -46,7 +46,8 @@ export interface Config {
   compiledReads: boolean;
   /**
    * Whether a query operation that is one compiled page of plain fields is answered from PostgreSQL's JSON without
-   * graphql-js's execution (core/plain-pages); needs `compiledReads`; the same answer either way, by test.
+   * graphql-js's execution (core/plain-pages), and a shared live selection of plain fields written by PostgreSQL
+   * too; needs `compiledReads`; the same answer either way, by test.
    */
   plainPages: boolean;
   /** Depth, aliases, cost, `_entities` representations and query text limits, for HTTP and WebSocket alike. */

@@ -6,6 +6,7 @@ import './shifts.js';
 import './equipment-operators.js';
 import './directory.js';
 import './locale.js';
+import './plain-fields.js';
 
 /** People: the federated `User`, profiles and who works where (shifts, equipment operators). */
 const permissions = definePermissions({

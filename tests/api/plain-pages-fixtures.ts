@@ -161,7 +161,9 @@ export function courseOperationOf(testCase: CourseCase, cursors: string[]) {
   const query = `query Page(${definitions.join(', ')}) { ${fallback === 'typenameRoot' ? '__typename ' : ''}${root} } ${fragment}`;
   const plainSize =
     testCase.first === null || (typeof testCase.first === 'number' && testCase.first >= 1 && testCase.first <= 500);
-  const plainShape = fallback === 'none' && plainSize && testCase.after === null && testCase.who !== 'nobody';
+  // Fragments on Course and `createdBy { id }` are the fast path's too.
+  const plainVariant = ['none', 'fragment', 'inline', 'createdBy'].includes(fallback);
+  const plainShape = plainVariant && plainSize && testCase.after === null && testCase.who !== 'nobody';
   return { query, variables, plainShape };
 }
 

@@ -6,12 +6,13 @@ import { courseCaseArb, courseExtrasArb, courseOperationOf, pick, setCourseExtra
 /**
  * Plain pages (src/core/plain-pages): an operation that is one assignment or course page of plain fields is
  * answered from PostgreSQL's JSON without graphql-js. On random data and random operations — aliases, `__typename`,
- * variables, page sizes, nested course and latest completion; course filters and searches — the response (status
+ * variables, page sizes, nested course, latest completion and people's ids, fragment spreads (nested too), inline
+ * fragments with and without their type, a key asked twice; course filters and searches — the response (status
  * and text, byte for byte) equals graphql-js's (plain pages off, compiled reads on in both; for courses also with
- * compiled reads off, Prisma's queries). Operations the fast path must leave to graphql-js — fragments,
- * `@include`/`@skip`, `edges`/`pageInfo`, fields it does not map, refused arguments, another worker's page, a page
- * after a cursor, no caller, a variable of the wrong type — get graphql-js's answer, and the statement log shows
- * which path ran.
+ * compiled reads off, Prisma's queries). Operations the fast path must leave to graphql-js — a directive (on a field
+ * or a fragment spread), `edges`/`pageInfo`, fields it does not map, refused arguments, another worker's page, a
+ * page after a cursor, no caller, a variable of the wrong type — get graphql-js's answer, and the statement log
+ * shows which path ran.
  */
 
 useCompiledReadsServer();
@@ -20,22 +21,59 @@ const SEED = Number(process.env.PLAIN_PAGES_SEED ?? 20261207);
 const RUNS = Number(process.env.PLAIN_PAGES_RUNS ?? 25);
 const QUERIES_PER_RUN = 8;
 
-const COURSE = ['id', 'title', 'description', 'category', 'riskThreshold', 'entityType', 'required', 'createdAt'];
-const COMPLETION = ['id', 'score', 'passed', 'completedAt', 'expiresAt', 'expired', 'completionTimeMinutes'];
-const ASSIGNMENT = ['id', 'status', 'dueDate', 'assignmentType', 'createdAt', 'startedAt', 'cancelReason'];
+const COURSE = [
+  'id',
+  'title',
+  'description',
+  'category',
+  'riskThreshold',
+  'entityType',
+  'required',
+  'createdAt',
+  'createdBy { id }',
+];
+const COMPLETION = [
+  'id',
+  'score',
+  'passed',
+  'completedAt',
+  'expiresAt',
+  'expired',
+  'completionTimeMinutes',
+  'source',
+  'user { id }',
+];
+const ASSIGNMENT = [
+  'id',
+  'status',
+  'dueDate',
+  'assignmentType',
+  'createdAt',
+  'startedAt',
+  'cancelReason',
+  'user { id }',
+  'assignedBy { id }',
+  'trigger { score person { id } }',
+];
+
+/**
+ * How the nodes' selection is written, each the same fields to graphql-js: as it is, in a fragment spread (the
+ * course's in one of its own), in an inline fragment on Assignment or without a type, or with keys asked again
+ * (`id`, and `course { id }` merged into the course asked before).
+ */
+const SPELLINGS = ['flat', 'fragment', 'inline', 'bare', 'again'] as const;
 
 /** What the fast path leaves to graphql-js, put somewhere in the operation; `none` leaves the operation plain. */
 const fallbackArb = fc.oneof(
   { arbitrary: fc.constant('none'), weight: 12 },
   {
     arbitrary: fc.constantFrom(
-      'fragment',
-      'inline',
+      'spreadDirective',
       'include',
       'skip',
       'pageInfo',
       'edges',
-      'user',
+      'evidence',
       'completions',
       'typenameRoot',
     ),
@@ -58,6 +96,7 @@ const caseArb = (workers: string[]) =>
     ),
     totalCount: fc.constantFrom('', 'totalCount', 'n: totalCount'),
     typename: fc.boolean(),
+    spelling: fc.constantFrom(...SPELLINGS),
     fallback: fallbackArb,
   });
 type Case = typeof caseArb extends (workers: string[]) => fc.Arbitrary<infer T> ? T : never;
@@ -65,18 +104,29 @@ type Case = typeof caseArb extends (workers: string[]) => fc.Arbitrary<infer T> 
 /** The operation, its variables and whether nothing in it is left to graphql-js by its shape. */
 function operationOf(testCase: Case, ownId: string) {
   const [fields, course, completion] = testCase.nodes;
-  const { fallback } = testCase;
+  const { fallback, spelling } = testCase;
+  const fragments: string[] = [];
+  let courseSelection = course ? `course { ${course} }` : '';
+  if (course && spelling === 'fragment') {
+    courseSelection = 'course { ...CourseParts }';
+    fragments.push(`fragment CourseParts on Course { ${course} }`);
+  }
   let nodes = [
     fields,
-    course ? `course { ${course} }` : '',
+    courseSelection,
     completion ? `latest: completion { ${completion[0]} ${completion[1] ? `course { ${completion[1]} }` : ''} }` : '',
-    fallback === 'user' ? 'user { id }' : '',
+    fallback === 'evidence' ? 'evidence { kind }' : '',
     fallback === 'completions' ? 'completions { id }' : '',
     fallback === 'include' ? 'dueDate2: dueDate @include(if: $yes)' : '',
     fallback === 'skip' ? 'dueDate3: dueDate @skip(if: $yes)' : '',
   ].join(' ');
-  if (fallback === 'inline') nodes = `... on Assignment { ${nodes} }`;
-  if (fallback === 'fragment') nodes = '...Parts';
+  if (spelling === 'inline') nodes = `... on Assignment { ${nodes} }`;
+  if (spelling === 'bare') nodes = `id ... { ${nodes} }`;
+  if (spelling === 'again') nodes = `${nodes} id${course ? ' course { id }' : ''}`;
+  if (spelling === 'fragment' || fallback === 'spreadDirective') {
+    fragments.push(`fragment Parts on Assignment { ${nodes} }`);
+    nodes = fallback === 'spreadDirective' ? 'id ...Parts @include(if: $yes)' : '__typename ...Parts';
+  }
   const connection = [
     testCase.totalCount,
     testCase.typename ? '__typename' : '',
@@ -85,7 +135,7 @@ function operationOf(testCase: Case, ownId: string) {
     fallback === 'edges' ? 'edges { cursor }' : '',
   ].join(' ');
   const args = ['first: $first'];
-  const directive = fallback === 'include' || fallback === 'skip';
+  const directive = fallback === 'include' || fallback === 'skip' || fallback === 'spreadDirective';
   const definitions = ['$first: Int', ...(directive ? ['$yes: Boolean!'] : [])];
   const variables: Record<string, unknown> = { first: testCase.first, ...(directive ? { yes: true } : {}) };
   if (testCase.field === 'trainingAssignments') {
@@ -102,12 +152,8 @@ function operationOf(testCase: Case, ownId: string) {
       variables.userId = testCase.userId === 'own' ? ownId : testCase.userId;
     }
   }
-  const fragment =
-    fallback === 'fragment'
-      ? `fragment Parts on Assignment { ${[fields, course ? `course { ${course} }` : ''].join(' ')} }`
-      : '';
   const root = `${testCase.field}(${args.join(', ')}) { ${connection} }`;
-  const query = `query Page(${definitions.join(', ')}) { ${fallback === 'typenameRoot' ? '__typename ' : ''}${root} } ${fragment}`;
+  const query = `query Page(${definitions.join(', ')}) { ${fallback === 'typenameRoot' ? '__typename ' : ''}${root} } ${fragments.join(' ')}`;
   // A page size of none, 0, below 0 or over the largest page is graphql-js's (plugin-prisma's rules for it).
   const plainSize =
     testCase.first === null || (typeof testCase.first === 'number' && testCase.first >= 1 && testCase.first <= 500);

@@ -34,8 +34,8 @@ type Feed = LiveSubscription<TrainingAssignmentCreatedSubscription>;
 interface Burst {
   /** Statements sent from the insert's commit until every subscriber had its event. */
   statements: number;
-  /** Whether the rows were read by one statement shaped as JSON by PostgreSQL (core/json-page-sql.ts). */
-  compiledRead: boolean;
+  /** Whether the rows were read by one statement writing their responses (core/plain-pages: a plain selection). */
+  plainRead: boolean;
   /** Per worker: the ids inserted for them, and the ids their feed received. */
   workers: { inserted: string[]; received: string[] }[];
 }
@@ -83,7 +83,7 @@ async function burst(count: number): Promise<Burst> {
     ).length;
     return {
       statements: delivered,
-      compiledRead: statements.some((text) => text.includes('json_build_object')),
+      plainRead: statements.some((text) => text.includes(' AS data FROM training_assignments p WHERE')),
       workers: userIds.map((userId, index) => ({
         inserted: inserted.filter((row) => row.user_id === userId).map((row) => row.id),
         received: feeds[index]!.data.map((data) => data.trainingAssignmentCreated.id),
@@ -175,7 +175,7 @@ describe('a burst of new assignments', () => {
       }
     }
     expect(large.statements).toBe(small.statements);
-    expect(large.compiledRead).toBe(true);
+    expect(large.plainRead).toBe(true);
     // A transaction (BEGIN, the RLS settings, COMMIT), the visibility statement and the read
     // of the rows with their course and latest completion — for the whole burst.
     expect(large.statements).toBeLessThanOrEqual(12);

@@ -23,6 +23,11 @@ export interface Shaping {
    * event only.
    */
   preshape(result: ExecutionResult): Preshaped;
+  /**
+   * A row's response without errors from the JSON text of its `data` (shaped elsewhere, e.g. by PostgreSQL,
+   * exactly as JSON.stringify writes graphql-js's), with `preshape`'s size limit.
+   */
+  preshapeData(data: string): Preshaped;
 }
 
 export interface ShapingSettings {
@@ -49,14 +54,23 @@ export class ShapingMeter implements Shaping {
   }
 
   preshape(result: ExecutionResult): Preshaped {
-    const { formatError, maxMessageBytes } = this.settings;
+    const { formatError } = this.settings;
     let body: unknown = result;
     if (result.errors?.length) {
       const unexpected = result.errors.find((error) => !isClientError(error.originalError ?? error));
       if (unexpected) throw unexpected.originalError ?? unexpected;
       body = { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) };
     }
-    let payload = Buffer.from(JSON.stringify(body));
+    return this.serialized(JSON.stringify(body));
+  }
+
+  preshapeData(data: string): Preshaped {
+    return this.serialized(`{"data":${data}}`);
+  }
+
+  private serialized(json: string): Preshaped {
+    const { maxMessageBytes } = this.settings;
+    let payload = Buffer.from(json);
     if (payload.length > maxMessageBytes) {
       const refusal = messageTooLarge(payload.length, maxMessageBytes);
       payload = Buffer.from(JSON.stringify({ data: null, errors: [refusal.toJSON()] }));

@@ -15,7 +15,16 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../page-size.js';
 import { plainPlanOf, type PlainPlan } from './plan.js';
 import { plainPageSql } from './sql.js';
 
-export { plainLeaf, registerPlainFields, registerPlainRoot, sameTenant, type PlainScope } from './registry.js';
+export {
+  plainLeaf,
+  registerPlainFields,
+  registerPlainRoot,
+  sameTenant,
+  type PlainRelation,
+  type PlainScope,
+} from './registry.js';
+export { plainSelectionOf, type PlainSelection } from './plan.js';
+export { graphqlJsonText, plainObjectsSql } from './sql.js';
 
 /**
  * Plain pages: a query operation that is one compiled connection page of plain fields (plan.ts) is answered
@@ -25,7 +34,8 @@ export { plainLeaf, registerPlainFields, registerPlainRoot, sameTenant, type Pla
  * the request's own transaction as the caller (RLS), through the field's own filter function, which checks
  * the caller's permission and the arguments as the field's resolver does. Anything that could answer
  * differently — a refused argument, a filter that does not compile, a variable graphql-js would refuse — is
- * left to graphql-js, which answers it as always.
+ * left to graphql-js, which answers it as always. The same compilation serves a domain's own reads of plain
+ * selections (`plainSelectionOf`, `plainObjectsSql`: a subscription's events, one response text per row).
  */
 
 type Gateway = ApolloServerOptionsWithGateway<Context>['gateway'];

@@ -55,11 +55,19 @@ const column = (row: string, name: string) => {
 
 /** The leaves' SQL, by how the column's value is serialised. */
 export const plainLeaf = {
-  /** ID (uuid), String, Boolean, Int, a Float read from numeric (JSON reads its text as `Number()` does) and Date. */
+  /** ID (uuid), String, Boolean, Int and Date. */
   value:
     (name: string): PlainLeaf =>
     (row) =>
       Prisma.raw(column(row, name)),
+  /**
+   * A Float read from numeric, as `Number()` reads the decimal's text: the nearest double, written as its
+   * shortest digits (numeric's own text keeps trailing zeros).
+   */
+  decimal:
+    (name: string): PlainLeaf =>
+    (row) =>
+      Prisma.raw(`${column(row, name)}::float8`),
   /** An enum over the database's lower-case values. */
   enum:
     (name: string): PlainLeaf =>
