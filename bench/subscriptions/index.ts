@@ -265,7 +265,7 @@ Latency is from the moment the insert's COMMIT returned to the moment the client
 (both clocks are this machine's). CPU per event is the API process's user + system CPU during the bursts
 divided by the events delivered. Memory per connection is the server's heap and RSS growth (after full GCs)
 from before the clients connected to after all N were subscribed, divided by N (the same clients serve
-both modes). Load average at start: ${fmt(loadAverage, 2)} (the machine is shared: other jobs ran alongside).
+both modes). Load average at start: ${fmt(loadAverage, 2)}.
 
 ${table(
   [
