@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { type BenchDatabase } from '../../tests/support/database.js';
 import { fmt, table } from '../../tests/support/report.js';
@@ -194,6 +195,8 @@ course (any two writes that change the counts of one course, e.g. a start and a 
 that course's counter row until they commit, which bounds write concurrency per course, not per tenant; a statement's
 counter rows are locked in key order, so they do not deadlock on them. If one course ever becomes a hot spot, a small shard
 number in the key (summed on read) spreads it.
+
+${readFileSync(new URL('./dashboard-levers.md', import.meta.url), 'utf8').trim()}
 `;
 }
 

@@ -105,5 +105,7 @@ Total: ${totalRequests.toLocaleString('en-US')} requests, ${totalErrors} errors.
 ${table(['memory (MB)', 'after warm-up', 'end', 'min', 'max', 'slope MB/min'], memoryRows)}
 
 Heap used after GC (MB): ${perMinute}.
+
+${readFileSync(new URL('./memory-levers.md', import.meta.url), 'utf8').trim()}
 `;
 }
