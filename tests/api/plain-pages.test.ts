@@ -21,6 +21,36 @@ const SEED = Number(process.env.PLAIN_PAGES_SEED ?? 20261207);
 const RUNS = Number(process.env.PLAIN_PAGES_RUNS ?? 25);
 const QUERIES_PER_RUN = 8;
 
+type Sent = Awaited<ReturnType<typeof send>>;
+
+/**
+ * Sends the operation through graphql-js (plain pages off) and with plain pages on: the same status and text, and
+ * graphql-js's the same as `expected` (another path's) when given. An operation of plain shape (and size) that
+ * graphql-js answers without errors must take the fast path; any other must not. Whether the fast path ran.
+ */
+async function answersAsGraphqlJs(
+  actor: Parameters<typeof send>[0],
+  query: string,
+  variables: Record<string, unknown> | undefined,
+  plainShape: boolean,
+  who: string,
+  expected?: Sent,
+): Promise<boolean> {
+  const viaGraphqlJs = await send(actor, query, variables, true, false);
+  const plain = await send(actor, query, variables, true, true);
+  const where = `${who}: ${query}\n${JSON.stringify(variables)}`;
+  expect(viaGraphqlJs.ranPlain, where).toBe(false);
+  if (expected) {
+    expect(viaGraphqlJs.status, where).toBe(expected.status);
+    expect(viaGraphqlJs.text, where).toBe(expected.text);
+  }
+  expect(plain.status, where).toBe(viaGraphqlJs.status);
+  expect(plain.text, where).toBe(viaGraphqlJs.text);
+  if (!plainShape) expect(plain.ranPlain, where).toBe(false);
+  if (plainShape && !viaGraphqlJs.text.includes('"errors"')) expect(plain.ranPlain, where).toBe(true);
+  return plain.ranPlain;
+}
+
 const COURSE = [
   'id',
   'title',
@@ -176,16 +206,7 @@ describe('plain pages', () => {
           for (const testCase of cases) {
             const actor = testCase.who === 'officer' ? officer : workers[0]!;
             const { query, variables, plainShape } = operationOf(testCase, actor.userId);
-            const viaGraphqlJs = await send(actor, query, variables, true, false);
-            const plain = await send(actor, query, variables, true, true);
-            const where = `${testCase.who}: ${query}\n${JSON.stringify(variables)}`;
-            expect(viaGraphqlJs.ranPlain, where).toBe(false);
-            expect(plain.status, where).toBe(viaGraphqlJs.status);
-            expect(plain.text, where).toBe(viaGraphqlJs.text);
-            if (!plainShape) expect(plain.ranPlain, where).toBe(false);
-            // An operation of plain shape (and size) that graphql-js answers without errors is the fast path's.
-            if (plainShape && !viaGraphqlJs.text.includes('"errors"')) expect(plain.ranPlain, where).toBe(true);
-            if (plain.ranPlain) plainRuns++;
+            if (await answersAsGraphqlJs(actor, query, variables, plainShape, testCase.who)) plainRuns++;
             else fallbackRuns++;
           }
         },
@@ -245,17 +266,7 @@ describe('plain pages', () => {
           const actor = testCase.who === 'officer' ? officer : testCase.who === 'worker' ? workers[0]! : null;
           const { query, variables, plainShape } = courseOperationOf(testCase, cursors);
           const viaPrisma = await send(actor, query, variables, false, false);
-          const viaGraphqlJs = await send(actor, query, variables, true, false);
-          const plain = await send(actor, query, variables, true, true);
-          const where = `${testCase.who}: ${query}\n${JSON.stringify(variables)}`;
-          expect(viaGraphqlJs.ranPlain, where).toBe(false);
-          expect(viaGraphqlJs.status, where).toBe(viaPrisma.status);
-          expect(viaGraphqlJs.text, where).toBe(viaPrisma.text);
-          expect(plain.status, where).toBe(viaGraphqlJs.status);
-          expect(plain.text, where).toBe(viaGraphqlJs.text);
-          if (!plainShape) expect(plain.ranPlain, where).toBe(false);
-          if (plainShape && !viaGraphqlJs.text.includes('"errors"')) expect(plain.ranPlain, where).toBe(true);
-          if (plain.ranPlain) plainRuns++;
+          if (await answersAsGraphqlJs(actor, query, variables, plainShape, testCase.who, viaPrisma)) plainRuns++;
           else fallbackRuns++;
         }
       }),
